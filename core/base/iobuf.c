@@ -1,0 +1,52 @@
+// Growable I/O buffers. Sizes round up to io->align so that a stream of small
+// appends does not reallocate each time; resize(0) gives the memory back.
+#include "meerkat.h"
+
+static size_t iobuf_round(size_t size, size_t align) {
+  return align <= 1 ? size : (size + align - 1) / align * align;
+}
+
+bool mg_iobuf_resize(struct mg_iobuf *io, size_t new_size) {
+  new_size = iobuf_round(new_size, io->align);
+  if (new_size < io->len) return false;  // Never drop data
+  if (new_size == io->size) return true;
+  if (new_size == 0) {
+    free(io->buf);
+    io->buf = NULL, io->size = 0;
+    return true;
+  }
+  unsigned char *p = (unsigned char *) realloc(io->buf, new_size);
+  if (p == NULL) return false;
+  io->buf = p, io->size = new_size;
+  return true;
+}
+
+bool mg_iobuf_init(struct mg_iobuf *io, size_t size, size_t align) {
+  io->buf = NULL, io->size = io->len = 0, io->align = align;
+  return mg_iobuf_resize(io, size);
+}
+
+void mg_iobuf_free(struct mg_iobuf *io) {
+  free(io->buf);
+  io->buf = NULL, io->size = io->len = 0;
+}
+
+size_t mg_iobuf_add(struct mg_iobuf *io, size_t ofs, const void *buf, size_t len) {
+  if (len == 0) return 0;
+  if (ofs > io->len) ofs = io->len;
+  if (len > SIZE_MAX - io->len) return 0;
+  if (io->len + len > io->size && !mg_iobuf_resize(io, io->len + len)) return 0;
+  if (ofs < io->len) memmove(io->buf + ofs + len, io->buf + ofs, io->len - ofs);
+  if (buf != NULL) memmove(io->buf + ofs, buf, len);
+  else memset(io->buf + ofs, 0, len);
+  io->len += len;
+  return len;
+}
+
+size_t mg_iobuf_del(struct mg_iobuf *io, size_t ofs, size_t len) {
+  if (ofs >= io->len) return 0;
+  if (len > io->len - ofs) len = io->len - ofs;
+  if (ofs + len < io->len) memmove(io->buf + ofs, io->buf + ofs + len, io->len - ofs - len);
+  io->len -= len;
+  return len;
+}

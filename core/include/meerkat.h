@@ -1,0 +1,21 @@
+// Meerkat: an event-driven networking library for devices.
+// This header is the whole public API; it includes the module headers in layer order.
+#ifndef MEERKAT_H
+#define MEERKAT_H
+
+#define MG_VERSION "0.1.0"
+
+#include "mg_arch.h"
+#include "mg_str.h"
+#include "mg_iobuf.h"
+#include "mg_printf.h"
+#include "mg_log.h"
+#include "mg_timer.h"
+#include "mg_util.h"
+#include "mg_url.h"
+#include "mg_net.h"
+#include "mg_dns.h"
+#include "mg_fs.h"
+#include "mg_http.h"
+
+#endif  // MEERKAT_H

@@ -1,0 +1,70 @@
+// Platform seam: standard headers and the few build options the core has.
+// Everything OS-specific lives in core/net; the rest of the core is plain C99.
+#ifndef MG_ARCH_H
+#define MG_ARCH_H
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+// Network backend: OS sockets unless the build picks the built-in stack.
+#ifndef MG_ENABLE_SOCKET
+#define MG_ENABLE_SOCKET 1
+#endif
+
+// Readiness API for the socket backend: epoll on Linux, poll() elsewhere.
+// Build with -DMG_ENABLE_EPOLL=0 to use poll() on Linux too.
+#ifndef MG_ENABLE_EPOLL
+#if defined(__linux__)
+#define MG_ENABLE_EPOLL 1
+#else
+#define MG_ENABLE_EPOLL 0
+#endif
+#endif
+
+#ifndef MG_ENABLE_POSIX_FS
+#define MG_ENABLE_POSIX_FS 1
+#endif
+
+#ifndef MG_ENABLE_LOG
+#define MG_ENABLE_LOG 1
+#endif
+
+// Size of c->data, free for the application.
+#ifndef MG_DATA_SIZE
+#define MG_DATA_SIZE 32
+#endif
+
+// Receive buffers grow in steps of this many bytes and never beyond MG_MAX_RECV_SIZE.
+#ifndef MG_IO_SIZE
+#define MG_IO_SIZE 2048
+#endif
+#ifndef MG_MAX_RECV_SIZE
+#define MG_MAX_RECV_SIZE (3UL * 1024 * 1024)
+#endif
+
+// A connection stops reading while its send buffer holds more than this (back-pressure).
+#ifndef MG_MAX_SEND_QUEUE
+#define MG_MAX_SEND_QUEUE (256UL * 1024)
+#endif
+
+#ifndef MG_PATH_MAX
+#define MG_PATH_MAX 256
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MG_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define MG_PRINTF_LIKE(f, a)
+#endif
+
+#define MG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif  // MG_ARCH_H

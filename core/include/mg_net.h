@@ -1,0 +1,139 @@
+// The event manager and connections: lifecycle, event dispatch, sending.
+// One mg_mgr owns every connection; mg_mgr_poll() drives them all on one thread.
+#ifndef MG_NET_H
+#define MG_NET_H
+
+// Events, in the order a connection meets them. ev_data for each is noted.
+enum {
+  MG_EV_ERROR,      // char *error_message          after it the connection closes
+  MG_EV_OPEN,       // NULL                         connection created
+  MG_EV_POLL,       // uint64_t *uptime_millis      once per mg_mgr_poll() iteration
+  MG_EV_RESOLVE,    // NULL                         host name resolved
+  MG_EV_CONNECT,    // NULL                         outbound connection established
+  MG_EV_ACCEPT,     // NULL                         inbound connection accepted
+  MG_EV_TLS_HS,     // NULL                         TLS handshake done
+  MG_EV_READ,       // long *bytes_read             data appended to c->recv
+  MG_EV_WRITE,      // long *bytes_written          data from c->send went out
+  MG_EV_CLOSE,      // NULL                         connection is about to be freed
+  MG_EV_HTTP_HDRS,  // struct mg_http_message *     request/response headers parsed
+  MG_EV_HTTP_MSG,   // struct mg_http_message *     full HTTP message
+  MG_EV_HTTP_CHUNK, // struct mg_http_message *     streamed body piece in hm->chunk
+  MG_EV_WS_OPEN,    // struct mg_http_message *     WebSocket handshake done
+  MG_EV_WS_MSG,     // struct mg_ws_message *       WebSocket message
+  MG_EV_WS_CTL,     // struct mg_ws_message *       WebSocket control frame
+  MG_EV_MQTT_CMD,   // struct mg_mqtt_message *     MQTT low-level command
+  MG_EV_MQTT_MSG,   // struct mg_mqtt_message *     MQTT PUBLISH received
+  MG_EV_MQTT_OPEN,  // int *connack_status_code     MQTT CONNACK received
+  MG_EV_WAKEUP,     // struct mg_str *data          mg_wakeup() from another thread
+  MG_EV_USER        // First number free for the application
+};
+
+struct mg_connection;
+typedef void (*mg_event_handler_t)(struct mg_connection *, int ev, void *ev_data);
+
+struct mg_addr {
+  uint8_t ip[16];    // IPv4 in the first 4 bytes, network order
+  uint16_t port;     // Network byte order
+  uint8_t scope_id;  // IPv6 scope
+  bool is_ip6;
+};
+
+struct mg_dns {
+  const char *url;           // Nameserver, e.g. "udp://8.8.8.8:53"; NULL = from /etc/resolv.conf
+  struct mg_connection *c;   // The resolver's UDP connection, opened on demand
+};
+
+struct mg_dns_request;
+
+struct mg_mgr {
+  struct mg_connection *conns;   // All connections, newest first
+  struct mg_dns dns4, dns6;      // Resolvers for A and AAAA lookups
+  int dnstimeout;                // DNS query timeout, milliseconds (default 3000)
+  bool use_dns6;                 // Resolve AAAA instead of A
+  struct mg_dns_request *active_dns_requests;
+  struct mg_timer *timers;
+  unsigned long nextid;          // Next connection id
+  void *userdata;                // Free for the application
+  int epoll_fd;                  // Backend state (-1 when unused)
+  struct mg_connection *wakeup_pipe;  // Reading end of mg_wakeup()'s socketpair
+  int wakeup_fd;                 // Writing end, -1 until mg_wakeup_init()
+  uint64_t last_poll_ms;         // For MG_EV_POLL's argument
+};
+
+struct mg_connection {
+  struct mg_connection *next;  // Linkage in mgr->conns
+  struct mg_mgr *mgr;
+  struct mg_addr loc;          // Local address
+  struct mg_addr rem;          // Remote address
+  void *fd;                    // Backend handle (socket number cast to a pointer)
+  unsigned long id;            // Unique within the manager, never 0
+  struct mg_iobuf recv;        // Bytes received and not yet consumed
+  struct mg_iobuf send;        // Bytes queued for sending
+  mg_event_handler_t fn;       // User handler
+  void *fn_data;
+  mg_event_handler_t pfn;      // Protocol handler, called before fn
+  void *pfn_data;
+  char data[MG_DATA_SIZE];     // Free for the application
+  union {                      // Private to the protocol handler (see mg_http.c)
+    uint64_t u64[6];
+    void *ptr[6];
+  } pstate;
+  void *tls;                   // TLS context, NULL if plain
+  unsigned is_listening : 1;   // Listening socket
+  unsigned is_client : 1;      // Outbound connection
+  unsigned is_accepted : 1;    // Accepted by a listener
+  unsigned is_resolving : 1;   // Waiting for DNS
+  unsigned is_connecting : 1;  // Non-blocking connect() in progress
+  unsigned is_tls : 1;         // TLS requested
+  unsigned is_tls_hs : 1;      // TLS handshake in progress
+  unsigned is_udp : 1;         // UDP socket
+  unsigned is_websocket : 1;   // Upgraded to WebSocket
+  unsigned is_mqtt5 : 1;       // MQTT v5
+  unsigned is_hexdumping : 1;  // Log traffic as hex
+  unsigned is_draining : 1;    // Close once c->send is empty
+  unsigned is_closing : 1;     // Close at the end of this poll iteration
+  unsigned is_full : 1;        // Not reading: recv full or send over MG_MAX_SEND_QUEUE
+  unsigned is_resp : 1;        // HTTP response in progress (serve_file streaming)
+  unsigned is_readable : 1;    // Backend: data ready to read
+  unsigned is_writable : 1;    // Backend: socket can take more data
+  unsigned is_eof : 1;         // Peer sent FIN (or UDP error); close after reading all
+};
+
+void mg_mgr_init(struct mg_mgr *mgr);
+void mg_mgr_free(struct mg_mgr *mgr);  // Closes every connection (MG_EV_CLOSE for each)
+// One iteration: wait at most ms for I/O, then dispatch events, run timers and
+// free closed connections. Never blocks on I/O or DNS.
+void mg_mgr_poll(struct mg_mgr *mgr, int ms);
+
+// url: "tcp://0.0.0.0:1234", "udp://[::]:5353", "tcp://127.0.0.1:0" (port 0 = any;
+// read the chosen one back from c->loc.port). NULL on failure, with a log line.
+struct mg_connection *mg_listen(struct mg_mgr *, const char *url, mg_event_handler_t fn, void *fn_data);
+// Outbound: resolves the host asynchronously, then MG_EV_CONNECT (TCP). Failures
+// arrive as MG_EV_ERROR. NULL only if the URL is malformed or memory is short.
+struct mg_connection *mg_connect(struct mg_mgr *, const char *url, mg_event_handler_t fn, void *fn_data);
+// Wrap an existing non-blocking socket (backend handle) in a connection.
+struct mg_connection *mg_wrapfd(struct mg_mgr *mgr, int fd, mg_event_handler_t fn, void *fn_data);
+
+// Queue data for sending. false if memory could not be had (the connection is
+// then marked for closing: losing part of a stream silently is never right).
+bool mg_send(struct mg_connection *, const void *buf, size_t len);
+size_t mg_printf(struct mg_connection *, const char *fmt, ...);
+size_t mg_vprintf(struct mg_connection *, const char *fmt, va_list *ap);
+void mg_error(struct mg_connection *c, const char *fmt, ...) MG_PRINTF_LIKE(2, 3);
+
+// Timers owned by the manager, freed with it (mg_timer_free(&mgr->timers, t) to stop one)
+struct mg_timer *mg_timer_add(struct mg_mgr *mgr, uint64_t milliseconds, unsigned flags,
+                              void (*fn)(void *), void *arg);
+
+// Cross-thread door: after mg_wakeup_init(mgr) on the loop thread, any thread may
+// call mg_wakeup(); the connection with that id gets MG_EV_WAKEUP with the data.
+bool mg_wakeup_init(struct mg_mgr *mgr);
+bool mg_wakeup(struct mg_mgr *mgr, unsigned long conn_id, const void *buf, size_t len);
+
+// Call c->pfn then c->fn; used by protocol layers to raise their own events
+void mg_call(struct mg_connection *c, int ev, void *ev_data);
+
+// Address helpers. mg_aton parses "1.2.3.4", "::1", "[::1]"; true on success.
+bool mg_aton(struct mg_str str, struct mg_addr *addr);
+
+#endif  // MG_NET_H

@@ -1,0 +1,36 @@
+// printf family with a pluggable character sink and two extensions:
+//   %M  calls size_t fn(mg_pfn_t out, void *param, va_list *ap), which prints
+//       what it likes and may consume further arguments from ap;
+//   %m  the same, but the output is wrapped in double quotes.
+// MG_ESC(s) is the %m argument pair that prints s JSON-escaped, so
+// mg_snprintf(buf, n, "%m", MG_ESC("a\"b")) gives "a\"b" with quotes.
+// Supported: %d %i %u %x %X %c %s %p %g %f %e %%, flags '-' '0', width,
+// precision (also '*'), length h hh l ll z. Unknown conversions print as is.
+#ifndef MG_PRINTF_H
+#define MG_PRINTF_H
+
+typedef void (*mg_pfn_t)(char, void *);                    // Character sink
+typedef size_t (*mg_pm_t)(mg_pfn_t, void *, va_list *);   // %M / %m callback
+
+size_t mg_vxprintf(mg_pfn_t out, void *param, const char *fmt, va_list *ap);
+size_t mg_xprintf(mg_pfn_t out, void *param, const char *fmt, ...);
+// Like snprintf: always NUL-terminates when len > 0; returns the full length.
+size_t mg_vsnprintf(char *buf, size_t len, const char *fmt, va_list *ap);
+size_t mg_snprintf(char *buf, size_t len, const char *fmt, ...);
+// malloc'd result, NULL on allocation failure.
+char *mg_vmprintf(const char *fmt, va_list *ap);
+char *mg_mprintf(const char *fmt, ...);
+
+// Sinks
+void mg_pfn_iobuf(char ch, void *param);  // param: struct mg_iobuf *
+void mg_pfn_stdout(char ch, void *param);
+
+// %M / %m helpers
+size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap);      // args: int len (0 = strlen), const char *s
+size_t mg_print_ip(mg_pfn_t out, void *param, va_list *ap);       // args: const struct mg_addr *
+size_t mg_print_ip_port(mg_pfn_t out, void *param, va_list *ap);  // args: const struct mg_addr *
+#define MG_ESC(str) mg_print_esc, 0, (str)
+#define MG_IP(addr) mg_print_ip, (addr)
+#define MG_IP_PORT(addr) mg_print_ip_port, (addr)
+
+#endif  // MG_PRINTF_H
