@@ -29,6 +29,11 @@
 #endif
 #endif
 
+// TLS (mbedTLS backend) is not built yet: https/wss/mqtts URLs are refused with a log line
+#ifndef MG_ENABLE_TLS
+#define MG_ENABLE_TLS 0
+#endif
+
 #ifndef MG_ENABLE_POSIX_FS
 #define MG_ENABLE_POSIX_FS 1
 #endif

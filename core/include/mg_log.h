@@ -9,7 +9,7 @@ extern int mg_log_level;
 void mg_log_set(int level);
 void mg_log_set_fn(mg_pfn_t fn, void *param);  // Redirect output; NULL restores stdout
 bool mg_log_prefix(int level, const char *file, int line, const char *fn);
-void mg_log(const char *fmt, ...) MG_PRINTF_LIKE(1, 2);
+void mg_log(const char *fmt, ...);  // mg_xprintf format: %M and %m work here
 void mg_hexdump(const void *buf, size_t len);
 
 #if MG_ENABLE_LOG

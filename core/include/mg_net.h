@@ -54,7 +54,9 @@ struct mg_mgr {
   struct mg_timer *timers;
   unsigned long nextid;          // Next connection id
   void *userdata;                // Free for the application
-  int epoll_fd;                  // Backend state (-1 when unused)
+  int epoll_fd;                  // Backend: epoll instance (-1 when unused)
+  void *pollfds;                 // Backend: poll() array, reused across iterations
+  size_t pollfds_cap;
   struct mg_connection *wakeup_pipe;  // Reading end of mg_wakeup()'s socketpair
   int wakeup_fd;                 // Writing end, -1 until mg_wakeup_init()
   uint64_t last_poll_ms;         // For MG_EV_POLL's argument
@@ -75,8 +77,8 @@ struct mg_connection {
   void *pfn_data;
   char data[MG_DATA_SIZE];     // Free for the application
   union {                      // Private to the protocol handler (see mg_http.c)
-    uint64_t u64[6];
-    void *ptr[6];
+    uint64_t u64[8];
+    void *ptr[8];
   } pstate;
   void *tls;                   // TLS context, NULL if plain
   unsigned is_listening : 1;   // Listening socket
@@ -96,7 +98,8 @@ struct mg_connection {
   unsigned is_resp : 1;        // HTTP response in progress (serve_file streaming)
   unsigned is_readable : 1;    // Backend: data ready to read
   unsigned is_writable : 1;    // Backend: socket can take more data
-  unsigned is_eof : 1;         // Peer sent FIN (or UDP error); close after reading all
+  unsigned is_eof : 1;         // Peer sent FIN; close once what is queued has gone
+  unsigned backend_mask : 2;   // Backend: readiness interests registered (1 read, 2 write)
 };
 
 void mg_mgr_init(struct mg_mgr *mgr);
@@ -119,7 +122,7 @@ struct mg_connection *mg_wrapfd(struct mg_mgr *mgr, int fd, mg_event_handler_t f
 bool mg_send(struct mg_connection *, const void *buf, size_t len);
 size_t mg_printf(struct mg_connection *, const char *fmt, ...);
 size_t mg_vprintf(struct mg_connection *, const char *fmt, va_list *ap);
-void mg_error(struct mg_connection *c, const char *fmt, ...) MG_PRINTF_LIKE(2, 3);
+void mg_error(struct mg_connection *c, const char *fmt, ...);
 
 // Timers owned by the manager, freed with it (mg_timer_free(&mgr->timers, t) to stop one)
 struct mg_timer *mg_timer_add(struct mg_mgr *mgr, uint64_t milliseconds, unsigned flags,
@@ -127,6 +130,7 @@ struct mg_timer *mg_timer_add(struct mg_mgr *mgr, uint64_t milliseconds, unsigne
 
 // Cross-thread door: after mg_wakeup_init(mgr) on the loop thread, any thread may
 // call mg_wakeup(); the connection with that id gets MG_EV_WAKEUP with the data.
+// At most 1000 bytes per call; false if the loop's queue is full (try again later).
 bool mg_wakeup_init(struct mg_mgr *mgr);
 bool mg_wakeup(struct mg_mgr *mgr, unsigned long conn_id, const void *buf, size_t len);
 

@@ -5,6 +5,7 @@
 #define MG_TIMER_ONCE 0     // Call once, then free the timer
 #define MG_TIMER_REPEAT 1   // Call every period
 #define MG_TIMER_RUN_NOW 2  // Also call at the first poll, not only after one period
+#define MG_TIMER_AUTODELETE 4  // Free the timer after its last call (mg_timer_add sets it)
 
 struct mg_timer {
   uint64_t period_ms;

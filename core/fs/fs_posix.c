@@ -1,0 +1,88 @@
+// mg_fs over POSIX files and directories (the host build, and devices with an OS).
+#if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "meerkat.h"
+
+#if MG_ENABLE_POSIX_FS
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static int posix_stat(const char *path, size_t *size, time_t *mtime) {
+  struct stat st;
+  if (stat(path, &st) != 0) return 0;
+  if (size != NULL) *size = (size_t) st.st_size;
+  if (mtime != NULL) *mtime = st.st_mtime;
+  return MG_FS_READ | MG_FS_WRITE | (S_ISDIR(st.st_mode) ? MG_FS_DIR : 0);
+}
+
+static void posix_list(const char *dir, void (*fn)(const char *, void *), void *arg) {
+  DIR *dirp = opendir(dir);
+  if (dirp == NULL) return;
+  struct dirent *dp;
+  while ((dp = readdir(dirp)) != NULL) {
+    if (strcmp(dp->d_name, ".") == 0 || strcmp(dp->d_name, "..") == 0) continue;
+    fn(dp->d_name, arg);
+  }
+  closedir(dirp);
+}
+
+// Handles are file descriptors plus one, so that descriptor 0 is not NULL
+#define POSIX_FD(h) ((int) (intptr_t) (h) - 1)
+
+static void *posix_open(const char *path, int flags) {
+  int oflags = (flags & MG_FS_WRITE) ? ((flags & MG_FS_READ) ? O_RDWR | O_CREAT : O_WRONLY | O_CREAT | O_TRUNC)
+                                     : O_RDONLY;
+  int fd = open(path, oflags | O_CLOEXEC, 0644);
+  if (fd < 0) return NULL;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    close(fd);  // A directory opens read-only but is not a file to serve
+    return NULL;
+  }
+  return (void *) (intptr_t) (fd + 1);
+}
+
+static void posix_close(void *h) {
+  if (h != NULL) close(POSIX_FD(h));
+}
+
+static size_t posix_read(void *h, void *buf, size_t len) {
+  ssize_t n;
+  do n = read(POSIX_FD(h), buf, len);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? 0 : (size_t) n;
+}
+
+static size_t posix_write(void *h, const void *buf, size_t len) {
+  ssize_t n;
+  do n = write(POSIX_FD(h), buf, len);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? 0 : (size_t) n;
+}
+
+static size_t posix_seek(void *h, size_t offset) {
+  off_t pos = lseek(POSIX_FD(h), (off_t) offset, SEEK_SET);
+  return pos < 0 ? 0 : (size_t) pos;
+}
+
+static bool posix_rename(const char *from, const char *to) {
+  return rename(from, to) == 0;
+}
+
+static bool posix_remove(const char *path) {
+  return remove(path) == 0;
+}
+
+static bool posix_mkdir(const char *path) {
+  return mkdir(path, 0755) == 0 || errno == EEXIST;
+}
+
+#undef POSIX_FD
+struct mg_fs mg_fs_posix = {posix_stat,  posix_list, posix_open,   posix_close,  posix_read,
+                            posix_write, posix_seek, posix_rename, posix_remove, posix_mkdir};
+#endif

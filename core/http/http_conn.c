@@ -1,0 +1,263 @@
+// The HTTP/1.1 protocol handler shared by server and client connections: frames
+// messages out of c->recv, raises HDRS / CHUNK / MSG, enforces limits and the
+// head timeout, and handles keep-alive, pipelining and request bodies.
+#include "mg_internal.h"
+#include "http/http_internal.h"
+
+struct mg_http_limits mg_http_default_limits = {8192, 64 * 1024, 30000};
+
+struct http_state *mg_http_state(struct mg_connection *c) {
+  return (struct http_state *) (void *) &c->pstate;
+}
+
+static const struct mg_http_limits *http_limits(struct mg_connection *c) {
+  return c->pfn_data != NULL && c->is_accepted ? (const struct mg_http_limits *) c->pfn_data
+                                               : &mg_http_default_limits;
+}
+
+void mg_http_stream_body(struct mg_connection *c) {
+  mg_http_state(c)->stream = 1;
+}
+
+// A request we will not serve: answer, stop parsing, close once the answer is out
+static void http_reject(struct mg_connection *c, int status, const char *why) {
+  struct http_state *st = mg_http_state(c);
+  MG_INFO(("%lu %d for %M: %s", c->id, status, mg_print_ip_port, &c->rem, why));
+  if (c->is_accepted) {
+    st->is_head = 0;
+    mg_http_reply(c, status, "Connection: close\r\n", "%s\n", why);
+  } else {
+    mg_error(c, "bad HTTP response: %s", why);
+  }
+  st->phase = HTTP_PHASE_REJECTED;
+  c->recv.len = 0;
+  c->is_draining = 1;
+}
+
+// Does this message let the connection carry another one?
+static bool http_keep_alive(struct mg_http_message *hm) {
+  struct mg_str *conn = mg_http_get_header(hm, "Connection");
+  bool http10 = mg_str_eq(hm->proto, "HTTP/1.0");
+  if (conn != NULL && mg_strcasecmp(*conn, mg_str("close")) == 0) return false;
+  if (http10) return conn != NULL && mg_strcasecmp(*conn, mg_str("keep-alive")) == 0;
+  return true;
+}
+
+// The message in c->recv is done: drop it, and decide about the connection
+static void http_message_done(struct mg_connection *c, size_t consumed) {
+  struct http_state *st = mg_http_state(c);
+  mg_iobuf_del(&c->recv, 0, consumed);
+  st->phase = HTTP_PHASE_HEAD;
+  st->body_len = st->head_len = 0;
+  st->stream = 0;
+  if (st->close_after) {
+    // Stop reading; close when the reply has gone (immediately if it already has)
+    st->phase = HTTP_PHASE_REJECTED;
+    c->recv.len = 0;
+    if (c->is_accepted && c->send.len == 0 && !c->is_resp) st->close_pending = 1;
+    else c->is_draining = 1;
+  }
+}
+
+// Re-parse the head kept at the front of c->recv (its slices move when recv grows)
+static void http_reparse(struct mg_connection *c, struct mg_http_message *hm) {
+  mg_http_parse((const char *) c->recv.buf, mg_http_state(c)->head_len, hm);
+  hm->body = mg_str_n((char *) c->recv.buf + mg_http_state(c)->head_len, 0);
+  hm->message = mg_str_n(hm->head.buf, hm->head.len);
+}
+
+static void http_deliver_msg(struct mg_connection *c, size_t body_len, size_t consumed) {
+  struct mg_http_message hm;
+  http_reparse(c, &hm);
+  hm.body.len = body_len;
+  hm.message.len = hm.head.len + body_len;
+  mg_call(c, MG_EV_HTTP_MSG, &hm);
+  http_message_done(c, consumed);
+}
+
+static void http_deliver_chunk(struct mg_connection *c, size_t ofs, size_t len) {
+  struct mg_http_message hm;
+  http_reparse(c, &hm);
+  hm.chunk = mg_str_n((char *) c->recv.buf + ofs, len);
+  mg_call(c, MG_EV_HTTP_CHUNK, &hm);
+}
+
+static bool http_expects_continue(struct mg_http_message *hm) {
+  struct mg_str *e = mg_http_get_header(hm, "Expect");
+  return e != NULL && mg_strcasecmp(*e, mg_str("100-continue")) == 0;
+}
+
+// A new head at the front of c->recv. Returns false to wait for more bytes.
+static bool http_on_head(struct mg_connection *c) {
+  struct http_state *st = mg_http_state(c);
+  const struct mg_http_limits *lim = http_limits(c);
+  struct mg_http_message hm;
+  int n = mg_http_parse((const char *) c->recv.buf, c->recv.len, &hm);
+  if (n == MG_HTTP_ERR_TOO_MANY_HEADERS) return http_reject(c, 431, "too many headers"), false;
+  if (n < 0) return http_reject(c, 400, "malformed request"), false;
+  if (n == 0 || (size_t) n > lim->max_head_size) {
+    if (c->recv.len > lim->max_head_size || (size_t) n > lim->max_head_size)
+      http_reject(c, 431, "request head too large");
+    return false;
+  }
+  bool is_response = !c->is_accepted;
+  if (is_response != (hm.method.len == 0)) {  // A response sent to a server, or vice versa
+    return http_reject(c, 400, is_response ? "a request instead of a response" : "not a request"), false;
+  }
+  uint64_t cl = 0;
+  enum mg_http_body_kind kind = mg_http_body_kind(&hm, is_response, is_response && st->is_head, &cl);
+  if (kind == MG_HTTP_BODY_INVALID) return http_reject(c, 400, "invalid body framing"), false;
+  st->head_len = (size_t) n;
+  st->head_start = 0;
+  st->stream = 0;
+  if (!is_response) {
+    st->is_head = mg_strcasecmp(hm.method, mg_str("HEAD")) == 0;
+    st->close_after = !http_keep_alive(&hm);
+  } else {
+    st->close_after = kind == MG_HTTP_BODY_TO_CLOSE || !http_keep_alive(&hm);
+  }
+  hm.body.len = 0;
+  hm.message.len = hm.head.len;
+  mg_call(c, MG_EV_HTTP_HDRS, &hm);
+  if (c->is_closing || st->phase == HTTP_PHASE_REJECTED) return false;
+
+  bool fits = kind == MG_HTTP_BODY_LENGTH ? cl <= lim->max_body_size : true;
+  if (!st->stream && !fits) return http_reject(c, 413, "request body too large"), false;
+  if (!is_response && http_expects_continue(&hm) && kind != MG_HTTP_BODY_NONE)
+    mg_printf(c, "HTTP/1.1 100 Continue\r\n\r\n");
+  st->body_left = cl;
+  st->body_len = 0;
+  switch (kind) {
+    case MG_HTTP_BODY_LENGTH: st->phase = st->stream ? HTTP_PHASE_STREAM : HTTP_PHASE_BODY; break;
+    case MG_HTTP_BODY_CHUNKED: st->phase = st->stream ? HTTP_PHASE_STREAM_CHUNKED : HTTP_PHASE_CHUNKED; break;
+    case MG_HTTP_BODY_TO_CLOSE: st->phase = st->stream ? HTTP_PHASE_STREAM_TO_CLOSE : HTTP_PHASE_TO_CLOSE; break;
+    default: http_deliver_msg(c, 0, st->head_len); break;
+  }
+  return true;
+}
+
+// Chunked body, buffered: decode in place so the body ends up contiguous after the head
+static bool http_on_chunked(struct mg_connection *c, bool streaming) {
+  struct http_state *st = mg_http_state(c);
+  size_t pos = st->head_len + st->body_len, data_ofs = 0, data_len = 0;
+  long span = mg_http_parse_chunk((const char *) c->recv.buf + pos, c->recv.len - pos, &data_ofs, &data_len);
+  if (span < 0) return http_reject(c, 400, "bad chunked encoding"), false;
+  if (span == 0) {
+    if (c->recv.len >= MG_MAX_RECV_SIZE) http_reject(c, 413, "chunk too large");
+    return false;
+  }
+  if (data_len == 0) {  // Last chunk: trailers are dropped
+    mg_iobuf_del(&c->recv, pos, (size_t) span);
+    http_deliver_msg(c, streaming ? 0 : st->body_len, st->head_len + st->body_len);
+    return true;
+  }
+  if (streaming) {
+    http_deliver_chunk(c, pos + data_ofs, data_len);
+    mg_iobuf_del(&c->recv, pos, (size_t) span);
+    return true;
+  }
+  if (st->body_len + data_len > http_limits(c)->max_body_size)
+    return http_reject(c, 413, "request body too large"), false;
+  memmove(c->recv.buf + pos, c->recv.buf + pos + data_ofs, data_len);
+  mg_iobuf_del(&c->recv, pos + data_len, (size_t) span - data_len);
+  st->body_len += data_len;
+  return true;
+}
+
+// Identity body streamed to the handler as it arrives
+static bool http_on_stream(struct mg_connection *c) {
+  struct http_state *st = mg_http_state(c);
+  size_t avail = c->recv.len - st->head_len;
+  size_t n = st->phase == HTTP_PHASE_STREAM_TO_CLOSE || avail < st->body_left ? avail : (size_t) st->body_left;
+  if (n > 0) {
+    http_deliver_chunk(c, st->head_len, n);
+    mg_iobuf_del(&c->recv, st->head_len, n);
+    if (st->phase == HTTP_PHASE_STREAM) st->body_left -= n;
+  }
+  if (st->phase == HTTP_PHASE_STREAM && st->body_left == 0) {
+    http_deliver_msg(c, 0, st->head_len);
+    return true;
+  }
+  return false;
+}
+
+// Frame as many messages as c->recv holds
+static void http_process(struct mg_connection *c) {
+  struct http_state *st = mg_http_state(c);
+  bool progress = true;
+  while (progress && !c->is_closing && !c->is_resp && c->recv.len > 0) {
+    switch (st->phase) {
+      case HTTP_PHASE_HEAD:
+        if (st->head_start == 0) st->head_start = mg_millis();
+        progress = http_on_head(c);
+        break;
+      case HTTP_PHASE_BODY:
+        progress = c->recv.len >= st->head_len + st->body_left;
+        if (progress) http_deliver_msg(c, (size_t) st->body_left, st->head_len + (size_t) st->body_left);
+        break;
+      case HTTP_PHASE_CHUNKED: progress = http_on_chunked(c, false); break;
+      case HTTP_PHASE_STREAM_CHUNKED: progress = http_on_chunked(c, true); break;
+      case HTTP_PHASE_STREAM:
+      case HTTP_PHASE_STREAM_TO_CLOSE: progress = http_on_stream(c); break;
+      case HTTP_PHASE_TO_CLOSE:
+        progress = false;
+        if (c->recv.len - st->head_len > http_limits(c)->max_body_size) http_reject(c, 413, "response body too large");
+        break;
+      default: c->recv.len = 0, progress = false; break;  // Rejected: discard
+    }
+  }
+  if (st->phase == HTTP_PHASE_HEAD && c->recv.len == 0) st->head_start = 0;
+}
+
+static void http_on_poll(struct mg_connection *c, uint64_t now) {
+  struct http_state *st = mg_http_state(c);
+  if (c->recv.len > 0 && !c->is_resp) http_process(c);  // Pipelined requests held back by a response
+  if (st->close_pending && (c->send.len > 0 || c->is_resp)) st->close_pending = 0, c->is_draining = 1;
+  if (st->phase == HTTP_PHASE_HEAD && st->head_start != 0 &&
+      now - st->head_start > http_limits(c)->head_timeout_ms && c->is_accepted) {
+    MG_INFO(("%lu closing %M: request head not complete after %lu ms", c->id, mg_print_ip_port, &c->rem,
+             (unsigned long) http_limits(c)->head_timeout_ms));
+    http_reject(c, 408, "request head timeout");
+  }
+  if (c->is_eof && !c->is_accepted) {
+    // Body delimited by the connection closing
+    if (st->phase == HTTP_PHASE_TO_CLOSE) {
+      http_deliver_msg(c, c->recv.len - st->head_len, c->recv.len);
+    } else if (st->phase == HTTP_PHASE_STREAM_TO_CLOSE) {
+      http_deliver_msg(c, 0, c->recv.len);
+    } else if (st->phase != HTTP_PHASE_HEAD || c->recv.len > 0) {
+      if (st->phase != HTTP_PHASE_REJECTED) mg_error(c, "connection closed in the middle of a response");
+    }
+  }
+}
+
+static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_READ) {
+    http_process(c);
+  } else if (ev == MG_EV_WRITE) {
+    mg_http_serve_continue(c);
+  } else if (ev == MG_EV_POLL) {
+    mg_http_serve_continue(c);
+    http_on_poll(c, *(uint64_t *) ev_data);
+  } else if (ev == MG_EV_CLOSE) {
+    mg_http_serve_abort(c);
+  }
+}
+
+struct mg_connection *mg_http_listen_limits(struct mg_mgr *mgr, const char *url,
+                                            const struct mg_http_limits *limits,
+                                            mg_event_handler_t fn, void *fn_data) {
+  struct mg_connection *c = mg_listen(mgr, url, fn, fn_data);
+  if (c != NULL) c->pfn = http_handler, c->pfn_data = (void *) limits;
+  return c;
+}
+
+struct mg_connection *mg_http_listen(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn, void *fn_data) {
+  return mg_http_listen_limits(mgr, url, NULL, fn, fn_data);
+}
+
+struct mg_connection *mg_http_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn, void *fn_data) {
+  struct mg_connection *c = mg_connect(mgr, url, fn, fn_data);
+  if (c != NULL) c->pfn = http_handler, c->pfn_data = NULL;
+  return c;
+}

@@ -1,0 +1,37 @@
+// Per-connection HTTP state, kept in c->pstate, shared by the protocol handler
+// (http_conn.c), replies (http_reply.c) and static files (http_serve.c).
+#ifndef HTTP_INTERNAL_H
+#define HTTP_INTERNAL_H
+
+enum http_phase {
+  HTTP_PHASE_HEAD,            // Waiting for a message head
+  HTTP_PHASE_BODY,            // Buffering a Content-Length body
+  HTTP_PHASE_CHUNKED,         // Buffering (decoding in place) a chunked body
+  HTTP_PHASE_TO_CLOSE,        // Buffering a response body that ends at EOF
+  HTTP_PHASE_STREAM,          // Streaming a Content-Length body as MG_EV_HTTP_CHUNK
+  HTTP_PHASE_STREAM_CHUNKED,  // Streaming a chunked body
+  HTTP_PHASE_STREAM_TO_CLOSE, // Streaming a response body that ends at EOF
+  HTTP_PHASE_REJECTED         // Answered with an error; input is discarded until close
+};
+
+struct http_state {
+  uint64_t head_start;   // mg_millis() when the pending head's first byte came; 0 = none
+  uint64_t body_left;    // Content-Length bytes still to come
+  size_t head_len;       // Head length of the message being received
+  size_t body_len;       // Decoded chunked body bytes so far (buffered mode)
+  void *file;            // Static file being streamed (http_serve.c), or NULL
+  struct mg_fs *fs;      // The filesystem it came from
+  uint64_t file_left;    // Bytes of it still to send
+  uint8_t phase;         // enum http_phase
+  unsigned stream : 1;        // Handler asked for MG_EV_HTTP_CHUNK
+  unsigned is_head : 1;       // Current request is HEAD: replies carry no body
+  unsigned close_after : 1;   // Connection: close / HTTP/1.0: close after this message
+  unsigned close_pending : 1; // Close once the (deferred) reply has been queued and sent
+};
+
+struct http_state *mg_http_state(struct mg_connection *c);
+// Static file streaming (http_serve.c), driven by the protocol handler
+void mg_http_serve_continue(struct mg_connection *c);  // Top up c->send from the open file
+void mg_http_serve_abort(struct mg_connection *c);     // Connection closing: release the file
+
+#endif  // HTTP_INTERNAL_H

@@ -1,0 +1,44 @@
+// Writing HTTP responses: status line and headers with a Content-Length filled
+// in after the body is formatted in place, and chunked transfer coding.
+#include "mg_internal.h"
+#include "http/http_internal.h"
+
+#define HTTP_CL_WIDTH 10  // Room reserved for the Content-Length digits
+#define HTTP_CL_BLANKS "          "
+
+void mg_http_reply(struct mg_connection *c, int status, const char *headers, const char *fmt, ...) {
+  mg_printf(c, "HTTP/1.1 %d %s\r\n%sContent-Length: %s\r\n\r\n", status, mg_http_status_text(status),
+            headers == NULL ? "" : headers, HTTP_CL_BLANKS);
+  size_t cl_end = c->send.len - 4, body_start = c->send.len;
+  va_list ap;
+  va_start(ap, fmt);
+  mg_vprintf(c, fmt == NULL ? "" : fmt, &ap);
+  va_end(ap);
+  if (c->send.len < body_start) return;  // Out of memory: the connection is closing
+  char digits[24];
+  size_t n = mg_snprintf(digits, sizeof(digits), "%lu", (unsigned long) (c->send.len - body_start));
+  // Left-align the digits in the reserved field; trailing blanks are optional whitespace
+  memcpy(c->send.buf + cl_end - HTTP_CL_WIDTH, digits, n);
+  if (c->is_accepted && mg_http_state(c)->is_head) c->send.len = body_start;
+}
+
+void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len) {
+  mg_printf(c, "%lx\r\n", (unsigned long) len);
+  mg_send(c, buf, len);
+  mg_send(c, "\r\n", 2);
+}
+
+void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...) {
+  // Format straight into the send buffer behind a fixed-width size line
+  mg_printf(c, "%08lx\r\n", 0UL);
+  size_t start = c->send.len;
+  va_list ap;
+  va_start(ap, fmt);
+  mg_vprintf(c, fmt, &ap);
+  va_end(ap);
+  if (c->send.len < start) return;
+  char size[12];
+  mg_snprintf(size, sizeof(size), "%08lx", (unsigned long) (c->send.len - start));
+  memcpy(c->send.buf + start - 10, size, 8);
+  mg_send(c, "\r\n", 2);
+}

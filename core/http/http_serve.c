@@ -1,0 +1,261 @@
+// Static files over any mg_fs: path mapping under a root that cannot be
+// escaped, conditional requests (ETag / If-None-Match), single byte ranges,
+// directory indexes and listings, and streaming of files too big to queue.
+#include "mg_internal.h"
+#include "http/http_internal.h"
+
+#define SERVE_INLINE_MAX (16 * 1024)  // Files up to this size are queued in one go
+#define SERVE_PIECE (16 * 1024)       // Larger ones are topped up this much at a time
+
+// RFC 9110 5.6.7 IMF-fixdate, computed without gmtime() (not on every device)
+static void serve_http_date(time_t t, char *buf, size_t len) {
+  static const char *days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  long long secs = (long long) t, day = secs / 86400, rem = secs % 86400;
+  if (rem < 0) rem += 86400, day--;
+  // Civil date from a day count, counting years from 1 March 0000 so leap days come last
+  long long z = day + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+  long long doe = z - era * 146097;
+  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long long mp = (5 * doy + 2) / 153, mday = doy - (153 * mp + 2) / 5 + 1;
+  long long mon = mp < 10 ? mp + 3 : mp - 9, year = yoe + era * 400 + (mon <= 2);
+  mg_snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[((day % 7) + 7) % 7], (int) mday,
+              months[mon - 1], (int) year, (int) (rem / 3600), (int) (rem / 60 % 60), (int) (rem % 60));
+}
+
+// Does an If-None-Match list name this ETag? (weak comparison, RFC 9110 13.1.2)
+static bool serve_etag_matches(struct mg_str inm, const char *etag) {
+  struct mg_str tag, rest = inm, want = mg_str(etag);
+  while (mg_span(rest, &tag, &rest, ',')) {
+    tag = mg_str_trim(tag);
+    if (tag.len >= 2 && tag.buf[0] == 'W' && tag.buf[1] == '/') tag.buf += 2, tag.len -= 2;
+    if (mg_str_eq(tag, "*") || mg_strcmp(tag, want) == 0) return true;
+  }
+  return false;
+}
+
+// Range: bytes=a-b | a- | -n. 1 = satisfiable range, 0 = serve whole, -1 = 416
+static int serve_parse_range(struct mg_str *hdr, uint64_t size, uint64_t *from, uint64_t *to) {
+  if (hdr == NULL) return 0;
+  struct mg_str v = mg_str_trim(*hdr), a, b;
+  if (v.len < 6 || mg_ncasecmp(v.buf, "bytes=", 6) != 0) return 0;
+  v.buf += 6, v.len -= 6;
+  for (size_t i = 0; i < v.len; i++)
+    if (v.buf[i] == ',') return 0;  // Several ranges: allowed to answer with the whole file
+  mg_span(mg_str_trim(v), &a, &b, '-');
+  uint64_t x = 0, y = 0;
+  if (a.len == 0) {  // Suffix: the last y bytes
+    if (!mg_str_to_u64(b, 10, &y)) return 0;
+    if (y == 0 || size == 0) return -1;
+    *from = y >= size ? 0 : size - y, *to = size - 1;
+    return 1;
+  }
+  if (!mg_str_to_u64(a, 10, &x)) return 0;
+  if (b.len == 0) y = size == 0 ? 0 : size - 1;
+  else if (!mg_str_to_u64(b, 10, &y) || y < x) return 0;
+  if (x >= size) return -1;
+  *from = x, *to = y >= size ? size - 1 : y;
+  return 1;
+}
+
+void mg_http_serve_abort(struct mg_connection *c) {
+  struct http_state *st = mg_http_state(c);
+  if (st->file != NULL) st->fs->cl(st->file);
+  st->file = NULL, st->file_left = 0;
+  c->is_resp = 0;
+}
+
+// Append up to max bytes of the open file to c->send
+static void serve_pump(struct mg_connection *c, size_t max) {
+  struct http_state *st = mg_http_state(c);
+  size_t want = st->file_left < max ? (size_t) st->file_left : max;
+  if (want > 0 && mg_iobuf_resize(&c->send, c->send.len + want)) {
+    size_t n = st->fs->rd(st->file, c->send.buf + c->send.len, want);
+    c->send.len += n;
+    st->file_left -= n;
+    if (n == 0) {
+      mg_error(c, "read error while sending a file");  // The length is promised: must close
+      st->file_left = 0;
+    }
+  } else if (want > 0) {
+    mg_error(c, "out of memory sending a file");
+    st->file_left = 0;
+  }
+  if (st->file_left == 0) mg_http_serve_abort(c);
+}
+
+void mg_http_serve_continue(struct mg_connection *c) {
+  if (mg_http_state(c)->file != NULL && c->send.len < SERVE_PIECE) serve_pump(c, SERVE_PIECE);
+}
+
+static void serve_file_status(struct mg_connection *c, struct mg_http_message *hm, const char *path,
+                              const struct mg_http_serve_opts *opts, int status);
+
+static void serve_not_found(struct mg_connection *c, struct mg_http_message *hm,
+                            const struct mg_http_serve_opts *opts) {
+  struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
+  size_t size;
+  if (opts->page404 != NULL && (fs->st(opts->page404, &size, NULL) & MG_FS_DIR) == 0 &&
+      fs->st(opts->page404, &size, NULL) != 0) {
+    serve_file_status(c, hm, opts->page404, opts, 404);
+  } else {
+    mg_http_reply(c, 404, opts->extra_headers, "Not found\n");
+  }
+}
+
+static void serve_file_status(struct mg_connection *c, struct mg_http_message *hm, const char *path,
+                              const struct mg_http_serve_opts *opts, int status) {
+  struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
+  struct http_state *st = mg_http_state(c);
+  size_t size = 0;
+  time_t mtime = 0;
+  int flags = fs->st(path, &size, &mtime);
+  if (flags == 0 || (flags & MG_FS_DIR)) {
+    if (status == 404) mg_http_reply(c, 404, opts->extra_headers, "Not found\n");
+    else serve_not_found(c, hm, opts);
+    return;
+  }
+  char etag[48], date[40], range_hdr[96] = "";
+  mg_snprintf(etag, sizeof(etag), "\"%lx.%lx\"", (unsigned long) mtime, (unsigned long) size);
+  serve_http_date(mtime, date, sizeof(date));
+  struct mg_str *inm = mg_http_get_header(hm, "If-None-Match");
+  const char *extra = opts->extra_headers == NULL ? "" : opts->extra_headers;
+  if (status == 200 && inm != NULL && serve_etag_matches(*inm, etag)) {
+    mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\nLast-Modified: %s\r\n%sContent-Length: 0\r\n\r\n",
+              etag, date, extra);
+    return;
+  }
+  uint64_t from = 0, to = size == 0 ? 0 : size - 1, len = size;
+  int r = status == 200 ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
+  if (r < 0) {
+    mg_snprintf(range_hdr, sizeof(range_hdr), "Content-Range: bytes */%lu\r\n", (unsigned long) size);
+    mg_http_reply(c, 416, range_hdr, "Range not satisfiable\n");
+    return;
+  }
+  void *fd = fs->op(path, MG_FS_READ);
+  if (fd == NULL) {
+    mg_http_reply(c, 500, extra, "Cannot open file\n");
+    return;
+  }
+  if (r > 0) {
+    status = 206, len = to - from + 1;
+    mg_snprintf(range_hdr, sizeof(range_hdr), "Content-Range: bytes %lu-%lu/%lu\r\n", (unsigned long) from,
+                (unsigned long) to, (unsigned long) size);
+    if (from > 0 && fs->sk(fd, (size_t) from) != (size_t) from) {
+      fs->cl(fd);
+      mg_http_reply(c, 500, extra, "Cannot seek file\n");
+      return;
+    }
+  }
+  struct mg_str mime = mg_http_mime_type(mg_str(path), opts->mime_types);
+  mg_printf(c,
+            "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
+            "Last-Modified: %s\r\nAccept-Ranges: bytes\r\n%s%s\r\n",
+            status, mg_http_status_text(status), (int) mime.len, mime.buf, (unsigned long) len, etag, date,
+            range_hdr, extra);
+  if (mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {
+    fs->cl(fd);
+    return;
+  }
+  st->file = fd, st->fs = fs, st->file_left = len;
+  c->is_resp = 1;
+  serve_pump(c, len <= SERVE_INLINE_MAX ? (size_t) len : SERVE_PIECE);
+}
+
+void mg_http_serve_file(struct mg_connection *c, struct mg_http_message *hm, const char *path,
+                        const struct mg_http_serve_opts *opts) {
+  serve_file_status(c, hm, path, opts, 200);
+}
+
+static void serve_html_escape(struct mg_iobuf *io, const char *s) {
+  for (; *s != '\0'; s++) {
+    switch (*s) {
+      case '<': mg_xprintf(mg_pfn_iobuf, io, "&lt;"); break;
+      case '>': mg_xprintf(mg_pfn_iobuf, io, "&gt;"); break;
+      case '&': mg_xprintf(mg_pfn_iobuf, io, "&amp;"); break;
+      case '"': mg_xprintf(mg_pfn_iobuf, io, "&quot;"); break;
+      default: mg_pfn_iobuf(*s, io); break;
+    }
+  }
+}
+
+struct serve_listing {
+  struct mg_iobuf out;
+  struct mg_fs *fs;
+  const char *dir;
+};
+
+static void serve_list_entry(const char *name, void *arg) {
+  struct serve_listing *l = (struct serve_listing *) arg;
+  char path[MG_PATH_MAX + 256];
+  size_t size = 0;
+  mg_snprintf(path, sizeof(path), "%s/%s", l->dir, name);
+  int flags = l->fs->st(path, &size, NULL);
+  mg_xprintf(mg_pfn_iobuf, &l->out, "<tr><td><a href=\"");
+  for (const char *p = name; *p != '\0'; p++) {  // Percent-encode what is not safe in a URL
+    unsigned char ch = (unsigned char) *p;
+    if (isalnum(ch) || strchr("-._~", ch) != NULL) mg_pfn_iobuf((char) ch, &l->out);
+    else mg_xprintf(mg_pfn_iobuf, &l->out, "%%%02X", ch);
+  }
+  mg_xprintf(mg_pfn_iobuf, &l->out, "%s\">", (flags & MG_FS_DIR) ? "/" : "");
+  serve_html_escape(&l->out, name);
+  mg_xprintf(mg_pfn_iobuf, &l->out, "%s</a></td><td>%lu</td></tr>\n", (flags & MG_FS_DIR) ? "/" : "",
+             (unsigned long) size);
+}
+
+static void serve_listing(struct mg_connection *c, struct mg_http_message *hm, struct mg_fs *fs,
+                          const char *dir, const struct mg_http_serve_opts *opts) {
+  struct serve_listing l = {{NULL, 0, 0, 256}, fs, dir};
+  char uri[MG_PATH_MAX];
+  mg_snprintf(uri, sizeof(uri), "%.*s", (int) hm->uri.len, hm->uri.buf);
+  mg_xprintf(mg_pfn_iobuf, &l.out, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Index of ");
+  serve_html_escape(&l.out, uri);
+  mg_xprintf(mg_pfn_iobuf, &l.out, "</title></head><body><h1>Index of ");
+  serve_html_escape(&l.out, uri);
+  mg_xprintf(mg_pfn_iobuf, &l.out, "</h1><table><tr><td><a href=\"../\">../</a></td><td></td></tr>\n");
+  fs->ls(dir, serve_list_entry, &l);
+  mg_xprintf(mg_pfn_iobuf, &l.out, "</table></body></html>\n");
+  char headers[512];
+  mg_snprintf(headers, sizeof(headers), "Content-Type: text/html; charset=utf-8\r\n%s",
+              opts->extra_headers == NULL ? "" : opts->extra_headers);
+  mg_http_reply(c, 200, headers, "%.*s", (int) l.out.len, l.out.buf == NULL ? "" : (char *) l.out.buf);
+  mg_iobuf_free(&l.out);
+}
+
+void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, const struct mg_http_serve_opts *opts) {
+  struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
+  const char *root = opts->root_dir == NULL ? "." : opts->root_dir;
+  char path[MG_PATH_MAX];
+  size_t rlen = strlen(root);
+  while (rlen > 1 && root[rlen - 1] == '/') rlen--;
+  if (hm->uri.len == 0 || hm->uri.buf[0] != '/' || rlen + hm->uri.len + 12 > sizeof(path)) {
+    mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
+    return;
+  }
+  memcpy(path, root, rlen);
+  int n = mg_url_decode(hm->uri.buf, hm->uri.len, path + rlen, sizeof(path) - rlen - 12, 0);
+  if (n <= 0 || !mg_path_normalize(path + rlen, (size_t) n)) {
+    MG_INFO(("%lu refused path %.*s", c->id, (int) hm->uri.len, hm->uri.buf));
+    mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
+    return;
+  }
+  size_t plen = strlen(path);
+  int flags = fs->st(path, NULL, NULL);
+  if (flags & MG_FS_DIR) {
+    if (hm->uri.buf[hm->uri.len - 1] != '/') {  // Relative links in the index need the slash
+      mg_printf(c, "HTTP/1.1 301 Moved Permanently\r\nLocation: %.*s/%s%.*s\r\nContent-Length: 0\r\n\r\n",
+                (int) hm->uri.len, hm->uri.buf, hm->query.len > 0 ? "?" : "", (int) hm->query.len,
+                hm->query.buf);
+      return;
+    }
+    mg_snprintf(path + plen, sizeof(path) - plen, "%sindex.html", path[plen - 1] == '/' ? "" : "/");
+    if (fs->st(path, NULL, NULL) == 0 && opts->dir_listing) {
+      path[plen] = '\0';
+      serve_listing(c, hm, fs, path, opts);
+      return;
+    }
+  }
+  serve_file_status(c, hm, path, opts, 200);
+}

@@ -1,0 +1,230 @@
+// examples/http-server against curl and raw sockets: files, keep-alive,
+// pipelining, bodies, ranges, conditional requests, and every bad-input case
+// followed by proof that the server still serves.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import crypto from 'node:crypto';
+import { startServer, curl, raw, parseResponses, tmpdir } from './lib.mjs';
+
+const top = tmpdir('www');
+const root = path.join(top, 'www');
+const secret = 'TOP-SECRET-' + crypto.randomBytes(8).toString('hex');
+const big = crypto.randomBytes(300 * 1024);  // Larger than one streaming piece
+let srv, url;
+
+before(async () => {
+  fs.mkdirSync(path.join(root, 'sub dir'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'docs'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'index.html'), '<h1>home</h1>\n');
+  fs.writeFileSync(path.join(root, 'hello.txt'), 'hello, file\n');
+  fs.writeFileSync(path.join(root, 'docs', 'index.html'), '<p>docs</p>\n');
+  fs.writeFileSync(path.join(root, 'sub dir', 'a<b>.txt'), 'x');
+  fs.writeFileSync(path.join(root, 'big.bin'), big);
+  fs.writeFileSync(path.join(root, '404.html'), '<p>custom not found</p>\n');
+  fs.writeFileSync(path.join(top, 'secret.txt'), secret);
+  srv = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-L', '-4', path.join(root, '404.html'), '-T', '1000']);
+  url = `http://127.0.0.1:${srv.port}`;
+});
+
+after(async () => {
+  await srv.stop();
+  fs.rmSync(top, { recursive: true, force: true });
+});
+
+// After every bad input, a well-formed request on a new connection still works
+function stillServes() {
+  const r = curl([`${url}/hello.txt`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.toString(), 'hello, file\n');
+}
+
+test('serves a file with type, length, ETag and Last-Modified', () => {
+  const r = curl(['-i', `${url}/hello.txt`]);
+  const [res] = parseResponses(r.stdout);
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), 'hello, file\n');
+  assert.match(res.headers['content-type'], /^text\/plain/);
+  assert.equal(res.headers['content-length'], '12');
+  assert.match(res.headers['etag'], /^"[0-9a-f]+\.[0-9a-f]+"$/);
+  assert.match(res.headers['last-modified'], /^\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$/);
+  assert.equal(new Date(res.headers['last-modified']).getTime() / 1000,
+    Math.floor(fs.statSync(path.join(root, 'hello.txt')).mtimeMs / 1000));
+});
+
+test('streams a file larger than the send queue intact', () => {
+  const r = curl([`${url}/big.bin`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.equals(big), `got ${r.stdout.length} bytes`);
+});
+
+test('index.html for a directory, 301 without the slash, listing otherwise', () => {
+  assert.equal(curl([`${url}/`]).stdout.toString(), '<h1>home</h1>\n');
+  assert.equal(curl([`${url}/docs/`]).stdout.toString(), '<p>docs</p>\n');
+  const redirect = parseResponses(curl(['-i', `${url}/docs?x=1`]).stdout)[0];
+  assert.equal(redirect.status, 301);
+  assert.equal(redirect.headers['location'], '/docs/?x=1');
+  const list = curl([`${url}/sub%20dir/`]).stdout.toString();
+  assert.match(list, /a&lt;b&gt;\.txt/);
+  assert.match(list, /href="a%3Cb%3E\.txt"/);
+});
+
+test('custom 404 page with status 404', () => {
+  const [res] = parseResponses(curl(['-i', `${url}/nope.txt`]).stdout);
+  assert.equal(res.status, 404);
+  assert.equal(res.body.toString(), '<p>custom not found</p>\n');
+});
+
+test('keep-alive: several requests on one connection', () => {
+  const r = curl(['-v', `${url}/hello.txt`, `${url}/index.html`, `${url}/hello.txt`]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.toString(), 'hello, file\n<h1>home</h1>\nhello, file\n');
+  assert.equal((r.stderr.match(/Re-using existing connection/g) || []).length, 2, r.stderr);
+});
+
+test('pipelining: three requests in one write, three responses in order', async () => {
+  const req = (p) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`;
+  const { data } = await raw(srv.port, req('/hello.txt') + req('/big.bin') + req('/index.html'), { idleMs: 800 });
+  const res = parseResponses(data);
+  assert.deepEqual(res.map((r) => r.status), [200, 200, 200]);
+  assert.equal(res[0].body.toString(), 'hello, file\n');
+  assert.ok(res[1].body.equals(big));
+  assert.equal(res[2].body.toString(), '<h1>home</h1>\n');
+});
+
+test('HTTP/1.0 client gets its answer and the connection closes', async () => {
+  const { data, closed } = await raw(srv.port, 'GET /hello.txt HTTP/1.0\r\n\r\n');
+  assert.equal(parseResponses(data)[0].body.toString(), 'hello, file\n');
+  assert.ok(closed);
+  const r = curl(['--http1.0', '-sv', `${url}/hello.txt`]);
+  assert.equal(r.stdout.toString(), 'hello, file\n');
+});
+
+test('Connection: close is honoured', async () => {
+  const { closed } = await raw(srv.port, 'GET /hello.txt HTTP/1.1\r\nConnection: close\r\n\r\n');
+  assert.ok(closed);
+});
+
+test('HEAD: headers with the length, no body', async () => {
+  const { data } = await raw(srv.port, 'HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /index.html HTTP/1.1\r\n\r\n', { idleMs: 500 });
+  const text = data.toString();
+  assert.match(text, /^HTTP\/1.1 200 OK\r\n/);
+  assert.match(text, /Content-Length: 12\r\n/);
+  // The next response follows the head directly: no body was sent for HEAD
+  assert.match(text, /\r\n\r\nHTTP\/1.1 200 OK\r\n/);
+});
+
+test('ETag + If-None-Match gives 304, a stale one gives 200', () => {
+  const [first] = parseResponses(curl(['-i', `${url}/hello.txt`]).stdout);
+  const [again] = parseResponses(curl(['-i', '-H', `If-None-Match: ${first.headers.etag}`, `${url}/hello.txt`]).stdout);
+  assert.equal(again.status, 304);
+  assert.equal(again.body.length, 0);
+  const [stale] = parseResponses(curl(['-i', '-H', 'If-None-Match: "0.0"', `${url}/hello.txt`]).stdout);
+  assert.equal(stale.status, 200);
+});
+
+test('Range: 206 with Content-Range, suffix ranges, 416 past the end', () => {
+  let [r] = parseResponses(curl(['-i', '-H', 'Range: bytes=0-4', `${url}/hello.txt`]).stdout);
+  assert.equal(r.status, 206);
+  assert.equal(r.body.toString(), 'hello');
+  assert.equal(r.headers['content-range'], 'bytes 0-4/12');
+  [r] = parseResponses(curl(['-i', '-H', 'Range: bytes=-5', `${url}/hello.txt`]).stdout);
+  assert.equal(r.body.toString(), 'file\n');
+  [r] = parseResponses(curl(['-i', '-H', 'Range: bytes=100000-', `${url}/big.bin`]).stdout);
+  assert.equal(r.status, 206);
+  assert.ok(r.body.equals(big.subarray(100000)));
+  [r] = parseResponses(curl(['-i', '-H', 'Range: bytes=50-', `${url}/hello.txt`]).stdout);
+  assert.equal(r.status, 416);
+  assert.equal(r.headers['content-range'], 'bytes */12');
+  stillServes();
+});
+
+test('chunked upload streamed to the handler, of any size', () => {
+  const file = path.join(top, 'upload.bin');
+  const body = crypto.randomBytes(5 * 1024 * 1024);
+  fs.writeFileSync(file, body);
+  const r = curl(['-H', 'Transfer-Encoding: chunked', '--data-binary', `@${file}`, `${url}/api/upload`]);
+  assert.equal(r.code, 0, r.stderr);
+  const got = JSON.parse(r.stdout.toString());
+  assert.equal(got.size, body.length);
+  assert.equal(got.crc32, zlib.crc32(body).toString(16).padStart(8, '0'));
+  // The same with Content-Length (curl sends Expect: 100-continue for this size)
+  const r2 = JSON.parse(curl(['--data-binary', `@${file}`, `${url}/api/upload`]).stdout.toString());
+  assert.equal(r2.size, body.length);
+});
+
+test('chunked body buffered whole for a normal handler', async () => {
+  const { data } = await raw(srv.port, [
+    'POST /api/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n',
+    '5;ext=1\r\nhello\r\n',
+    '7\r\n, world\r\n0\r\nTrailer: x\r\n\r\n',
+  ], { idleMs: 500 });
+  const [res] = parseResponses(data);
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), 'hello, world');
+});
+
+// Each bad input: expected status, the connection closes, the server still serves
+const badInputs = [
+  ['header block over 8 KiB', `GET / HTTP/1.1\r\nX: ${'a'.repeat(9000)}\r\n\r\n`, 431],
+  ['too many headers', `GET / HTTP/1.1\r\n${Array.from({ length: 40 }, (_, i) => `H${i}: v\r\n`).join('')}\r\n`, 431],
+  ['malformed request line', 'GET /\r\n\r\n', 400],
+  ['space before colon', 'GET / HTTP/1.1\r\nHost : x\r\n\r\n', 400],
+  ['NUL in a header', 'GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n', 400],
+  ['both Content-Length and Transfer-Encoding', 'POST /api/echo HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 400],
+  ['bad chunk size', 'POST /api/echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n', 400],
+  ['body over the limit', `POST /api/echo HTTP/1.1\r\nContent-Length: ${1 << 20}\r\n\r\n`, 413],
+  ['chunked body over the limit', ['POST /api/echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n', `10000\r\n${'a'.repeat(0x10000)}\r\n`, `10000\r\n${'a'.repeat(0x10000)}\r\n`], 413],
+  ['negative Content-Length', 'POST /api/echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 400],
+];
+for (const [name, input, status] of badInputs) {
+  test(`bad input: ${name} -> ${status} and close`, async () => {
+    const { data, closed } = await raw(srv.port, input);
+    assert.match(data.toString('latin1'), new RegExp(`^HTTP/1.1 ${status} `));
+    assert.ok(closed, 'connection closed');
+    stillServes();
+  });
+}
+
+const traversals = [
+  '/../secret.txt', '/%2e%2e/secret.txt', '/%2E%2E/secret.txt', '/..%2fsecret.txt', '/..%2Fsecret.txt',
+  '/..\\secret.txt', '/..%5csecret.txt', '/docs/../../secret.txt', '/docs/%2e%2e/%2e%2e/secret.txt',
+  '/./../secret.txt', '//../secret.txt', '/%2e%2e%2fsecret.txt', '/hello.txt%00.html', '/%00',
+  '/docs/..%2f..%2fsecret.txt', `/${top}/secret.txt`, '/....//secret.txt', '/%252e%252e/secret.txt',
+];
+for (const p of traversals) {
+  test(`path traversal never escapes the root: ${p}`, async () => {
+    const { data } = await raw(srv.port, `GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { idleMs: 500 });
+    const text = data.toString('latin1');
+    assert.doesNotMatch(text, new RegExp(secret));
+    assert.match(text, /^HTTP\/1.1 (400|404) /);
+  });
+}
+
+test('absolute path in the request target stays under the root', async () => {
+  const { data } = await raw(srv.port, 'GET /etc/passwd HTTP/1.1\r\nConnection: close\r\n\r\n');
+  assert.match(data.toString(), /^HTTP\/1.1 404 /);
+  assert.doesNotMatch(data.toString(), /root:/);
+});
+
+test('a client idle in the middle of its head is closed after the timeout; others are served meanwhile', async () => {
+  const start = Date.now();
+  const slow = raw(srv.port, 'GET /hello.txt HTTP/1.1\r\nHost: x\r\n', { idleMs: 5000 });
+  await new Promise((r) => setTimeout(r, 200));
+  stillServes();
+  const { data, closed } = await slow;
+  const took = Date.now() - start;
+  assert.ok(closed, 'slow client disconnected');
+  assert.match(data.toString(), /^HTTP\/1.1 408 /);
+  assert.ok(took >= 900 && took < 4000, `closed after ${took} ms`);
+});
+
+test('slow-loris trickling a byte at a time is still cut off', async () => {
+  const pieces = Array.from('GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
+  const start = Date.now();
+  const { closed } = await raw(srv.port, pieces, { pauseMs: 100, idleMs: 3000 });
+  assert.ok(closed);
+  assert.ok(Date.now() - start < 4500);
+});

@@ -1,0 +1,118 @@
+// Shared helpers for the integration tests: start an example on an ephemeral
+// loopback port, talk to it with curl or raw sockets, and stop it checking that
+// it exited cleanly (under the ASan build: without sanitizer reports or leaks).
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+
+export const BIN = process.env.BIN || 'build/examples';
+export const SANITIZED = !!process.env.SANITIZED;
+
+// Start BIN/name with args; resolves once it logs the address it listens on.
+export function startServer(name, args = [], { portPattern = /(?:http|tcp):\/\/127\.0\.0\.1:([1-9]\d*)/ } = {}) {
+  const proc = spawn(path.join(BIN, name), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out}`)), 10000);
+    const onData = (d) => {
+      out += d;
+      const m = out.match(portPattern);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          port: Number(m[1]),
+          proc,
+          log: () => out,
+          async stop() {
+            proc.kill('SIGTERM');
+            const { code, signal } = await exited;
+            assert.doesNotMatch(out, /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:/, `${name} sanitizer report:\n${out}`);
+            assert.equal(code, 0, `${name} exit code ${code} signal ${signal}:\n${out.slice(-3000)}`);
+          },
+        });
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('error', reject);
+    exited.then(({ code }) => reject(new Error(`${name} exited early (${code}):\n${out}`)));
+  });
+}
+
+// Run curl; returns {code, stdout (Buffer), stderr}
+export function curl(args, opts = {}) {
+  const r = spawnSync('curl', ['-sS', '--max-time', '10', ...args], { maxBuffer: 64 << 20, ...opts });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+// Parse "HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody" as written by curl -i, or raw
+export function parseResponses(buf) {
+  const out = [];
+  let rest = Buffer.from(buf);
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const head = rest.subarray(0, end).toString('latin1').split('\r\n');
+    const status = Number(head[0].split(' ')[1]);
+    const headers = {};
+    for (const line of head.slice(1)) {
+      const i = line.indexOf(':');
+      headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+    const len = Number(headers['content-length'] || 0);
+    const body = rest.subarray(end + 4, end + 4 + len);
+    out.push({ status, headers, body });
+    rest = rest.subarray(end + 4 + len);
+  }
+  return out;
+}
+
+// Send raw bytes (string, Buffer or array of pieces sent with a pause between);
+// resolve with everything received once the server closes or idleMs passes.
+export function raw(port, data, { idleMs = 1500, pauseMs = 20 } = {}) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const chunks = [];
+    let closed = false;
+    let timer;
+    const finish = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ data: Buffer.concat(chunks), closed });
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, idleMs);
+    };
+    sock.on('data', (d) => {
+      chunks.push(d);
+      arm();
+    });
+    sock.on('end', () => {
+      closed = true;
+      finish();
+    });
+    sock.on('error', (e) => (e.code === 'ECONNRESET' ? ((closed = true), finish()) : reject(e)));
+    sock.on('connect', async () => {
+      const pieces = Array.isArray(data) ? data : [data];
+      for (const p of pieces) {
+        if (sock.destroyed) break;
+        sock.write(p);
+        if (pieces.length > 1) await new Promise((r) => setTimeout(r, pauseMs));
+      }
+      arm();
+    });
+  });
+}
+
+export function tmpdir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `meerkat-${prefix}-`));
+}
+
+export function have(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}

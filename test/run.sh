@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs every test suite of `make test` and ends with one line summing them all:
+#   N passed, N failed[, N skipped (reasons)]
+# Suites: unit tests (plain and ASan+UBSan), integration tests against the
+# examples (plain and ASan+UBSan builds), the two-file distribution built with
+# gcc and clang, and the fuzz harnesses replaying their seed corpora.
+set -u
+BUILD=${BUILD:-build}
+LOGS=$BUILD/test-logs
+mkdir -p "$LOGS"
+passed=0 failed=0 skipped=0
+skip_reasons=()
+failures=()
+
+add() { passed=$((passed + $1)); failed=$((failed + $2)); [ "$2" -gt 0 ] && failures+=("$3"); return 0; }
+skip() { skipped=$((skipped + $1)); skip_reasons+=("$2"); }
+sanitizer_reports() { grep -cE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' "$1"; }
+
+# Criterion binaries: count from the Synthesis line; a crash or a sanitizer report fails the suite
+run_criterion() {  # flavour binary...
+  local flavour=$1; shift
+  for bin in "$@"; do
+    local name log
+    name=$(basename "$bin"); log="$LOGS/$flavour-$name.log"
+    "$bin" -j2 >"$log" 2>&1
+    local rc=$? line
+    line=$(grep -a 'Synthesis:' "$log" | tail -n 1)
+    echo "$flavour $name: ${line#*Synthesis: }"
+    local t p f c
+    t=$(sed -n 's/.*Tested: \([0-9]*\).*/\1/p' <<<"$line"); p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$line")
+    f=$(sed -n 's/.*Failing: \([0-9]*\).*/\1/p' <<<"$line"); c=$(sed -n 's/.*Crashing: \([0-9]*\).*/\1/p' <<<"$line")
+    if [ -z "$line" ]; then add 0 1 "$flavour $name: no Synthesis line (exit $rc), see $log"; continue; fi
+    add "${p:-0}" "$(( ${f:-0} ))" "$flavour $name: failing tests, see $log"
+    local reports; reports=$(sanitizer_reports "$log")
+    if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then add 0 1 "$flavour $name: exit $rc, see $log"; fi
+    if [ "$reports" -gt 0 ]; then add 0 1 "$flavour $name: $reports sanitizer report(s), see $log"; fi
+    : "$t" "$c"
+  done
+}
+
+# node --test with the TAP reporter: count from "# pass N" / "# fail N"
+run_node() {  # label log files...
+  local label=$1 log=$2; shift 2
+  node --test --test-reporter=tap "$@" >"$log" 2>&1
+  local rc=$? p f s
+  p=$(grep -E '^# pass [0-9]+' "$log" | tail -n 1 | awk '{print $3}')
+  f=$(grep -E '^# fail [0-9]+' "$log" | tail -n 1 | awk '{print $3}')
+  s=$(grep -E '^# skipped [0-9]+' "$log" | tail -n 1 | awk '{print $3}')
+  echo "$label: ${p:-0} passed, ${f:-0} failed, ${s:-0} skipped"
+  grep -E '^not ok|^# Subtest' "$log" | grep -B1 '^not ok' | head -n 20
+  if [ -z "$p" ]; then add 0 1 "$label: no TAP summary (exit $rc), see $log"; return; fi
+  add "$p" "$f" "$label: see $log"
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then add 0 1 "$label: exit $rc, see $log"; fi
+  [ "${s:-0}" -gt 0 ] && skip "$s" "$label: $(grep -E '# SKIP' "$log" | sed 's/.*# SKIP *//' | sort -u | tr '\n' ';')"
+}
+
+echo "== unit tests"
+run_criterion unit "$BUILD"/test/unit/test_*
+echo "== unit tests under ASan+UBSan"
+ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  run_criterion asan "$BUILD"/asan/test/unit/test_*
+
+echo "== integration tests"
+BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs
+echo "== integration tests against the ASan+UBSan build"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SANITIZED=1 \
+  BIN=$BUILD/asan/examples run_node integration-asan "$LOGS/integration-asan.log" test/integration/*.test.mjs
+
+echo "== two-file distribution"
+for cc in gcc clang; do
+  for ex in examples/*/; do
+    name=$(basename "$ex") dir=$BUILD/dist-check/$cc/$name
+    mkdir -p "$dir" && cp dist/meerkat.c dist/meerkat.h dist/mongoose.h "$ex/main.c" "$dir/"
+    if (cd "$dir" && $cc -std=c99 -Wall -Wextra -Werror -O1 -o app main.c meerkat.c) >"$LOGS/dist-$cc-$name.log" 2>&1; then
+      add 1 0 ""
+    else
+      add 0 1 "dist: $name with $cc, see $LOGS/dist-$cc-$name.log"
+    fi
+  done
+done
+echo "dist: examples built from dist/meerkat.c + meerkat.h with gcc and clang"
+
+echo "== fuzz harnesses replaying their seed corpora"
+if out=$(test/fuzz/run.sh "$BUILD/fuzz" 0 regress 2>&1); then
+  echo "$out" | tail -n 1
+  n=$(echo "$out" | sed -n 's/^fuzz: \([0-9]*\) passed.*/\1/p'); add "${n:-0}" 0 ""
+else
+  echo "$out"
+  n=$(echo "$out" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p'); add 0 "${n:-1}" "fuzz regression"
+fi
+
+echo
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+for r in "${skip_reasons[@]}"; do echo "SKIPPED: $r"; done
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+[ "$failed" -eq 0 ]
