@@ -10,7 +10,14 @@ struct printf_out {
   bool dry;
 };
 
-enum printf_length { PRINTF_LEN_INT, PRINTF_LEN_HH, PRINTF_LEN_H, PRINTF_LEN_L, PRINTF_LEN_LL, PRINTF_LEN_Z };
+enum printf_length {
+  PRINTF_LEN_INT,
+  PRINTF_LEN_HH,
+  PRINTF_LEN_H,
+  PRINTF_LEN_L,
+  PRINTF_LEN_LL,
+  PRINTF_LEN_Z
+};
 
 // One parsed conversion, e.g. "%-08.3lld"
 struct printf_spec {
@@ -112,6 +119,7 @@ static void printf_big_init(struct printf_big *b, uint64_t m, int e) {
   b->w[0] = (uint32_t) (m % 1000000000), b->w[1] = (uint32_t) (m / 1000000000);  // m < 2^53
   b->nw = b->w[1] ? 2 : 1;
   b->exp10 = 0;
+  if (m == 0) return;
   for (; e >= 29; e -= 29) printf_big_mul(b, (uint32_t) 1 << 29);
   if (e > 0) printf_big_mul(b, (uint32_t) 1 << e);
   if (e < 0) {

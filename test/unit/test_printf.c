@@ -7,34 +7,35 @@
 
 // Formats one value with both mg_snprintf and the C library and demands the
 // same text and the same returned length.
-#define EXPECT_LIBC(fmt, ...)                                                         \
-  do {                                                                                \
-    char want_[2048], got_[2048];                                                     \
-    int wn_ = snprintf(want_, sizeof(want_), fmt, __VA_ARGS__);                       \
-    size_t gn_ = mg_snprintf(got_, sizeof(got_), fmt, __VA_ARGS__);                   \
-    cr_assert_str_eq(got_, want_, "format \"%s\": got \"%s\", want \"%s\"", fmt, got_, \
-                     want_);                                                          \
-    cr_assert_eq(gn_, (size_t) wn_, "format \"%s\": returned %zu, want %d", fmt, gn_, wn_); \
+#define EXPECT_LIBC(fmt, ...)                                                                  \
+  do {                                                                                         \
+    char want_[2048], got_[2048];                                                              \
+    int wn_ = snprintf(want_, sizeof(want_), fmt, __VA_ARGS__);                                \
+    size_t gn_ = mg_snprintf(got_, sizeof(got_), fmt, __VA_ARGS__);                            \
+    cr_assert_str_eq(got_, want_, "format \"%s\": got \"%s\", want \"%s\"", fmt, got_, want_); \
+    cr_assert_eq(gn_, (size_t) wn_, "format \"%s\": returned %zu, want %d", fmt, gn_, wn_);    \
   } while (0)
 
 static const char *int_formats[] = {
     "%d",   "%i",    "%5d",   "%-5d", "%05d",  "%.3d", "%8.3d", "%-8.3d", "%08.3d", "%+d",
     "% d",  "%+05d", "%-+6d", "%.0d", "%3.0d", "%1d",  "%u",    "%x",     "%X",     "%08x",
     "%-8X", "%.5x",  "%5u",   "%.0x", "%.0u",  "<%d>", "%012d", "%-012d", "% 05d",  "%+.4d"};
-static const int int_values[] = {0,     1,      -1,    7,       -7,      42,      -42,    255,
-                                 256,   -256,   12345, -12345,  65535,   1 << 30, INT_MAX, INT_MIN,
-                                 99999, 100000, -9999, 1000000, -100000, 0x7f,    0x80,   0xabcdef};
+static const int int_values[] = {0,     1,       -1,      7,       -7,    42,
+                                 -42,   255,     256,     -256,    12345, -12345,
+                                 65535, 1 << 30, INT_MAX, INT_MIN, 99999, 100000,
+                                 -9999, 1000000, -100000, 0x7f,    0x80,  0xabcdef};
 
 Test(printf, int_conversions_match_libc) {
   for (size_t i = 0; i < MG_ARRAY_SIZE(int_formats); i++) {
-    for (size_t j = 0; j < MG_ARRAY_SIZE(int_values); j++) EXPECT_LIBC(int_formats[i], int_values[j]);
+    for (size_t j = 0; j < MG_ARRAY_SIZE(int_values); j++)
+      EXPECT_LIBC(int_formats[i], int_values[j]);
   }
 }
 
-static const char *short_formats[] = {"%hd",  "%hu",  "%hx",  "%6hd", "%hhd", "%hhu",
-                                      "%hhx", "%04hhx", "%-6hu", "%hX", "%.3hhd", "%+hd"};
-static const int short_values[] = {0,     1,     -1,     127,    128,   255,   256,
-                                   -129,  32767, 32768,  65535,  65536, -32768, 70000,
+static const char *short_formats[] = {"%hd",  "%hu",    "%hx",   "%6hd", "%hhd",   "%hhu",
+                                      "%hhx", "%04hhx", "%-6hu", "%hX",  "%.3hhd", "%+hd"};
+static const int short_values[] = {0,      1,       -1,      127,    128,   255,    256,
+                                   -129,   32767,   32768,   65535,  65536, -32768, 70000,
                                    -70000, INT_MAX, INT_MIN, 0x1234, 0xff80};
 
 Test(printf, h_and_hh_truncate_like_libc) {
@@ -45,19 +46,26 @@ Test(printf, h_and_hh_truncate_like_libc) {
   }
 }
 
-static const char *long_formats[] = {"%ld",  "%lu",    "%lx",    "%lX",   "%20ld",
+static const char *long_formats[] = {"%ld",    "%lu",    "%lx",    "%lX",  "%20ld",
                                      "%-20lu", "%020lx", "%.15ld", "%+ld", "%li"};
 static const long long_values[] = {0, 1, -1, LONG_MAX, LONG_MIN, 1234567890L, -987654321L};
 
-static const char *llong_formats[] = {"%lld",   "%llu",  "%llx",  "%llX", "%25lld", "%-25llu",
-                                      "%025llx", "%.20lld", "%+lld", "%lli", "% lld", "%-+25lld"};
-static const long long llong_values[] = {0,         1,         -1,          LLONG_MAX,
-                                         LLONG_MIN, LLONG_MIN + 1, 1234567890123456789LL,
-                                         -1000000000000LL, (long long) 0x8000000000000001ULL};
+static const char *llong_formats[] = {"%lld",    "%llu",    "%llx",  "%llX", "%25lld", "%-25llu",
+                                      "%025llx", "%.20lld", "%+lld", "%lli", "% lld",  "%-+25lld"};
+static const long long llong_values[] = {0,
+                                         1,
+                                         -1,
+                                         LLONG_MAX,
+                                         LLONG_MIN,
+                                         LLONG_MIN + 1,
+                                         1234567890123456789LL,
+                                         -1000000000000LL,
+                                         (long long) 0x8000000000000001ULL};
 
 Test(printf, long_and_long_long_match_libc) {
   for (size_t i = 0; i < MG_ARRAY_SIZE(long_formats); i++) {
-    for (size_t j = 0; j < MG_ARRAY_SIZE(long_values); j++) EXPECT_LIBC(long_formats[i], long_values[j]);
+    for (size_t j = 0; j < MG_ARRAY_SIZE(long_values); j++)
+      EXPECT_LIBC(long_formats[i], long_values[j]);
   }
   for (size_t i = 0; i < MG_ARRAY_SIZE(llong_formats); i++) {
     for (size_t j = 0; j < MG_ARRAY_SIZE(llong_values); j++) {
@@ -85,9 +93,10 @@ Test(printf, size_t_conversions_match_libc) {
 }
 
 Test(printf, strings_and_chars_match_libc) {
-  static const char *formats[] = {"%s",   "%10s",   "%-10s", "%.3s", "%10.3s", "%-10.3s",
-                                  "%.0s", "[%1s]", "%.20s", "%5.1s"};
-  static const char *values[] = {"", "a", "hello", "hello world, a longer string", "\xc3\xa9t\xc3\xa9"};
+  static const char *formats[] = {"%s",      "%10s", "%-10s", "%.3s",  "%10.3s",
+                                  "%-10.3s", "%.0s", "[%1s]", "%.20s", "%5.1s"};
+  static const char *values[] = {"", "a", "hello", "hello world, a longer string",
+                                 "\xc3\xa9t\xc3\xa9"};
   for (size_t i = 0; i < MG_ARRAY_SIZE(formats); i++) {
     for (size_t j = 0; j < MG_ARRAY_SIZE(values); j++) EXPECT_LIBC(formats[i], values[j]);
   }
@@ -143,20 +152,71 @@ Test(printf, pointers_match_libc) {
 }
 
 static const char *float_formats[] = {
-    "%g",     "%f",     "%e",     "%G",      "%E",      "%F",     "%.0f",   "%.1f",    "%.2f",
-    "%.3f",   "%.10f",  "%.20f",  "%.0e",    "%.1e",    "%.3e",   "%.10e",  "%.16e",   "%.0g",
-    "%.1g",   "%.2g",   "%.3g",   "%.10g",   "%.15g",   "%.17g",  "%.20g",  "%10.3f",  "%-10.3f",
-    "%010.3f", "%+f",   "% f",    "%+.3e",   "%012.4e", "%-12g",  "%012g",  "%+g",     "%.40f",
-    "%.60e",  "%30.20g", "%-+14.5e", "%.25g", "%08.2e"};
-static const double float_values[] = {
-    0.0,      -0.0,     1,         -1,       0.5,        -0.5,      1.5,      2.5,
-    0.125,    0.375,    2.675,     1.005,    0.1,        0.2,       0.3,      1.0 / 3,
-    2.0 / 3,  3.14159265358979, 9.5, 99.5,   999999.5,   9.9999995, 0.00001,  0.0001,
-    0.000123456, 123456, 1234567,  12345678.9, 1e15,     1e16,      1e17,     1e21,
-    1e22,     1e23,     1e100,     DBL_MAX,  DBL_MIN,    4.9e-324,  1e-300,   -1e-300,
-    123.456,  -123.456, 0.05,      0.15,     0.25,       0.35,      1e-7,     5e-5,
-    9007199254740992.0, 9223372036854775808.0, 0.999999, 0.9999995, 99999.95, 1e-4 * 9.99999,
-    -7.5e-10, 6.02214076e23, 1.602176634e-19, 65535.0, 4294967295.0, 0.015625};
+    "%g",      "%f",      "%e",       "%G",    "%E",      "%F",    "%.0f",  "%.1f",   "%.2f",
+    "%.3f",    "%.10f",   "%.20f",    "%.0e",  "%.1e",    "%.3e",  "%.10e", "%.16e",  "%.0g",
+    "%.1g",    "%.2g",    "%.3g",     "%.10g", "%.15g",   "%.17g", "%.20g", "%10.3f", "%-10.3f",
+    "%010.3f", "%+f",     "% f",      "%+.3e", "%012.4e", "%-12g", "%012g", "%+g",    "%.40f",
+    "%.60e",   "%30.20g", "%-+14.5e", "%.25g", "%08.2e"};
+static const double float_values[] = {0.0,
+                                      -0.0,
+                                      1,
+                                      -1,
+                                      0.5,
+                                      -0.5,
+                                      1.5,
+                                      2.5,
+                                      0.125,
+                                      0.375,
+                                      2.675,
+                                      1.005,
+                                      0.1,
+                                      0.2,
+                                      0.3,
+                                      1.0 / 3,
+                                      2.0 / 3,
+                                      3.14159265358979,
+                                      9.5,
+                                      99.5,
+                                      999999.5,
+                                      9.9999995,
+                                      0.00001,
+                                      0.0001,
+                                      0.000123456,
+                                      123456,
+                                      1234567,
+                                      12345678.9,
+                                      1e15,
+                                      1e16,
+                                      1e17,
+                                      1e21,
+                                      1e22,
+                                      1e23,
+                                      1e100,
+                                      DBL_MAX,
+                                      DBL_MIN,
+                                      4.9e-324,
+                                      1e-300,
+                                      -1e-300,
+                                      123.456,
+                                      -123.456,
+                                      0.05,
+                                      0.15,
+                                      0.25,
+                                      0.35,
+                                      1e-7,
+                                      5e-5,
+                                      9007199254740992.0,
+                                      9223372036854775808.0,
+                                      0.999999,
+                                      0.9999995,
+                                      99999.95,
+                                      1e-4 * 9.99999,
+                                      -7.5e-10,
+                                      6.02214076e23,
+                                      1.602176634e-19,
+                                      65535.0,
+                                      4294967295.0,
+                                      0.015625};
 
 Test(printf, floats_match_libc_digit_for_digit) {
   for (size_t i = 0; i < MG_ARRAY_SIZE(float_formats); i++) {
@@ -167,7 +227,8 @@ Test(printf, floats_match_libc_digit_for_digit) {
 }
 
 Test(printf, float_specials_match_libc) {
-  static const char *formats[] = {"%f", "%e", "%g", "%F", "%E", "%G", "%8f", "%-8f|", "%08f", "%+f", "% g"};
+  static const char *formats[] = {"%f",  "%e",    "%g",   "%F",  "%E", "%G",
+                                  "%8f", "%-8f|", "%08f", "%+f", "% g"};
   static const double values[] = {INFINITY, -INFINITY, NAN};
   for (size_t i = 0; i < MG_ARRAY_SIZE(formats); i++) {
     for (size_t j = 0; j < MG_ARRAY_SIZE(values); j++) EXPECT_LIBC(formats[i], values[j]);
@@ -219,7 +280,8 @@ static void check_truncation(const char *want, size_t size) {
   cr_assert_eq(n, len, "size %zu: returned %zu", size, n);
   cr_assert_eq(memcmp(buf, want, kept), 0, "size %zu", size);
   if (size > 0) cr_assert_eq(buf[kept], '\0', "size %zu: not terminated", size);
-  for (size_t i = size; i < sizeof(buf); i++) cr_assert_eq(buf[i], '#', "size %zu: wrote at %zu", size, i);
+  for (size_t i = size; i < sizeof(buf); i++)
+    cr_assert_eq(buf[i], '#', "size %zu: wrote at %zu", size, i);
 }
 
 Test(printf, truncates_at_every_size_and_terminates) {
@@ -242,11 +304,13 @@ Test(printf, M_callback_consumes_its_args_then_format_continues) {
 
 Test(printf, esc_escapes_json_specials_and_keeps_utf8) {
   char buf[128];
-  size_t n = mg_snprintf(buf, sizeof(buf), "%m", MG_ESC("a\"b\\c/\n\r\t\b\f\x01\x1f\x7f\xc3\xa9\xe2\x82\xac"));
+  size_t n = mg_snprintf(buf, sizeof(buf), "%m",
+                         MG_ESC("a\"b\\c/\n\r\t\b\f\x01\x1f\x7f\xc3\xa9\xe2\x82\xac"));
   const char *want = "\"a\\\"b\\\\c/\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\xc3\xa9\xe2\x82\xac\"";
   cr_assert_str_eq(buf, want);
   cr_assert_eq(n, strlen(want));
-  n = mg_snprintf(buf, sizeof(buf), "%M|%d", mg_print_esc, 3, "a\0b", 9);  // Explicit length: NUL escaped
+  n = mg_snprintf(buf, sizeof(buf), "%M|%d", mg_print_esc, 3, "a\0b",
+                  9);  // Explicit length: NUL escaped
   cr_assert_str_eq(buf, "a\\u0000b|9");
   cr_assert_eq(n, 10);
   n = mg_snprintf(buf, sizeof(buf), "%m%m", MG_ESC(""), MG_ESC(NULL));
@@ -276,8 +340,8 @@ Test(printf, ip_addresses_print_in_rfc5952_form) {
       {"00000000000000000000000000000001", "::1"},
       {"00000000000000000000000000000000", "::"},
       {"20010db8000000000000000000000001", "2001:db8::1"},
-      {"20010db8000000010000000000000001", "2001:db8:0:1::1"},  // Longest run wins
-      {"20010db8000000000001000000000001", "2001:db8::1:0:0:1"},  // First of equal runs
+      {"20010db8000000010000000000000001", "2001:db8:0:1::1"},       // Longest run wins
+      {"20010db8000000000001000000000001", "2001:db8::1:0:0:1"},     // First of equal runs
       {"20010db8000000010001000100010001", "2001:db8:0:1:1:1:1:1"},  // One zero: no ::
       {"20010DB8ABCDEF0100000000000000FF", "2001:db8:abcd:ef01::ff"},
       {"00010000000000000000000000000000", "1::"},
@@ -300,7 +364,8 @@ Test(printf, ip_addresses_print_in_rfc5952_form) {
   }
   struct mg_addr v4 = {{1, 2, 3, 4}, 0, 0, false};
   v4.port = mg_htons(65535);
-  cr_assert_eq(mg_snprintf(buf, sizeof(buf), "%M %M %m", MG_IP(&v4), MG_IP_PORT(&v4), MG_IP(&v4)), 31);
+  cr_assert_eq(mg_snprintf(buf, sizeof(buf), "%M %M %m", MG_IP(&v4), MG_IP_PORT(&v4), MG_IP(&v4)),
+               31);
   cr_assert_str_eq(buf, "1.2.3.4 1.2.3.4:65535 \"1.2.3.4\"");
   struct mg_addr zero = {{0, 0, 0, 0}, 0, 0, false};
   mg_snprintf(buf, sizeof(buf), "%M", MG_IP_PORT(&zero));
