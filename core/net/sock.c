@@ -227,7 +227,10 @@ static void sock_read(struct mg_connection *c) {
     n = (long) recv(MG_FD(c), c->recv.buf + c->recv.len, c->recv.size - c->recv.len, 0);
   }
   if (n > 0) {
-    if (c->is_hexdumping) MG_INFO(("%lu <- %ld bytes", c->id, n)), mg_hexdump(c->recv.buf + c->recv.len, (size_t) n);
+    if (c->is_hexdumping) {
+      MG_INFO(("%lu <- %ld bytes", c->id, n));
+      mg_hexdump(c->recv.buf + c->recv.len, (size_t) n);
+    }
     c->recv.len += (size_t) n;
     mg_call(c, MG_EV_READ, &n);
     if (c->is_udp && c->is_listening && c->send.len > 0) mg_net_flush(c);  // Reply to this sender
@@ -257,7 +260,10 @@ bool mg_net_flush(struct mg_connection *c) {
     }
     n = (long) send(MG_FD(c), c->send.buf, c->send.len, MSG_NOSIGNAL);
     if (n > 0) {
-      if (c->is_hexdumping) MG_INFO(("%lu -> %ld bytes", c->id, n)), mg_hexdump(c->send.buf, (size_t) n);
+      if (c->is_hexdumping) {
+        MG_INFO(("%lu -> %ld bytes", c->id, n));
+        mg_hexdump(c->send.buf, (size_t) n);
+      }
       mg_iobuf_del(&c->send, 0, (size_t) n);
       mg_call(c, MG_EV_WRITE, &n);
     } else if (n < 0 && sock_would_block()) {
