@@ -32,6 +32,31 @@ static bool http_parse_is(char c, int cls) {
   return (http_parse_class[(unsigned char) c] & cls) != 0;
 }
 
+// Skip 8 bytes at a time while none is a control below `lo` (0x20 or 0x21) or
+// DEL: values, targets and whole heads are mostly such runs. On a word w,
+// (w - lo * ones) & ~w & highs flags bytes below lo (lo <= 0x80); the same on
+// w ^ DELs flags DEL. Borrows only flag bytes above a truly flagged one, so the
+// lowest flag is exact: on little-endian GCC/clang targets we stop right at it,
+// elsewhere at the start of the word and let the caller go byte by byte.
+static const char *http_parse_skip_plain(const char *p, const char *end, unsigned lo) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  const uint64_t dels = ones * 0x7f, lows = ones * lo;
+  while (end - p >= 8) {
+    uint64_t w, x, flags;
+    memcpy(&w, p, sizeof(w));  // unaligned load, one instruction on common targets
+    x = w ^ dels;
+    flags = (((w - lows) & ~w) | ((x - ones) & ~x)) & highs;
+    if (flags != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      p += __builtin_ctzll(flags) / 8;
+#endif
+      break;
+    }
+    p += 8;
+  }
+  return p;
+}
+
 // The helpers below share one convention: 1 done (*pp advanced), 0 the buffer
 // ends first, negative (MG_HTTP_ERR_*) the bytes so far can never be valid.
 // Reporting errors as soon as they are visible lets callers drop junk early.
@@ -50,7 +75,7 @@ static int http_parse_eol(const char **pp, const char *end) {
 
 // Scan a run of class cls; done only if a line end follows, which is consumed.
 static int http_parse_rest_of_line(const char **pp, const char *end, int cls, const char **stop) {
-  const char *p = *pp;
+  const char *p = cls == 0 ? *pp : http_parse_skip_plain(*pp, end, 0x20);
   while (p < end && http_parse_is(*p, cls)) p++;
   if (p == end) return 0;
   if (*p != '\r' && *p != '\n') return MG_HTTP_ERR_MALFORMED;
@@ -84,6 +109,7 @@ static int http_parse_request_line(const char **pp, const char *end, struct mg_h
   hm->method = mg_str_n(start, (size_t) (p - start));
 
   start = ++p;
+  p = http_parse_skip_plain(p, end, 0x21);
   while (p < end && http_parse_is(*p, HTTP_PARSE_TARGET)) p++;
   if (p == end) return 0;
   if (*p != ' ' || p == start) return MG_HTTP_ERR_MALFORMED;
@@ -91,6 +117,7 @@ static int http_parse_request_line(const char **pp, const char *end, struct mg_h
   const char *qmark = (const char *) memchr(start, '?', target_len);
   if (qmark == NULL) {
     hm->uri = mg_str_n(start, target_len);
+    hm->query = mg_str_n(p, 0);
   } else {
     hm->uri = mg_str_n(start, (size_t) (qmark - start));
     hm->query = mg_str_n(qmark + 1, (size_t) (p - qmark - 1));
@@ -196,9 +223,11 @@ static int http_parse_head(const char *buf, size_t len, struct mg_http_message *
 // buffered: message and body can extend past buf + len. A Content-Length too
 // big for size_t is clamped, which still reads as "too large" to any limit.
 // On 0 or an error, only the unused header slots are guaranteed to be zero.
+// Empty slices point into buf rather than being NULL: consumers may hand them to
+// memcpy and friends, where a NULL pointer is undefined even with length 0.
 int mg_http_parse(const char *buf, size_t len, struct mg_http_message *hm) {
   struct mg_http_message scratch;
-  static const struct mg_str empty = MG_NULL_STR;
+  struct mg_str empty = mg_str_n(buf, 0);
   size_t n = 0;
   int r = 0;
   if (hm == NULL) hm = &scratch;
@@ -230,10 +259,14 @@ int mg_http_get_request_len(const unsigned char *buf, size_t len) {
     if (buf[i] == '\r' && i + 1 < n && buf[i + 1] != '\n') return -1;
     if (buf[i] == '\r' && i + 1 < n) i++;
   }
-  for (; i < n; i++) {
+  while (i < n) {
+    i = (size_t) (http_parse_skip_plain((const char *) buf + i, (const char *) buf + n, 0x20) -
+                  (const char *) buf);
+    if (i == n) break;
     unsigned char c = buf[i];
-    if ((c >= 0x20 && c != 0x7f) || c == '\t') continue;
-    if (c == '\r') {
+    if ((c >= 0x20 && c != 0x7f) || c == '\t') {
+      // plain byte (the word skip stops early on tabs and tails)
+    } else if (c == '\r') {
       if (i + 1 < n && buf[i + 1] != '\n') return -1;
     } else if (c != '\n') {
       return -1;
@@ -242,6 +275,7 @@ int mg_http_get_request_len(const unsigned char *buf, size_t len) {
     } else if (i + 2 < n && buf[i + 1] == '\r' && buf[i + 2] == '\n') {
       return (int) (i + 3);
     }
+    i++;
   }
   return len > INT_MAX ? -1 : 0;
 }

@@ -76,6 +76,7 @@ Test(http_parse, valid_requests_give_head_length_and_slices) {
     cr_assert(mg_str_eq(hm.method, t->method), "case %zu method", i);
     cr_assert(mg_str_eq(hm.uri, t->uri), "case %zu uri '%.*s'", i, (int) hm.uri.len, hm.uri.buf);
     cr_assert(mg_str_eq(hm.query, t->query), "case %zu query", i);
+    cr_assert(hm.query.buf >= buf && hm.query.buf <= buf + len, "case %zu: empty query still points into buf", i);
     cr_assert(mg_str_eq(hm.proto, t->proto), "case %zu proto", i);
     cr_assert_eq(count_headers(&hm), t->nheaders, "case %zu headers", i);
     cr_assert_eq(hm.head.buf, buf, "case %zu", i);
@@ -144,6 +145,54 @@ Test(http_parse, headers_up_to_the_limit_then_too_many) {
   cr_assert_eq(mg_http_parse(buf, len, &hm), MG_HTTP_ERR_TOO_MANY_HEADERS);
   cr_assert_eq(mg_http_get_request_len((const unsigned char *) buf, len), (int) len);  // syntax is fine
   free(buf);
+}
+
+// Long values and targets are scanned a word at a time: every byte class must
+// still be judged right at every position within and across words.
+Test(http_parse, each_byte_is_classified_at_every_position_of_a_long_line) {
+  static const unsigned char bad[] = {0x00, 0x01, 0x08, 0x0b, 0x1f, 0x7f};
+  static const unsigned char good[] = {'\t', ' ', '!', 0x7e, 0x80, 0xfe, 0xff};
+  char buf[128];
+  struct mg_http_message hm;
+  for (size_t pos = 1; pos < 39; pos++) {  // inside a 40-byte value, never first or last
+    for (size_t k = 0; k < sizeof(bad) + sizeof(good); k++) {
+      bool is_bad = k < sizeof(bad);
+      unsigned char c = is_bad ? bad[k] : good[k - sizeof(bad)];
+      int len = snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nX: %s\r\n\r\n",
+                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+      buf[19 + pos] = (char) c;  // the value starts at offset 19
+      int n = mg_http_parse(buf, (size_t) len, &hm);
+      int g = mg_http_get_request_len((const unsigned char *) buf, (size_t) len);
+      if (is_bad) {
+        cr_assert_eq(n, MG_HTTP_ERR_MALFORMED, "byte %#x at %zu", c, pos);
+        cr_assert_eq(g, -1, "byte %#x at %zu", c, pos);
+      } else {
+        cr_assert_eq(n, len, "byte %#x at %zu", c, pos);
+        cr_assert_eq(g, len, "byte %#x at %zu", c, pos);
+        cr_assert_eq(hm.headers[0].value.len, 40);
+        cr_assert_eq((unsigned char) hm.headers[0].value.buf[pos], c);
+      }
+      // The same byte in a long request target: only VCHAR and obs-text pass.
+      len = snprintf(buf, sizeof(buf), "GET /%s HTTP/1.1\r\n\r\n", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+      buf[5 + pos] = (char) c;
+      n = mg_http_parse(buf, (size_t) len, &hm);
+      bool target_ok = !is_bad && c != '\t' && c != ' ';
+      cr_assert_eq(n, target_ok ? len : MG_HTTP_ERR_MALFORMED, "target byte %#x at %zu: %d", c, pos, n);
+      if (target_ok) cr_assert_eq(hm.uri.len, 40);
+    }
+  }
+}
+
+// A CR inside a long value is an error, a CRLF after it ends the line.
+Test(http_parse, bare_cr_inside_a_long_value_is_malformed) {
+  char buf[128];
+  for (size_t pos = 0; pos < 40; pos++) {
+    int len = snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nX: %s\r\n\r\n",
+                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    buf[19 + pos] = '\r';
+    cr_assert_eq(mg_http_parse(buf, (size_t) len, NULL), MG_HTTP_ERR_MALFORMED, "at %zu", pos);
+    cr_assert_eq(mg_http_get_request_len((const unsigned char *) buf, (size_t) len), -1, "at %zu", pos);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -315,6 +364,8 @@ Test(http_parse, responses_give_status_and_reason) {
     int n = mg_http_parse(t->head, strlen(t->head), &hm);
     cr_assert_eq(n, (int) strlen(t->head), "case %zu: %d", i, n);
     cr_assert_eq(hm.method.len, 0, "case %zu", i);
+    cr_assert_not_null(hm.method.buf, "case %zu", i);
+    cr_assert_not_null(hm.query.buf, "case %zu", i);
     cr_assert(mg_str_eq(hm.proto, t->proto), "case %zu", i);
     cr_assert(mg_str_eq(hm.uri, t->code), "case %zu", i);
     cr_assert(mg_str_eq(hm.query, t->reason), "case %zu '%.*s'", i, (int) hm.query.len, hm.query.buf);
