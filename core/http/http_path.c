@@ -94,6 +94,7 @@ static struct mg_str http_path_extension(struct mg_str path) {
 static struct mg_str http_path_extra_type(struct mg_str ext, const char *extra) {
   struct mg_str rest = mg_str(extra), item, k, v, none = MG_NULL_STR;
   while (mg_span(rest, &item, &rest, ',')) {
+    if (item.len == 0) continue;  // ",,": mg_span would leave k unset
     mg_span(item, &k, &v, '=');
     k = mg_str_trim(k), v = mg_str_trim(v);
     if (k.len > 0 && k.buf[0] == '.') k.buf++, k.len--;

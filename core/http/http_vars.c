@@ -53,6 +53,7 @@ struct mg_str mg_http_var(struct mg_str buf, struct mg_str name) {
   struct mg_str pair, rest = buf, key, value, absent = MG_NULL_STR;
   if (buf.buf == NULL || name.buf == NULL || name.len == 0) return absent;
   while (mg_span(rest, &pair, &rest, '&')) {
+    if (pair.len == 0) continue;  // "&&": mg_span would leave key unset
     mg_span(pair, &key, &value, '=');
     if (mg_strcmp(key, name) == 0) return value;
   }

@@ -133,6 +133,7 @@ Test(http_path, extra_mime_types_override_the_table) {
   cr_assert(mg_str_eq(mg_http_mime_type(mg_str("/a.e"), extra), "application/octet-stream"));
   cr_assert(mg_str_eq(mg_http_mime_type(mg_str("/a.fo"), extra), "application/octet-stream"));
   cr_assert(mg_str_eq(mg_http_mime_type(mg_str("/a.foo"), ""), "application/octet-stream"));
+  cr_assert(mg_str_eq(mg_http_mime_type(mg_str("/a.foo"), ",,foo=x/y,"), "x/y"), "empty items");
 }
 
 Test(http_path, status_text_knows_common_codes) {

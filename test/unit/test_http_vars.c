@@ -101,6 +101,14 @@ Test(http_var, finds_whole_keys_only) {
   cr_assert_null(mg_http_var(mg_str_n(NULL, 0), mg_str("a")).buf);
 }
 
+Test(http_var, skips_empty_pairs) {
+  struct mg_str q = mg_str("&&a=1&&=2&b=3&");
+  cr_assert(mg_str_eq(mg_http_var(q, mg_str("a")), "1"));
+  cr_assert(mg_str_eq(mg_http_var(q, mg_str("b")), "3"));
+  cr_assert_null(mg_http_var(q, mg_str("c")).buf);
+  cr_assert_null(mg_http_var(mg_str("&"), mg_str("a")).buf);
+}
+
 Test(http_var, value_may_contain_equals_signs) {
   cr_assert(mg_str_eq(mg_http_var(mg_str("t=a=b==&u=1"), mg_str("t")), "a=b=="));
 }
