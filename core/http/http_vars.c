@@ -1,0 +1,183 @@
+// Request variables: percent-decoding, query/form variables, header parameters
+// (Cookie, Content-Disposition) and the credentials a request carries.
+#include "meerkat.h"
+
+static int http_vars_hex(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decode src into dst, writing only what fits (leaving room for the NUL), but
+// always scanning the whole input so that a bad escape is reported even when
+// dst is small. Returns the decoded length, -1 on a bad escape, -2 if dst
+// (or int) is too small. dst is "" on error.
+static int http_vars_decode(const char *src, size_t src_len, char *dst, size_t dst_len,
+                            bool is_form) {
+  size_t n = 0;
+  if (dst == NULL || dst_len == 0) dst_len = 0;
+  if (src == NULL) src_len = 0;
+  for (size_t i = 0; i < src_len; i++, n++) {
+    unsigned char c = (unsigned char) src[i];
+    if (c == '%') {
+      if (src_len - i < 3) goto bad_escape;
+      int hi = http_vars_hex((unsigned char) src[i + 1]), lo = http_vars_hex((unsigned char) src[i + 2]);
+      if (hi < 0 || lo < 0) goto bad_escape;
+      c = (unsigned char) (hi << 4 | lo);
+      i += 2;
+    } else if (c == '+' && is_form) {
+      c = ' ';
+    }
+    if (n + 1 < dst_len) dst[n] = (char) c;
+  }
+  if (n >= dst_len || n > INT_MAX) {
+    if (dst_len > 0) dst[0] = '\0';
+    return -2;
+  }
+  dst[n] = '\0';
+  return (int) n;
+bad_escape:
+  if (dst_len > 0) dst[0] = '\0';
+  return -1;
+}
+
+int mg_url_decode(const char *src, size_t src_len, char *dst, size_t dst_len, int is_form) {
+  int n = http_vars_decode(src, src_len, dst, dst_len, is_form != 0);
+  return n < 0 ? -1 : n;
+}
+
+// Find name in "k1=v1&k2=v2". A pair without '=' counts as present with an empty
+// value. Found: the raw value (buf inside buf); absent: {NULL, 0}.
+struct mg_str mg_http_var(struct mg_str buf, struct mg_str name) {
+  struct mg_str pair, rest = buf, key, value, absent = MG_NULL_STR;
+  if (buf.buf == NULL || name.buf == NULL || name.len == 0) return absent;
+  while (mg_span(rest, &pair, &rest, '&')) {
+    if (pair.len == 0) continue;  // "&&": mg_span would leave key unset
+    mg_span(pair, &key, &value, '=');
+    if (mg_strcmp(key, name) == 0) return value;
+  }
+  return absent;
+}
+
+int mg_http_get_var(const struct mg_str *buf, const char *name, char *dst, size_t dst_len) {
+  if (dst != NULL && dst_len > 0) dst[0] = '\0';
+  if (buf == NULL || name == NULL) return -1;
+  struct mg_str value = mg_http_var(*buf, mg_str(name));
+  if (value.buf == NULL) return -1;
+  return http_vars_decode(value.buf, value.len, dst, dst_len, true);
+}
+
+// Parameters are separated by ';'; a value may be a quoted-string, whose
+// content (escapes left as they are) is returned. A ';' inside quotes does not
+// split. An unterminated quote ends the search: nothing after it is trusted.
+struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var) {
+  struct mg_str absent = MG_NULL_STR;
+  if (header.buf == NULL || var.buf == NULL || var.len == 0) return absent;
+  size_t i = 0;
+  while (i < header.len) {
+    // Key: up to '=' or ';', blanks trimmed
+    size_t key_start = i;
+    while (i < header.len && header.buf[i] != '=' && header.buf[i] != ';') i++;
+    struct mg_str key = mg_str_trim(mg_str_n(header.buf + key_start, i - key_start));
+    struct mg_str value = mg_str_n(header.buf + i, 0);
+    if (i < header.len && header.buf[i] == '=') {
+      i++;
+      while (i < header.len && (header.buf[i] == ' ' || header.buf[i] == '\t')) i++;
+      if (i < header.len && header.buf[i] == '"') {
+        size_t start = ++i;
+        while (i < header.len && header.buf[i] != '"') i += header.buf[i] == '\\' ? 2 : 1;
+        if (i >= header.len) return absent;  // Unterminated quoted-string
+        value = mg_str_n(header.buf + start, i - start);
+        i++;
+        while (i < header.len && header.buf[i] != ';') i++;  // Junk after the quote is ignored
+      } else {
+        size_t start = i;
+        while (i < header.len && header.buf[i] != ';') i++;
+        value = mg_str_trim(mg_str_n(header.buf + start, i - start));
+      }
+    }
+    if (mg_strcmp(key, var) == 0) return value;
+    i++;  // Skip the ';'
+  }
+  return absent;
+}
+
+// Copy a slice as a C string; false (dst "") if it does not fit.
+static bool http_vars_copy(struct mg_str s, char *dst, size_t dst_len) {
+  if (dst == NULL || dst_len == 0) return s.len == 0;
+  if (s.len >= dst_len) {
+    dst[0] = '\0';
+    return false;
+  }
+  if (s.len > 0) memcpy(dst, s.buf, s.len);
+  dst[s.len] = '\0';
+  return true;
+}
+
+// "Basic base64(user:pass)" (RFC 7617). The decoded bytes are streamed into
+// user and pass one base64 group at a time, so no scratch buffer limits them.
+// Malformed base64, a missing ':', a control character or a value that does
+// not fit gives false: a truncated credential is never reported.
+static bool http_vars_basic(struct mg_str b64, char *user, size_t userlen, char *pass,
+                            size_t passlen) {
+  size_t nu = 0, np = 0;
+  bool in_pass = false;
+  if (userlen == 0 || passlen == 0 || b64.len % 4 != 0) return false;
+  for (size_t i = 0; i < b64.len; i += 4) {
+    char group[4];
+    bool last = i + 4 == b64.len;
+    // Padding may only end the whole input, not a group in the middle
+    if (!last && (b64.buf[i + 2] == '=' || b64.buf[i + 3] == '=')) return false;
+    size_t n = mg_base64_decode(b64.buf + i, 4, group, sizeof(group));
+    if (n == 0) return false;
+    for (size_t k = 0; k < n; k++) {
+      unsigned char c = (unsigned char) group[k];
+      if (c < 0x20 || c == 0x7f) return false;
+      if (c == ':' && !in_pass) {
+        in_pass = true;
+      } else if (!in_pass) {
+        if (nu + 1 >= userlen) return false;
+        user[nu++] = (char) c;
+      } else {
+        if (np + 1 >= passlen) return false;
+        pass[np++] = (char) c;
+      }
+    }
+  }
+  if (!in_pass) return false;
+  user[nu] = '\0';
+  pass[np] = '\0';
+  return true;
+}
+
+// Authorization "Scheme credentials": true and the credentials if the scheme
+// (case-insensitive, RFC 9110 11.1) is the one asked for.
+static bool http_vars_auth_scheme(struct mg_str auth, const char *scheme, struct mg_str *creds) {
+  size_t n = strlen(scheme);
+  if (auth.len <= n || mg_ncasecmp(auth.buf, scheme, n) != 0 || auth.buf[n] != ' ') return false;
+  *creds = mg_str_trim(mg_str_n(auth.buf + n, auth.len - n));
+  return true;
+}
+
+void mg_http_creds(struct mg_http_message *hm, char *user, size_t userlen, char *pass,
+                   size_t passlen) {
+  if (user == NULL) userlen = 0;
+  if (pass == NULL) passlen = 0;
+  if (userlen > 0) user[0] = '\0';
+  if (passlen > 0) pass[0] = '\0';
+  if (hm == NULL) return;
+  struct mg_str *auth = mg_http_get_header(hm, "Authorization"), creds, *cookie;
+  if (auth != NULL && http_vars_auth_scheme(*auth, "Basic", &creds)) {
+    if (!http_vars_basic(creds, user, userlen, pass, passlen)) {
+      if (userlen > 0) user[0] = '\0';
+      if (passlen > 0) pass[0] = '\0';
+    }
+  } else if (auth != NULL && http_vars_auth_scheme(*auth, "Bearer", &creds)) {
+    http_vars_copy(creds, pass, passlen);
+  } else if (mg_http_var(hm->query, mg_str("access_token")).buf != NULL) {
+    mg_http_get_var(&hm->query, "access_token", pass, passlen);  // pass is "" on error
+  } else if ((cookie = mg_http_get_header(hm, "Cookie")) != NULL) {
+    http_vars_copy(mg_http_get_header_var(*cookie, mg_str("access_token")), pass, passlen);
+  }
+}

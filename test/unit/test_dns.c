@@ -1,0 +1,393 @@
+// DNS wire format: name decoding with compression, record spans, response
+// parsing against lying or truncated packets, and query building.
+#include <criterion/criterion.h>
+#include "meerkat.h"
+
+// Header: txnid 0x1234, flags QR|RD|RA, 1 question, 1 answer. Question
+// example.com A IN, answer: pointer to the question name, A IN, TTL 60,
+// 93.184.216.34.
+static const uint8_t a_response[] = {
+    0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+    7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+    0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 93, 184, 216, 34,
+};
+
+static const uint8_t aaaa_response[] = {
+    0xbe, 0xef, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+    2, 'v', '6', 0, 0, 28, 0, 1,
+    0xc0, 12, 0, 28, 0, 1, 0, 0, 1, 0, 0, 16,
+    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+};
+
+// www.example.com CNAME example.net, then example.net A 10.0.0.7. The CNAME
+// target is spelled out in its rdata and the A record's name points at it.
+static const uint8_t cname_response[] = {
+    0x00, 0x07, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0,
+    3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+    // offset 33: CNAME answer, rdata at 45
+    0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 13,
+    7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'n', 'e', 't', 0,
+    // offset 58: A answer for the CNAME target
+    0xc0, 45, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 7,
+};
+
+Test(dns, parses_an_a_answer) {
+  struct mg_dns_message dm;
+  cr_assert(mg_dns_parse(a_response, sizeof(a_response), &dm));
+  cr_assert_eq(dm.txnid, 0x1234);
+  cr_assert(dm.resolved);
+  cr_assert_not(dm.addr.is_ip6);
+  cr_assert_arr_eq(dm.addr.ip, ((uint8_t[]) {93, 184, 216, 34}), 4);
+  cr_assert_eq(dm.addr.port, 0);
+  cr_assert_str_eq(dm.name, "example.com");
+}
+
+Test(dns, parses_an_aaaa_answer) {
+  struct mg_dns_message dm;
+  static const uint8_t want[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+  cr_assert(mg_dns_parse(aaaa_response, sizeof(aaaa_response), &dm));
+  cr_assert_eq(dm.txnid, 0xbeef);
+  cr_assert(dm.resolved);
+  cr_assert(dm.addr.is_ip6);
+  cr_assert_arr_eq(dm.addr.ip, want, 16);
+  cr_assert_str_eq(dm.name, "v6");
+}
+
+Test(dns, skips_cnames_to_the_address) {
+  struct mg_dns_message dm;
+  char name[256];
+  cr_assert(mg_dns_parse(cname_response, sizeof(cname_response), &dm));
+  cr_assert(dm.resolved);
+  cr_assert_arr_eq(dm.addr.ip, ((uint8_t[]) {10, 0, 0, 7}), 4);
+  cr_assert_str_eq(dm.name, "www.example.com");
+  // The A record's owner is a pointer to the CNAME's rdata
+  cr_assert_eq(mg_dns_parse_name(cname_response, sizeof(cname_response), 58, name, sizeof(name)), 2);
+  cr_assert_str_eq(name, "example.net");
+}
+
+Test(dns, cname_without_address_is_well_formed_but_unresolved) {
+  uint8_t pkt[sizeof(cname_response)];
+  struct mg_dns_message dm;
+  memcpy(pkt, cname_response, sizeof(pkt));
+  pkt[7] = 1;  // Only the CNAME
+  cr_assert(mg_dns_parse(pkt, 58, &dm));
+  cr_assert_not(dm.resolved);
+  cr_assert_str_eq(dm.name, "www.example.com");
+}
+
+Test(dns, name_follows_pointers_and_reports_the_span_at_ofs) {
+  // "mail" + pointer to "example.com" at 12 of a_response, appended after it
+  uint8_t pkt[sizeof(a_response) + 7];
+  char name[256];
+  memcpy(pkt, a_response, sizeof(a_response));
+  memcpy(pkt + sizeof(a_response), (uint8_t[]) {4, 'm', 'a', 'i', 'l', 0xc0, 12}, 7);
+  cr_assert_eq(mg_dns_parse_name(pkt, sizeof(pkt), sizeof(a_response), name, sizeof(name)), 7);
+  cr_assert_str_eq(name, "mail.example.com");
+  cr_assert_eq(mg_dns_parse_name(pkt, sizeof(pkt), 12, name, sizeof(name)), 13);
+  cr_assert_str_eq(name, "example.com");
+  cr_assert_eq(mg_dns_parse_name(pkt, sizeof(pkt), 20, name, sizeof(name)), 5);
+  cr_assert_str_eq(name, "com");
+  cr_assert_eq(mg_dns_parse_name(pkt, sizeof(pkt), sizeof(a_response), NULL, 0), 7);
+}
+
+Test(dns, root_name_is_empty_and_spans_one_byte) {
+  const uint8_t root[] = {0};
+  char name[4] = "xyz";
+  cr_assert_eq(mg_dns_parse_name(root, 1, 0, name, 1), 1);
+  cr_assert_str_eq(name, "");
+}
+
+Test(dns, name_refuses_pointer_loops) {
+  const uint8_t self[] = {0xc0, 0};
+  const uint8_t pair[] = {1, 'a', 0xc0, 4, 1, 'b', 0xc0, 0};
+  char name[256];
+  cr_assert_eq(mg_dns_parse_name(self, sizeof(self), 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(pair, sizeof(pair), 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(pair, sizeof(pair), 0, NULL, 0), 0);
+}
+
+Test(dns, name_refuses_too_many_hops_even_without_a_loop) {
+  // A chain of 17 pointers, each to the next one, ending in the root
+  uint8_t chain[17 * 2 + 1];
+  char name[8];
+  for (int i = 0; i < 17; i++) chain[2 * i] = 0xc0, chain[2 * i + 1] = (uint8_t) (2 * i + 2);
+  chain[34] = 0;
+  cr_assert_eq(mg_dns_parse_name(chain, sizeof(chain), 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(chain, sizeof(chain), 2, name, sizeof(name)), 2);  // 16 hops
+  cr_assert_str_eq(name, "");
+}
+
+Test(dns, name_refuses_pointers_and_labels_out_of_bounds) {
+  const uint8_t far[] = {0xc0, 0x40};
+  const uint8_t half_pointer[] = {1, 'a', 0xc0};
+  const uint8_t long_label[] = {5, 'a', 'b'};
+  const uint8_t unterminated[] = {1, 'a'};
+  char name[256];
+  cr_assert_eq(mg_dns_parse_name(far, sizeof(far), 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(half_pointer, sizeof(half_pointer), 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(long_label, sizeof(long_label), 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(unterminated, sizeof(unterminated), 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(unterminated, sizeof(unterminated), 2, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(NULL, 10, 0, name, sizeof(name)), 0);
+}
+
+Test(dns, name_refuses_reserved_label_types) {
+  // 0x40 and 0x80 prefixes: also what a label "longer than 63" looks like
+  uint8_t ext[70] = {0x40}, big[200] = {0x80};
+  char name[256];
+  memset(ext + 1, 'a', 64);
+  memset(big + 1, 'a', 128);
+  cr_assert_eq(mg_dns_parse_name(ext, sizeof(ext), 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(big, sizeof(big), 0, name, sizeof(name)), 0);
+}
+
+// Writes labels of the given sizes ('a'..), returns the wire length
+static size_t dns_test_name(uint8_t *p, const int *sizes, size_t n) {
+  size_t pos = 0;
+  for (size_t i = 0; i < n; i++) {
+    p[pos++] = (uint8_t) sizes[i];
+    memset(p + pos, 'a' + (int) i, (size_t) sizes[i]);
+    pos += (size_t) sizes[i];
+  }
+  p[pos++] = 0;
+  return pos;
+}
+
+Test(dns, name_length_limit_is_255_on_the_wire) {
+  uint8_t wire[400];
+  char name[256];
+  static const int fits[] = {63, 63, 63, 61};  // 255 bytes on the wire, 253 dotted
+  static const int over[] = {63, 63, 63, 62};  // 256 bytes
+  size_t n = dns_test_name(wire, fits, 4);
+  cr_assert_eq(n, 255);
+  cr_assert_eq(mg_dns_parse_name(wire, n, 0, name, sizeof(name)), 255);
+  cr_assert_eq(strlen(name), 253);
+  cr_assert_eq(mg_dns_parse_name(wire, n, 0, name, 254), 255);
+  cr_assert_eq(mg_dns_parse_name(wire, n, 0, name, 253), 0);  // No room for the NUL
+  n = dns_test_name(wire, over, 4);
+  cr_assert_eq(mg_dns_parse_name(wire, n, 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(wire, n, 0, NULL, 0), 0);
+}
+
+Test(dns, name_fails_when_output_is_too_small_at_every_size) {
+  char name[16];
+  // "example.com" needs 12 bytes
+  for (size_t tolen = 0; tolen < 12; tolen++) {
+    cr_assert_eq(mg_dns_parse_name(a_response, sizeof(a_response), 12, name, tolen), 0, "tolen %zu", tolen);
+  }
+  cr_assert_eq(mg_dns_parse_name(a_response, sizeof(a_response), 12, name, 12), 13);
+  cr_assert_str_eq(name, "example.com");
+}
+
+Test(dns, name_with_dot_or_nul_in_a_label_cannot_be_written_dotted) {
+  const uint8_t dotted[] = {3, 'a', '.', 'b', 0};
+  const uint8_t nul[] = {3, 'a', 0, 'b', 0};
+  char name[16];
+  cr_assert_eq(mg_dns_parse_name(dotted, sizeof(dotted), 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(nul, sizeof(nul), 0, name, sizeof(name)), 0);
+  cr_assert_eq(mg_dns_parse_name(dotted, sizeof(dotted), 0, NULL, 0), 5);  // Still walkable
+}
+
+Test(dns, rr_reports_question_and_answer_spans) {
+  struct mg_dns_rr rr;
+  cr_assert_eq(mg_dns_parse_rr(a_response, sizeof(a_response), 12, true, &rr), 17);
+  cr_assert_eq(rr.nlen, 13);
+  cr_assert_eq(rr.atype, MG_DNS_TYPE_A);
+  cr_assert_eq(rr.aclass, 1);
+  cr_assert_eq(rr.alen, 0);
+  cr_assert_eq(mg_dns_parse_rr(a_response, sizeof(a_response), 29, false, &rr), 16);
+  cr_assert_eq(rr.nlen, 2);
+  cr_assert_eq(rr.atype, MG_DNS_TYPE_A);
+  cr_assert_eq(rr.alen, 4);
+  cr_assert_eq(mg_dns_parse_rr(cname_response, sizeof(cname_response), 33, false, &rr), 25);
+  cr_assert_eq(rr.atype, MG_DNS_TYPE_CNAME);
+  cr_assert_eq(rr.alen, 13);
+}
+
+Test(dns, rr_fails_when_truncated_at_every_length) {
+  struct mg_dns_rr rr;
+  for (size_t len = 0; len < 29; len++) {
+    cr_assert_eq(mg_dns_parse_rr(a_response, len, 12, true, &rr), 0, "question, len %zu", len);
+  }
+  for (size_t len = 0; len < sizeof(a_response); len++) {
+    cr_assert_eq(mg_dns_parse_rr(a_response, len, 29, false, &rr), 0, "answer, len %zu", len);
+  }
+  cr_assert_eq(mg_dns_parse_rr(a_response, sizeof(a_response), sizeof(a_response), false, &rr), 0);
+}
+
+Test(dns, response_fails_when_truncated_at_every_length) {
+  const uint8_t *pkts[] = {a_response, aaaa_response, cname_response};
+  size_t lens[] = {sizeof(a_response), sizeof(aaaa_response), sizeof(cname_response)};
+  for (size_t p = 0; p < 3; p++) {
+    for (size_t len = 0; len < lens[p]; len++) {
+      struct mg_dns_message dm;
+      cr_assert_not(mg_dns_parse(pkts[p], len, &dm), "packet %zu, len %zu", p, len);
+      cr_assert_not(dm.resolved, "packet %zu, len %zu", p, len);
+    }
+  }
+}
+
+Test(dns, response_fails_when_counts_lie) {
+  uint8_t pkt[sizeof(a_response)];
+  struct mg_dns_message dm;
+  memcpy(pkt, a_response, sizeof(pkt));
+  pkt[7] = 2;  // Two answers claimed, one present
+  cr_assert_not(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert_not(dm.resolved);
+  pkt[6] = 0xff, pkt[7] = 0xff;
+  cr_assert_not(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  memcpy(pkt, a_response, sizeof(pkt));
+  pkt[5] = 2;  // Two questions claimed: the answer is read as a question, then runs out
+  cr_assert_not(mg_dns_parse(pkt, sizeof(pkt), &dm));
+}
+
+Test(dns, response_fails_when_rdlength_lies) {
+  uint8_t pkt[sizeof(a_response)];
+  struct mg_dns_message dm;
+  memcpy(pkt, a_response, sizeof(pkt));
+  pkt[40] = 5;  // rdlength 5, 4 bytes present
+  cr_assert_not(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  pkt[39] = 0xff, pkt[40] = 0xff;
+  cr_assert_not(mg_dns_parse(pkt, sizeof(pkt), &dm));
+}
+
+Test(dns, a_record_with_wrong_rdlength_is_skipped) {
+  uint8_t pkt[sizeof(a_response) - 1];
+  struct mg_dns_message dm;
+  memcpy(pkt, a_response, sizeof(pkt));
+  pkt[40] = 3;  // A record with 3 bytes of data: well-formed, unusable
+  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert_not(dm.resolved);
+}
+
+Test(dns, a_record_with_long_rdlength_is_skipped) {
+  uint8_t pkt[sizeof(a_response) + 1];
+  struct mg_dns_message dm;
+  memcpy(pkt, a_response, sizeof(a_response));
+  pkt[40] = 5, pkt[sizeof(a_response)] = 9;
+  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert_not(dm.resolved);
+}
+
+Test(dns, aaaa_record_with_wrong_rdlength_is_skipped) {
+  uint8_t pkt[sizeof(aaaa_response) - 1];
+  struct mg_dns_message dm;
+  memcpy(pkt, aaaa_response, sizeof(pkt));
+  pkt[31] = 15;
+  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert_not(dm.resolved);
+}
+
+Test(dns, only_class_in_records_resolve) {
+  uint8_t pkt[sizeof(a_response)];
+  struct mg_dns_message dm;
+  memcpy(pkt, a_response, sizeof(pkt));
+  pkt[34] = 3;  // CHAOS
+  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert_not(dm.resolved);
+}
+
+Test(dns, error_rcode_parses_but_does_not_resolve) {
+  uint8_t pkt[sizeof(a_response)];
+  struct mg_dns_message dm;
+  memcpy(pkt, a_response, sizeof(pkt));
+  pkt[3] = 0x83;  // NXDOMAIN
+  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert_not(dm.resolved);
+  cr_assert_eq(dm.txnid, 0x1234);
+  cr_assert_str_eq(dm.name, "example.com");
+}
+
+Test(dns, queries_are_not_responses) {
+  uint8_t pkt[sizeof(a_response)];
+  struct mg_dns_message dm;
+  memcpy(pkt, a_response, sizeof(pkt));
+  pkt[2] = 0x01;  // QR clear
+  cr_assert_not(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert_not(mg_dns_parse(NULL, 100, &dm));
+}
+
+Test(dns, first_address_answer_wins) {
+  // a_response plus a second A answer 1.1.1.1
+  uint8_t pkt[sizeof(a_response) + 16];
+  struct mg_dns_message dm;
+  memcpy(pkt, a_response, sizeof(a_response));
+  memcpy(pkt + sizeof(a_response), pkt + 29, 16);
+  memset(pkt + sizeof(a_response) + 12, 1, 4);
+  pkt[7] = 2;
+  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert_arr_eq(dm.addr.ip, ((uint8_t[]) {93, 184, 216, 34}), 4);
+}
+
+Test(dns, response_without_questions_has_an_empty_name) {
+  const uint8_t pkt[] = {0, 1, 0x80, 0, 0, 0, 0, 1, 0, 0, 0, 0,
+                         0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4};
+  struct mg_dns_message dm;
+  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert(dm.resolved);
+  cr_assert_str_eq(dm.name, "");
+  cr_assert_arr_eq(dm.addr.ip, ((uint8_t[]) {1, 2, 3, 4}), 4);
+}
+
+Test(dns, builds_a_recursive_query) {
+  uint8_t buf[512];
+  static const uint8_t want[] = {0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+                                 1, 'a', 2, 'b', 'c', 0, 0, 1, 0, 1};
+  cr_assert_eq(mg_dns_build_query(buf, sizeof(buf), 0xabcd, mg_str("a.bc"), false), sizeof(want));
+  cr_assert_arr_eq(buf, want, sizeof(want));
+  cr_assert_eq(mg_dns_build_query(buf, sizeof(buf), 0xabcd, mg_str("a.bc."), true), sizeof(want));
+  cr_assert_eq(buf[19], 28);  // AAAA
+  cr_assert_arr_eq(buf, want, 19);
+}
+
+Test(dns, built_query_reads_back_as_the_same_name) {
+  static const char *const names[] = {"localhost", "example.com", "WWW.Example.COM.", "x-1.y_2.z"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(names); i++) {
+    uint8_t buf[300];
+    struct mg_dns_message dm;
+    size_t n = mg_dns_build_query(buf, sizeof(buf), 7, mg_str(names[i]), false);
+    cr_assert_gt(n, 0, "%s", names[i]);
+    buf[2] |= 0x80;  // Make it look like an (empty) response
+    cr_assert(mg_dns_parse(buf, n, &dm), "%s", names[i]);
+    cr_assert_eq(strncmp(dm.name, names[i], strlen(dm.name)), 0, "%s", names[i]);
+    cr_assert_eq(strlen(dm.name), strlen(names[i]) - (names[i][strlen(names[i]) - 1] == '.'));
+  }
+}
+
+Test(dns, query_name_limits) {
+  uint8_t buf[512];
+  char name[300];
+  memset(name, 'a', sizeof(name));
+  // 63 is the longest label
+  cr_assert_gt(mg_dns_build_query(buf, sizeof(buf), 1, mg_str_n(name, 63), false), 0);
+  cr_assert_eq(mg_dns_build_query(buf, sizeof(buf), 1, mg_str_n(name, 64), false), 0);
+  // 253 characters is the longest name: 63.63.63.61
+  name[63] = name[127] = name[191] = '.';
+  cr_assert_eq(mg_dns_build_query(buf, sizeof(buf), 1, mg_str_n(name, 253), false), 12 + 255 + 4);
+  name[253] = '.';
+  cr_assert_eq(mg_dns_build_query(buf, sizeof(buf), 1, mg_str_n(name, 254), false), 12 + 255 + 4);
+  name[253] = 'a';
+  cr_assert_eq(mg_dns_build_query(buf, sizeof(buf), 1, mg_str_n(name, 254), false), 0);
+}
+
+Test(dns, query_refuses_bad_names) {
+  static const char *const bad[] = {"", ".", "..", "a..b", ".a", "a.b..", "a\0b"};
+  static const size_t lens[] = {0, 1, 2, 4, 2, 5, 3};
+  uint8_t buf[512];
+  for (size_t i = 0; i < MG_ARRAY_SIZE(bad); i++) {
+    cr_assert_eq(mg_dns_build_query(buf, sizeof(buf), 1, mg_str_n(bad[i], lens[i]), false), 0, "%zu", i);
+  }
+  cr_assert_eq(mg_dns_build_query(buf, sizeof(buf), 1, mg_str_n(NULL, 0), false), 0);
+  cr_assert_eq(mg_dns_build_query(NULL, 0, 1, mg_str("a"), false), 0);
+}
+
+Test(dns, query_fails_and_leaves_buf_alone_when_too_small_at_every_size) {
+  uint8_t buf[64];
+  size_t need = mg_dns_build_query(buf, sizeof(buf), 1, mg_str("example.com"), false);
+  cr_assert_eq(need, 12 + 13 + 4);
+  for (size_t len = 0; len < need; len++) {
+    memset(buf, 0x5a, sizeof(buf));
+    cr_assert_eq(mg_dns_build_query(buf, len, 1, mg_str("example.com"), false), 0, "len %zu", len);
+    for (size_t i = 0; i < sizeof(buf); i++) cr_assert_eq(buf[i], 0x5a, "len %zu: byte %zu written", len, i);
+  }
+}

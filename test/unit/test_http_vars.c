@@ -1,0 +1,334 @@
+// Request variables: url decoding, query/form variables, header parameters,
+// credentials.
+#include <criterion/criterion.h>
+#include "meerkat.h"
+
+// Stub until http_parse.c lands (weak, so the real one wins once it does)
+__attribute__((weak)) struct mg_str *mg_http_get_header(struct mg_http_message *hm, const char *name) {
+  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++)
+    if (mg_strcasecmp(hm->headers[i].name, mg_str(name)) == 0) return &hm->headers[i].value;
+  return NULL;
+}
+
+// ---- mg_url_decode
+
+Test(url_decode, decodes_escapes_and_plus_in_form_mode) {
+  static const struct {
+    const char *in;
+    int is_form;
+    const char *out;
+  } cases[] = {
+      {"", 0, ""},
+      {"abc", 0, "abc"},
+      {"a%20b", 0, "a b"},
+      {"%41%42%43", 0, "ABC"},
+      {"%e2%82%ac", 0, "\xe2\x82\xac"},
+      {"%E2%82%AC", 0, "\xe2\x82\xac"},
+      {"a+b", 0, "a+b"},
+      {"a+b", 1, "a b"},
+      {"%2B+", 1, "+ "},
+      {"%25", 0, "%"},
+      {"%2525", 0, "%25"},
+      {"/a%2F..", 0, "/a/.."},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char buf[32];
+    memset(buf, 'X', sizeof(buf));
+    int n = mg_url_decode(cases[i].in, strlen(cases[i].in), buf, sizeof(buf), cases[i].is_form);
+    cr_assert_eq(n, (int) strlen(cases[i].out), "%s", cases[i].in);
+    cr_assert_str_eq(buf, cases[i].out, "%s", cases[i].in);
+  }
+}
+
+Test(url_decode, decodes_percent_00_to_a_counted_nul) {
+  char buf[8];
+  cr_assert_eq(mg_url_decode("a%00b", 5, buf, sizeof(buf), 0), 3);
+  cr_assert_eq(memcmp(buf, "a\0b\0", 4), 0);
+}
+
+Test(url_decode, rejects_bad_or_truncated_escapes) {
+  static const char *bad[] = {"%", "%4", "a%", "a%4", "%zz", "%4g", "%g4", "% 41", "%%41", "abc%2"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char buf[32] = "untouched";
+    cr_assert_eq(mg_url_decode(bad[i], strlen(bad[i]), buf, sizeof(buf), 1), -1, "%s", bad[i]);
+    cr_assert_str_eq(buf, "", "%s leaves dst empty", bad[i]);
+  }
+}
+
+Test(url_decode, only_reads_src_len_bytes) {
+  char buf[8];
+  // The escape is cut by src_len even though the bytes follow in memory
+  cr_assert_eq(mg_url_decode("ab%41", 4, buf, sizeof(buf), 0), -1);
+  cr_assert_eq(mg_url_decode("ab%41", 2, buf, sizeof(buf), 0), 2);
+  cr_assert_str_eq(buf, "ab");
+}
+
+Test(url_decode, fails_when_dst_is_too_small) {
+  char buf[8];
+  memset(buf, 'X', sizeof(buf));
+  // 3 decoded bytes need 4 with the NUL
+  cr_assert_eq(mg_url_decode("abc", 3, buf, 3, 0), -1);
+  cr_assert_eq(buf[0], '\0');
+  cr_assert_eq(buf[3], 'X', "nothing written past dst_len");
+  cr_assert_eq(mg_url_decode("abc", 3, buf, 4, 0), 3);
+  cr_assert_str_eq(buf, "abc");
+  cr_assert_eq(mg_url_decode("%41", 3, buf, 2, 0), 1);
+  cr_assert_str_eq(buf, "A");
+  cr_assert_eq(mg_url_decode("", 0, buf, 1, 0), 0);
+  cr_assert_str_eq(buf, "");
+  cr_assert_eq(mg_url_decode("", 0, buf, 0, 0), -1);
+  cr_assert_eq(mg_url_decode("a", 1, NULL, 0, 0), -1);
+  cr_assert_eq(mg_url_decode(NULL, 0, buf, sizeof(buf), 0), 0);
+}
+
+// ---- mg_http_var / mg_http_get_var
+
+Test(http_var, finds_whole_keys_only) {
+  struct mg_str q = mg_str("xa=1&a=2&ab=3&a=4&empty=&flag&b=x%20y");
+  cr_assert(mg_str_eq(mg_http_var(q, mg_str("a")), "2"), "first exact match, not xa");
+  cr_assert(mg_str_eq(mg_http_var(q, mg_str("xa")), "1"));
+  cr_assert(mg_str_eq(mg_http_var(q, mg_str("ab")), "3"));
+  cr_assert(mg_str_eq(mg_http_var(q, mg_str("b")), "x%20y"), "raw, not decoded");
+  struct mg_str empty = mg_http_var(q, mg_str("empty"));
+  cr_assert(empty.buf != NULL && empty.len == 0, "present but empty");
+  struct mg_str flag = mg_http_var(q, mg_str("flag"));
+  cr_assert(flag.buf != NULL && flag.len == 0, "key without '=' is present");
+  cr_assert_null(mg_http_var(q, mg_str("A")).buf, "case-sensitive");
+  cr_assert_null(mg_http_var(q, mg_str("x")).buf, "prefix of a key");
+  cr_assert_null(mg_http_var(q, mg_str("1")).buf, "values are not keys");
+  cr_assert_null(mg_http_var(q, mg_str("")).buf);
+  cr_assert_null(mg_http_var(mg_str(""), mg_str("a")).buf);
+  cr_assert_null(mg_http_var(mg_str_n(NULL, 0), mg_str("a")).buf);
+}
+
+Test(http_var, skips_empty_pairs) {
+  struct mg_str q = mg_str("&&a=1&&=2&b=3&");
+  cr_assert(mg_str_eq(mg_http_var(q, mg_str("a")), "1"));
+  cr_assert(mg_str_eq(mg_http_var(q, mg_str("b")), "3"));
+  cr_assert_null(mg_http_var(q, mg_str("c")).buf);
+  cr_assert_null(mg_http_var(mg_str("&"), mg_str("a")).buf);
+}
+
+Test(http_var, value_may_contain_equals_signs) {
+  cr_assert(mg_str_eq(mg_http_var(mg_str("t=a=b==&u=1"), mg_str("t")), "a=b=="));
+}
+
+Test(http_get_var, decodes_the_value) {
+  struct mg_str q = mg_str("name=J%C3%B6rg+M&x=1&empty=&bad=%zz&a+b=c");
+  char buf[16];
+  cr_assert_eq(mg_http_get_var(&q, "name", buf, sizeof(buf)), 7);
+  cr_assert_str_eq(buf, "J\xc3\xb6rg M");
+  cr_assert_eq(mg_http_get_var(&q, "x", buf, sizeof(buf)), 1);
+  cr_assert_str_eq(buf, "1");
+  cr_assert_eq(mg_http_get_var(&q, "empty", buf, sizeof(buf)), 0);
+  cr_assert_str_eq(buf, "");
+  cr_assert_eq(mg_http_get_var(&q, "a+b", buf, sizeof(buf)), 1, "names are matched raw");
+}
+
+Test(http_get_var, returns_minus_1_if_absent_or_undecodable) {
+  struct mg_str q = mg_str("x=1&bad=%zz&cut=%4");
+  char buf[16] = "untouched";
+  cr_assert_eq(mg_http_get_var(&q, "y", buf, sizeof(buf)), -1);
+  cr_assert_str_eq(buf, "");
+  strcpy(buf, "untouched");
+  cr_assert_eq(mg_http_get_var(&q, "bad", buf, sizeof(buf)), -1);
+  cr_assert_str_eq(buf, "");
+  cr_assert_eq(mg_http_get_var(&q, "cut", buf, sizeof(buf)), -1);
+  cr_assert_eq(mg_http_get_var(&q, "bad", buf, 1), -1, "bad escape wins over size");
+  cr_assert_eq(mg_http_get_var(NULL, "x", buf, sizeof(buf)), -1);
+  cr_assert_eq(mg_http_get_var(&q, NULL, buf, sizeof(buf)), -1);
+}
+
+Test(http_get_var, returns_minus_2_when_dst_is_too_small) {
+  struct mg_str q = mg_str("v=abcd&e=");
+  char buf[8];
+  memset(buf, 'X', sizeof(buf));
+  cr_assert_eq(mg_http_get_var(&q, "v", buf, 4), -2);
+  cr_assert_str_eq(buf, "");
+  cr_assert_eq(buf[4], 'X', "nothing written past dst_len");
+  cr_assert_eq(mg_http_get_var(&q, "v", buf, 5), 4);
+  cr_assert_str_eq(buf, "abcd");
+  cr_assert_eq(mg_http_get_var(&q, "v", buf, 0), -2);
+  cr_assert_eq(mg_http_get_var(&q, "v", NULL, 0), -2);
+  cr_assert_eq(mg_http_get_var(&q, "e", buf, 1), 0);
+}
+
+// ---- mg_http_get_header_var
+
+Test(http_header_var, cookie_pairs) {
+  struct mg_str h = mg_str("a=1; b=2;c=3 ;  d = 4 ; xsid=no; sid=yes; e=");
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("a")), "1"));
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("b")), "2"));
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("c")), "3"));
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("d")), "4"));
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("sid")), "yes"), "not the xsid suffix");
+  struct mg_str e = mg_http_get_header_var(h, mg_str("e"));
+  cr_assert(e.buf != NULL && e.len == 0);
+  cr_assert_null(mg_http_get_header_var(h, mg_str("A")).buf, "case-sensitive");
+  cr_assert_null(mg_http_get_header_var(h, mg_str("s")).buf);
+  cr_assert_null(mg_http_get_header_var(h, mg_str("1")).buf);
+  cr_assert_null(mg_http_get_header_var(h, mg_str("")).buf);
+  cr_assert_null(mg_http_get_header_var(mg_str(""), mg_str("a")).buf);
+}
+
+Test(http_header_var, quoted_values_give_the_inside_of_the_quotes) {
+  struct mg_str h = mg_str("form-data; xname=\"no\"; name=\"field 1\"; filename=\"a;b.txt\"; q=\"x\\\"y\"");
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("name")), "field 1"));
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("xname")), "no"));
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("filename")), "a;b.txt"), "';' inside quotes");
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("q")), "x\\\"y"), "escapes kept raw");
+  cr_assert_null(mg_http_get_header_var(h, mg_str("b.txt\"")).buf);
+  struct mg_str fd = mg_http_get_header_var(h, mg_str("form-data"));
+  cr_assert(fd.buf != NULL && fd.len == 0, "a bare token is present, empty");
+  struct mg_str empty = mg_http_get_header_var(mg_str("name=\"\""), mg_str("name"));
+  cr_assert(empty.buf != NULL && empty.len == 0);
+}
+
+Test(http_header_var, unterminated_quote_hides_what_follows) {
+  struct mg_str h = mg_str("a=1; name=\"abc; b=2");
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("a")), "1"));
+  cr_assert_null(mg_http_get_header_var(h, mg_str("name")).buf);
+  cr_assert_null(mg_http_get_header_var(h, mg_str("b")).buf);
+  // A trailing backslash must not step past the end
+  cr_assert_null(mg_http_get_header_var(mg_str("n=\"a\\"), mg_str("n")).buf);
+}
+
+// ---- mg_http_creds
+
+static void add_header(struct mg_http_message *hm, const char *name, const char *value) {
+  size_t i = 0;
+  while (hm->headers[i].name.len > 0) i++;
+  hm->headers[i].name = mg_str(name);
+  hm->headers[i].value = mg_str(value);
+}
+
+Test(http_creds, basic_gives_user_and_password) {
+  struct mg_http_message hm;
+  memset(&hm, 0, sizeof(hm));
+  add_header(&hm, "Authorization", "Basic dXNlcjpwYTpzcw==");  // user:pa:ss
+  char user[16], pass[16];
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(user, "user");
+  cr_assert_str_eq(pass, "pa:ss", "only the first ':' splits");
+}
+
+Test(http_creds, basic_scheme_is_case_insensitive_and_empty_parts_work) {
+  struct mg_http_message hm;
+  memset(&hm, 0, sizeof(hm));
+  add_header(&hm, "authorization", "bAsIc   Og==");  // ":"
+  char user[8] = "x", pass[8] = "x";
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "");
+}
+
+Test(http_creds, bad_basic_gives_both_empty) {
+  static const char *bad[] = {
+      "Basic dXNlcjpwYXNz=",     // Bad length
+      "Basic dXNlcjpw*XNz",      // Bad character
+      "Basic dXNlcnBhc3M=",      // "userpass": no ':'
+      "Basic dQ==cjpwYXNz",      // Padding in the middle
+      "Basic dXNlcgo6cA==",      // "user\n:p": control character
+      "Basic dXMAcjpw",          // "us\0r:p": NUL
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    struct mg_http_message hm;
+    memset(&hm, 0, sizeof(hm));
+    add_header(&hm, "Authorization", bad[i]);
+    hm.query = mg_str("access_token=fallback");
+    char user[16] = "x", pass[16] = "x";
+    mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+    cr_assert_str_eq(user, "", "%s", bad[i]);
+    cr_assert_str_eq(pass, "", "%s: no fallback after a bad Basic", bad[i]);
+  }
+}
+
+Test(http_creds, basic_that_does_not_fit_gives_both_empty) {
+  struct mg_http_message hm;
+  memset(&hm, 0, sizeof(hm));
+  add_header(&hm, "Authorization", "Basic dXNlcjpwYXNz");  // user:pass
+  char user[8], pass[8];
+  memset(user, 'X', sizeof(user)), memset(pass, 'X', sizeof(pass));
+  mg_http_creds(&hm, user, 4, pass, sizeof(pass));  // "user" needs 5
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "");
+  cr_assert_eq(user[4], 'X', "nothing written past userlen");
+  mg_http_creds(&hm, user, 5, pass, 4);  // "pass" needs 5
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "");
+  cr_assert_eq(pass[4], 'X', "nothing written past passlen");
+  mg_http_creds(&hm, user, 5, pass, 5);
+  cr_assert_str_eq(user, "user");
+  cr_assert_str_eq(pass, "pass");
+  mg_http_creds(&hm, NULL, 0, pass, 5);  // No room for user at all
+  cr_assert_str_eq(pass, "");
+}
+
+Test(http_creds, bearer_gives_token_as_password) {
+  struct mg_http_message hm;
+  memset(&hm, 0, sizeof(hm));
+  add_header(&hm, "Authorization", "Bearer abc.def-ghi ");
+  char user[8] = "x", pass[16];
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "abc.def-ghi");
+  char small[4];
+  memset(small, 'X', sizeof(small));
+  mg_http_creds(&hm, user, sizeof(user), small, 3);
+  cr_assert_str_eq(small, "", "a token that does not fit is not truncated");
+  cr_assert_eq(small[3], 'X');
+}
+
+Test(http_creds, access_token_from_query_then_cookie) {
+  struct mg_http_message hm;
+  memset(&hm, 0, sizeof(hm));
+  hm.query = mg_str("x=1&access_token=q%2Bt");
+  add_header(&hm, "Cookie", "access_token=cookietoken");
+  char user[8] = "x", pass[16];
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "q+t", "query wins, decoded");
+
+  hm.query = mg_str("x_access_token=no");
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(pass, "cookietoken");
+
+  char small[4];
+  mg_http_creds(&hm, user, sizeof(user), small, sizeof(small));
+  cr_assert_str_eq(small, "", "cookie too long");
+
+  hm.query = mg_str("access_token=waytoolongforthis");
+  mg_http_creds(&hm, user, sizeof(user), small, sizeof(small));
+  cr_assert_str_eq(small, "", "query too long: no fallback to the cookie");
+}
+
+Test(http_creds, unknown_scheme_falls_back_to_the_cookie) {
+  struct mg_http_message hm;
+  memset(&hm, 0, sizeof(hm));
+  add_header(&hm, "Authorization", "Digest username=\"u\"");
+  add_header(&hm, "Cookie", "session=1; access_token=\"ck\"");
+  char user[8] = "x", pass[8] = "x";
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "ck");
+  // "Basicx" is not the Basic scheme
+  memset(&hm, 0, sizeof(hm));
+  add_header(&hm, "Authorization", "BasicdXNlcjpwYXNz");
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "");
+}
+
+Test(http_creds, nothing_gives_empty_outputs) {
+  struct mg_http_message hm;
+  memset(&hm, 0, sizeof(hm));
+  char user[8] = "x", pass[8] = "x";
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "");
+  strcpy(user, "x"), strcpy(pass, "x");
+  mg_http_creds(NULL, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "");
+  mg_http_creds(&hm, NULL, 0, NULL, 0);  // Must not crash
+}
