@@ -18,6 +18,9 @@ EXAMPLES := $(notdir $(wildcard examples/*))
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard test/fuzz/fuzz_*.c))
 
+# Quiet by default; `make V=1` shows the commands
+Q := $(if $(V),,@)
+
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -28,16 +31,20 @@ define flavour
 # $(1) = output dir, $(2) = extra flags
 $(1)/obj/%.o: %.c $(CORE_HDR)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CSTD) $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) -c $$< -o $$@
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(CSTD) $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) -c $$< -o $$@
 $(1)/libmeerkat.a: $(CORE_SRC:%.c=$(1)/obj/%.o)
 	@rm -f $$@
-	ar rcs $$@ $$^
+	@echo "  AR      $$@"
+	$$(Q)ar rcs $$@ $$^
 $(1)/examples/%: examples/%/main.c $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CSTD) $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -o $$@
+	@echo "  LINK    $$@"
+	$$(Q)$$(CC) $$(CSTD) $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -o $$@
 $(1)/test/unit/%: test/unit/%.c $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) -std=gnu99 $$(WARN) -Wno-missing-prototypes $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -lcriterion -o $$@
+	@echo "  TEST    $$@"
+	$$(Q)$$(CC) -std=gnu99 $$(WARN) -Wno-missing-prototypes $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -lcriterion -lpthread -o $$@
 endef
 $(eval $(call flavour,$(BUILD),))
 $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS)))
@@ -53,7 +60,8 @@ dist/meerkat.h dist/meerkat.c dist/mongoose.h: $(CORE_SRC) $(CORE_HDR) tools/ama
 
 $(BUILD)/fuzz/%: test/fuzz/%.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(CPPFLAGS) $< $(CORE_SRC) -o $@
+	@echo "  FUZZ    $@"
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(CPPFLAGS) $< $(CORE_SRC) -o $@
 fuzz-build: $(FUZZ_SRC:test/fuzz/%.c=$(BUILD)/fuzz/%)
 fuzz: fuzz-build
 	test/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)

@@ -36,6 +36,7 @@ void mg_log(const char *fmt, ...) {
   mg_vxprintf(log_sink, log_sink_param, fmt, &ap);
   va_end(ap);
   log_sink('\n', log_sink_param);
+  if (log_sink == mg_pfn_stdout) fflush(stdout);  // Whole lines, even into a pipe
 }
 
 void mg_hexdump(const void *buf, size_t len) {

@@ -236,6 +236,7 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
     http_process(c);
   } else if (ev == MG_EV_WRITE) {
     mg_http_serve_continue(c);
+    if (!c->is_resp && c->recv.len > 0) http_process(c);  // Pipelined requests waited for it
   } else if (ev == MG_EV_POLL) {
     mg_http_serve_continue(c);
     http_on_poll(c, *(uint64_t *) ev_data);

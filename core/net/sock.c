@@ -199,9 +199,11 @@ static void sock_accept(struct mg_connection *lsn) {
   }
 }
 
+// Make room to read into: MG_IO_SIZE for a new message, doubling while a
+// connection keeps its buffer full, so bulk transfers read in big steps.
 static bool sock_grow_recv(struct mg_connection *c) {
   if (c->recv.size - c->recv.len >= MG_IO_SIZE / 2) return true;
-  size_t want = c->recv.len + MG_IO_SIZE;
+  size_t want = c->recv.len + (c->recv.len > MG_IO_SIZE ? c->recv.len : MG_IO_SIZE);
   if (want > MG_MAX_RECV_SIZE) want = MG_MAX_RECV_SIZE;
   if (want <= c->recv.len) return false;
   if (!mg_iobuf_resize(&c->recv, want)) {

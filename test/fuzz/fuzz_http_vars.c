@@ -3,13 +3,6 @@
 // NUL-terminated, and base64 round-trips both ways.
 #include "meerkat.h"
 
-// Stub until http_parse.c lands (weak, so the real one wins once it does)
-__attribute__((weak)) struct mg_str *mg_http_get_header(struct mg_http_message *hm, const char *name) {
-  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++)
-    if (mg_strcasecmp(hm->headers[i].name, mg_str(name)) == 0) return &hm->headers[i].value;
-  return NULL;
-}
-
 static void check_inside(struct mg_str s, struct mg_str in) {
   if (s.buf == NULL) {
     if (s.len != 0) __builtin_trap();

@@ -3,13 +3,6 @@
 // where a delimiter starts.
 #include "meerkat.h"
 
-// Stub until http_parse.c lands: http_vars.c needs it to link. Weak, so the
-// real one wins once it does.
-__attribute__((weak)) struct mg_str *mg_http_get_header(struct mg_http_message *hm, const char *name) {
-  (void) hm, (void) name;
-  return NULL;
-}
-
 static void check_inside(struct mg_str s, const char *buf, size_t len) {
   if (s.len == 0) return;
   if (s.buf < buf || s.buf > buf + len || s.len > (size_t) (buf + len - s.buf)) __builtin_trap();

@@ -2,13 +2,6 @@
 // a path that normalises never escapes the root, whatever its spelling.
 #include "meerkat.h"
 
-// Stub until http_parse.c lands: http_vars.c needs it to link. Weak, so the
-// real one wins once it does.
-__attribute__((weak)) struct mg_str *mg_http_get_header(struct mg_http_message *hm, const char *name) {
-  (void) hm, (void) name;
-  return NULL;
-}
-
 static bool has(const char *s, size_t n, const char *lit) {
   size_t k = strlen(lit);
   for (size_t i = 0; i + k <= n; i++)

@@ -2,13 +2,6 @@
 #include <criterion/criterion.h>
 #include "meerkat.h"
 
-// Stub until http_parse.c lands: http_vars.o (mg_http_get_header_var) needs it
-// to link. Weak, so the real one wins once it does.
-__attribute__((weak)) struct mg_str *mg_http_get_header(struct mg_http_message *hm, const char *name) {
-  (void) hm, (void) name;
-  return NULL;
-}
-
 // Count the parts of body; fill parts[] (up to max) and check offsets grow.
 static size_t walk(const char *body, size_t len, struct mg_http_part *parts, size_t max) {
   struct mg_str b = mg_str_n(body, len);
