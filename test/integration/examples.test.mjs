@@ -1,0 +1,173 @@
+// The small examples against real peers: hello (its HTTPS listener fails alone),
+// echo over TCP, and http-client fetching from our server, resolving a name
+// through dnsmasq, and failing clearly when it cannot.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import dgram from 'node:dgram';
+import { BIN, startServer, curl, tmpdir, have } from './lib.mjs';
+
+test('hello: answers 13 bytes over HTTP; the HTTPS listener fails with a log line', async () => {
+  const srv = await startServer('hello', ['http://127.0.0.1:0', 'https://127.0.0.1:0']);
+  try {
+    const r = curl(['-i', `http://127.0.0.1:${srv.port}/anything`]);
+    assert.match(r.stdout.toString(), /^HTTP\/1.1 200 OK\r\n/);
+    assert.match(r.stdout.toString(), /\r\n\r\nHello, world!$/);
+    assert.match(srv.log(), /cannot listen on https:\/\/127\.0\.0\.1:0: this build has no TLS/);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('echo: bytes come back unchanged, also in bulk', async () => {
+  const srv = await startServer('echo', ['tcp://127.0.0.1:0']);
+  try {
+    const payload = crypto.randomBytes(2 * 1024 * 1024);
+    const got = await new Promise((resolve, reject) => {
+      const chunks = [];
+      let n = 0;
+      const s = net.connect(srv.port, '127.0.0.1', () => s.write(payload));
+      s.on('data', (d) => {
+        chunks.push(d);
+        n += d.length;
+        if (n >= payload.length) s.end();
+      });
+      s.on('close', () => resolve(Buffer.concat(chunks)));
+      s.on('error', reject);
+    });
+    assert.ok(got.equals(payload), `echoed ${got.length} of ${payload.length} bytes`);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('echo: a peer that sends without reading does not make the server grow', async (t) => {
+  if (process.env.SANITIZED) return t.skip('RSS is not meaningful under ASan');
+  const srv = await startServer('echo', ['tcp://127.0.0.1:0']);
+  const rss = () => Number(fs.readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
+  try {
+    const before = rss();
+    const s = net.connect(srv.port, '127.0.0.1');
+    s.pause();  // Never read the echo
+    const block = Buffer.alloc(256 * 1024, 7);
+    const end = Date.now() + 1500;
+    await new Promise((resolve) => {
+      const pump = () => {
+        while (Date.now() < end && s.write(block)) {}
+        if (Date.now() >= end) return resolve();
+        s.once('drain', pump);
+        setTimeout(resolve, end - Date.now());
+      };
+      s.on('connect', pump);
+    });
+    const grown = rss() - before;
+    s.destroy();
+    assert.ok(grown < 8 * 1024, `server grew by ${grown} KiB while a peer flooded it`);
+    // And it still serves others
+    const ok = await new Promise((resolve) => {
+      const c = net.connect(srv.port, '127.0.0.1', () => c.write('ping'));
+      c.on('data', (d) => { resolve(d.toString()); c.destroy(); });
+    });
+    assert.equal(ok, 'ping');
+  } finally {
+    await srv.stop();
+  }
+});
+
+function client(args) {
+  const r = spawnSync(path.join(BIN, 'http-client'), args, { timeout: 15000 });
+  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+let www, server;
+before(async () => {
+  www = tmpdir('client');
+  fs.writeFileSync(path.join(www, 'data.txt'), 'fetched by meerkat\n');
+  server = await startServer('http-server', ['-d', www, '-l', 'http://127.0.0.1:0']);
+});
+after(async () => {
+  await server.stop();
+  fs.rmSync(www, { recursive: true, force: true });
+});
+
+test('http-client: prints the body and exits 0', () => {
+  const r = client([`http://127.0.0.1:${server.port}/data.txt`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'fetched by meerkat\n');
+});
+
+test('http-client: "localhost" resolves without DNS', () => {
+  const r = client([`http://localhost:${server.port}/data.txt`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'fetched by meerkat\n');
+});
+
+test('http-client: 404 exits 1 and says so', () => {
+  const r = client([`http://127.0.0.1:${server.port}/missing`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /HTTP status 404/);
+});
+
+test('http-client: refused connection exits 1 with the reason', () => {
+  const r = client(['http://127.0.0.1:1/']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Connection refused/);
+});
+
+test('http-client: malformed URL exits non-zero', () => {
+  assert.notEqual(client(['http://[::1/']).code, 0);
+});
+
+// dnsmasq as the nameserver, on loopback and a free port, answering for *.meerkat.test only
+async function startDnsmasq() {
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const proc = spawn('dnsmasq', ['--keep-in-foreground', '--no-daemon', '--no-resolv', '--no-hosts', '--no-poll',
+    '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${port}`, '--user=root',
+    '--address=/device.meerkat.test/127.0.0.1', '--address=/#/', '--log-facility=-', '--pid-file='], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => (log += d));
+  await new Promise((r) => setTimeout(r, 300));
+  if (proc.exitCode !== null) throw new Error(`dnsmasq failed: ${log}`);
+  return { port, stop: () => proc.kill('SIGTERM') };
+}
+
+test('http-client: resolves a name through a real nameserver (dnsmasq)', async (t) => {
+  if (!have('dnsmasq')) return t.skip('dnsmasq not installed');
+  const dns = await startDnsmasq();
+  try {
+    const ns = `udp://127.0.0.1:${dns.port}`;
+    const ok = client(['-n', ns, `http://device.meerkat.test:${server.port}/data.txt`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, 'fetched by meerkat\n');
+    const missing = client(['-n', ns, `http://nowhere.meerkat.test:${server.port}/`]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /DNS lookup of nowhere\.meerkat\.test failed/);
+  } finally {
+    dns.stop();
+  }
+});
+
+test('http-client: a nameserver that never answers times out with a clear message', async () => {
+  const silent = await new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => resolve(s));
+  });
+  try {
+    const start = Date.now();
+    const r = client(['-n', `udp://127.0.0.1:${silent.address().port}`, 'http://silent.meerkat.test/']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /DNS lookup of silent\.meerkat\.test timed out/);
+    assert.ok(Date.now() - start < 8000);
+  } finally {
+    silent.close();
+  }
+});
