@@ -60,11 +60,17 @@ echo "== unit tests under ASan+UBSan"
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_criterion asan "$BUILD"/asan/test/unit/test_*
 
+echo "== event loop on the poll() backend"
+run_criterion poll "$BUILD"/poll/test/unit/test_net
+
 echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs
 echo "== integration tests against the ASan+UBSan build"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SANITIZED=1 \
   BIN=$BUILD/asan/examples run_node integration-asan "$LOGS/integration-asan.log" test/integration/*.test.mjs
+
+echo "== integration tests against the poll() backend build"
+BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" test/integration/*.test.mjs
 
 echo "== two-file distribution"
 for cc in gcc clang; do
