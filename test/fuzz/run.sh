@@ -17,7 +17,7 @@ for f in "$dir"/fuzz_*; do
     "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$dir/$name-" "$work" "$seeds" >"$dir/$name.log" 2>&1
   fi
   rc=$?
-  summary=$(grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs)' "$dir/$name.log" | tr '\n' ' ')
+  summary=$(grep -E '^(#[0-9]+[[:space:]]+DONE|Done [0-9]+ runs)' "$dir/$name.log" | tr '\n' ' ')
   if [ $rc -eq 0 ]; then pass=$((pass + 1)); echo "ok   $name: $summary"
   else fail=$((fail + 1)); echo "FAIL $name (exit $rc), log: $dir/$name.log"; tail -n 30 "$dir/$name.log"; fi
 done
