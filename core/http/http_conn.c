@@ -15,6 +15,13 @@ static const struct mg_http_limits *http_limits(struct mg_connection *c) {
                                                : &mg_http_default_limits;
 }
 
+// Largest body buffered whole: the server's limit, but never more than the
+// receive buffer can hold (which is all a client's response may take)
+static size_t http_body_cap(struct mg_connection *c) {
+  size_t room = MG_MAX_RECV_SIZE - mg_http_state(c)->head_len, limit = http_limits(c)->max_body_size;
+  return limit < room && c->is_accepted ? limit : room;
+}
+
 void mg_http_stream_body(struct mg_connection *c) {
   mg_http_state(c)->stream = 1;
 }
@@ -49,7 +56,8 @@ static void http_message_done(struct mg_connection *c, size_t consumed) {
   mg_iobuf_del(&c->recv, 0, consumed);
   st->phase = HTTP_PHASE_HEAD;
   st->body_len = st->head_len = 0;
-  st->stream = 0;
+  st->body_left = 0;
+  st->stream = st->chunk_tail = 0;
   if (st->close_after) {
     // Stop reading; close when the reply has gone (immediately if it already has)
     st->phase = HTTP_PHASE_REJECTED;
@@ -121,7 +129,7 @@ static bool http_on_head(struct mg_connection *c) {
   mg_call(c, MG_EV_HTTP_HDRS, &hm);
   if (c->is_closing || st->phase == HTTP_PHASE_REJECTED) return false;
 
-  bool fits = kind == MG_HTTP_BODY_LENGTH ? cl <= lim->max_body_size : true;
+  bool fits = kind == MG_HTTP_BODY_LENGTH ? cl <= http_body_cap(c) : true;
   if (!st->stream && !fits) return http_reject(c, 413, "request body too large"), false;
   if (!is_response && http_expects_continue(&hm) && kind != MG_HTTP_BODY_NONE)
     mg_printf(c, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -137,30 +145,62 @@ static bool http_on_head(struct mg_connection *c) {
 }
 
 // Chunked body, buffered: decode in place so the body ends up contiguous after the head
-static bool http_on_chunked(struct mg_connection *c, bool streaming) {
+static bool http_on_chunked(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
   size_t pos = st->head_len + st->body_len, data_ofs = 0, data_len = 0;
   long span = mg_http_parse_chunk((const char *) c->recv.buf + pos, c->recv.len - pos, &data_ofs, &data_len);
   if (span < 0) return http_reject(c, 400, "bad chunked encoding"), false;
   if (span == 0) {
-    if (c->recv.len >= MG_MAX_RECV_SIZE) http_reject(c, 413, "chunk too large");
+    if (st->body_len + data_len > http_body_cap(c)) http_reject(c, 413, "request body too large");
     return false;
   }
   if (data_len == 0) {  // Last chunk: trailers are dropped
     mg_iobuf_del(&c->recv, pos, (size_t) span);
-    http_deliver_msg(c, streaming ? 0 : st->body_len, st->head_len + st->body_len);
+    http_deliver_msg(c, st->body_len, st->head_len + st->body_len);
     return true;
   }
-  if (streaming) {
-    http_deliver_chunk(c, pos + data_ofs, data_len);
-    mg_iobuf_del(&c->recv, pos, (size_t) span);
-    return true;
-  }
-  if (st->body_len + data_len > http_limits(c)->max_body_size)
-    return http_reject(c, 413, "request body too large"), false;
+  if (st->body_len + data_len > http_body_cap(c)) return http_reject(c, 413, "request body too large"), false;
   memmove(c->recv.buf + pos, c->recv.buf + pos + data_ofs, data_len);
   mg_iobuf_del(&c->recv, pos + data_len, (size_t) span - data_len);
   st->body_len += data_len;
+  return true;
+}
+
+// Chunked body, streamed: chunk data goes to the handler as it arrives, so a
+// single chunk may be larger than the receive buffer
+static bool http_on_stream_chunked(struct mg_connection *c) {
+  struct http_state *st = mg_http_state(c);
+  size_t pos = st->head_len, avail = c->recv.len - pos, data_ofs = 0, data_len = 0;
+  const char *p = (const char *) c->recv.buf + pos;
+  if (st->body_left > 0) {  // Inside a chunk's data
+    size_t n = avail < st->body_left ? avail : (size_t) st->body_left;
+    http_deliver_chunk(c, pos, n);
+    mg_iobuf_del(&c->recv, pos, n);
+    st->body_left -= n;
+    st->chunk_tail = st->body_left == 0;
+    return n > 0;
+  }
+  if (st->chunk_tail) {  // The line end after a chunk's data
+    size_t eol = avail > 0 && p[0] == '\n' ? 1 : avail > 1 && p[0] == '\r' && p[1] == '\n' ? 2 : 0;
+    if (eol == 0 && (avail > 1 || (avail == 1 && p[0] != '\r'))) return http_reject(c, 400, "bad chunked encoding"), false;
+    mg_iobuf_del(&c->recv, pos, eol);
+    st->chunk_tail = eol == 0;
+    return eol > 0;
+  }
+  long span = mg_http_parse_chunk(p, avail, &data_ofs, &data_len);
+  if (span < 0) return http_reject(c, 400, "bad chunked encoding"), false;
+  if (span == 0 && data_ofs > 0 && data_len > 0) {  // Size line complete, data still coming
+    mg_iobuf_del(&c->recv, pos, data_ofs);
+    st->body_left = data_len;
+    return true;
+  }
+  if (span == 0) {
+    if (c->recv.len >= MG_MAX_RECV_SIZE) http_reject(c, 431, "chunk trailers too large");
+    return false;
+  }
+  if (data_len > 0) http_deliver_chunk(c, pos + data_ofs, data_len);
+  mg_iobuf_del(&c->recv, pos, (size_t) span);
+  if (data_len == 0) http_deliver_msg(c, 0, st->head_len);  // Last chunk
   return true;
 }
 
@@ -195,13 +235,13 @@ static void http_process(struct mg_connection *c) {
         progress = c->recv.len >= st->head_len + st->body_left;
         if (progress) http_deliver_msg(c, (size_t) st->body_left, st->head_len + (size_t) st->body_left);
         break;
-      case HTTP_PHASE_CHUNKED: progress = http_on_chunked(c, false); break;
-      case HTTP_PHASE_STREAM_CHUNKED: progress = http_on_chunked(c, true); break;
+      case HTTP_PHASE_CHUNKED: progress = http_on_chunked(c); break;
+      case HTTP_PHASE_STREAM_CHUNKED: progress = http_on_stream_chunked(c); break;
       case HTTP_PHASE_STREAM:
       case HTTP_PHASE_STREAM_TO_CLOSE: progress = http_on_stream(c); break;
       case HTTP_PHASE_TO_CLOSE:
         progress = false;
-        if (c->recv.len - st->head_len > http_limits(c)->max_body_size) http_reject(c, 413, "response body too large");
+        if (c->recv.len - st->head_len > http_body_cap(c)) http_reject(c, 413, "response body too large");
         break;
       default: c->recv.len = 0, progress = false; break;  // Rejected: discard
     }

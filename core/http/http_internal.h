@@ -16,7 +16,7 @@ enum http_phase {
 
 struct http_state {
   uint64_t head_start;   // mg_millis() when the pending head's first byte came; 0 = none
-  uint64_t body_left;    // Content-Length bytes still to come
+  uint64_t body_left;    // Content-Length bytes, or streamed chunk data bytes, still to come
   size_t head_len;       // Head length of the message being received
   size_t body_len;       // Decoded chunked body bytes so far (buffered mode)
   void *file;            // Static file being streamed (http_serve.c), or NULL
@@ -24,6 +24,7 @@ struct http_state {
   uint64_t file_left;    // Bytes of it still to send
   uint8_t phase;         // enum http_phase
   unsigned stream : 1;        // Handler asked for MG_EV_HTTP_CHUNK
+  unsigned chunk_tail : 1;    // Streaming chunked: a chunk's data ended, its CRLF is due
   unsigned is_head : 1;       // Current request is HEAD: replies carry no body
   unsigned close_after : 1;   // Connection: close / HTTP/1.0: close after this message
   unsigned close_pending : 1; // Close once the (deferred) reply has been queued and sent

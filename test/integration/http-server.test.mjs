@@ -155,6 +155,17 @@ test('chunked upload streamed to the handler, of any size', () => {
   assert.equal(r2.size, body.length);
 });
 
+test('a single chunk larger than the receive buffer still streams through', async () => {
+  const body = crypto.randomBytes(4 * 1024 * 1024);
+  const head = 'POST /api/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const { data } = await raw(srv.port, [head + body.length.toString(16) + '\r\n', body, '\r\n0\r\n\r\n'], { idleMs: 1000 });
+  const [res] = parseResponses(data);
+  assert.equal(res.status, 200, data.toString().slice(0, 200));
+  const got = JSON.parse(res.body.toString());
+  assert.equal(got.size, body.length);
+  assert.equal(got.crc32, zlib.crc32(body).toString(16).padStart(8, '0'));
+});
+
 test('chunked body buffered whole for a normal handler', async () => {
   const { data } = await raw(srv.port, [
     'POST /api/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n',
