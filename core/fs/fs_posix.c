@@ -83,6 +83,6 @@ static bool posix_mkdir(const char *path) {
 }
 
 #undef POSIX_FD
-struct mg_fs mg_fs_posix = {posix_stat,  posix_list, posix_open,   posix_close,  posix_read,
-                            posix_write, posix_seek, posix_rename, posix_remove, posix_mkdir};
+struct mg_fs mg_fs_posix = {posix_stat,  posix_list, posix_open,   posix_close,  posix_read, posix_write,
+                            posix_seek, posix_rename, posix_remove, posix_mkdir, NULL};
 #endif
