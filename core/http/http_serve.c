@@ -60,19 +60,28 @@ static int serve_parse_range(struct mg_str *hdr, uint64_t size, uint64_t *from, 
   return 1;
 }
 
+// A response body comes from an open file (st->fs set) or, for bytes that are
+// already in memory such as a packed gzip entry, straight from st->file (st->fs NULL)
 void mg_http_serve_abort(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
-  if (st->file != NULL) st->fs->cl(st->file);
-  st->file = NULL, st->file_left = 0;
+  if (st->file != NULL && st->fs != NULL) st->fs->cl(st->file);
+  st->file = NULL, st->fs = NULL, st->file_left = 0;
   c->is_resp = 0;
 }
 
-// Append up to max bytes of the open file to c->send
+static size_t serve_read(struct http_state *st, void *buf, size_t len) {
+  if (st->fs != NULL) return st->fs->rd(st->file, buf, len);
+  memcpy(buf, st->file, len);
+  st->file = (char *) st->file + len;
+  return len;
+}
+
+// Append up to max bytes of the body to c->send
 static void serve_pump(struct mg_connection *c, size_t max) {
   struct http_state *st = mg_http_state(c);
   size_t want = st->file_left < max ? (size_t) st->file_left : max;
   if (want > 0 && mg_iobuf_resize(&c->send, c->send.len + want)) {
-    size_t n = st->fs->rd(st->file, c->send.buf + c->send.len, want);
+    size_t n = serve_read(st, c->send.buf + c->send.len, want);
     c->send.len += n;
     st->file_left -= n;
     if (n == 0) {
@@ -105,6 +114,37 @@ static void serve_not_found(struct mg_connection *c, struct mg_http_message *hm,
   }
 }
 
+// Does the client take gzip? (Accept-Encoding with gzip and a q-value that is not 0)
+static bool serve_accepts_gzip(struct mg_http_message *hm) {
+  struct mg_str *ae = mg_http_get_header(hm, "Accept-Encoding"), item, rest, coding, params;
+  if (ae == NULL) return false;
+  for (rest = *ae; mg_span(rest, &item, &rest, ',');) {
+    mg_span(mg_str_trim(item), &coding, &params, ';');
+    params = mg_str_trim(params);
+    bool zero_q = params.len >= 3 && params.buf[0] == 'q' && params.buf[1] == '=' &&
+                  strspn(params.buf + 2, "0.") >= params.len - 2;
+    if ((mg_strcasecmp(mg_str_trim(coding), mg_str("gzip")) == 0 || mg_str_eq(mg_str_trim(coding), "*")) && !zero_q)
+      return true;
+  }
+  return false;
+}
+
+// Content-hashed names ("app-3f2a9c1b.js") never change: cache them for a year;
+// HTML pages name those assets, so they are revalidated every time
+static const char *serve_cache_control(const char *path) {
+  const char *base = strrchr(path, '/'), *dot = strrchr(path, '.'), *dash;
+  base = base == NULL ? path : base + 1;
+  if (dot != NULL && (mg_casecmp(dot, ".html") == 0 || mg_casecmp(dot, ".htm") == 0))
+    return "Cache-Control: no-cache\r\n";
+  for (dash = dot; dash != NULL && dash > base && dash[-1] != '-' && dash[-1] != '.';) dash--;
+  if (dot != NULL && dash != NULL && dash > base && dash[-1] == '-' && dot - dash >= 8) {
+    bool hashy = true;
+    for (const char *p = dash; p < dot && hashy; p++) hashy = isalnum((unsigned char) *p) != 0;
+    if (hashy) return "Cache-Control: public, max-age=31536000, immutable\r\n";
+  }
+  return "";
+}
+
 static void serve_file_status(struct mg_connection *c, struct mg_http_message *hm, const char *path,
                               const struct mg_http_serve_opts *opts, int status) {
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
@@ -117,28 +157,46 @@ static void serve_file_status(struct mg_connection *c, struct mg_http_message *h
     else serve_not_found(c, hm, opts);
     return;
   }
-  char etag[48], date[40], range_hdr[96] = "";
-  mg_snprintf(etag, sizeof(etag), "\"%lx.%lx\"", (unsigned long) mtime, (unsigned long) size);
-  serve_http_date(mtime, date, sizeof(date));
+  const struct mg_packed_file *pf = fs->packed == NULL ? NULL : fs->packed(path);
+  bool send_gzip = pf != NULL && pf->is_gzip && serve_accepts_gzip(hm);
+  char etag[80], date[64] = "", range_hdr[96] = "", enc_hdr[80] = "";
+  if (pf != NULL && pf->etag != NULL) {
+    // One entity, two encodings: their strong validators must differ
+    size_t n = strlen(pf->etag);
+    mg_snprintf(etag, sizeof(etag), "%.*s%s\"", (int) (n > 0 ? n - 1 : 0), pf->etag, send_gzip ? "-gz" : "");
+  } else {
+    mg_snprintf(etag, sizeof(etag), "\"%lx.%lx\"", (unsigned long) mtime, (unsigned long) size);
+  }
+  if (mtime != 0) {  // Packed files have no mtime unless the packer kept it
+    char when[40];
+    serve_http_date(mtime, when, sizeof(when));
+    mg_snprintf(date, sizeof(date), "Last-Modified: %s\r\n", when);
+  }
+  if (pf != NULL && pf->is_gzip) {
+    mg_snprintf(enc_hdr, sizeof(enc_hdr), "Vary: Accept-Encoding\r\n%s", send_gzip ? "Content-Encoding: gzip\r\n" : "");
+  }
   struct mg_str *inm = mg_http_get_header(hm, "If-None-Match");
   const char *extra = opts->extra_headers == NULL ? "" : opts->extra_headers;
+  const char *cache = serve_cache_control(path);
   if (status == 200 && inm != NULL && serve_etag_matches(*inm, etag)) {
-    mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\nLast-Modified: %s\r\n%sContent-Length: 0\r\n\r\n",
-              etag, date, extra);
+    mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\n%s%s%s%sContent-Length: 0\r\n\r\n", etag, date,
+              cache, enc_hdr, extra);
     return;
   }
   uint64_t from = 0, to = size == 0 ? 0 : size - 1, len = size;
-  int r = status == 200 ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
+  // Ranges address the identity bytes; a gzip response is always whole (RFC 9110 allows ignoring Range)
+  int r = status == 200 && !send_gzip ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
   if (r < 0) {
     mg_snprintf(range_hdr, sizeof(range_hdr), "Content-Range: bytes */%lu\r\n", (unsigned long) size);
     mg_http_reply(c, 416, range_hdr, "Range not satisfiable\n");
     return;
   }
-  void *fd = fs->op(path, MG_FS_READ);
+  void *fd = send_gzip ? (void *) pf->data : fs->op(path, MG_FS_READ);
   if (fd == NULL) {
     mg_http_reply(c, 500, extra, "Cannot open file\n");
     return;
   }
+  if (send_gzip) len = pf->size;
   if (r > 0) {
     status = 206, len = to - from + 1;
     mg_snprintf(range_hdr, sizeof(range_hdr), "Content-Range: bytes %lu-%lu/%lu\r\n", (unsigned long) from,
@@ -149,17 +207,17 @@ static void serve_file_status(struct mg_connection *c, struct mg_http_message *h
       return;
     }
   }
-  struct mg_str mime = mg_http_mime_type(mg_str(path), opts->mime_types);
+  struct mg_str mime = pf != NULL && pf->mime != NULL ? mg_str(pf->mime) : mg_http_mime_type(mg_str(path), opts->mime_types);
   mg_printf(c,
             "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
-            "Last-Modified: %s\r\nAccept-Ranges: bytes\r\n%s%s\r\n",
-            status, mg_http_status_text(status), (int) mime.len, mime.buf, (unsigned long) len, etag, date,
-            range_hdr, extra);
+            "%s%s%sAccept-Ranges: bytes\r\n%s%s\r\n",
+            status, mg_http_status_text(status), (int) mime.len, mime.buf, (unsigned long) len, etag, date, cache,
+            enc_hdr, range_hdr, extra);
   if (mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {
-    fs->cl(fd);
+    if (!send_gzip) fs->cl(fd);
     return;
   }
-  st->file = fd, st->fs = fs, st->file_left = len;
+  st->file = fd, st->fs = send_gzip ? NULL : fs, st->file_left = len;
   c->is_resp = 1;
   serve_pump(c, len <= SERVE_INLINE_MAX ? (size_t) len : SERVE_PIECE);
 }
