@@ -24,8 +24,25 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run test test-unit dist fuzz fuzz-build bench clean
-all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%)
+.PHONY: all run test test-unit dist fuzz fuzz-build bench clean web
+all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware
+
+# The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
+WEB_SRC      := $(shell find web/src -type f 2>/dev/null) web/build.mjs
+FIRMWARE_SRC := $(sort $(wildcard firmware/*.c))
+FIRMWARE_HDR := $(wildcard firmware/*.h)
+FW_VERSION   ?= 0.1.0+$(shell git rev-parse --short HEAD 2>/dev/null || echo local)
+BUILD_TIME   := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+FW_FLAGS     := -DFIRMWARE_VERSION='"$(FW_VERSION)"' -DFIRMWARE_BUILD_TIME='"$(BUILD_TIME)"'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+web/dist/index.html: node_modules/.package-lock.json $(WEB_SRC)
+	npm run --silent build
+web: web/dist/index.html
+$(BUILD)/firmware/web_fs.c: web/dist/index.html $(BUILD)/packer/packer
+	@mkdir -p $(dir $@)
+	$(BUILD)/packer/packer -p web -o $@ web/dist
 
 define flavour
 # $(1) = output dir, $(2) = extra flags, $(3) = compiler
@@ -41,6 +58,10 @@ $(1)/examples/%: examples/%/main.c $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LINK    $$@"
 	$$(Q)$(3) $$(CSTD) $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -o $$@
+$(1)/firmware/firmware: $(FIRMWARE_SRC) $(FIRMWARE_HDR) $(BUILD)/firmware/web_fs.c $(1)/libmeerkat.a
+	@mkdir -p $$(dir $$@)
+	@echo "  LINK    $$@"
+	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$(FW_FLAGS) $$(FIRMWARE_SRC) $(BUILD)/firmware/web_fs.c $(1)/libmeerkat.a -o $$@
 $(1)/test/unit/%: test/unit/%.c $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  TEST    $$@"
@@ -53,10 +74,10 @@ $(eval $(call flavour,$(BUILD)/clang,,clang))
 
 UNIT_BINS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
 UNIT_BINS_ASAN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/asan/test/unit/%)
-EXAMPLES_ASAN  := $(EXAMPLES:%=$(BUILD)/asan/examples/%)
+EXAMPLES_ASAN  := $(EXAMPLES:%=$(BUILD)/asan/examples/%) $(BUILD)/asan/firmware/firmware
 # The poll() backend runs the event-loop tests and the examples' integration tests;
 # clang builds everything once more so both compilers keep -Werror clean.
-POLL_TESTS     := $(BUILD)/poll/test/unit/test_net $(EXAMPLES:%=$(BUILD)/poll/examples/%)
+POLL_TESTS     := $(BUILD)/poll/test/unit/test_net $(EXAMPLES:%=$(BUILD)/poll/examples/%) $(BUILD)/poll/firmware/firmware
 CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLES:%=$(BUILD)/clang/examples/%)
 
 # Amalgamation: public headers in meerkat.h's order, then internal headers and sources.
@@ -79,10 +100,11 @@ test: all $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(CLANG_
 	BUILD=$(BUILD) test/run.sh
 
 run: all
-	$(BUILD)/examples/http-server -d . -l http://0.0.0.0:8000
+	@echo "Dashboard on http://localhost:8000 (Ctrl-C stops)"
+	$(BUILD)/firmware/firmware -l http://0.0.0.0:8000 -d $(BUILD)/data
 
 bench: all
 	BUILD=$(BUILD) test/bench/run.sh
 
 clean:
-	rm -rf $(BUILD) dist
+	rm -rf $(BUILD) dist web/dist
