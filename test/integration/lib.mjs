@@ -11,9 +11,10 @@ import assert from 'node:assert/strict';
 export const BIN = process.env.BIN || 'build/examples';
 export const SANITIZED = !!process.env.SANITIZED;
 
-// Start BIN/name with args; resolves once it logs the address it listens on.
+// Start BIN/name (or the program at a path) with args; resolves once it logs the address it listens on.
 export function startServer(name, args = [], { portPattern = /(?:http|tcp):\/\/127\.0\.0\.1:([1-9]\d*)/ } = {}) {
-  const proc = spawn(path.join(BIN, name), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exe = name.includes('/') ? name : path.join(BIN, name);  // An example's name, or a path
+  const proc = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
   return new Promise((resolve, reject) => {

@@ -1,0 +1,125 @@
+// The firmware serving the packed dashboard, against curl: gzip and identity
+// responses carry the same bytes, validators and cache headers are right,
+// client-side routes get index.html, /api/ speaks JSON, traversal finds nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { startServer, curl, raw, parseResponses, tmpdir } from './lib.mjs';
+
+const FIRMWARE = process.env.BIN ? path.join(process.env.BIN, '..', 'firmware', 'firmware') : 'build/firmware/firmware';
+const DIST = 'web/dist';
+let fw, url, data, assets;
+
+before(async () => {
+  data = tmpdir('fw');
+  fw = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', path.join(data, 'd')]);
+  url = `http://127.0.0.1:${fw.port}`;
+  assets = fs.readdirSync(path.join(DIST, 'assets')).map((f) => `/assets/${f}`);
+});
+
+after(async () => {
+  await fw.stop();
+  fs.rmSync(data, { recursive: true, force: true });
+});
+
+const head = (args) => parseResponses(curl(['-i', ...args]).stdout)[0];
+
+test('creates its data directory and logs where it listens', () => {
+  assert.ok(fs.statSync(path.join(data, 'd')).isDirectory());
+  assert.match(fw.log(), /listening on http:\/\/127\.0\.0\.1:\d+/);
+});
+
+test('GET /api/info: name, version, build time, uptime', () => {
+  const r = curl(['-i', `${url}/api/info`]);
+  const [res] = parseResponses(r.stdout);
+  assert.equal(res.status, 200);
+  assert.match(res.headers['content-type'], /application\/json/);
+  const info = JSON.parse(res.body.toString());
+  assert.match(info.name, /^meerkat-/);
+  assert.match(info.version, /^\d+\.\d+\.\d+/);
+  assert.match(info.build, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.equal(typeof info.uptime, 'number');
+});
+
+test('unknown /api/ paths answer a JSON 404, wrong methods a JSON 405', () => {
+  for (const p of ['/api/nope', '/api/', '/api', '/api/info/extra']) {
+    const res = head([`${url}${p}`]);
+    assert.equal(res.status, 404, p);
+    assert.match(res.headers['content-type'], /application\/json/);
+    assert.equal(JSON.parse(res.body.toString()).error, 'no such endpoint');
+  }
+  const res = head(['-X', 'DELETE', `${url}/api/info`]);
+  assert.equal(res.status, 405);
+  assert.equal(JSON.parse(res.body.toString()).error, 'method not allowed');
+});
+
+test('every packed file: gzip and identity decode to the bytes in web/dist', () => {
+  for (const p of ['/index.html', ...assets]) {
+    const original = fs.readFileSync(path.join(DIST, p));
+    const plain = curl([`${url}${p}`]);
+    assert.ok(plain.stdout.equals(original), `identity ${p}`);
+    const gz = curl(['--compressed', '-D', '-', '-o', '/dev/null', `${url}${p}`]).stdout.toString();
+    const decoded = curl(['--compressed', `${url}${p}`]).stdout;
+    assert.ok(decoded.equals(original), `gzip ${p}`);
+    if (original.length > 200) assert.match(gz, /Content-Encoding: gzip/i, p);
+    assert.match(gz, /Vary: Accept-Encoding/i, p);
+  }
+});
+
+test('a client that refuses gzip gets identity; one that accepts it gets fewer bytes', () => {
+  const js = assets.find((a) => a.endsWith('.js'));
+  const id = head(['-H', 'Accept-Encoding: gzip;q=0, identity', `${url}${js}`]);
+  assert.equal(id.headers['content-encoding'], undefined);
+  const gz = head(['-H', 'Accept-Encoding: gzip', `${url}${js}`]);
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.ok(Number(gz.headers['content-length']) < Number(id.headers['content-length']));
+  assert.notEqual(gz.headers.etag, id.headers.etag, 'each encoding has its own ETag');
+});
+
+test('ETag from the table: If-None-Match gives 304 for either encoding', () => {
+  for (const enc of ['gzip', 'identity']) {
+    const first = head(['-H', `Accept-Encoding: ${enc}`, `${url}/index.html`]);
+    assert.match(first.headers.etag, /^"[0-9a-f]+(-gz)?"$/);
+    const again = head(['-H', `Accept-Encoding: ${enc}`, '-H', `If-None-Match: ${first.headers.etag}`, `${url}/index.html`]);
+    assert.equal(again.status, 304, enc);
+    assert.equal(again.body.length, 0);
+  }
+});
+
+test('cache headers: hashed assets immutable for a year, index.html revalidated', () => {
+  for (const a of assets) {
+    assert.equal(head([`${url}${a}`]).headers['cache-control'], 'public, max-age=31536000, immutable', a);
+  }
+  assert.equal(head([`${url}/`]).headers['cache-control'], 'no-cache');
+  assert.equal(head([`${url}/index.html`]).headers['cache-control'], 'no-cache');
+});
+
+test('client-side routes get index.html; missing files with an extension get 404', () => {
+  const index = fs.readFileSync(path.join(DIST, 'index.html'));
+  for (const p of ['/settings', '/firmware/update', '/overview/']) {
+    const res = head([`${url}${p}`]);
+    assert.equal(res.status, 200, p);
+    assert.ok(res.body.equals(index), p);
+  }
+  assert.equal(head([`${url}/missing.js`]).status, 404);
+  assert.equal(head([`${url}/assets/nothing.css`]).status, 404);
+});
+
+const traversals = ['/../index.html', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc%2fpasswd', '/assets/..\\..\\x.js',
+  '/%00', '/index.html%00.js', '//../../etc/passwd.txt', '/assets/%2e%2e/%2e%2e/%2e%2e/x.css'];
+for (const p of traversals) {
+  test(`traversal against the packed fs finds nothing: ${p}`, async () => {
+    const { data: d } = await raw(fw.port, `GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { idleMs: 500 });
+    assert.match(d.toString('latin1'), /^HTTP\/1.1 (400|404) /, p);
+  });
+}
+
+test('SIGINT stops the firmware cleanly', async () => {
+  const proc = spawn(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', path.join(data, 'd2')], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  proc.kill('SIGINT');
+  const code = await new Promise((r) => proc.on('exit', (c) => r(c)));
+  assert.equal(code, 0);
+});
