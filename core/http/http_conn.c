@@ -143,7 +143,13 @@ static bool http_on_chunked(struct mg_connection *c, bool streaming) {
   long span = mg_http_parse_chunk((const char *) c->recv.buf + pos, c->recv.len - pos, &data_ofs, &data_len);
   if (span < 0) return http_reject(c, 400, "bad chunked encoding"), false;
   if (span == 0) {
-    if (c->recv.len >= MG_MAX_RECV_SIZE) http_reject(c, 413, "chunk too large");
+    // Buffered: a chunk still arriving may not outgrow what the body has left (plus
+    // head-sized room for its size line or trailers), so one huge chunk is refused early
+    const struct mg_http_limits *lim = http_limits(c);
+    size_t left = lim->max_body_size - st->body_len;  // body_len never exceeds the limit
+    size_t room = left > SIZE_MAX - lim->max_head_size ? SIZE_MAX : left + lim->max_head_size;
+    if (c->recv.len >= MG_MAX_RECV_SIZE || (!streaming && c->recv.len - pos > room))
+      http_reject(c, 413, "chunk too large");
     return false;
   }
   if (data_len == 0) {  // Last chunk: trailers are dropped
@@ -235,6 +241,9 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
   if (ev == MG_EV_READ) {
     http_process(c);
   } else if (ev == MG_EV_WRITE) {
+    // A deferred reply queued in the handler's own MG_EV_POLL is flushed before our next
+    // poll could see it in c->send: its first write is what tells us it has started
+    if (mg_http_state(c)->close_pending) mg_http_state(c)->close_pending = 0, c->is_draining = 1;
     mg_http_serve_continue(c);
     if (!c->is_resp && c->recv.len > 0) http_process(c);  // Pipelined requests waited for it
   } else if (ev == MG_EV_POLL) {
