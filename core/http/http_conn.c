@@ -275,6 +275,9 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
   if (ev == MG_EV_READ) {
     http_process(c);
   } else if (ev == MG_EV_WRITE) {
+    // A deferred reply queued in the handler's own MG_EV_POLL is flushed before our next
+    // poll could see it in c->send: its first write is what tells us it has started
+    if (mg_http_state(c)->close_pending) mg_http_state(c)->close_pending = 0, c->is_draining = 1;
     mg_http_serve_continue(c);
     if (!c->is_resp && c->recv.len > 0) http_process(c);  // Pipelined requests waited for it
   } else if (ev == MG_EV_POLL) {
