@@ -117,6 +117,12 @@ static bool http_on_head(struct mg_connection *c) {
   if (kind == MG_HTTP_BODY_INVALID) return http_reject(c, 400, "invalid body framing"), false;
   st->head_len = (size_t) n;
   st->head_start = 0;
+  int code = is_response ? mg_http_status(&hm) : 0;
+  if (code >= 100 && code < 200 && code != 101) {  // Interim (100 Continue): the real answer follows
+    mg_iobuf_del(&c->recv, 0, (size_t) n);
+    st->head_len = 0;
+    return true;
+  }
   st->stream = 0;
   if (!is_response) {
     st->is_head = mg_strcasecmp(hm.method, mg_str("HEAD")) == 0;
