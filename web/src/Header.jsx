@@ -16,7 +16,7 @@ export function Header() {
           <span class={`size-2 shrink-0 rounded-full ${dot}`} role="img" aria-label={`Device ${status}`} title={`Device ${status}`} />
           <span class="truncate font-medium" data-testid="device-name">{info?.name ?? '—'}</span>
           {info && (
-            <span class="shrink-0 rounded-full bg-slate-100 px-2 py-0.5 font-mono text-xs text-slate-600 dark:bg-slate-800 dark:text-slate-300" data-testid="device-version">
+            <span class="shrink-0 rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium tabular-nums text-slate-600 dark:bg-slate-800 dark:text-slate-300" data-testid="device-version">
               v{info.version}
             </span>
           )}

@@ -14,11 +14,11 @@ function useUptime(info, infoAt) {
   return info ? info.uptime + (now - infoAt) / 1000 : 0;
 }
 
-function Stat({ label, value, mono, pending }) {
+function Stat({ label, value, pending }) {
   return (
     <div class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900">
       <dt class="text-xs font-medium tracking-wide text-slate-500 uppercase dark:text-slate-400">{label}</dt>
-      <dd class={`mt-2 truncate text-lg font-semibold ${mono && value ? 'font-mono' : ''}`}>
+      <dd class="mt-2 truncate text-lg font-semibold tabular-nums">
         {value ?? (pending ? <span class="block h-7 w-24 animate-pulse rounded bg-slate-200 dark:bg-slate-800" aria-label="Loading" /> : '—')}
       </dd>
     </div>
@@ -34,7 +34,7 @@ export function Overview() {
     <Page title="Overview" intro="The device at a glance.">
       <dl class="grid gap-4 sm:grid-cols-2" data-testid="overview">
         <Stat label="Device name" value={info?.name} pending={pending} />
-        <Stat label="Firmware version" value={info?.version} mono pending={pending} />
+        <Stat label="Firmware version" value={info?.version} pending={pending} />
         <Stat label="Build time" value={info && <time datetime={info.build}>{formatDate(info.build)}</time>} pending={pending} />
         <Stat label="Uptime" value={info && formatUptime(uptime)} pending={pending} />
       </dl>
