@@ -1,0 +1,19 @@
+// Human-readable values for the pages.
+
+// 42 -> "42 s", 3720 -> "1 h 2 min", 93600 -> "1 d 2 h": the two largest units.
+export function formatUptime(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60), sec = s % 60;
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return `${m} min ${sec} s`;
+  return `${sec} s`;
+}
+
+// ISO date -> local date and time; an unparsable value is shown as it came.
+export function formatDate(iso) {
+  const date = new Date(iso);
+  if (!iso || Number.isNaN(date.getTime())) return iso || '—';
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
