@@ -2,7 +2,8 @@
 # Runs every test suite of `make test` and ends with one line summing them all:
 #   N passed, N failed[, N skipped (reasons)]
 # Suites: unit tests (plain and ASan+UBSan), integration tests against the
-# examples (plain and ASan+UBSan builds), the two-file distribution built with
+# examples and the firmware (plain, ASan+UBSan and poll() builds), the dashboard
+# in Chromium, the two-file distribution built with
 # gcc and clang, and the fuzz harnesses replaying their seed corpora.
 set -u
 BUILD=${BUILD:-build}
@@ -71,6 +72,9 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SAN
 
 echo "== integration tests against the poll() backend build"
 BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" test/integration/*.test.mjs
+
+echo "== dashboard in Chromium against the firmware"
+FIRMWARE=$BUILD/firmware/firmware run_node e2e "$LOGS/e2e.log" test/e2e/*.test.mjs
 
 echo "== two-file distribution"
 for cc in gcc clang; do
