@@ -181,7 +181,10 @@ run_wrk() {  # tag url conns pid
   note "wrk -c$3 -d${SECS}s $2 ($1)"
   RPS=0 P99='?' US_PER_REQ='?' ERRS=''
   t0=$(cpu_ticks "$4")
-  if ! taskset -c $CLIENT_CPU wrk -t1 -c"$3" -d"${SECS}s" --timeout 5s --latency "$2" >"$log" 2>&1; then
+  # In the background so that a TERM stops the run at once (bash runs traps only between commands)
+  taskset -c $CLIENT_CPU wrk -t1 -c"$3" -d"${SECS}s" --timeout 5s --latency "$2" >"$log" 2>&1 &
+  PIDS+=("$!")
+  if ! wait "$!"; then
     FAILED+=("wrk $1, see $log"); return
   fi
   t1=$(cpu_ticks "$4")
