@@ -403,7 +403,8 @@ size_t mg_snprintf(char *buf, size_t len, const char *fmt, ...) {
 
 void mg_pfn_iobuf(char ch, void *param) {
   struct mg_iobuf *io = (struct mg_iobuf *) param;
-  mg_iobuf_add(io, io->len, &ch, 1);
+  if (io->len < io->size) io->buf[io->len++] = (unsigned char) ch;  // The common case: room left
+  else mg_iobuf_add(io, io->len, &ch, 1);
 }
 
 void mg_pfn_stdout(char ch, void *param) {

@@ -103,9 +103,13 @@ void mg_mgr_poll(struct mg_mgr *mgr, int ms) {
       mgr_close_conn(c);
       continue;
     }
-    // Idle buffers go back to the heap: an idle keep-alive connection holds no I/O memory
-    if (c->recv.len == 0 && c->recv.size > 0) mg_iobuf_free(&c->recv);
-    if (c->send.len == 0 && c->send.size > 0) mg_iobuf_free(&c->send);
+    // Empty buffers go back to the heap once a connection has been quiet for a while:
+    // an idle keep-alive connection holds no I/O memory, a busy one keeps its buffers
+    // instead of paying malloc/free (and the heap's trim and regrow) per request
+    if (now - c->last_io_ms >= MG_IDLE_FREE_MS) {
+      if (c->recv.len == 0 && c->recv.size > 0) mg_iobuf_free(&c->recv);
+      if (c->send.len == 0 && c->send.size > 0) mg_iobuf_free(&c->send);
+    }
     mg_net_update(c);
   }
 }

@@ -7,19 +7,23 @@
 #define HTTP_CL_BLANKS "          "
 
 void mg_http_reply(struct mg_connection *c, int status, const char *headers, const char *fmt, ...) {
+  // The body is formatted once, in place after the head; its length then goes into
+  // a field reserved for it, and the body moves left over what the digits did not use
   mg_printf(c, "HTTP/1.1 %d %s\r\n%sContent-Length: %s\r\n\r\n", status, mg_http_status_text(status),
             headers == NULL ? "" : headers, HTTP_CL_BLANKS);
-  size_t cl_end = c->send.len - 4, body_start = c->send.len;
+  size_t field = c->send.len - 4 - HTTP_CL_WIDTH, body_start = c->send.len;
   va_list ap;
   va_start(ap, fmt);
   mg_vprintf(c, fmt == NULL ? "" : fmt, &ap);
   va_end(ap);
   if (c->send.len < body_start) return;  // Out of memory: the connection is closing
+  size_t body_len = c->send.len - body_start;
   char digits[24];
-  size_t n = mg_snprintf(digits, sizeof(digits), "%lu", (unsigned long) (c->send.len - body_start));
-  // Left-align the digits in the reserved field; trailing blanks are optional whitespace
-  memcpy(c->send.buf + cl_end - HTTP_CL_WIDTH, digits, n);
-  if (c->is_accepted && mg_http_state(c)->is_head) c->send.len = body_start;
+  size_t n = mg_snprintf(digits, sizeof(digits), "%lu", (unsigned long) body_len);
+  memcpy(c->send.buf + field, digits, n);
+  memmove(c->send.buf + field + n, c->send.buf + field + HTTP_CL_WIDTH, 4 + body_len);
+  c->send.len -= HTTP_CL_WIDTH - n;
+  if (c->is_accepted && mg_http_state(c)->is_head) c->send.len -= body_len;
 }
 
 void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len) {

@@ -105,9 +105,8 @@ static void serve_file_status(struct mg_connection *c, struct mg_http_message *h
 static void serve_not_found(struct mg_connection *c, struct mg_http_message *hm,
                             const struct mg_http_serve_opts *opts) {
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
-  size_t size;
-  if (opts->page404 != NULL && (fs->st(opts->page404, &size, NULL) & MG_FS_DIR) == 0 &&
-      fs->st(opts->page404, &size, NULL) != 0) {
+  int flags = opts->page404 == NULL ? 0 : fs->st(opts->page404, NULL, NULL);
+  if (flags != 0 && !(flags & MG_FS_DIR)) {
     serve_file_status(c, hm, opts->page404, opts, 404);
   } else {
     mg_http_reply(c, 404, opts->extra_headers, "Not found\n");
@@ -145,13 +144,11 @@ static const char *serve_cache_control(const char *path) {
   return "";
 }
 
-static void serve_file_status(struct mg_connection *c, struct mg_http_message *hm, const char *path,
-                              const struct mg_http_serve_opts *opts, int status) {
+// Serve path, whose fs->st() answer the caller already has (one stat per request)
+static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, const char *path,
+                         const struct mg_http_serve_opts *opts, int status, int flags, size_t size, time_t mtime) {
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
   struct http_state *st = mg_http_state(c);
-  size_t size = 0;
-  time_t mtime = 0;
-  int flags = fs->st(path, &size, &mtime);
   if (flags == 0 || (flags & MG_FS_DIR)) {
     if (status == 404) mg_http_reply(c, 404, opts->extra_headers, "Not found\n");
     else serve_not_found(c, hm, opts);
@@ -220,6 +217,15 @@ static void serve_file_status(struct mg_connection *c, struct mg_http_message *h
   st->file = fd, st->fs = send_gzip ? NULL : fs, st->file_left = len;
   c->is_resp = 1;
   serve_pump(c, len <= SERVE_INLINE_MAX ? (size_t) len : SERVE_PIECE);
+}
+
+static void serve_file_status(struct mg_connection *c, struct mg_http_message *hm, const char *path,
+                              const struct mg_http_serve_opts *opts, int status) {
+  struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
+  size_t size = 0;
+  time_t mtime = 0;
+  int flags = fs->st(path, &size, &mtime);
+  serve_entity(c, hm, path, opts, status, flags, size, mtime);
 }
 
 void mg_http_serve_file(struct mg_connection *c, struct mg_http_message *hm, const char *path,
@@ -299,8 +305,9 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
     mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
     return;
   }
-  size_t plen = strlen(path);
-  int flags = fs->st(path, NULL, NULL);
+  size_t plen = strlen(path), size = 0;
+  time_t mtime = 0;
+  int flags = fs->st(path, &size, &mtime);
   if (flags & MG_FS_DIR) {
     if (hm->uri.buf[hm->uri.len - 1] != '/') {  // Relative links in the index need the slash
       mg_printf(c, "HTTP/1.1 301 Moved Permanently\r\nLocation: %.*s/%s%.*s\r\nContent-Length: 0\r\n\r\n",
@@ -308,12 +315,13 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
                 hm->query.buf);
       return;
     }
-    mg_snprintf(path + plen, sizeof(path) - plen, "%sindex.html", path[plen - 1] == '/' ? "" : "/");
-    if (fs->st(path, NULL, NULL) == 0 && opts->dir_listing) {
+    mg_snprintf(path + plen, sizeof(path) - plen, "%sindex.html", plen > 0 && path[plen - 1] == '/' ? "" : "/");
+    flags = fs->st(path, &size, &mtime);
+    if (flags == 0 && opts->dir_listing) {
       path[plen] = '\0';
       serve_listing(c, hm, fs, path, opts);
       return;
     }
   }
-  serve_file_status(c, hm, path, opts, 200);
+  serve_entity(c, hm, path, opts, 200, flags, size, mtime);
 }

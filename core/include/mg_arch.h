@@ -60,6 +60,11 @@
 #define MG_MAX_SEND_QUEUE (256UL * 1024)
 #endif
 
+// Empty I/O buffers of a connection quiet for this long are freed
+#ifndef MG_IDLE_FREE_MS
+#define MG_IDLE_FREE_MS 1000
+#endif
+
 #ifndef MG_PATH_MAX
 #define MG_PATH_MAX 256
 #endif

@@ -80,6 +80,7 @@ struct mg_connection {
     uint64_t u64[8];
     void *ptr[8];
   } pstate;
+  uint64_t last_io_ms;         // mg_millis() of the last read or write, for freeing idle buffers
   void *tls;                   // TLS context, NULL if plain
   unsigned is_listening : 1;   // Listening socket
   unsigned is_client : 1;      // Outbound connection

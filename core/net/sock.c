@@ -234,6 +234,7 @@ static void sock_read(struct mg_connection *c) {
       mg_hexdump(c->recv.buf + c->recv.len, (size_t) n);
     }
     c->recv.len += (size_t) n;
+    c->last_io_ms = c->mgr->last_poll_ms;
     mg_call(c, MG_EV_READ, &n);
     if (c->is_udp && c->is_listening && c->send.len > 0) mg_net_flush(c);  // Reply to this sender
   } else if (n == 0 && !c->is_udp) {
@@ -267,6 +268,7 @@ bool mg_net_flush(struct mg_connection *c) {
         mg_hexdump(c->send.buf, (size_t) n);
       }
       mg_iobuf_del(&c->send, 0, (size_t) n);
+      c->last_io_ms = c->mgr->last_poll_ms;
       mg_call(c, MG_EV_WRITE, &n);
     } else if (n < 0 && sock_would_block()) {
       return true;  // mg_net_update asks for writability
