@@ -25,7 +25,9 @@ Q := $(if $(V),,@)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all run test test-unit dist fuzz fuzz-build bench clean
-all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%)
+all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer
+
+include packer/packer.mk
 
 define flavour
 # $(1) = output dir, $(2) = extra flags, $(3) = compiler
