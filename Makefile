@@ -43,6 +43,7 @@ web: web/dist/index.html
 $(BUILD)/firmware/web_fs.c: web/dist/index.html $(BUILD)/packer/packer
 	@mkdir -p $(dir $@)
 	$(BUILD)/packer/packer -p web -o $@ web/dist
+include packer/packer.mk
 
 define flavour
 # $(1) = output dir, $(2) = extra flags, $(3) = compiler

@@ -1,0 +1,175 @@
+// Packed filesystem: the mg_fs over a const table made by the packer. Lookup is a
+// binary search, directories are implied by file paths, gzip entries decode as read.
+#include "meerkat.h"
+
+// Copies path into buf (MG_PATH_MAX bytes) and normalises it in place.
+// False for NULL, relative, too long, or climbing above the root.
+static bool fs_packed_normalize(const char *path, char *buf) {
+  if (path == NULL) return false;
+  size_t len = 0;
+  while (len < MG_PATH_MAX && path[len] != '\0') len++;
+  if (len == 0 || len >= MG_PATH_MAX) return false;
+  memcpy(buf, path, len);
+  buf[len] = '\0';
+  return mg_path_normalize(buf, len);  // NUL-terminates when the path shrinks
+}
+
+static size_t fs_packed_count(const struct mg_packed_table *t) {
+  return t == NULL || t->files == NULL ? 0 : t->count;
+}
+
+// Index of the first entry whose path is not below key in strcmp order
+static size_t fs_packed_lower_bound(const struct mg_packed_table *t, const char *key) {
+  size_t lo = 0, hi = fs_packed_count(t);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(t->files[mid].path, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+static const struct mg_packed_file *fs_packed_exact(const struct mg_packed_table *t, const char *path) {
+  size_t i = fs_packed_lower_bound(t, path);
+  return i < fs_packed_count(t) && strcmp(t->files[i].path, path) == 0 ? &t->files[i] : NULL;
+}
+
+// Turns a normalised path into a directory prefix ending in '/' (in place).
+// Returns the index of the first entry under it, or the count if it holds none.
+// Entries sharing a prefix are contiguous in strcmp order, so they start there.
+static size_t fs_packed_dir_start(const struct mg_packed_table *t, char *dir, size_t *dir_len) {
+  size_t n = strlen(dir), count = fs_packed_count(t);
+  if (dir[n - 1] != '/') {
+    if (n + 1 >= MG_PATH_MAX) return count;
+    dir[n++] = '/', dir[n] = '\0';
+  }
+  size_t i = fs_packed_lower_bound(t, dir);
+  *dir_len = n;
+  return i < count && strncmp(t->files[i].path, dir, n) == 0 ? i : count;
+}
+
+const struct mg_packed_file *mg_packed_find(const struct mg_packed_table *t, const char *path) {
+  char buf[MG_PATH_MAX];
+  if (!fs_packed_normalize(path, buf)) return NULL;
+  return fs_packed_exact(t, buf);
+}
+
+int mg_packed_stat(const struct mg_packed_table *t, const char *path, size_t *size, time_t *mtime) {
+  char buf[MG_PATH_MAX];
+  size_t dir_len = 0;
+  if (!fs_packed_normalize(path, buf)) return 0;
+  const struct mg_packed_file *f = fs_packed_exact(t, buf);
+  if (f != NULL) {
+    if (size != NULL) *size = f->raw_size;
+    if (mtime != NULL) *mtime = f->mtime;
+    return MG_FS_READ;
+  }
+  if (fs_packed_dir_start(t, buf, &dir_len) == fs_packed_count(t)) return 0;
+  if (size != NULL) *size = 0;
+  if (mtime != NULL) *mtime = 0;
+  return MG_FS_DIR | MG_FS_READ;
+}
+
+void mg_packed_list(const struct mg_packed_table *t, const char *dir, void (*fn)(const char *, void *),
+                    void *arg) {
+  char prefix[MG_PATH_MAX], name[MG_PATH_MAX];
+  size_t plen = 0, nlen = 0;
+  if (fn == NULL || !fs_packed_normalize(dir, prefix)) return;
+  // Children of one subdirectory are adjacent, so comparing with the last name dedupes
+  for (size_t i = fs_packed_dir_start(t, prefix, &plen); i < fs_packed_count(t); i++) {
+    const char *rest = t->files[i].path + plen;
+    if (strncmp(t->files[i].path, prefix, plen) != 0) break;
+    size_t n = strcspn(rest, "/");
+    if (n == 0 || n >= sizeof(name)) continue;
+    if (nlen == n && memcmp(name, rest, n) == 0) continue;
+    memcpy(name, rest, n);
+    name[n] = '\0';
+    nlen = n;
+    fn(name, arg);
+  }
+}
+
+struct fs_packed_fd {
+  const struct mg_packed_file *file;
+  size_t pos;            // Offset in the original bytes that the next read returns
+  size_t in, out;        // gzip: stored bytes consumed and original bytes produced so far
+  struct mg_inflate *z;  // gzip: the decoder, allocated on the first read
+  bool failed;           // gzip: the stream is malformed; reads return 0
+};
+
+void *mg_packed_open(const struct mg_packed_table *t, const char *path, int flags) {
+  if (flags & MG_FS_WRITE) return NULL;
+  const struct mg_packed_file *f = mg_packed_find(t, path);
+  if (f == NULL) return NULL;
+  struct fs_packed_fd *h = (struct fs_packed_fd *) calloc(1, sizeof(*h));
+  if (h != NULL) h->file = f;
+  return h;
+}
+
+void mg_packed_close(void *fd) {
+  struct fs_packed_fd *h = (struct fs_packed_fd *) fd;
+  if (h == NULL) return;
+  free(h->z);
+  free(h);
+}
+
+// Decodes the next original bytes into out, up to len; returns how many
+static size_t fs_packed_inflate(struct fs_packed_fd *h, uint8_t *out, size_t len) {
+  const struct mg_packed_file *f = h->file;
+  size_t done = 0;
+  while (done < len && !h->failed) {
+    size_t used = 0, made = 0;
+    int rc = mg_inflate(h->z, f->data + h->in, f->size - h->in, &used, out + done, len - done, &made);
+    h->in += used, h->out += made, done += made;
+    if (rc == MG_INFLATE_ERROR || (rc == MG_INFLATE_MORE && used == 0 && made == 0)) {
+      h->failed = true;  // Malformed, or truncated: all input was offered
+    } else if (rc == MG_INFLATE_DONE) {
+      // len never reaches past raw_size, so an early end means the table is wrong
+      if (done < len) h->failed = true;
+      break;
+    }
+  }
+  return done;
+}
+
+static size_t fs_packed_read_gzip(struct fs_packed_fd *h, uint8_t *buf, size_t len) {
+  if (h->failed) return 0;
+  if (h->z == NULL) {
+    h->z = (struct mg_inflate *) malloc(sizeof(*h->z));
+    if (h->z == NULL) return 0;
+    mg_inflate_init(h->z, true);
+  }
+  if (h->pos < h->out) {  // Seeked backwards: decode again from the start
+    mg_inflate_init(h->z, true);
+    h->in = h->out = 0;
+  }
+  while (h->out < h->pos) {  // Seeked forwards: skip, using the caller's buffer as scratch
+    size_t want = h->pos - h->out < len ? h->pos - h->out : len;
+    if (fs_packed_inflate(h, buf, want) != want) return 0;
+  }
+  size_t n = fs_packed_inflate(h, buf, len);
+  h->pos += n;
+  return n;
+}
+
+size_t mg_packed_read(void *fd, void *buf, size_t len) {
+  struct fs_packed_fd *h = (struct fs_packed_fd *) fd;
+  if (h == NULL || buf == NULL || len == 0) return 0;
+  const struct mg_packed_file *f = h->file;
+  if (h->pos >= f->raw_size) return 0;
+  if (len > f->raw_size - h->pos) len = f->raw_size - h->pos;
+  if (f->is_gzip) return fs_packed_read_gzip(h, (uint8_t *) buf, len);
+  if (h->pos >= f->size) return 0;  // A table whose size disagrees with raw_size
+  if (len > f->size - h->pos) len = f->size - h->pos;
+  memcpy(buf, f->data + h->pos, len);
+  h->pos += len;
+  return len;
+}
+
+// Only records the offset: a gzip entry decodes up to it on the next read
+size_t mg_packed_seek(void *fd, size_t offset) {
+  struct fs_packed_fd *h = (struct fs_packed_fd *) fd;
+  if (h == NULL) return 0;
+  h->pos = offset < h->file->raw_size ? offset : h->file->raw_size;
+  return h->pos;
+}

@@ -1,0 +1,130 @@
+// Writing the packed filesystem as C: one byte array per file, the sorted table,
+// and a struct mg_fs whose functions reach the table through mg_packed_*.
+#include <string.h>
+#include "packer.h"
+
+// A C string literal of s: octal escapes for anything not plain printable ASCII,
+// and '?' escaped too so that no trigraph can form under -std=c99
+static void pack_emit_string(FILE *out, const char *s) {
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *) s; *p != '\0'; p++) {
+    if (*p == '"' || *p == '\\' || *p == '?') fprintf(out, "\\%c", *p);
+    else if (*p >= 0x20 && *p < 0x7f) fputc(*p, out);
+    else fprintf(out, "\\%03o", *p);
+  }
+  fputc('"', out);
+}
+
+// The bytes as string literal pieces of about 76 columns: compilers read these
+// many times faster than brace lists (4 MB: under a second instead of ten)
+static void pack_emit_string_bytes(FILE *out, const unsigned char *data, size_t len) {
+  char line[80 + 8];
+  size_t n = 0;
+  line[n++] = '"';
+  for (size_t i = 0; i < len; i++) {
+    unsigned v = data[i];
+    if (v == '"' || v == '\\' || v == '?') {
+      line[n++] = '\\', line[n++] = (char) v;
+    } else if (v >= 0x20 && v < 0x7f) {
+      line[n++] = (char) v;
+    } else {  // Always three octal digits, so that a digit after it stays a digit
+      line[n++] = '\\', line[n++] = (char) ('0' + (v >> 6)), line[n++] = (char) ('0' + (v >> 3 & 7));
+      line[n++] = (char) ('0' + (v & 7));
+    }
+    if (n >= 76 || i + 1 == len) {
+      line[n++] = '"', line[n++] = '\n';
+      fwrite(line, 1, n, out);
+      n = 0;
+      if (i + 1 < len) line[n++] = '"';
+    }
+  }
+}
+
+// Decimal bytes, 24 to a line (-b), for compilers that limit string literals
+static void pack_emit_list_bytes(FILE *out, const unsigned char *data, size_t len) {
+  char line[24 * 4 + 2];
+  for (size_t i = 0; i < len;) {
+    size_t n = 0;
+    for (size_t k = 0; k < 24 && i < len; k++, i++) {
+      unsigned v = data[i];
+      if (v >= 100) line[n++] = (char) ('0' + v / 100);
+      if (v >= 10) line[n++] = (char) ('0' + v / 10 % 10);
+      line[n++] = (char) ('0' + v % 10);
+      line[n++] = ',';
+    }
+    line[n++] = '\n';
+    fwrite(line, 1, n, out);
+  }
+}
+
+bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *list) {
+  const char *p = opts->prefix;
+  size_t raw = 0, stored = 0;
+  for (size_t i = 0; i < list->count; i++) raw += list->files[i].raw_size, stored += list->files[i].size;
+  fprintf(out,
+          "// Packed filesystem made by the Meerkat packer: do not edit.\n"
+          "// %zu files, %zu bytes, stored in %zu. Use it as `extern struct mg_fs %s_fs;`\n"
+          "#include \"meerkat.h\"\n\n",
+          list->count, raw, stored, p);
+  for (size_t i = 0; i < list->count; i++) {
+    const struct pack_file *f = &list->files[i];
+    if (f->size == 0) continue;
+    fprintf(out, "// ");
+    pack_emit_string(out, f->path);
+    fprintf(out, "%s\n", f->is_gzip ? " (gzip)" : "");
+    if (opts->byte_lists) {
+      fprintf(out, "static const unsigned char %s_d%zu[%zu] = {\n", p, i, f->size);
+      pack_emit_list_bytes(out, f->data, f->size);
+      fprintf(out, "};\n\n");
+    } else {  // One more byte for the literal's NUL, which the table's size leaves out
+      fprintf(out, "static const unsigned char %s_d%zu[%zu] =\n", p, i, f->size + 1);
+      pack_emit_string_bytes(out, f->data, f->size);
+      fprintf(out, ";\n\n");
+    }
+  }
+  fprintf(out, "static const struct mg_packed_file %s_files[] = {\n", p);
+  for (size_t i = 0; i < list->count; i++) {
+    const struct pack_file *f = &list->files[i];
+    fprintf(out, "    {");
+    pack_emit_string(out, f->path);
+    if (f->size == 0) fprintf(out, ", (const unsigned char *) \"\"");
+    else fprintf(out, ", %s_d%zu", p, i);
+    fprintf(out, ", %zu, %zu, (time_t) %lld, ", f->size, f->raw_size, f->mtime);
+    pack_emit_string(out, f->mime);
+    fprintf(out, ", ");
+    pack_emit_string(out, f->etag);
+    fprintf(out, ", %s},\n", f->is_gzip ? "true" : "false");
+  }
+  fprintf(out,
+          "};\n\n"
+          "extern const struct mg_packed_table %1$s_table;\n"
+          "const struct mg_packed_table %1$s_table = {%1$s_files, %2$zu};\n\n"
+          "static int %1$s_fs_st(const char *path, size_t *size, time_t *mtime) {\n"
+          "  return mg_packed_stat(&%1$s_table, path, size, mtime);\n"
+          "}\n"
+          "static void %1$s_fs_ls(const char *path, void (*fn)(const char *, void *), void *arg) {\n"
+          "  mg_packed_list(&%1$s_table, path, fn, arg);\n"
+          "}\n"
+          "static void *%1$s_fs_op(const char *path, int flags) {\n"
+          "  return mg_packed_open(&%1$s_table, path, flags);\n"
+          "}\n"
+          "static const struct mg_packed_file *%1$s_fs_packed(const char *path) {\n"
+          "  return mg_packed_find(&%1$s_table, path);\n"
+          "}\n\n"
+          "extern struct mg_fs %1$s_fs;\n"
+          "struct mg_fs %1$s_fs = {\n"
+          "    .st = %1$s_fs_st,\n"
+          "    .ls = %1$s_fs_ls,\n"
+          "    .op = %1$s_fs_op,\n"
+          "    .cl = mg_packed_close,\n"
+          "    .rd = mg_packed_read,\n"
+          "    .wr = NULL,\n"
+          "    .sk = mg_packed_seek,\n"
+          "    .mv = NULL,\n"
+          "    .rm = NULL,\n"
+          "    .mkd = NULL,\n"
+          "    .packed = %1$s_fs_packed,\n"
+          "};\n",
+          p, list->count);
+  return fflush(out) == 0 && !ferror(out);
+}

@@ -1,0 +1,277 @@
+// The packer end to end: pack a directory tree, compile the generated C with a
+// small reader (packer_roundtrip.c) against the library, and check that every
+// file reads back byte for byte through struct mg_fs; output is deterministic;
+// options select, strip and store as told (globs see the table path, after -s); errors name the file and leave no output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BIN, SANITIZED, tmpdir, have } from './lib.mjs';
+
+const BIN_PACKER = process.env.PACKER || 'build/packer/packer';
+// The library of the build under test (build/, build/asan/, build/poll/)
+const LIB = path.join(path.dirname(BIN), 'libmeerkat.a');
+const CC = process.env.CC_ROUNDTRIP || 'cc';
+const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wstrict-prototypes', '-Wmissing-prototypes'];
+const SAN = SANITIZED ? ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'] : [];
+
+function pack(args, opts = {}) {
+  const r = spawnSync(BIN_PACKER, args, { maxBuffer: 256 << 20, ...opts });
+  assert.doesNotMatch(r.stderr.toString(), /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:/);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+// Until core/fs/inflate.c is in the library, gzip entries decode with a zlib stand-in
+function inflateShim() {
+  const nm = spawnSync('nm', ['-g', '--defined-only', LIB]);
+  if (nm.status === 0 && /\sT mg_inflate$/m.test(nm.stdout.toString())) return [];
+  return ['test/integration/packer_inflate_zlib.c', '-lz'];
+}
+
+// Compile generated sources with the reader; returns its parsed output
+function roundtrip(dir, sources, prefixes = ['mg_packed'], cc = CC) {
+  const exe = path.join(dir, `roundtrip-${cc}`);
+  const args = [...STRICT, ...SAN, '-Icore/include', `-DPACKS=${prefixes.map((p) => `P(${p})`).join(' ')}`,
+    ...sources, 'test/integration/packer_roundtrip.c', ...inflateShim().slice(0, 1), LIB, ...inflateShim().slice(1),
+    '-o', exe];
+  const c = spawnSync(cc, args);
+  assert.equal(c.status, 0, `${cc} failed:\n${c.stderr}`);
+  const r = spawnSync(exe, [], { maxBuffer: 64 << 20 });
+  const out = r.stdout.toString();
+  assert.doesNotMatch(out + r.stderr, /MISMATCH|ERROR: AddressSanitizer|runtime error:/, out + r.stderr);
+  assert.equal(r.status, 0, `roundtrip exit ${r.status}:\n${out}${r.stderr}`);
+  const files = new Map();
+  for (const line of out.split('\n').filter((l) => l.startsWith('file\t'))) {
+    const [, prefix, p, size, sha1, gzip, mime, etag] = line.split('\t');
+    files.set(`${prefix}:${p}`, { size: Number(size), sha1, gzip: gzip === '1', mime, etag });
+  }
+  return files;
+}
+
+function sha1(buf) {
+  return crypto.createHash('sha1').update(buf).digest('hex');
+}
+
+// Every file under root, as table path -> contents
+function tree(root, base = root) {
+  const out = new Map();
+  for (const e of fs.readdirSync(root, { withFileTypes: true })) {
+    const full = path.join(root, e.name);
+    if (e.isDirectory()) for (const [k, v] of tree(full, base)) out.set(k, v);
+    else if (e.isFile()) out.set('/' + path.relative(base, full).split(path.sep).join('/'), fs.readFileSync(full));
+  }
+  return out;
+}
+
+function write(root, rel, data) {
+  const full = path.join(root, rel);
+  fs.mkdirSync(path.dirname(full), { recursive: true });
+  fs.writeFileSync(full, data);
+}
+
+function sampleTree(root) {
+  const lines = [];
+  for (let i = 0; i < 20000; i++) lines.push(`${i}: {"temperature": ${(i * 7) % 50}, "state": "ok"}`);
+  write(root, 'index.html', '<!DOCTYPE html><html><body>' + 'Hello, device! '.repeat(500) + '</body></html>\n');
+  write(root, 'assets/app.js', 'export const x = 1;\n'.repeat(3000));
+  write(root, 'assets/app.css', 'body { margin: 0 }\n'.repeat(200));
+  write(root, 'assets/big.json', lines.join('\n'));  // ~0.8 MB: decoding crosses many 32 KiB windows
+  write(root, 'assets/logo.png', Buffer.alloc(4000, 7));  // Compresses well, but png is never gzipped
+  write(root, 'random.bin', crypto.randomBytes(70000));
+  write(root, 'noise.txt', crypto.randomBytes(3000));  // Text type, but gzip would not be smaller
+  write(root, 'empty', '');
+  write(root, 'one', 'x');
+  write(root, 'a/b/c/deep.txt', 'deep\n');
+  write(root, 'with space/file name.txt', 'spaces\n');
+  write(root, 'quote"and?.txt', 'odd name\n');
+  write(root, 'héllo.txt', 'utf-8 name\n');
+}
+
+test('packer: every file reads back byte for byte through the generated mg_fs', () => {
+  const dir = tmpdir('packer');
+  const root = path.join(dir, 'web');
+  sampleTree(root);
+  const out = path.join(dir, 'gen.c');
+  const r = pack(['-o', out, root]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^packer: 13 files, \d+ bytes raw, \d+ bytes packed \(\d+\.\d%\), \d+ gzipped$/m);
+  const want = tree(root);
+  const got = roundtrip(dir, [out]);
+  assert.deepEqual([...got.keys()].sort(), [...want.keys()].map((p) => `mg_packed:${p}`).sort());
+  for (const [p, data] of want) {
+    const g = got.get(`mg_packed:${p}`);
+    assert.equal(g.size, data.length, p);
+    assert.equal(g.sha1, sha1(data), p);
+    assert.equal(g.etag, `"${sha1(data).slice(0, 16)}"`, p);
+  }
+  const gz = (p) => got.get(`mg_packed:${p}`).gzip;
+  for (const p of ['/index.html', '/assets/app.js', '/assets/app.css', '/assets/big.json']) assert.ok(gz(p), `${p} gzipped`);
+  for (const p of ['/assets/logo.png', '/random.bin', '/noise.txt', '/empty', '/one']) assert.ok(!gz(p), `${p} stored`);
+  assert.equal(got.get('mg_packed:/index.html').mime, 'text/html; charset=utf-8');
+  assert.equal(got.get('mg_packed:/assets/logo.png').mime, 'image/png');
+  // Also with clang, and with data as byte lists (-b)
+  if (have('clang')) roundtrip(dir, [out], ['mg_packed'], 'clang');
+  assert.equal(pack(['-b', '-q', '-o', out, root]).code, 0);
+  assert.equal(roundtrip(dir, [out]).size, want.size);
+});
+
+test('packer: the same input gives the same bytes; mtimes only with -m', () => {
+  const dir = tmpdir('packer-det');
+  const root = path.join(dir, 'web');
+  sampleTree(root);
+  fs.writeFileSync(path.join(root, 'random.bin'), Buffer.alloc(1000, 1));
+  const a = pack(['-o', path.join(dir, 'a.c'), root]);
+  assert.equal(a.code, 0, a.stderr);
+  const first = fs.readFileSync(path.join(dir, 'a.c'));
+  const b = pack([root]);  // To standard output
+  assert.equal(b.code, 0, b.stderr);
+  assert.ok(first.equals(b.stdout), 'file and stdout outputs are identical');
+  for (const p of tree(root).keys()) fs.utimesSync(path.join(root, p), 1000000000, 1600000000 + p.length);
+  assert.ok(pack([root]).stdout.equals(first), 'mtimes do not matter without -m');
+  // Same files in another directory, listed in another order: same output
+  const copy = path.join(dir, 'copy');
+  for (const [p, data] of [...tree(root)].reverse()) write(copy, p, data);
+  assert.ok(pack([copy]).stdout.equals(first), 'the directory name and listing order do not matter');
+  const m = pack(['-m', root]);
+  assert.equal(m.code, 0, m.stderr);
+  assert.ok(!m.stdout.equals(first));
+  assert.match(m.stdout.toString(), /\{"\/index.html", mg_packed_d\d+, \d+, \d+, \(time_t\) 1600000011,/);
+});
+
+// The table rows of a generated file: path -> {gzip}
+function rows(c) {
+  const out = new Map();
+  for (const m of c.toString().matchAll(/^ {4}\{"((?:[^"\\]|\\.)*)", .*, (true|false)\},$/gm)) out.set(m[1], m[2] === 'true');
+  return out;
+}
+
+test('packer: -x excludes, -n stores uncompressed, -s strips a prefix, -p renames', () => {
+  const dir = tmpdir('packer-opts');
+  const root = path.join(dir, 'web');
+  write(root, 'static/index.html', 'hello '.repeat(100));
+  write(root, 'static/app.js', 'let a = 1;\n'.repeat(100));
+  write(root, 'static/app.js.map', '{}'.repeat(100));
+  write(root, 'static/sub/x.txt', 'x'.repeat(100));
+  write(root, 'node_modules/m/index.js', 'y');
+  write(root, '.DS_Store', 'junk');
+  const r = pack(['-x', '*.map', '-x', 'node_modules', '-x', '.DS_Store', '-n', '/sub/*', '-s', 'static/', '-p', 'ui', root]);
+  assert.equal(r.code, 0, r.stderr);
+  const t = rows(r.stdout);
+  assert.deepEqual([...t.keys()], ['/app.js', '/index.html', '/sub/x.txt']);
+  assert.deepEqual([...t.values()], [true, true, false]);
+  assert.match(r.stdout.toString(), /^const struct mg_packed_table ui_table = \{ui_files, 3\};$/m);
+  assert.match(r.stdout.toString(), /^struct mg_fs ui_fs = \{$/m);
+  // A glob with '/' matches the whole path only
+  const whole = rows(pack(['-x', '/static/sub', root]).stdout);
+  assert.ok(!whole.has('/static/sub/x.txt') && whole.has('/static/index.html') && whole.has('/node_modules/m/index.js'));
+});
+
+test('packer: two outputs with different prefixes link into one program', () => {
+  const dir = tmpdir('packer-two');
+  write(path.join(dir, 'one'), 'index.html', 'first '.repeat(50));
+  write(path.join(dir, 'two'), 'index.html', 'second '.repeat(50));
+  write(path.join(dir, 'two'), 'extra/data.bin', crypto.randomBytes(100));
+  assert.equal(pack(['-p', 'one', '-o', path.join(dir, 'one.c'), path.join(dir, 'one')]).code, 0);
+  assert.equal(pack(['-p', 'two', '-o', path.join(dir, 'two.c'), path.join(dir, 'two')]).code, 0);
+  const got = roundtrip(dir, [path.join(dir, 'one.c'), path.join(dir, 'two.c')], ['one', 'two']);
+  assert.deepEqual([...got.keys()].sort(), ['one:/index.html', 'two:/extra/data.bin', 'two:/index.html']);
+  assert.equal(got.get('one:/index.html').sha1, sha1(Buffer.from('first '.repeat(50))));
+  assert.equal(got.get('two:/index.html').sha1, sha1(Buffer.from('second '.repeat(50))));
+});
+
+test('packer: files from several directories merge; the same path twice is an error', () => {
+  const dir = tmpdir('packer-dup');
+  write(path.join(dir, 'a'), 'x/one.txt', '1');
+  write(path.join(dir, 'b'), 'x/two.txt', '2');
+  const ok = pack([path.join(dir, 'a'), path.join(dir, 'b') + '/']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual([...rows(ok.stdout).keys()], ['/x/one.txt', '/x/two.txt']);
+  write(path.join(dir, 'b'), 'x/one.txt', 'again');
+  const out = path.join(dir, 'out.c');
+  const r = pack(['-o', out, path.join(dir, 'a'), path.join(dir, 'b')]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /duplicate path \/x\/one\.txt: .*a\/x\/one\.txt and .*b\/x\/one\.txt/);
+  assert.ok(!fs.existsSync(out));
+});
+
+// Runs the packer with -o into a fresh directory; asserts failure, no output and no temp file left
+function packFails(args, stderrPattern) {
+  const outDir = tmpdir('packer-out');
+  const out = path.join(outDir, 'gen.c');
+  const r = pack(['-o', out, ...args]);
+  assert.notEqual(r.code, 0, `should fail: ${args.join(' ')}`);
+  assert.match(r.stderr, stderrPattern);
+  assert.deepEqual(fs.readdirSync(outDir), [], 'no output or temporary file is left');
+  return r;
+}
+
+test('packer: errors name the file, exit non-zero and write nothing', () => {
+  const dir = tmpdir('packer-err');
+  const root = path.join(dir, 'web');
+  write(root, 'ok.txt', 'fine');
+  packFails([path.join(dir, 'missing')], /missing: No such file or directory/);
+  packFails([path.join(root, 'ok.txt')], /ok\.txt: not a directory/);
+  fs.mkdirSync(path.join(dir, 'empty'));
+  packFails([path.join(dir, 'empty')], /no files to pack/);
+  // Over the size limit
+  write(root, 'big/large.bin', Buffer.alloc(2000));
+  packFails(['-l', '1999', root], /big\/large\.bin: 2000 bytes, over the limit of 1999/);
+  assert.equal(pack(['-l', '2000', root]).code, 0);
+  assert.equal(pack(['-l', '2k', root]).code, 0);
+  packFails(['-l', '1K', root], /large\.bin: 2000 bytes, over the limit of 1024/);
+  assert.equal(pack(['-l', 'lots', root]).code, 2);
+  assert.equal(pack(['-p', '9lives', root]).code, 2);
+  assert.equal(pack([]).code, 2);
+  // A symlink to nowhere
+  fs.symlinkSync(path.join(dir, 'nowhere'), path.join(root, 'dangling.txt'));
+  packFails([root], /dangling\.txt: No such file or directory/);
+  fs.unlinkSync(path.join(root, 'dangling.txt'));
+  // A symlink to a parent directory would never end
+  fs.symlinkSync('..', path.join(root, 'big', 'loop'));
+  packFails([root], /big\/loop: directory loop/);
+  fs.unlinkSync(path.join(root, 'big', 'loop'));
+  // Names the core could never look up
+  write(root, 'back\\slash.txt', 'x');
+  packFails([root], /back\\slash\.txt: a backslash/);
+  fs.unlinkSync(path.join(root, 'back\\slash.txt'));
+  const long = 'd'.repeat(200) + '/' + 'f'.repeat(60);
+  write(root, long, 'x');
+  packFails([root], /f{60}: table path is 262 bytes, the limit is 255/);
+  fs.rmSync(path.join(root, 'd'.repeat(200)), { recursive: true });
+  // The output directory does not exist
+  const r = pack(['-o', path.join(dir, 'no', 'such', 'gen.c'), root]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /no\/such\/gen\.c: No such file or directory/);
+  assert.equal(pack(['-o', path.join(dir, 'gen.c'), root]).code, 0, 'and packs once the tree is fine');
+});
+
+test('packer: a write error on standard output fails the run', { skip: !fs.existsSync('/dev/full') && 'no /dev/full' }, () => {
+  const dir = tmpdir('packer-full');
+  write(path.join(dir, 'web'), 'a.txt', 'a'.repeat(10000));
+  const full = fs.openSync('/dev/full', 'w');
+  const r = spawnSync(BIN_PACKER, [path.join(dir, 'web')], { stdio: ['ignore', full, 'pipe'] });
+  fs.closeSync(full);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr.toString(), /standard output: No space left on device/);
+});
+
+test('packer: an unreadable file is an error', { skip: process.getuid?.() === 0 && 'running as root: every file is readable' }, () => {
+  const dir = tmpdir('packer-perm');
+  const root = path.join(dir, 'web');
+  write(root, 'secret.txt', 'x');
+  fs.chmodSync(path.join(root, 'secret.txt'), 0);
+  packFails([root], /secret\.txt: Permission denied/);
+});
+
+test('packer: special files are skipped with a warning', { skip: !have('mkfifo') && 'no mkfifo' }, () => {
+  const dir = tmpdir('packer-fifo');
+  const root = path.join(dir, 'web');
+  write(root, 'a.txt', 'a');
+  assert.equal(spawnSync('mkfifo', [path.join(root, 'pipe')]).status, 0);
+  const r = pack([root]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /pipe: skipped, not a regular file/);
+  assert.deepEqual([...rows(r.stdout).keys()], ['/a.txt']);
+});
