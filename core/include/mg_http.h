@@ -122,8 +122,5 @@ void mg_http_serve_file(struct mg_connection *, struct mg_http_message *hm,
                         const char *path, const struct mg_http_serve_opts *);
 // MIME type for a path from its extension (extra: "ext=type,..." or NULL)
 struct mg_str mg_http_mime_type(struct mg_str path, const char *extra);
-// Normalise a decoded URI path in place: collapses "//", resolves "." and "..",
-// maps '\\' to '/'. Returns false if it would climb above the root or holds a NUL.
-bool mg_path_normalize(char *path, size_t len);
 
 #endif  // MG_HTTP_H
