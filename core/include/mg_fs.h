@@ -64,10 +64,25 @@ size_t mg_packed_seek(void *fd, size_t offset);
 #define MG_INFLATE_WINDOW 32768
 #endif
 enum { MG_INFLATE_ERROR = -1, MG_INFLATE_MORE = 0, MG_INFLATE_DONE = 1 };
+// Everything below window is private to core/fs/inflate.c.
+struct mg_inflate_code {     // One canonical Huffman code, table-driven
+  uint16_t fast[1 << 9];     // By the next 9 input bits: symbol | length << 9, 0 = longer code
+  uint16_t count[16];        // Codes of each length
+  uint16_t first[16];        // First code of each length (canonical order)
+  uint16_t index[16];        // Where each length's symbols start in the symbol list
+  uint16_t max_len;          // Longest code length, 0 = empty code
+};
 struct mg_inflate {
-  uint8_t window[MG_INFLATE_WINDOW];
-  uint16_t tables[2 * 320 + 2 * 32];  // Decoding tables of the current block (layout private)
-  uint32_t state[24];                  // Private decoder state
+  uint8_t window[MG_INFLATE_WINDOW];       // History; also holds output not yet handed out
+  struct mg_inflate_code lit, dist;        // Codes of the current block
+  uint16_t lit_sym[288], dist_sym[32];     // Symbols in code order
+  uint8_t lens[320];                       // Code lengths read from a dynamic block header
+  uint64_t bits;                           // Input bits not yet used, next bit lowest
+  uint32_t nbits, state, flags, gz_flags;
+  uint32_t wpos, pending, have;            // Window: write index, bytes not handed out, valid bytes
+  uint32_t left, copy_dist, acc, acc_n;    // Per-state counter, match distance, partly read field
+  uint32_t hlit, hdist, hclen, nlens;      // Dynamic block header
+  uint32_t crc, size, hcrc, want_crc;      // gzip checks
 };
 // gzip: true for a gzip member (header and trailer CRC-32/ISIZE checked), false for raw DEFLATE
 void mg_inflate_init(struct mg_inflate *z, bool gzip);
