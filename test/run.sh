@@ -68,7 +68,7 @@ echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs
 echo "== integration tests against the ASan+UBSan build"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SANITIZED=1 \
-  BIN=$BUILD/asan/examples run_node integration-asan "$LOGS/integration-asan.log" test/integration/*.test.mjs
+  PACKER=$BUILD/asan/packer/packer BIN=$BUILD/asan/examples run_node integration-asan "$LOGS/integration-asan.log" test/integration/*.test.mjs
 
 echo "== integration tests against the poll() backend build"
 BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" test/integration/*.test.mjs

@@ -3,60 +3,6 @@
 #include <criterion/criterion.h>
 #include "meerkat.h"
 
-// Stub until inflate.c lands: a gzip decoder for stored (uncompressed) DEFLATE
-// blocks only, enough to drive the streaming code in fs_packed.c. Tests of real
-// compressed data skip while it is here. Remove this block at merge.
-#define TEST_INFLATE_STUB 1
-__attribute__((weak)) void mg_inflate_init(struct mg_inflate *z, bool gzip) {
-  memset(z->state, 0, sizeof(z->state));
-  z->state[0] = gzip ? 0 : 1;  // Phase: 0 header, 1 block header, 2 copy, 3 trailer, 4 done, 5 error
-  z->state[5] = gzip;
-}
-__attribute__((weak)) int mg_inflate(struct mg_inflate *z, const uint8_t *in, size_t in_len, size_t *in_used,
-                                     uint8_t *out, size_t out_len, size_t *out_made) {
-  uint32_t *s = z->state;  // s[1] left in block, s[2] final block, s[3] CRC, s[4] size
-  size_t i = 0, o = 0;
-  for (;;) {
-    if (s[0] == 0) {
-      if (in_len - i < 10) break;
-      bool ok = in[i] == 0x1f && in[i + 1] == 0x8b && in[i + 2] == 8 && in[i + 3] == 0;
-      s[0] = ok ? 1 : 5, i += ok ? 10 : 0;
-    } else if (s[0] == 1) {
-      if (in_len - i < 5) break;
-      unsigned len = in[i + 1] | (unsigned) in[i + 2] << 8, nlen = in[i + 3] | (unsigned) in[i + 4] << 8;
-      if ((in[i] & 0xfe) != 0 || len != (nlen ^ 0xffff)) {
-        s[0] = 5;
-      } else {
-        s[0] = 2, s[1] = len, s[2] = in[i] & 1, i += 5;
-      }
-    } else if (s[0] == 2) {
-      size_t n = s[1];
-      if (n > in_len - i) n = in_len - i;
-      if (n > out_len - o) n = out_len - o;
-      memcpy(out + o, in + i, n);
-      s[3] = mg_crc32(s[3], (const char *) in + i, n), s[4] += (uint32_t) n;
-      i += n, o += n, s[1] -= (uint32_t) n;
-      if (s[1] > 0) break;
-      s[0] = s[2] ? (s[5] ? 3 : 4) : 1;
-    } else if (s[0] == 3) {
-      if (in_len - i < 8) break;
-      uint32_t crc = in[i] | (uint32_t) in[i + 1] << 8 | (uint32_t) in[i + 2] << 16 | (uint32_t) in[i + 3] << 24;
-      uint32_t size = in[i + 4] | (uint32_t) in[i + 5] << 8 | (uint32_t) in[i + 6] << 16 | (uint32_t) in[i + 7] << 24;
-      s[0] = crc == s[3] && size == s[4] ? 4 : 5, i += 8;
-    } else {
-      break;
-    }
-  }
-  *in_used = i, *out_made = o;
-  return s[0] == 4 ? MG_INFLATE_DONE : s[0] == 5 ? MG_INFLATE_ERROR : MG_INFLATE_MORE;
-}
-// End of the stub
-
-static void need_real_inflate(void) {
-#ifdef TEST_INFLATE_STUB
-  cr_skip_test("needs core/fs/inflate.c (stub decoder handles stored blocks only)");
-#endif
-}
 
 // Made with Python's gzip, zlib and struct modules:
 //   lines = "".join("line %d: the quick brown fox jumps over the lazy dog\n" % i for i in range(200))
@@ -415,7 +361,6 @@ Test(fs_packed, opening_a_gzip_entry_without_reading_allocates_nothing_to_leak) 
 }
 
 Test(fs_packed, decodes_real_compressed_data_in_pieces) {
-  need_real_inflate();
   size_t want_len;
   char *want = test_lines(&want_len);
   cr_assert_eq(want_len, 10690);
@@ -433,7 +378,6 @@ Test(fs_packed, decodes_real_compressed_data_in_pieces) {
 }
 
 Test(fs_packed, seeks_into_real_compressed_data) {
-  need_real_inflate();
   size_t want_len;
   char *want = test_lines(&want_len);
   void *fd = mg_packed_open(&test_table, "/index.html", MG_FS_READ);
