@@ -25,15 +25,14 @@ static void api_handle(struct mg_connection *c, struct mg_http_message *hm, stru
   }
 }
 
-// A client-side route ("/settings") is a path with no file extension that is not a file
+// A client-side route ("/settings") is a well-formed path with no file extension
+// that names no file; anything malformed goes on to serve_dir, which refuses it
 static bool is_app_route(struct mg_http_message *hm) {
-  struct mg_str uri = hm->uri;
-  size_t i = uri.len;
-  while (i > 0 && uri.buf[i - 1] != '/') i--;
-  if (memchr(uri.buf + i, '.', uri.len - i) != NULL) return false;
   char path[MG_PATH_MAX];
-  mg_snprintf(path, sizeof(path), "%.*s", (int) uri.len, uri.buf);
-  return web_fs.st(path, NULL, NULL) == 0;
+  int n = mg_url_decode(hm->uri.buf, hm->uri.len, path, sizeof(path), 0);
+  if (n <= 0 || !mg_path_normalize(path, (size_t) n)) return false;
+  const char *last = strrchr(path, '/');
+  return strchr(last == NULL ? path : last, '.') == NULL && web_fs.st(path, NULL, NULL) == 0;
 }
 
 void routes_handle(struct mg_connection *c, int ev, void *ev_data) {
