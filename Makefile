@@ -83,7 +83,7 @@ CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLE
 
 # Amalgamation: public headers in meerkat.h's order, then internal headers and sources.
 dist: dist/meerkat.c dist/meerkat.h dist/mongoose.h
-dist/meerkat.h dist/meerkat.c dist/mongoose.h: $(CORE_SRC) $(CORE_HDR) tools/amalgamate.sh
+dist/meerkat.h dist/meerkat.c dist/mongoose.h &: $(CORE_SRC) $(CORE_HDR) tools/amalgamate.sh
 	tools/amalgamate.sh dist
 
 $(BUILD)/fuzz/%: test/fuzz/%.c $(CORE_SRC) $(CORE_HDR)
