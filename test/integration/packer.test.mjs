@@ -257,12 +257,19 @@ test('packer: a write error on standard output fails the run', { skip: !fs.exist
   assert.match(r.stderr.toString(), /standard output: No space left on device/);
 });
 
-test('packer: an unreadable file is an error', { skip: process.getuid?.() === 0 && 'running as root: every file is readable' }, () => {
+// As root every file is readable, so the packer then runs as nobody (setpriv, util-linux)
+test('packer: an unreadable file is an error', () => {
   const dir = tmpdir('packer-perm');
   const root = path.join(dir, 'web');
   write(root, 'secret.txt', 'x');
+  write(root, 'open.txt', 'y');
   fs.chmodSync(path.join(root, 'secret.txt'), 0);
-  packFails([root], /secret\.txt: Permission denied/);
+  if (process.getuid?.() !== 0) return packFails([root], /secret\.txt: Permission denied/);
+  for (const d of [dir, root]) fs.chmodSync(d, 0o755);
+  const packer = path.resolve(BIN_PACKER);
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', packer, root]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr.toString(), /secret\.txt: Permission denied/);
 });
 
 test('packer: special files are skipped with a warning', { skip: !have('mkfifo') && 'no mkfifo' }, () => {
