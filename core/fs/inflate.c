@@ -40,7 +40,8 @@ enum {                                                                       // 
   INFLATE_FRESERVED = 0xe0
 };
 enum { INFLATE_NEED = -1, INFLATE_BAD = -2 };  // Decoder results other than a symbol
-enum { INFLATE_RUN_INPUT, INFLATE_RUN_ROOM, INFLATE_RUN_END, INFLATE_RUN_ERROR };
+// Why a step stopped: needs input, needs window room, stream ended, bad data, or carry on
+enum { INFLATE_RUN_INPUT, INFLATE_RUN_ROOM, INFLATE_RUN_END, INFLATE_RUN_ERROR, INFLATE_RUN_ON };
 enum {
   INFLATE_FAST_BITS = 9,    // Index bits of mg_inflate_code.fast
   INFLATE_MAX_MATCH = 258,
@@ -111,7 +112,7 @@ static int inflate_build(struct mg_inflate_code *c, uint16_t *sym, const uint8_t
 }
 
 // A complete code, or the one incomplete shape RFC 1951 allows (and zlib
-// accepts): a single code of one bit. The "no codes" case is the caller's call.
+// accepts): a single code of one bit. Whether no codes at all will do is the caller's call.
 static bool inflate_code_ok(const struct mg_inflate_code *c, int left) {
   return left == 0 || (left > 0 && c->max_len == 1 && c->count[1] == 1);
 }
@@ -338,7 +339,7 @@ static int inflate_dynamic_lens(struct mg_inflate *z, struct inflate_input *in) 
   left = inflate_build(&z->dist, z->dist_sym, z->lens + z->hlit, z->hdist);
   if (left != 1 << 15 && !inflate_code_ok(&z->dist, left)) return INFLATE_RUN_ERROR;
   z->state = INFLATE_CODES;
-  return INFLATE_RUN_END;  // Meaning: done here, go on
+  return INFLATE_RUN_ON;
 }
 
 // Stored block bytes: straight from the input to the window
@@ -362,7 +363,7 @@ static int inflate_stored(struct mg_inflate *z, struct inflate_input *in) {
     inflate_wrote(z, z->wpos + n == INFLATE_WSIZE ? 0 : z->wpos + n, n);
   }
   inflate_end_block(z);
-  return INFLATE_RUN_END;
+  return INFLATE_RUN_ON;
 }
 
 // The hot loop: decodes whole items while a longest item is buffered and a
@@ -493,7 +494,7 @@ static int inflate_run(struct mg_inflate *z, struct inflate_input *in) {
       }
       case INFLATE_STORED: {
         int r = inflate_stored(z, in);
-        if (r != INFLATE_RUN_END) return r;
+        if (r != INFLATE_RUN_ON) return r;
         break;
       }
       case INFLATE_DYN_COUNTS:
@@ -522,7 +523,7 @@ static int inflate_run(struct mg_inflate *z, struct inflate_input *in) {
         break;
       case INFLATE_DYN_LENS: {
         int r = inflate_dynamic_lens(z, in);
-        if (r != INFLATE_RUN_END) return r;
+        if (r != INFLATE_RUN_ON) return r;
         break;
       }
       case INFLATE_CODES: {

@@ -89,7 +89,9 @@ void mg_inflate_init(struct mg_inflate *z, bool gzip);
 // Decode from in into out. *in_used and *out_made say how much was consumed and
 // produced. Returns MG_INFLATE_DONE at the end of the stream (trailer verified),
 // MG_INFLATE_MORE when it needs more input or more output room, MG_INFLATE_ERROR
-// on malformed data (and stays in error).
+// on malformed data (and stays in error). Any split of input and output gives
+// the same bytes; input stops exactly at the end of the stream (one gzip
+// member); bytes decoded before malformed data are still handed out.
 int mg_inflate(struct mg_inflate *z, const uint8_t *in, size_t in_len, size_t *in_used,
                uint8_t *out, size_t out_len, size_t *out_made);
 
