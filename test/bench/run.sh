@@ -3,7 +3,8 @@
 #   - 13-byte reply: examples/hello vs nginx `return 200 "Hello, world!"`
 #   - 1 KiB static file: examples/http-server vs nginx `root` + sendfile
 # each at 50 and 1000 connections, servers pinned to CPU 0 and wrk to CPU 1,
-# plus resident memory: http-server's RSS around the c1000 run, and bytes per
+# the firmware's packed dashboard (index.html and a hashed asset, gzip), plus
+# resident memory: http-server's RSS around the c1000 run, and bytes per
 # idle keep-alive connection (ours and the nginx worker) measured on fresh
 # processes before any load. Prints a table and writes it to $BUILD/bench/results.txt.
 # Env: BUILD (build), BENCH_SECONDS (10) per wrk run, BENCH_IDLE_CONNS (1000).
@@ -37,7 +38,7 @@ trap 'exit 130' INT TERM
 die() { echo "bench: $*" >&2; exit 1; }
 note() { echo "bench: $*" >&2; }
 for tool in wrk taskset node curl "$NGINX"; do command -v "$tool" >/dev/null || die "$tool not found"; done
-for ex in http-server hello; do [ -x "$BUILD/examples/$ex" ] || die "build the examples first (make)"; done
+for ex in examples/http-server examples/hello firmware/firmware; do [ -x "$BUILD/$ex" ] || die "build first (make)"; done
 
 # c1000 needs well over 1000 descriptors in the servers and in wrk: they inherit this.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || die "cannot raise the descriptor limit"
@@ -72,16 +73,19 @@ head -c 1024 /dev/urandom >"$ROOT/file.bin"
 # ---- our servers, on CPU 0
 start_ours() {  # name log pattern args... -> sets STARTED_PID, STARTED_PORT
   local name=$1 log=$2 pattern=$3; shift 3
-  taskset -c $SERVER_CPU "$BUILD/examples/$name" "$@" >"$log" 2>&1 &
+  taskset -c $SERVER_CPU "$BUILD/$name" "$@" >"$log" 2>&1 &
   STARTED_PID=$!; PIDS+=("$STARTED_PID")
   STARTED_PORT=$(wait_for_port "$STARTED_PID" "$log" "$pattern") || die "$name did not start, see $log"
 }
-start_ours http-server "$OUT/http-server.log" 'serving .* on http://127\.0\.0\.1:([0-9]+)' \
+start_ours examples/http-server "$OUT/http-server.log" 'serving .* on http://127\.0\.0\.1:([0-9]+)' \
   -d "$ROOT" -l http://127.0.0.1:0
 HS_PID=$STARTED_PID HS_PORT=$STARTED_PORT
-start_ours hello "$OUT/hello.log" 'listening on http://127\.0\.0\.1:([0-9]+)' \
+start_ours examples/hello "$OUT/hello.log" 'listening on http://127\.0\.0\.1:([0-9]+)' \
   http://127.0.0.1:0 https://127.0.0.1:0  # the https listener fails with a log line: no TLS
 HELLO_PID=$STARTED_PID HELLO_PORT=$STARTED_PORT
+start_ours firmware/firmware "$OUT/firmware.log" 'listening on http://127\.0\.0\.1:([0-9]+)' \
+  -l http://127.0.0.1:0 -d "$OUT/firmware-data"
+FW_PID=$STARTED_PID FW_PORT=$STARTED_PORT
 
 # ---- nginx, on CPU 0, with everything it writes under $OUT/nginx
 NGX=$OUT/nginx
@@ -176,18 +180,19 @@ TICKS_PER_S=$(getconf CLK_TCK)
 
 # Run wrk against the server PID; sets RPS, P99 (ms), US_PER_REQ (server CPU
 # microseconds per request) and ERRS (socket errors + non-2xx/3xx replies, "" if none)
-run_wrk() {  # tag url conns pid
-  local log=$OUT/wrk-$1.txt t0 t1 reqs
-  note "wrk -c$3 -d${SECS}s $2 ($1)"
+run_wrk() {  # tag url conns pid [wrk option...]
+  local log=$OUT/wrk-$1.txt t0 t1 reqs tag=$1 url=$2 conns=$3 pid=$4
+  shift 4
+  note "wrk -c$conns -d${SECS}s $* $url ($tag)"
   RPS=0 P99='?' US_PER_REQ='?' ERRS=''
-  t0=$(cpu_ticks "$4")
+  t0=$(cpu_ticks "$pid")
   # In the background so that a TERM stops the run at once (bash runs traps only between commands)
-  taskset -c $CLIENT_CPU wrk -t1 -c"$3" -d"${SECS}s" --timeout 5s --latency "$2" >"$log" 2>&1 &
+  taskset -c $CLIENT_CPU wrk -t1 -c"$conns" -d"${SECS}s" --timeout 5s --latency "$@" "$url" >"$log" 2>&1 &
   PIDS+=("$!")
   if ! wait "$!"; then
-    FAILED+=("wrk $1, see $log"); return
+    FAILED+=("wrk $tag, see $log"); return
   fi
-  t1=$(cpu_ticks "$4")
+  t1=$(cpu_ticks "$pid")
   RPS=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$log")
   P99=$(p99_ms "$log")
   reqs=$(awk '/requests in/ {print $1}' "$log")
@@ -198,7 +203,7 @@ run_wrk() {  # tag url conns pid
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$log")
   [ "${sock:-0}" -gt 0 ] && ERRS="${sock} socket errors"
   [ "${non2xx:-0}" -gt 0 ] && ERRS="${ERRS:+$ERRS, }$non2xx non-2xx"
-  [ -n "$RPS" ] || { FAILED+=("wrk $1: no Requests/sec, see $log"); RPS=0; }
+  [ -n "$RPS" ] || { FAILED+=("wrk $tag: no Requests/sec, see $log"); RPS=0; }
 }
 warm_up() {  # url
   taskset -c $CLIENT_CPU wrk -t1 -c50 -d1s "$1" >/dev/null 2>&1 || FAILED+=("warm-up of $1")
@@ -228,8 +233,25 @@ bench_pair "file 1 KiB" 50 "$HS_URL" "$HS_PID" "$NGX_FILE_URL" 1
 RSS_BEFORE_C1000=$(vmrss_kb "$HS_PID")
 bench_pair "file 1 KiB" 1000 "$HS_URL" "$HS_PID" "$NGX_FILE_URL" 1
 RSS_AFTER_C1000=$(vmrss_kb "$HS_PID") HWM_OURS=$(vmhwm_kb "$HS_PID")
+
+# ---- the firmware's packed dashboard (no nginx counterpart: figures beside the above)
+FW_ROWS=()
+bench_packed() {  # label path conns
+  local url=http://127.0.0.1:$FW_PORT$2 tag
+  tag=fw-$(basename "$2" | tr -c 'a-z0-9\n' '-' | head -c 20)-c$3
+  warm_up "$url"
+  run_wrk "$tag" "$url" "$3" "$FW_PID" -H 'Accept-Encoding: gzip'
+  [ -n "$ERRS" ] && NOTES+=("firmware $1 c$3: $ERRS (see $OUT/wrk-$tag.txt)")
+  FW_ROWS+=("$1 c$3|$RPS|$P99|$US_PER_REQ|$(curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}' "$url")")
+}
+FW_ASSET=$(curl -s "http://127.0.0.1:$FW_PORT/" | sed -nE 's|.*src="\./(assets/app-[0-9a-f]+\.js)".*|/\1|p' | head -n 1)
+[ -n "$FW_ASSET" ] || FAILED+=("no hashed JS asset named in the firmware's index.html")
+for conns in 50 1000; do
+  bench_packed "index.html gz" /index.html "$conns"
+  [ -n "$FW_ASSET" ] && bench_packed "app.js gz" "$FW_ASSET" "$conns"
+done
 NGX_RSS_AFTER=$(vmrss_kb "$NGX_WORKER") HWM_NGX=$(vmhwm_kb "$NGX_WORKER")
-for pid in "$HS_PID" "$HELLO_PID" "$NGX_PID"; do
+for pid in "$HS_PID" "$HELLO_PID" "$FW_PID" "$NGX_PID"; do
   kill -0 "$pid" 2>/dev/null || FAILED+=("server pid $pid died during the benchmark")
 done
 
@@ -249,6 +271,16 @@ idle_goal=$(awk -v b="$IDLE_OURS" 'BEGIN { print (b != "n/a" && b <= 4096) ? "PA
     printf "$fmt" "$t" "$o" "$n" "$r" "$op" "$np" "$ou" "$nu" "$g"
   done
   echo "(us/rq: server CPU time, user + system, per request; steadier than req/s when the machine is shared)"
+  echo
+  echo "firmware, packed dashboard, gzip-encoded responses (Accept-Encoding: gzip):"
+  fmt2='%-17s %11s %11s %10s %10s\n'
+  # shellcheck disable=SC2059
+  printf "$fmt2" test "req/s" "p99ms" "us/rq" "bytes"
+  for row in "${FW_ROWS[@]}"; do
+    IFS='|' read -r t r p u b <<<"$row"
+    # shellcheck disable=SC2059
+    printf "$fmt2" "$t" "$r" "$p" "$u" "$b"
+  done
   for n in "${NOTES[@]}"; do echo "  note: $n"; done
   echo
   echo "http-server RSS: ${RSS_BEFORE_C1000:-?} kB before the file c1000 run, ${RSS_AFTER_C1000:-?} kB after it, peak ${HWM_OURS:-?} kB"
