@@ -8,6 +8,8 @@
 // Event layer (event/conn.c)
 struct mg_connection *mg_conn_alloc(struct mg_mgr *mgr);  // Linked into mgr, id set; NULL if no memory
 void mg_conn_free(struct mg_connection *c);               // Unlinks, closes, frees buffers
+void mg_conn_trim(struct mg_connection *c);               // Gives empty I/O buffers back
+void mg_conn_take_io(struct mg_connection *c, struct mg_iobuf *io);  // A spare for an unallocated buffer
 
 // Network backend seam: net/sock.c implements these over OS sockets; the built-in
 // TCP/IP stack will implement the same set.

@@ -44,6 +44,31 @@ void mg_conn_free(struct mg_connection *c) {
   free(c);
 }
 
+// Buffers are given back as soon as they are empty, so an idle keep-alive
+// connection holds no I/O memory; plain-sized ones wait in the manager's spares
+// for the next connection that reads or answers.
+static void mgr_io_release(struct mg_mgr *mgr, struct mg_iobuf *io) {
+  if (io->len != 0 || io->buf == NULL) return;
+  if (io->size == MG_IO_SIZE && mgr->io_spares < MG_IO_SPARES) {
+    mgr->io_spare[mgr->io_spares++] = io->buf;
+    io->buf = NULL, io->size = 0;
+  } else {
+    mg_iobuf_free(io);
+  }
+}
+
+void mg_conn_trim(struct mg_connection *c) {
+  mgr_io_release(c->mgr, &c->recv);
+  mgr_io_release(c->mgr, &c->send);
+}
+
+void mg_conn_take_io(struct mg_connection *c, struct mg_iobuf *io) {
+  if (io->buf == NULL && c->mgr->io_spares > 0) {
+    io->buf = c->mgr->io_spare[--c->mgr->io_spares];
+    io->size = MG_IO_SIZE;
+  }
+}
+
 static void mgr_close_conn(struct mg_connection *c) {
   // A closing connection may have resolver state pointing at it, or be the resolver
   mg_call(c, MG_EV_CLOSE, NULL);
@@ -69,6 +94,7 @@ void mg_mgr_free(struct mg_mgr *mgr) {
     mgr->timers = t->next;
     if (t->flags & MG_TIMER_AUTODELETE) free(t);
   }
+  while (mgr->io_spares > 0) free(mgr->io_spare[--mgr->io_spares]);
   mg_net_free(mgr);
 }
 
@@ -103,13 +129,7 @@ void mg_mgr_poll(struct mg_mgr *mgr, int ms) {
       mgr_close_conn(c);
       continue;
     }
-    // Empty buffers go back to the heap once a connection has been quiet for a while:
-    // an idle keep-alive connection holds no I/O memory, a busy one keeps its buffers
-    // instead of paying malloc/free (and the heap's trim and regrow) per request
-    if (now - c->last_io_ms >= MG_IDLE_FREE_MS) {
-      if (c->recv.len == 0 && c->recv.size > 0) mg_iobuf_free(&c->recv);
-      if (c->send.len == 0 && c->send.size > 0) mg_iobuf_free(&c->send);
-    }
+    mg_conn_trim(c);
     mg_net_update(c);
   }
 }

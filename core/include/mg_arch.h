@@ -55,14 +55,16 @@
 #define MG_MAX_RECV_SIZE (3UL * 1024 * 1024)
 #endif
 
+// Empty I/O buffers the manager keeps for reuse: connections give their buffers
+// back as soon as they are empty, and a busy loop takes them again without
+// going to the heap (whose top would otherwise shrink and grow per request)
+#ifndef MG_IO_SPARES
+#define MG_IO_SPARES 8
+#endif
+
 // A connection stops reading while its send buffer holds more than this (back-pressure).
 #ifndef MG_MAX_SEND_QUEUE
 #define MG_MAX_SEND_QUEUE (256UL * 1024)
-#endif
-
-// Empty I/O buffers of a connection quiet for this long are freed
-#ifndef MG_IDLE_FREE_MS
-#define MG_IDLE_FREE_MS 1000
 #endif
 
 #ifndef MG_PATH_MAX

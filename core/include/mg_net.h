@@ -60,6 +60,8 @@ struct mg_mgr {
   struct mg_connection *wakeup_pipe;  // Reading end of mg_wakeup()'s socketpair
   int wakeup_fd;                 // Writing end, -1 until mg_wakeup_init()
   uint64_t last_poll_ms;         // For MG_EV_POLL's argument
+  unsigned char *io_spare[MG_IO_SPARES];  // Empty MG_IO_SIZE buffers kept for reuse
+  unsigned io_spares;
 };
 
 struct mg_connection {
@@ -80,7 +82,6 @@ struct mg_connection {
     uint64_t u64[8];
     void *ptr[8];
   } pstate;
-  uint64_t last_io_ms;         // mg_millis() of the last read or write, for freeing idle buffers
   void *tls;                   // TLS context, NULL if plain
   unsigned is_listening : 1;   // Listening socket
   unsigned is_client : 1;      // Outbound connection

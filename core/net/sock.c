@@ -202,6 +202,7 @@ static void sock_accept(struct mg_connection *lsn) {
 // Make room to read into: MG_IO_SIZE for a new message, doubling while a
 // connection keeps its buffer full, so bulk transfers read in big steps.
 static bool sock_grow_recv(struct mg_connection *c) {
+  mg_conn_take_io(c, &c->recv);
   if (c->recv.size - c->recv.len >= MG_IO_SIZE / 2) return true;
   size_t want = c->recv.len + (c->recv.len > MG_IO_SIZE ? c->recv.len : MG_IO_SIZE);
   if (want > MG_MAX_RECV_SIZE) want = MG_MAX_RECV_SIZE;
@@ -234,9 +235,12 @@ static void sock_read(struct mg_connection *c) {
       mg_hexdump(c->recv.buf + c->recv.len, (size_t) n);
     }
     c->recv.len += (size_t) n;
-    c->last_io_ms = c->mgr->last_poll_ms;
+    mg_conn_take_io(c, &c->send);  // Most reads are answered: have a buffer ready
     mg_call(c, MG_EV_READ, &n);
-    if (c->is_udp && c->is_listening && c->send.len > 0) mg_net_flush(c);  // Reply to this sender
+    // Answer at once: lower latency, and this connection's buffers are free again
+    // before the next one reads, so a busy loop reuses the same few blocks
+    if (c->send.len > 0 && !c->is_closing && !mg_net_flush(c)) c->is_closing = 1;
+    mg_conn_trim(c);
   } else if (n == 0 && !c->is_udp) {
     c->is_eof = 1;  // The manager closes once the queued reply is out
   } else if (n < 0 && !sock_would_block()) {
@@ -268,7 +272,6 @@ bool mg_net_flush(struct mg_connection *c) {
         mg_hexdump(c->send.buf, (size_t) n);
       }
       mg_iobuf_del(&c->send, 0, (size_t) n);
-      c->last_io_ms = c->mgr->last_poll_ms;
       mg_call(c, MG_EV_WRITE, &n);
     } else if (n < 0 && sock_would_block()) {
       return true;  // mg_net_update asks for writability
