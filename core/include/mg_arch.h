@@ -71,12 +71,6 @@
 #define MG_PATH_MAX 256
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
-#define MG_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define MG_PRINTF_LIKE(f, a)
-#endif
-
 #define MG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif  // MG_ARCH_H

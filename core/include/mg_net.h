@@ -98,8 +98,6 @@ struct mg_connection {
   unsigned is_closing : 1;     // Close at the end of this poll iteration
   unsigned is_full : 1;        // Not reading: recv full or send over MG_MAX_SEND_QUEUE
   unsigned is_resp : 1;        // HTTP response in progress (serve_file streaming)
-  unsigned is_readable : 1;    // Backend: data ready to read
-  unsigned is_writable : 1;    // Backend: socket can take more data
   unsigned is_eof : 1;         // Peer sent FIN; close once what is queued has gone
   unsigned backend_mask : 2;   // Backend: readiness interests registered (1 read, 2 write)
 };
