@@ -1,0 +1,91 @@
+// `npm run dev` (web/dev.mjs) against the firmware: the page comes from esbuild
+// with the live-reload hook, /api goes through to the device, a device that is
+// down gives 502 with a message, and the dev server stops on SIGTERM.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const FIRMWARE = process.env.FIRMWARE || 'build/firmware/firmware';
+let fw, fwPort, data;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+// Spawn and resolve once the output matches pattern; returns {proc, match, exited}
+function startAndWait(cmd, args, env, pattern) {
+  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((r) => proc.on('exit', (code) => r(code)));
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not start:\n${out}`)), 20000);
+    const onData = (d) => {
+      out += d;
+      const m = out.match(pattern);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, match: m, exited, log: () => out });
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+  });
+}
+
+before(async () => {
+  data = fs.mkdtempSync(path.join(os.tmpdir(), 'meerkat-dev-'));
+  fw = await startAndWait(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', data], {}, /http:\/\/127\.0\.0\.1:([1-9]\d*)/);
+  fwPort = Number(fw.match[1]);
+});
+
+after(async () => {
+  fw.proc.kill('SIGTERM');
+  assert.equal(await fw.exited, 0);
+  fs.rmSync(data, { recursive: true, force: true });
+});
+
+async function devServer(device) {
+  const port = await freePort();
+  // Ready once the bundle is built and the server listens (its signal handlers are set by then)
+  const ready = /^(?=[\s\S]*\[dev\] .* built)(?=[\s\S]*Meerkat dashboard \(dev\))/;
+  const dev = await startAndWait('node', ['web/dev.mjs'], { PORT: String(port), DEVICE: device }, ready);
+  return { ...dev, url: `http://127.0.0.1:${port}` };
+}
+
+test('dev server: page with live reload, /api proxied to the device', async () => {
+  const dev = await devServer(`http://127.0.0.1:${fwPort}`);
+  try {
+    const page = await (await fetch(`${dev.url}/`)).text();
+    assert.match(page, /<div id="app">|<body/);
+    assert.match(page, /esbuild/, 'the live-reload hook is in the dev page');
+    const info = await (await fetch(`${dev.url}/api/info`)).json();
+    assert.match(info.name, /^meerkat-/);
+    const missing = await fetch(`${dev.url}/api/nope`);
+    assert.equal(missing.status, 404, 'the device answers, through the proxy');
+  } finally {
+    dev.proc.kill('SIGTERM');
+    assert.equal(await dev.exited, 0);
+  }
+});
+
+test('dev server: a device that is down gives 502 with a message', async () => {
+  const dead = await freePort();
+  const dev = await devServer(`http://127.0.0.1:${dead}`);
+  try {
+    const r = await fetch(`${dev.url}/api/info`);
+    assert.equal(r.status, 502);
+    assert.match(await r.text(), /not reachable/);
+  } finally {
+    dev.proc.kill('SIGTERM');
+    assert.equal(await dev.exited, 0);
+  }
+});
