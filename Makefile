@@ -24,7 +24,7 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run test test-unit dist fuzz fuzz-build bench clean web
+.PHONY: all run test test-unit dist fuzz fuzz-build bench clean web arm
 all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
@@ -72,6 +72,9 @@ $(eval $(call flavour,$(BUILD),,$(CC)))
 $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS),$(CC)))
 $(eval $(call flavour,$(BUILD)/poll,-DMG_ENABLE_EPOLL=0,$(CC)))
 $(eval $(call flavour,$(BUILD)/clang,,clang))
+# Cortex-M: the core alone (no OS backend or POSIX files yet), to keep it portable
+ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -DMG_ENABLE_SOCKET=0 -DMG_ENABLE_POSIX_FS=0
+$(eval $(call flavour,$(BUILD)/arm,$(ARM_FLAGS),arm-none-eabi-gcc))
 
 UNIT_BINS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
 UNIT_BINS_ASAN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/asan/test/unit/%)
@@ -97,7 +100,10 @@ fuzz: fuzz-build
 test-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
 
-test: all $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(CLANG_BUILD) dist fuzz-build
+arm: $(BUILD)/arm/libmeerkat.a
+	@arm-none-eabi-size -t $< | tail -n 1 | awk '{print "arm: core for Cortex-M3, " $$1 " bytes code, " $$2 + $$3 " bytes static data"}'
+
+test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(CLANG_BUILD) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
 run: all

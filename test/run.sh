@@ -90,6 +90,9 @@ for cc in gcc clang; do
 done
 echo "dist: examples built from dist/meerkat.c + meerkat.h with gcc and clang"
 
+echo "== the core for Cortex-M (arm-none-eabi-gcc, -Werror)"
+if [ -f "$BUILD/arm/libmeerkat.a" ]; then add 1 0 ""; echo "arm: $BUILD/arm/libmeerkat.a built"; else add 0 1 "arm: no $BUILD/arm/libmeerkat.a"; fi
+
 echo "== fuzz harnesses replaying their seed corpora"
 if out=$(test/fuzz/run.sh "$BUILD/fuzz" 0 regress 2>&1); then
   echo "$out" | tail -n 1
