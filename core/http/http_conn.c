@@ -132,12 +132,14 @@ static bool http_on_head(struct mg_connection *c) {
   }
   hm.body.len = 0;
   hm.message.len = hm.head.len;
+  size_t queued = c->send.len;
   mg_call(c, MG_EV_HTTP_HDRS, &hm);
   if (c->is_closing || st->phase == HTTP_PHASE_REJECTED) return false;
+  bool answered = c->send.len > queued;  // The handler replied from the head alone
 
   bool fits = kind == MG_HTTP_BODY_LENGTH ? cl <= http_body_cap(c) : true;
   if (!st->stream && !fits) return http_reject(c, 413, "request body too large"), false;
-  if (!is_response && http_expects_continue(&hm) && kind != MG_HTTP_BODY_NONE)
+  if (!is_response && !answered && http_expects_continue(&hm) && kind != MG_HTTP_BODY_NONE)
     mg_printf(c, "HTTP/1.1 100 Continue\r\n\r\n");
   st->body_left = cl;
   st->body_len = 0;

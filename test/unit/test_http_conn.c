@@ -92,6 +92,10 @@ static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
     s->hdrs_body_len = hm->body.len;
     s->msg_chunk_bytes = 0;
     if (s->stream) mg_http_stream_body(c);
+    if (mg_str_eq(hm->uri, "/deny")) {  // Refused from the head alone, before any body
+      mg_http_reply(c, 401, NULL, "denied");
+      c->is_draining = 1;
+    }
   } else if (ev == MG_EV_HTTP_CHUNK) {
     mg_iobuf_add(&s->chunks, s->chunks.len, hm->chunk.buf, hm->chunk.len);
     s->msg_chunk_bytes += hm->chunk.len;
@@ -600,6 +604,22 @@ Test(http_conn, expect_100_continue_gets_an_interim_response_before_the_final_on
   mg_iobuf_free(&r.got);
   mg_iobuf_free(&big.got);
   mg_iobuf_free(&nobody.got);
+  mg_mgr_free(&mgr);
+}
+
+Test(http_conn, no_100_continue_when_the_handler_answers_from_the_head) {
+  struct mg_mgr mgr;
+  struct server s = {0};
+  char addr[32];
+  struct raw r = {.req = "PUT /deny HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"};
+  mg_mgr_init(&mgr);
+  server_start(&mgr, &small_limits, &s, addr, sizeof(addr));
+  raw_start(&mgr, addr, &r);
+  poll_until(&mgr, &r.closed, 3000);
+  cr_assert(io_starts_with(&r.got, "HTTP/1.1 401 "), "got %.*s", (int) r.got.len, r.got.buf);
+  cr_assert_eq(io_count(&r.got, "100 Continue"), 0);
+  server_free(&s);
+  mg_iobuf_free(&r.got);
   mg_mgr_free(&mgr);
 }
 
