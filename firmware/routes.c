@@ -26,10 +26,15 @@ static void api_handle(struct mg_connection *c, struct mg_http_message *hm, stru
 }
 
 // A client-side route ("/settings") is a well-formed path with no file extension
-// that names no file; anything malformed goes on to serve_dir, which refuses it
+// that names no file; anything malformed goes on to serve_dir, which refuses it.
+// Asset requests (with an extension) leave at the first check, undecoded.
 static bool is_app_route(struct mg_http_message *hm) {
+  struct mg_str uri = hm->uri;
+  size_t i = uri.len;
+  while (i > 0 && uri.buf[i - 1] != '/') i--;
+  if (memchr(uri.buf + i, '.', uri.len - i) != NULL) return false;
   char path[MG_PATH_MAX];
-  int n = mg_url_decode(hm->uri.buf, hm->uri.len, path, sizeof(path), 0);
+  int n = mg_url_decode(uri.buf, uri.len, path, sizeof(path), 0);
   if (n <= 0 || !mg_path_normalize(path, (size_t) n)) return false;
   const char *last = strrchr(path, '/');
   return strchr(last == NULL ? path : last, '.') == NULL && web_fs.st(path, NULL, NULL) == 0;

@@ -112,7 +112,6 @@ void mg_mgr_poll(struct mg_mgr *mgr, int ms) {
   uint64_t now = mg_millis();
   mg_net_io(mgr, mgr_wait_budget(mgr, ms, now));
   now = mg_millis();
-  mgr->last_poll_ms = now;
   mg_dns_poll(mgr, now);
   mg_timer_poll(&mgr->timers, now);
 

@@ -74,9 +74,17 @@ static void http_reparse(struct mg_connection *c, struct mg_http_message *hm) {
   hm->message = mg_str_n(hm->head.buf, hm->head.len);
 }
 
-static void http_deliver_msg(struct mg_connection *c, size_t body_len, size_t consumed) {
+// parsed: the head as http_on_head parsed it, reused while recv has not moved
+// (the common GET needs one parse, not two); NULL to parse it again
+static void http_deliver_msg(struct mg_connection *c, const struct mg_http_message *parsed, size_t body_len,
+                             size_t consumed) {
   struct mg_http_message hm;
-  http_reparse(c, &hm);
+  if (parsed != NULL && parsed->head.buf == (char *) c->recv.buf) {
+    hm = *parsed;
+    hm.body = mg_str_n(hm.head.buf + hm.head.len, 0);
+  } else {
+    http_reparse(c, &hm);
+  }
   hm.body.len = body_len;
   hm.message.len = hm.head.len + body_len;
   mg_call(c, MG_EV_HTTP_MSG, &hm);
@@ -147,8 +155,10 @@ static bool http_on_head(struct mg_connection *c) {
     case MG_HTTP_BODY_LENGTH: st->phase = st->stream ? HTTP_PHASE_STREAM : HTTP_PHASE_BODY; break;
     case MG_HTTP_BODY_CHUNKED: st->phase = st->stream ? HTTP_PHASE_STREAM_CHUNKED : HTTP_PHASE_CHUNKED; break;
     case MG_HTTP_BODY_TO_CLOSE: st->phase = st->stream ? HTTP_PHASE_STREAM_TO_CLOSE : HTTP_PHASE_TO_CLOSE; break;
-    default: http_deliver_msg(c, 0, st->head_len); break;
+    default: http_deliver_msg(c, &hm, 0, st->head_len); return true;
   }
+  if (st->phase == HTTP_PHASE_BODY && c->recv.len - st->head_len >= cl)  // Body came with the head
+    http_deliver_msg(c, &hm, (size_t) cl, st->head_len + (size_t) cl);
   return true;
 }
 
@@ -164,7 +174,7 @@ static bool http_on_chunked(struct mg_connection *c) {
   }
   if (data_len == 0) {  // Last chunk: trailers are dropped
     mg_iobuf_del(&c->recv, pos, (size_t) span);
-    http_deliver_msg(c, st->body_len, st->head_len + st->body_len);
+    http_deliver_msg(c, NULL, st->body_len, st->head_len + st->body_len);
     return true;
   }
   if (st->body_len + data_len > http_body_cap(c)) return http_reject(c, 413, "request body too large"), false;
@@ -208,7 +218,7 @@ static bool http_on_stream_chunked(struct mg_connection *c) {
   }
   if (data_len > 0) http_deliver_chunk(c, pos + data_ofs, data_len);
   mg_iobuf_del(&c->recv, pos, (size_t) span);
-  if (data_len == 0) http_deliver_msg(c, 0, st->head_len);  // Last chunk
+  if (data_len == 0) http_deliver_msg(c, NULL, 0, st->head_len);  // Last chunk
   return true;
 }
 
@@ -223,7 +233,7 @@ static bool http_on_stream(struct mg_connection *c) {
     if (st->phase == HTTP_PHASE_STREAM) st->body_left -= n;
   }
   if (st->phase == HTTP_PHASE_STREAM && st->body_left == 0) {
-    http_deliver_msg(c, 0, st->head_len);
+    http_deliver_msg(c, NULL, 0, st->head_len);
     return true;
   }
   return false;
@@ -241,7 +251,7 @@ static void http_process(struct mg_connection *c) {
         break;
       case HTTP_PHASE_BODY:
         progress = c->recv.len >= st->head_len + st->body_left;
-        if (progress) http_deliver_msg(c, (size_t) st->body_left, st->head_len + (size_t) st->body_left);
+        if (progress) http_deliver_msg(c, NULL, (size_t) st->body_left, st->head_len + (size_t) st->body_left);
         break;
       case HTTP_PHASE_CHUNKED: progress = http_on_chunked(c); break;
       case HTTP_PHASE_STREAM_CHUNKED: progress = http_on_stream_chunked(c); break;
@@ -270,9 +280,9 @@ static void http_on_poll(struct mg_connection *c, uint64_t now) {
   if (c->is_eof && !c->is_accepted) {
     // Body delimited by the connection closing
     if (st->phase == HTTP_PHASE_TO_CLOSE) {
-      http_deliver_msg(c, c->recv.len - st->head_len, c->recv.len);
+      http_deliver_msg(c, NULL, c->recv.len - st->head_len, c->recv.len);
     } else if (st->phase == HTTP_PHASE_STREAM_TO_CLOSE) {
-      http_deliver_msg(c, 0, c->recv.len);
+      http_deliver_msg(c, NULL, 0, c->recv.len);
     } else if (st->phase != HTTP_PHASE_HEAD || c->recv.len > 0) {
       if (st->phase != HTTP_PHASE_REJECTED) mg_error(c, "connection closed in the middle of a response");
     }

@@ -59,7 +59,6 @@ struct mg_mgr {
   size_t pollfds_cap;
   struct mg_connection *wakeup_pipe;  // Reading end of mg_wakeup()'s socketpair
   int wakeup_fd;                 // Writing end, -1 until mg_wakeup_init()
-  uint64_t last_poll_ms;         // For MG_EV_POLL's argument
   unsigned char *io_spare[MG_IO_SPARES];  // Empty MG_IO_SIZE buffers kept for reuse
   unsigned io_spares;
 };
