@@ -1,44 +1,93 @@
-// Declarations shared inside the core and never by applications: the seam
-// between the event loop and the network backend, and the DNS resolver hooks.
+// Declarations shared inside the core and never by applications: the event
+// layer's internals, the backend seam, the filter slot and the resolver hooks.
 #ifndef MG_INTERNAL_H
 #define MG_INTERNAL_H
 
 #include "meerkat.h"
 
-// Event layer (event/conn.c)
+// ---------------------------------------------------------------------------
+// Event layer (event/conn.c, event/io.c)
 struct mg_connection *mg_conn_alloc(struct mg_mgr *mgr);  // Linked into mgr, id set; NULL if no memory
 void mg_conn_free(struct mg_connection *c);               // Unlinks, closes, frees buffers
 void mg_conn_trim(struct mg_connection *c);               // Gives empty I/O buffers back
-void mg_conn_take_io(struct mg_connection *c, struct mg_iobuf *io);  // A spare for an unallocated buffer
+void mg_conn_take_spare(struct mg_connection *c, struct mg_iobuf *io);  // A spare for an unallocated buffer
+// A TCP connection is up (connected or accepted): install the build's default filter
+void mg_conn_attach_filter(struct mg_connection *c);
+// Start the outbound connection to c->rem once its address is known (after DNS)
+void mg_conn_start(struct mg_connection *c);
+// Write c->send through the filter and the backend now; false on a fatal error
+bool mg_io_flush(struct mg_connection *c);
+// Tell the backend what c waits for, if that changed (read unless full, write while output waits)
+void mg_io_update(struct mg_connection *c, uint64_t now);
 
-// Network backend seam: net/sock.c implements these over OS sockets; the built-in
-// TCP/IP stack will implement the same set.
-bool mg_net_init(struct mg_mgr *mgr);
-void mg_net_free(struct mg_mgr *mgr);
-bool mg_net_listen(struct mg_connection *c, const char *url);  // Bind c->loc; logs on failure
-void mg_net_connect(struct mg_connection *c);                  // Start connecting to c->rem
-// Wait up to ms for readiness, then accept, read and write, raising ACCEPT, CONNECT, READ, WRITE
-void mg_net_io(struct mg_mgr *mgr, int ms);
-bool mg_net_flush(struct mg_connection *c);    // Try to write c->send now; false on a fatal error
-void mg_net_close(struct mg_connection *c);    // Release the backend handle
-void mg_net_update(struct mg_connection *c);   // Interests changed (is_full, pending writes)
-bool mg_net_socketpair(int fds[2]);            // For mg_wakeup; non-blocking datagram pair
-bool mg_net_post(int fd, const void *buf, size_t len);  // One datagram, from any thread
+// Internal event for protocol handlers only (c->pfn, never c->fn): output is about to
+// be handed to the backend, so a protocol that must see what it sends (an HTTP
+// client noting a HEAD request) looks at c->send now. ev_data is NULL.
+#define MG_EV_OUTPUT_INTERNAL (-1)
 
+// ---------------------------------------------------------------------------
+// Backend seam: raw I/O only. One implementation per build, chosen at compile time:
+// net/sock.c (OS sockets, with net/poller_epoll.c or net/poller_poll.c), net/mock.c
+// (in-memory, for tests and bare metal), the built-in TCP/IP stack later. Buffers,
+// events, back-pressure and policy live in the event layer, once for all of them.
+// The backend keeps its manager-wide state behind mgr->backend and a per-connection
+// handle in c->fd. listen, accept and connect register the handle for MG_IO_R
+// (MG_IO_W while a connect is in progress); mg_be_watch changes that.
+enum {
+  MG_IO_WAIT = 0,     // Nothing now: would block / still in progress
+  MG_IO_EOF = -1,     // The peer closed its side
+  MG_IO_RESET = -2,   // The peer reset the connection: close without an error event
+  MG_IO_ERR = -3,     // Failed; mg_be_error() says why
+  MG_IO_NOFILE = -4,  // accept: out of descriptors or memory; try again later
+};
+enum { MG_IO_R = 1, MG_IO_W = 2 };  // Readiness interests
+
+bool mg_be_init(struct mg_mgr *mgr);
+void mg_be_free(struct mg_mgr *mgr);
+// Bind c to addr (c->is_udp says which protocol) and start listening; fills c->loc
+// (port 0 asks for any). false with mg_be_error() on failure.
+bool mg_be_listen(struct mg_connection *c, const struct mg_addr *addr);
+// Take one pending connection from the listener lsn into nc (handle, rem, loc).
+// Returns 1, MG_IO_WAIT when none is pending, MG_IO_NOFILE or MG_IO_ERR.
+int mg_be_accept(struct mg_connection *lsn, struct mg_connection *nc);
+// Connect c to c->rem. 1 connected, MG_IO_WAIT in progress (MG_IO_W readiness
+// reports the result: call mg_be_connected), MG_IO_ERR.
+int mg_be_connect(struct mg_connection *c);
+int mg_be_connected(struct mg_connection *c);  // 1 or MG_IO_ERR; fills c->loc
+// Bytes moved (> 0) or one of MG_IO_*. A UDP listener's recv sets c->rem to the
+// sender and its send goes to c->rem; a datagram is sent whole or not at all.
+long mg_be_recv(struct mg_connection *c, void *buf, size_t len);
+long mg_be_send(struct mg_connection *c, const void *buf, size_t len);
+void mg_be_close(struct mg_connection *c);     // Release the handle (safe to call twice)
+void mg_be_watch(struct mg_connection *c, unsigned interests);  // MG_IO_R | MG_IO_W
+// Wait up to ms for readiness and report each ready connection to mg_io_ready()
+void mg_be_wait(struct mg_mgr *mgr, int ms);
+// mg_wakeup's channel: wakeup_init makes pipe (a connection the event layer made)
+// the receiving end; wakeup posts one datagram from any thread.
+bool mg_be_wakeup_init(struct mg_connection *pipe);
+bool mg_be_wakeup(struct mg_mgr *mgr, const void *buf, size_t len);
+const char *mg_be_error(void);  // Why the last call on this thread failed
+
+// The event layer's side of the seam: the backend reports readiness here
+void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool hangup);
+
+// ---------------------------------------------------------------------------
+// Filter slot, between the backend's bytes and c->recv / c->send: TLS plugs in here
+// (and test filters do), so that protocol handlers never know the difference.
+// recv fills buf with bytes for c->recv, send takes bytes from c->send; both use
+// mg_be_recv / mg_be_send underneath and return what those return (bytes, or MG_IO_*).
+struct mg_filter {
+  const char *name;
+  long (*recv)(struct mg_connection *c, void *buf, size_t len);
+  long (*send)(struct mg_connection *c, const void *buf, size_t len);
+  bool (*pending)(struct mg_connection *c);  // Input held inside that readiness will not announce; may be NULL
+  void (*free)(struct mg_connection *c);     // Connection closing; may be NULL
+};
+
+// ---------------------------------------------------------------------------
 // DNS resolver (net/dns.c)
-void mg_resolve(struct mg_connection *c, struct mg_str host);  // Resolves, then mg_net_connect
+void mg_resolve(struct mg_connection *c, struct mg_str host);  // Resolves, then mg_conn_start
 void mg_dns_poll(struct mg_mgr *mgr, uint64_t now);           // Times out stale lookups
 void mg_dns_cancel(struct mg_connection *c);                  // c is closing: forget its lookup
-
-// Readiness seam inside the socket backend: net/poller_epoll.c or net/poller_poll.c
-typedef void (*mg_ready_fn)(struct mg_connection *c, bool readable, bool writable, bool hangup);
-bool mg_poller_init(struct mg_mgr *mgr);
-void mg_poller_free(struct mg_mgr *mgr);
-bool mg_poller_add(struct mg_connection *c, unsigned mask);  // mask: 1 read, 2 write
-bool mg_poller_mod(struct mg_connection *c, unsigned mask);
-void mg_poller_wait(struct mg_mgr *mgr, int ms, mg_ready_fn on_ready);
-
-#define MG_FD(c) ((int) (intptr_t) (c)->fd)
-#define MG_FD_PTR(fd) ((void *) (intptr_t) (fd))
 
 #endif  // MG_INTERNAL_H

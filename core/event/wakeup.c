@@ -1,5 +1,5 @@
 // mg_wakeup: the one door into the loop from another thread. Each call is one
-// datagram on a socketpair, so concurrent writers never interleave records.
+// datagram on the backend's wakeup channel, so concurrent writers never interleave.
 #include "mg_internal.h"
 
 struct wakeup_record {
@@ -29,24 +29,26 @@ static void wakeup_deliver(struct mg_connection *pipe, int ev, void *ev_data) {
 }
 
 bool mg_wakeup_init(struct mg_mgr *mgr) {
-  int fds[2];
   if (mgr->wakeup_pipe != NULL) return true;
-  if (!mg_net_socketpair(fds)) {
-    MG_ERROR(("mg_wakeup_init: cannot create a socketpair"));
+  struct mg_connection *pipe = mg_conn_alloc(mgr);
+  if (pipe == NULL) return false;
+  pipe->is_udp = 1;  // Datagrams: one record each
+  pipe->pfn = wakeup_deliver;
+  if (!mg_be_wakeup_init(pipe)) {
+    MG_ERROR(("mg_wakeup_init: %s", mg_be_error()));
+    mg_conn_free(pipe);
     return false;
   }
-  mgr->wakeup_pipe = mg_wrapfd(mgr, fds[0], NULL, NULL);
-  if (mgr->wakeup_pipe == NULL) return false;
-  mgr->wakeup_pipe->pfn = wakeup_deliver;
-  mgr->wakeup_fd = fds[1];
+  pipe->io_interest = MG_IO_R;
+  mgr->wakeup_pipe = pipe;
   return true;
 }
 
 bool mg_wakeup(struct mg_mgr *mgr, unsigned long conn_id, const void *buf, size_t len) {
   unsigned char frame[1024];
   struct wakeup_record rec = {conn_id, len};
-  if (mgr->wakeup_fd < 0 || len > sizeof(frame) - sizeof(rec)) return false;
+  if (len > sizeof(frame) - sizeof(rec)) return false;
   memcpy(frame, &rec, sizeof(rec));
   if (len > 0) memcpy(frame + sizeof(rec), buf, len);
-  return mg_net_post(mgr->wakeup_fd, frame, sizeof(rec) + len);
+  return mg_be_wakeup(mgr, frame, sizeof(rec) + len);
 }

@@ -6,6 +6,9 @@
 
 struct mg_http_limits mg_http_default_limits = {8192, 64 * 1024, 30000};
 
+// The state lives inside the connection: fail the build, not the memory, when it outgrows it
+typedef char http_state_fits_pstate[sizeof(struct http_state) <= sizeof(((struct mg_connection *) 0)->pstate) ? 1 : -1];
+
 struct http_state *mg_http_state(struct mg_connection *c) {
   return (struct http_state *) (void *) &c->pstate;
 }
@@ -103,6 +106,39 @@ static bool http_expects_continue(struct mg_http_message *hm) {
   return e != NULL && mg_strcasecmp(*e, mg_str("100-continue")) == 0;
 }
 
+// A client notes its requests as they leave, since a response to HEAD has no body
+// whatever its head says (RFC 9110 9.3.2): a FIFO of "was HEAD" bits, one per request
+// not yet answered. Heads are found where output starts or a noted head's
+// Content-Length body ends; a chunked request body ends the scan of that batch.
+static void http_note_requests(struct mg_connection *c) {
+  struct http_state *st = mg_http_state(c);
+  while (st->out_scanned < c->send.len) {
+    struct mg_http_message hm;
+    const char *p = (const char *) c->send.buf + st->out_scanned;
+    int n = mg_http_parse(p, c->send.len - st->out_scanned, &hm);
+    if (n <= 0 || hm.method.len == 0) {
+      st->out_scanned = (uint32_t) c->send.len;  // Not a request head: body bytes
+      break;
+    }
+    if (st->out_count < 8) {
+      if (mg_strcasecmp(hm.method, mg_str("HEAD")) == 0) st->out_heads |= (uint8_t) (1U << st->out_count);
+      st->out_count++;
+    }
+    size_t skip = (size_t) n + hm.body.len;
+    st->out_scanned = skip < c->send.len - st->out_scanned ? (uint32_t) (st->out_scanned + skip) : (uint32_t) c->send.len;
+  }
+}
+
+static bool http_sent_head_first(const struct http_state *st) {
+  return st->out_count > 0 && (st->out_heads & 1U);
+}
+
+static void http_sent_pop(struct http_state *st) {
+  if (st->out_count == 0) return;
+  st->out_heads >>= 1;
+  st->out_count--;
+}
+
 // A new head at the front of c->recv. Returns false to wait for more bytes.
 static bool http_on_head(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
@@ -121,6 +157,7 @@ static bool http_on_head(struct mg_connection *c) {
     return http_reject(c, 400, is_response ? "a request instead of a response" : "not a request"), false;
   }
   uint64_t cl = 0;
+  if (is_response) st->is_head = http_sent_head_first(st);
   enum mg_http_body_kind kind = mg_http_body_kind(&hm, is_response, is_response && st->is_head, &cl);
   if (kind == MG_HTTP_BODY_INVALID) return http_reject(c, 400, "invalid body framing"), false;
   st->head_len = (size_t) n;
@@ -131,6 +168,7 @@ static bool http_on_head(struct mg_connection *c) {
     st->head_len = 0;
     return true;
   }
+  if (is_response) http_sent_pop(st);
   st->stream = 0;
   if (!is_response) {
     st->is_head = mg_strcasecmp(hm.method, mg_str("HEAD")) == 0;
@@ -292,7 +330,12 @@ static void http_on_poll(struct mg_connection *c, uint64_t now) {
 static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
   if (ev == MG_EV_READ) {
     http_process(c);
+  } else if (ev == MG_EV_OUTPUT_INTERNAL) {
+    if (!c->is_accepted) http_note_requests(c);
   } else if (ev == MG_EV_WRITE) {
+    struct http_state *st = mg_http_state(c);
+    long n = *(long *) ev_data;
+    st->out_scanned = (uint64_t) n < st->out_scanned ? st->out_scanned - (uint32_t) n : 0;
     // A deferred reply queued in the handler's own MG_EV_POLL is flushed before our next
     // poll could see it in c->send: its first write is what tells us it has started
     if (mg_http_state(c)->close_pending) mg_http_state(c)->close_pending = 0, c->is_draining = 1;
@@ -309,9 +352,7 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
 struct mg_connection *mg_http_listen_limits(struct mg_mgr *mgr, const char *url,
                                             const struct mg_http_limits *limits,
                                             mg_event_handler_t fn, void *fn_data) {
-  struct mg_connection *c = mg_listen(mgr, url, fn, fn_data);
-  if (c != NULL) c->pfn = http_handler, c->pfn_data = (void *) limits;
-  return c;
+  return mg_listen_svc(mgr, url, fn, fn_data, http_handler, (void *) limits);
 }
 
 struct mg_connection *mg_http_listen(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn, void *fn_data) {
@@ -319,7 +360,5 @@ struct mg_connection *mg_http_listen(struct mg_mgr *mgr, const char *url, mg_eve
 }
 
 struct mg_connection *mg_http_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn, void *fn_data) {
-  struct mg_connection *c = mg_connect(mgr, url, fn, fn_data);
-  if (c != NULL) c->pfn = http_handler, c->pfn_data = NULL;
-  return c;
+  return mg_connect_svc(mgr, url, fn, fn_data, http_handler, NULL);
 }

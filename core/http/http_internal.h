@@ -22,10 +22,13 @@ struct http_state {
   void *file;            // Static file being streamed (http_serve.c), or NULL
   struct mg_fs *fs;      // The filesystem it came from
   uint64_t file_left;    // Bytes of it still to send
+  uint32_t out_scanned;  // Client: bytes at the front of c->send already looked at
+  uint8_t out_heads;     // Client: "was HEAD" bits of unanswered requests, oldest in bit 0
+  uint8_t out_count;     // Client: how many of those bits are in use (at most 8)
   uint8_t phase;         // enum http_phase
   unsigned stream : 1;        // Handler asked for MG_EV_HTTP_CHUNK
   unsigned chunk_tail : 1;    // Streaming chunked: a chunk's data ended, its CRLF is due
-  unsigned is_head : 1;       // Current request is HEAD: replies carry no body
+  unsigned is_head : 1;       // Current request is HEAD (client: the response is to a HEAD)
   unsigned close_after : 1;   // Connection: close / HTTP/1.0: close after this message
   unsigned close_pending : 1; // Close once the (deferred) reply has been queued and sent
 };

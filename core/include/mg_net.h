@@ -44,6 +44,7 @@ struct mg_dns {
 };
 
 struct mg_dns_request;
+struct mg_filter;
 
 struct mg_mgr {
   struct mg_connection *conns;   // All connections, newest first
@@ -54,11 +55,9 @@ struct mg_mgr {
   struct mg_timer *timers;
   unsigned long nextid;          // Next connection id
   void *userdata;                // Free for the application
-  int epoll_fd;                  // Backend: epoll instance (-1 when unused)
-  void *pollfds;                 // Backend: poll() array, reused across iterations
-  size_t pollfds_cap;
-  struct mg_connection *wakeup_pipe;  // Reading end of mg_wakeup()'s socketpair
-  int wakeup_fd;                 // Writing end, -1 until mg_wakeup_init()
+  void *backend;                 // The network backend's private state
+  uint64_t accept_paused_until;  // mg_millis() until which listeners rest (out of descriptors)
+  struct mg_connection *wakeup_pipe;  // Receiving end of mg_wakeup()'s channel
   unsigned char *io_spare[MG_IO_SPARES];  // Empty MG_IO_SIZE buffers kept for reuse
   unsigned io_spares;
 };
@@ -68,7 +67,7 @@ struct mg_connection {
   struct mg_mgr *mgr;
   struct mg_addr loc;          // Local address
   struct mg_addr rem;          // Remote address
-  void *fd;                    // Backend handle (socket number cast to a pointer)
+  void *fd;                    // Backend handle (a socket number cast to a pointer)
   unsigned long id;            // Unique within the manager, never 0
   struct mg_iobuf recv;        // Bytes received and not yet consumed
   struct mg_iobuf send;        // Bytes queued for sending
@@ -77,11 +76,12 @@ struct mg_connection {
   mg_event_handler_t pfn;      // Protocol handler, called before fn
   void *pfn_data;
   char data[MG_DATA_SIZE];     // Free for the application
-  union {                      // Private to the protocol handler (see mg_http.c)
-    uint64_t u64[8];
-    void *ptr[8];
+  union {                      // Private to the protocol handler (http/http_internal.h)
+    uint64_t u64[10];
+    void *ptr[10];
   } pstate;
-  void *tls;                   // TLS context, NULL if plain
+  const struct mg_filter *filter;  // Between the backend and recv/send (TLS); NULL: none
+  void *tls;                   // The filter's state (TLS context), NULL if plain
   unsigned is_listening : 1;   // Listening socket
   unsigned is_client : 1;      // Outbound connection
   unsigned is_accepted : 1;    // Accepted by a listener
@@ -98,7 +98,7 @@ struct mg_connection {
   unsigned is_full : 1;        // Not reading: recv full or send over MG_MAX_SEND_QUEUE
   unsigned is_resp : 1;        // HTTP response in progress (serve_file streaming)
   unsigned is_eof : 1;         // Peer sent FIN; close once what is queued has gone
-  unsigned backend_mask : 2;   // Backend: readiness interests registered (1 read, 2 write)
+  unsigned io_interest : 2;    // Event layer: readiness last asked of the backend
 };
 
 void mg_mgr_init(struct mg_mgr *mgr);
@@ -113,7 +113,12 @@ struct mg_connection *mg_listen(struct mg_mgr *, const char *url, mg_event_handl
 // Outbound: resolves the host asynchronously, then MG_EV_CONNECT (TCP). Failures
 // arrive as MG_EV_ERROR. NULL only if the URL is malformed or memory is short.
 struct mg_connection *mg_connect(struct mg_mgr *, const char *url, mg_event_handler_t fn, void *fn_data);
-// Wrap an existing non-blocking socket (backend handle) in a connection.
+// The same with a protocol handler, installed before the first event (MG_EV_OPEN)
+struct mg_connection *mg_listen_svc(struct mg_mgr *, const char *url, mg_event_handler_t fn, void *fn_data,
+                                    mg_event_handler_t pfn, void *pfn_data);
+struct mg_connection *mg_connect_svc(struct mg_mgr *, const char *url, mg_event_handler_t fn, void *fn_data,
+                                     mg_event_handler_t pfn, void *pfn_data);
+// Wrap an existing non-blocking socket in a connection (OS sockets backend only).
 struct mg_connection *mg_wrapfd(struct mg_mgr *mgr, int fd, mg_event_handler_t fn, void *fn_data);
 
 // Queue data for sending. false if memory could not be had (the connection is

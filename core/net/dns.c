@@ -18,7 +18,7 @@ static void dns_finish(struct mg_connection *c, const struct mg_addr *addr) {
   c->is_resolving = 0;
   MG_DEBUG(("%lu resolved to %M", c->id, mg_print_ip_port, &c->rem));
   mg_call(c, MG_EV_RESOLVE, NULL);
-  if (!c->is_closing) mg_net_connect(c);
+  if (!c->is_closing) mg_conn_start(c);
 }
 
 static struct mg_connection *dns_conn_by_id(struct mg_mgr *mgr, unsigned long id) {

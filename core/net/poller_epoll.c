@@ -1,59 +1,54 @@
-// Readiness through Linux epoll, level-triggered: O(ready) per wait, and an
-// interest change costs one epoll_ctl only when the wanted mask really changes.
+// Readiness through Linux epoll, level-triggered: O(ready) per wait, and the
+// event layer asks for an interest change only when the wanted set really changes.
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE
 #endif
-#include "mg_internal.h"
+#include "net/sock.h"
 
 #if MG_ENABLE_SOCKET && MG_ENABLE_EPOLL
 #include <errno.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
-bool mg_poller_init(struct mg_mgr *mgr) {
-  mgr->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  return mgr->epoll_fd >= 0;
+bool mg_poller_init(struct sock_state *s) {
+  s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  return s->epoll_fd >= 0;
 }
 
-void mg_poller_free(struct mg_mgr *mgr) {
-  if (mgr->epoll_fd >= 0) close(mgr->epoll_fd);
-  mgr->epoll_fd = -1;
+void mg_poller_free(struct sock_state *s) {
+  if (s->epoll_fd >= 0) close(s->epoll_fd);
+  s->epoll_fd = -1;
 }
 
-static int epoll_events_for(unsigned mask) {
-  return ((mask & 1) ? EPOLLIN | EPOLLRDHUP : 0) | ((mask & 2) ? EPOLLOUT : 0);
-}
-
-static bool epoll_ctl_conn(struct mg_connection *c, int op, unsigned mask) {
+static bool epoll_ctl_conn(struct mg_connection *c, int op, unsigned interests) {
   struct epoll_event ev;
   memset(&ev, 0, sizeof(ev));
-  ev.events = (uint32_t) epoll_events_for(mask);
+  ev.events = ((interests & MG_IO_R) ? EPOLLIN | EPOLLRDHUP : 0) | ((interests & MG_IO_W) ? EPOLLOUT : 0);
   ev.data.ptr = c;
-  if (epoll_ctl(c->mgr->epoll_fd, op, MG_FD(c), &ev) != 0) {
+  if (epoll_ctl(sock_state(c->mgr)->epoll_fd, op, SOCK_FD(c), &ev) != 0) {
     MG_ERROR(("%lu epoll_ctl: %s", c->id, strerror(errno)));
     return false;
   }
-  c->backend_mask = mask & 3;
   return true;
 }
 
-bool mg_poller_add(struct mg_connection *c, unsigned mask) {
-  return epoll_ctl_conn(c, EPOLL_CTL_ADD, mask);
+bool mg_poller_add(struct mg_connection *c, unsigned interests) {
+  return epoll_ctl_conn(c, EPOLL_CTL_ADD, interests);
 }
 
-bool mg_poller_mod(struct mg_connection *c, unsigned mask) {
-  return epoll_ctl_conn(c, EPOLL_CTL_MOD, mask);
+bool mg_poller_mod(struct mg_connection *c, unsigned interests) {
+  return epoll_ctl_conn(c, EPOLL_CTL_MOD, interests);
 }
 
-void mg_poller_wait(struct mg_mgr *mgr, int ms, mg_ready_fn on_ready) {
+void mg_poller_wait(struct mg_mgr *mgr, int ms) {
   struct epoll_event evs[512];  // Large batches: fewer waits and sweeps per request under load
-  int n = epoll_wait(mgr->epoll_fd, evs, (int) MG_ARRAY_SIZE(evs), ms);
+  int n = epoll_wait(sock_state(mgr)->epoll_fd, evs, (int) MG_ARRAY_SIZE(evs), ms);
   if (n < 0 && errno != EINTR) MG_ERROR(("epoll_wait: %s", strerror(errno)));
   for (int i = 0; i < n; i++) {
     uint32_t e = evs[i].events;
     bool hup = (e & (EPOLLHUP | EPOLLERR)) != 0;
-    on_ready((struct mg_connection *) evs[i].data.ptr, (e & (EPOLLIN | EPOLLRDHUP)) || hup,
-             (e & EPOLLOUT) || hup, hup);
+    mg_io_ready((struct mg_connection *) evs[i].data.ptr, (e & (EPOLLIN | EPOLLRDHUP)) || hup,
+                (e & EPOLLOUT) || hup, hup);
   }
 }
 #endif

@@ -1,0 +1,203 @@
+// Connections: creation from a URL (parsed once), the filter slot, queueing output,
+// freeing, and the I/O buffers that go back to the manager's spares when empty.
+#include "mg_internal.h"
+
+void mg_call(struct mg_connection *c, int ev, void *ev_data) {
+  if (c->pfn != NULL) c->pfn(c, ev, ev_data);
+  if (c->fn != NULL) c->fn(c, ev, ev_data);
+}
+
+void mg_error(struct mg_connection *c, const char *fmt, ...) {
+  char buf[160];
+  va_list ap;
+  va_start(ap, fmt);
+  mg_vsnprintf(buf, sizeof(buf), fmt, &ap);
+  va_end(ap);
+  MG_ERROR(("%lu %s", c->id, buf));
+  c->is_closing = 1;  // Set first: a handler may look at it
+  mg_call(c, MG_EV_ERROR, buf);
+}
+
+struct mg_connection *mg_conn_alloc(struct mg_mgr *mgr) {
+  struct mg_connection *c = (struct mg_connection *) calloc(1, sizeof(*c));
+  if (c == NULL) {
+    MG_ERROR(("out of memory for a connection"));
+    return NULL;
+  }
+  c->mgr = mgr;
+  c->fd = (void *) (intptr_t) -1;
+  c->id = ++mgr->nextid;
+  c->recv.align = c->send.align = MG_IO_SIZE;
+  c->next = mgr->conns;
+  mgr->conns = c;
+  return c;
+}
+
+void mg_conn_free(struct mg_connection *c) {
+  struct mg_connection **p = &c->mgr->conns;
+  while (*p != NULL && *p != c) p = &(*p)->next;
+  if (*p == c) *p = c->next;
+  if (c->is_resolving) mg_dns_cancel(c);
+  if (c->filter != NULL && c->filter->free != NULL) c->filter->free(c);
+  mg_be_close(c);
+  mg_iobuf_free(&c->recv);
+  mg_iobuf_free(&c->send);
+  free(c);
+}
+
+// A test build may name a filter that every TCP connection passes through
+// (-DMG_DEFAULT_FILTER=name of a struct mg_filter), to prove the slot works.
+#ifdef MG_DEFAULT_FILTER
+extern const struct mg_filter MG_DEFAULT_FILTER;
+#endif
+
+void mg_conn_attach_filter(struct mg_connection *c) {
+#ifdef MG_DEFAULT_FILTER
+  if (!c->is_udp && c->filter == NULL) c->filter = &MG_DEFAULT_FILTER;
+#else
+  (void) c;
+#endif
+}
+
+// Buffers are given back as soon as they are empty, so an idle keep-alive
+// connection holds no I/O memory; plain-sized ones wait in the manager's spares
+// for the next connection that reads or answers.
+static void conn_io_release(struct mg_mgr *mgr, struct mg_iobuf *io) {
+  if (io->len != 0 || io->buf == NULL) return;
+  if (io->size == MG_IO_SIZE && mgr->io_spares < MG_IO_SPARES) {
+    mgr->io_spare[mgr->io_spares++] = io->buf;
+    io->buf = NULL, io->size = 0;
+  } else {
+    mg_iobuf_free(io);
+  }
+}
+
+void mg_conn_trim(struct mg_connection *c) {
+  conn_io_release(c->mgr, &c->recv);
+  conn_io_release(c->mgr, &c->send);
+}
+
+void mg_conn_take_spare(struct mg_connection *c, struct mg_iobuf *io) {
+  if (io->buf == NULL && c->mgr->io_spares > 0) {
+    io->buf = c->mgr->io_spare[--c->mgr->io_spares];
+    io->size = MG_IO_SIZE;
+  }
+}
+
+bool mg_send(struct mg_connection *c, const void *buf, size_t len) {
+  if (len == 0) return true;
+  mg_conn_take_spare(c, &c->send);
+  if (mg_iobuf_add(&c->send, c->send.len, buf, len) != len) {
+    mg_error(c, "out of memory queueing %lu bytes", (unsigned long) len);
+    return false;
+  }
+  // A datagram per call: send it now, before the next call appends another
+  if (c->is_udp && !c->is_resolving && !c->is_connecting) mg_io_flush(c);
+  return true;
+}
+
+size_t mg_vprintf(struct mg_connection *c, const char *fmt, va_list *ap) {
+  size_t old = c->send.len;
+  mg_conn_take_spare(c, &c->send);
+  mg_vxprintf(mg_pfn_iobuf, &c->send, fmt, ap);
+  return c->send.len - old;
+}
+
+size_t mg_printf(struct mg_connection *c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  size_t n = mg_vprintf(c, fmt, &ap);
+  va_end(ap);
+  return n;
+}
+
+// The address to listen on: a numeric IP, "localhost", or empty (any)
+static bool conn_listen_addr(const struct mg_url *u, struct mg_addr *a) {
+  memset(a, 0, sizeof(*a));
+  if (u->host.len == 0) {
+    // Any IPv4 address
+  } else if (mg_strcasecmp(u->host, mg_str("localhost")) == 0) {
+    a->ip[0] = 127, a->ip[3] = 1;
+  } else if (!mg_aton(u->host, a)) {
+    return false;
+  }
+  a->port = mg_htons(u->port);
+  return true;
+}
+
+static bool conn_scheme_is_tls(struct mg_str scheme) {
+  static const char *tls_schemes[] = {"https", "wss", "mqtts", "ssl", "tls"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(tls_schemes); i++)
+    if (mg_strcasecmp(scheme, mg_str(tls_schemes[i])) == 0) return true;
+  return false;
+}
+
+struct mg_connection *mg_listen_svc(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn, void *fn_data,
+                                    mg_event_handler_t pfn, void *pfn_data) {
+  struct mg_url u;
+  struct mg_addr addr;
+  if (url == NULL || !mg_url_parse(mg_str(url), &u) || !conn_listen_addr(&u, &addr)) {
+    MG_ERROR(("cannot listen on '%s': expected scheme://IP:PORT with a numeric IP", url ? url : "(null)"));
+    return NULL;
+  }
+  if (conn_scheme_is_tls(u.scheme) && !MG_ENABLE_TLS) {
+    MG_ERROR(("cannot listen on %s: this build has no TLS (MG_ENABLE_TLS=0)", url));
+    return NULL;
+  }
+  struct mg_connection *c = mg_conn_alloc(mgr);
+  if (c == NULL) return NULL;
+  c->fn = fn, c->fn_data = fn_data, c->pfn = pfn, c->pfn_data = pfn_data;
+  c->is_udp = mg_strcasecmp(u.scheme, mg_str("udp")) == 0;
+  if (!mg_be_listen(c, &addr)) {
+    MG_ERROR(("cannot listen on %s: %s", url, mg_be_error()));
+    mg_conn_free(c);
+    return NULL;
+  }
+  c->is_listening = 1;
+  c->io_interest = MG_IO_R;
+  MG_DEBUG(("%lu listening on %s", c->id, url));
+  mg_call(c, MG_EV_OPEN, NULL);
+  return c;
+}
+
+struct mg_connection *mg_listen(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn, void *fn_data) {
+  return mg_listen_svc(mgr, url, fn, fn_data, NULL, NULL);
+}
+
+struct mg_connection *mg_connect_svc(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn, void *fn_data,
+                                     mg_event_handler_t pfn, void *pfn_data) {
+  struct mg_url u;
+  if (url == NULL || !mg_url_parse(mg_str(url), &u) || u.host.len == 0) {
+    MG_ERROR(("cannot connect to '%s': malformed URL", url == NULL ? "(null)" : url));
+    return NULL;
+  }
+  struct mg_connection *c = mg_conn_alloc(mgr);
+  if (c == NULL) return NULL;
+  c->fn = fn, c->fn_data = fn_data, c->pfn = pfn, c->pfn_data = pfn_data;
+  c->is_client = 1;
+  c->is_udp = mg_strcasecmp(u.scheme, mg_str("udp")) == 0;
+  c->is_tls = conn_scheme_is_tls(u.scheme);
+  c->rem.port = mg_htons(u.port);
+  MG_DEBUG(("%lu connecting to %s", c->id, url));
+  mg_call(c, MG_EV_OPEN, NULL);
+  if (!c->is_closing) mg_resolve(c, u.host);
+  return c;
+}
+
+struct mg_connection *mg_connect(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn, void *fn_data) {
+  return mg_connect_svc(mgr, url, fn, fn_data, NULL, NULL);
+}
+
+void mg_conn_start(struct mg_connection *c) {
+  int rc = mg_be_connect(c);
+  if (rc == MG_IO_ERR) {
+    mg_error(c, "connect to %M: %s", mg_print_ip_port, &c->rem, mg_be_error());
+  } else if (rc == MG_IO_WAIT) {
+    c->is_connecting = 1;
+    c->io_interest = MG_IO_W;
+  } else {
+    c->io_interest = MG_IO_R;
+    mg_conn_attach_filter(c);
+    mg_call(c, MG_EV_CONNECT, NULL);
+  }
+}

@@ -1,0 +1,185 @@
+// Moving bytes for every backend: accepting (with a pause when descriptors run
+// out), finishing connects, reading into c->recv, writing c->send, back-pressure.
+#include "mg_internal.h"
+
+#define IO_ACCEPT_BATCH 64       // Fairness: accept at most this many per readiness
+#define IO_ACCEPT_PAUSE_MS 500   // Rest after running out of descriptors
+
+static long io_recv(struct mg_connection *c, void *buf, size_t len) {
+  return c->filter != NULL ? c->filter->recv(c, buf, len) : mg_be_recv(c, buf, len);
+}
+
+static long io_send(struct mg_connection *c, const void *buf, size_t len) {
+  return c->filter != NULL ? c->filter->send(c, buf, len) : mg_be_send(c, buf, len);
+}
+
+static size_t io_count_accepted(struct mg_mgr *mgr) {
+  size_t n = 0;
+  for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) n += c->is_accepted;
+  return n;
+}
+
+// Level-triggered readiness fires for as long as a connection waits in the
+// backlog, so a listener that cannot accept must stop asking, or the loop spins
+static void io_accept_pause(struct mg_connection *lsn, const char *why) {
+  struct mg_mgr *mgr = lsn->mgr;
+  uint64_t now = mg_millis();
+  if (mgr->accept_paused_until <= now) {
+    MG_ERROR(("%lu cannot accept: %s; not accepting for %d ms (%lu connections open)", lsn->id, why,
+              IO_ACCEPT_PAUSE_MS, (unsigned long) io_count_accepted(mgr)));
+  }
+  mgr->accept_paused_until = now + IO_ACCEPT_PAUSE_MS;
+  for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
+    if (c->is_listening && !c->is_udp) mg_io_update(c, now);
+  }
+}
+
+static void io_accept(struct mg_connection *lsn) {
+  if (mg_millis() < lsn->mgr->accept_paused_until) return;
+  for (int i = 0; i < IO_ACCEPT_BATCH; i++) {
+    struct mg_connection *c = mg_conn_alloc(lsn->mgr);
+    if (c == NULL) {
+      io_accept_pause(lsn, "out of memory");
+      return;
+    }
+    int rc = mg_be_accept(lsn, c);
+    if (rc != 1) {
+      mg_conn_free(c);
+      if (rc == MG_IO_NOFILE) io_accept_pause(lsn, mg_be_error());
+      else if (rc == MG_IO_ERR) MG_ERROR(("%lu accept: %s", lsn->id, mg_be_error()));
+      return;
+    }
+    c->is_accepted = 1;
+    c->io_interest = MG_IO_R;
+    c->fn = lsn->fn, c->fn_data = lsn->fn_data;
+    c->pfn = lsn->pfn, c->pfn_data = lsn->pfn_data;
+    mg_conn_attach_filter(c);
+    MG_DEBUG(("%lu accepted from %M", c->id, mg_print_ip_port, &c->rem));
+    mg_call(c, MG_EV_OPEN, NULL);
+    mg_call(c, MG_EV_ACCEPT, NULL);
+  }
+}
+
+static void io_connected(struct mg_connection *c) {
+  c->is_connecting = 0;
+  if (mg_be_connected(c) != 1) {
+    mg_error(c, "connect to %M: %s", mg_print_ip_port, &c->rem, mg_be_error());
+    return;
+  }
+  mg_conn_attach_filter(c);
+  mg_call(c, MG_EV_CONNECT, NULL);
+}
+
+// Make room to read into: MG_IO_SIZE for a new message (a spare if there is one),
+// doubling while a connection keeps its buffer full, so bulk transfers read in big steps.
+static bool io_grow_recv(struct mg_connection *c) {
+  mg_conn_take_spare(c, &c->recv);
+  if (c->recv.size - c->recv.len >= MG_IO_SIZE / 2) return true;
+  size_t want = c->recv.len + (c->recv.len > MG_IO_SIZE ? c->recv.len : MG_IO_SIZE);
+  if (want > MG_MAX_RECV_SIZE) want = MG_MAX_RECV_SIZE;
+  if (want <= c->recv.len) return false;
+  if (!mg_iobuf_resize(&c->recv, want)) {
+    mg_error(c, "out of memory for the receive buffer (%lu bytes)", (unsigned long) want);
+    return false;
+  }
+  return true;
+}
+
+static void io_read(struct mg_connection *c) {
+  if (!io_grow_recv(c)) {
+    c->is_full = 1;
+    return;
+  }
+  long n = io_recv(c, c->recv.buf + c->recv.len, c->recv.size - c->recv.len);
+  if (n > 0) {
+    if (c->is_hexdumping) {
+      MG_INFO(("%lu <- %ld bytes", c->id, n));
+      mg_hexdump(c->recv.buf + c->recv.len, (size_t) n);
+    }
+    c->recv.len += (size_t) n;
+    mg_call(c, MG_EV_READ, &n);
+  } else if (n == MG_IO_EOF) {
+    c->is_eof = 1;  // The manager closes once the queued reply is out
+  } else if (n == MG_IO_RESET) {
+    MG_DEBUG(("%lu peer reset", c->id));
+    c->is_closing = 1;
+  } else if (n == MG_IO_ERR) {
+    mg_error(c, "recv: %s", mg_be_error());
+  }
+}
+
+// A filter may hold decoded input that no readiness will announce: read it now
+static void io_read_pending(struct mg_connection *c) {
+  while (c->filter != NULL && c->filter->pending != NULL && !c->is_closing && !c->is_full &&
+         (c->io_interest & MG_IO_R) && c->filter->pending(c)) {
+    size_t before = c->recv.len;
+    io_read(c);
+    if (c->recv.len == before) break;
+  }
+}
+
+bool mg_io_flush(struct mg_connection *c) {
+  if (c->pfn != NULL && c->send.len > 0) c->pfn(c, MG_EV_OUTPUT_INTERNAL, NULL);
+  while (c->send.len > 0) {
+    long n = io_send(c, c->send.buf, c->send.len);
+    if (c->is_udp) {  // A datagram goes whole or not at all
+      if (n < 0) MG_ERROR(("%lu datagram of %lu bytes dropped: %s", c->id, (unsigned long) c->send.len, mg_be_error()));
+      c->send.len = 0;
+      if (n > 0) mg_call(c, MG_EV_WRITE, &n);
+      return true;
+    }
+    if (n > 0) {
+      if (c->is_hexdumping) {
+        MG_INFO(("%lu -> %ld bytes", c->id, n));
+        mg_hexdump(c->send.buf, (size_t) n);
+      }
+      mg_iobuf_del(&c->send, 0, (size_t) n);
+      mg_call(c, MG_EV_WRITE, &n);
+    } else if (n == MG_IO_WAIT) {
+      return true;  // mg_io_update asks for writability
+    } else {
+      MG_DEBUG(("%lu send: %s", c->id, n == MG_IO_RESET ? "peer reset" : mg_be_error()));
+      return false;
+    }
+  }
+  return true;
+}
+
+void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool hangup) {
+  if (c->is_closing) return;
+  if (c->is_listening && !c->is_udp) {
+    if (readable) io_accept(c);
+    return;
+  }
+  if (c->is_connecting) {
+    if (writable || hangup) io_connected(c);
+    return;
+  }
+  if (readable && (c->io_interest & MG_IO_R)) {
+    io_read(c);
+    io_read_pending(c);
+  } else if (hangup) {
+    c->is_eof = 1;  // Not reading (back-pressure) and the peer is gone
+  }
+  // Output left over from an earlier pass; new output waits for the pass's end
+  if (writable && c->send.len > 0 && !c->is_closing && !mg_io_flush(c)) c->is_closing = 1;
+}
+
+void mg_io_update(struct mg_connection *c, uint64_t now) {
+  unsigned want;
+  if (c->is_resolving || c->is_closing) return;
+  if (c->is_listening) {
+    want = c->is_udp || now >= c->mgr->accept_paused_until ? MG_IO_R : 0;
+  } else if (c->is_connecting) {
+    want = MG_IO_W;
+  } else {
+    bool recv_full = c->recv.len >= MG_MAX_RECV_SIZE;
+    bool send_full = c->send.len > MG_MAX_SEND_QUEUE;
+    c->is_full = recv_full || send_full;
+    want = (c->is_full || c->is_eof ? 0U : (unsigned) MG_IO_R) | (c->send.len > 0 ? (unsigned) MG_IO_W : 0U);
+  }
+  if (want != c->io_interest) {
+    mg_be_watch(c, want);
+    c->io_interest = want & 3;
+  }
+}
