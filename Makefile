@@ -72,6 +72,13 @@ $(eval $(call flavour,$(BUILD),,$(CC)))
 $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS),$(CC)))
 $(eval $(call flavour,$(BUILD)/poll,-DMG_ENABLE_EPOLL=0,$(CC)))
 $(eval $(call flavour,$(BUILD)/clang,,clang))
+# The in-memory mock backend with a fake clock: protocol tests without sockets
+$(eval $(call flavour,$(BUILD)/mock,-DMG_ENABLE_MOCK=1,$(CC)))
+$(BUILD)/mock/libmeerkat.a: $(BUILD)/mock/obj/test/mock/board.o
+# Every TCP connection through a filter that splits and delays bytes at random:
+# the filter slot at work, under the integration suite
+$(eval $(call flavour,$(BUILD)/chaos,-DMG_DEFAULT_FILTER=mg_chaos_filter,$(CC)))
+$(BUILD)/chaos/libmeerkat.a: $(BUILD)/chaos/obj/test/filter/chaos.o
 # Cortex-M: the core alone (no OS backend or POSIX files yet), to keep it portable
 ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -DMG_ENABLE_SOCKET=0 -DMG_ENABLE_POSIX_FS=0
 $(eval $(call flavour,$(BUILD)/arm,$(ARM_FLAGS),arm-none-eabi-gcc))
@@ -83,6 +90,10 @@ EXAMPLES_ASAN  := $(EXAMPLES:%=$(BUILD)/asan/examples/%) $(BUILD)/asan/firmware/
 # clang builds everything once more so both compilers keep -Werror clean.
 POLL_TESTS     := $(BUILD)/poll/test/unit/test_net $(EXAMPLES:%=$(BUILD)/poll/examples/%) $(BUILD)/poll/firmware/firmware
 CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLES:%=$(BUILD)/clang/examples/%)
+# The second backend (mock) runs the HTTP connection tests; the chaos filter build runs
+# the examples and firmware under the integration suite
+MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit/test_timer
+CHAOS_TESTS    := $(EXAMPLES:%=$(BUILD)/chaos/examples/%) $(BUILD)/chaos/firmware/firmware
 
 # Amalgamation: public headers in meerkat.h's order, then internal headers and sources.
 dist: dist/meerkat.c dist/meerkat.h dist/mongoose.h
@@ -103,7 +114,7 @@ test-unit: $(UNIT_BINS)
 arm: $(BUILD)/arm/libmeerkat.a
 	@arm-none-eabi-size -t $< | tail -n 1 | awk '{print "arm: core for Cortex-M3, " $$1 " bytes code, " $$2 + $$3 " bytes static data"}'
 
-test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(CLANG_BUILD) dist fuzz-build
+test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
 run: all

@@ -2,7 +2,8 @@
 # Runs every test suite of `make test` and ends with one line summing them all:
 #   N passed, N failed[, N skipped (reasons)]
 # Suites: unit tests (plain and ASan+UBSan), integration tests against the
-# examples and the firmware (plain, ASan+UBSan and poll() builds), the dashboard
+# examples and the firmware (plain, ASan+UBSan, poll() and chaos-filter builds), the
+# HTTP connection tests on the mock backend, the dashboard
 # in Chromium, the two-file distribution built with
 # gcc and clang, and the fuzz harnesses replaying their seed corpora.
 set -u
@@ -64,6 +65,9 @@ ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print
 echo "== event loop on the poll() backend"
 run_criterion poll "$BUILD"/poll/test/unit/test_net
 
+echo "== HTTP connection tests on the mock backend (fake clock, no sockets)"
+run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer
+
 echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs
 echo "== integration tests against the ASan+UBSan build"
@@ -72,6 +76,10 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SAN
 
 echo "== integration tests against the poll() backend build"
 BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" test/integration/*.test.mjs
+
+echo "== integration tests through the chaos filter (every read and write split and delayed)"
+BIN=$BUILD/chaos/examples run_node integration-chaos "$LOGS/integration-chaos.log" \
+  test/integration/http-server.test.mjs test/integration/examples.test.mjs test/integration/firmware.test.mjs
 
 echo "== dashboard in Chromium against the firmware"
 FIRMWARE=$BUILD/firmware/firmware run_node e2e "$LOGS/e2e.log" test/e2e/*.test.mjs

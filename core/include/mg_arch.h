@@ -14,9 +14,13 @@
 #include <string.h>
 #include <time.h>
 
-// Network backend: OS sockets unless the build picks the built-in stack.
+// Network backend, one per build: OS sockets by default, or the in-memory mock
+// (tests, and bare-metal builds until the built-in TCP/IP stack exists).
+#ifndef MG_ENABLE_MOCK
+#define MG_ENABLE_MOCK 0
+#endif
 #ifndef MG_ENABLE_SOCKET
-#define MG_ENABLE_SOCKET 1
+#define MG_ENABLE_SOCKET (!MG_ENABLE_MOCK)
 #endif
 
 // Readiness API for the socket backend: epoll on Linux, poll() elsewhere.

@@ -141,6 +141,12 @@ bool mg_wakeup(struct mg_mgr *mgr, unsigned long conn_id, const void *buf, size_
 // Call c->pfn then c->fn; used by protocol layers to raise their own events
 void mg_call(struct mg_connection *c, int ev, void *ev_data);
 
+#if MG_ENABLE_MOCK
+// The mock backend's fake clock: it jumps by the whole wait when nothing is ready
+uint64_t mg_mock_millis(void);
+void mg_mock_advance(uint64_t ms);
+#endif
+
 // Address helpers. mg_aton parses "1.2.3.4", "::1", "[::1]"; true on success.
 bool mg_aton(struct mg_str str, struct mg_addr *addr);
 

@@ -117,3 +117,11 @@ export function tmpdir(prefix) {
 export function have(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
+
+// Resolves once the server's log matches re (its output arrives asynchronously,
+// and a synchronous curl holds node's event loop while the server writes).
+export async function waitForLog(srv, re, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!re.test(srv.log()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  assert.match(srv.log(), re);
+}
