@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test suite of `make test` and ends with one line summing them all:
 #   N passed, N failed[, N skipped (reasons)]
-# Suites: unit tests (plain and ASan+UBSan), integration tests against the
+# Suites: unit tests (plain, ASan+UBSan and clang), integration tests against the
 # examples and the firmware (plain, ASan+UBSan and poll() builds), the dashboard
-# in Chromium, the two-file distribution built with
+# in Chromium (plain and ASan+UBSan firmware), the two-file distribution built with
 # gcc and clang, and the fuzz harnesses replaying their seed corpora.
 set -u
 BUILD=${BUILD:-build}
@@ -61,6 +61,9 @@ echo "== unit tests under ASan+UBSan"
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_criterion asan "$BUILD"/asan/test/unit/test_*
 
+echo "== unit tests built with clang"
+run_criterion clang "$BUILD"/clang/test/unit/test_*
+
 echo "== event loop on the poll() backend"
 run_criterion poll "$BUILD"/poll/test/unit/test_net
 
@@ -75,6 +78,9 @@ BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" 
 
 echo "== dashboard in Chromium against the firmware"
 FIRMWARE=$BUILD/firmware/firmware run_node e2e "$LOGS/e2e.log" test/e2e/*.test.mjs
+echo "== dashboard in Chromium against the ASan+UBSan firmware"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SANITIZED=1 \
+  FIRMWARE=$BUILD/asan/firmware/firmware run_node e2e-asan "$LOGS/e2e-asan.log" test/e2e/*.test.mjs
 
 echo "== two-file distribution"
 for cc in gcc clang; do
