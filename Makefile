@@ -100,10 +100,20 @@ dist: dist/meerkat.c dist/meerkat.h dist/mongoose.h
 dist/meerkat.h dist/meerkat.c dist/mongoose.h &: $(CORE_SRC) $(CORE_HDR) tools/amalgamate.sh
 	tools/amalgamate.sh dist
 
-$(BUILD)/fuzz/%: test/fuzz/%.c $(CORE_SRC) $(CORE_HDR)
+# The core is compiled once with coverage and sanitizers (fuzzer-no-link: no main),
+# and each harness links that archive instead of recompiling core/ for itself.
+FUZZ_FLAGS := -g -O1 -fno-sanitize-recover=all
+$(BUILD)/fuzz/obj/%.o: %.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)clang $(CSTD) $(WARN) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+$(BUILD)/fuzz/libmeerkat-fuzz.a: $(CORE_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+$(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(BUILD)/fuzz/libmeerkat-fuzz.a $(CORE_HDR)
 	@echo "  FUZZ    $@"
-	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(CPPFLAGS) $< $(CORE_SRC) -o $@
+	$(Q)clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $< $(BUILD)/fuzz/libmeerkat-fuzz.a -o $@
 fuzz-build: $(FUZZ_SRC:test/fuzz/%.c=$(BUILD)/fuzz/%)
 fuzz: fuzz-build
 	test/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test suite of `make test` and ends with one line summing them all:
 #   N passed, N failed[, N skipped (reasons)]
-# Suites: unit tests (plain and ASan+UBSan), integration tests against the
-# examples and the firmware (plain, ASan+UBSan, poll() and chaos-filter builds), the
-# HTTP connection tests on the mock backend, the dashboard
-# in Chromium, the two-file distribution built with
+# Suites: unit tests (plain, ASan+UBSan and clang), the HTTP connection tests on the
+# mock backend, integration tests against the examples and the firmware (plain,
+# ASan+UBSan, poll() and chaos-filter builds), the dashboard in Chromium (plain and
+# ASan+UBSan firmware), the two-file distribution built with
 # gcc and clang, and the fuzz harnesses replaying their seed corpora.
 set -u
 BUILD=${BUILD:-build}
@@ -62,6 +62,9 @@ echo "== unit tests under ASan+UBSan"
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_criterion asan "$BUILD"/asan/test/unit/test_*
 
+echo "== unit tests built with clang"
+run_criterion clang "$BUILD"/clang/test/unit/test_*
+
 echo "== event loop on the poll() backend"
 run_criterion poll "$BUILD"/poll/test/unit/test_net
 
@@ -83,6 +86,9 @@ BIN=$BUILD/chaos/examples run_node integration-chaos "$LOGS/integration-chaos.lo
 
 echo "== dashboard in Chromium against the firmware"
 FIRMWARE=$BUILD/firmware/firmware run_node e2e "$LOGS/e2e.log" test/e2e/*.test.mjs
+echo "== dashboard in Chromium against the ASan+UBSan firmware"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SANITIZED=1 \
+  FIRMWARE=$BUILD/asan/firmware/firmware run_node e2e-asan "$LOGS/e2e-asan.log" test/e2e/*.test.mjs
 
 echo "== two-file distribution"
 for cc in gcc clang; do
@@ -109,6 +115,17 @@ else
   echo "$out"
   n=$(echo "$out" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p'); add 0 "${n:-1}" "fuzz regression"
 fi
+# Inputs that trap on a hole whose fix is not merged yet: reported, not counted;
+# one that passes now belongs in test/fuzz/corpus/NAME
+for seed in test/fuzz/pending/fuzz_*/*; do
+  [ -f "$seed" ] || continue
+  h=$(basename "$(dirname "$seed")")
+  if "$BUILD/fuzz/$h" "$seed" >"$LOGS/pending-$h-$(basename "$seed").log" 2>&1; then
+    echo "pending $seed: passes now, move it into test/fuzz/corpus/$h"
+  else
+    echo "pending $seed: still traps (known hole, not counted)"
+  fi
+done
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done

@@ -8,6 +8,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startServer } from '../integration/lib.mjs';
 
 const FIRMWARE = process.env.FIRMWARE || 'build/firmware/firmware';
 let fw, fwPort, data;
@@ -43,14 +44,17 @@ function startAndWait(cmd, args, env, pattern) {
 
 before(async () => {
   data = fs.mkdtempSync(path.join(os.tmpdir(), 'meerkat-dev-'));
-  fw = await startAndWait(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', data], {}, /http:\/\/127\.0\.0\.1:([1-9]\d*)/);
-  fwPort = Number(fw.match[1]);
+  fw = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', data]);
+  fwPort = fw.port;
 });
 
+// Fails on a non-zero exit or a sanitizer report (these tests also run the ASan+UBSan build)
 after(async () => {
-  fw.proc.kill('SIGTERM');
-  assert.equal(await fw.exited, 0);
-  fs.rmSync(data, { recursive: true, force: true });
+  try {
+    await fw?.stop();
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
+  }
 });
 
 async function devServer(device) {

@@ -1,8 +1,42 @@
 // Fuzz the HTTP server's connection state machine (http_conn.c) without sockets:
 // the input is split into reads of varying size and fed to an accepted
 // connection whose handler buffers some bodies, streams others and replies.
-// Checks that buffered bodies and streamed pieces stay inside c->recv.
+// Checks that buffered bodies and streamed pieces stay inside c->recv, and that
+// after every read c->recv and c->send stay within what the limits allow.
 #include "mg_internal.h"
+#include "http/http_internal.h"
+
+// Framing a chunked body may hold beyond its decoded data: one chunk-size line
+// with its extensions, the CRLF after a chunk's data, or the trailer section.
+// No legitimate client needs more; the server must reject before it buffers more.
+#define FUZZ_CHUNK_FRAMING 1024
+// The smallest complete request ("A / HTTP/1.1\n\n") and the largest answer
+// the handler or a rejection queues for one request (a 100 Continue included)
+#define FUZZ_MIN_REQUEST 14
+#define FUZZ_MAX_REPLY 256
+
+// The most c->recv may hold once a read has been processed, by parser phase.
+// Bytes that complete a message are consumed in the same read, so what stays
+// is an incomplete head, a buffered body still short of its end, or framing.
+static size_t fuzz_recv_bound(struct mg_connection *c, const struct mg_http_limits *lim) {
+  switch (mg_http_state(c)->phase) {
+    case HTTP_PHASE_HEAD: return lim->max_head_size;  // Longer without its end: 431
+    case HTTP_PHASE_BODY:                             // Content-Length over the limit: 413
+    case HTTP_PHASE_TO_CLOSE: return lim->max_head_size + lim->max_body_size;
+    case HTTP_PHASE_CHUNKED:  // Decoded body in place after the head, then framing
+      return lim->max_head_size + lim->max_body_size + FUZZ_CHUNK_FRAMING;
+    case HTTP_PHASE_STREAM:  // Body bytes go to the handler as they come
+    case HTTP_PHASE_STREAM_TO_CLOSE: return lim->max_head_size;
+    case HTTP_PHASE_STREAM_CHUNKED: return lim->max_head_size + FUZZ_CHUNK_FRAMING;
+    default: return 0;  // Rejected: input is discarded
+  }
+}
+
+// The most c->send may hold after a read (it is emptied before each one): one
+// answer per request that the bytes on hand could complete
+static size_t fuzz_send_bound(size_t bytes_on_hand) {
+  return FUZZ_MAX_REPLY * (1 + bytes_on_hand / FUZZ_MIN_REQUEST);
+}
 
 static void fuzz_check_inside(struct mg_connection *c, struct mg_str s) {
   if (s.len == 0) return;
@@ -23,6 +57,14 @@ static void fuzz_handler(struct mg_connection *c, int ev, void *ev_data) {
   }
 }
 
+// Says which bound broke, in which phase, so that a crash log explains itself
+static void fuzz_check_bound(const char *what, size_t len, size_t bound, struct mg_connection *c) {
+  if (len <= bound) return;
+  fprintf(stderr, "%s holds %lu bytes, over its bound of %lu (phase %d)\n", what, (unsigned long) len,
+          (unsigned long) bound, (int) mg_http_state(c)->phase);
+  __builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct mg_http_limits limits = {512, 1024, 30000};
@@ -39,8 +81,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (ofs < size && !c->is_closing && !c->is_draining) {
     size_t n = size - ofs < step ? size - ofs : step;
     if (mg_iobuf_add(&c->recv, c->recv.len, data + ofs, n) != n) break;
+    size_t on_hand = c->recv.len;
     long got = (long) n;
     mg_call(c, MG_EV_READ, &got);
+    fuzz_check_bound("c->recv", c->recv.len, fuzz_recv_bound(c, &limits), c);
+    fuzz_check_bound("c->send", c->send.len, fuzz_send_bound(on_hand), c);
     c->send.len = 0;  // As if it went out
     ofs += n;
   }

@@ -17,6 +17,14 @@ const CC = process.env.CC_ROUNDTRIP || 'cc';
 const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wstrict-prototypes', '-Wmissing-prototypes'];
 const SAN = SANITIZED ? ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'] : [];
 
+// A fresh directory under the system's temporary folder, removed when the test
+// ends, whether it passed or failed
+function scratch(t, prefix) {
+  const dir = tmpdir(prefix);
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 function pack(args, opts = {}) {
   const r = spawnSync(BIN_PACKER, args, { maxBuffer: 256 << 20, ...opts });
   assert.doesNotMatch(r.stderr.toString(), /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:/);
@@ -89,8 +97,8 @@ function sampleTree(root) {
   write(root, 'héllo.txt', 'utf-8 name\n');
 }
 
-test('packer: every file reads back byte for byte through the generated mg_fs', () => {
-  const dir = tmpdir('packer');
+test('packer: every file reads back byte for byte through the generated mg_fs', (t) => {
+  const dir = scratch(t, 'packer');
   const root = path.join(dir, 'web');
   sampleTree(root);
   const out = path.join(dir, 'gen.c');
@@ -117,8 +125,8 @@ test('packer: every file reads back byte for byte through the generated mg_fs', 
   assert.equal(roundtrip(dir, [out]).size, want.size);
 });
 
-test('packer: the same input gives the same bytes; mtimes only with -m', () => {
-  const dir = tmpdir('packer-det');
+test('packer: the same input gives the same bytes; mtimes only with -m', (t) => {
+  const dir = scratch(t, 'packer-det');
   const root = path.join(dir, 'web');
   sampleTree(root);
   fs.writeFileSync(path.join(root, 'random.bin'), Buffer.alloc(1000, 1));
@@ -147,8 +155,8 @@ function rows(c) {
   return out;
 }
 
-test('packer: -x excludes, -n stores uncompressed, -s strips a prefix, -p renames', () => {
-  const dir = tmpdir('packer-opts');
+test('packer: -x excludes, -n stores uncompressed, -s strips a prefix, -p renames', (t) => {
+  const dir = scratch(t, 'packer-opts');
   const root = path.join(dir, 'web');
   write(root, 'static/index.html', 'hello '.repeat(100));
   write(root, 'static/app.js', 'let a = 1;\n'.repeat(100));
@@ -158,9 +166,9 @@ test('packer: -x excludes, -n stores uncompressed, -s strips a prefix, -p rename
   write(root, '.DS_Store', 'junk');
   const r = pack(['-x', '*.map', '-x', 'node_modules', '-x', '.DS_Store', '-n', '/sub/*', '-s', 'static/', '-p', 'ui', root]);
   assert.equal(r.code, 0, r.stderr);
-  const t = rows(r.stdout);
-  assert.deepEqual([...t.keys()], ['/app.js', '/index.html', '/sub/x.txt']);
-  assert.deepEqual([...t.values()], [true, true, false]);
+  const table = rows(r.stdout);
+  assert.deepEqual([...table.keys()], ['/app.js', '/index.html', '/sub/x.txt']);
+  assert.deepEqual([...table.values()], [true, true, false]);
   assert.match(r.stdout.toString(), /^const struct mg_packed_table ui_table = \{ui_files, 3\};$/m);
   assert.match(r.stdout.toString(), /^struct mg_fs ui_fs = \{$/m);
   // A glob with '/' matches the whole path only
@@ -168,8 +176,8 @@ test('packer: -x excludes, -n stores uncompressed, -s strips a prefix, -p rename
   assert.ok(!whole.has('/static/sub/x.txt') && whole.has('/static/index.html') && whole.has('/node_modules/m/index.js'));
 });
 
-test('packer: two outputs with different prefixes link into one program', () => {
-  const dir = tmpdir('packer-two');
+test('packer: two outputs with different prefixes link into one program', (t) => {
+  const dir = scratch(t, 'packer-two');
   write(path.join(dir, 'one'), 'index.html', 'first '.repeat(50));
   write(path.join(dir, 'two'), 'index.html', 'second '.repeat(50));
   write(path.join(dir, 'two'), 'extra/data.bin', crypto.randomBytes(100));
@@ -181,8 +189,8 @@ test('packer: two outputs with different prefixes link into one program', () => 
   assert.equal(got.get('two:/index.html').sha1, sha1(Buffer.from('second '.repeat(50))));
 });
 
-test('packer: files from several directories merge; the same path twice is an error', () => {
-  const dir = tmpdir('packer-dup');
+test('packer: files from several directories merge; the same path twice is an error', (t) => {
+  const dir = scratch(t, 'packer-dup');
   write(path.join(dir, 'a'), 'x/one.txt', '1');
   write(path.join(dir, 'b'), 'x/two.txt', '2');
   const ok = pack([path.join(dir, 'a'), path.join(dir, 'b') + '/']);
@@ -197,8 +205,8 @@ test('packer: files from several directories merge; the same path twice is an er
 });
 
 // Runs the packer with -o into a fresh directory; asserts failure, no output and no temp file left
-function packFails(args, stderrPattern) {
-  const outDir = tmpdir('packer-out');
+function packFails(t, args, stderrPattern) {
+  const outDir = scratch(t, 'packer-out');
   const out = path.join(outDir, 'gen.c');
   const r = pack(['-o', out, ...args]);
   assert.notEqual(r.code, 0, `should fail: ${args.join(' ')}`);
@@ -207,38 +215,38 @@ function packFails(args, stderrPattern) {
   return r;
 }
 
-test('packer: errors name the file, exit non-zero and write nothing', () => {
-  const dir = tmpdir('packer-err');
+test('packer: errors name the file, exit non-zero and write nothing', (t) => {
+  const dir = scratch(t, 'packer-err');
   const root = path.join(dir, 'web');
   write(root, 'ok.txt', 'fine');
-  packFails([path.join(dir, 'missing')], /missing: No such file or directory/);
-  packFails([path.join(root, 'ok.txt')], /ok\.txt: not a directory/);
+  packFails(t, [path.join(dir, 'missing')], /missing: No such file or directory/);
+  packFails(t, [path.join(root, 'ok.txt')], /ok\.txt: not a directory/);
   fs.mkdirSync(path.join(dir, 'empty'));
-  packFails([path.join(dir, 'empty')], /no files to pack/);
+  packFails(t, [path.join(dir, 'empty')], /no files to pack/);
   // Over the size limit
   write(root, 'big/large.bin', Buffer.alloc(2000));
-  packFails(['-l', '1999', root], /big\/large\.bin: 2000 bytes, over the limit of 1999/);
+  packFails(t, ['-l', '1999', root], /big\/large\.bin: 2000 bytes, over the limit of 1999/);
   assert.equal(pack(['-l', '2000', root]).code, 0);
   assert.equal(pack(['-l', '2k', root]).code, 0);
-  packFails(['-l', '1K', root], /large\.bin: 2000 bytes, over the limit of 1024/);
+  packFails(t, ['-l', '1K', root], /large\.bin: 2000 bytes, over the limit of 1024/);
   assert.equal(pack(['-l', 'lots', root]).code, 2);
   assert.equal(pack(['-p', '9lives', root]).code, 2);
   assert.equal(pack([]).code, 2);
   // A symlink to nowhere
   fs.symlinkSync(path.join(dir, 'nowhere'), path.join(root, 'dangling.txt'));
-  packFails([root], /dangling\.txt: No such file or directory/);
+  packFails(t, [root], /dangling\.txt: No such file or directory/);
   fs.unlinkSync(path.join(root, 'dangling.txt'));
   // A symlink to a parent directory would never end
   fs.symlinkSync('..', path.join(root, 'big', 'loop'));
-  packFails([root], /big\/loop: directory loop/);
+  packFails(t, [root], /big\/loop: directory loop/);
   fs.unlinkSync(path.join(root, 'big', 'loop'));
   // Names the core could never look up
   write(root, 'back\\slash.txt', 'x');
-  packFails([root], /back\\slash\.txt: a backslash/);
+  packFails(t, [root], /back\\slash\.txt: a backslash/);
   fs.unlinkSync(path.join(root, 'back\\slash.txt'));
   const long = 'd'.repeat(200) + '/' + 'f'.repeat(60);
   write(root, long, 'x');
-  packFails([root], /f{60}: table path is 262 bytes, the limit is 255/);
+  packFails(t, [root], /f{60}: table path is 262 bytes, the limit is 255/);
   fs.rmSync(path.join(root, 'd'.repeat(200)), { recursive: true });
   // The output directory does not exist
   const r = pack(['-o', path.join(dir, 'no', 'such', 'gen.c'), root]);
@@ -247,8 +255,8 @@ test('packer: errors name the file, exit non-zero and write nothing', () => {
   assert.equal(pack(['-o', path.join(dir, 'gen.c'), root]).code, 0, 'and packs once the tree is fine');
 });
 
-test('packer: a write error on standard output fails the run', { skip: !fs.existsSync('/dev/full') && 'no /dev/full' }, () => {
-  const dir = tmpdir('packer-full');
+test('packer: a write error on standard output fails the run', { skip: !fs.existsSync('/dev/full') && 'no /dev/full' }, (t) => {
+  const dir = scratch(t, 'packer-full');
   write(path.join(dir, 'web'), 'a.txt', 'a'.repeat(10000));
   const full = fs.openSync('/dev/full', 'w');
   const r = spawnSync(BIN_PACKER, [path.join(dir, 'web')], { stdio: ['ignore', full, 'pipe'] });
@@ -258,13 +266,13 @@ test('packer: a write error on standard output fails the run', { skip: !fs.exist
 });
 
 // As root every file is readable, so the packer then runs as nobody (setpriv, util-linux)
-test('packer: an unreadable file is an error', () => {
-  const dir = tmpdir('packer-perm');
+test('packer: an unreadable file is an error', (t) => {
+  const dir = scratch(t, 'packer-perm');
   const root = path.join(dir, 'web');
   write(root, 'secret.txt', 'x');
   write(root, 'open.txt', 'y');
   fs.chmodSync(path.join(root, 'secret.txt'), 0);
-  if (process.getuid?.() !== 0) return packFails([root], /secret\.txt: Permission denied/);
+  if (process.getuid?.() !== 0) return packFails(t, [root], /secret\.txt: Permission denied/);
   for (const d of [dir, root]) fs.chmodSync(d, 0o755);
   const packer = path.resolve(BIN_PACKER);
   const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', packer, root]);
@@ -272,8 +280,8 @@ test('packer: an unreadable file is an error', () => {
   assert.match(r.stderr.toString(), /secret\.txt: Permission denied/);
 });
 
-test('packer: special files are skipped with a warning', { skip: !have('mkfifo') && 'no mkfifo' }, () => {
-  const dir = tmpdir('packer-fifo');
+test('packer: special files are skipped with a warning', { skip: !have('mkfifo') && 'no mkfifo' }, (t) => {
+  const dir = scratch(t, 'packer-fifo');
   const root = path.join(dir, 'web');
   write(root, 'a.txt', 'a');
   assert.equal(spawnSync('mkfifo', [path.join(root, 'pipe')]).status, 0);
