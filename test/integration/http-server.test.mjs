@@ -214,6 +214,20 @@ for (const p of traversals) {
   });
 }
 
+// A Location of "//host/..." (or "/\\host") is scheme-relative: the browser would leave for that host
+for (const p of ['//evil.example/..', '//evil.example/.', '/\\evil.example/..', '/%2fevil.example/..', '//docs']) {
+  test(`directory redirect stays on this host: ${p}`, async () => {
+    const { data } = await raw(srv.port, `GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { idleMs: 500 });
+    const [res] = parseResponses(data);
+    assert.ok([301, 400, 404].includes(res.status), `status ${res.status}`);
+    if (res.status === 301) {
+      assert.match(res.headers.location, /^\/(?![/\\])/, `Location ${res.headers.location}`);
+      assert.doesNotMatch(res.headers.location, /evil/);
+    }
+    stillServes();
+  });
+}
+
 test('absolute path in the request target stays under the root', async () => {
   const { data } = await raw(srv.port, 'GET /etc/passwd HTTP/1.1\r\nConnection: close\r\n\r\n');
   assert.match(data.toString(), /^HTTP\/1.1 404 /);

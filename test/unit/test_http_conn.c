@@ -4,6 +4,8 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "meerkat.h"
 
 #define MAX_EVENTS 128
@@ -1031,4 +1033,64 @@ Test(http_conn, response_sent_to_a_server_gets_400) {
   server_free(&s);
   mg_iobuf_free(&r.got);
   mg_mgr_free(&mgr);
+}
+
+// ---------------------------------------------------------------------------
+// mg_http_serve_dir: the trailing-slash redirect
+
+static char serve_root[64];
+
+static void reply_serve_dir(struct mg_connection *c, struct mg_http_message *hm, struct server *s) {
+  struct mg_http_serve_opts opts = {.root_dir = serve_root};
+  mg_http_serve_dir(c, hm, &opts);
+  (void) s;
+}
+
+// The Location of the one response in got, NUL-terminated into loc
+static int redirect_location(const struct mg_iobuf *got, char *loc, size_t len) {
+  struct mg_http_message hm;
+  cr_assert_gt(mg_http_parse((const char *) got->buf, got->len, &hm), 0, "got %.*s", (int) got->len, got->buf);
+  copy_header(&hm, "Location", loc, len);
+  return mg_http_status(&hm);
+}
+
+// A Location starting "//" (or "/\", which browsers read the same) names another host
+Test(http_conn, directory_redirect_never_points_to_another_host) {
+  static const char *const attacks[] = {
+      "//evil.example/..", "//evil.example/.", "/\\evil.example/..", "///evil.example/%2e%2e",
+      "/%2fevil.example/..", "/%5cevil.example/..", "//docs",
+  };
+  struct mg_mgr mgr;
+  struct server s = {.reply = reply_serve_dir};
+  char addr[32], req[128], loc[128], dir[96];
+  mg_snprintf(serve_root, sizeof(serve_root), "/tmp/meerkat-serve-XXXXXX");
+  cr_assert_not_null(mkdtemp(serve_root));
+  mg_snprintf(dir, sizeof(dir), "%s/docs", serve_root);
+  cr_assert_eq(mkdir(dir, 0700), 0);
+  mg_mgr_init(&mgr);
+  server_start(&mgr, NULL, &s, addr, sizeof(addr));
+  for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+    mg_snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n", attacks[i]);
+    struct raw r = {.req = req};
+    raw_start(&mgr, addr, &r);
+    poll_until(&mgr, &r.closed, 3000);
+    int status = redirect_location(&r.got, loc, sizeof(loc));
+    cr_assert(status == 301 || status == 404 || status == 400, "%s: status %d", attacks[i], status);
+    if (status == 301) {
+      cr_assert(loc[0] == '/' && loc[1] != '/' && loc[1] != '\\', "%s: Location %s", attacks[i], loc);
+      cr_assert_eq(strstr(loc, "evil"), NULL, "%s: Location %s", attacks[i], loc);
+    }
+    mg_iobuf_free(&r.got);
+  }
+  // The redirect the slash exists for still works, query included
+  struct raw ok = {.req = "GET /docs?x=1 HTTP/1.1\r\nConnection: close\r\n\r\n"};
+  raw_start(&mgr, addr, &ok);
+  poll_until(&mgr, &ok.closed, 3000);
+  cr_assert_eq(redirect_location(&ok.got, loc, sizeof(loc)), 301);
+  cr_assert_str_eq(loc, "/docs/?x=1");
+  mg_iobuf_free(&ok.got);
+  server_free(&s);
+  mg_mgr_free(&mgr);
+  rmdir(dir);
+  rmdir(serve_root);
 }
