@@ -41,6 +41,34 @@ static void http_reject(struct mg_connection *c, int status, const char *why) {
   c->is_draining = 1;
 }
 
+// Chunk framing waiting in c->recv (a size line with its extensions, or the
+// trailers) counts as header bytes: together with the head it must fit
+// max_head_size, plus this much for the size line and CRLFs of a head that used
+// all of it. So head + decoded body + pending framing stays within
+// max_head_size + max_body_size + HTTP_FRAMING_SLACK, however the bytes arrive.
+#define HTTP_FRAMING_SLACK 64
+static size_t http_framing_cap(struct mg_connection *c) {
+  return http_limits(c)->max_head_size - mg_http_state(c)->head_len + HTTP_FRAMING_SLACK;
+}
+
+// Checks framing bytes at the front of the unparsed input; true if within the cap.
+// line_len: the size line so far (0 when its end is not in yet: then all of avail is
+// the line); is_last: the last chunk, so what follows the line is trailers.
+static bool http_framing_fits(struct mg_connection *c, long span, size_t avail, size_t line_len, bool is_last) {
+  size_t cap = http_framing_cap(c), trailers = 0;
+  if (line_len == 0) line_len = avail;
+  if (is_last) trailers = span > 0 ? (size_t) span - line_len : avail - line_len;
+  if (line_len > cap) {
+    http_reject(c, 413, "chunk size line too long");
+    return false;
+  }
+  if (trailers > cap) {
+    http_reject(c, 431, "chunk trailers too large");
+    return false;
+  }
+  return true;
+}
+
 // Does this message let the connection carry another one?
 static bool http_keep_alive(struct mg_http_message *hm) {
   struct mg_str *conn = mg_http_get_header(hm, "Connection");
@@ -168,6 +196,7 @@ static bool http_on_chunked(struct mg_connection *c) {
   size_t pos = st->head_len + st->body_len, data_ofs = 0, data_len = 0;
   long span = mg_http_parse_chunk((const char *) c->recv.buf + pos, c->recv.len - pos, &data_ofs, &data_len);
   if (span < 0) return http_reject(c, 400, "bad chunked encoding"), false;
+  if (!http_framing_fits(c, span, c->recv.len - pos, data_ofs, data_ofs > 0 && data_len == 0)) return false;
   if (span == 0) {
     if (st->body_len + data_len > http_body_cap(c)) http_reject(c, 413, "request body too large");
     return false;
@@ -207,15 +236,13 @@ static bool http_on_stream_chunked(struct mg_connection *c) {
   }
   long span = mg_http_parse_chunk(p, avail, &data_ofs, &data_len);
   if (span < 0) return http_reject(c, 400, "bad chunked encoding"), false;
+  if (!http_framing_fits(c, span, avail, data_ofs, data_ofs > 0 && data_len == 0)) return false;
   if (span == 0 && data_ofs > 0 && data_len > 0) {  // Size line complete, data still coming
     mg_iobuf_del(&c->recv, pos, data_ofs);
     st->body_left = data_len;
     return true;
   }
-  if (span == 0) {
-    if (c->recv.len >= MG_MAX_RECV_SIZE) http_reject(c, 431, "chunk trailers too large");
-    return false;
-  }
+  if (span == 0) return false;  // http_framing_fits bounds what waits
   if (data_len > 0) http_deliver_chunk(c, pos + data_ofs, data_len);
   mg_iobuf_del(&c->recv, pos, (size_t) span);
   if (data_len == 0) http_deliver_msg(c, NULL, 0, st->head_len);  // Last chunk

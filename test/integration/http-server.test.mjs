@@ -199,6 +199,37 @@ for (const [name, input, status] of badInputs) {
   });
 }
 
+// Chunk framing counts against the limits: a size line with a huge extension or a
+// huge trailer section is refused at once, buffered (/api/echo) or streamed (/api/upload)
+const framingInputs = [
+  ['long chunk extension, buffered', '/api/echo', `1;${'a'.repeat(200000)}`, /^HTTP\/1.1 413 /],
+  ['long chunk extension, streamed', '/api/upload', `1;${'a'.repeat(200000)}`, /^HTTP\/1.1 413 /],
+  ['long trailers, buffered', '/api/echo', `0\r\n${'X-T: aaaaaaaaaa\r\n'.repeat(10000)}`, /^HTTP\/1.1 431 /],
+  ['long trailers, streamed', '/api/upload', `0\r\n${'X-T: aaaaaaaaaa\r\n'.repeat(10000)}`, /^HTTP\/1.1 431 /],
+];
+for (const [name, target, framing, status] of framingInputs) {
+  test(`bad input: ${name} is refused quickly and the server still serves`, async () => {
+    const start = Date.now();
+    const head = `POST ${target} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const { data, closed } = await raw(srv.port, [head, framing], { idleMs: 3000 });
+    assert.match(data.toString('latin1'), status);
+    assert.ok(closed, 'connection closed');
+    assert.ok(Date.now() - start < 2500, `answered after ${Date.now() - start} ms`);
+    stillServes();
+  });
+}
+
+test('twenty connections sending endless chunk extensions are all refused', async () => {
+  const head = 'POST /api/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;';
+  const ext = 'a'.repeat(64 * 1024);
+  const all = await Promise.all(Array.from({ length: 20 }, () => raw(srv.port, [head, ext, ext, ext, ext], { idleMs: 3000 })));
+  for (const { data, closed } of all) {
+    assert.match(data.toString('latin1'), /^HTTP\/1.1 413 /);
+    assert.ok(closed);
+  }
+  stillServes();
+});
+
 const traversals = [
   '/../secret.txt', '/%2e%2e/secret.txt', '/%2E%2E/secret.txt', '/..%2fsecret.txt', '/..%2Fsecret.txt',
   '/..\\secret.txt', '/..%5csecret.txt', '/docs/../../secret.txt', '/docs/%2e%2e/%2e%2e/secret.txt',

@@ -77,12 +77,14 @@ struct server {
   struct mg_iobuf body;          // Body of the last MSG
   int nmsgs, accepted, closed;
   struct mg_connection *deferred;  // Reply to it on its next MG_EV_POLL
+  size_t max_recv;               // Largest c->recv.len an accepted connection held after the handler
 };
 
 static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct server *s = (struct server *) c->fn_data;
   struct mg_http_message *hm = (struct mg_http_message *) ev_data;
   if (ev == MG_EV_ACCEPT) s->accepted++;
+  if ((ev == MG_EV_READ || ev == MG_EV_POLL) && c->is_accepted && c->recv.len > s->max_recv) s->max_recv = c->recv.len;
   if (ev == MG_EV_CLOSE && c->is_accepted) s->closed++;
   if (ev == MG_EV_POLL && s->deferred == c) {
     s->deferred = NULL;
@@ -492,6 +494,77 @@ Test(http_conn, one_huge_chunk_gets_413_without_buffering_it_whole) {
   server_free(&s);
   mg_iobuf_free(&r.got);
   mg_mgr_free(&mgr);
+}
+
+// Chunk framing held in c->recv (size lines with extensions, trailers) counts against
+// the limits: head + decoded body + pending framing stays within this
+#define FRAMING_BOUND (256 + 1024 + 128)
+
+// A chunked request whose framing is n filler bytes: in a size line's extension,
+// in trailers, or in the extension of a complete chunk
+static char *framing_request(const char *kind, size_t n) {
+  char *req = calloc(1, n + 256);
+  cr_assert_not_null(req);
+  size_t len = mg_snprintf(req, 256, "POST /%s HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", kind);
+  if (strcmp(kind, "trailers") == 0) {
+    len += mg_snprintf(req + len, 256, "0\r\n");
+    for (size_t i = 0; i + 17 <= n; i += 17) len += mg_snprintf(req + len, 32, "X-Trailer: %04x\r\n", (unsigned) (i & 0xffff));
+  } else {
+    len += mg_snprintf(req + len, 256, "1;");
+    memset(req + len, 'a', n);
+    len += n;
+    if (strcmp(kind, "whole") == 0) mg_snprintf(req + len, 256, "\r\nx\r\n0\r\n\r\n");
+  }
+  return req;
+}
+
+static void expect_framing_refused(bool stream) {
+  static const char *const kinds[] = {"extension", "trailers", "whole"};
+  struct mg_mgr mgr;
+  struct server s = {.stream = stream};
+  char addr[32];
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, &small_limits, &s, addr, sizeof(addr));
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+    // Sent in pieces, like a slow attacker, and at once, like a fast one
+    for (size_t piece = 0; piece <= 1000; piece += 1000) {
+      char *req = framing_request(kinds[i], 20000);
+      struct raw r = {.req = req, .piece = piece};
+      uint64_t start = mg_millis();
+      raw_start(&mgr, addr, &r);
+      poll_until(&mgr, &r.closed, 3000);
+      uint64_t took = mg_millis() - start;
+      cr_assert(r.closed, "%s (piece %zu, stream %d): never answered", kinds[i], piece, stream);
+      cr_assert(io_starts_with(&r.got, "HTTP/1.1 4"), "%s: got %.*s", kinds[i], (int) r.got.len, r.got.buf);
+      cr_assert_lt(took, 1500, "%s: answered after %lu ms", kinds[i], (unsigned long) took);
+      cr_assert_leq(s.max_recv, FRAMING_BOUND, "%s (piece %zu): c->recv held %zu bytes", kinds[i], piece, s.max_recv);
+      mg_iobuf_free(&r.got);
+      free(req);
+    }
+  }
+  // Framing within the limits is fine: a body of exactly max_body_size with extensions and trailers
+  char ok_req[2000], body[512];
+  fill_pattern(body, sizeof(body));
+  mg_snprintf(ok_req, sizeof(ok_req),
+              "POST /ok HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200;name=value\r\n%.*s\r\n"
+              "200 ; x=\"y\"\r\n%.*s\r\n0;last\r\nX-Checksum: 1234\r\nX-More: abc\r\n\r\n",
+              512, body, 512, body);
+  struct raw ok = {.req = ok_req, .piece = 100, .until = "/ok got 1024"};
+  raw_start(&mgr, addr, &ok);
+  poll_until(&mgr, &ok.done, 3000);
+  cr_assert(ok.done && !ok.closed, "got %.*s", (int) ok.got.len, ok.got.buf);
+  mg_iobuf_free(&ok.got);
+  server_free(&s);
+  mg_mgr_free(&mgr);
+}
+
+Test(http_conn, long_chunk_extensions_and_trailers_are_refused_in_buffered_bodies) {
+  expect_framing_refused(false);
+}
+
+Test(http_conn, long_chunk_extensions_and_trailers_are_refused_in_streamed_bodies) {
+  expect_framing_refused(true);
 }
 
 Test(http_conn, streaming_takes_bodies_larger_than_max_body_size) {
