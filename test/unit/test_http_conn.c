@@ -396,7 +396,7 @@ Test(http_conn, empty_bodies_give_msg_at_once_buffered_or_streamed) {
 // ---------------------------------------------------------------------------
 // Limits
 
-static const struct mg_http_limits small_limits = {256, 1024, 200};
+static const struct mg_http_limits small_limits = {256, 1024, 200, 0, 0, 0};
 
 // A GET whose head is exactly len bytes
 static void make_head(char *buf, size_t len) {
@@ -644,6 +644,155 @@ Test(http_conn, idle_keep_alive_connection_is_not_timed_out) {
   cr_assert_eq(s.accepted, 1);
   server_free(&s);
   mg_iobuf_free(&r.got);
+  mg_mgr_free(&mgr);
+}
+
+// ---------------------------------------------------------------------------
+// Idle and body timeouts, connection cap
+
+static const struct mg_http_limits timed_limits = {256, 1024, 5000, 200, 200, 0};
+
+Test(http_conn, idle_connection_is_closed_after_idle_timeout_without_a_reply) {
+  struct mg_mgr mgr;
+  struct server s = {0};
+  char addr[32];
+  // One is idle after its answer, one never sends anything
+  struct raw served = {.req = "GET /1 HTTP/1.1\r\n\r\n", .until = "/1 got 0"}, silent = {0};
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, &timed_limits, &s, addr, sizeof(addr));
+  raw_start(&mgr, addr, &served);
+  raw_start(&mgr, addr, &silent);
+  poll_until(&mgr, &served.done, 3000);
+  cr_assert(served.done && !served.closed);
+  uint64_t start = mg_millis();
+  size_t answer_len = served.got.len;
+  poll_until(&mgr, &served.closed, 3000);
+  uint64_t took = mg_millis() - start;
+  poll_until(&mgr, &silent.closed, 3000);
+  cr_assert(served.closed, "an idle keep-alive connection is closed");
+  cr_assert(took >= 150 && took < 1500, "closed after %lu ms", (unsigned long) took);
+  cr_assert_eq(served.got.len, answer_len, "no 408 for an idle close: %.*s", (int) served.got.len, served.got.buf);
+  cr_assert(silent.closed, "a connection that never sends is idle too");
+  cr_assert_eq(silent.got.len, 0);
+  server_free(&s);
+  mg_iobuf_free(&served.got);
+  mg_iobuf_free(&silent.got);
+  mg_mgr_free(&mgr);
+}
+
+static void reply_deferred(struct mg_connection *c, struct mg_http_message *hm, struct server *s) {
+  s->deferred = c;
+  (void) hm;
+}
+
+Test(http_conn, idle_timeout_spares_connections_with_an_answer_still_going_out) {
+  struct mg_mgr mgr;
+  struct server s = {.reply = reply_deferred};
+  char addr[32];
+  struct raw r = {.req = "GET /1 HTTP/1.1\r\n\r\n", .until = "deferred"};
+  mg_mgr_init(&mgr);
+  server_start(&mgr, &timed_limits, &s, addr, sizeof(addr));
+  raw_start(&mgr, addr, &r);
+  poll_until(&mgr, &r.done, 3000);
+  cr_assert(r.done && !r.closed, "got %.*s", (int) r.got.len, r.got.buf);
+  server_free(&s);
+  mg_iobuf_free(&r.got);
+  mg_mgr_free(&mgr);
+}
+
+Test(http_conn, stalled_body_gets_408_after_body_timeout_but_a_slow_one_is_served) {
+  struct mg_mgr mgr;
+  struct server s = {0}, st = {.stream = true};
+  char addr[32], saddr[32];
+  // Stalled: Content-Length, chunked, streamed. Slow: 2 bytes every 60 ms, its body 300 ms in all
+  struct raw cl = {.req = "POST /cl HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"},
+             te = {.req = "POST /te HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"},
+             streamed = {.req = "POST /st HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"},
+             slow = {.req = "POST /slow HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789",
+                    .piece = 2, .interval_ms = 60, .until = "/slow got 10"};
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, &timed_limits, &s, addr, sizeof(addr));
+  server_start(&mgr, &timed_limits, &st, saddr, sizeof(saddr));
+  uint64_t start = mg_millis();
+  raw_start(&mgr, addr, &cl);
+  raw_start(&mgr, addr, &te);
+  raw_start(&mgr, saddr, &streamed);
+  raw_start(&mgr, addr, &slow);
+  poll_until(&mgr, &cl.closed, 3000);
+  uint64_t took = mg_millis() - start;
+  poll_until(&mgr, &te.closed, 3000);
+  poll_until(&mgr, &streamed.closed, 3000);
+  cr_assert(cl.closed && io_starts_with(&cl.got, "HTTP/1.1 408 "), "got %.*s", (int) cl.got.len, cl.got.buf);
+  cr_assert(took >= 150 && took < 1500, "closed after %lu ms", (unsigned long) took);
+  cr_assert(te.closed && io_starts_with(&te.got, "HTTP/1.1 408 "), "got %.*s", (int) te.got.len, te.got.buf);
+  cr_assert(streamed.closed && io_starts_with(&streamed.got, "HTTP/1.1 408 "), "got %.*s", (int) streamed.got.len,
+            streamed.got.buf);
+  poll_until(&mgr, &slow.done, 5000);
+  cr_assert(slow.done && !slow.closed, "a body that keeps coming is not timed out: %.*s", (int) slow.got.len,
+            slow.got.buf);
+  server_free(&s);
+  server_free(&st);
+  mg_iobuf_free(&cl.got);
+  mg_iobuf_free(&te.got);
+  mg_iobuf_free(&streamed.got);
+  mg_iobuf_free(&slow.got);
+  mg_mgr_free(&mgr);
+}
+
+static const struct mg_http_limits capped_limits = {256, 1024, 5000, 0, 0, 2};
+
+// Connections that are open but have not sent a request yet
+static struct mg_connection *open_idle(struct mg_mgr *mgr, const char *addr, struct raw *r, struct server *s,
+                                       int want_accepted) {
+  struct mg_connection *c = raw_start(mgr, addr, r);
+  uint64_t end = mg_millis() + 3000;
+  while ((!r->connected || s->accepted < want_accepted) && mg_millis() < end) mg_mgr_poll(mgr, 10);
+  cr_assert(r->connected && s->accepted >= want_accepted);
+  return c;
+}
+
+Test(http_conn, connection_over_max_conns_gets_503_and_the_others_are_served) {
+  struct mg_mgr mgr;
+  struct server s = {0};
+  char addr[32], addr2[32];
+  struct raw a = {.until = "/a got 0"}, b = {.until = "/b got 0"}, over = {0}, over2 = {0};
+  struct raw later = {.req = "GET /later HTTP/1.1\r\n\r\n", .until = "/later got 0"};
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, &capped_limits, &s, addr, sizeof(addr));
+  server_start(&mgr, &capped_limits, &s, addr2, sizeof(addr2));  // Same limits: the cap is shared
+  struct mg_connection *ca = open_idle(&mgr, addr, &a, &s, 1), *cb = open_idle(&mgr, addr2, &b, &s, 2);
+  raw_start(&mgr, addr, &over);
+  raw_start(&mgr, addr2, &over2);
+  poll_until(&mgr, &over.closed, 3000);
+  poll_until(&mgr, &over2.closed, 3000);
+  cr_assert(over.closed && io_starts_with(&over.got, "HTTP/1.1 503 "), "got %.*s", (int) over.got.len, over.got.buf);
+  cr_assert_eq(io_count(&over.got, "Retry-After: 1\r\n"), 1);
+  cr_assert_eq(io_count(&over.got, "Connection: close\r\n"), 1);
+  cr_assert(over2.closed && io_starts_with(&over2.got, "HTTP/1.1 503 "), "the cap counts both listeners");
+  // The two under the cap are still served
+  mg_printf(ca, "GET /a HTTP/1.1\r\n\r\n");
+  mg_printf(cb, "GET /b HTTP/1.1\r\n\r\n");
+  poll_until(&mgr, &a.done, 3000);
+  poll_until(&mgr, &b.done, 3000);
+  cr_assert(a.done && !a.closed && b.done && !b.closed);
+  // A place freed is a place for the next one
+  ca->is_draining = 1;
+  int closed = s.closed;
+  uint64_t end = mg_millis() + 3000;
+  while (s.closed == closed && mg_millis() < end) mg_mgr_poll(&mgr, 10);
+  raw_start(&mgr, addr, &later);
+  poll_until(&mgr, &later.done, 3000);
+  cr_assert(later.done && io_starts_with(&later.got, "HTTP/1.1 200 "), "got %.*s", (int) later.got.len,
+            later.got.buf);
+  server_free(&s);
+  mg_iobuf_free(&a.got);
+  mg_iobuf_free(&b.got);
+  mg_iobuf_free(&over.got);
+  mg_iobuf_free(&over2.got);
+  mg_iobuf_free(&later.got);
   mg_mgr_free(&mgr);
 }
 
