@@ -314,8 +314,10 @@ static bool http_is_body_phase(uint8_t phase) {
 static void http_check_timeouts(struct mg_connection *c, uint64_t now) {
   struct http_state *st = mg_http_state(c);
   const struct mg_http_limits *lim = http_limits(c);
+  // since may be a little after now: http_process, run in this same poll, reads the clock again
+  uint64_t waited = now > st->since ? now - st->since : 0;
   if (st->phase == HTTP_PHASE_HEAD && st->head_pending) {
-    if (now - st->since > lim->head_timeout_ms) {
+    if (waited > lim->head_timeout_ms) {
       MG_INFO(("%lu closing %M: request head not complete after %lu ms", c->id, mg_print_ip_port, &c->rem,
                (unsigned long) lim->head_timeout_ms));
       http_reject(c, 408, "request head timeout");
@@ -324,14 +326,14 @@ static void http_check_timeouts(struct mg_connection *c, uint64_t now) {
     // Not idle while an answer is still going out (or a pipelined request waits for it)
     if (st->since == 0 || c->send.len > 0 || c->is_resp || c->recv.len > 0) {
       st->since = now;
-    } else if (lim->idle_timeout_ms > 0 && now - st->since > lim->idle_timeout_ms) {
-      // RFC 9110 9.3: a server may close an idle connection; no response is owed
+    } else if (lim->idle_timeout_ms > 0 && waited > lim->idle_timeout_ms) {
+      // RFC 9112 9.5: a server may close an idle connection; no response is owed
       MG_DEBUG(("%lu closing %M: idle for %lu ms", c->id, mg_print_ip_port, &c->rem,
                 (unsigned long) lim->idle_timeout_ms));
       st->phase = HTTP_PHASE_REJECTED;
       c->is_draining = 1;
     }
-  } else if (http_is_body_phase(st->phase) && lim->body_timeout_ms > 0 && now - st->since > lim->body_timeout_ms) {
+  } else if (http_is_body_phase(st->phase) && lim->body_timeout_ms > 0 && waited > lim->body_timeout_ms) {
     MG_INFO(("%lu closing %M: no request body byte for %lu ms", c->id, mg_print_ip_port, &c->rem,
              (unsigned long) lim->body_timeout_ms));
     http_reject(c, 408, "request body timeout");
