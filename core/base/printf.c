@@ -450,7 +450,9 @@ static size_t printf_emit(mg_pfn_t out, void *param, const char *s, size_t len) 
 size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap) {
   int len = va_arg(*ap, int);
   const char *s = va_arg(*ap, const char *);
-  size_t n = s == NULL ? 0 : len > 0 ? (size_t) len : strlen(s), total = 0;
+  // A negative length (MG_ESC) means NUL-terminated; 0 is an empty slice, whose bytes
+  // are never read since they need not end in a NUL
+  size_t n = s == NULL ? 0 : len >= 0 ? (size_t) len : strlen(s), total = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char) s[i];
     const char *esc = c == '"'    ? "\\\""

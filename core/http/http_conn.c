@@ -4,7 +4,11 @@
 #include "mg_internal.h"
 #include "http/http_internal.h"
 
-struct mg_http_limits mg_http_default_limits = {8192, 64 * 1024, 30000};
+// No connection cap by default: the right number is the device's RAM over what a
+// connection costs, which only the application knows, and a cap that is too low
+// turns users away (benchmarks hold 1000 at once). Allocation failures on accept
+// are handled either way.
+struct mg_http_limits mg_http_default_limits = {8192, 64 * 1024, 30000, 60000, 30000, 0};
 
 // The state lives inside the connection: fail the build, not the memory, when it outgrows it
 typedef char http_state_fits_pstate[sizeof(struct http_state) <= sizeof(((struct mg_connection *) 0)->pstate) ? 1 : -1];
@@ -42,6 +46,34 @@ static void http_reject(struct mg_connection *c, int status, const char *why) {
   st->phase = HTTP_PHASE_REJECTED;
   c->recv.len = 0;
   c->is_draining = 1;
+}
+
+// Chunk framing waiting in c->recv (a size line with its extensions, or the
+// trailers) counts as header bytes: together with the head it must fit
+// max_head_size, plus this much for the size line and CRLFs of a head that used
+// all of it. So head + decoded body + pending framing stays within
+// max_head_size + max_body_size + HTTP_FRAMING_SLACK, however the bytes arrive.
+#define HTTP_FRAMING_SLACK 64
+static size_t http_framing_cap(struct mg_connection *c) {
+  return http_limits(c)->max_head_size - mg_http_state(c)->head_len + HTTP_FRAMING_SLACK;
+}
+
+// Checks framing bytes at the front of the unparsed input; true if within the cap.
+// line_len: the size line so far (0 when its end is not in yet: then all of avail is
+// the line); is_last: the last chunk, so what follows the line is trailers.
+static bool http_framing_fits(struct mg_connection *c, long span, size_t avail, size_t line_len, bool is_last) {
+  size_t cap = http_framing_cap(c), trailers = 0;
+  if (line_len == 0) line_len = avail;
+  if (is_last) trailers = span > 0 ? (size_t) span - line_len : avail - line_len;
+  if (line_len > cap) {
+    http_reject(c, 413, "chunk size line too long");
+    return false;
+  }
+  if (trailers > cap) {
+    http_reject(c, 431, "chunk trailers too large");
+    return false;
+  }
+  return true;
 }
 
 // Does this message let the connection carry another one?
@@ -161,7 +193,8 @@ static bool http_on_head(struct mg_connection *c) {
   enum mg_http_body_kind kind = mg_http_body_kind(&hm, is_response, is_response && st->is_head, &cl);
   if (kind == MG_HTTP_BODY_INVALID) return http_reject(c, 400, "invalid body framing"), false;
   st->head_len = (size_t) n;
-  st->head_start = 0;
+  st->head_pending = 0;
+  st->since = mg_millis();  // The body's wait starts
   int code = is_response ? mg_http_status(&hm) : 0;
   if (code >= 100 && code < 200 && code != 101) {  // Interim (100 Continue): the real answer follows
     mg_iobuf_del(&c->recv, 0, (size_t) n);
@@ -206,6 +239,7 @@ static bool http_on_chunked(struct mg_connection *c) {
   size_t pos = st->head_len + st->body_len, data_ofs = 0, data_len = 0;
   long span = mg_http_parse_chunk((const char *) c->recv.buf + pos, c->recv.len - pos, &data_ofs, &data_len);
   if (span < 0) return http_reject(c, 400, "bad chunked encoding"), false;
+  if (!http_framing_fits(c, span, c->recv.len - pos, data_ofs, data_ofs > 0 && data_len == 0)) return false;
   if (span == 0) {
     if (st->body_len + data_len > http_body_cap(c)) http_reject(c, 413, "request body too large");
     return false;
@@ -245,15 +279,13 @@ static bool http_on_stream_chunked(struct mg_connection *c) {
   }
   long span = mg_http_parse_chunk(p, avail, &data_ofs, &data_len);
   if (span < 0) return http_reject(c, 400, "bad chunked encoding"), false;
+  if (!http_framing_fits(c, span, avail, data_ofs, data_ofs > 0 && data_len == 0)) return false;
   if (span == 0 && data_ofs > 0 && data_len > 0) {  // Size line complete, data still coming
     mg_iobuf_del(&c->recv, pos, data_ofs);
     st->body_left = data_len;
     return true;
   }
-  if (span == 0) {
-    if (c->recv.len >= MG_MAX_RECV_SIZE) http_reject(c, 431, "chunk trailers too large");
-    return false;
-  }
+  if (span == 0) return false;  // http_framing_fits bounds what waits
   if (data_len > 0) http_deliver_chunk(c, pos + data_ofs, data_len);
   mg_iobuf_del(&c->recv, pos, (size_t) span);
   if (data_len == 0) http_deliver_msg(c, NULL, 0, st->head_len);  // Last chunk
@@ -284,7 +316,10 @@ static void http_process(struct mg_connection *c) {
   while (progress && !c->is_closing && !c->is_resp && c->recv.len > 0) {
     switch (st->phase) {
       case HTTP_PHASE_HEAD:
-        if (st->head_start == 0) st->head_start = mg_millis();
+        if (!st->head_pending) {
+          st->head_pending = 1;
+          st->since = mg_millis();
+        }
         progress = http_on_head(c);
         break;
       case HTTP_PHASE_BODY:
@@ -302,19 +337,52 @@ static void http_process(struct mg_connection *c) {
       default: c->recv.len = 0, progress = false; break;  // Rejected: discard
     }
   }
-  if (st->phase == HTTP_PHASE_HEAD && c->recv.len == 0) st->head_start = 0;
+  if (st->phase == HTTP_PHASE_HEAD && c->recv.len == 0 && st->head_pending) {
+    st->head_pending = 0;  // Between requests: idle from now
+    st->since = mg_millis();
+  }
+}
+
+static bool http_is_body_phase(uint8_t phase) {
+  return phase == HTTP_PHASE_BODY || phase == HTTP_PHASE_CHUNKED || phase == HTTP_PHASE_STREAM ||
+         phase == HTTP_PHASE_STREAM_CHUNKED;
+}
+
+// Server side: a head that takes too long, a body that stops, a connection idle for too long
+static void http_check_timeouts(struct mg_connection *c, uint64_t now) {
+  struct http_state *st = mg_http_state(c);
+  const struct mg_http_limits *lim = http_limits(c);
+  // since may be a little after now: http_process, run in this same poll, reads the clock again
+  uint64_t waited = now > st->since ? now - st->since : 0;
+  if (st->phase == HTTP_PHASE_HEAD && st->head_pending) {
+    if (waited > lim->head_timeout_ms) {
+      MG_INFO(("%lu closing %M: request head not complete after %lu ms", c->id, mg_print_ip_port, &c->rem,
+               (unsigned long) lim->head_timeout_ms));
+      http_reject(c, 408, "request head timeout");
+    }
+  } else if (st->phase == HTTP_PHASE_HEAD) {
+    // Not idle while an answer is still going out (or a pipelined request waits for it)
+    if (st->since == 0 || c->send.len > 0 || c->is_resp || c->recv.len > 0) {
+      st->since = now;
+    } else if (lim->idle_timeout_ms > 0 && waited > lim->idle_timeout_ms) {
+      // RFC 9112 9.5: a server may close an idle connection; no response is owed
+      MG_DEBUG(("%lu closing %M: idle for %lu ms", c->id, mg_print_ip_port, &c->rem,
+                (unsigned long) lim->idle_timeout_ms));
+      st->phase = HTTP_PHASE_REJECTED;
+      c->is_draining = 1;
+    }
+  } else if (http_is_body_phase(st->phase) && lim->body_timeout_ms > 0 && waited > lim->body_timeout_ms) {
+    MG_INFO(("%lu closing %M: no request body byte for %lu ms", c->id, mg_print_ip_port, &c->rem,
+             (unsigned long) lim->body_timeout_ms));
+    http_reject(c, 408, "request body timeout");
+  }
 }
 
 static void http_on_poll(struct mg_connection *c, uint64_t now) {
   struct http_state *st = mg_http_state(c);
   if (c->recv.len > 0 && !c->is_resp) http_process(c);  // Pipelined requests held back by a response
   if (st->close_pending && (c->send.len > 0 || c->is_resp)) st->close_pending = 0, c->is_draining = 1;
-  if (st->phase == HTTP_PHASE_HEAD && st->head_start != 0 &&
-      now - st->head_start > http_limits(c)->head_timeout_ms && c->is_accepted) {
-    MG_INFO(("%lu closing %M: request head not complete after %lu ms", c->id, mg_print_ip_port, &c->rem,
-             (unsigned long) http_limits(c)->head_timeout_ms));
-    http_reject(c, 408, "request head timeout");
-  }
+  if (c->is_accepted) http_check_timeouts(c, now);
   if (c->is_eof && !c->is_accepted) {
     // Body delimited by the connection closing
     if (st->phase == HTTP_PHASE_TO_CLOSE) {
@@ -327,8 +395,29 @@ static void http_on_poll(struct mg_connection *c, uint64_t now) {
   }
 }
 
+static void http_handler(struct mg_connection *c, int ev, void *ev_data);
+
+// Over the listener's max_conns? Its connections are the accepted ones that carry
+// its handler and limits (so listeners sharing one limits struct share the cap);
+// those already closing have given their place back.
+static bool http_over_cap(struct mg_connection *c) {
+  size_t cap = http_limits(c)->max_conns, n = 0;
+  if (cap == 0) return false;
+  for (struct mg_connection *t = c->mgr->conns; t != NULL; t = t->next) {
+    if (t->is_accepted && !t->is_closing && t->pfn == http_handler && t->pfn_data == c->pfn_data) n++;
+  }
+  return n > cap;  // n counts c itself
+}
+
 static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
-  if (ev == MG_EV_READ) {
+  if (ev == MG_EV_ACCEPT && http_over_cap(c)) {
+    MG_INFO(("%lu 503 for %M: over max_conns (%lu)", c->id, mg_print_ip_port, &c->rem,
+             (unsigned long) http_limits(c)->max_conns));
+    mg_http_reply(c, 503, "Connection: close\r\nRetry-After: 1\r\n", "Too many connections, try again\n");
+    mg_http_state(c)->phase = HTTP_PHASE_REJECTED;
+    c->is_draining = 1;
+  } else if (ev == MG_EV_READ) {
+    if (http_is_body_phase(mg_http_state(c)->phase)) mg_http_state(c)->since = mg_millis();  // Body progress
     http_process(c);
   } else if (ev == MG_EV_OUTPUT_INTERNAL) {
     if (!c->is_accepted) http_note_requests(c);

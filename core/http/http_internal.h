@@ -15,7 +15,8 @@ enum http_phase {
 };
 
 struct http_state {
-  uint64_t head_start;   // mg_millis() when the pending head's first byte came; 0 = none
+  uint64_t since;        // mg_millis() when the current wait began: for the rest of a pending
+                         // head (its first byte), for the next body byte, or idle (0 = not yet)
   uint64_t body_left;    // Content-Length bytes, or streamed chunk data bytes, still to come
   size_t head_len;       // Head length of the message being received
   size_t body_len;       // Decoded chunked body bytes so far (buffered mode)
@@ -31,6 +32,7 @@ struct http_state {
   unsigned is_head : 1;       // Current request is HEAD (client: the response is to a HEAD)
   unsigned close_after : 1;   // Connection: close / HTTP/1.0: close after this message
   unsigned close_pending : 1; // Close once the (deferred) reply has been queued and sent
+  unsigned head_pending : 1;  // A head has started arriving: since is its first byte
 };
 
 struct http_state *mg_http_state(struct mg_connection *c);

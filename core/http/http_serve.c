@@ -288,6 +288,25 @@ static void serve_listing(struct mg_connection *c, struct mg_http_message *hm, s
   mg_iobuf_free(&l.out);
 }
 
+// 301 to the directory with its slash. The Location is built from the normalized
+// path, never from the URI as sent: "//evil.example/.." names our root, but as a
+// Location it is scheme-relative and takes the browser to another host. The
+// normalized path has one leading '/', no empty segments and no backslash; bytes
+// outside RFC 3986 pchar (controls, backslash, '?', '#', '%') are percent-encoded.
+static void serve_redirect_dir(struct mg_connection *c, struct mg_http_message *hm, const char *dir) {
+  static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/";
+  size_t len = strlen(dir);
+  mg_printf(c, "HTTP/1.1 301 Moved Permanently\r\nLocation: ");
+  for (size_t i = 0; i < len;) {
+    size_t run = strspn(dir + i, safe);  // Plain bytes go out as a run
+    mg_send(c, dir + i, run);
+    i += run;
+    if (i < len) mg_printf(c, "%%%02X", (unsigned char) dir[i++]);
+  }
+  mg_printf(c, "%s%s%.*s\r\nContent-Length: 0\r\n\r\n", len > 0 && dir[len - 1] == '/' ? "" : "/",
+            hm->query.len > 0 ? "?" : "", (int) hm->query.len, hm->query.buf);
+}
+
 void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, const struct mg_http_serve_opts *opts) {
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
   const char *root = opts->root_dir == NULL ? "." : opts->root_dir;
@@ -310,9 +329,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   int flags = fs->st(path, &size, &mtime);
   if (flags & MG_FS_DIR) {
     if (hm->uri.buf[hm->uri.len - 1] != '/') {  // Relative links in the index need the slash
-      mg_printf(c, "HTTP/1.1 301 Moved Permanently\r\nLocation: %.*s/%s%.*s\r\nContent-Length: 0\r\n\r\n",
-                (int) hm->uri.len, hm->uri.buf, hm->query.len > 0 ? "?" : "", (int) hm->query.len,
-                hm->query.buf);
+      serve_redirect_dir(c, hm, path + rlen);
       return;
     }
     mg_snprintf(path + plen, sizeof(path) - plen, "%sindex.html", plen > 0 && path[plen - 1] == '/' ? "" : "/");

@@ -82,8 +82,15 @@ struct mg_http_limits {
   size_t max_head_size;          // Request line + headers; larger gives 431 (default 8192)
   size_t max_body_size;          // Largest body buffered whole; larger gives 413 unless streamed (default 64 KiB)
   uint32_t head_timeout_ms;      // A request head must arrive within this (default 30000)
+  // Added later; for each, 0 turns it off (where older initializers that stop above leave it)
+  uint32_t idle_timeout_ms;      // A connection with no request in progress is closed, without a reply, after this (default 60000)
+  uint32_t body_timeout_ms;      // A request body with no new byte for this long gets 408 (default 30000)
+  size_t max_conns;              // Connections open at once; one more gets 503 (default 0: no cap, see http_conn.c)
 };
-extern struct mg_http_limits mg_http_default_limits;  // Used when a listener has none
+// Used when a listener has none. Listeners given the same limits (or none) share
+// max_conns: it counts the HTTP connections of every listener using that struct;
+// connections upgraded to WebSocket no longer count.
+extern struct mg_http_limits mg_http_default_limits;
 
 struct mg_connection *mg_http_listen(struct mg_mgr *, const char *url, mg_event_handler_t fn, void *fn_data);
 // Same, with limits for this listener and its connections (must outlive them)

@@ -26,10 +26,12 @@ void mg_pfn_iobuf(char ch, void *param);  // param: struct mg_iobuf *
 void mg_pfn_stdout(char ch, void *param);
 
 // %M / %m helpers
-size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap);      // args: int len (0 = strlen), const char *s
+// mg_print_esc args: int len, const char *s; len < 0 means s is NUL-terminated,
+// len 0 prints nothing (an empty slice: s is not read)
+size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap);
 size_t mg_print_ip(mg_pfn_t out, void *param, va_list *ap);       // args: const struct mg_addr *
 size_t mg_print_ip_port(mg_pfn_t out, void *param, va_list *ap);  // args: const struct mg_addr *
-#define MG_ESC(str) mg_print_esc, 0, (str)
+#define MG_ESC(str) mg_print_esc, -1, (str)  // NUL-terminated str
 #define MG_IP(addr) mg_print_ip, (addr)
 #define MG_IP_PORT(addr) mg_print_ip_port, (addr)
 

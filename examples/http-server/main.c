@@ -1,6 +1,7 @@
 // Static file server: serves a directory, plus two upload endpoints that show
 // the two ways to take a request body (buffered whole, or streamed).
-//   http-server [-d ROOT] [-l URL]... [-L] [-4 PAGE404] [-H MAX_HEAD] [-B MAX_BODY] [-T HEAD_TIMEOUT_MS] [-v LEVEL]
+//   http-server [-d ROOT] [-l URL]... [-L] [-4 PAGE404] [-H MAX_HEAD] [-B MAX_BODY] [-T HEAD_TIMEOUT_MS]
+//               [-I IDLE_TIMEOUT_MS] [-W BODY_TIMEOUT_MS] [-C MAX_CONNS] [-v LEVEL]
 //   POST /api/echo     buffered: replies with the body it got
 //   POST /api/upload   streamed: replies {"size":N,"crc32":"%08x"} of any size of body
 #include <signal.h>
@@ -40,7 +41,7 @@ static void handle(struct mg_connection *c, int ev, void *ev_data) {
 static void usage(const char *prog) {
   fprintf(stderr,
           "usage: %s [-d ROOT] [-l URL]... [-L] [-4 PAGE404] [-H MAX_HEAD] [-B MAX_BODY] "
-          "[-T HEAD_TIMEOUT_MS] [-v LEVEL]\n",
+          "[-T HEAD_TIMEOUT_MS] [-I IDLE_TIMEOUT_MS] [-W BODY_TIMEOUT_MS] [-C MAX_CONNS] [-v LEVEL]\n",
           prog);
   exit(2);
 }
@@ -65,6 +66,9 @@ int main(int argc, char *argv[]) {
     else if (strcmp(opt, "-H") == 0) limits.max_head_size = (size_t) atol(val);
     else if (strcmp(opt, "-B") == 0) limits.max_body_size = (size_t) atol(val);
     else if (strcmp(opt, "-T") == 0) limits.head_timeout_ms = (uint32_t) atol(val);
+    else if (strcmp(opt, "-I") == 0) limits.idle_timeout_ms = (uint32_t) atol(val);
+    else if (strcmp(opt, "-W") == 0) limits.body_timeout_ms = (uint32_t) atol(val);
+    else if (strcmp(opt, "-C") == 0) limits.max_conns = (size_t) atol(val);
     else if (strcmp(opt, "-v") == 0) mg_log_set(atoi(val));
     else usage(argv[0]);
   }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { startServer, curl, raw, parseResponses, tmpdir } from './lib.mjs';
 
 const top = tmpdir('www');
@@ -199,6 +200,37 @@ for (const [name, input, status] of badInputs) {
   });
 }
 
+// Chunk framing counts against the limits: a size line with a huge extension or a
+// huge trailer section is refused at once, buffered (/api/echo) or streamed (/api/upload)
+const framingInputs = [
+  ['long chunk extension, buffered', '/api/echo', `1;${'a'.repeat(200000)}`, /^HTTP\/1.1 413 /],
+  ['long chunk extension, streamed', '/api/upload', `1;${'a'.repeat(200000)}`, /^HTTP\/1.1 413 /],
+  ['long trailers, buffered', '/api/echo', `0\r\n${'X-T: aaaaaaaaaa\r\n'.repeat(10000)}`, /^HTTP\/1.1 431 /],
+  ['long trailers, streamed', '/api/upload', `0\r\n${'X-T: aaaaaaaaaa\r\n'.repeat(10000)}`, /^HTTP\/1.1 431 /],
+];
+for (const [name, target, framing, status] of framingInputs) {
+  test(`bad input: ${name} is refused quickly and the server still serves`, async () => {
+    const start = Date.now();
+    const head = `POST ${target} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const { data, closed } = await raw(srv.port, [head, framing], { idleMs: 3000 });
+    assert.match(data.toString('latin1'), status);
+    assert.ok(closed, 'connection closed');
+    assert.ok(Date.now() - start < 2500, `answered after ${Date.now() - start} ms`);
+    stillServes();
+  });
+}
+
+test('twenty connections sending endless chunk extensions are all refused', async () => {
+  const head = 'POST /api/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;';
+  const ext = 'a'.repeat(64 * 1024);
+  const all = await Promise.all(Array.from({ length: 20 }, () => raw(srv.port, [head, ext, ext, ext, ext], { idleMs: 3000 })));
+  for (const { data, closed } of all) {
+    assert.match(data.toString('latin1'), /^HTTP\/1.1 413 /);
+    assert.ok(closed);
+  }
+  stillServes();
+});
+
 const traversals = [
   '/../secret.txt', '/%2e%2e/secret.txt', '/%2E%2E/secret.txt', '/..%2fsecret.txt', '/..%2Fsecret.txt',
   '/..\\secret.txt', '/..%5csecret.txt', '/docs/../../secret.txt', '/docs/%2e%2e/%2e%2e/secret.txt',
@@ -211,6 +243,20 @@ for (const p of traversals) {
     const text = data.toString('latin1');
     assert.doesNotMatch(text, new RegExp(secret));
     assert.match(text, /^HTTP\/1.1 (400|404) /);
+  });
+}
+
+// A Location of "//host/..." (or "/\\host") is scheme-relative: the browser would leave for that host
+for (const p of ['//evil.example/..', '//evil.example/.', '/\\evil.example/..', '/%2fevil.example/..', '//docs']) {
+  test(`directory redirect stays on this host: ${p}`, async () => {
+    const { data } = await raw(srv.port, `GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, { idleMs: 500 });
+    const [res] = parseResponses(data);
+    assert.ok([301, 400, 404].includes(res.status), `status ${res.status}`);
+    if (res.status === 301) {
+      assert.match(res.headers.location, /^\/(?![/\\])/, `Location ${res.headers.location}`);
+      assert.doesNotMatch(res.headers.location, /evil/);
+    }
+    stillServes();
   });
 }
 
@@ -238,4 +284,75 @@ test('slow-loris trickling a byte at a time is still cut off', async () => {
   const { closed } = await raw(srv.port, pieces, { pauseMs: 100, idleMs: 3000 });
   assert.ok(closed);
   assert.ok(Date.now() - start < 4500);
+});
+
+// A connection that has said nothing yet; resolves once it is open
+function openConn(port) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => resolve(sock));
+    sock.on('error', reject);
+  });
+}
+
+// Sends req on an open socket; resolves with what came back after idleMs of quiet, or at close
+function ask(sock, req, idleMs = 500) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    let timer;
+    const done = () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    sock.on('data', (d) => {
+      chunks.push(d);
+      clearTimeout(timer);
+      timer = setTimeout(done, idleMs);
+    });
+    sock.on('close', done);
+    sock.write(req);
+  });
+}
+
+test('max_conns: the connection over the cap gets 503, those under it are still served', async () => {
+  const capped = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-C', '3']);
+  try {
+    const held = [];
+    for (let i = 0; i < 3; i++) held.push(await openConn(capped.port));
+    await new Promise((r) => setTimeout(r, 100));  // Let the server accept them all
+    const { data, closed } = await raw(capped.port, 'GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n');
+    const [res] = parseResponses(data);
+    assert.equal(res.status, 503);
+    assert.equal(res.headers['retry-after'], '1');
+    assert.equal(res.headers.connection, 'close');
+    assert.ok(closed, 'the one over the cap is closed');
+    const answers = await Promise.all(held.map((s) => ask(s, 'GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n')));
+    for (const a of answers) assert.match(a, /^HTTP\/1.1 200 [^]*hello, file\n$/);
+    held[0].destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await raw(capped.port, 'GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(again.data.toString(), /^HTTP\/1.1 200 /, 'a freed place is taken again');
+    for (const s of held) s.destroy();
+  } finally {
+    await capped.stop();
+  }
+});
+
+test('idle and body timeouts: an idle connection is closed silently, a stalled body gets 408', async () => {
+  const timed = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-I', '300', '-W', '300']);
+  try {
+    let start = Date.now();
+    const idle = await raw(timed.port, 'GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n', { idleMs: 3000 });
+    let took = Date.now() - start;
+    assert.ok(idle.closed, 'idle connection closed');
+    assert.equal(parseResponses(idle.data).length, 1, 'one answer, no 408 for an idle close');
+    assert.ok(took >= 250 && took < 2500, `closed after ${took} ms`);
+    start = Date.now();
+    const stalled = await raw(timed.port, 'POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc', { idleMs: 3000 });
+    took = Date.now() - start;
+    assert.match(stalled.data.toString(), /^HTTP\/1.1 408 /);
+    assert.ok(stalled.closed);
+    assert.ok(took >= 250 && took < 2500, `closed after ${took} ms`);
+  } finally {
+    await timed.stop();
+  }
 });

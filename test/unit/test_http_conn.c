@@ -4,6 +4,8 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "meerkat.h"
 
 #define MAX_EVENTS 128
@@ -75,12 +77,14 @@ struct server {
   struct mg_iobuf body;          // Body of the last MSG
   int nmsgs, accepted, closed;
   struct mg_connection *deferred;  // Reply to it on its next MG_EV_POLL
+  size_t max_recv;               // Largest c->recv.len an accepted connection held after the handler
 };
 
 static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct server *s = (struct server *) c->fn_data;
   struct mg_http_message *hm = (struct mg_http_message *) ev_data;
   if (ev == MG_EV_ACCEPT) s->accepted++;
+  if ((ev == MG_EV_READ || ev == MG_EV_POLL) && c->is_accepted && c->recv.len > s->max_recv) s->max_recv = c->recv.len;
   if (ev == MG_EV_CLOSE && c->is_accepted) s->closed++;
   if (ev == MG_EV_POLL && s->deferred == c) {
     s->deferred = NULL;
@@ -392,7 +396,7 @@ Test(http_conn, empty_bodies_give_msg_at_once_buffered_or_streamed) {
 // ---------------------------------------------------------------------------
 // Limits
 
-static const struct mg_http_limits small_limits = {256, 1024, 200};
+static const struct mg_http_limits small_limits = {256, 1024, 200, 0, 0, 0};
 
 // A GET whose head is exactly len bytes
 static void make_head(char *buf, size_t len) {
@@ -492,6 +496,77 @@ Test(http_conn, one_huge_chunk_gets_413_without_buffering_it_whole) {
   mg_mgr_free(&mgr);
 }
 
+// Chunk framing held in c->recv (size lines with extensions, trailers) counts against
+// the limits: head + decoded body + pending framing stays within this
+#define FRAMING_BOUND (256 + 1024 + 128)
+
+// A chunked request whose framing is n filler bytes: in a size line's extension,
+// in trailers, or in the extension of a complete chunk
+static char *framing_request(const char *kind, size_t n) {
+  char *req = calloc(1, n + 256);
+  cr_assert_not_null(req);
+  size_t len = mg_snprintf(req, 256, "POST /%s HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", kind);
+  if (strcmp(kind, "trailers") == 0) {
+    len += mg_snprintf(req + len, 256, "0\r\n");
+    for (size_t i = 0; i + 17 <= n; i += 17) len += mg_snprintf(req + len, 32, "X-Trailer: %04x\r\n", (unsigned) (i & 0xffff));
+  } else {
+    len += mg_snprintf(req + len, 256, "1;");
+    memset(req + len, 'a', n);
+    len += n;
+    if (strcmp(kind, "whole") == 0) mg_snprintf(req + len, 256, "\r\nx\r\n0\r\n\r\n");
+  }
+  return req;
+}
+
+static void expect_framing_refused(bool stream) {
+  static const char *const kinds[] = {"extension", "trailers", "whole"};
+  struct mg_mgr mgr;
+  struct server s = {.stream = stream};
+  char addr[32];
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, &small_limits, &s, addr, sizeof(addr));
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+    // Sent in pieces, like a slow attacker, and at once, like a fast one
+    for (size_t piece = 0; piece <= 1000; piece += 1000) {
+      char *req = framing_request(kinds[i], 20000);
+      struct raw r = {.req = req, .piece = piece};
+      uint64_t start = mg_millis();
+      raw_start(&mgr, addr, &r);
+      poll_until(&mgr, &r.closed, 3000);
+      uint64_t took = mg_millis() - start;
+      cr_assert(r.closed, "%s (piece %zu, stream %d): never answered", kinds[i], piece, stream);
+      cr_assert(io_starts_with(&r.got, "HTTP/1.1 4"), "%s: got %.*s", kinds[i], (int) r.got.len, r.got.buf);
+      cr_assert_lt(took, 1500, "%s: answered after %lu ms", kinds[i], (unsigned long) took);
+      cr_assert_leq(s.max_recv, FRAMING_BOUND, "%s (piece %zu): c->recv held %zu bytes", kinds[i], piece, s.max_recv);
+      mg_iobuf_free(&r.got);
+      free(req);
+    }
+  }
+  // Framing within the limits is fine: a body of exactly max_body_size with extensions and trailers
+  char ok_req[2000], body[512];
+  fill_pattern(body, sizeof(body));
+  mg_snprintf(ok_req, sizeof(ok_req),
+              "POST /ok HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200;name=value\r\n%.*s\r\n"
+              "200 ; x=\"y\"\r\n%.*s\r\n0;last\r\nX-Checksum: 1234\r\nX-More: abc\r\n\r\n",
+              512, body, 512, body);
+  struct raw ok = {.req = ok_req, .piece = 100, .until = "/ok got 1024"};
+  raw_start(&mgr, addr, &ok);
+  poll_until(&mgr, &ok.done, 3000);
+  cr_assert(ok.done && !ok.closed, "got %.*s", (int) ok.got.len, ok.got.buf);
+  mg_iobuf_free(&ok.got);
+  server_free(&s);
+  mg_mgr_free(&mgr);
+}
+
+Test(http_conn, long_chunk_extensions_and_trailers_are_refused_in_buffered_bodies) {
+  expect_framing_refused(false);
+}
+
+Test(http_conn, long_chunk_extensions_and_trailers_are_refused_in_streamed_bodies) {
+  expect_framing_refused(true);
+}
+
 Test(http_conn, streaming_takes_bodies_larger_than_max_body_size) {
   struct mg_mgr mgr;
   struct server s = {.stream = true};
@@ -569,6 +644,155 @@ Test(http_conn, idle_keep_alive_connection_is_not_timed_out) {
   cr_assert_eq(s.accepted, 1);
   server_free(&s);
   mg_iobuf_free(&r.got);
+  mg_mgr_free(&mgr);
+}
+
+// ---------------------------------------------------------------------------
+// Idle and body timeouts, connection cap
+
+static const struct mg_http_limits timed_limits = {256, 1024, 5000, 200, 200, 0};
+
+Test(http_conn, idle_connection_is_closed_after_idle_timeout_without_a_reply) {
+  struct mg_mgr mgr;
+  struct server s = {0};
+  char addr[32];
+  // One is idle after its answer, one never sends anything
+  struct raw served = {.req = "GET /1 HTTP/1.1\r\n\r\n", .until = "/1 got 0"}, silent = {0};
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, &timed_limits, &s, addr, sizeof(addr));
+  raw_start(&mgr, addr, &served);
+  raw_start(&mgr, addr, &silent);
+  poll_until(&mgr, &served.done, 3000);
+  cr_assert(served.done && !served.closed);
+  uint64_t start = mg_millis();
+  size_t answer_len = served.got.len;
+  poll_until(&mgr, &served.closed, 3000);
+  uint64_t took = mg_millis() - start;
+  poll_until(&mgr, &silent.closed, 3000);
+  cr_assert(served.closed, "an idle keep-alive connection is closed");
+  cr_assert(took >= 150 && took < 1500, "closed after %lu ms", (unsigned long) took);
+  cr_assert_eq(served.got.len, answer_len, "no 408 for an idle close: %.*s", (int) served.got.len, served.got.buf);
+  cr_assert(silent.closed, "a connection that never sends is idle too");
+  cr_assert_eq(silent.got.len, 0);
+  server_free(&s);
+  mg_iobuf_free(&served.got);
+  mg_iobuf_free(&silent.got);
+  mg_mgr_free(&mgr);
+}
+
+static void reply_deferred(struct mg_connection *c, struct mg_http_message *hm, struct server *s) {
+  s->deferred = c;
+  (void) hm;
+}
+
+Test(http_conn, idle_timeout_spares_connections_with_an_answer_still_going_out) {
+  struct mg_mgr mgr;
+  struct server s = {.reply = reply_deferred};
+  char addr[32];
+  struct raw r = {.req = "GET /1 HTTP/1.1\r\n\r\n", .until = "deferred"};
+  mg_mgr_init(&mgr);
+  server_start(&mgr, &timed_limits, &s, addr, sizeof(addr));
+  raw_start(&mgr, addr, &r);
+  poll_until(&mgr, &r.done, 3000);
+  cr_assert(r.done && !r.closed, "got %.*s", (int) r.got.len, r.got.buf);
+  server_free(&s);
+  mg_iobuf_free(&r.got);
+  mg_mgr_free(&mgr);
+}
+
+Test(http_conn, stalled_body_gets_408_after_body_timeout_but_a_slow_one_is_served) {
+  struct mg_mgr mgr;
+  struct server s = {0}, st = {.stream = true};
+  char addr[32], saddr[32];
+  // Stalled: Content-Length, chunked, streamed. Slow: 2 bytes every 60 ms, its body 300 ms in all
+  struct raw cl = {.req = "POST /cl HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"},
+             te = {.req = "POST /te HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"},
+             streamed = {.req = "POST /st HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"},
+             slow = {.req = "POST /slow HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789",
+                    .piece = 2, .interval_ms = 60, .until = "/slow got 10"};
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, &timed_limits, &s, addr, sizeof(addr));
+  server_start(&mgr, &timed_limits, &st, saddr, sizeof(saddr));
+  uint64_t start = mg_millis();
+  raw_start(&mgr, addr, &cl);
+  raw_start(&mgr, addr, &te);
+  raw_start(&mgr, saddr, &streamed);
+  raw_start(&mgr, addr, &slow);
+  poll_until(&mgr, &cl.closed, 3000);
+  uint64_t took = mg_millis() - start;
+  poll_until(&mgr, &te.closed, 3000);
+  poll_until(&mgr, &streamed.closed, 3000);
+  cr_assert(cl.closed && io_starts_with(&cl.got, "HTTP/1.1 408 "), "got %.*s", (int) cl.got.len, cl.got.buf);
+  cr_assert(took >= 150 && took < 1500, "closed after %lu ms", (unsigned long) took);
+  cr_assert(te.closed && io_starts_with(&te.got, "HTTP/1.1 408 "), "got %.*s", (int) te.got.len, te.got.buf);
+  cr_assert(streamed.closed && io_starts_with(&streamed.got, "HTTP/1.1 408 "), "got %.*s", (int) streamed.got.len,
+            streamed.got.buf);
+  poll_until(&mgr, &slow.done, 5000);
+  cr_assert(slow.done && !slow.closed, "a body that keeps coming is not timed out: %.*s", (int) slow.got.len,
+            slow.got.buf);
+  server_free(&s);
+  server_free(&st);
+  mg_iobuf_free(&cl.got);
+  mg_iobuf_free(&te.got);
+  mg_iobuf_free(&streamed.got);
+  mg_iobuf_free(&slow.got);
+  mg_mgr_free(&mgr);
+}
+
+static const struct mg_http_limits capped_limits = {256, 1024, 5000, 0, 0, 2};
+
+// Connections that are open but have not sent a request yet
+static struct mg_connection *open_idle(struct mg_mgr *mgr, const char *addr, struct raw *r, struct server *s,
+                                       int want_accepted) {
+  struct mg_connection *c = raw_start(mgr, addr, r);
+  uint64_t end = mg_millis() + 3000;
+  while ((!r->connected || s->accepted < want_accepted) && mg_millis() < end) mg_mgr_poll(mgr, 10);
+  cr_assert(r->connected && s->accepted >= want_accepted);
+  return c;
+}
+
+Test(http_conn, connection_over_max_conns_gets_503_and_the_others_are_served) {
+  struct mg_mgr mgr;
+  struct server s = {0};
+  char addr[32], addr2[32];
+  struct raw a = {.until = "/a got 0"}, b = {.until = "/b got 0"}, over = {0}, over2 = {0};
+  struct raw later = {.req = "GET /later HTTP/1.1\r\n\r\n", .until = "/later got 0"};
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, &capped_limits, &s, addr, sizeof(addr));
+  server_start(&mgr, &capped_limits, &s, addr2, sizeof(addr2));  // Same limits: the cap is shared
+  struct mg_connection *ca = open_idle(&mgr, addr, &a, &s, 1), *cb = open_idle(&mgr, addr2, &b, &s, 2);
+  raw_start(&mgr, addr, &over);
+  raw_start(&mgr, addr2, &over2);
+  poll_until(&mgr, &over.closed, 3000);
+  poll_until(&mgr, &over2.closed, 3000);
+  cr_assert(over.closed && io_starts_with(&over.got, "HTTP/1.1 503 "), "got %.*s", (int) over.got.len, over.got.buf);
+  cr_assert_eq(io_count(&over.got, "Retry-After: 1\r\n"), 1);
+  cr_assert_eq(io_count(&over.got, "Connection: close\r\n"), 1);
+  cr_assert(over2.closed && io_starts_with(&over2.got, "HTTP/1.1 503 "), "the cap counts both listeners");
+  // The two under the cap are still served
+  mg_printf(ca, "GET /a HTTP/1.1\r\n\r\n");
+  mg_printf(cb, "GET /b HTTP/1.1\r\n\r\n");
+  poll_until(&mgr, &a.done, 3000);
+  poll_until(&mgr, &b.done, 3000);
+  cr_assert(a.done && !a.closed && b.done && !b.closed);
+  // A place freed is a place for the next one
+  ca->is_draining = 1;
+  int closed = s.closed;
+  uint64_t end = mg_millis() + 3000;
+  while (s.closed == closed && mg_millis() < end) mg_mgr_poll(&mgr, 10);
+  raw_start(&mgr, addr, &later);
+  poll_until(&mgr, &later.done, 3000);
+  cr_assert(later.done && io_starts_with(&later.got, "HTTP/1.1 200 "), "got %.*s", (int) later.got.len,
+            later.got.buf);
+  server_free(&s);
+  mg_iobuf_free(&a.got);
+  mg_iobuf_free(&b.got);
+  mg_iobuf_free(&over.got);
+  mg_iobuf_free(&over2.got);
+  mg_iobuf_free(&later.got);
   mg_mgr_free(&mgr);
 }
 
@@ -1031,4 +1255,64 @@ Test(http_conn, response_sent_to_a_server_gets_400) {
   server_free(&s);
   mg_iobuf_free(&r.got);
   mg_mgr_free(&mgr);
+}
+
+// ---------------------------------------------------------------------------
+// mg_http_serve_dir: the trailing-slash redirect
+
+static char serve_root[64];
+
+static void reply_serve_dir(struct mg_connection *c, struct mg_http_message *hm, struct server *s) {
+  struct mg_http_serve_opts opts = {.root_dir = serve_root};
+  mg_http_serve_dir(c, hm, &opts);
+  (void) s;
+}
+
+// The Location of the one response in got, NUL-terminated into loc
+static int redirect_location(const struct mg_iobuf *got, char *loc, size_t len) {
+  struct mg_http_message hm;
+  cr_assert_gt(mg_http_parse((const char *) got->buf, got->len, &hm), 0, "got %.*s", (int) got->len, got->buf);
+  copy_header(&hm, "Location", loc, len);
+  return mg_http_status(&hm);
+}
+
+// A Location starting "//" (or "/\", which browsers read the same) names another host
+Test(http_conn, directory_redirect_never_points_to_another_host) {
+  static const char *const attacks[] = {
+      "//evil.example/..", "//evil.example/.", "/\\evil.example/..", "///evil.example/%2e%2e",
+      "/%2fevil.example/..", "/%5cevil.example/..", "//docs",
+  };
+  struct mg_mgr mgr;
+  struct server s = {.reply = reply_serve_dir};
+  char addr[32], req[128], loc[128], dir[96];
+  mg_snprintf(serve_root, sizeof(serve_root), "/tmp/meerkat-serve-XXXXXX");
+  cr_assert_not_null(mkdtemp(serve_root));
+  mg_snprintf(dir, sizeof(dir), "%s/docs", serve_root);
+  cr_assert_eq(mkdir(dir, 0700), 0);
+  mg_mgr_init(&mgr);
+  server_start(&mgr, NULL, &s, addr, sizeof(addr));
+  for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+    mg_snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n", attacks[i]);
+    struct raw r = {.req = req};
+    raw_start(&mgr, addr, &r);
+    poll_until(&mgr, &r.closed, 3000);
+    int status = redirect_location(&r.got, loc, sizeof(loc));
+    cr_assert(status == 301 || status == 404 || status == 400, "%s: status %d", attacks[i], status);
+    if (status == 301) {
+      cr_assert(loc[0] == '/' && loc[1] != '/' && loc[1] != '\\', "%s: Location %s", attacks[i], loc);
+      cr_assert_eq(strstr(loc, "evil"), NULL, "%s: Location %s", attacks[i], loc);
+    }
+    mg_iobuf_free(&r.got);
+  }
+  // The redirect the slash exists for still works, query included
+  struct raw ok = {.req = "GET /docs?x=1 HTTP/1.1\r\nConnection: close\r\n\r\n"};
+  raw_start(&mgr, addr, &ok);
+  poll_until(&mgr, &ok.closed, 3000);
+  cr_assert_eq(redirect_location(&ok.got, loc, sizeof(loc)), 301);
+  cr_assert_str_eq(loc, "/docs/?x=1");
+  mg_iobuf_free(&ok.got);
+  server_free(&s);
+  mg_mgr_free(&mgr);
+  rmdir(dir);
+  rmdir(serve_root);
 }

@@ -320,6 +320,24 @@ Test(printf, esc_escapes_json_specials_and_keeps_utf8) {
   cr_assert_str_eq(buf, "ab");
 }
 
+// An empty slice (say an empty URI query) is an explicit length of 0: it must
+// print "" and never read the bytes behind it, which need not end in a NUL
+Test(printf, esc_with_an_explicit_zero_length_prints_an_empty_string) {
+  char buf[64];
+  const char not_terminated[4] = {'a', 'b', 'c', 'd'};
+  struct mg_str empty = mg_str_n(not_terminated, 0);
+  size_t n = mg_snprintf(buf, sizeof(buf), "%m|%m", mg_print_esc, (int) empty.len, empty.buf, MG_ESC("x"));
+  cr_assert_str_eq(buf, "\"\"|\"x\"");
+  cr_assert_eq(n, 6);
+  n = mg_snprintf(buf, sizeof(buf), "[%M]", mg_print_esc, 0, "abc");
+  cr_assert_str_eq(buf, "[]");
+  cr_assert_eq(n, 2);
+  n = mg_snprintf(buf, sizeof(buf), "%m", MG_ESC("nul-terminated"));  // MG_ESC still means strlen
+  cr_assert_str_eq(buf, "\"nul-terminated\"");
+  n = mg_snprintf(buf, sizeof(buf), "%M", mg_print_esc, -1, "neg");  // Any negative length: strlen
+  cr_assert_str_eq(buf, "neg");
+}
+
 static struct mg_addr addr6(const char *hex, uint16_t port) {
   struct mg_addr a;
   memset(&a, 0, sizeof(a));
