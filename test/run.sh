@@ -115,17 +115,6 @@ else
   echo "$out"
   n=$(echo "$out" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p'); add 0 "${n:-1}" "fuzz regression"
 fi
-# Inputs that trap on a hole whose fix is not merged yet: reported, not counted;
-# one that passes now belongs in test/fuzz/corpus/NAME
-for seed in test/fuzz/pending/fuzz_*/*; do
-  [ -f "$seed" ] || continue
-  h=$(basename "$(dirname "$seed")")
-  if "$BUILD/fuzz/$h" "$seed" >"$LOGS/pending-$h-$(basename "$seed").log" 2>&1; then
-    echo "pending $seed: passes now, move it into test/fuzz/corpus/$h"
-  else
-    echo "pending $seed: still traps (known hole, not counted)"
-  fi
-done
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done

@@ -69,7 +69,7 @@ static bool http_framing_fits(struct mg_connection *c, long span, size_t avail, 
     http_reject(c, 413, "chunk size line too long");
     return false;
   }
-  if (trailers > cap) {
+  if (line_len + trailers > cap) {  // Both wait in c->recv together
     http_reject(c, 431, "chunk trailers too large");
     return false;
   }

@@ -7,9 +7,9 @@
 #include "http/http_internal.h"
 
 // Framing a chunked body may hold beyond its decoded data: one chunk-size line
-// with its extensions, the CRLF after a chunk's data, or the trailer section.
-// No legitimate client needs more; the server must reject before it buffers more.
-#define FUZZ_CHUNK_FRAMING 1024
+// with its extensions, or the trailer section, which together with the head must
+// fit the head limit plus http_conn.c's 64-byte slack; and a chunk's closing CRLF.
+#define FUZZ_CHUNK_FRAMING (64 + 2)
 // The smallest complete request ("A / HTTP/1.1\n\n") and the largest answer
 // the handler or a rejection queues for one request (a 100 Continue included)
 #define FUZZ_MIN_REQUEST 14
