@@ -73,7 +73,7 @@ $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS),$(CC)))
 $(eval $(call flavour,$(BUILD)/poll,-DMG_ENABLE_EPOLL=0,$(CC)))
 $(eval $(call flavour,$(BUILD)/clang,,clang))
 # Cortex-M: the core alone (no OS backend or POSIX files yet), to keep it portable
-ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -DMG_ENABLE_SOCKET=0 -DMG_ENABLE_POSIX_FS=0
+ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -DMG_ENABLE_SOCKET=0 -DMG_ENABLE_POSIX_FS=0 -DMG_PORT_BAREMETAL=1
 $(eval $(call flavour,$(BUILD)/arm,$(ARM_FLAGS),arm-none-eabi-gcc))
 
 UNIT_BINS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)

@@ -4,6 +4,7 @@
 #define MG_INTERNAL_H
 
 #include "meerkat.h"
+#include "port/port.h"
 
 // Event layer (event/conn.c)
 struct mg_connection *mg_conn_alloc(struct mg_mgr *mgr);  // Linked into mgr, id set; NULL if no memory

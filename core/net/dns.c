@@ -64,27 +64,11 @@ static void dns_on_response(struct mg_connection *dc, int ev, void *ev_data) {
   (void) ev_data;
 }
 
-// Nameserver from /etc/resolv.conf, else a public one (logged)
+// Nameserver from the port (/etc/resolv.conf on POSIX), else a public one (logged)
 static void dns_default_server(char *buf, size_t len) {
-  FILE *fp = fopen("/etc/resolv.conf", "r");
-  char line[256];
-  bool found = false;
-  while (fp != NULL && !found && fgets(line, sizeof(line), fp) != NULL) {
-    struct mg_str s = mg_str_trim(mg_str(line)), word, rest;
-    mg_span(s, &word, &rest, ' ');
-    if (!mg_str_eq(word, "nameserver")) continue;
-    struct mg_str ip = mg_str_trim(rest);
-    while (ip.len > 0 && (ip.buf[ip.len - 1] == '\n' || ip.buf[ip.len - 1] == '\r')) ip.len--;
-    struct mg_addr a;
-    if (!mg_aton(ip, &a)) continue;
-    mg_snprintf(buf, len, a.is_ip6 ? "udp://[%.*s]:53" : "udp://%.*s:53", (int) ip.len, ip.buf);
-    found = true;
-  }
-  if (fp != NULL) fclose(fp);
-  if (!found) {
-    mg_snprintf(buf, len, "udp://8.8.8.8:53");
-    MG_INFO(("no nameserver in /etc/resolv.conf, using %s", buf));
-  }
+  if (mg_port_nameserver(buf, len) > 0) return;
+  mg_snprintf(buf, len, "udp://8.8.8.8:53");
+  MG_INFO(("no nameserver configured, using %s", buf));
 }
 
 static struct mg_connection *dns_resolver(struct mg_mgr *mgr, bool ipv6) {

@@ -17,12 +17,6 @@
 
 #define SOCK_ACCEPT_BATCH 64  // Fairness: accept at most this many per readiness
 
-uint64_t mg_millis(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 static socklen_t sock_to_sa(const struct mg_addr *a, struct sockaddr_storage *ss) {
   memset(ss, 0, sizeof(*ss));
   if (a->is_ip6) {
