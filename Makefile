@@ -73,14 +73,14 @@ $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS),$(CC)))
 $(eval $(call flavour,$(BUILD)/poll,-DMG_ENABLE_EPOLL=0,$(CC)))
 $(eval $(call flavour,$(BUILD)/clang,,clang))
 # The in-memory mock backend with a fake clock: protocol tests without sockets
-$(eval $(call flavour,$(BUILD)/mock,-DMG_ENABLE_MOCK=1,$(CC)))
+$(eval $(call flavour,$(BUILD)/mock,-DMG_ENABLE_MOCK=1 -DMG_PORT_BAREMETAL=1,$(CC)))
 $(BUILD)/mock/libmeerkat.a: $(BUILD)/mock/obj/test/mock/board.o
 # Every TCP connection through a filter that splits and delays bytes at random:
 # the filter slot at work, under the integration suite
 $(eval $(call flavour,$(BUILD)/chaos,-DMG_DEFAULT_FILTER=mg_chaos_filter,$(CC)))
 $(BUILD)/chaos/libmeerkat.a: $(BUILD)/chaos/obj/test/filter/chaos.o
 # Cortex-M: the core alone (no OS backend or POSIX files yet), to keep it portable
-ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -DMG_ENABLE_SOCKET=0 -DMG_ENABLE_POSIX_FS=0
+ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -DMG_ENABLE_SOCKET=0 -DMG_ENABLE_POSIX_FS=0 -DMG_PORT_BAREMETAL=1
 $(eval $(call flavour,$(BUILD)/arm,$(ARM_FLAGS),arm-none-eabi-gcc))
 
 UNIT_BINS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)

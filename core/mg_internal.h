@@ -4,6 +4,7 @@
 #define MG_INTERNAL_H
 
 #include "meerkat.h"
+#include "port/port.h"
 
 // ---------------------------------------------------------------------------
 // Event layer (event/conn.c, event/io.c)

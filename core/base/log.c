@@ -35,8 +35,7 @@ void mg_log(const char *fmt, ...) {
   va_start(ap, fmt);
   mg_vxprintf(log_sink, log_sink_param, fmt, &ap);
   va_end(ap);
-  log_sink('\n', log_sink_param);
-  if (log_sink == mg_pfn_stdout) fflush(stdout);  // Whole lines, even into a pipe
+  log_sink('\n', log_sink_param);  // The default sink flushes here: whole lines, even into a pipe
 }
 
 void mg_hexdump(const void *buf, size_t len) {

@@ -1,6 +1,7 @@
 // printf engine: walks a format string and feeds characters to a sink, so one
 // implementation backs snprintf, growable buffers, connections and the log.
 #include "meerkat.h"
+#include "port/port.h"
 
 // A sink plus the count of characters produced; a dry run only counts.
 struct printf_out {
@@ -408,7 +409,7 @@ void mg_pfn_iobuf(char ch, void *param) {
 }
 
 void mg_pfn_stdout(char ch, void *param) {
-  putchar((unsigned char) ch);
+  mg_port_putchar(ch);
   (void) param;
 }
 

@@ -1,6 +1,7 @@
 // Small algorithms with no better home: CRC-32, SHA-1, random bytes and
 // strings, byte order. Base64 lives in base64.c.
 #include "meerkat.h"
+#include "port/port.h"
 
 // CRC-32 as in IEEE 802.3 (reflected, polynomial 0xEDB88320), four bits per
 // step: a 16-entry table is a fair trade between speed and flash on devices.
@@ -98,8 +99,7 @@ static uint64_t util_prng_state;
 static uint8_t util_prng_byte(void) {
   if (util_prng_state == 0) {
     int local;
-    util_prng_state = (uint64_t) (uintptr_t) &local ^ (uint64_t) time(NULL) << 20 ^
-                      (uint64_t) clock() ^ 0x9e3779b97f4a7c15;
+    util_prng_state = (uint64_t) (uintptr_t) &local ^ mg_millis() << 20 ^ 0x9e3779b97f4a7c15;
     if (util_prng_state == 0) util_prng_state = 1;  // 0 is a fixed point
   }
   util_prng_state ^= util_prng_state >> 12;
@@ -108,21 +108,13 @@ static uint8_t util_prng_byte(void) {
   return (uint8_t) ((util_prng_state * 0x2545f4914f6cdd1d) >> 56);
 }
 
-// Fills buf; returns true only when all of it came from the OS entropy
-// source (/dev/urandom), false when the weak generator above filled it.
+// Fills buf; returns true only when all of it came from the port's entropy
+// source, false when the weak generator above filled it.
 bool mg_random(void *buf, size_t len) {
   unsigned char *p = (unsigned char *) buf;
-  size_t got = 0;
-#if defined(__unix__) || defined(__APPLE__)
-  FILE *fp = fopen("/dev/urandom", "rb");
-  if (fp != NULL) {
-    setvbuf(fp, NULL, _IONBF, 0);  // Read only what is asked for
-    got = fread(p, 1, len, fp);
-    fclose(fp);
-  }
-#endif
-  for (size_t i = got; i < len; i++) p[i] = util_prng_byte();
-  return got == len;
+  if (mg_port_random(buf, len)) return true;
+  for (size_t i = 0; i < len; i++) p[i] = util_prng_byte();
+  return false;
 }
 
 // Rejection sampling keeps the 62 symbols equally likely: bytes >= 248

@@ -6,6 +6,9 @@
 #define MG_VERSION "0.1.0"
 
 #include "mg_arch.h"
+#if MG_PORT_BAREMETAL
+#include "mg_board.h"
+#endif
 #include "mg_str.h"
 #include "mg_iobuf.h"
 #include "mg_printf.h"

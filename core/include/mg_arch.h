@@ -1,5 +1,5 @@
 // Platform seam: standard headers and the few build options the core has.
-// Everything OS-specific lives in core/net; the rest of the core is plain C99.
+// Everything OS-specific lives in core/port and core/net; the rest is plain C99.
 #ifndef MG_ARCH_H
 #define MG_ARCH_H
 
@@ -13,6 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+// Port (core/port): where time, random bytes, the log sink and the resolver's
+// configuration come from. POSIX on Unix hosts; -DMG_PORT_BAREMETAL=1 on a board
+// that supplies the few functions in mg_board.h (the default without an OS).
+#ifndef MG_PORT_BAREMETAL
+#if defined(__unix__) || defined(__APPLE__)
+#define MG_PORT_BAREMETAL 0
+#else
+#define MG_PORT_BAREMETAL 1
+#endif
+#endif
+#ifndef MG_PORT_POSIX
+#define MG_PORT_POSIX (!MG_PORT_BAREMETAL)
+#endif
+#if MG_PORT_POSIX && MG_PORT_BAREMETAL
+#error "choose one port: MG_PORT_POSIX or MG_PORT_BAREMETAL"
+#endif
 
 // Network backend, one per build: OS sockets by default, or the in-memory mock
 // (tests, and bare-metal builds until the built-in TCP/IP stack exists).

@@ -6,6 +6,7 @@
 #define MG_DNS_TYPE_A 1
 #define MG_DNS_TYPE_CNAME 5
 #define MG_DNS_TYPE_AAAA 28
+#define MG_DNS_CLASS_IN 1
 
 struct mg_dns_header {
   uint16_t txnid, flags, num_questions, num_answers, num_authority_prs, num_other_prs;
@@ -24,6 +25,7 @@ struct mg_dns_message {
   bool resolved;          // An answer of the wanted family was found
   struct mg_addr addr;    // That answer's address (port 0)
   char name[256];         // The question's name, dotted, NUL-terminated
+  uint16_t qtype, qclass; // The question's type and class; 0 when there is no question
 };
 
 // Parse the record at ofs (question if is_question). Returns bytes it spans, 0 on

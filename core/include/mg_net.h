@@ -39,8 +39,9 @@ struct mg_addr {
 };
 
 struct mg_dns {
-  const char *url;           // Nameserver, e.g. "udp://8.8.8.8:53"; NULL = from /etc/resolv.conf
-  struct mg_connection *c;   // The resolver's UDP connection, opened on demand
+  const char *url;           // Nameserver "udp://IP:PORT" (numeric IP only); NULL = the port's
+                             // (/etc/resolv.conf on POSIX; none on bare metal)
+  struct mg_connection *c;   // Unused: each lookup has its own UDP connection. Kept for source compatibility
 };
 
 struct mg_dns_request;

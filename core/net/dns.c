@@ -1,14 +1,16 @@
-// Asynchronous DNS resolution for mg_connect(): numeric hosts and "localhost"
-// resolve at once; other names are queried over the manager's UDP resolver
-// connection, matched by transaction id, and time out after mgr->dnstimeout.
+// Asynchronous DNS resolution for mg_connect(): numeric hosts, "localhost" and
+// hosts-file names resolve at once; other names are asked of the nameserver
+// from a UDP socket of their own (random source port and id), and only an
+// answer to the very question asked is taken (RFC 5452 9.1).
 #include "mg_internal.h"
 
 struct mg_dns_request {
   struct mg_dns_request *next;
-  unsigned long conn_id;   // The connection waiting for this answer
-  uint64_t expire;         // mg_millis() deadline
-  uint16_t txnid;
-  char name[256];          // For error messages
+  unsigned long conn_id;     // The connection waiting for this answer
+  struct mg_connection *qc;  // This lookup's query connection; NULL once it has closed
+  uint64_t expire;           // mg_millis() deadline
+  uint16_t txnid, qtype;
+  char name[256];            // As asked, without a trailing dot
 };
 
 static void dns_finish(struct mg_connection *c, const struct mg_addr *addr) {
@@ -27,81 +29,108 @@ static struct mg_connection *dns_conn_by_id(struct mg_mgr *mgr, unsigned long id
   return NULL;
 }
 
+// Forgets r and closes its query connection: a late answer then has nowhere to go
 static void dns_unlink(struct mg_mgr *mgr, struct mg_dns_request *r) {
   struct mg_dns_request **p = &mgr->active_dns_requests;
   while (*p != NULL && *p != r) p = &(*p)->next;
   if (*p == r) *p = r->next;
+  if (r->qc != NULL) {
+    r->qc->pfn_data = NULL;
+    r->qc->is_closing = 1;
+  }
   free(r);
 }
 
-static void dns_on_response(struct mg_connection *dc, int ev, void *ev_data) {
-  struct mg_mgr *mgr = dc->mgr;
+// Ends the lookup with an error for the waiting connection, "DNS lookup of NAME <why>"
+static void dns_fail(struct mg_mgr *mgr, struct mg_dns_request *r, const char *why) {
+  struct mg_connection *c = dns_conn_by_id(mgr, r->conn_id);
+  char name[sizeof(r->name)];
+  memcpy(name, r->name, sizeof(name));
+  dns_unlink(mgr, r);  // First: the handler below may start lookups of its own
+  if (c == NULL) return;
+  c->is_resolving = 0;
+  mg_error(c, "DNS lookup of %s %s", name, why);
+}
+
+// The answer's id and question must be those asked: anything else is a stray or
+// a forgery, and waiting on for the real answer is what defeats the forger
+static bool dns_answers(const struct mg_dns_request *r, const struct mg_dns_message *dm) {
+  return dm->txnid == r->txnid && dm->qtype == r->qtype && dm->qclass == MG_DNS_CLASS_IN &&
+         mg_strcasecmp(mg_str(dm->name), mg_str(r->name)) == 0;
+}
+
+static void dns_on_response(struct mg_connection *qc, int ev, void *ev_data) {
+  struct mg_dns_request *r = (struct mg_dns_request *) qc->pfn_data;
   if (ev == MG_EV_READ) {
     struct mg_dns_message dm;
-    // Each datagram was appended to recv; one read is one datagram on a UDP socket
-    bool ok = mg_dns_parse(dc->recv.buf, dc->recv.len, &dm);
-    dc->recv.len = 0;
+    // One read is one datagram on a UDP socket
+    bool ok = r != NULL && mg_dns_parse(qc->recv.buf, qc->recv.len, &dm);
+    qc->recv.len = 0;
+    if (r == NULL) return;  // The lookup is over; this socket closes at the end of the poll
     if (!ok) {
-      MG_ERROR(("%lu malformed DNS response ignored", dc->id));
-      return;
+      MG_DEBUG(("%lu malformed DNS response ignored", qc->id));
+    } else if (!dns_answers(r, &dm)) {
+      MG_DEBUG(("%lu DNS response ignored: id %04x, question %s type %u class %u; asked id %04x, %s type %u",
+                qc->id, dm.txnid, dm.name, dm.qtype, dm.qclass, r->txnid, r->name, r->qtype));
+    } else if (dm.resolved && dm.addr.is_ip6 == (r->qtype == MG_DNS_TYPE_AAAA)) {
+      struct mg_connection *c = dns_conn_by_id(qc->mgr, r->conn_id);
+      dns_unlink(qc->mgr, r);
+      if (c != NULL) dns_finish(c, &dm.addr);
+    } else {
+      dns_fail(qc->mgr, r, "failed: no address");
     }
-    for (struct mg_dns_request *r = mgr->active_dns_requests; r != NULL; r = r->next) {
-      if (r->txnid != dm.txnid) continue;
-      struct mg_connection *c = dns_conn_by_id(mgr, r->conn_id);
-      if (c != NULL && dm.resolved) {
-        dns_finish(c, &dm.addr);
-      } else if (c != NULL) {
-        c->is_resolving = 0;
-        mg_error(c, "DNS lookup of %s failed: no address", r->name);
-      }
-      dns_unlink(mgr, r);
-      break;
-    }
-  } else if (ev == MG_EV_ERROR) {
-    // The resolver itself failed (no route to the nameserver): fail every waiter
-    for (struct mg_dns_request *r = mgr->active_dns_requests; r != NULL; r = r->next) r->expire = 1;
-  }
-  (void) ev_data;
-}
-
-// Nameserver from /etc/resolv.conf, else a public one (logged)
-static void dns_default_server(char *buf, size_t len) {
-  FILE *fp = fopen("/etc/resolv.conf", "r");
-  char line[256];
-  bool found = false;
-  while (fp != NULL && !found && fgets(line, sizeof(line), fp) != NULL) {
-    struct mg_str s = mg_str_trim(mg_str(line)), word, rest;
-    mg_span(s, &word, &rest, ' ');
-    if (!mg_str_eq(word, "nameserver")) continue;
-    struct mg_str ip = mg_str_trim(rest);
-    while (ip.len > 0 && (ip.buf[ip.len - 1] == '\n' || ip.buf[ip.len - 1] == '\r')) ip.len--;
-    struct mg_addr a;
-    if (!mg_aton(ip, &a)) continue;
-    mg_snprintf(buf, len, a.is_ip6 ? "udp://[%.*s]:53" : "udp://%.*s:53", (int) ip.len, ip.buf);
-    found = true;
-  }
-  if (fp != NULL) fclose(fp);
-  if (!found) {
-    mg_snprintf(buf, len, "udp://8.8.8.8:53");
-    MG_INFO(("no nameserver in /etc/resolv.conf, using %s", buf));
+  } else if (ev == MG_EV_ERROR && r != NULL) {
+    char why[200];  // e.g. ICMP port unreachable, reported by recv() on a connected socket
+    mg_snprintf(why, sizeof(why), "failed: nameserver %M: %s", mg_print_ip_port, &qc->rem, (char *) ev_data);
+    dns_fail(qc->mgr, r, why);
+  } else if (ev == MG_EV_CLOSE && r != NULL) {
+    r->qc = NULL;  // Closed under the lookup (mg_mgr_free): it is cancelled or times out
   }
 }
 
-static struct mg_connection *dns_resolver(struct mg_mgr *mgr, bool ipv6) {
-  struct mg_dns *d = ipv6 ? &mgr->dns6 : &mgr->dns4;
-  if (d->c == NULL) {
-    char url[80];
-    if (d->url == NULL) dns_default_server(url, sizeof(url));
-    else mg_snprintf(url, sizeof(url), "%s", d->url);
-    d->c = mg_connect(mgr, url, NULL, NULL);
-    if (d->c != NULL) d->c->pfn = dns_on_response;
+// The nameserver's address, from mgr->dns4 / dns6.url or the port. Parsed here
+// and never resolved: a host name would make the resolver call itself.
+static bool dns_nameserver(struct mg_mgr *mgr, struct mg_addr *ns, char *why, size_t whylen) {
+  const struct mg_dns *d = mgr->use_dns6 ? &mgr->dns6 : &mgr->dns4;
+  const char *url = d->url;
+  char buf[80];
+  struct mg_url u;
+  if (url == NULL && mg_port_nameserver(buf, sizeof(buf)) > 0) url = buf;
+  if (url == NULL) {
+    mg_snprintf(why, whylen, "failed: no nameserver configured (set mgr->%s.url)", mgr->use_dns6 ? "dns6" : "dns4");
+    return false;
   }
-  return d->c;
+  memset(ns, 0, sizeof(*ns));
+  if (!mg_url_parse(mg_str(url), &u) || !mg_str_eq(u.scheme, "udp") || u.host.len == 0) {
+    mg_snprintf(why, whylen, "failed: nameserver '%s' must be udp://IP:PORT", url);
+    return false;
+  }
+  if (!mg_aton(u.host, ns)) {
+    mg_snprintf(why, whylen, "failed: nameserver '%s' must be a numeric IP address", url);
+    return false;
+  }
+  ns->port = mg_htons(u.port == 0 ? 53 : u.port);
+  return true;
+}
+
+// The lookup's own UDP socket, connected to the nameserver: the kernel picks a
+// fresh ephemeral source port and drops datagrams from any other address.
+static struct mg_connection *dns_open_query_conn(struct mg_mgr *mgr, const struct mg_addr *ns) {
+  struct mg_connection *qc = mg_conn_alloc(mgr);
+  if (qc == NULL) return NULL;
+  qc->rem = *ns;
+  qc->is_udp = 1;
+  qc->is_client = 1;
+  qc->pfn = dns_on_response;  // pfn_data stays NULL until the lookup is linked
+  mg_conn_start(qc);
+  return qc;
 }
 
 void mg_resolve(struct mg_connection *c, struct mg_str host) {
   struct mg_mgr *mgr = c->mgr;
-  struct mg_addr addr;
+  struct mg_addr addr, ns;
+  char why[160];
+  uint8_t query[300];
   memset(&addr, 0, sizeof(addr));
   if (mg_aton(host, &addr)) {
     dns_finish(c, &addr);
@@ -113,40 +142,48 @@ void mg_resolve(struct mg_connection *c, struct mg_str host) {
     dns_finish(c, &addr);
     return;
   }
-  struct mg_dns_request *r = (struct mg_dns_request *) calloc(1, sizeof(*r));
-  struct mg_connection *dc = dns_resolver(mgr, mgr->use_dns6);
-  uint8_t query[300];
-  size_t qlen = 0;
-  if (r != NULL) {
-    mg_random(&r->txnid, sizeof(r->txnid));
-    qlen = mg_dns_build_query(query, sizeof(query), r->txnid, host, mgr->use_dns6);
-    mg_snprintf(r->name, sizeof(r->name), "%.*s", (int) host.len, host.buf);
-  }
-  if (r == NULL || dc == NULL || qlen == 0) {
-    free(r);
-    mg_error(c, "cannot resolve '%.*s': %s", (int) host.len, host.buf,
-             qlen == 0 && r != NULL ? "invalid host name" : "resolver unavailable");
+  if (mg_port_hosts_lookup(host, mgr->use_dns6, &addr)) {
+    dns_finish(c, &addr);
     return;
   }
+  uint16_t txnid;
+  mg_random(&txnid, sizeof(txnid));
+  size_t qlen = mg_dns_build_query(query, sizeof(query), txnid, host, mgr->use_dns6);
+  if (qlen == 0) {
+    mg_error(c, "cannot resolve '%.*s': invalid host name", (int) host.len, host.buf);
+    return;
+  }
+  if (host.buf[host.len - 1] == '.') host.len--;  // A valid name is not empty
+  if (!dns_nameserver(mgr, &ns, why, sizeof(why))) {
+    mg_error(c, "DNS lookup of %.*s %s", (int) host.len, host.buf, why);
+    return;
+  }
+  struct mg_dns_request *r = (struct mg_dns_request *) calloc(1, sizeof(*r));
+  struct mg_connection *qc = r == NULL ? NULL : dns_open_query_conn(mgr, &ns);
+  if (qc == NULL || qc->is_closing) {  // Out of memory, or no socket (logged)
+    free(r);
+    mg_error(c, "DNS lookup of %.*s failed: %s", (int) host.len, host.buf,
+             r == NULL ? "out of memory" : "cannot open a socket to the nameserver");
+    return;
+  }
+  mg_snprintf(r->name, sizeof(r->name), "%.*s", (int) host.len, host.buf);
+  r->txnid = txnid;
+  r->qtype = mgr->use_dns6 ? MG_DNS_TYPE_AAAA : MG_DNS_TYPE_A;
   r->conn_id = c->id;
+  r->qc = qc;
   r->expire = mg_millis() + (uint64_t) mgr->dnstimeout;
   r->next = mgr->active_dns_requests;
   mgr->active_dns_requests = r;
+  qc->pfn_data = r;
   c->is_resolving = 1;
-  mg_send(dc, query, qlen);  // Queued until the resolver's own connect completes
+  mg_send(qc, query, qlen);  // Connected UDP: goes out now, one datagram
 }
 
 void mg_dns_poll(struct mg_mgr *mgr, uint64_t now) {
   struct mg_dns_request *r, *next;
   for (r = mgr->active_dns_requests; r != NULL; r = next) {
     next = r->next;
-    if (r->expire > now) continue;
-    struct mg_connection *c = dns_conn_by_id(mgr, r->conn_id);
-    if (c != NULL) {
-      c->is_resolving = 0;
-      mg_error(c, "DNS lookup of %s timed out", r->name);
-    }
-    dns_unlink(mgr, r);
+    if (r->expire <= now) dns_fail(mgr, r, "timed out");
   }
 }
 

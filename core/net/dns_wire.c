@@ -10,8 +10,7 @@ enum {
   DNS_WIRE_MAX_HOPS = 16,       // Compression pointers followed per name
   DNS_WIRE_FLAG_QR = 0x8000,
   DNS_WIRE_FLAG_RD = 0x0100,
-  DNS_WIRE_RCODE_MASK = 0x000f,
-  DNS_WIRE_CLASS_IN = 1
+  DNS_WIRE_RCODE_MASK = 0x000f
 };
 
 static uint16_t dns_wire_u16(const uint8_t *p) {
@@ -101,11 +100,14 @@ bool mg_dns_parse(const uint8_t *buf, size_t len, struct mg_dns_message *dm) {
   // end at the buffer's end however large the counts claim to be
   for (uint16_t i = 0; i < h.num_questions; i++, ofs += n) {
     if ((n = mg_dns_parse_rr(buf, len, ofs, true, &rr)) == 0) return false;
-    if (i == 0 && mg_dns_parse_name(buf, len, ofs, m.name, sizeof(m.name)) == 0) return false;
+    if (i > 0) continue;
+    if (mg_dns_parse_name(buf, len, ofs, m.name, sizeof(m.name)) == 0) return false;
+    m.qtype = rr.atype;
+    m.qclass = rr.aclass;
   }
   for (uint16_t i = 0; i < h.num_answers; i++, ofs += n) {
     if ((n = mg_dns_parse_rr(buf, len, ofs, false, &rr)) == 0) return false;
-    if (m.resolved || (h.flags & DNS_WIRE_RCODE_MASK) != 0 || rr.aclass != DNS_WIRE_CLASS_IN) {
+    if (m.resolved || (h.flags & DNS_WIRE_RCODE_MASK) != 0 || rr.aclass != MG_DNS_CLASS_IN) {
       continue;
     }
     const uint8_t *data = buf + ofs + rr.nlen + 10;
@@ -152,6 +154,6 @@ size_t mg_dns_build_query(uint8_t *buf, size_t len, uint16_t txnid, struct mg_st
   }
   buf[pos++] = 0;
   dns_wire_put_u16(buf + pos, ipv6 ? MG_DNS_TYPE_AAAA : MG_DNS_TYPE_A);
-  dns_wire_put_u16(buf + pos + 2, DNS_WIRE_CLASS_IN);
+  dns_wire_put_u16(buf + pos + 2, MG_DNS_CLASS_IN);
   return pos + 4;
 }

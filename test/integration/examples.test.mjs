@@ -80,7 +80,7 @@ test('echo: a peer that sends without reading does not make the server grow', as
 
 function client(args) {
   const r = spawnSync(path.join(BIN, 'http-client'), args, { timeout: 15000 });
-  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  return { code: r.status, signal: r.signal, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
 let www, server;
@@ -154,6 +154,13 @@ test('http-client: resolves a name through a real nameserver (dnsmasq)', async (
   } finally {
     dns.stop();
   }
+});
+
+test('http-client: a host name as the nameserver is a clear error, not a crash', () => {
+  const r = client(['-n', 'udp://ns.invalid:53', 'http://x.invalid/']);
+  assert.equal(r.signal, null, `killed by ${r.signal}`);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /DNS lookup of x\.invalid failed: nameserver 'udp:\/\/ns\.invalid:53' must be a numeric IP address/);
 });
 
 test('http-client: a nameserver that never answers times out with a clear message', async () => {

@@ -1,7 +1,19 @@
-// The host "board" of the mock test build: time is the mock backend's fake clock,
-// so timeouts in protocol tests pass without real waiting.
+// The host "board" of the mock test build (bare-metal port, mock backend): time is
+// the mock backend's fake clock, so timeouts in protocol tests take no real time.
+#include <stdio.h>
 #include "meerkat.h"
 
-uint64_t mg_millis(void) {
+uint64_t mg_board_millis(void) {
   return mg_mock_millis();
+}
+
+bool mg_board_random(void *buf, size_t len) {
+  FILE *fp = fopen("/dev/urandom", "rb");
+  size_t n = fp == NULL ? 0 : fread(buf, 1, len, fp);
+  if (fp != NULL) fclose(fp);
+  return n == len;
+}
+
+void mg_board_putchar(char ch) {
+  fputc(ch, stderr);
 }

@@ -1,7 +1,12 @@
-// DNS wire format: name decoding with compression, record spans, response
-// parsing against lying or truncated packets, and query building.
+// DNS wire format (name decoding with compression, record spans, response
+// parsing against lying or truncated packets, query building) and the resolver
+// against a fake nameserver on loopback that lies in every way RFC 5452 lists.
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "meerkat.h"
+#include "port/port.h"
 
 // Header: txnid 0x1234, flags QR|RD|RA, 1 question, 1 answer. Question
 // example.com A IN, answer: pointer to the question name, A IN, TTL 60,
@@ -40,6 +45,8 @@ Test(dns, parses_an_a_answer) {
   cr_assert_arr_eq(dm.addr.ip, ((uint8_t[]) {93, 184, 216, 34}), 4);
   cr_assert_eq(dm.addr.port, 0);
   cr_assert_str_eq(dm.name, "example.com");
+  cr_assert_eq(dm.qtype, MG_DNS_TYPE_A);
+  cr_assert_eq(dm.qclass, MG_DNS_CLASS_IN);
 }
 
 Test(dns, parses_an_aaaa_answer) {
@@ -51,6 +58,7 @@ Test(dns, parses_an_aaaa_answer) {
   cr_assert(dm.addr.is_ip6);
   cr_assert_arr_eq(dm.addr.ip, want, 16);
   cr_assert_str_eq(dm.name, "v6");
+  cr_assert_eq(dm.qtype, MG_DNS_TYPE_AAAA);
 }
 
 Test(dns, skips_cnames_to_the_address) {
@@ -326,6 +334,7 @@ Test(dns, response_without_questions_has_an_empty_name) {
   cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
   cr_assert(dm.resolved);
   cr_assert_str_eq(dm.name, "");
+  cr_assert_eq(dm.qtype, 0, "no question: nothing a resolver could match");
   cr_assert_arr_eq(dm.addr.ip, ((uint8_t[]) {1, 2, 3, 4}), 4);
 }
 
@@ -390,4 +399,319 @@ Test(dns, query_fails_and_leaves_buf_alone_when_too_small_at_every_size) {
     cr_assert_eq(mg_dns_build_query(buf, len, 1, mg_str("example.com"), false), 0, "len %zu", len);
     for (size_t i = 0; i < sizeof(buf); i++) cr_assert_eq(buf[i], 0x5a, "len %zu: byte %zu written", len, i);
   }
+}
+
+// ---- The resolver against a fake nameserver on the same manager ----
+
+enum { NS_RIGHT, NS_WRONG_ID, NS_WRONG_NAME, NS_WRONG_QTYPE, NS_WRONG_QCLASS, NS_UPPER_CASE,
+       NS_WRONG_ID_THEN_RIGHT, NS_OTHER_PORT, NS_OTHER_PORT_THEN_RIGHT, NS_SILENT };
+
+struct fake_ns {
+  int mode;
+  int queries;
+  uint16_t ports[4], ids[4];  // Source port (host order) and id of each query
+};
+
+// The query turned into an answer: QR|RD|RA, one A record 127.0.0.<last>
+static size_t fake_ns_answer(const uint8_t *q, size_t qlen, uint8_t *resp, uint8_t last) {
+  const uint8_t answer[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, last};
+  memcpy(resp, q, qlen);
+  resp[2] = 0x81, resp[3] = 0x80;
+  resp[6] = 0, resp[7] = 1;
+  memcpy(resp + qlen, answer, sizeof(answer));
+  return qlen + sizeof(answer);
+}
+
+// Sends from a socket of its own: another source port than the one asked
+static void fake_ns_send_from_elsewhere(const struct mg_connection *c, const uint8_t *buf, size_t len) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = c->rem.port};
+  memcpy(&sin.sin_addr, c->rem.ip, 4);
+  cr_assert_eq(sendto(fd, buf, len, 0, (struct sockaddr *) &sin, sizeof(sin)), (ssize_t) len);
+  close(fd);
+}
+
+static void fake_ns_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct fake_ns *ns = (struct fake_ns *) c->fn_data;
+  if (ev != MG_EV_READ || c->recv.len < 17 || c->recv.len > 300) return;
+  uint8_t q[300], resp[400];
+  size_t qlen = c->recv.len, n;
+  memcpy(q, c->recv.buf, qlen);
+  c->recv.len = 0;
+  if (ns->queries < 4) {
+    ns->ports[ns->queries] = mg_ntohs(c->rem.port);
+    ns->ids[ns->queries] = (uint16_t) (q[0] << 8 | q[1]);
+  }
+  ns->queries++;
+  n = fake_ns_answer(q, qlen, resp, 1);
+  switch (ns->mode) {
+    case NS_WRONG_ID: resp[1] ^= 1; break;
+    case NS_WRONG_NAME: resp[13] ^= 1; break;             // First letter of the name
+    case NS_WRONG_QTYPE: resp[qlen - 3] = MG_DNS_TYPE_AAAA; break;
+    case NS_WRONG_QCLASS: resp[qlen - 1] = 3; break;      // CHAOS
+    case NS_UPPER_CASE:
+      for (size_t i = 13; i < qlen - 5; i++) resp[i] = (uint8_t) toupper(resp[i]);
+      break;
+    case NS_WRONG_ID_THEN_RIGHT: {
+      uint8_t bad[400];
+      memcpy(bad, resp, n);
+      bad[1] ^= 1, bad[n - 1] = 2;
+      mg_send(c, bad, n);
+      break;
+    }
+    case NS_OTHER_PORT:
+      fake_ns_send_from_elsewhere(c, resp, n);
+      return;
+    case NS_OTHER_PORT_THEN_RIGHT: {
+      uint8_t spoof[400];
+      memcpy(spoof, resp, n);
+      spoof[n - 1] = 2;
+      fake_ns_send_from_elsewhere(c, spoof, n);
+      break;
+    }
+    case NS_SILENT: return;
+    default: break;
+  }
+  mg_send(c, resp, n);
+  (void) ev_data;
+}
+
+struct lookup {
+  bool done, resolved;
+  struct mg_addr addr;
+  char error[160];
+};
+
+static void lookup_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct lookup *l = (struct lookup *) c->fn_data;
+  if (ev == MG_EV_RESOLVE) {
+    l->resolved = true;
+    l->addr = c->rem;
+  } else if (ev == MG_EV_CONNECT) {
+    c->is_closing = 1;
+  } else if (ev == MG_EV_ERROR) {
+    mg_snprintf(l->error, sizeof(l->error), "%s", (char *) ev_data);
+  } else if (ev == MG_EV_CLOSE) {
+    l->done = true;
+  }
+}
+
+static void dns_poll_until(struct mg_mgr *mgr, struct lookup *l, size_t n, int max_ms) {
+  uint64_t end = mg_millis() + (uint64_t) max_ms;
+  for (;;) {
+    bool all = true;
+    for (size_t i = 0; i < n; i++) all = all && l[i].done;
+    if (all || mg_millis() >= end) break;
+    mg_mgr_poll(mgr, 5);
+  }
+}
+
+// One lookup of name through a fake nameserver in the given mode
+static void dns_lookup(int mode, const char *name, struct fake_ns *ns, struct lookup *l) {
+  struct mg_mgr mgr;
+  char nsurl[64], url[300];
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  mgr.dnstimeout = 300;
+  ns->mode = mode;
+  struct mg_connection *lc = mg_listen(&mgr, "udp://127.0.0.1:0", fake_ns_fn, ns);
+  cr_assert_not_null(lc);
+  mg_snprintf(nsurl, sizeof(nsurl), "udp://127.0.0.1:%d", mg_ntohs(lc->loc.port));
+  mgr.dns4.url = nsurl;
+  mg_snprintf(url, sizeof(url), "udp://%s:9", name);
+  cr_assert_not_null(mg_connect(&mgr, url, lookup_fn, l));
+  dns_poll_until(&mgr, l, 1, 3000);
+  cr_assert(l->done);
+  mg_mgr_free(&mgr);
+}
+
+Test(resolver, takes_a_right_answer) {
+  struct fake_ns ns = {0};
+  struct lookup l = {0};
+  dns_lookup(NS_RIGHT, "device.test", &ns, &l);
+  cr_assert(l.resolved, "error: %s", l.error);
+  cr_assert_arr_eq(l.addr.ip, ((uint8_t[]) {127, 0, 0, 1}), 4);
+  cr_assert_eq(mg_ntohs(l.addr.port), 9);
+  cr_assert_eq(ns.queries, 1);
+}
+
+Test(resolver, matches_the_question_name_case_insensitively) {
+  struct fake_ns ns = {0};
+  struct lookup l = {0};
+  dns_lookup(NS_UPPER_CASE, "Device.test", &ns, &l);
+  cr_assert(l.resolved, "error: %s", l.error);
+}
+
+static void dns_expect_ignored(int mode) {
+  struct fake_ns ns = {0};
+  struct lookup l = {0};
+  uint64_t start = mg_millis();
+  dns_lookup(mode, "device.test", &ns, &l);
+  uint64_t took = mg_millis() - start;
+  cr_assert_not(l.resolved, "mode %d: a mismatched answer was taken", mode);
+  cr_assert(strstr(l.error, "DNS lookup of device.test timed out") != NULL, "mode %d: %s", mode, l.error);
+  cr_assert(took >= 290, "mode %d: gave up after %lu ms", mode, (unsigned long) took);
+  cr_assert_eq(ns.queries, 1);
+}
+
+Test(resolver, ignores_an_answer_with_the_wrong_id) {
+  dns_expect_ignored(NS_WRONG_ID);
+}
+
+Test(resolver, ignores_an_answer_to_another_name) {
+  dns_expect_ignored(NS_WRONG_NAME);
+}
+
+Test(resolver, ignores_an_answer_to_another_qtype) {
+  dns_expect_ignored(NS_WRONG_QTYPE);
+}
+
+Test(resolver, ignores_an_answer_to_another_qclass) {
+  dns_expect_ignored(NS_WRONG_QCLASS);
+}
+
+Test(resolver, ignores_an_answer_from_another_source_port) {
+  dns_expect_ignored(NS_OTHER_PORT);
+}
+
+Test(resolver, takes_the_right_answer_after_a_wrong_id) {
+  struct fake_ns ns = {0};
+  struct lookup l = {0};
+  dns_lookup(NS_WRONG_ID_THEN_RIGHT, "device.test", &ns, &l);
+  cr_assert(l.resolved, "error: %s", l.error);
+  cr_assert_arr_eq(l.addr.ip, ((uint8_t[]) {127, 0, 0, 1}), 4);
+}
+
+Test(resolver, takes_the_right_answer_after_one_from_another_port) {
+  struct fake_ns ns = {0};
+  struct lookup l = {0};
+  dns_lookup(NS_OTHER_PORT_THEN_RIGHT, "device.test", &ns, &l);
+  cr_assert(l.resolved, "error: %s", l.error);
+  cr_assert_arr_eq(l.addr.ip, ((uint8_t[]) {127, 0, 0, 1}), 4);
+}
+
+Test(resolver, concurrent_lookups_use_their_own_ports_and_ids) {
+  struct mg_mgr mgr;
+  struct fake_ns ns = {0};
+  struct lookup l[2] = {{0}, {0}};
+  char nsurl[64];
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  struct mg_connection *lc = mg_listen(&mgr, "udp://127.0.0.1:0", fake_ns_fn, &ns);
+  mg_snprintf(nsurl, sizeof(nsurl), "udp://127.0.0.1:%d", mg_ntohs(lc->loc.port));
+  mgr.dns4.url = nsurl;
+  mg_connect(&mgr, "udp://one.test:9", lookup_fn, &l[0]);
+  mg_connect(&mgr, "udp://two.test:9", lookup_fn, &l[1]);
+  dns_poll_until(&mgr, l, 2, 3000);
+  cr_assert(l[0].resolved && l[1].resolved, "errors: %s / %s", l[0].error, l[1].error);
+  cr_assert_eq(ns.queries, 2);
+  cr_assert_neq(ns.ports[0], ns.ports[1], "both queries came from port %u", ns.ports[0]);
+  cr_assert_neq(ns.ids[0], ns.ids[1]);
+  // The query connections are gone with their lookups: only the nameserver is left
+  mg_mgr_poll(&mgr, 0);
+  cr_assert_eq(mgr.conns, lc);
+  cr_assert_null(lc->next);
+  mg_mgr_free(&mgr);
+}
+
+Test(resolver, source_ports_and_ids_vary_across_lookups_on_one_manager) {
+  // 8 lookups in a row: a fixed port or id would repeat every time
+  struct mg_mgr mgr;
+  struct fake_ns ns = {0};
+  char nsurl[64];
+  uint16_t ports[8], ids[8];
+  int distinct_ports = 0, distinct_ids = 0;
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  struct mg_connection *lc = mg_listen(&mgr, "udp://127.0.0.1:0", fake_ns_fn, &ns);
+  mg_snprintf(nsurl, sizeof(nsurl), "udp://127.0.0.1:%d", mg_ntohs(lc->loc.port));
+  mgr.dns4.url = nsurl;
+  for (int i = 0; i < 8; i++) {
+    struct lookup l = {0};
+    ns.queries = 0;
+    mg_connect(&mgr, "udp://device.test:9", lookup_fn, &l);
+    dns_poll_until(&mgr, &l, 1, 3000);
+    cr_assert(l.resolved, "error: %s", l.error);
+    ports[i] = ns.ports[0], ids[i] = ns.ids[0];
+  }
+  for (int i = 0; i < 8; i++) {
+    bool seen_port = false, seen_id = false;
+    for (int j = 0; j < i; j++) seen_port |= ports[j] == ports[i], seen_id |= ids[j] == ids[i];
+    distinct_ports += !seen_port, distinct_ids += !seen_id;
+  }
+  cr_assert_geq(distinct_ports, 6);
+  cr_assert_geq(distinct_ids, 6);
+  mg_mgr_free(&mgr);
+}
+
+Test(resolver, lookup_closed_while_waiting_leaves_nothing_behind) {
+  struct mg_mgr mgr;
+  struct fake_ns ns = {.mode = NS_SILENT};
+  struct lookup l = {0};
+  char nsurl[64];
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  struct mg_connection *lc = mg_listen(&mgr, "udp://127.0.0.1:0", fake_ns_fn, &ns);
+  mg_snprintf(nsurl, sizeof(nsurl), "udp://127.0.0.1:%d", mg_ntohs(lc->loc.port));
+  mgr.dns4.url = nsurl;
+  struct mg_connection *c = mg_connect(&mgr, "udp://slow.test:9", lookup_fn, &l);
+  for (int i = 0; i < 5; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert_eq(ns.queries, 1);
+  c->is_closing = 1;
+  mg_mgr_poll(&mgr, 0);
+  mg_mgr_poll(&mgr, 0);
+  cr_assert(l.done);
+  cr_assert_null(mgr.active_dns_requests);
+  cr_assert_eq(mgr.conns, lc, "the query connection closed with its lookup");
+  cr_assert_null(lc->next);
+  mg_mgr_free(&mgr);
+}
+
+Test(resolver, host_name_as_nameserver_is_a_clear_error_not_a_recursion) {
+  struct mg_mgr mgr;
+  struct lookup l = {0};
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  mgr.dns4.url = "udp://ns.invalid:53";
+  mg_connect(&mgr, "tcp://x.invalid:80", lookup_fn, &l);
+  dns_poll_until(&mgr, &l, 1, 1000);
+  cr_assert(l.done);
+  cr_assert_str_eq(l.error, "DNS lookup of x.invalid failed: nameserver 'udp://ns.invalid:53' "
+                            "must be a numeric IP address");
+  cr_assert_null(mgr.conns);
+  mg_mgr_free(&mgr);
+}
+
+Test(resolver, nameserver_url_must_be_udp) {
+  struct mg_mgr mgr;
+  struct lookup l = {0};
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  mgr.dns4.url = "tcp://127.0.0.1:53";
+  mg_connect(&mgr, "tcp://x.invalid:80", lookup_fn, &l);
+  dns_poll_until(&mgr, &l, 1, 1000);
+  cr_assert(l.done);
+  cr_assert(strstr(l.error, "must be udp://IP:PORT") != NULL, "error: %s", l.error);
+  mg_mgr_free(&mgr);
+}
+
+Test(resolver, names_in_the_hosts_file_resolve_without_dns) {
+  struct mg_mgr mgr;
+  struct lookup l = {0};
+  char path[] = "/tmp/meerkat_hosts_XXXXXX";
+  const char hosts[] = "# test\n192.0.2.7 box.lan Box\n";
+  int fd = mkstemp(path);
+  cr_assert_eq(write(fd, hosts, sizeof(hosts) - 1), (ssize_t) sizeof(hosts) - 1);
+  close(fd);
+  mg_port_hosts_path = path;
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  mgr.dns4.url = "udp://ns.invalid:53";  // Any DNS lookup would fail at once
+  mg_connect(&mgr, "udp://BOX:9", lookup_fn, &l);
+  dns_poll_until(&mgr, &l, 1, 1000);
+  mg_port_hosts_path = "/etc/hosts";
+  unlink(path);
+  cr_assert(l.resolved, "error: %s", l.error);
+  cr_assert_arr_eq(l.addr.ip, ((uint8_t[]) {192, 0, 2, 7}), 4);
+  mg_mgr_free(&mgr);
 }
