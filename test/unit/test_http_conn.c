@@ -524,7 +524,7 @@ static void expect_framing_refused(bool stream) {
   struct server s = {.stream = stream};
   char addr[32];
   mg_mgr_init(&mgr);
-  mg_log_set(MG_LL_NONE);
+  mg_log_set(getenv("DBG") ? MG_LL_DEBUG : MG_LL_NONE);
   server_start(&mgr, &small_limits, &s, addr, sizeof(addr));
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
     // Sent in pieces, like a slow attacker, and at once, like a fast one
