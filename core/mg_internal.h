@@ -5,6 +5,9 @@
 
 #include "meerkat.h"
 
+// Allocator (base/alloc.c): size 0 frees and returns NULL; NULL on failure leaves ptr as it was
+void *mg_realloc(void *ptr, size_t size);
+
 // Event layer (event/conn.c)
 struct mg_connection *mg_conn_alloc(struct mg_mgr *mgr);  // Linked into mgr, id set; NULL if no memory
 void mg_conn_free(struct mg_connection *c);               // Unlinks, closes, frees buffers

@@ -13,7 +13,7 @@ void mg_timer_init(struct mg_timer **head, struct mg_timer *t, uint64_t period_m
 void mg_timer_free(struct mg_timer **head, struct mg_timer *t) {
   while (*head != NULL && *head != t) head = &(*head)->next;
   if (*head == t) *head = t->next;
-  if (t != NULL && (t->flags & MG_TIMER_AUTODELETE)) free(t);
+  if (t != NULL && (t->flags & MG_TIMER_AUTODELETE)) mg_free(t);
 }
 
 bool mg_timer_expired(uint64_t *expiration, uint64_t period_ms, uint64_t now_ms) {

@@ -19,7 +19,7 @@ void mg_error(struct mg_connection *c, const char *fmt, ...) {
 }
 
 struct mg_connection *mg_conn_alloc(struct mg_mgr *mgr) {
-  struct mg_connection *c = (struct mg_connection *) calloc(1, sizeof(*c));
+  struct mg_connection *c = (struct mg_connection *) mg_calloc(1, sizeof(*c));
   if (c == NULL) {
     MG_ERROR(("out of memory for a connection"));
     return NULL;
@@ -41,7 +41,7 @@ void mg_conn_free(struct mg_connection *c) {
   mg_net_close(c);
   mg_iobuf_free(&c->recv);
   mg_iobuf_free(&c->send);
-  free(c);
+  mg_free(c);
 }
 
 // Buffers are given back as soon as they are empty, so an idle keep-alive
@@ -92,9 +92,9 @@ void mg_mgr_free(struct mg_mgr *mgr) {
   while (mgr->timers != NULL) {
     struct mg_timer *t = mgr->timers;
     mgr->timers = t->next;
-    if (t->flags & MG_TIMER_AUTODELETE) free(t);
+    if (t->flags & MG_TIMER_AUTODELETE) mg_free(t);
   }
-  while (mgr->io_spares > 0) free(mgr->io_spare[--mgr->io_spares]);
+  while (mgr->io_spares > 0) mg_free(mgr->io_spare[--mgr->io_spares]);
   mg_net_free(mgr);
 }
 
@@ -197,7 +197,7 @@ struct mg_connection *mg_connect(struct mg_mgr *mgr, const char *url, mg_event_h
 
 struct mg_timer *mg_timer_add(struct mg_mgr *mgr, uint64_t milliseconds, unsigned flags,
                               void (*fn)(void *), void *arg) {
-  struct mg_timer *t = (struct mg_timer *) calloc(1, sizeof(*t));
+  struct mg_timer *t = (struct mg_timer *) mg_calloc(1, sizeof(*t));
   if (t == NULL) {
     MG_ERROR(("out of memory for a timer"));
     return NULL;

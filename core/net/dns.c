@@ -31,7 +31,7 @@ static void dns_unlink(struct mg_mgr *mgr, struct mg_dns_request *r) {
   struct mg_dns_request **p = &mgr->active_dns_requests;
   while (*p != NULL && *p != r) p = &(*p)->next;
   if (*p == r) *p = r->next;
-  free(r);
+  mg_free(r);
 }
 
 static void dns_on_response(struct mg_connection *dc, int ev, void *ev_data) {
@@ -113,7 +113,7 @@ void mg_resolve(struct mg_connection *c, struct mg_str host) {
     dns_finish(c, &addr);
     return;
   }
-  struct mg_dns_request *r = (struct mg_dns_request *) calloc(1, sizeof(*r));
+  struct mg_dns_request *r = (struct mg_dns_request *) mg_calloc(1, sizeof(*r));
   struct mg_connection *dc = dns_resolver(mgr, mgr->use_dns6);
   uint8_t query[300];
   size_t qlen = 0;
@@ -123,7 +123,7 @@ void mg_resolve(struct mg_connection *c, struct mg_str host) {
     mg_snprintf(r->name, sizeof(r->name), "%.*s", (int) host.len, host.buf);
   }
   if (r == NULL || dc == NULL || qlen == 0) {
-    free(r);
+    mg_free(r);
     mg_error(c, "cannot resolve '%.*s': %s", (int) host.len, host.buf,
              qlen == 0 && r != NULL ? "invalid host name" : "resolver unavailable");
     return;

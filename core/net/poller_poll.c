@@ -15,7 +15,7 @@ bool mg_poller_init(struct mg_mgr *mgr) {
 }
 
 void mg_poller_free(struct mg_mgr *mgr) {
-  free(mgr->pollfds);
+  mg_free(mgr->pollfds);
   mgr->pollfds = NULL, mgr->pollfds_cap = 0;
 }
 
@@ -33,7 +33,7 @@ void mg_poller_wait(struct mg_mgr *mgr, int ms, mg_ready_fn on_ready) {
   size_t n = 0;
   for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) n++;
   if (n > mgr->pollfds_cap) {
-    void *p = realloc(mgr->pollfds, n * sizeof(struct pollfd));
+    void *p = mg_realloc(mgr->pollfds, n * sizeof(struct pollfd));
     if (p == NULL) {
       MG_ERROR(("out of memory for %lu pollfds", (unsigned long) n));
       return;
