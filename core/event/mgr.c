@@ -143,9 +143,13 @@ bool mg_send(struct mg_connection *c, const void *buf, size_t len) {
   return true;
 }
 
+// All or nothing: a message with a hole in it must never go out
 size_t mg_vprintf(struct mg_connection *c, const char *fmt, va_list *ap) {
   size_t old = c->send.len;
-  mg_vxprintf(mg_pfn_iobuf, &c->send, fmt, ap);
+  if (!mg_iobuf_vprintf(&c->send, fmt, ap)) {
+    mg_error(c, "out of memory formatting output");
+    return 0;
+  }
   return c->send.len - old;
 }
 
