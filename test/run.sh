@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite of `make test` and ends with one line summing them all:
 #   N passed, N failed[, N skipped (reasons)]
-# Suites: unit tests (plain and ASan+UBSan), integration tests against the
+# Suites: unit tests (plain and ASan+UBSan), out-of-memory runs, integration tests against the
 # examples and the firmware (plain, ASan+UBSan and poll() builds), the dashboard
 # in Chromium, the two-file distribution built with
 # gcc and clang, and the fuzz harnesses replaying their seed corpora.
@@ -63,6 +63,20 @@ ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print
 
 echo "== event loop on the poll() backend"
 run_criterion poll "$BUILD"/poll/test/unit/test_net
+
+echo "== out of memory: every allocation of an HTTP script fails once (ASan+UBSan)"
+log="$LOGS/alloc-faults.log"
+ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  "$BUILD"/alloc/test/alloc/alloc_faults >"$log" 2>&1
+rc=$?
+line=$(grep -a '^alloc-faults: [0-9]* of' "$log" | tail -n 1)
+echo "${line:-alloc-faults: no summary line (exit $rc), see $log}"
+if [ "$rc" -eq 0 ] && [ -n "$line" ] && [ "$(sanitizer_reports "$log")" -eq 0 ]; then
+  add 1 0 ""
+else
+  grep -a '^alloc-faults: N=' "$log" | head -n 10
+  add 0 1 "alloc-faults: exit $rc, see $log"
+fi
 
 echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs

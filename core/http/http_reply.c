@@ -39,7 +39,10 @@ void mg_http_reply(struct mg_connection *c, int status, const char *headers, con
   if (c->is_accepted && mg_http_state(c)->is_head) c->send.len -= body_len;
 }
 
+// A closing connection takes no more chunks: after one was lost, the ones that
+// follow would make a stream that looks whole and is not
 void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len) {
+  if (c->is_closing) return;
   size_t start = c->send.len;
   if (!mg_iobuf_printf(&c->send, "%lx\r\n", (unsigned long) len) ||
       mg_iobuf_add(&c->send, c->send.len, buf, len) != len || mg_iobuf_add(&c->send, c->send.len, "\r\n", 2) != 2) {
@@ -49,6 +52,7 @@ void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len) {
 
 void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...) {
   // Format straight into the send buffer behind a fixed-width size line
+  if (c->is_closing) return;
   size_t start = c->send.len;
   bool ok = mg_iobuf_printf(&c->send, "%08lx\r\n", 0UL);
   size_t body_start = c->send.len;
