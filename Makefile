@@ -67,6 +67,10 @@ $(1)/test/unit/%: test/unit/%.c $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  TEST    $$@"
 	$$(Q)$(3) -std=gnu99 $$(WARN) -Wno-missing-prototypes $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -lcriterion -lpthread -o $$@
+$(1)/test/alloc/%: test/alloc/%.c $(1)/libmeerkat.a
+	@mkdir -p $$(dir $$@)
+	@echo "  TEST    $$@"
+	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -o $$@
 endef
 $(eval $(call flavour,$(BUILD),,$(CC)))
 $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS),$(CC)))
@@ -79,6 +83,9 @@ $(BUILD)/mock/libmeerkat.a: $(BUILD)/mock/obj/test/mock/board.o
 # the filter slot at work, under the integration suite
 $(eval $(call flavour,$(BUILD)/chaos,-DMG_DEFAULT_FILTER=mg_chaos_filter,$(CC)))
 $(BUILD)/chaos/libmeerkat.a: $(BUILD)/chaos/obj/test/filter/chaos.o
+# Out-of-memory runs: any chosen allocation can be made to fail (test/alloc)
+$(eval $(call flavour,$(BUILD)/alloc,-DMG_ENABLE_ALLOC_FAULTS=1 $(SAN_FLAGS),$(CC)))
+ALLOC_TESTS    := $(BUILD)/alloc/test/alloc/alloc_faults
 # Cortex-M: the core alone (no OS backend or POSIX files yet), to keep it portable
 ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -DMG_ENABLE_SOCKET=0 -DMG_ENABLE_POSIX_FS=0 -DMG_PORT_BAREMETAL=1
 $(eval $(call flavour,$(BUILD)/arm,$(ARM_FLAGS),arm-none-eabi-gcc))
@@ -124,7 +131,7 @@ test-unit: $(UNIT_BINS)
 arm: $(BUILD)/arm/libmeerkat.a
 	@arm-none-eabi-size -t $< | tail -n 1 | awk '{print "arm: core for Cortex-M3, " $$1 " bytes code, " $$2 + $$3 " bytes static data"}'
 
-test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) dist fuzz-build
+test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
 run: all

@@ -6,6 +6,19 @@
 #include "meerkat.h"
 #include "port/port.h"
 
+// Allocator (base/alloc.c): size 0 frees and returns NULL; NULL on failure leaves ptr as it was
+void *mg_realloc(void *ptr, size_t size);
+
+// Formatting into a growable buffer (base/printf.c) that learns of a failed append:
+// the printf pair appends all or nothing (io->len rolls back) and return false if memory ran out
+struct mg_iobuf_out {
+  struct mg_iobuf *io;
+  bool failed;  // Set by a failed append; later characters are dropped
+};
+void mg_pfn_iobuf_checked(char ch, void *param);  // param: struct mg_iobuf_out *
+bool mg_iobuf_vprintf(struct mg_iobuf *io, const char *fmt, va_list *ap);
+bool mg_iobuf_printf(struct mg_iobuf *io, const char *fmt, ...);
+
 // ---------------------------------------------------------------------------
 // Event layer (event/conn.c, event/io.c)
 struct mg_connection *mg_conn_alloc(struct mg_mgr *mgr);  // Linked into mgr, id set; NULL if no memory

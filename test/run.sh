@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test suite of `make test` and ends with one line summing them all:
 #   N passed, N failed[, N skipped (reasons)]
-# Suites: unit tests (plain, ASan+UBSan and clang), the HTTP connection tests on the
-# mock backend, integration tests against the examples and the firmware (plain,
-# ASan+UBSan, poll() and chaos-filter builds), the dashboard in Chromium (plain and
-# ASan+UBSan firmware), the two-file distribution built with
-# gcc and clang, and the fuzz harnesses replaying their seed corpora.
+# Suites: unit tests (plain, ASan+UBSan and clang), out-of-memory runs, the HTTP
+# connection tests on the mock backend, integration tests against the examples and
+# the firmware (plain, ASan+UBSan, poll() and chaos-filter builds), the dashboard in
+# Chromium (plain and ASan+UBSan firmware), the two-file distribution built with gcc
+# and clang, and the fuzz harnesses replaying their seed corpora.
 set -u
 BUILD=${BUILD:-build}
 LOGS=$BUILD/test-logs
@@ -70,6 +70,20 @@ run_criterion poll "$BUILD"/poll/test/unit/test_net
 
 echo "== HTTP connection tests on the mock backend (fake clock, no sockets)"
 run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer
+
+echo "== out of memory: every allocation of an HTTP script fails once (ASan+UBSan)"
+log="$LOGS/alloc-faults.log"
+ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  "$BUILD"/alloc/test/alloc/alloc_faults >"$log" 2>&1
+rc=$?
+line=$(grep -a '^alloc-faults: [0-9]* of' "$log" | tail -n 1)
+echo "${line:-alloc-faults: no summary line (exit $rc), see $log}"
+if [ "$rc" -eq 0 ] && [ -n "$line" ] && [ "$(sanitizer_reports "$log")" -eq 0 ]; then
+  add 1 0 ""
+else
+  grep -a '^alloc-faults: N=' "$log" | head -n 10
+  add 0 1 "alloc-faults: exit $rc, see $log"
+fi
 
 echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs

@@ -1,6 +1,6 @@
 // Growable I/O buffers. Sizes round up to io->align so that a stream of small
 // appends does not reallocate each time; resize(0) gives the memory back.
-#include "meerkat.h"
+#include "mg_internal.h"
 
 static size_t iobuf_round(size_t size, size_t align) {
   return align <= 1 ? size : (size + align - 1) / align * align;
@@ -11,11 +11,11 @@ bool mg_iobuf_resize(struct mg_iobuf *io, size_t new_size) {
   if (new_size < io->len) return false;  // Never drop data
   if (new_size == io->size) return true;
   if (new_size == 0) {
-    free(io->buf);
+    mg_free(io->buf);
     io->buf = NULL, io->size = 0;
     return true;
   }
-  unsigned char *p = (unsigned char *) realloc(io->buf, new_size);
+  unsigned char *p = (unsigned char *) mg_realloc(io->buf, new_size);
   if (p == NULL) return false;
   io->buf = p, io->size = new_size;
   return true;
@@ -27,7 +27,7 @@ bool mg_iobuf_init(struct mg_iobuf *io, size_t size, size_t align) {
 }
 
 void mg_iobuf_free(struct mg_iobuf *io) {
-  free(io->buf);
+  mg_free(io->buf);
   io->buf = NULL, io->size = io->len = 0;
 }
 

@@ -1,6 +1,6 @@
 // printf engine: walks a format string and feeds characters to a sink, so one
 // implementation backs snprintf, growable buffers, connections and the log.
-#include "meerkat.h"
+#include "mg_internal.h"
 #include "port/port.h"
 
 // A sink plus the count of characters produced; a dry run only counts.
@@ -413,26 +413,38 @@ void mg_pfn_stdout(char ch, void *param) {
   (void) param;
 }
 
-// mg_vmprintf's sink remembers a failed append so that no truncated string escapes.
-struct printf_grow {
-  struct mg_iobuf io;
-  bool failed;
-};
+// Remembers a failed append and drops everything after it, so that output with
+// a hole in it is never taken for whole
+void mg_pfn_iobuf_checked(char ch, void *param) {
+  struct mg_iobuf_out *o = (struct mg_iobuf_out *) param;
+  if (o->failed) return;
+  if (o->io->len < o->io->size) o->io->buf[o->io->len++] = (unsigned char) ch;
+  else if (mg_iobuf_add(o->io, o->io->len, &ch, 1) == 0) o->failed = true;
+}
 
-static void printf_pfn_grow(char ch, void *param) {
-  struct printf_grow *g = (struct printf_grow *) param;
-  if (mg_iobuf_add(&g->io, g->io.len, &ch, 1) == 0) g->failed = true;
+bool mg_iobuf_vprintf(struct mg_iobuf *io, const char *fmt, va_list *ap) {
+  struct mg_iobuf_out o = {io, false};
+  size_t old = io->len;
+  mg_vxprintf(mg_pfn_iobuf_checked, &o, fmt, ap);
+  if (o.failed) io->len = old;
+  return !o.failed;
+}
+
+bool mg_iobuf_printf(struct mg_iobuf *io, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  bool ok = mg_iobuf_vprintf(io, fmt, &ap);
+  va_end(ap);
+  return ok;
 }
 
 char *mg_vmprintf(const char *fmt, va_list *ap) {
-  struct printf_grow g = {{NULL, 0, 0, 64}, false};
-  mg_vxprintf(printf_pfn_grow, &g, fmt, ap);
-  printf_pfn_grow('\0', &g);
-  if (g.failed) {
-    mg_iobuf_free(&g.io);
+  struct mg_iobuf io = {NULL, 0, 0, 64};
+  if (!mg_iobuf_vprintf(&io, fmt, ap) || mg_iobuf_add(&io, io.len, "", 1) != 1) {
+    mg_iobuf_free(&io);
     return NULL;
   }
-  return (char *) g.io.buf;
+  return (char *) io.buf;
 }
 
 char *mg_mprintf(const char *fmt, ...) {

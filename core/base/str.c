@@ -54,7 +54,7 @@ bool mg_str_eq(struct mg_str a, const char *b) {
 
 struct mg_str mg_strdup(const struct mg_str s) {
   struct mg_str r = MG_NULL_STR;
-  char *p = (char *) malloc(s.len + 1);
+  char *p = (char *) mg_calloc(1, s.len + 1);
   if (p != NULL) {
     if (s.len > 0) memcpy(p, s.buf, s.len);
     p[s.len] = '\0';

@@ -10,10 +10,26 @@ void mg_timer_init(struct mg_timer **head, struct mg_timer *t, uint64_t period_m
   *head = t;
 }
 
+// A poll in progress. Callbacks may free any timer, so the walk never holds a
+// pointer across a callback that mg_timer_free does not know about: it moves a
+// walk's cursor off the timer it unlinks, and clears `running` if that one goes.
+// Walks stack up when a callback polls another list (or mgr) in turn.
+struct timer_walk {
+  struct mg_timer *running;   // Timer whose callback is running; NULL once freed
+  struct mg_timer *next;      // Next timer to visit
+  struct timer_walk *outer;   // The walk whose callback started this one
+};
+static struct timer_walk *timer_walks;  // Innermost walk; the core is single-threaded
+
 void mg_timer_free(struct mg_timer **head, struct mg_timer *t) {
+  if (t == NULL) return;
+  for (struct timer_walk *w = timer_walks; w != NULL; w = w->outer) {
+    if (w->next == t) w->next = t->next;
+    if (w->running == t) w->running = NULL;
+  }
   while (*head != NULL && *head != t) head = &(*head)->next;
   if (*head == t) *head = t->next;
-  if (t != NULL && (t->flags & MG_TIMER_AUTODELETE)) free(t);
+  if (t->flags & MG_TIMER_AUTODELETE) mg_free(t);
 }
 
 bool mg_timer_expired(uint64_t *expiration, uint64_t period_ms, uint64_t now_ms) {
@@ -26,17 +42,19 @@ bool mg_timer_expired(uint64_t *expiration, uint64_t period_ms, uint64_t now_ms)
 }
 
 void mg_timer_poll(struct mg_timer **head, uint64_t now_ms) {
-  struct mg_timer *t, *next;
-  for (t = *head; t != NULL; t = next) {
+  struct timer_walk w = {NULL, *head, timer_walks};
+  timer_walks = &w;
+  // Timers added by a callback go to the head, behind the cursor: they wait for the next poll
+  while (w.next != NULL) {
+    struct mg_timer *t = w.next;
+    w.next = t->next;
     bool once = !(t->flags & MG_TIMER_REPEAT);
-    bool first = t->expire == 0;
-    bool run_now = first && (t->flags & MG_TIMER_RUN_NOW);
-    if (!mg_timer_expired(&t->expire, t->period_ms, now_ms) && !run_now) {
-      next = t->next;
-      continue;
-    }
-    next = t->next;
+    bool run_now = t->expire == 0 && (t->flags & MG_TIMER_RUN_NOW);
+    if (!mg_timer_expired(&t->expire, t->period_ms, now_ms) && !run_now) continue;
+    w.running = t;
     t->fn(t->arg);
-    if (once) mg_timer_free(head, t);
+    if (w.running != NULL && once) mg_timer_free(head, t);  // Unless the callback freed it
+    w.running = NULL;
   }
+  timer_walks = w.outer;
 }

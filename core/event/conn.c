@@ -19,7 +19,7 @@ void mg_error(struct mg_connection *c, const char *fmt, ...) {
 }
 
 struct mg_connection *mg_conn_alloc(struct mg_mgr *mgr) {
-  struct mg_connection *c = (struct mg_connection *) calloc(1, sizeof(*c));
+  struct mg_connection *c = (struct mg_connection *) mg_calloc(1, sizeof(*c));
   if (c == NULL) {
     MG_ERROR(("out of memory for a connection"));
     return NULL;
@@ -42,7 +42,7 @@ void mg_conn_free(struct mg_connection *c) {
   mg_be_close(c);
   mg_iobuf_free(&c->recv);
   mg_iobuf_free(&c->send);
-  free(c);
+  mg_free(c);
 }
 
 // A test build may name a filter that every TCP connection passes through
@@ -92,14 +92,17 @@ bool mg_send(struct mg_connection *c, const void *buf, size_t len) {
     return false;
   }
   // A datagram per call: send it now, before the next call appends another
-  if (c->is_udp && !c->is_resolving && !c->is_connecting) mg_io_flush(c);
+  if (c->is_udp && !c->is_resolving && !c->is_connecting && !c->is_closing) mg_io_flush(c);
   return true;
 }
 
 size_t mg_vprintf(struct mg_connection *c, const char *fmt, va_list *ap) {
   size_t old = c->send.len;
   mg_conn_take_spare(c, &c->send);
-  mg_vxprintf(mg_pfn_iobuf, &c->send, fmt, ap);
+  if (!mg_iobuf_vprintf(&c->send, fmt, ap)) {
+    mg_error(c, "out of memory formatting output");
+    return 0;
+  }
   return c->send.len - old;
 }
 

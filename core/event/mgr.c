@@ -23,9 +23,9 @@ void mg_mgr_free(struct mg_mgr *mgr) {
   while (mgr->timers != NULL) {
     struct mg_timer *t = mgr->timers;
     mgr->timers = t->next;
-    if (t->flags & MG_TIMER_AUTODELETE) free(t);
+    if (t->flags & MG_TIMER_AUTODELETE) mg_free(t);
   }
-  while (mgr->io_spares > 0) free(mgr->io_spare[--mgr->io_spares]);
+  while (mgr->io_spares > 0) mg_free(mgr->io_spare[--mgr->io_spares]);
   mg_be_free(mgr);
 }
 
@@ -55,7 +55,9 @@ void mg_mgr_poll(struct mg_mgr *mgr, int ms) {
   for (c = mgr->conns; c != NULL; c = next) {
     next = c->next;
     if (!c->is_closing) mg_call(c, MG_EV_POLL, &now);
-    if (c->send.len > 0 && !c->is_connecting && !c->is_resolving && !c->is_listening &&
+    // A closing connection sends nothing more: after a failed write, what follows
+    // would reach the peer with a hole in it (is_draining is the way to finish sending)
+    if (c->send.len > 0 && !c->is_connecting && !c->is_resolving && !c->is_listening && !c->is_closing &&
         !mg_io_flush(c)) {
       c->is_closing = 1;
     }
@@ -71,7 +73,7 @@ void mg_mgr_poll(struct mg_mgr *mgr, int ms) {
 
 struct mg_timer *mg_timer_add(struct mg_mgr *mgr, uint64_t milliseconds, unsigned flags,
                               void (*fn)(void *), void *arg) {
-  struct mg_timer *t = (struct mg_timer *) calloc(1, sizeof(*t));
+  struct mg_timer *t = (struct mg_timer *) mg_calloc(1, sizeof(*t));
   if (t == NULL) {
     MG_ERROR(("out of memory for a timer"));
     return NULL;

@@ -3,12 +3,12 @@
 #include "meerkat.h"
 
 struct mg_fd *mg_fs_open(struct mg_fs *fs, const char *path, int flags) {
-  struct mg_fd *fd = (struct mg_fd *) calloc(1, sizeof(*fd));
+  struct mg_fd *fd = (struct mg_fd *) mg_calloc(1, sizeof(*fd));
   if (fd == NULL) return NULL;
   fd->fd = fs->op(path, flags);
   fd->fs = fs;
   if (fd->fd == NULL) {
-    free(fd);
+    mg_free(fd);
     return NULL;
   }
   return fd;
@@ -17,7 +17,7 @@ struct mg_fd *mg_fs_open(struct mg_fs *fs, const char *path, int flags) {
 void mg_fs_close(struct mg_fd *fd) {
   if (fd == NULL) return;
   fd->fs->cl(fd->fd);
-  free(fd);
+  mg_free(fd);
 }
 
 char *mg_file_read(struct mg_fs *fs, const char *path, size_t *sizep) {
@@ -25,7 +25,7 @@ char *mg_file_read(struct mg_fs *fs, const char *path, size_t *sizep) {
   if (fs->st(path, &size, NULL) == 0 || size == SIZE_MAX) return NULL;
   void *fd = fs->op(path, MG_FS_READ);
   if (fd == NULL) return NULL;
-  char *data = (char *) malloc(size + 1);
+  char *data = (char *) mg_calloc(1, size + 1);
   size_t got = 0, n = 1;
   while (data != NULL && got < size && n > 0) {
     n = fs->rd(fd, data + got, size - got);
@@ -34,7 +34,7 @@ char *mg_file_read(struct mg_fs *fs, const char *path, size_t *sizep) {
   fs->cl(fd);
   if (data == NULL) return NULL;
   if (got != size) {
-    free(data);
+    mg_free(data);
     return NULL;
   }
   data[size] = '\0';

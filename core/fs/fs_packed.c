@@ -101,7 +101,7 @@ void *mg_packed_open(const struct mg_packed_table *t, const char *path, int flag
   if (flags & MG_FS_WRITE) return NULL;
   const struct mg_packed_file *f = mg_packed_find(t, path);
   if (f == NULL) return NULL;
-  struct fs_packed_fd *h = (struct fs_packed_fd *) calloc(1, sizeof(*h));
+  struct fs_packed_fd *h = (struct fs_packed_fd *) mg_calloc(1, sizeof(*h));
   if (h != NULL) h->file = f;
   return h;
 }
@@ -109,8 +109,8 @@ void *mg_packed_open(const struct mg_packed_table *t, const char *path, int flag
 void mg_packed_close(void *fd) {
   struct fs_packed_fd *h = (struct fs_packed_fd *) fd;
   if (h == NULL) return;
-  free(h->z);
-  free(h);
+  mg_free(h->z);
+  mg_free(h);
 }
 
 // Decodes the next original bytes into out, up to len; returns how many
@@ -135,7 +135,7 @@ static size_t fs_packed_inflate(struct fs_packed_fd *h, uint8_t *out, size_t len
 static size_t fs_packed_read_gzip(struct fs_packed_fd *h, uint8_t *buf, size_t len) {
   if (h->failed) return 0;
   if (h->z == NULL) {
-    h->z = (struct mg_inflate *) malloc(sizeof(*h->z));
+    h->z = (struct mg_inflate *) mg_calloc(1, sizeof(*h->z));
     if (h->z == NULL) return 0;
     mg_inflate_init(h->z, true);
   }

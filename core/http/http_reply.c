@@ -6,17 +6,30 @@
 #define HTTP_CL_WIDTH 10  // Room reserved for the Content-Length digits
 #define HTTP_CL_BLANKS "          "
 
+// A message that cannot be queued whole is not queued at all: the connection
+// closes with an error, and what it queued before still goes out
+static void http_reply_oom(struct mg_connection *c, size_t start, const char *what) {
+  c->send.len = start;
+  mg_error(c, "out of memory queueing %s", what);
+}
+
 void mg_http_reply(struct mg_connection *c, int status, const char *headers, const char *fmt, ...) {
   // The body is formatted once, in place after the head; its length then goes into
   // a field reserved for it, and the body moves left over what the digits did not use
-  mg_printf(c, "HTTP/1.1 %d %s\r\n%sContent-Length: %s\r\n\r\n", status, mg_http_status_text(status),
-            headers == NULL ? "" : headers, HTTP_CL_BLANKS);
+  size_t start = c->send.len;
+  bool ok = mg_iobuf_printf(&c->send, "HTTP/1.1 %d %s\r\n%sContent-Length: %s\r\n\r\n", status,
+                            mg_http_status_text(status), headers == NULL ? "" : headers, HTTP_CL_BLANKS);
   size_t field = c->send.len - 4 - HTTP_CL_WIDTH, body_start = c->send.len;
-  va_list ap;
-  va_start(ap, fmt);
-  mg_vprintf(c, fmt == NULL ? "" : fmt, &ap);
-  va_end(ap);
-  if (c->send.len < body_start) return;  // Out of memory: the connection is closing
+  if (ok) {
+    va_list ap;
+    va_start(ap, fmt);
+    ok = mg_iobuf_vprintf(&c->send, fmt == NULL ? "" : fmt, &ap);
+    va_end(ap);
+  }
+  if (!ok) {
+    http_reply_oom(c, start, "a reply");
+    return;
+  }
   size_t body_len = c->send.len - body_start;
   char digits[24];
   size_t n = mg_snprintf(digits, sizeof(digits), "%lu", (unsigned long) body_len);
@@ -26,23 +39,35 @@ void mg_http_reply(struct mg_connection *c, int status, const char *headers, con
   if (c->is_accepted && mg_http_state(c)->is_head) c->send.len -= body_len;
 }
 
+// A closing connection takes no more chunks: after one was lost, the ones that
+// follow would make a stream that looks whole and is not
 void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len) {
-  mg_printf(c, "%lx\r\n", (unsigned long) len);
-  mg_send(c, buf, len);
-  mg_send(c, "\r\n", 2);
+  if (c->is_closing) return;
+  size_t start = c->send.len;
+  if (!mg_iobuf_printf(&c->send, "%lx\r\n", (unsigned long) len) ||
+      mg_iobuf_add(&c->send, c->send.len, buf, len) != len || mg_iobuf_add(&c->send, c->send.len, "\r\n", 2) != 2) {
+    http_reply_oom(c, start, "a chunk");
+  }
 }
 
 void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...) {
   // Format straight into the send buffer behind a fixed-width size line
-  mg_printf(c, "%08lx\r\n", 0UL);
+  if (c->is_closing) return;
   size_t start = c->send.len;
-  va_list ap;
-  va_start(ap, fmt);
-  mg_vprintf(c, fmt, &ap);
-  va_end(ap);
-  if (c->send.len < start) return;
+  bool ok = mg_iobuf_printf(&c->send, "%08lx\r\n", 0UL);
+  size_t body_start = c->send.len;
+  if (ok) {
+    va_list ap;
+    va_start(ap, fmt);
+    ok = mg_iobuf_vprintf(&c->send, fmt, &ap);
+    va_end(ap);
+  }
+  if (ok) ok = mg_iobuf_add(&c->send, c->send.len, "\r\n", 2) == 2;
+  if (!ok) {
+    http_reply_oom(c, start, "a chunk");
+    return;
+  }
   char size[12];
-  mg_snprintf(size, sizeof(size), "%08lx", (unsigned long) (c->send.len - start));
-  memcpy(c->send.buf + start - 10, size, 8);
-  mg_send(c, "\r\n", 2);
+  mg_snprintf(size, sizeof(size), "%08lx", (unsigned long) (c->send.len - 2 - body_start));
+  memcpy(c->send.buf + start, size, 8);
 }

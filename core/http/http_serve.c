@@ -205,18 +205,21 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
     }
   }
   struct mg_str mime = pf != NULL && pf->mime != NULL ? mg_str(pf->mime) : mg_http_mime_type(mg_str(path), opts->mime_types);
-  mg_printf(c,
-            "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
-            "%s%s%sAccept-Ranges: bytes\r\n%s%s\r\n",
-            status, mg_http_status_text(status), (int) mime.len, mime.buf, (unsigned long) len, etag, date, cache,
-            enc_hdr, range_hdr, extra);
-  if (mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {
+  size_t start = c->send.len;
+  size_t head = mg_printf(c,
+                          "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
+                          "%s%s%sAccept-Ranges: bytes\r\n%s%s\r\n",
+                          status, mg_http_status_text(status), (int) mime.len, mime.buf, (unsigned long) len, etag,
+                          date, cache, enc_hdr, range_hdr, extra);
+  if (head == 0 || mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {  // 0: out of memory
     if (!send_gzip) fs->cl(fd);
     return;
   }
   st->file = fd, st->fs = send_gzip ? NULL : fs, st->file_left = len;
   c->is_resp = 1;
+  bool was_closing = c->is_closing;
   serve_pump(c, len <= SERVE_INLINE_MAX ? (size_t) len : SERVE_PIECE);
+  if (c->is_closing && !was_closing) c->send.len = start;  // No head goes out without its first piece
 }
 
 static void serve_file_status(struct mg_connection *c, struct mg_http_message *hm, const char *path,
@@ -233,20 +236,21 @@ void mg_http_serve_file(struct mg_connection *c, struct mg_http_message *hm, con
   serve_file_status(c, hm, path, opts, 200);
 }
 
-static void serve_html_escape(struct mg_iobuf *io, const char *s) {
+static void serve_html_escape(struct mg_iobuf_out *o, const char *s) {
   for (; *s != '\0'; s++) {
     switch (*s) {
-      case '<': mg_xprintf(mg_pfn_iobuf, io, "&lt;"); break;
-      case '>': mg_xprintf(mg_pfn_iobuf, io, "&gt;"); break;
-      case '&': mg_xprintf(mg_pfn_iobuf, io, "&amp;"); break;
-      case '"': mg_xprintf(mg_pfn_iobuf, io, "&quot;"); break;
-      default: mg_pfn_iobuf(*s, io); break;
+      case '<': mg_xprintf(mg_pfn_iobuf_checked, o, "&lt;"); break;
+      case '>': mg_xprintf(mg_pfn_iobuf_checked, o, "&gt;"); break;
+      case '&': mg_xprintf(mg_pfn_iobuf_checked, o, "&amp;"); break;
+      case '"': mg_xprintf(mg_pfn_iobuf_checked, o, "&quot;"); break;
+      default: mg_pfn_iobuf_checked(*s, o); break;
     }
   }
 }
 
 struct serve_listing {
   struct mg_iobuf out;
+  struct mg_iobuf_out sink;  // Into out; remembers a failed append
   struct mg_fs *fs;
   const char *dir;
 };
@@ -257,30 +261,36 @@ static void serve_list_entry(const char *name, void *arg) {
   size_t size = 0;
   mg_snprintf(path, sizeof(path), "%s/%s", l->dir, name);
   int flags = l->fs->st(path, &size, NULL);
-  mg_xprintf(mg_pfn_iobuf, &l->out, "<tr><td><a href=\"");
+  mg_xprintf(mg_pfn_iobuf_checked, &l->sink, "<tr><td><a href=\"");
   for (const char *p = name; *p != '\0'; p++) {  // Percent-encode what is not safe in a URL
     unsigned char ch = (unsigned char) *p;
-    if (isalnum(ch) || strchr("-._~", ch) != NULL) mg_pfn_iobuf((char) ch, &l->out);
-    else mg_xprintf(mg_pfn_iobuf, &l->out, "%%%02X", ch);
+    if (isalnum(ch) || strchr("-._~", ch) != NULL) mg_pfn_iobuf_checked((char) ch, &l->sink);
+    else mg_xprintf(mg_pfn_iobuf_checked, &l->sink, "%%%02X", ch);
   }
-  mg_xprintf(mg_pfn_iobuf, &l->out, "%s\">", (flags & MG_FS_DIR) ? "/" : "");
-  serve_html_escape(&l->out, name);
-  mg_xprintf(mg_pfn_iobuf, &l->out, "%s</a></td><td>%lu</td></tr>\n", (flags & MG_FS_DIR) ? "/" : "",
+  mg_xprintf(mg_pfn_iobuf_checked, &l->sink, "%s\">", (flags & MG_FS_DIR) ? "/" : "");
+  serve_html_escape(&l->sink, name);
+  mg_xprintf(mg_pfn_iobuf_checked, &l->sink, "%s</a></td><td>%lu</td></tr>\n", (flags & MG_FS_DIR) ? "/" : "",
              (unsigned long) size);
 }
 
 static void serve_listing(struct mg_connection *c, struct mg_http_message *hm, struct mg_fs *fs,
                           const char *dir, const struct mg_http_serve_opts *opts) {
-  struct serve_listing l = {{NULL, 0, 0, 256}, fs, dir};
+  struct serve_listing l = {{NULL, 0, 0, 256}, {NULL, false}, fs, dir};
+  l.sink.io = &l.out;
   char uri[MG_PATH_MAX];
   mg_snprintf(uri, sizeof(uri), "%.*s", (int) hm->uri.len, hm->uri.buf);
-  mg_xprintf(mg_pfn_iobuf, &l.out, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Index of ");
-  serve_html_escape(&l.out, uri);
-  mg_xprintf(mg_pfn_iobuf, &l.out, "</title></head><body><h1>Index of ");
-  serve_html_escape(&l.out, uri);
-  mg_xprintf(mg_pfn_iobuf, &l.out, "</h1><table><tr><td><a href=\"../\">../</a></td><td></td></tr>\n");
+  mg_xprintf(mg_pfn_iobuf_checked, &l.sink, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Index of ");
+  serve_html_escape(&l.sink, uri);
+  mg_xprintf(mg_pfn_iobuf_checked, &l.sink, "</title></head><body><h1>Index of ");
+  serve_html_escape(&l.sink, uri);
+  mg_xprintf(mg_pfn_iobuf_checked, &l.sink, "</h1><table><tr><td><a href=\"../\">../</a></td><td></td></tr>\n");
   fs->ls(dir, serve_list_entry, &l);
-  mg_xprintf(mg_pfn_iobuf, &l.out, "</table></body></html>\n");
+  mg_xprintf(mg_pfn_iobuf_checked, &l.sink, "</table></body></html>\n");
+  if (l.sink.failed) {  // A listing with holes would pass for the whole directory
+    mg_iobuf_free(&l.out);
+    mg_error(c, "out of memory listing a directory");
+    return;
+  }
   char headers[512];
   mg_snprintf(headers, sizeof(headers), "Content-Type: text/html; charset=utf-8\r\n%s",
               opts->extra_headers == NULL ? "" : opts->extra_headers);

@@ -59,6 +59,11 @@
 #define MG_ENABLE_POSIX_FS 1
 #endif
 
+// Test builds only: mg_alloc_fail_after() makes a chosen allocation fail (needs glibc)
+#ifndef MG_ENABLE_ALLOC_FAULTS
+#define MG_ENABLE_ALLOC_FAULTS 0
+#endif
+
 #ifndef MG_ENABLE_LOG
 #define MG_ENABLE_LOG 1
 #endif

@@ -125,6 +125,7 @@ struct mg_connection *mg_wrapfd(struct mg_mgr *mgr, int fd, mg_event_handler_t f
 // Queue data for sending. false if memory could not be had (the connection is
 // then marked for closing: losing part of a stream silently is never right).
 bool mg_send(struct mg_connection *, const void *buf, size_t len);
+// Bytes queued; 0 if memory ran out: nothing is queued and the connection closes with an error
 size_t mg_printf(struct mg_connection *, const char *fmt, ...);
 size_t mg_vprintf(struct mg_connection *, const char *fmt, va_list *ap);
 void mg_error(struct mg_connection *c, const char *fmt, ...);

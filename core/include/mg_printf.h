@@ -22,7 +22,7 @@ char *mg_vmprintf(const char *fmt, va_list *ap);
 char *mg_mprintf(const char *fmt, ...);
 
 // Sinks
-void mg_pfn_iobuf(char ch, void *param);  // param: struct mg_iobuf *
+void mg_pfn_iobuf(char ch, void *param);  // param: struct mg_iobuf *; drops what cannot be stored
 void mg_pfn_stdout(char ch, void *param);
 
 // %M / %m helpers

@@ -2,6 +2,14 @@
 #ifndef MG_UTIL_H
 #define MG_UTIL_H
 
+// The core's allocator: all its memory comes from mg_calloc and goes back through mg_free
+void *mg_calloc(size_t count, size_t size);
+void mg_free(void *ptr);
+#if MG_ENABLE_ALLOC_FAULTS
+void mg_alloc_fail_after(long n);  // The n-th allocation from now fails (only that one); n <= 0: none
+long mg_alloc_count(void);         // Allocations that could have failed, since the start
+#endif
+
 // Base64 (RFC 4648, with padding). Both return the output length (NUL-terminated
 // when it fits) or 0 if dst is too small / the input is not valid base64.
 size_t mg_base64_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen);

@@ -38,7 +38,7 @@ static void dns_unlink(struct mg_mgr *mgr, struct mg_dns_request *r) {
     r->qc->pfn_data = NULL;
     r->qc->is_closing = 1;
   }
-  free(r);
+  mg_free(r);
 }
 
 // Ends the lookup with an error for the waiting connection, "DNS lookup of NAME <why>"
@@ -158,10 +158,10 @@ void mg_resolve(struct mg_connection *c, struct mg_str host) {
     mg_error(c, "DNS lookup of %.*s %s", (int) host.len, host.buf, why);
     return;
   }
-  struct mg_dns_request *r = (struct mg_dns_request *) calloc(1, sizeof(*r));
+  struct mg_dns_request *r = (struct mg_dns_request *) mg_calloc(1, sizeof(*r));
   struct mg_connection *qc = r == NULL ? NULL : dns_open_query_conn(mgr, &ns);
   if (qc == NULL || qc->is_closing) {  // Out of memory, or no socket (logged)
-    free(r);
+    mg_free(r);
     mg_error(c, "DNS lookup of %.*s failed: %s", (int) host.len, host.buf,
              r == NULL ? "out of memory" : "cannot open a socket to the nameserver");
     return;

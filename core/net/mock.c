@@ -39,7 +39,7 @@ static struct mock_sock *mock_sock_of(struct mg_connection *c) {
 }
 
 static struct mock_sock *mock_new(struct mg_connection *c) {
-  struct mock_sock *s = (struct mock_sock *) calloc(1, sizeof(*s));
+  struct mock_sock *s = (struct mock_sock *) mg_calloc(1, sizeof(*s));
   if (s == NULL) mock_err = "out of memory";
   if (c != NULL && s != NULL) c->fd = s;
   return s;
@@ -49,8 +49,8 @@ static struct mock_sock *mock_new(struct mg_connection *c) {
 static void mock_release(struct mock_sock *s) {
   if (s->peer != NULL) s->peer->peer = NULL, s->peer->peer_gone = true;
   for (size_t i = 0; i < s->nbacklog; i++) mock_release(s->backlog[i]);
-  free(s->rx);
-  free(s);
+  mg_free(s->rx);
+  mg_free(s);
 }
 
 bool mg_be_init(struct mg_mgr *mgr) {
@@ -157,7 +157,7 @@ long mg_be_recv(struct mg_connection *c, void *buf, size_t len) {
 
 static bool mock_append(struct mock_sock *to, const void *buf, size_t n) {
   if (to->rx_len + n > to->rx_size) {
-    unsigned char *p = (unsigned char *) realloc(to->rx, to->rx_len + n);
+    unsigned char *p = (unsigned char *) mg_realloc(to->rx, to->rx_len + n);
     if (p == NULL) {
       mock_err = "out of memory";
       return false;

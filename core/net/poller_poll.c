@@ -15,7 +15,7 @@ bool mg_poller_init(struct sock_state *s) {
 }
 
 void mg_poller_free(struct sock_state *s) {
-  free(s->pollfds);
+  mg_free(s->pollfds);
   s->pollfds = NULL, s->pollfds_cap = 0;
 }
 
@@ -35,7 +35,7 @@ void mg_poller_wait(struct mg_mgr *mgr, int ms) {
   size_t n = 0;
   for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) n++;
   if (n > s->pollfds_cap) {
-    void *p = realloc(s->pollfds, n * sizeof(struct pollfd));
+    void *p = mg_realloc(s->pollfds, n * sizeof(struct pollfd));
     if (p == NULL) {
       MG_ERROR(("out of memory for %lu pollfds", (unsigned long) n));
       return;

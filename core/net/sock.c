@@ -73,7 +73,7 @@ static bool sock_would_block(void) {
 }
 
 bool mg_be_init(struct mg_mgr *mgr) {
-  struct sock_state *s = (struct sock_state *) calloc(1, sizeof(*s));
+  struct sock_state *s = (struct sock_state *) mg_calloc(1, sizeof(*s));
   if (s == NULL) {
     sock_errno = ENOMEM;
     return false;
@@ -81,7 +81,7 @@ bool mg_be_init(struct mg_mgr *mgr) {
   s->epoll_fd = s->wakeup_tx = -1;
   if (!mg_poller_init(s)) {
     sock_errno = errno;
-    free(s);
+    mg_free(s);
     return false;
   }
   mgr->backend = s;
@@ -93,7 +93,7 @@ void mg_be_free(struct mg_mgr *mgr) {
   if (s == NULL) return;
   if (s->wakeup_tx >= 0) close(s->wakeup_tx);
   mg_poller_free(s);
-  free(s);
+  mg_free(s);
   mgr->backend = NULL;
 }
 

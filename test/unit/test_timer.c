@@ -85,3 +85,150 @@ Test(timer, expired_helper_for_ad_hoc_polling) {
   cr_assert_not(mg_timer_expired(&exp, 100, 10));
   cr_assert(mg_timer_expired(&exp, 100, 110));
 }
+
+// Callbacks that change the list they are called from. The timers are heap
+// allocated with MG_TIMER_AUTODELETE, so under ASan a use after free or a
+// double free inside mg_timer_poll fails the test.
+struct timer_ctx {
+  struct mg_timer **head;
+  struct mg_timer *victim[3];  // Timers the callback frees, NULL ends the list
+  struct mg_mgr *mgr;          // For add_during_callback
+  int calls;
+  int added;
+};
+
+static void timer_free_victims(void *arg) {
+  struct timer_ctx *ctx = (struct timer_ctx *) arg;
+  ctx->calls++;
+  for (int i = 0; i < 3 && ctx->victim[i] != NULL; i++) mg_timer_free(ctx->head, ctx->victim[i]);
+  ctx->victim[0] = ctx->victim[1] = ctx->victim[2] = NULL;  // Once only
+}
+
+static struct mg_timer *heap_timer(struct mg_timer **head, uint64_t ms, unsigned flags, void (*fn)(void *),
+                                   void *arg) {
+  struct mg_timer *t = (struct mg_timer *) mg_calloc(1, sizeof(*t));
+  cr_assert_not_null(t);
+  mg_timer_init(head, t, ms, flags | MG_TIMER_AUTODELETE, fn, arg);
+  return t;
+}
+
+static size_t list_len(struct mg_timer *head) {
+  size_t n = 0;
+  for (; head != NULL; head = head->next) n++;
+  return n;
+}
+
+static void free_list(struct mg_timer **head) {
+  while (*head != NULL) mg_timer_free(head, *head);
+}
+
+Test(timer, a_one_shot_callback_may_free_itself) {
+  struct mg_timer *head = NULL;
+  int n = 0;
+  struct timer_ctx ctx = {&head, {NULL, NULL, NULL}, NULL, 0, 0};
+  heap_timer(&head, 10, MG_TIMER_REPEAT, bump, &n);
+  ctx.victim[0] = heap_timer(&head, 10, MG_TIMER_ONCE, timer_free_victims, &ctx);
+  mg_timer_poll(&head, 1);
+  mg_timer_poll(&head, 11);
+  cr_assert_eq(ctx.calls, 1);
+  cr_assert_eq(n, 1, "the timer after it still ran");
+  cr_assert_eq(list_len(head), 1);
+  free_list(&head);
+}
+
+Test(timer, a_repeating_callback_may_free_itself) {
+  struct mg_timer *head = NULL;
+  int n = 0;
+  struct timer_ctx ctx = {&head, {NULL, NULL, NULL}, NULL, 0, 0};
+  heap_timer(&head, 10, MG_TIMER_REPEAT, bump, &n);
+  ctx.victim[0] = heap_timer(&head, 10, MG_TIMER_REPEAT, timer_free_victims, &ctx);
+  mg_timer_poll(&head, 1);
+  mg_timer_poll(&head, 11);
+  mg_timer_poll(&head, 21);
+  cr_assert_eq(ctx.calls, 1);
+  cr_assert_eq(n, 2);
+  cr_assert_eq(list_len(head), 1);
+  free_list(&head);
+}
+
+Test(timer, a_callback_may_free_the_next_timer) {
+  struct mg_timer *head = NULL;
+  int n = 0;
+  struct timer_ctx ctx = {&head, {NULL, NULL, NULL}, NULL, 0, 0};
+  heap_timer(&head, 10, MG_TIMER_REPEAT, bump, &n);                            // Third
+  ctx.victim[0] = heap_timer(&head, 10, MG_TIMER_ONCE, bump, &n);              // Second
+  heap_timer(&head, 10, MG_TIMER_REPEAT, timer_free_victims, &ctx);            // First
+  mg_timer_poll(&head, 1);
+  mg_timer_poll(&head, 11);
+  cr_assert_eq(ctx.calls, 1);
+  cr_assert_eq(n, 1, "the freed timer did not run, the one after it did");
+  cr_assert_eq(list_len(head), 2);
+  free_list(&head);
+}
+
+Test(timer, a_callback_may_free_the_previous_timer) {
+  struct mg_timer *head = NULL;
+  int n = 0;
+  struct timer_ctx ctx = {&head, {NULL, NULL, NULL}, NULL, 0, 0};
+  heap_timer(&head, 10, MG_TIMER_ONCE, timer_free_victims, &ctx);   // Second
+  ctx.victim[0] = heap_timer(&head, 10, MG_TIMER_REPEAT, bump, &n);  // First
+  mg_timer_poll(&head, 1);
+  mg_timer_poll(&head, 11);
+  cr_assert_eq(n, 1);
+  cr_assert_eq(ctx.calls, 1);
+  cr_assert_null(head, "both gone: one freed by the callback, the one-shot after firing");
+}
+
+Test(timer, a_callback_may_free_every_timer) {
+  struct mg_timer *head = NULL;
+  int n = 0;
+  struct timer_ctx ctx = {&head, {NULL, NULL, NULL}, NULL, 0, 0};
+  ctx.victim[2] = heap_timer(&head, 10, MG_TIMER_REPEAT, bump, &n);
+  ctx.victim[1] = heap_timer(&head, 10, MG_TIMER_ONCE, timer_free_victims, &ctx);  // Frees itself too
+  ctx.victim[0] = heap_timer(&head, 10, MG_TIMER_REPEAT, bump, &n);
+  mg_timer_poll(&head, 1);
+  mg_timer_poll(&head, 11);
+  cr_assert_eq(ctx.calls, 1);
+  cr_assert_eq(n, 1, "only the first ran before the list was emptied");
+  cr_assert_null(head);
+}
+
+static void timer_add_one(void *arg) {
+  struct timer_ctx *ctx = (struct timer_ctx *) arg;
+  ctx->calls++;
+  cr_assert_not_null(mg_timer_add(ctx->mgr, 10, MG_TIMER_ONCE, bump, &ctx->added));
+}
+
+Test(timer, a_callback_may_add_timers) {
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  struct timer_ctx ctx = {&mgr.timers, {NULL, NULL, NULL}, &mgr, 0, 0};
+  struct mg_timer *t = mg_timer_add(&mgr, 10, MG_TIMER_ONCE | MG_TIMER_RUN_NOW, timer_add_one, &ctx);
+  cr_assert_not_null(t);
+  mg_timer_poll(&mgr.timers, 1);  // Fires; the one-shot is freed, the new timer stays
+  cr_assert_eq(ctx.calls, 1);
+  cr_assert_eq(list_len(mgr.timers), 1);
+  mg_timer_poll(&mgr.timers, 2);
+  mg_timer_poll(&mgr.timers, 12);
+  cr_assert_eq(ctx.added, 1);
+  cr_assert_null(mgr.timers, "the added one-shot was freed after it fired");
+  mg_mgr_free(&mgr);
+}
+
+static void timer_free_self_in_mgr(void *arg) {
+  struct timer_ctx *ctx = (struct timer_ctx *) arg;
+  ctx->calls++;
+  mg_timer_free(&ctx->mgr->timers, ctx->victim[0]);
+}
+
+Test(timer, a_one_shot_from_mg_timer_add_may_free_itself) {
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  struct timer_ctx ctx = {&mgr.timers, {NULL, NULL, NULL}, &mgr, 0, 0};
+  ctx.victim[0] = mg_timer_add(&mgr, 0, MG_TIMER_ONCE | MG_TIMER_RUN_NOW, timer_free_self_in_mgr, &ctx);
+  cr_assert_not_null(ctx.victim[0]);
+  mg_mgr_poll(&mgr, 0);
+  cr_assert_eq(ctx.calls, 1);
+  cr_assert_null(mgr.timers);
+  mg_mgr_free(&mgr);
+}
