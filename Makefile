@@ -86,9 +86,20 @@ $(BUILD)/chaos/libmeerkat.a: $(BUILD)/chaos/obj/test/filter/chaos.o
 # Out-of-memory runs: any chosen allocation can be made to fail (test/alloc)
 $(eval $(call flavour,$(BUILD)/alloc,-DMG_ENABLE_ALLOC_FAULTS=1 $(SAN_FLAGS),$(CC)))
 ALLOC_TESTS    := $(BUILD)/alloc/test/alloc/alloc_faults
-# Cortex-M: the core alone (no OS backend or POSIX files yet), to keep it portable
-ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -DMG_ENABLE_SOCKET=0 -DMG_ENABLE_POSIX_FS=0 -DMG_PORT_BAREMETAL=1
+# Cortex-M3: the core on the bare-metal port with the mock backend, linked into a
+# small program (firmware/arm) that serves a packed page over HTTP to itself
+ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -ffunction-sections -fdata-sections \
+             -DMG_ENABLE_MOCK=1 -DMG_ENABLE_POSIX_FS=0 -DMG_PORT_BAREMETAL=1
 $(eval $(call flavour,$(BUILD)/arm,$(ARM_FLAGS),arm-none-eabi-gcc))
+ARM_FW_SRC := $(sort $(wildcard firmware/arm/*.c))
+$(BUILD)/arm/www_fs.c: $(wildcard firmware/arm/www/*) $(BUILD)/packer/packer
+	@mkdir -p $(dir $@)
+	$(Q)$(BUILD)/packer/packer -q -p arm -o $@ firmware/arm/www
+$(BUILD)/arm/firmware.elf: $(ARM_FW_SRC) firmware/arm/board.h firmware/arm/mps2-an385.ld $(BUILD)/arm/www_fs.c $(BUILD)/arm/libmeerkat.a
+	@echo "  LINK    $@"
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_FLAGS) -nostartfiles --specs=nano.specs \
+	  -T firmware/arm/mps2-an385.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
+	  $(ARM_FW_SRC) $(BUILD)/arm/www_fs.c $(BUILD)/arm/libmeerkat.a -o $@
 
 UNIT_BINS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
 UNIT_BINS_ASAN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/asan/test/unit/%)
@@ -128,8 +139,8 @@ fuzz: fuzz-build
 test-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
 
-arm: $(BUILD)/arm/libmeerkat.a
-	@arm-none-eabi-size -t $< | tail -n 1 | awk '{print "arm: core for Cortex-M3, " $$1 " bytes code, " $$2 + $$3 " bytes static data"}'
+arm: $(BUILD)/arm/firmware.elf
+	@arm-none-eabi-size $< | awk 'NR == 2 {print "arm: $<: " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'
 
 test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh

@@ -1,0 +1,41 @@
+// Cortex-M3 start-up: the vector table, a reset handler that zeroes .bss and calls
+// main, and the heap newlib's malloc grows into (between .bss and the stack).
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "board.h"
+
+extern uint32_t __bss_start__, __bss_end__, __stack_top, __heap_limit, end;
+int main(void);
+void Reset_Handler(void);
+void Fault_Handler(void);
+
+void Fault_Handler(void) {
+  for (;;) continue;  // A debugger finds us here
+}
+
+__attribute__((section(".vectors"), used)) static const void *const startup_vectors[16] = {
+    &__stack_top, Reset_Handler, Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler,
+    Fault_Handler, 0, 0, 0, 0, Fault_Handler, Fault_Handler, 0, Fault_Handler, SysTick_Handler,
+};
+
+// .data is loaded in place by the image (RAM on this board), so only .bss is set up
+void Reset_Handler(void) {
+  for (uint32_t *p = &__bss_start__; p < &__bss_end__; p++) *p = 0;
+  main();
+  for (;;) continue;
+}
+
+// newlib's malloc asks for memory here, up to the stack's reserve (the linker script)
+void *_sbrk(ptrdiff_t incr);
+void *_sbrk(ptrdiff_t incr) {
+  static char *brk = (char *) &end;
+  char *limit = (char *) &__heap_limit;
+  if (incr > limit - brk) {
+    errno = ENOMEM;
+    return (void *) -1;
+  }
+  char *old = brk;
+  brk += incr;
+  return old;
+}
