@@ -41,9 +41,8 @@ static int mgr_wait_budget(struct mg_mgr *mgr, int ms, uint64_t now) {
   return ms < 0 ? 0 : ms;
 }
 
-// Output is written here, once per pass after every handler has run, rather than
-// right after each read: the replies of all connections that were ready go out
-// together, and a connection's buffers go back to the spares before the next pass
+// Output queued outside a read (timers, MG_EV_POLL, deferred replies) is written
+// here, once per pass after every handler has run; replies to reads go out at once
 void mg_mgr_poll(struct mg_mgr *mgr, int ms) {
   uint64_t now = mg_millis();
   mg_be_wait(mgr, mgr_wait_budget(mgr, ms, now));

@@ -33,8 +33,9 @@ void mg_http_stream_body(struct mg_connection *c) {
   mg_http_state(c)->stream = 1;
 }
 
-// A request we will not serve: answer, stop parsing, close once the answer is out
-static void http_reject(struct mg_connection *c, int status, const char *why) {
+// A request we will not serve: answer, stop parsing, close once the answer is out.
+// Returns false, the "no progress" of the parsing steps that call it
+static bool http_reject(struct mg_connection *c, int status, const char *why) {
   struct http_state *st = mg_http_state(c);
   MG_INFO(("%lu %d for %M: %s", c->id, status, mg_print_ip_port, &c->rem, why));
   if (c->is_accepted) {
@@ -46,6 +47,7 @@ static void http_reject(struct mg_connection *c, int status, const char *why) {
   st->phase = HTTP_PHASE_REJECTED;
   c->recv.len = 0;
   c->is_draining = 1;
+  return false;
 }
 
 // Chunk framing waiting in c->recv (a size line with its extensions, or the
@@ -177,8 +179,8 @@ static bool http_on_head(struct mg_connection *c) {
   const struct mg_http_limits *lim = http_limits(c);
   struct mg_http_message hm;
   int n = mg_http_parse((const char *) c->recv.buf, c->recv.len, &hm);
-  if (n == MG_HTTP_ERR_TOO_MANY_HEADERS) return http_reject(c, 431, "too many headers"), false;
-  if (n < 0) return http_reject(c, 400, "malformed request"), false;
+  if (n == MG_HTTP_ERR_TOO_MANY_HEADERS) return http_reject(c, 431, "too many headers");
+  if (n < 0) return http_reject(c, 400, "malformed request");
   if (n == 0 || (size_t) n > lim->max_head_size) {
     if (c->recv.len > lim->max_head_size || (size_t) n > lim->max_head_size)
       http_reject(c, 431, "request head too large");
@@ -186,12 +188,12 @@ static bool http_on_head(struct mg_connection *c) {
   }
   bool is_response = !c->is_accepted;
   if (is_response != (hm.method.len == 0)) {  // A response sent to a server, or vice versa
-    return http_reject(c, 400, is_response ? "a request instead of a response" : "not a request"), false;
+    return http_reject(c, 400, is_response ? "a request instead of a response" : "not a request");
   }
   uint64_t cl = 0;
   if (is_response) st->is_head = http_sent_head_first(st);
   enum mg_http_body_kind kind = mg_http_body_kind(&hm, is_response, is_response && st->is_head, &cl);
-  if (kind == MG_HTTP_BODY_INVALID) return http_reject(c, 400, "invalid body framing"), false;
+  if (kind == MG_HTTP_BODY_INVALID) return http_reject(c, 400, "invalid body framing");
   st->head_len = (size_t) n;
   st->head_pending = 0;
   st->since = mg_millis();  // The body's wait starts
@@ -217,7 +219,7 @@ static bool http_on_head(struct mg_connection *c) {
   bool answered = c->send.len > queued;  // The handler replied from the head alone
 
   bool fits = kind == MG_HTTP_BODY_LENGTH ? cl <= http_body_cap(c) : true;
-  if (!st->stream && !fits) return http_reject(c, 413, "request body too large"), false;
+  if (!st->stream && !fits) return http_reject(c, 413, "request body too large");
   if (!is_response && !answered && http_expects_continue(&hm) && kind != MG_HTTP_BODY_NONE)
     mg_printf(c, "HTTP/1.1 100 Continue\r\n\r\n");
   st->body_left = cl;
@@ -238,7 +240,7 @@ static bool http_on_chunked(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
   size_t pos = st->head_len + st->body_len, data_ofs = 0, data_len = 0;
   long span = mg_http_parse_chunk((const char *) c->recv.buf + pos, c->recv.len - pos, &data_ofs, &data_len);
-  if (span < 0) return http_reject(c, 400, "bad chunked encoding"), false;
+  if (span < 0) return http_reject(c, 400, "bad chunked encoding");
   if (!http_framing_fits(c, span, c->recv.len - pos, data_ofs, data_ofs > 0 && data_len == 0)) return false;
   if (span == 0) {
     if (st->body_len + data_len > http_body_cap(c)) http_reject(c, 413, "request body too large");
@@ -249,7 +251,7 @@ static bool http_on_chunked(struct mg_connection *c) {
     http_deliver_msg(c, NULL, st->body_len, st->head_len + st->body_len);
     return true;
   }
-  if (st->body_len + data_len > http_body_cap(c)) return http_reject(c, 413, "request body too large"), false;
+  if (st->body_len + data_len > http_body_cap(c)) return http_reject(c, 413, "request body too large");
   memmove(c->recv.buf + pos, c->recv.buf + pos + data_ofs, data_len);
   mg_iobuf_del(&c->recv, pos + data_len, (size_t) span - data_len);
   st->body_len += data_len;
@@ -272,13 +274,13 @@ static bool http_on_stream_chunked(struct mg_connection *c) {
   }
   if (st->chunk_tail) {  // The line end after a chunk's data
     size_t eol = avail > 0 && p[0] == '\n' ? 1 : avail > 1 && p[0] == '\r' && p[1] == '\n' ? 2 : 0;
-    if (eol == 0 && (avail > 1 || (avail == 1 && p[0] != '\r'))) return http_reject(c, 400, "bad chunked encoding"), false;
+    if (eol == 0 && (avail > 1 || (avail == 1 && p[0] != '\r'))) return http_reject(c, 400, "bad chunked encoding");
     mg_iobuf_del(&c->recv, pos, eol);
     st->chunk_tail = eol == 0;
     return eol > 0;
   }
   long span = mg_http_parse_chunk(p, avail, &data_ofs, &data_len);
-  if (span < 0) return http_reject(c, 400, "bad chunked encoding"), false;
+  if (span < 0) return http_reject(c, 400, "bad chunked encoding");
   if (!http_framing_fits(c, span, avail, data_ofs, data_ofs > 0 && data_len == 0)) return false;
   if (span == 0 && data_ofs > 0 && data_len > 0) {  // Size line complete, data still coming
     mg_iobuf_del(&c->recv, pos, data_ofs);

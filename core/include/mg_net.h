@@ -78,8 +78,8 @@ struct mg_connection {
   void *pfn_data;
   char data[MG_DATA_SIZE];     // Free for the application
   union {                      // Private to the protocol handler (http/http_internal.h)
-    uint64_t u64[10];
-    void *ptr[10];
+    uint64_t u64[8];
+    void *ptr[8];
   } pstate;
   const struct mg_filter *filter;  // Between the backend and recv/send (TLS); NULL: none
   void *tls;                   // The filter's state (TLS context), NULL if plain
