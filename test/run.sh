@@ -65,8 +65,8 @@ ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print
 echo "== unit tests built with clang"
 run_criterion clang "$BUILD"/clang/test/unit/test_*
 
-echo "== event loop on the poll() backend"
-run_criterion poll "$BUILD"/poll/test/unit/test_net
+echo "== event loop and HTTP connection tests on the poll() backend"
+run_criterion poll "$BUILD"/poll/test/unit/test_net "$BUILD"/poll/test/unit/test_http_conn "$BUILD"/poll/test/unit/test_event
 
 echo "== HTTP connection tests on the mock backend (fake clock, no sockets)"
 run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer
