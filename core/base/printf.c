@@ -522,10 +522,10 @@ static size_t printf_addr(mg_pfn_t out, void *param, const struct mg_addr *a, bo
     n = mg_snprintf(buf, sizeof(buf), "(null)");
   } else if (a->is_ip6) {
     n = mg_snprintf(buf, sizeof(buf), "%s", with_port ? "[" : "");
-    n += printf_ip6(buf + n, sizeof(buf) - n, a->ip);
+    n += printf_ip6(buf + n, sizeof(buf) - n, a->addr.ip);
     if (with_port) n += mg_snprintf(buf + n, sizeof(buf) - n, "]:%u", mg_ntohs(a->port));
   } else {
-    n = mg_snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a->ip[0], a->ip[1], a->ip[2], a->ip[3]);
+    n = mg_snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a->addr.ip[0], a->addr.ip[1], a->addr.ip[2], a->addr.ip[3]);
     if (with_port) n += mg_snprintf(buf + n, sizeof(buf) - n, ":%u", mg_ntohs(a->port));
   }
   return printf_emit(out, param, buf, n);

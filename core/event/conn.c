@@ -120,7 +120,7 @@ static bool conn_listen_addr(const struct mg_url *u, struct mg_addr *a) {
   if (u->host.len == 0) {
     // Any IPv4 address
   } else if (mg_strcasecmp(u->host, mg_str("localhost")) == 0) {
-    a->ip[0] = 127, a->ip[3] = 1;
+    a->addr.ip[0] = 127, a->addr.ip[3] = 1;
   } else if (!mg_aton(u->host, a)) {
     return false;
   }

@@ -32,7 +32,11 @@ struct mg_connection;
 typedef void (*mg_event_handler_t)(struct mg_connection *, int ev, void *ev_data);
 
 struct mg_addr {
-  uint8_t ip[16];    // IPv4 in the first 4 bytes, network order
+  union {            // The address in network byte order; IPv4 in the first 4 bytes
+    uint8_t ip[16];
+    uint32_t ip4;
+    uint64_t ip6[2];
+  } addr;
   uint16_t port;     // Network byte order
   uint8_t scope_id;  // IPv6 scope
   bool is_ip6;

@@ -91,13 +91,13 @@ bool mg_aton(struct mg_str str, struct mg_addr *addr) {
     bracketed = true;
   }
   while (pct < s.len && s.buf[pct] != '%') pct++;
-  if (!bracketed && pct == s.len && addr_parse_ip4(s, a.ip)) {
+  if (!bracketed && pct == s.len && addr_parse_ip4(s, a.addr.ip)) {
     a.is_ip6 = false;
   } else {
     if (pct < s.len && !addr_parse_scope(mg_str_n(s.buf + pct + 1, s.len - pct - 1), &a.scope_id)) {
       return false;
     }
-    if (!addr_parse_ip6(mg_str_n(s.buf, pct), a.ip)) return false;
+    if (!addr_parse_ip6(mg_str_n(s.buf, pct), a.addr.ip)) return false;
     a.is_ip6 = true;
   }
   if (addr != NULL) *addr = a;

@@ -137,8 +137,8 @@ void mg_resolve(struct mg_connection *c, struct mg_str host) {
     return;
   }
   if (mg_strcasecmp(host, mg_str("localhost")) == 0) {  // RFC 6761 6.3: never sent to DNS
-    if (mgr->use_dns6) addr.is_ip6 = true, addr.ip[15] = 1;
-    else addr.ip[0] = 127, addr.ip[3] = 1;
+    if (mgr->use_dns6) addr.is_ip6 = true, addr.addr.ip[15] = 1;
+    else addr.addr.ip[0] = 127, addr.addr.ip[3] = 1;
     dns_finish(c, &addr);
     return;
   }

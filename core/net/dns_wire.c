@@ -112,10 +112,10 @@ bool mg_dns_parse(const uint8_t *buf, size_t len, struct mg_dns_message *dm) {
     }
     const uint8_t *data = buf + ofs + rr.nlen + 10;
     if (rr.atype == MG_DNS_TYPE_A && rr.alen == 4) {
-      memcpy(m.addr.ip, data, 4);
+      memcpy(m.addr.addr.ip, data, 4);
       m.resolved = true;
     } else if (rr.atype == MG_DNS_TYPE_AAAA && rr.alen == 16) {
-      memcpy(m.addr.ip, data, 16);
+      memcpy(m.addr.addr.ip, data, 16);
       m.addr.is_ip6 = true;
       m.resolved = true;
     }  // Anything else, CNAMEs included, is skipped

@@ -32,13 +32,13 @@ static socklen_t sock_to_sa(const struct mg_addr *a, struct sockaddr_storage *ss
     sin6->sin6_family = AF_INET6;
     sin6->sin6_port = a->port;
     sin6->sin6_scope_id = a->scope_id;
-    memcpy(&sin6->sin6_addr, a->ip, 16);
+    memcpy(&sin6->sin6_addr, a->addr.ip, 16);
     return (socklen_t) sizeof(*sin6);
   }
   struct sockaddr_in *sin = (struct sockaddr_in *) ss;
   sin->sin_family = AF_INET;
   sin->sin_port = a->port;
-  memcpy(&sin->sin_addr, a->ip, 4);
+  memcpy(&sin->sin_addr, a->addr.ip, 4);
   return (socklen_t) sizeof(*sin);
 }
 
@@ -49,11 +49,11 @@ static void sock_from_sa(struct mg_addr *a, const struct sockaddr_storage *ss) {
     a->is_ip6 = true;
     a->port = sin6->sin6_port;
     a->scope_id = (uint8_t) sin6->sin6_scope_id;
-    memcpy(a->ip, &sin6->sin6_addr, 16);
+    memcpy(a->addr.ip, &sin6->sin6_addr, 16);
   } else if (ss->ss_family == AF_INET) {
     const struct sockaddr_in *sin = (const struct sockaddr_in *) ss;
     a->port = sin->sin_port;
-    memcpy(a->ip, &sin->sin_addr, 4);
+    memcpy(a->addr.ip, &sin->sin_addr, 4);
   }
 }
 

@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // The address was copied from somewhere in the packet
     size_t alen = dm.addr.is_ip6 ? 16 : 4;
     bool found = false;
-    for (size_t i = 12; i + alen <= size && !found; i++) found = memcmp(buf + i, dm.addr.ip, alen) == 0;
+    for (size_t i = 12; i + alen <= size && !found; i++) found = memcmp(buf + i, dm.addr.addr.ip, alen) == 0;
     if (!found || dm.addr.port != 0) __builtin_trap();
   }
 

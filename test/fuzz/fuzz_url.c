@@ -65,19 +65,19 @@ static void fuzz_url_check_aton(const char *in, size_t size) {
   if (a.port != 0) __builtin_trap();
   if (!a.is_ip6) {
     // Strict IPv4 text is canonical: it prints back byte for byte
-    int n = snprintf(text, sizeof(text), "%u.%u.%u.%u", a.ip[0], a.ip[1], a.ip[2], a.ip[3]);
+    int n = snprintf(text, sizeof(text), "%u.%u.%u.%u", a.addr.ip[0], a.addr.ip[1], a.addr.ip[2], a.addr.ip[3]);
     if (n < 0 || (size_t) n != size || memcmp(text, in, size) != 0) __builtin_trap();
     for (int i = 4; i < 16; i++) {
-      if (a.ip[i] != 0) __builtin_trap();
+      if (a.addr.ip[i] != 0) __builtin_trap();
     }
   } else {
     // The full eight-group form parses back to the same bytes
     int n = snprintf(text, sizeof(text), "[%x:%x:%x:%x:%x:%x:%x:%x%%%u]",
-                     a.ip[0] << 8 | a.ip[1], a.ip[2] << 8 | a.ip[3], a.ip[4] << 8 | a.ip[5],
-                     a.ip[6] << 8 | a.ip[7], a.ip[8] << 8 | a.ip[9], a.ip[10] << 8 | a.ip[11],
-                     a.ip[12] << 8 | a.ip[13], a.ip[14] << 8 | a.ip[15], a.scope_id);
+                     a.addr.ip[0] << 8 | a.addr.ip[1], a.addr.ip[2] << 8 | a.addr.ip[3], a.addr.ip[4] << 8 | a.addr.ip[5],
+                     a.addr.ip[6] << 8 | a.addr.ip[7], a.addr.ip[8] << 8 | a.addr.ip[9], a.addr.ip[10] << 8 | a.addr.ip[11],
+                     a.addr.ip[12] << 8 | a.addr.ip[13], a.addr.ip[14] << 8 | a.addr.ip[15], a.scope_id);
     if (n < 0 || !mg_aton(mg_str_n(text, (size_t) n), &b)) __builtin_trap();
-    if (memcmp(a.ip, b.ip, 16) != 0 || !b.is_ip6 || b.scope_id != a.scope_id) __builtin_trap();
+    if (memcmp(a.addr.ip, b.addr.ip, 16) != 0 || !b.is_ip6 || b.scope_id != a.scope_id) __builtin_trap();
     if (memchr(in, ':', size) == NULL) __builtin_trap();
   }
 }

@@ -45,9 +45,9 @@ Test(addr, aton_parses_ipv4_and_ipv6_text) {
     cr_assert_eq(a.is_ip6, c->is_ip6, "%s: family", c->text);
     cr_assert_eq(a.scope_id, c->scope, "%s: scope", c->text);
     cr_assert_eq(a.port, 0, "%s: port", c->text);
-    cr_assert_arr_eq(a.ip, c->ip, c->is_ip6 ? 16 : 4, "%s: bytes", c->text);
+    cr_assert_arr_eq(a.addr.ip, c->ip, c->is_ip6 ? 16 : 4, "%s: bytes", c->text);
     if (!c->is_ip6) {
-      for (size_t j = 4; j < 16; j++) cr_assert_eq(a.ip[j], 0, "%s: tail byte %zu", c->text, j);
+      for (size_t j = 4; j < 16; j++) cr_assert_eq(a.addr.ip[j], 0, "%s: tail byte %zu", c->text, j);
     }
   }
 }
@@ -120,7 +120,7 @@ Test(addr, aton_refuses_malformed_text_and_leaves_addr_untouched) {
 Test(addr, aton_respects_the_slice_length) {
   struct mg_addr a;
   cr_assert(mg_aton(mg_str_n("10.0.0.12", 8), &a));  // "10.0.0.1"
-  cr_assert_eq(a.ip[3], 1);
+  cr_assert_eq(a.addr.ip[3], 1);
   cr_assert_not(mg_aton(mg_str_n("1.2.3.4", 6), &a));  // "1.2.3."
   cr_assert_not(mg_aton(mg_str_n("1.2\0.3.4", 8), &a));
   cr_assert_not(mg_aton(mg_str_n(NULL, 0), &a));

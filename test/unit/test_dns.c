@@ -42,7 +42,7 @@ Test(dns, parses_an_a_answer) {
   cr_assert_eq(dm.txnid, 0x1234);
   cr_assert(dm.resolved);
   cr_assert_not(dm.addr.is_ip6);
-  cr_assert_arr_eq(dm.addr.ip, ((uint8_t[]) {93, 184, 216, 34}), 4);
+  cr_assert_arr_eq(dm.addr.addr.ip, ((uint8_t[]) {93, 184, 216, 34}), 4);
   cr_assert_eq(dm.addr.port, 0);
   cr_assert_str_eq(dm.name, "example.com");
   cr_assert_eq(dm.qtype, MG_DNS_TYPE_A);
@@ -56,7 +56,7 @@ Test(dns, parses_an_aaaa_answer) {
   cr_assert_eq(dm.txnid, 0xbeef);
   cr_assert(dm.resolved);
   cr_assert(dm.addr.is_ip6);
-  cr_assert_arr_eq(dm.addr.ip, want, 16);
+  cr_assert_arr_eq(dm.addr.addr.ip, want, 16);
   cr_assert_str_eq(dm.name, "v6");
   cr_assert_eq(dm.qtype, MG_DNS_TYPE_AAAA);
 }
@@ -66,7 +66,7 @@ Test(dns, skips_cnames_to_the_address) {
   char name[256];
   cr_assert(mg_dns_parse(cname_response, sizeof(cname_response), &dm));
   cr_assert(dm.resolved);
-  cr_assert_arr_eq(dm.addr.ip, ((uint8_t[]) {10, 0, 0, 7}), 4);
+  cr_assert_arr_eq(dm.addr.addr.ip, ((uint8_t[]) {10, 0, 0, 7}), 4);
   cr_assert_str_eq(dm.name, "www.example.com");
   // The A record's owner is a pointer to the CNAME's rdata
   cr_assert_eq(mg_dns_parse_name(cname_response, sizeof(cname_response), 58, name, sizeof(name)), 2);
@@ -324,7 +324,7 @@ Test(dns, first_address_answer_wins) {
   memset(pkt + sizeof(a_response) + 12, 1, 4);
   pkt[7] = 2;
   cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
-  cr_assert_arr_eq(dm.addr.ip, ((uint8_t[]) {93, 184, 216, 34}), 4);
+  cr_assert_arr_eq(dm.addr.addr.ip, ((uint8_t[]) {93, 184, 216, 34}), 4);
 }
 
 Test(dns, response_without_questions_has_an_empty_name) {
@@ -335,7 +335,7 @@ Test(dns, response_without_questions_has_an_empty_name) {
   cr_assert(dm.resolved);
   cr_assert_str_eq(dm.name, "");
   cr_assert_eq(dm.qtype, 0, "no question: nothing a resolver could match");
-  cr_assert_arr_eq(dm.addr.ip, ((uint8_t[]) {1, 2, 3, 4}), 4);
+  cr_assert_arr_eq(dm.addr.addr.ip, ((uint8_t[]) {1, 2, 3, 4}), 4);
 }
 
 Test(dns, builds_a_recursive_query) {
@@ -426,7 +426,7 @@ static size_t fake_ns_answer(const uint8_t *q, size_t qlen, uint8_t *resp, uint8
 static void fake_ns_send_from_elsewhere(const struct mg_connection *c, const uint8_t *buf, size_t len) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = c->rem.port};
-  memcpy(&sin.sin_addr, c->rem.ip, 4);
+  memcpy(&sin.sin_addr, c->rem.addr.ip, 4);
   cr_assert_eq(sendto(fd, buf, len, 0, (struct sockaddr *) &sin, sizeof(sin)), (ssize_t) len);
   close(fd);
 }
@@ -530,7 +530,7 @@ Test(resolver, takes_a_right_answer) {
   struct lookup l = {0};
   dns_lookup(NS_RIGHT, "device.test", &ns, &l);
   cr_assert(l.resolved, "error: %s", l.error);
-  cr_assert_arr_eq(l.addr.ip, ((uint8_t[]) {127, 0, 0, 1}), 4);
+  cr_assert_arr_eq(l.addr.addr.ip, ((uint8_t[]) {127, 0, 0, 1}), 4);
   cr_assert_eq(mg_ntohs(l.addr.port), 9);
   cr_assert_eq(ns.queries, 1);
 }
@@ -579,7 +579,7 @@ Test(resolver, takes_the_right_answer_after_a_wrong_id) {
   struct lookup l = {0};
   dns_lookup(NS_WRONG_ID_THEN_RIGHT, "device.test", &ns, &l);
   cr_assert(l.resolved, "error: %s", l.error);
-  cr_assert_arr_eq(l.addr.ip, ((uint8_t[]) {127, 0, 0, 1}), 4);
+  cr_assert_arr_eq(l.addr.addr.ip, ((uint8_t[]) {127, 0, 0, 1}), 4);
 }
 
 Test(resolver, takes_the_right_answer_after_one_from_another_port) {
@@ -587,7 +587,7 @@ Test(resolver, takes_the_right_answer_after_one_from_another_port) {
   struct lookup l = {0};
   dns_lookup(NS_OTHER_PORT_THEN_RIGHT, "device.test", &ns, &l);
   cr_assert(l.resolved, "error: %s", l.error);
-  cr_assert_arr_eq(l.addr.ip, ((uint8_t[]) {127, 0, 0, 1}), 4);
+  cr_assert_arr_eq(l.addr.addr.ip, ((uint8_t[]) {127, 0, 0, 1}), 4);
 }
 
 Test(resolver, concurrent_lookups_use_their_own_ports_and_ids) {
@@ -712,6 +712,6 @@ Test(resolver, names_in_the_hosts_file_resolve_without_dns) {
   mg_port_hosts_path = "/etc/hosts";
   unlink(path);
   cr_assert(l.resolved, "error: %s", l.error);
-  cr_assert_arr_eq(l.addr.ip, ((uint8_t[]) {192, 0, 2, 7}), 4);
+  cr_assert_arr_eq(l.addr.addr.ip, ((uint8_t[]) {192, 0, 2, 7}), 4);
   mg_mgr_free(&mgr);
 }

@@ -24,7 +24,7 @@ static void restore(void) {
 Test(log, lines_carry_level_place_and_message, .fini = restore) {
   capture();
   mg_log_set(MG_LL_INFO);
-  struct mg_addr a = {.ip = {10, 0, 0, 7}, .port = mg_htons(8080)};
+  struct mg_addr a = {.addr.ip = {10, 0, 0, 7}, .port = mg_htons(8080)};
   MG_INFO(("listening on %M, %d left", mg_print_ip_port, &a, 3));
   char *line = captured();
   cr_assert(strstr(line, " INFO  test_log.c:") != NULL, "%s", line);

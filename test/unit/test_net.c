@@ -309,7 +309,7 @@ Test(net, slow_reader_applies_back_pressure) {
   int fd = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
   struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = l->loc.port};
-  memcpy(&sin.sin_addr, l->loc.ip, 4);
+  memcpy(&sin.sin_addr, l->loc.addr.ip, 4);
   cr_assert_eq(connect(fd, (struct sockaddr *) &sin, sizeof(sin)), 0);
   fcntl(fd, F_SETFL, O_NONBLOCK);
   size_t max_queue = 0, sent = 0;

@@ -102,7 +102,7 @@ static bool port_lookup(const char *name, bool ipv6, const char *want) {
   if (!mg_port_hosts_lookup(mg_str(name), ipv6, &a)) return false;
   cr_assert(mg_aton(mg_str(want), &w));
   cr_assert_eq(a.is_ip6, w.is_ip6, "%s", name);
-  cr_assert_arr_eq(a.ip, w.ip, w.is_ip6 ? 16 : 4, "%s", name);
+  cr_assert_arr_eq(a.addr.ip, w.addr.ip, w.is_ip6 ? 16 : 4, "%s", name);
   cr_assert_eq(a.port, 0);
   return true;
 }

@@ -273,7 +273,7 @@ static size_t pair_printer(mg_pfn_t out, void *param, va_list *ap) {
 static void check_truncation(const char *want, size_t size) {
   char buf[128];
   memset(buf, '#', sizeof(buf));
-  struct mg_addr a = {{10, 0, 0, 1}, 0x5000, 0, false};  // port 80 in network order
+  struct mg_addr a = {{{10, 0, 0, 1}}, 0x5000, 0, false};  // port 80 in network order
   size_t n = mg_snprintf(size == 0 ? NULL : buf, size, "%s|%5d|%-4x|%.2f|%m|%M|%s", "str", -12,
                          0xab, 2.5, MG_ESC("q\"t"), mg_print_ip_port, &a, "end");
   size_t len = strlen(want), kept = size == 0 ? 0 : size - 1 < len ? size - 1 : len;
@@ -344,7 +344,7 @@ static struct mg_addr addr6(const char *hex, uint16_t port) {
   for (int i = 0; i < 16; i++) {
     unsigned v;
     sscanf(hex + 2 * i, "%2x", &v);
-    a.ip[i] = (uint8_t) v;
+    a.addr.ip[i] = (uint8_t) v;
   }
   a.is_ip6 = true;
   a.port = mg_htons(port);
@@ -380,15 +380,15 @@ Test(printf, ip_addresses_print_in_rfc5952_form) {
     cr_assert_str_eq(buf, want);
     cr_assert_eq(n, strlen(want));
   }
-  struct mg_addr v4 = {{1, 2, 3, 4}, 0, 0, false};
+  struct mg_addr v4 = {{{1, 2, 3, 4}}, 0, 0, false};
   v4.port = mg_htons(65535);
   cr_assert_eq(mg_snprintf(buf, sizeof(buf), "%M %M %m", MG_IP(&v4), MG_IP_PORT(&v4), MG_IP(&v4)),
                31);
   cr_assert_str_eq(buf, "1.2.3.4 1.2.3.4:65535 \"1.2.3.4\"");
-  struct mg_addr zero = {{0, 0, 0, 0}, 0, 0, false};
+  struct mg_addr zero = {{{0, 0, 0, 0}}, 0, 0, false};
   mg_snprintf(buf, sizeof(buf), "%M", MG_IP_PORT(&zero));
   cr_assert_str_eq(buf, "0.0.0.0:0");
-  struct mg_addr top = {{255, 255, 255, 255}, 0xffff, 0, false};
+  struct mg_addr top = {{{255, 255, 255, 255}}, 0xffff, 0, false};
   mg_snprintf(buf, sizeof(buf), "%M", MG_IP_PORT(&top));
   cr_assert_str_eq(buf, "255.255.255.255:65535");
   mg_snprintf(buf, sizeof(buf), "%M", MG_IP((struct mg_addr *) NULL));
