@@ -113,6 +113,14 @@ CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLE
 MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit/test_timer
 CHAOS_TESTS    := $(EXAMPLES:%=$(BUILD)/chaos/examples/%) $(BUILD)/chaos/firmware/firmware
 
+# Mongoose compatibility: test/compat/*.c built against the two-file distribution only
+COMPAT_SRC  := $(sort $(wildcard test/compat/test_*.c))
+COMPAT_BINS := $(COMPAT_SRC:test/compat/%.c=$(BUILD)/compat/%)
+$(BUILD)/compat/%: test/compat/%.c dist/meerkat.c dist/meerkat.h dist/mongoose.h
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) -std=gnu99 $(WARN) -Wno-missing-prototypes -Idist $(CFLAGS) $< dist/meerkat.c -lcriterion -lpthread -o $@
+
 # Amalgamation: public headers in meerkat.h's order, then internal headers and sources.
 dist: dist/meerkat.c dist/meerkat.h dist/mongoose.h
 dist/meerkat.h dist/meerkat.c dist/mongoose.h &: $(CORE_SRC) $(CORE_HDR) tools/amalgamate.sh
@@ -142,7 +150,7 @@ test-unit: $(UNIT_BINS)
 arm: $(BUILD)/arm/firmware.elf
 	@arm-none-eabi-size $< | awk 'NR == 2 {print "arm: $<: " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'
 
-test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) dist fuzz-build
+test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
 run: all

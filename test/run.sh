@@ -65,6 +65,9 @@ ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print
 echo "== unit tests built with clang"
 run_criterion clang "$BUILD"/clang/test/unit/test_*
 
+echo "== Mongoose compatibility, built against dist/mongoose.h"
+run_criterion compat "$BUILD"/compat/test_*
+
 echo "== event loop and HTTP connection tests on the poll() backend"
 run_criterion poll "$BUILD"/poll/test/unit/test_net "$BUILD"/poll/test/unit/test_http_conn "$BUILD"/poll/test/unit/test_event
 

@@ -1,0 +1,16 @@
+// Mongoose 7 compatibility, built the way a Mongoose user builds: against
+// dist/mongoose.h and dist/meerkat.c alone. Each case pins one documented behaviour.
+#include <criterion/criterion.h>
+#include "mongoose.h"
+
+Test(compat_core, mg_addr_has_the_addr_union) {
+  struct mg_addr a;
+  memset(&a, 0, sizeof(a));
+  cr_assert(mg_aton(mg_str("10.0.0.1"), &a));
+  cr_assert_eq(a.addr.ip[0], 10);
+  cr_assert_eq(a.addr.ip4, mg_htonl(0x0a000001));
+  cr_assert(mg_aton(mg_str("::1"), &a));
+  cr_assert(a.is_ip6);
+  cr_assert_eq(a.addr.ip[15], 1);
+  cr_assert_eq(a.addr.ip6[0], 0);
+}
