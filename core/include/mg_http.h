@@ -55,8 +55,11 @@ long mg_http_parse_chunk(const char *buf, size_t len, size_t *data_ofs, size_t *
 struct mg_str *mg_http_get_header(struct mg_http_message *, const char *name);  // Case-insensitive; NULL if absent
 int mg_http_status(const struct mg_http_message *hm);  // Response status code, 0 if unparsable
 
-// Variables from a query string or a urlencoded body. Returns the decoded length,
-// -1 if absent or undecodable, -2 if dst is too small (dst is then "").
+// Variables from a query string or a urlencoded body; names are case-insensitive.
+// Returns the decoded length, or (dst is then "") one of these:
+#define MG_HTTP_VAR_ABSENT (-1)        // No such variable
+#define MG_HTTP_VAR_TOO_SMALL (-2)     // dst cannot hold the value and its NUL
+#define MG_HTTP_VAR_BAD_ENCODING (-3)  // A bad %-escape
 int mg_http_get_var(const struct mg_str *buf, const char *name, char *dst, size_t dst_len);
 struct mg_str mg_http_var(struct mg_str buf, struct mg_str name);  // Raw (undecoded) value, empty if absent
 // Percent-decoding; is_form also maps '+' to ' '. Returns the decoded length
@@ -65,8 +68,19 @@ int mg_url_decode(const char *src, size_t src_len, char *dst, size_t dst_len, in
 // Credentials: Basic user/pass; Bearer token (into pass, user ""); access_token
 // query variable or cookie. Outputs are "" when absent.
 void mg_http_creds(struct mg_http_message *, char *user, size_t userlen, char *pass, size_t passlen);
-// Value of var in a header like Cookie: "a=1; b=2" or "x; name=\"v\"". Empty slice if absent.
+// Value of var in a header like Cookie: "a=1; b=2", "x; name=\"v\"" or
+// Authorization: Digest a="x", b=y. {NULL, 0} if absent.
 struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var);
+
+// Mongoose's chunked upload: the body of a POST to ...?name=FILE&offset=N is
+// written to dir/FILE (fs NULL: mg_fs_posix). Offset 0 (or none) starts the file
+// afresh; any other offset must equal the size received so far. FILE must be a
+// plain name (no '/', no ".."); the file may not grow past max_size. Replies
+// (200 with the new size, or 4xx/500) and returns the new size or -1.
+long mg_http_upload(struct mg_connection *c, struct mg_http_message *hm, struct mg_fs *fs, const char *dir,
+                    size_t max_size);
+// Adds "Authorization: Basic ..." to a request being written (pass may be NULL)
+void mg_http_bauth(struct mg_connection *c, const char *user, const char *pass);
 
 // multipart/form-data (RFC 7578). Call with offset 0, then with each return value;
 // returns the offset after this part, 0 when there are no more parts or the body is malformed.
