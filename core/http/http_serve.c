@@ -178,6 +178,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   if (status == 200 && inm != NULL && serve_etag_matches(*inm, etag)) {
     mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\n%s%s%s%sContent-Length: 0\r\n\r\n", etag, date,
               cache, enc_hdr, extra);
+    c->is_resp = 0;
     return;
   }
   uint64_t from = 0, to = size == 0 ? 0 : size - 1, len = size;
@@ -213,6 +214,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
                           date, cache, enc_hdr, range_hdr, extra);
   if (head == 0 || mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {  // 0: out of memory
     if (!send_gzip) fs->cl(fd);
+    c->is_resp = 0;
     return;
   }
   st->file = fd, st->fs = send_gzip ? NULL : fs, st->file_left = len;
@@ -315,6 +317,7 @@ static void serve_redirect_dir(struct mg_connection *c, struct mg_http_message *
   }
   mg_printf(c, "%s%s%.*s\r\nContent-Length: 0\r\n\r\n", len > 0 && dir[len - 1] == '/' ? "" : "/",
             hm->query.len > 0 ? "?" : "", (int) hm->query.len, hm->query.buf);
+  c->is_resp = 0;
 }
 
 void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, const struct mg_http_serve_opts *opts) {
