@@ -128,14 +128,21 @@ void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len);
 void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...);
 const char *mg_http_status_text(int status_code);
 
+// Directories without index.html are listed (as in Mongoose) unless this is 0
+// or the options say dir_listing_off
+#ifndef MG_ENABLE_DIRLIST
+#define MG_ENABLE_DIRLIST 1
+#endif
+
+// Mongoose's fields, in Mongoose's order, then ours (zero: Mongoose's behaviour)
 struct mg_http_serve_opts {
-  const char *root_dir;       // Web root; serve_dir never serves outside it
+  const char *root_dir;       // Web root, or "dir,/prefix=dir2,...": serve_dir never serves outside them
   const char *ssi_pattern;    // Reserved
   const char *extra_headers;  // Added to every response, "Name: value\r\n" lines
   const char *mime_types;     // Extra types, "ext1=type1,ext2=type2"
   const char *page404;        // File served (with status 404) for missing paths
   struct mg_fs *fs;           // Filesystem; NULL means mg_fs_posix
-  bool dir_listing;           // List directories that have no index.html
+  bool dir_listing_off;       // Do not list directories that have no index.html (404 instead)
 };
 void mg_http_serve_dir(struct mg_connection *, struct mg_http_message *hm,
                        const struct mg_http_serve_opts *);
