@@ -81,7 +81,7 @@ static bool http_framing_fits(struct mg_connection *c, long span, size_t avail, 
 // Does this message let the connection carry another one?
 static bool http_keep_alive(struct mg_http_message *hm) {
   struct mg_str *conn = mg_http_get_header(hm, "Connection");
-  bool http10 = mg_str_eq(hm->proto, "HTTP/1.0");
+  bool http10 = mg_str_eq(mg_http_is_response(hm) ? hm->method : hm->proto, "HTTP/1.0");
   if (conn != NULL && mg_strcasecmp(*conn, mg_str("close")) == 0) return false;
   if (http10) return conn != NULL && mg_strcasecmp(*conn, mg_str("keep-alive")) == 0;
   return true;
@@ -170,7 +170,7 @@ static void http_note_requests(struct mg_connection *c) {
     struct mg_http_message hm;
     const char *p = (const char *) c->send.buf + st->out_scanned;
     int n = mg_http_parse(p, c->send.len - st->out_scanned, &hm);
-    if (n <= 0 || hm.method.len == 0) {
+    if (n <= 0 || mg_http_is_response(&hm)) {
       st->out_scanned = (uint32_t) c->send.len;  // Not a request head: body bytes
       break;
     }
@@ -220,7 +220,7 @@ static bool http_on_head(struct mg_connection *c) {
     return false;
   }
   bool is_response = !c->is_accepted;
-  if (is_response != (hm.method.len == 0)) {  // A response sent to a server, or vice versa
+  if (is_response != mg_http_is_response(&hm)) {  // A response sent to a server, or vice versa
     return http_reject(c, 400, is_response ? "a request instead of a response" : "not a request");
   }
   uint64_t cl = 0;

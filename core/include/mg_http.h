@@ -15,7 +15,7 @@ struct mg_http_header {
 
 // A parsed message. Every slice points into the buffer that was parsed.
 struct mg_http_message {
-  struct mg_str method, uri, query, proto;             // Request line (response: proto, status code in uri, reason in query)
+  struct mg_str method, uri, query, proto;             // Request line; a response (as in Mongoose): version, code, "", reason
   struct mg_http_header headers[MG_MAX_HTTP_HEADERS];  // Unused entries have empty names
   struct mg_str body;                                  // Body (HTTP_MSG), empty in HTTP_HDRS
   struct mg_str head;                                  // Request/status line and headers, up to and including the blank line
@@ -53,6 +53,7 @@ enum mg_http_body_kind mg_http_body_kind(const struct mg_http_message *hm, bool 
 long mg_http_parse_chunk(const char *buf, size_t len, size_t *data_ofs, size_t *data_len);
 
 struct mg_str *mg_http_get_header(struct mg_http_message *, const char *name);  // Case-insensitive; NULL if absent
+bool mg_http_is_response(const struct mg_http_message *hm);  // Parsed from a status line (method "HTTP/x.y")
 int mg_http_status(const struct mg_http_message *hm);  // Response status code, 0 if unparsable
 
 // Variables from a query string or a urlencoded body; names are case-insensitive.
