@@ -327,16 +327,20 @@ static void serve_redirect_dir(struct mg_connection *c, struct mg_http_message *
 
 // root_dir is "DIR" or "DIR,/prefix=DIR2,/other=DIR3" (Mongoose's form): the
 // first entry without '=' is the default root, a prefix matches whole segments of
-// the normalized path and is stripped from it. Returns the root (empty if none
-// applies) and sets *strip to the prefix length.
-static struct mg_str serve_pick_root(const char *root_dir, const char *upath, size_t *strip) {
-  struct mg_str rest = mg_str(root_dir == NULL ? "." : root_dir), entry, prefix, dir, fallback = mg_str_n("", 0);
+// the normalized path and is stripped from it ("" is a root too: paths as they
+// are, for packed filesystems). False if no root applies; else *root and *strip.
+static bool serve_pick_root(const char *root_dir, const char *upath, struct mg_str *root, size_t *strip) {
+  struct mg_str rest = mg_str(root_dir == NULL ? "." : root_dir), entry, prefix, dir;
   size_t ulen = strlen(upath);
+  bool has_default = memchr(rest.buf, ',', rest.len) == NULL && memchr(rest.buf, '=', rest.len) == NULL;
+  *root = rest;  // The common case: one plain root, possibly ""
   *strip = 0;
+  if (has_default) return true;
   while (mg_span(rest, &entry, &rest, ',')) {
     if (entry.len == 0) continue;  // ",,": mg_span would leave prefix unset
     if (memchr(entry.buf, '=', entry.len) == NULL) {
-      if (fallback.len == 0) fallback = entry;
+      if (!has_default) *root = entry;
+      has_default = true;
       continue;
     }
     mg_span(entry, &prefix, &dir, '=');
@@ -344,10 +348,11 @@ static struct mg_str serve_pick_root(const char *root_dir, const char *upath, si
     if (prefix.len > 0 && prefix.len <= ulen && memcmp(upath, prefix.buf, prefix.len) == 0 &&
         (upath[prefix.len] == '/' || upath[prefix.len] == '\0')) {
       *strip = prefix.len;
-      return dir;
+      *root = dir;
+      return true;
     }
   }
-  return fallback;
+  return has_default;
 }
 
 // The client takes gzip and path + ".gz" is a file (packed filesystems hold their
@@ -374,13 +379,13 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
     mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
     return;
   }
-  struct mg_str root = serve_pick_root(opts->root_dir, upath, &strip);
-  size_t rlen = root.len;
-  while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
-  if (rlen == 0) {
+  struct mg_str root;
+  if (!serve_pick_root(opts->root_dir, upath, &root, &strip)) {
     serve_not_found(c, hm, opts);
     return;
   }
+  size_t rlen = root.len;
+  while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
   if (mg_snprintf(path, sizeof(path) - 12, "%.*s%s", (int) rlen, root.buf, upath + strip) >= sizeof(path) - 12) {
     mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
     return;
