@@ -81,7 +81,7 @@ static bool http_framing_fits(struct mg_connection *c, long span, size_t avail, 
 // Does this message let the connection carry another one?
 static bool http_keep_alive(struct mg_http_message *hm) {
   struct mg_str *conn = mg_http_get_header(hm, "Connection");
-  bool http10 = mg_str_eq(hm->proto, "HTTP/1.0");
+  bool http10 = mg_str_eq(mg_http_is_response(hm) ? hm->method : hm->proto, "HTTP/1.0");
   if (conn != NULL && mg_strcasecmp(*conn, mg_str("close")) == 0) return false;
   if (http10) return conn != NULL && mg_strcasecmp(*conn, mg_str("keep-alive")) == 0;
   return true;
@@ -96,11 +96,11 @@ static void http_message_done(struct mg_connection *c, size_t consumed) {
   st->body_left = 0;
   st->stream = st->chunk_tail = 0;
   if (st->close_after) {
-    // Stop reading; close when the reply has gone (immediately if it already has)
+    // Stop reading; close once the reply has gone: the event layer waits for
+    // is_resp to clear (a reply sent later, from a timer) and c->send to drain
     st->phase = HTTP_PHASE_REJECTED;
     c->recv.len = 0;
-    if (c->is_accepted && c->send.len == 0 && !c->is_resp) st->close_pending = 1;
-    else c->is_draining = 1;
+    c->is_draining = 1;
   }
 }
 
@@ -109,6 +109,20 @@ static void http_reparse(struct mg_connection *c, struct mg_http_message *hm) {
   mg_http_parse((const char *) c->recv.buf, mg_http_state(c)->head_len, hm);
   hm->body = mg_str_n((char *) c->recv.buf + mg_http_state(c)->head_len, 0);
   hm->message = mg_str_n(hm->head.buf, hm->head.len);
+}
+
+// Did the handler queue, from c->send[from], a whole response without our reply
+// helpers (mg_printf of a head with Content-Length and its body)? Those helpers
+// clear is_resp themselves; this catches hand-written replies.
+static bool http_sent_whole_response(struct mg_connection *c, size_t from) {
+  struct mg_http_message r;
+  uint64_t cl = 0;
+  if (c->send.len <= from) return false;
+  int n = mg_http_parse((const char *) c->send.buf + from, c->send.len - from, &r);
+  if (n <= 0 || mg_http_status(&r) == 0) return false;
+  enum mg_http_body_kind kind = mg_http_body_kind(&r, true, mg_http_state(c)->is_head, &cl);
+  if (kind == MG_HTTP_BODY_NONE) return true;
+  return kind == MG_HTTP_BODY_LENGTH && c->send.len - from - (size_t) n >= cl;
 }
 
 // parsed: the head as http_on_head parsed it, reused while recv has not moved
@@ -124,7 +138,13 @@ static void http_deliver_msg(struct mg_connection *c, const struct mg_http_messa
   }
   hm.body.len = body_len;
   hm.message.len = hm.head.len + body_len;
+  // A server owes a reply from here on (Mongoose's is_resp): until it is complete,
+  // pipelined requests wait and an HTTP/1.0 connection stays open for it
+  size_t queued = c->send.len;
+  if (c->is_accepted) c->is_resp = 1;
   mg_call(c, MG_EV_HTTP_MSG, &hm);
+  if (c->is_accepted && c->is_resp && mg_http_state(c)->file == NULL && http_sent_whole_response(c, queued))
+    c->is_resp = 0;
   http_message_done(c, consumed);
 }
 
@@ -150,7 +170,7 @@ static void http_note_requests(struct mg_connection *c) {
     struct mg_http_message hm;
     const char *p = (const char *) c->send.buf + st->out_scanned;
     int n = mg_http_parse(p, c->send.len - st->out_scanned, &hm);
-    if (n <= 0 || hm.method.len == 0) {
+    if (n <= 0 || mg_http_is_response(&hm)) {
       st->out_scanned = (uint32_t) c->send.len;  // Not a request head: body bytes
       break;
     }
@@ -173,6 +193,19 @@ static void http_sent_pop(struct http_state *st) {
   st->out_count--;
 }
 
+static void http_handler(struct mg_connection *c, int ev, void *ev_data);
+
+// The handler took the connection over in MG_EV_HTTP_HDRS (c->pfn = NULL, as
+// Mongoose's upload examples do) and reads the body from c->recv itself. Unless
+// it already removed the head, remove it, so what it reads is the body alone.
+static void http_taken_over(struct mg_connection *c, size_t recv_len_before) {
+  struct http_state *st = mg_http_state(c);
+  if (c->recv.len == recv_len_before && c->recv.len >= st->head_len) mg_iobuf_del(&c->recv, 0, st->head_len);
+  st->phase = HTTP_PHASE_HEAD;
+  st->head_len = st->body_len = 0;
+  st->body_left = 0;
+}
+
 // A new head at the front of c->recv. Returns false to wait for more bytes.
 static bool http_on_head(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
@@ -187,7 +220,7 @@ static bool http_on_head(struct mg_connection *c) {
     return false;
   }
   bool is_response = !c->is_accepted;
-  if (is_response != (hm.method.len == 0)) {  // A response sent to a server, or vice versa
+  if (is_response != mg_http_is_response(&hm)) {  // A response sent to a server, or vice versa
     return http_reject(c, 400, is_response ? "a request instead of a response" : "not a request");
   }
   uint64_t cl = 0;
@@ -211,10 +244,16 @@ static bool http_on_head(struct mg_connection *c) {
   } else {
     st->close_after = kind == MG_HTTP_BODY_TO_CLOSE || !http_keep_alive(&hm);
   }
-  hm.body.len = 0;
-  hm.message.len = hm.head.len;
-  size_t queued = c->send.len;
+  // As in Mongoose, body.len is the Content-Length (bytes not received yet included:
+  // only hm->head may be read here), 0 for other framings
+  hm.body.len = kind == MG_HTTP_BODY_LENGTH && cl <= SIZE_MAX - hm.head.len ? (size_t) cl : 0;
+  hm.message.len = hm.head.len + hm.body.len;
+  size_t queued = c->send.len, recv_len = c->recv.len;
   mg_call(c, MG_EV_HTTP_HDRS, &hm);
+  if (c->pfn != http_handler) {
+    http_taken_over(c, recv_len);
+    return false;
+  }
   if (c->is_closing || st->phase == HTTP_PHASE_REJECTED) return false;
   bool answered = c->send.len > queued;  // The handler replied from the head alone
 
@@ -383,7 +422,6 @@ static void http_check_timeouts(struct mg_connection *c, uint64_t now) {
 static void http_on_poll(struct mg_connection *c, uint64_t now) {
   struct http_state *st = mg_http_state(c);
   if (c->recv.len > 0 && !c->is_resp) http_process(c);  // Pipelined requests held back by a response
-  if (st->close_pending && (c->send.len > 0 || c->is_resp)) st->close_pending = 0, c->is_draining = 1;
   if (c->is_accepted) http_check_timeouts(c, now);
   if (c->is_eof && !c->is_accepted) {
     // Body delimited by the connection closing
@@ -396,8 +434,6 @@ static void http_on_poll(struct mg_connection *c, uint64_t now) {
     }
   }
 }
-
-static void http_handler(struct mg_connection *c, int ev, void *ev_data);
 
 // Over the listener's max_conns? Its connections are the accepted ones that carry
 // its handler and limits (so listeners sharing one limits struct share the cap);
@@ -427,9 +463,6 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
     struct http_state *st = mg_http_state(c);
     long n = *(long *) ev_data;
     st->out_scanned = (uint64_t) n < st->out_scanned ? st->out_scanned - (uint32_t) n : 0;
-    // A deferred reply queued in the handler's own MG_EV_POLL is flushed before our next
-    // poll could see it in c->send: its first write is what tells us it has started
-    if (mg_http_state(c)->close_pending) mg_http_state(c)->close_pending = 0, c->is_draining = 1;
     mg_http_serve_continue(c);
     if (!c->is_resp && c->recv.len > 0) http_process(c);  // Pipelined requests waited for it
   } else if (ev == MG_EV_POLL) {

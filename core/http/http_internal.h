@@ -31,7 +31,6 @@ struct http_state {
   unsigned chunk_tail : 1;    // Streaming chunked: a chunk's data ended, its CRLF is due
   unsigned is_head : 1;       // Current request is HEAD (client: the response is to a HEAD)
   unsigned close_after : 1;   // Connection: close / HTTP/1.0: close after this message
-  unsigned close_pending : 1; // Close once the (deferred) reply has been queued and sent
   unsigned head_pending : 1;  // A head has started arriving: since is its first byte
 };
 

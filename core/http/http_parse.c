@@ -133,10 +133,11 @@ static int http_parse_request_line(const char **pp, const char *end, struct mg_h
 }
 
 // HTTP-version SP 3DIGIT SP [reason-phrase] CRLF (RFC 9112 4). The SP before an
-// empty reason is optional: plenty of servers leave it out.
+// empty reason is optional: plenty of servers leave it out. The three parts go
+// where Mongoose puts them: version in method, code in uri, reason in proto.
 static int http_parse_status_line(const char **pp, const char *end, struct mg_http_message *hm) {
   const char *p = *pp;
-  int r = http_parse_version(&p, end, &hm->proto);
+  int r = http_parse_version(&p, end, &hm->method);
   if (r <= 0) return r;
   if (p == end) return 0;
   if (*p++ != ' ') return MG_HTTP_ERR_MALFORMED;
@@ -151,9 +152,15 @@ static int http_parse_status_line(const char **pp, const char *end, struct mg_ht
   const char *reason = p, *stop;
   r = http_parse_rest_of_line(&p, end, HTTP_PARSE_TEXT, &stop);
   if (r <= 0) return r;
-  hm->query = mg_str_n(reason, (size_t) (stop - reason));
+  hm->proto = mg_str_n(reason, (size_t) (stop - reason));
+  hm->query = mg_str_n(stop, 0);
   *pp = p;
   return 1;
+}
+
+// A request method is a token, which has no '/': only a status line starts "HTTP/"
+bool mg_http_is_response(const struct mg_http_message *hm) {
+  return hm != NULL && hm->method.len >= 5 && memcmp(hm->method.buf, "HTTP/", 5) == 0;
 }
 
 // field-name ":" OWS field-value OWS CRLF (RFC 9112 5). No space before the colon
@@ -239,7 +246,7 @@ int mg_http_parse(const char *buf, size_t len, struct mg_http_message *hm) {
   if (r > 0) {
     uint64_t cl = 0;
     size_t head_len = (size_t) r, room = SIZE_MAX - head_len;
-    bool is_response = hm->method.len == 0;
+    bool is_response = mg_http_is_response(hm);
     if (mg_http_body_kind(hm, is_response, false, &cl) != MG_HTTP_BODY_LENGTH) cl = 0;
     hm->head = mg_str_n(buf, head_len);
     hm->body = mg_str_n(buf + head_len, cl > room ? room : (size_t) cl);

@@ -37,6 +37,7 @@ void mg_http_reply(struct mg_connection *c, int status, const char *headers, con
   memmove(c->send.buf + field + n, c->send.buf + field + HTTP_CL_WIDTH, 4 + body_len);
   c->send.len -= HTTP_CL_WIDTH - n;
   if (c->is_accepted && mg_http_state(c)->is_head) c->send.len -= body_len;
+  c->is_resp = 0;  // The reply is whole: the next pipelined request may go
 }
 
 // A closing connection takes no more chunks: after one was lost, the ones that
@@ -48,6 +49,7 @@ void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len) {
       mg_iobuf_add(&c->send, c->send.len, buf, len) != len || mg_iobuf_add(&c->send, c->send.len, "\r\n", 2) != 2) {
     http_reply_oom(c, start, "a chunk");
   }
+  if (len == 0) c->is_resp = 0;  // The last chunk ends the reply
 }
 
 void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...) {
@@ -68,6 +70,8 @@ void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...) {
     return;
   }
   char size[12];
-  mg_snprintf(size, sizeof(size), "%08lx", (unsigned long) (c->send.len - 2 - body_start));
+  size_t len = c->send.len - 2 - body_start;
+  mg_snprintf(size, sizeof(size), "%08lx", (unsigned long) len);
   memcpy(c->send.buf + start, size, 8);
+  if (len == 0) c->is_resp = 0;  // The last chunk ends the reply
 }

@@ -144,9 +144,11 @@ static const char *serve_cache_control(const char *path) {
   return "";
 }
 
-// Serve path, whose fs->st() answer the caller already has (one stat per request)
+// Serve path, whose fs->st() answer the caller already has (one stat per request).
+// gz_sibling: the answer is for path + ".gz", sent as path with Content-Encoding: gzip.
 static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, const char *path,
-                         const struct mg_http_serve_opts *opts, int status, int flags, size_t size, time_t mtime) {
+                         const struct mg_http_serve_opts *opts, int status, int flags, size_t size, time_t mtime,
+                         bool gz_sibling) {
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
   struct http_state *st = mg_http_state(c);
   if (flags == 0 || (flags & MG_FS_DIR)) {
@@ -172,23 +174,27 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   if (pf != NULL && pf->is_gzip) {
     mg_snprintf(enc_hdr, sizeof(enc_hdr), "Vary: Accept-Encoding\r\n%s", send_gzip ? "Content-Encoding: gzip\r\n" : "");
   }
+  if (gz_sibling) mg_snprintf(enc_hdr, sizeof(enc_hdr), "Vary: Accept-Encoding\r\nContent-Encoding: gzip\r\n");
   struct mg_str *inm = mg_http_get_header(hm, "If-None-Match");
   const char *extra = opts->extra_headers == NULL ? "" : opts->extra_headers;
   const char *cache = serve_cache_control(path);
   if (status == 200 && inm != NULL && serve_etag_matches(*inm, etag)) {
     mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\n%s%s%s%sContent-Length: 0\r\n\r\n", etag, date,
               cache, enc_hdr, extra);
+    c->is_resp = 0;
     return;
   }
   uint64_t from = 0, to = size == 0 ? 0 : size - 1, len = size;
   // Ranges address the identity bytes; a gzip response is always whole (RFC 9110 allows ignoring Range)
-  int r = status == 200 && !send_gzip ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
+  int r = status == 200 && !send_gzip && !gz_sibling ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
   if (r < 0) {
     mg_snprintf(range_hdr, sizeof(range_hdr), "Content-Range: bytes */%lu\r\n", (unsigned long) size);
-    mg_http_reply(c, 416, range_hdr, "Range not satisfiable\n");
+    mg_http_reply(c, 416, range_hdr, "");  // No body: a 416 is read by programs, not people
     return;
   }
-  void *fd = send_gzip ? (void *) pf->data : fs->op(path, MG_FS_READ);
+  char gz_path[MG_PATH_MAX];
+  mg_snprintf(gz_path, sizeof(gz_path), "%s%s", path, gz_sibling ? ".gz" : "");
+  void *fd = send_gzip ? (void *) pf->data : fs->op(gz_path, MG_FS_READ);
   if (fd == NULL) {
     mg_http_reply(c, 500, extra, "Cannot open file\n");
     return;
@@ -213,6 +219,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
                           date, cache, enc_hdr, range_hdr, extra);
   if (head == 0 || mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {  // 0: out of memory
     if (!send_gzip) fs->cl(fd);
+    c->is_resp = 0;
     return;
   }
   st->file = fd, st->fs = send_gzip ? NULL : fs, st->file_left = len;
@@ -228,7 +235,7 @@ static void serve_file_status(struct mg_connection *c, struct mg_http_message *h
   size_t size = 0;
   time_t mtime = 0;
   int flags = fs->st(path, &size, &mtime);
-  serve_entity(c, hm, path, opts, status, flags, size, mtime);
+  serve_entity(c, hm, path, opts, status, flags, size, mtime, false);
 }
 
 void mg_http_serve_file(struct mg_connection *c, struct mg_http_message *hm, const char *path,
@@ -315,22 +322,71 @@ static void serve_redirect_dir(struct mg_connection *c, struct mg_http_message *
   }
   mg_printf(c, "%s%s%.*s\r\nContent-Length: 0\r\n\r\n", len > 0 && dir[len - 1] == '/' ? "" : "/",
             hm->query.len > 0 ? "?" : "", (int) hm->query.len, hm->query.buf);
+  c->is_resp = 0;
+}
+
+// root_dir is "DIR" or "DIR,/prefix=DIR2,/other=DIR3" (Mongoose's form): the
+// first entry without '=' is the default root, a prefix matches whole segments of
+// the normalized path and is stripped from it ("" is a root too: paths as they
+// are, for packed filesystems). False if no root applies; else *root and *strip.
+static bool serve_pick_root(const char *root_dir, const char *upath, struct mg_str *root, size_t *strip) {
+  struct mg_str rest = mg_str(root_dir == NULL ? "." : root_dir), entry, prefix, dir;
+  size_t ulen = strlen(upath);
+  bool has_default = memchr(rest.buf, ',', rest.len) == NULL && memchr(rest.buf, '=', rest.len) == NULL;
+  *root = rest;  // The common case: one plain root, possibly ""
+  *strip = 0;
+  if (has_default) return true;
+  while (mg_span(rest, &entry, &rest, ',')) {
+    if (entry.len == 0) continue;  // ",,": mg_span would leave prefix unset
+    if (memchr(entry.buf, '=', entry.len) == NULL) {
+      if (!has_default) *root = entry;
+      has_default = true;
+      continue;
+    }
+    mg_span(entry, &prefix, &dir, '=');
+    while (prefix.len > 1 && prefix.buf[prefix.len - 1] == '/') prefix.len--;
+    if (prefix.len > 0 && prefix.len <= ulen && memcmp(upath, prefix.buf, prefix.len) == 0 &&
+        (upath[prefix.len] == '/' || upath[prefix.len] == '\0')) {
+      *strip = prefix.len;
+      *root = dir;
+      return true;
+    }
+  }
+  return has_default;
+}
+
+// The client takes gzip and path + ".gz" is a file (packed filesystems hold their
+// own gzip copies): fills the sibling's size and mtime
+static bool serve_gz_sibling(struct mg_fs *fs, struct mg_http_message *hm, const char *path, size_t *size,
+                             time_t *mtime) {
+  char gz[MG_PATH_MAX];
+  if (fs->packed != NULL || !serve_accepts_gzip(hm)) return false;
+  if (mg_snprintf(gz, sizeof(gz), "%s.gz", path) >= sizeof(gz)) return false;
+  int flags = fs->st(gz, size, mtime);
+  return flags != 0 && !(flags & MG_FS_DIR);
 }
 
 void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, const struct mg_http_serve_opts *opts) {
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
-  const char *root = opts->root_dir == NULL ? "." : opts->root_dir;
-  char path[MG_PATH_MAX];
-  size_t rlen = strlen(root);
-  while (rlen > 1 && root[rlen - 1] == '/') rlen--;
-  if (hm->uri.len == 0 || hm->uri.buf[0] != '/' || rlen + hm->uri.len + 12 > sizeof(path)) {
+  char upath[MG_PATH_MAX], path[MG_PATH_MAX];
+  size_t strip = 0;
+  // Decode and normalize first: prefixes and roots are matched on the clean path only
+  int n = hm->uri.len == 0 || hm->uri.buf[0] != '/' || hm->uri.len + 12 > sizeof(upath)
+              ? -1
+              : mg_url_decode(hm->uri.buf, hm->uri.len, upath, sizeof(upath) - 12, 0);
+  if (n <= 0 || !mg_path_normalize(upath, (size_t) n)) {
+    MG_INFO(("%lu refused path %.*s", c->id, (int) hm->uri.len, hm->uri.buf));
     mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
     return;
   }
-  memcpy(path, root, rlen);
-  int n = mg_url_decode(hm->uri.buf, hm->uri.len, path + rlen, sizeof(path) - rlen - 12, 0);
-  if (n <= 0 || !mg_path_normalize(path + rlen, (size_t) n)) {
-    MG_INFO(("%lu refused path %.*s", c->id, (int) hm->uri.len, hm->uri.buf));
+  struct mg_str root;
+  if (!serve_pick_root(opts->root_dir, upath, &root, &strip)) {
+    serve_not_found(c, hm, opts);
+    return;
+  }
+  size_t rlen = root.len;
+  while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
+  if (mg_snprintf(path, sizeof(path) - 12, "%.*s%s", (int) rlen, root.buf, upath + strip) >= sizeof(path) - 12) {
     mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
     return;
   }
@@ -339,16 +395,22 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   int flags = fs->st(path, &size, &mtime);
   if (flags & MG_FS_DIR) {
     if (hm->uri.buf[hm->uri.len - 1] != '/') {  // Relative links in the index need the slash
-      serve_redirect_dir(c, hm, path + rlen);
+      serve_redirect_dir(c, hm, upath);
       return;
     }
     mg_snprintf(path + plen, sizeof(path) - plen, "%sindex.html", plen > 0 && path[plen - 1] == '/' ? "" : "/");
     flags = fs->st(path, &size, &mtime);
-    if (flags == 0 && opts->dir_listing) {
+    if (flags == 0 && MG_ENABLE_DIRLIST && !opts->dir_listing_off) {
       path[plen] = '\0';
       serve_listing(c, hm, fs, path, opts);
       return;
     }
   }
-  serve_entity(c, hm, path, opts, 200, flags, size, mtime);
+  size_t gz_size = 0;
+  time_t gz_mtime = 0;
+  if (!(flags & MG_FS_DIR) && serve_gz_sibling(fs, hm, path, &gz_size, &gz_mtime)) {
+    serve_entity(c, hm, path, opts, 200, MG_FS_READ, gz_size, gz_mtime, true);
+    return;
+  }
+  serve_entity(c, hm, path, opts, 200, flags, size, mtime, false);
 }

@@ -47,30 +47,37 @@ int mg_url_decode(const char *src, size_t src_len, char *dst, size_t dst_len, in
   return n < 0 ? -1 : n;
 }
 
-// Find name in "k1=v1&k2=v2". A pair without '=' counts as present with an empty
-// value. Found: the raw value (buf inside buf); absent: {NULL, 0}.
+// Find name (case-insensitive, as Mongoose does) in "k1=v1&k2=v2". A pair without
+// '=' counts as present with an empty value. Found: the raw value (inside buf);
+// absent: {NULL, 0}.
 struct mg_str mg_http_var(struct mg_str buf, struct mg_str name) {
   struct mg_str pair, rest = buf, key, value, absent = MG_NULL_STR;
   if (buf.buf == NULL || name.buf == NULL || name.len == 0) return absent;
   while (mg_span(rest, &pair, &rest, '&')) {
     if (pair.len == 0) continue;  // "&&": mg_span would leave key unset
     mg_span(pair, &key, &value, '=');
-    if (mg_strcmp(key, name) == 0) return value;
+    if (mg_strcasecmp(key, name) == 0) return value;
   }
   return absent;
 }
 
 int mg_http_get_var(const struct mg_str *buf, const char *name, char *dst, size_t dst_len) {
   if (dst != NULL && dst_len > 0) dst[0] = '\0';
-  if (buf == NULL || name == NULL) return -1;
+  if (buf == NULL || name == NULL) return MG_HTTP_VAR_ABSENT;
   struct mg_str value = mg_http_var(*buf, mg_str(name));
-  if (value.buf == NULL) return -1;
-  return http_vars_decode(value.buf, value.len, dst, dst_len, true);
+  if (value.buf == NULL) return MG_HTTP_VAR_ABSENT;
+  int n = http_vars_decode(value.buf, value.len, dst, dst_len, true);
+  return n == -1 ? MG_HTTP_VAR_BAD_ENCODING : n;
 }
 
-// Parameters are separated by ';'; a value may be a quoted-string, whose
-// content (escapes left as they are) is returned. A ';' inside quotes does not
+// Parameters are separated by ';' (Cookie, Content-Disposition) or ',' (the
+// auth-params of "Digest a=1, b=\"x\""); a value may be a quoted-string, whose
+// content (escapes left as they are) is returned. Separators inside quotes do not
 // split. An unterminated quote ends the search: nothing after it is trusted.
+static bool http_vars_is_sep(char c) {
+  return c == ';' || c == ',';
+}
+
 struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var) {
   struct mg_str absent = MG_NULL_STR;
   if (header.buf == NULL || var.buf == NULL || var.len == 0) return absent;
@@ -78,8 +85,15 @@ struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var) {
   while (i < header.len) {
     // Key: up to '=' or ';', blanks trimmed
     size_t key_start = i;
-    while (i < header.len && header.buf[i] != '=' && header.buf[i] != ';') i++;
+    while (i < header.len && header.buf[i] != '=' && !http_vars_is_sep(header.buf[i])) i++;
     struct mg_str key = mg_str_trim(mg_str_n(header.buf + key_start, i - key_start));
+    // "Digest username=...": the auth scheme before the first parameter is not part of its name
+    for (size_t k = key.len; k > 0; k--) {
+      if (key.buf[k - 1] == ' ' || key.buf[k - 1] == '\t') {
+        key = mg_str_n(key.buf + k, key.len - k);
+        break;
+      }
+    }
     struct mg_str value = mg_str_n(header.buf + i, 0);
     if (i < header.len && header.buf[i] == '=') {
       i++;
@@ -90,15 +104,15 @@ struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var) {
         if (i >= header.len) return absent;  // Unterminated quoted-string
         value = mg_str_n(header.buf + start, i - start);
         i++;
-        while (i < header.len && header.buf[i] != ';') i++;  // Junk after the quote is ignored
+        while (i < header.len && !http_vars_is_sep(header.buf[i])) i++;  // Junk after the quote is ignored
       } else {
         size_t start = i;
-        while (i < header.len && header.buf[i] != ';') i++;
+        while (i < header.len && !http_vars_is_sep(header.buf[i])) i++;
         value = mg_str_trim(mg_str_n(header.buf + start, i - start));
       }
     }
     if (mg_strcmp(key, var) == 0) return value;
-    i++;  // Skip the ';'
+    i++;  // Skip the separator
   }
   return absent;
 }

@@ -15,7 +15,7 @@ struct mg_http_header {
 
 // A parsed message. Every slice points into the buffer that was parsed.
 struct mg_http_message {
-  struct mg_str method, uri, query, proto;             // Request line (response: proto, status code in uri, reason in query)
+  struct mg_str method, uri, query, proto;             // Request line; a response (as in Mongoose): version, code, "", reason
   struct mg_http_header headers[MG_MAX_HTTP_HEADERS];  // Unused entries have empty names
   struct mg_str body;                                  // Body (HTTP_MSG), empty in HTTP_HDRS
   struct mg_str head;                                  // Request/status line and headers, up to and including the blank line
@@ -53,10 +53,14 @@ enum mg_http_body_kind mg_http_body_kind(const struct mg_http_message *hm, bool 
 long mg_http_parse_chunk(const char *buf, size_t len, size_t *data_ofs, size_t *data_len);
 
 struct mg_str *mg_http_get_header(struct mg_http_message *, const char *name);  // Case-insensitive; NULL if absent
+bool mg_http_is_response(const struct mg_http_message *hm);  // Parsed from a status line (method "HTTP/x.y")
 int mg_http_status(const struct mg_http_message *hm);  // Response status code, 0 if unparsable
 
-// Variables from a query string or a urlencoded body. Returns the decoded length,
-// -1 if absent or undecodable, -2 if dst is too small (dst is then "").
+// Variables from a query string or a urlencoded body; names are case-insensitive.
+// Returns the decoded length, or (dst is then "") one of these:
+#define MG_HTTP_VAR_ABSENT (-1)        // No such variable
+#define MG_HTTP_VAR_TOO_SMALL (-2)     // dst cannot hold the value and its NUL
+#define MG_HTTP_VAR_BAD_ENCODING (-3)  // A bad %-escape
 int mg_http_get_var(const struct mg_str *buf, const char *name, char *dst, size_t dst_len);
 struct mg_str mg_http_var(struct mg_str buf, struct mg_str name);  // Raw (undecoded) value, empty if absent
 // Percent-decoding; is_form also maps '+' to ' '. Returns the decoded length
@@ -65,8 +69,19 @@ int mg_url_decode(const char *src, size_t src_len, char *dst, size_t dst_len, in
 // Credentials: Basic user/pass; Bearer token (into pass, user ""); access_token
 // query variable or cookie. Outputs are "" when absent.
 void mg_http_creds(struct mg_http_message *, char *user, size_t userlen, char *pass, size_t passlen);
-// Value of var in a header like Cookie: "a=1; b=2" or "x; name=\"v\"". Empty slice if absent.
+// Value of var in a header like Cookie: "a=1; b=2", "x; name=\"v\"" or
+// Authorization: Digest a="x", b=y. {NULL, 0} if absent.
 struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var);
+
+// Mongoose's chunked upload: the body of a POST to ...?name=FILE&offset=N is
+// written to dir/FILE (fs NULL: mg_fs_posix). Offset 0 (or none) starts the file
+// afresh; any other offset must equal the size received so far. FILE must be a
+// plain name (no '/', no ".."); the file may not grow past max_size. Replies
+// (200 with the new size, or 4xx/500) and returns the new size or -1.
+long mg_http_upload(struct mg_connection *c, struct mg_http_message *hm, struct mg_fs *fs, const char *dir,
+                    size_t max_size);
+// Adds "Authorization: Basic ..." to a request being written (pass may be NULL)
+void mg_http_bauth(struct mg_connection *c, const char *user, const char *pass);
 
 // multipart/form-data (RFC 7578). Call with offset 0, then with each return value;
 // returns the offset after this part, 0 when there are no more parts or the body is malformed.
@@ -114,14 +129,21 @@ void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len);
 void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...);
 const char *mg_http_status_text(int status_code);
 
+// Directories without index.html are listed (as in Mongoose) unless this is 0
+// or the options say dir_listing_off
+#ifndef MG_ENABLE_DIRLIST
+#define MG_ENABLE_DIRLIST 1
+#endif
+
+// Mongoose's fields, in Mongoose's order, then ours (zero: Mongoose's behaviour)
 struct mg_http_serve_opts {
-  const char *root_dir;       // Web root; serve_dir never serves outside it
+  const char *root_dir;       // Web root, or "dir,/prefix=dir2,...": serve_dir never serves outside them
   const char *ssi_pattern;    // Reserved
   const char *extra_headers;  // Added to every response, "Name: value\r\n" lines
   const char *mime_types;     // Extra types, "ext1=type1,ext2=type2"
   const char *page404;        // File served (with status 404) for missing paths
   struct mg_fs *fs;           // Filesystem; NULL means mg_fs_posix
-  bool dir_listing;           // List directories that have no index.html
+  bool dir_listing_off;       // Do not list directories that have no index.html (404 instead)
 };
 void mg_http_serve_dir(struct mg_connection *, struct mg_http_message *hm,
                        const struct mg_http_serve_opts *);

@@ -101,7 +101,7 @@ struct mg_connection {
   unsigned is_draining : 1;    // Close once c->send is empty
   unsigned is_closing : 1;     // Close at the end of this poll iteration
   unsigned is_full : 1;        // Not reading: recv full or send over MG_MAX_SEND_QUEUE
-  unsigned is_resp : 1;        // HTTP response in progress (serve_file streaming)
+  unsigned is_resp : 1;        // HTTP server: a reply is owed or still going out (set on a request, cleared when complete)
   unsigned is_eof : 1;         // Peer sent FIN; close once what is queued has gone
   unsigned io_interest : 2;    // Event layer: readiness last asked of the backend
 };

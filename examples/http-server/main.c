@@ -52,10 +52,11 @@ int main(int argc, char *argv[]) {
   int nurls = 0;
   limits = mg_http_default_limits;
   s_opts.root_dir = ".";
+  s_opts.dir_listing_off = true;  // Listed only with -L
   for (int i = 1; i < argc; i++) {
     const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(opt, "-L") == 0) {
-      s_opts.dir_listing = true;
+      s_opts.dir_listing_off = false;
       continue;
     }
     if (val == NULL) usage(argv[0]);

@@ -22,11 +22,12 @@ static void fuzz_http_check_message(const struct mg_http_message *hm, const char
   CHECK(hm->chunk.len == 0);
   CHECK(fuzz_http_within(hm->method, buf, head_len) && fuzz_http_within(hm->uri, buf, head_len));
   CHECK(fuzz_http_within(hm->query, buf, head_len) && fuzz_http_within(hm->proto, buf, head_len));
-  CHECK(hm->proto.len == 8 && memcmp(hm->proto.buf, "HTTP/", 5) == 0);
-  if (hm->method.len == 0) {
+  if (mg_http_is_response(hm)) {
+    CHECK(hm->method.len == 8 && hm->query.len == 0);
     int status = mg_http_status(hm);
     CHECK(status >= 0 && status <= 999 && hm->uri.len == 3);
   } else {
+    CHECK(hm->proto.len == 8 && memcmp(hm->proto.buf, "HTTP/", 5) == 0);
     CHECK(hm->uri.buf != NULL || hm->query.len == 0);
   }
   size_t n = 0;
@@ -51,7 +52,7 @@ static void fuzz_http_check_message(const struct mg_http_message *hm, const char
     }
   }
   // Body framing: body.len follows a valid Content-Length only.
-  bool is_response = hm->method.len == 0;
+  bool is_response = mg_http_is_response(hm);
   uint64_t cl = 0;
   enum mg_http_body_kind kind = mg_http_body_kind(hm, is_response, false, &cl);
   CHECK(kind <= MG_HTTP_BODY_INVALID);

@@ -86,7 +86,7 @@ Test(http_var, finds_whole_keys_only) {
   cr_assert(empty.buf != NULL && empty.len == 0, "present but empty");
   struct mg_str flag = mg_http_var(q, mg_str("flag"));
   cr_assert(flag.buf != NULL && flag.len == 0, "key without '=' is present");
-  cr_assert_null(mg_http_var(q, mg_str("A")).buf, "case-sensitive");
+  cr_assert(mg_str_eq(mg_http_var(q, mg_str("A")), "2"), "case-insensitive, as in Mongoose");
   cr_assert_null(mg_http_var(q, mg_str("x")).buf, "prefix of a key");
   cr_assert_null(mg_http_var(q, mg_str("1")).buf, "values are not keys");
   cr_assert_null(mg_http_var(q, mg_str("")).buf);
@@ -118,16 +118,18 @@ Test(http_get_var, decodes_the_value) {
   cr_assert_eq(mg_http_get_var(&q, "a+b", buf, sizeof(buf)), 1, "names are matched raw");
 }
 
-Test(http_get_var, returns_minus_1_if_absent_or_undecodable) {
+Test(http_get_var, returns_minus_1_if_absent_minus_3_if_undecodable) {
   struct mg_str q = mg_str("x=1&bad=%zz&cut=%4");
   char buf[16] = "untouched";
-  cr_assert_eq(mg_http_get_var(&q, "y", buf, sizeof(buf)), -1);
+  cr_assert_eq(mg_http_get_var(&q, "y", buf, sizeof(buf)), MG_HTTP_VAR_ABSENT);
+  cr_assert_eq(MG_HTTP_VAR_ABSENT, -1);
   cr_assert_str_eq(buf, "");
   strcpy(buf, "untouched");
-  cr_assert_eq(mg_http_get_var(&q, "bad", buf, sizeof(buf)), -1);
+  cr_assert_eq(mg_http_get_var(&q, "bad", buf, sizeof(buf)), MG_HTTP_VAR_BAD_ENCODING);
+  cr_assert_eq(MG_HTTP_VAR_BAD_ENCODING, -3);
   cr_assert_str_eq(buf, "");
-  cr_assert_eq(mg_http_get_var(&q, "cut", buf, sizeof(buf)), -1);
-  cr_assert_eq(mg_http_get_var(&q, "bad", buf, 1), -1, "bad escape wins over size");
+  cr_assert_eq(mg_http_get_var(&q, "cut", buf, sizeof(buf)), -3);
+  cr_assert_eq(mg_http_get_var(&q, "bad", buf, 1), -3, "bad escape wins over size");
   cr_assert_eq(mg_http_get_var(NULL, "x", buf, sizeof(buf)), -1);
   cr_assert_eq(mg_http_get_var(&q, NULL, buf, sizeof(buf)), -1);
 }
@@ -136,7 +138,8 @@ Test(http_get_var, returns_minus_2_when_dst_is_too_small) {
   struct mg_str q = mg_str("v=abcd&e=");
   char buf[8];
   memset(buf, 'X', sizeof(buf));
-  cr_assert_eq(mg_http_get_var(&q, "v", buf, 4), -2);
+  cr_assert_eq(mg_http_get_var(&q, "v", buf, 4), MG_HTTP_VAR_TOO_SMALL);
+  cr_assert_eq(MG_HTTP_VAR_TOO_SMALL, -2);
   cr_assert_str_eq(buf, "");
   cr_assert_eq(buf[4], 'X', "nothing written past dst_len");
   cr_assert_eq(mg_http_get_var(&q, "v", buf, 5), 4);
@@ -324,4 +327,13 @@ Test(http_creds, nothing_gives_empty_outputs) {
   cr_assert_str_eq(user, "");
   cr_assert_str_eq(pass, "");
   mg_http_creds(&hm, NULL, 0, NULL, 0);  // Must not crash
+}
+
+Test(http_header_var, digest_params_are_comma_separated_after_the_scheme) {
+  struct mg_str h = mg_str("Digest username=\"u\", realm=\"a, b\",nonce=n1 , qop=auth");
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("username")), "u"));
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("realm")), "a, b"), "',' inside quotes");
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("nonce")), "n1"));
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("qop")), "auth"));
+  cr_assert_null(mg_http_get_header_var(h, mg_str("Digest username")).buf);
 }
