@@ -45,7 +45,7 @@ void routes_handle(struct mg_connection *c, int ev, void *ev_data) {
   struct mg_http_message *hm = (struct mg_http_message *) ev_data;
   struct device *dev = (struct device *) c->fn_data;
   struct mg_http_serve_opts opts = {.root_dir = "", .fs = &web_fs};
-  if (mg_str_eq(hm->uri, "/api") || mg_match(hm->uri, mg_str("/api/*"), NULL)) {
+  if (mg_str_eq(hm->uri, "/api") || mg_match(hm->uri, mg_str("/api/#"), NULL)) {
     api_handle(c, hm, dev);
   } else if ((mg_str_eq(hm->method, "GET") || mg_str_eq(hm->method, "HEAD")) && is_app_route(hm)) {
     mg_http_serve_file(c, hm, "/index.html", &opts);

@@ -7,16 +7,17 @@ static size_t iobuf_round(size_t size, size_t align) {
 }
 
 bool mg_iobuf_resize(struct mg_iobuf *io, size_t new_size) {
-  new_size = iobuf_round(new_size, io->align);
-  if (new_size < io->len) return false;  // Never drop data
-  if (new_size == io->size) return true;
-  if (new_size == 0) {
+  if (new_size == 0) {  // As Mongoose documents: frees, and len becomes 0
     mg_free(io->buf);
-    io->buf = NULL, io->size = 0;
+    io->buf = NULL, io->size = io->len = 0;
     return true;
   }
+  new_size = iobuf_round(new_size, io->align);
+  if (new_size < io->len) return false;  // Never drops data otherwise
+  if (new_size == io->size) return true;
   unsigned char *p = (unsigned char *) mg_realloc(io->buf, new_size);
   if (p == NULL) return false;
+  if (new_size > io->size) memset(p + io->size, 0, new_size - io->size);  // New memory reads as zeros
   io->buf = p, io->size = new_size;
   return true;
 }
@@ -48,5 +49,6 @@ size_t mg_iobuf_del(struct mg_iobuf *io, size_t ofs, size_t len) {
   if (len > io->len - ofs) len = io->len - ofs;
   if (ofs + len < io->len) memmove(io->buf + ofs, io->buf + ofs + len, io->len - ofs - len);
   io->len -= len;
+  memset(io->buf + io->len, 0, len);  // Leave no stale bytes (secrets, requests) behind len
   return len;
 }

@@ -22,7 +22,7 @@ enum printf_length {
 
 // One parsed conversion, e.g. "%-08.3lld"
 struct printf_spec {
-  bool left, zero, plus, space;
+  bool left, zero, plus, space, alt;  // alt: '#', a 0x prefix on non-zero %x
   size_t width;
   int prec;  // -1 when absent
   enum printf_length length;
@@ -72,6 +72,7 @@ static void printf_int(struct printf_out *o, const struct printf_spec *sp, unsig
   unsigned base = sp->conv == 'x' || sp->conv == 'X' || sp->conv == 'p' ? 16 : 10;
   bool is_signed = sp->conv == 'd' || sp->conv == 'i';
   const char *prefix = sp->conv == 'p' ? "0x" : is_signed ? printf_sign(sp, neg) : "";
+  if (sp->alt && v != 0 && base == 16 && sp->conv != 'p') prefix = sp->conv == 'X' ? "0X" : "0x";
   char digits[24];  // Reversed; 64 bits need at most 20 decimal digits
   size_t nd = 0, prec = sp->prec < 0 ? 1 : (size_t) sp->prec;
   for (; v > 0; v /= base) digits[nd++] = xdigits[v % base];
@@ -267,6 +268,7 @@ static const char *printf_parse(const char *fmt, struct printf_spec *sp, va_list
     else if (*fmt == '0') sp->zero = true;
     else if (*fmt == '+') sp->plus = true;
     else if (*fmt == ' ') sp->space = true;
+    else if (*fmt == '#') sp->alt = true;
     else break;
   }
   if ((*fmt >= '1' && *fmt <= '9') || *fmt == '*') {
@@ -319,7 +321,7 @@ size_t mg_vxprintf(mg_pfn_t out, void *param, const char *fmt, va_list *ap) {
       continue;
     }
     const char *start = fmt;
-    struct printf_spec sp = {false, false, false, false, 0, -1, PRINTF_LEN_INT, 0};
+    struct printf_spec sp = {false, false, false, false, false, 0, -1, PRINTF_LEN_INT, 0};
     fmt = printf_parse(fmt + 1, &sp, ap);
     if (*fmt == '\0') {  // Format ends inside a conversion: print it as is
       printf_puts(&o, start, (size_t) (fmt - start));
@@ -402,10 +404,13 @@ size_t mg_snprintf(char *buf, size_t len, const char *fmt, ...) {
   return n;
 }
 
+// Keeps the text NUL-terminated past len whenever there is a byte for it, so
+// that io->buf can be used as a C string (as in Mongoose)
 void mg_pfn_iobuf(char ch, void *param) {
   struct mg_iobuf *io = (struct mg_iobuf *) param;
-  if (io->len < io->size) io->buf[io->len++] = (unsigned char) ch;  // The common case: room left
-  else mg_iobuf_add(io, io->len, &ch, 1);
+  if (io->len + 2 > io->size) mg_iobuf_resize(io, io->len + 2);  // The char and a NUL
+  if (io->len < io->size) io->buf[io->len++] = (unsigned char) ch;
+  if (io->len < io->size) io->buf[io->len] = '\0';
 }
 
 void mg_pfn_stdout(char ch, void *param) {
@@ -537,4 +542,28 @@ size_t mg_print_ip(mg_pfn_t out, void *param, va_list *ap) {
 
 size_t mg_print_ip_port(mg_pfn_t out, void *param, va_list *ap) {
   return printf_addr(out, param, va_arg(*ap, const struct mg_addr *), true);
+}
+
+size_t mg_print_hex(mg_pfn_t out, void *param, va_list *ap) {
+  int len = va_arg(*ap, int);
+  const uint8_t *p = va_arg(*ap, const uint8_t *);
+  size_t n = p == NULL || len < 0 ? 0 : (size_t) len;
+  for (size_t i = 0; i < n; i++) {
+    out("0123456789abcdef"[p[i] >> 4], param);
+    out("0123456789abcdef"[p[i] & 15], param);
+  }
+  return 2 * n;
+}
+
+size_t mg_print_base64(mg_pfn_t out, void *param, va_list *ap) {
+  static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  int len = va_arg(*ap, int);
+  const uint8_t *p = va_arg(*ap, const uint8_t *);
+  size_t n = p == NULL || len < 0 ? 0 : (size_t) len, total = 0;
+  for (size_t i = 0; i < n; i += 3) {  // Padded, as mg_base64_encode
+    uint32_t g = (uint32_t) p[i] << 16 | (i + 1 < n ? (uint32_t) p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+    char q[4] = {abc[g >> 18 & 63], abc[g >> 12 & 63], i + 1 < n ? abc[g >> 6 & 63] : '=', i + 2 < n ? abc[g & 63] : '='};
+    total += printf_emit(out, param, q, sizeof(q));
+  }
+  return total;
 }

@@ -78,30 +78,40 @@ bool mg_span(struct mg_str s, struct mg_str *a, struct mg_str *b, char delim) {
   return true;
 }
 
-// Greedy glob: on a mismatch, the most recent wildcard takes one more character
-// and matching resumes after it. Captures record what each wildcard took.
-bool mg_match(struct mg_str s, struct mg_str p, struct mg_str *caps) {
-  size_t i = 0, j = 0, star_i = 0, star_j = 0, ncap = 0, star_ncap = 0;
-  bool have_star = false;
-  while (i < s.len || j < p.len) {
-    if (j < p.len && i < s.len && (p.buf[j] == '?' || s.buf[i] == p.buf[j])) {
-      if (caps != NULL && p.buf[j] == '?') caps[ncap++] = mg_str_n(s.buf + i, 1);
-      i++, j++;
-    } else if (j < p.len && (p.buf[j] == '*' || p.buf[j] == '#')) {
-      if (caps != NULL) caps[ncap] = mg_str_n(s.buf == NULL ? NULL : s.buf + i, 0);
-      star_ncap = ++ncap;
-      star_i = i, star_j = j, have_star = true;
-      j++;
-    } else if (have_star && star_i < s.len && (p.buf[star_j] == '*' || s.buf[star_i] != '/')) {
-      star_i++;
-      i = star_i, j = star_j + 1, ncap = star_ncap;
-      if (caps != NULL) caps[ncap - 1].len++;
-    } else {
-      return false;
+// Glob matching by backtracking, shortest wildcard first. A '#' that cannot
+// match from position i cannot match from any later one either (it may absorb
+// anything), so its failure ends the search: "/api/#" stays linear in the string.
+enum { STR_MATCH_OK, STR_MATCH_FAIL, STR_MATCH_NEVER };
+
+static int str_match_from(struct mg_str s, size_t i, struct mg_str p, size_t j, struct mg_str *caps,
+                          size_t ncap) {
+  while (j < p.len) {
+    char c = p.buf[j];
+    if (c == '#' || c == '*') {
+      for (size_t k = i;; k++) {
+        int r = str_match_from(s, k, p, j + 1, caps, ncap + 1);
+        if (r == STR_MATCH_OK) {
+          if (caps != NULL) caps[ncap] = mg_str_n(s.buf == NULL ? NULL : s.buf + i, k - i);
+          return r;
+        }
+        // NEVER from k holds for every later k too: only a '#' may pass it on
+        if (r == STR_MATCH_NEVER) return c == '#' ? r : STR_MATCH_FAIL;
+        if (k == s.len || (c == '*' && s.buf[k] == '/')) break;
+      }
+      return c == '#' ? STR_MATCH_NEVER : STR_MATCH_FAIL;
     }
+    if (i >= s.len || (c != '?' && c != s.buf[i])) return STR_MATCH_FAIL;
+    if (c == '?' && caps != NULL) caps[ncap] = mg_str_n(s.buf + i, 1);
+    if (c == '?') ncap++;
+    i++, j++;
   }
+  if (i != s.len) return STR_MATCH_FAIL;
   if (caps != NULL) caps[ncap] = mg_str_n("", 0);
-  return true;
+  return STR_MATCH_OK;
+}
+
+bool mg_match(struct mg_str s, struct mg_str p, struct mg_str *caps) {
+  return str_match_from(s, 0, p, 0, caps, 0) == STR_MATCH_OK;
 }
 
 bool mg_str_to_u64(struct mg_str s, int base, uint64_t *out) {

@@ -29,7 +29,6 @@ void mg_timer_free(struct mg_timer **head, struct mg_timer *t) {
   }
   while (*head != NULL && *head != t) head = &(*head)->next;
   if (*head == t) *head = t->next;
-  if (t->flags & MG_TIMER_AUTODELETE) mg_free(t);
 }
 
 bool mg_timer_expired(uint64_t *expiration, uint64_t period_ms, uint64_t now_ms) {
@@ -50,10 +49,16 @@ void mg_timer_poll(struct mg_timer **head, uint64_t now_ms) {
     w.next = t->next;
     bool once = !(t->flags & MG_TIMER_REPEAT);
     bool run_now = t->expire == 0 && (t->flags & MG_TIMER_RUN_NOW);
+    if (once && (t->flags & MG_TIMER_CALLED)) continue;  // Done; waits for its owner to free it
     if (!mg_timer_expired(&t->expire, t->period_ms, now_ms) && !run_now) continue;
     w.running = t;
+    t->flags |= MG_TIMER_CALLED;
     t->fn(t->arg);
-    if (w.running != NULL && once) mg_timer_free(head, t);  // Unless the callback freed it
+    // Unless the callback unlinked it (and then it is the callback's to free)
+    if (w.running != NULL && once && (t->flags & MG_TIMER_AUTODELETE)) {
+      mg_timer_free(head, t);
+      mg_free(t);
+    }
     w.running = NULL;
   }
   timer_walks = w.outer;

@@ -1,5 +1,5 @@
 // Small algorithms with no better home: CRC-32, SHA-1, random bytes and
-// strings, byte order. Base64 lives in base64.c.
+// strings, byte order, URL encoding, number parsing, UTC time. Base64 lives in base64.c.
 #include "meerkat.h"
 #include "port/port.h"
 
@@ -146,4 +146,103 @@ uint32_t mg_ntohl(uint32_t net) {
   unsigned char b[4];
   memcpy(b, &net, sizeof(b));
   return util_load_be32(b);
+}
+
+uint64_t mg_ntohll(uint64_t net) {
+  unsigned char b[8];
+  memcpy(b, &net, sizeof(b));
+  return (uint64_t) util_load_be32(b) << 32 | util_load_be32(b + 4);
+}
+
+size_t mg_url_encode(const char *s, size_t n, char *buf, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";  // RFC 3986 2.1: uppercase
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char) s[i];
+    bool plain = isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+    size_t need = plain ? 1 : 3;
+    if (o + need >= len) {  // Keep room for the NUL
+      if (len > 0) buf[0] = '\0';
+      return 0;
+    }
+    if (plain) {
+      buf[o++] = (char) c;
+    } else {
+      buf[o++] = '%';
+      buf[o++] = hex[c >> 4];
+      buf[o++] = hex[c & 15];
+    }
+  }
+  if (o >= len) return 0;  // Only when len is 0
+  buf[o] = '\0';
+  return o;
+}
+
+static int util_digit(int c, int base) {
+  int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 99;
+  return d < base ? d : -1;
+}
+
+bool mg_str_to_num(struct mg_str s, int base, void *val, size_t val_len) {
+  size_t i = 0;
+  uint64_t v = 0, max;
+  if (val_len == 8) max = UINT64_MAX;
+  else if (val_len == 4 || val_len == 2 || val_len == 1) max = ((uint64_t) 1 << (8 * val_len)) - 1;
+  else return false;
+  if (base == 0) {
+    base = 10;
+    if (s.len > 2 && s.buf[0] == '0' && (s.buf[1] == 'x' || s.buf[1] == 'X')) base = 16, i = 2;
+    else if (s.len > 2 && s.buf[0] == '0' && (s.buf[1] == 'b' || s.buf[1] == 'B')) base = 2, i = 2;
+  }
+  if ((base != 2 && base != 10 && base != 16) || i >= s.len) return false;
+  for (; i < s.len; i++) {
+    int d = util_digit((unsigned char) s.buf[i], base);
+    if (d < 0 || v > (max - (uint64_t) d) / (uint64_t) base) return false;
+    v = v * (uint64_t) base + (uint64_t) d;
+  }
+  if (val_len == 8) {
+    uint64_t x = v;
+    memcpy(val, &x, 8);
+  } else if (val_len == 4) {
+    uint32_t x = (uint32_t) v;
+    memcpy(val, &x, 4);
+  } else if (val_len == 2) {
+    uint16_t x = (uint16_t) v;
+    memcpy(val, &x, 2);
+  } else {
+    uint8_t x = (uint8_t) v;
+    memcpy(val, &x, 1);
+  }
+  return true;
+}
+
+// Days from 1970-01-01 to a proleptic Gregorian date, by counting in 400-year
+// eras that start on March 1st (so the leap day is the last day of a year)
+static int64_t util_days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+time_t mg_timegm(const struct tm *t) {
+  // Out-of-range months and days carry over as in timegm (month 12 is next January)
+  int64_t mon = t->tm_mon, year = (int64_t) t->tm_year + 1900 + mon / 12;
+  mon %= 12;
+  if (mon < 0) mon += 12, year--;
+  int64_t days = util_days_from_civil(year, mon + 1, 1) + t->tm_mday - 1;
+  return (time_t) (days * 86400 + (int64_t) t->tm_hour * 3600 + (int64_t) t->tm_min * 60 + t->tm_sec);
+}
+
+bool mg_path_is_sane(const struct mg_str path) {
+  size_t start = 0;
+  for (size_t i = 0; i <= path.len; i++) {
+    if (i == path.len || path.buf[i] == '/' || path.buf[i] == '\\') {
+      if (i - start == 2 && path.buf[start] == '.' && path.buf[start + 1] == '.') return false;
+      start = i + 1;
+    }
+  }
+  return true;
 }

@@ -23,7 +23,7 @@ void mg_mgr_free(struct mg_mgr *mgr) {
   while (mgr->timers != NULL) {
     struct mg_timer *t = mgr->timers;
     mgr->timers = t->next;
-    if (t->flags & MG_TIMER_AUTODELETE) mg_free(t);
+    if (t->flags & MG_TIMER_MGR_OWNED) mg_free(t);  // Not the application's own timers
   }
   while (mgr->io_spares > 0) mg_free(mgr->io_spare[--mgr->io_spares]);
   mg_be_free(mgr);
@@ -34,6 +34,7 @@ static int mgr_wait_budget(struct mg_mgr *mgr, int ms, uint64_t now) {
   if (mgr->accept_paused_until > now && mgr->accept_paused_until - now < (uint64_t) ms)
     ms = (int) (mgr->accept_paused_until - now);
   for (struct mg_timer *t = mgr->timers; t != NULL && ms > 0; t = t->next) {
+    if (!(t->flags & MG_TIMER_REPEAT) && (t->flags & MG_TIMER_CALLED)) continue;  // Spent one-shot
     if (t->expire == 0) return 0;  // Not yet armed: poll it now
     if (t->expire <= now) return 0;
     if (t->expire - now < (uint64_t) ms) ms = (int) (t->expire - now);
@@ -77,6 +78,6 @@ struct mg_timer *mg_timer_add(struct mg_mgr *mgr, uint64_t milliseconds, unsigne
     MG_ERROR(("out of memory for a timer"));
     return NULL;
   }
-  mg_timer_init(&mgr->timers, t, milliseconds, flags | MG_TIMER_AUTODELETE, fn, arg);
+  mg_timer_init(&mgr->timers, t, milliseconds, flags | MG_TIMER_MGR_OWNED, fn, arg);
   return t;
 }

@@ -20,26 +20,26 @@ void mg_fs_close(struct mg_fd *fd) {
   mg_free(fd);
 }
 
-char *mg_file_read(struct mg_fs *fs, const char *path, size_t *sizep) {
+struct mg_str mg_file_read(struct mg_fs *fs, const char *path) {
+  struct mg_str none = MG_NULL_STR, r;
   size_t size = 0;
-  if (fs->st(path, &size, NULL) == 0 || size == SIZE_MAX) return NULL;
+  if (fs->st(path, &size, NULL) == 0 || size == SIZE_MAX) return none;
   void *fd = fs->op(path, MG_FS_READ);
-  if (fd == NULL) return NULL;
-  char *data = (char *) mg_calloc(1, size + 1);
+  if (fd == NULL) return none;
+  char *data = (char *) mg_calloc(1, size + 1);  // Zeroed: the NUL after the data is there
   size_t got = 0, n = 1;
   while (data != NULL && got < size && n > 0) {
     n = fs->rd(fd, data + got, size - got);
     got += n;
   }
   fs->cl(fd);
-  if (data == NULL) return NULL;
-  if (got != size) {
+  if (data == NULL) return none;
+  if (got != size) {  // A short read is a failed read, never a silently truncated file
     mg_free(data);
-    return NULL;
+    return none;
   }
-  data[size] = '\0';
-  if (sizep != NULL) *sizep = size;
-  return data;
+  r.buf = data, r.len = size;
+  return r;
 }
 
 bool mg_file_write(struct mg_fs *fs, const char *path, const void *buf, size_t len) {
@@ -52,4 +52,15 @@ bool mg_file_write(struct mg_fs *fs, const char *path, const void *buf, size_t l
   }
   fs->cl(fd);
   return sent == len;
+}
+
+bool mg_file_printf(struct mg_fs *fs, const char *path, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *data = mg_vmprintf(fmt, &ap);
+  va_end(ap);
+  if (data == NULL) return false;
+  bool ok = mg_file_write(fs, path, data, strlen(data));
+  mg_free(data);
+  return ok;
 }

@@ -17,6 +17,7 @@
 #include "mg_util.h"
 #include "mg_url.h"
 #include "mg_net.h"
+#include "mg_tls.h"
 #include "mg_dns.h"
 #include "mg_fs.h"
 #include "mg_http.h"

@@ -14,6 +14,31 @@
 #include <string.h>
 #include <time.h>
 
+// Mongoose's architecture names, so that -DMG_ARCH=... and #if MG_ARCH == ... build.
+// Meerkat itself has two ports (below); MG_ARCH names the one in use: MG_ARCH_UNIX
+// on POSIX hosts, MG_ARCH_NEWLIB on bare metal with newlib (arm-none-eabi-gcc),
+// MG_ARCH_CUSTOM on other bare metal. Setting MG_ARCH to anything but UNIX or
+// WIN32 selects the bare-metal port; the other names only inform the application.
+#define MG_ARCH_CUSTOM 0
+#define MG_ARCH_UNIX 1
+#define MG_ARCH_WIN32 2
+#define MG_ARCH_ESP32 3
+#define MG_ARCH_ESP8266 4
+#define MG_ARCH_FREERTOS 5
+#define MG_ARCH_AZURERTOS 6
+#define MG_ARCH_ZEPHYR 7
+#define MG_ARCH_NEWLIB 8
+#define MG_ARCH_CMSIS_RTOS1 9
+#define MG_ARCH_TIRTOS 10
+#define MG_ARCH_RP2040 11
+#define MG_ARCH_ARMCC 12
+#define MG_ARCH_CMSIS_RTOS2 13
+#define MG_ARCH_RTTHREAD 14
+#define MG_ARCH_ARMCGT 15
+#if defined(MG_ARCH) && !defined(MG_PORT_BAREMETAL)
+#define MG_PORT_BAREMETAL (MG_ARCH != MG_ARCH_UNIX && MG_ARCH != MG_ARCH_WIN32)
+#endif
+
 // Port (core/port): where time, random bytes, the log sink and the resolver's
 // configuration come from. POSIX on Unix hosts; -DMG_PORT_BAREMETAL=1 on a board
 // that supplies the few functions in mg_board.h (the default without an OS).
@@ -29,6 +54,15 @@
 #endif
 #if MG_PORT_POSIX && MG_PORT_BAREMETAL
 #error "choose one port: MG_PORT_POSIX or MG_PORT_BAREMETAL"
+#endif
+#ifndef MG_ARCH
+#if MG_PORT_POSIX
+#define MG_ARCH MG_ARCH_UNIX
+#elif defined(__NEWLIB__)
+#define MG_ARCH MG_ARCH_NEWLIB
+#else
+#define MG_ARCH MG_ARCH_CUSTOM
+#endif
 #endif
 
 // Network backend, one per build: OS sockets by default, or the in-memory mock
@@ -50,7 +84,8 @@
 #endif
 #endif
 
-// TLS (mbedTLS backend) is not built yet: https/wss/mqtts URLs are refused with a log line
+// TLS (mbedTLS backend) is not built yet: https/wss/mqtts URLs are refused with a log
+// line, and mg_tls_init() fails the connection with an MG_EV_ERROR
 #ifndef MG_ENABLE_TLS
 #define MG_ENABLE_TLS 0
 #endif

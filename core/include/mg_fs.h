@@ -103,8 +103,11 @@ struct mg_fd {
 };
 struct mg_fd *mg_fs_open(struct mg_fs *fs, const char *path, int flags);  // NULL on failure
 void mg_fs_close(struct mg_fd *fd);
-// Whole-file helpers: malloc'd NUL-terminated contents (NULL on failure), and write-all
-char *mg_file_read(struct mg_fs *fs, const char *path, size_t *size);
+// Whole-file helpers, as in Mongoose 7. mg_file_read: the contents in memory from
+// mg_calloc, NUL-terminated (free buf with mg_free), or {NULL, 0} on any failure.
+struct mg_str mg_file_read(struct mg_fs *fs, const char *path);
 bool mg_file_write(struct mg_fs *fs, const char *path, const void *buf, size_t len);
+// Writes mg_snprintf-formatted text as the whole file; false on failure
+bool mg_file_printf(struct mg_fs *fs, const char *path, const char *fmt, ...);
 
 #endif  // MG_FS_H

@@ -12,12 +12,14 @@ struct mg_iobuf {
 
 // All return false (leaving the buffer unchanged) if memory cannot be had.
 bool mg_iobuf_init(struct mg_iobuf *io, size_t size, size_t align);
-bool mg_iobuf_resize(struct mg_iobuf *io, size_t size);  // size 0 frees; never drops data below len
+// size 0 frees (len becomes 0); otherwise never below len. New memory is zeroed.
+bool mg_iobuf_resize(struct mg_iobuf *io, size_t size);
 void mg_iobuf_free(struct mg_iobuf *io);
 // Insert len bytes at offset ofs (ofs > io->len is clamped); buf NULL inserts zeros.
 // Returns bytes added: len, or 0 on allocation failure.
 size_t mg_iobuf_add(struct mg_iobuf *io, size_t ofs, const void *buf, size_t len);
-// Remove len bytes at ofs; returns bytes removed.
+// Remove len bytes at ofs (clamped to the data); returns bytes removed. The bytes
+// freed past the new len are zeroed.
 size_t mg_iobuf_del(struct mg_iobuf *io, size_t ofs, size_t len);
 
 #endif  // MG_IOBUF_H

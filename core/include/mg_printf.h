@@ -4,7 +4,7 @@
 //   %m  the same, but the output is wrapped in double quotes.
 // MG_ESC(s) is the %m argument pair that prints s JSON-escaped, so
 // mg_snprintf(buf, n, "%m", MG_ESC("a\"b")) gives "a\"b" with quotes.
-// Supported: %d %i %u %x %X %c %s %p %g %f %e %%, flags '-' '0', width,
+// Supported: %d %i %u %x %X %c %s %p %g %f %e %%, flags '-' '0' '+' ' ' '#', width,
 // precision (also '*'), length h hh l ll z. Unknown conversions print as is.
 #ifndef MG_PRINTF_H
 #define MG_PRINTF_H
@@ -22,7 +22,9 @@ char *mg_vmprintf(const char *fmt, va_list *ap);
 char *mg_mprintf(const char *fmt, ...);
 
 // Sinks
-void mg_pfn_iobuf(char ch, void *param);  // param: struct mg_iobuf *; drops what cannot be stored
+// param: struct mg_iobuf *; grows it, keeps buf[len] == 0 when a byte is free for
+// it, and drops what cannot be stored
+void mg_pfn_iobuf(char ch, void *param);
 void mg_pfn_stdout(char ch, void *param);
 
 // %M / %m helpers
@@ -31,6 +33,9 @@ void mg_pfn_stdout(char ch, void *param);
 size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap);
 size_t mg_print_ip(mg_pfn_t out, void *param, va_list *ap);       // args: const struct mg_addr *
 size_t mg_print_ip_port(mg_pfn_t out, void *param, va_list *ap);  // args: const struct mg_addr *
+// args: int len, const void *buf: lowercase hex / padded base64 of len bytes
+size_t mg_print_hex(mg_pfn_t out, void *param, va_list *ap);
+size_t mg_print_base64(mg_pfn_t out, void *param, va_list *ap);
 #define MG_ESC(str) mg_print_esc, -1, (str)  // NUL-terminated str
 #define MG_IP(addr) mg_print_ip, (addr)
 #define MG_IP_PORT(addr) mg_print_ip_port, (addr)

@@ -26,8 +26,10 @@ struct mg_str mg_str_trim(struct mg_str s);                       // strip leadi
 // Returns false when s is empty. Without delim, a = s and b is empty.
 bool mg_span(struct mg_str s, struct mg_str *a, struct mg_str *b, char delim);
 
-// Glob match: '?' one char, '*' any run, '#' any run without '/'.
-// caps, if not NULL, receives one slice per wildcard, then an empty slice.
+// Glob match of the whole of str, as in Mongoose: '?' one char, '*' any run
+// without '/', '#' any run (slashes too); other chars match themselves.
+// caps, if not NULL, receives one slice per wildcard, then an empty slice
+// (so it needs room for the number of wildcards plus one).
 bool mg_match(struct mg_str str, struct mg_str pattern, struct mg_str *caps);
 
 // Strict unsigned decimal / hex parsing of a whole slice; false on empty, junk or overflow.

@@ -2,10 +2,15 @@
 #ifndef MG_TIMER_H
 #define MG_TIMER_H
 
-#define MG_TIMER_ONCE 0     // Call once, then free the timer
-#define MG_TIMER_REPEAT 1   // Call every period
-#define MG_TIMER_RUN_NOW 2  // Also call at the first poll, not only after one period
-#define MG_TIMER_AUTODELETE 4  // Free the timer after its last call (mg_timer_add sets it)
+// Flags as in Mongoose 7. A one-shot timer is called once and then stays in its
+// list, marked MG_TIMER_CALLED, until it is freed: mg_timer_free unlinks a timer
+// and never frees its memory; the owner does (mg_free for mg_timer_add's).
+#define MG_TIMER_ONCE 0         // Call once
+#define MG_TIMER_REPEAT 1       // Call every period
+#define MG_TIMER_RUN_NOW 2      // Also call at the first poll, not only after one period
+#define MG_TIMER_CALLED 4       // Set after the first call
+#define MG_TIMER_AUTODELETE 8   // One-shot: unlink and mg_free() the timer after its call
+#define MG_TIMER_MGR_OWNED 256  // Set by mg_timer_add: mg_mgr_free frees it if still listed
 
 struct mg_timer {
   uint64_t period_ms;
@@ -21,7 +26,7 @@ uint64_t mg_millis(void);  // Monotonic milliseconds
 // Low-level, allocation-free API over a caller-owned list
 void mg_timer_init(struct mg_timer **head, struct mg_timer *t, uint64_t period_ms,
                    unsigned flags, void (*fn)(void *), void *arg);
-void mg_timer_free(struct mg_timer **head, struct mg_timer *t);
+void mg_timer_free(struct mg_timer **head, struct mg_timer *t);  // Unlinks only
 void mg_timer_poll(struct mg_timer **head, uint64_t now_ms);
 // True when the period has elapsed since *expiration (updates it); for ad-hoc polling
 bool mg_timer_expired(uint64_t *expiration, uint64_t period_ms, uint64_t now_ms);

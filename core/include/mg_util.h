@@ -31,7 +31,51 @@ char *mg_random_str(char *buf, size_t len);  // len-1 random alphanumerics + NUL
 
 uint16_t mg_ntohs(uint16_t net);
 uint32_t mg_ntohl(uint32_t net);
+uint64_t mg_ntohll(uint64_t net);
 #define mg_htons(x) mg_ntohs(x)
 #define mg_htonl(x) mg_ntohl(x)
+#define mg_htonll(x) mg_ntohll(x)
+
+// Big-endian loads and stores through any byte pointer (no alignment needed)
+#define MG_BYTES_(p) ((uint8_t *) (p))
+#define MG_LOAD_BE16(p) ((uint16_t) (MG_BYTES_(p)[0] << 8 | MG_BYTES_(p)[1]))
+#define MG_LOAD_BE24(p) ((uint32_t) MG_BYTES_(p)[0] << 16 | (uint32_t) MG_BYTES_(p)[1] << 8 | MG_BYTES_(p)[2])
+#define MG_LOAD_BE32(p) ((uint32_t) MG_BYTES_(p)[0] << 24 | MG_LOAD_BE24(MG_BYTES_(p) + 1))
+#define MG_LOAD_BE64(p) ((uint64_t) MG_LOAD_BE32(p) << 32 | MG_LOAD_BE32(MG_BYTES_(p) + 4))
+#define MG_STORE_BE16(p, n)                        \
+  do {                                             \
+    MG_BYTES_(p)[0] = (uint8_t) (((n) >> 8) & 255); \
+    MG_BYTES_(p)[1] = (uint8_t) ((n) & 255);        \
+  } while (0)
+#define MG_STORE_BE24(p, n)                          \
+  do {                                               \
+    MG_BYTES_(p)[0] = (uint8_t) (((n) >> 16) & 255); \
+    MG_STORE_BE16(MG_BYTES_(p) + 1, (n));            \
+  } while (0)
+#define MG_STORE_BE32(p, n)                          \
+  do {                                               \
+    MG_BYTES_(p)[0] = (uint8_t) (((n) >> 24) & 255); \
+    MG_STORE_BE24(MG_BYTES_(p) + 1, (n));            \
+  } while (0)
+#define MG_STORE_BE64(p, n)                                  \
+  do {                                                       \
+    MG_STORE_BE32(MG_BYTES_(p), (uint32_t) ((uint64_t) (n) >> 32)); \
+    MG_STORE_BE32(MG_BYTES_(p) + 4, (uint32_t) (n));         \
+  } while (0)
+
+// Percent-encodes all but RFC 3986 unreserved characters (ALPHA DIGIT - . _ ~).
+// Returns the length written, NUL-terminated; 0 (and buf "" if len > 0) if it does not fit.
+size_t mg_url_encode(const char *s, size_t n, char *buf, size_t len);
+
+// Whole-slice unsigned integer in base 2, 10 or 16, or 0 to take the base from a
+// "0x" / "0b" prefix (decimal otherwise), stored in *val of val_len bytes
+// (1, 2, 4 or 8). False on empty input, junk, or a value that does not fit.
+bool mg_str_to_num(struct mg_str s, int base, void *val, size_t val_len);
+
+// Seconds since the epoch of a broken-down UTC time (as timegm, without the locale)
+time_t mg_timegm(const struct tm *t);
+
+// A request path that never climbs: false if any segment (between '/' or '\\') is ".."
+bool mg_path_is_sane(const struct mg_str path);
 
 #endif  // MG_UTIL_H

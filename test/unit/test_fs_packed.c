@@ -411,18 +411,19 @@ static struct mg_fs test_fs = {test_fs_st, test_fs_ls, test_fs_op, mg_packed_clo
                                mg_packed_seek, NULL, NULL, NULL, test_fs_packed};
 
 Test(fs_packed, serves_as_an_mg_fs) {
-  size_t size = 0;
-  char *data = mg_file_read(&test_fs, "/a/b/c.txt", &size);
-  cr_assert_not_null(data);
-  cr_assert_eq(size, 13);
-  cr_assert_str_eq(data, "hello, world\n");
-  free(data);
-  data = mg_file_read(&test_fs, "/stored.txt", &size);
-  cr_assert_not_null(data);
-  cr_assert_eq(size, 304);
-  free(data);
-  cr_assert_null(mg_file_read(&test_fs, "/a", &size));
-  cr_assert_null(mg_file_read(&test_fs, "/broken.gz", &size), "a short read is a failed read");
+  struct mg_str data = mg_file_read(&test_fs, "/a/b/c.txt");
+  cr_assert_not_null(data.buf);
+  cr_assert_eq(data.len, 13);
+  cr_assert_str_eq(data.buf, "hello, world\n");
+  mg_free(data.buf);
+  data = mg_file_read(&test_fs, "/stored.txt");
+  cr_assert_not_null(data.buf);
+  cr_assert_eq(data.len, 304);
+  mg_free(data.buf);
+  data = mg_file_read(&test_fs, "/a");
+  cr_assert(data.buf == NULL && data.len == 0);
+  data = mg_file_read(&test_fs, "/broken.gz");
+  cr_assert(data.buf == NULL && data.len == 0, "a short read is a failed read");
   cr_assert_null(mg_fs_open(&test_fs, "/a/b/c.txt", MG_FS_WRITE));
   cr_assert_eq(test_fs.packed("/a/./b/c.txt"), &test_files[3]);
   cr_assert_str_eq(test_fs.packed("/index.html")->etag, "\"c9\"");

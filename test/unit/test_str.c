@@ -33,10 +33,11 @@ Test(str, match_globs_with_captures) {
   cr_assert(mg_match(mg_str("/api/devices/42"), mg_str("/api/devices/*"), caps));
   cr_assert(mg_str_eq(caps[0], "42"));
   cr_assert_eq(caps[1].len, 0);
-  cr_assert(mg_match(mg_str("/a/b/c"), mg_str("/#/#/#"), caps));
+  cr_assert(mg_match(mg_str("/a/b/c"), mg_str("/*/*/*"), caps));
   cr_assert(mg_str_eq(caps[0], "a") && mg_str_eq(caps[1], "b") && mg_str_eq(caps[2], "c"));
-  cr_assert_not(mg_match(mg_str("/a/b"), mg_str("/#"), NULL));
-  cr_assert(mg_match(mg_str("/a/b"), mg_str("/*"), NULL));
+  cr_assert_not(mg_match(mg_str("/a/b"), mg_str("/*"), NULL), "'*' stops at '/'");
+  cr_assert(mg_match(mg_str("/a/b"), mg_str("/#"), caps), "'#' crosses '/'");
+  cr_assert(mg_str_eq(caps[0], "a/b"));
   cr_assert(mg_match(mg_str("abc"), mg_str("a?c"), caps));
   cr_assert(mg_str_eq(caps[0], "b"));
   cr_assert(mg_match(mg_str("aXbXc"), mg_str("*b*c"), caps));
@@ -44,7 +45,29 @@ Test(str, match_globs_with_captures) {
   cr_assert_not(mg_match(mg_str("abc"), mg_str("ab"), NULL));
   cr_assert_not(mg_match(mg_str("ab"), mg_str("abc"), NULL));
   cr_assert(mg_match(mg_str(""), mg_str("*"), NULL));
+  cr_assert(mg_match(mg_str(""), mg_str("#"), NULL));
   cr_assert_not(mg_match(mg_str(""), mg_str("?"), NULL));
+}
+
+Test(str, match_backtracks_into_earlier_wildcards) {
+  struct mg_str caps[4];
+  // The last '*' cannot cross the second '/', so the first wildcards must give way
+  cr_assert(mg_match(mg_str("ab/cx"), mg_str("*?*x"), caps));
+  cr_assert(mg_str_eq(caps[0], "ab") && mg_str_eq(caps[1], "/") && mg_str_eq(caps[2], "c"));
+  cr_assert(mg_match(mg_str("a/b/c"), mg_str("#/*"), caps));
+  cr_assert(mg_str_eq(caps[0], "a/b") && mg_str_eq(caps[1], "c"));
+  cr_assert(mg_match(mg_str("x/*/y"), mg_str("x/*/y"), NULL), "a literal '*' in the string");
+  cr_assert(mg_match(mg_str("a*b*c"), mg_str("a*c"), caps));
+  cr_assert(mg_str_eq(caps[0], "*b*"));
+  cr_assert_not(mg_match(mg_str("/api/f2/a/b"), mg_str("/api/f2/*"), NULL));
+  cr_assert(mg_match(mg_str("/api/f2/a/b"), mg_str("/api/f2/#"), NULL));
+}
+
+Test(str, match_with_hash_is_linear_on_a_long_miss) {
+  static char buf[200001];
+  memset(buf, 'a', sizeof(buf) - 1);
+  // Three '#' and a tail that never matches: quadratic or worse would take minutes
+  cr_assert_not(mg_match(mg_str(buf), mg_str("#a#a#b"), NULL));
 }
 
 Test(str, to_u64_is_strict) {

@@ -47,17 +47,34 @@ Test(timer, run_now_fires_at_the_first_poll_then_periodically) {
   cr_assert_eq(n, 2);
 }
 
-Test(timer, once_fires_once_and_leaves_the_list) {
+Test(timer, once_fires_once_then_stays_listed_as_called) {
   struct mg_timer *head = NULL, once, other;
   int a = 0, b = 0;
   mg_timer_init(&head, &other, 1000, MG_TIMER_REPEAT, bump, &b);
   mg_timer_init(&head, &once, 20, MG_TIMER_ONCE, bump, &a);
   mg_timer_poll(&head, 1);
+  cr_assert_eq(once.flags & MG_TIMER_CALLED, 0);
   mg_timer_poll(&head, 30);
   mg_timer_poll(&head, 60);
+  mg_timer_poll(&head, 5000);
   cr_assert_eq(a, 1);
-  cr_assert_eq(head, &other, "the once timer unlinked itself, the other stays");
+  cr_assert(once.flags & MG_TIMER_CALLED);
+  cr_assert_eq(head, &once, "as in Mongoose, a spent one-shot stays until its owner frees it");
+  mg_timer_free(&head, &once);
+  cr_assert_eq(head, &other);
   cr_assert_null(other.next);
+}
+
+Test(timer, autodelete_one_shot_is_freed_after_its_call) {
+  struct mg_timer *head = NULL;
+  int a = 0;
+  struct mg_timer *t = (struct mg_timer *) mg_calloc(1, sizeof(*t));
+  cr_assert_not_null(t);
+  mg_timer_init(&head, t, 20, MG_TIMER_ONCE | MG_TIMER_AUTODELETE, bump, &a);
+  mg_timer_poll(&head, 1);
+  mg_timer_poll(&head, 30);
+  cr_assert_eq(a, 1);
+  cr_assert_null(head, "unlinked and freed (ASan reports a leak otherwise)");
 }
 
 Test(timer, free_unlinks_from_anywhere) {
@@ -87,8 +104,9 @@ Test(timer, expired_helper_for_ad_hoc_polling) {
 }
 
 // Callbacks that change the list they are called from. The timers are heap
-// allocated with MG_TIMER_AUTODELETE, so under ASan a use after free or a
-// double free inside mg_timer_poll fails the test.
+// allocated and a callback unlinks then frees its victims, as a Mongoose
+// program does, so under ASan a use after free or a double free inside
+// mg_timer_poll fails the test, and a timer nobody freed shows as a leak.
 struct timer_ctx {
   struct mg_timer **head;
   struct mg_timer *victim[3];  // Timers the callback frees, NULL ends the list
@@ -100,7 +118,10 @@ struct timer_ctx {
 static void timer_free_victims(void *arg) {
   struct timer_ctx *ctx = (struct timer_ctx *) arg;
   ctx->calls++;
-  for (int i = 0; i < 3 && ctx->victim[i] != NULL; i++) mg_timer_free(ctx->head, ctx->victim[i]);
+  for (int i = 0; i < 3 && ctx->victim[i] != NULL; i++) {
+    mg_timer_free(ctx->head, ctx->victim[i]);
+    mg_free(ctx->victim[i]);
+  }
   ctx->victim[0] = ctx->victim[1] = ctx->victim[2] = NULL;  // Once only
 }
 
@@ -108,7 +129,7 @@ static struct mg_timer *heap_timer(struct mg_timer **head, uint64_t ms, unsigned
                                    void *arg) {
   struct mg_timer *t = (struct mg_timer *) mg_calloc(1, sizeof(*t));
   cr_assert_not_null(t);
-  mg_timer_init(head, t, ms, flags | MG_TIMER_AUTODELETE, fn, arg);
+  mg_timer_init(head, t, ms, flags, fn, arg);
   return t;
 }
 
@@ -119,7 +140,11 @@ static size_t list_len(struct mg_timer *head) {
 }
 
 static void free_list(struct mg_timer **head) {
-  while (*head != NULL) mg_timer_free(head, *head);
+  while (*head != NULL) {
+    struct mg_timer *t = *head;
+    mg_timer_free(head, t);
+    mg_free(t);
+  }
 }
 
 Test(timer, a_one_shot_callback_may_free_itself) {
@@ -176,7 +201,8 @@ Test(timer, a_callback_may_free_the_previous_timer) {
   mg_timer_poll(&head, 11);
   cr_assert_eq(n, 1);
   cr_assert_eq(ctx.calls, 1);
-  cr_assert_null(head, "both gone: one freed by the callback, the one-shot after firing");
+  cr_assert_eq(list_len(head), 1, "the victim is gone, the spent one-shot stays");
+  free_list(&head);
 }
 
 Test(timer, a_callback_may_free_every_timer) {
@@ -205,20 +231,21 @@ Test(timer, a_callback_may_add_timers) {
   struct timer_ctx ctx = {&mgr.timers, {NULL, NULL, NULL}, &mgr, 0, 0};
   struct mg_timer *t = mg_timer_add(&mgr, 10, MG_TIMER_ONCE | MG_TIMER_RUN_NOW, timer_add_one, &ctx);
   cr_assert_not_null(t);
-  mg_timer_poll(&mgr.timers, 1);  // Fires; the one-shot is freed, the new timer stays
+  mg_timer_poll(&mgr.timers, 1);  // Fires and adds one; the spent one-shot stays listed
   cr_assert_eq(ctx.calls, 1);
-  cr_assert_eq(list_len(mgr.timers), 1);
+  cr_assert_eq(list_len(mgr.timers), 2);
   mg_timer_poll(&mgr.timers, 2);
   mg_timer_poll(&mgr.timers, 12);
   cr_assert_eq(ctx.added, 1);
-  cr_assert_null(mgr.timers, "the added one-shot was freed after it fired");
-  mg_mgr_free(&mgr);
+  cr_assert_eq(ctx.calls, 1);
+  mg_mgr_free(&mgr);  // Frees both (ASan would report a leak otherwise)
 }
 
 static void timer_free_self_in_mgr(void *arg) {
   struct timer_ctx *ctx = (struct timer_ctx *) arg;
   ctx->calls++;
   mg_timer_free(&ctx->mgr->timers, ctx->victim[0]);
+  mg_free(ctx->victim[0]);
 }
 
 Test(timer, a_one_shot_from_mg_timer_add_may_free_itself) {
@@ -230,5 +257,33 @@ Test(timer, a_one_shot_from_mg_timer_add_may_free_itself) {
   mg_mgr_poll(&mgr, 0);
   cr_assert_eq(ctx.calls, 1);
   cr_assert_null(mgr.timers);
+  mg_mgr_free(&mgr);
+}
+
+Test(timer, mgr_free_frees_its_own_timers_but_not_the_applications) {
+  struct mg_mgr mgr;
+  struct mg_timer mine;
+  int n = 0;
+  mg_mgr_init(&mgr);
+  mg_timer_init(&mgr.timers, &mine, 10, MG_TIMER_REPEAT, bump, &n);  // On the stack
+  struct mg_timer *once = mg_timer_add(&mgr, 0, MG_TIMER_ONCE | MG_TIMER_RUN_NOW, bump, &n);
+  cr_assert_not_null(mg_timer_add(&mgr, 1000, MG_TIMER_REPEAT, bump, &n));
+  mg_mgr_poll(&mgr, 0);
+  cr_assert(n >= 1);
+  cr_assert(once->flags & MG_TIMER_CALLED, "a spent one-shot is still valid memory");
+  mg_mgr_free(&mgr);  // Must not free `mine` (ASan: bad free) and must free the rest (leak)
+}
+
+Test(timer, a_spent_one_shot_does_not_keep_the_loop_busy) {
+  struct mg_mgr mgr;
+  int n = 0;
+  mg_mgr_init(&mgr);
+  cr_assert_not_null(mg_timer_add(&mgr, 1, MG_TIMER_ONCE, bump, &n));
+  uint64_t start = mg_millis();
+  while (n == 0 && mg_millis() - start < 1000) mg_mgr_poll(&mgr, 10);
+  cr_assert_eq(n, 1);
+  start = mg_millis();
+  mg_mgr_poll(&mgr, 50);
+  cr_assert_geq(mg_millis() - start, 40, "the poll waited instead of spinning on the spent timer");
   mg_mgr_free(&mgr);
 }

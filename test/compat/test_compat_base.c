@@ -1,0 +1,317 @@
+// Mongoose 7 compatibility of the base layer (strings, printing, iobufs, timers,
+// files, byte order, build names), built against dist/mongoose.h and
+// dist/meerkat.c alone. Each case pins one behaviour Mongoose documents.
+#include <criterion/criterion.h>
+#include <unistd.h>
+#include "mongoose.h"
+
+static void bump(void *arg) {
+  (*(int *) arg)++;
+}
+
+// 1. Architecture names
+Test(compat_base, mg_arch_is_unix_on_this_host) {
+  cr_assert_eq(MG_ARCH, MG_ARCH_UNIX);
+  cr_assert_neq(MG_ARCH_UNIX, MG_ARCH_WIN32);
+  cr_assert_neq(MG_ARCH_NEWLIB, MG_ARCH_CUSTOM);
+#if MG_ARCH == MG_ARCH_UNIX
+  cr_assert(true);
+#else
+  cr_assert_fail("MG_ARCH must be usable in #if");
+#endif
+}
+
+// 2. Big-endian loads and stores from byte pointers
+Test(compat_base, load_and_store_big_endian) {
+  uint8_t b[9] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09};
+  cr_assert_eq(MG_LOAD_BE16(b), 0x0102);
+  cr_assert_eq(MG_LOAD_BE24(b), 0x010203);
+  cr_assert_eq(MG_LOAD_BE32(b + 1), 0x02030405u, "unaligned pointer");
+  cr_assert_eq(MG_LOAD_BE64(b), 0x0102030405060708ull);
+  uint8_t o[8] = {0};
+  MG_STORE_BE16(o, 0xabcd);
+  cr_assert(o[0] == 0xab && o[1] == 0xcd);
+  MG_STORE_BE24(o, 0x123456);
+  cr_assert(o[0] == 0x12 && o[1] == 0x34 && o[2] == 0x56);
+  MG_STORE_BE32(o, 0xdeadbeefu);
+  cr_assert(o[0] == 0xde && o[3] == 0xef);
+  MG_STORE_BE64(o, 0x1122334455667788ull);
+  cr_assert(o[0] == 0x11 && o[7] == 0x88);
+  cr_assert_eq(MG_LOAD_BE64(o), 0x1122334455667788ull);
+}
+
+// 3. Functions
+Test(compat_base, url_encode_as_documented) {
+  char buf[64];
+  cr_assert_eq(mg_url_encode("example.org/test", 16, buf, sizeof(buf)), 18);
+  cr_assert_str_eq(buf, "example.org%2Ftest");
+  cr_assert_eq(mg_url_encode("a b&c", 5, buf, sizeof(buf)), 9);
+  cr_assert_str_eq(buf, "a%20b%26c");
+  cr_assert_eq(mg_url_encode("a b", 3, buf, 5), 0, "does not fit");
+}
+
+Test(compat_base, print_hex_and_base64_helpers) {
+  char buf[64];
+  cr_assert_eq(mg_snprintf(buf, sizeof(buf), "%M", mg_print_hex, 3, "\x01\xab\xff"), 6);
+  cr_assert_str_eq(buf, "01abff");
+  cr_assert_eq(mg_snprintf(buf, sizeof(buf), "[%M]", mg_print_base64, 5, "abcde"), 10);
+  cr_assert_str_eq(buf, "[YWJjZGU=]");
+  mg_snprintf(buf, sizeof(buf), "%M", mg_print_base64, 0, "");
+  cr_assert_str_eq(buf, "");
+}
+
+Test(compat_base, str_to_num) {
+  uint8_t u8 = 0;
+  uint16_t u16 = 0;
+  uint32_t u32 = 0;
+  uint64_t u64 = 0;
+  cr_assert(mg_str_to_num(mg_str("255"), 10, &u8, sizeof(u8)));
+  cr_assert_eq(u8, 255);
+  cr_assert_not(mg_str_to_num(mg_str("256"), 10, &u8, sizeof(u8)), "overflow");
+  cr_assert(mg_str_to_num(mg_str("ffff"), 16, &u16, sizeof(u16)));
+  cr_assert_eq(u16, 0xffff);
+  cr_assert(mg_str_to_num(mg_str("0x1F"), 0, &u32, sizeof(u32)));
+  cr_assert_eq(u32, 31);
+  cr_assert(mg_str_to_num(mg_str("0b101"), 0, &u32, sizeof(u32)));
+  cr_assert_eq(u32, 5);
+  cr_assert(mg_str_to_num(mg_str("18446744073709551615"), 10, &u64, sizeof(u64)));
+  cr_assert_eq(u64, UINT64_MAX);
+  cr_assert_not(mg_str_to_num(mg_str("12a"), 10, &u32, sizeof(u32)));
+  cr_assert_not(mg_str_to_num(mg_str(""), 10, &u32, sizeof(u32)));
+}
+
+Test(compat_base, timegm_is_utc) {
+  struct tm t;
+  memset(&t, 0, sizeof(t));
+  t.tm_year = 70, t.tm_mday = 1;
+  cr_assert_eq(mg_timegm(&t), 0);
+  t.tm_year = 124, t.tm_mon = 1, t.tm_mday = 29, t.tm_hour = 12, t.tm_min = 34, t.tm_sec = 56;
+  cr_assert_eq((long long) mg_timegm(&t), 1709210096LL, "2024-02-29T12:34:56Z");
+  t.tm_year = 100, t.tm_mon = 12, t.tm_mday = 1, t.tm_hour = t.tm_min = t.tm_sec = 0;
+  cr_assert_eq((long long) mg_timegm(&t), 978307200LL, "month 12 of 2000 is January 2001");
+}
+
+Test(compat_base, htonll_and_ntohll) {
+  uint64_t v = mg_htonll(0x0102030405060708ull);
+  const uint8_t *b = (const uint8_t *) &v;
+  cr_assert(b[0] == 1 && b[7] == 8, "network order is big-endian");
+  cr_assert_eq(mg_ntohll(v), 0x0102030405060708ull);
+}
+
+Test(compat_base, path_is_sane) {
+  cr_assert(mg_path_is_sane(mg_str("/a/b.txt")));
+  cr_assert(mg_path_is_sane(mg_str("/a/..b/c")));
+  cr_assert_not(mg_path_is_sane(mg_str("/a/../b")));
+  cr_assert_not(mg_path_is_sane(mg_str("..")));
+  cr_assert_not(mg_path_is_sane(mg_str("/a/..")));
+  cr_assert_not(mg_path_is_sane(mg_str("a\\..\\b")));
+}
+
+Test(compat_base, file_read_returns_mg_str_and_file_printf_writes) {
+  char path[64];
+  mg_snprintf(path, sizeof(path), "/tmp/meerkat-compat-base-%d.txt", (int) getpid());
+  cr_assert(mg_file_printf(&mg_fs_posix, path, "{%m:%d}", MG_ESC("a"), 42));
+  struct mg_str s = mg_file_read(&mg_fs_posix, path);
+  cr_assert_not_null(s.buf);
+  cr_assert_eq(s.len, 8);
+  cr_assert_str_eq(s.buf, "{\"a\":42}", "NUL-terminated");
+  mg_free((void *) s.buf);
+  unlink(path);
+  s = mg_file_read(&mg_fs_posix, path);
+  cr_assert(s.buf == NULL && s.len == 0);
+}
+
+Test(compat_base, calloc_and_free) {
+  char *p = (char *) mg_calloc(4, 8);
+  cr_assert_not_null(p);
+  for (int i = 0; i < 32; i++) cr_assert_eq(p[i], 0);
+  mg_free(p);
+}
+
+// 4. mg_match: '?' one char, '*' anything but '/', '#' anything
+Test(compat_base, match_as_documented) {
+  struct mg_str caps[3];
+  cr_assert(mg_match(mg_str("/foo/bar"), mg_str("/*/*"), caps));
+  cr_assert(mg_strcmp(caps[0], mg_str("foo")) == 0);
+  cr_assert(mg_strcmp(caps[1], mg_str("bar")) == 0);
+  cr_assert_eq(caps[2].len, 0, "the last cap is an empty string");
+  cr_assert_not(mg_match(mg_str("/api/f2/a/b"), mg_str("/api/f2/*"), NULL));
+  cr_assert(mg_match(mg_str("/api/f2/a/b"), mg_str("/api/f2/#"), caps));
+  cr_assert(mg_strcmp(caps[0], mg_str("a/b")) == 0);
+  cr_assert(mg_match(mg_str("/x"), mg_str("/?"), NULL));
+  cr_assert_not(mg_match(mg_str("/xy"), mg_str("/?"), NULL));
+  cr_assert(mg_match(mg_str("a*b"), mg_str("a*b"), NULL), "a literal '*' in the string");
+}
+
+// 5. Printing
+Test(compat_base, alternate_form_hex) {
+  char buf[32];
+  mg_snprintf(buf, sizeof(buf), "%#x %#X %#x %#06x", 255, 255, 0, 10);
+  cr_assert_str_eq(buf, "0xff 0XFF 0 0x000a");
+}
+
+Test(compat_base, print_ip_v4_and_v6) {
+  char buf[64];
+  struct mg_addr a;
+  memset(&a, 0, sizeof(a));
+  cr_assert(mg_aton(mg_str("10.1.2.3"), &a));
+  mg_snprintf(buf, sizeof(buf), "%M", mg_print_ip, &a);
+  cr_assert_str_eq(buf, "10.1.2.3");
+  cr_assert(mg_aton(mg_str("2001:db8::1"), &a));
+  mg_snprintf(buf, sizeof(buf), "%M", mg_print_ip, &a);
+  cr_assert_str_eq(buf, "2001:db8::1", "Meerkat prints RFC 5952 text");
+}
+
+Test(compat_base, base64_encode_terminates_or_says_it_did_not) {
+  char buf[16];
+  memset(buf, 'x', sizeof(buf));
+  cr_assert_eq(mg_base64_encode((const unsigned char *) "abcde", 5, buf, sizeof(buf)), 8);
+  cr_assert_str_eq(buf, "YWJjZGU=");
+  memset(buf, 'x', sizeof(buf));
+  size_t n = mg_base64_encode((const unsigned char *) "abcde", 5, buf, 8);
+  cr_assert_eq(n, 8, "exactly the room for the text: the return equals len, so no NUL");
+  char out[16];
+  cr_assert_eq(mg_base64_decode("Q2VzYW50YQ==", 12, out, sizeof(out)), 7);
+  cr_assert_str_eq(out, "Cesanta");
+}
+
+// 6. iobuf
+Test(compat_base, iobuf_add_at_offset_past_len_appends) {
+  struct mg_iobuf io = {NULL, 0, 0, 16};
+  cr_assert_eq(mg_iobuf_add(&io, 0, "hello", 5), 5);
+  cr_assert_eq(mg_iobuf_add(&io, 100, "!", 1), 1);
+  cr_assert_eq(io.len, 6);
+  cr_assert(memcmp(io.buf, "hello!", 6) == 0);
+  cr_assert_eq(io.size, 16, "size is aligned");
+  cr_assert_eq(mg_iobuf_add(&io, 0, ">", 1), 1);
+  cr_assert(memcmp(io.buf, ">hello!", 7) == 0);
+  mg_iobuf_free(&io);
+  cr_assert(io.buf == NULL && io.len == 0 && io.size == 0);
+}
+
+Test(compat_base, iobuf_resize_zeroes_new_memory_and_shrinks) {
+  struct mg_iobuf io = {NULL, 0, 0, 0};
+  cr_assert(mg_iobuf_init(&io, 8, 0));
+  mg_iobuf_add(&io, 0, "abcdefgh", 8);
+  io.len = 2;
+  cr_assert(mg_iobuf_resize(&io, 64));
+  cr_assert_eq(io.size, 64);
+  for (size_t i = 8; i < 64; i++) cr_assert_eq(io.buf[i], 0, "byte %zu", i);
+  cr_assert(mg_iobuf_resize(&io, 4), "shrinks while the data fits");
+  cr_assert(io.size == 4 && io.len == 2 && memcmp(io.buf, "ab", 2) == 0);
+  cr_assert(mg_iobuf_resize(&io, 0));
+  cr_assert(io.buf == NULL && io.size == 0 && io.len == 0, "size 0 frees and empties");
+  mg_iobuf_add(&io, 0, "xyz", 3);
+  cr_assert_eq(mg_iobuf_del(&io, 0, 2), 2);
+  cr_assert_eq(io.len, 1);
+  cr_assert_eq(io.buf[0], 'z');
+  mg_iobuf_free(&io);
+}
+
+Test(compat_base, pfn_iobuf_keeps_text_nul_terminated) {
+  struct mg_iobuf io = {NULL, 0, 0, 0};
+  mg_xprintf(mg_pfn_iobuf, &io, "hi %d", 42);
+  cr_assert_eq(io.len, 5);
+  cr_assert(io.size > io.len);
+  cr_assert_str_eq((char *) io.buf, "hi 42");
+  mg_xprintf(mg_pfn_iobuf, &io, "%s", "!!");
+  cr_assert_str_eq((char *) io.buf, "hi 42!!");
+  mg_iobuf_free(&io);
+}
+
+// 7. Timers
+struct compat_timer_ctx {
+  struct mg_mgr *mgr;
+  struct mg_timer *self;
+  int calls;
+};
+
+static void compat_timer_free_self(void *arg) {
+  struct compat_timer_ctx *ctx = (struct compat_timer_ctx *) arg;
+  ctx->calls++;
+  mg_timer_free(&ctx->mgr->timers, ctx->self);
+  mg_free(ctx->self);
+}
+
+Test(compat_base, one_shot_from_timer_add_stays_valid_until_freed) {
+  struct mg_mgr mgr;
+  int n = 0;
+  mg_mgr_init(&mgr);
+  struct mg_timer *t = mg_timer_add(&mgr, 1, MG_TIMER_ONCE, bump, &n);
+  cr_assert_not_null(t);
+  uint64_t start = mg_millis();
+  while (n == 0 && mg_millis() - start < 2000) mg_mgr_poll(&mgr, 5);
+  for (int i = 0; i < 5; i++) mg_mgr_poll(&mgr, 1);
+  cr_assert_eq(n, 1, "called once");
+  cr_assert(t->flags & MG_TIMER_CALLED, "the struct is still ours to read");
+  mg_timer_free(&mgr.timers, t);  // Unlinks only: the application frees
+  cr_assert_null(mgr.timers);
+  mg_free(t);
+  mg_mgr_free(&mgr);
+}
+
+Test(compat_base, mgr_free_frees_timers_left_on_the_list) {
+  struct mg_mgr mgr;
+  int n = 0;
+  mg_mgr_init(&mgr);
+  cr_assert_not_null(mg_timer_add(&mgr, 1000, MG_TIMER_REPEAT, bump, &n));
+  cr_assert_not_null(mg_timer_add(&mgr, 0, MG_TIMER_ONCE | MG_TIMER_RUN_NOW, bump, &n));
+  mg_mgr_poll(&mgr, 0);
+  mg_mgr_free(&mgr);  // Under ASan a leak fails the run
+  cr_assert_eq(n, 1);
+}
+
+Test(compat_base, autodelete_one_shot_and_self_freeing_callback) {
+  struct mg_mgr mgr;
+  int n = 0;
+  mg_mgr_init(&mgr);
+  cr_assert_not_null(mg_timer_add(&mgr, 0, MG_TIMER_ONCE | MG_TIMER_RUN_NOW | MG_TIMER_AUTODELETE, bump, &n));
+  struct compat_timer_ctx ctx = {&mgr, NULL, 0};
+  ctx.self = mg_timer_add(&mgr, 0, MG_TIMER_REPEAT | MG_TIMER_RUN_NOW, compat_timer_free_self, &ctx);
+  mg_mgr_poll(&mgr, 0);
+  mg_mgr_poll(&mgr, 0);
+  cr_assert_eq(n, 1);
+  cr_assert_eq(ctx.calls, 1);
+  cr_assert_null(mgr.timers, "both gone: one by AUTODELETE, one by its own callback");
+  mg_mgr_free(&mgr);
+}
+
+Test(compat_base, low_level_timer_api) {
+  struct mg_timer *head = NULL, t;
+  int n = 0;
+  mg_timer_init(&head, &t, 100, MG_TIMER_REPEAT, bump, &n);
+  mg_timer_poll(&head, 1000);
+  mg_timer_poll(&head, 1100);
+  mg_timer_poll(&head, 1200);
+  cr_assert_eq(n, 2);
+  mg_timer_free(&head, &t);
+  cr_assert_null(head);
+}
+
+// 8. TLS options are declared; without TLS built in, mg_tls_init is a run-time error
+static void compat_tls_fn(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_ERROR) {
+    char *seen = (char *) c->fn_data;
+    mg_snprintf(seen, 128, "%s", (char *) ev_data);
+  }
+}
+
+Test(compat_base, tls_init_without_tls_is_a_clear_error) {
+  struct mg_mgr mgr;
+  char seen[128] = "";
+  mg_mgr_init(&mgr);
+  struct mg_connection *c = mg_listen(&mgr, "tcp://127.0.0.1:0", compat_tls_fn, seen);
+  cr_assert_not_null(c);
+  struct mg_tls_opts opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.ca = mg_str("ca.pem"), opts.cert = mg_str("cert"), opts.key = mg_str("key");
+  opts.name = mg_str("localhost"), opts.skip_verification = 1;
+  mg_tls_init(c, &opts);
+#if MG_ENABLE_TLS
+  cr_assert_str_empty(seen);
+#else
+  cr_assert_str_eq(seen, "TLS is not built in (MG_ENABLE_TLS=0)");
+  cr_assert(c->is_closing);
+#endif
+  mg_mgr_free(&mgr);
+}
