@@ -72,10 +72,10 @@ bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *
     fprintf(out, "// ");
     pack_emit_string(out, f->path);
     fprintf(out, "%s\n", f->is_gzip ? " (gzip)" : "");
-    if (opts->byte_lists) {
-      fprintf(out, "static const unsigned char %s_d%zu[%zu] = {\n", p, i, f->size);
+    if (opts->byte_lists) {  // -M: a NUL after the bytes, which mg_unpack() promises
+      fprintf(out, "static const unsigned char %s_d%zu[%zu] = {\n", p, i, f->size + (opts->mongoose ? 1 : 0));
       pack_emit_list_bytes(out, f->data, f->size);
-      fprintf(out, "};\n\n");
+      fprintf(out, "%s};\n\n", opts->mongoose ? "0\n" : "");
     } else {  // One more byte for the literal's NUL, which the table's size leaves out
       fprintf(out, "static const unsigned char %s_d%zu[%zu] =\n", p, i, f->size + 1);
       pack_emit_string_bytes(out, f->data, f->size);
@@ -126,5 +126,20 @@ bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *
           "    .packed = %1$s_fs_packed,\n"
           "};\n",
           p, list->count);
+  if (opts->mongoose) {  // Mongoose's packed-file API, over the same table
+    fprintf(out,
+            "\n// For Mongoose programs: mg_fs_packed and mg_unpacked() read files through these\n"
+            "const char *mg_unpack(const char *path, size_t *size, time_t *mtime) {\n"
+            "  const struct mg_packed_file *f = mg_packed_find(&%1$s_table, path);\n"
+            "  if (f == NULL) return NULL;\n"
+            "  if (size != NULL) *size = f->size;\n"
+            "  if (mtime != NULL) *mtime = f->mtime;\n"
+            "  return (const char *) f->data;\n"
+            "}\n\n"
+            "const char *mg_unlist(size_t no) {\n"
+            "  return no < %1$s_table.count ? %1$s_table.files[no].path : NULL;\n"
+            "}\n",
+            p);
+  }
   return fflush(out) == 0 && !ferror(out);
 }

@@ -26,6 +26,11 @@ static const char *pack_usage =
     "  -l BYTES  largest file accepted (default 16M; K, M, G suffixes)\n"
     "  -b        data as byte lists, not string literals (slower to compile; for\n"
     "            compilers that limit the length of string literals)\n"
+    "  -M        for Mongoose programs: also emit mg_unpack() and mg_unlist(), which\n"
+    "            mg_fs_packed and mg_unpacked() use (build the library with\n"
+    "            -DMG_ENABLE_PACKED_FS=1); files are stored as they are (mg_unpack\n"
+    "            returns their bytes, NUL-terminated) and table paths keep DIR as\n"
+    "            named, like Mongoose's pack: `-M web_root` gives /web_root/index.html\n"
     "  -v        list every file;  -q  no summary\n";
 
 static bool pack_parse_size(const char *s, unsigned long long *out) {
@@ -99,7 +104,7 @@ struct pack_cli {
 static int pack_parse_args(int argc, char **argv, struct pack_cli *cli) {
   struct pack_opts *opts = &cli->opts;
   int opt;
-  while ((opt = getopt(argc, argv, "o:p:s:x:n:ml:bvqh")) != -1) {
+  while ((opt = getopt(argc, argv, "o:p:s:x:n:ml:bMvqh")) != -1) {
     switch (opt) {
       case 'o': cli->out_path = optarg; break;
       case 'p': opts->prefix = optarg; break;
@@ -118,6 +123,7 @@ static int pack_parse_args(int argc, char **argv, struct pack_cli *cli) {
         }
         break;
       case 'b': opts->byte_lists = true; break;
+      case 'M': opts->mongoose = true; break;
       case 'v': opts->verbose = true; break;
       case 'q': cli->quiet = true; break;
       case 'h': fputs(pack_usage, stdout); return 0;
@@ -173,7 +179,7 @@ static bool pack_run(const struct pack_cli *cli, int ndirs, char **dirs) {
 }
 
 int main(int argc, char **argv) {
-  struct pack_cli cli = {{"mg_packed", "", NULL, 0, NULL, 0, 16ULL << 20, false, false, false}, NULL, NULL, false};
+  struct pack_cli cli = {{"mg_packed", "", NULL, 0, NULL, 0, 16ULL << 20, false, false, false, false}, NULL, NULL, false};
   // Room for every argument to be a glob
   cli.opts.exclude = (const char **) calloc((size_t) argc, sizeof(char *));
   cli.opts.never = (const char **) calloc((size_t) argc, sizeof(char *));

@@ -140,7 +140,30 @@ static bool pack_walk(const struct pack_opts *opts, const char *src, const char 
   return ok;
 }
 
+// The table path of DIR itself (files are below it): "" normally; with -M the
+// directory as named, as Mongoose's pack names files: "./web/" is "/web"
+static bool pack_dir_path(const struct pack_opts *opts, const char *src, char **rel) {
+  const char *s = src;
+  *rel = pack_xrealloc(NULL, strlen(src) + 2);
+  (*rel)[0] = '\0';
+  if (!opts->mongoose) return true;
+  for (;;) {  // Leading "/" and "./" segments
+    if (s[0] == '/') s++;
+    else if (s[0] == '.' && (s[1] == '/' || s[1] == '\0')) s++;
+    else break;
+  }
+  if (*s != '\0') snprintf(*rel, strlen(src) + 2, "/%s", s);
+  char check[MG_PATH_MAX];
+  size_t n = strlen(*rel);
+  if (n == 0) return true;
+  if (n >= sizeof(check)) return false;
+  memcpy(check, *rel, n + 1);
+  // Normalised it must stay the same: no "..", ".", "//" for a lookup to miss
+  return mg_path_normalize(check, n) && strcmp(check, *rel) == 0;
+}
+
 bool pack_scan_dir(const struct pack_opts *opts, const char *dir, struct pack_list *list) {
+  char *rel = NULL;
   char *src = pack_xrealloc(NULL, strlen(dir) + 1);
   strcpy(src, dir);
   for (size_t n = strlen(src); n > 1 && src[n - 1] == '/'; n--) src[n - 1] = '\0';
@@ -150,10 +173,14 @@ bool pack_scan_dir(const struct pack_opts *opts, const char *dir, struct pack_li
     fprintf(stderr, "packer: %s: %s\n", src, strerror(errno));
   } else if (!S_ISDIR(st.st_mode)) {
     fprintf(stderr, "packer: %s: not a directory\n", src);
+  } else if (!pack_dir_path(opts, src, &rel)) {
+    fprintf(stderr, "packer: %s: -M keeps the directory in table paths, but this name holds '..',"
+                    " '.' or '//' that a lookup would normalise away (run the packer from above it)\n", src);
   } else {
     struct pack_ancestor self = {st.st_dev, st.st_ino, NULL};
-    ok = pack_walk(opts, src, "", &self, list);
+    ok = pack_walk(opts, src, rel, &self, list);
   }
+  free(rel);
   free(src);
   return ok;
 }

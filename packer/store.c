@@ -16,6 +16,7 @@ static const char *pack_compressible[] = {
 };
 
 static bool pack_is_compressible(const struct pack_opts *opts, const struct pack_file *f) {
+  if (opts->mongoose) return false;  // mg_unpack() hands out the file's own bytes
   if (pack_glob_any(opts->never, opts->never_count, f->path)) return false;
   if (strncmp(f->mime, "text/", 5) == 0) return true;
   const char *base = strrchr(f->path, '/') + 1, *dot = strrchr(base, '.');

@@ -114,16 +114,11 @@ size_t mg_printf(struct mg_connection *c, const char *fmt, ...) {
   return n;
 }
 
-// The address to listen on: a numeric IP, "localhost", or empty (any)
+// The address to listen on: a numeric IP, "localhost" (any case, mg_aton), or
+// empty as in ":8000" and "http://:8000" (any IPv4 address)
 static bool conn_listen_addr(const struct mg_url *u, struct mg_addr *a) {
   memset(a, 0, sizeof(*a));
-  if (u->host.len == 0) {
-    // Any IPv4 address
-  } else if (mg_strcasecmp(u->host, mg_str("localhost")) == 0) {
-    a->addr.ip[0] = 127, a->addr.ip[3] = 1;
-  } else if (!mg_aton(u->host, a)) {
-    return false;
-  }
+  if (u->host.len > 0 && !mg_aton(u->host, a)) return false;
   a->port = mg_htons(u->port);
   return true;
 }

@@ -1,5 +1,5 @@
-// Packed filesystem: the mg_fs over a const table made by the packer. Lookup is a
-// binary search, directories are implied by file paths, gzip entries decode as read.
+// Packed filesystem: the mg_fs over a const table made by the packer (binary search,
+// gzip decoded as read), and Mongoose's mg_fs_packed over mg_unpack()/mg_unlist().
 #include "meerkat.h"
 
 // Copies path into buf (MG_PATH_MAX bytes) and normalises it in place.
@@ -173,3 +173,130 @@ size_t mg_packed_seek(void *fd, size_t offset) {
   h->pos = offset < h->file->raw_size ? offset : h->file->raw_size;
   return h->pos;
 }
+
+#if MG_ENABLE_PACKED_FS
+// mg_fs_packed: the files are whatever the program's mg_unpack() knows and
+// mg_unlist() names, in no particular order; directories are implied by names.
+
+// The name to ask mg_unpack() for: normalised when possible ("/a//b" is "/a/b"),
+// else as given, since a lookup of a name nothing has can only fail
+static const char *fs_unpacked_key(const char *path, char *buf) {
+  return fs_packed_normalize(path, buf) ? buf : path;
+}
+
+// Copies the directory prefix of key into buf, ending in '/'; false if too long
+static bool fs_unpacked_prefix(const char *key, char *buf, size_t *len) {
+  size_t n = strlen(key);
+  if (n + 2 > MG_PATH_MAX) return false;
+  memcpy(buf, key, n + 1);
+  if (n == 0 || buf[n - 1] != '/') buf[n++] = '/', buf[n] = '\0';
+  *len = n;
+  return true;
+}
+
+// The first path segment of name below prefix, or 0 if name is not below it
+static size_t fs_unpacked_child(const char *name, const char *prefix, size_t plen) {
+  if (strncmp(name, prefix, plen) != 0) return 0;
+  return strcspn(name + plen, "/");
+}
+
+static int fs_unpacked_st(const char *path, size_t *size, time_t *mtime) {
+  char buf[MG_PATH_MAX], prefix[MG_PATH_MAX];
+  const char *key = fs_unpacked_key(path, buf), *name;
+  size_t n = 0, plen = 0;
+  time_t t = 0;
+  if (key == NULL) return 0;
+  if (mg_unpack(key, &n, &t) != NULL) {
+    if (size != NULL) *size = n;
+    if (mtime != NULL) *mtime = t;
+    return MG_FS_READ;
+  }
+  if (!fs_unpacked_prefix(key, prefix, &plen)) return 0;
+  for (size_t i = 0; (name = mg_unlist(i)) != NULL; i++) {
+    if (fs_unpacked_child(name, prefix, plen) > 0) {
+      if (size != NULL) *size = 0;
+      if (mtime != NULL) *mtime = 0;
+      return MG_FS_DIR | MG_FS_READ;
+    }
+  }
+  return 0;
+}
+
+// Each child once: a name is reported at its first file. Quadratic in the file
+// count, which is small and known at build time.
+static void fs_unpacked_ls(const char *path, void (*fn)(const char *, void *), void *arg) {
+  char buf[MG_PATH_MAX], prefix[MG_PATH_MAX], child[MG_PATH_MAX];
+  const char *key = fs_unpacked_key(path, buf), *name, *other;
+  size_t plen = 0;
+  if (fn == NULL || key == NULL || !fs_unpacked_prefix(key, prefix, &plen)) return;
+  for (size_t i = 0; (name = mg_unlist(i)) != NULL; i++) {
+    size_t n = fs_unpacked_child(name, prefix, plen), j = 0;
+    if (n == 0) continue;
+    for (; j < i && (other = mg_unlist(j)) != NULL; j++) {
+      if (fs_unpacked_child(other, prefix, plen) == n && memcmp(other + plen, name + plen, n) == 0) break;
+    }
+    if (j < i) continue;  // Seen already
+    memcpy(child, name + plen, n);  // n < strlen(name) < MG_PATH_MAX: names are paths
+    child[n] = '\0';
+    fn(child, arg);
+  }
+}
+
+struct fs_unpacked_fd {
+  const char *data;
+  size_t size, pos;
+};
+
+static void *fs_unpacked_op(const char *path, int flags) {
+  char buf[MG_PATH_MAX];
+  const char *key = fs_unpacked_key(path, buf), *data;
+  size_t size = 0;
+  time_t mtime = 0;
+  if ((flags & MG_FS_WRITE) || key == NULL || (data = mg_unpack(key, &size, &mtime)) == NULL) return NULL;
+  struct fs_unpacked_fd *h = (struct fs_unpacked_fd *) mg_calloc(1, sizeof(*h));
+  if (h == NULL) return NULL;
+  h->data = data, h->size = size;
+  return h;
+}
+
+static void fs_unpacked_cl(void *fd) {
+  mg_free(fd);
+}
+
+static size_t fs_unpacked_rd(void *fd, void *buf, size_t len) {
+  struct fs_unpacked_fd *h = (struct fs_unpacked_fd *) fd;
+  if (h == NULL || buf == NULL || h->pos >= h->size) return 0;
+  if (len > h->size - h->pos) len = h->size - h->pos;
+  memcpy(buf, h->data + h->pos, len);
+  h->pos += len;
+  return len;
+}
+
+static size_t fs_unpacked_sk(void *fd, size_t offset) {
+  struct fs_unpacked_fd *h = (struct fs_unpacked_fd *) fd;
+  if (h == NULL) return 0;
+  h->pos = offset < h->size ? offset : h->size;
+  return h->pos;
+}
+
+struct mg_fs mg_fs_packed = {
+    .st = fs_unpacked_st,
+    .ls = fs_unpacked_ls,
+    .op = fs_unpacked_op,
+    .cl = fs_unpacked_cl,
+    .rd = fs_unpacked_rd,
+    .wr = NULL,
+    .sk = fs_unpacked_sk,
+    .mv = NULL,
+    .rm = NULL,
+    .mkd = NULL,
+    .packed = NULL,
+};
+
+struct mg_str mg_unpacked(const char *path) {
+  size_t size = 0;
+  time_t mtime = 0;
+  const char *data = path == NULL ? NULL : mg_unpack(path, &size, &mtime);
+  return data == NULL ? mg_str_n(NULL, 0) : mg_str_n(data, size);
+}
+#endif  // MG_ENABLE_PACKED_FS

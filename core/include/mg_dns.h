@@ -24,7 +24,9 @@ struct mg_dns_message {
   uint16_t txnid;
   bool resolved;          // An answer of the wanted family was found
   struct mg_addr addr;    // That answer's address (port 0)
-  char name[256];         // The question's name, dotted, NUL-terminated
+  char name[256];         // The answer's name (that of the address record taken, else
+                          // of the last answer, else the question's), dotted, NUL-terminated
+  char qname[256];        // The question's name: what a resolver matches (RFC 5452)
   uint16_t qtype, qclass; // The question's type and class; 0 when there is no question
 };
 

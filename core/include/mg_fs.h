@@ -58,6 +58,18 @@ void mg_packed_close(void *fd);
 size_t mg_packed_read(void *fd, void *buf, size_t len);
 size_t mg_packed_seek(void *fd, size_t offset);
 
+// Mongoose's packed-file API. The program provides mg_unpack() (a file's bytes,
+// NUL-terminated, or NULL if absent) and mg_unlist() (the no'th file name, NULL
+// past the last), e.g. from `packer -M`; with MG_ENABLE_PACKED_FS=1 the library
+// adds mg_fs_packed (a read-only struct mg_fs over them) and mg_unpacked().
+#ifndef MG_ENABLE_PACKED_FS
+#define MG_ENABLE_PACKED_FS 0
+#endif
+const char *mg_unpack(const char *path, size_t *size, time_t *mtime);
+const char *mg_unlist(size_t no);
+struct mg_str mg_unpacked(const char *path);  // The file's bytes; empty (buf NULL) if absent
+extern struct mg_fs mg_fs_packed;
+
 // Streaming DEFLATE decoder (RFC 1951) with gzip framing (RFC 1952), fixed RAM:
 // the state holds the 32 KiB window and the Huffman tables; no allocation.
 #ifndef MG_INFLATE_WINDOW

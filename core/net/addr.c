@@ -1,5 +1,5 @@
 // Numeric address parsing: strict IPv4 dotted quads and RFC 4291 section 2.2
-// IPv6 text (with "::", an IPv4 tail, optional [ ] and a numeric %scope).
+// IPv6 text (with "::", an IPv4 tail, optional [ ] and a numeric %scope), and "localhost".
 #include "meerkat.h"
 
 static int addr_hex_value(int c) {
@@ -78,6 +78,8 @@ static bool addr_parse_scope(struct mg_str s, uint8_t *scope) {
 
 // On success *addr is overwritten whole: ip, is_ip6, scope_id, and port = 0 (the
 // caller sets the port afterwards). On failure *addr is left untouched.
+// "localhost" (any case) is 127.0.0.1, as in Mongoose: RFC 6761 6.3 lets it be
+// resolved locally, and it must never reach a nameserver.
 bool mg_aton(struct mg_str str, struct mg_addr *addr) {
   struct mg_addr a;
   struct mg_str s = str;
@@ -91,7 +93,9 @@ bool mg_aton(struct mg_str str, struct mg_addr *addr) {
     bracketed = true;
   }
   while (pct < s.len && s.buf[pct] != '%') pct++;
-  if (!bracketed && pct == s.len && addr_parse_ip4(s, a.addr.ip)) {
+  if (!bracketed && mg_strcasecmp(s, mg_str("localhost")) == 0) {
+    a.addr.ip[0] = 127, a.addr.ip[3] = 1;
+  } else if (!bracketed && pct == s.len && addr_parse_ip4(s, a.addr.ip)) {
     a.is_ip6 = false;
   } else {
     if (pct < s.len && !addr_parse_scope(mg_str_n(s.buf + pct + 1, s.len - pct - 1), &a.scope_id)) {

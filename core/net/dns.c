@@ -56,7 +56,7 @@ static void dns_fail(struct mg_mgr *mgr, struct mg_dns_request *r, const char *w
 // a forgery, and waiting on for the real answer is what defeats the forger
 static bool dns_answers(const struct mg_dns_request *r, const struct mg_dns_message *dm) {
   return dm->txnid == r->txnid && dm->qtype == r->qtype && dm->qclass == MG_DNS_CLASS_IN &&
-         mg_strcasecmp(mg_str(dm->name), mg_str(r->name)) == 0;
+         mg_strcasecmp(mg_str(dm->qname), mg_str(r->name)) == 0;
 }
 
 static void dns_on_response(struct mg_connection *qc, int ev, void *ev_data) {
@@ -71,7 +71,7 @@ static void dns_on_response(struct mg_connection *qc, int ev, void *ev_data) {
       MG_DEBUG(("%lu malformed DNS response ignored", qc->id));
     } else if (!dns_answers(r, &dm)) {
       MG_DEBUG(("%lu DNS response ignored: id %04x, question %s type %u class %u; asked id %04x, %s type %u",
-                qc->id, dm.txnid, dm.name, dm.qtype, dm.qclass, r->txnid, r->name, r->qtype));
+                qc->id, dm.txnid, dm.qname, dm.qtype, dm.qclass, r->txnid, r->name, r->qtype));
     } else if (dm.resolved && dm.addr.is_ip6 == (r->qtype == MG_DNS_TYPE_AAAA)) {
       struct mg_connection *c = dns_conn_by_id(qc->mgr, r->conn_id);
       dns_unlink(qc->mgr, r);
@@ -132,13 +132,14 @@ void mg_resolve(struct mg_connection *c, struct mg_str host) {
   char why[160];
   uint8_t query[300];
   memset(&addr, 0, sizeof(addr));
-  if (mg_aton(host, &addr)) {
-    dns_finish(c, &addr);
-    return;
-  }
+  // Before mg_aton, which reads "localhost" as 127.0.0.1 whatever the family
   if (mg_strcasecmp(host, mg_str("localhost")) == 0) {  // RFC 6761 6.3: never sent to DNS
     if (mgr->use_dns6) addr.is_ip6 = true, addr.addr.ip[15] = 1;
     else addr.addr.ip[0] = 127, addr.addr.ip[3] = 1;
+    dns_finish(c, &addr);
+    return;
+  }
+  if (mg_aton(host, &addr)) {
     dns_finish(c, &addr);
     return;
   }

@@ -101,7 +101,8 @@ bool mg_dns_parse(const uint8_t *buf, size_t len, struct mg_dns_message *dm) {
   for (uint16_t i = 0; i < h.num_questions; i++, ofs += n) {
     if ((n = mg_dns_parse_rr(buf, len, ofs, true, &rr)) == 0) return false;
     if (i > 0) continue;
-    if (mg_dns_parse_name(buf, len, ofs, m.name, sizeof(m.name)) == 0) return false;
+    if (mg_dns_parse_name(buf, len, ofs, m.qname, sizeof(m.qname)) == 0) return false;
+    memcpy(m.name, m.qname, sizeof(m.name));
     m.qtype = rr.atype;
     m.qclass = rr.aclass;
   }
@@ -110,6 +111,8 @@ bool mg_dns_parse(const uint8_t *buf, size_t len, struct mg_dns_message *dm) {
     if (m.resolved || (h.flags & DNS_WIRE_RCODE_MASK) != 0 || rr.aclass != MG_DNS_CLASS_IN) {
       continue;
     }
+    // The owner of each answer up to the address one: after CNAMEs, the name that has it
+    if (mg_dns_parse_name(buf, len, ofs, m.name, sizeof(m.name)) == 0) return false;
     const uint8_t *data = buf + ofs + rr.nlen + 10;
     if (rr.atype == MG_DNS_TYPE_A && rr.alen == 4) {
       memcpy(m.addr.addr.ip, data, 4);

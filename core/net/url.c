@@ -95,7 +95,8 @@ static unsigned short url_default_port(struct mg_str scheme) {
   return 0;
 }
 
-// host[:port] or [ip6]:port, where hostport is the authority minus userinfo
+// host[:port], [ip6][:port] or :port, where hostport is the authority minus
+// userinfo. An empty host needs a port: ":8000" is "any address, port 8000".
 static bool url_parse_hostport(struct mg_str hp, struct mg_url *u) {
   struct mg_str rest;
   if (hp.len > 0 && hp.buf[0] == '[') {
@@ -109,7 +110,8 @@ static bool url_parse_hostport(struct mg_str hp, struct mg_url *u) {
     size_t colon = 0;
     while (colon < hp.len && hp.buf[colon] != ':') colon++;
     u->host = mg_str_n(hp.buf, colon);
-    if (u->host.len == 0 || !url_all_name_chars(u->host, false)) return false;
+    if (colon == hp.len && colon == 0) return false;  // No host and no port
+    if (!url_all_name_chars(u->host, false)) return false;
     rest = mg_str_n(hp.buf + colon, hp.len - colon);
   }
   if (rest.len == 0) return true;
@@ -140,13 +142,17 @@ bool mg_url_parse(struct mg_str url, struct mg_url *out) {
   if (out != NULL) memset(out, 0, sizeof(*out));
   if (url.buf == NULL || url.len == 0 || url_has_control_chars(url)) return false;
 
-  // A scheme is whatever precedes the first "://" that comes before any of "/?#"
+  // A scheme is whatever precedes the first "://" that comes before any of "/?#";
+  // "//host" is a network-path reference (RFC 3986 4.2): an authority, no scheme
   while (i < url.len && !url_ends_authority(url.buf[i])) i++;
   if (i > 0 && i + 1 < url.len && url.buf[i - 1] == ':' && url.buf[i] == '/' &&
       url.buf[i + 1] == '/') {
     u.scheme = mg_str_n(url.buf, i - 1);
     if (!url_valid_scheme(u.scheme)) return false;
     start = i + 2;
+  } else if (i == 0 && url.len >= 2 && url.buf[0] == '/' && url.buf[1] == '/') {
+    u.scheme = mg_str_n(url.buf, 0);
+    start = 2;
   } else {
     u.scheme = mg_str_n(url.buf, 0);
   }
@@ -180,8 +186,12 @@ int mg_url_is_ssl(const char *url) {
   return 0;
 }
 
+// An IPv6 literal keeps its brackets, as Mongoose documents ("tcp://[::1]" gives
+// "[::1]"), so that host and port can be joined again; struct mg_url has it bare
 struct mg_str mg_url_host(const char *url) {
-  return url_parse_cstr(url).host;
+  struct mg_str h = url_parse_cstr(url).host;
+  if (h.len > 0 && h.buf > url && h.buf[-1] == '[') h = mg_str_n(h.buf - 1, h.len + 2);
+  return h;
 }
 
 struct mg_str mg_url_user(const char *url) {

@@ -62,6 +62,7 @@ static void fuzz_dns_check_query(const char *name, size_t n, bool ipv6) {
   if (!mg_dns_parse(buf, q, &dm) || dm.resolved || dm.txnid != 0x4242) __builtin_trap();
   // Labels holding the separator read back differently; the builder has none
   if (strlen(dm.name) != plain || memcmp(dm.name, name, plain) != 0) __builtin_trap();
+  if (strcmp(dm.qname, dm.name) != 0) __builtin_trap();  // No answers: the question's name
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -73,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   bool ok = mg_dns_parse(buf, size, &dm);
   fuzz_dns_check_text(dm.name, sizeof(dm.name));
-  if (!ok && (dm.resolved || dm.name[0] != '\0')) __builtin_trap();
+  fuzz_dns_check_text(dm.qname, sizeof(dm.qname));
+  if (!ok && (dm.resolved || dm.name[0] != '\0' || dm.qname[0] != '\0')) __builtin_trap();
   if (ok && (size < 12 || (buf[2] & 0x80) == 0)) __builtin_trap();
   if (dm.resolved) {
     // The address was copied from somewhere in the packet

@@ -1,7 +1,8 @@
 // The packer end to end: pack a directory tree, compile the generated C with a
 // small reader (packer_roundtrip.c) against the library, and check that every
 // file reads back byte for byte through struct mg_fs; output is deterministic;
-// options select, strip and store as told (globs see the table path, after -s); errors name the file and leave no output.
+// options select, strip and store as told (globs see the table path, after -s); errors name the file and leave no output;
+// -M output lets a Mongoose program (mg_fs_packed, mg_unpacked) build against dist/ and serve the files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -289,4 +290,45 @@ test('packer: special files are skipped with a warning', { skip: !have('mkfifo')
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /pipe: skipped, not a regular file/);
   assert.deepEqual([...rows(r.stdout).keys()], ['/a.txt']);
+});
+
+// A Mongoose program that serves packed files: its mg_unpack()/mg_unlist() come
+// from `packer -M`, and it builds against the two-file distribution alone with
+// -DMG_ENABLE_PACKED_FS=1, as Mongoose's embedded-filesystem tutorial says
+for (const extra of [[], ['-b']]) test(`packer -M ${extra.join(' ')}: a Mongoose program serves mg_unpack() files through mg_fs_packed`, (t) => {
+  const dir = scratch(t, 'packer-mongoose');
+  const dist = path.join(dir, 'dist');
+  const am = spawnSync('tools/amalgamate.sh', [dist]);
+  assert.equal(am.status, 0, am.stderr.toString());
+  const index = '<!DOCTYPE html><html><body>' + 'packed, Mongoose style '.repeat(300) + '</body></html>\n';
+  write(dir, 'web_root/index.html', index);  // Compressible, yet stored as is for mg_unpack
+  write(dir, 'web_root/css/style.css', 'body { color: red }\n');
+  write(dir, 'certs/ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  const gen = path.join(dir, 'packed_fs.c');
+  // Run from the scratch directory: table paths keep the directory as named
+  const r = spawnSync(path.resolve(BIN_PACKER), ['-M', ...extra, '-q', '-o', gen, 'web_root', './certs/'], { cwd: dir });
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.match(fs.readFileSync(gen, 'utf8'), /^const char \*mg_unpack\(const char \*path, size_t \*size, time_t \*mtime\) \{$/m);
+  const exe = path.join(dir, 'mongoose-packed');
+  const c = spawnSync(CC, [...STRICT, ...SAN, '-DMG_ENABLE_PACKED_FS=1', `-I${dist}`, 'test/integration/packer_mongoose.c',
+    gen, path.join(dist, 'meerkat.c'), '-o', exe]);
+  assert.equal(c.status, 0, `${CC} failed:\n${c.stderr}`);
+  const run = spawnSync(exe, ['/', '/css/style.css', '/missing.txt', '/../certs/ca.pem'], { cwd: dir, timeout: 20000 });
+  const out = run.stdout.toString();
+  assert.doesNotMatch(out + run.stderr, /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:/, out + run.stderr);
+  assert.equal(run.status, 0, `exit ${run.status}:\n${out}${run.stderr}`);
+  const lines = out.split('\n');
+  // mg_unlist names every file once, in the table's order, then NULL
+  assert.deepEqual(lines.filter((l) => l.startsWith('unlist\t')),
+    ['unlist\t/certs/ca.pem', 'unlist\t/web_root/css/style.css', 'unlist\t/web_root/index.html']);
+  assert.ok(lines.includes(`unpacked\t/certs/ca.pem\t${fs.statSync(path.join(dir, 'certs/ca.pem')).size}\tnul`));
+  assert.ok(lines.includes('unpacked\t/nope\t0\tnull'));
+  const got = (i) => lines.find((l) => l.startsWith(`get\t${i}\t`)).split('\t');
+  assert.equal(got(0)[2], '200');
+  assert.equal(fs.readFileSync(path.join(dir, 'body0')).toString(), index, 'index.html of the directory');
+  assert.equal(got(1)[2], '200');
+  assert.equal(fs.readFileSync(path.join(dir, 'body1')).toString(), 'body { color: red }\n');
+  assert.equal(got(1)[3], 'text/css; charset=utf-8');
+  assert.equal(got(2)[2], '404');
+  assert.notEqual(got(3)[2], '200', 'nothing outside root_dir');
 });

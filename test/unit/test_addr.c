@@ -13,6 +13,8 @@ struct aton_case {
 static const struct aton_case good_addrs[] = {
     {"0.0.0.0", false, 0, {0, 0, 0, 0}},
     {"127.0.0.1", false, 0, {127, 0, 0, 1}},
+    {"localhost", false, 0, {127, 0, 0, 1}},  // As Mongoose does
+    {"LocalHost", false, 0, {127, 0, 0, 1}},
     {"255.255.255.255", false, 0, {255, 255, 255, 255}},
     {"1.22.203.0", false, 0, {1, 22, 203, 0}},
     {"::", true, 0, {0}},
@@ -72,7 +74,10 @@ static const char *const bad_addrs[] = {
     "0x1.2.3.4",
     "1.2.3.4%1",
     "[1.2.3.4]",
-    "localhost",
+    "localhos",
+    "localhost.",
+    "[localhost]",
+    "localhost%1",
     "example.com",
     ":",
     ":::",
