@@ -35,6 +35,11 @@ uint64_t mg_ntohll(uint64_t net);
 #define mg_htons(x) mg_ntohs(x)
 #define mg_htonl(x) mg_ntohl(x)
 #define mg_htonll(x) mg_ntohll(x)
+// An IPv4 address from its four numbers: host order (MG_U32) and network order (MG_IPV4),
+// the form struct mg_addr's addr.ip4 holds
+#define MG_U32(a, b, c, d) \
+  ((uint32_t) ((a) & 255) << 24 | (uint32_t) ((b) & 255) << 16 | (uint32_t) ((c) & 255) << 8 | (uint32_t) ((d) & 255))
+#define MG_IPV4(a, b, c, d) mg_htonl(MG_U32(a, b, c, d))
 
 // Big-endian loads and stores through any byte pointer (no alignment needed)
 #define MG_BYTES_(p) ((uint8_t *) (p))

@@ -9,6 +9,8 @@ Test(compat_core, mg_addr_has_the_addr_union) {
   cr_assert(mg_aton(mg_str("10.0.0.1"), &a));
   cr_assert_eq(a.addr.ip[0], 10);
   cr_assert_eq(a.addr.ip4, mg_htonl(0x0a000001));
+  cr_assert_eq(a.addr.ip4, MG_IPV4(10, 0, 0, 1));
+  cr_assert_eq(MG_U32(10, 0, 0, 1), 0x0a000001u);
   cr_assert(mg_aton(mg_str("::1"), &a));
   cr_assert(a.is_ip6);
   cr_assert_eq(a.addr.ip[15], 1);

@@ -119,7 +119,9 @@ static void write_file(const char *dir, const char *name, const char *content, s
 static char *read_back(const char *dir, const char *name, size_t *len) {
   char path[256];
   snprintf(path, sizeof(path), "%s/%s", dir, name);
-  return mg_file_read(&mg_fs_posix, path, len);
+  struct mg_str data = mg_file_read(&mg_fs_posix, path);
+  *len = data.len;
+  return (char *) data.buf;
 }
 
 static void remove_tree(const char *dir) {
