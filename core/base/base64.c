@@ -1,24 +1,26 @@
-// Base64 (RFC 4648 section 4, standard alphabet, padded): encoding and a
-// strict decoder that rejects bad characters, bad padding and non-zero pad bits.
+// Base64 (RFC 4648: section 4, standard and padded; section 5, URL-safe and unpadded):
+// encoders and strict decoders that reject bad characters, padding and pad bits.
 #include "meerkat.h"
 
-static const char base64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char base64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char base64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 // Value of one alphabet character, -1 for anything else (including '=')
-static int base64_value(unsigned char c) {
+static int base64_value(unsigned char c, bool url) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
+  if (c == (url ? '-' : '+')) return 62;
+  if (c == (url ? '_' : '/')) return 63;
   return -1;
 }
 
-size_t mg_base64_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen) {
+// Both alphabets; the URL one (RFC 4648 section 5) goes without padding, as in JWTs
+static size_t base64_encode(const char *alphabet, bool pad, const unsigned char *src, size_t n, char *dst,
+                            size_t dstlen) {
   if (n > 0 && src == NULL) return 0;
   if (n / 3 >= SIZE_MAX / 4) return 0;  // Output length would overflow
-  size_t out_len = (n + 2) / 3 * 4;
+  size_t out_len = pad ? (n + 2) / 3 * 4 : n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
   if (dst == NULL || dstlen < out_len) {
     if (dst != NULL && dstlen > 0) dst[0] = '\0';
     return 0;
@@ -29,36 +31,45 @@ size_t mg_base64_encode(const unsigned char *src, size_t n, char *dst, size_t ds
     uint32_t group = (uint32_t) src[i] << 16;
     if (left > 1) group |= (uint32_t) src[i + 1] << 8;
     if (left > 2) group |= (uint32_t) src[i + 2];
-    dst[o++] = base64_alphabet[(group >> 18) & 63];
-    dst[o++] = base64_alphabet[(group >> 12) & 63];
-    dst[o++] = left > 1 ? base64_alphabet[(group >> 6) & 63] : '=';
-    dst[o++] = left > 2 ? base64_alphabet[group & 63] : '=';
+    dst[o++] = alphabet[(group >> 18) & 63];
+    dst[o++] = alphabet[(group >> 12) & 63];
+    if (left > 1 || pad) dst[o++] = left > 1 ? alphabet[(group >> 6) & 63] : '=';
+    if (left > 2 || pad) dst[o++] = left > 2 ? alphabet[group & 63] : '=';
   }
   if (dstlen > out_len) dst[out_len] = '\0';
   return out_len;
 }
 
-size_t mg_base64_decode(const char *src, size_t n, char *dst, size_t dstlen) {
+size_t mg_base64_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen) {
+  return base64_encode(base64_std, true, src, n, dst, dstlen);
+}
+
+size_t mg_base64url_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen) {
+  return base64_encode(base64_url, false, src, n, dst, dstlen);
+}
+
+// Standard: padded to whole groups of four. URL: unpadded, so the last group may
+// hold 2 or 3 characters (never 1: that is not a whole byte)
+static size_t base64_decode(bool url, const char *src, size_t n, char *dst, size_t dstlen) {
   if (dst != NULL && dstlen > 0) dst[0] = '\0';  // Result on every error path
-  if (dst == NULL || (n > 0 && src == NULL) || n % 4 != 0) return 0;
-  size_t pad = 0;
-  if (n > 0 && src[n - 1] == '=') pad++;
-  if (pad == 1 && src[n - 2] == '=') pad++;
-  size_t out_len = n / 4 * 3 - pad;
+  if (dst == NULL || (n > 0 && src == NULL) || (url ? n % 4 == 1 : n % 4 != 0)) return 0;
+  size_t tail = url ? n % 4 : 0;  // Characters in a short last group
+  if (!url && n > 0 && src[n - 1] == '=') tail = src[n - 2] == '=' ? 2 : 3;
+  size_t groups = url ? (n + 3) / 4 : n / 4;
+  size_t out_len = (tail == 0 ? groups : groups - 1) * 3 + (tail == 0 ? 0 : tail - 1);
   if (dstlen < out_len) return 0;
   size_t o = 0;
-  for (size_t i = 0; i < n; i += 4) {
-    bool last = i + 4 == n;
-    size_t chars = last ? 4 - pad : 4;  // Alphabet characters in this group
+  for (size_t g = 0; g < groups; g++) {
+    bool last = g + 1 == groups;
+    size_t chars = last && tail != 0 ? tail : 4;  // Alphabet characters in this group
     uint32_t group = 0;
     for (size_t k = 0; k < 4; k++) {
-      int v = k < chars ? base64_value((unsigned char) src[i + k]) : 0;
+      int v = k < chars ? base64_value((unsigned char) src[g * 4 + k], url) : 0;
       if (v < 0) goto bad;  // Includes '=' anywhere but the padding slots
       group = group << 6 | (uint32_t) v;
     }
-    // Canonical encodings only: the bits the padding stands for must be zero
-    if ((pad == 1 && last && (group & 0xff) != 0) || (pad == 2 && last && (group & 0xffff) != 0))
-      goto bad;
+    // Canonical encodings only: the bits the missing characters stand for must be zero
+    if ((chars == 3 && (group & 0xff) != 0) || (chars == 2 && (group & 0xffff) != 0)) goto bad;
     dst[o++] = (char) (group >> 16);
     if (chars > 2) dst[o++] = (char) (group >> 8);
     if (chars > 3) dst[o++] = (char) group;
@@ -68,4 +79,12 @@ size_t mg_base64_decode(const char *src, size_t n, char *dst, size_t dstlen) {
 bad:
   if (dstlen > 0) dst[0] = '\0';
   return 0;
+}
+
+size_t mg_base64_decode(const char *src, size_t n, char *dst, size_t dstlen) {
+  return base64_decode(false, src, n, dst, dstlen);
+}
+
+size_t mg_base64url_decode(const char *src, size_t n, char *dst, size_t dstlen) {
+  return base64_decode(true, src, n, dst, dstlen);
 }

@@ -14,6 +14,9 @@ long mg_alloc_count(void);         // Allocations that could have failed, since 
 // when it fits) or 0 if dst is too small / the input is not valid base64.
 size_t mg_base64_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen);
 size_t mg_base64_decode(const char *src, size_t n, char *dst, size_t dstlen);
+// The URL-safe alphabet ('-' and '_'), without '=' padding (RFC 4648 section 5, as in JWTs)
+size_t mg_base64url_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen);
+size_t mg_base64url_decode(const char *src, size_t n, char *dst, size_t dstlen);
 
 uint32_t mg_crc32(uint32_t crc, const char *buf, size_t len);
 

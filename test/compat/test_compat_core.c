@@ -16,3 +16,11 @@ Test(compat_core, mg_addr_has_the_addr_union) {
   cr_assert_eq(a.addr.ip[15], 1);
   cr_assert_eq(a.addr.ip6[0], 0);
 }
+
+Test(compat_core, base64url_encode_and_decode) {
+  char enc[16], dec[16];
+  cr_assert_eq(mg_base64url_encode((const unsigned char *) "\xfb\xff", 2, enc, sizeof(enc)), 3);
+  cr_assert_str_eq(enc, "-_8");
+  cr_assert_eq(mg_base64url_decode(enc, 3, dec, sizeof(dec)), 2);
+  cr_assert_eq(memcmp(dec, "\xfb\xff", 2), 0);
+}

@@ -128,3 +128,32 @@ Test(base64, encode_rejects_lengths_whose_output_would_overflow) {
   cr_assert_eq(mg_base64_encode(&one, SIZE_MAX, buf, sizeof(buf)), 0);
   cr_assert_eq(mg_base64_encode(&one, SIZE_MAX / 4 * 3, buf, sizeof(buf)), 0);
 }
+
+// RFC 4648 section 10 vectors in the URL-safe alphabet, unpadded (section 5, RFC 7515 2)
+Test(base64, url_safe_round_trips_the_rfc_vectors_without_padding) {
+  static const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  static const char *coded[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+  for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+    char enc[16], dec[16];
+    size_t n = mg_base64url_encode((const unsigned char *) plain[i], strlen(plain[i]), enc, sizeof(enc));
+    cr_assert_eq(n, strlen(coded[i]), "%s", plain[i]);
+    cr_assert_str_eq(enc, coded[i]);
+    cr_assert_eq(mg_base64url_decode(coded[i], strlen(coded[i]), dec, sizeof(dec)), strlen(plain[i]));
+    cr_assert_str_eq(dec, plain[i]);
+  }
+}
+
+Test(base64, url_safe_uses_dash_and_underscore_and_rejects_the_others) {
+  const unsigned char bytes[] = {0xfb, 0xff, 0xbf};
+  char enc[8], dec[8];
+  cr_assert_eq(mg_base64url_encode(bytes, 3, enc, sizeof(enc)), 4);
+  cr_assert_str_eq(enc, "-_-_");
+  cr_assert_eq(mg_base64_encode(bytes, 3, enc, sizeof(enc)), 4);
+  cr_assert_str_eq(enc, "+/+/");
+  cr_assert_eq(mg_base64url_decode("-_-_", 4, dec, sizeof(dec)), 3);
+  cr_assert_eq(memcmp(dec, bytes, 3), 0);
+  cr_assert_eq(mg_base64url_decode("+/+/", 4, dec, sizeof(dec)), 0, "standard alphabet in a URL-safe decode");
+  cr_assert_eq(mg_base64url_decode("Zg==", 4, dec, sizeof(dec)), 0, "padding is not URL-safe base64");
+  cr_assert_eq(mg_base64url_decode("Zm9vY", 5, dec, sizeof(dec)), 0, "one character is not a byte");
+  cr_assert_eq(mg_base64url_decode("Zh", 2, dec, sizeof(dec)), 0, "non-zero bits past the last byte");
+}
