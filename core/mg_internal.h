@@ -33,6 +33,8 @@ void mg_conn_start(struct mg_connection *c);
 bool mg_io_flush(struct mg_connection *c);
 // Tell the backend what c waits for, if that changed (read unless full, write while output waits)
 void mg_io_update(struct mg_connection *c, uint64_t now);
+// c has said all it will: close now, or half-close and drop input for MG_LINGER_MS first
+void mg_io_finish(struct mg_connection *c, uint64_t now);
 
 // Internal event for protocol handlers only (c->pfn, never c->fn): output is about to
 // be handed to the backend, so a protocol that must see what it sends (an HTTP
@@ -73,6 +75,7 @@ int mg_be_connected(struct mg_connection *c);  // 1 or MG_IO_ERR; fills c->loc
 long mg_be_recv(struct mg_connection *c, void *buf, size_t len);
 long mg_be_send(struct mg_connection *c, const void *buf, size_t len);
 void mg_be_close(struct mg_connection *c);     // Release the handle (safe to call twice)
+void mg_be_shutdown(struct mg_connection *c);  // Half-close: send our end (TCP FIN), keep reading
 void mg_be_watch(struct mg_connection *c, unsigned interests);  // MG_IO_R | MG_IO_W
 // Wait up to ms for readiness and report each ready connection to mg_io_ready()
 void mg_be_wait(struct mg_mgr *mgr, int ms);

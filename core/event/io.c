@@ -85,7 +85,18 @@ static bool io_grow_recv(struct mg_connection *c) {
   return true;
 }
 
+// Lingering: what the peer still sends is read and dropped until it closes too
+static void io_read_drop(struct mg_connection *c) {
+  char scratch[512];
+  long n = mg_be_recv(c, scratch, sizeof(scratch));
+  if (n < 0) c->is_closing = 1;  // The end, a reset or an error: nothing more to wait for
+}
+
 static void io_read(struct mg_connection *c) {
+  if (c->is_lingering) {
+    io_read_drop(c);
+    return;
+  }
   if (!io_grow_recv(c)) {
     c->is_full = 1;
     return;
@@ -170,6 +181,25 @@ void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool han
   if (writable && c->send.len > 0 && !c->is_closing && !mg_io_flush(c)) c->is_closing = 1;
 }
 
+// Closing with unread input makes TCP send a reset, and a reset makes the peer's
+// kernel drop the answer it has not read yet (an early 413 to an upload, say):
+// so shut our side and read on for a while (RFC 9112 section 9.6). Servers do;
+// a client has read what it wanted and closes at once.
+void mg_io_finish(struct mg_connection *c, uint64_t now) {
+  if (c->is_lingering) {
+    if ((uint32_t) now - c->linger_since >= MG_LINGER_MS) c->is_closing = 1;
+    return;
+  }
+  if (!c->is_accepted || c->is_udp || c->is_eof) {
+    c->is_closing = 1;
+    return;
+  }
+  mg_be_shutdown(c);
+  c->is_lingering = 1;
+  c->linger_since = (uint32_t) now;
+  c->recv.len = 0;
+}
+
 void mg_io_update(struct mg_connection *c, uint64_t now) {
   unsigned want;
   if (c->is_resolving || c->is_closing) return;
@@ -177,6 +207,8 @@ void mg_io_update(struct mg_connection *c, uint64_t now) {
     want = c->is_udp || now >= c->mgr->accept_paused_until ? MG_IO_R : 0;
   } else if (c->is_connecting) {
     want = MG_IO_W;
+  } else if (c->is_lingering) {
+    want = MG_IO_R;
   } else {
     bool recv_full = c->recv.len >= MG_MAX_RECV_SIZE;
     bool send_full = c->send.len > MG_MAX_SEND_QUEUE;

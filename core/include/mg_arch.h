@@ -128,6 +128,12 @@
 #define MG_MAX_SEND_QUEUE (256UL * 1024)
 #endif
 
+// A connection that closes after answering keeps reading (and dropping) what its peer
+// still sends for up to this long, so the peer reads the answer instead of a reset
+#ifndef MG_LINGER_MS
+#define MG_LINGER_MS 1000
+#endif
+
 #ifndef MG_PATH_MAX
 #define MG_PATH_MAX 256
 #endif

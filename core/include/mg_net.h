@@ -104,6 +104,8 @@ struct mg_connection {
   unsigned is_resp : 1;        // HTTP server: a reply is owed or still going out (set on a request, cleared when complete)
   unsigned is_eof : 1;         // Peer sent FIN; close once what is queued has gone
   unsigned io_interest : 2;    // Event layer: readiness last asked of the backend
+  unsigned is_lingering : 1;   // Closing gracefully: our side is shut, input is read and dropped
+  uint32_t linger_since;       // Event layer: mg_millis() (low bits) when lingering began
 };
 
 void mg_mgr_init(struct mg_mgr *mgr);

@@ -68,6 +68,11 @@ void mg_be_close(struct mg_connection *c) {
   c->fd = (void *) (intptr_t) -1;
 }
 
+void mg_be_shutdown(struct mg_connection *c) {
+  struct mock_sock *s = mock_sock_of(c);
+  if (s != NULL && s->peer != NULL) s->peer->peer_gone = true;  // It reads our end; we still read its bytes
+}
+
 void mg_be_watch(struct mg_connection *c, unsigned interests) {
   (void) c, (void) interests;  // Readiness is computed from c->io_interest on each wait
 }

@@ -102,6 +102,10 @@ void mg_be_close(struct mg_connection *c) {
   c->fd = (void *) (intptr_t) -1;
 }
 
+void mg_be_shutdown(struct mg_connection *c) {
+  if (SOCK_FD(c) >= 0) shutdown(SOCK_FD(c), SHUT_WR);
+}
+
 void mg_be_watch(struct mg_connection *c, unsigned interests) {
   if (SOCK_FD(c) >= 0) mg_poller_mod(c, interests);
 }

@@ -173,3 +173,59 @@ Test(event, listener_out_of_descriptors_rests_and_recovers) {
   cr_expect(logs >= 1 && logs <= 4, "%d 'cannot accept' log lines in 1.5 s", logs);
   cr_expect_eq(s_accepted, EMFILE_CLIENTS, "accepted after recovery: %d", s_accepted);
 }
+
+// ---------------------------------------------------------------------------
+// A server that answers and closes while the client is still sending: closing a
+// socket with unread input sends a reset, and a reset makes the client's kernel
+// drop the answer it has not read yet. The server must half-close and read on
+// (RFC 9112 9.6), so the client gets the whole answer and then the end.
+struct early_client {
+  struct mg_iobuf got;
+  size_t sent;
+  bool closed;
+};
+
+static void early_server(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_READ && !c->is_draining) {  // Refuse at the first bytes, as a 413 does
+    mg_printf(c, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbig\n");
+    c->is_draining = 1;
+  }
+  if (ev == MG_EV_READ) c->recv.len = 0;
+  (void) ev_data;
+}
+
+static void early_client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct early_client *ec = (struct early_client *) c->fn_data;
+  static char chunk[64 * 1024];
+  if (ev == MG_EV_CONNECT) memset(chunk, 'a', sizeof(chunk));
+  if ((ev == MG_EV_CONNECT || ev == MG_EV_POLL) && c->send.len == 0 && ec->sent < 256 * 1024 * 1024) {
+    mg_send(c, chunk, sizeof(chunk));  // A client streaming an upload, far more than the server reads
+    ec->sent += sizeof(chunk);
+  } else if (ev == MG_EV_READ) {
+    mg_iobuf_add(&ec->got, ec->got.len, c->recv.buf, c->recv.len);
+    c->recv.len = 0;
+  } else if (ev == MG_EV_CLOSE) {
+    ec->closed = true;
+  }
+  (void) ev_data;
+}
+
+Test(event, a_server_closing_on_unread_input_still_delivers_its_answer) {
+  struct mg_mgr mgr;
+  struct early_client ec;
+  memset(&ec, 0, sizeof(ec));
+  mg_mgr_init(&mgr);
+  struct mg_connection *lsn = mg_listen(&mgr, "tcp://127.0.0.1:0", early_server, NULL);
+  cr_assert(lsn != NULL);
+  char url[64];
+  mg_snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", mg_ntohs(lsn->loc.port));
+  struct mg_connection *c = mg_connect(&mgr, url, early_client_fn, &ec);
+  cr_assert(c != NULL);
+  uint64_t end = mg_millis() + 3000;
+  while (!ec.closed && mg_millis() < end) mg_mgr_poll(&mgr, 10);
+  cr_assert(ec.closed, "the client never saw the end");
+  cr_expect(ec.got.len >= 12 && memcmp(ec.got.buf, "HTTP/1.1 413", 12) == 0, "got %lu bytes: %.*s",
+            (unsigned long) ec.got.len, (int) ec.got.len, (char *) ec.got.buf);
+  mg_iobuf_free(&ec.got);
+  mg_mgr_free(&mgr);
+}
