@@ -1,5 +1,5 @@
 // Static files over any mg_fs: path mapping under a root that cannot be
-// escaped, conditional requests (ETag / If-None-Match), single byte ranges,
+// escaped, conditional requests (RFC 9110 13), single byte ranges,
 // directory indexes and listings, and streaming of files too big to queue.
 #include "mg_internal.h"
 #include "http/http_internal.h"
@@ -25,15 +25,117 @@ static void serve_http_date(time_t t, char *buf, size_t len) {
               months[mon - 1], (int) year, (int) (rem / 3600), (int) (rem / 60 % 60), (int) (rem % 60));
 }
 
-// Does an If-None-Match list name this ETag? (weak comparison, RFC 9110 13.1.2)
-static bool serve_etag_matches(struct mg_str inm, const char *etag) {
-  struct mg_str tag, rest = inm, want = mg_str(etag);
+// Does an entity-tag list name this ETag? Weak comparison (If-None-Match) ignores
+// a W/ prefix; strong comparison (If-Match) never matches a weak tag (RFC 9110 8.8.3.2)
+static bool serve_etag_listed(struct mg_str list, const char *etag, bool strong) {
+  struct mg_str tag, rest = list, want = mg_str(etag);
   while (mg_span(rest, &tag, &rest, ',')) {
     tag = mg_str_trim(tag);
-    if (tag.len >= 2 && tag.buf[0] == 'W' && tag.buf[1] == '/') tag.buf += 2, tag.len -= 2;
-    if (mg_str_eq(tag, "*") || mg_strcmp(tag, want) == 0) return true;
+    if (mg_str_eq(tag, "*")) return true;
+    if (tag.len >= 2 && tag.buf[0] == 'W' && tag.buf[1] == '/') {
+      if (strong) continue;
+      tag.buf += 2, tag.len -= 2;
+    }
+    if (mg_strcmp(tag, want) == 0) return true;
   }
   return false;
+}
+
+// Exactly n digits at *p
+static bool serve_digits(const char **p, const char *end, int n, int *v) {
+  for (*v = 0; n > 0; n--, (*p)++) {
+    if (*p >= end || !isdigit((unsigned char) **p)) return false;
+    *v = *v * 10 + (**p - '0');
+  }
+  return true;
+}
+
+static bool serve_char(const char **p, const char *end, char ch) {
+  if (*p >= end || **p != ch) return false;
+  (*p)++;
+  return true;
+}
+
+static bool serve_month(const char **p, const char *end, int *mon) {
+  static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  for (*mon = 0; end - *p >= 3 && *mon < 12; (*mon)++) {
+    if (memcmp(*p, months + *mon * 3, 3) == 0) {
+      *p += 3;
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool serve_clock(const char **p, const char *end, struct tm *tm) {
+  return serve_digits(p, end, 2, &tm->tm_hour) && serve_char(p, end, ':') && serve_digits(p, end, 2, &tm->tm_min) &&
+         serve_char(p, end, ':') && serve_digits(p, end, 2, &tm->tm_sec);
+}
+
+// An HTTP-date: IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", and, as RFC 9110 5.6.7
+// asks of recipients, RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT" and asctime
+// "Sun Nov  6 08:49:37 1994". False for anything else: the condition is then ignored.
+static bool serve_parse_date(struct mg_str s, time_t *t) {
+  const char *p = s.buf, *end = s.buf + s.len;
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  while (p < end && isalpha((unsigned char) *p)) p++;  // The day name, which the date implies
+  bool comma = serve_char(&p, end, ',');
+  if (!serve_char(&p, end, ' ')) return false;
+  if (comma) {
+    bool rfc850 = p + 2 < end && p[2] == '-';
+    char sep = rfc850 ? '-' : ' ';
+    if (!serve_digits(&p, end, 2, &tm.tm_mday) || !serve_char(&p, end, sep) || !serve_month(&p, end, &tm.tm_mon) ||
+        !serve_char(&p, end, sep) || !serve_digits(&p, end, rfc850 ? 2 : 4, &tm.tm_year) || !serve_char(&p, end, ' ') ||
+        !serve_clock(&p, end, &tm) || end - p != 4 || memcmp(p, " GMT", 4) != 0) {
+      return false;
+    }
+    if (rfc850) tm.tm_year += tm.tm_year < 70 ? 2000 : 1900;  // Two-digit years: 1970-2069
+  } else {
+    bool one_digit_day = p + 4 < end && p[4] == ' ';
+    if (!serve_month(&p, end, &tm.tm_mon) || !serve_char(&p, end, ' ') ||
+        (one_digit_day && !serve_char(&p, end, ' ')) || !serve_digits(&p, end, one_digit_day ? 1 : 2, &tm.tm_mday) ||
+        !serve_char(&p, end, ' ') || !serve_clock(&p, end, &tm) || !serve_char(&p, end, ' ') ||
+        !serve_digits(&p, end, 4, &tm.tm_year) || p != end) {
+      return false;
+    }
+  }
+  if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) return false;
+  tm.tm_year -= 1900;
+  *t = mg_timegm(&tm);
+  return true;
+}
+
+// RFC 9110 13.2.2: If-Match, else If-Unmodified-Since (412 when false), then
+// If-None-Match, else If-Modified-Since (304 for GET and HEAD). 0: go on.
+static int serve_preconditions(struct mg_http_message *hm, const char *etag, time_t mtime) {
+  bool get_or_head = mg_strcmp(hm->method, mg_str("GET")) == 0 || mg_strcmp(hm->method, mg_str("HEAD")) == 0;
+  struct mg_str *im = mg_http_get_header(hm, "If-Match"), *ius = mg_http_get_header(hm, "If-Unmodified-Since");
+  struct mg_str *inm = mg_http_get_header(hm, "If-None-Match"), *ims = mg_http_get_header(hm, "If-Modified-Since");
+  time_t t = 0;
+  if (im != NULL) {
+    if (!serve_etag_listed(*im, etag, true)) return 412;
+  } else if (ius != NULL && mtime != 0 && serve_parse_date(*ius, &t) && mtime > t) {
+    return 412;
+  }
+  if (inm != NULL) {
+    if (serve_etag_listed(*inm, etag, false)) return get_or_head ? 304 : 412;
+  } else if (ims != NULL && get_or_head && mtime != 0 && serve_parse_date(*ims, &t) && mtime <= t) {
+    return 304;
+  }
+  return 0;
+}
+
+// If-Range (RFC 9110 13.1.5): the range applies only while the validator is
+// current: an ETag by strong comparison, or a date equal to Last-Modified
+static bool serve_if_range_holds(struct mg_http_message *hm, const char *etag, time_t mtime) {
+  struct mg_str *ir = mg_http_get_header(hm, "If-Range");
+  time_t t = 0;
+  if (ir == NULL) return true;
+  if (ir->len > 0 && (ir->buf[0] == '"' || ir->buf[0] == 'W')) {
+    return ir->buf[0] == '"' && mg_strcmp(*ir, mg_str(etag)) == 0;
+  }
+  return mtime != 0 && serve_parse_date(*ir, &t) && t == mtime;
 }
 
 // Range: bytes=a-b | a- | -n. 1 = satisfiable range, 0 = serve whole, -1 = 416
@@ -175,18 +277,22 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
     mg_snprintf(enc_hdr, sizeof(enc_hdr), "Vary: Accept-Encoding\r\n%s", send_gzip ? "Content-Encoding: gzip\r\n" : "");
   }
   if (gz_sibling) mg_snprintf(enc_hdr, sizeof(enc_hdr), "Vary: Accept-Encoding\r\nContent-Encoding: gzip\r\n");
-  struct mg_str *inm = mg_http_get_header(hm, "If-None-Match");
   const char *extra = opts->extra_headers == NULL ? "" : opts->extra_headers;
   const char *cache = serve_cache_control(path);
-  if (status == 200 && inm != NULL && serve_etag_matches(*inm, etag)) {
-    mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\n%s%s%s%sContent-Length: 0\r\n\r\n", etag, date,
-              cache, enc_hdr, extra);
+  int pre = status == 200 ? serve_preconditions(hm, etag, mtime) : 0;
+  if (pre == 412) {
+    mg_http_reply(c, 412, extra, "");
+    return;
+  }
+  if (pre == 304) {  // No Content-Length: it would describe the 200's body (RFC 9110 8.6)
+    mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\n%s%s%s%s\r\n", etag, date, cache, enc_hdr, extra);
     c->is_resp = 0;
     return;
   }
   uint64_t from = 0, to = size == 0 ? 0 : size - 1, len = size;
   // Ranges address the identity bytes; a gzip response is always whole (RFC 9110 allows ignoring Range)
-  int r = status == 200 && !send_gzip && !gz_sibling ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
+  bool ranged = status == 200 && !send_gzip && !gz_sibling && serve_if_range_holds(hm, etag, mtime);
+  int r = ranged ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
   if (r < 0) {
     mg_snprintf(range_hdr, sizeof(range_hdr), "Content-Range: bytes */%lu\r\n", (unsigned long) size);
     mg_http_reply(c, 416, range_hdr, "");  // No body: a 416 is read by programs, not people
