@@ -215,19 +215,43 @@ static void serve_not_found(struct mg_connection *c, struct mg_http_message *hm,
   }
 }
 
-// Does the client take gzip? (Accept-Encoding with gzip and a q-value that is not 0)
+// The weight of one Accept-Encoding entry's parameters: 1000 without q, 0 for a
+// zero or malformed q-value (RFC 9110 12.4.2: "0" ["." 0*3DIGIT] / "1" ["." 0*3("0")])
+static int serve_qvalue(struct mg_str params) {
+  struct mg_str param, rest = params, name, value;
+  while (mg_span(rest, &param, &rest, ';')) {
+    mg_span(mg_str_trim(param), &name, &value, '=');
+    if (mg_strcasecmp(mg_str_trim(name), mg_str("q")) != 0) continue;
+    value = mg_str_trim(value);
+    int q = 0, scale = 1000;
+    for (size_t i = 0; i < value.len; i++) {
+      char ch = value.buf[i];
+      if (i == 1 && ch == '.') continue;
+      if (!isdigit((unsigned char) ch) || i == 1 || i > 4) return 0;  // i == 1: not the dot
+      if (i == 0) q = (ch - '0') * 1000;
+      else q += (ch - '0') * (scale /= 10);
+    }
+    return value.len == 0 || q > 1000 ? 0 : q;
+  }
+  return 1000;
+}
+
+// Does the client take gzip? RFC 9110 12.5.3: codings are case-insensitive, an
+// entry naming gzip (or x-gzip) outweighs "*", and q=0 means "not acceptable"
 static bool serve_accepts_gzip(struct mg_http_message *hm) {
   struct mg_str *ae = mg_http_get_header(hm, "Accept-Encoding"), item, rest, coding, params;
+  int gzip_q = -1, any_q = -1;
   if (ae == NULL) return false;
   for (rest = *ae; mg_span(rest, &item, &rest, ',');) {
     mg_span(mg_str_trim(item), &coding, &params, ';');
-    params = mg_str_trim(params);
-    bool zero_q = params.len >= 3 && params.buf[0] == 'q' && params.buf[1] == '=' &&
-                  strspn(params.buf + 2, "0.") >= params.len - 2;
-    if ((mg_strcasecmp(mg_str_trim(coding), mg_str("gzip")) == 0 || mg_str_eq(mg_str_trim(coding), "*")) && !zero_q)
-      return true;
+    coding = mg_str_trim(coding);
+    if (mg_strcasecmp(coding, mg_str("gzip")) == 0 || mg_strcasecmp(coding, mg_str("x-gzip")) == 0) {
+      gzip_q = serve_qvalue(params);
+    } else if (mg_str_eq(coding, "*")) {
+      any_q = serve_qvalue(params);
+    }
   }
-  return false;
+  return gzip_q >= 0 ? gzip_q > 0 : any_q > 0;
 }
 
 // Content-hashed names ("app-3f2a9c1b.js") never change: cache them for a year;

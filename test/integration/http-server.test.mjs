@@ -29,6 +29,8 @@ before(async () => {
   fs.writeFileSync(path.join(top, 'secret.txt'), secret);
   fs.writeFileSync(path.join(root, 'cond.txt'), 'conditional body\n');
   fs.utimesSync(path.join(root, 'cond.txt'), condTime, condTime);
+  fs.writeFileSync(path.join(root, 'zipped.txt'), 'plain text\n');
+  fs.writeFileSync(path.join(root, 'zipped.txt.gz'), zlib.gzipSync('plain text\n'));
   srv = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-L', '-4', path.join(root, '404.html'), '-T', '1000']);
   url = `http://127.0.0.1:${srv.port}`;
 });
@@ -189,6 +191,21 @@ test('HEAD with a matching If-None-Match gets 304', async () => {
   const [first] = parseResponses(curl(['-i', `${url}/cond.txt`]).stdout);
   const { data } = await raw(srv.port, `HEAD /cond.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: ${first.headers.etag}\r\nConnection: close\r\n\r\n`, { idleMs: 500 });
   assert.match(data.toString(), /^HTTP\/1.1 304 /);
+});
+
+// RFC 9110 12.5.3: codings are case-insensitive, q=0 refuses, an explicit coding beats *
+test('Accept-Encoding is parsed: q-values, case, * and identity', () => {
+  const enc = (ae) => {
+    const [r] = parseResponses(curl(['-i', '-H', `Accept-Encoding: ${ae}`, `${url}/zipped.txt`]).stdout);
+    assert.equal(r.status, 200);
+    return r.headers['content-encoding'] ?? 'identity';
+  };
+  for (const ae of ['gzip', 'GZIP', 'gzip;q=1', 'gzip; q=0.5', '*', 'identity;q=0.5, *', '*;q=0, gzip', 'x-gzip']) {
+    assert.equal(enc(ae), 'gzip', ae);
+  }
+  for (const ae of ['gzip;q=0, *', 'GZIP;Q=0', 'gzip;q=0.000', 'gzip ; q=0', '*;q=0', 'gzip;q=0, *;q=1', 'identity', 'br', 'gzipx']) {
+    assert.equal(enc(ae), 'identity', ae);
+  }
 });
 
 test('Range: 206 with Content-Range, suffix ranges, 416 past the end', () => {
