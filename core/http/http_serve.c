@@ -254,20 +254,21 @@ static bool serve_accepts_gzip(struct mg_http_message *hm) {
   return gzip_q >= 0 ? gzip_q > 0 : any_q > 0;
 }
 
-// Content-hashed names ("app-3f2a9c1b.js") never change: cache them for a year;
-// HTML pages name those assets, so they are revalidated every time
-static const char *serve_cache_control(const char *path) {
-  const char *base = strrchr(path, '/'), *dot = strrchr(path, '.'), *dash;
-  base = base == NULL ? path : base + 1;
+// Names the build content-hashed ("app-3f2a9c1b.js") never change: cache them for
+// a year. Only the build knows which those are (a name can merely look hashed), so
+// they come marked: by the packer, or by the immutable option for the request path.
+// HTML pages name those assets, so they are revalidated every time.
+static const char *serve_cache_control(struct mg_http_message *hm, const char *path, const struct mg_packed_file *pf,
+                                       const struct mg_http_serve_opts *opts) {
+  const char *dot = strrchr(path, '.');
+  struct mg_str glob, rest = mg_str(opts->immutable == NULL ? "" : opts->immutable);
+  bool immutable = pf != NULL && pf->is_immutable;
   if (dot != NULL && (mg_casecmp(dot, ".html") == 0 || mg_casecmp(dot, ".htm") == 0))
     return "Cache-Control: no-cache\r\n";
-  for (dash = dot; dash != NULL && dash > base && dash[-1] != '-' && dash[-1] != '.';) dash--;
-  if (dot != NULL && dash != NULL && dash > base && dash[-1] == '-' && dot - dash >= 8) {
-    bool hashy = true;
-    for (const char *p = dash; p < dot && hashy; p++) hashy = isalnum((unsigned char) *p) != 0;
-    if (hashy) return "Cache-Control: public, max-age=31536000, immutable\r\n";
+  while (!immutable && pf == NULL && mg_span(rest, &glob, &rest, ',')) {
+    immutable = glob.len > 0 && mg_match(hm->uri, glob, NULL);
   }
-  return "";
+  return immutable ? "Cache-Control: public, max-age=31536000, immutable\r\n" : "";
 }
 
 // Serve path, whose fs->st() answer the caller already has (one stat per request).
@@ -302,7 +303,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   }
   if (gz_sibling) mg_snprintf(enc_hdr, sizeof(enc_hdr), "Vary: Accept-Encoding\r\nContent-Encoding: gzip\r\n");
   const char *extra = opts->extra_headers == NULL ? "" : opts->extra_headers;
-  const char *cache = serve_cache_control(path);
+  const char *cache = status == 200 ? serve_cache_control(hm, path, pf, opts) : "";
   int pre = status == 200 ? serve_preconditions(hm, etag, mtime) : 0;
   if (pre == 412) {
     mg_http_reply(c, 412, extra, "");

@@ -29,6 +29,9 @@ before(async () => {
   fs.writeFileSync(path.join(top, 'secret.txt'), secret);
   fs.writeFileSync(path.join(root, 'cond.txt'), 'conditional body\n');
   fs.utimesSync(path.join(root, 'cond.txt'), condTime, condTime);
+  fs.mkdirSync(path.join(root, 'assets'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'assets', 'app-3f2a9c1b.js'), 'export {};\n');
+  fs.writeFileSync(path.join(root, 'swagger-initializer.js'), 'window.onload = () => {};\n');
   fs.writeFileSync(path.join(root, 'zipped.txt'), 'plain text\n');
   fs.writeFileSync(path.join(root, 'zipped.txt.gz'), zlib.gzipSync('plain text\n'));
   srv = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-L', '-4', path.join(root, '404.html'), '-T', '1000']);
@@ -205,6 +208,24 @@ test('Accept-Encoding is parsed: q-values, case, * and identity', () => {
   }
   for (const ae of ['gzip;q=0, *', 'GZIP;Q=0', 'gzip;q=0.000', 'gzip ; q=0', '*;q=0', 'gzip;q=0, *;q=1', 'identity', 'br', 'gzipx']) {
     assert.equal(enc(ae), 'identity', ae);
+  }
+});
+
+// A name that looks hashed is not proof: swagger-ui's swagger-initializer.js is edited by users
+test('from disk nothing is immutable unless the serve options name it', async () => {
+  for (const p of ['/swagger-initializer.js', '/assets/app-3f2a9c1b.js', '/hello.txt']) {
+    const [r] = parseResponses(curl(['-i', `${url}${p}`]).stdout);
+    assert.equal(r.status, 200, p);
+    assert.doesNotMatch(r.headers['cache-control'] ?? '', /immutable/, p);
+  }
+  const other = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-i', '/assets/*,*.woff2']);
+  try {
+    const get = (p) => parseResponses(curl(['-i', `http://127.0.0.1:${other.port}${p}`]).stdout)[0];
+    assert.equal(get('/assets/app-3f2a9c1b.js').headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal(get('/swagger-initializer.js').headers['cache-control'], undefined);
+    assert.equal(get('/index.html').headers['cache-control'], 'no-cache');
+  } finally {
+    await other.stop();
   }
 });
 
