@@ -204,6 +204,11 @@ void mg_http_serve_continue(struct mg_connection *c) {
 static void serve_file_status(struct mg_connection *c, struct mg_http_message *hm, const char *path,
                               const struct mg_http_serve_opts *opts, int status);
 
+// An error answer in plain text, which a person may read
+static void serve_error(struct mg_connection *c, const struct mg_http_serve_opts *opts, int status, const char *msg) {
+  mg_http_reply2(c, status, "Content-Type: text/plain; charset=utf-8\r\n", opts->extra_headers, "%s", msg);
+}
+
 static void serve_not_found(struct mg_connection *c, struct mg_http_message *hm,
                             const struct mg_http_serve_opts *opts) {
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
@@ -211,7 +216,7 @@ static void serve_not_found(struct mg_connection *c, struct mg_http_message *hm,
   if (flags != 0 && !(flags & MG_FS_DIR)) {
     serve_file_status(c, hm, opts->page404, opts, 404);
   } else {
-    mg_http_reply(c, 404, opts->extra_headers, "Not found\n");
+    serve_error(c, opts, 404, "Not found\n");
   }
 }
 
@@ -279,7 +284,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
   struct http_state *st = mg_http_state(c);
   if (flags == 0 || (flags & MG_FS_DIR)) {
-    if (status == 404) mg_http_reply(c, 404, opts->extra_headers, "Not found\n");
+    if (status == 404) serve_error(c, opts, 404, "Not found\n");
     else serve_not_found(c, hm, opts);
     return;
   }
@@ -320,14 +325,14 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   int r = ranged ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
   if (r < 0) {
     mg_snprintf(range_hdr, sizeof(range_hdr), "Content-Range: bytes */%lu\r\n", (unsigned long) size);
-    mg_http_reply(c, 416, range_hdr, "");  // No body: a 416 is read by programs, not people
+    mg_http_reply2(c, 416, range_hdr, opts->extra_headers, "");  // No body: a 416 is read by programs, not people
     return;
   }
   char gz_path[MG_PATH_MAX];
   mg_snprintf(gz_path, sizeof(gz_path), "%s%s", path, gz_sibling ? ".gz" : "");
   void *fd = send_gzip ? (void *) pf->data : fs->op(gz_path, MG_FS_READ);
   if (fd == NULL) {
-    mg_http_reply(c, 500, extra, "Cannot open file\n");
+    serve_error(c, opts, 500, "Cannot open file\n");
     return;
   }
   if (send_gzip) len = pf->size;
@@ -337,7 +342,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
                 (unsigned long) to, (unsigned long) size);
     if (from > 0 && fs->sk(fd, (size_t) from) != (size_t) from) {
       fs->cl(fd);
-      mg_http_reply(c, 500, extra, "Cannot seek file\n");
+      serve_error(c, opts, 500, "Cannot seek file\n");
       return;
     }
   }
@@ -429,10 +434,7 @@ static void serve_listing(struct mg_connection *c, struct mg_http_message *hm, s
     mg_error(c, "out of memory listing a directory");
     return;
   }
-  char headers[512];
-  mg_snprintf(headers, sizeof(headers), "Content-Type: text/html; charset=utf-8\r\n%s",
-              opts->extra_headers == NULL ? "" : opts->extra_headers);
-  mg_http_reply(c, 200, headers, "%.*s", (int) l.out.len, l.out.buf == NULL ? "" : (char *) l.out.buf);
+  mg_http_reply2(c, 200, "Content-Type: text/html; charset=utf-8\r\n", opts->extra_headers, "%.*s", (int) l.out.len, l.out.buf == NULL ? "" : (char *) l.out.buf);
   mg_iobuf_free(&l.out);
 }
 
@@ -507,7 +509,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
               : mg_url_decode(hm->uri.buf, hm->uri.len, upath, sizeof(upath) - 12, 0);
   if (n <= 0 || !mg_path_normalize(upath, (size_t) n)) {
     MG_INFO(("%lu refused path %.*s", c->id, (int) hm->uri.len, hm->uri.buf));
-    mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
+    serve_error(c, opts, 400, "Invalid path\n");
     return;
   }
   struct mg_str root;
@@ -518,7 +520,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   size_t rlen = root.len;
   while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
   if (mg_snprintf(path, sizeof(path) - 12, "%.*s%s", (int) rlen, root.buf, upath + strip) >= sizeof(path) - 12) {
-    mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
+    serve_error(c, opts, 400, "Invalid path\n");
     return;
   }
   size_t plen = strlen(path), size = 0;

@@ -86,6 +86,21 @@ test('custom 404 page with status 404', () => {
   assert.equal(res.body.toString(), '<p>custom not found</p>\n');
 });
 
+test('error answers from serve_dir say their type: 404 without a page, 400 for a bad path', async () => {
+  const other = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0']);
+  try {
+    const [nf] = parseResponses(curl(['-i', `http://127.0.0.1:${other.port}/nope.txt`]).stdout);
+    assert.equal(nf.status, 404);
+    assert.equal(nf.headers['content-type'], 'text/plain; charset=utf-8');
+    const { data } = await raw(other.port, 'GET /a%00b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { idleMs: 500 });
+    const [bad] = parseResponses(data);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers['content-type'], 'text/plain; charset=utf-8');
+  } finally {
+    await other.stop();
+  }
+});
+
 test('keep-alive: several requests on one connection', () => {
   const r = curl(['-v', `${url}/hello.txt`, `${url}/index.html`, `${url}/hello.txt`]);
   assert.equal(r.code, 0);
