@@ -346,7 +346,12 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
       return;
     }
   }
-  struct mg_str mime = pf != NULL && pf->mime != NULL ? mg_str(pf->mime) : mg_http_mime_type(mg_str(path), opts->mime_types);
+  // The options' types outrank the one the packer chose; the built-in table does not
+  struct mg_str mime = mg_http_mime_type(mg_str(path), opts->mime_types);
+  if (pf != NULL && pf->mime != NULL &&
+      (opts->mime_types == NULL || mg_strcmp(mime, mg_http_mime_type(mg_str(path), NULL)) == 0)) {
+    mime = mg_str(pf->mime);
+  }
   size_t start = c->send.len;
   size_t head = mg_printf(c,
                           "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
