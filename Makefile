@@ -40,9 +40,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 web/dist/index.html: node_modules/.package-lock.json $(WEB_SRC)
 	npm run --silent build
 web: web/dist/index.html
+# web/build.mjs names every file under assets/ by its content hash: -I marks them immutable
 $(BUILD)/firmware/web_fs.c: web/dist/index.html $(BUILD)/packer/packer
 	@mkdir -p $(dir $@)
-	$(BUILD)/packer/packer -p web -o $@ web/dist
+	$(BUILD)/packer/packer -p web -I '/assets/*' -o $@ web/dist
 include packer/packer.mk
 
 define flavour

@@ -93,7 +93,7 @@ bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *
     pack_emit_string(out, f->mime);
     fprintf(out, ", ");
     pack_emit_string(out, f->etag);
-    fprintf(out, ", %s},\n", f->is_gzip ? "true" : "false");
+    fprintf(out, ", %s, %s},\n", f->is_gzip ? "true" : "false", f->is_immutable ? "true" : "false");
   }
   fprintf(out,
           "};\n\n"

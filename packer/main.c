@@ -22,6 +22,8 @@ static const char *pack_usage =
     "  -x GLOB   exclude matching paths (repeatable); a GLOB without '/' matches\n"
     "            the last segment (-x '*.map'), one with '/' the whole table path\n"
     "  -n GLOB   never compress matching paths (repeatable)\n"
+    "  -I GLOB   matching paths are content-hashed by the build (repeatable): the\n"
+    "            server caches them for a year as immutable (e.g. -I '/assets/*')\n"
     "  -m        keep file modification times (default 0, for reproducible output)\n"
     "  -l BYTES  largest file accepted (default 16M; K, M, G suffixes)\n"
     "  -b        data as byte lists, not string literals (slower to compile; for\n"
@@ -104,7 +106,7 @@ struct pack_cli {
 static int pack_parse_args(int argc, char **argv, struct pack_cli *cli) {
   struct pack_opts *opts = &cli->opts;
   int opt;
-  while ((opt = getopt(argc, argv, "o:p:s:x:n:ml:bMvqh")) != -1) {
+  while ((opt = getopt(argc, argv, "o:p:s:x:n:I:ml:bMvqh")) != -1) {
     switch (opt) {
       case 'o': cli->out_path = optarg; break;
       case 'p': opts->prefix = optarg; break;
@@ -115,6 +117,7 @@ static int pack_parse_args(int argc, char **argv, struct pack_cli *cli) {
         break;
       case 'x': opts->exclude[opts->exclude_count++] = optarg; break;
       case 'n': opts->never[opts->never_count++] = optarg; break;
+      case 'I': opts->immutable[opts->immutable_count++] = optarg; break;
       case 'm': opts->keep_mtime = true; break;
       case 'l':
         if (!pack_parse_size(optarg, &opts->max_size)) {
@@ -179,14 +182,17 @@ static bool pack_run(const struct pack_cli *cli, int ndirs, char **dirs) {
 }
 
 int main(int argc, char **argv) {
-  struct pack_cli cli = {{"mg_packed", "", NULL, 0, NULL, 0, 16ULL << 20, false, false, false, false}, NULL, NULL, false};
+  struct pack_cli cli = {{"mg_packed", "", NULL, 0, NULL, 0, NULL, 0, 16ULL << 20, false, false, false, false}, NULL, NULL, false};
   // Room for every argument to be a glob
   cli.opts.exclude = (const char **) calloc((size_t) argc, sizeof(char *));
   cli.opts.never = (const char **) calloc((size_t) argc, sizeof(char *));
-  int rc = cli.opts.exclude == NULL || cli.opts.never == NULL ? 1 : pack_parse_args(argc, argv, &cli);
+  cli.opts.immutable = (const char **) calloc((size_t) argc, sizeof(char *));
+  bool oom = cli.opts.exclude == NULL || cli.opts.never == NULL || cli.opts.immutable == NULL;
+  int rc = oom ? 1 : pack_parse_args(argc, argv, &cli);
   if (rc == -1) rc = pack_run(&cli, argc - optind, argv + optind) ? 0 : 1;
   free(cli.strip);
   free(cli.opts.exclude);
   free(cli.opts.never);
+  free(cli.opts.immutable);
   return rc;
 }

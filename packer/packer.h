@@ -14,6 +14,8 @@ struct pack_opts {
   size_t exclude_count;
   const char **never;          // Globs of table paths to store uncompressed
   size_t never_count;
+  const char **immutable;      // Globs of table paths the build content-hashed (-I)
+  size_t immutable_count;
   unsigned long long max_size;  // Largest file accepted, in bytes
   bool keep_mtime;
   bool verbose;
@@ -29,6 +31,7 @@ struct pack_file {
   size_t size;           // Stored bytes
   size_t raw_size;       // Bytes of the file
   bool is_gzip;
+  bool is_immutable;     // Matches a -I glob
   char mime[128];
   char etag[24];         // Quoted: '"', 16 hex digits of the SHA-1 of the file, '"'
 };

@@ -1,5 +1,5 @@
 // What the table says about a file, and how its bytes are stored: MIME type by
-// extension, ETag from SHA-1, and gzip -9 when the type compresses and it pays off.
+// extension, ETag from SHA-1, the -I mark, and gzip -9 when the type compresses and it pays off.
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -69,6 +69,7 @@ static bool pack_gzip(struct pack_file *f) {
 bool pack_store(const struct pack_opts *opts, struct pack_file *f) {
   struct mg_str mime = mg_http_mime_type(mg_str(f->path), NULL);
   snprintf(f->mime, sizeof(f->mime), "%.*s", (int) mime.len, mime.buf);
+  f->is_immutable = pack_glob_any(opts->immutable, opts->immutable_count, f->path);
 
   mg_sha1_ctx ctx;
   unsigned char digest[20];

@@ -38,5 +38,8 @@ struct http_state *mg_http_state(struct mg_connection *c);
 // Static file streaming (http_serve.c), driven by the protocol handler
 void mg_http_serve_continue(struct mg_connection *c);  // Top up c->send from the open file
 void mg_http_serve_abort(struct mg_connection *c);     // Connection closing: release the file
+// mg_http_reply with two header blocks (either may be NULL): ours, then the user's
+void mg_http_reply2(struct mg_connection *c, int status, const char *headers1, const char *headers2,
+                    const char *fmt, ...);
 
 #endif  // HTTP_INTERNAL_H

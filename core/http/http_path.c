@@ -14,6 +14,7 @@ static const struct http_path_mime http_path_mime_types[] = {
     {"mjs", "text/javascript; charset=utf-8"},
     {"json", "application/json; charset=utf-8"},
     {"map", "application/json; charset=utf-8"},
+    {"webmanifest", "application/manifest+json"},
     {"txt", "text/plain; charset=utf-8"},
     {"csv", "text/csv; charset=utf-8"},
     {"xml", "application/xml; charset=utf-8"},

@@ -13,19 +13,16 @@ static void http_reply_oom(struct mg_connection *c, size_t start, const char *wh
   mg_error(c, "out of memory queueing %s", what);
 }
 
-void mg_http_reply(struct mg_connection *c, int status, const char *headers, const char *fmt, ...) {
+static void http_vreply(struct mg_connection *c, int status, const char *headers1, const char *headers2,
+                        const char *fmt, va_list *ap) {
   // The body is formatted once, in place after the head; its length then goes into
   // a field reserved for it, and the body moves left over what the digits did not use
   size_t start = c->send.len;
-  bool ok = mg_iobuf_printf(&c->send, "HTTP/1.1 %d %s\r\n%sContent-Length: %s\r\n\r\n", status,
-                            mg_http_status_text(status), headers == NULL ? "" : headers, HTTP_CL_BLANKS);
+  bool ok = mg_iobuf_printf(&c->send, "HTTP/1.1 %d %s\r\n%s%sContent-Length: %s\r\n\r\n", status,
+                            mg_http_status_text(status), headers1 == NULL ? "" : headers1,
+                            headers2 == NULL ? "" : headers2, HTTP_CL_BLANKS);
   size_t field = c->send.len - 4 - HTTP_CL_WIDTH, body_start = c->send.len;
-  if (ok) {
-    va_list ap;
-    va_start(ap, fmt);
-    ok = mg_iobuf_vprintf(&c->send, fmt == NULL ? "" : fmt, &ap);
-    va_end(ap);
-  }
+  if (ok) ok = mg_iobuf_vprintf(&c->send, fmt == NULL ? "" : fmt, ap);
   if (!ok) {
     http_reply_oom(c, start, "a reply");
     return;
@@ -38,6 +35,21 @@ void mg_http_reply(struct mg_connection *c, int status, const char *headers, con
   c->send.len -= HTTP_CL_WIDTH - n;
   if (c->is_accepted && mg_http_state(c)->is_head) c->send.len -= body_len;
   c->is_resp = 0;  // The reply is whole: the next pipelined request may go
+}
+
+void mg_http_reply(struct mg_connection *c, int status, const char *headers, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  http_vreply(c, status, headers, NULL, fmt, &ap);
+  va_end(ap);
+}
+
+void mg_http_reply2(struct mg_connection *c, int status, const char *headers1, const char *headers2,
+                    const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  http_vreply(c, status, headers1, headers2, fmt, &ap);
+  va_end(ap);
 }
 
 // A closing connection takes no more chunks: after one was lost, the ones that

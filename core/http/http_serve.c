@@ -1,5 +1,5 @@
 // Static files over any mg_fs: path mapping under a root that cannot be
-// escaped, conditional requests (ETag / If-None-Match), single byte ranges,
+// escaped, conditional requests (RFC 9110 13), single byte ranges,
 // directory indexes and listings, and streaming of files too big to queue.
 #include "mg_internal.h"
 #include "http/http_internal.h"
@@ -25,15 +25,117 @@ static void serve_http_date(time_t t, char *buf, size_t len) {
               months[mon - 1], (int) year, (int) (rem / 3600), (int) (rem / 60 % 60), (int) (rem % 60));
 }
 
-// Does an If-None-Match list name this ETag? (weak comparison, RFC 9110 13.1.2)
-static bool serve_etag_matches(struct mg_str inm, const char *etag) {
-  struct mg_str tag, rest = inm, want = mg_str(etag);
+// Does an entity-tag list name this ETag? Weak comparison (If-None-Match) ignores
+// a W/ prefix; strong comparison (If-Match) never matches a weak tag (RFC 9110 8.8.3.2)
+static bool serve_etag_listed(struct mg_str list, const char *etag, bool strong) {
+  struct mg_str tag, rest = list, want = mg_str(etag);
   while (mg_span(rest, &tag, &rest, ',')) {
     tag = mg_str_trim(tag);
-    if (tag.len >= 2 && tag.buf[0] == 'W' && tag.buf[1] == '/') tag.buf += 2, tag.len -= 2;
-    if (mg_str_eq(tag, "*") || mg_strcmp(tag, want) == 0) return true;
+    if (mg_str_eq(tag, "*")) return true;
+    if (tag.len >= 2 && tag.buf[0] == 'W' && tag.buf[1] == '/') {
+      if (strong) continue;
+      tag.buf += 2, tag.len -= 2;
+    }
+    if (mg_strcmp(tag, want) == 0) return true;
   }
   return false;
+}
+
+// Exactly n digits at *p
+static bool serve_digits(const char **p, const char *end, int n, int *v) {
+  for (*v = 0; n > 0; n--, (*p)++) {
+    if (*p >= end || !isdigit((unsigned char) **p)) return false;
+    *v = *v * 10 + (**p - '0');
+  }
+  return true;
+}
+
+static bool serve_char(const char **p, const char *end, char ch) {
+  if (*p >= end || **p != ch) return false;
+  (*p)++;
+  return true;
+}
+
+static bool serve_month(const char **p, const char *end, int *mon) {
+  static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  for (*mon = 0; end - *p >= 3 && *mon < 12; (*mon)++) {
+    if (memcmp(*p, months + *mon * 3, 3) == 0) {
+      *p += 3;
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool serve_clock(const char **p, const char *end, struct tm *tm) {
+  return serve_digits(p, end, 2, &tm->tm_hour) && serve_char(p, end, ':') && serve_digits(p, end, 2, &tm->tm_min) &&
+         serve_char(p, end, ':') && serve_digits(p, end, 2, &tm->tm_sec);
+}
+
+// An HTTP-date: IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", and, as RFC 9110 5.6.7
+// asks of recipients, RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT" and asctime
+// "Sun Nov  6 08:49:37 1994". False for anything else: the condition is then ignored.
+static bool serve_parse_date(struct mg_str s, time_t *t) {
+  const char *p = s.buf, *end = s.buf + s.len;
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  while (p < end && isalpha((unsigned char) *p)) p++;  // The day name, which the date implies
+  bool comma = serve_char(&p, end, ',');
+  if (!serve_char(&p, end, ' ')) return false;
+  if (comma) {
+    bool rfc850 = p + 2 < end && p[2] == '-';
+    char sep = rfc850 ? '-' : ' ';
+    if (!serve_digits(&p, end, 2, &tm.tm_mday) || !serve_char(&p, end, sep) || !serve_month(&p, end, &tm.tm_mon) ||
+        !serve_char(&p, end, sep) || !serve_digits(&p, end, rfc850 ? 2 : 4, &tm.tm_year) || !serve_char(&p, end, ' ') ||
+        !serve_clock(&p, end, &tm) || end - p != 4 || memcmp(p, " GMT", 4) != 0) {
+      return false;
+    }
+    if (rfc850) tm.tm_year += tm.tm_year < 70 ? 2000 : 1900;  // Two-digit years: 1970-2069
+  } else {
+    bool one_digit_day = p + 4 < end && p[4] == ' ';
+    if (!serve_month(&p, end, &tm.tm_mon) || !serve_char(&p, end, ' ') ||
+        (one_digit_day && !serve_char(&p, end, ' ')) || !serve_digits(&p, end, one_digit_day ? 1 : 2, &tm.tm_mday) ||
+        !serve_char(&p, end, ' ') || !serve_clock(&p, end, &tm) || !serve_char(&p, end, ' ') ||
+        !serve_digits(&p, end, 4, &tm.tm_year) || p != end) {
+      return false;
+    }
+  }
+  if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) return false;
+  tm.tm_year -= 1900;
+  *t = mg_timegm(&tm);
+  return true;
+}
+
+// RFC 9110 13.2.2: If-Match, else If-Unmodified-Since (412 when false), then
+// If-None-Match, else If-Modified-Since (304 for GET and HEAD). 0: go on.
+static int serve_preconditions(struct mg_http_message *hm, const char *etag, time_t mtime) {
+  bool get_or_head = mg_strcmp(hm->method, mg_str("GET")) == 0 || mg_strcmp(hm->method, mg_str("HEAD")) == 0;
+  struct mg_str *im = mg_http_get_header(hm, "If-Match"), *ius = mg_http_get_header(hm, "If-Unmodified-Since");
+  struct mg_str *inm = mg_http_get_header(hm, "If-None-Match"), *ims = mg_http_get_header(hm, "If-Modified-Since");
+  time_t t = 0;
+  if (im != NULL) {
+    if (!serve_etag_listed(*im, etag, true)) return 412;
+  } else if (ius != NULL && mtime != 0 && serve_parse_date(*ius, &t) && mtime > t) {
+    return 412;
+  }
+  if (inm != NULL) {
+    if (serve_etag_listed(*inm, etag, false)) return get_or_head ? 304 : 412;
+  } else if (ims != NULL && get_or_head && mtime != 0 && serve_parse_date(*ims, &t) && mtime <= t) {
+    return 304;
+  }
+  return 0;
+}
+
+// If-Range (RFC 9110 13.1.5): the range applies only while the validator is
+// current: an ETag by strong comparison, or a date equal to Last-Modified
+static bool serve_if_range_holds(struct mg_http_message *hm, const char *etag, time_t mtime) {
+  struct mg_str *ir = mg_http_get_header(hm, "If-Range");
+  time_t t = 0;
+  if (ir == NULL) return true;
+  if (ir->len > 0 && (ir->buf[0] == '"' || ir->buf[0] == 'W')) {
+    return ir->buf[0] == '"' && mg_strcmp(*ir, mg_str(etag)) == 0;
+  }
+  return mtime != 0 && serve_parse_date(*ir, &t) && t == mtime;
 }
 
 // Range: bytes=a-b | a- | -n. 1 = satisfiable range, 0 = serve whole, -1 = 416
@@ -102,6 +204,11 @@ void mg_http_serve_continue(struct mg_connection *c) {
 static void serve_file_status(struct mg_connection *c, struct mg_http_message *hm, const char *path,
                               const struct mg_http_serve_opts *opts, int status);
 
+// An error answer in plain text, which a person may read
+static void serve_error(struct mg_connection *c, const struct mg_http_serve_opts *opts, int status, const char *msg) {
+  mg_http_reply2(c, status, "Content-Type: text/plain; charset=utf-8\r\n", opts->extra_headers, "%s", msg);
+}
+
 static void serve_not_found(struct mg_connection *c, struct mg_http_message *hm,
                             const struct mg_http_serve_opts *opts) {
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
@@ -109,39 +216,64 @@ static void serve_not_found(struct mg_connection *c, struct mg_http_message *hm,
   if (flags != 0 && !(flags & MG_FS_DIR)) {
     serve_file_status(c, hm, opts->page404, opts, 404);
   } else {
-    mg_http_reply(c, 404, opts->extra_headers, "Not found\n");
+    serve_error(c, opts, 404, "Not found\n");
   }
 }
 
-// Does the client take gzip? (Accept-Encoding with gzip and a q-value that is not 0)
+// The weight of one Accept-Encoding entry's parameters: 1000 without q, 0 for a
+// zero or malformed q-value (RFC 9110 12.4.2: "0" ["." 0*3DIGIT] / "1" ["." 0*3("0")])
+static int serve_qvalue(struct mg_str params) {
+  struct mg_str param, rest = params, name, value;
+  while (mg_span(rest, &param, &rest, ';')) {
+    mg_span(mg_str_trim(param), &name, &value, '=');
+    if (mg_strcasecmp(mg_str_trim(name), mg_str("q")) != 0) continue;
+    value = mg_str_trim(value);
+    int q = 0, scale = 1000;
+    for (size_t i = 0; i < value.len; i++) {
+      char ch = value.buf[i];
+      if (i == 1 && ch == '.') continue;
+      if (!isdigit((unsigned char) ch) || i == 1 || i > 4) return 0;  // i == 1: not the dot
+      if (i == 0) q = (ch - '0') * 1000;
+      else q += (ch - '0') * (scale /= 10);
+    }
+    return value.len == 0 || q > 1000 ? 0 : q;
+  }
+  return 1000;
+}
+
+// Does the client take gzip? RFC 9110 12.5.3: codings are case-insensitive, an
+// entry naming gzip (or x-gzip) outweighs "*", and q=0 means "not acceptable"
 static bool serve_accepts_gzip(struct mg_http_message *hm) {
   struct mg_str *ae = mg_http_get_header(hm, "Accept-Encoding"), item, rest, coding, params;
+  int gzip_q = -1, any_q = -1;
   if (ae == NULL) return false;
   for (rest = *ae; mg_span(rest, &item, &rest, ',');) {
     mg_span(mg_str_trim(item), &coding, &params, ';');
-    params = mg_str_trim(params);
-    bool zero_q = params.len >= 3 && params.buf[0] == 'q' && params.buf[1] == '=' &&
-                  strspn(params.buf + 2, "0.") >= params.len - 2;
-    if ((mg_strcasecmp(mg_str_trim(coding), mg_str("gzip")) == 0 || mg_str_eq(mg_str_trim(coding), "*")) && !zero_q)
-      return true;
+    coding = mg_str_trim(coding);
+    if (mg_strcasecmp(coding, mg_str("gzip")) == 0 || mg_strcasecmp(coding, mg_str("x-gzip")) == 0) {
+      gzip_q = serve_qvalue(params);
+    } else if (mg_str_eq(coding, "*")) {
+      any_q = serve_qvalue(params);
+    }
   }
-  return false;
+  return gzip_q >= 0 ? gzip_q > 0 : any_q > 0;
 }
 
-// Content-hashed names ("app-3f2a9c1b.js") never change: cache them for a year;
-// HTML pages name those assets, so they are revalidated every time
-static const char *serve_cache_control(const char *path) {
-  const char *base = strrchr(path, '/'), *dot = strrchr(path, '.'), *dash;
-  base = base == NULL ? path : base + 1;
+// Names the build content-hashed ("app-3f2a9c1b.js") never change: cache them for
+// a year. Only the build knows which those are (a name can merely look hashed), so
+// they come marked: by the packer, or by the immutable option for the request path.
+// HTML pages name those assets, so they are revalidated every time.
+static const char *serve_cache_control(struct mg_http_message *hm, const char *path, const struct mg_packed_file *pf,
+                                       const struct mg_http_serve_opts *opts) {
+  const char *dot = strrchr(path, '.');
+  struct mg_str glob, rest = mg_str(opts->immutable == NULL ? "" : opts->immutable);
+  bool immutable = pf != NULL && pf->is_immutable;
   if (dot != NULL && (mg_casecmp(dot, ".html") == 0 || mg_casecmp(dot, ".htm") == 0))
     return "Cache-Control: no-cache\r\n";
-  for (dash = dot; dash != NULL && dash > base && dash[-1] != '-' && dash[-1] != '.';) dash--;
-  if (dot != NULL && dash != NULL && dash > base && dash[-1] == '-' && dot - dash >= 8) {
-    bool hashy = true;
-    for (const char *p = dash; p < dot && hashy; p++) hashy = isalnum((unsigned char) *p) != 0;
-    if (hashy) return "Cache-Control: public, max-age=31536000, immutable\r\n";
+  while (!immutable && pf == NULL && mg_span(rest, &glob, &rest, ',')) {
+    immutable = glob.len > 0 && mg_match(hm->uri, glob, NULL);
   }
-  return "";
+  return immutable ? "Cache-Control: public, max-age=31536000, immutable\r\n" : "";
 }
 
 // Serve path, whose fs->st() answer the caller already has (one stat per request).
@@ -152,7 +284,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
   struct http_state *st = mg_http_state(c);
   if (flags == 0 || (flags & MG_FS_DIR)) {
-    if (status == 404) mg_http_reply(c, 404, opts->extra_headers, "Not found\n");
+    if (status == 404) serve_error(c, opts, 404, "Not found\n");
     else serve_not_found(c, hm, opts);
     return;
   }
@@ -175,28 +307,32 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
     mg_snprintf(enc_hdr, sizeof(enc_hdr), "Vary: Accept-Encoding\r\n%s", send_gzip ? "Content-Encoding: gzip\r\n" : "");
   }
   if (gz_sibling) mg_snprintf(enc_hdr, sizeof(enc_hdr), "Vary: Accept-Encoding\r\nContent-Encoding: gzip\r\n");
-  struct mg_str *inm = mg_http_get_header(hm, "If-None-Match");
   const char *extra = opts->extra_headers == NULL ? "" : opts->extra_headers;
-  const char *cache = serve_cache_control(path);
-  if (status == 200 && inm != NULL && serve_etag_matches(*inm, etag)) {
-    mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\n%s%s%s%sContent-Length: 0\r\n\r\n", etag, date,
-              cache, enc_hdr, extra);
+  const char *cache = status == 200 ? serve_cache_control(hm, path, pf, opts) : "";
+  int pre = status == 200 ? serve_preconditions(hm, etag, mtime) : 0;
+  if (pre == 412) {
+    mg_http_reply(c, 412, extra, "");
+    return;
+  }
+  if (pre == 304) {  // No Content-Length: it would describe the 200's body (RFC 9110 8.6)
+    mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\n%s%s%s%s\r\n", etag, date, cache, enc_hdr, extra);
     c->is_resp = 0;
     return;
   }
   uint64_t from = 0, to = size == 0 ? 0 : size - 1, len = size;
   // Ranges address the identity bytes; a gzip response is always whole (RFC 9110 allows ignoring Range)
-  int r = status == 200 && !send_gzip && !gz_sibling ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
+  bool ranged = status == 200 && !send_gzip && !gz_sibling && serve_if_range_holds(hm, etag, mtime);
+  int r = ranged ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
   if (r < 0) {
     mg_snprintf(range_hdr, sizeof(range_hdr), "Content-Range: bytes */%lu\r\n", (unsigned long) size);
-    mg_http_reply(c, 416, range_hdr, "");  // No body: a 416 is read by programs, not people
+    mg_http_reply2(c, 416, range_hdr, opts->extra_headers, "");  // No body: a 416 is read by programs, not people
     return;
   }
   char gz_path[MG_PATH_MAX];
   mg_snprintf(gz_path, sizeof(gz_path), "%s%s", path, gz_sibling ? ".gz" : "");
   void *fd = send_gzip ? (void *) pf->data : fs->op(gz_path, MG_FS_READ);
   if (fd == NULL) {
-    mg_http_reply(c, 500, extra, "Cannot open file\n");
+    serve_error(c, opts, 500, "Cannot open file\n");
     return;
   }
   if (send_gzip) len = pf->size;
@@ -206,11 +342,16 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
                 (unsigned long) to, (unsigned long) size);
     if (from > 0 && fs->sk(fd, (size_t) from) != (size_t) from) {
       fs->cl(fd);
-      mg_http_reply(c, 500, extra, "Cannot seek file\n");
+      serve_error(c, opts, 500, "Cannot seek file\n");
       return;
     }
   }
-  struct mg_str mime = pf != NULL && pf->mime != NULL ? mg_str(pf->mime) : mg_http_mime_type(mg_str(path), opts->mime_types);
+  // The options' types outrank the one the packer chose; the built-in table does not
+  struct mg_str mime = mg_http_mime_type(mg_str(path), opts->mime_types);
+  if (pf != NULL && pf->mime != NULL &&
+      (opts->mime_types == NULL || mg_strcmp(mime, mg_http_mime_type(mg_str(path), NULL)) == 0)) {
+    mime = mg_str(pf->mime);
+  }
   size_t start = c->send.len;
   size_t head = mg_printf(c,
                           "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
@@ -298,10 +439,7 @@ static void serve_listing(struct mg_connection *c, struct mg_http_message *hm, s
     mg_error(c, "out of memory listing a directory");
     return;
   }
-  char headers[512];
-  mg_snprintf(headers, sizeof(headers), "Content-Type: text/html; charset=utf-8\r\n%s",
-              opts->extra_headers == NULL ? "" : opts->extra_headers);
-  mg_http_reply(c, 200, headers, "%.*s", (int) l.out.len, l.out.buf == NULL ? "" : (char *) l.out.buf);
+  mg_http_reply2(c, 200, "Content-Type: text/html; charset=utf-8\r\n", opts->extra_headers, "%.*s", (int) l.out.len, l.out.buf == NULL ? "" : (char *) l.out.buf);
   mg_iobuf_free(&l.out);
 }
 
@@ -376,7 +514,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
               : mg_url_decode(hm->uri.buf, hm->uri.len, upath, sizeof(upath) - 12, 0);
   if (n <= 0 || !mg_path_normalize(upath, (size_t) n)) {
     MG_INFO(("%lu refused path %.*s", c->id, (int) hm->uri.len, hm->uri.buf));
-    mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
+    serve_error(c, opts, 400, "Invalid path\n");
     return;
   }
   struct mg_str root;
@@ -387,7 +525,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   size_t rlen = root.len;
   while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
   if (mg_snprintf(path, sizeof(path) - 12, "%.*s%s", (int) rlen, root.buf, upath + strip) >= sizeof(path) - 12) {
-    mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
+    serve_error(c, opts, 400, "Invalid path\n");
     return;
   }
   size_t plen = strlen(path), size = 0;

@@ -39,6 +39,7 @@ struct mg_packed_file {
   const char *mime;            // MIME type, e.g. "text/html; charset=utf-8"
   const char *etag;            // Quoted strong ETag from the content hash
   bool is_gzip;                // data is gzip of the original
+  bool is_immutable;           // The build hashed its name (packer -I): cacheable for ever
 };
 struct mg_packed_table {
   const struct mg_packed_file *files;

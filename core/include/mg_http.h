@@ -144,6 +144,11 @@ struct mg_http_serve_opts {
   const char *page404;        // File served (with status 404) for missing paths
   struct mg_fs *fs;           // Filesystem; NULL means mg_fs_posix
   bool dir_listing_off;       // Do not list directories that have no index.html (404 instead)
+  // Request paths whose names the web build hashed, so their content never changes:
+  // "GLOB,GLOB" (mg_match: '*' within a segment, '#' across), e.g. "/assets/*". They
+  // are cached for a year as immutable; no other file from disk is. Packed files
+  // carry their own mark (packer -I).
+  const char *immutable;
 };
 void mg_http_serve_dir(struct mg_connection *, struct mg_http_message *hm,
                        const struct mg_http_serve_opts *);

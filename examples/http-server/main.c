@@ -1,6 +1,6 @@
 // Static file server: serves a directory, plus two upload endpoints that show
 // the two ways to take a request body (buffered whole, or streamed).
-//   http-server [-d ROOT] [-l URL]... [-L] [-4 PAGE404] [-H MAX_HEAD] [-B MAX_BODY] [-T HEAD_TIMEOUT_MS]
+//   http-server [-d ROOT] [-l URL]... [-L] [-4 PAGE404] [-i IMMUTABLE_GLOBS] [-H MAX_HEAD] [-B MAX_BODY] [-T HEAD_TIMEOUT_MS]
 //               [-I IDLE_TIMEOUT_MS] [-W BODY_TIMEOUT_MS] [-C MAX_CONNS] [-v LEVEL]
 //   POST /api/echo     buffered: replies with the body it got
 //   POST /api/upload   streamed: replies {"size":N,"crc32":"%08x"} of any size of body
@@ -40,7 +40,7 @@ static void handle(struct mg_connection *c, int ev, void *ev_data) {
 
 static void usage(const char *prog) {
   fprintf(stderr,
-          "usage: %s [-d ROOT] [-l URL]... [-L] [-4 PAGE404] [-H MAX_HEAD] [-B MAX_BODY] "
+          "usage: %s [-d ROOT] [-l URL]... [-L] [-4 PAGE404] [-i IMMUTABLE_GLOBS] [-H MAX_HEAD] [-B MAX_BODY] "
           "[-T HEAD_TIMEOUT_MS] [-I IDLE_TIMEOUT_MS] [-W BODY_TIMEOUT_MS] [-C MAX_CONNS] [-v LEVEL]\n",
           prog);
   exit(2);
@@ -64,6 +64,7 @@ int main(int argc, char *argv[]) {
     if (strcmp(opt, "-d") == 0) s_opts.root_dir = val;
     else if (strcmp(opt, "-l") == 0 && nurls < 8) urls[nurls++] = val;
     else if (strcmp(opt, "-4") == 0) s_opts.page404 = val;
+    else if (strcmp(opt, "-i") == 0) s_opts.immutable = val;
     else if (strcmp(opt, "-H") == 0) limits.max_head_size = (size_t) atol(val);
     else if (strcmp(opt, "-B") == 0) limits.max_body_size = (size_t) atol(val);
     else if (strcmp(opt, "-T") == 0) limits.head_timeout_ms = (uint32_t) atol(val);

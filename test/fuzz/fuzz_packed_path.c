@@ -3,7 +3,7 @@
 // finds itself again and reads back whole, and a path that climbs finds nothing.
 #include "meerkat.h"
 
-#define F(p, s) {p, (const unsigned char *) s, sizeof(s) - 1, sizeof(s) - 1, 0, "text/plain", "\"x\"", false}
+#define F(p, s) {p, (const unsigned char *) s, sizeof(s) - 1, sizeof(s) - 1, 0, "text/plain", "\"x\"", false, false}
 // Like a packer table: sorted, and no path is both a file and a directory
 static const struct mg_packed_file files[] = {
     F("/...", "dots"),      F("/.hidden", "h"),      F("/a b/c", "space"),  F("/a+", "plus"),

@@ -15,6 +15,7 @@ const root = path.join(top, 'www');
 const secret = 'TOP-SECRET-' + crypto.randomBytes(8).toString('hex');
 const big = crypto.randomBytes(300 * 1024);  // Larger than one streaming piece
 let srv, url;
+const condTime = new Date('2020-01-02T03:04:05Z');  // cond.txt's mtime
 
 before(async () => {
   fs.mkdirSync(path.join(root, 'sub dir'), { recursive: true });
@@ -26,6 +27,13 @@ before(async () => {
   fs.writeFileSync(path.join(root, 'big.bin'), big);
   fs.writeFileSync(path.join(root, '404.html'), '<p>custom not found</p>\n');
   fs.writeFileSync(path.join(top, 'secret.txt'), secret);
+  fs.writeFileSync(path.join(root, 'cond.txt'), 'conditional body\n');
+  fs.utimesSync(path.join(root, 'cond.txt'), condTime, condTime);
+  fs.mkdirSync(path.join(root, 'assets'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'assets', 'app-3f2a9c1b.js'), 'export {};\n');
+  fs.writeFileSync(path.join(root, 'swagger-initializer.js'), 'window.onload = () => {};\n');
+  fs.writeFileSync(path.join(root, 'zipped.txt'), 'plain text\n');
+  fs.writeFileSync(path.join(root, 'zipped.txt.gz'), zlib.gzipSync('plain text\n'));
   srv = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-L', '-4', path.join(root, '404.html'), '-T', '1000']);
   url = `http://127.0.0.1:${srv.port}`;
 });
@@ -78,6 +86,21 @@ test('custom 404 page with status 404', () => {
   assert.equal(res.body.toString(), '<p>custom not found</p>\n');
 });
 
+test('error answers from serve_dir say their type: 404 without a page, 400 for a bad path', async () => {
+  const other = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0']);
+  try {
+    const [nf] = parseResponses(curl(['-i', `http://127.0.0.1:${other.port}/nope.txt`]).stdout);
+    assert.equal(nf.status, 404);
+    assert.equal(nf.headers['content-type'], 'text/plain; charset=utf-8');
+    const { data } = await raw(other.port, 'GET /a%00b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { idleMs: 500 });
+    const [bad] = parseResponses(data);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers['content-type'], 'text/plain; charset=utf-8');
+  } finally {
+    await other.stop();
+  }
+});
+
 test('keep-alive: several requests on one connection', () => {
   const r = curl(['-v', `${url}/hello.txt`, `${url}/index.html`, `${url}/hello.txt`]);
   assert.equal(r.code, 0);
@@ -124,6 +147,101 @@ test('ETag + If-None-Match gives 304, a stale one gives 200', () => {
   assert.equal(again.body.length, 0);
   const [stale] = parseResponses(curl(['-i', '-H', 'If-None-Match: "0.0"', `${url}/hello.txt`]).stdout);
   assert.equal(stale.status, 200);
+});
+
+test('a 304 carries the validators and caching headers of the 200, but no Content-Length', () => {
+  const [first] = parseResponses(curl(['-i', `${url}/cond.txt`]).stdout);
+  const [again] = parseResponses(curl(['-i', '-H', `If-None-Match: ${first.headers.etag}`, `${url}/cond.txt`]).stdout);
+  assert.equal(again.status, 304);
+  assert.equal(again.headers['content-length'], undefined, 'RFC 9110 8.6: it would describe the selected representation');
+  assert.equal(again.headers.etag, first.headers.etag);
+  assert.equal(again.headers['last-modified'], first.headers['last-modified']);
+});
+
+// RFC 9110 13.2.2: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since, then If-Range
+test('conditional requests are evaluated in the order of RFC 9110 13.2.2', () => {
+  const get = (...hdrs) => {
+    const args = ['-i'];
+    for (const h of hdrs) args.push('-H', h);
+    const [r] = parseResponses(curl([...args, `${url}/cond.txt`]).stdout);
+    return r;
+  };
+  const etag = get().headers.etag;
+  const lm = 'Thu, 02 Jan 2020 03:04:05 GMT';
+  assert.equal(get().headers['last-modified'], lm);
+  const before = 'Thu, 02 Jan 2020 03:04:04 GMT', after = 'Fri, 03 Jan 2020 00:00:00 GMT';
+  // If-Match: strong comparison; a failed one is 412
+  assert.equal(get(`If-Match: ${etag}`).status, 200);
+  assert.equal(get('If-Match: "x", *').status, 200);
+  assert.equal(get('If-Match: "0.0"').status, 412);
+  assert.equal(get(`If-Match: W/${etag}`).status, 412, 'weak tags never match strongly');
+  // If-Unmodified-Since: 412 when modified after the date; ignored under If-Match
+  assert.equal(get(`If-Unmodified-Since: ${lm}`).status, 200);
+  assert.equal(get(`If-Unmodified-Since: ${after}`).status, 200);
+  assert.equal(get(`If-Unmodified-Since: ${before}`).status, 412);
+  assert.equal(get(`If-Match: ${etag}`, `If-Unmodified-Since: ${before}`).status, 200);
+  assert.equal(get('If-Unmodified-Since: not a date').status, 200);
+  // If-Modified-Since: 304 unless modified after it (wget -N); ignored under If-None-Match
+  assert.equal(get(`If-Modified-Since: ${lm}`).status, 304);
+  assert.equal(get(`If-Modified-Since: ${after}`).status, 304);
+  assert.equal(get(`If-Modified-Since: ${before}`).status, 200);
+  assert.equal(get('If-Modified-Since: Thursday, 02-Jan-20 03:04:05 GMT').status, 304, 'RFC 850');
+  assert.equal(get('If-Modified-Since: Thu Jan  2 03:04:05 2020').status, 304, 'asctime');
+  assert.equal(get('If-Modified-Since: yesterday').status, 200);
+  assert.equal(get('If-None-Match: "0.0"', `If-Modified-Since: ${lm}`).status, 200);
+  assert.equal(get(`If-None-Match: ${etag}`, `If-Modified-Since: ${before}`).status, 304);
+  // If-Match fails first even when If-None-Match would give 304
+  assert.equal(get('If-Match: "0.0"', `If-None-Match: ${etag}`).status, 412);
+  // If-Range: a current validator gives the range, a stale one the whole file with 200
+  let r = get('Range: bytes=0-3', `If-Range: ${etag}`);
+  assert.equal(r.status, 206);
+  assert.equal(r.body.toString(), 'cond');
+  r = get('Range: bytes=0-3', 'If-Range: "0.0"');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.toString(), 'conditional body\n');
+  assert.equal(get('Range: bytes=0-3', `If-Range: W/${etag}`).status, 200);
+  assert.equal(get('Range: bytes=0-3', `If-Range: ${lm}`).status, 206);
+  assert.equal(get('Range: bytes=0-3', `If-Range: ${after}`).status, 200, 'a date must match exactly');
+  assert.equal(get('Range: bytes=50-', 'If-Range: "0.0"').status, 200, 'a stale If-Range beats a 416');
+});
+
+test('HEAD with a matching If-None-Match gets 304', async () => {
+  const [first] = parseResponses(curl(['-i', `${url}/cond.txt`]).stdout);
+  const { data } = await raw(srv.port, `HEAD /cond.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: ${first.headers.etag}\r\nConnection: close\r\n\r\n`, { idleMs: 500 });
+  assert.match(data.toString(), /^HTTP\/1.1 304 /);
+});
+
+// RFC 9110 12.5.3: codings are case-insensitive, q=0 refuses, an explicit coding beats *
+test('Accept-Encoding is parsed: q-values, case, * and identity', () => {
+  const enc = (ae) => {
+    const [r] = parseResponses(curl(['-i', '-H', `Accept-Encoding: ${ae}`, `${url}/zipped.txt`]).stdout);
+    assert.equal(r.status, 200);
+    return r.headers['content-encoding'] ?? 'identity';
+  };
+  for (const ae of ['gzip', 'GZIP', 'gzip;q=1', 'gzip; q=0.5', '*', 'identity;q=0.5, *', '*;q=0, gzip', 'x-gzip']) {
+    assert.equal(enc(ae), 'gzip', ae);
+  }
+  for (const ae of ['gzip;q=0, *', 'GZIP;Q=0', 'gzip;q=0.000', 'gzip ; q=0', '*;q=0', 'gzip;q=0, *;q=1', 'identity', 'br', 'gzipx']) {
+    assert.equal(enc(ae), 'identity', ae);
+  }
+});
+
+// A name that looks hashed is not proof: swagger-ui's swagger-initializer.js is edited by users
+test('from disk nothing is immutable unless the serve options name it', async () => {
+  for (const p of ['/swagger-initializer.js', '/assets/app-3f2a9c1b.js', '/hello.txt']) {
+    const [r] = parseResponses(curl(['-i', `${url}${p}`]).stdout);
+    assert.equal(r.status, 200, p);
+    assert.doesNotMatch(r.headers['cache-control'] ?? '', /immutable/, p);
+  }
+  const other = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-i', '/assets/*,*.woff2']);
+  try {
+    const get = (p) => parseResponses(curl(['-i', `http://127.0.0.1:${other.port}${p}`]).stdout)[0];
+    assert.equal(get('/assets/app-3f2a9c1b.js').headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal(get('/swagger-initializer.js').headers['cache-control'], undefined);
+    assert.equal(get('/index.html').headers['cache-control'], 'no-cache');
+  } finally {
+    await other.stop();
+  }
 });
 
 test('Range: 206 with Content-Range, suffix ranges, 416 past the end', () => {

@@ -53,8 +53,8 @@ function roundtrip(dir, sources, prefixes = ['mg_packed'], cc = CC) {
   assert.equal(r.status, 0, `roundtrip exit ${r.status}:\n${out}${r.stderr}`);
   const files = new Map();
   for (const line of out.split('\n').filter((l) => l.startsWith('file\t'))) {
-    const [, prefix, p, size, sha1, gzip, mime, etag] = line.split('\t');
-    files.set(`${prefix}:${p}`, { size: Number(size), sha1, gzip: gzip === '1', mime, etag });
+    const [, prefix, p, size, sha1, gzip, mime, etag, immutable] = line.split('\t');
+    files.set(`${prefix}:${p}`, { size: Number(size), sha1, gzip: gzip === '1', mime, etag, immutable: immutable === '1' });
   }
   return files;
 }
@@ -126,6 +126,20 @@ test('packer: every file reads back byte for byte through the generated mg_fs', 
   assert.equal(roundtrip(dir, [out]).size, want.size);
 });
 
+test('packer: -I marks the paths the build hashed immutable, and nothing else', (t) => {
+  const dir = scratch(t, 'packer-immutable');
+  const root = path.join(dir, 'web');
+  sampleTree(root);
+  const out = path.join(dir, 'gen.c');
+  assert.equal(pack(['-q', '-o', out, root]).code, 0);
+  for (const [p, g] of roundtrip(dir, [out])) assert.ok(!g.immutable, p);
+  const r = pack(['-q', '-I', '/assets/*', '-I', 'deep.txt', '-o', out, root]);
+  assert.equal(r.code, 0, r.stderr);
+  const got = roundtrip(dir, [out]);
+  for (const p of ['/assets/app.js', '/assets/logo.png', '/a/b/c/deep.txt']) assert.ok(got.get(`mg_packed:${p}`).immutable, p);
+  for (const p of ['/index.html', '/noise.txt', '/one']) assert.ok(!got.get(`mg_packed:${p}`).immutable, p);
+});
+
 test('packer: the same input gives the same bytes; mtimes only with -m', (t) => {
   const dir = scratch(t, 'packer-det');
   const root = path.join(dir, 'web');
@@ -152,7 +166,7 @@ test('packer: the same input gives the same bytes; mtimes only with -m', (t) => 
 // The table rows of a generated file: path -> {gzip}
 function rows(c) {
   const out = new Map();
-  for (const m of c.toString().matchAll(/^ {4}\{"((?:[^"\\]|\\.)*)", .*, (true|false)\},$/gm)) out.set(m[1], m[2] === 'true');
+  for (const m of c.toString().matchAll(/^ {4}\{"((?:[^"\\]|\\.)*)", .*, (true|false), (?:true|false)\},$/gm)) out.set(m[1], m[2] === 'true');
   return out;
 }
 

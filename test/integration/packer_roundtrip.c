@@ -69,7 +69,7 @@ static void check_file(const char *prefix, struct mg_fs *fs, const char *path, s
   }
   printf("file\t%s\t%s\t%lu\t", prefix, path, (unsigned long) len);
   for (int i = 0; i < 20; i++) printf("%02x", digest[i]);
-  printf("\t%d\t%s\t%s\n", pf->is_gzip ? 1 : 0, pf->mime, pf->etag);
+  printf("\t%d\t%s\t%s\t%d\n", pf->is_gzip ? 1 : 0, pf->mime, pf->etag, pf->is_immutable ? 1 : 0);
   free(whole);
   free(pieces);
 }

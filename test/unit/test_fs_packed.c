@@ -94,17 +94,17 @@ static char *test_stored_text(size_t *len) {
 
 #define TEST_BYTES(s) (const unsigned char *) (s), sizeof(s) - 1, sizeof(s) - 1
 static const struct mg_packed_file test_files[] = {
-    {"/Case.txt", TEST_BYTES("Upper"), 0, "text/plain; charset=utf-8", "\"c1\"", false},
-    {"/a/b-c", TEST_BYTES("dash"), 0, "application/octet-stream", "\"c2\"", false},
-    {"/a/b.txt", TEST_BYTES("dot"), 0, "text/plain; charset=utf-8", "\"c3\"", false},
-    {"/a/b/c.txt", TEST_BYTES("hello, world\n"), 1700000000, "text/plain; charset=utf-8", "\"c4\"", false},
-    {"/a/b/d.txt", TEST_BYTES("0123456789"), 0, "text/plain; charset=utf-8", "\"c5\"", false},
-    {"/a/b0", TEST_BYTES("zero"), 0, "application/octet-stream", "\"c6\"", false},
-    {"/broken.gz", (const unsigned char *) "this is not gzip", 16, 100, 0, "text/plain", "\"c7\"", true},
-    {"/empty", (const unsigned char *) "", 0, 0, 0, "application/octet-stream", "\"c8\"", false},
-    {"/index.html", test_lines_gz, sizeof(test_lines_gz), 10690, 0, "text/html; charset=utf-8", "\"c9\"", true},
-    {"/stored.txt", test_stored_gz, sizeof(test_stored_gz), 304, 0, "text/plain; charset=utf-8", "\"ca\"", true},
-    {"/trunc.txt", test_stored_gz, 150, 304, 0, "text/plain; charset=utf-8", "\"cb\"", true},
+    {"/Case.txt", TEST_BYTES("Upper"), 0, "text/plain; charset=utf-8", "\"c1\"", false, false},
+    {"/a/b-c", TEST_BYTES("dash"), 0, "application/octet-stream", "\"c2\"", false, false},
+    {"/a/b.txt", TEST_BYTES("dot"), 0, "text/plain; charset=utf-8", "\"c3\"", false, false},
+    {"/a/b/c.txt", TEST_BYTES("hello, world\n"), 1700000000, "text/plain; charset=utf-8", "\"c4\"", false, false},
+    {"/a/b/d.txt", TEST_BYTES("0123456789"), 0, "text/plain; charset=utf-8", "\"c5\"", false, false},
+    {"/a/b0", TEST_BYTES("zero"), 0, "application/octet-stream", "\"c6\"", false, false},
+    {"/broken.gz", (const unsigned char *) "this is not gzip", 16, 100, 0, "text/plain", "\"c7\"", true, false},
+    {"/empty", (const unsigned char *) "", 0, 0, 0, "application/octet-stream", "\"c8\"", false, false},
+    {"/index.html", test_lines_gz, sizeof(test_lines_gz), 10690, 0, "text/html; charset=utf-8", "\"c9\"", true, false},
+    {"/stored.txt", test_stored_gz, sizeof(test_stored_gz), 304, 0, "text/plain; charset=utf-8", "\"ca\"", true, false},
+    {"/trunc.txt", test_stored_gz, 150, 304, 0, "text/plain; charset=utf-8", "\"cb\"", true, false},
 };
 static const struct mg_packed_table test_table = {test_files, sizeof(test_files) / sizeof(test_files[0])};
 

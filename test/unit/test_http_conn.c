@@ -1316,3 +1316,54 @@ Test(http_conn, directory_redirect_never_points_to_another_host) {
   rmdir(dir);
   rmdir(serve_root);
 }
+
+// ---------------------------------------------------------------------------
+// mg_http_serve_dir over a packed table: the mime_types option outranks the
+// type the packer chose
+
+static const struct mg_packed_file packed_files[] = {
+    {"/app.js", (const unsigned char *) "let a;\n", 7, 7, 0, "text/javascript; charset=utf-8", "\"p1\"", false, false},
+    {"/data.json", (const unsigned char *) "{}\n", 3, 3, 0, "application/json; charset=utf-8", "\"p2\"", false, false},
+};
+static const struct mg_packed_table packed_table = {packed_files, 2};
+static int packed_st(const char *path, size_t *size, time_t *mtime) {
+  return mg_packed_stat(&packed_table, path, size, mtime);
+}
+static void *packed_op(const char *path, int flags) {
+  return mg_packed_open(&packed_table, path, flags);
+}
+static const struct mg_packed_file *packed_entry(const char *path) {
+  return mg_packed_find(&packed_table, path);
+}
+static struct mg_fs packed_fs = {packed_st, NULL, packed_op, mg_packed_close, mg_packed_read, NULL,
+                                 mg_packed_seek, NULL, NULL, NULL, packed_entry};
+
+static void reply_serve_packed(struct mg_connection *c, struct mg_http_message *hm, struct server *s) {
+  struct mg_http_serve_opts opts = {.root_dir = "", .fs = &packed_fs, .mime_types = "js=application/x-test"};
+  mg_http_serve_dir(c, hm, &opts);
+  (void) s;
+}
+
+Test(http_conn, mime_types_option_outranks_the_packed_type) {
+  static const char *const want[][2] = {{"/app.js", "application/x-test"},
+                                        {"/data.json", "application/json; charset=utf-8"}};
+  struct mg_mgr mgr;
+  struct server s = {.reply = reply_serve_packed};
+  char addr[32], req[128], type[128];
+  mg_mgr_init(&mgr);
+  server_start(&mgr, NULL, &s, addr, sizeof(addr));
+  for (size_t i = 0; i < 2; i++) {
+    mg_snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n", want[i][0]);
+    struct raw r = {.req = req};
+    raw_start(&mgr, addr, &r);
+    poll_until(&mgr, &r.closed, 3000);
+    struct mg_http_message hm;
+    cr_assert_gt(mg_http_parse((const char *) r.got.buf, r.got.len, &hm), 0);
+    cr_assert_eq(mg_http_status(&hm), 200);
+    copy_header(&hm, "Content-Type", type, sizeof(type));
+    cr_assert_str_eq(type, want[i][1], "%s", want[i][0]);
+    mg_iobuf_free(&r.got);
+  }
+  server_free(&s);
+  mg_mgr_free(&mgr);
+}

@@ -97,6 +97,7 @@ Test(http_path, mime_type_by_extension) {
       {"/m.mjs", "text/javascript; charset=utf-8"},
       {"/s.css", "text/css; charset=utf-8"},
       {"/d.json", "application/json; charset=utf-8"},
+      {"/site.webmanifest", "application/manifest+json"},
       {"/r.txt", "text/plain; charset=utf-8"},
       {"/a.svg", "image/svg+xml"},
       {"/a.PNG", "image/png"},
