@@ -32,11 +32,14 @@ struct http_state {
   unsigned is_head : 1;       // Current request is HEAD (client: the response is to a HEAD)
   unsigned close_after : 1;   // Connection: close / HTTP/1.0: close after this message
   unsigned head_pending : 1;  // A head has started arriving: since is its first byte
+  unsigned is_http10 : 1;     // Server: the current request is HTTP/1.0
 };
 
 struct http_state *mg_http_state(struct mg_connection *c);
 // Static file streaming (http_serve.c), driven by the protocol handler
 void mg_http_serve_continue(struct mg_connection *c);  // Top up c->send from the open file
 void mg_http_serve_abort(struct mg_connection *c);     // Connection closing: release the file
+// The Connection field line ("" or "Connection: ...\r\n") every server reply carries
+const char *mg_http_conn_header(struct mg_connection *c);
 
 #endif  // HTTP_INTERNAL_H

@@ -13,12 +13,34 @@ static void http_reply_oom(struct mg_connection *c, size_t start, const char *wh
   mg_error(c, "out of memory queueing %s", what);
 }
 
+// A server tells the client what it decided about the connection (RFC 9112 9.3,
+// 9.6): close after this reply, or keep-alive to an HTTP/1.0 client that asked
+const char *mg_http_conn_header(struct mg_connection *c) {
+  const struct http_state *st = mg_http_state(c);
+  if (!c->is_accepted) return "";
+  if (st->close_after || c->is_draining) return "Connection: close\r\n";
+  return st->is_http10 ? "Connection: keep-alive\r\n" : "";
+}
+
+// Does the caller's header block already hold a Connection line?
+static bool http_reply_has_connection(const char *headers) {
+  static const char name[] = "connection:";
+  const char *p = headers;
+  while (p != NULL && *p != '\0') {
+    if (mg_ncasecmp(p, name, sizeof(name) - 1) == 0) return true;
+    p = strchr(p, '\n');
+    if (p != NULL) p++;
+  }
+  return false;
+}
+
 void mg_http_reply(struct mg_connection *c, int status, const char *headers, const char *fmt, ...) {
   // The body is formatted once, in place after the head; its length then goes into
   // a field reserved for it, and the body moves left over what the digits did not use
   size_t start = c->send.len;
-  bool ok = mg_iobuf_printf(&c->send, "HTTP/1.1 %d %s\r\n%sContent-Length: %s\r\n\r\n", status,
-                            mg_http_status_text(status), headers == NULL ? "" : headers, HTTP_CL_BLANKS);
+  const char *conn = http_reply_has_connection(headers) ? "" : mg_http_conn_header(c);
+  bool ok = mg_iobuf_printf(&c->send, "HTTP/1.1 %d %s\r\n%s%sContent-Length: %s\r\n\r\n", status,
+                            mg_http_status_text(status), conn, headers == NULL ? "" : headers, HTTP_CL_BLANKS);
   size_t field = c->send.len - 4 - HTTP_CL_WIDTH, body_start = c->send.len;
   if (ok) {
     va_list ap;

@@ -179,8 +179,8 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   const char *extra = opts->extra_headers == NULL ? "" : opts->extra_headers;
   const char *cache = serve_cache_control(path);
   if (status == 200 && inm != NULL && serve_etag_matches(*inm, etag)) {
-    mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\n%s%s%s%sContent-Length: 0\r\n\r\n", etag, date,
-              cache, enc_hdr, extra);
+    mg_printf(c, "HTTP/1.1 304 Not Modified\r\n%sEtag: %s\r\n%s%s%s%sContent-Length: 0\r\n\r\n",
+              mg_http_conn_header(c), etag, date, cache, enc_hdr, extra);
     c->is_resp = 0;
     return;
   }
@@ -213,9 +213,10 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   struct mg_str mime = pf != NULL && pf->mime != NULL ? mg_str(pf->mime) : mg_http_mime_type(mg_str(path), opts->mime_types);
   size_t start = c->send.len;
   size_t head = mg_printf(c,
-                          "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
+                          "HTTP/1.1 %d %s\r\n%sContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
                           "%s%s%sAccept-Ranges: bytes\r\n%s%s\r\n",
-                          status, mg_http_status_text(status), (int) mime.len, mime.buf, (unsigned long) len, etag,
+                          status, mg_http_status_text(status), mg_http_conn_header(c), (int) mime.len, mime.buf,
+                          (unsigned long) len, etag,
                           date, cache, enc_hdr, range_hdr, extra);
   if (head == 0 || mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {  // 0: out of memory
     if (!send_gzip) fs->cl(fd);
@@ -313,7 +314,7 @@ static void serve_listing(struct mg_connection *c, struct mg_http_message *hm, s
 static void serve_redirect_dir(struct mg_connection *c, struct mg_http_message *hm, const char *dir) {
   static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/";
   size_t len = strlen(dir);
-  mg_printf(c, "HTTP/1.1 301 Moved Permanently\r\nLocation: ");
+  mg_printf(c, "HTTP/1.1 301 Moved Permanently\r\n%sLocation: ", mg_http_conn_header(c));
   for (size_t i = 0; i < len;) {
     size_t run = strspn(dir + i, safe);  // Plain bytes go out as a run
     mg_send(c, dir + i, run);

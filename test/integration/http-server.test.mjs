@@ -8,6 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { startServer, curl, raw, parseResponses, tmpdir } from './lib.mjs';
 
 const top = tmpdir('www');
@@ -106,6 +107,32 @@ test('HTTP/1.0 client gets its answer and the connection closes', async () => {
 test('Connection: close is honoured', async () => {
   const { closed } = await raw(srv.port, 'GET /hello.txt HTTP/1.1\r\nConnection: close\r\n\r\n');
   assert.ok(closed);
+});
+
+test('Connection lists and lines are honoured and the decision is echoed', async () => {
+  for (const hdrs of ['Connection: TE, close\r\nTE: trailers', 'Connection: TE\r\nConnection: close']) {
+    const { data, closed } = await raw(srv.port,
+      `GET /hello.txt HTTP/1.1\r\nHost: x\r\n${hdrs}\r\n\r\nGET /index.html HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const res = parseResponses(data);
+    assert.ok(closed, hdrs);
+    assert.equal(res.length, 1, hdrs);
+    assert.equal(res[0].headers['connection'], 'close');
+  }
+  const v = curl(['--http1.0', '-sv', '-H', 'Connection: keep-alive', `${url}/hello.txt`, `${url}/hello.txt`]);
+  assert.equal(v.stdout.toString(), 'hello, file\nhello, file\n');
+  assert.match(v.stderr.toString(), /< Connection: keep-alive/);
+  assert.match(v.stderr.toString(), /Re-using existing connection/);
+  const c = curl(['--http1.0', '-sv', `${url}/hello.txt`]);
+  assert.match(c.stderr.toString(), /< Connection: close/);
+});
+
+test('ab -k: HTTP/1.0 keep-alive requests all complete on reused connections', () => {
+  const r = spawnSync('ab', ['-k', '-q', '-n', '400', '-c', '4', '-s', '5', `${url}/hello.txt`], { timeout: 20000 });
+  const out = r.stdout.toString();
+  assert.equal(r.status, 0, out + r.stderr);
+  assert.match(out, /Complete requests:\s+400\b/);
+  assert.match(out, /Failed requests:\s+0\b/);
+  assert.match(out, /Keep-Alive requests:\s+400\b/);
 });
 
 test('HEAD: headers with the length, no body', async () => {

@@ -1180,6 +1180,80 @@ Test(http_conn, connection_close_and_http10_close_after_the_reply) {
   mg_mgr_free(&mgr);
 }
 
+// RFC 9112 9.3 and RFC 9110 7.6.1: the Connection field is a list, may come on
+// several lines, and the reply says what the server will do with the connection
+Test(http_conn, connection_field_lists_are_honoured_and_the_decision_echoed) {
+  struct mg_mgr mgr;
+  struct server s = {0};
+  char addr[32];
+  struct raw ka10 = {.req = "GET /k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", .until = "/k got 0"},
+             list = {.req = "GET /l HTTP/1.1\r\nHost: h\r\nConnection: TE, close\r\nTE: trailers\r\n\r\n"
+                            "GET /ignored HTTP/1.1\r\nHost: h\r\n\r\n"},
+             lines = {.req = "GET /m HTTP/1.1\r\nHost: h\r\nConnection: TE\r\nConnection: close\r\n\r\n"
+                             "GET /ignored HTTP/1.1\r\nHost: h\r\n\r\n"},
+             plain10 = {.req = "GET /p HTTP/1.0\r\n\r\n"},
+             plain11 = {.req = "GET /q HTTP/1.1\r\nHost: h\r\n\r\n", .until = "/q got 0"};
+  mg_mgr_init(&mgr);
+  server_start(&mgr, NULL, &s, addr, sizeof(addr));
+  raw_start(&mgr, addr, &ka10);
+  raw_start(&mgr, addr, &list);
+  raw_start(&mgr, addr, &lines);
+  raw_start(&mgr, addr, &plain10);
+  raw_start(&mgr, addr, &plain11);
+  poll_until(&mgr, &ka10.done, 3000);
+  poll_until(&mgr, &list.closed, 3000);
+  poll_until(&mgr, &lines.closed, 3000);
+  poll_until(&mgr, &plain10.closed, 3000);
+  poll_until(&mgr, &plain11.done, 3000);
+  poll_for(&mgr, 100);
+  cr_assert(!ka10.closed && io_count(&ka10.got, "\r\nConnection: keep-alive\r\n") == 1, "got %.*s",
+            (int) ka10.got.len, ka10.got.buf);
+  cr_assert(list.closed && io_count(&list.got, "HTTP/1.1 ") == 1, "got %.*s", (int) list.got.len, list.got.buf);
+  cr_assert_eq(io_count(&list.got, "\r\nConnection: close\r\n"), 1);
+  cr_assert(lines.closed && io_count(&lines.got, "HTTP/1.1 ") == 1, "got %.*s", (int) lines.got.len, lines.got.buf);
+  cr_assert_eq(io_count(&lines.got, "\r\nConnection: close\r\n"), 1);
+  cr_assert(plain10.closed && io_count(&plain10.got, "\r\nConnection: close\r\n") == 1);
+  cr_assert(!plain11.closed && io_count(&plain11.got, "Connection:") == 0, "persistence is the default in 1.1");
+  server_free(&s);
+  mg_iobuf_free(&ka10.got);
+  mg_iobuf_free(&list.got);
+  mg_iobuf_free(&lines.got);
+  mg_iobuf_free(&plain10.got);
+  mg_iobuf_free(&plain11.got);
+  mg_mgr_free(&mgr);
+}
+
+// RFC 9110 10.1.1: no 100 Continue for HTTP/1.0; RFC 9112 6.1: Transfer-Encoding
+// in an HTTP/1.0 request is faulty framing: answer and close
+Test(http_conn, http10_gets_no_100_continue_and_its_chunked_requests_are_refused) {
+  struct mg_mgr mgr;
+  struct server s = {0};
+  char addr[32];
+  struct raw cont = {.req = "PUT /up HTTP/1.0\r\nConnection: keep-alive\r\nExpect: 100-continue\r\n"
+                            "Content-Length: 5\r\n\r\n", .until = "\r\n\r\n"},
+             te = {.req = "POST /te HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+                          "3\r\nabc\r\n0\r\n\r\nGET /next HTTP/1.0\r\n\r\n"};
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, NULL, &s, addr, sizeof(addr));
+  struct mg_connection *c = raw_start(&mgr, addr, &cont);
+  raw_start(&mgr, addr, &te);
+  poll_for(&mgr, 200);
+  cr_assert_eq(cont.got.len, 0, "got %.*s", (int) cont.got.len, cont.got.buf);
+  mg_send(c, "hello", 5);
+  poll_until(&mgr, &cont.done, 3000);
+  cr_assert(io_starts_with(&cont.got, "HTTP/1.1 200 "), "got %.*s", (int) cont.got.len, cont.got.buf);
+  poll_until(&mgr, &te.closed, 3000);
+  cr_assert(te.closed && io_starts_with(&te.got, "HTTP/1.1 400 "), "got %.*s", (int) te.got.len, te.got.buf);
+  cr_assert_eq(io_count(&te.got, "HTTP/1.1 "), 1, "the next request is not served");
+  cr_assert_eq(io_count(&te.got, "\r\nConnection: close\r\n"), 1);
+  cr_assert_eq(s.nmsgs, 1, "events %s", s.seq);
+  server_free(&s);
+  mg_iobuf_free(&cont.got);
+  mg_iobuf_free(&te.got);
+  mg_mgr_free(&mgr);
+}
+
 static void reply_later(struct mg_connection *c, struct mg_http_message *hm, struct server *s) {
   s->deferred = c;
   (void) hm;
