@@ -95,6 +95,17 @@ static bool http_is_10(const struct mg_http_message *hm) {
   return mg_str_eq(mg_http_is_response(hm) ? hm->method : hm->proto, "HTTP/1.0");
 }
 
+// RFC 9112 3.2: one Host line; none only when an absolute-form target names the
+// host (the parser then left the scheme and authority out of uri)
+static bool http_host_ok(const struct mg_http_message *hm) {
+  size_t n = 0;
+  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
+    if (mg_strcasecmp(hm->headers[i].name, mg_str("Host")) == 0) n++;
+  }
+  bool absolute = hm->uri.buf != hm->method.buf + hm->method.len + 1;
+  return n == 1 || (n == 0 && absolute);
+}
+
 // Does this message let the connection carry another one? (RFC 9112 9.3)
 static bool http_keep_alive(const struct mg_http_message *hm) {
   if (http_connection_has(hm, "close")) return false;
@@ -241,6 +252,7 @@ static bool http_on_head(struct mg_connection *c) {
   if (is_response) st->is_head = http_sent_head_first(st);
   enum mg_http_body_kind kind = mg_http_body_kind(&hm, is_response, is_response && st->is_head, &cl);
   if (kind == MG_HTTP_BODY_INVALID) return http_reject(c, 400, "invalid body framing");
+  if (!is_response && !http_is_10(&hm) && !http_host_ok(&hm)) return http_reject(c, 400, "missing or repeated Host");
   // RFC 9112 6.1: an HTTP/1.0 peer cannot have meant it, so the framing is faulty
   if (!is_response && http_is_10(&hm) && mg_http_get_header(&hm, "Transfer-Encoding") != NULL)
     return http_reject(c, 400, "Transfer-Encoding in an HTTP/1.0 request");

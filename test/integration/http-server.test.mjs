@@ -105,7 +105,7 @@ test('HTTP/1.0 client gets its answer and the connection closes', async () => {
 });
 
 test('Connection: close is honoured', async () => {
-  const { closed } = await raw(srv.port, 'GET /hello.txt HTTP/1.1\r\nConnection: close\r\n\r\n');
+  const { closed } = await raw(srv.port, 'GET /hello.txt HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
   assert.ok(closed);
 });
 
@@ -136,7 +136,7 @@ test('ab -k: HTTP/1.0 keep-alive requests all complete on reused connections', (
 });
 
 test('HEAD: headers with the length, no body', async () => {
-  const { data } = await raw(srv.port, 'HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /index.html HTTP/1.1\r\n\r\n', { idleMs: 500 });
+  const { data } = await raw(srv.port, 'HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /index.html HTTP/1.1\r\nHost: h\r\n\r\n', { idleMs: 500 });
   const text = data.toString();
   assert.match(text, /^HTTP\/1.1 200 OK\r\n/);
   assert.match(text, /Content-Length: 12\r\n/);
@@ -207,16 +207,16 @@ test('chunked body buffered whole for a normal handler', async () => {
 
 // Each bad input: expected status, the connection closes, the server still serves
 const badInputs = [
-  ['header block over 8 KiB', `GET / HTTP/1.1\r\nX: ${'a'.repeat(9000)}\r\n\r\n`, 431],
-  ['too many headers', `GET / HTTP/1.1\r\n${Array.from({ length: 40 }, (_, i) => `H${i}: v\r\n`).join('')}\r\n`, 431],
+  ['header block over 8 KiB', `GET / HTTP/1.1\r\nHost: h\r\nX: ${'a'.repeat(9000)}\r\n\r\n`, 431],
+  ['too many headers', `GET / HTTP/1.1\r\nHost: h\r\n${Array.from({ length: 40 }, (_, i) => `H${i}: v\r\n`).join('')}\r\n`, 431],
   ['malformed request line', 'GET /\r\n\r\n', 400],
-  ['space before colon', 'GET / HTTP/1.1\r\nHost : x\r\n\r\n', 400],
+  ['space before colon', 'GET / HTTP/1.1\r\nHost: h\r\nHost : x\r\n\r\n', 400],
   ['NUL in a header', 'GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n', 400],
-  ['both Content-Length and Transfer-Encoding', 'POST /api/echo HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 400],
-  ['bad chunk size', 'POST /api/echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n', 400],
-  ['body over the limit', `POST /api/echo HTTP/1.1\r\nContent-Length: ${1 << 20}\r\n\r\n`, 413],
-  ['chunked body over the limit', ['POST /api/echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n', `10000\r\n${'a'.repeat(0x10000)}\r\n`, `10000\r\n${'a'.repeat(0x10000)}\r\n`], 413],
-  ['negative Content-Length', 'POST /api/echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 400],
+  ['both Content-Length and Transfer-Encoding', 'POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 400],
+  ['bad chunk size', 'POST /api/echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n', 400],
+  ['body over the limit', `POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: ${1 << 20}\r\n\r\n`, 413],
+  ['chunked body over the limit', ['POST /api/echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n', `10000\r\n${'a'.repeat(0x10000)}\r\n`, `10000\r\n${'a'.repeat(0x10000)}\r\n`], 413],
+  ['negative Content-Length', 'POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n', 400],
 ];
 for (const [name, input, status] of badInputs) {
   test(`bad input: ${name} -> ${status} and close`, async () => {
@@ -288,7 +288,7 @@ for (const p of ['//evil.example/..', '//evil.example/.', '/\\evil.example/..', 
 }
 
 test('absolute path in the request target stays under the root', async () => {
-  const { data } = await raw(srv.port, 'GET /etc/passwd HTTP/1.1\r\nConnection: close\r\n\r\n');
+  const { data } = await raw(srv.port, 'GET /etc/passwd HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
   assert.match(data.toString(), /^HTTP\/1.1 404 /);
   assert.doesNotMatch(data.toString(), /root:/);
 });
