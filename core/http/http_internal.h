@@ -41,5 +41,7 @@ void mg_http_serve_continue(struct mg_connection *c);  // Top up c->send from th
 void mg_http_serve_abort(struct mg_connection *c);     // Connection closing: release the file
 // The Connection field line ("" or "Connection: ...\r\n") every server reply carries
 const char *mg_http_conn_header(struct mg_connection *c);
+// mg_http_serve_dir / serve_file: answers methods other than GET and HEAD; true if it did
+bool mg_http_refuse_method(struct mg_connection *c, struct mg_http_message *hm, const char *extra);
 
 #endif  // HTTP_INTERNAL_H

@@ -62,6 +62,33 @@ void mg_http_reply(struct mg_connection *c, int status, const char *headers, con
   c->is_resp = 0;  // The reply is whole: the next pipelined request may go
 }
 
+// Static files are read-only: GET and HEAD are served, OPTIONS says so (204),
+// other RFC 9110 / RFC 5789 methods get 405 and unknown ones 501 (RFC 9110
+// 15.6.2), so a DELETE is never told it succeeded. True if it answered.
+bool mg_http_refuse_method(struct mg_connection *c, struct mg_http_message *hm, const char *extra) {
+  static const char *const known[] = {"POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"};
+  static const char allow[] = "Allow: GET, HEAD, OPTIONS\r\n";
+  char headers[512];
+  if (mg_str_eq(hm->method, "GET") || mg_str_eq(hm->method, "HEAD")) return false;
+  if (extra == NULL || mg_snprintf(headers, sizeof(headers), "%s%s", allow, extra) >= sizeof(headers)) {
+    mg_snprintf(headers, sizeof(headers), "%s", allow);  // Too long to add: Allow matters more
+  }
+  if (mg_str_eq(hm->method, "OPTIONS")) {
+    // By hand: mg_http_reply adds a Content-Length, which a 204 must not carry (RFC 9110 8.6)
+    mg_printf(c, "HTTP/1.1 204 No Content\r\n%s%s\r\n", mg_http_conn_header(c), headers);
+    c->is_resp = 0;
+    return true;
+  }
+  for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+    if (mg_str_eq(hm->method, known[i])) {
+      mg_http_reply(c, 405, headers, "Method not allowed\n");
+      return true;
+    }
+  }
+  mg_http_reply(c, 501, headers, "Method not implemented\n");
+  return true;
+}
+
 // A closing connection takes no more chunks: after one was lost, the ones that
 // follow would make a stream that looks whole and is not
 void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len) {

@@ -241,6 +241,7 @@ static void serve_file_status(struct mg_connection *c, struct mg_http_message *h
 
 void mg_http_serve_file(struct mg_connection *c, struct mg_http_message *hm, const char *path,
                         const struct mg_http_serve_opts *opts) {
+  if (mg_http_refuse_method(c, hm, opts->extra_headers)) return;
   serve_file_status(c, hm, path, opts, 200);
 }
 
@@ -368,6 +369,7 @@ static bool serve_gz_sibling(struct mg_fs *fs, struct mg_http_message *hm, const
 }
 
 void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, const struct mg_http_serve_opts *opts) {
+  if (mg_http_refuse_method(c, hm, opts->extra_headers)) return;
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
   char upath[MG_PATH_MAX], path[MG_PATH_MAX];
   size_t strip = 0;

@@ -135,6 +135,21 @@ test('ab -k: HTTP/1.0 keep-alive requests all complete on reused connections', (
   assert.match(out, /Keep-Alive requests:\s+400\b/);
 });
 
+test('static files: other methods get 405 with Allow, OPTIONS 204, unknown methods 501', () => {
+  for (const m of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+    const [res] = parseResponses(curl(['-si', '-X', m, '--data', 'x', `${url}/hello.txt`]).stdout);
+    assert.equal(res.status, 405, m);
+    assert.equal(res.headers['allow'], 'GET, HEAD, OPTIONS', m);
+    assert.doesNotMatch(res.body.toString(), /hello, file/, m);
+  }
+  const [opt] = parseResponses(curl(['-si', '-X', 'OPTIONS', `${url}/hello.txt`]).stdout);
+  assert.equal(opt.status, 204);
+  assert.equal(opt.headers['allow'], 'GET, HEAD, OPTIONS');
+  const [unk] = parseResponses(curl(['-si', '-X', 'FROB', `${url}/hello.txt`]).stdout);
+  assert.equal(unk.status, 501);
+  stillServes();
+});
+
 test('HEAD: headers with the length, no body', async () => {
   const { data } = await raw(srv.port, 'HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /index.html HTTP/1.1\r\nHost: h\r\n\r\n', { idleMs: 500 });
   const text = data.toString();
