@@ -373,6 +373,10 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
   char upath[MG_PATH_MAX], path[MG_PATH_MAX];
   size_t strip = 0;
+  if (hm->uri.len + 12 > sizeof(upath)) {  // RFC 9110 15.5.15; the limit is MG_PATH_MAX
+    mg_http_reply(c, 414, opts->extra_headers, "Path too long\n");
+    return;
+  }
   // Decode and normalize first: prefixes and roots are matched on the clean path only
   int n = hm->uri.len == 0 || hm->uri.buf[0] != '/' || hm->uri.len + 12 > sizeof(upath)
               ? -1
@@ -390,7 +394,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   size_t rlen = root.len;
   while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
   if (mg_snprintf(path, sizeof(path) - 12, "%.*s%s", (int) rlen, root.buf, upath + strip) >= sizeof(path) - 12) {
-    mg_http_reply(c, 400, opts->extra_headers, "Invalid path\n");
+    mg_http_reply(c, 414, opts->extra_headers, "Path too long\n");
     return;
   }
   size_t plen = strlen(path), size = 0;

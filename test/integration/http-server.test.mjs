@@ -150,6 +150,19 @@ test('static files: other methods get 405 with Allow, OPTIONS 204, unknown metho
   stillServes();
 });
 
+test('long paths are served up to MG_PATH_MAX, longer targets get 414', () => {
+  const dirs = Array.from({ length: 6 }, (_, i) => `${i}`.repeat(200));  // 1200+ bytes, 200 per name
+  fs.mkdirSync(path.join(root, ...dirs), { recursive: true });
+  fs.writeFileSync(path.join(root, ...dirs, 'long.txt'), 'long path\n');
+  const ok = curl(['-si', `${url}/${dirs.join('/')}/long.txt`]);
+  const [res] = parseResponses(ok.stdout);
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), 'long path\n');
+  const [over] = parseResponses(curl(['-si', `${url}/${'x'.repeat(6000)}`]).stdout);
+  assert.equal(over.status, 414);
+  stillServes();
+});
+
 test('HEAD: headers with the length, no body', async () => {
   const { data } = await raw(srv.port, 'HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /index.html HTTP/1.1\r\nHost: h\r\n\r\n', { idleMs: 500 });
   const text = data.toString();
