@@ -55,15 +55,19 @@ static const char *pack_table_path(const struct pack_opts *opts, const char *rel
   return rel;
 }
 
+// Packed tables are looked up on boards, whose MG_PATH_MAX defaults to 256 whatever
+// the host's is (mg_arch.h)
+#define PACK_PATH_MAX 256
+
 static bool pack_add_file(const struct pack_opts *opts, const char *src, const char *path,
                           const struct stat *st, struct pack_list *list) {
   if (strchr(path, '\\') != NULL) {
     fprintf(stderr, "packer: %s: a backslash in the name cannot be looked up (it reads as '/')\n", src);
     return false;
   }
-  if (strlen(path) >= MG_PATH_MAX) {
-    fprintf(stderr, "packer: %s: table path is %zu bytes, the limit is %d (MG_PATH_MAX - 1)\n", src,
-            strlen(path), MG_PATH_MAX - 1);
+  if (strlen(path) >= PACK_PATH_MAX) {
+    fprintf(stderr, "packer: %s: table path is %zu bytes, the limit is %d (a board's MG_PATH_MAX - 1)\n", src,
+            strlen(path), PACK_PATH_MAX - 1);
     return false;
   }
   if ((unsigned long long) st->st_size > opts->max_size) {

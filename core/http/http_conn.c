@@ -40,7 +40,8 @@ static bool http_reject(struct mg_connection *c, int status, const char *why) {
   MG_INFO(("%lu %d for %M: %s", c->id, status, mg_print_ip_port, &c->rem, why));
   if (c->is_accepted) {
     st->is_head = 0;
-    mg_http_reply(c, status, "Connection: close\r\n", "%s\n", why);
+    st->close_after = 1;  // The reply says so
+    mg_http_reply(c, status, NULL, "%s\n", why);
   } else {
     mg_error(c, "bad HTTP response: %s", why);
   }
@@ -78,13 +79,37 @@ static bool http_framing_fits(struct mg_connection *c, long span, size_t avail, 
   return true;
 }
 
-// Does this message let the connection carry another one?
-static bool http_keep_alive(struct mg_http_message *hm) {
-  struct mg_str *conn = mg_http_get_header(hm, "Connection");
-  bool http10 = mg_str_eq(mg_http_is_response(hm) ? hm->method : hm->proto, "HTTP/1.0");
-  if (conn != NULL && mg_strcasecmp(*conn, mg_str("close")) == 0) return false;
-  if (http10) return conn != NULL && mg_strcasecmp(*conn, mg_str("keep-alive")) == 0;
-  return true;
+// Does a Connection field, on any of its lines, list this option? (RFC 9110 7.6.1)
+static bool http_connection_has(const struct mg_http_message *hm, const char *option) {
+  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
+    struct mg_str item, rest = hm->headers[i].value;
+    if (mg_strcasecmp(hm->headers[i].name, mg_str("Connection")) != 0) continue;
+    while (mg_span(rest, &item, &rest, ',')) {
+      if (mg_strcasecmp(mg_str_trim(item), mg_str(option)) == 0) return true;
+    }
+  }
+  return false;
+}
+
+static bool http_is_10(const struct mg_http_message *hm) {
+  return mg_str_eq(mg_http_is_response(hm) ? hm->method : hm->proto, "HTTP/1.0");
+}
+
+// RFC 9112 3.2: one Host line; none only when an absolute-form target names the
+// host (the parser then left the scheme and authority out of uri)
+static bool http_host_ok(const struct mg_http_message *hm) {
+  size_t n = 0;
+  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
+    if (mg_strcasecmp(hm->headers[i].name, mg_str("Host")) == 0) n++;
+  }
+  bool absolute = hm->uri.buf != hm->method.buf + hm->method.len + 1;
+  return n == 1 || (n == 0 && absolute);
+}
+
+// Does this message let the connection carry another one? (RFC 9112 9.3)
+static bool http_keep_alive(const struct mg_http_message *hm) {
+  if (http_connection_has(hm, "close")) return false;
+  return !http_is_10(hm) || http_connection_has(hm, "keep-alive");
 }
 
 // The message in c->recv is done: drop it, and decide about the connection
@@ -227,6 +252,10 @@ static bool http_on_head(struct mg_connection *c) {
   if (is_response) st->is_head = http_sent_head_first(st);
   enum mg_http_body_kind kind = mg_http_body_kind(&hm, is_response, is_response && st->is_head, &cl);
   if (kind == MG_HTTP_BODY_INVALID) return http_reject(c, 400, "invalid body framing");
+  if (!is_response && !http_is_10(&hm) && !http_host_ok(&hm)) return http_reject(c, 400, "missing or repeated Host");
+  // RFC 9112 6.1: an HTTP/1.0 peer cannot have meant it, so the framing is faulty
+  if (!is_response && http_is_10(&hm) && mg_http_get_header(&hm, "Transfer-Encoding") != NULL)
+    return http_reject(c, 400, "Transfer-Encoding in an HTTP/1.0 request");
   st->head_len = (size_t) n;
   st->head_pending = 0;
   st->since = mg_millis();  // The body's wait starts
@@ -241,6 +270,7 @@ static bool http_on_head(struct mg_connection *c) {
   if (!is_response) {
     st->is_head = mg_strcasecmp(hm.method, mg_str("HEAD")) == 0;
     st->close_after = !http_keep_alive(&hm);
+    st->is_http10 = http_is_10(&hm);
   } else {
     st->close_after = kind == MG_HTTP_BODY_TO_CLOSE || !http_keep_alive(&hm);
   }
@@ -259,7 +289,8 @@ static bool http_on_head(struct mg_connection *c) {
 
   bool fits = kind == MG_HTTP_BODY_LENGTH ? cl <= http_body_cap(c) : true;
   if (!st->stream && !fits) return http_reject(c, 413, "request body too large");
-  if (!is_response && !answered && http_expects_continue(&hm) && kind != MG_HTTP_BODY_NONE)
+  // RFC 9110 10.1.1: never to an HTTP/1.0 client
+  if (!is_response && !answered && !st->is_http10 && http_expects_continue(&hm) && kind != MG_HTTP_BODY_NONE)
     mg_printf(c, "HTTP/1.1 100 Continue\r\n\r\n");
   st->body_left = cl;
   st->body_len = 0;
@@ -451,7 +482,8 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
   if (ev == MG_EV_ACCEPT && http_over_cap(c)) {
     MG_INFO(("%lu 503 for %M: over max_conns (%lu)", c->id, mg_print_ip_port, &c->rem,
              (unsigned long) http_limits(c)->max_conns));
-    mg_http_reply(c, 503, "Connection: close\r\nRetry-After: 1\r\n", "Too many connections, try again\n");
+    mg_http_state(c)->close_after = 1;
+    mg_http_reply(c, 503, "Retry-After: 1\r\n", "Too many connections, try again\n");
     mg_http_state(c)->phase = HTTP_PHASE_REJECTED;
     c->is_draining = 1;
   } else if (ev == MG_EV_READ) {

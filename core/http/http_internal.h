@@ -32,6 +32,7 @@ struct http_state {
   unsigned is_head : 1;       // Current request is HEAD (client: the response is to a HEAD)
   unsigned close_after : 1;   // Connection: close / HTTP/1.0: close after this message
   unsigned head_pending : 1;  // A head has started arriving: since is its first byte
+  unsigned is_http10 : 1;     // Server: the current request is HTTP/1.0
 };
 
 struct http_state *mg_http_state(struct mg_connection *c);
@@ -41,5 +42,9 @@ void mg_http_serve_abort(struct mg_connection *c);     // Connection closing: re
 // mg_http_reply with two header blocks (either may be NULL): ours, then the user's
 void mg_http_reply2(struct mg_connection *c, int status, const char *headers1, const char *headers2,
                     const char *fmt, ...);
+// The Connection field line ("" or "Connection: ...\r\n") every server reply carries
+const char *mg_http_conn_header(struct mg_connection *c);
+// mg_http_serve_dir / serve_file: answers methods other than GET and HEAD; true if it did
+bool mg_http_refuse_method(struct mg_connection *c, struct mg_http_message *hm, const char *extra);
 
 #endif  // HTTP_INTERNAL_H

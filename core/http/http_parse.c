@@ -99,6 +99,20 @@ static int http_parse_version(const char **pp, const char *end, struct mg_str *p
   return 1;
 }
 
+// Absolute-form (RFC 9112 3.2.2, what proxies' clients send): the length of
+// "http[s]://authority" before the path, 0 for other forms, -1 without a host
+// (RFC 9110 4.2.1). The authority itself is read back from hm->uri's left side.
+static int http_parse_authority(const char *t, size_t len) {
+  size_t scheme = len >= 7 && mg_ncasecmp(t, "http://", 7) == 0     ? 7
+                  : len >= 8 && mg_ncasecmp(t, "https://", 8) == 0 ? 8
+                                                                   : 0;
+  size_t end = scheme;
+  if (scheme == 0) return 0;
+  while (end < len && t[end] != '/' && t[end] != '?') end++;
+  if (end == scheme || end > 0x7fff) return -1;
+  return (int) end;
+}
+
 // method SP request-target SP HTTP-version CRLF (RFC 9112 3). Single spaces only:
 // lenient word splitting is what request smuggling feeds on.
 static int http_parse_request_line(const char **pp, const char *end, struct mg_http_message *hm) {
@@ -114,8 +128,14 @@ static int http_parse_request_line(const char **pp, const char *end, struct mg_h
   if (p == end) return 0;
   if (*p != ' ' || p == start) return MG_HTTP_ERR_MALFORMED;
   size_t target_len = (size_t) (p - start);
+  int skip = http_parse_authority(start, target_len);
+  if (skip < 0) return MG_HTTP_ERR_MALFORMED;
+  start += skip, target_len -= (size_t) skip;
   const char *qmark = (const char *) memchr(start, '?', target_len);
-  if (qmark == NULL) {
+  if (skip > 0 && (target_len == 0 || start[0] == '?')) {  // "http://host" or "http://host?q": the path is "/"
+    hm->uri = mg_str("/");
+    hm->query = qmark == NULL ? mg_str_n(p, 0) : mg_str_n(qmark + 1, (size_t) (p - qmark - 1));
+  } else if (qmark == NULL) {
     hm->uri = mg_str_n(start, target_len);
     hm->query = mg_str_n(p, 0);
   } else {

@@ -13,14 +13,36 @@ static void http_reply_oom(struct mg_connection *c, size_t start, const char *wh
   mg_error(c, "out of memory queueing %s", what);
 }
 
+// A server tells the client what it decided about the connection (RFC 9112 9.3,
+// 9.6): close after this reply, or keep-alive to an HTTP/1.0 client that asked
+const char *mg_http_conn_header(struct mg_connection *c) {
+  const struct http_state *st = mg_http_state(c);
+  if (!c->is_accepted) return "";
+  if (st->close_after || c->is_draining) return "Connection: close\r\n";
+  return st->is_http10 ? "Connection: keep-alive\r\n" : "";
+}
+
+// Does a header block already hold a Connection line?
+static bool http_reply_has_connection(const char *headers) {
+  static const char name[] = "connection:";
+  const char *p = headers;
+  while (p != NULL && *p != '\0') {
+    if (mg_ncasecmp(p, name, sizeof(name) - 1) == 0) return true;
+    p = strchr(p, '\n');
+    if (p != NULL) p++;
+  }
+  return false;
+}
+
 static void http_vreply(struct mg_connection *c, int status, const char *headers1, const char *headers2,
                         const char *fmt, va_list *ap) {
   // The body is formatted once, in place after the head; its length then goes into
   // a field reserved for it, and the body moves left over what the digits did not use
   size_t start = c->send.len;
-  bool ok = mg_iobuf_printf(&c->send, "HTTP/1.1 %d %s\r\n%s%sContent-Length: %s\r\n\r\n", status,
-                            mg_http_status_text(status), headers1 == NULL ? "" : headers1,
-                            headers2 == NULL ? "" : headers2, HTTP_CL_BLANKS);
+  bool own_conn = http_reply_has_connection(headers1) || http_reply_has_connection(headers2);
+  bool ok = mg_iobuf_printf(&c->send, "HTTP/1.1 %d %s\r\n%s%s%sContent-Length: %s\r\n\r\n", status,
+                            mg_http_status_text(status), own_conn ? "" : mg_http_conn_header(c),
+                            headers1 == NULL ? "" : headers1, headers2 == NULL ? "" : headers2, HTTP_CL_BLANKS);
   size_t field = c->send.len - 4 - HTTP_CL_WIDTH, body_start = c->send.len;
   if (ok) ok = mg_iobuf_vprintf(&c->send, fmt == NULL ? "" : fmt, ap);
   if (!ok) {
@@ -50,6 +72,29 @@ void mg_http_reply2(struct mg_connection *c, int status, const char *headers1, c
   va_start(ap, fmt);
   http_vreply(c, status, headers1, headers2, fmt, &ap);
   va_end(ap);
+}
+
+// Static files are read-only: GET and HEAD are served, OPTIONS says so (204),
+// other RFC 9110 / RFC 5789 methods get 405 and unknown ones 501 (RFC 9110
+// 15.6.2), so a DELETE is never told it succeeded. True if it answered.
+bool mg_http_refuse_method(struct mg_connection *c, struct mg_http_message *hm, const char *extra) {
+  static const char *const known[] = {"POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"};
+  static const char allow[] = "Allow: GET, HEAD, OPTIONS\r\n";
+  if (mg_str_eq(hm->method, "GET") || mg_str_eq(hm->method, "HEAD")) return false;
+  if (mg_str_eq(hm->method, "OPTIONS")) {
+    // By hand: mg_http_reply adds a Content-Length, which a 204 must not carry (RFC 9110 8.6)
+    mg_printf(c, "HTTP/1.1 204 No Content\r\n%s%s%s\r\n", mg_http_conn_header(c), allow, extra == NULL ? "" : extra);
+    c->is_resp = 0;
+    return true;
+  }
+  for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+    if (mg_str_eq(hm->method, known[i])) {
+      mg_http_reply2(c, 405, allow, extra, "Method not allowed\n");
+      return true;
+    }
+  }
+  mg_http_reply2(c, 501, allow, extra, "Method not implemented\n");
+  return true;
 }
 
 // A closing connection takes no more chunks: after one was lost, the ones that

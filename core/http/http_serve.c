@@ -315,7 +315,8 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
     return;
   }
   if (pre == 304) {  // No Content-Length: it would describe the 200's body (RFC 9110 8.6)
-    mg_printf(c, "HTTP/1.1 304 Not Modified\r\nEtag: %s\r\n%s%s%s%s\r\n", etag, date, cache, enc_hdr, extra);
+    mg_printf(c, "HTTP/1.1 304 Not Modified\r\n%sEtag: %s\r\n%s%s%s%s\r\n", mg_http_conn_header(c), etag, date, cache,
+              enc_hdr, extra);
     c->is_resp = 0;
     return;
   }
@@ -354,9 +355,10 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   }
   size_t start = c->send.len;
   size_t head = mg_printf(c,
-                          "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
+                          "HTTP/1.1 %d %s\r\n%sContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
                           "%s%s%sAccept-Ranges: bytes\r\n%s%s\r\n",
-                          status, mg_http_status_text(status), (int) mime.len, mime.buf, (unsigned long) len, etag,
+                          status, mg_http_status_text(status), mg_http_conn_header(c), (int) mime.len, mime.buf,
+                          (unsigned long) len, etag,
                           date, cache, enc_hdr, range_hdr, extra);
   if (head == 0 || mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {  // 0: out of memory
     if (!send_gzip) fs->cl(fd);
@@ -381,6 +383,7 @@ static void serve_file_status(struct mg_connection *c, struct mg_http_message *h
 
 void mg_http_serve_file(struct mg_connection *c, struct mg_http_message *hm, const char *path,
                         const struct mg_http_serve_opts *opts) {
+  if (mg_http_refuse_method(c, hm, opts->extra_headers)) return;
   serve_file_status(c, hm, path, opts, 200);
 }
 
@@ -451,7 +454,7 @@ static void serve_listing(struct mg_connection *c, struct mg_http_message *hm, s
 static void serve_redirect_dir(struct mg_connection *c, struct mg_http_message *hm, const char *dir) {
   static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/";
   size_t len = strlen(dir);
-  mg_printf(c, "HTTP/1.1 301 Moved Permanently\r\nLocation: ");
+  mg_printf(c, "HTTP/1.1 301 Moved Permanently\r\n%sLocation: ", mg_http_conn_header(c));
   for (size_t i = 0; i < len;) {
     size_t run = strspn(dir + i, safe);  // Plain bytes go out as a run
     mg_send(c, dir + i, run);
@@ -505,9 +508,14 @@ static bool serve_gz_sibling(struct mg_fs *fs, struct mg_http_message *hm, const
 }
 
 void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, const struct mg_http_serve_opts *opts) {
+  if (mg_http_refuse_method(c, hm, opts->extra_headers)) return;
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
   char upath[MG_PATH_MAX], path[MG_PATH_MAX];
   size_t strip = 0;
+  if (hm->uri.len + 12 > sizeof(upath)) {  // RFC 9110 15.5.15; the limit is MG_PATH_MAX
+    mg_http_reply(c, 414, opts->extra_headers, "Path too long\n");
+    return;
+  }
   // Decode and normalize first: prefixes and roots are matched on the clean path only
   int n = hm->uri.len == 0 || hm->uri.buf[0] != '/' || hm->uri.len + 12 > sizeof(upath)
               ? -1
@@ -525,7 +533,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   size_t rlen = root.len;
   while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
   if (mg_snprintf(path, sizeof(path) - 12, "%.*s%s", (int) rlen, root.buf, upath + strip) >= sizeof(path) - 12) {
-    serve_error(c, opts, 400, "Invalid path\n");
+    serve_error(c, opts, 414, "Path too long\n");
     return;
   }
   size_t plen = strlen(path), size = 0;

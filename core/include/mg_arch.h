@@ -134,8 +134,16 @@
 #define MG_LINGER_MS 1000
 #endif
 
+// Longest file path handled (a request path once decoded, a root joined to it, a
+// packed file's name); mg_http_serve_dir answers longer request paths with 414.
+// Buffers of this size sit on the stack, about four deep when serving a file:
+// hosts take Linux's PATH_MAX, as web servers do; boards keep it small.
 #ifndef MG_PATH_MAX
+#if MG_PORT_POSIX
+#define MG_PATH_MAX 4096
+#else
 #define MG_PATH_MAX 256
+#endif
 #endif
 
 #define MG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -393,15 +393,15 @@ static long run_once(long n) {
   client_script(n, port);
   // The fault may land in a /disarm request itself: only one allocation fails, so retry
   const char *made = NULL;
-  for (int i = 0; i < 3 && made == NULL; i++) made = client_ask(port, "GET /disarm HTTP/1.1\r\n\r\n", &r);
+  for (int i = 0; i < 3 && made == NULL; i++) made = client_ask(port, "GET /disarm HTTP/1.1\r\nHost: h\r\n\r\n", &r);
   long count = made == NULL ? -1 : strtol(made, NULL, 10);
   snprintf(s_where, sizeof(s_where), "after the script");
   if (made == NULL) fail(n, "the server does not answer /disarm");
-  if (client_ask(port, "GET /file.txt HTTP/1.1\r\n\r\n", &r) == NULL || r.body_len != sizeof(s_file) ||
+  if (client_ask(port, "GET /file.txt HTTP/1.1\r\nHost: h\r\n\r\n", &r) == NULL || r.body_len != sizeof(s_file) ||
       memcmp(r.body, s_file, sizeof(s_file)) != 0) {
     fail(n, "the server does not serve again");
   }
-  client_ask(port, "GET /quit HTTP/1.1\r\n\r\n", &r);
+  client_ask(port, "GET /quit HTTP/1.1\r\nHost: h\r\n\r\n", &r);
   int status = 0;
   snprintf(s_where, sizeof(s_where), "exit");
   if (!wait_child(pid, &status)) fail(n, "the server did not exit on /quit");

@@ -52,6 +52,7 @@ test('unknown /api/ paths answer a JSON 404, wrong methods a JSON 405', () => {
   }
   const res = head(['-X', 'DELETE', `${url}/api/info`]);
   assert.equal(res.status, 405);
+  assert.equal(res.headers['allow'], 'GET, HEAD');
   assert.equal(JSON.parse(res.body.toString()).error, 'method not allowed');
 });
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { startServer, curl, raw, parseResponses, tmpdir } from './lib.mjs';
 
 const top = tmpdir('www');
@@ -127,12 +128,66 @@ test('HTTP/1.0 client gets its answer and the connection closes', async () => {
 });
 
 test('Connection: close is honoured', async () => {
-  const { closed } = await raw(srv.port, 'GET /hello.txt HTTP/1.1\r\nConnection: close\r\n\r\n');
+  const { closed } = await raw(srv.port, 'GET /hello.txt HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
   assert.ok(closed);
 });
 
+test('Connection lists and lines are honoured and the decision is echoed', async () => {
+  for (const hdrs of ['Connection: TE, close\r\nTE: trailers', 'Connection: TE\r\nConnection: close']) {
+    const { data, closed } = await raw(srv.port,
+      `GET /hello.txt HTTP/1.1\r\nHost: x\r\n${hdrs}\r\n\r\nGET /index.html HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const res = parseResponses(data);
+    assert.ok(closed, hdrs);
+    assert.equal(res.length, 1, hdrs);
+    assert.equal(res[0].headers['connection'], 'close');
+  }
+  const v = curl(['--http1.0', '-sv', '-H', 'Connection: keep-alive', `${url}/hello.txt`, `${url}/hello.txt`]);
+  assert.equal(v.stdout.toString(), 'hello, file\nhello, file\n');
+  assert.match(v.stderr.toString(), /< Connection: keep-alive/);
+  assert.match(v.stderr.toString(), /Re-using existing connection/);
+  const c = curl(['--http1.0', '-sv', `${url}/hello.txt`]);
+  assert.match(c.stderr.toString(), /< Connection: close/);
+});
+
+test('ab -k: HTTP/1.0 keep-alive requests all complete on reused connections', () => {
+  const r = spawnSync('ab', ['-k', '-q', '-n', '400', '-c', '4', '-s', '5', `${url}/hello.txt`], { timeout: 20000 });
+  const out = r.stdout.toString();
+  assert.equal(r.status, 0, out + r.stderr);
+  assert.match(out, /Complete requests:\s+400\b/);
+  assert.match(out, /Failed requests:\s+0\b/);
+  assert.match(out, /Keep-Alive requests:\s+400\b/);
+});
+
+test('static files: other methods get 405 with Allow, OPTIONS 204, unknown methods 501', () => {
+  for (const m of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+    const [res] = parseResponses(curl(['-si', '-X', m, '--data', 'x', `${url}/hello.txt`]).stdout);
+    assert.equal(res.status, 405, m);
+    assert.equal(res.headers['allow'], 'GET, HEAD, OPTIONS', m);
+    assert.doesNotMatch(res.body.toString(), /hello, file/, m);
+  }
+  const [opt] = parseResponses(curl(['-si', '-X', 'OPTIONS', `${url}/hello.txt`]).stdout);
+  assert.equal(opt.status, 204);
+  assert.equal(opt.headers['allow'], 'GET, HEAD, OPTIONS');
+  const [unk] = parseResponses(curl(['-si', '-X', 'FROB', `${url}/hello.txt`]).stdout);
+  assert.equal(unk.status, 501);
+  stillServes();
+});
+
+test('long paths are served up to MG_PATH_MAX, longer targets get 414', () => {
+  const dirs = Array.from({ length: 6 }, (_, i) => `${i}`.repeat(200));  // 1200+ bytes, 200 per name
+  fs.mkdirSync(path.join(root, ...dirs), { recursive: true });
+  fs.writeFileSync(path.join(root, ...dirs, 'long.txt'), 'long path\n');
+  const ok = curl(['-si', `${url}/${dirs.join('/')}/long.txt`]);
+  const [res] = parseResponses(ok.stdout);
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), 'long path\n');
+  const [over] = parseResponses(curl(['-si', `${url}/${'x'.repeat(6000)}`]).stdout);
+  assert.equal(over.status, 414);
+  stillServes();
+});
+
 test('HEAD: headers with the length, no body', async () => {
-  const { data } = await raw(srv.port, 'HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /index.html HTTP/1.1\r\n\r\n', { idleMs: 500 });
+  const { data } = await raw(srv.port, 'HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /index.html HTTP/1.1\r\nHost: h\r\n\r\n', { idleMs: 500 });
   const text = data.toString();
   assert.match(text, /^HTTP\/1.1 200 OK\r\n/);
   assert.match(text, /Content-Length: 12\r\n/);
@@ -298,16 +353,16 @@ test('chunked body buffered whole for a normal handler', async () => {
 
 // Each bad input: expected status, the connection closes, the server still serves
 const badInputs = [
-  ['header block over 8 KiB', `GET / HTTP/1.1\r\nX: ${'a'.repeat(9000)}\r\n\r\n`, 431],
-  ['too many headers', `GET / HTTP/1.1\r\n${Array.from({ length: 40 }, (_, i) => `H${i}: v\r\n`).join('')}\r\n`, 431],
+  ['header block over 8 KiB', `GET / HTTP/1.1\r\nHost: h\r\nX: ${'a'.repeat(9000)}\r\n\r\n`, 431],
+  ['too many headers', `GET / HTTP/1.1\r\nHost: h\r\n${Array.from({ length: 40 }, (_, i) => `H${i}: v\r\n`).join('')}\r\n`, 431],
   ['malformed request line', 'GET /\r\n\r\n', 400],
-  ['space before colon', 'GET / HTTP/1.1\r\nHost : x\r\n\r\n', 400],
+  ['space before colon', 'GET / HTTP/1.1\r\nHost: h\r\nHost : x\r\n\r\n', 400],
   ['NUL in a header', 'GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n', 400],
-  ['both Content-Length and Transfer-Encoding', 'POST /api/echo HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 400],
-  ['bad chunk size', 'POST /api/echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n', 400],
-  ['body over the limit', `POST /api/echo HTTP/1.1\r\nContent-Length: ${1 << 20}\r\n\r\n`, 413],
-  ['chunked body over the limit', ['POST /api/echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n', `10000\r\n${'a'.repeat(0x10000)}\r\n`, `10000\r\n${'a'.repeat(0x10000)}\r\n`], 413],
-  ['negative Content-Length', 'POST /api/echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 400],
+  ['both Content-Length and Transfer-Encoding', 'POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 400],
+  ['bad chunk size', 'POST /api/echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n', 400],
+  ['body over the limit', `POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: ${1 << 20}\r\n\r\n`, 413],
+  ['chunked body over the limit', ['POST /api/echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n', `10000\r\n${'a'.repeat(0x10000)}\r\n`, `10000\r\n${'a'.repeat(0x10000)}\r\n`], 413],
+  ['negative Content-Length', 'POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n', 400],
 ];
 for (const [name, input, status] of badInputs) {
   test(`bad input: ${name} -> ${status} and close`, async () => {
@@ -379,7 +434,7 @@ for (const p of ['//evil.example/..', '//evil.example/.', '/\\evil.example/..', 
 }
 
 test('absolute path in the request target stays under the root', async () => {
-  const { data } = await raw(srv.port, 'GET /etc/passwd HTTP/1.1\r\nConnection: close\r\n\r\n');
+  const { data } = await raw(srv.port, 'GET /etc/passwd HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
   assert.match(data.toString(), /^HTTP\/1.1 404 /);
   assert.doesNotMatch(data.toString(), /root:/);
 });

@@ -291,13 +291,13 @@ static void check_request_body(bool chunked, bool stream, size_t piece) {
   fill_pattern(body, sizeof(body));
   size_t n;
   if (chunked) {
-    n = mg_snprintf(req, sizeof(req), "POST /in HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    n = mg_snprintf(req, sizeof(req), "POST /in HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
     n += encode_chunked(body, sizeof(body), req + n, sizeof(req) - n);
   } else {
-    n = mg_snprintf(req, sizeof(req), "POST /in HTTP/1.1\r\nContent-Length: %d\r\n\r\n%.*s", BODY_LEN, BODY_LEN,
+    n = mg_snprintf(req, sizeof(req), "POST /in HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n%.*s", BODY_LEN, BODY_LEN,
                     body);
   }
-  n += mg_snprintf(req + n, sizeof(req) - n, "GET /after HTTP/1.1\r\n\r\n");
+  n += mg_snprintf(req + n, sizeof(req) - n, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n");
   r.req = req;
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
@@ -353,9 +353,9 @@ Test(http_conn, streamed_chunked_body_comes_decoded_as_chunks_then_an_empty_msg)
 Test(http_conn, msg_body_holds_exactly_the_decoded_bytes) {
   struct mg_mgr mgr;
   struct server s = {.reply = reply_echo_body};
-  struct raw r = {.req = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+  struct raw r = {.req = "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
                          "3\r\nabc\r\n0A\r\n0123456789\r\n0\r\nT: 1\r\nU: 2\r\n\r\n"
-                         "POST /b HTTP/1.1\r\nContent-Length: 4\r\n\r\nwxyz",
+                         "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nwxyz",
                   .until = "[wxyz]"};
   char addr[32];
   mg_mgr_init(&mgr);
@@ -376,8 +376,8 @@ Test(http_conn, empty_bodies_give_msg_at_once_buffered_or_streamed) {
     struct server s = {.stream = stream};
     char addr[32];
     // Nothing follows either request: the MSG must not wait for more bytes
-    struct raw cl = {.req = "POST /cl HTTP/1.1\r\nContent-Length: 0\r\n\r\n", .until = "/cl got 0"},
-               te = {.req = "POST /te HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .until = "/te got 0"};
+    struct raw cl = {.req = "POST /cl HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", .until = "/cl got 0"},
+               te = {.req = "POST /te HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .until = "/te got 0"};
     mg_mgr_init(&mgr);
     server_start(&mgr, NULL, &s, addr, sizeof(addr));
     raw_start(&mgr, addr, &cl);
@@ -400,7 +400,7 @@ static const struct mg_http_limits small_limits = {256, 1024, 200, 0, 0, 0};
 
 // A GET whose head is exactly len bytes
 static void make_head(char *buf, size_t len) {
-  static const char start[] = "GET / HTTP/1.1\r\nX-Fill: ", end[] = "\r\n\r\n";
+  static const char start[] = "GET / HTTP/1.1\r\nHost: h\r\nX-Fill: ", end[] = "\r\n\r\n";
   size_t fill = len - (sizeof(start) - 1) - (sizeof(end) - 1);
   memcpy(buf, start, sizeof(start) - 1);
   memset(buf + sizeof(start) - 1, 'f', fill);
@@ -442,13 +442,13 @@ Test(http_conn, body_over_max_body_size_gets_413_before_it_is_sent) {
   struct server s = {0};
   char addr[32], at_limit[1200], body[1024];
   fill_pattern(body, sizeof(body));
-  mg_snprintf(at_limit, sizeof(at_limit), "POST /ok HTTP/1.1\r\nContent-Length: 1024\r\n\r\n%.*s", 1024, body);
+  mg_snprintf(at_limit, sizeof(at_limit), "POST /ok HTTP/1.1\r\nHost: h\r\nContent-Length: 1024\r\n\r\n%.*s", 1024, body);
   // Only the head of the big one is sent: the answer must not wait for its body
   struct raw ok = {.req = at_limit, .until = "/ok got 1024"},
-             big = {.req = "POST /big HTTP/1.1\r\nContent-Length: 1025\r\n\r\n"}, big_chunked = {0};
+             big = {.req = "POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 1025\r\n\r\n"}, big_chunked = {0};
   // Decoded, this one is one byte over the limit
   char chunked_req[1400];
-  size_t n = mg_snprintf(chunked_req, sizeof(chunked_req), "POST /bigc HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  size_t n = mg_snprintf(chunked_req, sizeof(chunked_req), "POST /bigc HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
   n += mg_snprintf(chunked_req + n, sizeof(chunked_req) - n, "200\r\n%.*s\r\n200\r\n%.*s\r\n1\r\nx\r\n0\r\n\r\n", 512,
                    body, 512, body);
   big_chunked.req = chunked_req;
@@ -480,7 +480,7 @@ Test(http_conn, one_huge_chunk_gets_413_without_buffering_it_whole) {
   static char req[8192];
   char addr[32];
   // A 1 MiB chunk announced under a 1 KiB limit: 6000 bytes of it are plenty to refuse it
-  size_t n = mg_snprintf(req, sizeof(req), "POST /huge HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n");
+  size_t n = mg_snprintf(req, sizeof(req), "POST /huge HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n");
   memset(req + n, 'x', sizeof(req) - 1 - n);
   req[sizeof(req) - 1] = '\0';
   struct raw r = {.req = req};
@@ -505,7 +505,7 @@ Test(http_conn, one_huge_chunk_gets_413_without_buffering_it_whole) {
 static char *framing_request(const char *kind, size_t n) {
   char *req = calloc(1, n + 256);
   cr_assert_not_null(req);
-  size_t len = mg_snprintf(req, 256, "POST /%s HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", kind);
+  size_t len = mg_snprintf(req, 256, "POST /%s HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", kind);
   if (strcmp(kind, "trailers") == 0) {
     len += mg_snprintf(req + len, 256, "0\r\n");
     for (size_t i = 0; i + 17 <= n; i += 17) len += mg_snprintf(req + len, 32, "X-Trailer: %04x\r\n", (unsigned) (i & 0xffff));
@@ -547,7 +547,7 @@ static void expect_framing_refused(bool stream) {
   char ok_req[2000], body[512];
   fill_pattern(body, sizeof(body));
   mg_snprintf(ok_req, sizeof(ok_req),
-              "POST /ok HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200;name=value\r\n%.*s\r\n"
+              "POST /ok HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n200;name=value\r\n%.*s\r\n"
               "200 ; x=\"y\"\r\n%.*s\r\n0;last\r\nX-Checksum: 1234\r\nX-More: abc\r\n\r\n",
               512, body, 512, body);
   struct raw ok = {.req = ok_req, .piece = 100, .until = "/ok got 1024"};
@@ -572,8 +572,8 @@ Test(http_conn, streaming_takes_bodies_larger_than_max_body_size) {
   struct server s = {.stream = true};
   static char body[5000], req[6000], creq[6000];
   fill_pattern(body, sizeof(body));
-  mg_snprintf(req, sizeof(req), "POST /cl HTTP/1.1\r\nContent-Length: 5000\r\n\r\n%.*s", 5000, body);
-  size_t n = mg_snprintf(creq, sizeof(creq), "POST /te HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  mg_snprintf(req, sizeof(req), "POST /cl HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\n%.*s", 5000, body);
+  size_t n = mg_snprintf(creq, sizeof(creq), "POST /te HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
   for (int i = 0; i < 5; i++) n += mg_snprintf(creq + n, sizeof(creq) - n, "3e8\r\n%.*s\r\n", 1000, body + i * 1000);
   mg_snprintf(creq + n, sizeof(creq) - n, "0\r\n\r\n");
   struct raw cl = {.req = req, .piece = 700, .until = "/cl got 5000"}, te = {.req = creq, .until = "/te got 5000"};
@@ -630,7 +630,7 @@ Test(http_conn, idle_keep_alive_connection_is_not_timed_out) {
   struct mg_mgr mgr;
   struct server s = {0};
   char addr[32];
-  struct raw r = {.req = "GET /1 HTTP/1.1\r\n\r\n", .until = "/1 got 0"};
+  struct raw r = {.req = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n", .until = "/1 got 0"};
   mg_mgr_init(&mgr);
   server_start(&mgr, &small_limits, &s, addr, sizeof(addr));
   struct mg_connection *c = raw_start(&mgr, addr, &r);
@@ -638,7 +638,7 @@ Test(http_conn, idle_keep_alive_connection_is_not_timed_out) {
   poll_for(&mgr, 2 * (int) small_limits.head_timeout_ms);
   cr_assert_not(r.closed, "no head is pending between requests");
   r.until = "/2 got 0", r.done = false;
-  mg_printf(c, "GET /2 HTTP/1.1\r\n\r\n");
+  mg_printf(c, "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n");
   poll_until(&mgr, &r.done, 3000);
   cr_assert(r.done && !r.closed);
   cr_assert_eq(s.accepted, 1);
@@ -657,7 +657,7 @@ Test(http_conn, idle_connection_is_closed_after_idle_timeout_without_a_reply) {
   struct server s = {0};
   char addr[32];
   // One is idle after its answer, one never sends anything
-  struct raw served = {.req = "GET /1 HTTP/1.1\r\n\r\n", .until = "/1 got 0"}, silent = {0};
+  struct raw served = {.req = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n", .until = "/1 got 0"}, silent = {0};
   mg_mgr_init(&mgr);
   mg_log_set(MG_LL_NONE);
   server_start(&mgr, &timed_limits, &s, addr, sizeof(addr));
@@ -690,7 +690,7 @@ Test(http_conn, idle_timeout_spares_connections_with_an_answer_still_going_out) 
   struct mg_mgr mgr;
   struct server s = {.reply = reply_deferred};
   char addr[32];
-  struct raw r = {.req = "GET /1 HTTP/1.1\r\n\r\n", .until = "deferred"};
+  struct raw r = {.req = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n", .until = "deferred"};
   mg_mgr_init(&mgr);
   server_start(&mgr, &timed_limits, &s, addr, sizeof(addr));
   raw_start(&mgr, addr, &r);
@@ -706,10 +706,10 @@ Test(http_conn, stalled_body_gets_408_after_body_timeout_but_a_slow_one_is_serve
   struct server s = {0}, st = {.stream = true};
   char addr[32], saddr[32];
   // Stalled: Content-Length, chunked, streamed. Slow: 2 bytes every 60 ms, its body 300 ms in all
-  struct raw cl = {.req = "POST /cl HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"},
-             te = {.req = "POST /te HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"},
-             streamed = {.req = "POST /st HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"},
-             slow = {.req = "POST /slow HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789",
+  struct raw cl = {.req = "POST /cl HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc"},
+             te = {.req = "POST /te HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"},
+             streamed = {.req = "POST /st HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc"},
+             slow = {.req = "POST /slow HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789",
                     .piece = 2, .interval_ms = 60, .until = "/slow got 10"};
   mg_mgr_init(&mgr);
   mg_log_set(MG_LL_NONE);
@@ -758,7 +758,7 @@ Test(http_conn, connection_over_max_conns_gets_503_and_the_others_are_served) {
   struct server s = {0};
   char addr[32], addr2[32];
   struct raw a = {.until = "/a got 0"}, b = {.until = "/b got 0"}, over = {0}, over2 = {0};
-  struct raw later = {.req = "GET /later HTTP/1.1\r\n\r\n", .until = "/later got 0"};
+  struct raw later = {.req = "GET /later HTTP/1.1\r\nHost: h\r\n\r\n", .until = "/later got 0"};
   mg_mgr_init(&mgr);
   mg_log_set(MG_LL_NONE);
   server_start(&mgr, &capped_limits, &s, addr, sizeof(addr));
@@ -773,8 +773,8 @@ Test(http_conn, connection_over_max_conns_gets_503_and_the_others_are_served) {
   cr_assert_eq(io_count(&over.got, "Connection: close\r\n"), 1);
   cr_assert(over2.closed && io_starts_with(&over2.got, "HTTP/1.1 503 "), "the cap counts both listeners");
   // The two under the cap are still served
-  mg_printf(ca, "GET /a HTTP/1.1\r\n\r\n");
-  mg_printf(cb, "GET /b HTTP/1.1\r\n\r\n");
+  mg_printf(ca, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+  mg_printf(cb, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
   poll_until(&mgr, &a.done, 3000);
   poll_until(&mgr, &b.done, 3000);
   cr_assert(a.done && !a.closed && b.done && !b.closed);
@@ -803,10 +803,10 @@ Test(http_conn, expect_100_continue_gets_an_interim_response_before_the_final_on
   struct mg_mgr mgr;
   struct server s = {0};
   char addr[32];
-  struct raw r = {.req = "PUT /up HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+  struct raw r = {.req = "PUT /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
                   .until = "\r\n\r\n"},
-             big = {.req = "PUT /big HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"},
-             nobody = {.req = "GET /get HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", .until = "/get got 0"};
+             big = {.req = "PUT /big HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"},
+             nobody = {.req = "GET /get HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n", .until = "/get got 0"};
   mg_mgr_init(&mgr);
   server_start(&mgr, &small_limits, &s, addr, sizeof(addr));
   struct mg_connection *c = raw_start(&mgr, addr, &r);
@@ -835,7 +835,7 @@ Test(http_conn, no_100_continue_when_the_handler_answers_from_the_head) {
   struct mg_mgr mgr;
   struct server s = {0};
   char addr[32];
-  struct raw r = {.req = "PUT /deny HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"};
+  struct raw r = {.req = "PUT /deny HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"};
   mg_mgr_init(&mgr);
   server_start(&mgr, &small_limits, &s, addr, sizeof(addr));
   raw_start(&mgr, addr, &r);
@@ -883,7 +883,7 @@ Test(http_conn, reply_content_length_is_the_formatted_body_length) {
   struct mg_mgr mgr;
   struct server s = {.reply = reply_sized};
   char addr[32];
-  struct raw r = {.req = "GET /len/0 HTTP/1.1\r\n\r\nGET /len/13 HTTP/1.1\r\n\r\nGET /len/5000 HTTP/1.1\r\n\r\n"};
+  struct raw r = {.req = "GET /len/0 HTTP/1.1\r\nHost: h\r\n\r\nGET /len/13 HTTP/1.1\r\nHost: h\r\n\r\nGET /len/5000 HTTP/1.1\r\nHost: h\r\n\r\n"};
   struct hclient h = {.req = r.req, .want = 3};
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
@@ -915,7 +915,7 @@ Test(http_conn, head_request_gets_content_length_without_body_then_the_next_resp
   struct mg_mgr mgr;
   struct server s = {.reply = reply_sized};
   char addr[32];
-  struct raw r = {.req = "HEAD /len/13 HTTP/1.1\r\n\r\nGET /len/5 HTTP/1.1\r\n\r\n", .until = "abcde"};
+  struct raw r = {.req = "HEAD /len/13 HTTP/1.1\r\nHost: h\r\n\r\nGET /len/5 HTTP/1.1\r\nHost: h\r\n\r\n", .until = "abcde"};
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
   raw_start(&mgr, addr, &r);
@@ -951,7 +951,7 @@ Test(http_conn, chunked_reply_reaches_the_client_as_one_decoded_body) {
   struct mg_mgr mgr;
   struct server s = {.reply = reply_chunked};
   char addr[32], want[3100];
-  struct hclient h = {.req = "GET /printf-end HTTP/1.1\r\n\r\n", .req2 = "GET /write-end HTTP/1.1\r\n\r\n", .want = 2};
+  struct hclient h = {.req = "GET /printf-end HTTP/1.1\r\nHost: h\r\n\r\n", .req2 = "GET /write-end HTTP/1.1\r\nHost: h\r\n\r\n", .want = 2};
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
   hclient_start(&mgr, addr, &h);
@@ -982,7 +982,7 @@ Test(http_conn, write_chunk_with_zero_length_ends_the_body) {
   struct mg_mgr mgr;
   struct server s = {.reply = reply_write_chunks};
   char addr[32];
-  struct hclient h = {.req = "GET /a HTTP/1.1\r\n\r\n", .req2 = "GET /bb HTTP/1.1\r\n\r\n", .want = 2};
+  struct hclient h = {.req = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n", .req2 = "GET /bb HTTP/1.1\r\nHost: h\r\n\r\n", .want = 2};
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
   hclient_start(&mgr, addr, &h);
@@ -1002,7 +1002,7 @@ static void run_canned(const char *resp, bool close, struct hclient *h) {
   struct mg_mgr mgr;
   struct canned k = {resp, close};
   char addr[32];
-  if (h->req == NULL) h->req = "GET / HTTP/1.1\r\n\r\n";
+  if (h->req == NULL) h->req = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
   mg_mgr_init(&mgr);
   mg_log_set(MG_LL_NONE);
   canned_start(&mgr, &k, addr, sizeof(addr));
@@ -1069,7 +1069,7 @@ static void reply_big(struct mg_connection *c, struct mg_http_message *hm, struc
 Test(http_conn, client_streams_a_response_larger_than_max_body_size) {
   struct mg_mgr mgr;
   struct server s = {.reply = reply_big};
-  struct hclient h = {.req = "GET /big HTTP/1.1\r\n\r\n", .stream = true};
+  struct hclient h = {.req = "GET /big HTTP/1.1\r\nHost: h\r\n\r\n", .stream = true};
   static char want[100 * 1024];
   char addr[32];
   fill_pattern(want, sizeof(want));
@@ -1110,7 +1110,7 @@ Test(http_conn, client_reports_broken_responses_as_errors) {
   } cases[] = {
       {"HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n", false, "bad HTTP response"},
       {"HTTP/1.1 2OO OK\r\n\r\n", false, "bad HTTP response"},
-      {"GET / HTTP/1.1\r\n\r\n", false, "a request instead of a response"},
+      {"GET / HTTP/1.1\r\nHost: h\r\n\r\n", false, "a request instead of a response"},
       {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", false, "invalid body framing"},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n", false, "bad chunked encoding"},
       {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true, "closed in the middle"},
@@ -1133,7 +1133,7 @@ Test(http_conn, two_requests_on_one_connection_are_both_answered) {
   struct mg_mgr mgr;
   struct server s = {0};
   char addr[32];
-  struct hclient h = {.req = "GET /a HTTP/1.1\r\n\r\n", .req2 = "POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz",
+  struct hclient h = {.req = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n", .req2 = "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz",
                       .want = 2};
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
@@ -1155,7 +1155,7 @@ Test(http_conn, connection_close_and_http10_close_after_the_reply) {
   struct mg_mgr mgr;
   struct server s = {0};
   char addr[32];
-  struct raw close11 = {.req = "GET /a HTTP/1.1\r\nConnection: close\r\n\r\nGET /ignored HTTP/1.1\r\n\r\n"},
+  struct raw close11 = {.req = "GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /ignored HTTP/1.1\r\nHost: h\r\n\r\n"},
              http10 = {.req = "GET /b HTTP/1.0\r\n\r\nGET /ignored HTTP/1.0\r\n\r\n"},
              http10_ka = {.req = "GET /c HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", .until = "/c got 0"};
   mg_mgr_init(&mgr);
@@ -1180,6 +1180,80 @@ Test(http_conn, connection_close_and_http10_close_after_the_reply) {
   mg_mgr_free(&mgr);
 }
 
+// RFC 9112 9.3 and RFC 9110 7.6.1: the Connection field is a list, may come on
+// several lines, and the reply says what the server will do with the connection
+Test(http_conn, connection_field_lists_are_honoured_and_the_decision_echoed) {
+  struct mg_mgr mgr;
+  struct server s = {0};
+  char addr[32];
+  struct raw ka10 = {.req = "GET /k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", .until = "/k got 0"},
+             list = {.req = "GET /l HTTP/1.1\r\nHost: h\r\nConnection: TE, close\r\nTE: trailers\r\n\r\n"
+                            "GET /ignored HTTP/1.1\r\nHost: h\r\n\r\n"},
+             lines = {.req = "GET /m HTTP/1.1\r\nHost: h\r\nConnection: TE\r\nConnection: close\r\n\r\n"
+                             "GET /ignored HTTP/1.1\r\nHost: h\r\n\r\n"},
+             plain10 = {.req = "GET /p HTTP/1.0\r\n\r\n"},
+             plain11 = {.req = "GET /q HTTP/1.1\r\nHost: h\r\n\r\n", .until = "/q got 0"};
+  mg_mgr_init(&mgr);
+  server_start(&mgr, NULL, &s, addr, sizeof(addr));
+  raw_start(&mgr, addr, &ka10);
+  raw_start(&mgr, addr, &list);
+  raw_start(&mgr, addr, &lines);
+  raw_start(&mgr, addr, &plain10);
+  raw_start(&mgr, addr, &plain11);
+  poll_until(&mgr, &ka10.done, 3000);
+  poll_until(&mgr, &list.closed, 3000);
+  poll_until(&mgr, &lines.closed, 3000);
+  poll_until(&mgr, &plain10.closed, 3000);
+  poll_until(&mgr, &plain11.done, 3000);
+  poll_for(&mgr, 100);
+  cr_assert(!ka10.closed && io_count(&ka10.got, "\r\nConnection: keep-alive\r\n") == 1, "got %.*s",
+            (int) ka10.got.len, ka10.got.buf);
+  cr_assert(list.closed && io_count(&list.got, "HTTP/1.1 ") == 1, "got %.*s", (int) list.got.len, list.got.buf);
+  cr_assert_eq(io_count(&list.got, "\r\nConnection: close\r\n"), 1);
+  cr_assert(lines.closed && io_count(&lines.got, "HTTP/1.1 ") == 1, "got %.*s", (int) lines.got.len, lines.got.buf);
+  cr_assert_eq(io_count(&lines.got, "\r\nConnection: close\r\n"), 1);
+  cr_assert(plain10.closed && io_count(&plain10.got, "\r\nConnection: close\r\n") == 1);
+  cr_assert(!plain11.closed && io_count(&plain11.got, "Connection:") == 0, "persistence is the default in 1.1");
+  server_free(&s);
+  mg_iobuf_free(&ka10.got);
+  mg_iobuf_free(&list.got);
+  mg_iobuf_free(&lines.got);
+  mg_iobuf_free(&plain10.got);
+  mg_iobuf_free(&plain11.got);
+  mg_mgr_free(&mgr);
+}
+
+// RFC 9110 10.1.1: no 100 Continue for HTTP/1.0; RFC 9112 6.1: Transfer-Encoding
+// in an HTTP/1.0 request is faulty framing: answer and close
+Test(http_conn, http10_gets_no_100_continue_and_its_chunked_requests_are_refused) {
+  struct mg_mgr mgr;
+  struct server s = {0};
+  char addr[32];
+  struct raw cont = {.req = "PUT /up HTTP/1.0\r\nConnection: keep-alive\r\nExpect: 100-continue\r\n"
+                            "Content-Length: 5\r\n\r\n", .until = "\r\n\r\n"},
+             te = {.req = "POST /te HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+                          "3\r\nabc\r\n0\r\n\r\nGET /next HTTP/1.0\r\n\r\n"};
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, NULL, &s, addr, sizeof(addr));
+  struct mg_connection *c = raw_start(&mgr, addr, &cont);
+  raw_start(&mgr, addr, &te);
+  poll_for(&mgr, 200);
+  cr_assert_eq(cont.got.len, 0, "got %.*s", (int) cont.got.len, cont.got.buf);
+  mg_send(c, "hello", 5);
+  poll_until(&mgr, &cont.done, 3000);
+  cr_assert(io_starts_with(&cont.got, "HTTP/1.1 200 "), "got %.*s", (int) cont.got.len, cont.got.buf);
+  poll_until(&mgr, &te.closed, 3000);
+  cr_assert(te.closed && io_starts_with(&te.got, "HTTP/1.1 400 "), "got %.*s", (int) te.got.len, te.got.buf);
+  cr_assert_eq(io_count(&te.got, "HTTP/1.1 "), 1, "the next request is not served");
+  cr_assert_eq(io_count(&te.got, "\r\nConnection: close\r\n"), 1);
+  cr_assert_eq(s.nmsgs, 1, "events %s", s.seq);
+  server_free(&s);
+  mg_iobuf_free(&cont.got);
+  mg_iobuf_free(&te.got);
+  mg_mgr_free(&mgr);
+}
+
 static void reply_later(struct mg_connection *c, struct mg_http_message *hm, struct server *s) {
   s->deferred = c;
   (void) hm;
@@ -1189,7 +1263,7 @@ Test(http_conn, connection_close_waits_for_a_deferred_reply) {
   struct mg_mgr mgr;
   struct server s = {.reply = reply_later};
   char addr[32];
-  struct raw r = {.req = "GET /later HTTP/1.1\r\nConnection: close\r\n\r\n"};
+  struct raw r = {.req = "GET /later HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"};
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
   raw_start(&mgr, addr, &r);
@@ -1208,18 +1282,18 @@ Test(http_conn, malformed_and_ambiguous_requests_get_400_or_431) {
   static const struct {
     const char *req, *status;
   } cases[] = {
-      {"GET / HTTP/1.1\r\nNo colon\r\n\r\n", "HTTP/1.1 400 "},
+      {"GET / HTTP/1.1\r\nHost: h\r\nNo colon\r\n\r\n", "HTTP/1.1 400 "},
       {"GET /\r\n\r\n", "HTTP/1.1 400 "},
       // Both framings (request smuggling) and conflicting lengths
-      {"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 400 "},
-      {"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "HTTP/1.1 400 "},
-      {"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "HTTP/1.1 400 "},
-      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n", "HTTP/1.1 400 "},
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 400 "},
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "HTTP/1.1 400 "},
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", "HTTP/1.1 400 "},
+      {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n", "HTTP/1.1 400 "},
   };
   struct mg_mgr mgr;
   struct server s = {0};
   char addr[32], many[2048];
-  size_t n = mg_snprintf(many, sizeof(many), "GET / HTTP/1.1\r\n");
+  size_t n = mg_snprintf(many, sizeof(many), "GET / HTTP/1.1\r\nHost: h\r\n");
   for (int i = 0; i <= MG_MAX_HTTP_HEADERS; i++) n += mg_snprintf(many + n, sizeof(many) - n, "H%d: v\r\n", i);
   mg_snprintf(many + n, sizeof(many) - n, "\r\n");
   mg_mgr_init(&mgr);
@@ -1238,6 +1312,41 @@ Test(http_conn, malformed_and_ambiguous_requests_get_400_or_431) {
   cr_assert_eq(s.nmsgs, 0, "events %s", s.seq);
   server_free(&s);
   mg_mgr_free(&mgr);
+}
+
+// RFC 9112 3.2: an HTTP/1.1 request names its host once, in Host or in an
+// absolute-form target
+Test(http_conn, host_is_required_once_in_http11_or_given_by_the_target) {
+  static const struct {
+    const char *req, *want;
+  } cases[] = {
+      {"GET /a HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "},
+      {"GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "HTTP/1.1 400 "},
+      {"GET http://h/a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "HTTP/1.1 400 "},
+      {"GET /a HTTP/1.1\r\nHost: a\r\n\r\n", "/a got 0"},
+      {"GET http://h/abs?x=1 HTTP/1.1\r\n\r\n", "/abs got 0"},
+      {"GET http://h/abs HTTP/1.1\r\nHost: h\r\n\r\n", "/abs got 0"},
+      {"GET /old HTTP/1.0\r\n\r\n", "/old got 0"},
+  };
+  struct mg_mgr mgr;
+  struct server s = {0};
+  char addr[32];
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  server_start(&mgr, NULL, &s, addr, sizeof(addr));
+  struct raw rs[sizeof(cases) / sizeof(cases[0])];
+  memset(rs, 0, sizeof(rs));
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct raw *r = &rs[i];
+    r->req = cases[i].req, r->until = cases[i].want;
+    raw_start(&mgr, addr, r);
+    poll_until(&mgr, &r->done, 3000);
+    cr_assert(io_count(&r->got, cases[i].want) == 1, "case %lu: got %.*s", (unsigned long) i, (int) r->got.len,
+              r->got.buf);
+  }
+  mg_mgr_free(&mgr);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) mg_iobuf_free(&rs[i].got);
+  server_free(&s);
 }
 
 Test(http_conn, response_sent_to_a_server_gets_400) {
@@ -1292,7 +1401,7 @@ Test(http_conn, directory_redirect_never_points_to_another_host) {
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
   for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
-    mg_snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n", attacks[i]);
+    mg_snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", attacks[i]);
     struct raw r = {.req = req};
     raw_start(&mgr, addr, &r);
     poll_until(&mgr, &r.closed, 3000);
@@ -1305,7 +1414,7 @@ Test(http_conn, directory_redirect_never_points_to_another_host) {
     mg_iobuf_free(&r.got);
   }
   // The redirect the slash exists for still works, query included
-  struct raw ok = {.req = "GET /docs?x=1 HTTP/1.1\r\nConnection: close\r\n\r\n"};
+  struct raw ok = {.req = "GET /docs?x=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"};
   raw_start(&mgr, addr, &ok);
   poll_until(&mgr, &ok.closed, 3000);
   cr_assert_eq(redirect_location(&ok.got, loc, sizeof(loc)), 301);

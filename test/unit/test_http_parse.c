@@ -36,7 +36,7 @@ static const struct valid_request valid_requests[] = {
     {"GET ? HTTP/1.1\r\n\r\n", "", "GET", "", "", "HTTP/1.1", 0, 0},
     {"OPTIONS * HTTP/1.1\r\n\r\n", "", "OPTIONS", "*", "", "HTTP/1.1", 0, 0},
     {"CONNECT example.com:443 HTTP/1.1\r\n\r\n", "", "CONNECT", "example.com:443", "", "HTTP/1.1", 0, 0},
-    {"GET http://h/p?q HTTP/1.1\r\n\r\n", "", "GET", "http://h/p", "q", "HTTP/1.1", 0, 0},
+    {"GET http://h/p?q HTTP/1.1\r\n\r\n", "", "GET", "/p", "q", "HTTP/1.1", 0, 0},  // absolute-form
     {"M-SEARCH * HTTP/1.1\r\n\r\n", "", "M-SEARCH", "*", "", "HTTP/1.1", 0, 0},  // any token
     {"GET / HTTP/1.1\nHost: a\n\n", "", "GET", "/", "", "HTTP/1.1", 1, 0},        // bare LF
     {"GET / HTTP/1.1\r\nHost: a\n\r\n", "", "GET", "/", "", "HTTP/1.1", 1, 0},     // mixed
@@ -92,6 +92,27 @@ Test(http_parse, valid_requests_give_head_length_and_slices) {
     cr_assert_eq(mg_http_get_request_len((const unsigned char *) buf, len), n, "case %zu", i);
     free(buf);
   }
+}
+
+// RFC 9112 3.2.2: absolute-form; uri is the path, as with origin-form
+Test(http_parse, absolute_form_targets_give_the_path_as_uri) {
+  static const struct {
+    const char *req, *uri, *query;
+  } cases[] = {
+      {"GET http://example.com/a/b?x=1 HTTP/1.1\r\n\r\n", "/a/b", "x=1"},
+      {"GET HTTPS://example.com:8443/p HTTP/1.1\r\n\r\n", "/p", ""},
+      {"GET http://example.com HTTP/1.1\r\n\r\n", "/", ""},
+      {"GET http://example.com?q HTTP/1.1\r\n\r\n", "/", "q"},
+  };
+  for (size_t i = 0; i < COUNT(cases); i++) {
+    struct mg_http_message hm;
+    cr_assert_gt(mg_http_parse(cases[i].req, strlen(cases[i].req), &hm), 0, "case %zu", i);
+    cr_assert(mg_str_eq(hm.uri, cases[i].uri), "case %zu uri '%.*s'", i, (int) hm.uri.len, hm.uri.buf);
+    cr_assert(mg_str_eq(hm.query, cases[i].query), "case %zu query '%.*s'", i, (int) hm.query.len, hm.query.buf);
+  }
+  struct mg_http_message hm;
+  const char *no_host = "GET http:///a HTTP/1.1\r\n\r\n";
+  cr_assert_eq(mg_http_parse(no_host, strlen(no_host), &hm), MG_HTTP_ERR_MALFORMED, "an http URI needs a host");
 }
 
 Test(http_parse, header_names_and_trimmed_values) {
