@@ -1462,7 +1462,7 @@ Test(http_conn, mime_types_option_outranks_the_packed_type) {
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
   for (size_t i = 0; i < 2; i++) {
-    mg_snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n", want[i][0]);
+    mg_snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", want[i][0]);
     struct raw r = {.req = req};
     raw_start(&mgr, addr, &r);
     poll_until(&mgr, &r.closed, 3000);
