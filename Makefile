@@ -158,7 +158,17 @@ run: all
 	@echo "Dashboard on http://localhost:8000 (Ctrl-C stops)"
 	$(BUILD)/firmware/firmware -l http://0.0.0.0:8000 -d $(BUILD)/data
 
-bench: all
+# The inflater beside zlib on a real bundle: BENCH_JS, else the dashboard's
+# largest built JS, else one from node_modules (`npm ci` installs it)
+BENCH_JS ?= $(firstword $(shell ls -S web/dist/*.js web/dist/*/*.js 2>/dev/null) \
+                        $(wildcard node_modules/playwright-core/lib/coreBundle.js node_modules/preact/dist/preact.js))
+$(BUILD)/bench/inflate_bench: test/bench/inflate_bench.c $(BUILD)/libmeerkat.a $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CSTD) -D_POSIX_C_SOURCE=200809L $(WARN) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libmeerkat.a -lz -o $@
+
+bench: all $(BUILD)/bench/inflate_bench
+	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
 	BUILD=$(BUILD) test/bench/run.sh
 
 clean:

@@ -15,29 +15,59 @@ static void pack_emit_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+// C99 5.2.4.1 promises string literals of 4095 characters, no more: longer
+// files are cut into rows of exactly that many, each its own literal
+#define PACK_ROW 4095
+
 // The bytes as string literal pieces of about 76 columns: compilers read these
 // many times faster than brace lists (4 MB: under a second instead of ten)
 static void pack_emit_string_bytes(FILE *out, const unsigned char *data, size_t len) {
   char line[80 + 8];
   size_t n = 0;
   line[n++] = '"';
+  if (len == 0) {
+    fputs("\"\"\n", out);
+    return;
+  }
   for (size_t i = 0; i < len; i++) {
     unsigned v = data[i];
     if (v == '"' || v == '\\' || v == '?') {
-      line[n++] = '\\', line[n++] = (char) v;
+      line[n++] = '\\';
+      line[n++] = (char) v;
     } else if (v >= 0x20 && v < 0x7f) {
       line[n++] = (char) v;
     } else {  // Always three octal digits, so that a digit after it stays a digit
-      line[n++] = '\\', line[n++] = (char) ('0' + (v >> 6)), line[n++] = (char) ('0' + (v >> 3 & 7));
+      line[n++] = '\\';
+      line[n++] = (char) ('0' + (v >> 6));
+      line[n++] = (char) ('0' + (v >> 3 & 7));
       line[n++] = (char) ('0' + (v & 7));
     }
     if (n >= 76 || i + 1 == len) {
-      line[n++] = '"', line[n++] = '\n';
+      line[n++] = '"';
+      line[n++] = '\n';
       fwrite(line, 1, n, out);
       n = 0;
       if (i + 1 < len) line[n++] = '"';
     }
   }
+}
+
+// A file of more than PACK_ROW bytes: a struct of full rows, each initialized
+// by a literal of exactly PACK_ROW characters (its NUL dropped, C99 6.7.8p14),
+// then the tail and its NUL. Members of char arrays have no padding between
+// them in practice; the typedef fails to compile if a compiler adds any, since
+// the table reads the bytes through one pointer to the whole object.
+static void pack_emit_rows(FILE *out, const char *p, size_t i, const unsigned char *data, size_t len) {
+  size_t rows = len / PACK_ROW, tail = len - rows * PACK_ROW;
+  fprintf(out, "static const struct {\n  unsigned char rows[%zu][%d];\n  unsigned char tail[%zu];\n} %s_d%zu = {{\n",
+          rows, PACK_ROW, tail + 1, p, i);
+  for (size_t r = 0; r < rows; r++) {
+    pack_emit_string_bytes(out, data + r * PACK_ROW, PACK_ROW);
+    fputs(",\n", out);
+  }
+  fputs("}, ", out);
+  pack_emit_string_bytes(out, data + rows * PACK_ROW, tail);
+  fprintf(out, "};\ntypedef char %1$s_d%2$zu_unpadded[sizeof(%1$s_d%2$zu) == %3$zu ? 1 : -1];\n\n", p, i, len + 1);
 }
 
 // Decimal bytes, 24 to a line (-b), for compilers that limit string literals
@@ -66,6 +96,16 @@ bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *
           "// %zu files, %zu bytes, stored in %zu. Use it as `extern struct mg_fs %s_fs;`\n"
           "#include \"meerkat.h\"\n\n",
           list->count, raw, stored, p);
+  bool rows = false;
+  for (size_t i = 0; i < list->count; i++) rows = rows || (!opts->byte_lists && list->files[i].size > PACK_ROW);
+  if (rows) {  // gcc 15 and clang 21 warn in -Wextra about the rows' dropped NULs, which are meant
+    fprintf(out,
+            "#ifdef __GNUC__\n"
+            "#pragma GCC diagnostic ignored \"-Wpragmas\"\n"
+            "#pragma GCC diagnostic ignored \"-Wunknown-warning-option\"\n"
+            "#pragma GCC diagnostic ignored \"-Wunterminated-string-initialization\"\n"
+            "#endif\n\n");
+  }
   for (size_t i = 0; i < list->count; i++) {
     const struct pack_file *f = &list->files[i];
     if (f->size == 0) continue;
@@ -76,6 +116,8 @@ bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *
       fprintf(out, "static const unsigned char %s_d%zu[%zu] = {\n", p, i, f->size + (opts->mongoose ? 1 : 0));
       pack_emit_list_bytes(out, f->data, f->size);
       fprintf(out, "%s};\n\n", opts->mongoose ? "0\n" : "");
+    } else if (f->size > PACK_ROW) {
+      pack_emit_rows(out, p, i, f->data, f->size);
     } else {  // One more byte for the literal's NUL, which the table's size leaves out
       fprintf(out, "static const unsigned char %s_d%zu[%zu] =\n", p, i, f->size + 1);
       pack_emit_string_bytes(out, f->data, f->size);
@@ -88,6 +130,7 @@ bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *
     fprintf(out, "    {");
     pack_emit_string(out, f->path);
     if (f->size == 0) fprintf(out, ", (const unsigned char *) \"\"");
+    else if (f->size > PACK_ROW && !opts->byte_lists) fprintf(out, ", (const unsigned char *) &%s_d%zu", p, i);
     else fprintf(out, ", %s_d%zu", p, i);
     fprintf(out, ", %zu, %zu, (time_t) %lld, ", f->size, f->raw_size, f->mtime);
     pack_emit_string(out, f->mime);

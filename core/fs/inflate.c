@@ -174,10 +174,14 @@ static int inflate_decode_item(const struct mg_inflate *z, uint32_t have, uint64
 static uint32_t inflate_copy(uint8_t *w, uint32_t pos, unsigned len, unsigned dist) {
   uint32_t from = pos >= dist ? pos - dist : pos + INFLATE_WSIZE - dist;
   if (pos + len <= INFLATE_WSIZE && from + len <= INFLATE_WSIZE) {
-    if (dist >= len) {
-      memmove(w + pos, w + from, len);  // Reads only bytes from before this match
+    uint8_t *d = w + pos;
+    const uint8_t *s = w + from;
+    if (from > pos) {
+      memmove(d, s, len);  // From the far end of the window: may overlap from above
+    } else if (dist >= len) {
+      memcpy(d, s, len);  // Reads only bytes from before this match
     } else {
-      for (unsigned i = 0; i < len; i++) w[pos + i] = w[from + i];  // Repeats a short run
+      for (const uint8_t *e = d + len; d < e;) *d++ = *s++;  // Repeats a short run
     }
     pos += len;
     return pos == INFLATE_WSIZE ? 0 : pos;
@@ -366,24 +370,73 @@ static int inflate_stored(struct mg_inflate *z, struct inflate_input *in) {
   return INFLATE_RUN_ON;
 }
 
+// Eight input bytes, first byte lowest, whatever the host's byte order; gcc
+// and clang turn this form (not a loop) into one load on little-endian hosts
+static uint64_t inflate_load64(const uint8_t *p) {
+  return (uint64_t) p[0] | (uint64_t) p[1] << 8 | (uint64_t) p[2] << 16 | (uint64_t) p[3] << 24 |
+         (uint64_t) p[4] << 32 | (uint64_t) p[5] << 40 | (uint64_t) p[6] << 48 | (uint64_t) p[7] << 56;
+}
+
+// A length/distance pair whose two codes are both in the fast tables, given
+// the literal/length table's entry for the low bits: the usual match, decoded
+// without inflate_decode_item's checks for partial input. Returns the bits it
+// spans, 0 if either code is longer (the caller decodes it the slow way), or
+// INFLATE_BAD for a distance before the start of the data.
+static int inflate_fast_match(const struct mg_inflate *z, uint32_t have, uint64_t bits, unsigned entry,
+                              unsigned *len, unsigned *dist) {
+  unsigned sym = entry & 511, at = entry >> 9, extra, d;
+  if (sym <= 256 || sym > 285) return 0;
+  extra = inflate_len_extra[sym - 257];
+  *len = inflate_len_base[sym - 257] + ((unsigned) (bits >> at) & ((1u << extra) - 1));
+  at += extra;
+  entry = z->dist.fast[(bits >> at) & ((1u << INFLATE_FAST_BITS) - 1)];
+  d = entry & 511;
+  if (entry == 0 || d > 29) return 0;
+  at += entry >> 9;
+  extra = inflate_dist_extra[d];
+  *dist = inflate_dist_base[d] + ((unsigned) (bits >> at) & ((1u << extra) - 1));
+  return *dist > have ? INFLATE_BAD : (int) (at + extra);
+}
+
 // The hot loop: decodes whole items while a longest item is buffered and a
 // longest match fits in the window. Returns false on malformed data.
 static bool inflate_fast(struct mg_inflate *z, struct inflate_input *in) {
   uint8_t *w = z->window;
   const uint8_t *buf = in->buf;
+  const uint16_t *lit_fast = z->lit.fast;
   uint64_t bits = z->bits;
-  unsigned nbits = z->nbits, sym = 0, len = 0, dist = 0;
+  unsigned nbits = z->nbits, sym = 0, len = 0, dist = 0, entry;
   size_t pos = in->pos, end = in->len, give;
   uint32_t wpos = z->wpos, pending = z->pending, have = z->have;
   bool ok = true, end_of_block = false;
   while (INFLATE_WSIZE - pending >= INFLATE_MAX_MATCH) {
     int used;
-    while (nbits <= 56 && pos < end) {
-      bits |= (uint64_t) buf[pos++] << nbits;
-      nbits += 8;
+    if (nbits < INFLATE_ITEM_BITS) {
+      if (end - pos >= 8) {  // Whole bytes that fit; the partial one above them is real input too
+        bits |= inflate_load64(buf + pos) << nbits;
+        pos += (63 - nbits) >> 3;
+        nbits |= 56;
+      } else {
+        while (nbits <= 56 && pos < end) {
+          bits |= (uint64_t) buf[pos++] << nbits;
+          nbits += 8;
+        }
+        if (nbits < INFLATE_ITEM_BITS) break;
+      }
     }
-    if (nbits < INFLATE_ITEM_BITS) break;
-    used = inflate_decode_item(z, have, bits, nbits, &sym, &len, &dist);
+    entry = lit_fast[bits & ((1u << INFLATE_FAST_BITS) - 1)];
+    if ((entry & 511) < 256 && entry != 0) {  // A literal with a short code: most items
+      bits >>= entry >> 9;
+      nbits -= entry >> 9;
+      w[wpos] = (uint8_t) entry;
+      if (++wpos == INFLATE_WSIZE) wpos = 0;
+      pending++;
+      if (have < INFLATE_WSIZE) have++;
+      continue;
+    }
+    used = inflate_fast_match(z, have, bits, entry, &len, &dist);
+    if (used == 0) used = inflate_decode_item(z, have, bits, nbits, &sym, &len, &dist);
+    else sym = 257;  // Any length symbol: the match is decoded
     if (used < 0) {  // INFLATE_NEED cannot happen with this many bits
       ok = false;
       break;

@@ -94,6 +94,11 @@
 #define MG_ENABLE_POSIX_FS 1
 #endif
 
+// mg_crc32's tables: 1 (1 KiB, a byte a step) on devices, 8 (8 KiB, six times faster) on hosts
+#ifndef MG_CRC32_SLICES
+#define MG_CRC32_SLICES (MG_PORT_BAREMETAL ? 1 : 8)
+#endif
+
 // Test builds only: mg_alloc_fail_after() makes a chosen allocation fail (needs glibc)
 #ifndef MG_ENABLE_ALLOC_FAULTS
 #define MG_ENABLE_ALLOC_FAULTS 0

@@ -40,9 +40,9 @@ function inflateShim() {
 }
 
 // Compile generated sources with the reader; returns its parsed output
-function roundtrip(dir, sources, prefixes = ['mg_packed'], cc = CC) {
+function roundtrip(dir, sources, prefixes = ['mg_packed'], cc = CC, flags = []) {
   const exe = path.join(dir, `roundtrip-${cc}`);
-  const args = [...STRICT, ...SAN, '-Icore/include', `-DPACKS=${prefixes.map((p) => `P(${p})`).join(' ')}`,
+  const args = [...STRICT, ...flags, ...SAN, '-Icore/include', `-DPACKS=${prefixes.map((p) => `P(${p})`).join(' ')}`,
     ...sources, 'test/integration/packer_roundtrip.c', ...inflateShim().slice(0, 1), LIB, ...inflateShim().slice(1),
     '-o', exe];
   const c = spawnSync(cc, args);
@@ -138,6 +138,34 @@ test('packer: -I marks the paths the build hashed immutable, and nothing else', 
   const got = roundtrip(dir, [out]);
   for (const p of ['/assets/app.js', '/assets/logo.png', '/a/b/c/deep.txt']) assert.ok(got.get(`mg_packed:${p}`).immutable, p);
   for (const p of ['/index.html', '/noise.txt', '/one']) assert.ok(!got.get(`mg_packed:${p}`).immutable, p);
+});
+
+// C99 5.2.4.1 only promises string literals of 4095 characters: the default
+// output must compile under -pedantic -Werror whatever the file sizes
+test('packer: files around the 4095-byte literal limit compile under -pedantic and read back', (t) => {
+  const dir = scratch(t, 'packer-pedantic');
+  const root = path.join(dir, 'web');
+  for (const n of [4094, 4095, 4096, 8189, 8190, 8191, 12285, 70000]) write(root, `r${n}.bin`, crypto.randomBytes(n));
+  write(root, 'escapes.bin', Buffer.from(Array.from({ length: 9000 }, (_, i) => (i * 37) & 255)));
+  write(root, 'big.txt', Array.from({ length: 3000 }, (_, i) => `line ${i} ${(i * 7919) % 1000}`).join('\n'));
+  const want = tree(root);
+  for (const extra of [[], ['-M']]) {
+    const out = path.join(dir, 'gen.c');
+    const r = pack([...extra, '-q', '-o', out, root]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const cc of ['gcc', 'clang'].filter(have)) {
+      const c = spawnSync(cc, [...STRICT, '-pedantic', '-Icore/include', '-c', out, '-o', path.join(dir, 'gen.o')]);
+      assert.equal(c.status, 0, `${cc} -pedantic ${extra.join(' ')}:\n${c.stderr.toString().slice(0, 2000)}`);
+    }
+    if (extra.length > 0) continue;
+    const got = roundtrip(dir, [out], ['mg_packed'], CC, ['-pedantic']);
+    assert.equal(got.size, want.size);
+    for (const [p, data] of want) {
+      assert.equal(got.get(`mg_packed:${p}`).size, data.length, p);
+      assert.equal(got.get(`mg_packed:${p}`).sha1, sha1(data), p);
+    }
+    assert.ok(got.get('mg_packed:/big.txt').gzip, 'big.txt gzipped');
+  }
 });
 
 test('packer: the same input gives the same bytes; mtimes only with -m', (t) => {

@@ -35,6 +35,24 @@ Test(util, crc32_matches_bitwise_reference_for_all_byte_values) {
   }
 }
 
+// The sliced loop reads eight bytes a step: every start alignment and every
+// remainder, and a run split anywhere, must give the bytewise result
+Test(util, crc32_is_the_same_at_any_alignment_and_split) {
+  static unsigned char buf[4096 + 16];
+  for (size_t i = 0; i < sizeof(buf); i++) buf[i] = (unsigned char) (i * 131 + (i >> 5) * 17);
+  for (size_t off = 0; off < 16; off++) {
+    for (size_t len = 0; len < 40; len++) {
+      cr_assert_eq(mg_crc32(0, (const char *) buf + off, len), crc32_reference(buf + off, len), "%zu+%zu", off, len);
+    }
+    uint32_t whole = crc32_reference(buf + off, 4096);
+    cr_assert_eq(mg_crc32(0, (const char *) buf + off, 4096), whole);
+    for (size_t cut = 0; cut <= 4096; cut += 509) {
+      uint32_t crc = mg_crc32(0, (const char *) buf + off, cut);
+      cr_assert_eq(mg_crc32(crc, (const char *) buf + off + cut, 4096 - cut), whole, "cut %zu", cut);
+    }
+  }
+}
+
 static void sha1_hex(const void *data, size_t len, char out[41]) {
   mg_sha1_ctx ctx;
   unsigned char digest[20];
