@@ -42,8 +42,9 @@ void mg_http_serve_abort(struct mg_connection *c);     // Connection closing: re
 // mg_http_reply with two header blocks (either may be NULL): ours, then the user's
 void mg_http_reply2(struct mg_connection *c, int status, const char *headers1, const char *headers2,
                     const char *fmt, ...);
-// The Connection field line ("" or "Connection: ...\r\n") every server reply carries
-const char *mg_http_conn_header(struct mg_connection *c);
+// The lines every server reply carries (Date, Connection), "" or "Name: value\r\n..."
+const char *mg_http_reply_headers(struct mg_connection *c);
+void mg_http_format_date(time_t t, char *buf, size_t len);  // IMF-fixdate (RFC 9110 5.6.7)
 // mg_http_serve_dir / serve_file: answers methods other than GET and HEAD; true if it did
 bool mg_http_refuse_method(struct mg_connection *c, struct mg_http_message *hm, const char *extra);
 

@@ -13,13 +13,54 @@ static void http_reply_oom(struct mg_connection *c, size_t start, const char *wh
   mg_error(c, "out of memory queueing %s", what);
 }
 
-// A server tells the client what it decided about the connection (RFC 9112 9.3,
-// 9.6): close after this reply, or keep-alive to an HTTP/1.0 client that asked
-const char *mg_http_conn_header(struct mg_connection *c) {
+void mg_http_format_date(time_t t, char *buf, size_t len) {
+  static const char *days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  long long secs = (long long) t, day = secs / 86400, rem = secs % 86400;
+  if (rem < 0) rem += 86400, day--;
+  // Civil date from a day count, counting years from 1 March 0000 so leap days come last
+  long long z = day + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+  long long doe = z - era * 146097;
+  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long long mp = (5 * doy + 2) / 153, mday = doy - (153 * mp + 2) / 5 + 1;
+  long long mon = mp < 10 ? mp + 3 : mp - 9, year = yoe + era * 400 + (mon <= 2);
+  mg_snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[((day % 7) + 7) % 7], (int) mday,
+              months[mon - 1], (int) year, (int) (rem / 3600), (int) (rem / 60 % 60), (int) (rem % 60));
+}
+
+// Date, when there is a clock (RFC 9110 6.6.1): formatted once a second
+static const char *http_date_line(void) {
+  static char line[48];
+  static time_t formatted;
+  time_t now = 0;
+  if (!MG_ENABLE_DATE || !mg_port_wall_time(&now)) return "";
+  if (now != formatted) {
+    char when[32];
+    mg_http_format_date(now, when, sizeof(when));
+    mg_snprintf(line, sizeof(line), "Date: %s\r\n", when);
+    formatted = now;
+  }
+  return line;
+}
+
+// The lines every server reply carries: Date, and what the server decided about
+// the connection (RFC 9112 9.3, 9.6): close after this reply, or keep-alive to an
+// HTTP/1.0 client that asked. own_connection: the caller's headers say it already.
+static const char *http_reply_lines(struct mg_connection *c, bool own_connection) {
+  static char buf[80];
   const struct http_state *st = mg_http_state(c);
+  const char *conn = "";
   if (!c->is_accepted) return "";
-  if (st->close_after || c->is_draining) return "Connection: close\r\n";
-  return st->is_http10 ? "Connection: keep-alive\r\n" : "";
+  if (!own_connection && (st->close_after || c->is_draining)) conn = "Connection: close\r\n";
+  else if (!own_connection && st->is_http10) conn = "Connection: keep-alive\r\n";
+  mg_snprintf(buf, sizeof(buf), "%s%s", http_date_line(), conn);
+  return buf;
+}
+
+const char *mg_http_reply_headers(struct mg_connection *c) {
+  return http_reply_lines(c, false);
 }
 
 // Does a header block already hold a Connection line?
@@ -41,7 +82,7 @@ static void http_vreply(struct mg_connection *c, int status, const char *headers
   size_t start = c->send.len;
   bool own_conn = http_reply_has_connection(headers1) || http_reply_has_connection(headers2);
   bool ok = mg_iobuf_printf(&c->send, "HTTP/1.1 %d %s\r\n%s%s%sContent-Length: %s\r\n\r\n", status,
-                            mg_http_status_text(status), own_conn ? "" : mg_http_conn_header(c),
+                            mg_http_status_text(status), http_reply_lines(c, own_conn),
                             headers1 == NULL ? "" : headers1, headers2 == NULL ? "" : headers2, HTTP_CL_BLANKS);
   size_t field = c->send.len - 4 - HTTP_CL_WIDTH, body_start = c->send.len;
   if (ok) ok = mg_iobuf_vprintf(&c->send, fmt == NULL ? "" : fmt, ap);
@@ -83,7 +124,7 @@ bool mg_http_refuse_method(struct mg_connection *c, struct mg_http_message *hm, 
   if (mg_str_eq(hm->method, "GET") || mg_str_eq(hm->method, "HEAD")) return false;
   if (mg_str_eq(hm->method, "OPTIONS")) {
     // By hand: mg_http_reply adds a Content-Length, which a 204 must not carry (RFC 9110 8.6)
-    mg_printf(c, "HTTP/1.1 204 No Content\r\n%s%s%s\r\n", mg_http_conn_header(c), allow, extra == NULL ? "" : extra);
+    mg_printf(c, "HTTP/1.1 204 No Content\r\n%s%s%s\r\n", mg_http_reply_headers(c), allow, extra == NULL ? "" : extra);
     c->is_resp = 0;
     return true;
   }

@@ -8,22 +8,6 @@
 #define SERVE_PIECE (16 * 1024)       // Larger ones are topped up this much at a time
 
 // RFC 9110 5.6.7 IMF-fixdate, computed without gmtime() (not on every device)
-static void serve_http_date(time_t t, char *buf, size_t len) {
-  static const char *days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
-  static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  long long secs = (long long) t, day = secs / 86400, rem = secs % 86400;
-  if (rem < 0) rem += 86400, day--;
-  // Civil date from a day count, counting years from 1 March 0000 so leap days come last
-  long long z = day + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-  long long doe = z - era * 146097;
-  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  long long mp = (5 * doy + 2) / 153, mday = doy - (153 * mp + 2) / 5 + 1;
-  long long mon = mp < 10 ? mp + 3 : mp - 9, year = yoe + era * 400 + (mon <= 2);
-  mg_snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[((day % 7) + 7) % 7], (int) mday,
-              months[mon - 1], (int) year, (int) (rem / 3600), (int) (rem / 60 % 60), (int) (rem % 60));
-}
 
 // Does an entity-tag list name this ETag? Weak comparison (If-None-Match) ignores
 // a W/ prefix; strong comparison (If-Match) never matches a weak tag (RFC 9110 8.8.3.2)
@@ -300,7 +284,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   }
   if (mtime != 0) {  // Packed files have no mtime unless the packer kept it
     char when[40];
-    serve_http_date(mtime, when, sizeof(when));
+    mg_http_format_date(mtime, when, sizeof(when));
     mg_snprintf(date, sizeof(date), "Last-Modified: %s\r\n", when);
   }
   if (pf != NULL && pf->is_gzip) {
@@ -315,7 +299,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
     return;
   }
   if (pre == 304) {  // No Content-Length: it would describe the 200's body (RFC 9110 8.6)
-    mg_printf(c, "HTTP/1.1 304 Not Modified\r\n%sEtag: %s\r\n%s%s%s%s\r\n", mg_http_conn_header(c), etag, date, cache,
+    mg_printf(c, "HTTP/1.1 304 Not Modified\r\n%sEtag: %s\r\n%s%s%s%s\r\n", mg_http_reply_headers(c), etag, date, cache,
               enc_hdr, extra);
     c->is_resp = 0;
     return;
@@ -357,7 +341,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   size_t head = mg_printf(c,
                           "HTTP/1.1 %d %s\r\n%sContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
                           "%s%s%sAccept-Ranges: bytes\r\n%s%s\r\n",
-                          status, mg_http_status_text(status), mg_http_conn_header(c), (int) mime.len, mime.buf,
+                          status, mg_http_status_text(status), mg_http_reply_headers(c), (int) mime.len, mime.buf,
                           (unsigned long) len, etag,
                           date, cache, enc_hdr, range_hdr, extra);
   if (head == 0 || mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {  // 0: out of memory
@@ -454,7 +438,7 @@ static void serve_listing(struct mg_connection *c, struct mg_http_message *hm, s
 static void serve_redirect_dir(struct mg_connection *c, struct mg_http_message *hm, const char *dir) {
   static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/";
   size_t len = strlen(dir);
-  mg_printf(c, "HTTP/1.1 301 Moved Permanently\r\n%sLocation: ", mg_http_conn_header(c));
+  mg_printf(c, "HTTP/1.1 301 Moved Permanently\r\n%sLocation: ", mg_http_reply_headers(c));
   for (size_t i = 0; i < len;) {
     size_t run = strspn(dir + i, safe);  // Plain bytes go out as a run
     mg_send(c, dir + i, run);

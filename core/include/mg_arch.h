@@ -143,6 +143,11 @@
 // packed file's name); mg_http_serve_dir answers longer request paths with 414.
 // Buffers of this size sit on the stack, about four deep when serving a file:
 // hosts take Linux's PATH_MAX, as web servers do; boards keep it small.
+// HTTP replies carry a Date header (RFC 9110 6.6.1) when the port has a wall clock
+#ifndef MG_ENABLE_DATE
+#define MG_ENABLE_DATE 1
+#endif
+
 #ifndef MG_PATH_MAX
 #if MG_PORT_POSIX
 #define MG_PATH_MAX 4096

@@ -11,6 +11,12 @@ bool mg_port_random(void *buf, size_t len) {
   return mg_board_random(buf, len);
 }
 
+// Boards have no calendar clock until an application sets one (SNTP, an RTC): no Date
+bool mg_port_wall_time(time_t *t) {
+  (void) t;
+  return false;
+}
+
 void mg_port_putchar(char ch) {
   mg_board_putchar(ch);
 }

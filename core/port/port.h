@@ -10,6 +10,9 @@
 // Fills buf from the platform's CSPRNG; true only if every byte came from it
 bool mg_port_random(void *buf, size_t len);
 
+// Wall-clock seconds since 1970 (UTC) into *t; false if the platform has no set clock
+bool mg_port_wall_time(time_t *t);
+
 // The default log sink, one character at a time; flushes at the end of a line
 void mg_port_putchar(char ch);
 

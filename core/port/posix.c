@@ -53,6 +53,11 @@ bool mg_port_random(void *buf, size_t len) {
 #endif
 }
 
+bool mg_port_wall_time(time_t *t) {
+  *t = time(NULL);
+  return *t > 0;
+}
+
 void mg_port_putchar(char ch) {
   putchar((unsigned char) ch);
   if (ch == '\n') fflush(stdout);  // Whole lines, even into a pipe

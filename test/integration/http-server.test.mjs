@@ -64,6 +64,15 @@ test('serves a file with type, length, ETag and Last-Modified', () => {
     Math.floor(fs.statSync(path.join(root, 'hello.txt')).mtimeMs / 1000));
 });
 
+test('every answer carries a Date in IMF-fixdate, close to now (RFC 9110 6.6.1)', () => {
+  for (const p of ['/hello.txt', '/no-such-file', '/api/echo']) {
+    const [res] = parseResponses(curl(['-i', `${url}${p}`]).stdout);
+    const date = res.headers['date'];
+    assert.match(date || '', /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/, `${p}: Date ${date}`);
+    assert.ok(Math.abs(new Date(date).getTime() - Date.now()) < 5000, `${p}: Date ${date} is not now`);
+  }
+});
+
 test('streams a file larger than the send queue intact', () => {
   const r = curl([`${url}/big.bin`]);
   assert.equal(r.code, 0, r.stderr);
