@@ -15,11 +15,13 @@
 #include "mg_log.h"
 #include "mg_timer.h"
 #include "mg_util.h"
+#include "mg_json.h"
 #include "mg_url.h"
 #include "mg_net.h"
 #include "mg_tls.h"
 #include "mg_dns.h"
 #include "mg_fs.h"
 #include "mg_http.h"
+#include "mg_ws.h"
 
 #endif  // MEERKAT_H

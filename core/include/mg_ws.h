@@ -1,0 +1,31 @@
+// WebSocket (RFC 6455) over an HTTP connection: upgrade, connect, frames, messages.
+#ifndef MG_WS_H
+#define MG_WS_H
+
+#define WEBSOCKET_OP_CONTINUE 0
+#define WEBSOCKET_OP_TEXT 1
+#define WEBSOCKET_OP_BINARY 2
+#define WEBSOCKET_OP_CLOSE 8
+#define WEBSOCKET_OP_PING 9
+#define WEBSOCKET_OP_PONG 10
+
+// A whole message (fragments joined) for MG_EV_WS_MSG, or a control frame for
+// MG_EV_WS_CTL. flags holds the opcode in its low four bits (flags & 15).
+struct mg_ws_message {
+  struct mg_str data;
+  uint8_t flags;
+};
+
+// Server side: answer the upgrade request hm with 101; fmt (may be NULL) adds header lines
+void mg_ws_upgrade(struct mg_connection *, struct mg_http_message *hm, const char *fmt, ...);
+// Client side: ws:// URL; fmt (may be NULL) adds header lines to the upgrade request
+struct mg_connection *mg_ws_connect(struct mg_mgr *, const char *url, mg_event_handler_t fn, void *fn_data,
+                                    const char *fmt, ...);
+// One frame with opcode op; a client masks it. Return the bytes queued (0 on failure).
+size_t mg_ws_send(struct mg_connection *, const void *buf, size_t len, int op);
+size_t mg_ws_printf(struct mg_connection *, int op, const char *fmt, ...);
+size_t mg_ws_vprintf(struct mg_connection *, int op, const char *fmt, va_list *ap);
+// Turn the last len bytes of c->send into one frame with opcode op
+size_t mg_ws_wrap(struct mg_connection *, size_t len, int op);
+
+#endif  // MG_WS_H
