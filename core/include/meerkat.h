@@ -23,5 +23,6 @@
 #include "mg_fs.h"
 #include "mg_http.h"
 #include "mg_ws.h"
+#include "mg_dash.h"
 
 #endif  // MEERKAT_H
