@@ -2,13 +2,14 @@
 // sensor charts and LED switches. Built only from kit.
 import { useState } from 'preact/hooks';
 import { Card, LiveChart, Page, Stat, Toggle, ErrorText, canWrite, formatBytes, formatUptime,
-  useAuth, useNow, useSchema, useSet, useSetTime, writeSet } from '../kit';
+  useAuth, useConnection, useNow, useSchema, useSet, useSetTime, writeSet } from '../kit';
 
 function Device() {
   const device = useSet('device');
   const at = useSetTime('device');
   const now = useNow();
-  const uptime = device && device.uptime + Math.max(0, now - at) / 1000;
+  const live = useConnection() === 'online';  // offline, the last known uptime stays
+  const uptime = device && device.uptime + (live ? Math.max(0, now - at) / 1000 : 0);
   return (
     <dl class="grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-3" data-testid="overview">
       <Stat label="Device name" value={device?.name} />
