@@ -2,8 +2,9 @@
 // setup, live values over the WebSocket, an LED toggled in one browser seen in
 // another, settings kept across a reload and refused with the device's reason
 // next to the field, users and a viewer's read-only view, a wrong password,
-// logout, and the offline banner while the firmware is stopped, gone when it
-// is back on the same port. Nothing else may log an error. Screenshots: build/e2e/.
+// logout, the offline banner while the firmware is stopped (gone when it is
+// back on the same port), and the wait after repeated wrong passwords.
+// Nothing else may log an error. Screenshots: build/e2e/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -221,6 +222,28 @@ test('the offline banner shows while the firmware is stopped and goes when it is
   await online(page);
   await page.getByTestId('value-temperature').getByText(/\d/).waitFor();
   assert.equal((await api(firmware.url, 'GET', 'api/sets/settings', undefined, await session(firmware.url))).body.name, 'e2e-device', 'settings persisted across the restart');
+  await page.context().close();
+});
+
+test('after repeated wrong passwords the login page says how long to wait', async () => {
+  const page = await newPage();
+  await page.goto(firmware.url);
+  await page.getByRole('heading', { level: 1, name: 'Log in' }).waitFor();
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password').fill('still not the password');
+  const button = page.locator('form button[type="submit"]');
+  const alert = page.getByRole('alert');
+  for (let i = 0; i < 12; i++) {  // 5 failures, then the device makes us wait
+    log.allow(401, '/api/auth/login');
+    log.allow(429, '/api/auth/login');
+    await button.click();
+    await alert.waitFor();
+    if (/wait \d+ s/.test(await alert.textContent())) break;
+    await page.waitForFunction(() => !document.querySelector('form button[type="submit"]').disabled);
+  }
+  assert.match(await alert.textContent(), /Too many failed attempts: wait \d+ s/);
+  assert.ok(await button.isDisabled(), 'no attempt until the wait is over');
+  assert.match(await button.textContent(), /Wait \d+ s/);
   await page.context().close();
 });
 
