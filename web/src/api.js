@@ -27,6 +27,9 @@ export async function request(method, path, body) {
   const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // The device takes a state change only with a JSON body or this header (a
+  // cross-site form can send neither): a DELETE has no body
+  if (method !== 'GET') headers['X-Requested-With'] = 'meerkat';
   let res, text;
   try {
     res = await fetch(path, {
