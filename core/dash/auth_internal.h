@@ -86,7 +86,4 @@ void mg_auth_throttle_clear(struct mg_auth *auth, const struct mg_addr *addr);
 bool mg_auth_is_write(struct mg_http_message *hm);
 bool mg_auth_csrf_ok(struct mg_http_message *hm);
 
-// Until the base branch is merged (core/base/sha256.c declares it in mg_util.h)
-bool mg_timingsafe_eq(const void *a, const void *b, size_t len);
-
 #endif  // MG_AUTH_INTERNAL_H
