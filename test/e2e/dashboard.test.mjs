@@ -57,12 +57,14 @@ function startPrefixProxy(target, prefix) {
   })));
 }
 
-let firmware, browser, info;
+let firmware, browser, info, session;
 const problems = [];  // console errors, failed requests, error responses, page errors
 
 // A page that records every problem it meets.
 async function openPage(options = {}) {
   const context = await browser.newContext(options);
+  // Logged in as the admin set up in before() (the login page is the dashboard's to test)
+  await context.addCookies([{ name: 'mk_session', value: session, url: firmware.url }]);
   const page = await context.newPage();
   page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
@@ -95,7 +97,13 @@ before(async () => {
       TMPDIR: path.join(OUT, 'tmp'),
     },
   });
-  const res = await fetch(new URL('api/info', firmware.url));
+  // /api/ needs a session: set up the admin and keep its cookie for every page
+  const setup = await fetch(new URL('api/auth/setup', firmware.url), {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'dashboard-test' }),
+  });
+  assert.equal(setup.status, 200, 'setup');
+  session = setup.headers.get('set-cookie').split(';')[0].slice('mk_session='.length);
+  const res = await fetch(new URL('api/info', firmware.url), { headers: { Cookie: `mk_session=${session}` } });
   assert.equal(res.status, 200, 'api/info answers');
   info = await res.json();
 });

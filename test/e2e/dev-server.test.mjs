@@ -71,9 +71,15 @@ test('dev server: page with live reload, /api proxied to the device', async () =
     const page = await (await fetch(`${dev.url}/`)).text();
     assert.match(page, /<div id="app">|<body/);
     assert.match(page, /esbuild/, 'the live-reload hook is in the dev page');
-    const info = await (await fetch(`${dev.url}/api/info`)).json();
+    // /api/ needs a session: set the admin up through the proxy and send its cookie
+    const setup = await fetch(`${dev.url}/api/auth/setup`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'dev-server-test' }),
+    });
+    assert.equal(setup.status, 200, 'setup through the proxy');
+    const headers = { Cookie: setup.headers.get('set-cookie').split(';')[0] };
+    const info = await (await fetch(`${dev.url}/api/info`, { headers })).json();
     assert.match(info.name, /^meerkat-/);
-    const missing = await fetch(`${dev.url}/api/nope`);
+    const missing = await fetch(`${dev.url}/api/nope`, { headers });
     assert.equal(missing.status, 404, 'the device answers, through the proxy');
   } finally {
     dev.proc.kill('SIGTERM');
