@@ -167,8 +167,14 @@ $(BUILD)/bench/inflate_bench: test/bench/inflate_bench.c $(BUILD)/libmeerkat.a $
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CSTD) -D_POSIX_C_SOURCE=200809L $(WARN) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libmeerkat.a -lz -o $@
 
-bench: all $(BUILD)/bench/inflate_bench
+$(BUILD)/bench/sha256_bench: test/bench/sha256_bench.c $(BUILD)/libmeerkat.a $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CSTD) -D_POSIX_C_SOURCE=200809L $(WARN) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libmeerkat.a -o $@
+
+bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
+	$(BUILD)/bench/sha256_bench
 	BUILD=$(BUILD) test/bench/run.sh
 
 clean:

@@ -37,6 +37,12 @@ int main(int argc, char *argv[]) {
     return 1;
   }
 
+  struct mg_auth *auth = mg_auth_create(data_dir);  // Logs a missing or bad users file
+  if (auth == NULL) {
+    MG_ERROR(("out of memory"));
+    return 1;
+  }
+  routes_set_auth(auth);
   struct device dev;
   struct mg_mgr mgr;
   device_init(&dev, data_dir);
@@ -52,6 +58,7 @@ int main(int argc, char *argv[]) {
   if (listening == 0) {
     MG_ERROR(("no listener could start, exiting"));
     mg_mgr_free(&mgr);
+    mg_auth_free(auth);
     return 1;
   }
   signal(SIGINT, on_signal);
@@ -59,5 +66,6 @@ int main(int argc, char *argv[]) {
   while (s_signo == 0) mg_mgr_poll(&mgr, 1000);
   MG_INFO(("signal %d, shutting down", (int) s_signo));
   mg_mgr_free(&mgr);
+  mg_auth_free(auth);
   return 0;
 }

@@ -5,5 +5,7 @@
 
 // The HTTP event handler; fn_data is the struct device
 void routes_handle(struct mg_connection *c, int ev, void *ev_data);
+// Users and sessions: /api/auth and /api/users, and the session every other /api/ needs
+void routes_set_auth(struct mg_auth *auth);
 
 #endif

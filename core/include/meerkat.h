@@ -24,5 +24,6 @@
 #include "mg_http.h"
 #include "mg_ws.h"
 #include "mg_dash.h"
+#include "mg_auth.h"
 
 #endif  // MEERKAT_H

@@ -10,13 +10,16 @@ import { startServer, curl, raw, parseResponses, tmpdir } from './lib.mjs';
 
 const FIRMWARE = process.env.BIN ? path.join(process.env.BIN, '..', 'firmware', 'firmware') : 'build/firmware/firmware';
 const DIST = 'web/dist';
-let fw, url, data, assets;
+let fw, url, data, assets, session;
 
 before(async () => {
   data = tmpdir('fw');
   fw = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', path.join(data, 'd')]);
   url = `http://127.0.0.1:${fw.port}`;
   assets = fs.readdirSync(path.join(DIST, 'assets')).map((f) => `/assets/${f}`);
+  // /api/ needs a session (test/integration/auth.test.mjs covers how): set up the admin
+  const setup = curl(['-i', '-H', 'Content-Type: application/json', '-d', '{"password":"firmware-test"}', `${url}/api/auth/setup`]);
+  session = parseResponses(setup.stdout)[0].headers['set-cookie'].split(';')[0];
 });
 
 after(async () => {
@@ -32,7 +35,7 @@ test('creates its data directory and logs where it listens', () => {
 });
 
 test('GET /api/info: name, version, build time, uptime', () => {
-  const r = curl(['-i', `${url}/api/info`]);
+  const r = curl(['-i', '-b', session, `${url}/api/info`]);
   const [res] = parseResponses(r.stdout);
   assert.equal(res.status, 200);
   assert.match(res.headers['content-type'], /application\/json/);
@@ -45,12 +48,12 @@ test('GET /api/info: name, version, build time, uptime', () => {
 
 test('unknown /api/ paths answer a JSON 404, wrong methods a JSON 405', () => {
   for (const p of ['/api/nope', '/api/', '/api', '/api/info/extra']) {
-    const res = head([`${url}${p}`]);
+    const res = head(['-b', session, `${url}${p}`]);
     assert.equal(res.status, 404, p);
     assert.match(res.headers['content-type'], /application\/json/);
     assert.equal(JSON.parse(res.body.toString()).error, 'no such endpoint');
   }
-  const res = head(['-X', 'DELETE', `${url}/api/info`]);
+  const res = head(['-b', session, '-H', 'X-Requested-With: meerkat', '-X', 'DELETE', `${url}/api/info`]);
   assert.equal(res.status, 405);
   assert.equal(res.headers['allow'], 'GET, HEAD');
   assert.equal(JSON.parse(res.body.toString()).error, 'method not allowed');

@@ -1,0 +1,362 @@
+// The auth endpoints (/api/auth..., /api/users...), the session gate every other /api/
+// request passes, and the CSRF rule; the tables behind them live in auth_users.c and session*.c.
+#include "dash/auth_internal.h"
+
+#define AUTH_JSON "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+// RFC 9110 11.6.1: a 401 names a challenge; browsers prompt for none they do not know
+#define AUTH_CHALLENGE "WWW-Authenticate: Cookie realm=\"meerkat\", cookie-name=" MG_AUTH_COOKIE "\r\n"
+
+struct mg_auth *mg_auth_create(const char *data_dir) {
+  struct mg_auth *auth = (struct mg_auth *) mg_calloc(1, sizeof(*auth));
+  if (auth == NULL) return NULL;
+  auth->iterations = MG_AUTH_PBKDF2_ITERATIONS;
+  auth->idle_ms = MG_AUTH_IDLE_MS;
+  auth->max_age_ms = MG_AUTH_MAX_AGE_MS;
+#if MG_ENABLE_POSIX_FS
+  if (data_dir != NULL && mg_snprintf(auth->path, sizeof(auth->path), "%s/users.json", data_dir) >= sizeof(auth->path)) {
+    MG_ERROR(("data directory path too long: %s; logins refused", data_dir));
+    auth->path[0] = '\0';
+    auth->broken = true;
+    return auth;
+  }
+#else
+  (void) data_dir;  // No filesystem: users live in memory, and a restart means setup again
+#endif
+  mg_auth_users_load(auth);
+  return auth;
+}
+
+void mg_auth_free(struct mg_auth *auth) {
+  if (auth == NULL) return;
+  memset(auth, 0, sizeof(*auth));  // Hashes and tokens do not linger in freed memory
+  mg_free(auth);
+}
+
+// ---------------------------------------------------------------------------
+// Replies
+
+static void auth_error(struct mg_connection *c, int status, const char *extra, const char *msg) {
+  char headers[256];
+  mg_snprintf(headers, sizeof(headers), AUTH_JSON "%s", extra == NULL ? "" : extra);
+  mg_http_reply(c, status, headers, "{\"error\":%m}\n", MG_ESC(msg));
+}
+
+static void auth_method_not_allowed(struct mg_connection *c, const char *allow) {
+  char extra[64];
+  mg_snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+  auth_error(c, 405, extra, "method not allowed");
+}
+
+// 200 {"user","level"} with the session's cookie
+static void auth_reply_session(struct mg_connection *c, const struct mg_auth_session *s, int level) {
+  char cookie[200], headers[300];
+  mg_auth_cookie_header(cookie, sizeof(cookie), s, c->is_tls);
+  mg_snprintf(headers, sizeof(headers), AUTH_JSON "%s", cookie);
+  mg_http_reply(c, 200, headers, "{\"user\":%m,\"level\":\"%s\"}\n", MG_ESC(s->user), mg_auth_level_name(level));
+}
+
+// ---------------------------------------------------------------------------
+// Requests
+
+static bool auth_method(struct mg_http_message *hm, const char *m) {
+  return mg_str_eq(hm->method, m);
+}
+
+bool mg_auth_is_write(struct mg_http_message *hm) {
+  return auth_method(hm, "POST") || auth_method(hm, "PUT") || auth_method(hm, "PATCH") || auth_method(hm, "DELETE");
+}
+
+// A cross-site HTML form can send neither a JSON content type nor a custom header
+bool mg_auth_csrf_ok(struct mg_http_message *hm) {
+  struct mg_str *xrw = mg_http_get_header(hm, "X-Requested-With");
+  if (xrw != NULL && mg_strcasecmp(*xrw, mg_str("meerkat")) == 0) return true;
+  struct mg_str *ct = mg_http_get_header(hm, "Content-Type"), type, params;
+  if (ct == NULL) return false;
+  mg_span(*ct, &type, &params, ';');
+  return mg_strcasecmp(mg_str_trim(type), mg_str("application/json")) == 0;
+}
+
+static bool auth_csrf_check(struct mg_connection *c, struct mg_http_message *hm) {
+  if (!mg_auth_is_write(hm) || mg_auth_csrf_ok(hm)) return true;
+  auth_error(c, 415, NULL,
+             "state-changing requests need Content-Type: application/json (or X-Requested-With: meerkat)");
+  return false;
+}
+
+// The body must be one JSON object of at most MG_AUTH_MAX_BODY bytes; else 413 / 400
+static bool auth_body_ok(struct mg_connection *c, struct mg_http_message *hm) {
+  if (hm->body.len > MG_AUTH_MAX_BODY) {
+    char msg[64];
+    mg_snprintf(msg, sizeof(msg), "request body too large (at most %d bytes)", (int) MG_AUTH_MAX_BODY);
+    auth_error(c, 413, NULL, msg);
+    return false;
+  }
+  int len = 0, ofs = mg_json_get(hm->body, "$", &len);
+  if (ofs < 0 || hm->body.buf[ofs] != '{') {
+    auth_error(c, 400, NULL, "the body must be a JSON object");
+    return false;
+  }
+  return true;
+}
+
+// The string member name of the body into buf; false (400 answered) when it is not there
+static bool auth_field(struct mg_connection *c, struct mg_http_message *hm, const char *name, char *buf,
+                       size_t len) {
+  char path[32], msg[64];
+  mg_snprintf(path, sizeof(path), "$.%s", name);
+  int r = mg_auth_json_str(hm->body, path, buf, len);
+  if (r == 1) return true;
+  mg_snprintf(msg, sizeof(msg), r == 0 ? "missing field \"%s\"" : r == -1 ? "\"%s\" must be a string" : "\"%s\" is too long",
+              name);
+  auth_error(c, 400, NULL, msg);
+  return false;
+}
+
+static bool auth_password_ok(struct mg_connection *c, const char *pass) {
+  size_t n = strlen(pass);
+  if (n >= MG_AUTH_PASS_MIN && n <= MG_AUTH_PASS_MAX) return true;
+  char msg[64];
+  mg_snprintf(msg, sizeof(msg), "password must be %d to %d characters", MG_AUTH_PASS_MIN, MG_AUTH_PASS_MAX);
+  auth_error(c, 400, NULL, msg);
+  return false;
+}
+
+// Setup and login need a readable users file: fail closed, and say how to recover
+static bool auth_file_ok(struct mg_connection *c, struct mg_auth *auth) {
+  if (!auth->broken) return true;
+  char msg[MG_PATH_MAX + 96];
+  mg_snprintf(msg, sizeof(msg), "users file %s is corrupt or unreadable: remove it to set up the device again",
+              auth->path);
+  auth_error(c, 503, NULL, msg);
+  return false;
+}
+
+static struct mg_auth_user *auth_session_user(struct mg_auth *auth, struct mg_http_message *hm,
+                                              struct mg_auth_session **sp) {
+  struct mg_auth_session *s = mg_auth_session_find(auth, mg_auth_cookie_token(hm), mg_millis());
+  struct mg_auth_user *u = s == NULL ? NULL : mg_auth_user_find(auth, s->user);
+  if (s != NULL && u == NULL) mg_auth_session_end(s);  // Its user is gone
+  if (sp != NULL) *sp = u == NULL ? NULL : s;
+  return u;
+}
+
+int mg_auth_level(struct mg_auth *auth, struct mg_http_message *hm, char *user, size_t userlen) {
+  struct mg_auth_user *u = auth_session_user(auth, hm, NULL);
+  if (user != NULL && userlen > 0) mg_snprintf(user, userlen, "%s", u == NULL ? "" : u->name);
+  return u == NULL ? MG_DASH_NOBODY : u->level;
+}
+
+int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm, int need) {
+  int level = mg_auth_level(auth, hm, NULL, 0);
+  if (level == MG_DASH_NOBODY) {
+    auth_error(c, 401, AUTH_CHALLENGE, "login required");
+    return MG_DASH_NOBODY;
+  }
+  if (!auth_csrf_check(c, hm)) return MG_DASH_NOBODY;
+  if (level < need) {
+    auth_error(c, 403, NULL, need >= MG_DASH_ADMIN ? "forbidden: this needs an admin" : "forbidden");
+    return MG_DASH_NOBODY;
+  }
+  return level;
+}
+
+// ---------------------------------------------------------------------------
+// Endpoints
+
+// GET /api/auth: who am I, and whether the device still waits for its first setup
+static void auth_whoami(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
+  if (!auth_method(hm, "GET") && !auth_method(hm, "HEAD")) {
+    auth_method_not_allowed(c, "GET, HEAD");
+    return;
+  }
+  struct mg_auth_user *u = auth_session_user(auth, hm, NULL);
+  bool setup = !auth->broken && mg_auth_admins(auth) == 0;
+  if (u == NULL) {
+    mg_http_reply(c, 200, AUTH_JSON, "{\"setup\":%s,\"user\":null,\"level\":null}\n", setup ? "true" : "false");
+  } else {
+    mg_http_reply(c, 200, AUTH_JSON, "{\"setup\":%s,\"user\":%m,\"level\":\"%s\"}\n", setup ? "true" : "false",
+                  MG_ESC(u->name), mg_auth_level_name(u->level));
+  }
+}
+
+// Common start of the POST endpoints that need no session
+static bool auth_post_start(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
+  if (!auth_method(hm, "POST")) {
+    auth_method_not_allowed(c, "POST");
+    return false;
+  }
+  return auth_csrf_check(c, hm) && auth_body_ok(c, hm) && auth_file_ok(c, auth);
+}
+
+// POST /api/auth/setup {"password"}: the first admin, allowed only while there is none
+static void auth_setup(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
+  char pass[2 * MG_AUTH_PASS_MAX + 2];
+  if (!auth_post_start(auth, c, hm)) return;
+  if (mg_auth_admins(auth) > 0) {
+    auth_error(c, 409, NULL, "already set up");
+    return;
+  }
+  if (!auth_field(c, hm, "password", pass, sizeof(pass)) || !auth_password_ok(c, pass)) return;
+  struct mg_auth_user *u = mg_auth_user_find(auth, "admin");
+  if (u != NULL) memset(u, 0, sizeof(*u));  // A viewer of that name cannot be left (never written: no admin)
+  u = mg_auth_user_add(auth, "admin", pass, MG_DASH_ADMIN);
+  if (u == NULL) {
+    auth_error(c, 500, NULL, "cannot create the admin user");
+  } else if (!mg_auth_users_save(auth)) {
+    memset(u, 0, sizeof(*u));
+    auth_error(c, 500, NULL, "cannot save the users file: see the device log");
+  } else {
+    struct mg_auth_session *s = mg_auth_session_new(auth, u->name, mg_millis());
+    MG_INFO(("setup: user admin created from %M", mg_print_ip, &c->rem));
+    if (s == NULL) auth_error(c, 500, NULL, "cannot start a session");
+    else auth_reply_session(c, s, u->level);
+  }
+  mg_auth_wipe(pass, sizeof(pass));
+}
+
+// POST /api/auth/login {"user","password"}
+static void auth_login(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
+  char name[2 * MG_AUTH_NAME_MAX + 2], pass[2 * MG_AUTH_PASS_MAX + 2];
+  if (!auth_post_start(auth, c, hm)) return;
+  uint64_t now = mg_millis();
+  unsigned wait = mg_auth_throttle_wait(auth, &c->rem, now);
+  if (wait > 0) {
+    char extra[48];
+    mg_snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", wait);
+    auth_error(c, 429, extra, "too many failed logins: wait and try again");
+    return;
+  }
+  if (!auth_field(c, hm, "user", name, sizeof(name)) || !auth_field(c, hm, "password", pass, sizeof(pass))) return;
+  struct mg_auth_user *u = mg_auth_check_password(auth, name, pass);
+  mg_auth_wipe(pass, sizeof(pass));
+  if (u == NULL) {
+    MG_INFO(("failed login as %m from %M", MG_ESC(name), mg_print_ip, &c->rem));
+    mg_auth_throttle_fail(auth, &c->rem, mg_millis());
+    auth_error(c, 401, AUTH_CHALLENGE, "wrong user or password");
+    return;
+  }
+  mg_auth_throttle_clear(auth, &c->rem);
+  struct mg_auth_session *s = mg_auth_session_new(auth, u->name, mg_millis());
+  if (s == NULL) {
+    auth_error(c, 500, NULL, "cannot start a session");
+    return;
+  }
+  MG_INFO(("login of %s from %M", u->name, mg_print_ip, &c->rem));
+  auth_reply_session(c, s, u->level);
+}
+
+// POST /api/auth/logout: ends the session and clears the cookie
+static void auth_logout(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
+  if (!auth_method(hm, "POST")) {
+    auth_method_not_allowed(c, "POST");
+    return;
+  }
+  if (mg_auth_gate(auth, c, hm, MG_DASH_VIEWER) == MG_DASH_NOBODY) return;
+  struct mg_auth_session *s = NULL;
+  auth_session_user(auth, hm, &s);
+  if (s != NULL) mg_auth_session_end(s);
+  char cookie[200], headers[300];
+  mg_auth_cookie_header(cookie, sizeof(cookie), NULL, c->is_tls);
+  mg_snprintf(headers, sizeof(headers), AUTH_JSON "%s", cookie);
+  mg_http_reply(c, 200, headers, "{}\n");
+}
+
+// GET /api/users: the list
+static void auth_users_list(struct mg_auth *auth, struct mg_connection *c) {
+  struct mg_iobuf io = {NULL, 0, 0, 256};
+  bool ok = mg_iobuf_printf(&io, "{\"users\":[");
+  const char *sep = "";
+  for (size_t i = 0; i < MG_AUTH_MAX_USERS; i++) {
+    struct mg_auth_user *u = &auth->users[i];
+    if (u->name[0] == '\0') continue;
+    ok = ok && mg_iobuf_printf(&io, "%s{\"user\":%m,\"level\":\"%s\"}", sep, MG_ESC(u->name), mg_auth_level_name(u->level));
+    sep = ",";
+  }
+  ok = ok && mg_iobuf_printf(&io, "]}");
+  if (ok) mg_http_reply(c, 200, AUTH_JSON, "%.*s\n", (int) io.len, (char *) io.buf);
+  else auth_error(c, 500, NULL, "out of memory");
+  mg_iobuf_free(&io);
+}
+
+// POST /api/users {"user","password","level"}
+static void auth_users_add(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
+  char name[2 * MG_AUTH_NAME_MAX + 2], pass[2 * MG_AUTH_PASS_MAX + 2], level_name[16];
+  if (!auth_body_ok(c, hm) || !auth_field(c, hm, "user", name, sizeof(name)) ||
+      !auth_field(c, hm, "password", pass, sizeof(pass)) || !auth_field(c, hm, "level", level_name, sizeof(level_name))) {
+    return;
+  }
+  int level = mg_auth_level_parse(mg_str(level_name));
+  if (!mg_auth_name_ok(mg_str(name))) {
+    auth_error(c, 400, NULL, "user names are 1 to 32 characters of A-Z a-z 0-9 _ . -");
+  } else if (level == MG_DASH_NOBODY) {
+    auth_error(c, 400, NULL, "level must be \"admin\" or \"viewer\"");
+  } else if (!auth_password_ok(c, pass)) {
+    // Answered
+  } else if (mg_auth_user_find(auth, name) != NULL) {
+    auth_error(c, 409, NULL, "user exists");
+  } else {
+    struct mg_auth_user *u = mg_auth_user_add(auth, name, pass, level);
+    if (u == NULL) {
+      char msg[64];
+      mg_snprintf(msg, sizeof(msg), "no room for more users (%d at most)", (int) MG_AUTH_MAX_USERS);
+      auth_error(c, 409, NULL, msg);
+    } else if (!mg_auth_users_save(auth)) {
+      memset(u, 0, sizeof(*u));
+      auth_error(c, 500, NULL, "cannot save the users file: see the device log");
+    } else {
+      MG_INFO(("user %s (%s) added", u->name, mg_auth_level_name(u->level)));
+      mg_http_reply(c, 201, AUTH_JSON, "{\"user\":%m,\"level\":\"%s\"}\n", MG_ESC(u->name), mg_auth_level_name(u->level));
+    }
+  }
+  mg_auth_wipe(pass, sizeof(pass));
+}
+
+// DELETE /api/users/NAME
+static void auth_users_delete(struct mg_auth *auth, struct mg_connection *c, struct mg_str enc) {
+  char name[MG_AUTH_NAME_MAX + 1];
+  struct mg_auth_user *u = NULL;
+  if (mg_url_decode(enc.buf, enc.len, name, sizeof(name), 0) > 0) u = mg_auth_user_find(auth, name);
+  if (u == NULL) {
+    auth_error(c, 404, NULL, "no such user");
+    return;
+  }
+  if (u->level == MG_DASH_ADMIN && mg_auth_admins(auth) == 1) {
+    auth_error(c, 409, NULL, "cannot remove the last admin");
+    return;
+  }
+  struct mg_auth_user old = *u;
+  memset(u, 0, sizeof(*u));
+  if (!mg_auth_users_save(auth)) {
+    *u = old;
+    auth_error(c, 500, NULL, "cannot save the users file: see the device log");
+    return;
+  }
+  mg_auth_sessions_end_user(auth, old.name);
+  MG_INFO(("user %s removed", old.name));
+  mg_http_reply(c, 200, AUTH_JSON, "{}\n");
+}
+
+bool mg_auth_handle(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
+  struct mg_str caps[2];
+  if (mg_str_eq(hm->uri, "/api/auth")) {
+    auth_whoami(auth, c, hm);
+  } else if (mg_str_eq(hm->uri, "/api/auth/setup")) {
+    auth_setup(auth, c, hm);
+  } else if (mg_str_eq(hm->uri, "/api/auth/login")) {
+    auth_login(auth, c, hm);
+  } else if (mg_str_eq(hm->uri, "/api/auth/logout")) {
+    auth_logout(auth, c, hm);
+  } else if (mg_str_eq(hm->uri, "/api/users")) {
+    bool get = auth_method(hm, "GET") || auth_method(hm, "HEAD");
+    if (!get && !auth_method(hm, "POST")) auth_method_not_allowed(c, "GET, HEAD, POST");
+    else if (mg_auth_gate(auth, c, hm, MG_DASH_ADMIN) == MG_DASH_NOBODY) return true;
+    else if (get) auth_users_list(auth, c);
+    else auth_users_add(auth, c, hm);
+  } else if (mg_match(hm->uri, mg_str("/api/users/*"), caps) && caps[0].len > 0) {
+    if (!auth_method(hm, "DELETE")) auth_method_not_allowed(c, "DELETE");
+    else if (mg_auth_gate(auth, c, hm, MG_DASH_ADMIN) != MG_DASH_NOBODY) auth_users_delete(auth, c, caps[0]);
+  } else {
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,89 @@
+// Users and sessions inside the core: the tables behind struct mg_auth and the functions
+// its files share (auth.c: endpoints; auth_users.c: users and their file; session*.c).
+#ifndef MG_AUTH_INTERNAL_H
+#define MG_AUTH_INTERNAL_H
+
+#include "mg_internal.h"
+
+#define MG_AUTH_NAME_MAX 32    // User names: 1..32 of [A-Za-z0-9_.-]
+#define MG_AUTH_PASS_MIN 8
+#define MG_AUTH_PASS_MAX 128
+#define MG_AUTH_SALT_LEN 16
+#define MG_AUTH_HASH_LEN 32
+#define MG_AUTH_TOKEN_LEN 32   // Session token bytes; 43 characters of base64url
+#define MG_AUTH_COOKIE "mk_session"
+#define MG_AUTH_FREE_FAILURES 5  // Failed logins in a row before attempts must wait
+#define MG_AUTH_MAX_WAIT_S 60
+
+struct mg_auth_user {
+  char name[MG_AUTH_NAME_MAX + 1];  // "" marks a free slot
+  int level;                        // MG_DASH_VIEWER or MG_DASH_ADMIN
+  uint32_t iterations;              // PBKDF2 iterations this hash was made with
+  unsigned char salt[MG_AUTH_SALT_LEN];
+  unsigned char hash[MG_AUTH_HASH_LEN];
+};
+
+struct mg_auth_session {
+  unsigned char token[MG_AUTH_TOKEN_LEN];
+  char user[MG_AUTH_NAME_MAX + 1];  // "" marks a free slot
+  uint64_t created, used;           // mg_millis() at login and at the last request
+};
+
+struct mg_auth_throttle {
+  struct mg_addr addr;  // Client address, port 0
+  unsigned failures;    // Failed logins in a row; 0 marks a free slot
+  uint64_t until;       // No attempt before this (mg_millis)
+  uint64_t seen;        // Last attempt, for evicting the stalest slot
+};
+
+struct mg_auth {
+  char path[MG_PATH_MAX];  // <data dir>/users.json; "" keeps users in memory only
+  bool broken;             // The users file is corrupt or unreadable: refuse setup and logins
+  uint32_t iterations;     // For new hashes (MG_AUTH_PBKDF2_ITERATIONS; tests lower it)
+  uint64_t idle_ms, max_age_ms;  // Session lifetimes (MG_AUTH_IDLE_MS, MG_AUTH_MAX_AGE_MS; tests shorten them)
+  struct mg_auth_user users[MG_AUTH_MAX_USERS];
+  struct mg_auth_session sessions[MG_AUTH_MAX_SESSIONS];
+  struct mg_auth_throttle throttle[MG_AUTH_THROTTLE_SLOTS];
+};
+
+// Users and passwords (auth_users.c)
+void mg_auth_wipe(void *buf, size_t len);  // Zeroes a password buffer where the compiler cannot skip it
+bool mg_auth_name_ok(struct mg_str name);
+const char *mg_auth_level_name(int level);  // "admin", "viewer", or NULL
+int mg_auth_level_parse(struct mg_str s);   // MG_DASH_NOBODY when neither
+struct mg_auth_user *mg_auth_user_find(struct mg_auth *auth, const char *name);
+size_t mg_auth_admins(const struct mg_auth *auth);
+// Sets a fresh salt and the hash of pass with the given iterations; false if no random bytes
+bool mg_auth_hash_set(struct mg_auth_user *u, const char *pass, size_t len, uint32_t iterations);
+bool mg_auth_hash_ok(const struct mg_auth_user *u, const char *pass, size_t len);  // Constant time
+// The user name and pass match (unknown names cost the same time); upgrades an old hash
+struct mg_auth_user *mg_auth_check_password(struct mg_auth *auth, const char *name, const char *pass);
+// Adds a user (name and level already checked): NULL when the table is full or no random bytes
+struct mg_auth_user *mg_auth_user_add(struct mg_auth *auth, const char *name, const char *pass, int level);
+// A JSON string at path unescaped into buf: 1, or 0 absent, -1 not a string, -2 too long
+int mg_auth_json_str(struct mg_str json, const char *path, char *buf, size_t len);
+void mg_auth_users_load(struct mg_auth *auth);  // Sets auth->broken on a bad file
+bool mg_auth_users_save(struct mg_auth *auth);  // Atomic; true without a filesystem
+
+// Sessions and cookies (session.c)
+struct mg_auth_session *mg_auth_session_new(struct mg_auth *auth, const char *user, uint64_t now);
+// The live session the token (base64url) names, its idle timer refreshed; NULL if none or expired
+struct mg_auth_session *mg_auth_session_find(struct mg_auth *auth, struct mg_str token, uint64_t now);
+void mg_auth_session_end(struct mg_auth_session *s);
+void mg_auth_sessions_end_user(struct mg_auth *auth, const char *user);
+struct mg_str mg_auth_cookie_token(struct mg_http_message *hm);  // mk_session's value, or empty
+// "Set-Cookie: ..." header line (with CRLF) for s, or one that clears the cookie when s is NULL
+void mg_auth_cookie_header(char *buf, size_t len, const struct mg_auth_session *s, bool secure);
+
+// Login throttling per client address (session_throttle.c)
+unsigned mg_auth_throttle_delay_s(unsigned failures);  // Wait after this many failures in a row
+// Seconds the client at addr must still wait (0: it may try now)
+unsigned mg_auth_throttle_wait(struct mg_auth *auth, const struct mg_addr *addr, uint64_t now);
+void mg_auth_throttle_fail(struct mg_auth *auth, const struct mg_addr *addr, uint64_t now);
+void mg_auth_throttle_clear(struct mg_auth *auth, const struct mg_addr *addr);
+
+// The CSRF rule: a state-changing request carries a JSON content type or X-Requested-With: meerkat
+bool mg_auth_is_write(struct mg_http_message *hm);
+bool mg_auth_csrf_ok(struct mg_http_message *hm);
+
+#endif  // MG_AUTH_INTERNAL_H

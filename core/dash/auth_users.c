@@ -1,0 +1,272 @@
+// The user table: names, levels, salted PBKDF2-HMAC-SHA256 hashes, and the users file
+// (<data dir>/users.json), read at start and written atomically with mode 0600.
+#if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "dash/auth_internal.h"
+
+#if MG_ENABLE_POSIX_FS
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+// Largest users file read: every user's line with room to spare
+#define USERS_FILE_MAX (MG_AUTH_MAX_USERS * 256 + 256)
+
+void mg_auth_wipe(void *buf, size_t len) {
+  volatile unsigned char *p = (volatile unsigned char *) buf;
+  while (len-- > 0) *p++ = 0;
+}
+
+bool mg_auth_name_ok(struct mg_str name) {
+  if (name.len == 0 || name.len > MG_AUTH_NAME_MAX) return false;
+  for (size_t i = 0; i < name.len; i++) {
+    char ch = name.buf[i];
+    if (!isalnum((unsigned char) ch) && ch != '_' && ch != '.' && ch != '-') return false;
+  }
+  return true;
+}
+
+const char *mg_auth_level_name(int level) {
+  return level == MG_DASH_ADMIN ? "admin" : level == MG_DASH_VIEWER ? "viewer" : NULL;
+}
+
+int mg_auth_level_parse(struct mg_str s) {
+  if (mg_str_eq(s, "admin")) return MG_DASH_ADMIN;
+  if (mg_str_eq(s, "viewer")) return MG_DASH_VIEWER;
+  return MG_DASH_NOBODY;
+}
+
+struct mg_auth_user *mg_auth_user_find(struct mg_auth *auth, const char *name) {
+  for (size_t i = 0; i < MG_AUTH_MAX_USERS; i++) {
+    if (auth->users[i].name[0] != '\0' && strcmp(auth->users[i].name, name) == 0) return &auth->users[i];
+  }
+  return NULL;
+}
+
+size_t mg_auth_admins(const struct mg_auth *auth) {
+  size_t n = 0;
+  for (size_t i = 0; i < MG_AUTH_MAX_USERS; i++) {
+    if (auth->users[i].name[0] != '\0' && auth->users[i].level == MG_DASH_ADMIN) n++;
+  }
+  return n;
+}
+
+bool mg_auth_hash_set(struct mg_auth_user *u, const char *pass, size_t len, uint32_t iterations) {
+  if (!mg_random(u->salt, sizeof(u->salt))) return false;
+  u->iterations = iterations;
+  mg_pbkdf2_sha256(pass, len, u->salt, sizeof(u->salt), iterations, u->hash, sizeof(u->hash));
+  return true;
+}
+
+bool mg_auth_hash_ok(const struct mg_auth_user *u, const char *pass, size_t len) {
+  unsigned char hash[MG_AUTH_HASH_LEN];
+  mg_pbkdf2_sha256(pass, len, u->salt, sizeof(u->salt), u->iterations, hash, sizeof(hash));
+  return mg_timingsafe_eq(hash, u->hash, sizeof(hash));
+}
+
+struct mg_auth_user *mg_auth_check_password(struct mg_auth *auth, const char *name, const char *pass) {
+  struct mg_auth_user *u = mg_auth_user_find(auth, name);
+  size_t len = strlen(pass);
+  if (u == NULL) {
+    // As slow as a real check, so that response times do not tell which names exist
+    struct mg_auth_user dummy;
+    memset(&dummy, 0, sizeof(dummy));
+    dummy.iterations = auth->iterations;
+    (void) mg_auth_hash_ok(&dummy, pass, len);
+    return NULL;
+  }
+  if (!mg_auth_hash_ok(u, pass, len)) return NULL;
+  if (u->iterations < auth->iterations) {  // Raised since this hash was made: re-hash now
+    struct mg_auth_user old = *u;
+    if (mg_auth_hash_set(u, pass, len, auth->iterations) && mg_auth_users_save(auth)) {
+      MG_INFO(("password hash of %s upgraded to %lu iterations", u->name, (unsigned long) u->iterations));
+    } else {
+      *u = old;  // Memory stays what the file holds; the next login tries again
+    }
+  }
+  return u;
+}
+
+struct mg_auth_user *mg_auth_user_add(struct mg_auth *auth, const char *name, const char *pass, int level) {
+  for (size_t i = 0; i < MG_AUTH_MAX_USERS; i++) {
+    struct mg_auth_user *u = &auth->users[i];
+    if (u->name[0] != '\0') continue;
+    if (!mg_auth_hash_set(u, pass, strlen(pass), auth->iterations)) {
+      MG_ERROR(("no random bytes for a password salt"));
+      return NULL;
+    }
+    mg_snprintf(u->name, sizeof(u->name), "%s", name);
+    u->level = level;
+    return u;
+  }
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------
+// The users file: {"users":[{"user":..,"level":..,"iterations":N,"salt":B64,"hash":B64},...]}
+
+int mg_auth_json_str(struct mg_str json, const char *path, char *buf, size_t len) {
+  struct mg_str tok = mg_json_get_tok(json, path);
+  if (tok.buf == NULL || tok.len == 0) return 0;
+  if (tok.len < 2 || tok.buf[0] != '"') return -1;
+  if (tok.len - 2 >= len || !mg_json_unescape(mg_str_n(tok.buf + 1, tok.len - 2), buf, len)) return -2;
+  return 1;
+}
+
+#if MG_ENABLE_POSIX_FS
+static bool users_json_str(struct mg_str json, const char *path, char *buf, size_t len) {
+  return mg_auth_json_str(json, path, buf, len) == 1;
+}
+
+// A base64 string at path that decodes to exactly len bytes
+static bool users_json_bytes(struct mg_str json, const char *path, unsigned char *out, size_t len) {
+  char b64[64], raw[48];
+  if (!users_json_str(json, path, b64, sizeof(b64))) return false;
+  if (mg_base64_decode(b64, strlen(b64), raw, sizeof(raw)) != len) return false;
+  memcpy(out, raw, len);
+  return true;
+}
+
+static bool users_parse_one(struct mg_str obj, struct mg_auth_user *u) {
+  char level[16];
+  double iterations;
+  if (obj.len == 0 || obj.buf[0] != '{') return false;
+  if (!users_json_str(obj, "$.user", u->name, sizeof(u->name)) || !mg_auth_name_ok(mg_str(u->name))) return false;
+  if (!users_json_str(obj, "$.level", level, sizeof(level))) return false;
+  u->level = mg_auth_level_parse(mg_str(level));
+  if (u->level == MG_DASH_NOBODY) return false;
+  if (!mg_json_get_num(obj, "$.iterations", &iterations) || iterations < 1 || iterations > 1e9 ||
+      iterations != (double) (uint32_t) iterations) {
+    return false;
+  }
+  u->iterations = (uint32_t) iterations;
+  return users_json_bytes(obj, "$.salt", u->salt, sizeof(u->salt)) &&
+         users_json_bytes(obj, "$.hash", u->hash, sizeof(u->hash));
+}
+
+// Fills the table from the document; false (table cleared) if anything is off
+static bool users_parse(struct mg_auth *auth, struct mg_str json) {
+  int len = 0, ofs = mg_json_get(json, "$.users", &len);
+  if (ofs < 0 || json.buf[ofs] != '[') return false;
+  struct mg_str list = mg_str_n(json.buf + ofs, (size_t) len), key, val;
+  size_t n = 0, pos = 0;
+  while ((pos = mg_json_next(list, pos, &key, &val)) > 0) {
+    struct mg_auth_user u;
+    memset(&u, 0, sizeof(u));
+    if (n >= MG_AUTH_MAX_USERS || !users_parse_one(val, &u) || mg_auth_user_find(auth, u.name) != NULL) break;
+    auth->users[n++] = u;
+  }
+  if (pos == 0 && mg_auth_admins(auth) > 0) return true;  // Walked the whole list; we never write one without an admin
+  memset(auth->users, 0, sizeof(auth->users));
+  return false;
+}
+
+static bool users_format(struct mg_auth *auth, struct mg_iobuf *io) {
+  bool ok = mg_iobuf_printf(io, "{\"users\":[");
+  const char *sep = "\n  ";
+  for (size_t i = 0; i < MG_AUTH_MAX_USERS; i++) {
+    struct mg_auth_user *u = &auth->users[i];
+    if (u->name[0] == '\0') continue;
+    ok = ok && mg_iobuf_printf(io, "%s{\"user\":%m,\"level\":\"%s\",\"iterations\":%lu,\"salt\":\"%M\",\"hash\":\"%M\"}",
+                               sep, MG_ESC(u->name), mg_auth_level_name(u->level), (unsigned long) u->iterations,
+                               mg_print_base64, (int) sizeof(u->salt), u->salt, mg_print_base64,
+                               (int) sizeof(u->hash), u->hash);
+    sep = ",\n  ";
+  }
+  return ok && mg_iobuf_printf(io, "\n]}\n");
+}
+
+// tmp in the same directory, written, flushed to the disk, then renamed over path,
+// so that a crash leaves either the old file or the new one, never half of one
+static bool users_write_atomic(const char *path, const void *data, size_t len) {
+  char tmp[MG_PATH_MAX + 8];
+  if (mg_snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) return false;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    MG_ERROR(("cannot write %s: %s", tmp, strerror(errno)));
+    return false;
+  }
+  FILE *fp = fdopen(fd, "w");
+  if (fp == NULL) {
+    close(fd);
+    unlink(tmp);
+    return false;
+  }
+  // fchmod: a stale temporary file keeps its old mode through O_CREAT
+  bool ok = fchmod(fd, 0600) == 0 && fwrite(data, 1, len, fp) == len && fflush(fp) == 0 && fsync(fd) == 0;
+  if (fclose(fp) != 0) ok = false;
+  if (ok && rename(tmp, path) != 0) ok = false;
+  if (!ok) {
+    MG_ERROR(("cannot write %s: %s", path, strerror(errno)));
+    unlink(tmp);
+    return false;
+  }
+  char dir[MG_PATH_MAX];
+  mg_snprintf(dir, sizeof(dir), "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash != NULL) {
+    *slash = '\0';
+    if (dir[0] == '\0') mg_snprintf(dir, sizeof(dir), "/");
+  } else {
+    mg_snprintf(dir, sizeof(dir), ".");
+  }
+  int dfd = open(dir, O_RDONLY | O_CLOEXEC);  // The rename itself reaches the disk
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  return true;
+}
+#endif
+
+bool mg_auth_users_save(struct mg_auth *auth) {
+  if (auth->path[0] == '\0') return true;  // Users kept in memory (no filesystem)
+#if MG_ENABLE_POSIX_FS
+  struct mg_iobuf io = {NULL, 0, 0, 256};
+  bool ok = users_format(auth, &io);
+  if (!ok) MG_ERROR(("out of memory writing %s", auth->path));
+  ok = ok && users_write_atomic(auth->path, io.buf, io.len);
+  mg_iobuf_free(&io);
+  return ok;
+#else
+  return true;
+#endif
+}
+
+void mg_auth_users_load(struct mg_auth *auth) {
+  memset(auth->users, 0, sizeof(auth->users));
+  auth->broken = false;
+  if (auth->path[0] == '\0') return;
+#if MG_ENABLE_POSIX_FS
+  FILE *fp = fopen(auth->path, "rb");
+  if (fp == NULL && errno == ENOENT) {
+    MG_INFO(("no users file %s: setup mode, the dashboard asks for the admin's password", auth->path));
+    return;
+  }
+  if (fp == NULL) {
+    MG_ERROR(("users file %s cannot be read (%s): fix it or remove it to set up the device again; logins refused",
+              auth->path, strerror(errno)));
+    auth->broken = true;
+    return;
+  }
+  char *buf = (char *) mg_calloc(1, USERS_FILE_MAX + 1);
+  size_t n = buf == NULL ? 0 : fread(buf, 1, USERS_FILE_MAX + 1, fp);
+  bool read_error = buf != NULL && ferror(fp);
+  fclose(fp);
+  if (buf == NULL) {
+    MG_ERROR(("out of memory reading %s: logins refused", auth->path));
+    auth->broken = true;
+  } else if (read_error) {
+    MG_ERROR(("users file %s cannot be read: fix it or remove it to set up the device again; logins refused",
+              auth->path));
+    auth->broken = true;
+  } else if (n > USERS_FILE_MAX || !users_parse(auth, mg_str_n(buf, n))) {
+    MG_ERROR(("users file %s is corrupt: remove it to set up the device again; logins refused", auth->path));
+    auth->broken = true;
+  }
+  mg_free(buf);
+#endif
+}

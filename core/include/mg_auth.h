@@ -1,0 +1,60 @@
+// Users and sessions for a device: salted PBKDF2 password hashes in <data dir>/users.json,
+// session cookies, login throttling, and the /api/auth and /api/users endpoints (core/dash/API.md).
+#ifndef MG_AUTH_H
+#define MG_AUTH_H
+
+// PBKDF2-HMAC-SHA256 iterations for new hashes; each hash stores its own count, and one
+// with fewer is re-hashed at the next good login. (API.md's name MG_DASH_PBKDF2_ITERATIONS works too.)
+#ifndef MG_AUTH_PBKDF2_ITERATIONS
+#if defined(MG_DASH_PBKDF2_ITERATIONS)
+#define MG_AUTH_PBKDF2_ITERATIONS MG_DASH_PBKDF2_ITERATIONS
+#elif MG_PORT_BAREMETAL
+#define MG_AUTH_PBKDF2_ITERATIONS 10000
+#else
+#define MG_AUTH_PBKDF2_ITERATIONS 100000
+#endif
+#endif
+#ifndef MG_AUTH_MAX_USERS
+#define MG_AUTH_MAX_USERS 16
+#endif
+// Sessions held at once; a new one evicts the least recently used when full
+#ifndef MG_AUTH_MAX_SESSIONS
+#define MG_AUTH_MAX_SESSIONS 32
+#endif
+#ifndef MG_AUTH_IDLE_MS
+#define MG_AUTH_IDLE_MS (30UL * 60 * 1000)  // A session unused this long ends
+#endif
+#ifndef MG_AUTH_MAX_AGE_MS
+#define MG_AUTH_MAX_AGE_MS (24UL * 60 * 60 * 1000)  // and any session after this
+#endif
+// Client addresses whose failed logins are counted; the least recently seen is forgotten
+#ifndef MG_AUTH_THROTTLE_SLOTS
+#define MG_AUTH_THROTTLE_SLOTS 32
+#endif
+// Request bodies to the auth endpoints larger than this get 413
+#ifndef MG_AUTH_MAX_BODY
+#define MG_AUTH_MAX_BODY 1024
+#endif
+
+struct mg_auth;
+
+// Loads <data_dir>/users.json (missing: setup mode; corrupt or unreadable: logged, and
+// every setup and login refused until the file is fixed). NULL only when out of memory.
+// Without a filesystem (MG_ENABLE_POSIX_FS 0) users live in memory until reset.
+struct mg_auth *mg_auth_create(const char *data_dir);
+void mg_auth_free(struct mg_auth *auth);
+
+// Answers /api/auth, /api/auth/setup, /api/auth/login, /api/auth/logout, /api/users and
+// /api/users/NAME; true when hm was one of them (answered), false to leave it to the caller.
+bool mg_auth_handle(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm);
+
+// The level (MG_DASH_*) of the session hm's cookie names, MG_DASH_NOBODY when none or
+// expired; user (may be NULL) gets its name or "". Refreshes the session's idle timer.
+int mg_auth_level(struct mg_auth *auth, struct mg_http_message *hm, char *user, size_t userlen);
+
+// For every other /api/ request: the session's level when the request may go on (a
+// level >= need and, for POST, PUT, PATCH and DELETE, Content-Type application/json or
+// X-Requested-With: meerkat); otherwise answers 401, 415 or 403 and returns MG_DASH_NOBODY.
+int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm, int need);
+
+#endif  // MG_AUTH_H

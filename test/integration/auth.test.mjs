@@ -1,0 +1,216 @@
+// Users and sessions against the firmware: first setup, login, the session cookie,
+// 401 / 403 / 415 from the gate, logout, login throttling, the users file (0600,
+// kept across a restart) and a corrupt one failing closed while the dashboard stays up.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, tmpdir } from './lib.mjs';
+
+const FIRMWARE = process.env.BIN ? path.join(process.env.BIN, '..', 'firmware', 'firmware') : 'build/firmware/firmware';
+const JSON_CT = { 'Content-Type': 'application/json' };
+let root;
+
+before(() => {
+  root = tmpdir('auth');
+});
+
+after(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+async function start(name) {
+  const dir = path.join(root, name);
+  const fw = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', dir]);
+  return { ...fw, dir, url: `http://127.0.0.1:${fw.port}` };
+}
+
+async function call(fw, method, p, { body, headers = {}, cookie } = {}) {
+  const h = { ...headers };
+  if (cookie) h.Cookie = cookie;
+  const res = await fetch(`${fw.url}${p}`, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+const post = (fw, p, body, opts = {}) => call(fw, 'POST', p, { body, ...opts, headers: { ...JSON_CT, ...opts.headers } });
+const cookieOf = (r) => r.headers.get('set-cookie').split(';')[0];
+
+test('first start: setup mode, 401 without a session, setup once then 409, cookie flags', async () => {
+  const fw = await start('first');
+  try {
+    let r = await call(fw, 'GET', '/api/auth');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, { setup: true, user: null, level: null });
+    r = await call(fw, 'GET', '/api/info');
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.json, { error: 'login required' });
+    assert.match(r.headers.get('content-type'), /application\/json/);
+
+    r = await post(fw, '/api/auth/setup', { password: 'short' });
+    assert.equal(r.status, 400);
+    r = await post(fw, '/api/auth/setup', { password: 'first-password' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, { user: 'admin', level: 'admin' });
+    const setCookie = r.headers.get('set-cookie');
+    assert.match(setCookie, /^mk_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
+    const cookie = cookieOf(r);
+
+    r = await post(fw, '/api/auth/setup', { password: 'second-password' });
+    assert.equal(r.status, 409);
+    assert.deepEqual(r.json, { error: 'already set up' });
+
+    r = await call(fw, 'GET', '/api/info', { cookie });
+    assert.equal(r.status, 200);
+    assert.match(r.json.name, /^meerkat-/);
+    assert.deepEqual((await call(fw, 'GET', '/api/auth', { cookie })).json, { setup: false, user: 'admin', level: 'admin' });
+    assert.deepEqual((await call(fw, 'GET', '/api/auth')).json, { setup: false, user: null, level: null });
+    assert.equal((await call(fw, 'GET', '/api/info', { cookie: 'mk_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).status, 401);
+  } finally {
+    await fw.stop();
+  }
+});
+
+test('login, the CSRF rule, a viewer who may only read, logout', async () => {
+  const fw = await start('login');
+  try {
+    const admin = cookieOf(await post(fw, '/api/auth/setup', { password: 'admin-password' }));
+    let r = await post(fw, '/api/auth/login', { user: 'admin', password: 'not-the-password' });
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.json, { error: 'wrong user or password' });
+    assert.equal(r.headers.get('set-cookie'), null);
+    r = await post(fw, '/api/auth/login', { user: 'ghost', password: 'admin-password' });
+    assert.equal(r.status, 401);
+    r = await post(fw, '/api/auth/login', { user: 'admin', password: 'admin-password' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, { user: 'admin', level: 'admin' });
+    const second = cookieOf(r);
+    assert.notEqual(second, admin, 'each login its own session');
+
+    // What a cross-site form can send is refused, logged in or not
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      r = await call(fw, 'POST', '/api/auth/login', { headers: { 'Content-Type': type }, body: JSON.stringify({ user: 'admin', password: 'admin-password' }) });
+      assert.equal(r.status, 415, type);
+      r = await call(fw, 'POST', '/api/users', { cookie: admin, headers: { 'Content-Type': type }, body: JSON.stringify({ user: 'eve', password: 'eve-password', level: 'admin' }) });
+      assert.equal(r.status, 415, type);
+      assert.match(r.json.error, /application\/json/);
+    }
+    r = await call(fw, 'DELETE', '/api/info', { cookie: admin });
+    assert.equal(r.status, 415, 'a DELETE without the custom header');
+    r = await call(fw, 'DELETE', '/api/info', { cookie: admin, headers: { 'X-Requested-With': 'meerkat' } });
+    assert.equal(r.status, 405, 'with it, the endpoint answers');
+
+    r = await post(fw, '/api/users', { user: 'bob', password: 'bob-password', level: 'viewer' }, { cookie: admin });
+    assert.equal(r.status, 201);
+    assert.deepEqual(r.json, { user: 'bob', level: 'viewer' });
+    const bob = cookieOf(await post(fw, '/api/auth/login', { user: 'bob', password: 'bob-password' }));
+    assert.equal((await call(fw, 'GET', '/api/info', { cookie: bob })).status, 200);
+    r = await post(fw, '/api/users', { user: 'mallory', password: 'mallory-password', level: 'admin' }, { cookie: bob });
+    assert.equal(r.status, 403);
+    assert.equal(typeof r.json.error, 'string');
+    assert.equal((await call(fw, 'GET', '/api/users', { cookie: bob })).status, 403);
+    r = await call(fw, 'GET', '/api/users', { cookie: admin });
+    assert.deepEqual(r.json, { users: [{ user: 'admin', level: 'admin' }, { user: 'bob', level: 'viewer' }] });
+
+    r = await post(fw, '/api/auth/logout', undefined, { cookie: second });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, {});
+    assert.match(r.headers.get('set-cookie'), /^mk_session=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0$/);
+    assert.equal((await call(fw, 'GET', '/api/info', { cookie: second })).status, 401);
+    assert.equal((await call(fw, 'GET', '/api/info', { cookie: admin })).status, 200, 'the other session lives on');
+
+    r = await call(fw, 'DELETE', '/api/users/bob', { cookie: admin, headers: { 'X-Requested-With': 'meerkat' } });
+    assert.equal(r.status, 200);
+    assert.equal((await call(fw, 'GET', '/api/info', { cookie: bob })).status, 401, "bob's session ended with bob");
+    r = await call(fw, 'DELETE', '/api/users/admin', { cookie: admin, headers: { 'X-Requested-With': 'meerkat' } });
+    assert.equal(r.status, 409);
+  } finally {
+    await fw.stop();
+  }
+});
+
+test('five failures in a row: 429 with Retry-After, a warning in the log, then the wait doubles', async () => {
+  const fw = await start('throttle');
+  try {
+    await post(fw, '/api/auth/setup', { password: 'admin-password' });
+    for (let i = 1; i <= 5; i++) {
+      const r = await post(fw, '/api/auth/login', { user: 'admin', password: `wrong-${i}` });
+      assert.equal(r.status, 401, `failure ${i}`);
+    }
+    let r = await post(fw, '/api/auth/login', { user: 'admin', password: 'admin-password' });
+    assert.equal(r.status, 429, 'even the right password waits');
+    assert.equal(r.headers.get('retry-after'), '1');
+    assert.equal(typeof r.json.error, 'string');
+    assert.match(fw.log(), /login throttled for 127\.0\.0\.1: 5 failures, next attempt in 1 s/);
+    await new Promise((res) => setTimeout(res, 1100));
+    assert.equal((await post(fw, '/api/auth/login', { user: 'admin', password: 'wrong-6' })).status, 401);
+    r = await post(fw, '/api/auth/login', { user: 'admin', password: 'admin-password' });
+    assert.equal(r.status, 429);
+    assert.equal(r.headers.get('retry-after'), '2');
+    assert.match(fw.log(), /login throttled for 127\.0\.0\.1: 6 failures, next attempt in 2 s/);
+    assert.equal(fw.log().match(/login throttled/g).length, 2, 'one warning per lock');
+    await new Promise((res) => setTimeout(res, 2100));
+    assert.equal((await post(fw, '/api/auth/login', { user: 'admin', password: 'admin-password' })).status, 200);
+    assert.equal((await post(fw, '/api/auth/login', { user: 'admin', password: 'wrong-again' })).status, 401, 'a success clears the count');
+  } finally {
+    await fw.stop();
+  }
+});
+
+test('users.json is written with mode 0600 and survives a restart', async () => {
+  let fw = await start('restart');
+  const file = path.join(fw.dir, 'users.json');
+  try {
+    await post(fw, '/api/auth/setup', { password: 'admin-password' });
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readdirSync(fw.dir).filter((f) => f.startsWith('users')), ['users.json'], 'no temporary file left');
+    const users = JSON.parse(fs.readFileSync(file, 'utf8')).users;
+    assert.equal(users.length, 1);
+    assert.equal(users[0].user, 'admin');
+    assert.ok(users[0].iterations >= 100000);
+    assert.ok(!fs.readFileSync(file, 'utf8').includes('admin-password'), 'no password in the file');
+  } finally {
+    await fw.stop();
+  }
+  fw = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', path.join(root, 'restart')]);
+  fw = { ...fw, url: `http://127.0.0.1:${fw.port}` };
+  try {
+    assert.deepEqual((await call(fw, 'GET', '/api/auth')).json, { setup: false, user: null, level: null });
+    assert.equal((await post(fw, '/api/auth/setup', { password: 'attacker-password' })).status, 409);
+    const r = await post(fw, '/api/auth/login', { user: 'admin', password: 'admin-password' });
+    assert.equal(r.status, 200);
+    assert.equal((await call(fw, 'GET', '/api/info', { cookie: cookieOf(r) })).status, 200);
+  } finally {
+    await fw.stop();
+  }
+});
+
+test('a corrupt users.json: the log says what to do, setup and logins are refused, the dashboard is served', async () => {
+  const dir = path.join(root, 'corrupt');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'users.json'), '{"users":[{"user":"admin","level":');
+  const fw0 = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', dir]);
+  const fw = { ...fw0, url: `http://127.0.0.1:${fw0.port}` };
+  try {
+    assert.match(fw.log(), new RegExp(`users file ${path.join(dir, 'users.json').replace(/[.]/g, '\\.')} is corrupt: remove it to set up the device again`));
+    assert.deepEqual((await call(fw, 'GET', '/api/auth')).json, { setup: false, user: null, level: null });
+    let r = await post(fw, '/api/auth/setup', { password: 'attacker-password' });
+    assert.equal(r.status, 503);
+    assert.match(r.json.error, /remove it to set up the device again/);
+    r = await post(fw, '/api/auth/login', { user: 'admin', password: 'admin-password' });
+    assert.equal(r.status, 503);
+    assert.equal((await call(fw, 'GET', '/api/info')).status, 401);
+    r = await call(fw, 'GET', '/');
+    assert.equal(r.status, 200);
+    assert.match(r.text, /<html/i);
+    assert.equal(fs.readFileSync(path.join(dir, 'users.json'), 'utf8'), '{"users":[{"user":"admin","level":', 'left as it was');
+  } finally {
+    await fw.stop();
+  }
+});

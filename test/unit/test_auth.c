@@ -1,0 +1,766 @@
+// Users and sessions: password hashes and their upgrade, the users file (round trip,
+// atomic write, corrupt files failing closed), session expiry and eviction, the login
+// throttle's schedule, the CSRF rule, and the HTTP endpoints over loopback.
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "dash/auth_internal.h"
+
+#define FAST_ITERATIONS 1000  // Tests hash quickly; the build's default is checked on its own
+
+static char tmp_dir[64];
+
+static void make_tmp_dir(void) {
+  mg_snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/meerkat-auth-XXXXXX");
+  cr_assert_not_null(mkdtemp(tmp_dir));
+}
+
+static void remove_tmp_dir(void) {
+  char cmd[128];
+  mg_snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp_dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+static void path_in_tmp(char *buf, size_t len, const char *name) {
+  mg_snprintf(buf, len, "%s/%s", tmp_dir, name);
+}
+
+static void write_file(const char *name, const char *text) {
+  char path[128];
+  path_in_tmp(path, sizeof(path), name);
+  FILE *fp = fopen(path, "wb");
+  cr_assert_not_null(fp);
+  fwrite(text, 1, strlen(text), fp);
+  fclose(fp);
+}
+
+static struct mg_auth *auth_new(void) {
+  struct mg_auth *auth = mg_auth_create(tmp_dir);
+  cr_assert_not_null(auth);
+  auth->iterations = FAST_ITERATIONS;
+  return auth;
+}
+
+// Log lines, captured for the tests that check what a user would read
+static char log_text[8192];
+static size_t log_len;
+static void log_capture(char ch, void *param) {
+  if (log_len + 1 < sizeof(log_text)) {
+    log_text[log_len++] = ch;
+    log_text[log_len] = '\0';
+  }
+  (void) param;
+}
+static void log_start(void) {
+  log_len = 0;
+  log_text[0] = '\0';
+  mg_log_set(MG_LL_INFO);
+  mg_log_set_fn(log_capture, NULL);
+}
+static size_t log_count(const char *s) {
+  size_t n = 0;
+  for (const char *p = log_text; (p = strstr(p, s)) != NULL; p++) n++;
+  return n;
+}
+
+// ---------------------------------------------------------------------------
+// Password hashes
+
+Test(auth_hash, default_iterations_are_at_least_100000_on_hosts) {
+  cr_assert_geq(MG_AUTH_PBKDF2_ITERATIONS, 100000);
+  make_tmp_dir();
+  struct mg_auth *auth = mg_auth_create(tmp_dir);
+  cr_assert_eq(auth->iterations, MG_AUTH_PBKDF2_ITERATIONS);
+  mg_auth_free(auth);
+  remove_tmp_dir();
+}
+
+Test(auth_hash, hash_is_pbkdf2_of_the_password_with_a_fresh_salt_and_verifies_only_that_password) {
+  struct mg_auth_user a, b;
+  memset(&a, 0, sizeof(a));
+  memset(&b, 0, sizeof(b));
+  cr_assert(mg_auth_hash_set(&a, "correct horse", 13, FAST_ITERATIONS));
+  cr_assert(mg_auth_hash_set(&b, "correct horse", 13, FAST_ITERATIONS));
+  cr_assert_eq(a.iterations, FAST_ITERATIONS);
+  cr_assert_neq(memcmp(a.salt, b.salt, sizeof(a.salt)), 0, "each hash has its own salt");
+  cr_assert_neq(memcmp(a.hash, b.hash, sizeof(a.hash)), 0);
+  unsigned char want[32];
+  mg_pbkdf2_sha256("correct horse", 13, a.salt, sizeof(a.salt), FAST_ITERATIONS, want, sizeof(want));
+  cr_assert_eq(memcmp(a.hash, want, sizeof(want)), 0);
+  cr_assert(mg_auth_hash_ok(&a, "correct horse", 13));
+  cr_assert(mg_auth_hash_ok(&b, "correct horse", 13));
+  cr_assert_not(mg_auth_hash_ok(&a, "correct horsf", 13));
+  cr_assert_not(mg_auth_hash_ok(&a, "correct hors", 12));
+  cr_assert_not(mg_auth_hash_ok(&a, "", 0));
+  a.iterations++;  // The count is part of the hash
+  cr_assert_not(mg_auth_hash_ok(&a, "correct horse", 13));
+}
+
+Test(auth_hash, a_hash_with_fewer_iterations_is_rehashed_at_the_next_good_login) {
+  make_tmp_dir();
+  struct mg_auth *auth = auth_new();
+  struct mg_auth_user *u = mg_auth_user_add(auth, "admin", "old-password", MG_DASH_ADMIN);
+  cr_assert_not_null(u);
+  cr_assert(mg_auth_users_save(auth));
+  unsigned char old_salt[MG_AUTH_SALT_LEN];
+  memcpy(old_salt, u->salt, sizeof(old_salt));
+  auth->iterations = FAST_ITERATIONS * 2;  // The build raised its count
+  cr_assert_null(mg_auth_check_password(auth, "admin", "wrong-password"));
+  cr_assert_eq(u->iterations, FAST_ITERATIONS, "a failed login changes nothing");
+  cr_assert_eq(mg_auth_check_password(auth, "admin", "old-password"), u);
+  cr_assert_eq(u->iterations, FAST_ITERATIONS * 2);
+  cr_assert_neq(memcmp(old_salt, u->salt, sizeof(old_salt)), 0);
+  cr_assert(mg_auth_hash_ok(u, "old-password", 12));
+  mg_auth_free(auth);
+
+  auth = auth_new();  // And the file has it
+  u = mg_auth_user_find(auth, "admin");
+  cr_assert_not_null(u);
+  cr_assert_eq(u->iterations, FAST_ITERATIONS * 2);
+  cr_assert(mg_auth_hash_ok(u, "old-password", 12));
+  mg_auth_free(auth);
+  remove_tmp_dir();
+}
+
+Test(auth_hash, unknown_user_and_wrong_password_both_fail) {
+  make_tmp_dir();
+  struct mg_auth *auth = auth_new();
+  cr_assert_not_null(mg_auth_user_add(auth, "admin", "password1", MG_DASH_ADMIN));
+  cr_assert_null(mg_auth_check_password(auth, "nobody", "password1"));
+  cr_assert_null(mg_auth_check_password(auth, "Admin", "password1"));
+  cr_assert_null(mg_auth_check_password(auth, "admin", "password2"));
+  cr_assert_not_null(mg_auth_check_password(auth, "admin", "password1"));
+  mg_auth_free(auth);
+  remove_tmp_dir();
+}
+
+// ---------------------------------------------------------------------------
+// The users file
+
+Test(auth_file, missing_file_is_setup_mode) {
+  make_tmp_dir();
+  struct mg_auth *auth = auth_new();
+  cr_assert_not(auth->broken);
+  cr_assert_eq(mg_auth_admins(auth), 0);
+  mg_auth_free(auth);
+  remove_tmp_dir();
+}
+
+Test(auth_file, round_trip_keeps_names_levels_iterations_salts_and_hashes_mode_0600_no_temp_left) {
+  make_tmp_dir();
+  struct mg_auth *auth = auth_new();
+  cr_assert_not_null(mg_auth_user_add(auth, "admin", "password1", MG_DASH_ADMIN));
+  cr_assert_not_null(mg_auth_user_add(auth, "bob.smith-2_x", "password2", MG_DASH_VIEWER));
+  cr_assert(mg_auth_users_save(auth));
+  struct mg_auth *again = auth_new();
+  cr_assert_not(again->broken);
+  for (const char *name = "admin"; name != NULL; name = strcmp(name, "admin") == 0 ? "bob.smith-2_x" : NULL) {
+    struct mg_auth_user *a = mg_auth_user_find(auth, name), *b = mg_auth_user_find(again, name);
+    cr_assert_not_null(b, "%s", name);
+    cr_assert_eq(a->level, b->level);
+    cr_assert_eq(a->iterations, b->iterations);
+    cr_assert_eq(memcmp(a->salt, b->salt, sizeof(a->salt)), 0);
+    cr_assert_eq(memcmp(a->hash, b->hash, sizeof(a->hash)), 0);
+  }
+  cr_assert_not_null(mg_auth_check_password(again, "bob.smith-2_x", "password2"));
+  char path[128];
+  struct stat st;
+  path_in_tmp(path, sizeof(path), "users.json");
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0600, "mode %o", (unsigned) (st.st_mode & 0777));
+  path_in_tmp(path, sizeof(path), "users.json.tmp");
+  cr_assert_neq(stat(path, &st), 0, "no temporary file left");
+  mg_auth_free(auth);
+  mg_auth_free(again);
+  remove_tmp_dir();
+}
+
+Test(auth_file, a_stale_temp_file_is_replaced_and_the_result_is_still_0600) {
+  make_tmp_dir();
+  write_file("users.json.tmp", "half of an old write");
+  char path[128];
+  path_in_tmp(path, sizeof(path), "users.json.tmp");
+  chmod(path, 0666);
+  struct mg_auth *auth = auth_new();
+  cr_assert_not_null(mg_auth_user_add(auth, "admin", "password1", MG_DASH_ADMIN));
+  cr_assert(mg_auth_users_save(auth));
+  struct stat st;
+  cr_assert_neq(stat(path, &st), 0, "no temporary file left");
+  path_in_tmp(path, sizeof(path), "users.json");
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0600);
+  mg_auth_free(auth);
+  remove_tmp_dir();
+}
+
+Test(auth_file, a_failed_write_leaves_the_old_file_whole) {
+  make_tmp_dir();
+  struct mg_auth *auth = auth_new();
+  cr_assert_not_null(mg_auth_user_add(auth, "admin", "password1", MG_DASH_ADMIN));
+  cr_assert(mg_auth_users_save(auth));
+  char path[128];
+  path_in_tmp(path, sizeof(path), "users.json.tmp");
+  cr_assert_eq(mkdir(path, 0700), 0);  // The temporary file cannot be opened
+  cr_assert_not_null(mg_auth_user_add(auth, "bob", "password2", MG_DASH_VIEWER));
+  cr_assert_not(mg_auth_users_save(auth));
+  struct mg_auth *again = auth_new();
+  cr_assert_not(again->broken);
+  cr_assert_not_null(mg_auth_user_find(again, "admin"));
+  cr_assert_null(mg_auth_user_find(again, "bob"));
+  mg_auth_free(auth);
+  mg_auth_free(again);
+  remove_tmp_dir();
+}
+
+static const char *corrupt_files[] = {
+    "",
+    "{",
+    "not json at all",
+    "[]",
+    "{\"users\":{}}",
+    "{\"users\":[]}",  // No admin: we never write such a file
+    "{\"users\":[1]}",
+    "{\"users\":[{\"user\":\"admin\",\"level\":\"admin\",\"iterations\":1000,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA==\"}]}",
+    "{\"users\":[{\"user\":\"admin\",\"level\":\"root\",\"iterations\":1000,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA==\","
+    "\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}]}",
+    "{\"users\":[{\"user\":\"admin\",\"level\":\"admin\",\"iterations\":0,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA==\","
+    "\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}]}",
+    "{\"users\":[{\"user\":\"admin\",\"level\":\"admin\",\"iterations\":\"1000\",\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA==\","
+    "\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}]}",
+    "{\"users\":[{\"user\":\"admin\",\"level\":\"admin\",\"iterations\":1000,\"salt\":\"AAAA\","
+    "\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}]}",
+    "{\"users\":[{\"user\":\"admin\",\"level\":\"admin\",\"iterations\":1000,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA==\","
+    "\"hash\":\"not base64!\"}]}",
+    "{\"users\":[{\"user\":\"a b\",\"level\":\"admin\",\"iterations\":1000,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA==\","
+    "\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}]}",
+    "{\"users\":[{\"user\":\"admin\",\"level\":\"admin\",\"iterations\":1000,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA==\","
+    "\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"},"
+    "{\"user\":\"admin\",\"level\":\"viewer\",\"iterations\":1000,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA==\","
+    "\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}]}",
+};
+
+Test(auth_file, corrupt_files_fail_closed_with_a_log_line_that_says_what_to_do) {
+  for (size_t i = 0; i < MG_ARRAY_SIZE(corrupt_files); i++) {
+    make_tmp_dir();
+    write_file("users.json", corrupt_files[i]);
+    log_start();
+    struct mg_auth *auth = auth_new();
+    mg_log_set_fn(NULL, NULL);
+    cr_assert(auth->broken, "file %zu: %s", i, corrupt_files[i]);
+    cr_assert_eq(mg_auth_admins(auth), 0);
+    cr_assert_eq(log_count("is corrupt: remove it to set up the device again"), 1, "file %zu: log %s", i, log_text);
+    cr_assert_eq(log_count(tmp_dir), 1, "the log names the file");
+    mg_auth_free(auth);
+    remove_tmp_dir();
+  }
+}
+
+Test(auth_file, a_valid_file_parses_and_one_more_user_than_the_table_holds_is_corrupt) {
+  make_tmp_dir();
+  struct mg_auth *auth = auth_new();
+  char name[16];
+  for (int i = 0; i < MG_AUTH_MAX_USERS; i++) {
+    mg_snprintf(name, sizeof(name), "user%d", i);
+    cr_assert_not_null(mg_auth_user_add(auth, name, "password1", i == 0 ? MG_DASH_ADMIN : MG_DASH_VIEWER));
+  }
+  cr_assert_null(mg_auth_user_add(auth, "onemore", "password1", MG_DASH_VIEWER), "the table is full");
+  cr_assert(mg_auth_users_save(auth));
+  mg_auth_free(auth);
+  auth = auth_new();
+  cr_assert_not(auth->broken);
+  cr_assert_not_null(mg_auth_user_find(auth, "user15"));
+  // One more line, by hand
+  char path[128];
+  path_in_tmp(path, sizeof(path), "users.json");
+  FILE *fp = fopen(path, "rb");
+  static char text[8192];
+  size_t n = fread(text, 1, sizeof(text) - 1, fp);
+  fclose(fp);
+  text[n] = '\0';
+  char *first = strstr(text, "{\"user\":\"user0\"");
+  char *end = strchr(first, '}');
+  static char more[8192];
+  char entry[512];
+  mg_snprintf(entry, sizeof(entry), "%.*s", (int) (end + 1 - first), first);
+  strstr(entry, "user0")[4] = 'X';  // A copy under a new name: one user too many
+  mg_snprintf(more, sizeof(more), "{\"users\":[%s,%s", entry, first);
+  write_file("users.json", more);
+  mg_auth_free(auth);
+  auth = auth_new();
+  cr_assert(auth->broken, "%s", more);
+  mg_auth_free(auth);
+  remove_tmp_dir();
+}
+
+Test(auth_file, an_unreadable_users_file_fails_closed) {
+  make_tmp_dir();
+  char path[128];
+  path_in_tmp(path, sizeof(path), "users.json");
+  cr_assert_eq(mkdir(path, 0700), 0);  // Opens, but reading fails (EISDIR)
+  log_start();
+  struct mg_auth *auth = auth_new();
+  mg_log_set_fn(NULL, NULL);
+  cr_assert(auth->broken);
+  cr_assert_eq(log_count("remove it to set up the device again"), 1, "%s", log_text);
+  mg_auth_free(auth);
+  remove_tmp_dir();
+}
+
+// ---------------------------------------------------------------------------
+// Sessions
+
+static struct mg_str token_of(const struct mg_auth_session *s, char *buf, size_t len) {
+  size_t n = mg_base64url_encode(s->token, sizeof(s->token), buf, len);
+  cr_assert_eq(n, 43);
+  return mg_str_n(buf, n);
+}
+
+Test(auth_session, idle_sessions_expire_and_use_keeps_them_alive_until_the_absolute_limit) {
+  struct mg_auth auth;
+  memset(&auth, 0, sizeof(auth));
+  auth.idle_ms = 1000;
+  auth.max_age_ms = 5000;
+  char tok[64];
+  struct mg_auth_session *s = mg_auth_session_new(&auth, "admin", 10000);
+  cr_assert_not_null(s);
+  struct mg_str t = token_of(s, tok, sizeof(tok));
+  for (uint64_t now = 10000; now < 15000; now += 999) {  // Used just often enough
+    cr_assert_eq(mg_auth_session_find(&auth, t, now), s, "alive at %lu", (unsigned long) now);
+  }
+  cr_assert_null(mg_auth_session_find(&auth, t, 15000), "24 h (here 5 s) is the most, however busy");
+  cr_assert_eq(s->user[0], '\0', "the slot is freed");
+
+  s = mg_auth_session_new(&auth, "admin", 20000);
+  t = token_of(s, tok, sizeof(tok));
+  cr_assert_eq(mg_auth_session_find(&auth, t, 20999), s);
+  cr_assert_null(mg_auth_session_find(&auth, t, 21999), "idle for the whole idle time");
+}
+
+Test(auth_session, tokens_are_32_random_bytes_and_only_the_exact_token_matches) {
+  struct mg_auth auth;
+  memset(&auth, 0, sizeof(auth));
+  auth.idle_ms = auth.max_age_ms = 100000;
+  struct mg_auth_session *a = mg_auth_session_new(&auth, "admin", 0);
+  struct mg_auth_session *b = mg_auth_session_new(&auth, "admin", 0);
+  cr_assert_neq(a, b);
+  cr_assert_neq(memcmp(a->token, b->token, sizeof(a->token)), 0);
+  char tok[64];
+  struct mg_str t = token_of(a, tok, sizeof(tok));
+  cr_assert_eq(mg_auth_session_find(&auth, t, 1), a);
+  tok[5] = tok[5] == 'A' ? 'B' : 'A';
+  cr_assert_null(mg_auth_session_find(&auth, t, 1));
+  cr_assert_null(mg_auth_session_find(&auth, mg_str_n(tok, 42), 1));
+  cr_assert_null(mg_auth_session_find(&auth, mg_str(""), 1));
+  cr_assert_null(mg_auth_session_find(&auth, mg_str("!!!!"), 1));
+}
+
+Test(auth_session, a_full_table_evicts_the_least_recently_used_session) {
+  struct mg_auth auth;
+  memset(&auth, 0, sizeof(auth));
+  auth.idle_ms = auth.max_age_ms = 1000000;
+  char toks[MG_AUTH_MAX_SESSIONS][64];
+  struct mg_str t[MG_AUTH_MAX_SESSIONS];
+  for (int i = 0; i < MG_AUTH_MAX_SESSIONS; i++) {
+    struct mg_auth_session *s = mg_auth_session_new(&auth, "admin", (uint64_t) (100 + i));
+    cr_assert_not_null(s);
+    t[i] = token_of(s, toks[i], sizeof(toks[i]));
+  }
+  cr_assert_not_null(mg_auth_session_find(&auth, t[0], 500));  // The oldest is used again: session 1 is now the LRU
+  cr_assert_not_null(mg_auth_session_new(&auth, "bob", 600));
+  cr_assert_null(mg_auth_session_find(&auth, t[1], 700), "the least recently used went");
+  cr_assert_not_null(mg_auth_session_find(&auth, t[0], 700));
+  for (int i = 2; i < MG_AUTH_MAX_SESSIONS; i++) cr_assert_not_null(mg_auth_session_find(&auth, t[i], 700), "%d", i);
+}
+
+Test(auth_session, ending_a_users_sessions_leaves_the_others) {
+  struct mg_auth auth;
+  memset(&auth, 0, sizeof(auth));
+  auth.idle_ms = auth.max_age_ms = 1000000;
+  char ta[64], tb[64], tc[64];
+  struct mg_str a = token_of(mg_auth_session_new(&auth, "alice", 0), ta, sizeof(ta));
+  struct mg_str b = token_of(mg_auth_session_new(&auth, "bob", 0), tb, sizeof(tb));
+  struct mg_str c = token_of(mg_auth_session_new(&auth, "alice", 0), tc, sizeof(tc));
+  mg_auth_sessions_end_user(&auth, "alice");
+  cr_assert_null(mg_auth_session_find(&auth, a, 1));
+  cr_assert_null(mg_auth_session_find(&auth, c, 1));
+  cr_assert_not_null(mg_auth_session_find(&auth, b, 1));
+}
+
+Test(auth_session, cookie_header_has_the_contracts_attributes) {
+  struct mg_auth_session s;
+  memset(&s, 0, sizeof(s));
+  memset(s.token, 0xfb, sizeof(s.token));
+  char buf[256];
+  mg_auth_cookie_header(buf, sizeof(buf), &s, false);
+  cr_assert_str_eq(buf, "Set-Cookie: mk_session=-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_s; Path=/; HttpOnly; SameSite=Strict\r\n");
+  mg_auth_cookie_header(buf, sizeof(buf), &s, true);
+  cr_assert(strstr(buf, "; SameSite=Strict; Secure\r\n") != NULL, "%s", buf);
+  mg_auth_cookie_header(buf, sizeof(buf), NULL, false);
+  cr_assert_str_eq(buf, "Set-Cookie: mk_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n");
+}
+
+// ---------------------------------------------------------------------------
+// Throttling
+
+Test(auth_throttle, schedule_is_free_for_five_then_1_2_4_up_to_60_seconds) {
+  static const unsigned want[] = {0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 60, 60, 60};
+  for (unsigned i = 0; i < MG_ARRAY_SIZE(want); i++) cr_assert_eq(mg_auth_throttle_delay_s(i), want[i], "%u failures", i);
+  cr_assert_eq(mg_auth_throttle_delay_s(40), 60);
+  cr_assert_eq(mg_auth_throttle_delay_s(UINT_MAX), 60);
+}
+
+Test(auth_throttle, failures_lock_one_address_with_one_warning_per_lock_and_success_clears_it) {
+  struct mg_auth auth;
+  memset(&auth, 0, sizeof(auth));
+  struct mg_addr a, b;
+  memset(&a, 0, sizeof(a));
+  memset(&b, 0, sizeof(b));
+  a.addr.ip4 = MG_IPV4(127, 0, 0, 1);
+  a.port = mg_htons(40000);
+  b.addr.ip4 = MG_IPV4(127, 0, 0, 2);
+  log_start();
+  for (int i = 0; i < 4; i++) {
+    mg_auth_throttle_fail(&auth, &a, 1000);
+    cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 1000), 0);
+  }
+  cr_assert_eq(log_count("login throttled"), 0);
+  mg_auth_throttle_fail(&auth, &a, 1000);  // The fifth
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 1000), 1);
+  a.port = mg_htons(40001);  // Another connection from the same client
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 1500), 1, "seconds, rounded up");
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &b, 1500), 0, "another address is free");
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 2000), 0);
+  mg_auth_throttle_fail(&auth, &a, 2000);  // The sixth
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 2000), 2);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 3999), 1);
+  mg_log_set_fn(NULL, NULL);
+  cr_assert_eq(log_count("login throttled"), 2, "%s", log_text);
+  cr_assert_eq(log_count("login throttled for 127.0.0.1: 6 failures, next attempt in 2 s"), 1, "%s", log_text);
+  mg_auth_throttle_clear(&auth, &a);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 2000), 0);
+  for (int i = 0; i < 5; i++) mg_auth_throttle_fail(&auth, &a, 3000);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 3000), 1, "counting starts again from zero");
+}
+
+Test(auth_throttle, the_table_is_bounded_and_forgets_the_stalest_address) {
+  struct mg_auth auth;
+  memset(&auth, 0, sizeof(auth));
+  struct mg_addr a;
+  memset(&a, 0, sizeof(a));
+  mg_log_set(MG_LL_NONE);
+  for (int i = 0; i <= MG_AUTH_THROTTLE_SLOTS; i++) {  // One more address than slots
+    a.addr.ip4 = MG_IPV4(10, 0, 0, i);
+    for (int k = 0; k < 5; k++) mg_auth_throttle_fail(&auth, &a, (uint64_t) (1000 + i));
+  }
+  a.addr.ip4 = MG_IPV4(10, 0, 0, 0);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 1500), 0, "the stalest was forgotten");
+  for (int i = 1; i <= MG_AUTH_THROTTLE_SLOTS; i++) {
+    a.addr.ip4 = MG_IPV4(10, 0, 0, i);
+    cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 1500), 1, "address %d", i);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Levels and the CSRF rule
+
+Test(auth_levels, names_and_order) {
+  cr_assert_str_eq(mg_auth_level_name(MG_DASH_ADMIN), "admin");
+  cr_assert_str_eq(mg_auth_level_name(MG_DASH_VIEWER), "viewer");
+  cr_assert_null(mg_auth_level_name(MG_DASH_NOBODY));
+  cr_assert_eq(mg_auth_level_parse(mg_str("admin")), MG_DASH_ADMIN);
+  cr_assert_eq(mg_auth_level_parse(mg_str("viewer")), MG_DASH_VIEWER);
+  cr_assert_eq(mg_auth_level_parse(mg_str("Admin")), MG_DASH_NOBODY);
+  cr_assert_eq(mg_auth_level_parse(mg_str("")), MG_DASH_NOBODY);
+  cr_assert_gt(MG_DASH_ADMIN, MG_DASH_VIEWER);
+  cr_assert_gt(MG_DASH_VIEWER, MG_DASH_NOBODY);
+  cr_assert(mg_auth_name_ok(mg_str("a")));
+  cr_assert(mg_auth_name_ok(mg_str("A-z_0.9")));
+  cr_assert(mg_auth_name_ok(mg_str("abcdefghijklmnopqrstuvwxyz012345")));
+  cr_assert_not(mg_auth_name_ok(mg_str("abcdefghijklmnopqrstuvwxyz0123456")));
+  cr_assert_not(mg_auth_name_ok(mg_str("")));
+  cr_assert_not(mg_auth_name_ok(mg_str("a b")));
+  cr_assert_not(mg_auth_name_ok(mg_str("a/b")));
+  cr_assert_not(mg_auth_name_ok(mg_str("\xc3\xa9")));
+}
+
+static bool csrf(const char *method, const char *headers) {
+  static char req[512];
+  struct mg_http_message hm;
+  mg_snprintf(req, sizeof(req), "%s /api/x HTTP/1.1\r\nHost: x\r\n%s\r\n", method, headers);
+  cr_assert_gt(mg_http_parse(req, strlen(req), &hm), 0, "%s", req);
+  cr_assert(mg_auth_is_write(&hm) == (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0));
+  return mg_auth_csrf_ok(&hm);
+}
+
+Test(auth_csrf, writes_need_a_json_content_type_or_the_custom_header) {
+  cr_assert(csrf("POST", "Content-Type: application/json\r\n"));
+  cr_assert(csrf("PUT", "Content-Type: application/json; charset=utf-8\r\n"));
+  cr_assert(csrf("PATCH", "Content-Type: Application/JSON\r\n"));
+  cr_assert(csrf("DELETE", "X-Requested-With: meerkat\r\n"));
+  cr_assert(csrf("POST", "Content-Type: text/plain\r\nX-Requested-With: meerkat\r\n"));
+  // What a cross-site form or a simple request can send
+  cr_assert_not(csrf("POST", ""));
+  cr_assert_not(csrf("POST", "Content-Type: text/plain\r\n"));
+  cr_assert_not(csrf("POST", "Content-Type: application/x-www-form-urlencoded\r\n"));
+  cr_assert_not(csrf("POST", "Content-Type: multipart/form-data; boundary=x\r\n"));
+  cr_assert_not(csrf("POST", "Content-Type: text/plain; a=application/json\r\n"));
+  cr_assert_not(csrf("POST", "Content-Type: application/jsonx\r\n"));
+  cr_assert_not(csrf("DELETE", "X-Requested-With: XMLHttpRequest\r\n"));
+  cr_assert(csrf("GET", "") == false && csrf("HEAD", "") == false);  // Not asked of reads (the gate skips them)
+}
+
+// ---------------------------------------------------------------------------
+// The endpoints, over loopback: a server that lets mg_auth answer its own URLs and
+// gates /api/other (GET: viewer, writes: admin) behind it
+
+struct site {
+  struct mg_auth *auth;
+};
+
+static void site_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct site *site = (struct site *) c->fn_data;
+  if (ev != MG_EV_HTTP_MSG) return;
+  struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+  if (mg_auth_handle(site->auth, c, hm)) return;
+  int need = mg_auth_is_write(hm) ? MG_DASH_ADMIN : MG_DASH_VIEWER;
+  int level = mg_auth_gate(site->auth, c, hm, need);
+  if (level == MG_DASH_NOBODY) return;
+  mg_http_reply(c, 200, "Content-Type: application/json\r\n", "{\"level\":%d}\n", level);
+}
+
+struct resp {
+  int status;
+  char head[1024];
+  char body[2048];
+  bool done;
+};
+
+static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct resp *r = (struct resp *) c->fn_data;
+  if (ev == MG_EV_HTTP_MSG) {
+    struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+    r->status = mg_http_status(hm);
+    mg_snprintf(r->head, sizeof(r->head), "%.*s", (int) hm->head.len, hm->head.buf);
+    mg_snprintf(r->body, sizeof(r->body), "%.*s", (int) hm->body.len, hm->body.buf);
+    r->done = true;
+    c->is_draining = 1;
+  }
+  if (ev == MG_EV_CLOSE) r->done = true;
+}
+
+static struct mg_mgr mgr;
+static struct site site;
+static int port;
+
+static void site_start(void) {
+  make_tmp_dir();
+  mg_log_set(MG_LL_NONE);
+  site.auth = auth_new();
+  mg_mgr_init(&mgr);
+  struct mg_connection *l = mg_http_listen(&mgr, "http://127.0.0.1:0", site_fn, &site);
+  cr_assert_not_null(l);
+  port = mg_ntohs(l->loc.port);
+}
+
+static void site_stop(void) {
+  mg_mgr_free(&mgr);
+  mg_auth_free(site.auth);
+  remove_tmp_dir();
+}
+
+// One request on a fresh connection; headers are extra "Name: value\r\n" lines
+static struct resp *req(const char *method, const char *uri, const char *headers, const char *body) {
+  static struct resp r;
+  memset(&r, 0, sizeof(r));
+  char url[64];
+  mg_snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+  struct mg_connection *c = mg_http_connect(&mgr, url, client_fn, &r);
+  cr_assert_not_null(c);
+  mg_printf(c, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n%s\r\n%s", method, uri,
+            (int) strlen(body), headers, body);
+  uint64_t end = mg_millis() + 5000;
+  while (!r.done && mg_millis() < end) mg_mgr_poll(&mgr, 10);
+  cr_assert(r.done, "%s %s: no answer", method, uri);
+  return &r;
+}
+
+#define JSON "Content-Type: application/json\r\n"
+
+// "Cookie: mk_session=...\r\n" from a response's Set-Cookie, into buf
+static const char *cookie_of(const struct resp *r, char *buf, size_t len) {
+  const char *p = strstr(r->head, "Set-Cookie: mk_session=");
+  cr_assert_not_null(p, "no cookie in %s", r->head);
+  p += strlen("Set-Cookie: ");
+  size_t n = strcspn(p, ";\r");
+  mg_snprintf(buf, len, "Cookie: theme=dark; %.*s\r\n", (int) n, p);
+  return buf;
+}
+
+static const char *with(char *buf, size_t len, const char *a, const char *b) {
+  mg_snprintf(buf, len, "%s%s", a, b);
+  return buf;
+}
+
+Test(auth_http, setup_once_then_409_and_the_session_it_gives_works) {
+  site_start();
+  struct resp *r = req("GET", "/api/auth", "", "");
+  cr_assert_eq(r->status, 200);
+  cr_assert_str_eq(r->body, "{\"setup\":true,\"user\":null,\"level\":null}\n");
+  cr_assert_eq(req("GET", "/api/other", "", "")->status, 401);
+  cr_assert_str_eq(req("GET", "/api/other", "", "")->body, "{\"error\":\"login required\"}\n");
+
+  r = req("POST", "/api/auth/setup", JSON, "{\"password\":\"short\"}");
+  cr_assert_eq(r->status, 400);
+  cr_assert(strstr(r->body, "password must be 8 to 128 characters") != NULL, "%s", r->body);
+  cr_assert_eq(req("POST", "/api/auth/setup", "Content-Type: text/plain\r\n", "{\"password\":\"password1\"}")->status, 415);
+  cr_assert_eq(req("GET", "/api/auth/setup", "", "")->status, 405);
+
+  r = req("POST", "/api/auth/setup", JSON, "{\"password\":\"password1\"}");
+  cr_assert_eq(r->status, 200, "%s", r->body);
+  cr_assert_str_eq(r->body, "{\"user\":\"admin\",\"level\":\"admin\"}\n");
+  cr_assert(strstr(r->head, "; Path=/; HttpOnly; SameSite=Strict\r\n") != NULL, "%s", r->head);
+  cr_assert(strstr(r->head, "Secure") == NULL);
+  char cookie[128], h[256];
+  cookie_of(r, cookie, sizeof(cookie));
+
+  r = req("POST", "/api/auth/setup", JSON, "{\"password\":\"password2\"}");
+  cr_assert_eq(r->status, 409);
+  cr_assert_str_eq(r->body, "{\"error\":\"already set up\"}\n");
+  cr_assert_str_eq(req("GET", "/api/auth", cookie, "")->body, "{\"setup\":false,\"user\":\"admin\",\"level\":\"admin\"}\n");
+  cr_assert_str_eq(req("GET", "/api/auth", "", "")->body, "{\"setup\":false,\"user\":null,\"level\":null}\n");
+  cr_assert_eq(req("GET", "/api/other", cookie, "")->status, 200);
+  cr_assert_eq(req("POST", "/api/other", with(h, sizeof(h), cookie, JSON), "{}")->status, 200);
+  site_stop();
+}
+
+Test(auth_http, bodies_must_be_small_json_objects_with_the_right_fields) {
+  site_start();
+  static const struct {
+    const char *body;
+    int status;
+    const char *error;
+  } cases[] = {
+      {"", 400, "the body must be a JSON object"},
+      {"[1]", 400, "the body must be a JSON object"},
+      {"\"password\"", 400, "the body must be a JSON object"},
+      {"{\"password\":", 400, "the body must be a JSON object"},
+      {"{}", 400, "missing field \\\"password\\\""},
+      {"{\"password\":12345678}", 400, "\\\"password\\\" must be a string"},
+      {"{\"password\":null}", 400, "\\\"password\\\" must be a string"},
+  };
+  for (size_t i = 0; i < MG_ARRAY_SIZE(cases); i++) {
+    struct resp *r = req("POST", "/api/auth/setup", JSON, cases[i].body);
+    cr_assert_eq(r->status, cases[i].status, "%s: %d %s", cases[i].body, r->status, r->body);
+    cr_assert(strstr(r->body, cases[i].error) != NULL, "%s: %s", cases[i].body, r->body);
+  }
+  static char big[MG_AUTH_MAX_BODY + 64];
+  mg_snprintf(big, sizeof(big), "{\"password\":\"%0*d\"}", MG_AUTH_MAX_BODY, 0);
+  cr_assert_eq(req("POST", "/api/auth/setup", JSON, big)->status, 413);
+  mg_snprintf(big, sizeof(big), "{\"password\":\"%0*d\"}", 129, 0);
+  cr_assert_eq(req("POST", "/api/auth/setup", JSON, big)->status, 400);
+  mg_snprintf(big, sizeof(big), "{\"password\":\"%0*d\"}", 128, 0);
+  cr_assert_eq(req("POST", "/api/auth/setup", JSON, big)->status, 200, "128 characters are allowed");
+  site_stop();
+}
+
+Test(auth_http, login_logout_and_a_viewer_who_may_only_read) {
+  site_start();
+  char admin[128], viewer[128], h[256];
+  cookie_of(req("POST", "/api/auth/setup", JSON, "{\"password\":\"password1\"}"), admin, sizeof(admin));
+
+  struct resp *r = req("POST", "/api/auth/login", JSON, "{\"user\":\"admin\",\"password\":\"password2\"}");
+  cr_assert_eq(r->status, 401);
+  cr_assert_str_eq(r->body, "{\"error\":\"wrong user or password\"}\n");
+  cr_assert(strstr(r->head, "Set-Cookie") == NULL);
+  cr_assert_eq(req("POST", "/api/auth/login", JSON, "{\"user\":\"admin\"}")->status, 400);
+  cr_assert_eq(req("POST", "/api/auth/login", JSON, "{\"user\":1,\"password\":\"password1\"}")->status, 400);
+  r = req("POST", "/api/auth/login", JSON, "{\"user\":\"admin\",\"password\":\"password1\"}");
+  cr_assert_eq(r->status, 200);
+  cr_assert_str_eq(r->body, "{\"user\":\"admin\",\"level\":\"admin\"}\n");
+
+  // The admin adds a viewer
+  cr_assert_eq(req("POST", "/api/users", JSON, "{\"user\":\"bob\",\"password\":\"password3\",\"level\":\"viewer\"}")->status,
+               401);
+  cr_assert_eq(req("POST", "/api/users", with(h, sizeof(h), admin, "Content-Type: text/plain\r\n"),
+                   "{\"user\":\"bob\",\"password\":\"password3\",\"level\":\"viewer\"}")->status, 415);
+  r = req("POST", "/api/users", with(h, sizeof(h), admin, JSON), "{\"user\":\"bob\",\"password\":\"password3\",\"level\":\"viewer\"}");
+  cr_assert_eq(r->status, 201, "%s", r->body);
+  cr_assert_str_eq(r->body, "{\"user\":\"bob\",\"level\":\"viewer\"}\n");
+  cr_assert_eq(req("POST", "/api/users", with(h, sizeof(h), admin, JSON),
+                   "{\"user\":\"bob\",\"password\":\"password3\",\"level\":\"viewer\"}")->status, 409);
+  cr_assert_eq(req("POST", "/api/users", with(h, sizeof(h), admin, JSON),
+                   "{\"user\":\"b b\",\"password\":\"password3\",\"level\":\"viewer\"}")->status, 400);
+  cr_assert_eq(req("POST", "/api/users", with(h, sizeof(h), admin, JSON),
+                   "{\"user\":\"carol\",\"password\":\"password3\",\"level\":\"root\"}")->status, 400);
+  cr_assert_eq(req("POST", "/api/users", with(h, sizeof(h), admin, JSON),
+                   "{\"user\":\"carol\",\"password\":\"pw\",\"level\":\"viewer\"}")->status, 400);
+  r = req("GET", "/api/users", admin, "");
+  cr_assert_str_eq(r->body, "{\"users\":[{\"user\":\"admin\",\"level\":\"admin\"},{\"user\":\"bob\",\"level\":\"viewer\"}]}\n");
+
+  cookie_of(req("POST", "/api/auth/login", JSON, "{\"user\":\"bob\",\"password\":\"password3\"}"), viewer, sizeof(viewer));
+  cr_assert_str_eq(req("GET", "/api/auth", viewer, "")->body, "{\"setup\":false,\"user\":\"bob\",\"level\":\"viewer\"}\n");
+  cr_assert_eq(req("GET", "/api/other", viewer, "")->status, 200);
+  r = req("POST", "/api/other", with(h, sizeof(h), viewer, JSON), "{}");
+  cr_assert_eq(r->status, 403);
+  cr_assert_eq(req("GET", "/api/users", viewer, "")->status, 403);
+  cr_assert_eq(req("DELETE", "/api/users/admin", with(h, sizeof(h), viewer, "X-Requested-With: meerkat\r\n"), "")->status, 403);
+
+  // Removal: never the last admin; a removed user's sessions end
+  cr_assert_eq(req("DELETE", "/api/users/admin", admin, "")->status, 415, "DELETE needs the custom header too");
+  r = req("DELETE", "/api/users/admin", with(h, sizeof(h), admin, "X-Requested-With: meerkat\r\n"), "");
+  cr_assert_eq(r->status, 409);
+  cr_assert_str_eq(r->body, "{\"error\":\"cannot remove the last admin\"}\n");
+  cr_assert_eq(req("DELETE", "/api/users/nobody", with(h, sizeof(h), admin, "X-Requested-With: meerkat\r\n"), "")->status, 404);
+  cr_assert_eq(req("DELETE", "/api/users/bob", with(h, sizeof(h), admin, "X-Requested-With: meerkat\r\n"), "")->status, 200);
+  cr_assert_eq(req("GET", "/api/other", viewer, "")->status, 401, "bob's session ended with bob");
+  cr_assert_null(mg_auth_user_find(site.auth, "bob"));
+
+  // Logout ends the session and clears the cookie
+  r = req("POST", "/api/auth/logout", with(h, sizeof(h), admin, JSON), "");
+  cr_assert_eq(r->status, 200);
+  cr_assert_str_eq(r->body, "{}\n");
+  cr_assert(strstr(r->head, "Set-Cookie: mk_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n") != NULL, "%s", r->head);
+  cr_assert_eq(req("GET", "/api/other", admin, "")->status, 401);
+  cr_assert_eq(req("POST", "/api/auth/logout", with(h, sizeof(h), admin, JSON), "")->status, 401);
+  site_stop();
+}
+
+Test(auth_http, five_failures_lock_the_client_out_with_429_and_retry_after) {
+  site_start();
+  req("POST", "/api/auth/setup", JSON, "{\"password\":\"password1\"}");
+  const char *bad = "{\"user\":\"admin\",\"password\":\"wrong-one\"}", *good = "{\"user\":\"admin\",\"password\":\"password1\"}";
+  for (int i = 0; i < 5; i++) cr_assert_eq(req("POST", "/api/auth/login", JSON, bad)->status, 401, "failure %d", i + 1);
+  struct resp *r = req("POST", "/api/auth/login", JSON, good);
+  cr_assert_eq(r->status, 429, "even the right password waits");
+  cr_assert(strstr(r->head, "Retry-After: 1\r\n") != NULL, "%s", r->head);
+  usleep(1100 * 1000);
+  cr_assert_eq(req("POST", "/api/auth/login", JSON, bad)->status, 401);  // The sixth: 2 s now
+  r = req("POST", "/api/auth/login", JSON, good);
+  cr_assert_eq(r->status, 429);
+  cr_assert(strstr(r->head, "Retry-After: 2\r\n") != NULL, "%s", r->head);
+  usleep(2100 * 1000);
+  cr_assert_eq(req("POST", "/api/auth/login", JSON, good)->status, 200);
+  for (int i = 0; i < 5; i++) cr_assert_eq(req("POST", "/api/auth/login", JSON, bad)->status, 401, "cleared: %d", i + 1);
+  site_stop();
+}
+
+Test(auth_http, a_corrupt_users_file_refuses_setup_and_login_with_503) {
+  site_start();
+  mg_auth_free(site.auth);
+  write_file("users.json", "{\"users\":[{\"user\":\"admin\"");
+  site.auth = auth_new();
+  cr_assert(site.auth->broken);
+  cr_assert_str_eq(req("GET", "/api/auth", "", "")->body, "{\"setup\":false,\"user\":null,\"level\":null}\n");
+  struct resp *r = req("POST", "/api/auth/setup", JSON, "{\"password\":\"password1\"}");
+  cr_assert_eq(r->status, 503);
+  cr_assert(strstr(r->body, "remove it to set up the device again") != NULL, "%s", r->body);
+  cr_assert_eq(req("POST", "/api/auth/login", JSON, "{\"user\":\"admin\",\"password\":\"password1\"}")->status, 503);
+  char path[128];
+  path_in_tmp(path, sizeof(path), "users.json");
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0, "the bad file is left for the user to look at");
+  site_stop();
+}
