@@ -6,8 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const src = path.join(root, 'web/src');
-export const dist = path.join(root, 'web/dist');
+// WEB_SRC_DIR and WEB_DIST point the build and the dev server elsewhere (tests use copies)
+export const src = process.env.WEB_SRC_DIR ? path.resolve(process.env.WEB_SRC_DIR) : path.join(root, 'web/src');
+export const dist = process.env.WEB_DIST ? path.resolve(process.env.WEB_DIST) : path.join(root, 'web/dist');
 
 // esbuild options for the dashboard's JavaScript (both builds)
 export const jsOptions = {

@@ -2,6 +2,9 @@
 // One port (PORT, default 5173) serves everything: /api and WebSocket upgrades
 // go to the device at DEVICE (default http://127.0.0.1:8000), the rest to
 // esbuild, which rebuilds the JS and the CSS that Tailwind's watcher writes.
+// After each build the page hears from /__meerkat/events: an error shows as an
+// overlay over the page, the next good build reloads it (and so clears it).
+// WEB_SRC_DIR serves another copy of web/src (the tests break and fix one).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -10,16 +13,47 @@ import net from 'node:net';
 import tls from 'node:tls';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { cssEntry, jsOptions, renderIndex, root, tailwindCommand } from './common.mjs';
+import { cssEntry, jsOptions, renderIndex, root, src, tailwindCommand } from './common.mjs';
 
 const PORT = Number(process.env.PORT || 5173);
 const HOST = process.env.HOST || '127.0.0.1';
 const DEVICE = new URL(process.env.DEVICE || 'http://127.0.0.1:8000');
-const out = path.join(root, 'build/web-dev');  // never web/dist: that is the production build
+// never web/dist: that is the production build
+const out = process.env.WEB_SRC_DIR ? `${src}.dev-out` : path.join(root, 'build/web-dev');
 const tailwindOut = path.join(out, 'tailwind.css');
 
-// Reload the page whenever esbuild's output changes (JS, or the CSS Tailwind rewrote).
-const reloadScript = `<script type="module">new EventSource('esbuild').addEventListener('change', () => location.reload());</script>\n`;
+// The last build's outcome, sent to every page that listens (and to each new one).
+let lastBuild = { generation: 0, errors: [] };
+const listeners = new Set();
+function announce(res) {
+  res.write(`event: build\ndata: ${JSON.stringify(lastBuild)}\n\n`);
+}
+
+// In the dev page: show a failed build's errors over the page; reload after the next good one.
+const reloadScript = `<script type="module">
+const es = new EventSource('__meerkat/events');
+let seen = null;
+es.addEventListener('build', (e) => {
+  const { generation, errors } = JSON.parse(e.data);
+  if (seen !== null && generation !== seen && !errors.length) return location.reload();
+  seen = generation;
+  document.getElementById('meerkat-dev-overlay')?.remove();
+  if (!errors.length) return;
+  const box = document.createElement('div');
+  box.id = 'meerkat-dev-overlay';
+  box.setAttribute('role', 'alert');
+  box.style.cssText = 'position:fixed;inset:0;z-index:2147483647;overflow:auto;padding:2rem;background:rgba(15,23,42,.94);color:#fecaca;font:14px/1.5 ui-monospace,monospace';
+  const title = document.createElement('h2');
+  title.textContent = 'Build failed: fix the error and save, the page reloads by itself';
+  title.style.cssText = 'margin:0 0 1rem;color:#fff;font:600 18px system-ui,sans-serif';
+  const pre = document.createElement('pre');
+  pre.textContent = errors.join('\\n');
+  pre.style.cssText = 'margin:0;white-space:pre-wrap';
+  box.append(title, pre);
+  document.body.append(box);
+});
+</script>
+`;
 
 // Tailwind once, so esbuild has a CSS file to start from; then its watcher.
 fs.mkdirSync(out, { recursive: true });
@@ -36,7 +70,12 @@ const ctx = await esbuild.context({
   write: false,
   sourcemap: 'inline',
   plugins: [{ name: 'log', setup(build) {  // one line per rebuild; esbuild itself reports only problems
-    build.onEnd((r) => console.log(`[dev] ${new Date().toLocaleTimeString()} built${r.errors.length ? ` with ${r.errors.length} error(s)` : ''}`));
+    build.onEnd(async (r) => {
+      console.log(`[dev] ${new Date().toLocaleTimeString()} built${r.errors.length ? ` with ${r.errors.length} error(s)` : ''}`);
+      const errors = await esbuild.formatMessages(r.errors, { kind: 'error', color: false });
+      lastBuild = { generation: lastBuild.generation + 1, errors: errors.map((e) => e.replaceAll(root + path.sep, '')) };
+      for (const res of listeners) announce(res);
+    });
   } }],
 });
 await ctx.watch();
@@ -66,6 +105,12 @@ function forward(req, res, target, what) {
 const server = http.createServer((req, res) => {
   const { pathname } = new URL(req.url, 'http://dev');
   if (pathname === '/api' || pathname.startsWith('/api/')) return forward(req, res, DEVICE, `Device at ${DEVICE.origin}`);
+  if (pathname === '/__meerkat/events') {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
+    announce(res);
+    listeners.add(res);
+    return req.on('close', () => listeners.delete(res));
+  }
   if (pathname === '/' || pathname === '/index.html') {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
     return res.end(renderIndex({ js: 'app.js', css: 'app.css', head: reloadScript }));
@@ -110,6 +155,7 @@ async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
   tailwind.kill('SIGTERM');
+  for (const res of listeners) res.end();
   server.close();
   await ctx.dispose();
   process.exit(code);

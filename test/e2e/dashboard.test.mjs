@@ -1,47 +1,22 @@
-// The dashboard in Chromium, served by the firmware: the header names the device
-// from api/info, navigation moves the hash, the heading and aria-current, a
-// phone still has its navigation, relative URLs work under a path prefix, and
-// nothing logs an error or fails to load. Screenshots land in build/e2e/.
+// The dashboard in Chromium, served by the firmware, with a session: the header
+// names the device, navigation moves the hash, the heading and aria-current, a
+// phone reaches every page (also with six registered), relative URLs (REST and
+// the WebSocket) work under a path prefix, dark mode, and nothing logs an error
+// or fails to load. Screenshots land in build/e2e/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from '../integration/lib.mjs';
+import * as esbuild from 'esbuild';
+import { jsOptions } from '../../web/common.mjs';
+import { OUT, api, contextWithSession, launchBrowser, problemLog, session, startFirmware } from './dashboard-lib.mjs';
 
-const FIRMWARE = process.env.FIRMWARE || 'build/firmware/firmware';
-const OUT = fileURLToPath(new URL('../../build/e2e', import.meta.url));
-
-// The firmware on an ephemeral port with a fresh data directory. stop() fails on
-// a non-zero exit or a sanitizer report (these tests also run the ASan+UBSan build).
-async function startFirmware() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meerkat-e2e-'));
-  const removeData = () => fs.rmSync(dataDir, { recursive: true, force: true });
-  let fw;
-  try {
-    fw = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', dataDir]);
-  } catch (err) {
-    removeData();
-    throw err;
-  }
-  return {
-    url: `http://127.0.0.1:${fw.port}/`,
-    log: fw.log,
-    async stop() {
-      try {
-        await fw.stop();
-      } finally {
-        removeData();
-      }
-    },
-  };
-}
-
-// A reverse proxy that serves the device under /device/, as a user's gateway might.
+// A reverse proxy that serves the device under /device/, as a user's gateway
+// might, WebSocket upgrades included.
 function startPrefixProxy(target, prefix) {
+  const t = new URL(target);
   const server = http.createServer((req, res) => {
     if (!req.url.startsWith(prefix)) return res.writeHead(404).end('outside the prefix');
     const upstream = http.request(new URL(req.url.slice(prefix.length - 1), target), { method: req.method, headers: req.headers }, (up) => {
@@ -51,26 +26,33 @@ function startPrefixProxy(target, prefix) {
     upstream.on('error', () => res.writeHead(502).end('device not reachable'));
     req.pipe(upstream);
   });
+  server.on('upgrade', (req, socket, head) => {
+    if (!req.url.startsWith(prefix)) return socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    const device = net.connect(Number(t.port), t.hostname, () => {
+      let lines = `${req.method} ${req.url.slice(prefix.length - 1)} HTTP/1.1\r\n`;
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+      device.write(`${lines}\r\n`);
+      if (head.length) device.write(head);
+      device.pipe(socket).pipe(device);
+    });
+    device.on('error', () => socket.destroy());
+    socket.on('error', () => device.destroy());
+  });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     url: `http://127.0.0.1:${server.address().port}${prefix}`,
-    close: () => new Promise((r) => server.close(r)),
+    close: () => new Promise((r) => {
+      server.closeAllConnections?.();
+      server.close(r);
+    }),
   })));
 }
 
-let firmware, browser, info, session;
-const problems = [];  // console errors, failed requests, error responses, page errors
+let firmware, browser, cookie, device;
+const log = problemLog();
 
-// A page that records every problem it meets.
-async function openPage(options = {}) {
-  const context = await browser.newContext(options);
-  // Logged in as the admin set up in before() (the login page is the dashboard's to test)
-  await context.addCookies([{ name: 'mk_session', value: session, url: firmware.url }]);
-  const page = await context.newPage();
-  page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
-  page.on('response', (res) => res.status() >= 400 && problems.push(`HTTP ${res.status()}: ${res.url()}`));
-  return page;
+async function openPage(options = { viewport: { width: 1280, height: 800 } }) {
+  const context = await contextWithSession(browser, firmware.url, cookie, options);
+  return log.watch(await context.newPage());
 }
 
 async function expectRoute(page, name, title) {
@@ -83,29 +65,36 @@ async function expectRoute(page, name, title) {
   assert.equal(await current.getAttribute('href'), `#/${name}`);
 }
 
-before(async () => {
+// The dashboard's JS with two more pages registered in pages/index.js (six in all),
+// built from a copy of web/src: what a maker who added pages would ship.
+async function sixPageBundle() {
   fs.mkdirSync(OUT, { recursive: true });
-  for (const d of ['xdg-config', 'xdg-cache', 'tmp']) fs.mkdirSync(path.join(OUT, d), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(OUT, 'six-pages-'));
+  try {
+    fs.cpSync('web/src', dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'pages/Extra.jsx'), `import { Page } from '../kit';
+export const Diagnostics = () => <Page title="Diagnostics">Diagnostics page</Page>;
+export const Network = () => <Page title="Network">Network page</Page>;
+`);
+    fs.appendFileSync(path.join(dir, 'pages/index.js'), `
+import { Diagnostics, Network } from './Extra.jsx';
+pages.push({ path: 'diagnostics', title: 'Diagnostics', component: Diagnostics, icon: icons.chart },
+  { path: 'network', title: 'Network', component: Network, icon: icons.bolt });
+`);
+    const r = await esbuild.build({ ...jsOptions, entryPoints: [path.join(dir, 'main.jsx')], minify: true, write: false, outfile: path.join(dir, 'app.js') });
+    return r.outputFiles[0].text;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+before(async () => {
   firmware = await startFirmware();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost'],
-    env: {
-      ...process.env,
-      XDG_CONFIG_HOME: path.join(OUT, 'xdg-config'),
-      XDG_CACHE_HOME: path.join(OUT, 'xdg-cache'),
-      TMPDIR: path.join(OUT, 'tmp'),
-    },
-  });
-  // /api/ needs a session: set up the admin and keep its cookie for every page
-  const setup = await fetch(new URL('api/auth/setup', firmware.url), {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'dashboard-test' }),
-  });
-  assert.equal(setup.status, 200, 'setup');
-  session = setup.headers.get('set-cookie').split(';')[0].slice('mk_session='.length);
-  const res = await fetch(new URL('api/info', firmware.url), { headers: { Cookie: `mk_session=${session}` } });
-  assert.equal(res.status, 200, 'api/info answers');
-  info = await res.json();
+  browser = await launchBrowser();
+  cookie = await session(firmware.url);
+  const r = await api(firmware.url, 'GET', 'api/sets/device', undefined, cookie);
+  assert.equal(r.status, 200, 'api/sets/device answers with a session');
+  device = r.body;
 });
 
 after(async () => {
@@ -115,66 +104,86 @@ after(async () => {
   await fw?.stop();
 });
 
-test('the header shows the device name and firmware version from api/info', async () => {
-  assert.equal(typeof info.name, 'string');
-  assert.equal(typeof info.version, 'string');
-  const page = await openPage({ viewport: { width: 1280, height: 800 } });
+test('the header shows the device name and firmware version, and the dot says online', async () => {
+  assert.equal(typeof device.name, 'string');
+  assert.equal(typeof device.version, 'string');
+  const info = await api(firmware.url, 'GET', 'api/info', undefined, cookie);
+  assert.equal(info.body.version, device.version, 'api/info and the device set agree');
+  const page = await openPage();
   await page.goto(firmware.url);
   const header = page.getByRole('banner');
-  await header.getByText(info.name, { exact: true }).waitFor();
-  assert.equal((await header.getByTestId('device-version').textContent()).trim(), `v${info.version}`);
+  await header.getByText(device.name, { exact: true }).waitFor();
+  assert.equal((await header.getByTestId('device-version').textContent()).trim(), `v${device.version}`);
+  await header.locator('[data-testid="conn"][data-state="online"]').waitFor();
   await expectRoute(page, 'overview', 'Overview');
   const overview = page.getByTestId('overview');
-  await overview.getByText(info.version, { exact: true }).waitFor();
-  assert.match(await overview.textContent(), /Uptime\s*\d+ (s|min|h|d)\b/);
+  await overview.getByText(device.version, { exact: true }).waitFor();
+  assert.match(await page.getByTestId('uptime').textContent(), /Uptime\s*\d+ (s|min|h|d)\b/);
   await page.screenshot({ path: path.join(OUT, 'dashboard-desktop.png'), fullPage: true });
   await page.context().close();
 });
 
-test('navigation moves between Overview, Settings and Firmware, and back', async () => {
-  const page = await openPage({ viewport: { width: 1280, height: 800 } });
+test('navigation moves between the pages, and back', async () => {
+  const page = await openPage();
   await page.goto(firmware.url);
   await expectRoute(page, 'overview', 'Overview');
   const nav = page.getByRole('navigation', { name: 'Main' });
 
   await nav.getByRole('link', { name: 'Settings' }).click();
   await expectRoute(page, 'settings', 'Settings');
-  await page.getByText('Device settings will appear here').waitFor();
+  await page.locator('form[data-set="settings"] input[name="interval"]').waitFor();
+
+  await nav.getByRole('link', { name: 'Users' }).click();
+  await expectRoute(page, 'users', 'Users');
+  await page.getByTestId('users').getByText('admin', { exact: true }).waitFor();
 
   await nav.getByRole('link', { name: 'Firmware' }).click();
   await expectRoute(page, 'firmware', 'Firmware');
   await page.getByText('Firmware update (OTA) will appear here').waitFor();
 
   await page.goBack();
-  await expectRoute(page, 'settings', 'Settings');
+  await expectRoute(page, 'users', 'Users');
   await nav.getByRole('link', { name: 'Overview' }).click();
   await expectRoute(page, 'overview', 'Overview');
 
   await page.goto(new URL('#/firmware', firmware.url).href);  // a deep link opens its page
   await expectRoute(page, 'firmware', 'Firmware');
+  await page.goto(new URL('#/no-such-page', firmware.url).href);  // an unknown one, the first
+  await expectRoute(page, 'overview', 'Overview');
   await page.context().close();
 });
 
-test('on a phone-sized screen the navigation stays visible and usable', async () => {
-  const page = await openPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-  await page.goto(firmware.url);
-  await page.getByRole('banner').getByText(info.name, { exact: true }).waitFor();
-  const nav = page.getByRole('navigation', { name: 'Main' });
-  for (const title of ['Overview', 'Settings', 'Firmware']) {
-    const box = await nav.getByRole('link', { name: title }).boundingBox();
-    assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.y + box.height <= 844, `${title} link is on screen: ${JSON.stringify(box)}`);
-  }
-  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no horizontal scrolling');
-  await page.screenshot({ path: path.join(OUT, 'dashboard-phone.png'), fullPage: true });
-  await nav.getByRole('link', { name: 'Settings' }).tap();
-  await expectRoute(page, 'settings', 'Settings');
-  await page.context().close();
-});
+for (const six of [false, true]) {
+  test(`on a phone-sized screen every page of the navigation is on screen and usable${six ? ', with six pages registered' : ''}`, async () => {
+    const page = await openPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    if (six) {
+      const js = await sixPageBundle();
+      await page.route(/\/assets\/app-[0-9a-f]+\.js$/, (route) => route.fulfill({ body: js, contentType: 'text/javascript' }));
+    }
+    await page.goto(firmware.url);
+    await page.getByRole('banner').getByText(device.name, { exact: true }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    const pages = [['overview', 'Overview'], ['settings', 'Settings'], ['users', 'Users'], ['firmware', 'Firmware'],
+      ...(six ? [['diagnostics', 'Diagnostics'], ['network', 'Network']] : [])];
+    assert.equal(await nav.getByRole('link').count(), pages.length);
+    for (const [, title] of pages) {
+      const box = await nav.getByRole('link', { name: title }).boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.y >= 0 && box.y + box.height <= 844, `${title} link is on screen: ${JSON.stringify(box)}`);
+    }
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no horizontal scrolling');
+    await page.screenshot({ path: path.join(OUT, `dashboard-phone${six ? '-six-pages' : ''}.png`), fullPage: true });
+    for (const [name, title] of [...pages.slice(1), pages[0]]) {
+      await nav.getByRole('link', { name: title }).tap();
+      await expectRoute(page, name, title);
+    }
+    await page.context().close();
+  });
+}
 
 test('dark mode follows the system colour scheme', async () => {
   const page = await openPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
   await page.goto(firmware.url);
-  await page.getByRole('banner').getByText(info.name, { exact: true }).waitFor();
+  await page.getByRole('banner').getByText(device.name, { exact: true }).waitFor();
   const light = 'rgb(248, 250, 252)';  // the light background; dark mode must not keep it
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.notEqual(bg, light, `body background in dark mode: ${bg}`);
@@ -182,26 +191,37 @@ test('dark mode follows the system colour scheme', async () => {
   await page.context().close();
 });
 
-test('every URL is relative: the dashboard works under a path prefix', async () => {
+test('every URL is relative: the dashboard, its REST calls and its WebSocket work under a path prefix', async () => {
   const proxy = await startPrefixProxy(firmware.url, '/device/');
   try {
-    const page = await openPage({ viewport: { width: 1280, height: 800 } });
-    const requests = [];
+    const page = await openPage();
+    const requests = [], sockets = [];
     page.on('request', (req) => requests.push(req.url()));
+    page.on('websocket', (ws) => sockets.push(ws.url()));
     await page.goto(proxy.url);
-    await page.getByRole('banner').getByText(info.name, { exact: true }).waitFor();
+    await page.getByRole('banner').getByText(device.name, { exact: true }).waitFor();  // from the WebSocket
+    await page.locator('[data-testid="conn"][data-state="online"]').waitFor();
     const origin = new URL(proxy.url).origin;
     const outside = requests.filter((u) => u.startsWith(origin) && !u.startsWith(proxy.url));
     assert.deepEqual(outside, [], 'no request leaves the prefix');
-    assert.ok(requests.includes(`${proxy.url}api/info`), `api/info fetched under the prefix: ${requests.join(' ')}`);
+    for (const p of ['api/auth', 'api/sets']) assert.ok(requests.includes(`${proxy.url}${p}`), `${p} fetched under the prefix: ${requests.join(' ')}`);
+    assert.deepEqual(sockets, [`${proxy.url.replace('http:', 'ws:')}api/ws`]);
     await page.context().close();
   } finally {
     await proxy.close();
   }
 });
 
+test('the firmware serves the dashboard at / only: a nested path is a 404, not a blank page', async () => {
+  const root = await fetch(firmware.url);
+  assert.equal(root.status, 200);
+  assert.match(await root.text(), /<div id="app">/);
+  const nested = await fetch(new URL('foo/bar', firmware.url));
+  assert.equal(nested.status, 404);
+});
+
 test('no console errors, failed requests or error responses on any page', () => {
-  assert.deepEqual(problems, []);
+  assert.deepEqual(log.problems, []);
 });
 
 test('the firmware exits cleanly on SIGTERM, with no sanitizer report', async () => {

@@ -1,6 +1,7 @@
 // `npm run dev` (web/dev.mjs) against the firmware: the page comes from esbuild
 // with the live-reload hook, /api goes through to the device, a device that is
-// down gives 502 with a message, and the dev server stops on SIGTERM.
+// down gives 502 with a message, a build error shows as an overlay in Chromium
+// and the next good build clears it, and the dev server stops on SIGTERM.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -8,6 +9,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 import { startServer } from '../integration/lib.mjs';
 
 const FIRMWARE = process.env.FIRMWARE || 'build/firmware/firmware';
@@ -57,11 +59,11 @@ after(async () => {
   }
 });
 
-async function devServer(device) {
+async function devServer(device, env = {}) {
   const port = await freePort();
   // Ready once the bundle is built and the server listens (its signal handlers are set by then)
   const ready = /^(?=[\s\S]*\[dev\] .* built)(?=[\s\S]*Meerkat dashboard \(dev\))/;
-  const dev = await startAndWait('node', ['web/dev.mjs'], { PORT: String(port), DEVICE: device }, ready);
+  const dev = await startAndWait('node', ['web/dev.mjs'], { PORT: String(port), DEVICE: device, ...env }, ready);
   return { ...dev, url: `http://127.0.0.1:${port}` };
 }
 
@@ -70,7 +72,7 @@ test('dev server: page with live reload, /api proxied to the device', async () =
   try {
     const page = await (await fetch(`${dev.url}/`)).text();
     assert.match(page, /<div id="app">|<body/);
-    assert.match(page, /esbuild/, 'the live-reload hook is in the dev page');
+    assert.match(page, /__meerkat\/events/, 'the live-reload hook is in the dev page');
     // /api/ needs a session: set the admin up through the proxy and send its cookie
     const setup = await fetch(`${dev.url}/api/auth/setup`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: 'dev-server-test' }),
@@ -97,5 +99,53 @@ test('dev server: a device that is down gives 502 with a message', async () => {
   } finally {
     dev.proc.kill('SIGTERM');
     assert.equal(await dev.exited, 0);
+  }
+});
+
+test('dev server: a build error shows as an overlay in the browser, the next good build clears it', async () => {
+  // A copy of web/src under build/ (node_modules resolve from there); the real src is never touched
+  fs.mkdirSync('build/e2e', { recursive: true });
+  const copy = fs.mkdtempSync(path.resolve('build/e2e/dev-src-'));
+  fs.cpSync('web/src', copy, { recursive: true });
+  const main = path.join(copy, 'main.jsx');
+  const good = fs.readFileSync(main, 'utf8');
+  const out = path.resolve('build/e2e');
+  for (const d of ['xdg-config', 'xdg-cache', 'tmp']) fs.mkdirSync(path.join(out, d), { recursive: true });
+  let browser, dev;
+  try {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost'],
+      env: { ...process.env, XDG_CONFIG_HOME: path.join(out, 'xdg-config'), XDG_CACHE_HOME: path.join(out, 'xdg-cache'), TMPDIR: path.join(out, 'tmp') },
+    });
+    dev = await devServer(`http://127.0.0.1:${fwPort}`, { WEB_SRC_DIR: copy });
+    const page = await browser.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${dev.url}/`);
+    await page.locator('#app > *').first().waitFor();
+    const overlay = page.locator('#meerkat-dev-overlay');
+    assert.equal(await overlay.count(), 0, 'no overlay after a good build');
+
+    fs.writeFileSync(main, `${good}\nexport const broken = ;\n`);
+    await overlay.waitFor({ timeout: 15000 });
+    const text = await overlay.textContent();
+    assert.match(text, /Build failed/);
+    assert.match(text, /main\.jsx:\d+:\d+/, `the overlay names the file and line: ${text}`);
+    assert.match(text, /Unexpected/);
+
+    const reloaded = page.waitForEvent('load', { timeout: 15000 });
+    fs.writeFileSync(main, good);
+    await reloaded;
+    await page.locator('#app > *').first().waitFor();
+    assert.equal(await overlay.count(), 0, 'the overlay is gone after the good build');
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await browser?.close();
+    dev?.proc.kill('SIGTERM');
+    const code = await dev?.exited;
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.rmSync(`${copy}.dev-out`, { recursive: true, force: true });
+    if (dev) assert.equal(code, 0, 'the dev server exits cleanly');
   }
 });

@@ -1,37 +1,46 @@
-// The frame: header on top, navigation beside (or above, on a phone) the page.
+// The frame. Before a session: the setup or login screen. With one: header on
+// top, navigation beside (or above, on a phone) the page the hash names.
 import { useEffect } from 'preact/hooks';
+import { Login, Setup } from './Auth.jsx';
 import { Header } from './Header.jsx';
 import { Nav } from './Nav.jsx';
-import { ErrorState } from './ErrorState.jsx';
-import { Overview } from './pages/Overview.jsx';
-import { Settings } from './pages/Settings.jsx';
-import { Firmware } from './pages/Firmware.jsx';
-import { routes, useRoute } from './router.js';
-import { useStore } from './store.js';
+import { Offline } from './Offline.jsx';
+import { useAuth, useSet } from './kit/hooks.js';
+import { pagesFor, useRoute } from './router.js';
 
-const pages = { overview: Overview, settings: Settings, firmware: Firmware };
-
-export function App() {
-  const route = useRoute();
-  const name = useStore((s) => s.info?.name);
-  const failed = useStore((s) => s.infoError !== null);
-  const Page = pages[route];
-
+function Dashboard({ level }) {
+  const list = pagesFor(level);
+  const page = useRoute(list);
+  const name = useSet('device')?.name;
   useEffect(() => {
-    const title = routes.find((r) => r.path === route).title;
-    document.title = `${title} · ${name || 'Meerkat'}`;
-  }, [route, name]);
-
+    document.title = `${page.title} · ${name || 'Meerkat'}`;
+  }, [page, name]);
+  const Page = page.component;
   return (
     <div class="flex min-h-screen flex-col">
       <Header />
       <div class="mx-auto flex w-full max-w-6xl flex-1 flex-col md:flex-row">
-        <Nav route={route} />
+        <Nav pages={list} current={page} />
         <main class="min-w-0 flex-1 px-4 py-6 sm:px-6 md:py-8 lg:px-10">
-          {failed && <ErrorState />}
-          <Page />
+          <Offline />
+          <Page key={page.path} />
         </main>
       </div>
     </div>
   );
+}
+
+export function App() {
+  const auth = useAuth();
+  if (!auth) {
+    return (
+      <main class="mx-auto max-w-md px-4 py-16">
+        <Offline />
+        <p class="text-center text-sm text-slate-500" aria-busy="true">Connecting to the device…</p>
+      </main>
+    );
+  }
+  if (auth.setup) return <Setup />;
+  if (!auth.user) return <Login />;
+  return <Dashboard level={auth.level} />;
 }

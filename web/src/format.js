@@ -17,3 +17,13 @@ export function formatDate(iso) {
   if (!iso || Number.isNaN(date.getTime())) return iso || '—';
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
+
+// 1536 -> "1.5 KiB"
+export function formatBytes(n) {
+  if (!(n >= 0)) return '—';
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n / 1024, i = 0;
+  while (v >= 1024 && i < units.length - 1) v /= 1024, i++;
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}

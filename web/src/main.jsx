@@ -1,7 +1,7 @@
-// Entry: mount the dashboard and ask the device who it is.
+// Entry: mount the dashboard and ask the device who we are.
 import { render } from 'preact';
 import { App } from './App.jsx';
-import { loadInfo } from './store.js';
+import { boot } from './session.js';
 
 render(<App />, document.getElementById('app'));
-loadInfo();
+boot();

@@ -1,13 +1,23 @@
-// The one store for device state: components read it with useStore(select) and
-// change it only through the actions below (later also fed by the WebSocket).
-import { useEffect, useState } from 'preact/hooks';
-import { fetchJson } from './api.js';
+// The one store for device state. The WebSocket (live.js) and the session
+// (session.js) feed it; components read it with useStore(select), which always
+// uses the selector of the current render.
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+export const HISTORY_MS = 10 * 60 * 1000;  // numeric values kept for charts
+const HISTORY_MAX = 1200;                 // points per set, whatever the push rate
+
+const empty = {
+  sets: {},     // NAME -> values, as the device last pushed them
+  at: {},       // NAME -> performance.now() when they arrived (uptime ticks from it)
+  history: {},  // NAME -> [[Date.now(), values], ...] for the last HISTORY_MS
+  schema: null, // NAME -> { name, title, persist, fields: [...] } from api/sets
+};
 
 let state = {
-  info: null,        // api/info: { name, version, build, uptime }
-  infoAt: 0,         // performance.now() when info arrived, to advance uptime locally
-  infoError: null,   // text for the user when api/info failed
-  loading: false,
+  auth: null,         // api/auth: { setup, user, level }; null until the device answered
+  conn: 'connecting', // 'connecting' | 'online' | 'offline' (the WebSocket, or the first api/auth)
+  retryAt: 0,         // Date.now() of the next reconnection attempt while offline
+  ...empty,
 };
 const listeners = new Set();
 
@@ -15,29 +25,44 @@ export function getState() {
   return state;
 }
 
-function setState(patch) {
+export function setState(patch) {
   state = { ...state, ...patch };
   for (const listener of listeners) listener(state);
 }
 
-// Re-render the calling component when select(state) changes.
+// Forget everything the last user could see (logout, session ended).
+export function clearDeviceState() {
+  setState(empty);
+}
+
+// A set's new values, from a push or a write's answer.
+export function applySet(name, values) {
+  const now = Date.now();
+  const old = state.history[name] || [];
+  let from = 0;
+  while (from < old.length && (old[from][0] < now - HISTORY_MS || old.length - from >= HISTORY_MAX)) from++;
+  setState({
+    sets: { ...state.sets, [name]: values },
+    at: { ...state.at, [name]: performance.now() },
+    history: { ...state.history, [name]: [...old.slice(from), [now, values]] },
+  });
+}
+
+// select(state) in the component; it re-renders when that value changes.
 export function useStore(select) {
-  const [value, setValue] = useState(() => select(state));
+  const selectRef = useRef(select);
+  selectRef.current = select;
+  const value = select(state);
+  const last = useRef(value);
+  last.current = value;
+  const [, rerender] = useState(0);
   useEffect(() => {
-    const update = (s) => setValue(() => select(s));
+    const update = (s) => {
+      if (!Object.is(selectRef.current(s), last.current)) rerender((n) => n + 1);
+    };
     listeners.add(update);
-    update(state);  // catch a change between render and subscribe
+    update(state);  // a change between render and subscribe
     return () => listeners.delete(update);
   }, []);
   return value;
-}
-
-export async function loadInfo() {
-  setState({ loading: true, infoError: null });
-  try {
-    const info = await fetchJson('api/info');
-    setState({ info, infoAt: performance.now(), loading: false });
-  } catch (err) {
-    setState({ infoError: err.message, loading: false });
-  }
 }

@@ -1,12 +1,13 @@
 // Firmware: the running version now, over-the-air update later.
-import { Page, Placeholder } from '../Page.jsx';
-import { useStore } from '../store.js';
+import { Page, useSet } from '../kit';
 
 export function Firmware() {
-  const version = useStore((s) => s.info?.version);
+  const version = useSet('device')?.version;
   return (
     <Page title="Firmware" intro={version ? `Running version ${version}.` : 'The software the device runs.'}>
-      <Placeholder>Firmware update (OTA) will appear here.</Placeholder>
+      <div class="rounded-xl border-2 border-dashed border-slate-300 px-6 py-12 text-center text-slate-500 dark:border-slate-700 dark:text-slate-400">
+        Firmware update (OTA) will appear here.
+      </div>
     </Page>
   );
 }

@@ -1,43 +1,79 @@
-// The device at a glance: name, firmware version, build time, uptime.
-import { useEffect, useState } from 'preact/hooks';
-import { Page } from '../Page.jsx';
-import { useStore } from '../store.js';
-import { formatDate, formatUptime } from '../format.js';
+// The device at a glance, live: the device set (uptime ticking between pushes),
+// sensor charts and LED switches. Built only from kit.
+import { useState } from 'preact/hooks';
+import { Card, LiveChart, Page, Stat, Toggle, ErrorText, canWrite, formatBytes, formatUptime,
+  useAuth, useConnection, useNow, useSchema, useSet, useSetTime, writeSet } from '../kit';
 
-// Uptime as reported, advanced locally between fetches.
-function useUptime(info, infoAt) {
-  const [now, setNow] = useState(performance.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(performance.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
-  return info ? info.uptime + (now - infoAt) / 1000 : 0;
+function Device() {
+  const device = useSet('device');
+  const at = useSetTime('device');
+  const now = useNow();
+  const live = useConnection() === 'online';  // offline, the last known uptime stays
+  const uptime = device && device.uptime + (live ? Math.max(0, now - at) / 1000 : 0);
+  return (
+    <dl class="grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-3" data-testid="overview">
+      <Stat label="Device name" value={device?.name} />
+      <Stat label="Firmware version" value={device?.version} />
+      <Stat label="Uptime" value={device && formatUptime(uptime)} data-testid="uptime" />
+      <Stat label="Connections" value={device?.connections} />
+      <Stat label="Free memory" value={device && formatBytes(device.free_memory)} />
+    </dl>
+  );
 }
 
-function Stat({ label, value, pending }) {
+function Sensors() {
+  const unit = useSet('settings')?.unit;
+  const f = unit === 'fahrenheit';
   return (
-    <div class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-      <dt class="text-xs font-medium tracking-wide text-slate-500 uppercase dark:text-slate-400">{label}</dt>
-      <dd class="mt-2 truncate text-lg font-semibold tabular-nums">
-        {value ?? (pending ? <span class="block h-7 w-24 animate-pulse rounded bg-slate-200 dark:bg-slate-800" aria-label="Loading" /> : '—')}
-      </dd>
-    </div>
+    <Card title="Sensors" data-testid="sensors">
+      <div class="grid gap-6 md:grid-cols-2">
+        <LiveChart set="sensors" field="temperature" label="Temperature" unit={f ? '°F' : '°C'} convert={f ? (c) => c * 1.8 + 32 : undefined} />
+        <LiveChart set="sensors" field="humidity" label="Humidity" unit="%" color="#0ea5e9" />
+      </div>
+    </Card>
+  );
+}
+
+function Leds() {
+  const leds = useSet('leds');
+  const schema = useSchema('leds');
+  const auth = useAuth();
+  const [busy, setBusy] = useState(null);
+  const [error, setError] = useState('');
+  const fields = schema?.fields || Object.keys(leds || {}).map((name) => ({ name }));
+  async function change(name, on) {
+    setBusy(name);
+    setError('');
+    try {
+      await writeSet('leds', { [name]: on });
+    } catch (err) {
+      setError(err.message);
+    } finally {
+      setBusy(null);
+    }
+  }
+  return (
+    <Card title="LEDs" data-testid="leds">
+      <ul class="flex flex-wrap gap-x-8 gap-y-4">
+        {fields.map((f) => (
+          <li key={f.name} class="flex items-center gap-3">
+            <Toggle label={f.title || f.name} checked={!!leds?.[f.name]} busy={busy === f.name} data-field={f.name}
+              disabled={!leds || !canWrite(auth, schema, f.name)} onChange={(on) => change(f.name, on)} />
+            <span class="text-sm font-medium">{f.title || f.name}</span>
+          </li>
+        ))}
+      </ul>
+      <div class="mt-3"><ErrorText>{error}</ErrorText></div>
+    </Card>
   );
 }
 
 export function Overview() {
-  const info = useStore((s) => s.info);
-  const infoAt = useStore((s) => s.infoAt);
-  const pending = useStore((s) => s.infoError === null);
-  const uptime = useUptime(info, infoAt);
   return (
-    <Page title="Overview" intro="The device at a glance.">
-      <dl class="grid gap-4 sm:grid-cols-2" data-testid="overview">
-        <Stat label="Device name" value={info?.name} pending={pending} />
-        <Stat label="Firmware version" value={info?.version} pending={pending} />
-        <Stat label="Build time" value={info && <time datetime={info.build}>{formatDate(info.build)}</time>} pending={pending} />
-        <Stat label="Uptime" value={info && formatUptime(uptime)} pending={pending} />
-      </dl>
+    <Page title="Overview" intro="The device at a glance, live.">
+      <Device />
+      <Sensors />
+      <Leds />
     </Page>
   );
 }

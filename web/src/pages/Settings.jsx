@@ -1,10 +1,10 @@
-// Device settings: a placeholder until the settings field set exists.
-import { Page, Placeholder } from '../Page.jsx';
+// Device settings: the form the `settings` field set's schema describes.
+import { Page, SchemaForm } from '../kit';
 
 export function Settings() {
   return (
-    <Page title="Settings" intro="Configure the device.">
-      <Placeholder>Device settings will appear here.</Placeholder>
+    <Page title="Settings" intro="Configure the device. Settings are kept across restarts.">
+      <SchemaForm set="settings" />
     </Page>
   );
 }
