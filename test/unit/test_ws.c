@@ -1,6 +1,7 @@
 // WebSocket: the frame parser over tables (opcodes, length encodings, masks, reserved
 // bits, oversize), strict UTF-8, close payloads, messages joined from fragments under
 // every split of the input, then a server and clients over loopback in one manager.
+#define _GNU_SOURCE  // memmem
 #include <criterion/criterion.h>
 #include <string.h>
 #include "meerkat.h"
@@ -411,4 +412,520 @@ Test(ws_reader, stops_when_deliver_says_so) {
   cr_assert_eq(ws_read_frames(&r, buf, n, &rd, got_deliver, &g, &reason), 0);
   cr_assert_eq(g.count, 2);
   cr_assert(rd > 0 && rd < n);
+}
+
+// ---------------------------------------------------------------------------
+// Over loopback: a server, clients through mg_ws_connect, and raw TCP clients that
+// send frames built by hand and read what the server sends back
+
+static void poll_until(struct mg_mgr *mgr, bool *cond, int max_ms) {
+  uint64_t end = mg_millis() + (uint64_t) max_ms;
+  while (!*cond && mg_millis() < end) mg_mgr_poll(mgr, 5);
+}
+
+static void poll_for(struct mg_mgr *mgr, int ms) {
+  bool never = false;
+  poll_until(mgr, &never, ms);
+}
+
+// One side's view of a WebSocket: what it received, counted
+struct side {
+  bool echo;               // Send every message back with its opcode
+  const char *extra;       // Server: header lines for the 101
+  int opens, msgs, ctls, pings, pongs, closes, errors, closed;
+  uint8_t last_flags;
+  uint16_t close_code;     // From the last close frame received (0: none or empty)
+  char last[128];          // Last message (or control payload), NUL-terminated when it fits
+  size_t last_len;
+  char error[200];
+  char header[64];         // Server: the X-Test header of the upgrade request; client: of the 101
+  struct mg_connection *c;
+  bool done;
+};
+
+static void side_record(struct side *s, int ev, void *ev_data) {
+  struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+  if (ev == MG_EV_WS_MSG || ev == MG_EV_WS_CTL) {
+    s->last_flags = wm->flags;
+    s->last_len = wm->data.len;
+    size_t n = wm->data.len < sizeof(s->last) - 1 ? wm->data.len : sizeof(s->last) - 1;
+    memcpy(s->last, wm->data.buf, n);
+    s->last[n] = '\0';
+  }
+  if (ev == MG_EV_WS_MSG) s->msgs++;
+  if (ev == MG_EV_WS_CTL) {
+    s->ctls++;
+    int op = wm->flags & 15;
+    if (op == WEBSOCKET_OP_PING) s->pings++;
+    if (op == WEBSOCKET_OP_PONG) s->pongs++;
+    if (op == WEBSOCKET_OP_CLOSE) {
+      s->closes++;
+      s->close_code = wm->data.len >= 2 ? MG_LOAD_BE16(wm->data.buf) : 0;
+    }
+  }
+  if (ev == MG_EV_ERROR) {
+    s->errors++;
+    mg_snprintf(s->error, sizeof(s->error), "%s", (char *) ev_data);
+  }
+  if (ev == MG_EV_CLOSE) s->closed++, s->done = true;
+}
+
+static void copy_header(struct mg_http_message *hm, const char *name, char *dst, size_t len) {
+  struct mg_str *v = mg_http_get_header(hm, name);
+  mg_snprintf(dst, len, "%.*s", v == NULL ? 0 : (int) v->len, v == NULL ? "" : v->buf);
+}
+
+static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct side *s = (struct side *) c->fn_data;
+  if (ev == MG_EV_HTTP_MSG) {
+    struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+    if (mg_str_eq(hm->uri, "/ws")) {
+      copy_header(hm, "X-Test", s->header, sizeof(s->header));
+      mg_ws_upgrade(c, hm, s->extra);
+    } else {
+      mg_http_reply(c, 200, NULL, "plain HTTP");
+    }
+  }
+  if (ev == MG_EV_WS_OPEN) {
+    s->opens++;
+    s->c = c;
+    cr_assert(c->is_websocket);
+  }
+  if (c->is_accepted && c->is_websocket) side_record(s, ev, ev_data);
+  if (ev == MG_EV_WS_MSG && s->echo) {
+    struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+    mg_ws_send(c, wm->data.buf, wm->data.len, wm->flags & 15);
+  }
+}
+
+static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct side *s = (struct side *) c->fn_data;
+  if (ev == MG_EV_WS_OPEN) {
+    s->opens++;
+    copy_header((struct mg_http_message *) ev_data, "X-Test", s->header, sizeof(s->header));
+  }
+  side_record(s, ev, ev_data);
+  if (ev == MG_EV_WS_MSG && s->echo) {
+    struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+    mg_ws_send(c, wm->data.buf, wm->data.len, wm->flags & 15);
+  }
+}
+
+static unsigned short server_start(struct mg_mgr *mgr, struct side *s, const struct mg_http_limits *lim) {
+  mg_mgr_init(mgr);
+  struct mg_connection *l = mg_http_listen_limits(mgr, "http://127.0.0.1:0", lim, server_fn, s);
+  cr_assert_not_null(l);
+  return mg_ntohs(l->loc.port);
+}
+
+static struct mg_connection *client_start(struct mg_mgr *mgr, unsigned short port, struct side *s, const char *path) {
+  char url[64];
+  mg_snprintf(url, sizeof(url), "ws://127.0.0.1:%u%s", (unsigned) port, path);
+  struct mg_connection *c = mg_ws_connect(mgr, url, client_fn, s, "X-Test: %s\r\n", "from client");
+  cr_assert_not_null(c);
+  s->c = c;
+  return c;
+}
+
+Test(ws_conn, upgrade_echo_and_headers_both_ways) {
+  struct mg_mgr mgr;
+  struct side srv = {0}, cli = {0};
+  srv.echo = true;
+  srv.extra = "X-Test: from server\r\n";
+  unsigned short port = server_start(&mgr, &srv, NULL);
+  struct mg_connection *c = client_start(&mgr, port, &cli, "/ws");
+  bool opened = false;
+  for (int i = 0; i < 400 && !opened; i++) mg_mgr_poll(&mgr, 5), opened = cli.opens > 0;
+  cr_assert(opened && srv.opens == 1, "both sides open");
+  cr_assert(c->is_websocket);
+  cr_assert_str_eq(srv.header, "from client");
+  cr_assert_str_eq(cli.header, "from server");
+  mg_ws_send(c, "hello", 5, WEBSOCKET_OP_TEXT);
+  bool got = false;
+  for (int i = 0; i < 400 && !got; i++) mg_mgr_poll(&mgr, 5), got = cli.msgs > 0;
+  cr_assert(got);
+  cr_assert_str_eq(cli.last, "hello");
+  cr_assert_eq(cli.last_flags & 15, WEBSOCKET_OP_TEXT);
+  cr_assert_str_eq(srv.last, "hello");
+  // Binary through mg_ws_printf, and a 64 KiB message through mg_ws_send
+  mg_ws_printf(c, WEBSOCKET_OP_BINARY, "%s-%d", "bin", 42);
+  for (int i = 0; i < 400 && cli.msgs < 2; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert_str_eq(cli.last, "bin-42");
+  cr_assert_eq(cli.last_flags & 15, WEBSOCKET_OP_BINARY);
+  static char big[65536];
+  for (size_t i = 0; i < sizeof(big); i++) big[i] = (char) ('a' + i % 26);
+  cr_assert_eq(mg_ws_send(c, big, sizeof(big), WEBSOCKET_OP_TEXT), sizeof(big) + 14);
+  for (int i = 0; i < 1000 && cli.msgs < 3; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert_eq(cli.msgs, 3);
+  cr_assert_eq(cli.last_len, sizeof(big));
+  mg_mgr_free(&mgr);
+}
+
+Test(ws_conn, ping_answered_with_pong_and_close_code_echoed) {
+  struct mg_mgr mgr;
+  struct side srv = {0}, cli = {0};
+  unsigned short port = server_start(&mgr, &srv, NULL);
+  struct mg_connection *c = client_start(&mgr, port, &cli, "/ws");
+  for (int i = 0; i < 400 && cli.opens == 0; i++) mg_mgr_poll(&mgr, 5);
+  mg_ws_send(c, "are you there", 13, WEBSOCKET_OP_PING);
+  for (int i = 0; i < 400 && cli.pongs == 0; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert_eq(cli.pongs, 1);
+  cr_assert_str_eq(cli.last, "are you there");
+  cr_assert_eq(srv.pings, 1, "the server's handler sees the ping too");
+  // The client starts the close handshake; the server answers with the same code
+  uint8_t close[] = {0x0f, 0xa0, 'b', 'y', 'e'};  // 4000
+  cr_assert_gt(mg_ws_send(c, close, sizeof(close), WEBSOCKET_OP_CLOSE), 0);
+  cr_assert_eq(mg_ws_send(c, "late", 4, WEBSOCKET_OP_TEXT), 0, "nothing after a close frame");
+  poll_until(&mgr, &cli.done, 2000);
+  cr_assert(cli.done && cli.closed == 1);
+  cr_assert_eq(srv.close_code, 4000);
+  cr_assert_eq(cli.close_code, 4000);
+  cr_assert_eq(srv.msgs, 0, "the late text was never sent");
+  poll_until(&mgr, &srv.done, 2000);
+  cr_assert(srv.done);
+  mg_mgr_free(&mgr);
+}
+
+Test(ws_conn, server_starts_the_close_and_the_client_echoes_it) {
+  struct mg_mgr mgr;
+  struct side srv = {0}, cli = {0};
+  unsigned short port = server_start(&mgr, &srv, NULL);
+  client_start(&mgr, port, &cli, "/ws");
+  for (int i = 0; i < 400 && srv.opens == 0; i++) mg_mgr_poll(&mgr, 5);
+  mg_ws_send(srv.c, "\x03\xe9going away", 12, WEBSOCKET_OP_CLOSE);  // 1001
+  poll_until(&mgr, &srv.done, 2000);
+  cr_assert(srv.done);
+  cr_assert_eq(cli.close_code, 1001);
+  cr_assert_str_eq(cli.last + 2, "going away");
+  cr_assert_eq(srv.close_code, 1001, "the client echoed the code");
+  poll_until(&mgr, &cli.done, 2000);
+  mg_mgr_free(&mgr);
+}
+
+Test(ws_conn, http_idle_and_body_timeouts_no_longer_apply) {
+  struct mg_mgr mgr;
+  struct side srv = {0}, cli = {0};
+  srv.echo = true;
+  struct mg_http_limits lim = {8192, 65536, 100, 100, 100, 0};
+  unsigned short port = server_start(&mgr, &srv, &lim);
+  struct mg_connection *c = client_start(&mgr, port, &cli, "/ws");
+  for (int i = 0; i < 400 && cli.opens == 0; i++) mg_mgr_poll(&mgr, 5);
+  poll_for(&mgr, 600);
+  cr_assert_eq(srv.closed + cli.closed, 0, "an idle WebSocket stays open");
+  mg_ws_send(c, "still here", 10, WEBSOCKET_OP_TEXT);
+  for (int i = 0; i < 400 && cli.msgs == 0; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert_str_eq(cli.last, "still here");
+  mg_mgr_free(&mgr);
+}
+
+Test(ws_conn, plain_http_on_the_same_listener_still_works) {
+  struct mg_mgr mgr;
+  struct side srv = {0}, cli = {0};
+  unsigned short port = server_start(&mgr, &srv, NULL);
+  client_start(&mgr, port, &cli, "/not-ws");  // Answered 200, not 101
+  poll_until(&mgr, &cli.done, 2000);
+  cr_assert_eq(cli.opens, 0);
+  cr_assert_eq(cli.errors, 1);
+  cr_assert(strstr(cli.error, "WebSocket handshake refused: HTTP 200") != NULL, "%s", cli.error);
+  mg_mgr_free(&mgr);
+}
+
+// ---- raw TCP clients
+
+struct raw {
+  struct mg_iobuf out;  // Sent on connect
+  struct mg_iobuf in;   // Everything received
+  bool done;
+};
+
+static void raw_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct raw *r = (struct raw *) c->fn_data;
+  if (ev == MG_EV_CONNECT) mg_send(c, r->out.buf, r->out.len);
+  if (ev == MG_EV_READ) {
+    mg_iobuf_add(&r->in, r->in.len, c->recv.buf, c->recv.len);
+    c->recv.len = 0;
+  }
+  if (ev == MG_EV_CLOSE) r->done = true;
+  (void) ev_data;
+}
+
+static const char UPGRADE[] =
+    "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+static void raw_add(struct raw *r, const void *buf, size_t len) {
+  mg_iobuf_add(&r->out, r->out.len, buf, len);
+}
+
+static void raw_frame(struct raw *r, uint8_t b0, const void *payload, size_t len, const uint8_t *mask) {
+  static uint8_t f[70000];
+  size_t n = frame_build(f, b0, payload, len, mask, ENC_MIN);
+  raw_add(r, f, n);
+}
+
+// Connects, sends r->out at once, runs until the server closes
+static void raw_run(struct mg_mgr *mgr, unsigned short port, struct raw *r) {
+  char url[64];
+  mg_snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", (unsigned) port);
+  cr_assert_not_null(mg_connect(mgr, url, raw_fn, r));
+  poll_until(mgr, &r->done, 3000);
+  cr_assert(r->done, "the server closed the connection");
+}
+
+// The frames after the 101 head in what the server sent, as "op:len" and close codes
+static void raw_frames(struct raw *r, char *log, size_t len) {
+  const char *end = memmem(r->in.buf, r->in.len, "\r\n\r\n", 4);
+  cr_assert_not_null(end);
+  size_t pos = (size_t) (end + 4 - (char *) r->in.buf);
+  log[0] = '\0';
+  while (pos < r->in.len) {
+    struct ws_frame f;
+    long n = ws_frame_parse(r->in.buf + pos, r->in.len - pos, false, 1 << 20, &f);
+    cr_assert_gt(n, 0, "a whole, unmasked frame from the server");
+    size_t l = strlen(log);
+    const uint8_t *p = r->in.buf + pos + f.head_len;
+    if (f.opcode == WEBSOCKET_OP_CLOSE && f.payload_len >= 2) {
+      mg_snprintf(log + l, len - l, "close %u %.*s|", MG_LOAD_BE16(p), (int) f.payload_len - 2, p + 2);
+    } else {
+      mg_snprintf(log + l, len - l, "%d:%.*s|", f.opcode, (int) f.payload_len, p);
+    }
+    pos += (size_t) n;
+  }
+}
+
+static void raw_expect(struct raw *r, unsigned short port, struct mg_mgr *mgr, const char *want) {
+  char log[512];
+  raw_run(mgr, port, r);
+  cr_assert(r->in.len > 12 && memcmp(r->in.buf, "HTTP/1.1 101 ", 13) == 0);
+  cr_assert_not_null(memmem(r->in.buf, r->in.len, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", 51),
+                     "RFC 6455 1.3's example key and answer");
+  raw_frames(r, log, sizeof(log));
+  cr_assert_str_eq(log, want);
+  mg_iobuf_free(&r->in);
+  mg_iobuf_free(&r->out);
+}
+
+Test(ws_conn, frames_sent_with_the_request_are_read_and_fragments_joined) {
+  struct mg_mgr mgr;
+  struct side srv = {0};
+  srv.echo = true;
+  unsigned short port = server_start(&mgr, &srv, NULL);
+  struct raw r = {0};
+  raw_add(&r, UPGRADE, strlen(UPGRADE));
+  raw_frame(&r, 0x01, "frag", 4, MASK);  // In the same write as the request
+  raw_frame(&r, 0x89, "ping!", 5, MASK);
+  raw_frame(&r, 0x00, "men", 3, MASK);
+  raw_frame(&r, 0x80, "ts", 2, MASK);
+  raw_frame(&r, 0x88, "\x03\xe8", 2, MASK);
+  raw_expect(&r, port, &mgr, "10:ping!|1:fragments|close 1000 |");
+  cr_assert_eq(srv.msgs, 1);
+  cr_assert_eq(srv.pings, 1);
+  mg_mgr_free(&mgr);
+}
+
+struct bad_case {
+  const char *name;
+  uint8_t b0;
+  const char *payload;
+  size_t len;
+  bool masked;
+  const char *want;
+};
+
+Test(ws_conn, protocol_errors_close_with_their_code_and_reason) {
+  static const struct bad_case cases[] = {
+      {"unmasked", 0x81, "x", 1, false, "close 1002 unmasked frame from a client|"},
+      {"reserved bits", 0xc1, "x", 1, true, "close 1002 reserved bits set|"},
+      {"unknown opcode", 0x83, "x", 1, true, "close 1002 unknown opcode|"},
+      {"fragmented ping", 0x09, "x", 1, true, "close 1002 fragmented control frame|"},
+      {"bare continuation", 0x80, "x", 1, true, "close 1002 continuation frame without a message to continue|"},
+      {"bad UTF-8", 0x81, "\xed\xa0\x80", 3, true, "close 1007 invalid UTF-8 in a text message|"},
+      {"bad close code", 0x88, "\x03\xed", 2, true, "close 1002 invalid close code|"},
+      {"bad close reason", 0x88, "\x03\xe8\xff", 3, true, "close 1007 invalid UTF-8 in a close reason|"},
+  };
+  for (size_t i = 0; i < MG_ARRAY_SIZE(cases); i++) {
+    struct mg_mgr mgr;
+    struct side srv = {0};
+    srv.echo = true;
+    unsigned short port = server_start(&mgr, &srv, NULL);
+    struct raw r = {0};
+    raw_add(&r, UPGRADE, strlen(UPGRADE));
+    raw_frame(&r, 0x81, "before", 6, MASK);
+    raw_frame(&r, cases[i].b0, cases[i].payload, cases[i].len, cases[i].masked ? MASK : NULL);
+    raw_frame(&r, 0x81, "after", 5, MASK);  // Never read
+    char want[160];
+    mg_snprintf(want, sizeof(want), "1:before|%s", cases[i].want);
+    raw_expect(&r, port, &mgr, want);
+    cr_assert_eq(srv.msgs, 1, "%s", cases[i].name);
+    mg_mgr_free(&mgr);
+  }
+}
+
+Test(ws_conn, message_over_the_limit_closes_1009) {
+  struct mg_mgr mgr;
+  struct side srv = {0};
+  srv.echo = true;
+  unsigned short port = server_start(&mgr, &srv, NULL);
+  struct raw r = {0};
+  static char payload[MG_WS_MAX_MESSAGE];
+  raw_add(&r, UPGRADE, strlen(UPGRADE));
+  raw_frame(&r, 0x02, payload, MG_WS_MAX_MESSAGE, MASK);
+  raw_frame(&r, 0x80, payload, 1, MASK);
+  raw_expect(&r, port, &mgr, "close 1009 message too big|");
+  cr_assert_eq(srv.msgs, 0);
+  mg_mgr_free(&mgr);
+}
+
+Test(ws_conn, bad_upgrade_requests_get_400_or_426) {
+  static const struct {
+    const char *req;
+    const char *status;
+  } cases[] = {
+      {"POST /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n",
+       "HTTP/1.1 400 "},
+      {"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+       "HTTP/1.1 400 "},
+      {"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n"
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+       "HTTP/1.1 400 "},
+      {"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+       "Sec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n\r\n",
+       "HTTP/1.1 400 "},
+      {"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
+       "HTTP/1.1 426 "},
+  };
+  for (size_t i = 0; i < MG_ARRAY_SIZE(cases); i++) {
+    struct mg_mgr mgr;
+    struct side srv = {0};
+    unsigned short port = server_start(&mgr, &srv, NULL);
+    struct raw r = {0};
+    raw_add(&r, cases[i].req, strlen(cases[i].req));
+    static const char next[] = "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";  // Still HTTP
+    raw_add(&r, next, strlen(next));
+    raw_run(&mgr, port, &r);
+    cr_assert(r.in.len > 13 && memcmp(r.in.buf, cases[i].status, 13) == 0, "case %zu", i);
+    if (i == 4) cr_assert_not_null(memmem(r.in.buf, r.in.len, "Sec-WebSocket-Version: 13\r\n", 27));
+    cr_assert_not_null(memmem(r.in.buf, r.in.len, "plain HTTP", 10), "case %zu: the next request is served", i);
+    cr_assert_eq(srv.opens, 0);
+    mg_iobuf_free(&r.in);
+    mg_iobuf_free(&r.out);
+    mg_mgr_free(&mgr);
+  }
+}
+
+// ---- a raw server, to see what the client sends and how it takes bad answers
+
+struct rawsrv {
+  const char *accept;  // Sec-WebSocket-Accept to answer with; NULL: the right one
+  struct mg_iobuf extra;  // Frames sent after the 101
+  struct mg_iobuf in;  // What the client sent after its request
+  bool upgraded;
+};
+
+static void rawsrv_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct rawsrv *s = (struct rawsrv *) c->fn_data;
+  if (ev != MG_EV_READ) return;
+  if (!s->upgraded) {
+    struct mg_http_message hm;
+    int n = mg_http_parse((char *) c->recv.buf, c->recv.len, &hm);
+    if (n <= 0) return;
+    struct mg_str *k = mg_http_get_header(&hm, "Sec-WebSocket-Key");
+    cr_assert_not_null(k);
+    char b64[64], key[20];
+    cr_assert_eq(mg_base64_decode(k->buf, k->len, key, sizeof(key)), 16);
+    mg_sha1_ctx ctx;
+    unsigned char d[20];
+    mg_sha1_init(&ctx);
+    mg_sha1_update(&ctx, (unsigned char *) k->buf, k->len);
+    mg_sha1_update(&ctx, (unsigned char *) "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", 36);
+    mg_sha1_final(d, &ctx);
+    mg_base64_encode(d, 20, b64, sizeof(b64));
+    mg_printf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Accept: %s\r\n\r\n", s->accept ? s->accept : b64);
+    mg_send(c, s->extra.buf, s->extra.len);
+    mg_iobuf_del(&c->recv, 0, (size_t) n);
+    s->upgraded = true;
+  }
+  mg_iobuf_add(&s->in, s->in.len, c->recv.buf, c->recv.len);
+  c->recv.len = 0;
+  (void) ev_data;
+}
+
+static unsigned short rawsrv_start(struct mg_mgr *mgr, struct rawsrv *s) {
+  mg_mgr_init(mgr);
+  struct mg_connection *l = mg_listen(mgr, "tcp://127.0.0.1:0", rawsrv_fn, s);
+  cr_assert_not_null(l);
+  return mg_ntohs(l->loc.port);
+}
+
+Test(ws_client, wrong_accept_is_an_error) {
+  struct mg_mgr mgr;
+  struct rawsrv s = {0};
+  s.accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+  struct side cli = {0};
+  client_start(&mgr, rawsrv_start(&mgr, &s), &cli, "/");
+  poll_until(&mgr, &cli.done, 2000);
+  cr_assert_eq(cli.opens, 0);
+  cr_assert_str_eq(cli.error, "WebSocket handshake: wrong Sec-WebSocket-Accept");
+  mg_iobuf_free(&s.in);
+  mg_mgr_free(&mgr);
+}
+
+Test(ws_client, masks_every_frame_with_a_fresh_key_and_refuses_masked_frames) {
+  struct mg_mgr mgr;
+  struct rawsrv s = {0};
+  struct side cli = {0};
+  uint8_t f[64];
+  size_t n = frame_build(f, 0x81, "unmasked ok", 11, NULL, ENC_MIN);
+  n += frame_build(f + n, 0x81, "masked", 6, MASK, ENC_MIN);
+  mg_iobuf_add(&s.extra, 0, f, n);
+  struct mg_connection *c = client_start(&mgr, rawsrv_start(&mgr, &s), &cli, "/");
+  for (int i = 0; i < 400 && cli.opens == 0; i++) mg_mgr_poll(&mgr, 5);
+  poll_until(&mgr, &cli.done, 2000);
+  for (int i = 0; i < 100 && s.in.len < 6; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert_eq(cli.msgs, 1);
+  cr_assert_str_eq(cli.last, "unmasked ok");
+  // What the client sent: its close frame with 1002, masked
+  struct ws_frame fr;
+  cr_assert_gt(ws_frame_parse(s.in.buf, s.in.len, true, 1000, &fr), 0);
+  cr_assert_eq(fr.opcode, WEBSOCKET_OP_CLOSE);
+  uint8_t *p = s.in.buf + fr.head_len;
+  ws_mask(p, (size_t) fr.payload_len, fr.mask, 0);
+  cr_assert_eq(MG_LOAD_BE16(p), 1002);
+  (void) c;
+  mg_iobuf_free(&s.in);
+  mg_iobuf_free(&s.extra);
+  mg_mgr_free(&mgr);
+}
+
+Test(ws_client, two_frames_have_different_masks) {
+  struct mg_mgr mgr;
+  struct rawsrv s = {0};
+  struct side cli = {0};
+  struct mg_connection *c = client_start(&mgr, rawsrv_start(&mgr, &s), &cli, "/");
+  for (int i = 0; i < 400 && cli.opens == 0; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert_eq(cli.opens, 1);
+  mg_ws_send(c, "same", 4, WEBSOCKET_OP_TEXT);
+  mg_ws_send(c, "same", 4, WEBSOCKET_OP_TEXT);
+  for (int i = 0; i < 400 && s.in.len < 20; i++) mg_mgr_poll(&mgr, 5);
+  struct ws_frame a, b;
+  cr_assert_eq(ws_frame_parse(s.in.buf, s.in.len, true, 100, &a), 10);
+  cr_assert_eq(ws_frame_parse(s.in.buf + 10, s.in.len - 10, true, 100, &b), 10);
+  cr_assert(memcmp(a.mask, b.mask, 4) != 0);
+  ws_mask(s.in.buf + 6, 4, a.mask, 0);
+  cr_assert(memcmp(s.in.buf + 6, "same", 4) == 0);
+  mg_iobuf_free(&s.in);
+  mg_mgr_free(&mgr);
+}
+
+Test(ws_client, wss_fails_clearly_without_tls) {
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  struct side cli = {0};
+  cr_assert_null(mg_ws_connect(&mgr, "wss://127.0.0.1:1/", client_fn, &cli, NULL));
+  cr_assert_null(mg_ws_connect(&mgr, "mqtt://127.0.0.1:1/", client_fn, &cli, NULL));
+  mg_mgr_free(&mgr);
 }
