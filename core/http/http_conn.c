@@ -236,13 +236,14 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data);
 // The handler took the connection over in MG_EV_HTTP_HDRS (c->pfn = NULL, as
 // Mongoose's upload examples do) and reads the body from c->recv itself. Unless
 // it already removed the head, remove it, so what it reads is the body alone.
-static void http_taken_over(struct mg_connection *c, size_t recv_len_before) {
+// head_len: the head's length, passed in since an upgrade has reused c->pstate.
+static void http_taken_over(struct mg_connection *c, size_t recv_len_before, size_t head_len) {
   struct http_state *st = mg_http_state(c);
   if (c->is_websocket) {  // Upgraded from the head alone
-    http_handed_over(c, c->recv.len == recv_len_before ? st->head_len : 0);
+    http_handed_over(c, c->recv.len == recv_len_before ? head_len : 0);
     return;
   }
-  if (c->recv.len == recv_len_before && c->recv.len >= st->head_len) mg_iobuf_del(&c->recv, 0, st->head_len);
+  if (c->recv.len == recv_len_before && c->recv.len >= head_len) mg_iobuf_del(&c->recv, 0, head_len);
   st->phase = HTTP_PHASE_HEAD;
   st->head_len = st->body_len = 0;
   st->body_left = 0;
@@ -298,7 +299,7 @@ static bool http_on_head(struct mg_connection *c) {
   size_t queued = c->send.len, recv_len = c->recv.len;
   mg_call(c, MG_EV_HTTP_HDRS, &hm);
   if (c->pfn != http_handler) {
-    http_taken_over(c, recv_len);
+    http_taken_over(c, recv_len, (size_t) n);
     return false;
   }
   if (c->is_closing || st->phase == HTTP_PHASE_REJECTED) return false;

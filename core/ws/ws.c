@@ -6,11 +6,6 @@
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_HANDSHAKE_MAX 8192  // Largest 101 response head a client waits for
 
-// After our close frame, how long the peer has to answer with its own
-#ifndef MG_WS_CLOSE_TIMEOUT_MS
-#define MG_WS_CLOSE_TIMEOUT_MS 5000
-#endif
-
 struct ws_state {
   struct ws_reader rd;
   uint64_t close_since;    // mg_millis() when we sent our close frame

@@ -3,11 +3,6 @@
 #ifndef WS_FRAME_H
 #define WS_FRAME_H
 
-// Largest message (all fragments together) taken in; a bigger one is refused with 1009
-#ifndef MG_WS_MAX_MESSAGE
-#define MG_WS_MAX_MESSAGE (64UL * 1024)
-#endif
-
 // Close codes (RFC 6455 section 7.4.1)
 #define WS_CLOSE_NORMAL 1000
 #define WS_CLOSE_PROTOCOL 1002

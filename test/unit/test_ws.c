@@ -431,6 +431,7 @@ static void poll_for(struct mg_mgr *mgr, int ms) {
 // One side's view of a WebSocket: what it received, counted
 struct side {
   bool echo;               // Send every message back with its opcode
+  bool in_hdrs;            // Server: upgrade from MG_EV_HTTP_HDRS instead of MG_EV_HTTP_MSG
   const char *extra;       // Server: header lines for the 101
   int opens, msgs, ctls, pings, pongs, closes, errors, closed;
   uint8_t last_flags;
@@ -477,7 +478,7 @@ static void copy_header(struct mg_http_message *hm, const char *name, char *dst,
 
 static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct side *s = (struct side *) c->fn_data;
-  if (ev == MG_EV_HTTP_MSG) {
+  if (ev == (s->in_hdrs ? MG_EV_HTTP_HDRS : MG_EV_HTTP_MSG)) {
     struct mg_http_message *hm = (struct mg_http_message *) ev_data;
     if (mg_str_eq(hm->uri, "/ws")) {
       copy_header(hm, "X-Test", s->header, sizeof(s->header));
@@ -927,5 +928,20 @@ Test(ws_client, wss_fails_clearly_without_tls) {
   struct side cli = {0};
   cr_assert_null(mg_ws_connect(&mgr, "wss://127.0.0.1:1/", client_fn, &cli, NULL));
   cr_assert_null(mg_ws_connect(&mgr, "mqtt://127.0.0.1:1/", client_fn, &cli, NULL));
+  mg_mgr_free(&mgr);
+}
+
+Test(ws_conn, upgrade_from_the_head_alone_with_frames_behind_it) {
+  struct mg_mgr mgr;
+  struct side srv = {0};
+  srv.echo = true;
+  srv.in_hdrs = true;
+  unsigned short port = server_start(&mgr, &srv, NULL);
+  struct raw r = {0};
+  raw_add(&r, UPGRADE, strlen(UPGRADE));
+  raw_frame(&r, 0x81, "early", 5, MASK);
+  raw_frame(&r, 0x88, "", 0, MASK);
+  raw_expect(&r, port, &mgr, "1:early|8:|");
+  cr_assert_eq(srv.opens, 1);
   mg_mgr_free(&mgr);
 }
