@@ -88,6 +88,10 @@ size_t mg_ws_wrap(struct mg_connection *c, size_t len, int op) {
 
 size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
   uint8_t head[14], mask[4];
+  if ((op & 8) && len > 125) {  // The peer would close with 1002 (RFC 6455 5.5)
+    MG_ERROR(("%lu WebSocket control frame of %lu bytes refused: 125 at most", c->id, (unsigned long) len));
+    return 0;
+  }
   if (!ws_may_send(c, op)) return 0;
   if (c->is_client) mg_random(mask, sizeof(mask));  // A fresh mask per frame (RFC 6455 5.3)
   size_t hl = ws_header(head, len, op, c->is_client ? mask : NULL);

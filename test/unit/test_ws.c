@@ -568,6 +568,8 @@ Test(ws_conn, ping_answered_with_pong_and_close_code_echoed) {
   unsigned short port = server_start(&mgr, &srv, NULL);
   struct mg_connection *c = client_start(&mgr, port, &cli, "/ws");
   for (int i = 0; i < 400 && cli.opens == 0; i++) mg_mgr_poll(&mgr, 5);
+  static const char long_ping[126] = {0};
+  cr_assert_eq(mg_ws_send(c, long_ping, sizeof(long_ping), WEBSOCKET_OP_PING), 0, "over 125 bytes: refused");
   mg_ws_send(c, "are you there", 13, WEBSOCKET_OP_PING);
   for (int i = 0; i < 400 && cli.pongs == 0; i++) mg_mgr_poll(&mgr, 5);
   cr_assert_eq(cli.pongs, 1);
