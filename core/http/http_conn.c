@@ -150,6 +150,15 @@ static bool http_sent_whole_response(struct mg_connection *c, size_t from) {
   return kind == MG_HTTP_BODY_LENGTH && c->send.len - from - (size_t) n >= cl;
 }
 
+// The handler upgraded the connection (mg_ws_upgrade): the request leaves c->recv, and
+// c->pstate and the bytes after the request now belong to the new protocol handler,
+// which reads them at once as if just received. HTTP's timeouts no longer apply.
+static void http_handed_over(struct mg_connection *c, size_t consumed) {
+  mg_iobuf_del(&c->recv, 0, consumed);
+  long n = (long) c->recv.len;
+  if (n > 0 && c->pfn != NULL && !c->is_closing) c->pfn(c, MG_EV_READ, &n);
+}
+
 // parsed: the head as http_on_head parsed it, reused while recv has not moved
 // (the common GET needs one parse, not two); NULL to parse it again
 static void http_deliver_msg(struct mg_connection *c, const struct mg_http_message *parsed, size_t body_len,
@@ -168,6 +177,10 @@ static void http_deliver_msg(struct mg_connection *c, const struct mg_http_messa
   size_t queued = c->send.len;
   if (c->is_accepted) c->is_resp = 1;
   mg_call(c, MG_EV_HTTP_MSG, &hm);
+  if (c->is_websocket) {
+    http_handed_over(c, consumed);
+    return;
+  }
   if (c->is_accepted && c->is_resp && mg_http_state(c)->file == NULL && http_sent_whole_response(c, queued))
     c->is_resp = 0;
   http_message_done(c, consumed);
@@ -223,9 +236,14 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data);
 // The handler took the connection over in MG_EV_HTTP_HDRS (c->pfn = NULL, as
 // Mongoose's upload examples do) and reads the body from c->recv itself. Unless
 // it already removed the head, remove it, so what it reads is the body alone.
-static void http_taken_over(struct mg_connection *c, size_t recv_len_before) {
+// head_len: the head's length, passed in since an upgrade has reused c->pstate.
+static void http_taken_over(struct mg_connection *c, size_t recv_len_before, size_t head_len) {
   struct http_state *st = mg_http_state(c);
-  if (c->recv.len == recv_len_before && c->recv.len >= st->head_len) mg_iobuf_del(&c->recv, 0, st->head_len);
+  if (c->is_websocket) {  // Upgraded from the head alone
+    http_handed_over(c, c->recv.len == recv_len_before ? head_len : 0);
+    return;
+  }
+  if (c->recv.len == recv_len_before && c->recv.len >= head_len) mg_iobuf_del(&c->recv, 0, head_len);
   st->phase = HTTP_PHASE_HEAD;
   st->head_len = st->body_len = 0;
   st->body_left = 0;
@@ -281,7 +299,7 @@ static bool http_on_head(struct mg_connection *c) {
   size_t queued = c->send.len, recv_len = c->recv.len;
   mg_call(c, MG_EV_HTTP_HDRS, &hm);
   if (c->pfn != http_handler) {
-    http_taken_over(c, recv_len);
+    http_taken_over(c, recv_len, (size_t) n);
     return false;
   }
   if (c->is_closing || st->phase == HTTP_PHASE_REJECTED) return false;
@@ -385,7 +403,7 @@ static bool http_on_stream(struct mg_connection *c) {
 static void http_process(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
   bool progress = true;
-  while (progress && !c->is_closing && !c->is_resp && c->recv.len > 0) {
+  while (progress && !c->is_closing && !c->is_resp && c->recv.len > 0 && c->pfn == http_handler) {
     switch (st->phase) {
       case HTTP_PHASE_HEAD:
         if (!st->head_pending) {
@@ -409,6 +427,7 @@ static void http_process(struct mg_connection *c) {
       default: c->recv.len = 0, progress = false; break;  // Rejected: discard
     }
   }
+  if (c->pfn != http_handler) return;  // Handed over: c->pstate is no longer ours
   if (st->phase == HTTP_PHASE_HEAD && c->recv.len == 0 && st->head_pending) {
     st->head_pending = 0;  // Between requests: idle from now
     st->since = mg_millis();

@@ -2,6 +2,16 @@
 #ifndef MG_WS_H
 #define MG_WS_H
 
+// Largest message taken in, all fragments together: a bigger one is refused with close
+// code 1009. It must fit in the receive buffer (MG_MAX_RECV_SIZE) with a frame header.
+#ifndef MG_WS_MAX_MESSAGE
+#define MG_WS_MAX_MESSAGE (64UL * 1024)
+#endif
+// After sending a close frame, how long the peer has to answer with its own
+#ifndef MG_WS_CLOSE_TIMEOUT_MS
+#define MG_WS_CLOSE_TIMEOUT_MS 5000
+#endif
+
 #define WEBSOCKET_OP_CONTINUE 0
 #define WEBSOCKET_OP_TEXT 1
 #define WEBSOCKET_OP_BINARY 2
@@ -9,8 +19,9 @@
 #define WEBSOCKET_OP_PING 9
 #define WEBSOCKET_OP_PONG 10
 
-// A whole message (fragments joined) for MG_EV_WS_MSG, or a control frame for
-// MG_EV_WS_CTL. flags holds the opcode in its low four bits (flags & 15).
+// A whole message (fragments joined, text checked to be UTF-8) for MG_EV_WS_MSG, or a
+// control frame for MG_EV_WS_CTL (a ping is answered before it is delivered, a close
+// frame too). flags is 0x80 | opcode: the opcode is flags & 15.
 struct mg_ws_message {
   struct mg_str data;
   uint8_t flags;
@@ -21,7 +32,9 @@ void mg_ws_upgrade(struct mg_connection *, struct mg_http_message *hm, const cha
 // Client side: ws:// URL; fmt (may be NULL) adds header lines to the upgrade request
 struct mg_connection *mg_ws_connect(struct mg_mgr *, const char *url, mg_event_handler_t fn, void *fn_data,
                                     const char *fmt, ...);
-// One frame with opcode op; a client masks it. Return the bytes queued (0 on failure).
+// One frame with opcode op; a client masks it with a fresh random key. Returns the bytes
+// queued (0 on failure, or after a close frame was sent: nothing may follow it).
+// op WEBSOCKET_OP_CLOSE starts the close handshake (payload: 2-byte code, reason).
 size_t mg_ws_send(struct mg_connection *, const void *buf, size_t len, int op);
 size_t mg_ws_printf(struct mg_connection *, int op, const char *fmt, ...);
 size_t mg_ws_vprintf(struct mg_connection *, int op, const char *fmt, va_list *ap);

@@ -2,6 +2,7 @@
 # `make bench`: our servers against Debian's nginx on loopback, with wrk.
 #   - 13-byte reply: examples/hello vs nginx `return 200 "Hello, world!"`
 #   - 1 KiB static file: examples/http-server vs nginx `root` + sendfile
+#   - WebSocket echo of 64-byte messages: examples/websocket-server vs node's ws (ws-echo.sh)
 # each at 50 and 1000 connections, servers pinned to CPU 0 and wrk to CPU 1,
 # the firmware's packed dashboard (index.html and a hashed asset, gzip), plus
 # resident memory: http-server's RSS around the c1000 run, and bytes per
@@ -255,6 +256,9 @@ for pid in "$HS_PID" "$HELLO_PID" "$FW_PID" "$NGX_PID"; do
   kill -0 "$pid" 2>/dev/null || FAILED+=("server pid $pid died during the benchmark")
 done
 
+# ---- WebSocket echo, 64-byte messages: examples/websocket-server beside node's ws (test/bench/ws-echo.sh)
+WS_ECHO=$(BUILD=$BUILD BENCH_SECONDS=$SECS "$HERE/ws-echo.sh" 2>&1) || FAILED+=("WebSocket echo: $WS_ECHO")
+
 # ---- report
 idle_goal=$(awk -v b="$IDLE_OURS" 'BEGIN { print (b != "n/a" && b <= 4096) ? "PASS" : "MISS" }')
 {
@@ -286,6 +290,9 @@ idle_goal=$(awk -v b="$IDLE_OURS" 'BEGIN { print (b != "n/a" && b <= 4096) ? "PA
   echo "http-server RSS: ${RSS_BEFORE_C1000:-?} kB before the file c1000 run, ${RSS_AFTER_C1000:-?} kB after it, peak ${HWM_OURS:-?} kB"
   echo "nginx worker RSS after it: ${NGX_RSS_AFTER:-?} kB, peak ${HWM_NGX:-?} kB"
   echo "bytes per idle keep-alive connection ($IDLE_N conns, one request each): ours $IDLE_OURS, nginx worker $IDLE_NGX  $idle_goal"
+  echo
+  echo
+  echo "$WS_ECHO"
   echo
   echo "goal: >= 1.0x nginx on the 1 KiB file at c50 and c1000: ${GOAL_FILE[*]}"
   echo "goal: <= 4096 bytes per idle keep-alive connection: $idle_goal ($IDLE_OURS)"

@@ -1,0 +1,88 @@
+// Mongoose 7 WebSocket compatibility, built against dist/mongoose.h and dist/meerkat.c
+// alone: the server of Mongoose's websocket-server example and a client of its
+// websocket-client example in one manager, using only the documented API.
+#include <criterion/criterion.h>
+#include <string.h>
+#include "mongoose.h"
+
+struct app {
+  int server_opens, client_opens, server_msgs, client_msgs, pongs, ctl_close;
+  char got[64];
+  int got_op;
+  bool done;
+};
+
+// As Mongoose's examples do: upgrade on /websocket, echo every message, plain HTTP elsewhere
+static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct app *a = (struct app *) c->fn_data;
+  if (ev == MG_EV_HTTP_MSG) {
+    struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+    if (mg_match(hm->uri, mg_str("/websocket"), NULL)) {
+      mg_ws_upgrade(c, hm, NULL);
+    } else {
+      mg_http_reply(c, 200, "", "ok\n");
+    }
+  } else if (ev == MG_EV_WS_OPEN) {
+    a->server_opens++;
+  } else if (ev == MG_EV_WS_MSG) {
+    struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+    a->server_msgs++;
+    mg_ws_send(c, wm->data.buf, wm->data.len, WEBSOCKET_OP_TEXT);
+  }
+}
+
+static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct app *a = (struct app *) c->fn_data;
+  if (ev == MG_EV_WS_OPEN) {
+    a->client_opens++;
+    mg_ws_send(c, "hello", 5, WEBSOCKET_OP_TEXT);
+  } else if (ev == MG_EV_WS_MSG) {
+    struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+    a->client_msgs++;
+    mg_snprintf(a->got, sizeof(a->got), "%.*s", (int) wm->data.len, wm->data.buf);
+    a->got_op = wm->flags & 15;
+    if (a->client_msgs == 1) {
+      // Protocols over WebSocket build a frame in c->send, then wrap it
+      size_t n = mg_printf(c, "%s=%d", "wrapped", 7);
+      mg_ws_wrap(c, n, WEBSOCKET_OP_TEXT);
+    } else if (a->client_msgs == 2) {
+      mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{%m:%d}", MG_ESC("n"), 3);
+    } else {
+      mg_ws_send(c, "", 0, WEBSOCKET_OP_PING);
+    }
+  } else if (ev == MG_EV_WS_CTL) {
+    struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+    if ((wm->flags & 15) == WEBSOCKET_OP_PONG) {
+      a->pongs++;
+      mg_ws_send(c, "", 0, WEBSOCKET_OP_CLOSE);
+    }
+    if ((wm->flags & 15) == WEBSOCKET_OP_CLOSE) a->ctl_close++;
+  } else if (ev == MG_EV_CLOSE) {
+    a->done = true;
+  }
+}
+
+Test(compat_ws, server_and_client_as_in_mongoose_examples) {
+  struct mg_mgr mgr;
+  struct app a;
+  memset(&a, 0, sizeof(a));
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_ERROR);
+  struct mg_connection *l = mg_http_listen(&mgr, "http://127.0.0.1:0", server_fn, &a);
+  cr_assert_not_null(l);
+  char url[64];
+  mg_snprintf(url, sizeof(url), "ws://127.0.0.1:%d/websocket", mg_ntohs(l->loc.port));
+  struct mg_connection *c = mg_ws_connect(&mgr, url, client_fn, &a, "%s", "Origin: http://compat\r\n");
+  cr_assert_not_null(c);
+  for (int i = 0; i < 500 && !a.done; i++) mg_mgr_poll(&mgr, 10);
+  cr_assert(a.done, "the client finished its script and closed");
+  cr_assert_eq(a.server_opens, 1);
+  cr_assert_eq(a.client_opens, 1);
+  cr_assert_eq(a.server_msgs, 3);
+  cr_assert_eq(a.client_msgs, 3);
+  cr_assert_str_eq(a.got, "{\"n\":3}");
+  cr_assert_eq(a.got_op, WEBSOCKET_OP_TEXT);
+  cr_assert_eq(a.pongs, 1);
+  cr_assert_eq(a.ctl_close, 1, "the server answered the close");
+  mg_mgr_free(&mgr);
+}
