@@ -443,6 +443,12 @@ static void poll_for(int ms) {
   while (mg_millis() < end) mg_mgr_poll(&s_mgr, 5);
 }
 
+// Let the push timer run without any I/O (the connections are not polled)
+static void dash_timer_wait(void) {
+  usleep(MG_DASH_PUSH_INTERVAL_MS * 1000);
+  mg_timer_poll(&s_mgr.timers, mg_millis());
+}
+
 static struct mg_connection *connect_ws(struct ws_client *wc) {
   struct mg_connection *lsn = mg_http_listen(&s_mgr, "http://127.0.0.1:0", server_fn, NULL);
   cr_assert_not_null(lsn);
@@ -494,4 +500,35 @@ Test(dash, a_websocket_write_is_validated_answered_with_its_id_and_pushed) {
   mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{nope");
   poll_for(50);
   cr_assert_str_eq(wc.reply, "{\"error\":\"bad JSON\"}");
+}
+
+// The server's side of the WebSocket (the accepted, upgraded connection)
+static struct mg_connection *server_side(void) {
+  for (struct mg_connection *c = s_mgr.conns; c != NULL; c = c->next) {
+    if (c->is_websocket && !c->is_client) return c;
+  }
+  return NULL;
+}
+
+Test(dash, a_client_that_does_not_drain_gets_only_the_latest_values_later) {
+  struct ws_client wc;
+  memset(&wc, 0, sizeof(wc));
+  connect_ws(&wc);
+  struct mg_connection *srv = server_side();
+  cr_assert_not_null(srv);
+  poll_for(MG_DASH_PUSH_INTERVAL_MS + 20);
+  // As if the peer had stopped reading: the send buffer is over the limit (not polled, so it stays)
+  size_t backlog = MG_DASH_SEND_LIMIT + 1;
+  cr_assert_eq(mg_iobuf_add(&srv->send, srv->send.len, NULL, backlog), backlog);
+  size_t held = srv->send.len;
+  for (int i = 1; i <= 5; i++) {
+    s_i = i;
+    mg_dash_changed(&s_dash, &s_set);
+    dash_timer_wait();
+  }
+  cr_assert_eq(srv->send.len, held, "nothing queued for a client over the limit");
+  mg_iobuf_del(&srv->send, srv->send.len - backlog, backlog);  // It drained
+  poll_for(MG_DASH_PUSH_INTERVAL_MS * 2);
+  cr_assert_eq(wc.messages, 1, "one message once drained");
+  cr_assert_eq(mg_json_get_long(mg_str(wc.last), "$.values.i", -1), 5, "%s", wc.last);
 }
