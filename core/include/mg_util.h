@@ -39,9 +39,13 @@ void mg_sha256_update(mg_sha256_ctx *, const unsigned char *data, size_t len);
 void mg_sha256_final(unsigned char digest[32], mg_sha256_ctx *);
 void mg_sha256(unsigned char digest[32], const void *data, size_t len);
 // HMAC-SHA256 (RFC 2104) and PBKDF2-HMAC-SHA256 (RFC 8018), out of dklen bytes
+// (iterations 0 counts as 1). Neither allocates; the buffers are on the stack.
 void mg_hmac_sha256(unsigned char mac[32], const void *key, size_t keylen, const void *data, size_t len);
 void mg_pbkdf2_sha256(const void *password, size_t passlen, const void *salt, size_t saltlen,
                       uint32_t iterations, unsigned char *out, size_t dklen);
+// Whether a and b hold the same len bytes, in a time that depends on len alone
+// (for comparing secrets: password hashes, tokens, MACs)
+bool mg_timingsafe_eq(const void *a, const void *b, size_t len);
 
 bool mg_random(void *buf, size_t len);   // OS entropy where available
 char *mg_random_str(char *buf, size_t len);  // len-1 random alphanumerics + NUL

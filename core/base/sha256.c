@@ -1,0 +1,172 @@
+// SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104), PBKDF2-HMAC-SHA256 (RFC 8018) and a
+// constant-time comparison: what password hashing needs, in portable C without allocation.
+#include "meerkat.h"
+
+static const uint32_t sha256_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define SHA256_ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
+
+// One 64-byte block into state. The message schedule is a rolling window of 16
+// words (64 bytes of stack rather than 256: it matters on a microcontroller).
+static void sha256_compress(uint32_t state[8], const unsigned char *block) {
+  uint32_t w[16], a = state[0], b = state[1], c = state[2], d = state[3], e = state[4], f = state[5],
+                  g = state[6], h = state[7];
+  for (int i = 0; i < 64; i++) {
+    uint32_t wi;
+    if (i < 16) {
+      wi = w[i] = MG_LOAD_BE32(block + 4 * i);
+    } else {
+      uint32_t w15 = w[(i - 15) & 15], w2 = w[(i - 2) & 15];
+      uint32_t s0 = SHA256_ROR(w15, 7) ^ SHA256_ROR(w15, 18) ^ (w15 >> 3);
+      uint32_t s1 = SHA256_ROR(w2, 17) ^ SHA256_ROR(w2, 19) ^ (w2 >> 10);
+      wi = w[i & 15] = w[i & 15] + s0 + w[(i - 7) & 15] + s1;
+    }
+    uint32_t t1 = h + (SHA256_ROR(e, 6) ^ SHA256_ROR(e, 11) ^ SHA256_ROR(e, 25)) + ((e & f) ^ (~e & g)) +
+                  sha256_k[i] + wi;
+    uint32_t t2 = (SHA256_ROR(a, 2) ^ SHA256_ROR(a, 13) ^ SHA256_ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    h = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  state[0] += a, state[1] += b, state[2] += c, state[3] += d;
+  state[4] += e, state[5] += f, state[6] += g, state[7] += h;
+}
+
+void mg_sha256_init(mg_sha256_ctx *ctx) {
+  static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  memcpy(ctx->state, iv, sizeof(iv));
+  ctx->bits = 0;
+}
+
+void mg_sha256_update(mg_sha256_ctx *ctx, const unsigned char *data, size_t len) {
+  size_t have = (size_t) (ctx->bits / 8 % 64);  // Bytes waiting in ctx->buffer
+  ctx->bits += (uint64_t) len * 8;
+  if (have > 0) {
+    size_t n = 64 - have < len ? 64 - have : len;
+    memcpy(ctx->buffer + have, data, n);
+    data += n, len -= n, have += n;
+    if (have < 64) return;
+    sha256_compress(ctx->state, ctx->buffer);
+  }
+  for (; len >= 64; data += 64, len -= 64) sha256_compress(ctx->state, data);
+  if (len > 0) memcpy(ctx->buffer, data, len);
+}
+
+void mg_sha256_final(unsigned char digest[32], mg_sha256_ctx *ctx) {
+  uint64_t bits = ctx->bits;
+  size_t have = (size_t) (bits / 8 % 64);
+  ctx->buffer[have++] = 0x80;
+  if (have > 56) {  // No room for the length: it goes in one more block
+    memset(ctx->buffer + have, 0, 64 - have);
+    sha256_compress(ctx->state, ctx->buffer);
+    have = 0;
+  }
+  memset(ctx->buffer + have, 0, 56 - have);
+  MG_STORE_BE64(ctx->buffer + 56, bits);
+  sha256_compress(ctx->state, ctx->buffer);
+  for (int i = 0; i < 8; i++) MG_STORE_BE32(digest + 4 * i, ctx->state[i]);
+}
+
+void mg_sha256(unsigned char digest[32], const void *data, size_t len) {
+  mg_sha256_ctx ctx;
+  mg_sha256_init(&ctx);
+  mg_sha256_update(&ctx, (const unsigned char *) data, len);
+  mg_sha256_final(digest, &ctx);
+}
+
+// The HMAC key's inner and outer states: SHA-256 after one block of key ^ ipad / opad
+static void sha256_hmac_keys(mg_sha256_ctx *inner, mg_sha256_ctx *outer, const void *key, size_t keylen) {
+  unsigned char k[64], pad[64];
+  memset(k, 0, sizeof(k));
+  if (keylen > 64) {
+    mg_sha256(k, key, keylen);  // RFC 2104: a long key is hashed first
+  } else if (keylen > 0) {
+    memcpy(k, key, keylen);
+  }
+  for (int i = 0; i < 64; i++) pad[i] = (unsigned char) (k[i] ^ 0x36);
+  mg_sha256_init(inner);
+  mg_sha256_update(inner, pad, 64);
+  for (int i = 0; i < 64; i++) pad[i] = (unsigned char) (k[i] ^ 0x5c);
+  mg_sha256_init(outer);
+  mg_sha256_update(outer, pad, 64);
+}
+
+static void sha256_hmac_finish(unsigned char mac[32], mg_sha256_ctx *inner, mg_sha256_ctx *outer) {
+  unsigned char ih[32];
+  mg_sha256_final(ih, inner);
+  mg_sha256_update(outer, ih, 32);
+  mg_sha256_final(mac, outer);
+}
+
+void mg_hmac_sha256(unsigned char mac[32], const void *key, size_t keylen, const void *data, size_t len) {
+  mg_sha256_ctx inner, outer;
+  sha256_hmac_keys(&inner, &outer, key, keylen);
+  mg_sha256_update(&inner, (const unsigned char *) data, len);
+  sha256_hmac_finish(mac, &inner, &outer);
+}
+
+// Finishes a hash of 64 + 32 bytes whose first block state holds and whose last 32 are
+// in block (already padded): one compression, the digest back into block[0..31]
+static void sha256_short_final(const uint32_t state[8], unsigned char block[64]) {
+  uint32_t s[8];
+  memcpy(s, state, sizeof(s));
+  sha256_compress(s, block);
+  for (int i = 0; i < 8; i++) MG_STORE_BE32(block + 4 * i, s[i]);
+}
+
+// F(P, S, c, i) of RFC 8018 section 5.2 into out (32 bytes). Each iteration is
+// HMAC of a 32-byte U from the precomputed key states: two compressions, no more.
+static void sha256_pbkdf2_block(const mg_sha256_ctx *inner, const mg_sha256_ctx *outer, const void *salt,
+                                size_t saltlen, uint32_t iterations, uint32_t block_no, unsigned char out[32]) {
+  mg_sha256_ctx ctx = *inner, octx = *outer;
+  unsigned char block[64], be[4];
+  MG_STORE_BE32(be, block_no);
+  mg_sha256_update(&ctx, (const unsigned char *) salt, saltlen);
+  mg_sha256_update(&ctx, be, 4);
+  sha256_hmac_finish(out, &ctx, &octx);  // U1
+  // The padded block of a 96-byte message (64 of key pad, 32 of U): U, 0x80, zeros, 768 bits
+  memset(block, 0, sizeof(block));
+  memcpy(block, out, 32);
+  block[32] = 0x80;
+  block[62] = 0x03;
+  for (uint32_t j = 1; j < iterations; j++) {
+    sha256_short_final(inner->state, block);  // Inner hash of U, in place
+    sha256_short_final(outer->state, block);  // Outer hash: the next U
+    for (int i = 0; i < 32; i++) out[i] ^= block[i];
+  }
+}
+
+void mg_pbkdf2_sha256(const void *password, size_t passlen, const void *salt, size_t saltlen, uint32_t iterations,
+                      unsigned char *out, size_t dklen) {
+  mg_sha256_ctx inner, outer;
+  unsigned char t[32];
+  sha256_hmac_keys(&inner, &outer, password, passlen);
+  for (uint32_t block_no = 1; dklen > 0; block_no++) {
+    size_t n = dklen < 32 ? dklen : 32;
+    sha256_pbkdf2_block(&inner, &outer, salt, saltlen, iterations, block_no, t);
+    memcpy(out, t, n);
+    out += n, dklen -= n;
+  }
+}
+
+bool mg_timingsafe_eq(const void *a, const void *b, size_t len) {
+  const unsigned char *p = (const unsigned char *) a, *q = (const unsigned char *) b;
+  volatile unsigned char diff = 0;  // volatile: no early exit on the first difference
+  for (size_t i = 0; i < len; i++) diff |= (unsigned char) (p[i] ^ q[i]);
+  return diff == 0;
+}
