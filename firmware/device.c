@@ -1,5 +1,9 @@
-// Device identity: name, firmware version, build time and uptime.
+// Device identity and state: the four field sets the dashboard and scripts use
+// (device, leds, sensors, settings), bound to the variables below.
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/sysinfo.h>
+#endif
 #include "device.h"
 
 #ifndef FIRMWARE_VERSION
@@ -9,15 +13,120 @@
 #define FIRMWARE_BUILD_TIME "unknown"
 #endif
 
-void device_init(struct device *d, const char *data_dir) {
+static struct device *s_dev;  // The one device: the sets' callbacks reach it here
+
+// settings: persisted; the device's name is settings.name
+static char s_name[33];
+static int s_interval = 10, s_unit;
+static const char *s_units[] = {"celsius", "fahrenheit", NULL};
+static struct mg_dash_field s_settings_fields[] = {
+    MG_DASH_STRING("name", s_name, .min_len = 1, .title = "Device name"),
+    MG_DASH_INT("interval", &s_interval, 1, 3600, .unit = "s", .title = "Interval"),
+    MG_DASH_ENUM("unit", &s_unit, s_units, .title = "Temperature unit"),
+};
+static struct mg_dash_set s_settings = MG_DASH_SET("settings", s_settings_fields, .title = "Settings", .persist = true);
+
+// device: read-only, refreshed whenever it is read
+static int s_uptime, s_free_memory, s_connections;
+static char s_version[32];
+static struct mg_dash_field s_device_fields[] = {
+    MG_DASH_STRING("name", s_name, .title = "Name"),
+    MG_DASH_STRING("version", s_version, .title = "Firmware"),
+    MG_DASH_INT_ANY("uptime", &s_uptime, .unit = "s", .title = "Uptime"),
+    MG_DASH_INT_ANY("free_memory", &s_free_memory, .unit = "B", .title = "Free memory"),
+    MG_DASH_INT_ANY("connections", &s_connections, .title = "Connections"),
+};
+
+static int device_free_memory(void) {
+#if defined(__linux__)
+  struct sysinfo si;
+  if (sysinfo(&si) == 0) {
+    double bytes = (double) si.freeram * si.mem_unit;
+    return bytes > INT_MAX ? INT_MAX : (int) bytes;
+  }
+#endif
+  return 0;
+}
+
+static void device_refresh(struct mg_dash_set *set) {
+  (void) set;
+  s_uptime = (int) ((mg_millis() - s_dev->started_ms) / 1000);
+  s_free_memory = device_free_memory();
+  s_connections = 0;
+  for (struct mg_connection *c = s_dev->mgr->conns; c != NULL; c = c->next) {
+    if (!c->is_listening && c != s_dev->mgr->wakeup_pipe) s_connections++;
+  }
+}
+static struct mg_dash_set s_device =
+    MG_DASH_SET("device", s_device_fields, .title = "Device", .readonly = true, .on_read = device_refresh);
+
+// leds: writable; on a board on_write would drive the pins
+static bool s_led[3];
+static struct mg_dash_field s_led_fields[] = {
+    MG_DASH_BOOL("led1", &s_led[0], .title = "LED 1"),
+    MG_DASH_BOOL("led2", &s_led[1], .title = "LED 2"),
+    MG_DASH_BOOL("led3", &s_led[2], .title = "LED 3"),
+};
+static const char *device_set_leds(struct mg_dash_set *set, const union mg_dash_value *next) {
+  (void) set;
+  MG_INFO(("LEDs: %d %d %d", next[0].b, next[1].b, next[2].b));
+  return NULL;
+}
+static struct mg_dash_set s_leds = MG_DASH_SET("leds", s_led_fields, .title = "LEDs", .on_write = device_set_leds);
+
+// sensors: simulated, updated every second and pushed
+static double s_temperature = 21.5, s_humidity = 45;
+static struct mg_dash_field s_sensor_fields[] = {
+    MG_DASH_DOUBLE_ANY("temperature", &s_temperature, .unit = "°C", .title = "Temperature"),
+    MG_DASH_DOUBLE("humidity", &s_humidity, 0, 100, .unit = "%", .title = "Humidity"),
+};
+static struct mg_dash_set s_sensors = MG_DASH_SET("sensors", s_sensor_fields, .title = "Sensors", .readonly = true);
+
+// Each reading drifts back towards its mean with a little noise, rounded as a real
+// sensor reports it (no libm: the firmware links without it)
+static double device_drift(double v, double mean, double spread, uint8_t noise, double step) {
+  v += (mean - v) * 0.05 + (noise - 127.5) / 127.5 * spread;
+  return (double) (long) (v / step + (v < 0 ? -0.5 : 0.5)) * step;
+}
+
+static void device_tick(void *arg) {
+  struct device *d = (struct device *) arg;
+  uint8_t noise[2];
+  mg_random(noise, sizeof(noise));
+  s_temperature = device_drift(s_temperature, 21.5, 0.3, noise[0], 0.01);
+  s_humidity = device_drift(s_humidity, 45, 0.8, noise[1], 0.1);
+  mg_dash_changed(&d->dash, &s_sensors);
+  mg_dash_changed(&d->dash, &s_device);  // Uptime ticks on the dashboard
+}
+
+void device_init(struct device *d, struct mg_mgr *mgr, const char *data_dir) {
   char host[48] = "host";
   if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') strcpy(host, "host");
   host[sizeof(host) - 1] = '\0';
-  mg_snprintf(d->name, sizeof(d->name), "meerkat-%s", host);
+  mg_snprintf(s_name, sizeof(s_name), "meerkat-%s", host);  // The default; settings.json may hold another
+  mg_snprintf(s_version, sizeof(s_version), "%s", FIRMWARE_VERSION);
+  s_dev = d;
+  d->name = s_name;
   d->version = FIRMWARE_VERSION;
   d->build_time = FIRMWARE_BUILD_TIME;
   d->data_dir = data_dir;
   d->started_ms = mg_millis();
+  d->mgr = mgr;
+  mg_dash_init(&d->dash, mgr, data_dir);
+  mg_dash_add(&d->dash, &s_device);
+  mg_dash_add(&d->dash, &s_leds);
+  mg_dash_add(&d->dash, &s_sensors);
+  mg_dash_add(&d->dash, &s_settings);
+  d->sensor_timer = mg_timer_add(mgr, 1000, MG_TIMER_REPEAT, device_tick, d);
+}
+
+void device_free(struct device *d) {
+  if (d->sensor_timer != NULL) {
+    mg_timer_free(&d->mgr->timers, d->sensor_timer);
+    mg_free(d->sensor_timer);
+    d->sensor_timer = NULL;
+  }
+  mg_dash_free(&d->dash);
 }
 
 void device_info_json(const struct device *d, struct mg_iobuf *io) {

@@ -1,17 +1,23 @@
-// The device's identity and state, as the dashboard sees it.
+// The device's identity and state, as the dashboard sees it: the field sets
+// device, leds, sensors and settings (core/dash/API.md, "Firmware field sets").
 #ifndef FIRMWARE_DEVICE_H
 #define FIRMWARE_DEVICE_H
 #include "meerkat.h"
 
 struct device {
-  char name[64];            // Shown in the dashboard header
+  const char *name;         // Shown in the dashboard header: settings.name
   const char *version;      // Firmware version (build-time)
   const char *build_time;   // ISO 8601, UTC (build-time)
   const char *data_dir;     // Settings, users and OTA slots live here
   uint64_t started_ms;      // mg_millis() at start, for uptime
+  struct mg_mgr *mgr;
+  struct mg_dash dash;      // The field sets, served by routes.c
+  struct mg_timer *sensor_timer;
 };
 
-void device_init(struct device *d, const char *data_dir);
+// Declares the field sets (loading the persisted settings) and starts the sensors
+void device_init(struct device *d, struct mg_mgr *mgr, const char *data_dir);
+void device_free(struct device *d);  // Before mg_mgr_free
 // JSON object for GET /api/info, appended to io
 void device_info_json(const struct device *d, struct mg_iobuf *io);
 

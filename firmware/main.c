@@ -45,8 +45,8 @@ int main(int argc, char *argv[]) {
   routes_set_auth(auth);
   struct device dev;
   struct mg_mgr mgr;
-  device_init(&dev, data_dir);
   mg_mgr_init(&mgr);
+  device_init(&dev, &mgr, data_dir);
   MG_INFO(("%s firmware %s (built %s), data in %s", dev.name, dev.version, dev.build_time, data_dir));
   int listening = 0;
   for (int i = 0; i < nurls; i++) {
@@ -57,6 +57,7 @@ int main(int argc, char *argv[]) {
   }
   if (listening == 0) {
     MG_ERROR(("no listener could start, exiting"));
+    device_free(&dev);
     mg_mgr_free(&mgr);
     mg_auth_free(auth);
     return 1;
@@ -65,6 +66,7 @@ int main(int argc, char *argv[]) {
   signal(SIGTERM, on_signal);
   while (s_signo == 0) mg_mgr_poll(&mgr, 1000);
   MG_INFO(("signal %d, shutting down", (int) s_signo));
+  device_free(&dev);
   mg_mgr_free(&mgr);
   mg_auth_free(auth);
   return 0;

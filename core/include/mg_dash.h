@@ -6,4 +6,128 @@
 // Access levels, ordered: a level may do everything the ones below it may
 enum { MG_DASH_NOBODY = 0, MG_DASH_VIEWER = 1, MG_DASH_ADMIN = 2 };
 
+// Pushes of one set to one WebSocket client are at most this often
+#ifndef MG_DASH_PUSH_INTERVAL_MS
+#define MG_DASH_PUSH_INTERVAL_MS 100
+#endif
+// A client with more than this queued gets no push: its sets are marked dirty and
+// it gets the latest values once it has drained (its memory stays bounded)
+#ifndef MG_DASH_SEND_LIMIT
+#define MG_DASH_SEND_LIMIT (16UL * 1024)
+#endif
+// Request bodies and WebSocket messages larger than this are refused
+#ifndef MG_DASH_MAX_BODY
+#define MG_DASH_MAX_BODY 4096
+#endif
+// Sets per dashboard (a client's dirty sets are one bit each)
+#define MG_DASH_MAX_SETS 32
+
+enum { MG_DASH_BOOL_T, MG_DASH_INT_T, MG_DASH_DOUBLE_T, MG_DASH_STRING_T, MG_DASH_ENUM_T };
+
+// One field, bound to a C variable. Write them with the macros below; options go
+// after the required arguments as designated initializers, e.g.
+//   MG_DASH_INT("interval", &interval, 1, 3600, .unit = "s", .title = "Interval")
+struct mg_dash_field {
+  const char *name;
+  int type;                   // MG_DASH_*_T
+  void *ptr;                  // bool *, int * (int and enum: the value's index), double *, char[size]
+  double min, max;            // int, double: limits when has_limits
+  bool has_limits;
+  size_t size;                // string: sizeof the array (so at most size - 1 bytes)
+  size_t min_len;             // string: fewest bytes
+  const char *const *values;  // enum: allowed values, NULL-terminated
+  const char *title, *unit;   // For the UI; title defaults to name
+  bool readonly;              // Only the C code changes it
+  int read, write;            // Levels needed; 0 means MG_DASH_VIEWER to read, MG_DASH_ADMIN to write
+};
+
+#define MG_DASH_BOOL(n, p, ...) {.name = (n), .type = MG_DASH_BOOL_T, .ptr = (p), __VA_ARGS__}
+#define MG_DASH_INT(n, p, lo, hi, ...) \
+  {.name = (n), .type = MG_DASH_INT_T, .ptr = (p), .min = (lo), .max = (hi), .has_limits = true, __VA_ARGS__}
+#define MG_DASH_DOUBLE(n, p, lo, hi, ...) \
+  {.name = (n), .type = MG_DASH_DOUBLE_T, .ptr = (p), .min = (lo), .max = (hi), .has_limits = true, __VA_ARGS__}
+// Unlimited numbers (read-only values such as uptime)
+#define MG_DASH_INT_ANY(n, p, ...) {.name = (n), .type = MG_DASH_INT_T, .ptr = (p), __VA_ARGS__}
+#define MG_DASH_DOUBLE_ANY(n, p, ...) {.name = (n), .type = MG_DASH_DOUBLE_T, .ptr = (p), __VA_ARGS__}
+// arr is a char array (not a pointer): its size is the limit
+#define MG_DASH_STRING(n, arr, ...) \
+  {.name = (n), .type = MG_DASH_STRING_T, .ptr = (arr), .size = sizeof(arr), __VA_ARGS__}
+// p is an int holding the index into vals (a NULL-terminated array of names)
+#define MG_DASH_ENUM(n, p, vals, ...) {.name = (n), .type = MG_DASH_ENUM_T, .ptr = (p), .values = (vals), __VA_ARGS__}
+
+// A value as the write callback sees it (enum: the index; string: NUL-terminated)
+union mg_dash_value {
+  bool b;
+  int i;
+  double d;
+  const char *s;
+};
+
+struct mg_dash_set;
+// Before values are served: refresh the variables (e.g. from hardware)
+typedef void (*mg_dash_read_fn)(struct mg_dash_set *set);
+// Before a validated write lands: next[i] is what field i will hold (every field,
+// changed or not). Return NULL to accept, or a reason to refuse (nothing changes).
+typedef const char *(*mg_dash_write_fn)(struct mg_dash_set *set, const union mg_dash_value *next);
+
+struct mg_dash_set {
+  const char *name;              // In URLs (/api/sets/NAME) and file names: [a-z0-9_-]
+  struct mg_dash_field *fields;
+  size_t nfields;
+  const char *title;             // For the UI; defaults to name
+  bool persist;                  // Saved to <data dir>/NAME.json after each write, loaded by mg_dash_add
+  bool readonly;                 // Every field read-only
+  mg_dash_read_fn on_read;       // May be NULL
+  mg_dash_write_fn on_write;     // May be NULL
+  void *userdata;                // Free for the application
+  // Private
+  struct mg_dash *dash;
+  struct mg_dash_set *next;
+  uint64_t last_push;            // mg_millis() of the last push
+  bool pending;                  // Changed since the last push
+  uint8_t index;                 // Bit in a client's dirty mask
+};
+
+// static struct mg_dash_set leds = MG_DASH_SET("leds", leds_fields, .title = "LEDs");
+#define MG_DASH_SET(n, f, ...) {.name = (n), .fields = (f), .nfields = sizeof(f) / sizeof((f)[0]), __VA_ARGS__}
+
+struct mg_dash_client;
+struct mg_dash {
+  struct mg_mgr *mgr;
+  const char *data_dir;          // NULL: nothing is persisted
+  struct mg_dash_set *sets;      // In mg_dash_add order
+  struct mg_dash_client *clients;  // WebSocket clients of /api/ws
+  struct mg_timer *timer;        // Sends coalesced pushes
+  size_t nclients;
+  uint8_t nsets;
+};
+
+// data_dir: where persisted sets live (NULL: none). Starts the push timer.
+void mg_dash_init(struct mg_dash *dash, struct mg_mgr *mgr, const char *data_dir);
+void mg_dash_free(struct mg_dash *dash);  // Stops the timer, forgets the clients (before mg_mgr_free)
+// Registers set (which must outlive dash); a persisted set's file is loaded now.
+// false (logged) for a bad declaration, a duplicate name or too many sets.
+bool mg_dash_add(struct mg_dash *dash, struct mg_dash_set *set);
+struct mg_dash_set *mg_dash_find(struct mg_dash *dash, struct mg_str name);
+// The C code changed set's variables: push them to WebSocket clients (coalesced)
+void mg_dash_changed(struct mg_dash *dash, struct mg_dash_set *set);
+
+// The HTTP handler's one call, for every event: serves GET /api/sets, GET and POST
+// /api/sets/NAME and the WebSocket /api/ws, for a caller at level (MG_DASH_ADMIN
+// without users; the session's level with them: it is read on MG_EV_HTTP_MSG only).
+// Returns true when it took the event (the handler has nothing more to do).
+bool mg_dash_handle(struct mg_dash *dash, struct mg_connection *c, int ev, void *ev_data, int level);
+
+// The pieces mg_dash_handle is made of, for custom endpoints and tests.
+// Schema of the sets readable at level: {"sets":[...]} (API.md); false if out of memory
+bool mg_dash_schema_json(struct mg_dash *dash, int level, struct mg_iobuf *out);
+// Values of the fields readable at level, as a JSON object (calls on_read first)
+bool mg_dash_values_json(struct mg_dash_set *set, int level, struct mg_iobuf *out);
+// Validates body (a JSON object of some fields) as a whole and, if it all holds and
+// on_write agrees, stores it, saves a persisted set and pushes it. Returns 200, or
+// 400 (invalid JSON or fields), 403 (level too low), 409 (on_write refused), 500
+// (out of memory, or the file could not be saved: the values stay changed). On error
+// err gets the reply's JSON members without braces: "error":"...","fields":{...}
+int mg_dash_write(struct mg_dash_set *set, struct mg_str body, int level, struct mg_iobuf *err);
+
 #endif  // MG_DASH_H

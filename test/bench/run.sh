@@ -7,7 +7,8 @@
 # the firmware's packed dashboard (index.html and a hashed asset, gzip), plus
 # resident memory: http-server's RSS around the c1000 run, and bytes per
 # idle keep-alive connection (ours and the nginx worker) measured on fresh
-# processes before any load. Prints a table and writes it to $BUILD/bench/results.txt.
+# processes before any load; the firmware's field sets: 1000 WebSocket clients
+# (memory per idle client, time until the last has a change) and REST reads. Prints a table and writes it to $BUILD/bench/results.txt.
 # Env: BUILD (build), BENCH_SECONDS (10) per wrk run, BENCH_IDLE_CONNS (1000).
 # The goals are informational: exit status is 0 unless something failed to run.
 set -u
@@ -87,6 +88,10 @@ HELLO_PID=$STARTED_PID HELLO_PORT=$STARTED_PORT
 start_ours firmware/firmware "$OUT/firmware.log" 'listening on http://127\.0\.0\.1:([0-9]+)' \
   -l http://127.0.0.1:0 -d "$OUT/firmware-data"
 FW_PID=$STARTED_PID FW_PORT=$STARTED_PORT
+rm -rf "$OUT/firmware-dash-data"  # no users or settings from an earlier run
+start_ours firmware/firmware "$OUT/firmware-dash.log" 'listening on http://127\.0\.0\.1:([0-9]+)' \
+  -l http://127.0.0.1:0 -d "$OUT/firmware-dash-data"  # a fresh one for the field sets (/api/ws, /api/sets)
+FWD_PID=$STARTED_PID FWD_PORT=$STARTED_PORT
 
 # ---- nginx, on CPU 0, with everything it writes under $OUT/nginx
 NGX=$OUT/nginx
@@ -164,6 +169,18 @@ idle_cost() {  # label pid port path -> sets IDLE_BYTES (per connection, or n/a)
 }
 idle_cost http-server "$HS_PID" "$HS_PORT" /file.bin; IDLE_OURS=$IDLE_BYTES
 idle_cost "nginx worker" "$NGX_WORKER" "$NGX_PORT" /file.bin; IDLE_NGX=$IDLE_BYTES
+
+# ---- field sets: N WebSocket clients of the firmware, memory per idle one, and the time
+# until the last has one state change (logs in first when the firmware has users)
+WS_BYTES=n/a WS_PUSH_MS=n/a DASH_COOKIE=
+if out=$(taskset -c $CLIENT_CPU node "$HERE/dash-ws.mjs" "$FWD_PID" "$FWD_PORT" "$IDLE_N" 2>&1); then
+  note "WebSocket clients of /api/ws: $out"
+  WS_BYTES=$(sed -nE 's/.*bytes_per_conn=(-?[0-9]+).*/\1/p' <<<"$out")
+  WS_PUSH_MS=$(sed -nE 's/.* push_ms=([0-9.]+).*/\1/p' <<<"$out")
+  DASH_COOKIE=$(sed -nE 's/^cookie=([^ ]*).*/\1/p' <<<"$out"); [ "$DASH_COOKIE" = - ] && DASH_COOKIE=
+else
+  FAILED+=("WebSocket clients of /api/ws: $out")
+fi
 
 # ---- wrk
 # p99 from "99%  1.23ms" in wrk's latency distribution, in milliseconds
@@ -251,8 +268,15 @@ for conns in 50 1000; do
   bench_packed "index.html gz" /index.html "$conns"
   [ -n "$FW_ASSET" ] && bench_packed "app.js gz" "$FW_ASSET" "$conns"
 done
+# REST reads of a field set with a session (the device set is refreshed on every read)
+DASH_URL=http://127.0.0.1:$FWD_PORT/api/sets/device
+warm_up "$DASH_URL"
+DASH_HDR=(); [ -n "$DASH_COOKIE" ] && DASH_HDR=(-H "Cookie: $DASH_COOKIE")
+run_wrk fw-sets-device-c50 "$DASH_URL" 50 "$FWD_PID" "${DASH_HDR[@]}"
+[ -n "$ERRS" ] && NOTES+=("firmware GET /api/sets/device c50: $ERRS (see $OUT/wrk-fw-sets-device-c50.txt)")
+DASH_RPS=$RPS DASH_P99=$P99 DASH_US=$US_PER_REQ
 NGX_RSS_AFTER=$(vmrss_kb "$NGX_WORKER") HWM_NGX=$(vmhwm_kb "$NGX_WORKER")
-for pid in "$HS_PID" "$HELLO_PID" "$FW_PID" "$NGX_PID"; do
+for pid in "$HS_PID" "$HELLO_PID" "$FW_PID" "$FWD_PID" "$NGX_PID"; do
   kill -0 "$pid" 2>/dev/null || FAILED+=("server pid $pid died during the benchmark")
 done
 
@@ -261,6 +285,8 @@ WS_ECHO=$(BUILD=$BUILD BENCH_SECONDS=$SECS "$HERE/ws-echo.sh" 2>&1) || FAILED+=(
 
 # ---- report
 idle_goal=$(awk -v b="$IDLE_OURS" 'BEGIN { print (b != "n/a" && b <= 4096) ? "PASS" : "MISS" }')
+ws_mem_goal=$(awk -v b="$WS_BYTES" 'BEGIN { print (b != "n/a" && b <= 2048) ? "PASS" : "MISS" }')
+ws_push_goal=$(awk -v t="$WS_PUSH_MS" 'BEGIN { print (t != "n/a" && t < 50) ? "PASS" : "MISS" }')
 {
   echo "Meerkat bench $(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "wrk -t1 -d${SECS}s on CPU $CLIENT_CPU, servers on CPU $SERVER_CPU, $(nproc) CPUs, load average $LOAD_AT_START at start and $(cut -d' ' -f1-3 /proc/loadavg) at end, nofile $(ulimit -n)"
@@ -296,6 +322,11 @@ idle_goal=$(awk -v b="$IDLE_OURS" 'BEGIN { print (b != "n/a" && b <= 4096) ? "PA
   echo
   echo "goal: >= 1.0x nginx on the 1 KiB file at c50 and c1000: ${GOAL_FILE[*]}"
   echo "goal: <= 4096 bytes per idle keep-alive connection: $idle_goal ($IDLE_OURS)"
+  echo
+  echo "firmware field sets ($IDLE_N WebSocket clients of /api/ws${DASH_COOKIE:+, logged in}):"
+  echo "goal: < 50 ms until the last of $IDLE_N WebSocket clients has a state change: $ws_push_goal ($WS_PUSH_MS ms)"
+  echo "goal: <= 2048 bytes of firmware memory per idle WebSocket client: $ws_mem_goal ($WS_BYTES)"
+  echo "GET /api/sets/device c50${DASH_COOKIE:+ with a session cookie}: $DASH_RPS req/s, p99 $DASH_P99 ms, $DASH_US us/rq"
   for f in "${FAILED[@]}"; do echo "FAILED: $f"; done
 } | tee "$RESULTS"
 echo "(written to $RESULTS)"

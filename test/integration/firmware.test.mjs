@@ -1,6 +1,6 @@
 // The firmware serving the packed dashboard, against curl: gzip and identity
 // responses carry the same bytes, validators and cache headers are right,
-// client-side routes get index.html, /api/ speaks JSON, traversal finds nothing.
+// only / and /index.html are the page (it routes by hash), /api/ speaks JSON, traversal finds nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -100,12 +100,16 @@ test('cache headers: hashed assets immutable for a year, index.html revalidated'
   assert.equal(head([`${url}/index.html`]).headers['cache-control'], 'no-cache');
 });
 
-test('client-side routes get index.html; missing files with an extension get 404', () => {
+test('the dashboard routes by hash: only / and /index.html give the page, other paths 404', () => {
   const index = fs.readFileSync(path.join(DIST, 'index.html'));
-  for (const p of ['/settings', '/firmware/update', '/overview/']) {
+  for (const p of ['/', '/index.html']) {
     const res = head([`${url}${p}`]);
     assert.equal(res.status, 200, p);
     assert.ok(res.body.equals(index), p);
+  }
+  // A nested path served index.html once, whose relative asset links then 404ed: a blank page
+  for (const p of ['/settings', '/foo/bar', '/firmware/update', '/overview/']) {
+    assert.equal(head([`${url}${p}`]).status, 404, p);
   }
   assert.equal(head([`${url}/missing.js`]).status, 404);
   assert.equal(head([`${url}/assets/nothing.css`]).status, 404);

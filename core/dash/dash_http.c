@@ -1,0 +1,307 @@
+// Field sets over HTTP: GET /api/sets, GET and POST /api/sets/NAME, and the
+// WebSocket /api/ws with its coalesced pushes (core/dash/API.md).
+#include "dash/dash_internal.h"
+
+// A WebSocket client of /api/ws: kept small, there may be many
+struct mg_dash_client {
+  struct mg_dash_client *next;
+  struct mg_connection *c;
+  uint32_t dirty;  // Sets changed while its send buffer was too full (bit = set->index)
+  uint8_t level;
+};
+
+static const char *http_json_headers = "Content-Type: application/json\r\nCache-Control: no-store\r\n";
+
+static void dash_http_tick(void *arg);
+
+void mg_dash_init(struct mg_dash *dash, struct mg_mgr *mgr, const char *data_dir) {
+  memset(dash, 0, sizeof(*dash));
+  dash->mgr = mgr;
+  dash->data_dir = data_dir;
+  uint64_t period = MG_DASH_PUSH_INTERVAL_MS / 2 > 0 ? MG_DASH_PUSH_INTERVAL_MS / 2 : 1;
+  dash->timer = mg_timer_add(mgr, period, MG_TIMER_REPEAT, dash_http_tick, dash);  // NULL: logged, pushes go at once
+}
+
+void mg_dash_free(struct mg_dash *dash) {
+  if (dash->timer != NULL) {
+    mg_timer_free(&dash->mgr->timers, dash->timer);
+    mg_free(dash->timer);
+    dash->timer = NULL;
+  }
+  while (dash->clients != NULL) {
+    struct mg_dash_client *cl = dash->clients;
+    dash->clients = cl->next;
+    mg_free(cl);
+  }
+  dash->nclients = 0;
+}
+
+static struct mg_dash_client *dash_http_client(struct mg_dash *dash, struct mg_connection *c) {
+  for (struct mg_dash_client *cl = dash->clients; cl != NULL; cl = cl->next) {
+    if (cl->c == c) return cl;
+  }
+  return NULL;
+}
+
+// {"set":NAME,"values":{...}} for level into out
+static bool dash_http_message(struct mg_dash_set *set, int level, struct mg_iobuf *out) {
+  out->len = 0;
+  return mg_iobuf_printf(out, "{\"set\":%m,\"values\":", MG_ESC(set->name)) && mg_dash_values_raw(set, level, out) &&
+         mg_iobuf_printf(out, "}");
+}
+
+static bool dash_http_can_send(struct mg_connection *c) {
+  return !c->is_closing && !c->is_draining;
+}
+
+void mg_dash_push(struct mg_dash *dash, struct mg_dash_set *set) {
+  struct mg_iobuf msg[MG_DASH_ADMIN + 1];  // Per level, built when first needed
+  memset(msg, 0, sizeof(msg));
+  bool built[MG_DASH_ADMIN + 1] = {false};
+  if (set->on_read != NULL && dash->clients != NULL) set->on_read(set);
+  for (struct mg_dash_client *cl = dash->clients; cl != NULL; cl = cl->next) {
+    int level = cl->level > MG_DASH_ADMIN ? MG_DASH_ADMIN : cl->level;
+    if (!mg_dash_readable(set, level) || !dash_http_can_send(cl->c)) continue;
+    if (cl->c->send.len > MG_DASH_SEND_LIMIT) {
+      cl->dirty |= 1UL << set->index;  // The latest values go once it has drained
+      continue;
+    }
+    if (!built[level]) {
+      msg[level].align = 256;
+      built[level] = true;
+      if (!dash_http_message(set, level, &msg[level])) {
+        MG_ERROR(("out of memory pushing %s", set->name));
+        msg[level].len = 0;
+      }
+    }
+    if (msg[level].len == 0) {
+      cl->dirty |= 1UL << set->index;  // Retried at the next tick
+    } else {
+      mg_ws_send(cl->c, msg[level].buf, msg[level].len, WEBSOCKET_OP_TEXT);
+      cl->dirty &= ~(1UL << set->index);
+    }
+  }
+  for (size_t i = 0; i < MG_ARRAY_SIZE(msg); i++) mg_iobuf_free(&msg[i]);
+  set->pending = false;
+  set->last_push = mg_millis();
+}
+
+void mg_dash_changed(struct mg_dash *dash, struct mg_dash_set *set) {
+  set->pending = true;
+  // The first change after a quiet spell goes at once; later ones wait for the tick
+  if (dash->timer == NULL || mg_millis() - set->last_push >= MG_DASH_PUSH_INTERVAL_MS) mg_dash_push(dash, set);
+}
+
+// A client that drained gets the latest values of the sets it missed
+static void dash_http_catch_up(struct mg_dash *dash, struct mg_dash_client *cl) {
+  struct mg_iobuf msg = {NULL, 0, 0, 256};
+  for (struct mg_dash_set *s = dash->sets; s != NULL && cl->c->send.len <= MG_DASH_SEND_LIMIT; s = s->next) {
+    if (!(cl->dirty & (1UL << s->index))) continue;
+    if (!dash_http_message(s, cl->level, &msg)) break;  // Out of memory: stays dirty
+    mg_ws_send(cl->c, msg.buf, msg.len, WEBSOCKET_OP_TEXT);
+    cl->dirty &= ~(1UL << s->index);
+  }
+  mg_iobuf_free(&msg);
+}
+
+static void dash_http_tick(void *arg) {
+  struct mg_dash *dash = (struct mg_dash *) arg;
+  uint64_t now = mg_millis();
+  for (struct mg_dash_set *s = dash->sets; s != NULL; s = s->next) {
+    if (s->pending && now - s->last_push >= MG_DASH_PUSH_INTERVAL_MS) mg_dash_push(dash, s);
+  }
+  for (struct mg_dash_client *cl = dash->clients; cl != NULL; cl = cl->next) {
+    if (cl->dirty != 0 && dash_http_can_send(cl->c) && cl->c->send.len <= MG_DASH_SEND_LIMIT / 2) {
+      dash_http_catch_up(dash, cl);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// REST
+
+static void dash_http_error(struct mg_connection *c, int status, const char *message) {
+  mg_http_reply(c, status, http_json_headers, "{\"error\":%m}\n", MG_ESC(message));
+}
+
+static void dash_http_reply_json(struct mg_connection *c, int status, bool ok, struct mg_iobuf *body) {
+  if (!ok) {
+    dash_http_error(c, 500, "out of memory");
+  } else {
+    mg_http_reply(c, status, http_json_headers, "%.*s\n", (int) body->len, body->buf == NULL ? "" : (char *) body->buf);
+  }
+}
+
+static bool dash_http_is_get(struct mg_http_message *hm) {
+  return mg_str_eq(hm->method, "GET") || mg_str_eq(hm->method, "HEAD");
+}
+
+static void dash_http_set(struct mg_dash *dash, struct mg_connection *c, struct mg_http_message *hm, struct mg_str name,
+                          int level) {
+  struct mg_dash_set *set = mg_dash_find(dash, name);
+  struct mg_iobuf out = {NULL, 0, 0, 256};
+  if (set == NULL) {
+    dash_http_error(c, 404, "no such set");
+  } else if (!mg_dash_readable(set, level)) {
+    dash_http_error(c, 403, "forbidden");
+  } else if (dash_http_is_get(hm)) {
+    dash_http_reply_json(c, 200, mg_dash_values_json(set, level, &out), &out);
+  } else if (!mg_str_eq(hm->method, "POST")) {
+    mg_http_reply(c, 405, "Content-Type: application/json\r\nAllow: GET, HEAD, POST\r\n",
+                  "{\"error\":\"method not allowed\"}\n");
+  } else if (hm->body.len > MG_DASH_MAX_BODY) {
+    dash_http_error(c, 413, "body too large");
+  } else {
+    int status = mg_dash_write(set, hm->body, level, &out);
+    if (status == 200) {
+      out.len = 0;
+      dash_http_reply_json(c, 200, mg_dash_values_json(set, level, &out), &out);
+    } else {
+      mg_http_reply(c, status, http_json_headers, "{%.*s}\n", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
+    }
+  }
+  mg_iobuf_free(&out);
+}
+
+// ---------------------------------------------------------------------------
+// WebSocket
+
+static void dash_http_snapshot(struct mg_dash *dash, struct mg_dash_client *cl) {
+  struct mg_iobuf msg = {NULL, 0, 0, 256};
+  for (struct mg_dash_set *s = dash->sets; s != NULL; s = s->next) {
+    if (!mg_dash_readable(s, cl->level)) continue;
+    if (s->on_read != NULL) s->on_read(s);
+    if (dash_http_message(s, cl->level, &msg)) {
+      mg_ws_send(cl->c, msg.buf, msg.len, WEBSOCKET_OP_TEXT);
+    } else {
+      cl->dirty |= 1UL << s->index;  // Out of memory now: sent at a later tick
+    }
+  }
+  mg_iobuf_free(&msg);
+}
+
+// A page of another site may open a WebSocket with the user's cookie (browsers do
+// not apply the same-origin policy to it): when Origin is sent, its host must be ours
+static bool dash_http_same_origin(struct mg_http_message *hm) {
+  struct mg_str *origin = mg_http_get_header(hm, "Origin"), *host = mg_http_get_header(hm, "Host");
+  if (origin == NULL) return true;  // Not a browser
+  if (host == NULL) return false;
+  struct mg_str o = *origin;
+  const char *sep = "://";
+  for (size_t i = 0; i + 3 <= o.len; i++) {
+    if (memcmp(o.buf + i, sep, 3) == 0) {
+      o = mg_str_n(o.buf + i + 3, o.len - i - 3);
+      break;
+    }
+  }
+  return mg_strcasecmp(o, *host) == 0;
+}
+
+static void dash_http_upgrade(struct mg_dash *dash, struct mg_connection *c, struct mg_http_message *hm, int level) {
+  if (level < MG_DASH_VIEWER) {
+    dash_http_error(c, 401, "login required");
+    return;
+  }
+  if (!dash_http_same_origin(hm)) {
+    dash_http_error(c, 403, "cross-origin WebSocket refused");
+    return;
+  }
+  struct mg_dash_client *cl = (struct mg_dash_client *) mg_calloc(1, sizeof(*cl));
+  if (cl == NULL) {
+    dash_http_error(c, 503, "out of memory");
+    return;
+  }
+  mg_ws_upgrade(c, hm, NULL);
+  if (!c->is_websocket) {  // Not a valid upgrade request: it has answered
+    mg_free(cl);
+    return;
+  }
+  cl->c = c;
+  cl->level = (uint8_t) level;
+  cl->next = dash->clients;
+  dash->clients = cl;
+  dash->nclients++;
+  dash_http_snapshot(dash, cl);
+}
+
+// A client's message {"id":7,"set":"leds","values":{...}}: answered on the socket
+static void dash_http_ws_write(struct mg_dash *dash, struct mg_dash_client *cl, struct mg_str data) {
+  struct mg_connection *c = cl->c;
+  int n = 0;
+  if (data.len > MG_DASH_MAX_BODY || mg_json_get(data, "$", &n) < 0) {
+    mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"error\":\"bad JSON\"}");
+    return;
+  }
+  struct mg_str id = mg_json_get_tok(data, "$.id"), name = mg_json_get_tok(data, "$.set");
+  struct mg_str values = mg_json_get_tok(data, "$.values");
+  if (id.len > 64) id.len = 0;  // Echoed only when short: a client's tag, not a payload
+  struct mg_iobuf out = {NULL, 0, 0, 128};
+  const char *idsep = id.len > 0 ? "," : "";
+  char set_name[40];
+  struct mg_dash_set *set = NULL;
+  if (name.len >= 2 && name.buf[0] == '"' && name.len < sizeof(set_name) &&
+      mg_json_unescape(mg_str_n(name.buf + 1, name.len - 2), set_name, sizeof(set_name))) {
+    set = mg_dash_find(dash, mg_str(set_name));
+  }
+  if (data.buf[0] != '{' || name.len == 0 || values.len == 0) {
+    mg_iobuf_printf(&out, "\"error\":\"expected {\\\"set\\\":NAME,\\\"values\\\":{...}}\"");
+  } else if (set == NULL || !mg_dash_readable(set, cl->level)) {
+    mg_iobuf_printf(&out, "\"error\":\"no such set\"");
+  } else if (mg_dash_write(set, values, cl->level, &out) == 200) {
+    out.len = 0;
+    mg_iobuf_printf(&out, "\"ok\":true");
+  }
+  if (id.len > 0) {
+    mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":%.*s%s%.*s}", (int) id.len, id.buf, idsep, (int) out.len,
+                 out.buf == NULL ? "" : (char *) out.buf);
+  } else {
+    mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{%.*s}", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
+  }
+  mg_iobuf_free(&out);
+}
+
+static void dash_http_forget(struct mg_dash *dash, struct mg_connection *c) {
+  for (struct mg_dash_client **p = &dash->clients; *p != NULL; p = &(*p)->next) {
+    if ((*p)->c == c) {
+      struct mg_dash_client *cl = *p;
+      *p = cl->next;
+      mg_free(cl);
+      dash->nclients--;
+      return;
+    }
+  }
+}
+
+bool mg_dash_handle(struct mg_dash *dash, struct mg_connection *c, int ev, void *ev_data, int level) {
+  if (ev == MG_EV_HTTP_MSG) {
+    struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+    struct mg_str caps[2];
+    if (mg_str_eq(hm->uri, "/api/sets")) {
+      struct mg_iobuf out = {NULL, 0, 0, 512};
+      if (!dash_http_is_get(hm)) {
+        mg_http_reply(c, 405, "Content-Type: application/json\r\nAllow: GET, HEAD\r\n",
+                      "{\"error\":\"method not allowed\"}\n");
+      } else {
+        dash_http_reply_json(c, 200, mg_dash_schema_json(dash, level, &out), &out);
+      }
+      mg_iobuf_free(&out);
+    } else if (mg_match(hm->uri, mg_str("/api/sets/*"), caps)) {
+      dash_http_set(dash, c, hm, caps[0], level);
+    } else if (mg_str_eq(hm->uri, "/api/ws")) {
+      dash_http_upgrade(dash, c, hm, level);
+    } else {
+      return false;
+    }
+    return true;
+  }
+  if (!c->is_websocket) return false;
+  if (ev == MG_EV_WS_MSG) {
+    struct mg_dash_client *cl = dash_http_client(dash, c);
+    struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+    if (cl == NULL) return false;
+    if ((wm->flags & 15) == WEBSOCKET_OP_TEXT) dash_http_ws_write(dash, cl, wm->data);
+    return true;
+  }
+  if (ev == MG_EV_CLOSE) dash_http_forget(dash, c);
+  return false;
+}

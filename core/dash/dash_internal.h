@@ -1,0 +1,32 @@
+// Shared inside core/dash: staging a write (validated values held beside the
+// variables until they land) and the set's file.
+#ifndef DASH_INTERNAL_H
+#define DASH_INTERNAL_H
+#include "mg_internal.h"
+
+// Reasons a value is refused fit in this (e.g. "must be between -2147483648 and 2147483647")
+#define MG_DASH_REASON_LEN 96
+
+// The values a set would hold: one per field, initialised from the variables, with
+// room for every string field's copy after them. NULL if out of memory.
+union mg_dash_value *mg_dash_stage(struct mg_dash_set *set);
+// Parse the JSON value val for field f into *out (strings into the stage's buffer
+// already at out->s); false with a reason a user can act on
+bool mg_dash_parse(const struct mg_dash_field *f, struct mg_str val, union mg_dash_value *out, char *reason,
+                   size_t reason_len);
+// Store staged values into the variables
+void mg_dash_land(struct mg_dash_set *set, const union mg_dash_value *next);
+// The field named key (a JSON key, quoted or not); NULL if none
+struct mg_dash_field *mg_dash_field_find(struct mg_dash_set *set, struct mg_str key);
+// Values readable at level as a JSON object, without calling on_read
+bool mg_dash_values_raw(struct mg_dash_set *set, int level, struct mg_iobuf *out);
+bool mg_dash_readable(const struct mg_dash_set *set, int level);
+// Push the set to every WebSocket client now (dash_http.c)
+void mg_dash_push(struct mg_dash *dash, struct mg_dash_set *set);
+
+// Persistence (dash_store.c): load at mg_dash_add (falling back to the defaults the
+// variables hold), save atomically after a write. Both log what went wrong.
+void mg_dash_load(struct mg_dash_set *set);
+bool mg_dash_save(struct mg_dash_set *set);
+
+#endif  // DASH_INTERNAL_H

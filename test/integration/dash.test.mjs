@@ -1,0 +1,240 @@
+// The firmware's field sets (core/dash/API.md) against real clients: fetch for REST,
+// node's `ws` for /api/ws. Schema and values, 400 with per-field reasons and nothing
+// changed, persistence across a restart, a corrupt settings file, snapshots and
+// pushes, two clients seeing each other's writes, the sensors ticking.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { startServer, tmpdir, waitForLog } from './lib.mjs';
+
+const FIRMWARE = process.env.BIN ? path.join(process.env.BIN, '..', 'firmware', 'firmware') : 'build/firmware/firmware';
+const PASSWORD = 'dash-test-password';
+let fw, base, data, cookie = '';
+
+// Start the firmware on dir and log in (once users exist: with none, the API is open)
+async function start(dir) {
+  const srv = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', dir]);
+  const url = `http://127.0.0.1:${srv.port}`;
+  const auth = await fetch(`${url}/api/auth`);
+  if (auth.status === 200) {
+    const { setup } = await auth.json();
+    const body = JSON.stringify(setup ? { password: PASSWORD } : { user: 'admin', password: PASSWORD });
+    const res = await fetch(`${url}/api/auth/${setup ? 'setup' : 'login'}`,
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    assert.equal(res.status, 200, await res.text());
+    cookie = res.headers.get('set-cookie').split(';')[0];
+  }
+  return { srv, url };
+}
+
+const api = (p, opts = {}) => fetch(`${base}/api/${p}`, { ...opts, headers: { Cookie: cookie, ...(opts.headers || {}) } });
+const post = (p, body) => api(p, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const values = async (set) => (await api(`sets/${set}`)).json();
+
+// A WebSocket client that keeps every message; next(pred) waits for one that matches
+function connect(url = base) {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/api/ws`, { headers: { Cookie: cookie } });
+  const msgs = [];
+  let waiters = [];
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    msgs.push(m);
+    waiters = waiters.filter((w) => !(w.pred(m) && (w.resolve(m), true)));
+  });
+  const next = (pred, ms = 3000) => new Promise((resolve, reject) => {
+    const found = msgs.find(pred);
+    if (found) return resolve(found);
+    const t = setTimeout(() => reject(new Error(`no such message in ${JSON.stringify(msgs).slice(-600)}`)), ms);
+    waiters.push({ pred, resolve: (m) => { clearTimeout(t); resolve(m); } });
+  });
+  const opened = new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+  return { ws, msgs, next, opened, clear: () => msgs.splice(0) };
+}
+
+before(async () => {
+  data = tmpdir('dash');
+  ({ srv: fw, url: base } = await start(path.join(data, 'd')));
+});
+
+after(async () => {
+  await fw?.stop();
+  fs.rmSync(data, { recursive: true, force: true });
+});
+
+test('GET /api/sets: the four sets with types, limits and access', async () => {
+  const res = await api('sets');
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /application\/json/);
+  const { sets } = await res.json();
+  assert.deepEqual(sets.map((s) => s.name), ['device', 'leds', 'sensors', 'settings']);
+  const settings = sets.find((s) => s.name === 'settings');
+  assert.equal(settings.persist, true);
+  const f = Object.fromEntries(settings.fields.map((x) => [x.name, x]));
+  assert.deepEqual([f.interval.type, f.interval.min, f.interval.max, f.interval.writable], ['int', 1, 3600, true]);
+  assert.deepEqual([f.name.type, f.name.max_len], ['string', 32]);
+  assert.deepEqual(f.unit.values, ['celsius', 'fahrenheit']);
+  assert.equal(f.unit.write, 'admin');
+  const device = sets.find((s) => s.name === 'device');
+  assert.deepEqual(device.fields.map((x) => x.name), ['name', 'version', 'uptime', 'free_memory', 'connections']);
+  assert.ok(device.fields.every((x) => x.writable === false));
+  assert.ok(sets.find((s) => s.name === 'leds').fields.every((x) => x.type === 'bool' && x.writable));
+});
+
+test('GET /api/sets/NAME: values; the device set is refreshed on read; 404 for no such set', async () => {
+  const dev = await values('device');
+  assert.equal(typeof dev.name, 'string');
+  assert.match(dev.version, /^\d+\.\d+\.\d+/);
+  assert.ok(Number.isInteger(dev.uptime) && Number.isInteger(dev.free_memory) && dev.connections >= 1);
+  assert.deepEqual(Object.keys(await values('leds')), ['led1', 'led2', 'led3']);
+  const s = await values('sensors');
+  assert.equal(typeof s.temperature, 'number');
+  assert.ok(s.humidity >= 0 && s.humidity <= 100);
+  const res = await api('sets/nope');
+  assert.equal(res.status, 404);
+  assert.deepEqual(await res.json(), { error: 'no such set' });
+});
+
+test('POST: a partial write lands and answers the whole set', async () => {
+  const res = await post('sets/leds', { led2: true });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { led1: false, led2: true, led3: false });
+  assert.deepEqual(await values('leds'), { led1: false, led2: true, led3: false });
+  await post('sets/leds', { led2: false });
+});
+
+test('POST: any bad field gives 400 with a reason per field and changes nothing', async () => {
+  const before = await values('settings');
+  const res = await post('sets/settings', { name: 'ok', interval: 0, unit: 'kelvin', x: 1 });
+  assert.equal(res.status, 400);
+  const body = await res.json();
+  assert.equal(body.error, 'invalid fields');
+  assert.equal(body.fields.interval, 'must be between 1 and 3600');
+  assert.match(body.fields.unit, /celsius, fahrenheit/);
+  assert.equal(body.fields.x, 'unknown field');
+  assert.equal(body.fields.name, undefined);
+  assert.deepEqual(await values('settings'), before, 'the good field did not land either');
+  for (const [b, field, reason] of [
+    [{ interval: 1.5 }, 'interval', 'must be an integer'],
+    [{ interval: '5' }, 'interval', 'must be an integer'],
+    [{ name: 'x'.repeat(33) }, 'name', 'must be at most 32 characters'],
+    [{ name: '' }, 'name', 'must be 1 to 32 characters'],
+  ]) {
+    const r = await post('sets/settings', b);
+    assert.equal(r.status, 400, JSON.stringify(b));
+    assert.equal((await r.json()).fields[field], reason);
+  }
+  let r = await post('sets/leds', { led1: 1 });
+  assert.equal((await r.json()).fields.led1, 'must be true or false');
+  r = await post('sets/device', { uptime: 5 });
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).fields.uptime, 'read-only');
+  r = await post('sets/leds', '{"led1":tr');
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).error, 'bad JSON');
+  assert.deepEqual(await values('settings'), before);
+});
+
+test('settings persist across a restart; the device name follows settings.name', async () => {
+  const res = await post('sets/settings', { name: 'greenhouse', interval: 60, unit: 'fahrenheit' });
+  assert.equal(res.status, 200);
+  assert.equal((await values('device')).name, 'greenhouse');
+  const saved = JSON.parse(fs.readFileSync(path.join(data, 'd', 'settings.json'), 'utf8'));
+  assert.deepEqual(saved, { name: 'greenhouse', interval: 60, unit: 'fahrenheit' });
+  await fw.stop();
+  ({ srv: fw, url: base } = await start(path.join(data, 'd')));
+  assert.deepEqual(await values('settings'), { name: 'greenhouse', interval: 60, unit: 'fahrenheit' });
+  assert.equal((await values('device')).name, 'greenhouse');
+});
+
+test('a corrupt settings file is reported and replaced by defaults', async () => {
+  const dir = path.join(data, 'corrupt');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'settings.json'), '{"name":"half a fi');
+  const { srv, url } = await start(dir);
+  try {
+    await waitForLog(srv, /settings file .*settings\.json is corrupt \(.*\): using defaults/);
+    const s = await (await fetch(`${url}/api/sets/settings`, { headers: { Cookie: cookie } })).json();
+    assert.equal(s.interval, 10);
+    assert.equal(s.unit, 'celsius');
+    assert.match(s.name, /^meerkat-/);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'settings.json'), 'utf8')), s, 'the file holds the defaults now');
+  } finally {
+    await srv.stop();
+  }
+  fs.writeFileSync(path.join(dir, 'settings.json'), '{"name":"kept","interval":99999}');
+  const again = await start(dir);
+  try {
+    const s = await (await fetch(`${again.url}/api/sets/settings`, { headers: { Cookie: cookie } })).json();
+    assert.deepEqual([s.name, s.interval], ['kept', 10], 'an out-of-range value falls back to its default');
+  } finally {
+    await again.srv.stop();
+  }
+});
+
+test('WebSocket: one snapshot message per set right after the upgrade', async () => {
+  const c = connect();
+  await c.opened;
+  for (const set of ['device', 'leds', 'sensors', 'settings']) {
+    const m = await c.next((x) => x.set === set);
+    assert.equal(typeof m.values, 'object');
+  }
+  assert.deepEqual((await c.next((x) => x.set === 'leds')).values, await values('leds'));
+  c.ws.close();
+});
+
+test('WebSocket: two clients see each other\'s writes; errors come back with the id', async () => {
+  const a = connect(), b = connect();
+  await Promise.all([a.opened, b.opened]);
+  await a.next((x) => x.set === 'leds');
+  await b.next((x) => x.set === 'leds');
+  a.clear(), b.clear();
+  a.ws.send(JSON.stringify({ id: 7, set: 'leds', values: { led3: true } }));
+  assert.deepEqual(await a.next((x) => x.id === 7), { id: 7, ok: true });
+  const pushed = await b.next((x) => x.set === 'leds' && x.values.led3 === true);
+  assert.deepEqual(pushed.values, { led1: false, led2: false, led3: true });
+  await a.next((x) => x.set === 'leds' && x.values.led3 === true);  // the writer too
+  b.ws.send(JSON.stringify({ set: 'leds', values: { led3: false } }));  // REST and WS are one state
+  await a.next((x) => x.set === 'leds' && x.values.led3 === false);
+  b.ws.send(JSON.stringify({ id: 'w', set: 'settings', values: { interval: 0 } }));
+  const err = await b.next((x) => x.id === 'w');
+  assert.equal(err.error, 'invalid fields');
+  assert.equal(err.fields.interval, 'must be between 1 and 3600');
+  b.ws.send('{"set":');
+  assert.deepEqual(await b.next((x) => x.error === 'bad JSON'), { error: 'bad JSON' });
+  assert.equal(b.ws.readyState, WebSocket.OPEN, 'the socket stays open');
+  await post('sets/leds', { led1: true });  // a REST write is pushed as well
+  await b.next((x) => x.set === 'leds' && x.values.led1 === true);
+  await post('sets/leds', { led1: false });
+  a.ws.close(), b.ws.close();
+});
+
+test('WebSocket: the sensors tick every second and are pushed', async () => {
+  const c = connect();
+  await c.opened;
+  await c.next((x) => x.set === 'sensors');
+  c.clear();
+  const t0 = Date.now();
+  await c.next((x) => x.set === 'sensors', 2500);
+  const first = Date.now();
+  c.clear();
+  await c.next((x) => x.set === 'sensors', 2500);
+  const gap = Date.now() - first;
+  assert.ok(gap > 700 && gap < 1600, `pushes about a second apart: ${gap} ms (first after ${first - t0} ms)`);
+  c.ws.close();
+});
+
+test('WebSocket: a burst of changes reaches a client coalesced, ending on the latest values', async () => {
+  const c = connect();
+  await c.opened;
+  await c.next((x) => x.set === 'leds');
+  await new Promise((r) => setTimeout(r, 150));
+  c.clear();
+  for (let i = 0; i < 20; i++) await post('sets/leds', { led1: i % 2 === 0 });  // ends on led1 false
+  await new Promise((r) => setTimeout(r, 300));
+  const leds = c.msgs.filter((x) => x.set === 'leds');
+  assert.equal(leds.at(-1).values.led1, false, 'the last push holds the latest values');
+  assert.ok(leds.length < 20, `coalesced: ${leds.length} pushes for 20 writes`);
+  c.ws.close();
+});

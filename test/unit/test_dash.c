@@ -1,0 +1,534 @@
+// Field sets (core/dash): validation of each type and limit, all-or-nothing writes,
+// the write callback, schema and values JSON, persistence, coalesced pushes.
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "meerkat.h"
+
+// ---- a set with one field of each kind
+static bool s_b;
+static int s_i, s_e, s_ro;
+static double s_d;
+static char s_s[9];
+static const char *s_colours[] = {"red", "green", "blue", NULL};
+static struct mg_dash_field s_fields[] = {
+    MG_DASH_BOOL("b", &s_b),
+    MG_DASH_INT("i", &s_i, 1, 10, .unit = "s", .title = "Interval"),
+    MG_DASH_DOUBLE("d", &s_d, -1.5, 2.5),
+    MG_DASH_STRING("s", s_s, .min_len = 1),
+    MG_DASH_ENUM("e", &s_e, s_colours),
+    MG_DASH_INT_ANY("ro", &s_ro, .readonly = true),
+};
+static struct mg_dash_set s_set;
+static int s_reads, s_writes;
+static const char *s_refusal;
+static union mg_dash_value s_seen[6];
+static char s_seen_s[16];  // s_seen[3].s points into the write's stage, gone after it
+
+static void on_read(struct mg_dash_set *set) {
+  (void) set;
+  s_reads++;
+  s_ro = 40 + s_reads;
+}
+
+static const char *on_write(struct mg_dash_set *set, const union mg_dash_value *next) {
+  (void) set;
+  s_writes++;
+  memcpy(s_seen, next, sizeof(s_seen));
+  mg_snprintf(s_seen_s, sizeof(s_seen_s), "%s", next[3].s);
+  return s_refusal;
+}
+
+static struct mg_mgr s_mgr;
+static struct mg_dash s_dash;
+
+static void defaults(void) {
+  s_b = false, s_i = 5, s_d = 0.5, s_e = 0, s_ro = 7;
+  strcpy(s_s, "abc");
+  s_reads = s_writes = 0;
+  s_refusal = NULL;
+}
+
+static void setup(void) {
+  defaults();
+  struct mg_dash_set set = MG_DASH_SET("kinds", s_fields, .title = "Kinds", .on_read = on_read, .on_write = on_write);
+  s_set = set;
+  mg_log_set(MG_LL_ERROR);
+  mg_mgr_init(&s_mgr);
+  mg_dash_init(&s_dash, &s_mgr, NULL);
+  cr_assert(mg_dash_add(&s_dash, &s_set));
+}
+
+static void teardown(void) {
+  mg_dash_free(&s_dash);
+  mg_mgr_free(&s_mgr);
+}
+
+// Writes body at level: the status, and the error members (without braces) in err
+static int write_as(const char *body, int level, char *err, size_t len) {
+  struct mg_iobuf out = {NULL, 0, 0, 64};
+  int status = mg_dash_write(&s_set, mg_str(body), level, &out);
+  mg_snprintf(err, len, "{%.*s}", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
+  mg_iobuf_free(&out);
+  return status;
+}
+
+// The reason given for field name, from a 400 answer
+static void expect_reason(const char *body, const char *name, const char *reason) {
+  char err[512], path[64], *got;
+  cr_assert_eq(write_as(body, MG_DASH_ADMIN, err, sizeof(err)), 400, "%s", body);
+  cr_assert_str_eq((got = mg_json_get_str(mg_str(err), "$.error")), "invalid fields");
+  mg_free(got);
+  mg_snprintf(path, sizeof(path), "$.fields.%s", name);
+  got = mg_json_get_str(mg_str(err), path);
+  cr_assert_not_null(got, "%s: no reason for %s in %s", body, name, err);
+  cr_assert_str_eq(got, reason, "%s", body);
+  mg_free(got);
+}
+
+// The string at path in json is want
+static void expect_str(struct mg_str json, const char *path, const char *want) {
+  char *got = mg_json_get_str(json, path);
+  cr_assert_not_null(got, "%s: nothing at %s in %.*s", want, path, (int) json.len, json.buf);
+  cr_assert_str_eq(got, want, "%s", path);
+  mg_free(got);
+}
+
+TestSuite(dash, .init = setup, .fini = teardown);
+
+Test(dash, bool_refuses_numbers_and_strings) {
+  expect_reason("{\"b\":1}", "b", "must be true or false");
+  expect_reason("{\"b\":\"true\"}", "b", "must be true or false");
+  expect_reason("{\"b\":null}", "b", "must be true or false");
+  cr_assert_eq(write_as("{\"b\":true}", MG_DASH_ADMIN, (char[256]){0}, 256), 200);
+  cr_assert(s_b);
+}
+
+Test(dash, int_limits_and_integers_only) {
+  expect_reason("{\"i\":11}", "i", "must be between 1 and 10");
+  expect_reason("{\"i\":0}", "i", "must be between 1 and 10");
+  expect_reason("{\"i\":1.5}", "i", "must be an integer");
+  expect_reason("{\"i\":\"5\"}", "i", "must be an integer");
+  expect_reason("{\"i\":1e300}", "i", "must be an integer");
+  expect_reason("{\"i\":true}", "i", "must be an integer");
+  char err[256];
+  cr_assert_eq(write_as("{\"i\":10}", MG_DASH_ADMIN, err, sizeof(err)), 200, "%s", err);
+  cr_assert_eq(s_i, 10);
+  cr_assert_eq(write_as("{\"i\":1}", MG_DASH_ADMIN, err, sizeof(err)), 200, "%s", err);
+  cr_assert_eq(s_i, 1);
+}
+
+Test(dash, double_limits) {
+  expect_reason("{\"d\":2.51}", "d", "must be between -1.5 and 2.5");
+  expect_reason("{\"d\":-1.6}", "d", "must be between -1.5 and 2.5");
+  expect_reason("{\"d\":\"1\"}", "d", "must be a number");
+  char err[256];
+  cr_assert_eq(write_as("{\"d\":-1.5}", MG_DASH_ADMIN, err, sizeof(err)), 200, "%s", err);
+  cr_assert_float_eq(s_d, -1.5, 1e-12);
+  cr_assert_eq(write_as("{\"d\":2}", MG_DASH_ADMIN, err, sizeof(err)), 200, "%s", err);
+  cr_assert_float_eq(s_d, 2.0, 1e-12);
+}
+
+Test(dash, string_length_and_type) {
+  expect_reason("{\"s\":\"123456789\"}", "s", "must be at most 8 characters");
+  expect_reason("{\"s\":\"\"}", "s", "must be 1 to 8 characters");
+  expect_reason("{\"s\":5}", "s", "must be a string");
+  expect_reason("{\"s\":\"a\\u0000b\"}", "s", "must not hold a NUL character");
+  cr_assert_str_eq(s_s, "abc");
+  char err[256];
+  cr_assert_eq(write_as("{\"s\":\"12345678\"}", MG_DASH_ADMIN, err, sizeof(err)), 200, "%s", err);
+  cr_assert_str_eq(s_s, "12345678");
+  cr_assert_eq(write_as("{\"s\":\"a\\\"b\"}", MG_DASH_ADMIN, err, sizeof(err)), 200, "%s", err);
+  cr_assert_str_eq(s_s, "a\"b");
+}
+
+Test(dash, enum_values_only) {
+  expect_reason("{\"e\":\"purple\"}", "e", "must be one of red, green, blue");
+  expect_reason("{\"e\":1}", "e", "must be one of red, green, blue");
+  char err[256];
+  cr_assert_eq(write_as("{\"e\":\"blue\"}", MG_DASH_ADMIN, err, sizeof(err)), 200, "%s", err);
+  cr_assert_eq(s_e, 2);
+}
+
+Test(dash, read_only_and_unknown_fields_are_errors) {
+  expect_reason("{\"ro\":1}", "ro", "read-only");
+  expect_reason("{\"nope\":1}", "nope", "unknown field");
+  cr_assert_eq(s_ro, 7);
+}
+
+Test(dash, a_write_is_all_or_nothing_and_reports_every_bad_field) {
+  char err[512];
+  cr_assert_eq(write_as("{\"b\":true,\"i\":99,\"s\":\"xyz\",\"x\":0,\"d\":9}", MG_DASH_ADMIN, err, sizeof(err)), 400);
+  cr_assert(!s_b);
+  cr_assert_str_eq(s_s, "abc");
+  cr_assert_eq(s_writes, 0, "the callback never sees an invalid write");
+  int n = 0;
+  cr_assert_geq(mg_json_get(mg_str(err), "$.fields.i", &n), 0, "%s", err);
+  cr_assert_geq(mg_json_get(mg_str(err), "$.fields.x", &n), 0, "%s", err);
+  cr_assert_geq(mg_json_get(mg_str(err), "$.fields.d", &n), 0, "%s", err);
+  cr_assert_lt(mg_json_get(mg_str(err), "$.fields.b", &n), 0, "%s", err);
+  // Good values together all land
+  cr_assert_eq(write_as("{\"b\":true,\"i\":3,\"s\":\"xyz\",\"e\":\"green\"}", MG_DASH_ADMIN, err, sizeof(err)), 200,
+               "%s", err);
+  cr_assert(s_b);
+  cr_assert_eq(s_i, 3);
+  cr_assert_str_eq(s_s, "xyz");
+  cr_assert_eq(s_e, 1);
+}
+
+Test(dash, bad_json_non_objects_and_viewers) {
+  char err[256];
+  cr_assert_eq(write_as("{\"b\":tru", MG_DASH_ADMIN, err, sizeof(err)), 400);
+  cr_assert_str_eq(err, "{\"error\":\"bad JSON\"}");
+  cr_assert_eq(write_as("[true]", MG_DASH_ADMIN, err, sizeof(err)), 400);
+  cr_assert_eq(write_as("{\"b\":true}", MG_DASH_VIEWER, err, sizeof(err)), 403);
+  cr_assert_str_eq(err, "{\"error\":\"forbidden\"}");
+  cr_assert_eq(write_as("{\"b\":true}", MG_DASH_NOBODY, err, sizeof(err)), 403);
+  cr_assert(!s_b);
+}
+
+Test(dash, the_write_callback_sees_the_new_values_and_may_refuse) {
+  char err[256];
+  s_refusal = "the pump is running";
+  cr_assert_eq(write_as("{\"i\":7,\"b\":true}", MG_DASH_ADMIN, err, sizeof(err)), 409);
+  cr_assert_str_eq(err, "{\"error\":\"the pump is running\"}");
+  cr_assert_eq(s_writes, 1);
+  cr_assert_eq(s_seen[1].i, 7, "new value staged");
+  cr_assert(s_seen[0].b);
+  cr_assert_str_eq(s_seen_s, "abc", "unchanged fields hold their current value");
+  cr_assert_eq(s_i, 5, "a refused write changes nothing");
+  cr_assert(!s_b);
+  s_refusal = NULL;
+  cr_assert_eq(write_as("{\"i\":7}", MG_DASH_ADMIN, err, sizeof(err)), 200);
+  cr_assert_eq(s_i, 7);
+}
+
+Test(dash, values_json_reads_back_and_calls_on_read) {
+  struct mg_iobuf out = {NULL, 0, 0, 64};
+  strcpy(s_s, "q\"x");
+  cr_assert(mg_dash_values_json(&s_set, MG_DASH_VIEWER, &out));
+  struct mg_str json = mg_str_n((char *) out.buf, out.len);
+  cr_assert_eq(s_reads, 1);
+  bool b = true;
+  double v = 0;
+  cr_assert(mg_json_get_bool(json, "$.b", &b));
+  cr_assert(!b);
+  cr_assert_eq(mg_json_get_long(json, "$.i", -1), 5);
+  cr_assert(mg_json_get_num(json, "$.d", &v));
+  cr_assert_float_eq(v, 0.5, 1e-12);
+  expect_str(json, "$.s", "q\"x");
+  expect_str(json, "$.e", "red");
+  cr_assert_eq(mg_json_get_long(json, "$.ro", -1), 41, "refreshed by on_read");
+  mg_iobuf_free(&out);
+}
+
+Test(dash, schema_json_describes_types_limits_and_access) {
+  struct mg_iobuf out = {NULL, 0, 0, 64};
+  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_VIEWER, &out));
+  struct mg_str json = mg_str_n((char *) out.buf, out.len);
+  expect_str(json, "$.sets[0].name", "kinds");
+  expect_str(json, "$.sets[0].title", "Kinds");
+  bool persist = true, writable = false;
+  cr_assert(mg_json_get_bool(json, "$.sets[0].persist", &persist));
+  cr_assert(!persist);
+  expect_str(json, "$.sets[0].fields[0].type", "bool");
+  expect_str(json, "$.sets[0].fields[1].type", "int");
+  expect_str(json, "$.sets[0].fields[1].title", "Interval");
+  expect_str(json, "$.sets[0].fields[1].unit", "s");
+  cr_assert_eq(mg_json_get_long(json, "$.sets[0].fields[1].min", 0), 1);
+  cr_assert_eq(mg_json_get_long(json, "$.sets[0].fields[1].max", 0), 10);
+  double v = 0;
+  cr_assert(mg_json_get_num(json, "$.sets[0].fields[2].min", &v));
+  cr_assert_float_eq(v, -1.5, 1e-12);
+  cr_assert_eq(mg_json_get_long(json, "$.sets[0].fields[3].max_len", 0), 8);
+  expect_str(json, "$.sets[0].fields[4].values[2]", "blue");
+  cr_assert(mg_json_get_bool(json, "$.sets[0].fields[0].writable", &writable));
+  cr_assert(writable);
+  cr_assert(mg_json_get_bool(json, "$.sets[0].fields[5].writable", &writable));
+  cr_assert(!writable);
+  expect_str(json, "$.sets[0].fields[0].read", "viewer");
+  expect_str(json, "$.sets[0].fields[0].write", "admin");
+  int n = 0;
+  cr_assert_lt(mg_json_get(json, "$.sets[0].fields[0].min", &n), 0, "a bool has no limits");
+  mg_iobuf_free(&out);
+}
+
+static int s_secret;
+static struct mg_dash_field s_secret_fields[] = {MG_DASH_INT_ANY("key", &s_secret, .read = MG_DASH_ADMIN)};
+
+Test(dash, sets_a_level_may_not_read_are_left_out) {
+  struct mg_dash_set secret = MG_DASH_SET("secret", s_secret_fields);
+  cr_assert(mg_dash_add(&s_dash, &secret));
+  struct mg_iobuf out = {NULL, 0, 0, 64};
+  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_VIEWER, &out));
+  int n = 0;
+  cr_assert_lt(mg_json_get(mg_str_n((char *) out.buf, out.len), "$.sets[1]", &n), 0);
+  out.len = 0;
+  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_ADMIN, &out));
+  char *p = mg_json_get_str(mg_str_n((char *) out.buf, out.len), "$.sets[1].name");
+  cr_assert_str_eq(p, "secret");
+  mg_free(p);
+  mg_iobuf_free(&out);
+}
+
+Test(dash, bad_declarations_are_refused) {
+  struct mg_dash_set dup = MG_DASH_SET("kinds", s_fields);
+  cr_assert(!mg_dash_add(&s_dash, &dup), "duplicate name");
+  struct mg_dash_set bad = MG_DASH_SET("Bad Name", s_fields);
+  cr_assert(!mg_dash_add(&s_dash, &bad));
+  static struct mg_dash_field inverted[] = {MG_DASH_INT("x", &s_i, 5, 1)};
+  struct mg_dash_set inv = MG_DASH_SET("inv", inverted);
+  cr_assert(!mg_dash_add(&s_dash, &inv));
+}
+
+// ---- persistence
+static char s_dir[64];
+static int s_interval;
+static char s_name[17];
+static int s_unit;
+static const char *s_units[] = {"celsius", "fahrenheit", NULL};
+static struct mg_dash_field s_settings_fields[] = {
+    MG_DASH_STRING("name", s_name, .min_len = 1),
+    MG_DASH_INT("interval", &s_interval, 1, 3600),
+    MG_DASH_ENUM("unit", &s_unit, s_units),
+};
+
+static void settings_defaults(void) {
+  strcpy(s_name, "default");
+  s_interval = 10;
+  s_unit = 0;
+}
+
+// A fresh dash with the settings set added (loading its file)
+static void start_settings(struct mg_mgr *mgr, struct mg_dash *dash, struct mg_dash_set *set) {
+  struct mg_dash_set s = MG_DASH_SET("settings", s_settings_fields, .persist = true);
+  *set = s;
+  settings_defaults();
+  mg_mgr_init(mgr);
+  mg_dash_init(dash, mgr, s_dir);
+  cr_assert(mg_dash_add(dash, set));
+}
+
+static void stop_settings(struct mg_mgr *mgr, struct mg_dash *dash) {
+  mg_dash_free(dash);
+  mg_mgr_free(mgr);
+}
+
+static void write_file(const char *name, const char *text) {
+  char path[128];
+  mg_snprintf(path, sizeof(path), "%s/%s", s_dir, name);
+  FILE *fp = fopen(path, "w");
+  cr_assert_not_null(fp);
+  fputs(text, fp);
+  fclose(fp);
+}
+
+static struct mg_str read_settings_file(void) {
+  char path[128];
+  mg_snprintf(path, sizeof(path), "%s/settings.json", s_dir);
+  return mg_file_read(&mg_fs_posix, path);
+}
+
+static void make_dir(void) {
+  strcpy(s_dir, "/tmp/test_dash.XXXXXX");
+  cr_assert_not_null(mkdtemp(s_dir));
+}
+
+static void remove_dir(void) {
+  char path[128];
+  mg_snprintf(path, sizeof(path), "%s/settings.json", s_dir);
+  remove(path);
+  rmdir(s_dir);
+}
+
+TestSuite(dash_store, .init = make_dir, .fini = remove_dir);
+
+Test(dash_store, a_write_is_saved_and_loaded_at_the_next_start) {
+  struct mg_mgr mgr;
+  struct mg_dash dash;
+  struct mg_dash_set set;
+  start_settings(&mgr, &dash, &set);
+  cr_assert_str_eq(s_name, "default", "no file: the defaults stand");
+  struct mg_iobuf err = {NULL, 0, 0, 64};
+  cr_assert_eq(mg_dash_write(&set, mg_str("{\"name\":\"pump \\u00e9\",\"interval\":60,\"unit\":\"fahrenheit\"}"),
+                             MG_DASH_ADMIN, &err), 200);
+  mg_iobuf_free(&err);
+  stop_settings(&mgr, &dash);
+  char tmp[128];
+  mg_snprintf(tmp, sizeof(tmp), "%s/settings.json.tmp", s_dir);
+  cr_assert_eq(access(tmp, F_OK), -1, "no temporary file left behind");
+
+  start_settings(&mgr, &dash, &set);
+  cr_assert_str_eq(s_name, "pump \xc3\xa9");
+  cr_assert_eq(s_interval, 60);
+  cr_assert_eq(s_unit, 1);
+  stop_settings(&mgr, &dash);
+}
+
+Test(dash_store, a_corrupt_file_gives_defaults_and_is_replaced) {
+  write_file("settings.json", "{\"name\":\"x\",\"interval\":");
+  struct mg_mgr mgr;
+  struct mg_dash dash;
+  struct mg_dash_set set;
+  start_settings(&mgr, &dash, &set);
+  cr_assert_str_eq(s_name, "default");
+  cr_assert_eq(s_interval, 10);
+  stop_settings(&mgr, &dash);
+  struct mg_str data = read_settings_file();
+  cr_assert_not_null(data.buf);
+  cr_assert_eq(mg_json_get_long(data, "$.interval", -1), 10, "replaced by the defaults: %s", data.buf);
+  mg_free(data.buf);
+}
+
+Test(dash_store, out_of_range_values_in_the_file_fall_back_to_defaults) {
+  write_file("settings.json", "{\"name\":\"kept\",\"interval\":99999,\"unit\":\"kelvin\",\"extra\":1}");
+  struct mg_mgr mgr;
+  struct mg_dash dash;
+  struct mg_dash_set set;
+  start_settings(&mgr, &dash, &set);
+  cr_assert_str_eq(s_name, "kept", "good values are kept");
+  cr_assert_eq(s_interval, 10);
+  cr_assert_eq(s_unit, 0);
+  stop_settings(&mgr, &dash);
+  struct mg_str data = read_settings_file();
+  cr_assert_eq(mg_json_get_long(data, "$.interval", -1), 10, "%s", data.buf);
+  int n = 0;
+  cr_assert_lt(mg_json_get(data, "$.extra", &n), 0, "%s", data.buf);
+  mg_free(data.buf);
+}
+
+Test(dash_store, a_file_of_another_type_or_empty_is_corrupt) {
+  const char *bad[] = {"", "[1,2]", "\"x\"", "{\"name\":\"a\"} trailing", "\xff\xfe"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(bad); i++) {
+    write_file("settings.json", bad[i]);
+    struct mg_mgr mgr;
+    struct mg_dash dash;
+    struct mg_dash_set set;
+    start_settings(&mgr, &dash, &set);
+    cr_assert_str_eq(s_name, "default", "%s", bad[i]);
+    stop_settings(&mgr, &dash);
+  }
+}
+
+// ---- pushes over a real WebSocket on loopback
+struct ws_client {
+  int messages;          // {"set":"kinds",...} messages after the snapshot
+  int snapshot;          // Messages before the first change
+  bool open;
+  char last[512];
+  char reply[256];       // Last message with an "id"
+};
+
+static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
+  mg_dash_handle(&s_dash, c, ev, ev_data, MG_DASH_ADMIN);
+}
+
+static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct ws_client *wc = (struct ws_client *) c->fn_data;
+  if (ev == MG_EV_WS_OPEN) wc->open = true;
+  if (ev != MG_EV_WS_MSG) return;
+  struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+  int n = 0;
+  if (mg_json_get(wm->data, "$.id", &n) >= 0 || mg_json_get(wm->data, "$.error", &n) >= 0) {
+    mg_snprintf(wc->reply, sizeof(wc->reply), "%.*s", (int) wm->data.len, wm->data.buf);
+    return;
+  }
+  wc->messages++;
+  mg_snprintf(wc->last, sizeof(wc->last), "%.*s", (int) wm->data.len, wm->data.buf);
+}
+
+static void poll_for(int ms) {
+  uint64_t end = mg_millis() + (uint64_t) ms;
+  while (mg_millis() < end) mg_mgr_poll(&s_mgr, 5);
+}
+
+// Let the push timer run without any I/O (the connections are not polled)
+static void dash_timer_wait(void) {
+  usleep(MG_DASH_PUSH_INTERVAL_MS * 1000);
+  mg_timer_poll(&s_mgr.timers, mg_millis());
+}
+
+static struct mg_connection *connect_ws(struct ws_client *wc) {
+  struct mg_connection *lsn = mg_http_listen(&s_mgr, "http://127.0.0.1:0", server_fn, NULL);
+  cr_assert_not_null(lsn);
+  char url[64];
+  mg_snprintf(url, sizeof(url), "ws://127.0.0.1:%d/api/ws", mg_ntohs(lsn->loc.port));
+  struct mg_connection *c = mg_ws_connect(&s_mgr, url, client_fn, wc, NULL);
+  cr_assert_not_null(c);
+  for (int i = 0; i < 200 && wc->messages < 1; i++) mg_mgr_poll(&s_mgr, 5);
+  cr_assert_eq(wc->messages, 1, "the snapshot: one message per readable set");
+  wc->messages = 0;
+  return c;
+}
+
+Test(dash, pushes_are_coalesced_to_the_latest_values) {
+  struct ws_client wc;
+  memset(&wc, 0, sizeof(wc));
+  connect_ws(&wc);
+  poll_for(MG_DASH_PUSH_INTERVAL_MS + 20);  // A quiet spell: the next change goes at once
+  for (int i = 1; i <= 10; i++) {
+    s_i = i;
+    mg_dash_changed(&s_dash, &s_set);
+  }
+  poll_for(20);
+  cr_assert_eq(wc.messages, 1, "the first change at once, the rest held back");
+  cr_assert_eq(mg_json_get_long(mg_str(wc.last), "$.values.i", -1), 1);
+  poll_for(MG_DASH_PUSH_INTERVAL_MS * 2);
+  cr_assert_eq(wc.messages, 2, "then one message with the latest values");
+  cr_assert_eq(mg_json_get_long(mg_str(wc.last), "$.values.i", -1), 10, "%s", wc.last);
+  poll_for(MG_DASH_PUSH_INTERVAL_MS * 2);
+  cr_assert_eq(wc.messages, 2, "nothing more without a change");
+}
+
+Test(dash, a_websocket_write_is_validated_answered_with_its_id_and_pushed) {
+  struct ws_client wc;
+  memset(&wc, 0, sizeof(wc));
+  struct mg_connection *c = connect_ws(&wc);
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":7,\"set\":\"kinds\",\"values\":{\"i\":99}}");
+  poll_for(100);
+  cr_assert_eq(mg_json_get_long(mg_str(wc.reply), "$.id", -1), 7, "%s", wc.reply);
+  char *reason = mg_json_get_str(mg_str(wc.reply), "$.fields.i");
+  cr_assert_str_eq(reason, "must be between 1 and 10");
+  mg_free(reason);
+  cr_assert_eq(s_i, 5);
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":\"a\",\"set\":\"kinds\",\"values\":{\"i\":9}}");
+  poll_for(MG_DASH_PUSH_INTERVAL_MS * 2);
+  cr_assert_str_eq(wc.reply, "{\"id\":\"a\",\"ok\":true}");
+  cr_assert_eq(s_i, 9);
+  cr_assert_eq(mg_json_get_long(mg_str(wc.last), "$.values.i", -1), 9, "the writer gets the push too");
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{nope");
+  poll_for(50);
+  cr_assert_str_eq(wc.reply, "{\"error\":\"bad JSON\"}");
+}
+
+// The server's side of the WebSocket (the accepted, upgraded connection)
+static struct mg_connection *server_side(void) {
+  for (struct mg_connection *c = s_mgr.conns; c != NULL; c = c->next) {
+    if (c->is_websocket && !c->is_client) return c;
+  }
+  return NULL;
+}
+
+Test(dash, a_client_that_does_not_drain_gets_only_the_latest_values_later) {
+  struct ws_client wc;
+  memset(&wc, 0, sizeof(wc));
+  connect_ws(&wc);
+  struct mg_connection *srv = server_side();
+  cr_assert_not_null(srv);
+  poll_for(MG_DASH_PUSH_INTERVAL_MS + 20);
+  // As if the peer had stopped reading: the send buffer is over the limit (not polled, so it stays)
+  size_t backlog = MG_DASH_SEND_LIMIT + 1;
+  cr_assert_eq(mg_iobuf_add(&srv->send, srv->send.len, NULL, backlog), backlog);
+  size_t held = srv->send.len;
+  for (int i = 1; i <= 5; i++) {
+    s_i = i;
+    mg_dash_changed(&s_dash, &s_set);
+    dash_timer_wait();
+  }
+  cr_assert_eq(srv->send.len, held, "nothing queued for a client over the limit");
+  mg_iobuf_del(&srv->send, srv->send.len - backlog, backlog);  // It drained
+  poll_for(MG_DASH_PUSH_INTERVAL_MS * 2);
+  cr_assert_eq(wc.messages, 1, "one message once drained");
+  cr_assert_eq(mg_json_get_long(mg_str(wc.last), "$.values.i", -1), 5, "%s", wc.last);
+}
