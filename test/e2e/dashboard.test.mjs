@@ -57,6 +57,8 @@ async function openPage(options = { viewport: { width: 1280, height: 800 } }) {
 
 async function expectRoute(page, name, title) {
   await page.getByRole('heading', { level: 1, name: title }).waitFor();
+  // An unknown hash is renamed after the first page has rendered (an effect): wait for it
+  await page.waitForFunction((hash) => location.hash === hash, `#/${name}`, { timeout: 2000 }).catch(() => {});
   assert.equal(new URL(page.url()).hash, `#/${name}`);
   const nav = page.getByRole('navigation', { name: 'Main' });
   const current = nav.locator('a[aria-current="page"]');

@@ -13,8 +13,9 @@ const FIRMWARE = process.env.BIN ? path.join(process.env.BIN, '..', 'firmware', 
 const PASSWORD = 'dash-test-password';
 let fw, base, data, cookie = '';
 
-// Start the firmware on dir and log in (once users exist: with none, the API is open)
+// Start the firmware on dir and log in; returns its own cookie (each firmware has its sessions)
 async function start(dir) {
+  let cookie = '';
   const srv = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', dir]);
   const url = `http://127.0.0.1:${srv.port}`;
   const auth = await fetch(`${url}/api/auth`);
@@ -26,7 +27,7 @@ async function start(dir) {
     assert.equal(res.status, 200, await res.text());
     cookie = res.headers.get('set-cookie').split(';')[0];
   }
-  return { srv, url };
+  return { srv, url, cookie };
 }
 
 const api = (p, opts = {}) => fetch(`${base}/api/${p}`, { ...opts, headers: { Cookie: cookie, ...(opts.headers || {}) } });
@@ -55,7 +56,7 @@ function connect(url = base) {
 
 before(async () => {
   data = tmpdir('dash');
-  ({ srv: fw, url: base } = await start(path.join(data, 'd')));
+  ({ srv: fw, url: base, cookie } = await start(path.join(data, 'd')));
 });
 
 after(async () => {
@@ -143,7 +144,7 @@ test('settings persist across a restart; the device name follows settings.name',
   const saved = JSON.parse(fs.readFileSync(path.join(data, 'd', 'settings.json'), 'utf8'));
   assert.deepEqual(saved, { name: 'greenhouse', interval: 60, unit: 'fahrenheit' });
   await fw.stop();
-  ({ srv: fw, url: base } = await start(path.join(data, 'd')));
+  ({ srv: fw, url: base, cookie } = await start(path.join(data, 'd')));
   assert.deepEqual(await values('settings'), { name: 'greenhouse', interval: 60, unit: 'fahrenheit' });
   assert.equal((await values('device')).name, 'greenhouse');
 });
@@ -152,10 +153,10 @@ test('a corrupt settings file is reported and replaced by defaults', async () =>
   const dir = path.join(data, 'corrupt');
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, 'settings.json'), '{"name":"half a fi');
-  const { srv, url } = await start(dir);
+  const { srv, url, cookie: own } = await start(dir);
   try {
     await waitForLog(srv, /settings file .*settings\.json is corrupt \(.*\): using defaults/);
-    const s = await (await fetch(`${url}/api/sets/settings`, { headers: { Cookie: cookie } })).json();
+    const s = await (await fetch(`${url}/api/sets/settings`, { headers: { Cookie: own } })).json();
     assert.equal(s.interval, 10);
     assert.equal(s.unit, 'celsius');
     assert.match(s.name, /^meerkat-/);
@@ -166,7 +167,7 @@ test('a corrupt settings file is reported and replaced by defaults', async () =>
   fs.writeFileSync(path.join(dir, 'settings.json'), '{"name":"kept","interval":99999}');
   const again = await start(dir);
   try {
-    const s = await (await fetch(`${again.url}/api/sets/settings`, { headers: { Cookie: cookie } })).json();
+    const s = await (await fetch(`${again.url}/api/sets/settings`, { headers: { Cookie: again.cookie } })).json();
     assert.deepEqual([s.name, s.interval], ['kept', 10], 'an out-of-range value falls back to its default');
   } finally {
     await again.srv.stop();
