@@ -61,32 +61,6 @@ static int json_seg_next(const char **path, struct json_seg *seg) {
   return seg->kind = JSON_SEG_BAD;
 }
 
-// Length of the valid UTF-8 sequence (RFC 3629: no overlongs, surrogates or
-// code points past U+10FFFF) at s, or 0
-static size_t json_utf8_len(const unsigned char *s, size_t n) {
-  unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-  size_t len;
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (n < len || s[1] < lo || s[1] > hi) return 0;
-  for (size_t i = 2; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80) return 0;
-  }
-  return len;
-}
-
 static size_t json_put_utf8(uint32_t cp, char *out) {
   if (cp < 0x80) {
     out[0] = (char) cp;
@@ -145,7 +119,7 @@ static size_t json_char(const char *s, size_t n, size_t *i, char *out) {
     return 1;
   }
   if (c < 0x20 || c == '"') return 0;
-  size_t len = json_utf8_len((const unsigned char *) s + *i, n - *i);
+  size_t len = mg_utf8_len(s + *i, n - *i);
   if (len > 0) memcpy(out, s + *i, len);
   *i += len;
   return len;

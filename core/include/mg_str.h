@@ -35,4 +35,10 @@ bool mg_match(struct mg_str str, struct mg_str pattern, struct mg_str *caps);
 // Strict unsigned decimal / hex parsing of a whole slice; false on empty, junk or overflow.
 bool mg_str_to_u64(struct mg_str s, int base, uint64_t *out);
 
+// Strict UTF-8 (RFC 3629: no overlongs, surrogates or code points past U+10FFFF):
+// the length of the valid sequence at buf (n > 0 bytes available), or 0; and
+// whether all of buf is valid
+size_t mg_utf8_len(const void *buf, size_t n);
+bool mg_utf8_valid(const void *buf, size_t len);
+
 #endif  // MG_STR_H

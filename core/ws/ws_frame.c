@@ -72,48 +72,6 @@ void ws_mask(uint8_t *buf, size_t len, const uint8_t mask[4], size_t phase) {
   for (; i < len; i++) buf[i] ^= k[i & 7];
 }
 
-static bool ws_ascii8(const uint8_t *p) {
-  uint64_t w;
-  memcpy(&w, p, 8);
-  return (w & 0x8080808080808080ULL) == 0;
-}
-
-// The table of RFC 3629 section 4: each lead byte allows one range for the byte
-// after it (which is where overlongs, surrogates and code points past U+10FFFF show)
-bool ws_utf8_valid(const uint8_t *s, size_t len) {
-  size_t i = 0;
-  while (i < len) {
-    while (i + 8 <= len && ws_ascii8(s + i)) i += 8;  // ASCII runs
-    if (i >= len) break;
-    uint8_t c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    size_t more;
-    uint8_t lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-      more = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      more = 2;
-      if (c == 0xe0) lo = 0xa0;  // Overlong below U+0800
-      if (c == 0xed) hi = 0x9f;  // Surrogates U+D800..U+DFFF
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      more = 3;
-      if (c == 0xf0) lo = 0x90;  // Overlong below U+10000
-      if (c == 0xf4) hi = 0x8f;  // Past U+10FFFF
-    } else {
-      return false;  // 0x80..0xc1 (continuation, overlong 2-byte) and 0xf5..0xff
-    }
-    if (len - i - 1 < more || s[i + 1] < lo || s[i + 1] > hi) return false;
-    for (size_t k = 2; k <= more; k++) {
-      if ((s[i + k] & 0xc0) != 0x80) return false;
-    }
-    i += more + 1;
-  }
-  return true;
-}
-
 // Codes an endpoint may send (RFC 6455 7.4.1 and 7.4.2, plus 1012-1014 from the IANA
 // registry); 1005 and 1006 are for reporting only, and never travel in a frame
 static bool ws_close_code_ok(uint16_t code) {
@@ -130,7 +88,7 @@ uint16_t ws_close_payload_check(const uint8_t *p, size_t len, const char **reaso
     *reason = "invalid close code";
     return WS_CLOSE_PROTOCOL;
   }
-  if (!ws_utf8_valid(p + 2, len - 2)) {
+  if (!mg_utf8_valid(p + 2, len - 2)) {
     *reason = "invalid UTF-8 in a close reason";
     return WS_CLOSE_BAD_DATA;
   }
@@ -152,7 +110,7 @@ static uint16_t ws_read_data(struct ws_reader *r, uint8_t *buf, const struct ws_
   if (f->opcode != WEBSOCKET_OP_CONTINUE && r->msg_op != 0)
     return ws_read_fail(reason, "new message inside a fragmented one", WS_CLOSE_PROTOCOL);
   if (r->msg_op == 0 && f->fin) {
-    if (f->opcode == WEBSOCKET_OP_TEXT && !ws_utf8_valid(p, plen))
+    if (f->opcode == WEBSOCKET_OP_TEXT && !mg_utf8_valid(p, plen))
       return ws_read_fail(reason, "invalid UTF-8 in a text message", WS_CLOSE_BAD_DATA);
     *go_on = deliver(arg, f->opcode, p, plen);
     return 0;
@@ -165,7 +123,7 @@ static uint16_t ws_read_data(struct ws_reader *r, uint8_t *buf, const struct ws_
   size_t mlen = r->msg_len;
   r->msg_op = 0;
   r->msg_len = 0;
-  if (op == WEBSOCKET_OP_TEXT && !ws_utf8_valid(buf, mlen))
+  if (op == WEBSOCKET_OP_TEXT && !mg_utf8_valid(buf, mlen))
     return ws_read_fail(reason, "invalid UTF-8 in a text message", WS_CLOSE_BAD_DATA);
   *go_on = deliver(arg, op, buf, mlen);
   return 0;

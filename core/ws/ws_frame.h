@@ -34,9 +34,6 @@ long ws_frame_parse(const uint8_t *buf, size_t len, bool want_masked, uint64_t m
 // XOR len bytes with the mask, which starts at key offset phase (0 for a whole payload)
 void ws_mask(uint8_t *buf, size_t len, const uint8_t mask[4], size_t phase);
 
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF
-bool ws_utf8_valid(const uint8_t *s, size_t len);
-
 // A close frame's payload: empty, or a code that may be sent on the wire and a UTF-8
 // reason. Returns 0 if valid, else the close code to answer with (1002 or 1007).
 uint16_t ws_close_payload_check(const uint8_t *p, size_t len, const char **reason);

@@ -21,7 +21,7 @@ static bool fuzz_ws_deliver(void *arg, int op, uint8_t *p, size_t len) {
   struct fuzz_ws_log *g = (struct fuzz_ws_log *) arg;
   CHECK(op == WEBSOCKET_OP_TEXT || op == WEBSOCKET_OP_BINARY || op >= WEBSOCKET_OP_CLOSE);
   CHECK(p >= g->lo && p + len <= g->hi);
-  if (op == WEBSOCKET_OP_TEXT) CHECK(ws_utf8_valid(p, len));
+  if (op == WEBSOCKET_OP_TEXT) CHECK(mg_utf8_valid(p, len));
   if (op & 8) CHECK(len <= 125);
   g->sum = mg_crc32(g->sum, (const char *) p, len) ^ (uint32_t) op * 2654435761U;
   g->count++;

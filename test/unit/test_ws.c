@@ -213,7 +213,7 @@ Test(ws_utf8, strict_validation) {
       {"abcdefgh\xe2\x82", false},             // Cut after an ASCII run
   };
   for (size_t i = 0; i < MG_ARRAY_SIZE(cases); i++) {
-    cr_assert_eq(ws_utf8_valid((const uint8_t *) cases[i].s, strlen(cases[i].s)), cases[i].ok, "case %zu", i);
+    cr_assert_eq(mg_utf8_valid((const uint8_t *) cases[i].s, strlen(cases[i].s)), cases[i].ok, "case %zu", i);
   }
 }
 
