@@ -7,9 +7,6 @@
 
 #if MG_ENABLE_POSIX_FS
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #endif
 
 // Largest users file read: every user's line with room to spare
@@ -179,47 +176,6 @@ static bool users_format(struct mg_auth *auth, struct mg_iobuf *io) {
   return ok && mg_iobuf_printf(io, "\n]}\n");
 }
 
-// tmp in the same directory, written, flushed to the disk, then renamed over path,
-// so that a crash leaves either the old file or the new one, never half of one
-static bool users_write_atomic(const char *path, const void *data, size_t len) {
-  char tmp[MG_PATH_MAX + 8];
-  if (mg_snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) return false;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    MG_ERROR(("cannot write %s: %s", tmp, strerror(errno)));
-    return false;
-  }
-  FILE *fp = fdopen(fd, "w");
-  if (fp == NULL) {
-    close(fd);
-    unlink(tmp);
-    return false;
-  }
-  // fchmod: a stale temporary file keeps its old mode through O_CREAT
-  bool ok = fchmod(fd, 0600) == 0 && fwrite(data, 1, len, fp) == len && fflush(fp) == 0 && fsync(fd) == 0;
-  if (fclose(fp) != 0) ok = false;
-  if (ok && rename(tmp, path) != 0) ok = false;
-  if (!ok) {
-    MG_ERROR(("cannot write %s: %s", path, strerror(errno)));
-    unlink(tmp);
-    return false;
-  }
-  char dir[MG_PATH_MAX];
-  mg_snprintf(dir, sizeof(dir), "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (slash != NULL) {
-    *slash = '\0';
-    if (dir[0] == '\0') mg_snprintf(dir, sizeof(dir), "/");
-  } else {
-    mg_snprintf(dir, sizeof(dir), ".");
-  }
-  int dfd = open(dir, O_RDONLY | O_CLOEXEC);  // The rename itself reaches the disk
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
-  return true;
-}
 #endif
 
 bool mg_auth_users_save(struct mg_auth *auth) {
@@ -228,7 +184,7 @@ bool mg_auth_users_save(struct mg_auth *auth) {
   struct mg_iobuf io = {NULL, 0, 0, 256};
   bool ok = users_format(auth, &io);
   if (!ok) MG_ERROR(("out of memory writing %s", auth->path));
-  ok = ok && users_write_atomic(auth->path, io.buf, io.len);
+  ok = ok && mg_file_write_atomic(auth->path, io.buf, io.len, 0600);
   mg_iobuf_free(&io);
   return ok;
 #else

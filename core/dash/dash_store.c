@@ -6,46 +6,22 @@
 #include "dash/dash_internal.h"
 
 #if MG_ENABLE_POSIX_FS
-#include <errno.h>
-#include <unistd.h>
 
-static bool store_path(const struct mg_dash_set *set, char *buf, size_t len, const char *suffix) {
-  return mg_snprintf(buf, len, "%s/%s.json%s", set->dash->data_dir, set->name, suffix) < len;
-}
-
-// Write to a temporary file, flush it to the disk, then rename it over the old one:
-// a crash leaves either the old file or the new one, never half of either
-static bool store_write_atomic(const char *path, const char *tmp, const void *buf, size_t len) {
-  FILE *fp = fopen(tmp, "wb");
-  if (fp == NULL) {
-    MG_ERROR(("cannot write %s: %s", tmp, strerror(errno)));
-    return false;
-  }
-  bool ok = fwrite(buf, 1, len, fp) == len && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-  int err = errno;
-  ok = fclose(fp) == 0 && ok;
-  if (ok && rename(tmp, path) != 0) {
-    err = errno;
-    ok = false;
-  }
-  if (!ok) {
-    MG_ERROR(("cannot save %s: %s", path, strerror(err)));
-    remove(tmp);
-  }
-  return ok;
+static bool store_path(const struct mg_dash_set *set, char *buf, size_t len) {
+  return mg_snprintf(buf, len, "%s/%s.json", set->dash->data_dir, set->name) < len;
 }
 
 bool mg_dash_save(struct mg_dash_set *set) {
-  char path[MG_PATH_MAX], tmp[MG_PATH_MAX];
+  char path[MG_PATH_MAX];
   if (set->dash == NULL || set->dash->data_dir == NULL) return true;  // Nowhere to keep it: in memory only
-  if (!store_path(set, path, sizeof(path), "") || !store_path(set, tmp, sizeof(tmp), ".tmp")) {
+  if (!store_path(set, path, sizeof(path))) {
     MG_ERROR(("the path of %s's file is too long", set->name));
     return false;
   }
   struct mg_iobuf json = {NULL, 0, 0, 128};
   bool ok = mg_dash_values_raw(set, MG_DASH_ADMIN, &json) && mg_iobuf_printf(&json, "\n");
   if (!ok) MG_ERROR(("out of memory saving %s", path));
-  ok = ok && store_write_atomic(path, tmp, json.buf, json.len);
+  ok = ok && mg_file_write_atomic(path, json.buf, json.len, 0644);
   mg_iobuf_free(&json);
   return ok;
 }
@@ -77,7 +53,7 @@ static bool store_take(struct mg_dash_set *set, const char *path, struct mg_str 
 void mg_dash_load(struct mg_dash_set *set) {
   char path[MG_PATH_MAX];
   if (set->dash == NULL || set->dash->data_dir == NULL) return;
-  if (!store_path(set, path, sizeof(path), "")) {
+  if (!store_path(set, path, sizeof(path))) {
     MG_ERROR(("the path of %s's file is too long: using defaults", set->name));
     return;
   }

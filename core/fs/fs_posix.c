@@ -76,6 +76,57 @@ static bool posix_mkdir(const char *path) {
   return mkdir(path, 0755) == 0 || errno == EEXIST;
 }
 
+// The directory part of path ("." for none), so its entry change can be synced
+static void posix_dir_of(const char *path, char *dir, size_t len) {
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL) {
+    mg_snprintf(dir, len, ".");
+  } else {
+    mg_snprintf(dir, len, "%.*s", slash == path ? 1 : (int) (slash - path), path);
+  }
+}
+
+bool mg_file_write_atomic(const char *path, const void *buf, size_t len, unsigned mode) {
+  char tmp[MG_PATH_MAX + 8], dir[MG_PATH_MAX];
+  if (mg_snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+    MG_ERROR(("cannot save %s: path too long", path));
+    return false;
+  }
+  // O_NOFOLLOW: a link planted at tmp does not redirect the write
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t) mode);
+  if (fd < 0) {
+    MG_ERROR(("cannot save %s: %s: %s", path, tmp, strerror(errno)));
+    return false;
+  }
+  size_t done = 0;
+  ssize_t n = 0;
+  // fchmod: a stale temporary file keeps its old mode through O_CREAT
+  bool ok = fchmod(fd, (mode_t) mode) == 0;
+  while (ok && done < len && (n = write(fd, (const char *) buf + done, len - done)) > 0) done += (size_t) n;
+  ok = ok && done == len && fsync(fd) == 0;
+  int err = errno;
+  if (close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && rename(tmp, path) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    MG_ERROR(("cannot save %s: %s", path, strerror(err)));
+    unlink(tmp);
+    return false;
+  }
+  posix_dir_of(path, dir, sizeof(dir));
+  int dfd = open(dir, O_RDONLY | O_CLOEXEC);  // So the rename itself reaches the disk
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  return true;
+}
+
 #undef POSIX_FD
 struct mg_fs mg_fs_posix = {posix_stat,  posix_list, posix_open,   posix_close,  posix_read, posix_write,
                             posix_seek, posix_rename, posix_remove, posix_mkdir, NULL};

@@ -22,6 +22,12 @@ struct mg_fs {
 };
 
 extern struct mg_fs mg_fs_posix;
+#if MG_ENABLE_POSIX_FS
+// Replaces path with buf as one step: a temporary file beside it (mode), synced,
+// then renamed over path; a crash leaves the old file or the new one, never half.
+// Logs why and returns false on failure (path is then unchanged).
+bool mg_file_write_atomic(const char *path, const void *buf, size_t len, unsigned mode);
+#endif
 
 // Normalise a decoded path in place: collapses "//", resolves "." and "..", maps
 // '\\' to '/'. Returns false if it would climb above the root or holds a NUL.
