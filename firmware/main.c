@@ -42,11 +42,11 @@ int main(int argc, char *argv[]) {
     MG_ERROR(("out of memory"));
     return 1;
   }
-  routes_set_auth(auth);
   struct device dev;
   struct mg_mgr mgr;
   mg_mgr_init(&mgr);
   device_init(&dev, &mgr, data_dir);
+  dev.dash.auth = auth;  // Open WebSockets close when their session ends
   MG_INFO(("%s firmware %s (built %s), data in %s", dev.name, dev.version, dev.build_time, data_dir));
   int listening = 0;
   for (int i = 0; i < nurls; i++) {

@@ -3,9 +3,8 @@
 #define FIRMWARE_ROUTES_H
 #include "device.h"
 
-// The HTTP event handler; fn_data is the struct device
+// The HTTP event handler; fn_data is the struct device, whose dash.auth holds the users
+// and sessions (/api/auth, /api/users, and the session every other /api/ needs)
 void routes_handle(struct mg_connection *c, int ev, void *ev_data);
-// Users and sessions: /api/auth and /api/users, and the session every other /api/ needs
-void routes_set_auth(struct mg_auth *auth);
 
 #endif

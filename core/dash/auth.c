@@ -146,6 +146,20 @@ int mg_auth_level(struct mg_auth *auth, struct mg_http_message *hm, char *user, 
   return u == NULL ? MG_DASH_NOBODY : u->level;
 }
 
+uint64_t mg_auth_session_id(struct mg_auth *auth, struct mg_http_message *hm) {
+  struct mg_auth_session *s = NULL;
+  auth_session_user(auth, hm, &s);
+  return s == NULL ? 0 : s->id;
+}
+
+int mg_auth_session_level(struct mg_auth *auth, uint64_t id) {
+  // Each check is use: an open dashboard is a user at work, its session stays alive
+  struct mg_auth_session *s = mg_auth_session_by_id(auth, id, mg_millis());
+  struct mg_auth_user *u = s == NULL ? NULL : mg_auth_user_find(auth, s->user);
+  if (s != NULL && u == NULL) mg_auth_session_end(s);  // Its user is gone
+  return u == NULL ? MG_DASH_NOBODY : u->level;
+}
+
 int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm, int need) {
   int level = mg_auth_level(auth, hm, NULL, 0);
   if (level == MG_DASH_NOBODY) {

@@ -27,6 +27,7 @@ struct mg_auth_session {
   unsigned char token[MG_AUTH_TOKEN_LEN];
   char user[MG_AUTH_NAME_MAX + 1];  // "" marks a free slot
   uint64_t created, used;           // mg_millis() at login and at the last request
+  uint64_t id;                      // Names it to connections that outlive a request; never reused
 };
 
 struct mg_auth_throttle {
@@ -44,6 +45,7 @@ struct mg_auth {
   struct mg_auth_user users[MG_AUTH_MAX_USERS];
   struct mg_auth_session sessions[MG_AUTH_MAX_SESSIONS];
   struct mg_auth_throttle throttle[MG_AUTH_THROTTLE_SLOTS];
+  uint64_t last_session_id;
 };
 
 // Users and passwords (auth_users.c)
@@ -69,6 +71,8 @@ bool mg_auth_users_save(struct mg_auth *auth);  // Atomic; true without a filesy
 struct mg_auth_session *mg_auth_session_new(struct mg_auth *auth, const char *user, uint64_t now);
 // The live session the token (base64url) names, its idle timer refreshed; NULL if none or expired
 struct mg_auth_session *mg_auth_session_find(struct mg_auth *auth, struct mg_str token, uint64_t now);
+// The live session with this id (see mg_auth_session_id), its use noted; NULL if ended
+struct mg_auth_session *mg_auth_session_by_id(struct mg_auth *auth, uint64_t id, uint64_t now);
 void mg_auth_session_end(struct mg_auth_session *s);
 void mg_auth_sessions_end_user(struct mg_auth *auth, const char *user);
 struct mg_str mg_auth_cookie_token(struct mg_http_message *hm);  // mk_session's value, or empty

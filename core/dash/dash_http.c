@@ -6,7 +6,8 @@
 struct mg_dash_client {
   struct mg_dash_client *next;
   struct mg_connection *c;
-  uint32_t dirty;  // Sets changed while its send buffer was too full (bit = set->index)
+  uint64_t session;  // With dash->auth: the session it was opened with (mg_auth_session_id)
+  uint32_t dirty;    // Sets changed while its send buffer was too full (bit = set->index)
   uint8_t level;
 };
 
@@ -104,9 +105,27 @@ static void dash_http_catch_up(struct mg_dash *dash, struct mg_dash_client *cl) 
   mg_iobuf_free(&msg);
 }
 
+// A socket outlives the request that opened it: once its session has ended, it must
+// neither see nor change anything more
+static void dash_http_check_sessions(struct mg_dash *dash) {
+  for (struct mg_dash_client *cl = dash->clients; cl != NULL; cl = cl->next) {
+    if (cl->level == MG_DASH_NOBODY) continue;  // Closing already
+    cl->level = (uint8_t) mg_auth_session_level(dash->auth, cl->session);
+    if (cl->level == MG_DASH_NOBODY) {
+      static const char bye[] = "\x03\xf0session ended";  // 1008: policy violation (RFC 6455 7.4.1)
+      MG_INFO(("%lu WebSocket closed: its session ended", cl->c->id));
+      mg_ws_send(cl->c, bye, sizeof(bye) - 1, WEBSOCKET_OP_CLOSE);
+    }
+  }
+}
+
 static void dash_http_tick(void *arg) {
   struct mg_dash *dash = (struct mg_dash *) arg;
   uint64_t now = mg_millis();
+  if (dash->auth != NULL && now - dash->sessions_checked >= 1000) {
+    dash->sessions_checked = now;
+    dash_http_check_sessions(dash);
+  }
   for (struct mg_dash_set *s = dash->sets; s != NULL; s = s->next) {
     if (s->pending && now - s->last_push >= MG_DASH_PUSH_INTERVAL_MS) mg_dash_push(dash, s);
   }
@@ -218,6 +237,7 @@ static void dash_http_upgrade(struct mg_dash *dash, struct mg_connection *c, str
   }
   cl->c = c;
   cl->level = (uint8_t) level;
+  if (dash->auth != NULL) cl->session = mg_auth_session_id(dash->auth, hm);
   cl->next = dash->clients;
   dash->clients = cl;
   dash->nclients++;

@@ -28,6 +28,7 @@ struct mg_auth_session *mg_auth_session_new(struct mg_auth *auth, const char *us
   }
   mg_snprintf(s->user, sizeof(s->user), "%s", user);
   s->created = s->used = now;
+  s->id = ++auth->last_session_id;
   return s;
 }
 
@@ -49,6 +50,20 @@ struct mg_auth_session *mg_auth_session_find(struct mg_auth *auth, struct mg_str
   }
   found->used = now;
   return found;
+}
+
+struct mg_auth_session *mg_auth_session_by_id(struct mg_auth *auth, uint64_t id, uint64_t now) {
+  for (size_t i = 0; id != 0 && i < MG_AUTH_MAX_SESSIONS; i++) {
+    struct mg_auth_session *s = &auth->sessions[i];
+    if (s->user[0] == '\0' || s->id != id) continue;
+    if (session_expired(auth, s, now)) {
+      mg_auth_session_end(s);
+      return NULL;
+    }
+    s->used = now;
+    return s;
+  }
+  return NULL;
 }
 
 void mg_auth_session_end(struct mg_auth_session *s) {

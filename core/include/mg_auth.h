@@ -57,4 +57,11 @@ int mg_auth_level(struct mg_auth *auth, struct mg_http_message *hm, char *user, 
 // X-Requested-With: meerkat); otherwise answers 401, 415 or 403 and returns MG_DASH_NOBODY.
 int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm, int need);
 
+// For a connection that outlives its request (a WebSocket): a handle on the session hm's
+// cookie names (0: none), and later that session's level, MG_DASH_NOBODY once it has
+// ended (logout, expiry, its user removed). A check counts as use: while a dashboard
+// stays connected its session does not go idle (MG_AUTH_MAX_AGE_MS still ends it).
+uint64_t mg_auth_session_id(struct mg_auth *auth, struct mg_http_message *hm);
+int mg_auth_session_level(struct mg_auth *auth, uint64_t id);
+
 #endif  // MG_AUTH_H

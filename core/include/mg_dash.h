@@ -92,12 +92,17 @@ struct mg_dash_set {
 #define MG_DASH_SET(n, f, ...) {.name = (n), .fields = (f), .nfields = sizeof(f) / sizeof((f)[0]), __VA_ARGS__}
 
 struct mg_dash_client;
+struct mg_auth;
 struct mg_dash {
+  // Optional (mg_auth.h): each WebSocket client's session is checked once a second,
+  // and its socket closed (1008) once the session has ended (logout, expiry, user removed)
+  struct mg_auth *auth;
   struct mg_mgr *mgr;
   const char *data_dir;          // NULL: nothing is persisted
   struct mg_dash_set *sets;      // In mg_dash_add order
   struct mg_dash_client *clients;  // WebSocket clients of /api/ws
-  struct mg_timer *timer;        // Sends coalesced pushes
+  struct mg_timer *timer;        // Sends coalesced pushes, checks sessions
+  uint64_t sessions_checked;     // mg_millis() of the last check
   size_t nclients;
   uint8_t nsets;
 };

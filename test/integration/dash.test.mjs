@@ -239,3 +239,26 @@ test('WebSocket: a burst of changes reaches a client coalesced, ending on the la
   assert.ok(leds.length < 20, `coalesced: ${leds.length} pushes for 20 writes`);
   c.ws.close();
 });
+
+test('WebSocket: logging out closes that session\'s open sockets (1008); another session\'s stay open', async () => {
+  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ user: 'admin', password: PASSWORD }) });
+  assert.equal(login.status, 200);
+  const first = cookie, second = login.headers.get('set-cookie').split(';')[0];
+  const mine = connect();
+  cookie = second;  // connect() sends the current cookie; the tests after this one keep the live session
+  const other = connect();
+  await Promise.all([mine.opened, other.opened]);
+  const closed = new Promise((resolve) => mine.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const out = await fetch(`${base}/api/auth/logout`, { method: 'POST', headers: { Cookie: first, 'X-Requested-With': 'meerkat' } });
+  assert.equal(out.status, 200);
+  const t0 = Date.now();
+  const { code, reason } = await Promise.race([closed, new Promise((r) => setTimeout(() => r({ code: 'still open' }), 3000))]);
+  assert.equal(code, 1008, 'the socket of the ended session is closed with policy violation');
+  assert.match(reason, /session ended/);
+  assert.ok(Date.now() - t0 < 1500, 'within the once-a-second check');
+  assert.equal(other.ws.readyState, WebSocket.OPEN, 'the other session\'s socket stays open');
+  other.ws.send(JSON.stringify({ id: 1, set: 'leds', values: { led2: true } }));
+  assert.deepEqual(await other.next((x) => x.id === 1), { id: 1, ok: true });
+  other.ws.close();
+});

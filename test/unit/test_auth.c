@@ -389,6 +389,25 @@ Test(auth_session, ending_a_users_sessions_leaves_the_others) {
   cr_assert_not_null(mg_auth_session_find(&auth, b, 1));
 }
 
+Test(auth_session, ids_name_sessions_for_sockets_never_reused_and_use_keeps_them_alive) {
+  struct mg_auth auth;
+  memset(&auth, 0, sizeof(auth));
+  auth.idle_ms = 1000;
+  auth.max_age_ms = 5000;
+  struct mg_auth_session *a = mg_auth_session_new(&auth, "alice", 10000);
+  uint64_t ida = a->id;
+  cr_assert_neq(ida, 0);
+  for (uint64_t now = 10000; now < 15000; now += 999) cr_assert_eq(mg_auth_session_by_id(&auth, ida, now), a);
+  cr_assert_null(mg_auth_session_by_id(&auth, ida, 15000), "the absolute limit ends it");
+  struct mg_auth_session *b = mg_auth_session_new(&auth, "alice", 20000);
+  cr_assert_eq(b, a, "the same slot");
+  cr_assert_neq(b->id, ida, "with a new id: a socket of the old session does not pass for the new one");
+  cr_assert_null(mg_auth_session_by_id(&auth, ida, 20001));
+  cr_assert_null(mg_auth_session_by_id(&auth, 0, 20001), "0 names no session");
+  mg_auth_session_end(b);
+  cr_assert_null(mg_auth_session_by_id(&auth, b->id, 20002), "logout ends it");
+}
+
 Test(auth_session, cookie_header_has_the_contracts_attributes) {
   struct mg_auth_session s;
   memset(&s, 0, sizeof(s));
