@@ -218,6 +218,12 @@ static void ws_open(struct mg_connection *c) {
   c->pfn_data = NULL;
 }
 
+// The caller's extra header lines (fmt may be NULL), then the blank line
+static void ws_end_head(struct mg_connection *c, const char *fmt, va_list *ap) {
+  if (fmt != NULL) mg_vprintf(c, fmt, ap);
+  mg_printf(c, "\r\n");
+}
+
 // Why the request cannot be upgraded (RFC 6455 4.2.1), or NULL
 static const char *ws_upgrade_refusal(struct mg_http_message *hm, int *status) {
   char key[20];
@@ -251,13 +257,10 @@ void mg_ws_upgrade(struct mg_connection *c, struct mg_http_message *hm, const ch
   ws_accept_key(key->buf, key->len, accept, sizeof(accept));
   mg_printf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                "Sec-WebSocket-Accept: %s\r\n", accept);
-  if (fmt != NULL) {
-    va_list ap;
-    va_start(ap, fmt);
-    mg_vprintf(c, fmt, &ap);
-    va_end(ap);
-  }
-  mg_printf(c, "\r\n");
+  va_list ap;
+  va_start(ap, fmt);
+  ws_end_head(c, fmt, &ap);
+  va_end(ap);
   if (c->is_closing) return;  // Out of memory for the answer
   ws_open(c);
   mg_call(c, MG_EV_WS_OPEN, hm);
@@ -326,13 +329,10 @@ struct mg_connection *mg_ws_connect(struct mg_mgr *mgr, const char *url, mg_even
             "GET %s HTTP/1.1\r\nHost: %s%.*s%s%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n",
             mg_url_uri(url), v6 ? "[" : "", (int) u.host.len, u.host.buf, v6 ? "]" : "", port, key);
-  if (fmt != NULL) {
-    va_list ap;
-    va_start(ap, fmt);
-    mg_vprintf(c, fmt, &ap);
-    va_end(ap);
-  }
-  mg_printf(c, "\r\n");
+  va_list ap;
+  va_start(ap, fmt);
+  ws_end_head(c, fmt, &ap);
+  va_end(ap);
   return c;
 }
 
