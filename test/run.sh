@@ -100,7 +100,7 @@ BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" 
 echo "== integration tests through the chaos filter (every read and write split and delayed)"
 BIN=$BUILD/chaos/examples run_node integration-chaos "$LOGS/integration-chaos.log" \
   test/integration/http-server.test.mjs test/integration/examples.test.mjs test/integration/firmware.test.mjs \
-  test/integration/websocket.test.mjs
+  test/integration/websocket.test.mjs test/integration/dash.test.mjs test/integration/auth.test.mjs
 
 echo "== dashboard in Chromium against the firmware"
 FIRMWARE=$BUILD/firmware/firmware run_node e2e "$LOGS/e2e.log" test/e2e/*.test.mjs
