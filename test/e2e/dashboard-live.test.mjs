@@ -140,6 +140,23 @@ test('a setting saved from the form is kept across a reload; an invalid one show
   await page.context().close();
 });
 
+test('the State page has a form for every field set the device declares, in its order, live', async () => {
+  const sets = (await api(firmware.url, 'GET', 'api/sets', undefined, admin)).body.sets;
+  const page = await newPage();
+  await page.goto(new URL('#/state', firmware.url).href);
+  await logIn(page, 'admin', PASSWORD, 'State');
+  const forms = page.getByTestId('state').locator('form[data-set]');
+  await forms.nth(sets.length - 1).waitFor();
+  assert.deepEqual(await forms.evaluateAll((all) => all.map((f) => f.dataset.set)), sets.map((s) => s.name),
+    'no page written for any of them: the schema is enough');
+  const uptime = page.locator('form[data-set="device"] input[name="uptime"]');
+  assert.equal(await uptime.isDisabled(), true, 'a read-only field is shown, not editable');
+  const first = await uptime.inputValue();
+  await page.waitForFunction((v) => document.querySelector('form[data-set="device"] input[name="uptime"]').value !== v,
+    first, { timeout: 5000 });
+  await page.context().close();
+});
+
 test('an admin adds a viewer, who sees read-only controls, and removes them', async () => {
   const page = await newPage();
   await page.goto(new URL('#/users', firmware.url).href);

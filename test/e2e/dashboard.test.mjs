@@ -1,6 +1,6 @@
 // The dashboard in Chromium, served by the firmware, with a session: the header
 // names the device, navigation moves the hash, the heading and aria-current, a
-// phone reaches every page (also with six registered), relative URLs (REST and
+// phone reaches every page (also with two more registered, seven in all), relative URLs (REST and
 // the WebSocket) work under a path prefix, dark mode, and nothing logs an error
 // or fails to load. Screenshots land in build/e2e/.
 import { test, before, after } from 'node:test';
@@ -67,11 +67,11 @@ async function expectRoute(page, name, title) {
   assert.equal(await current.getAttribute('href'), `#/${name}`);
 }
 
-// The dashboard's JS with two more pages registered in pages/index.js (six in all),
+// The dashboard's JS with two more pages registered in pages/index.js (seven in all),
 // built from a copy of web/src: what a maker who added pages would ship.
-async function sixPageBundle() {
+async function morePagesBundle() {
   fs.mkdirSync(OUT, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(OUT, 'six-pages-'));
+  const dir = fs.mkdtempSync(path.join(OUT, 'more-pages-'));
   try {
     fs.cpSync('web/src', dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'pages/Extra.jsx'), `import { Page } from '../kit';
@@ -155,25 +155,25 @@ test('navigation moves between the pages, and back', async () => {
   await page.context().close();
 });
 
-for (const six of [false, true]) {
-  test(`on a phone-sized screen every page of the navigation is on screen and usable${six ? ', with six pages registered' : ''}`, async () => {
+for (const more of [false, true]) {
+  test(`on a phone-sized screen every page of the navigation is on screen and usable${more ? ', with seven pages registered' : ''}`, async () => {
     const page = await openPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-    if (six) {
-      const js = await sixPageBundle();
+    if (more) {
+      const js = await morePagesBundle();
       await page.route(/\/assets\/app-[0-9a-f]+\.js$/, (route) => route.fulfill({ body: js, contentType: 'text/javascript' }));
     }
     await page.goto(firmware.url);
     await page.getByRole('banner').getByText(device.name, { exact: true }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
-    const pages = [['overview', 'Overview'], ['settings', 'Settings'], ['users', 'Users'], ['firmware', 'Firmware'],
-      ...(six ? [['diagnostics', 'Diagnostics'], ['network', 'Network']] : [])];
+    const pages = [['overview', 'Overview'], ['settings', 'Settings'], ['state', 'State'], ['users', 'Users'], ['firmware', 'Firmware'],
+      ...(more ? [['diagnostics', 'Diagnostics'], ['network', 'Network']] : [])];
     assert.equal(await nav.getByRole('link').count(), pages.length);
     for (const [, title] of pages) {
       const box = await nav.getByRole('link', { name: title }).boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.y >= 0 && box.y + box.height <= 844, `${title} link is on screen: ${JSON.stringify(box)}`);
     }
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no horizontal scrolling');
-    await page.screenshot({ path: path.join(OUT, `dashboard-phone${six ? '-six-pages' : ''}.png`), fullPage: true });
+    await page.screenshot({ path: path.join(OUT, `dashboard-phone${more ? '-seven-pages' : ''}.png`), fullPage: true });
     for (const [name, title] of [...pages.slice(1), pages[0]]) {
       await nav.getByRole('link', { name: title }).tap();
       await expectRoute(page, name, title);

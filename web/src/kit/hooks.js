@@ -15,6 +15,12 @@ export function useSchema(name) {
   return useStore((s) => s.schema?.[name]);
 }
 
+// Every set's schema, in the device's order; undefined until api/sets has answered.
+export function useSchemas() {
+  const schema = useStore((s) => s.schema);
+  return schema ? Object.values(schema) : undefined;
+}
+
 // [[Date.now(), values], ...] of the last minutes, oldest first.
 export function useHistory(name) {
   return useStore((s) => s.history[name]);

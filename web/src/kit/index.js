@@ -3,7 +3,7 @@
 export { Page, Card, Stat, Button, Toggle, Field, ErrorText, inputClass } from './ui.jsx';
 export { LiveChart } from './LiveChart.jsx';
 export { SchemaForm } from './SchemaForm.jsx';
-export { useSet, useSchema, useHistory, useSetTime, useAuth, useConnection, useNow, canWrite } from './hooks.js';
+export { useSet, useSchema, useSchemas, useHistory, useSetTime, useAuth, useConnection, useNow, canWrite } from './hooks.js';
 export { icons } from './icons.js';
 export { writeSet } from '../live.js';
 export { get, post, del, ApiError } from '../api.js';
