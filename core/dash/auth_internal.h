@@ -42,9 +42,8 @@ enum { MG_AUTH_JOB_NONE, MG_AUTH_JOB_LOGIN, MG_AUTH_JOB_UPGRADE, MG_AUTH_JOB_SET
 struct mg_auth_job {
   int kind;                    // MG_AUTH_JOB_*; NONE marks a free slot
   struct mg_auth *auth;
-  struct mg_mgr *mgr;          // Its timer is linked there while the job runs
-  unsigned long conn_id;       // The waiting connection, found by id: it may close meanwhile
-  struct mg_timer timer;       // One slice per loop pass, and a wait of 1 ms at most
+  struct mg_mgr *mgr;          // The waiting connection's
+  unsigned long conn_id;       // It is found by id: it may close meanwhile
   char name[2 * MG_AUTH_NAME_MAX + 2];  // As typed (a login's may name nobody)
   char pass[2 * MG_AUTH_PASS_MAX + 2];  // Kept for an upgrade's re-hash; wiped at the end
   int level;                            // Of a new user
@@ -66,7 +65,9 @@ struct mg_auth {
   struct mg_auth_throttle throttle[MG_AUTH_THROTTLE_SLOTS];
   uint64_t last_session_id;
   struct mg_auth_job jobs[MG_AUTH_MAX_PENDING];
-  uint64_t busy_logged;  // When "503: busy" was last logged (once a second at most)
+  struct mg_timer job_timer;  // Runs the jobs, one slice per loop pass, while there are any
+  struct mg_mgr *job_mgr;     // Where job_timer is linked; NULL when it is not
+  uint64_t busy_logged;       // When "503: busy" was last logged (once a second at most)
 };
 
 // Users and passwords (auth_users.c)

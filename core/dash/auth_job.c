@@ -12,10 +12,20 @@ static struct mg_connection *job_conn(const struct mg_auth_job *job) {
   return NULL;
 }
 
+static size_t jobs_running(const struct mg_auth *auth) {
+  size_t n = 0;
+  for (size_t i = 0; i < MG_AUTH_MAX_PENDING; i++) n += auth->jobs[i].kind != MG_AUTH_JOB_NONE;
+  return n;
+}
+
 static void job_end(struct mg_auth_job *job) {
-  mg_timer_free(&job->mgr->timers, &job->timer);
+  struct mg_auth *auth = job->auth;
   mg_pbkdf2_finish(&job->kdf);
   mg_auth_wipe(job, sizeof(*job));  // The password, and a free slot (MG_AUTH_JOB_NONE)
+  if (jobs_running(auth) == 0 && auth->job_mgr != NULL) {  // Idle: the loop may sleep again
+    mg_timer_free(&auth->job_mgr->timers, &auth->job_timer);
+    auth->job_mgr = NULL;
+  }
 }
 
 void mg_auth_jobs_free(struct mg_auth *auth) {
@@ -150,19 +160,26 @@ static bool job_done(struct mg_auth_job *job, struct mg_connection *c) {
   return false;
 }
 
-// The job's timer, once per loop pass: hash for about MG_AUTH_SLICE_MS, then let the loop go on
-static void job_slice(void *arg) {
-  struct mg_auth_job *job = (struct mg_auth_job *) arg;
-  struct mg_connection *c = job_conn(job);
-  if (c == NULL) {  // The client left: no answer is owed, so no more work is done
-    MG_DEBUG(("%lu gone: its password hash is dropped", job->conn_id));
-    job_end(job);
-    return;
+// The jobs' timer, once per loop pass: about MG_AUTH_SLICE_MS of hashing shared by all
+// the jobs, a chunk each in turn, then the loop goes on with its connections
+static void jobs_slice(void *arg) {
+  struct mg_auth *auth = (struct mg_auth *) arg;
+  for (size_t i = 0; i < MG_AUTH_MAX_PENDING; i++) {
+    struct mg_auth_job *job = &auth->jobs[i];
+    if (job->kind != MG_AUTH_JOB_NONE && job_conn(job) == NULL) {  // The client left: no answer owed, no work
+      MG_DEBUG(("%lu gone: its password hash is dropped", job->conn_id));
+      job_end(job);
+    }
   }
   uint64_t start = mg_millis();
-  bool done = false;
-  while (!done && mg_millis() - start < MG_AUTH_SLICE_MS) done = mg_pbkdf2_step(&job->kdf, JOB_CHUNK);
-  if (done && !job_done(job, c)) job_end(job);
+  while (jobs_running(auth) > 0 && mg_millis() - start < MG_AUTH_SLICE_MS) {
+    for (size_t i = 0; i < MG_AUTH_MAX_PENDING; i++) {
+      struct mg_auth_job *job = &auth->jobs[i];
+      if (job->kind == MG_AUTH_JOB_NONE || !mg_pbkdf2_step(&job->kdf, JOB_CHUNK)) continue;
+      struct mg_connection *c = job_conn(job);
+      if (c == NULL || !job_done(job, c)) job_end(job);
+    }
+  }
 }
 
 // Full: 503, logged once a second at most (a flood must not flood the log too)
@@ -209,8 +226,11 @@ bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, 
     return false;
   }
   job->kind = kind;
-  // Called at the next timer poll (RUN_NOW), then every pass: a 1 ms period keeps
-  // mg_mgr_poll from sleeping while there is work
-  mg_timer_init(&c->mgr->timers, &job->timer, 1, MG_TIMER_REPEAT | MG_TIMER_RUN_NOW, job_slice, job);
+  if (auth->job_mgr == NULL) {
+    // Period 0: due at every pass, so mg_mgr_poll does not sleep while there is work
+    // (one auth serves one manager's connections: its loop runs every job)
+    mg_timer_init(&c->mgr->timers, &auth->job_timer, 0, MG_TIMER_REPEAT | MG_TIMER_RUN_NOW, jobs_slice, auth);
+    auth->job_mgr = c->mgr;
+  }
   return true;
 }
