@@ -2,7 +2,7 @@
 // one of MG_AUTH_MAX_PENDING slots while its PBKDF2 runs in slices between the loop's other work.
 #include "dash/auth_internal.h"
 
-#define JOB_CHUNK 64  // Iterations between looks at the clock: well under a millisecond on a host
+#define JOB_CHUNK 16  // Iterations between looks at the clock: ~16 us on a host, a few ms on a small MCU
 
 // The waiting connection, if it is still there: it may have closed (and its memory gone)
 static struct mg_connection *job_conn(const struct mg_auth_job *job) {
@@ -12,7 +12,7 @@ static struct mg_connection *job_conn(const struct mg_auth_job *job) {
   return NULL;
 }
 
-static size_t jobs_running(const struct mg_auth *auth) {
+static size_t job_count(const struct mg_auth *auth) {
   size_t n = 0;
   for (size_t i = 0; i < MG_AUTH_MAX_PENDING; i++) n += auth->jobs[i].kind != MG_AUTH_JOB_NONE;
   return n;
@@ -22,7 +22,7 @@ static void job_end(struct mg_auth_job *job) {
   struct mg_auth *auth = job->auth;
   mg_pbkdf2_finish(&job->kdf);
   mg_auth_wipe(job, sizeof(*job));  // The password, and a free slot (MG_AUTH_JOB_NONE)
-  if (jobs_running(auth) == 0 && auth->job_mgr != NULL) {  // Idle: the loop may sleep again
+  if (job_count(auth) == 0 && auth->job_mgr != NULL) {  // Idle: the loop may sleep again
     mg_timer_free(&auth->job_mgr->timers, &auth->job_timer);
     auth->job_mgr = NULL;
   }
@@ -162,7 +162,7 @@ static bool job_done(struct mg_auth_job *job, struct mg_connection *c) {
 
 // The jobs' timer, once per loop pass: about MG_AUTH_SLICE_MS of hashing shared by all
 // the jobs, a chunk each in turn, then the loop goes on with its connections
-static void jobs_slice(void *arg) {
+static void job_slice(void *arg) {
   struct mg_auth *auth = (struct mg_auth *) arg;
   for (size_t i = 0; i < MG_AUTH_MAX_PENDING; i++) {
     struct mg_auth_job *job = &auth->jobs[i];
@@ -172,7 +172,7 @@ static void jobs_slice(void *arg) {
     }
   }
   uint64_t start = mg_millis();
-  while (jobs_running(auth) > 0 && mg_millis() - start < MG_AUTH_SLICE_MS) {
+  while (job_count(auth) > 0 && mg_millis() - start < MG_AUTH_SLICE_MS) {
     for (size_t i = 0; i < MG_AUTH_MAX_PENDING; i++) {
       struct mg_auth_job *job = &auth->jobs[i];
       if (job->kind == MG_AUTH_JOB_NONE || !mg_pbkdf2_step(&job->kdf, JOB_CHUNK)) continue;
@@ -229,7 +229,7 @@ bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, 
   if (auth->job_mgr == NULL) {
     // Period 0: due at every pass, so mg_mgr_poll does not sleep while there is work
     // (one auth serves one manager's connections: its loop runs every job)
-    mg_timer_init(&c->mgr->timers, &auth->job_timer, 0, MG_TIMER_REPEAT | MG_TIMER_RUN_NOW, jobs_slice, auth);
+    mg_timer_init(&c->mgr->timers, &auth->job_timer, 0, MG_TIMER_REPEAT | MG_TIMER_RUN_NOW, job_slice, auth);
     auth->job_mgr = c->mgr;
   }
   return true;
