@@ -490,11 +490,28 @@ static int echo_script(uint16_t port) {
   return rc;
 }
 
+// A client frame without a mask: the server must close with 1002 (RFC 6455 5.1)
+static int echo_protocol_error(uint16_t port) {
+  static struct frame f;
+  struct client cl;
+  where("echo: an unmasked frame");
+  int rc = ws_open(&cl, port, "/ws");
+  if (rc == GOT && client_send(&cl, "\x81\x02hi", 4)) {
+    rc = ws_read(&cl, &f, now_ms() + 2000);
+    if (rc == GOT && (f.op != WEBSOCKET_OP_CLOSE || f.len < 2 || f.data[0] != 0x03 || f.data[1] != 0xea))
+      rc = fail("expected a close frame with 1002, got opcode %d of %lu bytes", f.op, (unsigned long) f.len);
+    if (rc == GOT) rc = ws_expect_end(&cl, &f);
+  }
+  client_close(&cl);
+  return rc;
+}
+
 // ---- The field-set socket /api/ws ----
 
 struct dash_sock {
   struct client cl;
   unsigned seen;       // Bit per V_*: settings pushes seen since the last reset
+  unsigned allowed;    // Bit per V_*: what a settings push may hold now (older values are stale)
   int ticks_seen;      // Highest status ticks pushed, -1 for none
   char reply[512];     // The last message that was not a push
   bool has_reply;
@@ -514,6 +531,7 @@ static int dash_read(struct dash_sock *d, uint64_t deadline) {
     for (int i = 0; i < V_COUNT; i++) {
       snprintf(want, sizeof(want), "{\"set\":\"settings\",\"values\":%s}", s_values[i]);
       if (strcmp(m, want) == 0) {
+        if (!(d->allowed & (1u << i))) return fail("a stale or unwritten push: %s", m);
         d->seen |= 1u << i;
         return GOT;
       }
@@ -521,7 +539,8 @@ static int dash_read(struct dash_sock *d, uint64_t deadline) {
     for (int i = 0; i < 2; i++) {
       snprintf(want, sizeof(want), "{\"set\":\"status\",\"values\":%s}", s_status_values[i]);
       if (strcmp(m, want) == 0) {
-        if (i > d->ticks_seen) d->ticks_seen = i;
+        if (i < d->ticks_seen) return fail("a stale push: %s", m);
+        d->ticks_seen = i;
         return GOT;
       }
     }
@@ -558,12 +577,13 @@ static int dash_ask(struct dash_sock *d, const char *msg, const char *id, const 
   return fail("reply %s, expected %s", d->reply, want);
 }
 
-// The first messages: both sets (settings as the file has them or, if loading ran out
-// of memory, the defaults)
-static int dash_snapshot(struct dash_sock *d) {
+// The first messages: both sets (in the script, settings as the file has them or, if
+// loading ran out of memory, the defaults; fresh: after the script, any)
+static int dash_snapshot(struct dash_sock *d, bool fresh) {
   uint64_t deadline = now_ms() + 2000;
   int rc = GOT;
   d->seen = 0, d->ticks_seen = -1, d->has_reply = false;
+  d->allowed = fresh ? ~0u : (1u << V_DEFAULT) | (1u << V_FILE);
   while (rc == GOT && (d->ticks_seen < 0 || d->seen == 0)) rc = dash_read(d, deadline);
   if (rc == GOT && d->has_reply) rc = fail("a reply before any question: %s", d->reply);
   return rc;
@@ -603,24 +623,27 @@ static int dash_script(uint16_t port) {
   int rc = ws_open(&d.cl, port, "/api/ws");
   if (rc == GOT) {
     where("/api/ws: snapshot");
-    rc = dash_snapshot(&d);
-    if (rc == GOT && (d.seen & ((1u << V_WS) | (1u << V_REST))) != 0) rc = fail("settings written before any write");
+    rc = dash_snapshot(&d, false);
   }
   if (goes_on(rc)) {
     where("/api/ws: write with an id");
     d.seen = 0;
+    d.allowed |= 1u << V_WS;
     snprintf(msg, sizeof(msg), "{\"id\":7,\"set\":\"settings\",\"values\":%s}", s_values[V_WS]);
     rc = dash_ask(&d, msg, "\"id\":7,", "{\"id\":7,\"ok\":true}");
     if (rc == GOT) rc = dash_wait(&d, false, 1u << V_WS, -1);  // Its push, to the writer too
+    if (rc == GOT) d.allowed = 1u << V_WS;
   }
   if (goes_on(rc)) {
     where("/api/ws: push after a REST POST");
     d.seen = 0;
+    d.allowed |= 1u << V_REST;
     snprintf(msg, sizeof(msg),
              "POST /api/sets/settings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
              "Content-Length: %lu\r\n\r\n%s",
              (unsigned long) strlen(s_values[V_REST]), s_values[V_REST]);
     if (http_step(port, msg, 200, s_values[V_REST], &r) == GOT) rc = dash_wait(&d, false, 1u << V_REST, -1);
+    if (rc == GOT && (d.seen & (1u << V_REST))) d.allowed = 1u << V_REST;
   }
   if (goes_on(rc)) {
     where("/api/ws: push of the read-only set after a timer");
@@ -756,7 +779,7 @@ static void check_serves_again(uint16_t port) {
     fail("no echo");
   client_close(&cl);
   where("after the script: a fresh /api/ws");
-  if (ws_open(&d.cl, port, "/api/ws") != GOT || dash_snapshot(&d) != GOT || dash_close(&d) != GOT) fail("no snapshot");
+  if (ws_open(&d.cl, port, "/api/ws") != GOT || dash_snapshot(&d, true) != GOT || dash_close(&d) != GOT) fail("no snapshot");
   client_close(&d.cl);
 }
 
@@ -788,6 +811,7 @@ static long run_once(long n) {
   close(fds[0]);
   check_file(true);
   echo_script(port);
+  echo_protocol_error(port);
   dash_script(port);
   rest_script(port);
   // The fault may land in a /disarm request itself: only one allocation fails, so retry
