@@ -15,12 +15,19 @@ static const char *http_json_headers = "Content-Type: application/json\r\nCache-
 
 static void dash_http_tick(void *arg);
 
+// The tick sends coalesced pushes and retries what ran out of memory. Without it
+// (out of memory itself) pushes go at once, and each later call tries to start it.
+static bool dash_http_start_timer(struct mg_dash *dash) {
+  uint64_t period = MG_DASH_PUSH_INTERVAL_MS / 2 > 0 ? MG_DASH_PUSH_INTERVAL_MS / 2 : 1;
+  if (dash->timer == NULL) dash->timer = mg_timer_add(dash->mgr, period, MG_TIMER_REPEAT, dash_http_tick, dash);
+  return dash->timer != NULL;
+}
+
 void mg_dash_init(struct mg_dash *dash, struct mg_mgr *mgr, const char *data_dir) {
   memset(dash, 0, sizeof(*dash));
   dash->mgr = mgr;
   dash->data_dir = data_dir;
-  uint64_t period = MG_DASH_PUSH_INTERVAL_MS / 2 > 0 ? MG_DASH_PUSH_INTERVAL_MS / 2 : 1;
-  dash->timer = mg_timer_add(mgr, period, MG_TIMER_REPEAT, dash_http_tick, dash);  // NULL: logged, pushes go at once
+  dash_http_start_timer(dash);
 }
 
 void mg_dash_free(struct mg_dash *dash) {
@@ -90,7 +97,7 @@ void mg_dash_push(struct mg_dash *dash, struct mg_dash_set *set) {
 void mg_dash_changed(struct mg_dash *dash, struct mg_dash_set *set) {
   set->pending = true;
   // The first change after a quiet spell goes at once; later ones wait for the tick
-  if (dash->timer == NULL || mg_millis() - set->last_push >= MG_DASH_PUSH_INTERVAL_MS) mg_dash_push(dash, set);
+  if (!dash_http_start_timer(dash) || mg_millis() - set->last_push >= MG_DASH_PUSH_INTERVAL_MS) mg_dash_push(dash, set);
 }
 
 // A client that drained gets the latest values of the sets it missed
@@ -237,6 +244,7 @@ static void dash_http_upgrade(struct mg_dash *dash, struct mg_connection *c, str
     mg_free(cl);
     return;
   }
+  dash_http_start_timer(dash);  // Retries of this client's snapshot need the tick
   cl->c = c;
   cl->level = (uint8_t) level;
   if (dash->auth != NULL) cl->session = mg_auth_session_id(dash->auth, hm);
