@@ -88,6 +88,20 @@ else
   add 0 1 "alloc-faults: exit $rc, see $log"
 fi
 
+echo "== out of memory: every allocation of a WebSocket and field-set script fails once (ASan+UBSan)"
+log="$LOGS/alloc-faults-ws.log"
+ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  "$BUILD"/alloc/test/alloc/alloc_faults_ws >"$log" 2>&1
+rc=$?
+line=$(grep -a '^alloc-faults-ws: [0-9]* of' "$log" | tail -n 1)
+echo "${line:-alloc-faults-ws: no summary line (exit $rc), see $log}"
+if [ "$rc" -eq 0 ] && [ -n "$line" ] && [ "$(sanitizer_reports "$log")" -eq 0 ]; then
+  add 1 0 ""
+else
+  grep -a '^alloc-faults-ws: N=' "$log" | head -n 10
+  add 0 1 "alloc-faults-ws: exit $rc, see $log"
+fi
+
 echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs
 echo "== integration tests against the ASan+UBSan build"

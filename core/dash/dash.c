@@ -326,10 +326,11 @@ static int dash_set_write_level(const struct mg_dash_set *set) {
   return lowest;
 }
 
+// err left empty means the message itself ran out of memory: then the status is 500
+// (the callers answer "out of memory"), never a 4xx without its reason
 static int dash_error(struct mg_iobuf *err, int status, const char *message) {
   err->len = 0;
-  mg_iobuf_printf(err, "\"error\":%m", MG_ESC(message));
-  return status;
+  return mg_iobuf_printf(err, "\"error\":%m", MG_ESC(message)) ? status : 500;
 }
 
 // Every member of body checked into next; field errors appended to fields

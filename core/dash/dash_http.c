@@ -15,12 +15,19 @@ static const char *http_json_headers = "Content-Type: application/json\r\nCache-
 
 static void dash_http_tick(void *arg);
 
+// The tick sends coalesced pushes and retries what ran out of memory. Without it
+// (out of memory itself) pushes go at once, and each later call tries to start it.
+static bool dash_http_start_timer(struct mg_dash *dash) {
+  uint64_t period = MG_DASH_PUSH_INTERVAL_MS / 2 > 0 ? MG_DASH_PUSH_INTERVAL_MS / 2 : 1;
+  if (dash->timer == NULL) dash->timer = mg_timer_add(dash->mgr, period, MG_TIMER_REPEAT, dash_http_tick, dash);
+  return dash->timer != NULL;
+}
+
 void mg_dash_init(struct mg_dash *dash, struct mg_mgr *mgr, const char *data_dir) {
   memset(dash, 0, sizeof(*dash));
   dash->mgr = mgr;
   dash->data_dir = data_dir;
-  uint64_t period = MG_DASH_PUSH_INTERVAL_MS / 2 > 0 ? MG_DASH_PUSH_INTERVAL_MS / 2 : 1;
-  dash->timer = mg_timer_add(mgr, period, MG_TIMER_REPEAT, dash_http_tick, dash);  // NULL: logged, pushes go at once
+  dash_http_start_timer(dash);
 }
 
 void mg_dash_free(struct mg_dash *dash) {
@@ -90,7 +97,7 @@ void mg_dash_push(struct mg_dash *dash, struct mg_dash_set *set) {
 void mg_dash_changed(struct mg_dash *dash, struct mg_dash_set *set) {
   set->pending = true;
   // The first change after a quiet spell goes at once; later ones wait for the tick
-  if (dash->timer == NULL || mg_millis() - set->last_push >= MG_DASH_PUSH_INTERVAL_MS) mg_dash_push(dash, set);
+  if (!dash_http_start_timer(dash) || mg_millis() - set->last_push >= MG_DASH_PUSH_INTERVAL_MS) mg_dash_push(dash, set);
 }
 
 // A client that drained gets the latest values of the sets it missed
@@ -175,8 +182,10 @@ static void dash_http_set(struct mg_dash *dash, struct mg_connection *c, struct 
     if (status == 200) {
       out.len = 0;
       dash_http_reply_json(c, 200, mg_dash_values_json(set, level, &out), &out);
+    } else if (out.len == 0) {  // No memory for the reason: an empty object would look like an answer
+      dash_http_error(c, 500, "out of memory");
     } else {
-      mg_http_reply(c, status, http_json_headers, "{%.*s}\n", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
+      mg_http_reply(c, status, http_json_headers, "{%.*s}\n", (int) out.len, (char *) out.buf);
     }
   }
   mg_iobuf_free(&out);
@@ -235,6 +244,7 @@ static void dash_http_upgrade(struct mg_dash *dash, struct mg_connection *c, str
     mg_free(cl);
     return;
   }
+  dash_http_start_timer(dash);  // Retries of this client's snapshot need the tick
   cl->c = c;
   cl->level = (uint8_t) level;
   if (dash->auth != NULL) cl->session = mg_auth_session_id(dash->auth, hm);
@@ -244,7 +254,9 @@ static void dash_http_upgrade(struct mg_dash *dash, struct mg_connection *c, str
   dash_http_snapshot(dash, cl);
 }
 
-// A client's message {"id":7,"set":"leds","values":{...}}: answered on the socket
+// A client's message {"id":7,"set":"leds","values":{...}}: answered on the socket.
+// Fixed answers are printed straight into the frame, so that running out of memory
+// can only close the socket, never send a reply with its error or "ok" missing.
 static void dash_http_ws_write(struct mg_dash *dash, struct mg_dash_client *cl, struct mg_str data) {
   struct mg_connection *c = cl->c;
   int n = 0;
@@ -256,7 +268,7 @@ static void dash_http_ws_write(struct mg_dash *dash, struct mg_dash_client *cl, 
   struct mg_str values = mg_json_get_tok(data, "$.values");
   if (id.len > 64) id.len = 0;  // Echoed only when short: a client's tag, not a payload
   struct mg_iobuf out = {NULL, 0, 0, 128};
-  const char *idsep = id.len > 0 ? "," : "";
+  const char *fixed = NULL;  // A reply known in advance
   char set_name[40];
   struct mg_dash_set *set = NULL;
   if (name.len >= 2 && name.buf[0] == '"' && name.len < sizeof(set_name) &&
@@ -264,18 +276,19 @@ static void dash_http_ws_write(struct mg_dash *dash, struct mg_dash_client *cl, 
     set = mg_dash_find(dash, mg_str(set_name));
   }
   if (data.buf[0] != '{' || name.len == 0 || values.len == 0) {
-    mg_iobuf_printf(&out, "\"error\":\"expected {\\\"set\\\":NAME,\\\"values\\\":{...}}\"");
+    fixed = "\"error\":\"expected {\\\"set\\\":NAME,\\\"values\\\":{...}}\"";
   } else if (set == NULL || !mg_dash_readable(set, cl->level)) {
-    mg_iobuf_printf(&out, "\"error\":\"no such set\"");
+    fixed = "\"error\":\"no such set\"";
   } else if (mg_dash_write(set, values, cl->level, &out) == 200) {
-    out.len = 0;
-    mg_iobuf_printf(&out, "\"ok\":true");
+    fixed = "\"ok\":true";
+  } else if (out.len == 0) {  // No memory for the reason (mg_dash_write then says 500)
+    fixed = "\"error\":\"out of memory\"";
   }
+  struct mg_str reply = fixed != NULL ? mg_str(fixed) : mg_str_n((char *) out.buf, out.len);
   if (id.len > 0) {
-    mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":%.*s%s%.*s}", (int) id.len, id.buf, idsep, (int) out.len,
-                 out.buf == NULL ? "" : (char *) out.buf);
+    mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":%.*s,%.*s}", (int) id.len, id.buf, (int) reply.len, reply.buf);
   } else {
-    mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{%.*s}", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
+    mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{%.*s}", (int) reply.len, reply.buf);
   }
   mg_iobuf_free(&out);
 }

@@ -61,9 +61,14 @@ void mg_dash_load(struct mg_dash_set *set) {
   if (mg_fs_posix.st(path, &size, NULL) == 0) return;  // First start: the defaults stand
   struct mg_str data = mg_file_read(&mg_fs_posix, path);
   int n = 0, ofs = data.buf == NULL ? MG_JSON_INVALID : mg_json_get(data, "$", &n);
-  const char *why = data.buf == NULL ? "unreadable" : ofs < 0 ? "not JSON" : data.buf[ofs] != '{' ? "not an object" : NULL;
+  const char *why = ofs < 0 ? "not JSON" : data.buf[ofs] != '{' ? "not an object" : NULL;
   bool rewrite = true;
-  if (why == NULL) {
+  if (data.buf == NULL) {
+    // Out of memory or an I/O error: the file may well be good, and rewriting it with
+    // the defaults would lose it. The next write saves anyway.
+    MG_ERROR(("cannot read %s: using defaults, the file is kept", path));
+    rewrite = false;
+  } else if (why == NULL) {
     union mg_dash_value *next = mg_dash_stage(set);
     if (next == NULL) {
       MG_ERROR(("out of memory loading %s: using defaults", path));
