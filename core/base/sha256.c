@@ -139,39 +139,71 @@ static void sha256_short_final(const uint32_t state[8], unsigned char block[64])
   for (int i = 0; i < 8; i++) MG_STORE_BE32(block + 4 * i, s[i]);
 }
 
-// F(P, S, c, i) of RFC 8018 section 5.2 into out (32 bytes). Each iteration is
-// HMAC of a 32-byte U from the precomputed key states: two compressions, no more.
-static void sha256_pbkdf2_block(const mg_sha256_ctx *inner, const mg_sha256_ctx *outer, const void *salt,
-                                size_t saltlen, uint32_t iterations, uint32_t block_no, unsigned char out[32]) {
-  mg_sha256_ctx ctx = *inner, octx = *outer;
-  unsigned char block[64], be[4];
-  MG_STORE_BE32(be, block_no);
-  mg_sha256_update(&ctx, (const unsigned char *) salt, saltlen);
+// PBKDF2 (RFC 8018 section 5.2) in steps. Each block T_i starts from the inner key
+// state after the salt (kept, so the salt need not outlive start) and block number i;
+// each later iteration is HMAC of a 32-byte U from the key states: two compressions.
+void mg_pbkdf2_start(struct mg_pbkdf2 *p, const void *password, size_t passlen, const void *salt, size_t saltlen,
+                     uint32_t iterations, unsigned char *out, size_t dklen) {
+  memset(p, 0, sizeof(*p));
+  sha256_hmac_keys(&p->inner, &p->outer, password, passlen);
+  p->salted = p->inner;
+  mg_sha256_update(&p->salted, (const unsigned char *) salt, saltlen);
+  p->iterations = iterations == 0 ? 1 : iterations;
+  p->out = out;
+  p->dklen = dklen;
+}
+
+// U1 of the next block into p->t, and p->u set up as the padded block that hashes it
+static void sha256_pbkdf2_first(struct mg_pbkdf2 *p) {
+  mg_sha256_ctx ctx = p->salted, octx = p->outer;
+  unsigned char be[4];
+  MG_STORE_BE32(be, p->block_no + 1);
   mg_sha256_update(&ctx, be, 4);
-  sha256_hmac_finish(out, &ctx, &octx);  // U1
+  sha256_hmac_finish(p->t, &ctx, &octx);
   // The padded block of a 96-byte message (64 of key pad, 32 of U): U, 0x80, zeros, 768 bits
-  memset(block, 0, sizeof(block));
-  memcpy(block, out, 32);
-  block[32] = 0x80;
-  block[62] = 0x03;
-  for (uint32_t j = 1; j < iterations; j++) {
-    sha256_short_final(inner->state, block);  // Inner hash of U, in place
-    sha256_short_final(outer->state, block);  // Outer hash: the next U
-    for (int i = 0; i < 32; i++) out[i] ^= block[i];
+  memset(p->u, 0, sizeof(p->u));
+  memcpy(p->u, p->t, 32);
+  p->u[32] = 0x80;
+  p->u[62] = 0x03;
+  p->done_iter = 1;
+}
+
+bool mg_pbkdf2_step(struct mg_pbkdf2 *p, uint32_t max_iterations) {
+  while (p->done_bytes < p->dklen && max_iterations > 0) {
+    if (p->done_iter == 0) {
+      sha256_pbkdf2_first(p);
+      max_iterations--;
+    }
+    uint32_t n = p->iterations - p->done_iter;
+    if (n > max_iterations) n = max_iterations;
+    for (uint32_t j = 0; j < n; j++) {
+      sha256_short_final(p->inner.state, p->u);  // Inner hash of U, in place
+      sha256_short_final(p->outer.state, p->u);  // Outer hash: the next U
+      for (int i = 0; i < 32; i++) p->t[i] ^= p->u[i];
+    }
+    p->done_iter += n;
+    max_iterations -= n;
+    if (p->done_iter < p->iterations) break;
+    size_t k = p->dklen - p->done_bytes < 32 ? p->dklen - p->done_bytes : 32;  // Block T_i done
+    memcpy(p->out + p->done_bytes, p->t, k);
+    p->done_bytes += k;
+    p->block_no++;
+    p->done_iter = 0;
   }
+  return p->done_bytes >= p->dklen;
+}
+
+void mg_pbkdf2_finish(struct mg_pbkdf2 *p) {
+  volatile unsigned char *b = (volatile unsigned char *) p;  // Key states are password equivalents
+  for (size_t i = 0; i < sizeof(*p); i++) b[i] = 0;
 }
 
 void mg_pbkdf2_sha256(const void *password, size_t passlen, const void *salt, size_t saltlen, uint32_t iterations,
                       unsigned char *out, size_t dklen) {
-  mg_sha256_ctx inner, outer;
-  unsigned char t[32];
-  sha256_hmac_keys(&inner, &outer, password, passlen);
-  for (uint32_t block_no = 1; dklen > 0; block_no++) {
-    size_t n = dklen < 32 ? dklen : 32;
-    sha256_pbkdf2_block(&inner, &outer, salt, saltlen, iterations, block_no, t);
-    memcpy(out, t, n);
-    out += n, dklen -= n;
-  }
+  struct mg_pbkdf2 p;
+  mg_pbkdf2_start(&p, password, passlen, salt, saltlen, iterations, out, dklen);
+  while (!mg_pbkdf2_step(&p, UINT32_MAX)) continue;
+  mg_pbkdf2_finish(&p);
 }
 
 bool mg_timingsafe_eq(const void *a, const void *b, size_t len) {

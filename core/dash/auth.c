@@ -2,9 +2,6 @@
 // request passes, and the CSRF rule; the tables behind them live in auth_users.c and session*.c.
 #include "dash/auth_internal.h"
 
-#define AUTH_JSON "Content-Type: application/json\r\nCache-Control: no-store\r\n"
-// RFC 9110 11.6.1: a 401 names a challenge; browsers prompt for none they do not know
-#define AUTH_CHALLENGE "WWW-Authenticate: Cookie realm=\"meerkat\", cookie-name=" MG_AUTH_COOKIE "\r\n"
 
 struct mg_auth *mg_auth_create(const char *data_dir) {
   struct mg_auth *auth = (struct mg_auth *) mg_calloc(1, sizeof(*auth));
@@ -28,6 +25,7 @@ struct mg_auth *mg_auth_create(const char *data_dir) {
 
 void mg_auth_free(struct mg_auth *auth) {
   if (auth == NULL) return;
+  mg_auth_jobs_free(auth);
   memset(auth, 0, sizeof(*auth));  // Hashes and tokens do not linger in freed memory
   mg_free(auth);
 }
@@ -35,23 +33,23 @@ void mg_auth_free(struct mg_auth *auth) {
 // ---------------------------------------------------------------------------
 // Replies
 
-static void auth_error(struct mg_connection *c, int status, const char *extra, const char *msg) {
+void mg_auth_reply_error(struct mg_connection *c, int status, const char *extra, const char *msg) {
   char headers[256];
-  mg_snprintf(headers, sizeof(headers), AUTH_JSON "%s", extra == NULL ? "" : extra);
+  mg_snprintf(headers, sizeof(headers), MG_AUTH_JSON "%s", extra == NULL ? "" : extra);
   mg_http_reply(c, status, headers, "{\"error\":%m}\n", MG_ESC(msg));
 }
 
 static void auth_method_not_allowed(struct mg_connection *c, const char *allow) {
   char extra[64];
   mg_snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
-  auth_error(c, 405, extra, "method not allowed");
+  mg_auth_reply_error(c, 405, extra, "method not allowed");
 }
 
 // 200 {"user","level"} with the session's cookie
-static void auth_reply_session(struct mg_connection *c, const struct mg_auth_session *s, int level) {
+void mg_auth_reply_session(struct mg_connection *c, const struct mg_auth_session *s, int level) {
   char cookie[200], headers[300];
   mg_auth_cookie_header(cookie, sizeof(cookie), s, c->is_tls);
-  mg_snprintf(headers, sizeof(headers), AUTH_JSON "%s", cookie);
+  mg_snprintf(headers, sizeof(headers), MG_AUTH_JSON "%s", cookie);
   mg_http_reply(c, 200, headers, "{\"user\":%m,\"level\":\"%s\"}\n", MG_ESC(s->user), mg_auth_level_name(level));
 }
 
@@ -78,7 +76,7 @@ bool mg_auth_csrf_ok(struct mg_http_message *hm) {
 
 static bool auth_csrf_check(struct mg_connection *c, struct mg_http_message *hm) {
   if (!mg_auth_is_write(hm) || mg_auth_csrf_ok(hm)) return true;
-  auth_error(c, 415, NULL,
+  mg_auth_reply_error(c, 415, NULL,
              "state-changing requests need Content-Type: application/json (or X-Requested-With: meerkat)");
   return false;
 }
@@ -88,12 +86,12 @@ static bool auth_body_ok(struct mg_connection *c, struct mg_http_message *hm) {
   if (hm->body.len > MG_AUTH_MAX_BODY) {
     char msg[64];
     mg_snprintf(msg, sizeof(msg), "request body too large (at most %d bytes)", (int) MG_AUTH_MAX_BODY);
-    auth_error(c, 413, NULL, msg);
+    mg_auth_reply_error(c, 413, NULL, msg);
     return false;
   }
   int len = 0, ofs = mg_json_get(hm->body, "$", &len);
   if (ofs < 0 || hm->body.buf[ofs] != '{') {
-    auth_error(c, 400, NULL, "the body must be a JSON object");
+    mg_auth_reply_error(c, 400, NULL, "the body must be a JSON object");
     return false;
   }
   return true;
@@ -108,7 +106,7 @@ static bool auth_field(struct mg_connection *c, struct mg_http_message *hm, cons
   if (r == 1) return true;
   mg_snprintf(msg, sizeof(msg), r == 0 ? "missing field \"%s\"" : r == -1 ? "\"%s\" must be a string" : "\"%s\" is too long",
               name);
-  auth_error(c, 400, NULL, msg);
+  mg_auth_reply_error(c, 400, NULL, msg);
   return false;
 }
 
@@ -117,7 +115,7 @@ static bool auth_password_ok(struct mg_connection *c, const char *pass) {
   if (n >= MG_AUTH_PASS_MIN && n <= MG_AUTH_PASS_MAX) return true;
   char msg[64];
   mg_snprintf(msg, sizeof(msg), "password must be %d to %d characters", MG_AUTH_PASS_MIN, MG_AUTH_PASS_MAX);
-  auth_error(c, 400, NULL, msg);
+  mg_auth_reply_error(c, 400, NULL, msg);
   return false;
 }
 
@@ -127,7 +125,7 @@ static bool auth_file_ok(struct mg_connection *c, struct mg_auth *auth) {
   char msg[MG_PATH_MAX + 96];
   mg_snprintf(msg, sizeof(msg), "users file %s is corrupt or unreadable: remove it to set up the device again",
               auth->path);
-  auth_error(c, 503, NULL, msg);
+  mg_auth_reply_error(c, 503, NULL, msg);
   return false;
 }
 
@@ -163,12 +161,12 @@ int mg_auth_session_level(struct mg_auth *auth, uint64_t id) {
 int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm, int need) {
   int level = mg_auth_level(auth, hm, NULL, 0);
   if (level == MG_DASH_NOBODY) {
-    auth_error(c, 401, AUTH_CHALLENGE, "login required");
+    mg_auth_reply_error(c, 401, MG_AUTH_CHALLENGE, "login required");
     return MG_DASH_NOBODY;
   }
   if (!auth_csrf_check(c, hm)) return MG_DASH_NOBODY;
   if (level < need) {
-    auth_error(c, 403, NULL, need >= MG_DASH_ADMIN ? "forbidden: this needs an admin" : "forbidden");
+    mg_auth_reply_error(c, 403, NULL, need >= MG_DASH_ADMIN ? "forbidden: this needs an admin" : "forbidden");
     return MG_DASH_NOBODY;
   }
   return level;
@@ -186,9 +184,9 @@ static void auth_whoami(struct mg_auth *auth, struct mg_connection *c, struct mg
   struct mg_auth_user *u = auth_session_user(auth, hm, NULL);
   bool setup = !auth->broken && mg_auth_admins(auth) == 0;
   if (u == NULL) {
-    mg_http_reply(c, 200, AUTH_JSON, "{\"setup\":%s,\"user\":null,\"level\":null}\n", setup ? "true" : "false");
+    mg_http_reply(c, 200, MG_AUTH_JSON, "{\"setup\":%s,\"user\":null,\"level\":null}\n", setup ? "true" : "false");
   } else {
-    mg_http_reply(c, 200, AUTH_JSON, "{\"setup\":%s,\"user\":%m,\"level\":\"%s\"}\n", setup ? "true" : "false",
+    mg_http_reply(c, 200, MG_AUTH_JSON, "{\"setup\":%s,\"user\":%m,\"level\":\"%s\"}\n", setup ? "true" : "false",
                   MG_ESC(u->name), mg_auth_level_name(u->level));
   }
 }
@@ -207,24 +205,11 @@ static void auth_setup(struct mg_auth *auth, struct mg_connection *c, struct mg_
   char pass[2 * MG_AUTH_PASS_MAX + 2];
   if (!auth_post_start(auth, c, hm)) return;
   if (mg_auth_admins(auth) > 0) {
-    auth_error(c, 409, NULL, "already set up");
+    mg_auth_reply_error(c, 409, NULL, "already set up");
     return;
   }
   if (!auth_field(c, hm, "password", pass, sizeof(pass)) || !auth_password_ok(c, pass)) return;
-  struct mg_auth_user *u = mg_auth_user_find(auth, "admin");
-  if (u != NULL) memset(u, 0, sizeof(*u));  // A viewer of that name cannot be left (never written: no admin)
-  u = mg_auth_user_add(auth, "admin", pass, MG_DASH_ADMIN);
-  if (u == NULL) {
-    auth_error(c, 500, NULL, "cannot create the admin user");
-  } else if (!mg_auth_users_save(auth)) {
-    memset(u, 0, sizeof(*u));
-    auth_error(c, 500, NULL, "cannot save the users file: see the device log");
-  } else {
-    struct mg_auth_session *s = mg_auth_session_new(auth, u->name, mg_millis());
-    MG_INFO(("setup: user admin created from %M", mg_print_ip, &c->rem));
-    if (s == NULL) auth_error(c, 500, NULL, "cannot start a session");
-    else auth_reply_session(c, s, u->level);
-  }
+  mg_auth_job_start(auth, c, MG_AUTH_JOB_SETUP, "admin", MG_DASH_ADMIN, pass);  // Answered when hashed
   mg_auth_wipe(pass, sizeof(pass));
 }
 
@@ -237,26 +222,12 @@ static void auth_login(struct mg_auth *auth, struct mg_connection *c, struct mg_
   if (wait > 0) {
     char extra[48];
     mg_snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", wait);
-    auth_error(c, 429, extra, "too many failed logins: wait and try again");
+    mg_auth_reply_error(c, 429, extra, "too many failed logins: wait and try again");
     return;
   }
   if (!auth_field(c, hm, "user", name, sizeof(name)) || !auth_field(c, hm, "password", pass, sizeof(pass))) return;
-  struct mg_auth_user *u = mg_auth_check_password(auth, name, pass);
+  mg_auth_job_start(auth, c, MG_AUTH_JOB_LOGIN, name, MG_DASH_NOBODY, pass);  // Answered when hashed
   mg_auth_wipe(pass, sizeof(pass));
-  if (u == NULL) {
-    MG_INFO(("failed login as %m from %M", MG_ESC(name), mg_print_ip, &c->rem));
-    mg_auth_throttle_fail(auth, &c->rem, mg_millis());
-    auth_error(c, 401, AUTH_CHALLENGE, "wrong user or password");
-    return;
-  }
-  mg_auth_throttle_clear(auth, &c->rem);
-  struct mg_auth_session *s = mg_auth_session_new(auth, u->name, mg_millis());
-  if (s == NULL) {
-    auth_error(c, 500, NULL, "cannot start a session");
-    return;
-  }
-  MG_INFO(("login of %s from %M", u->name, mg_print_ip, &c->rem));
-  auth_reply_session(c, s, u->level);
 }
 
 // POST /api/auth/logout: ends the session and clears the cookie
@@ -271,7 +242,7 @@ static void auth_logout(struct mg_auth *auth, struct mg_connection *c, struct mg
   if (s != NULL) mg_auth_session_end(s);
   char cookie[200], headers[300];
   mg_auth_cookie_header(cookie, sizeof(cookie), NULL, c->is_tls);
-  mg_snprintf(headers, sizeof(headers), AUTH_JSON "%s", cookie);
+  mg_snprintf(headers, sizeof(headers), MG_AUTH_JSON "%s", cookie);
   mg_http_reply(c, 200, headers, "{}\n");
 }
 
@@ -287,8 +258,8 @@ static void auth_users_list(struct mg_auth *auth, struct mg_connection *c) {
     sep = ",";
   }
   ok = ok && mg_iobuf_printf(&io, "]}");
-  if (ok) mg_http_reply(c, 200, AUTH_JSON, "%.*s\n", (int) io.len, (char *) io.buf);
-  else auth_error(c, 500, NULL, "out of memory");
+  if (ok) mg_http_reply(c, 200, MG_AUTH_JSON, "%.*s\n", (int) io.len, (char *) io.buf);
+  else mg_auth_reply_error(c, 500, NULL, "out of memory");
   mg_iobuf_free(&io);
 }
 
@@ -301,26 +272,15 @@ static void auth_users_add(struct mg_auth *auth, struct mg_connection *c, struct
   }
   int level = mg_auth_level_parse(mg_str(level_name));
   if (!mg_auth_name_ok(mg_str(name))) {
-    auth_error(c, 400, NULL, "user names are 1 to 32 characters of A-Z a-z 0-9 _ . -");
+    mg_auth_reply_error(c, 400, NULL, "user names are 1 to 32 characters of A-Z a-z 0-9 _ . -");
   } else if (level == MG_DASH_NOBODY) {
-    auth_error(c, 400, NULL, "level must be \"admin\" or \"viewer\"");
+    mg_auth_reply_error(c, 400, NULL, "level must be \"admin\" or \"viewer\"");
   } else if (!auth_password_ok(c, pass)) {
     // Answered
   } else if (mg_auth_user_find(auth, name) != NULL) {
-    auth_error(c, 409, NULL, "user exists");
+    mg_auth_reply_error(c, 409, NULL, "user exists");
   } else {
-    struct mg_auth_user *u = mg_auth_user_add(auth, name, pass, level);
-    if (u == NULL) {
-      char msg[64];
-      mg_snprintf(msg, sizeof(msg), "no room for more users (%d at most)", (int) MG_AUTH_MAX_USERS);
-      auth_error(c, 409, NULL, msg);
-    } else if (!mg_auth_users_save(auth)) {
-      memset(u, 0, sizeof(*u));
-      auth_error(c, 500, NULL, "cannot save the users file: see the device log");
-    } else {
-      MG_INFO(("user %s (%s) added", u->name, mg_auth_level_name(u->level)));
-      mg_http_reply(c, 201, AUTH_JSON, "{\"user\":%m,\"level\":\"%s\"}\n", MG_ESC(u->name), mg_auth_level_name(u->level));
-    }
+    mg_auth_job_start(auth, c, MG_AUTH_JOB_ADD, name, level, pass);  // Answered when hashed
   }
   mg_auth_wipe(pass, sizeof(pass));
 }
@@ -331,23 +291,23 @@ static void auth_users_delete(struct mg_auth *auth, struct mg_connection *c, str
   struct mg_auth_user *u = NULL;
   if (mg_url_decode(enc.buf, enc.len, name, sizeof(name), 0) > 0) u = mg_auth_user_find(auth, name);
   if (u == NULL) {
-    auth_error(c, 404, NULL, "no such user");
+    mg_auth_reply_error(c, 404, NULL, "no such user");
     return;
   }
   if (u->level == MG_DASH_ADMIN && mg_auth_admins(auth) == 1) {
-    auth_error(c, 409, NULL, "cannot remove the last admin");
+    mg_auth_reply_error(c, 409, NULL, "cannot remove the last admin");
     return;
   }
   struct mg_auth_user old = *u;
   memset(u, 0, sizeof(*u));
   if (!mg_auth_users_save(auth)) {
     *u = old;
-    auth_error(c, 500, NULL, "cannot save the users file: see the device log");
+    mg_auth_reply_error(c, 500, NULL, "cannot save the users file: see the device log");
     return;
   }
   mg_auth_sessions_end_user(auth, old.name);
   MG_INFO(("user %s removed", old.name));
-  mg_http_reply(c, 200, AUTH_JSON, "{}\n");
+  mg_http_reply(c, 200, MG_AUTH_JSON, "{}\n");
 }
 
 bool mg_auth_handle(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {

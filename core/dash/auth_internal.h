@@ -37,6 +37,24 @@ struct mg_auth_throttle {
   uint64_t seen;        // Last attempt, for evicting the stalest slot
 };
 
+// A request whose password is being hashed (auth_job.c)
+enum { MG_AUTH_JOB_NONE, MG_AUTH_JOB_LOGIN, MG_AUTH_JOB_UPGRADE, MG_AUTH_JOB_SETUP, MG_AUTH_JOB_ADD };
+struct mg_auth_job {
+  int kind;                    // MG_AUTH_JOB_*; NONE marks a free slot
+  struct mg_auth *auth;
+  struct mg_mgr *mgr;          // The waiting connection's
+  unsigned long conn_id;       // It is found by id: it may close meanwhile
+  char name[2 * MG_AUTH_NAME_MAX + 2];  // As typed (a login's may name nobody)
+  char pass[2 * MG_AUTH_PASS_MAX + 2];  // Kept for an upgrade's re-hash; wiped at the end
+  int level;                            // Of a new user
+  bool known;                           // Login: the name exists (else a dummy costs the same time)
+  struct mg_auth_user user;             // Login: the user as it was when the check began
+  unsigned char salt[MG_AUTH_SALT_LEN];  // Setup, add, upgrade: the new hash's salt
+  uint32_t iterations;                   // and iteration count
+  unsigned char hash[MG_AUTH_HASH_LEN];  // What the hashing gives
+  struct mg_pbkdf2 kdf;
+};
+
 struct mg_auth {
   char path[MG_PATH_MAX];  // <data dir>/users.json; "" keeps users in memory only
   bool broken;             // The users file is corrupt or unreadable: refuse setup and logins
@@ -46,6 +64,10 @@ struct mg_auth {
   struct mg_auth_session sessions[MG_AUTH_MAX_SESSIONS];
   struct mg_auth_throttle throttle[MG_AUTH_THROTTLE_SLOTS];
   uint64_t last_session_id;
+  struct mg_auth_job jobs[MG_AUTH_MAX_PENDING];
+  struct mg_timer job_timer;  // Runs the jobs, one slice per loop pass, while there are any
+  struct mg_mgr *job_mgr;     // Where job_timer is linked; NULL when it is not
+  uint64_t busy_logged;       // When "503: busy" was last logged (once a second at most)
 };
 
 // Users and passwords (auth_users.c)
@@ -58,9 +80,10 @@ size_t mg_auth_admins(const struct mg_auth *auth);
 // Sets a fresh salt and the hash of pass with the given iterations; false if no random bytes
 bool mg_auth_hash_set(struct mg_auth_user *u, const char *pass, size_t len, uint32_t iterations);
 bool mg_auth_hash_ok(const struct mg_auth_user *u, const char *pass, size_t len);  // Constant time
-// The user name and pass match (unknown names cost the same time); upgrades an old hash
-struct mg_auth_user *mg_auth_check_password(struct mg_auth *auth, const char *name, const char *pass);
-// Adds a user (name and level already checked): NULL when the table is full or no random bytes
+// Copies u (name and level already checked, hash set) into a free slot: NULL when full
+struct mg_auth_user *mg_auth_user_put(struct mg_auth *auth, const struct mg_auth_user *u);
+// mg_auth_user_put with pass hashed here and now (for tools and tests: it blocks for a whole
+// hash); NULL when the table is full or no random bytes
 struct mg_auth_user *mg_auth_user_add(struct mg_auth *auth, const char *name, const char *pass, int level);
 // A JSON string at path unescaped into buf: 1, or 0 absent, -1 not a string, -2 too long
 int mg_auth_json_str(struct mg_str json, const char *path, char *buf, size_t len);
@@ -85,6 +108,20 @@ unsigned mg_auth_throttle_delay_s(unsigned failures);  // Wait after this many f
 unsigned mg_auth_throttle_wait(struct mg_auth *auth, const struct mg_addr *addr, uint64_t now);
 void mg_auth_throttle_fail(struct mg_auth *auth, const struct mg_addr *addr, uint64_t now);
 void mg_auth_throttle_clear(struct mg_auth *auth, const struct mg_addr *addr);
+
+// Hashing off the request path (auth_job.c). Takes the request on c: pass is hashed
+// for kind (user: the login's name, or the new user's name and level) and c answered
+// when done; false (503 answered) when MG_AUTH_MAX_PENDING jobs already run, or no random bytes.
+bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, const char *user, int level,
+                       const char *pass);
+void mg_auth_jobs_free(struct mg_auth *auth);  // Drops every job unanswered
+
+// Replies shared by the endpoints and the jobs (auth.c)
+void mg_auth_reply_error(struct mg_connection *c, int status, const char *extra, const char *msg);
+void mg_auth_reply_session(struct mg_connection *c, const struct mg_auth_session *s, int level);
+#define MG_AUTH_JSON "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+// RFC 9110 11.6.1: a 401 names a challenge; browsers prompt for none they do not know
+#define MG_AUTH_CHALLENGE "WWW-Authenticate: Cookie realm=\"meerkat\", cookie-name=" MG_AUTH_COOKIE "\r\n"
 
 // The CSRF rule: a state-changing request carries a JSON content type or X-Requested-With: meerkat
 bool mg_auth_is_write(struct mg_http_message *hm);

@@ -64,42 +64,27 @@ bool mg_auth_hash_ok(const struct mg_auth_user *u, const char *pass, size_t len)
   return mg_timingsafe_eq(hash, u->hash, sizeof(hash));
 }
 
-struct mg_auth_user *mg_auth_check_password(struct mg_auth *auth, const char *name, const char *pass) {
-  struct mg_auth_user *u = mg_auth_user_find(auth, name);
-  size_t len = strlen(pass);
-  if (u == NULL) {
-    // As slow as a real check, so that response times do not tell which names exist
-    struct mg_auth_user dummy;
-    memset(&dummy, 0, sizeof(dummy));
-    dummy.iterations = auth->iterations;
-    (void) mg_auth_hash_ok(&dummy, pass, len);
-    return NULL;
+struct mg_auth_user *mg_auth_user_put(struct mg_auth *auth, const struct mg_auth_user *u) {
+  for (size_t i = 0; i < MG_AUTH_MAX_USERS; i++) {
+    if (auth->users[i].name[0] != '\0') continue;
+    auth->users[i] = *u;
+    return &auth->users[i];
   }
-  if (!mg_auth_hash_ok(u, pass, len)) return NULL;
-  if (u->iterations < auth->iterations) {  // Raised since this hash was made: re-hash now
-    struct mg_auth_user old = *u;
-    if (mg_auth_hash_set(u, pass, len, auth->iterations) && mg_auth_users_save(auth)) {
-      MG_INFO(("password hash of %s upgraded to %lu iterations", u->name, (unsigned long) u->iterations));
-    } else {
-      *u = old;  // Memory stays what the file holds; the next login tries again
-    }
-  }
-  return u;
+  return NULL;
 }
 
 struct mg_auth_user *mg_auth_user_add(struct mg_auth *auth, const char *name, const char *pass, int level) {
-  for (size_t i = 0; i < MG_AUTH_MAX_USERS; i++) {
-    struct mg_auth_user *u = &auth->users[i];
-    if (u->name[0] != '\0') continue;
-    if (!mg_auth_hash_set(u, pass, strlen(pass), auth->iterations)) {
-      MG_ERROR(("no random bytes for a password salt"));
-      return NULL;
-    }
-    mg_snprintf(u->name, sizeof(u->name), "%s", name);
-    u->level = level;
-    return u;
+  struct mg_auth_user u;
+  memset(&u, 0, sizeof(u));
+  mg_snprintf(u.name, sizeof(u.name), "%s", name);
+  u.level = level;
+  if (!mg_auth_hash_set(&u, pass, strlen(pass), auth->iterations)) {
+    MG_ERROR(("no random bytes for a password salt"));
+    return NULL;
   }
-  return NULL;
+  struct mg_auth_user *slot = mg_auth_user_put(auth, &u);
+  mg_auth_wipe(&u, sizeof(u));
+  return slot;
 }
 
 // ---------------------------------------------------------------------------

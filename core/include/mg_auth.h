@@ -31,6 +31,15 @@
 #ifndef MG_AUTH_THROTTLE_SLOTS
 #define MG_AUTH_THROTTLE_SLOTS 32
 #endif
+// Password hashes (login, setup, a new user) in progress at once. Each runs in slices of
+// about MG_AUTH_SLICE_MS between the event loop's other work, its request waiting for
+// the answer; one more gets 503 with Retry-After: 1, so logins cannot stall the device.
+#ifndef MG_AUTH_MAX_PENDING
+#define MG_AUTH_MAX_PENDING 2
+#endif
+#ifndef MG_AUTH_SLICE_MS
+#define MG_AUTH_SLICE_MS 2
+#endif
 // Request bodies to the auth endpoints larger than this get 413
 #ifndef MG_AUTH_MAX_BODY
 #define MG_AUTH_MAX_BODY 1024
@@ -42,10 +51,14 @@ struct mg_auth;
 // every setup and login refused until the file is fixed). NULL only when out of memory.
 // Without a filesystem (MG_ENABLE_POSIX_FS 0) users live in memory until reset.
 struct mg_auth *mg_auth_create(const char *data_dir);
+// Requests still hashing are dropped unanswered. Free it while its manager is live or
+// after mg_mgr_free, not after the manager's memory is gone.
 void mg_auth_free(struct mg_auth *auth);
 
 // Answers /api/auth, /api/auth/setup, /api/auth/login, /api/auth/logout, /api/users and
-// /api/users/NAME; true when hm was one of them (answered), false to leave it to the caller.
+// /api/users/NAME; true when hm was one of them (answered, or taken: a login, setup or
+// POST /api/users is answered later from c->mgr's timers, once its password is hashed),
+// false to leave it to the caller.
 bool mg_auth_handle(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm);
 
 // The level (MG_DASH_*) of the session hm's cookie names, MG_DASH_NOBODY when none or

@@ -43,6 +43,21 @@ void mg_sha256(unsigned char digest[32], const void *data, size_t len);
 void mg_hmac_sha256(unsigned char mac[32], const void *key, size_t keylen, const void *data, size_t len);
 void mg_pbkdf2_sha256(const void *password, size_t passlen, const void *salt, size_t saltlen,
                       uint32_t iterations, unsigned char *out, size_t dklen);
+// The same PBKDF2 in steps, so that an event loop can hash between its other work:
+// start, then step until it returns true (out holds the key), then finish (wipes p,
+// also to give up early). out must stay valid until then; salt need not.
+struct mg_pbkdf2 {
+  mg_sha256_ctx inner, outer, salted;  // HMAC key states; the inner one after the salt
+  unsigned char u[64];                 // The last U, padded as the block that hashes it
+  unsigned char t[32];                 // XOR of the U of the block so far
+  unsigned char *out;
+  size_t dklen, done_bytes;
+  uint32_t iterations, done_iter, block_no;  // done_iter of the current block (0: not begun)
+};
+void mg_pbkdf2_start(struct mg_pbkdf2 *p, const void *password, size_t passlen, const void *salt, size_t saltlen,
+                     uint32_t iterations, unsigned char *out, size_t dklen);
+bool mg_pbkdf2_step(struct mg_pbkdf2 *p, uint32_t max_iterations);  // At most that many; true when done
+void mg_pbkdf2_finish(struct mg_pbkdf2 *p);
 // Whether a and b hold the same len bytes, in a time that depends on len alone
 // (for comparing secrets: password hashes, tokens, MACs)
 bool mg_timingsafe_eq(const void *a, const void *b, size_t len);

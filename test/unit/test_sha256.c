@@ -170,6 +170,47 @@ Test(sha256, pbkdf2_partial_blocks_and_long_passwords) {
   check_pbkdf2(pass, "salt", 2, "7fb39a0c2291de62231e50ab5f6805b83bab97446d73dccf38114fb21c05542759977ca37b50559f");
 }
 
+// The stepped PBKDF2 against the one-shot one: the same key whatever the step size,
+// and never more iterations per step than asked (so calls = ceil(work / step))
+static void check_pbkdf2_steps(const char *pass, const char *salt, uint32_t iter, size_t dklen) {
+  static const uint32_t sizes[] = {1, 2, 3, 7, 64, 999, 1000, 1001, 79999, 80000, 80001, UINT32_MAX};
+  unsigned char want[64], out[65];
+  mg_pbkdf2_sha256(pass, strlen(pass), salt, strlen(salt), iter, want, dklen);
+  uint64_t work = (uint64_t) (iter == 0 ? 1 : iter) * ((dklen + 31) / 32);
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+    struct mg_pbkdf2 p;
+    char salt_copy[64];
+    memset(out, 0x5a, sizeof(out));
+    mg_snprintf(salt_copy, sizeof(salt_copy), "%s", salt);
+    mg_pbkdf2_start(&p, pass, strlen(pass), salt_copy, strlen(salt_copy), iter, out, dklen);
+    memset(salt_copy, 0, sizeof(salt_copy));  // The salt need not outlive start
+    cr_assert_not(mg_pbkdf2_step(&p, 0), "no work, no key");
+    uint64_t calls = 1;
+    while (!mg_pbkdf2_step(&p, sizes[i])) calls++;
+    cr_assert(mg_pbkdf2_step(&p, sizes[i]), "done stays done");
+    cr_assert_eq(memcmp(out, want, dklen), 0, "iter %u dklen %zu step %u", iter, dklen, sizes[i]);
+    cr_assert_eq(out[dklen], 0x5a, "wrote past dklen");
+    uint64_t want_calls = (work + sizes[i] - 1) / sizes[i];
+    cr_assert_eq(calls, want_calls, "step %u: %lu calls for %lu iterations", sizes[i], (unsigned long) calls,
+                 (unsigned long) work);
+    mg_pbkdf2_finish(&p);
+    static const struct mg_pbkdf2 zero;
+    cr_assert_eq(memcmp(&p, &zero, sizeof(p)), 0, "finish wipes the key states");
+  }
+}
+
+Test(sha256, pbkdf2_in_steps_gives_the_same_key_whatever_the_step_size) {
+  check_pbkdf2_steps("passwd", "salt", 1, 64);  // RFC 7914 (checked against its text above)
+  check_pbkdf2_steps("Password", "NaCl", 80000, 64);
+  check_pbkdf2_steps("passwd", "salt", 1, 17);
+  check_pbkdf2_steps("x", "y", 1000, 32);
+  check_pbkdf2_steps("x", "y", 0, 40);  // 0 counts as 1
+  char pass[101];
+  memset(pass, 'p', 100);
+  pass[100] = '\0';
+  check_pbkdf2_steps(pass, "salt", 2, 40);
+}
+
 Test(sha256, timingsafe_eq_compares_every_byte) {
   unsigned char a[64], b[64];
   for (size_t i = 0; i < sizeof(a); i++) a[i] = b[i] = (unsigned char) i;
