@@ -94,7 +94,6 @@ static int client_read(struct client *cl, struct response *r) {
   int rc = client_head(cl, &hm, &n, deadline);
   if (rc != GOT) return rc;
   r->status = mg_http_status(&hm);
-  struct mg_str *clen = mg_http_get_header(&hm, "Content-Length");
   struct mg_str *te = mg_http_get_header(&hm, "Transfer-Encoding");
   if (te != NULL && mg_str_eq(*te, "chunked")) {
     long used = 0;
@@ -104,15 +103,7 @@ static int client_read(struct client *cl, struct response *r) {
     client_consume(cl, (size_t) used);
     return GOT;
   }
-  if (clen == NULL) return fail("a %d without Content-Length", r->status);  // Every answer here is framed
-  unsigned long want = strtoul(clen->buf, NULL, 10);
-  if (want > sizeof(r->body)) return fail("a %d with a %lu-byte body", r->status, want);
-  rc = client_need(cl, n + want, deadline);
-  if (rc != GOT) return rc;
-  memcpy(r->body, cl->buf + n, want);
-  r->body_len = want;
-  client_consume(cl, n + want);
-  return GOT;
+  return client_body(cl, &hm, n, r->body, sizeof(r->body), &r->body_len, deadline);  // Every answer is framed
 }
 
 // Judges one response (rc from client_read); false when the connection cannot be used further

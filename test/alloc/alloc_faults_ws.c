@@ -128,16 +128,7 @@ static int http_read(struct client *cl, struct response *r) {
     client_consume(cl, n);
     return GOT;
   }
-  struct mg_str *clen = mg_http_get_header(&hm, "Content-Length");
-  if (clen == NULL) return fail("a %d without Content-Length", r->status);
-  unsigned long want = strtoul(clen->buf, NULL, 10);
-  if (want >= sizeof(r->body)) return fail("a %d with a %lu-byte body", r->status, want);
-  rc = client_need(cl, n + want, deadline);
-  if (rc != GOT) return rc;
-  memcpy(r->body, cl->buf + n, want);
-  r->body_len = want;
-  client_consume(cl, n + want);
-  return GOT;
+  return client_body(cl, &hm, n, r->body, sizeof(r->body) - 1, &r->body_len, deadline);  // Room for a NUL
 }
 
 // A whole JSON text and nothing else (RFC 8259, strictly)

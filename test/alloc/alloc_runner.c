@@ -154,10 +154,19 @@ int client_head(struct client *cl, struct mg_http_message *hm, size_t *head_len,
   }
 }
 
-int client_need(struct client *cl, size_t n, uint64_t deadline) {
+int client_body(struct client *cl, struct mg_http_message *hm, size_t head_len, char *body, size_t size,
+                size_t *body_len, uint64_t deadline) {
+  struct mg_str *clen = mg_http_get_header(hm, "Content-Length");
   int rc = GOT;
-  while (rc == GOT && cl->len < n) rc = client_fill(cl, deadline);
-  return rc;
+  if (clen == NULL) return fail("a %d without Content-Length", mg_http_status(hm));
+  unsigned long want = strtoul(clen->buf, NULL, 10);
+  if (want > size) return fail("a %d with a %lu-byte body", mg_http_status(hm), want);
+  while (rc == GOT && cl->len < head_len + want) rc = client_fill(cl, deadline);
+  if (rc != GOT) return rc;
+  memcpy(body, cl->buf + head_len, want);
+  *body_len = want;
+  client_consume(cl, head_len + want);
+  return GOT;
 }
 
 // Asks for something small on a new connection: the body of a 200 (NUL-terminated) or
@@ -166,19 +175,15 @@ static const char *runner_ask(uint16_t port, const char *request) {
   static struct client cl;
   static char body[64];
   struct mg_http_message hm;
-  size_t n = 0;
+  size_t n = 0, len = 0;
   const char *answer = NULL;
   uint64_t deadline = now_ms() + 2000;
   s_quiet = true;
   if (client_open(&cl, port) && client_send(&cl, request, strlen(request)) &&
-      client_head(&cl, &hm, &n, deadline) == GOT && mg_http_status(&hm) == 200) {
-    struct mg_str *clen = mg_http_get_header(&hm, "Content-Length");
-    size_t want = clen == NULL ? sizeof(body) : (size_t) strtoul(clen->buf, NULL, 10);
-    if (want < sizeof(body) && client_need(&cl, n + want, deadline) == GOT) {
-      memcpy(body, cl.buf + n, want);
-      body[want] = '\0';
-      answer = body;
-    }
+      client_head(&cl, &hm, &n, deadline) == GOT && mg_http_status(&hm) == 200 &&
+      client_body(&cl, &hm, n, body, sizeof(body) - 1, &len, deadline) == GOT) {
+    body[len] = '\0';
+    answer = body;
   }
   s_quiet = false;
   client_close(&cl);

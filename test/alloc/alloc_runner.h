@@ -51,7 +51,9 @@ void client_consume(struct client *cl, size_t n);
 // A response head at the front of cl->buf, read until whole, parsed into hm (which points
 // into cl->buf until the next consume) and its length into head_len: GOT, ENDED or FAILED
 int client_head(struct client *cl, struct mg_http_message *hm, size_t *head_len, uint64_t deadline);
-// Reads until cl->buf holds n bytes: GOT, ENDED or FAILED
-int client_need(struct client *cl, size_t n, uint64_t deadline);
+// The Content-Length body after that head into body (size bytes at most), consuming both:
+// GOT, ENDED or FAILED (also when unframed or too big)
+int client_body(struct client *cl, struct mg_http_message *hm, size_t head_len, char *body, size_t size,
+                size_t *body_len, uint64_t deadline);
 
 #endif
