@@ -87,7 +87,7 @@ static long client_dechunk(struct client *cl, size_t ofs, struct response *r) {
 
 // One response off the connection, complete by its framing: GOT, ENDED or FAILED
 static int client_read(struct client *cl, struct response *r) {
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   struct mg_http_message hm;
   size_t n = 0;
   memset(r, 0, sizeof(*r));

@@ -112,7 +112,7 @@ struct response {
 
 // One response head (and its Content-Length body, unless a 101): GOT, ENDED or FAILED
 static int http_read(struct client *cl, struct response *r) {
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   struct mg_http_message hm;
   size_t n = 0;
   memset(r, 0, sizeof(*r));
@@ -230,7 +230,7 @@ static int ws_read(struct client *cl, struct frame *f, uint64_t deadline) {
 static int ws_expect_end(struct client *cl, const struct frame *f) {
   if (f->len == 1) return fail("close frame with a one-byte payload");
   if (cl->len > 0) return fail("%lu bytes after a close frame", (unsigned long) cl->len);
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   if (!ws_send(cl, WEBSOCKET_OP_CLOSE, true, f->data, f->len > 2 ? 2 : f->len)) return ENDED;
   int rc = client_fill(cl, deadline);
   if (rc == GOT) return fail("%lu bytes after a close frame", (unsigned long) cl->len);
@@ -266,7 +266,7 @@ static int ws_open(struct client *cl, uint16_t port, const char *path) {
 // fragments is answered first)
 static int echo_step(struct client *cl, int op, const char *data, size_t len, bool fragmented) {
   static struct frame f;
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   bool sent = true;
   if (!fragmented) {
     sent = ws_send(cl, op, true, data, len);
@@ -325,7 +325,7 @@ static int echo_script(uint16_t port) {
   if (rc == GOT) {
     where("echo: ping");
     if (ws_send(&cl, WEBSOCKET_OP_PING, true, "are you there", 13)) {
-      rc = ws_read(&cl, &f, now_ms() + 2000);
+      rc = ws_read(&cl, &f, mg_millis() + 2000);
       if (rc == GOT && f.op == WEBSOCKET_OP_CLOSE) rc = ws_expect_end(&cl, &f);
       else if (rc == GOT && (f.op != WEBSOCKET_OP_PONG || f.len != 13 || memcmp(f.data, "are you there", 13) != 0))
         rc = fail("expected the pong, got opcode %d of %lu bytes", f.op, (unsigned long) f.len);
@@ -335,11 +335,11 @@ static int echo_script(uint16_t port) {
     where("echo: close handshake");
     static const char bye[] = "\x03\xe8" "bye";  // 1000, normal closure
     ws_send(&cl, WEBSOCKET_OP_CLOSE, true, bye, 5);
-    rc = ws_read(&cl, &f, now_ms() + 2000);
+    rc = ws_read(&cl, &f, mg_millis() + 2000);
     if (rc == GOT && f.op != WEBSOCKET_OP_CLOSE) rc = fail("expected a close frame, got opcode %d", f.op);
     if (rc == GOT && (f.len != 2 || memcmp(f.data, bye, 2) != 0)) rc = fail("the close frame does not echo 1000");
     if (rc == GOT) {
-      rc = client_fill(&cl, now_ms() + 2000);
+      rc = client_fill(&cl, mg_millis() + 2000);
       rc = rc == GOT ? fail("bytes after the close frame") : rc == ENDED ? GOT : rc;
     }
   }
@@ -354,7 +354,7 @@ static int echo_protocol_error(uint16_t port) {
   where("echo: an unmasked frame");
   int rc = ws_open(&cl, port, "/ws");
   if (rc == GOT && client_send(&cl, "\x81\x02hi", 4)) {
-    rc = ws_read(&cl, &f, now_ms() + 2000);
+    rc = ws_read(&cl, &f, mg_millis() + 2000);
     if (rc == GOT && (f.op != WEBSOCKET_OP_CLOSE || f.len < 2 || f.data[0] != 0x03 || f.data[1] != 0xea))
       rc = fail("expected a close frame with 1002, got opcode %d of %lu bytes", f.op, (unsigned long) f.len);
     if (rc == GOT) rc = ws_expect_end(&cl, &f);
@@ -411,7 +411,7 @@ static int dash_read(struct dash_sock *d, uint64_t deadline) {
 
 // Reads until the reply (when want_reply) and the pushes asked for have come
 static int dash_wait(struct dash_sock *d, bool want_reply, unsigned want_seen, int want_ticks) {
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   while ((want_reply && !d->has_reply) || (d->seen & want_seen) != want_seen || d->ticks_seen < want_ticks) {
     int rc = dash_read(d, deadline);
     if (rc != GOT) return rc;
@@ -437,7 +437,7 @@ static int dash_ask(struct dash_sock *d, const char *msg, const char *id, const 
 // The first messages: both sets (in the script, settings as the file has them or, if
 // loading ran out of memory, the defaults; fresh: after the script, any)
 static int dash_snapshot(struct dash_sock *d, bool fresh) {
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   int rc = GOT;
   d->seen = 0, d->ticks_seen = -1, d->has_reply = false;
   d->allowed = fresh ? ~0u : (1u << V_DEFAULT) | (1u << V_FILE);
@@ -449,7 +449,7 @@ static int dash_snapshot(struct dash_sock *d, bool fresh) {
 static int dash_close(struct dash_sock *d) {
   static const char bye[] = "\x03\xe8";  // 1000
   static struct frame f;
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   int rc;
   ws_send(&d->cl, WEBSOCKET_OP_CLOSE, true, bye, 2);
   do {

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "alloc_runner.h"
 
@@ -39,12 +38,6 @@ void where(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(s_where, sizeof(s_where), fmt, ap);
   va_end(ap);
-}
-
-uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
 // ---- The server (child) ----
@@ -127,7 +120,7 @@ bool client_send(struct client *cl, const void *data, size_t len) {
 
 int client_fill(struct client *cl, uint64_t deadline) {
   if (cl->len == sizeof(cl->buf)) return fail("more than %lu bytes unconsumed", (unsigned long) sizeof(cl->buf));
-  uint64_t now = now_ms();
+  uint64_t now = mg_millis();
   struct pollfd pfd = {cl->fd, POLLIN, 0};
   if (now >= deadline || poll(&pfd, 1, (int) (deadline - now)) != 1) return fail("no answer within 2 s");
   ssize_t n = recv(cl->fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len, 0);
@@ -177,7 +170,7 @@ static const char *runner_ask(uint16_t port, const char *request) {
   struct mg_http_message hm;
   size_t n = 0, len = 0;
   const char *answer = NULL;
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   s_quiet = true;
   if (client_open(&cl, port) && client_send(&cl, request, strlen(request)) &&
       client_head(&cl, &hm, &n, deadline) == GOT && mg_http_status(&hm) == 200 &&
@@ -245,10 +238,9 @@ static long runner_once(long n) {
 }
 
 int runner_main(const struct runner *r) {
-  struct timespec t0, t1;
+  uint64_t start = mg_millis();
   s_runner = r;
   signal(SIGPIPE, SIG_IGN);
-  clock_gettime(CLOCK_MONOTONIC, &t0);
   // ALLOC_FAULTS_ONLY=N: that one run, to look at a failure (with ALLOC_FAULTS_LOG=1 for the server's log)
   const char *only = getenv("ALLOC_FAULTS_ONLY");
   long n = only != NULL ? atol(only) : 1, count = -1;
@@ -258,8 +250,7 @@ int runner_main(const struct runner *r) {
     if (count >= 0 && n > count) break;       // This run made fewer than n: none failed
     if (only != NULL) break;
   }
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  double secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  double secs = (double) (mg_millis() - start) / 1000.0;
   long tried = n - 1;
   printf("%s: %ld of %ld allocation sites tried, %d failures (%.1f s)\n", r->name, tried,
          count < 0 ? tried : count, s_failures, secs);

@@ -33,7 +33,6 @@ int runner_main(const struct runner *r);
 // Reports a failure of run N at the place where() named; returns FAILED
 int fail(const char *fmt, ...);
 void where(const char *fmt, ...);
-uint64_t now_ms(void);
 
 struct client {
   int fd;
