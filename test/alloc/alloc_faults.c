@@ -135,7 +135,7 @@ static char s_echo_req[128], s_upload_req[4096], s_upload_want[FILE_SIZE + 64];
 static void client_group(uint16_t port, const char *name, const struct step *steps, size_t count,
                          bool pipelined) {
   struct client cl;
-  static struct response r;
+  struct response r;
   where("%s", name);
   if (!client_open(&cl, port)) {
     client_close(&cl);
