@@ -68,10 +68,10 @@ $(1)/test/unit/%: test/unit/%.c $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  TEST    $$@"
 	$$(Q)$(3) -std=gnu99 $$(WARN) -Wno-missing-prototypes $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -lcriterion -lpthread -o $$@
-$(1)/test/alloc/%: test/alloc/%.c $(1)/libmeerkat.a
+$(1)/test/alloc/%: test/alloc/%.c test/alloc/alloc_runner.c test/alloc/alloc_runner.h $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  TEST    $$@"
-	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -o $$@
+	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< test/alloc/alloc_runner.c $(1)/libmeerkat.a -o $$@
 endef
 $(eval $(call flavour,$(BUILD),,$(CC)))
 $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS),$(CC)))

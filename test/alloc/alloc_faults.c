@@ -4,27 +4,14 @@
 // for each request a complete and correct response, a 500/503, or a closed
 // connection; never a wrong or truncated message that looks complete. After the
 // script the server must serve again, and exit with nothing for ASan/LSan.
-// Built with -DMG_ENABLE_ALLOC_FAULTS=1 (build/alloc/test/alloc/alloc_faults).
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
+// The forking and the client socket are alloc_runner.c's. Built with
+// -DMG_ENABLE_ALLOC_FAULTS=1 (build/alloc/test/alloc/alloc_faults).
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-#include "meerkat.h"
-
-#if !MG_ENABLE_ALLOC_FAULTS
-#error "build with -DMG_ENABLE_ALLOC_FAULTS=1"
-#endif
+#include "alloc_runner.h"
 
 #define FILE_SIZE 6000  // Bigger than one I/O buffer, so the file streams in pieces
 #define ECHO_SIZE 3000  // Also more than one buffer: the request and the answer grow theirs
-#define MAX_TRIES 5000  // A bound on N, far above what the script makes
 
 static char s_root[256];
 static char s_file[FILE_SIZE];
@@ -33,18 +20,10 @@ static const char *s_api_body = "{\"answer\":42,\"quote\":\"a\\\"b\"}\n";
 
 // ---- The server (child) ----
 
-static volatile sig_atomic_t s_quit;
-static long s_armed_at;  // mg_alloc_count() when the fault was armed
-
 struct upload {  // In c->data while a chunked body streams in
   unsigned long size;
   uint32_t crc;
 };
-
-static void on_sigterm(int signo) {
-  (void) signo;
-  s_quit = 1;
-}
 
 static void server_upload_done(struct mg_connection *c, const struct upload *up) {
   // A head that could not be queued closes the connection: no chunks without it
@@ -75,13 +54,6 @@ static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
                   MG_ESC("quote"), MG_ESC("a\"b"));
   } else if (mg_str_eq(hm->uri, "/echo")) {
     mg_http_reply(c, 200, "", "%.*s", (int) hm->body.len, hm->body.buf);
-  } else if (mg_str_eq(hm->uri, "/disarm")) {
-    long made = mg_alloc_count() - s_armed_at;
-    mg_alloc_fail_after(0);
-    mg_http_reply(c, 200, "", "%ld\n", made);
-  } else if (mg_str_eq(hm->uri, "/quit")) {
-    mg_http_reply(c, 200, "", "bye\n");
-    s_quit = 1;
   } else {
     struct mg_http_serve_opts opts;
     memset(&opts, 0, sizeof(opts));
@@ -90,101 +62,13 @@ static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
   }
 }
 
-// Listens, reports its port on fd, arms the fault and serves until /quit or SIGTERM
-static int server_run(int fd, long fail_at) {
-  struct mg_mgr mgr;
-  signal(SIGTERM, on_sigterm);
-  alarm(30);  // Never outlive a parent that died
-  mg_log_set(getenv("ALLOC_FAULTS_LOG") != NULL ? MG_LL_ERROR : MG_LL_NONE);
-  mg_mgr_init(&mgr);
-  struct mg_connection *lsn = mg_http_listen(&mgr, "http://127.0.0.1:0", server_fn, NULL);
-  uint16_t port = lsn == NULL ? 0 : mg_ntohs(lsn->loc.port);
-  if (write(fd, &port, sizeof(port)) != (ssize_t) sizeof(port)) port = 0;
-  close(fd);
-  s_armed_at = mg_alloc_count();
-  mg_alloc_fail_after(fail_at);
-  while (port != 0 && !s_quit) mg_mgr_poll(&mgr, 100);
-  for (int i = 0; i < 5; i++) mg_mgr_poll(&mgr, 0);  // Let the last answer go out
-  mg_mgr_free(&mgr);
-  return port == 0 ? 1 : 0;
-}
-
 // ---- The client (parent) ----
 
-enum { RESP_COMPLETE, RESP_CLOSED, RESP_TIMEOUT, RESP_MALFORMED };
-
 struct response {
-  int kind;
   int status;
   char body[FILE_SIZE + 256];
   size_t body_len;
 };
-
-struct client {
-  int fd;
-  char buf[4 * FILE_SIZE];  // Bytes read and not yet consumed
-  size_t len;
-};
-
-static int s_failures;
-static char s_where[128];  // What the script is doing, for failure messages
-
-static void fail(long n, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "alloc-faults: N=%ld %s: ", n, s_where);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  s_failures++;
-}
-
-static bool client_open(struct client *cl, uint16_t port) {
-  struct sockaddr_in sin;
-  struct timeval tv = {2, 0};
-  memset(&sin, 0, sizeof(sin));
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  cl->len = 0;
-  cl->fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (cl->fd < 0) return false;
-  setsockopt(cl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(cl->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  return connect(cl->fd, (struct sockaddr *) &sin, sizeof(sin)) == 0;
-}
-
-static void client_close(struct client *cl) {
-  if (cl->fd >= 0) close(cl->fd);
-  cl->fd = -1;
-}
-
-// false if the server closed the connection (a refused write is not a failure)
-static bool client_send(struct client *cl, const char *buf, size_t len) {
-  while (len > 0) {
-    ssize_t n = send(cl->fd, buf, len, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    buf += n, len -= (size_t) n;
-  }
-  return true;
-}
-
-// Reads more bytes; returns RESP_COMPLETE when some came
-static int client_fill(struct client *cl) {
-  if (cl->len == sizeof(cl->buf)) return RESP_MALFORMED;
-  ssize_t n = recv(cl->fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len, 0);
-  if (n > 0) {
-    cl->len += (size_t) n;
-    return RESP_COMPLETE;
-  }
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return RESP_TIMEOUT;
-  return RESP_CLOSED;  // EOF or reset: the message, if any, is incomplete
-}
-
-static void client_consume(struct client *cl, size_t n) {
-  memmove(cl->buf, cl->buf + n, cl->len - n);
-  cl->len -= n;
-}
 
 // Decodes a chunked body at the front of cl->buf into r; 0 incomplete, -1 malformed, else bytes used
 static long client_dechunk(struct client *cl, size_t ofs, struct response *r) {
@@ -201,75 +85,37 @@ static long client_dechunk(struct client *cl, size_t ofs, struct response *r) {
   }
 }
 
-// One response off the connection: complete by its framing, or why not
-static void client_read(struct client *cl, struct response *r) {
+// One response off the connection, complete by its framing: GOT, ENDED or FAILED
+static int client_read(struct client *cl, struct response *r) {
+  uint64_t deadline = mg_millis() + 2000;
+  struct mg_http_message hm;
+  size_t n = 0;
   memset(r, 0, sizeof(*r));
-  for (;;) {
-    struct mg_http_message hm;
-    int n = cl->len == 0 ? 0 : mg_http_parse(cl->buf, cl->len, &hm);
-    if (n < 0) {
-      r->kind = RESP_MALFORMED;
-      return;
-    }
-    if (n > 0) {
-      r->status = mg_http_status(&hm);
-      struct mg_str *cl_hdr = mg_http_get_header(&hm, "Content-Length");
-      struct mg_str *te = mg_http_get_header(&hm, "Transfer-Encoding");
-      if (te != NULL && mg_str_eq(*te, "chunked")) {
-        long used = client_dechunk(cl, (size_t) n, r);
-        if (used < 0) {
-          r->kind = RESP_MALFORMED;
-          return;
-        }
-        if (used > 0) {
-          client_consume(cl, (size_t) used);
-          r->kind = RESP_COMPLETE;
-          return;
-        }
-      } else if (cl_hdr != NULL) {
-        unsigned long want = strtoul(cl_hdr->buf, NULL, 10);
-        if (want > sizeof(r->body)) {
-          r->kind = RESP_MALFORMED;
-          return;
-        }
-        if (cl->len - (size_t) n >= want) {
-          memcpy(r->body, cl->buf + n, want);
-          r->body_len = want;
-          client_consume(cl, (size_t) n + want);
-          r->kind = RESP_COMPLETE;
-          return;
-        }
-      } else {
-        r->kind = RESP_MALFORMED;  // Every answer here is framed
-        return;
-      }
-    }
-    int rc = client_fill(cl);
-    if (rc != RESP_COMPLETE) {
-      r->kind = rc;
-      return;
-    }
+  int rc = client_head(cl, &hm, &n, deadline);
+  if (rc != GOT) return rc;
+  r->status = mg_http_status(&hm);
+  struct mg_str *te = mg_http_get_header(&hm, "Transfer-Encoding");
+  if (te != NULL && mg_str_eq(*te, "chunked")) {
+    long used = 0;
+    while (rc == GOT && (used = client_dechunk(cl, n, r)) == 0) rc = client_fill(cl, deadline);
+    if (rc != GOT) return rc;
+    if (used < 0) return fail("a malformed chunked body");
+    client_consume(cl, (size_t) used);
+    return GOT;
   }
+  return client_body(cl, &hm, n, r->body, sizeof(r->body), &r->body_len, deadline);  // Every answer is framed
 }
 
-// Judges one response; false when the connection cannot be used further
-static bool client_check(long n, struct response *r, const char *want, size_t want_len) {
-  if (r->kind == RESP_CLOSED) return false;
-  if (r->kind == RESP_TIMEOUT) {
-    fail(n, "no answer within 2 s");
-    return false;
-  }
-  if (r->kind == RESP_MALFORMED) {
-    fail(n, "malformed or unframed response");
-    return false;
-  }
+// Judges one response (rc from client_read); false when the connection cannot be used further
+static bool client_check(int rc, const struct response *r, const char *want, size_t want_len) {
+  if (rc != GOT) return false;  // Ended (allowed) or already reported
   if (r->status == 500 || r->status == 503) return true;
   if (r->status != 200) {
-    fail(n, "status %d", r->status);
+    fail("status %d", r->status);
     return false;
   }
   if (r->body_len != want_len || memcmp(r->body, want, want_len) != 0) {
-    fail(n, "wrong body: %lu bytes, expected %lu", (unsigned long) r->body_len, (unsigned long) want_len);
+    fail("wrong body: %lu bytes, expected %lu", (unsigned long) r->body_len, (unsigned long) want_len);
     return false;
   }
   return true;
@@ -286,11 +132,11 @@ struct step {
 static char s_echo_req[128], s_upload_req[4096], s_upload_want[FILE_SIZE + 64];
 
 // Sends the steps (all at once when pipelined) and checks each answer
-static void client_group(long n, uint16_t port, const char *name, const struct step *steps, size_t count,
+static void client_group(uint16_t port, const char *name, const struct step *steps, size_t count,
                          bool pipelined) {
   struct client cl;
   struct response r;
-  snprintf(s_where, sizeof(s_where), "%s", name);
+  where("%s", name);
   if (!client_open(&cl, port)) {
     client_close(&cl);
     return;  // Refused or reset: a closed connection is an allowed answer
@@ -304,9 +150,9 @@ static void client_group(long n, uint16_t port, const char *name, const struct s
         }
       }
     }
-    snprintf(s_where, sizeof(s_where), "%s, answer %lu", name, (unsigned long) i + 1);
-    client_read(&cl, &r);
-    if (!client_check(n, &r, steps[i].want, steps[i].want_len)) break;
+    where("%s, answer %lu", name, (unsigned long) i + 1);
+    int rc = client_read(&cl, &r);
+    if (!client_check(rc, &r, steps[i].want, steps[i].want_len)) break;
   }
   client_close(&cl);
 }
@@ -326,87 +172,32 @@ static struct step step_echo(void) {
   return s;
 }
 
-static void client_script(long n, uint16_t port) {
+static void client_script(uint16_t port) {
   struct step one[1], three[3];
   one[0] = step_get_file();
-  client_group(n, port, "GET of a file", one, 1, false);
+  client_group(port, "GET of a file", one, 1, false);
   one[0] = step_echo();
-  client_group(n, port, "POST with Content-Length", one, 1, false);
+  client_group(port, "POST with Content-Length", one, 1, false);
   struct step up = {s_upload_req, NULL, 0, s_upload_want, strlen(s_upload_want)};
-  client_group(n, port, "chunked POST", &up, 1, false);
+  client_group(port, "chunked POST", &up, 1, false);
   three[0] = step_api(), three[1] = step_get_file(), three[2] = step_echo();
-  client_group(n, port, "pipelined", three, 3, true);
+  client_group(port, "pipelined", three, 3, true);
   three[0] = step_api(), three[1] = step_echo(), three[2] = step_api();
-  client_group(n, port, "keep-alive", three, 3, false);
+  client_group(port, "keep-alive", three, 3, false);
 }
 
-// Asks for something small on a new connection; the answer body or NULL
-static const char *client_ask(uint16_t port, const char *request, struct response *r) {
-  struct client cl;
-  const char *body = NULL;
-  if (client_open(&cl, port) && client_send(&cl, request, strlen(request))) {
-    client_read(&cl, r);
-    if (r->kind == RESP_COMPLETE && r->status == 200 && r->body_len < sizeof(r->body)) {
-      r->body[r->body_len] = '\0';
-      body = r->body;
-    }
-  }
-  client_close(&cl);
-  return body;
-}
-
-// Waits for the child; false if it had to be killed
-static bool wait_child(pid_t pid, int *status) {
-  for (int i = 0; i < 500; i++) {
-    if (waitpid(pid, status, WNOHANG) == pid) return true;
-    usleep(10000);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, status, 0);
-  return false;
-}
-
-// One run with the N-th allocation failing; returns the allocations the script made (-1 on error)
-static long run_once(long n) {
-  int fds[2];
-  uint16_t port = 0;
+// After the script, with nothing failing: the file again on a fresh connection
+static void client_serves_again(uint16_t port) {
+  static const char request[] = "GET /file.txt HTTP/1.1\r\nHost: h\r\n\r\n";
   static struct response r;
-  if (pipe(fds) != 0) return -1;
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    close(fds[0]);
-    exit(server_run(fds[1], n));
+  struct client cl;
+  int rc = ENDED;
+  if (client_open(&cl, port) && client_send(&cl, request, strlen(request))) rc = client_read(&cl, &r);
+  client_close(&cl);
+  if (rc == ENDED || (rc == GOT && (r.status != 200 || r.body_len != sizeof(s_file) ||
+                                    memcmp(r.body, s_file, sizeof(s_file)) != 0))) {
+    fail("the server does not serve again");
   }
-  close(fds[1]);
-  struct pollfd pfd = {fds[0], POLLIN, 0};
-  if (poll(&pfd, 1, 5000) != 1 || read(fds[0], &port, sizeof(port)) != (ssize_t) sizeof(port) || port == 0) {
-    close(fds[0]);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    snprintf(s_where, sizeof(s_where), "start");
-    fail(n, "the server did not start");
-    return -1;
-  }
-  close(fds[0]);
-  client_script(n, port);
-  // The fault may land in a /disarm request itself: only one allocation fails, so retry
-  const char *made = NULL;
-  for (int i = 0; i < 3 && made == NULL; i++) made = client_ask(port, "GET /disarm HTTP/1.1\r\nHost: h\r\n\r\n", &r);
-  long count = made == NULL ? -1 : strtol(made, NULL, 10);
-  snprintf(s_where, sizeof(s_where), "after the script");
-  if (made == NULL) fail(n, "the server does not answer /disarm");
-  if (client_ask(port, "GET /file.txt HTTP/1.1\r\nHost: h\r\n\r\n", &r) == NULL || r.body_len != sizeof(s_file) ||
-      memcmp(r.body, s_file, sizeof(s_file)) != 0) {
-    fail(n, "the server does not serve again");
-  }
-  client_ask(port, "GET /quit HTTP/1.1\r\nHost: h\r\n\r\n", &r);
-  int status = 0;
-  snprintf(s_where, sizeof(s_where), "exit");
-  if (!wait_child(pid, &status)) fail(n, "the server did not exit on /quit");
-  else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail(n, "the server exited with status 0x%x", status);
-  return count;
 }
 
 static bool setup_files(void) {
@@ -452,24 +243,13 @@ static void cleanup_files(void) {
 }
 
 int main(void) {
-  signal(SIGPIPE, SIG_IGN);
+  static const struct runner runner = {
+      .name = "alloc-faults", .server_fn = server_fn, .script = client_script, .serves_again = client_serves_again};
   if (!setup_files()) {
     fprintf(stderr, "alloc-faults: cannot create the test files under %s\n", s_root);
     return 1;
   }
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  long n = 1, count = -1;
-  for (; n <= MAX_TRIES; n++) {
-    count = run_once(n);
-    if (count < 0 && s_failures > 20) break;  // Something is badly wrong: stop early
-    if (count >= 0 && n > count) break;       // This run made fewer than n: none failed
-  }
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  int rc = runner_main(&runner);
   cleanup_files();
-  double secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
-  long tried = n - 1;
-  printf("alloc-faults: %ld of %ld allocation sites tried, %d failures (%.1f s)\n", tried,
-         count < 0 ? tried : count, s_failures, secs);
-  return s_failures == 0 && count >= 0 && tried == count ? 0 : 1;
+  return rc;
 }

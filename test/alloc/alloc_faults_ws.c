@@ -5,26 +5,12 @@
 // each step the right answer, an HTTP 5xx, a WebSocket close or error, or a closed
 // connection; never a malformed frame, a wrong echo, JSON that is not whole and
 // right, or a settings file half-written or lost. Then the server must serve again
-// and exit with nothing for ASan/LSan. Built with -DMG_ENABLE_ALLOC_FAULTS=1.
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
+// and exit with nothing for ASan/LSan. The forking and the client socket are
+// alloc_runner.c's. Built with -DMG_ENABLE_ALLOC_FAULTS=1.
 #include <unistd.h>
-#include "meerkat.h"
+#include "alloc_runner.h"
 
-#if !MG_ENABLE_ALLOC_FAULTS
-#error "build with -DMG_ENABLE_ALLOC_FAULTS=1"
-#endif
-
-#define MAX_TRIES 5000  // A bound on N, far above what the script makes
-#define BIG_SIZE 3000   // An echo bigger than a small frame's 125 bytes, and than a read
+#define BIG_SIZE 3000  // An echo bigger than a small frame's 125 bytes, and than a read
 
 // ---- The field sets (the child serves them; the parent builds the expected schema) ----
 
@@ -69,16 +55,9 @@ static char s_schema[2048];  // GET /api/sets, as a fault-free dash prints it
 
 // ---- The server (child) ----
 
-static volatile sig_atomic_t s_quit;
-static long s_armed_at;  // mg_alloc_count() when the fault was armed
 static struct mg_dash s_dash;
 static struct mg_timer *s_ticker;
 static bool s_tick_wanted;
-
-static void on_sigterm(int signo) {
-  (void) signo;
-  s_quit = 1;
-}
 
 // The read-only set changes on a timer, once per GET /tick (so the allocations a run makes stay the same)
 static void server_tick(void *arg) {
@@ -104,129 +83,21 @@ static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
   } else if (mg_str_eq(hm->uri, "/tick")) {
     s_tick_wanted = s_ticker != NULL;
     mg_http_reply(c, s_ticker != NULL ? 200 : 503, "", "%s\n", s_ticker != NULL ? "ok" : "no timer");
-  } else if (mg_str_eq(hm->uri, "/disarm")) {
-    long made = mg_alloc_count() - s_armed_at;
-    mg_alloc_fail_after(0);
-    mg_http_reply(c, 200, "", "%ld\n", made);
-  } else if (mg_str_eq(hm->uri, "/quit")) {
-    mg_http_reply(c, 200, "", "bye\n");
-    s_quit = 1;
   } else {
     mg_http_reply(c, 404, "", "not found\n");
   }
 }
 
-// Listens, arms the fault, sets up the field sets (loading the persisted one under the
-// fault too), reports its port on fd and serves until /quit or SIGTERM
-static int server_run(int fd, long fail_at) {
-  struct mg_mgr mgr;
-  signal(SIGTERM, on_sigterm);
-  alarm(30);  // Never outlive a parent that died
-  mg_log_set(getenv("ALLOC_FAULTS_LOG") != NULL ? MG_LL_ERROR : MG_LL_NONE);
-  mg_mgr_init(&mgr);
-  struct mg_connection *lsn = mg_http_listen(&mgr, "http://127.0.0.1:0", server_fn, NULL);
-  uint16_t port = lsn == NULL ? 0 : mg_ntohs(lsn->loc.port);
-  s_armed_at = mg_alloc_count();
-  mg_alloc_fail_after(fail_at);
-  mg_dash_init(&s_dash, &mgr, s_dir);
-  if (!mg_dash_add(&s_dash, &s_settings) || !mg_dash_add(&s_dash, &s_status)) port = 0;
-  s_ticker = mg_timer_add(&mgr, 20, MG_TIMER_REPEAT, server_tick, NULL);  // NULL: /tick answers 503
-  if (write(fd, &port, sizeof(port)) != (ssize_t) sizeof(port)) port = 0;
-  close(fd);
-  while (port != 0 && !s_quit) mg_mgr_poll(&mgr, 50);
-  for (int i = 0; i < 5; i++) mg_mgr_poll(&mgr, 0);  // Let the last answer go out
-  mg_dash_free(&s_dash);
-  mg_mgr_free(&mgr);
-  return port == 0 ? 1 : 0;
-}
-
-// ---- The client (parent): bytes ----
-
-// A step's outcome: right, an allowed out-of-memory answer (5xx, or its WebSocket
-// equivalent), the connection ended (allowed), or wrong
-enum { GOT, SOFT, ENDED, FAILED };
-
-struct client {
-  int fd;
-  unsigned char buf[16384];  // Bytes read and not yet consumed
-  size_t len;
-};
-
-static int s_failures;
-static long s_n;           // The allocation that fails in this run
-static char s_where[128];  // What the script is doing, for failure messages
-
-static int fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "alloc-faults-ws: N=%ld %s: ", s_n, s_where);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  s_failures++;
-  return FAILED;
-}
-
-static void where(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(s_where, sizeof(s_where), fmt, ap);
-  va_end(ap);
-}
-
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-static bool client_open(struct client *cl, uint16_t port) {
-  struct sockaddr_in sin;
-  memset(&sin, 0, sizeof(sin));
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  cl->len = 0;
-  cl->fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (cl->fd < 0) return false;
-  struct timeval tv = {2, 0};
-  int one = 1;
-  setsockopt(cl->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  setsockopt(cl->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // Small frames go at once
-  return connect(cl->fd, (struct sockaddr *) &sin, sizeof(sin)) == 0;
-}
-
-static void client_close(struct client *cl) {
-  if (cl->fd >= 0) close(cl->fd);
-  cl->fd = -1;
-}
-
-// false if the server closed the connection (a refused write is not a failure)
-static bool client_send(struct client *cl, const void *data, size_t len) {
-  const char *p = (const char *) data;
-  while (len > 0) {
-    ssize_t n = send(cl->fd, p, len, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    p += n, len -= (size_t) n;
-  }
+// Under the fault: the field sets (loading the persisted one) and the ticker
+static bool server_setup(struct mg_mgr *mgr) {
+  mg_dash_init(&s_dash, mgr, s_dir);
+  if (!mg_dash_add(&s_dash, &s_settings) || !mg_dash_add(&s_dash, &s_status)) return false;
+  s_ticker = mg_timer_add(mgr, 20, MG_TIMER_REPEAT, server_tick, NULL);  // NULL: /tick answers 503
   return true;
 }
 
-// More bytes, waiting until deadline: GOT, ENDED (EOF or reset), or FAILED (no answer in time)
-static int client_fill(struct client *cl, uint64_t deadline) {
-  if (cl->len == sizeof(cl->buf)) return fail("more than %lu bytes unconsumed", (unsigned long) sizeof(cl->buf));
-  uint64_t now = now_ms();
-  struct pollfd pfd = {cl->fd, POLLIN, 0};
-  if (now >= deadline || poll(&pfd, 1, (int) (deadline - now)) != 1) return fail("no answer within 2 s");
-  ssize_t n = recv(cl->fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len, 0);
-  if (n <= 0) return ENDED;  // A message cut short is read as the end of the connection
-  cl->len += (size_t) n;
-  return GOT;
-}
-
-static void client_consume(struct client *cl, size_t n) {
-  memmove(cl->buf, cl->buf + n, cl->len - n);
-  cl->len -= n;
+static void server_free(void) {
+  mg_dash_free(&s_dash);
 }
 
 // ---- HTTP ----
@@ -241,37 +112,23 @@ struct response {
 
 // One response head (and its Content-Length body, unless a 101): GOT, ENDED or FAILED
 static int http_read(struct client *cl, struct response *r) {
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
+  struct mg_http_message hm;
+  size_t n = 0;
   memset(r, 0, sizeof(*r));
-  for (;;) {
-    struct mg_http_message hm;
-    int n = cl->len == 0 ? 0 : mg_http_parse((const char *) cl->buf, cl->len, &hm);
-    if (n < 0) return fail("malformed HTTP response");
-    if (n > 0) {
-      r->status = mg_http_status(&hm);
-      if (r->status == 101) {
-        struct mg_str *acc = mg_http_get_header(&hm, "Sec-WebSocket-Accept");
-        struct mg_str *up = mg_http_get_header(&hm, "Upgrade"), *conn = mg_http_get_header(&hm, "Connection");
-        if (acc != NULL && acc->len < sizeof(r->accept)) memcpy(r->accept, acc->buf, acc->len);
-        r->upgrade_ok = up != NULL && mg_strcasecmp(*up, mg_str("websocket")) == 0 && conn != NULL &&
-                        mg_strcasecmp(*conn, mg_str("Upgrade")) == 0;
-        client_consume(cl, (size_t) n);
-        return GOT;
-      }
-      struct mg_str *clen = mg_http_get_header(&hm, "Content-Length");
-      if (clen == NULL) return fail("a %d without Content-Length", r->status);
-      unsigned long want = strtoul(clen->buf, NULL, 10);
-      if (want >= sizeof(r->body)) return fail("a %d with a %lu-byte body", r->status, want);
-      if (cl->len - (size_t) n >= want) {
-        memcpy(r->body, cl->buf + n, want);
-        r->body_len = want;
-        client_consume(cl, (size_t) n + want);
-        return GOT;
-      }
-    }
-    int rc = client_fill(cl, deadline);
-    if (rc != GOT) return rc;
+  int rc = client_head(cl, &hm, &n, deadline);
+  if (rc != GOT) return rc;
+  r->status = mg_http_status(&hm);
+  if (r->status == 101) {
+    struct mg_str *acc = mg_http_get_header(&hm, "Sec-WebSocket-Accept");
+    struct mg_str *up = mg_http_get_header(&hm, "Upgrade"), *conn = mg_http_get_header(&hm, "Connection");
+    if (acc != NULL && acc->len < sizeof(r->accept)) memcpy(r->accept, acc->buf, acc->len);
+    r->upgrade_ok = up != NULL && mg_strcasecmp(*up, mg_str("websocket")) == 0 && conn != NULL &&
+                    mg_strcasecmp(*conn, mg_str("Upgrade")) == 0;
+    client_consume(cl, n);
+    return GOT;
   }
+  return client_body(cl, &hm, n, r->body, sizeof(r->body) - 1, &r->body_len, deadline);  // Room for a NUL
 }
 
 // A whole JSON text and nothing else (RFC 8259, strictly)
@@ -339,7 +196,7 @@ static bool ws_send(struct client *cl, int op, bool fin, const void *data, size_
 static int ws_read(struct client *cl, struct frame *f, uint64_t deadline) {
   for (;;) {
     if (cl->len >= 2) {
-      unsigned char *b = cl->buf;
+      unsigned char *b = (unsigned char *) cl->buf;
       size_t hl = 2, len = b[1] & 0x7f;
       f->op = b[0] & 0x0f;
       f->fin = (b[0] & 0x80) != 0;
@@ -373,7 +230,7 @@ static int ws_read(struct client *cl, struct frame *f, uint64_t deadline) {
 static int ws_expect_end(struct client *cl, const struct frame *f) {
   if (f->len == 1) return fail("close frame with a one-byte payload");
   if (cl->len > 0) return fail("%lu bytes after a close frame", (unsigned long) cl->len);
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   if (!ws_send(cl, WEBSOCKET_OP_CLOSE, true, f->data, f->len > 2 ? 2 : f->len)) return ENDED;
   int rc = client_fill(cl, deadline);
   if (rc == GOT) return fail("%lu bytes after a close frame", (unsigned long) cl->len);
@@ -409,7 +266,7 @@ static int ws_open(struct client *cl, uint16_t port, const char *path) {
 // fragments is answered first)
 static int echo_step(struct client *cl, int op, const char *data, size_t len, bool fragmented) {
   static struct frame f;
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   bool sent = true;
   if (!fragmented) {
     sent = ws_send(cl, op, true, data, len);
@@ -468,7 +325,7 @@ static int echo_script(uint16_t port) {
   if (rc == GOT) {
     where("echo: ping");
     if (ws_send(&cl, WEBSOCKET_OP_PING, true, "are you there", 13)) {
-      rc = ws_read(&cl, &f, now_ms() + 2000);
+      rc = ws_read(&cl, &f, mg_millis() + 2000);
       if (rc == GOT && f.op == WEBSOCKET_OP_CLOSE) rc = ws_expect_end(&cl, &f);
       else if (rc == GOT && (f.op != WEBSOCKET_OP_PONG || f.len != 13 || memcmp(f.data, "are you there", 13) != 0))
         rc = fail("expected the pong, got opcode %d of %lu bytes", f.op, (unsigned long) f.len);
@@ -478,11 +335,11 @@ static int echo_script(uint16_t port) {
     where("echo: close handshake");
     static const char bye[] = "\x03\xe8" "bye";  // 1000, normal closure
     ws_send(&cl, WEBSOCKET_OP_CLOSE, true, bye, 5);
-    rc = ws_read(&cl, &f, now_ms() + 2000);
+    rc = ws_read(&cl, &f, mg_millis() + 2000);
     if (rc == GOT && f.op != WEBSOCKET_OP_CLOSE) rc = fail("expected a close frame, got opcode %d", f.op);
     if (rc == GOT && (f.len != 2 || memcmp(f.data, bye, 2) != 0)) rc = fail("the close frame does not echo 1000");
     if (rc == GOT) {
-      rc = client_fill(&cl, now_ms() + 2000);
+      rc = client_fill(&cl, mg_millis() + 2000);
       rc = rc == GOT ? fail("bytes after the close frame") : rc == ENDED ? GOT : rc;
     }
   }
@@ -497,7 +354,7 @@ static int echo_protocol_error(uint16_t port) {
   where("echo: an unmasked frame");
   int rc = ws_open(&cl, port, "/ws");
   if (rc == GOT && client_send(&cl, "\x81\x02hi", 4)) {
-    rc = ws_read(&cl, &f, now_ms() + 2000);
+    rc = ws_read(&cl, &f, mg_millis() + 2000);
     if (rc == GOT && (f.op != WEBSOCKET_OP_CLOSE || f.len < 2 || f.data[0] != 0x03 || f.data[1] != 0xea))
       rc = fail("expected a close frame with 1002, got opcode %d of %lu bytes", f.op, (unsigned long) f.len);
     if (rc == GOT) rc = ws_expect_end(&cl, &f);
@@ -554,7 +411,7 @@ static int dash_read(struct dash_sock *d, uint64_t deadline) {
 
 // Reads until the reply (when want_reply) and the pushes asked for have come
 static int dash_wait(struct dash_sock *d, bool want_reply, unsigned want_seen, int want_ticks) {
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   while ((want_reply && !d->has_reply) || (d->seen & want_seen) != want_seen || d->ticks_seen < want_ticks) {
     int rc = dash_read(d, deadline);
     if (rc != GOT) return rc;
@@ -580,7 +437,7 @@ static int dash_ask(struct dash_sock *d, const char *msg, const char *id, const 
 // The first messages: both sets (in the script, settings as the file has them or, if
 // loading ran out of memory, the defaults; fresh: after the script, any)
 static int dash_snapshot(struct dash_sock *d, bool fresh) {
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   int rc = GOT;
   d->seen = 0, d->ticks_seen = -1, d->has_reply = false;
   d->allowed = fresh ? ~0u : (1u << V_DEFAULT) | (1u << V_FILE);
@@ -592,7 +449,7 @@ static int dash_snapshot(struct dash_sock *d, bool fresh) {
 static int dash_close(struct dash_sock *d) {
   static const char bye[] = "\x03\xe8";  // 1000
   static struct frame f;
-  uint64_t deadline = now_ms() + 2000;
+  uint64_t deadline = mg_millis() + 2000;
   int rc;
   ws_send(&d->cl, WEBSOCKET_OP_CLOSE, true, bye, 2);
   do {
@@ -743,32 +600,6 @@ static bool write_file(void) {
   return fclose(fp) == 0 && ok;
 }
 
-// Asks for something small on a new connection; the body (NUL-terminated) or NULL
-static const char *client_ask(uint16_t port, const char *request, struct response *r) {
-  struct client cl;
-  const char *body = NULL;
-  int failures = s_failures;
-  if (client_open(&cl, port) && client_send(&cl, request, strlen(request)) && http_read(&cl, r) == GOT &&
-      r->status == 200) {
-    r->body[r->body_len] = '\0';
-    body = r->body;
-  }
-  s_failures = failures;  // The caller judges
-  client_close(&cl);
-  return body;
-}
-
-// Waits for the child; false if it had to be killed
-static bool wait_child(pid_t pid, int *status) {
-  for (int i = 0; i < 500; i++) {
-    if (waitpid(pid, status, WNOHANG) == pid) return true;
-    usleep(10000);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, status, 0);
-  return false;
-}
-
 // After the script, with nothing failing: a fresh client of each kind is served
 static void check_serves_again(uint16_t port) {
   static struct dash_sock d;
@@ -783,51 +614,23 @@ static void check_serves_again(uint16_t port) {
   client_close(&d.cl);
 }
 
-// One run with the N-th allocation failing; returns the allocations the server made (-1 on error)
-static long run_once(long n) {
-  int fds[2];
-  uint16_t port = 0;
-  static struct response r;
-  s_n = n;
+// Before each run: the settings file as the server should load it, and no temporary
+static bool prepare_file(void) {
   unlink(s_tmp_path);
-  if (!write_file() || pipe(fds) != 0) return -1;
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    close(fds[0]);
-    exit(server_run(fds[1], n));
-  }
-  close(fds[1]);
-  struct pollfd pfd = {fds[0], POLLIN, 0};
-  if (poll(&pfd, 1, 5000) != 1 || read(fds[0], &port, sizeof(port)) != (ssize_t) sizeof(port) || port == 0) {
-    close(fds[0]);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    where("start");
-    fail("the server did not start");
-    return -1;
-  }
-  close(fds[0]);
+  return write_file();
+}
+
+// The script, with the fault armed
+static void script(uint16_t port) {
   check_file(true);
   echo_script(port);
   echo_protocol_error(port);
   dash_script(port);
   rest_script(port);
-  // The fault may land in a /disarm request itself: only one allocation fails, so retry
-  const char *made = NULL;
-  for (int i = 0; i < 3 && made == NULL; i++) made = client_ask(port, "GET /disarm HTTP/1.1\r\nHost: h\r\n\r\n", &r);
-  long count = made == NULL ? -1 : strtol(made, NULL, 10);
-  where("after the script");
-  if (made == NULL) fail("the server does not answer /disarm");
-  check_serves_again(port);
-  client_ask(port, "GET /quit HTTP/1.1\r\nHost: h\r\n\r\n", &r);
-  int status = 0;
-  where("exit");
-  if (!wait_child(pid, &status)) fail("the server did not exit on /quit");
-  else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail("the server exited with status 0x%x", status);
+}
+
+static void check_file_after(void) {
   check_file(false);
-  return count;
 }
 
 // The schema a dash with these sets prints when nothing fails
@@ -848,29 +651,21 @@ static bool setup(void) {
 }
 
 int main(void) {
-  signal(SIGPIPE, SIG_IGN);
+  static const struct runner runner = {.name = "alloc-faults-ws",
+                                       .server_fn = server_fn,
+                                       .server_setup = server_setup,
+                                       .server_free = server_free,
+                                       .prepare = prepare_file,
+                                       .script = script,
+                                       .serves_again = check_serves_again,
+                                       .after = check_file_after};
   if (!setup()) {
     fprintf(stderr, "alloc-faults-ws: cannot set up under %s\n", s_dir);
     return 1;
   }
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  // ALLOC_FAULTS_ONLY=N: that one run, to look at a failure (with ALLOC_FAULTS_LOG=1 for the server's log)
-  const char *only = getenv("ALLOC_FAULTS_ONLY");
-  long n = only != NULL ? atol(only) : 1, count = -1;
-  for (; n <= MAX_TRIES; n++) {
-    count = run_once(n);
-    if (count < 0 && s_failures > 20) break;  // Something is badly wrong: stop early
-    if (count >= 0 && n > count) break;       // This run made fewer than n: none failed
-    if (only != NULL) break;
-  }
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  int rc = runner_main(&runner);
   unlink(s_file_path);
   unlink(s_tmp_path);
   rmdir(s_dir);
-  double secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
-  long tried = n - 1;
-  printf("alloc-faults-ws: %ld of %ld allocation sites tried, %d failures (%.1f s)\n", tried,
-         count < 0 ? tried : count, s_failures, secs);
-  return s_failures == 0 && count >= 0 && tried == count ? 0 : 1;
+  return rc;
 }
