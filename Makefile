@@ -109,9 +109,9 @@ EXAMPLES_ASAN  := $(EXAMPLES:%=$(BUILD)/asan/examples/%) $(BUILD)/asan/firmware/
 # clang builds everything once more so both compilers keep -Werror clean.
 POLL_TESTS     := $(BUILD)/poll/test/unit/test_net $(BUILD)/poll/test/unit/test_http_conn $(BUILD)/poll/test/unit/test_event $(EXAMPLES:%=$(BUILD)/poll/examples/%) $(BUILD)/poll/firmware/firmware
 CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLES:%=$(BUILD)/clang/examples/%)
-# The second backend (mock) runs the HTTP connection tests; the chaos filter build runs
+# The second backend (mock) runs the HTTP and WebSocket connection tests; the chaos filter build runs
 # the examples and firmware under the integration suite
-MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit/test_timer
+MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit/test_timer $(BUILD)/mock/test/unit/test_ws
 CHAOS_TESTS    := $(EXAMPLES:%=$(BUILD)/chaos/examples/%) $(BUILD)/chaos/firmware/firmware
 
 # Mongoose compatibility: test/compat/*.c built against the two-file distribution only

@@ -71,8 +71,8 @@ run_criterion compat "$BUILD"/compat/test_*
 echo "== event loop and HTTP connection tests on the poll() backend"
 run_criterion poll "$BUILD"/poll/test/unit/test_net "$BUILD"/poll/test/unit/test_http_conn "$BUILD"/poll/test/unit/test_event
 
-echo "== HTTP connection tests on the mock backend (fake clock, no sockets)"
-run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer
+echo "== HTTP and WebSocket connection tests on the mock backend (fake clock, no sockets)"
+run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer "$BUILD"/mock/test/unit/test_ws
 
 echo "== out of memory: every allocation of an HTTP script fails once (ASan+UBSan)"
 log="$LOGS/alloc-faults.log"
