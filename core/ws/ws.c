@@ -8,7 +8,7 @@
 
 struct ws_state {
   struct ws_reader rd;
-  uint64_t close_since;    // mg_millis() when we sent our close frame
+  uint64_t since;          // mg_millis(): client, when it connected; then when we sent our close
   uint8_t key[16];         // Client: the Sec-WebSocket-Key it sent, to check the answer
   unsigned close_sent : 1;  // Nothing more may be sent (RFC 6455 5.5.1)
   unsigned done : 1;        // Closed or failed: input is dropped until the connection goes
@@ -61,7 +61,7 @@ static bool ws_may_send(struct mg_connection *c, int op) {
   }
   if ((op & 0x0f) == WEBSOCKET_OP_CLOSE) {
     ws->close_sent = 1;
-    ws->close_since = mg_millis();
+    ws->since = mg_millis();
   }
   return true;
 }
@@ -321,6 +321,7 @@ struct mg_connection *mg_ws_connect(struct mg_mgr *mgr, const char *url, mg_even
   struct ws_state *ws = ws_state(c);
   char key[32];
   mg_random(ws->key, sizeof(ws->key));
+  ws->since = mg_millis();
   mg_base64_encode(ws->key, sizeof(ws->key), key, sizeof(key));
   bool v6 = memchr(u.host.buf, ':', u.host.len) != NULL;
   char port[8] = "";
@@ -343,7 +344,9 @@ static void ws_on_poll(struct mg_connection *c, uint64_t now) {
   struct ws_state *ws = ws_state(c);
   if (!c->is_websocket && c->is_eof && !c->is_closing) {
     mg_error(c, "connection closed during the WebSocket handshake");
-  } else if (c->is_websocket && ws->close_sent && !ws->done && now - ws->close_since > MG_WS_CLOSE_TIMEOUT_MS) {
+  } else if (!c->is_websocket && !c->is_closing && now - ws->since > MG_WS_HANDSHAKE_TIMEOUT_MS) {
+    mg_error(c, "WebSocket handshake: no answer to the upgrade in %d ms", MG_WS_HANDSHAKE_TIMEOUT_MS);
+  } else if (c->is_websocket && ws->close_sent && !ws->done && now - ws->since > MG_WS_CLOSE_TIMEOUT_MS) {
     MG_INFO(("%lu WebSocket peer %M did not answer our close in %d ms", c->id, mg_print_ip_port, &c->rem,
              MG_WS_CLOSE_TIMEOUT_MS));
     ws->done = 1;

@@ -924,6 +924,28 @@ Test(ws_client, two_frames_have_different_masks) {
   mg_mgr_free(&mgr);
 }
 
+static void silent_fn(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_READ) c->recv.len = 0;  // Reads the upgrade request, never answers
+  (void) ev_data;
+}
+
+// On the mock backend the fake clock makes the wait instant; on sockets it is real
+Test(ws_client, a_server_that_never_answers_the_upgrade_times_out, .timeout = 30) {
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  struct mg_connection *l = mg_listen(&mgr, "tcp://127.0.0.1:0", silent_fn, NULL);
+  cr_assert_not_null(l);
+  struct side cli = {0};
+  uint64_t start = mg_millis();
+  client_start(&mgr, mg_ntohs(l->loc.port), &cli, "/");
+  poll_until(&mgr, &cli.done, MG_WS_HANDSHAKE_TIMEOUT_MS + 3000);
+  cr_assert_eq(cli.opens, 0);
+  cr_assert_eq(cli.errors, 1, "the client gives up with an error");
+  cr_assert(strstr(cli.error, "no answer to the upgrade") != NULL, "%s", cli.error);
+  cr_assert_geq(mg_millis() - start, MG_WS_HANDSHAKE_TIMEOUT_MS);
+  mg_mgr_free(&mgr);
+}
+
 Test(ws_client, wss_fails_clearly_without_tls) {
   struct mg_mgr mgr;
   mg_mgr_init(&mgr);
