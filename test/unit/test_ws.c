@@ -605,6 +605,33 @@ Test(ws_conn, server_starts_the_close_and_the_client_echoes_it) {
   mg_mgr_free(&mgr);
 }
 
+// A timer runs after the pass has read the clock: here it also takes a millisecond,
+// so the close it sends is stamped later than the `now` the same pass hands to
+// MG_EV_POLL (a session ending in the dashboard's tick does exactly this)
+static void close_late_timer(void *arg) {
+  struct side *srv = (struct side *) arg;
+  uint64_t start = mg_millis();
+#if MG_ENABLE_MOCK
+  mg_mock_advance(2);
+#endif
+  while (mg_millis() < start + 2) (void) 0;
+  mg_ws_send(srv->c, "\x03\xe8", 2, WEBSOCKET_OP_CLOSE);  // 1000
+}
+
+Test(ws_conn, a_close_sent_late_in_a_pass_waits_for_the_answer) {
+  struct mg_mgr mgr;
+  struct side srv = {0}, cli = {0};
+  unsigned short port = server_start(&mgr, &srv, NULL);
+  client_start(&mgr, port, &cli, "/ws");
+  for (int i = 0; i < 400 && srv.opens == 0; i++) mg_mgr_poll(&mgr, 5);
+  mg_timer_add(&mgr, 0, 0, close_late_timer, &srv);
+  poll_until(&mgr, &cli.done, 2000);
+  cr_assert_eq(cli.close_code, 1000, "the client got the close frame (not a connection cut before it left)");
+  poll_until(&mgr, &srv.done, 2000);
+  cr_assert_eq(srv.close_code, 1000, "and the server got the answer it waited for");
+  mg_mgr_free(&mgr);
+}
+
 Test(ws_conn, http_idle_and_body_timeouts_no_longer_apply) {
   struct mg_mgr mgr;
   struct side srv = {0}, cli = {0};
