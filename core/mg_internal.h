@@ -85,6 +85,13 @@ bool mg_be_wakeup_init(struct mg_connection *pipe);
 bool mg_be_wakeup(struct mg_mgr *mgr, const void *buf, size_t len);
 const char *mg_be_error(void);  // Why the last call on this thread failed
 
+// Milliseconds from then to now, 0 if then is later. A pass reads the clock once and
+// hands that now to MG_EV_POLL, while stamps taken later in the same pass (timers,
+// handlers, reads) are newer: that is no time at all, not an unsigned wrap to forever.
+static inline uint64_t mg_ms_since(uint64_t now, uint64_t then) {
+  return now > then ? now - then : 0;
+}
+
 // The event layer's side of the seam: the backend reports readiness here
 void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool hangup);
 

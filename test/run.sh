@@ -74,33 +74,26 @@ run_criterion poll "$BUILD"/poll/test/unit/test_net "$BUILD"/poll/test/unit/test
 echo "== HTTP and WebSocket connection tests on the mock backend (fake clock, no sockets)"
 run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer "$BUILD"/mock/test/unit/test_ws
 
+# An out-of-memory runner (test/alloc): its summary line "NAME: N of N ... 0 failures"
+# counts as one pass when it exits 0 with no sanitizer report
+run_alloc() {  # name program
+  local log="$LOGS/$1.log" rc line
+  ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    "$BUILD/alloc/test/alloc/$2" >"$log" 2>&1
+  rc=$?
+  line=$(grep -a "^$1: [0-9]* of" "$log" | tail -n 1)
+  echo "${line:-$1: no summary line (exit $rc), see $log}"
+  if [ "$rc" -eq 0 ] && [ -n "$line" ] && [ "$(sanitizer_reports "$log")" -eq 0 ]; then
+    add 1 0 ""
+  else
+    grep -a "^$1: N=" "$log" | head -n 10
+    add 0 1 "$1: exit $rc, see $log"
+  fi
+}
 echo "== out of memory: every allocation of an HTTP script fails once (ASan+UBSan)"
-log="$LOGS/alloc-faults.log"
-ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  "$BUILD"/alloc/test/alloc/alloc_faults >"$log" 2>&1
-rc=$?
-line=$(grep -a '^alloc-faults: [0-9]* of' "$log" | tail -n 1)
-echo "${line:-alloc-faults: no summary line (exit $rc), see $log}"
-if [ "$rc" -eq 0 ] && [ -n "$line" ] && [ "$(sanitizer_reports "$log")" -eq 0 ]; then
-  add 1 0 ""
-else
-  grep -a '^alloc-faults: N=' "$log" | head -n 10
-  add 0 1 "alloc-faults: exit $rc, see $log"
-fi
-
+run_alloc alloc-faults alloc_faults
 echo "== out of memory: every allocation of a WebSocket and field-set script fails once (ASan+UBSan)"
-log="$LOGS/alloc-faults-ws.log"
-ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  "$BUILD"/alloc/test/alloc/alloc_faults_ws >"$log" 2>&1
-rc=$?
-line=$(grep -a '^alloc-faults-ws: [0-9]* of' "$log" | tail -n 1)
-echo "${line:-alloc-faults-ws: no summary line (exit $rc), see $log}"
-if [ "$rc" -eq 0 ] && [ -n "$line" ] && [ "$(sanitizer_reports "$log")" -eq 0 ]; then
-  add 1 0 ""
-else
-  grep -a '^alloc-faults-ws: N=' "$log" | head -n 10
-  add 0 1 "alloc-faults-ws: exit $rc, see $log"
-fi
+run_alloc alloc-faults-ws alloc_faults_ws
 
 echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs

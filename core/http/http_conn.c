@@ -443,8 +443,7 @@ static bool http_is_body_phase(uint8_t phase) {
 static void http_check_timeouts(struct mg_connection *c, uint64_t now) {
   struct http_state *st = mg_http_state(c);
   const struct mg_http_limits *lim = http_limits(c);
-  // since may be a little after now: http_process, run in this same poll, reads the clock again
-  uint64_t waited = now > st->since ? now - st->since : 0;
+  uint64_t waited = mg_ms_since(now, st->since);  // since may be later: http_process reads the clock again
   if (st->phase == HTTP_PHASE_HEAD && st->head_pending) {
     if (waited > lim->head_timeout_ms) {
       MG_INFO(("%lu closing %M: request head not complete after %lu ms", c->id, mg_print_ip_port, &c->rem,

@@ -340,20 +340,13 @@ struct mg_connection *mg_ws_connect(struct mg_mgr *mgr, const char *url, mg_even
 // ---------------------------------------------------------------------------
 // The protocol handler
 
-// More than ms since `since`. A pass reads the clock once and hands that `now` to
-// MG_EV_POLL, so a stamp taken later in the same pass (a timer, a handler) is newer
-// than it: that is no time at all, not an unsigned wrap to forever.
-static bool ws_elapsed(uint64_t now, uint64_t since, uint64_t ms) {
-  return now > since && now - since > ms;
-}
-
 static void ws_on_poll(struct mg_connection *c, uint64_t now) {
   struct ws_state *ws = ws_state(c);
   if (!c->is_websocket && c->is_eof && !c->is_closing) {
     mg_error(c, "connection closed during the WebSocket handshake");
-  } else if (!c->is_websocket && !c->is_closing && ws_elapsed(now, ws->since, MG_WS_HANDSHAKE_TIMEOUT_MS)) {
+  } else if (!c->is_websocket && !c->is_closing && mg_ms_since(now, ws->since) > MG_WS_HANDSHAKE_TIMEOUT_MS) {
     mg_error(c, "WebSocket handshake: no answer to the upgrade in %d ms", MG_WS_HANDSHAKE_TIMEOUT_MS);
-  } else if (c->is_websocket && ws->close_sent && !ws->done && ws_elapsed(now, ws->since, MG_WS_CLOSE_TIMEOUT_MS)) {
+  } else if (c->is_websocket && ws->close_sent && !ws->done && mg_ms_since(now, ws->since) > MG_WS_CLOSE_TIMEOUT_MS) {
     MG_INFO(("%lu WebSocket peer %M did not answer our close in %d ms", c->id, mg_print_ip_port, &c->rem,
              MG_WS_CLOSE_TIMEOUT_MS));
     ws->done = 1;

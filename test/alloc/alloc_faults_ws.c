@@ -156,6 +156,16 @@ static int http_step(uint16_t port, const char *request, int want_status, const 
   return GOT;
 }
 
+// POST body to /api/sets/settings as one http_step
+static int post_settings(uint16_t port, const char *body, int want_status, const char *want_body,
+                         struct response *r) {
+  char req[512];
+  snprintf(req, sizeof(req),
+           "POST /api/sets/settings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %lu\r\n\r\n%s",
+           (unsigned long) strlen(body), body);
+  return http_step(port, req, want_status, want_body, r);
+}
+
 // ---- WebSocket frames ----
 
 struct frame {
@@ -495,11 +505,7 @@ static int dash_script(uint16_t port) {
     where("/api/ws: push after a REST POST");
     d.seen = 0;
     d.allowed |= 1u << V_REST;
-    snprintf(msg, sizeof(msg),
-             "POST /api/sets/settings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-             "Content-Length: %lu\r\n\r\n%s",
-             (unsigned long) strlen(s_values[V_REST]), s_values[V_REST]);
-    if (http_step(port, msg, 200, s_values[V_REST], &r) == GOT) rc = dash_wait(&d, false, 1u << V_REST, -1);
+    if (post_settings(port, s_values[V_REST], 200, s_values[V_REST], &r) == GOT) rc = dash_wait(&d, false, 1u << V_REST, -1);
     if (rc == GOT && (d.seen & (1u << V_REST))) d.allowed = 1u << V_REST;
   }
   if (goes_on(rc)) {
@@ -547,25 +553,12 @@ static void rest_script(uint16_t port) {
     if (!known) fail("values %.*s", (int) r.body_len, r.body);
   }
   where("POST /api/sets/settings with a bad field");
-  static const char bad[] = "{\"mode\":\"sideways\"}";
-  char req[256];
-  snprintf(req, sizeof(req),
-           "POST /api/sets/settings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %lu\r\n\r\n%s",
-           (unsigned long) strlen(bad), bad);
-  http_step(port, req, 400, "{\"error\":\"invalid fields\",\"fields\":{\"mode\":\"must be one of off, auto, manual\"}}",
-            &r);
+  post_settings(port, "{\"mode\":\"sideways\"}", 400,
+                "{\"error\":\"invalid fields\",\"fields\":{\"mode\":\"must be one of off, auto, manual\"}}", &r);
   where("POST /api/sets/settings with bad JSON");
-  static const char broken[] = "{\"count\":";
-  snprintf(req, sizeof(req),
-           "POST /api/sets/settings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %lu\r\n\r\n%s",
-           (unsigned long) strlen(broken), broken);
-  http_step(port, req, 400, "{\"error\":\"bad JSON\"}", &r);
+  post_settings(port, "{\"count\":", 400, "{\"error\":\"bad JSON\"}", &r);
   where("POST /api/sets/settings refused by the callback");
-  static const char taken[] = "{\"name\":\"nobody\"}";
-  snprintf(req, sizeof(req),
-           "POST /api/sets/settings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %lu\r\n\r\n%s",
-           (unsigned long) strlen(taken), taken);
-  http_step(port, req, 409, "{\"error\":\"that name is reserved\"}", &r);
+  post_settings(port, "{\"name\":\"nobody\"}", 409, "{\"error\":\"that name is reserved\"}", &r);
 }
 
 // ---- One run ----
