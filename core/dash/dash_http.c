@@ -41,7 +41,6 @@ void mg_dash_free(struct mg_dash *dash) {
     dash->clients = cl->next;
     mg_free(cl);
   }
-  dash->nclients = 0;
 }
 
 static struct mg_dash_client *dash_http_client(struct mg_dash *dash, struct mg_connection *c) {
@@ -250,7 +249,6 @@ static void dash_http_upgrade(struct mg_dash *dash, struct mg_connection *c, str
   if (dash->auth != NULL) cl->session = mg_auth_session_id(dash->auth, hm);
   cl->next = dash->clients;
   dash->clients = cl;
-  dash->nclients++;
   dash_http_snapshot(dash, cl);
 }
 
@@ -299,7 +297,6 @@ static void dash_http_forget(struct mg_dash *dash, struct mg_connection *c) {
       struct mg_dash_client *cl = *p;
       *p = cl->next;
       mg_free(cl);
-      dash->nclients--;
       return;
     }
   }

@@ -103,7 +103,6 @@ struct mg_dash {
   struct mg_dash_client *clients;  // WebSocket clients of /api/ws
   struct mg_timer *timer;        // Sends coalesced pushes, checks sessions
   uint64_t sessions_checked;     // mg_millis() of the last check
-  size_t nclients;
   uint8_t nsets;
 };
 
