@@ -636,7 +636,7 @@ Test(ws_conn, http_idle_and_body_timeouts_no_longer_apply) {
   struct mg_mgr mgr;
   struct side srv = {0}, cli = {0};
   srv.echo = true;
-  struct mg_http_limits lim = {8192, 65536, 100, 100, 100, 0};
+  struct mg_http_limits lim = {8192, 65536, 100, 100, 100, 0, 0, 0};
   unsigned short port = server_start(&mgr, &srv, &lim);
   struct mg_connection *c = client_start(&mgr, port, &cli, "/ws");
   for (int i = 0; i < 400 && cli.opens == 0; i++) mg_mgr_poll(&mgr, 5);
