@@ -97,6 +97,7 @@ static void io_read(struct mg_connection *c) {
     io_read_drop(c);
     return;
   }
+  if (c->is_read_paused) return;  // Readiness reported before the pause reached the backend
   if (!io_grow_recv(c)) {
     c->is_full = 1;
     return;
@@ -126,7 +127,7 @@ static void io_read(struct mg_connection *c) {
 
 // A filter may hold decoded input that no readiness will announce: read it now
 static void io_read_pending(struct mg_connection *c) {
-  while (c->filter != NULL && c->filter->pending != NULL && !c->is_closing && !c->is_full &&
+  while (c->filter != NULL && c->filter->pending != NULL && !c->is_closing && !c->is_full && !c->is_read_paused &&
          (c->io_interest & MG_IO_R) && c->filter->pending(c)) {
     size_t before = c->recv.len;
     io_read(c);
@@ -175,7 +176,12 @@ void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool han
     io_read(c);
     io_read_pending(c);
   } else if (hangup) {
-    c->is_eof = 1;  // Not reading (back-pressure) and the peer is gone
+    // Not reading (back-pressure, a pause, or after EOF) and the peer reset or closed
+    // both ways: nothing queued can reach it now, and the hang-up is reported on every
+    // wait until the connection closes, whatever it still owes
+    MG_DEBUG(("%lu peer hung up", c->id));
+    c->is_closing = 1;
+    return;
   }
   // Output an earlier write could not finish
   if (writable && c->send.len > 0 && !c->is_closing && !mg_io_flush(c)) c->is_closing = 1;
@@ -213,7 +219,8 @@ void mg_io_update(struct mg_connection *c, uint64_t now) {
     bool recv_full = c->recv.len >= MG_MAX_RECV_SIZE;
     bool send_full = c->send.len > MG_MAX_SEND_QUEUE;
     c->is_full = recv_full || send_full;
-    want = (c->is_full || c->is_eof ? 0U : (unsigned) MG_IO_R) | (c->send.len > 0 ? (unsigned) MG_IO_W : 0U);
+    bool no_read = c->is_full || c->is_eof || c->is_read_paused;
+    want = (no_read ? 0U : (unsigned) MG_IO_R) | (c->send.len > 0 ? (unsigned) MG_IO_W : 0U);
   }
   if (want != c->io_interest) {
     mg_be_watch(c, want);

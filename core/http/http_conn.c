@@ -4,11 +4,18 @@
 #include "mg_internal.h"
 #include "http/http_internal.h"
 
+// Milliseconds from a stamp (the low 32 bits of mg_millis()) to now; 0 if the stamp
+// is newer, as stamps taken later in a pass than its now are
+static uint32_t http_waited(uint64_t now, uint32_t since) {
+  uint32_t d = (uint32_t) now - since;
+  return d > UINT32_MAX / 2 ? 0 : d;
+}
+
 // No connection cap by default: the right number is the device's RAM over what a
 // connection costs, which only the application knows, and a cap that is too low
 // turns users away (benchmarks hold 1000 at once). Allocation failures on accept
 // are handled either way.
-struct mg_http_limits mg_http_default_limits = {8192, 64 * 1024, 30000, 60000, 30000, 0};
+struct mg_http_limits mg_http_default_limits = {8192, 64 * 1024, 30000, 60000, 30000, 0, 30000, 60000};
 
 // The state lives inside the connection: fail the build, not the memory, when it outgrows it
 typedef char http_state_fits_pstate[sizeof(struct http_state) <= sizeof(((struct mg_connection *) 0)->pstate) ? 1 : -1];
@@ -91,6 +98,11 @@ static bool http_connection_has(const struct mg_http_message *hm, const char *op
   return false;
 }
 
+// RFC 9112 2.3: HTTP/1.x of any minor version is answered as 1.1; other majors get 505
+static bool http_is_version_1(const struct mg_http_message *hm) {
+  return hm->proto.len == 8 && hm->proto.buf[5] == '1';
+}
+
 static bool http_is_10(const struct mg_http_message *hm) {
   return mg_str_eq(mg_http_is_response(hm) ? hm->method : hm->proto, "HTTP/1.0");
 }
@@ -120,6 +132,7 @@ static void http_message_done(struct mg_connection *c, size_t consumed) {
   st->body_len = st->head_len = 0;
   st->body_left = 0;
   st->stream = st->chunk_tail = 0;
+  st->idle_since = (uint32_t) mg_millis();
   if (st->close_after) {
     // Stop reading; close once the reply has gone: the event layer waits for
     // is_resp to clear (a reply sent later, from a timer) and c->send to drain
@@ -159,6 +172,20 @@ static void http_handed_over(struct mg_connection *c, size_t consumed) {
   if (n > 0 && c->pfn != NULL && !c->is_closing) c->pfn(c, MG_EV_READ, &n);
 }
 
+// A server owes a reply from here on (Mongoose's is_resp): until it is queued whole,
+// pipelined requests wait (their bytes bounded by http_pause_input), an HTTP/1.0
+// connection stays open for it, and reply_timeout_ms runs while the handler is silent
+static void http_reply_owed(struct mg_connection *c) {
+  struct http_state *st = mg_http_state(c);
+  c->is_resp = 1;
+  st->reply_begun = 0;
+  st->reply_since = (uint32_t) mg_millis();
+}
+
+void mg_http_reply_done(struct mg_connection *c) {
+  c->is_resp = 0;
+}
+
 // parsed: the head as http_on_head parsed it, reused while recv has not moved
 // (the common GET needs one parse, not two); NULL to parse it again
 static void http_deliver_msg(struct mg_connection *c, const struct mg_http_message *parsed, size_t body_len,
@@ -172,17 +199,17 @@ static void http_deliver_msg(struct mg_connection *c, const struct mg_http_messa
   }
   hm.body.len = body_len;
   hm.message.len = hm.head.len + body_len;
-  // A server owes a reply from here on (Mongoose's is_resp): until it is complete,
-  // pipelined requests wait and an HTTP/1.0 connection stays open for it
   size_t queued = c->send.len;
-  if (c->is_accepted) c->is_resp = 1;
+  if (c->is_accepted) http_reply_owed(c);
   mg_call(c, MG_EV_HTTP_MSG, &hm);
   if (c->is_websocket) {
     http_handed_over(c, consumed);
     return;
   }
-  if (c->is_accepted && c->is_resp && mg_http_state(c)->file == NULL && http_sent_whole_response(c, queued))
-    c->is_resp = 0;
+  if (c->is_accepted && c->is_resp && c->send.len > queued) {
+    mg_http_state(c)->reply_begun = 1;
+    if (mg_http_state(c)->out.serve.file == NULL && http_sent_whole_response(c, queued)) mg_http_reply_done(c);
+  }
   http_message_done(c, consumed);
 }
 
@@ -202,33 +229,37 @@ static bool http_expects_continue(struct mg_http_message *hm) {
 // whatever its head says (RFC 9110 9.3.2): a FIFO of "was HEAD" bits, one per request
 // not yet answered. Heads are found where output starts or a noted head's
 // Content-Length body ends; a chunked request body ends the scan of that batch.
+// More requests in flight than there are bits would leave a HEAD's response read as
+// if it had a body: the connection fails instead, saying why.
 static void http_note_requests(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
-  while (st->out_scanned < c->send.len) {
+  while (st->out.sent.scanned < c->send.len) {
     struct mg_http_message hm;
-    const char *p = (const char *) c->send.buf + st->out_scanned;
-    int n = mg_http_parse(p, c->send.len - st->out_scanned, &hm);
+    const char *p = (const char *) c->send.buf + st->out.sent.scanned;
+    int n = mg_http_parse(p, c->send.len - st->out.sent.scanned, &hm);
     if (n <= 0 || mg_http_is_response(&hm)) {
-      st->out_scanned = (uint32_t) c->send.len;  // Not a request head: body bytes
+      st->out.sent.scanned = (uint32_t) c->send.len;  // Not a request head: body bytes
       break;
     }
-    if (st->out_count < 8) {
-      if (mg_strcasecmp(hm.method, mg_str("HEAD")) == 0) st->out_heads |= (uint8_t) (1U << st->out_count);
-      st->out_count++;
+    if (st->out.sent.count >= HTTP_MAX_IN_FLIGHT) {
+      mg_error(c, "more than %d requests sent ahead of their responses", HTTP_MAX_IN_FLIGHT);
+      return;
     }
-    size_t skip = (size_t) n + hm.body.len;
-    st->out_scanned = skip < c->send.len - st->out_scanned ? (uint32_t) (st->out_scanned + skip) : (uint32_t) c->send.len;
+    if (mg_strcasecmp(hm.method, mg_str("HEAD")) == 0) st->out.sent.heads |= (uint64_t) 1 << st->out.sent.count;
+    st->out.sent.count++;
+    size_t skip = (size_t) n + hm.body.len, left = c->send.len - st->out.sent.scanned;
+    st->out.sent.scanned = skip < left ? (uint32_t) (st->out.sent.scanned + skip) : (uint32_t) c->send.len;
   }
 }
 
 static bool http_sent_head_first(const struct http_state *st) {
-  return st->out_count > 0 && (st->out_heads & 1U);
+  return st->out.sent.count > 0 && (st->out.sent.heads & 1U);
 }
 
 static void http_sent_pop(struct http_state *st) {
-  if (st->out_count == 0) return;
-  st->out_heads >>= 1;
-  st->out_count--;
+  if (st->out.sent.count == 0) return;
+  st->out.sent.heads >>= 1;
+  st->out.sent.count--;
 }
 
 static void http_handler(struct mg_connection *c, int ev, void *ev_data);
@@ -266,6 +297,7 @@ static bool http_on_head(struct mg_connection *c) {
   if (is_response != mg_http_is_response(&hm)) {  // A response sent to a server, or vice versa
     return http_reject(c, 400, is_response ? "a request instead of a response" : "not a request");
   }
+  if (!is_response && !http_is_version_1(&hm)) return http_reject(c, 505, "HTTP version not supported");
   uint64_t cl = 0;
   if (is_response) st->is_head = http_sent_head_first(st);
   enum mg_http_body_kind kind = mg_http_body_kind(&hm, is_response, is_response && st->is_head, &cl);
@@ -274,9 +306,9 @@ static bool http_on_head(struct mg_connection *c) {
   // RFC 9112 6.1: an HTTP/1.0 peer cannot have meant it, so the framing is faulty
   if (!is_response && http_is_10(&hm) && mg_http_get_header(&hm, "Transfer-Encoding") != NULL)
     return http_reject(c, 400, "Transfer-Encoding in an HTTP/1.0 request");
-  st->head_len = (size_t) n;
+  st->head_len = (uint32_t) n;
   st->head_pending = 0;
-  st->since = mg_millis();  // The body's wait starts
+  st->body_since = (uint32_t) mg_millis();  // The body's wait starts
   int code = is_response ? mg_http_status(&hm) : 0;
   if (code >= 100 && code < 200 && code != 101) {  // Interim (100 Continue): the real answer follows
     mg_iobuf_del(&c->recv, 0, (size_t) n);
@@ -399,16 +431,33 @@ static bool http_on_stream(struct mg_connection *c) {
   return false;
 }
 
+// The next pipelined request waits until the answers before it have left c->send
+// (for the kernel): what a peer that reads nothing can make us queue is one reply
+static bool http_may_parse(struct mg_connection *c) {
+  struct http_state *st = mg_http_state(c);
+  if (c->is_closing || c->is_resp || c->recv.len == 0 || c->pfn != http_handler) return false;
+  return !(c->is_accepted && st->phase == HTTP_PHASE_HEAD && c->send.len > 0);
+}
+
+// While parsing waits, input waits in c->recv: up to a head's worth (a read may
+// overshoot by what the buffer has free), then the connection stops reading, and
+// TCP's window holds the peer back. Parsing resumes, and reading with it, when the
+// reply is done and c->send has drained.
+static void http_pause_input(struct mg_connection *c) {
+  bool waiting = c->is_accepted && (c->is_resp || c->send.len > 0);
+  c->is_read_paused = waiting && c->recv.len >= http_limits(c)->max_head_size;
+}
+
 // Frame as many messages as c->recv holds
 static void http_process(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
   bool progress = true;
-  while (progress && !c->is_closing && !c->is_resp && c->recv.len > 0 && c->pfn == http_handler) {
+  while (progress && http_may_parse(c)) {
     switch (st->phase) {
       case HTTP_PHASE_HEAD:
         if (!st->head_pending) {
           st->head_pending = 1;
-          st->since = mg_millis();
+          st->head_since = (uint32_t) mg_millis();
         }
         progress = http_on_head(c);
         break;
@@ -428,10 +477,8 @@ static void http_process(struct mg_connection *c) {
     }
   }
   if (c->pfn != http_handler) return;  // Handed over: c->pstate is no longer ours
-  if (st->phase == HTTP_PHASE_HEAD && c->recv.len == 0 && st->head_pending) {
-    st->head_pending = 0;  // Between requests: idle from now
-    st->since = mg_millis();
-  }
+  if (st->phase == HTTP_PHASE_HEAD && c->recv.len == 0) st->head_pending = 0;  // Between requests
+  http_pause_input(c);
 }
 
 static bool http_is_body_phase(uint8_t phase) {
@@ -439,29 +486,67 @@ static bool http_is_body_phase(uint8_t phase) {
          phase == HTTP_PHASE_STREAM_CHUNKED;
 }
 
-// Server side: a head that takes too long, a body that stops, a connection idle for too long
+static bool http_timed_out(uint64_t now, uint32_t since, uint32_t limit_ms) {
+  return limit_ms > 0 && http_waited(now, since) > limit_ms;
+}
+
+// The peer has taken no byte of what is queued for send_timeout_ms: it stopped
+// reading, and what it made us queue is released
+static bool http_check_send_stall(struct mg_connection *c, uint64_t now) {
+  struct http_state *st = mg_http_state(c);
+  uint32_t limit = http_limits(c)->send_timeout_ms;
+  if (c->send.len == 0) st->write_since = (uint32_t) now;
+  if (!http_timed_out(now, st->write_since, limit)) return false;
+  MG_INFO(("%lu closing %M: peer read nothing of %lu queued bytes for %lu ms", c->id, mg_print_ip_port, &c->rem,
+           (unsigned long) c->send.len, (unsigned long) limit));
+  c->is_closing = 1;
+  return true;
+}
+
+// The handler owes a reply and has queued nothing for reply_timeout_ms: the client
+// hears so (503) if none of the reply went out, else the connection just closes
+static void http_check_reply(struct mg_connection *c, uint64_t now) {
+  struct http_state *st = mg_http_state(c);
+  uint32_t limit = http_limits(c)->reply_timeout_ms;
+  if (c->send.len > 0 || st->out.serve.file != NULL) {
+    st->reply_begun = 1;
+    st->reply_since = (uint32_t) now;
+  }
+  if (!http_timed_out(now, st->reply_since, limit)) return;
+  MG_ERROR(("%lu no reply from the handler for %lu ms to %M: %s", c->id, (unsigned long) limit, mg_print_ip_port,
+            &c->rem, st->reply_begun ? "closing" : "answering 503"));
+  if (st->reply_begun) {
+    c->is_closing = 1;
+    return;
+  }
+  mg_http_reply_done(c);
+  http_reject(c, 503, "no reply in time");
+}
+
+// Server side: a head that takes too long, a body that stops, a connection idle for
+// too long, a peer that stops reading, a reply that does not come. Each has its own clock.
 static void http_check_timeouts(struct mg_connection *c, uint64_t now) {
   struct http_state *st = mg_http_state(c);
   const struct mg_http_limits *lim = http_limits(c);
-  uint64_t waited = mg_ms_since(now, st->since);  // since may be later: http_process reads the clock again
-  if (st->phase == HTTP_PHASE_HEAD && st->head_pending) {
-    if (waited > lim->head_timeout_ms) {
+  bool idle = st->phase == HTTP_PHASE_HEAD && !st->head_pending && !c->is_resp && c->send.len == 0 &&
+              c->recv.len == 0;
+  if (!idle) st->idle_since = (uint32_t) now;
+  if (http_check_send_stall(c, now)) return;
+  if (c->is_resp) {
+    http_check_reply(c, now);
+  } else if (st->phase == HTTP_PHASE_HEAD && st->head_pending) {
+    if (http_timed_out(now, st->head_since, lim->head_timeout_ms)) {
       MG_INFO(("%lu closing %M: request head not complete after %lu ms", c->id, mg_print_ip_port, &c->rem,
                (unsigned long) lim->head_timeout_ms));
       http_reject(c, 408, "request head timeout");
     }
-  } else if (st->phase == HTTP_PHASE_HEAD) {
-    // Not idle while an answer is still going out (or a pipelined request waits for it)
-    if (st->since == 0 || c->send.len > 0 || c->is_resp || c->recv.len > 0) {
-      st->since = now;
-    } else if (lim->idle_timeout_ms > 0 && waited > lim->idle_timeout_ms) {
-      // RFC 9112 9.5: a server may close an idle connection; no response is owed
-      MG_DEBUG(("%lu closing %M: idle for %lu ms", c->id, mg_print_ip_port, &c->rem,
-                (unsigned long) lim->idle_timeout_ms));
-      st->phase = HTTP_PHASE_REJECTED;
-      c->is_draining = 1;
-    }
-  } else if (http_is_body_phase(st->phase) && lim->body_timeout_ms > 0 && waited > lim->body_timeout_ms) {
+  } else if (idle && http_timed_out(now, st->idle_since, lim->idle_timeout_ms)) {
+    // RFC 9112 9.5: a server may close an idle connection; no response is owed
+    MG_DEBUG(("%lu closing %M: idle for %lu ms", c->id, mg_print_ip_port, &c->rem,
+              (unsigned long) lim->idle_timeout_ms));
+    st->phase = HTTP_PHASE_REJECTED;
+    c->is_draining = 1;
+  } else if (http_is_body_phase(st->phase) && http_timed_out(now, st->body_since, lim->body_timeout_ms)) {
     MG_INFO(("%lu closing %M: no request body byte for %lu ms", c->id, mg_print_ip_port, &c->rem,
              (unsigned long) lim->body_timeout_ms));
     http_reject(c, 408, "request body timeout");
@@ -470,8 +555,10 @@ static void http_check_timeouts(struct mg_connection *c, uint64_t now) {
 
 static void http_on_poll(struct mg_connection *c, uint64_t now) {
   struct http_state *st = mg_http_state(c);
-  if (c->recv.len > 0 && !c->is_resp) http_process(c);  // Pipelined requests held back by a response
-  if (c->is_accepted) http_check_timeouts(c, now);
+  if (http_may_parse(c)) http_process(c);  // Pipelined requests held back by a reply
+  if (c->is_accepted && c->pfn == http_handler) http_check_timeouts(c, now);
+  if (c->pfn != http_handler) return;
+  http_pause_input(c);
   if (c->is_eof && !c->is_accepted) {
     // Body delimited by the connection closing
     if (st->phase == HTTP_PHASE_TO_CLOSE) {
@@ -504,22 +591,28 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
     mg_http_reply(c, 503, "Retry-After: 1\r\n", "Too many connections, try again\n");
     mg_http_state(c)->phase = HTTP_PHASE_REJECTED;
     c->is_draining = 1;
+  } else if (ev == MG_EV_OPEN) {
+    mg_http_state(c)->idle_since = mg_http_state(c)->write_since = (uint32_t) mg_millis();
   } else if (ev == MG_EV_READ) {
-    if (http_is_body_phase(mg_http_state(c)->phase)) mg_http_state(c)->since = mg_millis();  // Body progress
+    if (http_is_body_phase(mg_http_state(c)->phase)) mg_http_state(c)->body_since = (uint32_t) mg_millis();
     http_process(c);
   } else if (ev == MG_EV_OUTPUT_INTERNAL) {
     if (!c->is_accepted) http_note_requests(c);
   } else if (ev == MG_EV_WRITE) {
     struct http_state *st = mg_http_state(c);
     long n = *(long *) ev_data;
-    st->out_scanned = (uint64_t) n < st->out_scanned ? st->out_scanned - (uint32_t) n : 0;
-    mg_http_serve_continue(c);
-    if (!c->is_resp && c->recv.len > 0) http_process(c);  // Pipelined requests waited for it
+    if (c->is_accepted) {
+      st->write_since = (uint32_t) mg_millis();
+    } else {
+      st->out.sent.scanned = (uint64_t) n < st->out.sent.scanned ? st->out.sent.scanned - (uint32_t) n : 0;
+    }
+    if (c->is_accepted) mg_http_serve_continue(c);
+    if (http_may_parse(c)) http_process(c);  // Pipelined requests waited for the answers before them
   } else if (ev == MG_EV_POLL) {
-    mg_http_serve_continue(c);
+    if (c->is_accepted) mg_http_serve_continue(c);  // out.serve is a server's, out.sent a client's
     http_on_poll(c, *(uint64_t *) ev_data);
   } else if (ev == MG_EV_CLOSE) {
-    mg_http_serve_abort(c);
+    if (c->is_accepted) mg_http_serve_abort(c);
   }
 }
 

@@ -14,26 +14,46 @@ enum http_phase {
   HTTP_PHASE_REJECTED         // Answered with an error; input is discarded until close
 };
 
+// Each wait has its own stamp (the low 32 bits of mg_millis(), compared with
+// http_waited) and its own limit in struct mg_http_limits
 struct http_state {
-  uint64_t since;        // mg_millis() when the current wait began: for the rest of a pending
-                         // head (its first byte), for the next body byte, or idle (0 = not yet)
   uint64_t body_left;    // Content-Length bytes, or streamed chunk data bytes, still to come
-  size_t head_len;       // Head length of the message being received
-  size_t body_len;       // Decoded chunked body bytes so far (buffered mode)
-  void *file;            // Static file being streamed (http_serve.c), or NULL
-  struct mg_fs *fs;      // The filesystem it came from
-  uint64_t file_left;    // Bytes of it still to send
-  uint32_t out_scanned;  // Client: bytes at the front of c->send already looked at
-  uint8_t out_heads;     // Client: "was HEAD" bits of unanswered requests, oldest in bit 0
-  uint8_t out_count;     // Client: how many of those bits are in use (at most 8)
+  union {
+    struct {               // Server: the static file being streamed (http_serve.c)
+      void *file;          // Its handle, or NULL
+      struct mg_fs *fs;    // The filesystem it came from
+      uint64_t left;       // Bytes of it still to send
+    } serve;
+    struct {               // Client: requests sent and not answered yet
+      uint64_t heads;      // "Was HEAD" bits, oldest in bit 0
+      uint32_t scanned;    // Bytes at the front of c->send already looked at
+      uint8_t count;       // Bits of heads in use (at most HTTP_MAX_IN_FLIGHT)
+    } sent;
+  } out;
+  uint32_t head_len;     // Head length of the message being received
+  uint32_t body_len;     // Decoded chunked body bytes so far (buffered mode)
+  uint32_t head_since;   // The first byte of a head that is not complete yet
+  uint32_t body_since;   // The last byte of a request body
+  uint32_t idle_since;   // No request, reply or output in progress since
+  uint32_t reply_since;  // The handler last queued output for the reply it owes (c->is_resp)
+  uint32_t write_since;  // Queued output last moved (or there was none)
   uint8_t phase;         // enum http_phase
   unsigned stream : 1;        // Handler asked for MG_EV_HTTP_CHUNK
   unsigned chunk_tail : 1;    // Streaming chunked: a chunk's data ended, its CRLF is due
   unsigned is_head : 1;       // Current request is HEAD (client: the response is to a HEAD)
   unsigned close_after : 1;   // Connection: close / HTTP/1.0: close after this message
-  unsigned head_pending : 1;  // A head has started arriving: since is its first byte
+  unsigned head_pending : 1;  // A head has started arriving (head_since runs)
   unsigned is_http10 : 1;     // Server: the current request is HTTP/1.0
+  unsigned reply_begun : 1;   // Server: some of the owed reply has been queued
 };
+
+#define HTTP_MAX_IN_FLIGHT 64  // Client: requests sent ahead of their responses
+
+// The reply a server owes, Mongoose's c->is_resp. The protocol handler (http_conn.c)
+// sets it when it delivers a request; the reply helpers (http_reply.c, http_serve.c)
+// end it through mg_http_reply_done once the reply is queued whole; an application
+// that writes a reply by hand with mg_printf / mg_send may clear it itself.
+void mg_http_reply_done(struct mg_connection *c);
 
 struct http_state *mg_http_state(struct mg_connection *c);
 // Static file streaming (http_serve.c), driven by the protocol handler

@@ -97,7 +97,7 @@ static void http_vreply(struct mg_connection *c, int status, const char *headers
   memmove(c->send.buf + field + n, c->send.buf + field + HTTP_CL_WIDTH, 4 + body_len);
   c->send.len -= HTTP_CL_WIDTH - n;
   if (c->is_accepted && mg_http_state(c)->is_head) c->send.len -= body_len;
-  c->is_resp = 0;  // The reply is whole: the next pipelined request may go
+  mg_http_reply_done(c);  // The reply is whole: the next pipelined request may go
 }
 
 void mg_http_reply(struct mg_connection *c, int status, const char *headers, const char *fmt, ...) {
@@ -125,7 +125,7 @@ bool mg_http_refuse_method(struct mg_connection *c, struct mg_http_message *hm, 
   if (mg_str_eq(hm->method, "OPTIONS")) {
     // By hand: mg_http_reply adds a Content-Length, which a 204 must not carry (RFC 9110 8.6)
     mg_printf(c, "HTTP/1.1 204 No Content\r\n%s%s%s\r\n", mg_http_reply_headers(c), allow, extra == NULL ? "" : extra);
-    c->is_resp = 0;
+    mg_http_reply_done(c);
     return true;
   }
   for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
@@ -147,7 +147,7 @@ void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len) {
       mg_iobuf_add(&c->send, c->send.len, buf, len) != len || mg_iobuf_add(&c->send, c->send.len, "\r\n", 2) != 2) {
     http_reply_oom(c, start, "a chunk");
   }
-  if (len == 0) c->is_resp = 0;  // The last chunk ends the reply
+  if (len == 0) mg_http_reply_done(c);  // The last chunk ends the reply
 }
 
 void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...) {
@@ -171,5 +171,5 @@ void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...) {
   size_t len = c->send.len - 2 - body_start;
   mg_snprintf(size, sizeof(size), "%08lx", (unsigned long) len);
   memcpy(c->send.buf + start, size, 8);
-  if (len == 0) c->is_resp = 0;  // The last chunk ends the reply
+  if (len == 0) mg_http_reply_done(c);  // The last chunk ends the reply
 }

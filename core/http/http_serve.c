@@ -146,43 +146,43 @@ static int serve_parse_range(struct mg_str *hdr, uint64_t size, uint64_t *from, 
   return 1;
 }
 
-// A response body comes from an open file (st->fs set) or, for bytes that are
-// already in memory such as a packed gzip entry, straight from st->file (st->fs NULL)
+// A response body comes from an open file (out.serve.fs set) or, for bytes that are
+// already in memory such as a packed gzip entry, straight from file (fs NULL)
 void mg_http_serve_abort(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
-  if (st->file != NULL && st->fs != NULL) st->fs->cl(st->file);
-  st->file = NULL, st->fs = NULL, st->file_left = 0;
-  c->is_resp = 0;
+  if (st->out.serve.file != NULL && st->out.serve.fs != NULL) st->out.serve.fs->cl(st->out.serve.file);
+  st->out.serve.file = NULL, st->out.serve.fs = NULL, st->out.serve.left = 0;
+  mg_http_reply_done(c);
 }
 
 static size_t serve_read(struct http_state *st, void *buf, size_t len) {
-  if (st->fs != NULL) return st->fs->rd(st->file, buf, len);
-  memcpy(buf, st->file, len);
-  st->file = (char *) st->file + len;
+  if (st->out.serve.fs != NULL) return st->out.serve.fs->rd(st->out.serve.file, buf, len);
+  memcpy(buf, st->out.serve.file, len);
+  st->out.serve.file = (char *) st->out.serve.file + len;
   return len;
 }
 
 // Append up to max bytes of the body to c->send
 static void serve_pump(struct mg_connection *c, size_t max) {
   struct http_state *st = mg_http_state(c);
-  size_t want = st->file_left < max ? (size_t) st->file_left : max;
+  size_t want = st->out.serve.left < max ? (size_t) st->out.serve.left : max;
   if (want > 0 && mg_iobuf_resize(&c->send, c->send.len + want)) {
     size_t n = serve_read(st, c->send.buf + c->send.len, want);
     c->send.len += n;
-    st->file_left -= n;
+    st->out.serve.left -= n;
     if (n == 0) {
       mg_error(c, "read error while sending a file");  // The length is promised: must close
-      st->file_left = 0;
+      st->out.serve.left = 0;
     }
   } else if (want > 0) {
     mg_error(c, "out of memory sending a file");
-    st->file_left = 0;
+    st->out.serve.left = 0;
   }
-  if (st->file_left == 0) mg_http_serve_abort(c);
+  if (st->out.serve.left == 0) mg_http_serve_abort(c);
 }
 
 void mg_http_serve_continue(struct mg_connection *c) {
-  if (mg_http_state(c)->file != NULL && c->send.len < SERVE_PIECE) serve_pump(c, SERVE_PIECE);
+  if (mg_http_state(c)->out.serve.file != NULL && c->send.len < SERVE_PIECE) serve_pump(c, SERVE_PIECE);
 }
 
 static void serve_file_status(struct mg_connection *c, struct mg_http_message *hm, const char *path,
@@ -301,7 +301,7 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   if (pre == 304) {  // No Content-Length: it would describe the 200's body (RFC 9110 8.6)
     mg_printf(c, "HTTP/1.1 304 Not Modified\r\n%sEtag: %s\r\n%s%s%s%s\r\n", mg_http_reply_headers(c), etag, date, cache,
               enc_hdr, extra);
-    c->is_resp = 0;
+    mg_http_reply_done(c);
     return;
   }
   uint64_t from = 0, to = size == 0 ? 0 : size - 1, len = size;
@@ -346,11 +346,10 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
                           date, cache, enc_hdr, range_hdr, extra);
   if (head == 0 || mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {  // 0: out of memory
     if (!send_gzip) fs->cl(fd);
-    c->is_resp = 0;
+    mg_http_reply_done(c);
     return;
   }
-  st->file = fd, st->fs = send_gzip ? NULL : fs, st->file_left = len;
-  c->is_resp = 1;
+  st->out.serve.file = fd, st->out.serve.fs = send_gzip ? NULL : fs, st->out.serve.left = len;
   bool was_closing = c->is_closing;
   serve_pump(c, len <= SERVE_INLINE_MAX ? (size_t) len : SERVE_PIECE);
   if (c->is_closing && !was_closing) c->send.len = start;  // No head goes out without its first piece
@@ -447,7 +446,7 @@ static void serve_redirect_dir(struct mg_connection *c, struct mg_http_message *
   }
   mg_printf(c, "%s%s%.*s\r\nContent-Length: 0\r\n\r\n", len > 0 && dir[len - 1] == '/' ? "" : "/",
             hm->query.len > 0 ? "?" : "", (int) hm->query.len, hm->query.buf);
-  c->is_resp = 0;
+  mg_http_reply_done(c);
 }
 
 // root_dir is "DIR" or "DIR,/prefix=DIR2,/other=DIR3" (Mongoose's form): the

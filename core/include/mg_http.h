@@ -101,6 +101,8 @@ struct mg_http_limits {
   uint32_t idle_timeout_ms;      // A connection with no request in progress is closed, without a reply, after this (default 60000)
   uint32_t body_timeout_ms;      // A request body with no new byte for this long gets 408 (default 30000)
   size_t max_conns;              // Connections open at once; one more gets 503 (default 0: no cap, see http_conn.c)
+  uint32_t send_timeout_ms;      // A peer that takes no byte of queued output for this long is closed (default 30000)
+  uint32_t reply_timeout_ms;     // A request the handler has not begun to answer gets 503 after this (default 60000)
 };
 // Used when a listener has none. Listeners given the same limits (or none) share
 // max_conns: it counts the HTTP connections of every listener using that struct;

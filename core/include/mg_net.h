@@ -105,6 +105,7 @@ struct mg_connection {
   unsigned is_eof : 1;         // Peer sent FIN; close once what is queued has gone
   unsigned io_interest : 2;    // Event layer: readiness last asked of the backend
   unsigned is_lingering : 1;   // Closing gracefully: our side is shut, input is read and dropped
+  unsigned is_read_paused : 1; // Set by the protocol handler: read nothing more for now (HTTP: input waiting behind a reply)
   uint32_t linger_since;       // Event layer: mg_millis() (low bits) when lingering began
 };
 

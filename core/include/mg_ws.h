@@ -11,6 +11,10 @@
 #ifndef MG_WS_CLOSE_TIMEOUT_MS
 #define MG_WS_CLOSE_TIMEOUT_MS 5000
 #endif
+// A peer that takes no byte of queued output for this long is closed
+#ifndef MG_WS_SEND_TIMEOUT_MS
+#define MG_WS_SEND_TIMEOUT_MS 30000
+#endif
 // A client's connect and upgrade must have their 101 within this long
 #ifndef MG_WS_HANDSHAKE_TIMEOUT_MS
 #define MG_WS_HANDSHAKE_TIMEOUT_MS 10000

@@ -9,6 +9,7 @@
 struct ws_state {
   struct ws_reader rd;
   uint64_t since;          // mg_millis(): client, when it connected; then when we sent our close
+  uint64_t write_since;    // mg_millis(): queued output last moved, or there was none
   uint8_t key[16];         // Client: the Sec-WebSocket-Key it sent, to check the answer
   unsigned close_sent : 1;  // Nothing more may be sent (RFC 6455 5.5.1)
   unsigned done : 1;        // Closed or failed: input is dropped until the connection goes
@@ -340,6 +341,18 @@ struct mg_connection *mg_ws_connect(struct mg_mgr *mgr, const char *url, mg_even
 // ---------------------------------------------------------------------------
 // The protocol handler
 
+// A peer that takes none of our output for MG_WS_SEND_TIMEOUT_MS has stopped
+// reading: what it made us queue is released (no close frame could reach it)
+static void ws_check_send_stall(struct mg_connection *c, uint64_t now) {
+  struct ws_state *ws = ws_state(c);
+  if (c->send.len == 0 || ws->write_since == 0) ws->write_since = now;
+  if (mg_ms_since(now, ws->write_since) <= MG_WS_SEND_TIMEOUT_MS) return;
+  MG_INFO(("%lu closing WebSocket %M: peer read nothing of %lu queued bytes for %d ms", c->id, mg_print_ip_port,
+           &c->rem, (unsigned long) c->send.len, MG_WS_SEND_TIMEOUT_MS));
+  ws->done = 1;
+  c->is_closing = 1;
+}
+
 static void ws_on_poll(struct mg_connection *c, uint64_t now) {
   struct ws_state *ws = ws_state(c);
   if (!c->is_websocket && c->is_eof && !c->is_closing) {
@@ -351,6 +364,8 @@ static void ws_on_poll(struct mg_connection *c, uint64_t now) {
              MG_WS_CLOSE_TIMEOUT_MS));
     ws->done = 1;
     c->is_closing = 1;
+  } else if (c->is_websocket && !c->is_closing) {
+    ws_check_send_stall(c, now);
   }
 }
 
@@ -358,6 +373,8 @@ static void ws_handler(struct mg_connection *c, int ev, void *ev_data) {
   if (ev == MG_EV_READ) {
     if (!c->is_websocket) ws_client_handshake(c);
     if (c->is_websocket && !c->is_closing) ws_process(c);
+  } else if (ev == MG_EV_WRITE) {
+    ws_state(c)->write_since = mg_millis();
   } else if (ev == MG_EV_POLL) {
     ws_on_poll(c, *(uint64_t *) ev_data);
   }

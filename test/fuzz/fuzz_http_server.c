@@ -67,7 +67,7 @@ static void fuzz_check_bound(const char *what, size_t len, size_t bound, struct 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static struct mg_http_limits limits = {512, 1024, 30000, 0, 0, 0};
+  static struct mg_http_limits limits = {512, 1024, 30000, 0, 0, 0, 0, 0};
   struct mg_mgr mgr;
   mg_log_set(MG_LL_NONE);
   mg_mgr_init(&mgr);

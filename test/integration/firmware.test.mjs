@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { startServer, curl, raw, parseResponses, tmpdir } from './lib.mjs';
+import net from 'node:net';
+import { startServer, curl, raw, parseResponses, tmpdir, SANITIZED } from './lib.mjs';
 
 const FIRMWARE = process.env.BIN ? path.join(process.env.BIN, '..', 'firmware', 'firmware') : 'build/firmware/firmware';
 const DIST = 'web/dist';
@@ -123,6 +124,34 @@ for (const p of traversals) {
     assert.match(d.toString('latin1'), /^HTTP\/1.1 (400|404) /, p);
   });
 }
+
+// The review's attack: peers that pipeline hundreds of GETs for the largest asset,
+// then send junk and never read. Before, each one grew the firmware by up to 3 MiB of
+// input and every queued answer (RSS 1.5 -> 64.6 MB for 20 of them).
+test('pipelining peers that never read hold little memory and stall nobody', { skip: SANITIZED && 'RSS means nothing under ASan' }, async () => {
+  const rss = () => Number(fs.readFileSync(`/proc/${fw.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
+  const big = assets.map((a) => [a, fs.statSync(path.join(DIST, a)).size]).sort((x, y) => y[1] - x[1])[0][0];
+  const req = `GET ${big} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n`.repeat(400);
+  const junk = Buffer.alloc(1 << 20, 'j');
+  const before = rss();
+  const peers = await Promise.all(Array.from({ length: 20 }, () => new Promise((resolve) => {
+    const s = net.connect(fw.port, '127.0.0.1', () => {
+      s.pause();  // Never reads
+      s.write(req);
+      s.write(junk);
+      resolve(s);
+    });
+    s.on('error', () => {});
+  })));
+  await new Promise((r) => setTimeout(r, 1500));
+  const during = rss();
+  const t0 = Date.now();
+  const res = head(['--max-time', '5', '-b', session, `${url}/api/info`]);
+  const waited = Date.now() - t0;
+  for (const s of peers) s.destroy();
+  assert.equal(res.status, 200, 'another client is served meanwhile');
+  assert.ok(during - before < 16 * 1024, `RSS grew by ${during - before} KiB for 20 peers (answered in ${waited} ms)`);
+});
 
 test('SIGINT stops the firmware cleanly', async () => {
   const proc = spawn(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', path.join(data, 'd2')], { stdio: 'ignore' });

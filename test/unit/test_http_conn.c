@@ -396,7 +396,7 @@ Test(http_conn, empty_bodies_give_msg_at_once_buffered_or_streamed) {
 // ---------------------------------------------------------------------------
 // Limits
 
-static const struct mg_http_limits small_limits = {256, 1024, 200, 0, 0, 0};
+static const struct mg_http_limits small_limits = {256, 1024, 200, 0, 0, 0, 0, 0};
 
 // A GET whose head is exactly len bytes
 static void make_head(char *buf, size_t len) {
@@ -650,7 +650,7 @@ Test(http_conn, idle_keep_alive_connection_is_not_timed_out) {
 // ---------------------------------------------------------------------------
 // Idle and body timeouts, connection cap
 
-static const struct mg_http_limits timed_limits = {256, 1024, 5000, 200, 200, 0};
+static const struct mg_http_limits timed_limits = {256, 1024, 5000, 200, 200, 0, 0, 0};
 
 Test(http_conn, idle_connection_is_closed_after_idle_timeout_without_a_reply) {
   struct mg_mgr mgr;
@@ -741,7 +741,7 @@ Test(http_conn, stalled_body_gets_408_after_body_timeout_but_a_slow_one_is_serve
   mg_mgr_free(&mgr);
 }
 
-static const struct mg_http_limits capped_limits = {256, 1024, 5000, 0, 0, 2};
+static const struct mg_http_limits capped_limits = {256, 1024, 5000, 0, 0, 2, 0, 0};
 
 // Connections that are open but have not sent a request yet
 static struct mg_connection *open_idle(struct mg_mgr *mgr, const char *addr, struct raw *r, struct server *s,
@@ -928,6 +928,28 @@ Test(http_conn, head_request_gets_content_length_without_body_then_the_next_resp
   cr_assert_eq(ofs, r.got.len);
   server_free(&s);
   mg_iobuf_free(&r.got);
+  mg_mgr_free(&mgr);
+}
+
+// A client remembers which of its requests were HEAD however many it sends ahead
+// (a response to HEAD has no body whatever its Content-Length says)
+Test(http_conn, client_pipelining_many_heads_reads_each_response_right) {
+  static char reqs[4096];
+  struct mg_mgr mgr;
+  struct server s = {.reply = reply_sized};
+  char addr[32];
+  size_t n = 0;
+  for (int i = 0; i < 12; i++) n += mg_snprintf(reqs + n, sizeof(reqs) - n, "HEAD /len/7 HTTP/1.1\r\nHost: h\r\n\r\n");
+  mg_snprintf(reqs + n, sizeof(reqs) - n, "GET /len/5 HTTP/1.1\r\nHost: h\r\n\r\n");
+  struct hclient h = {.req = reqs, .want = 13};
+  mg_mgr_init(&mgr);
+  server_start(&mgr, NULL, &s, addr, sizeof(addr));
+  hclient_start(&mgr, addr, &h);
+  poll_until(&mgr, &h.done, 3000);
+  cr_assert_eq(h.nmsgs, 13, "events %s, error %s", h.seq, h.error);
+  cr_assert_not(h.closed, "closed: %s", h.error);
+  server_free(&s);
+  hclient_free(&h);
   mg_mgr_free(&mgr);
 }
 
@@ -1289,6 +1311,9 @@ Test(http_conn, malformed_and_ambiguous_requests_get_400_or_431) {
       {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "HTTP/1.1 400 "},
       {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", "HTTP/1.1 400 "},
       {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n", "HTTP/1.1 400 "},
+      // RFC 9110 15.6.6: a major version we do not speak
+      {"GET / HTTP/2.0\r\nHost: h\r\n\r\n", "HTTP/1.1 505 "},
+      {"GET / HTTP/0.9\r\nHost: h\r\n\r\n", "HTTP/1.1 505 "},
   };
   struct mg_mgr mgr;
   struct server s = {0};

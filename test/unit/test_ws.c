@@ -636,7 +636,7 @@ Test(ws_conn, http_idle_and_body_timeouts_no_longer_apply) {
   struct mg_mgr mgr;
   struct side srv = {0}, cli = {0};
   srv.echo = true;
-  struct mg_http_limits lim = {8192, 65536, 100, 100, 100, 0};
+  struct mg_http_limits lim = {8192, 65536, 100, 100, 100, 0, 0, 0};
   unsigned short port = server_start(&mgr, &srv, &lim);
   struct mg_connection *c = client_start(&mgr, port, &cli, "/ws");
   for (int i = 0; i < 400 && cli.opens == 0; i++) mg_mgr_poll(&mgr, 5);
@@ -950,6 +950,32 @@ Test(ws_client, two_frames_have_different_masks) {
   mg_iobuf_free(&s.in);
   mg_mgr_free(&mgr);
 }
+
+#if MG_ENABLE_MOCK
+static void deaf_client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct side *s = (struct side *) c->fn_data;
+  if (ev == MG_EV_WS_OPEN) c->is_read_paused = 1, s->opens++;  // Reads nothing from now on
+  if (ev == MG_EV_CLOSE) s->closed++;
+  (void) ev_data;
+}
+
+// On the mock backend only: the fake clock makes the 30 s wait instant
+Test(ws_conn, a_peer_that_reads_nothing_for_the_send_timeout_is_closed) {
+  static char blob[60000];
+  struct mg_mgr mgr;
+  struct side srv = {0}, cli = {0};
+  char url[64];
+  mg_snprintf(url, sizeof(url), "ws://127.0.0.1:%u/ws", (unsigned) server_start(&mgr, &srv, NULL));
+  cr_assert_not_null(mg_ws_connect(&mgr, url, deaf_client_fn, &cli, NULL));
+  for (int i = 0; i < 400 && (srv.opens == 0 || cli.opens == 0); i++) mg_mgr_poll(&mgr, 5);
+  for (int i = 0; i < 40; i++) mg_ws_send(srv.c, blob, sizeof(blob), WEBSOCKET_OP_BINARY);  // 2.4 MB, more than the window
+  uint64_t start = mg_millis();
+  while (srv.closed == 0 && mg_millis() - start < MG_WS_SEND_TIMEOUT_MS + 5000) mg_mgr_poll(&mgr, 100);
+  cr_assert_eq(srv.closed, 1, "the server keeps a WebSocket whose peer reads nothing");
+  cr_assert_geq(mg_millis() - start, MG_WS_SEND_TIMEOUT_MS);
+  mg_mgr_free(&mgr);
+}
+#endif
 
 static void silent_fn(struct mg_connection *c, int ev, void *ev_data) {
   if (ev == MG_EV_READ) c->recv.len = 0;  // Reads the upgrade request, never answers
