@@ -116,6 +116,9 @@ void mg_mgr_poll(struct mg_mgr *mgr, int ms);
 
 // url: "tcp://0.0.0.0:1234", "udp://[::]:5353", "tcp://127.0.0.1:0" (port 0 = any;
 // read the chosen one back from c->loc.port). NULL on failure, with a log line.
+// UDP (here and in mg_connect): each MG_EV_READ appends one whole datagram to c->recv.
+// One larger than MG_UDP_MAX (mg_arch.h, default 1500) is dropped with an error log
+// line naming its size, never delivered cut; the connection carries on, no MG_EV_ERROR.
 struct mg_connection *mg_listen(struct mg_mgr *, const char *url, mg_event_handler_t fn, void *fn_data);
 // Outbound: resolves the host asynchronously, then MG_EV_CONNECT (TCP). Failures
 // arrive as MG_EV_ERROR. NULL only if the URL is malformed or memory is short.

@@ -1,6 +1,7 @@
 // The event loop over real loopback sockets: event order, both backends'
-// semantics, closing and draining, timers, mg_wakeup, DNS through a UDP
-// nameserver run on the same manager, and errors reported as MG_EV_ERROR.
+// semantics, UDP datagrams whole or dropped, closing and draining, timers,
+// mg_wakeup from another thread, DNS through a UDP nameserver run on the same
+// manager, and errors reported as MG_EV_ERROR.
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -116,6 +117,63 @@ Test(net, ipv6_and_udp_echo) {
   }
   mg_iobuf_free(&cl.t.got);
   mg_iobuf_free(&cl6.t.got);
+  mg_mgr_free(&mgr);
+}
+
+// A UDP listener that keeps what it reads in c->recv and notes each read's size
+struct datagrams {
+  long sizes[8];
+  int n;
+  bool last;  // The closing 10-byte datagram arrived
+};
+
+static void keep_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct datagrams *d = (struct datagrams *) c->fn_data;
+  if (ev != MG_EV_READ || d->n >= 8) return;
+  d->sizes[d->n++] = *(long *) ev_data;
+  d->last = *(long *) ev_data == 10;
+}
+
+static void send_datagram(int fd, const struct mg_addr *to, size_t len, int fill) {
+  static char buf[MG_UDP_MAX + 1];
+  struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = to->port};
+  memcpy(&sin.sin_addr, to->addr.ip, 4);
+  memset(buf, fill, len);
+  cr_assert_eq(sendto(fd, buf, len, 0, (struct sockaddr *) &sin, sizeof(sin)), (ssize_t) len);
+}
+
+// Unread input in c->recv leaves less room than a datagram: it must grow first, and
+// one too large for any room is dropped with a log line, never delivered cut
+Test(net, udp_datagrams_arrive_whole_or_not_at_all) {
+  struct mg_mgr mgr;
+  struct datagrams d = {0};
+  struct mg_iobuf log = {0};
+  mg_mgr_init(&mgr);
+  struct mg_connection *u = mg_listen(&mgr, "udp://127.0.0.1:0", keep_fn, &d);
+  cr_assert_not_null(u);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  send_datagram(fd, &u->loc, 1000, 'a');
+  send_datagram(fd, &u->loc, MG_UDP_MAX, 'b');
+  send_datagram(fd, &u->loc, MG_UDP_MAX + 1, 'c');
+  send_datagram(fd, &u->loc, 10, 'd');
+  mg_log_set_fn(mg_pfn_iobuf, &log);
+  poll_until(&mgr, &d.last, 3000);
+  mg_log_set_fn(NULL, NULL);
+  cr_assert_eq(d.n, 3, "reads: %d (%ld, %ld, %ld)", d.n, d.sizes[0], d.sizes[1], d.sizes[2]);
+  cr_assert_eq(d.sizes[0], 1000);
+  cr_assert_eq(d.sizes[1], MG_UDP_MAX);
+  cr_assert_eq(d.sizes[2], 10);
+  cr_assert_eq(u->recv.len, 1000 + MG_UDP_MAX + 10);
+  for (size_t i = 0; i < u->recv.len; i++) {
+    char want = i < 1000 ? 'a' : i < 1000 + MG_UDP_MAX ? 'b' : 'd';
+    cr_assert_eq(u->recv.buf[i], want, "byte %lu", (unsigned long) i);
+  }
+  char size[16];
+  mg_snprintf(size, sizeof(size), "%d bytes", MG_UDP_MAX + 1);
+  cr_assert(log.buf != NULL && strstr((char *) log.buf, "dropped") && strstr((char *) log.buf, size), "log: %s",
+            log.buf == NULL ? "(none)" : (char *) log.buf);
+  close(fd);
+  mg_iobuf_free(&log);
   mg_mgr_free(&mgr);
 }
 
