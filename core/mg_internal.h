@@ -82,8 +82,9 @@ void mg_be_shutdown(struct mg_connection *c);  // Half-close: send our end (TCP 
 void mg_be_watch(struct mg_connection *c, unsigned interests);  // MG_IO_R | MG_IO_W
 // Wait up to ms for readiness and report each ready connection to mg_io_ready()
 void mg_be_wait(struct mg_mgr *mgr, int ms);
-// mg_wakeup's channel: wakeup_init makes pipe (a connection the event layer made)
-// the receiving end; wakeup posts one datagram from any thread.
+// mg_wakeup's channel: wakeup_init makes pipe (a UDP connection the event layer made)
+// the receiving end; wakeup posts one datagram from any thread, false if the
+// channel is full. recv on pipe keeps datagrams apart as it does for UDP.
 bool mg_be_wakeup_init(struct mg_connection *pipe);
 bool mg_be_wakeup(struct mg_mgr *mgr, const void *buf, size_t len);
 const char *mg_be_error(void);  // Why the last call on this thread failed

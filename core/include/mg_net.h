@@ -147,8 +147,10 @@ struct mg_timer *mg_timer_add(struct mg_mgr *mgr, uint64_t milliseconds, unsigne
                               void (*fn)(void *), void *arg);
 
 // Cross-thread door: after mg_wakeup_init(mgr) on the loop thread, any thread may
-// call mg_wakeup(); the connection with that id gets MG_EV_WAKEUP with the data.
-// At most 1000 bytes per call; false if the loop's queue is full (try again later).
+// call mg_wakeup(); the connection with that id gets MG_EV_WAKEUP with the data,
+// whole, whatever MG_IO_SIZE. At most 1000 bytes per call (fewer if MG_UDP_MAX is
+// set under 1024): a larger message is refused with false and an error log line
+// (from the calling thread). false also if the loop's queue is full (try again later).
 bool mg_wakeup_init(struct mg_mgr *mgr);
 bool mg_wakeup(struct mg_mgr *mgr, unsigned long conn_id, const void *buf, size_t len);
 
