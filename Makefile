@@ -80,6 +80,8 @@ $(eval $(call flavour,$(BUILD)/clang,,clang))
 # The in-memory mock backend with a fake clock: protocol tests without sockets
 $(eval $(call flavour,$(BUILD)/mock,-DMG_ENABLE_MOCK=1 -DMG_PORT_BAREMETAL=1,$(CC)))
 $(BUILD)/mock/libmeerkat.a: $(BUILD)/mock/obj/test/mock/board.o
+# Buffers smaller than a datagram: UDP and mg_wakeup must still deliver whole messages
+$(eval $(call flavour,$(BUILD)/io512,-DMG_IO_SIZE=512,$(CC)))
 # Every TCP connection through a filter that splits and delays bytes at random:
 # the filter slot at work, under the integration suite
 $(eval $(call flavour,$(BUILD)/chaos,-DMG_DEFAULT_FILTER=mg_chaos_filter,$(CC)))
@@ -109,9 +111,12 @@ EXAMPLES_ASAN  := $(EXAMPLES:%=$(BUILD)/asan/examples/%) $(BUILD)/asan/firmware/
 # clang builds everything once more so both compilers keep -Werror clean.
 POLL_TESTS     := $(BUILD)/poll/test/unit/test_net $(BUILD)/poll/test/unit/test_http_conn $(BUILD)/poll/test/unit/test_event $(EXAMPLES:%=$(BUILD)/poll/examples/%) $(BUILD)/poll/firmware/firmware
 CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLES:%=$(BUILD)/clang/examples/%)
-# The second backend (mock) runs the HTTP and WebSocket connection tests; the chaos filter build runs
-# the examples and firmware under the integration suite
-MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit/test_timer $(BUILD)/mock/test/unit/test_ws
+# The second backend (mock) runs the HTTP and WebSocket connection tests and mg_wakeup's; the io512
+# build UDP and mg_wakeup with small buffers; the chaos filter build runs the examples and firmware
+# under the integration suite
+MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit/test_timer $(BUILD)/mock/test/unit/test_ws \
+                  $(BUILD)/mock/test/unit/test_wakeup
+IO512_TESTS    := $(BUILD)/io512/test/unit/test_net $(BUILD)/io512/test/unit/test_wakeup
 CHAOS_TESTS    := $(EXAMPLES:%=$(BUILD)/chaos/examples/%) $(BUILD)/chaos/firmware/firmware
 
 # Mongoose compatibility: test/compat/*.c built against the two-file distribution only
@@ -151,7 +156,7 @@ test-unit: $(UNIT_BINS)
 arm: $(BUILD)/arm/firmware.elf
 	@arm-none-eabi-size $< | awk 'NR == 2 {print "arm: $<: " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'
 
-test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) dist fuzz-build
+test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
 run: all

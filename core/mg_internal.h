@@ -70,8 +70,11 @@ int mg_be_accept(struct mg_connection *lsn, struct mg_connection *nc);
 // reports the result: call mg_be_connected), MG_IO_ERR.
 int mg_be_connect(struct mg_connection *c);
 int mg_be_connected(struct mg_connection *c);  // 1 or MG_IO_ERR; fills c->loc
-// Bytes moved (> 0) or one of MG_IO_*. A UDP listener's recv sets c->rem to the
-// sender and its send goes to c->rem; a datagram is sent whole or not at all.
+// Bytes moved (> 0) or one of MG_IO_*. UDP moves one datagram per call, whole or
+// not at all: a send of it all or an error; a recv of one datagram, and one longer
+// than len is consumed and dropped, returning more than len (its size where the OS
+// tells, as Linux does, else len + 1). A UDP listener's recv sets c->rem to the
+// sender and its send goes to c->rem.
 long mg_be_recv(struct mg_connection *c, void *buf, size_t len);
 long mg_be_send(struct mg_connection *c, const void *buf, size_t len);
 void mg_be_close(struct mg_connection *c);     // Release the handle (safe to call twice)
@@ -79,8 +82,9 @@ void mg_be_shutdown(struct mg_connection *c);  // Half-close: send our end (TCP 
 void mg_be_watch(struct mg_connection *c, unsigned interests);  // MG_IO_R | MG_IO_W
 // Wait up to ms for readiness and report each ready connection to mg_io_ready()
 void mg_be_wait(struct mg_mgr *mgr, int ms);
-// mg_wakeup's channel: wakeup_init makes pipe (a connection the event layer made)
-// the receiving end; wakeup posts one datagram from any thread.
+// mg_wakeup's channel: wakeup_init makes pipe (a UDP connection the event layer made)
+// the receiving end; wakeup posts one datagram from any thread, false if the
+// channel is full. recv on pipe keeps datagrams apart as it does for UDP.
 bool mg_be_wakeup_init(struct mg_connection *pipe);
 bool mg_be_wakeup(struct mg_mgr *mgr, const void *buf, size_t len);
 const char *mg_be_error(void);  // Why the last call on this thread failed
@@ -91,6 +95,9 @@ const char *mg_be_error(void);  // Why the last call on this thread failed
 static inline uint64_t mg_ms_since(uint64_t now, uint64_t then) {
   return now > then ? now - then : 0;
 }
+
+// The largest datagram a connection receives whole: the room a UDP read makes first
+#define MG_UDP_ROOM ((size_t) (MG_UDP_MAX < MG_MAX_RECV_SIZE ? MG_UDP_MAX : MG_MAX_RECV_SIZE))
 
 // The event layer's side of the seam: the backend reports readiness here
 void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool hangup);

@@ -2,7 +2,8 @@
 # Runs every test suite of `make test` and ends with one line summing them all:
 #   N passed, N failed[, N skipped (reasons)]
 # Suites: unit tests (plain, ASan+UBSan and clang), out-of-memory runs, the HTTP
-# connection tests on the mock backend, integration tests against the examples and
+# connection and mg_wakeup tests on the mock backend, UDP and mg_wakeup with
+# 512-byte buffers, integration tests against the examples and
 # the firmware (plain, ASan+UBSan, poll() and chaos-filter builds), the dashboard in
 # Chromium (plain and ASan+UBSan firmware), the two-file distribution built with gcc
 # and clang, and the fuzz harnesses replaying their seed corpora.
@@ -71,8 +72,12 @@ run_criterion compat "$BUILD"/compat/test_*
 echo "== event loop and HTTP connection tests on the poll() backend"
 run_criterion poll "$BUILD"/poll/test/unit/test_net "$BUILD"/poll/test/unit/test_http_conn "$BUILD"/poll/test/unit/test_event
 
-echo "== HTTP and WebSocket connection tests on the mock backend (fake clock, no sockets)"
-run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer "$BUILD"/mock/test/unit/test_ws
+echo "== HTTP, WebSocket and mg_wakeup tests on the mock backend (fake clock, no sockets)"
+run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer "$BUILD"/mock/test/unit/test_ws \
+  "$BUILD"/mock/test/unit/test_wakeup
+
+echo "== UDP and mg_wakeup with MG_IO_SIZE=512: datagrams larger than the buffers arrive whole"
+run_criterion io512 "$BUILD"/io512/test/unit/test_net "$BUILD"/io512/test/unit/test_wakeup
 
 # An out-of-memory runner (test/alloc): its summary line "NAME: N of N ... 0 failures"
 # counts as one pass when it exits 0 with no sanitizer report

@@ -70,19 +70,33 @@ static void io_connected(struct mg_connection *c) {
   mg_call(c, MG_EV_CONNECT, NULL);
 }
 
-// Make room to read into: MG_IO_SIZE for a new message (a spare if there is one),
-// doubling while a connection keeps its buffer full, so bulk transfers read in big steps.
-static bool io_grow_recv(struct mg_connection *c) {
+// Make room to read into, and say how much (0: none, full or out of memory): MG_IO_SIZE
+// for a new message (a spare if there is one), doubling while a connection keeps its
+// buffer full, so bulk transfers read in big steps. A datagram is read whole or not at
+// all: UDP makes room for MG_UDP_MAX and reads no more, so a larger one is always dropped.
+static size_t io_grow_recv(struct mg_connection *c) {
   mg_conn_take_spare(c, &c->recv);
-  if (c->recv.size - c->recv.len >= MG_IO_SIZE / 2) return true;
-  size_t want = c->recv.len + (c->recv.len > MG_IO_SIZE ? c->recv.len : MG_IO_SIZE);
-  if (want > MG_MAX_RECV_SIZE) want = MG_MAX_RECV_SIZE;
-  if (want <= c->recv.len) return false;
-  if (!mg_iobuf_resize(&c->recv, want)) {
-    mg_error(c, "out of memory for the receive buffer (%lu bytes)", (unsigned long) want);
-    return false;
+  size_t room = c->is_udp ? MG_UDP_ROOM : MG_IO_SIZE / 2;
+  if (c->recv.size - c->recv.len < room) {
+    size_t step = c->is_udp ? MG_UDP_ROOM : c->recv.len > MG_IO_SIZE ? c->recv.len : MG_IO_SIZE;
+    size_t want = c->recv.len + step;
+    if (want > MG_MAX_RECV_SIZE) want = MG_MAX_RECV_SIZE;
+    if (want <= c->recv.len) return 0;
+    if (!mg_iobuf_resize(&c->recv, want)) {
+      mg_error(c, "out of memory for the receive buffer (%lu bytes)", (unsigned long) want);
+      return 0;
+    }
   }
-  return true;
+  size_t free_bytes = c->recv.size - c->recv.len;
+  return c->is_udp && free_bytes > MG_UDP_ROOM ? MG_UDP_ROOM : free_bytes;
+}
+
+// The backend consumed a datagram larger than the room made for it (MG_UDP_MAX, less
+// near MG_MAX_RECV_SIZE): its first bytes alone would pass for a whole message
+static long io_datagram_dropped(struct mg_connection *c, long size, size_t room) {
+  MG_ERROR(("%lu UDP datagram of %ld bytes dropped: room for %lu (MG_UDP_MAX %lu)", c->id, size,
+            (unsigned long) room, (unsigned long) MG_UDP_MAX));
+  return MG_IO_WAIT;
 }
 
 // Lingering: what the peer still sends is read and dropped until it closes too
@@ -98,11 +112,13 @@ static void io_read(struct mg_connection *c) {
     return;
   }
   if (c->is_read_paused) return;  // Readiness reported before the pause reached the backend
-  if (!io_grow_recv(c)) {
+  size_t room = io_grow_recv(c);
+  if (room == 0) {
     c->is_full = 1;
     return;
   }
-  long n = io_recv(c, c->recv.buf + c->recv.len, c->recv.size - c->recv.len);
+  long n = io_recv(c, c->recv.buf + c->recv.len, room);
+  if (c->is_udp && n > (long) room) n = io_datagram_dropped(c, n, room);
   if (n > 0) {
     if (c->is_hexdumping) {
       MG_INFO(("%lu <- %ld bytes", c->id, n));

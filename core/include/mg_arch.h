@@ -121,6 +121,17 @@
 #define MG_MAX_RECV_SIZE (3UL * 1024 * 1024)
 #endif
 
+// The largest UDP datagram a connection receives whole (never more than
+// MG_MAX_RECV_SIZE): a UDP read first makes this much room, and a larger datagram
+// is dropped with an error log line, never delivered cut. 1500, an Ethernet MTU,
+// holds any datagram that crosses Ethernet unfragmented (DNS, CoAP, mDNS, SNTP and
+// syslog keep under it) and fits in a spare buffer of the default MG_IO_SIZE, so
+// UDP reads take no allocation; raise it (up to 65507) for larger datagrams, and
+// each UDP read then allocates that much.
+#ifndef MG_UDP_MAX
+#define MG_UDP_MAX 1500
+#endif
+
 // Empty I/O buffers the manager keeps for reuse: connections give their buffers
 // back as soon as they are empty, and a busy loop takes them again without
 // going to the heap (whose top would otherwise shrink and grow per request)

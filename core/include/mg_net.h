@@ -117,6 +117,9 @@ void mg_mgr_poll(struct mg_mgr *mgr, int ms);
 
 // url: "tcp://0.0.0.0:1234", "udp://[::]:5353", "tcp://127.0.0.1:0" (port 0 = any;
 // read the chosen one back from c->loc.port). NULL on failure, with a log line.
+// UDP (here and in mg_connect): each MG_EV_READ appends one whole datagram to c->recv.
+// One larger than MG_UDP_MAX (mg_arch.h, default 1500) is dropped with an error log
+// line naming its size, never delivered cut; the connection carries on, no MG_EV_ERROR.
 struct mg_connection *mg_listen(struct mg_mgr *, const char *url, mg_event_handler_t fn, void *fn_data);
 // Outbound: resolves the host asynchronously, then MG_EV_CONNECT (TCP). Failures
 // arrive as MG_EV_ERROR. NULL only if the URL is malformed or memory is short.
@@ -145,8 +148,10 @@ struct mg_timer *mg_timer_add(struct mg_mgr *mgr, uint64_t milliseconds, unsigne
                               void (*fn)(void *), void *arg);
 
 // Cross-thread door: after mg_wakeup_init(mgr) on the loop thread, any thread may
-// call mg_wakeup(); the connection with that id gets MG_EV_WAKEUP with the data.
-// At most 1000 bytes per call; false if the loop's queue is full (try again later).
+// call mg_wakeup(); the connection with that id gets MG_EV_WAKEUP with the data,
+// whole, whatever MG_IO_SIZE. At most 1000 bytes per call (fewer if MG_UDP_MAX is
+// set under 1024): a larger message is refused with false and an error log line
+// (from the calling thread). false also if the loop's queue is full (try again later).
 bool mg_wakeup_init(struct mg_mgr *mgr);
 bool mg_wakeup(struct mg_mgr *mgr, unsigned long conn_id, const void *buf, size_t len);
 

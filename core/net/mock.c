@@ -1,6 +1,7 @@
 // In-memory backend: TCP-like byte streams between connections of one manager,
 // paired through listeners by port, and a fake clock that jumps ahead when idle.
 // Protocol tests run on it without sockets; bare-metal builds link it as a stand-in.
+// Its one datagram channel is mg_wakeup's, which keeps each message apart as UDP does.
 #include "mg_internal.h"
 
 #if MG_ENABLE_MOCK
@@ -149,26 +150,47 @@ int mg_be_connected(struct mg_connection *c) {
   return 1;
 }
 
+static void mock_consume(struct mock_sock *s, size_t n) {
+  memmove(s->rx, s->rx + n, s->rx_len - n);
+  s->rx_len -= n;
+}
+
+// Datagrams wait in rx as a size_t length and the bytes. As the seam says, one
+// longer than len is consumed and reported as more than len; an empty one as nothing
+static long mock_recv_datagram(struct mock_sock *s, void *buf, size_t len) {
+  size_t size;
+  if (s->rx_len == 0) return MG_IO_WAIT;
+  memcpy(&size, s->rx, sizeof(size));
+  if (size <= len) memcpy(buf, s->rx + sizeof(size), size);
+  mock_consume(s, sizeof(size) + size);
+  return (long) size;
+}
+
 long mg_be_recv(struct mg_connection *c, void *buf, size_t len) {
   struct mock_sock *s = mock_sock_of(c);
   if (s == NULL) return MG_IO_RESET;
+  if (c->is_udp) return mock_recv_datagram(s, buf, len);
   if (s->rx_len == 0) return s->peer_gone ? MG_IO_EOF : MG_IO_WAIT;
   size_t n = len < s->rx_len ? len : s->rx_len;
   memcpy(buf, s->rx, n);
-  memmove(s->rx, s->rx + n, s->rx_len - n);
-  s->rx_len -= n;
+  mock_consume(s, n);
   return (long) n;
 }
 
-static bool mock_append(struct mock_sock *to, const void *buf, size_t n) {
-  if (to->rx_len + n > to->rx_size) {
-    unsigned char *p = (unsigned char *) mg_realloc(to->rx, to->rx_len + n);
-    if (p == NULL) {
-      mock_err = "out of memory";
-      return false;
-    }
-    to->rx = p, to->rx_size = to->rx_len + n;
+// Room for n more bytes in rx
+static bool mock_reserve(struct mock_sock *to, size_t n) {
+  if (to->rx_len + n <= to->rx_size) return true;
+  unsigned char *p = (unsigned char *) mg_realloc(to->rx, to->rx_len + n);
+  if (p == NULL) {
+    mock_err = "out of memory";
+    return false;
   }
+  to->rx = p, to->rx_size = to->rx_len + n;
+  return true;
+}
+
+static bool mock_append(struct mock_sock *to, const void *buf, size_t n) {
+  if (!mock_reserve(to, n)) return false;
   memcpy(to->rx + to->rx_len, buf, n);
   to->rx_len += n;
   return true;
@@ -221,8 +243,11 @@ bool mg_be_wakeup_init(struct mg_connection *pipe) {
   return mock_new(pipe) != NULL;
 }
 
+// One datagram (see mock_recv_datagram); the channel is full at MOCK_WINDOW, as a
+// socket's buffer would be
 bool mg_be_wakeup(struct mg_mgr *mgr, const void *buf, size_t len) {
-  struct mg_connection *pipe = mgr->wakeup_pipe;
-  return pipe != NULL && mock_sock_of(pipe) != NULL && mock_append(mock_sock_of(pipe), buf, len);
+  struct mock_sock *s = mgr->wakeup_pipe != NULL ? mock_sock_of(mgr->wakeup_pipe) : NULL;
+  if (s == NULL || s->rx_len + sizeof(len) + len > MOCK_WINDOW) return false;
+  return mock_reserve(s, sizeof(len) + len) && mock_append(s, &len, sizeof(len)) && mock_append(s, buf, len);
 }
 #endif  // MG_ENABLE_MOCK

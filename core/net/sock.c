@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static int sock_errno;  // What mg_be_error() explains
@@ -199,16 +200,30 @@ int mg_be_connected(struct mg_connection *c) {
   return 1;
 }
 
+// Linux returns a cut datagram's real size when asked with MSG_TRUNC; elsewhere the
+// flag only comes back in msg_flags
+#if defined(__linux__)
+#define SOCK_TRUNC_SIZE MSG_TRUNC
+#else
+#define SOCK_TRUNC_SIZE 0
+#endif
+
+// One datagram; one longer than len is consumed and reported as more than len
+static long sock_recv_datagram(struct mg_connection *c, void *buf, size_t len) {
+  struct sockaddr_storage ss;
+  struct iovec iov = {buf, len};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.msg_iov = &iov, msg.msg_iovlen = 1;
+  if (c->is_listening) msg.msg_name = &ss, msg.msg_namelen = sizeof(ss);
+  long n = (long) recvmsg(SOCK_FD(c), &msg, SOCK_TRUNC_SIZE);
+  if (n >= 0 && (msg.msg_flags & MSG_TRUNC) && (size_t) n <= len) n = (long) len + 1;
+  if (n > 0 && c->is_listening) sock_from_sa(&c->rem, &ss);
+  return n;
+}
+
 long mg_be_recv(struct mg_connection *c, void *buf, size_t len) {
-  long n;
-  if (c->is_udp && c->is_listening) {
-    struct sockaddr_storage ss;
-    socklen_t slen = sizeof(ss);
-    n = (long) recvfrom(SOCK_FD(c), buf, len, 0, (struct sockaddr *) &ss, &slen);
-    if (n > 0) sock_from_sa(&c->rem, &ss);
-  } else {
-    n = (long) recv(SOCK_FD(c), buf, len, 0);
-  }
+  long n = c->is_udp ? sock_recv_datagram(c, buf, len) : (long) recv(SOCK_FD(c), buf, len, 0);
   if (n > 0) return n;
   if (n == 0) return c->is_udp ? MG_IO_WAIT : MG_IO_EOF;  // An empty datagram is not an end
   if (sock_would_block()) return MG_IO_WAIT;

@@ -3,7 +3,10 @@
 //   GET  /api/stats        {"requests":N}
 //   GET  /api/items/ID     one item: "*" matches one path segment
 //   GET  /api/files/PATH   "#" matches the rest, slashes and all
-//   POST /api/sum          form body a=1&b=2 -> {"sum":3}
+//   POST /api/sum          form body a=1&b=2 -> {"sum":3}; 400 if a number or the sum
+//                          is not a whole number that a long holds
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include "mongoose.h"
@@ -15,10 +18,37 @@ static void on_signal(int signo) {
   s_signo = signo;
 }
 
-static long form_number(struct mg_str *body, const char *name, bool *ok) {
-  char buf[32];
-  if (mg_http_get_var(body, name, buf, sizeof(buf)) <= 0) *ok = false;
-  return strtol(buf, NULL, 10);
+// A form variable that is a whole decimal number. strtol alone would read "12abc"
+// as 12 and clamp a number too large for a long to LONG_MAX without a word.
+enum number_status { NUMBER_OK, NUMBER_MISSING, NUMBER_TOO_LARGE };
+
+static enum number_status form_number(struct mg_str *body, const char *name, long *out) {
+  char buf[32], *end;
+  if (mg_http_get_var(body, name, buf, sizeof(buf)) <= 0) return NUMBER_MISSING;
+  errno = 0;
+  *out = strtol(buf, &end, 10);
+  if (end == buf || *end != '\0') return NUMBER_MISSING;
+  return errno == ERANGE ? NUMBER_TOO_LARGE : NUMBER_OK;
+}
+
+// a + b, unless it overflows a long (undefined behaviour in C, checked before adding)
+static bool sum_fits(long a, long b, long *sum) {
+  if ((b > 0 && a > LONG_MAX - b) || (b < 0 && a < LONG_MIN - b)) return false;
+  *sum = a + b;
+  return true;
+}
+
+static void reply_sum(struct mg_connection *c, struct mg_str *body, const char *json) {
+  long a = 0, b = 0, sum = 0;
+  enum number_status sa = form_number(body, "a", &a), sb = form_number(body, "b", &b);
+  if (sa == NUMBER_MISSING || sb == NUMBER_MISSING) {
+    mg_http_reply(c, 400, json, "{%m:%m}\n", MG_ESC("error"), MG_ESC("need a and b, whole decimal numbers"));
+  } else if (sa == NUMBER_TOO_LARGE || sb == NUMBER_TOO_LARGE || !sum_fits(a, b, &sum)) {
+    mg_http_reply(c, 400, json, "{%m:\"out of range: a, b and their sum must lie within %ld..%ld\"}\n",
+                  MG_ESC("error"), LONG_MIN, LONG_MAX);
+  } else {
+    mg_http_reply(c, 200, json, "{%m:%ld}\n", MG_ESC("sum"), sum);
+  }
 }
 
 static void handle(struct mg_connection *c, int ev, void *ev_data) {
@@ -34,10 +64,7 @@ static void handle(struct mg_connection *c, int ev, void *ev_data) {
   } else if (mg_match(hm->uri, mg_str("/api/files/#"), caps)) {
     mg_http_reply(c, 200, json, "{%m:%m}\n", MG_ESC("path"), mg_print_esc, (int) caps[0].len, caps[0].buf);
   } else if (mg_match(hm->uri, mg_str("/api/sum"), NULL) && mg_strcmp(hm->method, mg_str("POST")) == 0) {
-    bool ok = true;
-    long a = form_number(&hm->body, "a", &ok), b = form_number(&hm->body, "b", &ok);
-    if (ok) mg_http_reply(c, 200, json, "{%m:%ld}\n", MG_ESC("sum"), a + b);
-    else mg_http_reply(c, 400, json, "{%m:%m}\n", MG_ESC("error"), MG_ESC("need a and b"));
+    reply_sum(c, &hm->body, json);
   } else {
     mg_http_reply(c, 404, json, "{%m:%m}\n", MG_ESC("error"), MG_ESC("not found"));
   }

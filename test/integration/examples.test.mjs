@@ -1,6 +1,7 @@
 // The small examples against real peers: hello (its HTTPS listener fails alone),
-// echo over TCP, and http-client fetching from our server, resolving a name
-// through dnsmasq, and failing clearly when it cannot.
+// echo over TCP, rest-server's bounds on the numbers it adds, and http-client
+// fetching from our server, resolving a name through dnsmasq, and failing clearly
+// when it cannot.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -73,6 +74,27 @@ test('echo: a peer that sends without reading does not make the server grow', as
       c.on('data', (d) => { resolve(d.toString()); c.destroy(); });
     });
     assert.equal(ok, 'ping');
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('rest-server: /api/sum answers 400 to numbers it cannot add, never overflows', async () => {
+  const srv = await startServer('rest-server', ['http://127.0.0.1:0']);
+  const sum = (body) => {
+    const r = curl(['-w', '\n%{http_code}', '-d', body, `http://127.0.0.1:${srv.port}/api/sum`]);
+    const [text, status] = r.stdout.toString().split('\n').filter((l) => l !== '');
+    return { status: Number(status), text };
+  };
+  try {
+    const max = 9223372036854775807n;  // LONG_MAX on the 64-bit hosts the suite runs on
+    assert.deepEqual(sum(`a=${max - 1n}&b=1`), { status: 200, text: `{"sum":${max}}` });
+    assert.deepEqual(sum(`a=-${max}&b=-1`), { status: 200, text: `{"sum":-${max + 1n}}` });
+    for (const body of [`a=${max}&b=1`, `a=-${max}&b=-2`, `a=${max}0&b=0`, 'a=1e3&b=1', 'a=&b=1', 'a=x&b=1']) {
+      const r = sum(body);
+      assert.equal(r.status, 400, `${body}: ${r.text}`);
+      assert.match(JSON.parse(r.text).error, /a and b|range/, body);
+    }
   } finally {
     await srv.stop();
   }
