@@ -4,7 +4,7 @@
 // the bounds that hold whatever the peer sends: unparsed input waits up to about a
 // head's worth (then reading pauses), and a peer that does not read makes us queue
 // no more than one request's answers.
-#include "mg_internal.h"
+#include "fuzz_http_accepted.h"
 #include "http/http_internal.h"
 
 #define FUZZ_MAX_STEP 64     // Largest read
@@ -58,14 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct mg_http_limits limits = {.max_head_size = 512, .max_body_size = 1024, .head_timeout_ms = 30000};
   if (size < 3) return 0;
   struct mg_mgr mgr;
-  mg_log_set(MG_LL_NONE);
-  mg_mgr_init(&mgr);
-  struct mg_connection *lsn = mg_http_listen_limits(&mgr, "http://127.0.0.1:0", &limits, fuzz_handler, NULL);
-  struct mg_connection *c = mg_conn_alloc(&mgr);
-  if (lsn == NULL || c == NULL) __builtin_trap();
-  c->pfn = lsn->pfn, c->pfn_data = lsn->pfn_data, c->fn = fuzz_handler;
-  c->is_accepted = 1;
-  mg_call(c, MG_EV_OPEN, NULL);
+  struct mg_connection *c = fuzz_http_accepted(&mgr, &limits, fuzz_handler);
   // Byte 0: the read size; byte 1: how often the peer reads (0: never); then the requests
   size_t step = (size_t) data[0] % FUZZ_MAX_STEP + 1, ofs = 2;
   unsigned every = data[1] % 5;

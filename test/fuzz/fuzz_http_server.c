@@ -3,7 +3,7 @@
 // connection whose handler buffers some bodies, streams others and replies.
 // Checks that buffered bodies and streamed pieces stay inside c->recv, and that
 // after every read c->recv and c->send stay within what the limits allow.
-#include "mg_internal.h"
+#include "fuzz_http_accepted.h"
 #include "http/http_internal.h"
 
 // Framing a chunked body may hold beyond its decoded data: one chunk-size line
@@ -69,13 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct mg_http_limits limits = {512, 1024, 30000, 0, 0, 0, 0, 0};
   struct mg_mgr mgr;
-  mg_log_set(MG_LL_NONE);
-  mg_mgr_init(&mgr);
-  struct mg_connection *lsn = mg_http_listen_limits(&mgr, "http://127.0.0.1:0", &limits, fuzz_handler, NULL);
-  struct mg_connection *c = mg_conn_alloc(&mgr);
-  if (lsn == NULL || c == NULL) __builtin_trap();
-  c->pfn = lsn->pfn, c->pfn_data = lsn->pfn_data, c->fn = fuzz_handler;
-  c->is_accepted = 1;
+  struct mg_connection *c = fuzz_http_accepted(&mgr, &limits, fuzz_handler);
   // The first byte picks the read size, so splits at every position get explored
   size_t step = size > 0 ? (size_t) data[0] % 64 + 1 : 1, ofs = size > 0 ? 1 : 0;
   while (ofs < size && !c->is_closing && !c->is_draining) {
