@@ -217,16 +217,15 @@ static void auth_setup(struct mg_auth *auth, struct mg_connection *c, struct mg_
 static void auth_login(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
   char name[2 * MG_AUTH_NAME_MAX + 2], pass[2 * MG_AUTH_PASS_MAX + 2];
   if (!auth_post_start(auth, c, hm)) return;
-  uint64_t now = mg_millis();
-  unsigned wait = mg_auth_throttle_wait(auth, &c->rem, now);
+  if (!auth_field(c, hm, "user", name, sizeof(name)) || !auth_field(c, hm, "password", pass, sizeof(pass))) return;
+  unsigned wait = mg_auth_throttle_wait(auth, &c->rem, name, mg_millis());
   if (wait > 0) {
     char extra[48];
     mg_snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", wait);
     mg_auth_reply_error(c, 429, extra, "too many failed logins: wait and try again");
-    return;
+  } else {
+    mg_auth_job_start(auth, c, MG_AUTH_JOB_LOGIN, name, MG_DASH_NOBODY, pass);  // Answered when hashed
   }
-  if (!auth_field(c, hm, "user", name, sizeof(name)) || !auth_field(c, hm, "password", pass, sizeof(pass))) return;
-  mg_auth_job_start(auth, c, MG_AUTH_JOB_LOGIN, name, MG_DASH_NOBODY, pass);  // Answered when hashed
   mg_auth_wipe(pass, sizeof(pass));
 }
 

@@ -30,11 +30,12 @@ struct mg_auth_session {
   uint64_t id;                      // Names it to connections that outlive a request; never reused
 };
 
+// Failed logins as one user name: from one address (auth->pairs), or from anywhere (auth->names)
 struct mg_auth_throttle {
-  struct mg_addr addr;  // Client address, port 0
-  unsigned failures;    // Failed logins in a row; 0 marks a free slot
-  uint64_t until;       // No attempt before this (mg_millis)
-  uint64_t seen;        // Last attempt, for evicting the stalest slot
+  struct mg_addr addr;              // Client address, port 0 (pairs only)
+  char name[MG_AUTH_NAME_MAX + 1];  // As typed, cut to the longest a user's name can be
+  unsigned failures;                // Failed logins in a row; 0 marks a free slot
+  uint64_t seen;                    // The latest (mg_millis): the wait counts from it
 };
 
 // A request whose password is being hashed (auth_job.c)
@@ -44,6 +45,7 @@ struct mg_auth_job {
   struct mg_auth *auth;
   struct mg_mgr *mgr;          // The waiting connection's
   unsigned long conn_id;       // It is found by id: it may close meanwhile
+  struct mg_addr rem;          // Its address, for the throttle even when it has gone
   char name[2 * MG_AUTH_NAME_MAX + 2];  // As typed (a login's may name nobody)
   char pass[2 * MG_AUTH_PASS_MAX + 2];  // Kept for an upgrade's re-hash; wiped at the end
   int level;                            // Of a new user
@@ -62,7 +64,8 @@ struct mg_auth {
   uint64_t idle_ms, max_age_ms;  // Session lifetimes (MG_AUTH_IDLE_MS, MG_AUTH_MAX_AGE_MS; tests shorten them)
   struct mg_auth_user users[MG_AUTH_MAX_USERS];
   struct mg_auth_session sessions[MG_AUTH_MAX_SESSIONS];
-  struct mg_auth_throttle throttle[MG_AUTH_THROTTLE_SLOTS];
+  struct mg_auth_throttle pairs[MG_AUTH_THROTTLE_SLOTS];  // Per address and name: an address waits for its sum
+  struct mg_auth_throttle names[MG_AUTH_THROTTLE_SLOTS];  // Per name, from any address
   uint64_t last_session_id;
   struct mg_auth_job jobs[MG_AUTH_MAX_PENDING];
   struct mg_timer job_timer;  // Runs the jobs, one slice per loop pass, while there are any
@@ -102,12 +105,15 @@ struct mg_str mg_auth_cookie_token(struct mg_http_message *hm);  // mk_session's
 // "Set-Cookie: ..." header line (with CRLF) for s, or one that clears the cookie when s is NULL
 void mg_auth_cookie_header(char *buf, size_t len, const struct mg_auth_session *s, bool secure);
 
-// Login throttling per client address (session_throttle.c)
+// Login throttling per client address and per user name (session_throttle.c)
 unsigned mg_auth_throttle_delay_s(unsigned failures);  // Wait after this many failures in a row
-// Seconds the client at addr must still wait (0: it may try now)
-unsigned mg_auth_throttle_wait(struct mg_auth *auth, const struct mg_addr *addr, uint64_t now);
-void mg_auth_throttle_fail(struct mg_auth *auth, const struct mg_addr *addr, uint64_t now);
-void mg_auth_throttle_clear(struct mg_auth *auth, const struct mg_addr *addr);
+// Seconds a login as name from addr must still wait (0: it may try now)
+unsigned mg_auth_throttle_wait(struct mg_auth *auth, const struct mg_addr *addr, const char *name, uint64_t now);
+// A failed login as name from addr (or one whose client left before the answer)
+void mg_auth_throttle_fail(struct mg_auth *auth, const struct mg_addr *addr, const char *name, uint64_t now);
+// A good login as name from addr: it proves only that name's password, so it clears that
+// name's failures (from addr, and from anywhere) and leaves addr's failures as others
+void mg_auth_throttle_pass(struct mg_auth *auth, const struct mg_addr *addr, const char *name);
 
 // Hashing off the request path (auth_job.c). Takes the request on c: pass is hashed
 // for kind (user: the login's name, or the new user's name and level) and c answered

@@ -67,11 +67,11 @@ static bool job_login_done(struct mg_auth_job *job, struct mg_connection *c) {
   bool ok = mg_timingsafe_eq(job->hash, job->user.hash, sizeof(job->hash)) && u != NULL;
   if (!ok) {
     MG_INFO(("failed login as %m from %M", MG_ESC(job->name), mg_print_ip, &c->rem));
-    mg_auth_throttle_fail(auth, &c->rem, mg_millis());
+    mg_auth_throttle_fail(auth, &c->rem, job->name, mg_millis());
     mg_auth_reply_error(c, 401, MG_AUTH_CHALLENGE, "wrong user or password");
     return false;
   }
-  mg_auth_throttle_clear(auth, &c->rem);
+  mg_auth_throttle_pass(auth, &c->rem, job->name);
   if (u->iterations < auth->iterations && mg_random(job->salt, sizeof(job->salt))) {
     job->kind = MG_AUTH_JOB_UPGRADE;  // Raised since this hash was made: re-hash now
     job->iterations = auth->iterations;
@@ -162,14 +162,19 @@ static bool job_done(struct mg_auth_job *job, struct mg_connection *c) {
 
 // The jobs' timer, once per loop pass: about MG_AUTH_SLICE_MS of hashing shared by all
 // the jobs, a chunk each in turn, then the loop goes on with its connections
+// The client left before its answer: no answer owed, no more work. A login still counts
+// as a failed one, or a guesser could hang up on every guess and never be throttled.
+static void job_abandon(struct mg_auth_job *job) {
+  MG_DEBUG(("%lu gone: its password hash is dropped", job->conn_id));
+  if (job->kind == MG_AUTH_JOB_LOGIN) mg_auth_throttle_fail(job->auth, &job->rem, job->name, mg_millis());
+  job_end(job);
+}
+
 static void job_slice(void *arg) {
   struct mg_auth *auth = (struct mg_auth *) arg;
   for (size_t i = 0; i < MG_AUTH_MAX_PENDING; i++) {
     struct mg_auth_job *job = &auth->jobs[i];
-    if (job->kind != MG_AUTH_JOB_NONE && job_conn(job) == NULL) {  // The client left: no answer owed, no work
-      MG_DEBUG(("%lu gone: its password hash is dropped", job->conn_id));
-      job_end(job);
-    }
+    if (job->kind != MG_AUTH_JOB_NONE && job_conn(job) == NULL) job_abandon(job);
   }
   uint64_t start = mg_millis();
   while (job_count(auth) > 0 && mg_millis() - start < MG_AUTH_SLICE_MS) {
@@ -177,7 +182,8 @@ static void job_slice(void *arg) {
       struct mg_auth_job *job = &auth->jobs[i];
       if (job->kind == MG_AUTH_JOB_NONE || !mg_pbkdf2_step(&job->kdf, JOB_CHUNK)) continue;
       struct mg_connection *c = job_conn(job);
-      if (c == NULL || !job_done(job, c)) job_end(job);
+      if (c == NULL) job_abandon(job);
+      else if (!job_done(job, c)) job_end(job);
     }
   }
 }
@@ -207,6 +213,7 @@ bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, 
   job->auth = auth;
   job->mgr = c->mgr;
   job->conn_id = c->id;
+  job->rem = c->rem;
   job->level = level;
   mg_snprintf(job->name, sizeof(job->name), "%s", user);
   mg_snprintf(job->pass, sizeof(job->pass), "%s", pass);

@@ -27,7 +27,8 @@
 #ifndef MG_AUTH_MAX_AGE_MS
 #define MG_AUTH_MAX_AGE_MS (24UL * 60 * 60 * 1000)  // and any session after this
 #endif
-// Client addresses whose failed logins are counted; the least recently seen is forgotten
+// Failed logins are counted in two tables of this many: per (client address, user name)
+// and per user name; when one is full, the record with the fewest failures is forgotten
 #ifndef MG_AUTH_THROTTLE_SLOTS
 #define MG_AUTH_THROTTLE_SLOTS 32
 #endif

@@ -147,17 +147,37 @@ test('five failures in a row: 429 with Retry-After, a warning in the log, then t
     assert.equal(r.status, 429, 'even the right password waits');
     assert.equal(r.headers.get('retry-after'), '1');
     assert.equal(typeof r.json.error, 'string');
-    assert.match(fw.log(), /login throttled for 127\.0\.0\.1: 5 failures, next attempt in 1 s/);
+    assert.match(fw.log(), /login throttled: 5 failures from 127\.0\.0\.1, 5 as "admin"; next attempt in 1 s/);
     await new Promise((res) => setTimeout(res, 1100));
     assert.equal((await post(fw, '/api/auth/login', { user: 'admin', password: 'wrong-6' })).status, 401);
     r = await post(fw, '/api/auth/login', { user: 'admin', password: 'admin-password' });
     assert.equal(r.status, 429);
     assert.equal(r.headers.get('retry-after'), '2');
-    assert.match(fw.log(), /login throttled for 127\.0\.0\.1: 6 failures, next attempt in 2 s/);
+    assert.match(fw.log(), /login throttled: 6 failures from 127\.0\.0\.1, 6 as "admin"; next attempt in 2 s/);
     assert.equal(fw.log().match(/login throttled/g).length, 2, 'one warning per lock');
     await new Promise((res) => setTimeout(res, 2100));
     assert.equal((await post(fw, '/api/auth/login', { user: 'admin', password: 'admin-password' })).status, 200);
     assert.equal((await post(fw, '/api/auth/login', { user: 'admin', password: 'wrong-again' })).status, 401, 'a success clears the count');
+  } finally {
+    await fw.stop();
+  }
+});
+
+test('a viewer\'s good logins do not clear guesses at the admin: the 6th guess waits', async () => {
+  const fw = await start('throttle-names');
+  try {
+    const admin = cookieOf(await post(fw, '/api/auth/setup', { password: 'admin-password' }));
+    assert.equal((await post(fw, '/api/users', { user: 'bob', password: 'bob-password', level: 'viewer' }, { cookie: admin })).status, 201);
+    // Every 4th request is the viewer's right password: before, each one wiped the
+    // address's count and 18 guesses at the admin went by without a 429
+    const statuses = [];
+    for (let i = 1; i <= 18 && !statuses.includes(429); i++) {
+      statuses.push((await post(fw, '/api/auth/login', { user: 'admin', password: `guess-${i}` })).status);
+      if (i % 3 === 0 && !statuses.includes(429)) {
+        assert.equal((await post(fw, '/api/auth/login', { user: 'bob', password: 'bob-password' })).status, 200);
+      }
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
   } finally {
     await fw.stop();
   }
