@@ -279,7 +279,8 @@ static void auth_users_add(struct mg_auth *auth, struct mg_connection *c, struct
   } else if (mg_auth_user_find(auth, name) != NULL) {
     mg_auth_reply_error(c, 409, NULL, "user exists");
   } else {
-    mg_auth_job_start(auth, c, MG_AUTH_JOB_ADD, name, level, pass);  // Answered when hashed
+    struct mg_auth_job *job = mg_auth_job_start(auth, c, MG_AUTH_JOB_ADD, name, level, pass);  // Answered when hashed
+    if (job != NULL) job->session = mg_auth_session_id(auth, hm);  // Checked again then
   }
   mg_auth_wipe(pass, sizeof(pass));
 }

@@ -49,6 +49,7 @@ struct mg_auth_job {
   char name[2 * MG_AUTH_NAME_MAX + 2];  // As typed (a login's may name nobody)
   char pass[2 * MG_AUTH_PASS_MAX + 2];  // Kept for an upgrade's re-hash; wiped at the end
   int level;                            // Of a new user
+  uint64_t session;                     // Add: the asking admin's session, checked again at the end
   bool known;                           // Login: the name exists (else a dummy costs the same time)
   struct mg_auth_user user;             // Login: the user as it was when the check began
   unsigned char salt[MG_AUTH_SALT_LEN];  // Setup, add, upgrade: the new hash's salt
@@ -117,9 +118,9 @@ void mg_auth_throttle_pass(struct mg_auth *auth, const struct mg_addr *addr, con
 
 // Hashing off the request path (auth_job.c). Takes the request on c: pass is hashed
 // for kind (user: the login's name, or the new user's name and level) and c answered
-// when done; false (503 answered) when MG_AUTH_MAX_PENDING jobs already run, or no random bytes.
-bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, const char *user, int level,
-                       const char *pass);
+// when done; NULL (503 or 500 answered) when MG_AUTH_MAX_PENDING jobs already run, or no random bytes.
+struct mg_auth_job *mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, const char *user,
+                                      int level, const char *pass);
 void mg_auth_jobs_free(struct mg_auth *auth);  // Drops every job unanswered
 
 // Replies shared by the endpoints and the jobs (auth.c)

@@ -138,7 +138,23 @@ static void job_setup_done(struct mg_auth_job *job, struct mg_connection *c) {
   else mg_auth_reply_session(c, s, u->level);
 }
 
+// The admin who asked may have logged out, been removed or lost the level while the hash
+// ran: the request is judged by the session as it is now. false when answered with an error.
+static bool job_still_admin(struct mg_auth_job *job, struct mg_connection *c) {
+  int level = mg_auth_session_level(job->auth, job->session);
+  if (level >= MG_DASH_ADMIN) return true;
+  MG_INFO(("user %s not added: the session that asked %s meanwhile", job->name,
+           level == MG_DASH_NOBODY ? "ended" : "lost the admin level"));
+  if (level == MG_DASH_NOBODY) {
+    mg_auth_reply_error(c, 401, MG_AUTH_CHALLENGE, "login required: your session ended before the user was added");
+  } else {
+    mg_auth_reply_error(c, 403, NULL, "forbidden: this needs an admin, and your session is no longer one");
+  }
+  return false;
+}
+
 static void job_add_done(struct mg_auth_job *job, struct mg_connection *c) {
+  if (!job_still_admin(job, c)) return;
   if (mg_auth_user_find(job->auth, job->name) != NULL) {  // Added meanwhile
     mg_auth_reply_error(c, 409, NULL, "user exists");
     return;
@@ -199,15 +215,15 @@ static void job_busy(struct mg_auth *auth, struct mg_connection *c) {
   mg_auth_reply_error(c, 503, "Retry-After: 1\r\n", "busy: too many logins at once, try again in a second");
 }
 
-bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, const char *user, int level,
-                       const char *pass) {
+struct mg_auth_job *mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, const char *user,
+                                      int level, const char *pass) {
   struct mg_auth_job *job = NULL;
   for (size_t i = 0; i < MG_AUTH_MAX_PENDING && job == NULL; i++) {
     if (auth->jobs[i].kind == MG_AUTH_JOB_NONE) job = &auth->jobs[i];
   }
   if (job == NULL) {
     job_busy(auth, c);
-    return false;
+    return NULL;
   }
   memset(job, 0, sizeof(*job));
   job->auth = auth;
@@ -230,7 +246,7 @@ bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, 
     MG_ERROR(("no random bytes for a password salt"));
     mg_auth_wipe(job, sizeof(*job));
     mg_auth_reply_error(c, 500, NULL, "no random bytes for a password salt: see the device log");
-    return false;
+    return NULL;
   }
   job->kind = kind;
   if (auth->job_mgr == NULL) {
@@ -239,5 +255,5 @@ bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, 
     mg_timer_init(&c->mgr->timers, &auth->job_timer, 0, MG_TIMER_REPEAT | MG_TIMER_RUN_NOW, job_slice, auth);
     auth->job_mgr = c->mgr;
   }
-  return true;
+  return job;
 }

@@ -1136,3 +1136,41 @@ Test(auth_throttle_http, a_client_that_leaves_before_its_hash_is_done_still_coun
   cr_assert_eq(login_from("127.0.0.1", "admin", "password1"), 429, "six abandoned guesses were counted");
   site_stop();
 }
+
+// "Cookie: mk_session=...\r\n" of a new session of user, made directly
+static const char *session_cookie(const char *user, char *buf, size_t len) {
+  char tok[64];
+  struct mg_auth_session *s = mg_auth_session_new(site.auth, user, mg_millis());
+  cr_assert_not_null(s);
+  struct mg_str t = token_of(s, tok, sizeof(tok));
+  mg_snprintf(buf, len, "Cookie: mk_session=%.*s\r\n", (int) t.len, t.buf);
+  return buf;
+}
+
+Test(auth_async, a_user_is_added_only_if_the_admin_who_asked_is_still_logged_in_when_the_hash_is_done) {
+  site_start_real_cost("password1");
+  char admin[128], h[256];
+  session_cookie("admin", admin, sizeof(admin));
+  struct resp add;
+  req_send(&add, "POST", "/api/users", with(h, sizeof(h), admin, JSON),
+           "{\"user\":\"bob\",\"password\":\"password3\",\"level\":\"admin\"}");
+  poll_until_running(1);
+  cr_assert_eq(req("POST", "/api/auth/logout", with(h, sizeof(h), admin, JSON), "")->status, 200);
+  req_wait(&add, "the add");
+  cr_assert_eq(add.status, 401, "%d %s", add.status, add.body);
+  cr_assert(strstr(add.body, "login required") != NULL, "%s", add.body);
+  cr_assert(strstr(add.body, "session ended") != NULL, "it says why: %s", add.body);
+  cr_assert_null(mg_auth_user_find(site.auth, "bob"), "not added");
+
+  // An admin made a viewer meanwhile (as a future endpoint may): 403
+  session_cookie("admin", admin, sizeof(admin));
+  req_send(&add, "POST", "/api/users", with(h, sizeof(h), admin, JSON),
+           "{\"user\":\"bob\",\"password\":\"password3\",\"level\":\"admin\"}");
+  poll_until_running(1);
+  mg_auth_user_find(site.auth, "admin")->level = MG_DASH_VIEWER;
+  req_wait(&add, "the add");
+  cr_assert_eq(add.status, 403, "%d %s", add.status, add.body);
+  cr_assert(strstr(add.body, "needs an admin") != NULL, "%s", add.body);
+  cr_assert_null(mg_auth_user_find(site.auth, "bob"), "not added");
+  site_stop();
+}
