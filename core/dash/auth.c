@@ -133,7 +133,7 @@ static struct mg_auth_user *auth_session_user(struct mg_auth *auth, struct mg_ht
                                               struct mg_auth_session **sp) {
   struct mg_auth_session *s = mg_auth_session_find(auth, mg_auth_cookie_token(hm), mg_millis());
   struct mg_auth_user *u = s == NULL ? NULL : mg_auth_user_find(auth, s->user);
-  if (s != NULL && u == NULL) mg_auth_session_end(s);  // Its user is gone
+  if (s != NULL && u == NULL) mg_auth_session_end(auth, s);  // Its user is gone
   if (sp != NULL) *sp = u == NULL ? NULL : s;
   return u;
 }
@@ -154,7 +154,7 @@ int mg_auth_session_level(struct mg_auth *auth, uint64_t id) {
   // Each check is use: an open dashboard is a user at work, its session stays alive
   struct mg_auth_session *s = mg_auth_session_by_id(auth, id, mg_millis());
   struct mg_auth_user *u = s == NULL ? NULL : mg_auth_user_find(auth, s->user);
-  if (s != NULL && u == NULL) mg_auth_session_end(s);  // Its user is gone
+  if (s != NULL && u == NULL) mg_auth_session_end(auth, s);  // Its user is gone
   return u == NULL ? MG_DASH_NOBODY : u->level;
 }
 
@@ -238,7 +238,7 @@ static void auth_logout(struct mg_auth *auth, struct mg_connection *c, struct mg
   if (mg_auth_gate(auth, c, hm, MG_DASH_VIEWER) == MG_DASH_NOBODY) return;
   struct mg_auth_session *s = NULL;
   auth_session_user(auth, hm, &s);
-  if (s != NULL) mg_auth_session_end(s);
+  if (s != NULL) mg_auth_session_end(auth, s);
   char cookie[200], headers[300];
   mg_auth_cookie_header(cookie, sizeof(cookie), NULL, c->is_tls);
   mg_snprintf(headers, sizeof(headers), MG_AUTH_JSON "%s", cookie);

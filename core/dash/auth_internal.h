@@ -68,6 +68,7 @@ struct mg_auth {
   struct mg_auth_throttle pairs[MG_AUTH_THROTTLE_SLOTS];  // Per address and name: an address waits for its sum
   struct mg_auth_throttle names[MG_AUTH_THROTTLE_SLOTS];  // Per name, from any address
   uint64_t last_session_id;
+  uint32_t changes;        // Sessions ended and users changed (mg_auth_changes)
   struct mg_auth_job jobs[MG_AUTH_MAX_PENDING];
   struct mg_timer job_timer;  // Runs the jobs, one slice per loop pass, while there are any
   struct mg_mgr *job_mgr;     // Where job_timer is linked; NULL when it is not
@@ -100,7 +101,7 @@ struct mg_auth_session *mg_auth_session_new(struct mg_auth *auth, const char *us
 struct mg_auth_session *mg_auth_session_find(struct mg_auth *auth, struct mg_str token, uint64_t now);
 // The live session with this id (see mg_auth_session_id), its use noted; NULL if ended
 struct mg_auth_session *mg_auth_session_by_id(struct mg_auth *auth, uint64_t id, uint64_t now);
-void mg_auth_session_end(struct mg_auth_session *s);
+void mg_auth_session_end(struct mg_auth *auth, struct mg_auth_session *s);  // Counts in auth->changes
 void mg_auth_sessions_end_user(struct mg_auth *auth, const char *user);
 struct mg_str mg_auth_cookie_token(struct mg_http_message *hm);  // mk_session's value, or empty
 // "Set-Cookie: ..." header line (with CRLF) for s, or one that clears the cookie when s is NULL

@@ -129,7 +129,10 @@ static void job_setup_done(struct mg_auth_job *job, struct mg_connection *c) {
     return;
   }
   struct mg_auth_user *u = mg_auth_user_find(auth, job->name);
-  if (u != NULL) memset(u, 0, sizeof(*u));  // A viewer of that name cannot be left (never written: no admin)
+  if (u != NULL) {  // A viewer of that name cannot be left (never written: no admin), nor its
+    mg_auth_sessions_end_user(auth, u->name);  // sessions, which would pass for the new admin's
+    memset(u, 0, sizeof(*u));
+  }
   u = job_put_user(job, c);
   if (u == NULL) return;
   struct mg_auth_session *s = mg_auth_session_new(auth, u->name, mg_millis());

@@ -77,5 +77,9 @@ int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_m
 // stays connected its session does not go idle (MG_AUTH_MAX_AGE_MS still ends it).
 uint64_t mg_auth_session_id(struct mg_auth *auth, struct mg_http_message *hm);
 int mg_auth_session_level(struct mg_auth *auth, uint64_t id);
+// A count that moves whenever a session ends (logout, expiry noticed, eviction) or a user is
+// removed: a holder of session ids checks them again when it has moved (mg_dash does so at
+// every event it is given, so a logout closes that session's WebSockets at once)
+uint32_t mg_auth_changes(const struct mg_auth *auth);
 
 #endif  // MG_AUTH_H

@@ -369,7 +369,7 @@ Test(auth_session, ids_name_sessions_for_sockets_never_reused_and_use_keeps_them
   cr_assert_neq(b->id, ida, "with a new id: a socket of the old session does not pass for the new one");
   cr_assert_null(mg_auth_session_by_id(&auth, ida, 20001));
   cr_assert_null(mg_auth_session_by_id(&auth, 0, 20001), "0 names no session");
-  mg_auth_session_end(b);
+  mg_auth_session_end(&auth, b);
   cr_assert_null(mg_auth_session_by_id(&auth, b->id, 20002), "logout ends it");
 }
 
