@@ -1174,3 +1174,15 @@ Test(auth_async, a_user_is_added_only_if_the_admin_who_asked_is_still_logged_in_
   cr_assert_null(mg_auth_user_find(site.auth, "bob"), "not added");
   site_stop();
 }
+
+Test(auth_http, setup_over_an_in_memory_viewer_named_admin_ends_that_viewers_sessions) {
+  site_start();
+  cr_assert_not_null(mg_auth_user_add(site.auth, "admin", "viewer-pass", MG_DASH_VIEWER));  // A maker's, no admin yet
+  char viewer[128];
+  session_cookie("admin", viewer, sizeof(viewer));
+  cr_assert_str_eq(req("GET", "/api/auth", viewer, "")->body, "{\"setup\":true,\"user\":\"admin\",\"level\":\"viewer\"}\n");
+  cr_assert_eq(req("POST", "/api/auth/setup", JSON, "{\"password\":\"password1\"}")->status, 200);
+  cr_assert_str_eq(req("GET", "/api/auth", viewer, "")->body, "{\"setup\":false,\"user\":null,\"level\":null}\n",
+                   "the viewer's session does not pass for the new admin's");
+  site_stop();
+}
