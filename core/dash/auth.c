@@ -10,7 +10,7 @@ struct mg_auth *mg_auth_create(const char *data_dir) {
   auth->idle_ms = MG_AUTH_IDLE_MS;
   auth->max_age_ms = MG_AUTH_MAX_AGE_MS;
 #if MG_ENABLE_POSIX_FS
-  if (data_dir != NULL && mg_snprintf(auth->path, sizeof(auth->path), "%s/users.json", data_dir) >= sizeof(auth->path)) {
+  if (data_dir != NULL && mg_snprintf(auth->path, sizeof(auth->path), "%s/" MG_AUTH_USERS_FILE, data_dir) >= sizeof(auth->path)) {
     MG_ERROR(("data directory path too long: %s; logins refused", data_dir));
     auth->path[0] = '\0';
     auth->broken = true;

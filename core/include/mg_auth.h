@@ -46,6 +46,9 @@
 #define MG_AUTH_MAX_BODY 1024
 #endif
 
+// The users file's name in the data directory (a persisted field set may not take it)
+#define MG_AUTH_USERS_FILE "users.json"
+
 struct mg_auth;
 
 // Loads <data_dir>/users.json (missing: setup mode; corrupt or unreadable: logged, and

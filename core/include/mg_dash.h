@@ -71,7 +71,8 @@ typedef void (*mg_dash_read_fn)(struct mg_dash_set *set);
 typedef const char *(*mg_dash_write_fn)(struct mg_dash_set *set, const union mg_dash_value *next);
 
 struct mg_dash_set {
-  const char *name;              // In URLs (/api/sets/NAME) and file names: [a-z0-9_-]
+  const char *name;              // In URLs (/api/sets/NAME) and file names: 1..32 of [a-z0-9_-];
+                                 // a persisted set may not be "users" (users.json is the core's)
   struct mg_dash_field *fields;
   size_t nfields;
   const char *title;             // For the UI; defaults to name

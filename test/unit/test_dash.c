@@ -282,6 +282,33 @@ Test(dash, bad_declarations_are_refused) {
   cr_assert(!mg_dash_add(&s_dash, &inv));
 }
 
+// Log lines, captured for what a maker would read
+static char s_log[2048];
+static size_t s_log_len;
+static void log_capture(char ch, void *param) {
+  (void) param;
+  if (s_log_len + 1 < sizeof(s_log)) s_log[s_log_len++] = ch, s_log[s_log_len] = '\0';
+}
+
+Test(dash, names_that_are_no_safe_file_name_or_a_file_of_the_core_are_refused) {
+  static struct mg_dash_field one[] = {MG_DASH_INT("x", &s_i, 1, 10)};
+  static const char *unsafe[] = {"../x", "a/b", "a.b", ".", "", "x\\y", "a b", "abcdefghijklmnopqrstuvwxyz0123456"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(unsafe); i++) {
+    struct mg_dash_set set = MG_DASH_SET(unsafe[i], one, .persist = true);
+    cr_assert(!mg_dash_add(&s_dash, &set), "%s", unsafe[i]);
+  }
+  // A persisted set named users would read and overwrite <data dir>/users.json, the users file
+  s_log_len = 0;
+  mg_log_set_fn(log_capture, NULL);
+  struct mg_dash_set users = MG_DASH_SET("users", one, .persist = true);
+  bool added = mg_dash_add(&s_dash, &users);
+  mg_log_set_fn(NULL, NULL);
+  cr_assert(!added, "a persisted set named users");
+  cr_assert(strstr(s_log, "field set users not added") != NULL && strstr(s_log, "users.json") != NULL, "%s", s_log);
+  struct mg_dash_set live = MG_DASH_SET("users", one);
+  cr_assert(mg_dash_add(&s_dash, &live), "without a file the name takes nothing from the core");
+}
+
 // ---- persistence
 static char s_dir[64];
 static int s_interval;
