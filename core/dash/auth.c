@@ -10,7 +10,8 @@ struct mg_auth *mg_auth_create(const char *data_dir) {
   auth->idle_ms = MG_AUTH_IDLE_MS;
   auth->max_age_ms = MG_AUTH_MAX_AGE_MS;
 #if MG_ENABLE_POSIX_FS
-  if (data_dir != NULL && mg_snprintf(auth->path, sizeof(auth->path), "%s/" MG_AUTH_USERS_FILE, data_dir) >= sizeof(auth->path)) {
+  if (data_dir != NULL &&
+      mg_snprintf(auth->path, sizeof(auth->path), "%s/" MG_AUTH_USERS_FILE, data_dir) >= sizeof(auth->path)) {
     MG_ERROR(("data directory path too long: %s; logins refused", data_dir));
     auth->path[0] = '\0';
     auth->broken = true;
@@ -28,6 +29,13 @@ void mg_auth_free(struct mg_auth *auth) {
   mg_auth_jobs_free(auth);
   memset(auth, 0, sizeof(*auth));  // Hashes and tokens do not linger in freed memory
   mg_free(auth);
+}
+
+bool mg_auth_log_due(uint64_t *last) {
+  uint64_t now = mg_millis();
+  if (*last != 0 && now - *last < 1000) return false;
+  *last = now;
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -159,6 +167,7 @@ int mg_auth_session_level(struct mg_auth *auth, uint64_t id) {
 }
 
 int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm, int need) {
+  if (!mg_auth_host_check(auth, c, hm)) return MG_DASH_NOBODY;
   int level = mg_auth_level(auth, hm, NULL, 0);
   if (level == MG_DASH_NOBODY) {
     mg_auth_reply_error(c, 401, MG_AUTH_CHALLENGE, "login required");
@@ -312,7 +321,9 @@ static void auth_users_delete(struct mg_auth *auth, struct mg_connection *c, str
 
 bool mg_auth_handle(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
   struct mg_str caps[2];
-  if (mg_str_eq(hm->uri, "/api/auth")) {
+  if (!mg_auth_host_check(auth, c, hm)) {
+    return true;  // Whatever the URL: setup needs no session, so the name must be checked first
+  } else if (mg_str_eq(hm->uri, "/api/auth")) {
     auth_whoami(auth, c, hm);
   } else if (mg_str_eq(hm->uri, "/api/auth/setup")) {
     auth_setup(auth, c, hm);

@@ -73,6 +73,8 @@ struct mg_auth {
   struct mg_timer job_timer;  // Runs the jobs, one slice per loop pass, while there are any
   struct mg_mgr *job_mgr;     // Where job_timer is linked; NULL when it is not
   uint64_t busy_logged;       // When "503: busy" was last logged (once a second at most)
+  const char *hosts[MG_AUTH_MAX_HOSTS];  // Names /api/ answers to besides IP literals (auth_host.c)
+  uint64_t host_logged;       // When a 421 was last logged
 };
 
 // Users and passwords (auth_users.c)
@@ -123,6 +125,12 @@ void mg_auth_throttle_pass(struct mg_auth *auth, const struct mg_addr *addr, con
 struct mg_auth_job *mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, const char *user,
                                       int level, const char *pass);
 void mg_auth_jobs_free(struct mg_auth *auth);  // Drops every job unanswered
+
+// Whether the request's Host is one of the device's (auth_host.c); false when answered 421
+bool mg_auth_host_check(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm);
+
+// True at most once a second per *last (mg_millis of the last true): for log lines a flood must not flood (auth.c)
+bool mg_auth_log_due(uint64_t *last);
 
 // Replies shared by the endpoints and the jobs (auth.c)
 void mg_auth_reply_error(struct mg_connection *c, int status, const char *extra, const char *msg);

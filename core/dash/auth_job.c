@@ -209,11 +209,9 @@ static void job_slice(void *arg) {
 
 // Full: 503, logged once a second at most (a flood must not flood the log too)
 static void job_busy(struct mg_auth *auth, struct mg_connection *c) {
-  uint64_t now = mg_millis();
-  if (auth->busy_logged == 0 || now - auth->busy_logged >= 1000) {
+  if (mg_auth_log_due(&auth->busy_logged)) {
     MG_ERROR(("503 for %M: %d password hashes already running (others refused this second are not logged)",
               mg_print_ip, &c->rem, (int) MG_AUTH_MAX_PENDING));
-    auth->busy_logged = now;
   }
   mg_auth_reply_error(c, 503, "Retry-After: 1\r\n", "busy: too many logins at once, try again in a second");
 }

@@ -598,8 +598,10 @@ static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
 static struct mg_mgr mgr;
 static struct site site;
 static int port;
+static const char *req_host = "127.0.0.1";  // The Host the requests send (NULL: none, as an HTTP/1.0 client may)
 
 static void site_start(void) {
+  req_host = "127.0.0.1";
   make_tmp_dir();
   mg_log_set(MG_LL_NONE);
   site.auth = auth_new();
@@ -618,12 +620,13 @@ static void site_stop(void) {
 // A request on a fresh connection, sent but not waited for; headers are extra "Name: value\r\n" lines
 static void req_send(struct resp *r, const char *method, const char *uri, const char *headers, const char *body) {
   memset(r, 0, sizeof(*r));
-  char url[64];
+  char url[64], host[128] = "";
   mg_snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+  if (req_host != NULL) mg_snprintf(host, sizeof(host), "Host: %s\r\n", req_host);
   struct mg_connection *c = mg_http_connect(&mgr, url, client_fn, r);
   cr_assert_not_null(c);
-  mg_printf(c, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n%s\r\n%s", method, uri,
-            (int) strlen(body), headers, body);
+  mg_printf(c, "%s %s HTTP/1.%d\r\n%sConnection: close\r\nContent-Length: %d\r\n%s\r\n%s", method, uri,
+            req_host == NULL ? 0 : 1, host, (int) strlen(body), headers, body);
 }
 
 static void req_wait(struct resp *r, const char *what) {
@@ -959,7 +962,7 @@ static int raw_login_from(const char *ip, const char *body) {
   cr_assert_eq(connect(fd, (struct sockaddr *) &sin, sizeof(sin)), 0);
   char buf[512];
   int n = (int) mg_snprintf(buf, sizeof(buf),
-                            "POST /api/auth/login HTTP/1.1\r\nHost: x\r\n" JSON "Content-Length: %d\r\n\r\n%s",
+                            "POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n" JSON "Content-Length: %d\r\n\r\n%s",
                             (int) strlen(body), body);
   cr_assert_eq(send(fd, buf, (size_t) n, 0), n);
   return fd;
@@ -1184,5 +1187,75 @@ Test(auth_http, setup_over_an_in_memory_viewer_named_admin_ends_that_viewers_ses
   cr_assert_eq(req("POST", "/api/auth/setup", JSON, "{\"password\":\"password1\"}")->status, 200);
   cr_assert_str_eq(req("GET", "/api/auth", viewer, "")->body, "{\"setup\":false,\"user\":null,\"level\":null}\n",
                    "the viewer's session does not pass for the new admin's");
+  site_stop();
+}
+
+// ---------------------------------------------------------------------------
+// The Host a request names: a page that rebinds its own name to the device's address
+// (DNS rebinding) reaches /api/ under that name, so only the device's names are served
+
+static int status_with_host(const char *host, const char *method, const char *uri, const char *body) {
+  req_host = host;
+  int status = req(method, uri, *body != '\0' ? JSON : "", body)->status;
+  req_host = "127.0.0.1";
+  return status;
+}
+
+Test(auth_host, a_name_that_is_not_the_devices_gets_421_even_in_setup_mode) {
+  site_start();
+  log_start();
+  uint64_t t0 = mg_millis();
+  static const char *refused[] = {"evil.example", "evil.example:8000", "127.0.0.1.evil.example", "localhost.evil.example",
+                                  "[::1].evil.example", "[::1", "1.2.3", "0x7f.0.0.1", "127.0.0.1:80x", "127.0.0.1:",
+                                  "", "meerkat.local"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(refused); i++) {
+    cr_assert_eq(status_with_host(refused[i], "POST", "/api/auth/setup", "{\"password\":\"attacker-pass\"}"), 421,
+                 "Host: %s", refused[i]);
+    cr_assert_eq(status_with_host(refused[i], "GET", "/api/auth", ""), 421, "Host: %s", refused[i]);
+    cr_assert_eq(status_with_host(refused[i], "GET", "/api/other", ""), 421, "Host: %s", refused[i]);
+  }
+  mg_log_set_fn(NULL, NULL);
+  uint64_t seconds = (mg_millis() - t0) / 1000 + 1;
+  cr_assert_eq(mg_auth_admins(site.auth), 0, "no admin was set up");
+  cr_assert_leq(log_count("421 for 127.0.0.1: Host "), seconds, "logged once a second at most: %s", log_text);
+  cr_assert(strstr(log_text, "421 for 127.0.0.1: Host \"evil.example\" is none of this device's names") != NULL, "%s",
+            log_text);
+  req_host = "evil.example";
+  struct resp *r = req("GET", "/api/auth", "", "");
+  cr_assert(strstr(r->head, "Content-Type: application/json\r\n") != NULL, "%s", r->head);
+  cr_assert_str_eq(r->body, "{\"error\":\"this device does not answer to the name evil.example: open it by its IP address "
+                            "or its own name\"}\n");
+  static const char *served[] = {"127.0.0.1", "127.0.0.1:8000", "10.1.2.3:80", "[::1]", "[::1]:8000",
+                                 "[fe80::1]:80", "localhost", "LocalHost:8000", "localhost."};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(served); i++) {
+    cr_assert_eq(status_with_host(served[i], "GET", "/api/auth", ""), 200, "Host: %s", served[i]);
+  }
+  cr_assert_eq(status_with_host(NULL, "GET", "/api/auth", ""), 200, "no Host at all (HTTP/1.0): nothing to rebind");
+  cr_assert_eq(status_with_host("[::1]:8000", "POST", "/api/auth/setup", "{\"password\":\"password1\"}"), 200);
+  site_stop();
+}
+
+Test(auth_host, the_devices_names_and_their_local_names_are_served_as_they_change) {
+  site_start();
+  static char name[33] = "greenhouse";  // As the firmware's settings.name: read at each request
+  cr_assert(mg_auth_allow_host(site.auth, name));
+  cr_assert(mg_auth_allow_host(site.auth, "device.example.com"));
+  static const char *served[] = {"greenhouse", "greenhouse:8000", "GreenHouse.Local", "greenhouse.local:80",
+                                 "greenhouse.local.", "device.example.com", "device.example.com.local:443"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(served); i++) {
+    cr_assert_eq(status_with_host(served[i], "GET", "/api/auth", ""), 200, "Host: %s", served[i]);
+  }
+  static const char *refused[] = {"greenhouse.lan", "xgreenhouse", "greenhouse.localx", "greenhouse..local",
+                                  "example.com", "local", ".local"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(refused); i++) {
+    cr_assert_eq(status_with_host(refused[i], "GET", "/api/auth", ""), 421, "Host: %s", refused[i]);
+  }
+  strcpy(name, "barn");  // settings.name changed
+  cr_assert_eq(status_with_host("barn.local", "GET", "/api/auth", ""), 200);
+  cr_assert_eq(status_with_host("greenhouse.local", "GET", "/api/auth", ""), 421, "the old name is no longer the device's");
+  name[0] = '\0';
+  cr_assert_eq(status_with_host(".local", "GET", "/api/auth", ""), 421, "an empty name names nothing");
+  for (int i = 2; i < MG_AUTH_MAX_HOSTS; i++) cr_assert(mg_auth_allow_host(site.auth, "more.example"));
+  cr_assert_not(mg_auth_allow_host(site.auth, "one-too-many.example"), "at most MG_AUTH_MAX_HOSTS");
   site_stop();
 }
