@@ -1,5 +1,5 @@
 // Meerkat firmware, host build: serves the packed dashboard and the device API.
-//   firmware [-l URL]... [-d DATA_DIR] [-v LEVEL]
+//   firmware [-l URL]... [-d DATA_DIR] [-v LEVEL] [-H NAME]...
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -13,20 +13,23 @@ static void on_signal(int signo) {
 
 static void usage(const char *prog) {
   fprintf(stderr,
-          "usage: %s [-l URL]... [-d DATA_DIR] [-v LEVEL]\n"
+          "usage: %s [-l URL]... [-d DATA_DIR] [-v LEVEL] [-H NAME]...\n"
           "  -l URL    listen, e.g. http://0.0.0.0:8000 (repeatable; default that one)\n"
           "  -d DIR    data directory for settings, users and OTA slots (default ./data)\n"
-          "  -v LEVEL  log level 0 (none) to 4 (verbose), default 2\n",
+          "  -v LEVEL  log level 0 (none) to 4 (verbose), default 2\n"
+          "  -H NAME   a host name /api/ answers to, with NAME.local (repeatable); IP addresses,\n"
+          "            localhost and the device's name (settings.name) always work\n",
           prog);
   exit(2);
 }
 
 int main(int argc, char *argv[]) {
-  const char *urls[8], *data_dir = "./data";
-  int nurls = 0;
+  const char *urls[8], *hosts[MG_AUTH_MAX_HOSTS - 1], *data_dir = "./data";  // One name is the device's
+  int nurls = 0, nhosts = 0;
   for (int i = 1; i < argc; i++) {
     if (i + 1 >= argc) usage(argv[0]);
     if (strcmp(argv[i], "-l") == 0 && nurls < (int) MG_ARRAY_SIZE(urls)) urls[nurls++] = argv[++i];
+    else if (strcmp(argv[i], "-H") == 0 && nhosts < (int) MG_ARRAY_SIZE(hosts)) hosts[nhosts++] = argv[++i];
     else if (strcmp(argv[i], "-d") == 0) data_dir = argv[++i];
     else if (strcmp(argv[i], "-v") == 0) mg_log_set(atoi(argv[++i]));
     else usage(argv[0]);
@@ -47,6 +50,8 @@ int main(int argc, char *argv[]) {
   mg_mgr_init(&mgr);
   device_init(&dev, &mgr, data_dir);
   dev.dash.auth = auth;  // Open WebSockets close when their session ends
+  mg_auth_allow_host(auth, dev.name);  // settings.name, read at each request: a rename takes effect at once
+  for (int i = 0; i < nhosts; i++) mg_auth_allow_host(auth, hosts[i]);
   MG_INFO(("%s firmware %s (built %s), data in %s", dev.name, dev.version, dev.build_time, data_dir));
   int listening = 0;
   for (int i = 0; i < nurls; i++) {

@@ -10,7 +10,8 @@ struct mg_auth *mg_auth_create(const char *data_dir) {
   auth->idle_ms = MG_AUTH_IDLE_MS;
   auth->max_age_ms = MG_AUTH_MAX_AGE_MS;
 #if MG_ENABLE_POSIX_FS
-  if (data_dir != NULL && mg_snprintf(auth->path, sizeof(auth->path), "%s/users.json", data_dir) >= sizeof(auth->path)) {
+  if (data_dir != NULL &&
+      mg_snprintf(auth->path, sizeof(auth->path), "%s/" MG_AUTH_USERS_FILE, data_dir) >= sizeof(auth->path)) {
     MG_ERROR(("data directory path too long: %s; logins refused", data_dir));
     auth->path[0] = '\0';
     auth->broken = true;
@@ -28,6 +29,13 @@ void mg_auth_free(struct mg_auth *auth) {
   mg_auth_jobs_free(auth);
   memset(auth, 0, sizeof(*auth));  // Hashes and tokens do not linger in freed memory
   mg_free(auth);
+}
+
+bool mg_auth_log_due(uint64_t *last) {
+  uint64_t now = mg_millis();
+  if (*last != 0 && now - *last < 1000) return false;
+  *last = now;
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -133,7 +141,7 @@ static struct mg_auth_user *auth_session_user(struct mg_auth *auth, struct mg_ht
                                               struct mg_auth_session **sp) {
   struct mg_auth_session *s = mg_auth_session_find(auth, mg_auth_cookie_token(hm), mg_millis());
   struct mg_auth_user *u = s == NULL ? NULL : mg_auth_user_find(auth, s->user);
-  if (s != NULL && u == NULL) mg_auth_session_end(s);  // Its user is gone
+  if (s != NULL && u == NULL) mg_auth_session_end(auth, s);  // Its user is gone
   if (sp != NULL) *sp = u == NULL ? NULL : s;
   return u;
 }
@@ -154,11 +162,12 @@ int mg_auth_session_level(struct mg_auth *auth, uint64_t id) {
   // Each check is use: an open dashboard is a user at work, its session stays alive
   struct mg_auth_session *s = mg_auth_session_by_id(auth, id, mg_millis());
   struct mg_auth_user *u = s == NULL ? NULL : mg_auth_user_find(auth, s->user);
-  if (s != NULL && u == NULL) mg_auth_session_end(s);  // Its user is gone
+  if (s != NULL && u == NULL) mg_auth_session_end(auth, s);  // Its user is gone
   return u == NULL ? MG_DASH_NOBODY : u->level;
 }
 
 int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm, int need) {
+  if (!mg_auth_host_check(auth, c, hm)) return MG_DASH_NOBODY;
   int level = mg_auth_level(auth, hm, NULL, 0);
   if (level == MG_DASH_NOBODY) {
     mg_auth_reply_error(c, 401, MG_AUTH_CHALLENGE, "login required");
@@ -217,16 +226,15 @@ static void auth_setup(struct mg_auth *auth, struct mg_connection *c, struct mg_
 static void auth_login(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
   char name[2 * MG_AUTH_NAME_MAX + 2], pass[2 * MG_AUTH_PASS_MAX + 2];
   if (!auth_post_start(auth, c, hm)) return;
-  uint64_t now = mg_millis();
-  unsigned wait = mg_auth_throttle_wait(auth, &c->rem, now);
+  if (!auth_field(c, hm, "user", name, sizeof(name)) || !auth_field(c, hm, "password", pass, sizeof(pass))) return;
+  unsigned wait = mg_auth_throttle_wait(auth, &c->rem, name, mg_millis());
   if (wait > 0) {
     char extra[48];
     mg_snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", wait);
     mg_auth_reply_error(c, 429, extra, "too many failed logins: wait and try again");
-    return;
+  } else {
+    mg_auth_job_start(auth, c, MG_AUTH_JOB_LOGIN, name, MG_DASH_NOBODY, pass);  // Answered when hashed
   }
-  if (!auth_field(c, hm, "user", name, sizeof(name)) || !auth_field(c, hm, "password", pass, sizeof(pass))) return;
-  mg_auth_job_start(auth, c, MG_AUTH_JOB_LOGIN, name, MG_DASH_NOBODY, pass);  // Answered when hashed
   mg_auth_wipe(pass, sizeof(pass));
 }
 
@@ -239,7 +247,7 @@ static void auth_logout(struct mg_auth *auth, struct mg_connection *c, struct mg
   if (mg_auth_gate(auth, c, hm, MG_DASH_VIEWER) == MG_DASH_NOBODY) return;
   struct mg_auth_session *s = NULL;
   auth_session_user(auth, hm, &s);
-  if (s != NULL) mg_auth_session_end(s);
+  if (s != NULL) mg_auth_session_end(auth, s);
   char cookie[200], headers[300];
   mg_auth_cookie_header(cookie, sizeof(cookie), NULL, c->is_tls);
   mg_snprintf(headers, sizeof(headers), MG_AUTH_JSON "%s", cookie);
@@ -280,7 +288,8 @@ static void auth_users_add(struct mg_auth *auth, struct mg_connection *c, struct
   } else if (mg_auth_user_find(auth, name) != NULL) {
     mg_auth_reply_error(c, 409, NULL, "user exists");
   } else {
-    mg_auth_job_start(auth, c, MG_AUTH_JOB_ADD, name, level, pass);  // Answered when hashed
+    struct mg_auth_job *job = mg_auth_job_start(auth, c, MG_AUTH_JOB_ADD, name, level, pass);  // Answered when hashed
+    if (job != NULL) job->session = mg_auth_session_id(auth, hm);  // Checked again then
   }
   mg_auth_wipe(pass, sizeof(pass));
 }
@@ -312,7 +321,9 @@ static void auth_users_delete(struct mg_auth *auth, struct mg_connection *c, str
 
 bool mg_auth_handle(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
   struct mg_str caps[2];
-  if (mg_str_eq(hm->uri, "/api/auth")) {
+  if (!mg_auth_host_check(auth, c, hm)) {
+    return true;  // Whatever the URL: setup needs no session, so the name must be checked first
+  } else if (mg_str_eq(hm->uri, "/api/auth")) {
     auth_whoami(auth, c, hm);
   } else if (mg_str_eq(hm->uri, "/api/auth/setup")) {
     auth_setup(auth, c, hm);

@@ -30,11 +30,12 @@ struct mg_auth_session {
   uint64_t id;                      // Names it to connections that outlive a request; never reused
 };
 
+// Failed logins as one user name: from one address (auth->pairs), or from anywhere (auth->names)
 struct mg_auth_throttle {
-  struct mg_addr addr;  // Client address, port 0
-  unsigned failures;    // Failed logins in a row; 0 marks a free slot
-  uint64_t until;       // No attempt before this (mg_millis)
-  uint64_t seen;        // Last attempt, for evicting the stalest slot
+  struct mg_addr addr;              // Client address, port 0 (pairs only)
+  char name[MG_AUTH_NAME_MAX + 1];  // As typed, cut to the longest a user's name can be
+  unsigned failures;                // Failed logins in a row; 0 marks a free slot
+  uint64_t seen;                    // The latest (mg_millis): the wait counts from it
 };
 
 // A request whose password is being hashed (auth_job.c)
@@ -44,9 +45,11 @@ struct mg_auth_job {
   struct mg_auth *auth;
   struct mg_mgr *mgr;          // The waiting connection's
   unsigned long conn_id;       // It is found by id: it may close meanwhile
+  struct mg_addr rem;          // Its address, for the throttle even when it has gone
   char name[2 * MG_AUTH_NAME_MAX + 2];  // As typed (a login's may name nobody)
   char pass[2 * MG_AUTH_PASS_MAX + 2];  // Kept for an upgrade's re-hash; wiped at the end
   int level;                            // Of a new user
+  uint64_t session;                     // Add: the asking admin's session, checked again at the end
   bool known;                           // Login: the name exists (else a dummy costs the same time)
   struct mg_auth_user user;             // Login: the user as it was when the check began
   unsigned char salt[MG_AUTH_SALT_LEN];  // Setup, add, upgrade: the new hash's salt
@@ -62,12 +65,16 @@ struct mg_auth {
   uint64_t idle_ms, max_age_ms;  // Session lifetimes (MG_AUTH_IDLE_MS, MG_AUTH_MAX_AGE_MS; tests shorten them)
   struct mg_auth_user users[MG_AUTH_MAX_USERS];
   struct mg_auth_session sessions[MG_AUTH_MAX_SESSIONS];
-  struct mg_auth_throttle throttle[MG_AUTH_THROTTLE_SLOTS];
+  struct mg_auth_throttle pairs[MG_AUTH_THROTTLE_SLOTS];  // Per address and name: an address waits for its sum
+  struct mg_auth_throttle names[MG_AUTH_THROTTLE_SLOTS];  // Per name, from any address
   uint64_t last_session_id;
+  uint32_t changes;        // Sessions ended and users changed (mg_auth_changes)
   struct mg_auth_job jobs[MG_AUTH_MAX_PENDING];
   struct mg_timer job_timer;  // Runs the jobs, one slice per loop pass, while there are any
   struct mg_mgr *job_mgr;     // Where job_timer is linked; NULL when it is not
   uint64_t busy_logged;       // When "503: busy" was last logged (once a second at most)
+  const char *hosts[MG_AUTH_MAX_HOSTS];  // Names /api/ answers to besides IP literals (auth_host.c)
+  uint64_t host_logged;       // When a 421 was last logged
 };
 
 // Users and passwords (auth_users.c)
@@ -96,25 +103,34 @@ struct mg_auth_session *mg_auth_session_new(struct mg_auth *auth, const char *us
 struct mg_auth_session *mg_auth_session_find(struct mg_auth *auth, struct mg_str token, uint64_t now);
 // The live session with this id (see mg_auth_session_id), its use noted; NULL if ended
 struct mg_auth_session *mg_auth_session_by_id(struct mg_auth *auth, uint64_t id, uint64_t now);
-void mg_auth_session_end(struct mg_auth_session *s);
+void mg_auth_session_end(struct mg_auth *auth, struct mg_auth_session *s);  // Counts in auth->changes
 void mg_auth_sessions_end_user(struct mg_auth *auth, const char *user);
 struct mg_str mg_auth_cookie_token(struct mg_http_message *hm);  // mk_session's value, or empty
 // "Set-Cookie: ..." header line (with CRLF) for s, or one that clears the cookie when s is NULL
 void mg_auth_cookie_header(char *buf, size_t len, const struct mg_auth_session *s, bool secure);
 
-// Login throttling per client address (session_throttle.c)
+// Login throttling per client address and per user name (session_throttle.c)
 unsigned mg_auth_throttle_delay_s(unsigned failures);  // Wait after this many failures in a row
-// Seconds the client at addr must still wait (0: it may try now)
-unsigned mg_auth_throttle_wait(struct mg_auth *auth, const struct mg_addr *addr, uint64_t now);
-void mg_auth_throttle_fail(struct mg_auth *auth, const struct mg_addr *addr, uint64_t now);
-void mg_auth_throttle_clear(struct mg_auth *auth, const struct mg_addr *addr);
+// Seconds a login as name from addr must still wait (0: it may try now)
+unsigned mg_auth_throttle_wait(struct mg_auth *auth, const struct mg_addr *addr, const char *name, uint64_t now);
+// A failed login as name from addr (or one whose client left before the answer)
+void mg_auth_throttle_fail(struct mg_auth *auth, const struct mg_addr *addr, const char *name, uint64_t now);
+// A good login as name from addr: it proves only that name's password, so it clears that
+// name's failures (from addr, and from anywhere) and leaves addr's failures as others
+void mg_auth_throttle_pass(struct mg_auth *auth, const struct mg_addr *addr, const char *name);
 
 // Hashing off the request path (auth_job.c). Takes the request on c: pass is hashed
 // for kind (user: the login's name, or the new user's name and level) and c answered
-// when done; false (503 answered) when MG_AUTH_MAX_PENDING jobs already run, or no random bytes.
-bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, const char *user, int level,
-                       const char *pass);
+// when done; NULL (503 or 500 answered) when MG_AUTH_MAX_PENDING jobs already run, or no random bytes.
+struct mg_auth_job *mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, const char *user,
+                                      int level, const char *pass);
 void mg_auth_jobs_free(struct mg_auth *auth);  // Drops every job unanswered
+
+// Whether the request's Host is one of the device's (auth_host.c); false when answered 421
+bool mg_auth_host_check(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm);
+
+// True at most once a second per *last (mg_millis of the last true): for log lines a flood must not flood (auth.c)
+bool mg_auth_log_due(uint64_t *last);
 
 // Replies shared by the endpoints and the jobs (auth.c)
 void mg_auth_reply_error(struct mg_connection *c, int status, const char *extra, const char *msg);

@@ -67,11 +67,11 @@ static bool job_login_done(struct mg_auth_job *job, struct mg_connection *c) {
   bool ok = mg_timingsafe_eq(job->hash, job->user.hash, sizeof(job->hash)) && u != NULL;
   if (!ok) {
     MG_INFO(("failed login as %m from %M", MG_ESC(job->name), mg_print_ip, &c->rem));
-    mg_auth_throttle_fail(auth, &c->rem, mg_millis());
+    mg_auth_throttle_fail(auth, &c->rem, job->name, mg_millis());
     mg_auth_reply_error(c, 401, MG_AUTH_CHALLENGE, "wrong user or password");
     return false;
   }
-  mg_auth_throttle_clear(auth, &c->rem);
+  mg_auth_throttle_pass(auth, &c->rem, job->name);
   if (u->iterations < auth->iterations && mg_random(job->salt, sizeof(job->salt))) {
     job->kind = MG_AUTH_JOB_UPGRADE;  // Raised since this hash was made: re-hash now
     job->iterations = auth->iterations;
@@ -129,7 +129,10 @@ static void job_setup_done(struct mg_auth_job *job, struct mg_connection *c) {
     return;
   }
   struct mg_auth_user *u = mg_auth_user_find(auth, job->name);
-  if (u != NULL) memset(u, 0, sizeof(*u));  // A viewer of that name cannot be left (never written: no admin)
+  if (u != NULL) {  // A viewer of that name cannot be left (never written: no admin), nor its
+    mg_auth_sessions_end_user(auth, u->name);  // sessions, which would pass for the new admin's
+    memset(u, 0, sizeof(*u));
+  }
   u = job_put_user(job, c);
   if (u == NULL) return;
   struct mg_auth_session *s = mg_auth_session_new(auth, u->name, mg_millis());
@@ -138,7 +141,23 @@ static void job_setup_done(struct mg_auth_job *job, struct mg_connection *c) {
   else mg_auth_reply_session(c, s, u->level);
 }
 
+// The admin who asked may have logged out, been removed or lost the level while the hash
+// ran: the request is judged by the session as it is now. false when answered with an error.
+static bool job_still_admin(struct mg_auth_job *job, struct mg_connection *c) {
+  int level = mg_auth_session_level(job->auth, job->session);
+  if (level >= MG_DASH_ADMIN) return true;
+  MG_INFO(("user %s not added: the session that asked %s meanwhile", job->name,
+           level == MG_DASH_NOBODY ? "ended" : "lost the admin level"));
+  if (level == MG_DASH_NOBODY) {
+    mg_auth_reply_error(c, 401, MG_AUTH_CHALLENGE, "login required: your session ended before the user was added");
+  } else {
+    mg_auth_reply_error(c, 403, NULL, "forbidden: this needs an admin, and your session is no longer one");
+  }
+  return false;
+}
+
 static void job_add_done(struct mg_auth_job *job, struct mg_connection *c) {
+  if (!job_still_admin(job, c)) return;
   if (mg_auth_user_find(job->auth, job->name) != NULL) {  // Added meanwhile
     mg_auth_reply_error(c, 409, NULL, "user exists");
     return;
@@ -162,14 +181,19 @@ static bool job_done(struct mg_auth_job *job, struct mg_connection *c) {
 
 // The jobs' timer, once per loop pass: about MG_AUTH_SLICE_MS of hashing shared by all
 // the jobs, a chunk each in turn, then the loop goes on with its connections
+// The client left before its answer: no answer owed, no more work. A login still counts
+// as a failed one, or a guesser could hang up on every guess and never be throttled.
+static void job_abandon(struct mg_auth_job *job) {
+  MG_DEBUG(("%lu gone: its password hash is dropped", job->conn_id));
+  if (job->kind == MG_AUTH_JOB_LOGIN) mg_auth_throttle_fail(job->auth, &job->rem, job->name, mg_millis());
+  job_end(job);
+}
+
 static void job_slice(void *arg) {
   struct mg_auth *auth = (struct mg_auth *) arg;
   for (size_t i = 0; i < MG_AUTH_MAX_PENDING; i++) {
     struct mg_auth_job *job = &auth->jobs[i];
-    if (job->kind != MG_AUTH_JOB_NONE && job_conn(job) == NULL) {  // The client left: no answer owed, no work
-      MG_DEBUG(("%lu gone: its password hash is dropped", job->conn_id));
-      job_end(job);
-    }
+    if (job->kind != MG_AUTH_JOB_NONE && job_conn(job) == NULL) job_abandon(job);
   }
   uint64_t start = mg_millis();
   while (job_count(auth) > 0 && mg_millis() - start < MG_AUTH_SLICE_MS) {
@@ -177,36 +201,36 @@ static void job_slice(void *arg) {
       struct mg_auth_job *job = &auth->jobs[i];
       if (job->kind == MG_AUTH_JOB_NONE || !mg_pbkdf2_step(&job->kdf, JOB_CHUNK)) continue;
       struct mg_connection *c = job_conn(job);
-      if (c == NULL || !job_done(job, c)) job_end(job);
+      if (c == NULL) job_abandon(job);
+      else if (!job_done(job, c)) job_end(job);
     }
   }
 }
 
 // Full: 503, logged once a second at most (a flood must not flood the log too)
 static void job_busy(struct mg_auth *auth, struct mg_connection *c) {
-  uint64_t now = mg_millis();
-  if (auth->busy_logged == 0 || now - auth->busy_logged >= 1000) {
+  if (mg_auth_log_due(&auth->busy_logged)) {
     MG_ERROR(("503 for %M: %d password hashes already running (others refused this second are not logged)",
               mg_print_ip, &c->rem, (int) MG_AUTH_MAX_PENDING));
-    auth->busy_logged = now;
   }
   mg_auth_reply_error(c, 503, "Retry-After: 1\r\n", "busy: too many logins at once, try again in a second");
 }
 
-bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, const char *user, int level,
-                       const char *pass) {
+struct mg_auth_job *mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, const char *user,
+                                      int level, const char *pass) {
   struct mg_auth_job *job = NULL;
   for (size_t i = 0; i < MG_AUTH_MAX_PENDING && job == NULL; i++) {
     if (auth->jobs[i].kind == MG_AUTH_JOB_NONE) job = &auth->jobs[i];
   }
   if (job == NULL) {
     job_busy(auth, c);
-    return false;
+    return NULL;
   }
   memset(job, 0, sizeof(*job));
   job->auth = auth;
   job->mgr = c->mgr;
   job->conn_id = c->id;
+  job->rem = c->rem;
   job->level = level;
   mg_snprintf(job->name, sizeof(job->name), "%s", user);
   mg_snprintf(job->pass, sizeof(job->pass), "%s", pass);
@@ -223,7 +247,7 @@ bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, 
     MG_ERROR(("no random bytes for a password salt"));
     mg_auth_wipe(job, sizeof(*job));
     mg_auth_reply_error(c, 500, NULL, "no random bytes for a password salt: see the device log");
-    return false;
+    return NULL;
   }
   job->kind = kind;
   if (auth->job_mgr == NULL) {
@@ -232,5 +256,5 @@ bool mg_auth_job_start(struct mg_auth *auth, struct mg_connection *c, int kind, 
     mg_timer_init(&c->mgr->timers, &auth->job_timer, 0, MG_TIMER_REPEAT | MG_TIMER_RUN_NOW, job_slice, auth);
     auth->job_mgr = c->mgr;
   }
-  return true;
+  return job;
 }

@@ -42,6 +42,17 @@ static bool dash_name_ok(const char *name) {
   return true;
 }
 
+// A persisted set's file is <data dir>/NAME.json, beside the files the core keeps there
+static bool dash_file_is_the_cores(const char *name) {
+  static const char *const core_files[] = {MG_AUTH_USERS_FILE};
+  char file[48];
+  mg_snprintf(file, sizeof(file), "%s.json", name);
+  for (size_t i = 0; i < MG_ARRAY_SIZE(core_files); i++) {
+    if (strcmp(file, core_files[i]) == 0) return true;
+  }
+  return false;
+}
+
 static bool dash_field_ok(const struct mg_dash_field *f, const char **why) {
   *why = NULL;
   if (f->name == NULL || f->name[0] == '\0') *why = "a field without a name";
@@ -56,6 +67,9 @@ static bool dash_field_ok(const struct mg_dash_field *f, const char **why) {
 bool mg_dash_add(struct mg_dash *dash, struct mg_dash_set *set) {
   const char *why = NULL;
   if (!dash_name_ok(set->name)) why = "a set name must be 1 to 32 of [a-z0-9_-]";
+  else if (set->persist && dash_file_is_the_cores(set->name))
+    why = "the name is reserved: a persisted set's file NAME.json must not be one the core keeps in the data "
+          "directory (" MG_AUTH_USERS_FILE ", the users)";
   else if (set->nfields == 0 || set->fields == NULL) why = "no fields";
   else if (mg_dash_find(dash, mg_str(set->name)) != NULL) why = "a set of that name exists";
   else if (dash->nsets >= MG_DASH_MAX_SETS) why = "too many sets (MG_DASH_MAX_SETS)";

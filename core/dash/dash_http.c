@@ -14,6 +14,7 @@ struct mg_dash_client {
 static const char *http_json_headers = "Content-Type: application/json\r\nCache-Control: no-store\r\n";
 
 static void dash_http_tick(void *arg);
+static void dash_http_sync_sessions(struct mg_dash *dash);
 
 // The tick sends coalesced pushes and retries what ran out of memory. Without it
 // (out of memory itself) pushes go at once, and each later call tries to start it.
@@ -65,6 +66,7 @@ void mg_dash_push(struct mg_dash *dash, struct mg_dash_set *set) {
   struct mg_iobuf msg[MG_DASH_ADMIN + 1];  // Per level, built when first needed
   memset(msg, 0, sizeof(msg));
   bool built[MG_DASH_ADMIN + 1] = {false};
+  dash_http_sync_sessions(dash);
   if (set->on_read != NULL && dash->clients != NULL) set->on_read(set);
   for (struct mg_dash_client *cl = dash->clients; cl != NULL; cl = cl->next) {
     int level = cl->level > MG_DASH_ADMIN ? MG_DASH_ADMIN : cl->level;
@@ -111,27 +113,38 @@ static void dash_http_catch_up(struct mg_dash *dash, struct mg_dash_client *cl) 
   mg_iobuf_free(&msg);
 }
 
-// A socket outlives the request that opened it: once its session has ended, it must
-// neither see nor change anything more
-static void dash_http_check_sessions(struct mg_dash *dash) {
-  for (struct mg_dash_client *cl = dash->clients; cl != NULL; cl = cl->next) {
-    if (cl->level == MG_DASH_NOBODY) continue;  // Closing already
-    cl->level = (uint8_t) mg_auth_session_level(dash->auth, cl->session);
-    if (cl->level == MG_DASH_NOBODY) {
-      static const char bye[] = "\x03\xf0session ended";  // 1008: policy violation (RFC 6455 7.4.1)
-      MG_INFO(("%lu WebSocket closed: its session ended", cl->c->id));
-      mg_ws_send(cl->c, bye, sizeof(bye) - 1, WEBSOCKET_OP_CLOSE);
-    }
+// A socket outlives the request that opened it: its level is its session's as it is now,
+// and once the session has ended it is closed and neither sees nor changes anything more
+static int dash_http_level_now(struct mg_dash *dash, struct mg_dash_client *cl) {
+  if (dash->auth == NULL || cl->level == MG_DASH_NOBODY) return cl->level;  // No users, or closing already
+  cl->level = (uint8_t) mg_auth_session_level(dash->auth, cl->session);
+  if (cl->level == MG_DASH_NOBODY) {
+    static const char bye[] = "\x03\xf0session ended";  // 1008: policy violation (RFC 6455 7.4.1)
+    MG_INFO(("%lu WebSocket closed: its session ended", cl->c->id));
+    mg_ws_send(cl->c, bye, sizeof(bye) - 1, WEBSOCKET_OP_CLOSE);
   }
+  return cl->level;
+}
+
+static void dash_http_check_sessions(struct mg_dash *dash) {
+  for (struct mg_dash_client *cl = dash->clients; cl != NULL; cl = cl->next) dash_http_level_now(dash, cl);
+  dash->auth_changes = mg_auth_changes(dash->auth);
+}
+
+// A session ended or a user was removed since the clients were last checked (a logout, in
+// this loop pass): check them before anything more goes to them, so their sockets close at once
+static void dash_http_sync_sessions(struct mg_dash *dash) {
+  if (dash->auth != NULL && mg_auth_changes(dash->auth) != dash->auth_changes) dash_http_check_sessions(dash);
 }
 
 static void dash_http_tick(void *arg) {
   struct mg_dash *dash = (struct mg_dash *) arg;
   uint64_t now = mg_millis();
-  if (dash->auth != NULL && now - dash->sessions_checked >= 1000) {
+  if (dash->auth != NULL && now - dash->sessions_checked >= 1000) {  // Expiry is no event: look for it
     dash->sessions_checked = now;
     dash_http_check_sessions(dash);
   }
+  dash_http_sync_sessions(dash);
   for (struct mg_dash_set *s = dash->sets; s != NULL; s = s->next) {
     if (s->pending && now - s->last_push >= MG_DASH_PUSH_INTERVAL_MS) mg_dash_push(dash, s);
   }
@@ -257,7 +270,8 @@ static void dash_http_upgrade(struct mg_dash *dash, struct mg_connection *c, str
 // can only close the socket, never send a reply with its error or "ok" missing.
 static void dash_http_ws_write(struct mg_dash *dash, struct mg_dash_client *cl, struct mg_str data) {
   struct mg_connection *c = cl->c;
-  int n = 0;
+  int n = 0, level = dash_http_level_now(dash, cl);  // Judged by the session as it is now
+  if (level == MG_DASH_NOBODY) return;  // Ended: the socket is closing, the write is refused
   if (data.len > MG_DASH_MAX_BODY || mg_json_get(data, "$", &n) < 0) {
     mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"error\":\"bad JSON\"}");
     return;
@@ -275,9 +289,9 @@ static void dash_http_ws_write(struct mg_dash *dash, struct mg_dash_client *cl, 
   }
   if (data.buf[0] != '{' || name.len == 0 || values.len == 0) {
     fixed = "\"error\":\"expected {\\\"set\\\":NAME,\\\"values\\\":{...}}\"";
-  } else if (set == NULL || !mg_dash_readable(set, cl->level)) {
+  } else if (set == NULL || !mg_dash_readable(set, level)) {
     fixed = "\"error\":\"no such set\"";
-  } else if (mg_dash_write(set, values, cl->level, &out) == 200) {
+  } else if (mg_dash_write(set, values, level, &out) == 200) {
     fixed = "\"ok\":true";
   } else if (out.len == 0) {  // No memory for the reason (mg_dash_write then says 500)
     fixed = "\"error\":\"out of memory\"";
@@ -303,6 +317,7 @@ static void dash_http_forget(struct mg_dash *dash, struct mg_connection *c) {
 }
 
 bool mg_dash_handle(struct mg_dash *dash, struct mg_connection *c, int ev, void *ev_data, int level) {
+  dash_http_sync_sessions(dash);  // Every event (MG_EV_POLL: every loop pass) sees a logout at once
   if (ev == MG_EV_HTTP_MSG) {
     struct mg_http_message *hm = (struct mg_http_message *) ev_data;
     struct mg_str caps[2];

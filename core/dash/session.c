@@ -10,7 +10,7 @@ struct mg_auth_session *mg_auth_session_new(struct mg_auth *auth, const char *us
   struct mg_auth_session *s = NULL, *lru = NULL;
   for (size_t i = 0; i < MG_AUTH_MAX_SESSIONS; i++) {
     struct mg_auth_session *t = &auth->sessions[i];
-    if (t->user[0] != '\0' && session_expired(auth, t, now)) mg_auth_session_end(t);
+    if (t->user[0] != '\0' && session_expired(auth, t, now)) mg_auth_session_end(auth, t);
     if (t->user[0] == '\0') {
       if (s == NULL) s = t;
     } else if (lru == NULL || t->used < lru->used) {
@@ -21,7 +21,7 @@ struct mg_auth_session *mg_auth_session_new(struct mg_auth *auth, const char *us
     MG_INFO(("session table full: the least recently used session, of %s, ends", lru->user));
     s = lru;
   }
-  mg_auth_session_end(s);
+  mg_auth_session_end(auth, s);
   if (!mg_random(s->token, sizeof(s->token))) {
     MG_ERROR(("no random bytes for a session token"));
     return NULL;
@@ -45,7 +45,7 @@ struct mg_auth_session *mg_auth_session_find(struct mg_auth *auth, struct mg_str
   }
   if (found == NULL) return NULL;
   if (session_expired(auth, found, now)) {
-    mg_auth_session_end(found);
+    mg_auth_session_end(auth, found);
     return NULL;
   }
   found->used = now;
@@ -57,7 +57,7 @@ struct mg_auth_session *mg_auth_session_by_id(struct mg_auth *auth, uint64_t id,
     struct mg_auth_session *s = &auth->sessions[i];
     if (s->user[0] == '\0' || s->id != id) continue;
     if (session_expired(auth, s, now)) {
-      mg_auth_session_end(s);
+      mg_auth_session_end(auth, s);
       return NULL;
     }
     s->used = now;
@@ -66,13 +66,18 @@ struct mg_auth_session *mg_auth_session_by_id(struct mg_auth *auth, uint64_t id,
   return NULL;
 }
 
-void mg_auth_session_end(struct mg_auth_session *s) {
+void mg_auth_session_end(struct mg_auth *auth, struct mg_auth_session *s) {
+  if (s->user[0] != '\0') auth->changes++;  // Its sockets close now (mg_auth_changes)
   memset(s, 0, sizeof(*s));
+}
+
+uint32_t mg_auth_changes(const struct mg_auth *auth) {
+  return auth->changes;
 }
 
 void mg_auth_sessions_end_user(struct mg_auth *auth, const char *user) {
   for (size_t i = 0; i < MG_AUTH_MAX_SESSIONS; i++) {
-    if (strcmp(auth->sessions[i].user, user) == 0) mg_auth_session_end(&auth->sessions[i]);
+    if (strcmp(auth->sessions[i].user, user) == 0) mg_auth_session_end(auth, &auth->sessions[i]);
   }
 }
 

@@ -27,7 +27,8 @@
 #ifndef MG_AUTH_MAX_AGE_MS
 #define MG_AUTH_MAX_AGE_MS (24UL * 60 * 60 * 1000)  // and any session after this
 #endif
-// Client addresses whose failed logins are counted; the least recently seen is forgotten
+// Failed logins are counted in two tables of this many: per (client address, user name)
+// and per user name; when one is full, the record with the fewest failures is forgotten
 #ifndef MG_AUTH_THROTTLE_SLOTS
 #define MG_AUTH_THROTTLE_SLOTS 32
 #endif
@@ -40,10 +41,17 @@
 #ifndef MG_AUTH_SLICE_MS
 #define MG_AUTH_SLICE_MS 2
 #endif
+// Host names mg_auth_allow_host can add
+#ifndef MG_AUTH_MAX_HOSTS
+#define MG_AUTH_MAX_HOSTS 4
+#endif
 // Request bodies to the auth endpoints larger than this get 413
 #ifndef MG_AUTH_MAX_BODY
 #define MG_AUTH_MAX_BODY 1024
 #endif
+
+// The users file's name in the data directory (a persisted field set may not take it)
+#define MG_AUTH_USERS_FILE "users.json"
 
 struct mg_auth;
 
@@ -55,19 +63,29 @@ struct mg_auth *mg_auth_create(const char *data_dir);
 // after mg_mgr_free, not after the manager's memory is gone.
 void mg_auth_free(struct mg_auth *auth);
 
-// Answers /api/auth, /api/auth/setup, /api/auth/login, /api/auth/logout, /api/users and
-// /api/users/NAME; true when hm was one of them (answered, or taken: a login, setup or
-// POST /api/users is answered later from c->mgr's timers, once its password is hashed),
-// false to leave it to the caller.
+// Call it first for every /api/ request. A Host that is not the device's (below) gets 421
+// whatever the URL; else it answers /api/auth, /api/auth/setup, /api/auth/login,
+// /api/auth/logout, /api/users and /api/users/NAME. True when hm was answered (or taken: a
+// login, setup or POST /api/users is answered later from c->mgr's timers, once its password
+// is hashed), false to leave it to the caller.
 bool mg_auth_handle(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm);
+
+// The Host names /api/ answers to, against DNS rebinding (a web page that points its own
+// name at the device's address would reach /api/ with that name in Host): always IP
+// literals ([IPv6] too) and localhost, with any port; besides, each name added here and
+// NAME.local, in any case. name is read at every request, so it may change while the device
+// runs (the firmware passes settings.name; its -H option adds more). A request without Host
+// passes (browsers always send one). false (logged) when MG_AUTH_MAX_HOSTS are set already.
+bool mg_auth_allow_host(struct mg_auth *auth, const char *name);
 
 // The level (MG_DASH_*) of the session hm's cookie names, MG_DASH_NOBODY when none or
 // expired; user (may be NULL) gets its name or "". Refreshes the session's idle timer.
 int mg_auth_level(struct mg_auth *auth, struct mg_http_message *hm, char *user, size_t userlen);
 
-// For every other /api/ request: the session's level when the request may go on (a
-// level >= need and, for POST, PUT, PATCH and DELETE, Content-Type application/json or
-// X-Requested-With: meerkat); otherwise answers 401, 415 or 403 and returns MG_DASH_NOBODY.
+// For every other /api/ request: the session's level when the request may go on (a Host
+// of the device's, a level >= need and, for POST, PUT, PATCH and DELETE, Content-Type
+// application/json or X-Requested-With: meerkat); otherwise answers 421, 401, 415 or 403 and
+// returns MG_DASH_NOBODY.
 int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm, int need);
 
 // For a connection that outlives its request (a WebSocket): a handle on the session hm's
@@ -76,5 +94,9 @@ int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_m
 // stays connected its session does not go idle (MG_AUTH_MAX_AGE_MS still ends it).
 uint64_t mg_auth_session_id(struct mg_auth *auth, struct mg_http_message *hm);
 int mg_auth_session_level(struct mg_auth *auth, uint64_t id);
+// A count that moves whenever a session ends (logout, expiry noticed, eviction) or a user is
+// removed: a holder of session ids checks them again when it has moved (mg_dash does so at
+// every event it is given, so a logout closes that session's WebSockets at once)
+uint32_t mg_auth_changes(const struct mg_auth *auth);
 
 #endif  // MG_AUTH_H

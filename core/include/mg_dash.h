@@ -71,7 +71,8 @@ typedef void (*mg_dash_read_fn)(struct mg_dash_set *set);
 typedef const char *(*mg_dash_write_fn)(struct mg_dash_set *set, const union mg_dash_value *next);
 
 struct mg_dash_set {
-  const char *name;              // In URLs (/api/sets/NAME) and file names: [a-z0-9_-]
+  const char *name;              // In URLs (/api/sets/NAME) and file names: 1..32 of [a-z0-9_-];
+                                 // a persisted set may not be "users" (users.json is the core's)
   struct mg_dash_field *fields;
   size_t nfields;
   const char *title;             // For the UI; defaults to name
@@ -94,8 +95,9 @@ struct mg_dash_set {
 struct mg_dash_client;
 struct mg_auth;
 struct mg_dash {
-  // Optional (mg_auth.h): each WebSocket client's session is checked once a second,
-  // and its socket closed (1008) once the session has ended (logout, expiry, user removed)
+  // Optional (mg_auth.h): each WebSocket client's writes are judged by its session as it
+  // is then, and its socket closed (1008) once the session has ended: at once after a
+  // logout or the user's removal (mg_auth_changes), within a second after expiry
   struct mg_auth *auth;
   struct mg_mgr *mgr;
   const char *data_dir;          // NULL: nothing is persisted
@@ -103,6 +105,7 @@ struct mg_dash {
   struct mg_dash_client *clients;  // WebSocket clients of /api/ws
   struct mg_timer *timer;        // Sends coalesced pushes, checks sessions
   uint64_t sessions_checked;     // mg_millis() of the last check
+  uint32_t auth_changes;         // mg_auth_changes() at the last check
   uint8_t nsets;
 };
 

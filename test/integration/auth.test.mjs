@@ -1,11 +1,12 @@
 // Users and sessions against the firmware: first setup, login, the session cookie,
 // 401 / 403 / 415 from the gate, logout, login throttling, the users file (0600,
-// kept across a restart) and a corrupt one failing closed while the dashboard stays up.
+// kept across a restart) and a corrupt one failing closed while the dashboard stays up;
+// /api/ served only to a Host that is the device's (DNS rebinding).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, tmpdir } from './lib.mjs';
+import { startServer, tmpdir, curl, parseResponses, waitForLog } from './lib.mjs';
 
 const FIRMWARE = process.env.BIN ? path.join(process.env.BIN, '..', 'firmware', 'firmware') : 'build/firmware/firmware';
 const JSON_CT = { 'Content-Type': 'application/json' };
@@ -147,17 +148,37 @@ test('five failures in a row: 429 with Retry-After, a warning in the log, then t
     assert.equal(r.status, 429, 'even the right password waits');
     assert.equal(r.headers.get('retry-after'), '1');
     assert.equal(typeof r.json.error, 'string');
-    assert.match(fw.log(), /login throttled for 127\.0\.0\.1: 5 failures, next attempt in 1 s/);
+    assert.match(fw.log(), /login throttled: 5 failures from 127\.0\.0\.1, 5 as "admin"; next attempt in 1 s/);
     await new Promise((res) => setTimeout(res, 1100));
     assert.equal((await post(fw, '/api/auth/login', { user: 'admin', password: 'wrong-6' })).status, 401);
     r = await post(fw, '/api/auth/login', { user: 'admin', password: 'admin-password' });
     assert.equal(r.status, 429);
     assert.equal(r.headers.get('retry-after'), '2');
-    assert.match(fw.log(), /login throttled for 127\.0\.0\.1: 6 failures, next attempt in 2 s/);
+    assert.match(fw.log(), /login throttled: 6 failures from 127\.0\.0\.1, 6 as "admin"; next attempt in 2 s/);
     assert.equal(fw.log().match(/login throttled/g).length, 2, 'one warning per lock');
     await new Promise((res) => setTimeout(res, 2100));
     assert.equal((await post(fw, '/api/auth/login', { user: 'admin', password: 'admin-password' })).status, 200);
     assert.equal((await post(fw, '/api/auth/login', { user: 'admin', password: 'wrong-again' })).status, 401, 'a success clears the count');
+  } finally {
+    await fw.stop();
+  }
+});
+
+test('a viewer\'s good logins do not clear guesses at the admin: the 6th guess waits', async () => {
+  const fw = await start('throttle-names');
+  try {
+    const admin = cookieOf(await post(fw, '/api/auth/setup', { password: 'admin-password' }));
+    assert.equal((await post(fw, '/api/users', { user: 'bob', password: 'bob-password', level: 'viewer' }, { cookie: admin })).status, 201);
+    // Every 4th request is the viewer's right password: before, each one wiped the
+    // address's count and 18 guesses at the admin went by without a 429
+    const statuses = [];
+    for (let i = 1; i <= 18 && !statuses.includes(429); i++) {
+      statuses.push((await post(fw, '/api/auth/login', { user: 'admin', password: `guess-${i}` })).status);
+      if (i % 3 === 0 && !statuses.includes(429)) {
+        assert.equal((await post(fw, '/api/auth/login', { user: 'bob', password: 'bob-password' })).status, 200);
+      }
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
   } finally {
     await fw.stop();
   }
@@ -263,6 +284,67 @@ test('a burst of logins never stalls the device: other requests keep answering, 
     assert.ok(times.length >= 40, `only ${times.length} probes answered in a second`);
     assert.ok(p90 < 25, `p90 of GET /api/auth was ${p90.toFixed(1)} ms during the logins`);
     assert.ok(worst < 100, `GET /api/auth took ${worst.toFixed(1)} ms during the logins`);
+  } finally {
+    await fw.stop();
+  }
+});
+
+// curl with a Host header of our choosing (fetch may not set one): the status and the answer
+function withHost(fw, host, p, args = []) {
+  const r = curl(['-i', '-H', `Host: ${host}`, ...args, `${fw.url}${p}`]);
+  assert.equal(r.code, 0, r.stderr);
+  return parseResponses(r.stdout)[0];
+}
+
+async function startNamed(name, extra = []) {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'settings.json'), '{"name":"greenhouse-7"}');
+  const fw = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', dir, ...extra]);
+  return { ...fw, dir, url: `http://127.0.0.1:${fw.port}` };
+}
+
+test('DNS rebinding: /api/ answers 421 to a Host that is not the device\'s, even before setup', async () => {
+  const fw = await startNamed('rebind');
+  try {
+    const setup = ['-H', 'Content-Type: application/json', '-d', '{"password":"attacker-password"}'];
+    for (const host of ['evil.example', `evil.example:${fw.port}`, '127.0.0.1.evil.example', 'greenhouse-7.example']) {
+      let r = withHost(fw, host, '/api/auth/setup', setup);
+      assert.equal(r.status, 421, host);
+      assert.match(r.headers['content-type'], /application\/json/);
+      assert.match(JSON.parse(r.body).error, /does not answer to the name/);
+      assert.equal(withHost(fw, host, '/api/auth').status, 421, host);
+      r = withHost(fw, host, '/api/ws', ['-H', 'Connection: Upgrade', '-H', 'Upgrade: websocket', '-H', 'Sec-WebSocket-Version: 13',
+        '-H', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==']);
+      assert.equal(r.status, 421, `${host}: /api/ws`);
+    }
+    await waitForLog(fw, /421 for 127\.0\.0\.1: Host "evil\.example" is none of this device's names/);
+    assert.deepEqual((await call(fw, 'GET', '/api/auth')).json, { setup: true, user: null, level: null }, 'still in setup mode');
+    assert.equal(withHost(fw, 'evil.example', '/').status, 200, 'the page itself holds nothing to steal');
+    for (const host of [`127.0.0.1:${fw.port}`, `[::1]:${fw.port}`, 'localhost', `localhost:${fw.port}`, 'greenhouse-7',
+      `greenhouse-7.local:${fw.port}`, 'GREENHOUSE-7.LOCAL']) {
+      assert.equal(withHost(fw, host, '/api/auth').status, 200, host);
+    }
+    const r = withHost(fw, `[::1]:${fw.port}`, '/api/auth/setup', ['-H', 'Content-Type: application/json', '-d', '{"password":"owner-password"}']);
+    assert.equal(r.status, 200, 'the owner sets up by the address');
+    const cookie = r.headers['set-cookie'].split(';')[0];
+    assert.equal(withHost(fw, 'evil.example', '/api/info', ['-b', cookie]).status, 421, 'a session does not help another name');
+    // The name follows settings.name
+    assert.equal((await post(fw, '/api/sets/settings', { name: 'barn' }, { cookie })).status, 200);
+    assert.equal(withHost(fw, 'barn.local', '/api/info', ['-b', cookie]).status, 200);
+    assert.equal(withHost(fw, 'greenhouse-7.local', '/api/info', ['-b', cookie]).status, 421, 'the old name is no longer the device\'s');
+  } finally {
+    await fw.stop();
+  }
+});
+
+test('-H NAME adds a name /api/ answers to (and NAME.local)', async () => {
+  const fw = await startNamed('more-names', ['-H', 'device.example.com', '-H', 'pump']);
+  try {
+    for (const host of ['device.example.com', `device.example.com:${fw.port}`, 'pump.local', 'greenhouse-7.local']) {
+      assert.equal(withHost(fw, host, '/api/auth').status, 200, host);
+    }
+    assert.equal(withHost(fw, 'example.com', '/api/auth').status, 421);
   } finally {
     await fw.stop();
   }

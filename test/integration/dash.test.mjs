@@ -250,13 +250,19 @@ test('WebSocket: logging out closes that session\'s open sockets (1008); another
   const other = connect();
   await Promise.all([mine.opened, other.opened]);
   const closed = new Promise((resolve) => mine.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const before = await values('leds');
   const out = await fetch(`${base}/api/auth/logout`, { method: 'POST', headers: { Cookie: first, 'X-Requested-With': 'meerkat' } });
   assert.equal(out.status, 200);
   const t0 = Date.now();
+  // A write right after the logout (if the close has not arrived yet) must not land
+  mine.ws.send(JSON.stringify({ id: 9, set: 'leds', values: { led2: !before.led2 } }), () => {});
   const { code, reason } = await Promise.race([closed, new Promise((r) => setTimeout(() => r({ code: 'still open' }), 3000))]);
   assert.equal(code, 1008, 'the socket of the ended session is closed with policy violation');
   assert.match(reason, /session ended/);
-  assert.ok(Date.now() - t0 < 1500, 'within the once-a-second check');
+  // At once: before, a check once a second closed it up to 1 s later (~1 ms now)
+  assert.ok(Date.now() - t0 < 500, `closed ${Date.now() - t0} ms after the logout`);
+  assert.equal(mine.msgs.find((x) => x.id === 9), undefined, 'the write got no answer');
+  assert.deepEqual(await values('leds'), before, 'and did not land');
   assert.equal(other.ws.readyState, WebSocket.OPEN, 'the other session\'s socket stays open');
   other.ws.send(JSON.stringify({ id: 1, set: 'leds', values: { led2: true } }));
   assert.deepEqual(await other.next((x) => x.id === 1), { id: 1, ok: true });

@@ -369,7 +369,7 @@ Test(auth_session, ids_name_sessions_for_sockets_never_reused_and_use_keeps_them
   cr_assert_neq(b->id, ida, "with a new id: a socket of the old session does not pass for the new one");
   cr_assert_null(mg_auth_session_by_id(&auth, ida, 20001));
   cr_assert_null(mg_auth_session_by_id(&auth, 0, 20001), "0 names no session");
-  mg_auth_session_end(b);
+  mg_auth_session_end(&auth, b);
   cr_assert_null(mg_auth_session_by_id(&auth, b->id, 20002), "logout ends it");
 }
 
@@ -396,7 +396,7 @@ Test(auth_throttle, schedule_is_free_for_five_then_1_2_4_up_to_60_seconds) {
   cr_assert_eq(mg_auth_throttle_delay_s(UINT_MAX), 60);
 }
 
-Test(auth_throttle, failures_lock_one_address_with_one_warning_per_lock_and_success_clears_it) {
+Test(auth_throttle, failures_lock_one_address_with_one_warning_per_lock_and_success_clears_its_own) {
   struct mg_auth auth;
   memset(&auth, 0, sizeof(auth));
   struct mg_addr a, b;
@@ -407,44 +407,104 @@ Test(auth_throttle, failures_lock_one_address_with_one_warning_per_lock_and_succ
   b.addr.ip4 = MG_IPV4(127, 0, 0, 2);
   log_start();
   for (int i = 0; i < 4; i++) {
-    mg_auth_throttle_fail(&auth, &a, 1000);
-    cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 1000), 0);
+    mg_auth_throttle_fail(&auth, &a, "admin", 1000);
+    cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "admin", 1000), 0);
   }
   cr_assert_eq(log_count("login throttled"), 0);
-  mg_auth_throttle_fail(&auth, &a, 1000);  // The fifth
-  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 1000), 1);
+  mg_auth_throttle_fail(&auth, &a, "admin", 1000);  // The fifth
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "admin", 1000), 1);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "bob", 1000), 1, "the address waits, whatever name it tries");
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &b, "admin", 1000), 1, "and the name waits, wherever it is tried from");
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &b, "bob", 1000), 0, "another address with another name is free");
   a.port = mg_htons(40001);  // Another connection from the same client
-  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 1500), 1, "seconds, rounded up");
-  cr_assert_eq(mg_auth_throttle_wait(&auth, &b, 1500), 0, "another address is free");
-  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 2000), 0);
-  mg_auth_throttle_fail(&auth, &a, 2000);  // The sixth
-  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 2000), 2);
-  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 3999), 1);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "admin", 1500), 1, "seconds, rounded up");
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "admin", 2000), 0);
+  mg_auth_throttle_fail(&auth, &a, "admin", 2000);  // The sixth
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "admin", 2000), 2);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "admin", 3999), 1);
   mg_log_set_fn(NULL, NULL);
   cr_assert_eq(log_count("login throttled"), 2, "%s", log_text);
-  cr_assert_eq(log_count("login throttled for 127.0.0.1: 6 failures, next attempt in 2 s"), 1, "%s", log_text);
-  mg_auth_throttle_clear(&auth, &a);
-  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 2000), 0);
-  for (int i = 0; i < 5; i++) mg_auth_throttle_fail(&auth, &a, 3000);
-  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 3000), 1, "counting starts again from zero");
+  cr_assert_eq(log_count("login throttled: 6 failures from 127.0.0.1, 6 as \"admin\"; next attempt in 2 s"), 1, "%s",
+               log_text);
+  mg_auth_throttle_pass(&auth, &a, "bob");
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "admin", 2000), 2, "bob's password proves nothing about admin's");
+  mg_auth_throttle_pass(&auth, &a, "admin");
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "admin", 2000), 0);
+  for (int i = 0; i < 5; i++) mg_auth_throttle_fail(&auth, &a, "admin", 3000);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "admin", 3000), 1, "counting starts again from zero");
 }
 
-Test(auth_throttle, the_table_is_bounded_and_forgets_the_stalest_address) {
+Test(auth_throttle, a_good_login_clears_its_names_failures_and_leaves_the_rest) {
+  struct mg_auth auth;
+  memset(&auth, 0, sizeof(auth));
+  struct mg_addr a, b, c;
+  memset(&a, 0, sizeof(a));
+  b = c = a;
+  a.addr.ip4 = MG_IPV4(10, 0, 0, 1);
+  b.addr.ip4 = MG_IPV4(10, 0, 0, 2);
+  c.addr.ip4 = MG_IPV4(10, 0, 0, 3);
+  mg_log_set(MG_LL_NONE);
+  for (int i = 0; i < 3; i++) mg_auth_throttle_fail(&auth, &a, "admin", 1000);
+  for (int i = 0; i < 2; i++) mg_auth_throttle_fail(&auth, &a, "bob", 1000);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "carol", 1000), 1, "five from a, under two names");
+  mg_auth_throttle_pass(&auth, &a, "bob");
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "carol", 1000), 0, "bob's two are gone, admin's three stay");
+  for (int i = 0; i < 2; i++) mg_auth_throttle_fail(&auth, &b, "admin", 1000);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &c, "admin", 1000), 1, "five as admin, from two addresses");
+  mg_auth_throttle_pass(&auth, &c, "admin");  // The admin logs in from c
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &c, "admin", 1000), 0);
+  mg_auth_throttle_fail(&auth, &a, "admin", 1000);
+  mg_auth_throttle_fail(&auth, &a, "admin", 1000);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "admin", 1000), 1, "a's own five as admin still count");
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &c, "admin", 1000), 0, "the name starts again from two");
+}
+
+Test(auth_throttle, long_names_share_the_count_of_their_first_32_characters) {
+  struct mg_auth auth;
+  memset(&auth, 0, sizeof(auth));
+  struct mg_addr a;
+  memset(&a, 0, sizeof(a));
+  a.addr.ip4 = MG_IPV4(10, 0, 0, 1);
+  mg_log_set(MG_LL_NONE);
+  char name[80];
+  for (int i = 0; i < 5; i++) {
+    mg_snprintf(name, sizeof(name), "abcdefghijklmnopqrstuvwxyz012345-%d", i);
+    mg_auth_throttle_fail(&auth, &a, name, 1000);
+  }
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "abcdefghijklmnopqrstuvwxyz012345", 1000), 1);
+  size_t used = 0;
+  for (size_t i = 0; i < MG_AUTH_THROTTLE_SLOTS; i++) used += auth.names[i].failures > 0;
+  cr_assert_eq(used, 1, "one record, not five");
+}
+
+Test(auth_throttle, the_tables_are_bounded_and_forget_the_least_failed_then_the_stalest) {
   struct mg_auth auth;
   memset(&auth, 0, sizeof(auth));
   struct mg_addr a;
   memset(&a, 0, sizeof(a));
   mg_log_set(MG_LL_NONE);
-  for (int i = 0; i <= MG_AUTH_THROTTLE_SLOTS; i++) {  // One more address than slots
+  char name[16];
+  for (int i = 0; i <= MG_AUTH_THROTTLE_SLOTS; i++) {  // One more address (and name) than slots
     a.addr.ip4 = MG_IPV4(10, 0, 0, i);
-    for (int k = 0; k < 5; k++) mg_auth_throttle_fail(&auth, &a, (uint64_t) (1000 + i));
+    mg_snprintf(name, sizeof(name), "user%d", i);
+    for (int k = 0; k < 5; k++) mg_auth_throttle_fail(&auth, &a, name, (uint64_t) (1000 + i));
   }
   a.addr.ip4 = MG_IPV4(10, 0, 0, 0);
-  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 1500), 0, "the stalest was forgotten");
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "user0", 1500), 0, "the stalest was forgotten");
   for (int i = 1; i <= MG_AUTH_THROTTLE_SLOTS; i++) {
     a.addr.ip4 = MG_IPV4(10, 0, 0, i);
-    cr_assert_eq(mg_auth_throttle_wait(&auth, &a, 1500), 1, "address %d", i);
+    mg_snprintf(name, sizeof(name), "user%d", i);
+    cr_assert_eq(mg_auth_throttle_wait(&auth, &a, name, 1500), 1, "address %d", i);
   }
+  // A flood of new names with one failure each churns among the least failed records:
+  // the well-counted ones stay
+  for (int i = 0; i < 4 * MG_AUTH_THROTTLE_SLOTS; i++) {
+    a.addr.ip4 = MG_IPV4(10, 1, i / 256, i % 256);
+    mg_snprintf(name, sizeof(name), "spray%d", i);
+    mg_auth_throttle_fail(&auth, &a, name, 1500);
+  }
+  a.addr.ip4 = MG_IPV4(10, 2, 0, 0);
+  cr_assert_eq(mg_auth_throttle_wait(&auth, &a, "user2", 1600), 1, "user2's five failures are still counted");
 }
 
 // ---------------------------------------------------------------------------
@@ -538,8 +598,10 @@ static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
 static struct mg_mgr mgr;
 static struct site site;
 static int port;
+static const char *req_host = "127.0.0.1";  // The Host the requests send (NULL: none, as an HTTP/1.0 client may)
 
 static void site_start(void) {
+  req_host = "127.0.0.1";
   make_tmp_dir();
   mg_log_set(MG_LL_NONE);
   site.auth = auth_new();
@@ -558,12 +620,13 @@ static void site_stop(void) {
 // A request on a fresh connection, sent but not waited for; headers are extra "Name: value\r\n" lines
 static void req_send(struct resp *r, const char *method, const char *uri, const char *headers, const char *body) {
   memset(r, 0, sizeof(*r));
-  char url[64];
+  char url[64], host[128] = "";
   mg_snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+  if (req_host != NULL) mg_snprintf(host, sizeof(host), "Host: %s\r\n", req_host);
   struct mg_connection *c = mg_http_connect(&mgr, url, client_fn, r);
   cr_assert_not_null(c);
-  mg_printf(c, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n%s\r\n%s", method, uri,
-            (int) strlen(body), headers, body);
+  mg_printf(c, "%s %s HTTP/1.%d\r\n%sConnection: close\r\nContent-Length: %d\r\n%s\r\n%s", method, uri,
+            req_host == NULL ? 0 : 1, host, (int) strlen(body), headers, body);
 }
 
 static void req_wait(struct resp *r, const char *what) {
@@ -884,22 +947,53 @@ static size_t jobs_running(void) {
   return n;
 }
 
-// A raw client that sends a login and can vanish with a reset (SO_LINGER 0)
-static int raw_login(const char *body) {
+// A raw client from the loopback address ip (any of 127.0.0.0/8 is this host) that sends
+// a login and can vanish with a reset (SO_LINGER 0)
+static int raw_login_from(const char *ip, const char *body) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   cr_assert_geq(fd, 0);
   struct sockaddr_in sin;
   memset(&sin, 0, sizeof(sin));
   sin.sin_family = AF_INET;
+  cr_assert_eq(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
+  cr_assert_eq(bind(fd, (struct sockaddr *) &sin, sizeof(sin)), 0, "bind %s", ip);
   sin.sin_port = htons((uint16_t) port);
   sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   cr_assert_eq(connect(fd, (struct sockaddr *) &sin, sizeof(sin)), 0);
   char buf[512];
   int n = (int) mg_snprintf(buf, sizeof(buf),
-                            "POST /api/auth/login HTTP/1.1\r\nHost: x\r\n" JSON "Content-Length: %d\r\n\r\n%s",
+                            "POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n" JSON "Content-Length: %d\r\n\r\n%s",
                             (int) strlen(body), body);
   cr_assert_eq(send(fd, buf, (size_t) n, 0), n);
   return fd;
+}
+
+static int raw_login(const char *body) {
+  return raw_login_from("127.0.0.1", body);
+}
+
+// The status of the answer to a raw_login_from, the loop run meanwhile; closes fd
+static int raw_status(int fd) {
+  char buf[1024];
+  size_t n = 0;
+  uint64_t end = mg_millis() + 5000;
+  buf[0] = '\0';
+  while (mg_millis() < end && strstr(buf, "\r\n\r\n") == NULL) {
+    mg_mgr_poll(&mgr, 5);
+    ssize_t got = recv(fd, buf + n, sizeof(buf) - 1 - n, MSG_DONTWAIT);
+    if (got > 0) n += (size_t) got;
+    buf[n] = '\0';
+  }
+  close(fd);
+  int status = 0;
+  cr_assert(n >= 12 && sscanf(buf, "HTTP/1.1 %d", &status) == 1, "no answer: %.*s", (int) n, buf);
+  return status;
+}
+
+static int login_from(const char *ip, const char *user, const char *pass) {
+  char body[128];
+  mg_snprintf(body, sizeof(body), "{\"user\":\"%s\",\"password\":\"%s\"}", user, pass);
+  return raw_status(raw_login_from(ip, body));
 }
 
 static void reset(int fd) {
@@ -927,7 +1021,6 @@ Test(auth_async, a_client_that_vanishes_mid_hash_frees_its_slot_at_once) {
   cr_assert_eq(jobs_running(), 0);
   cr_assert_lt(took, 30, "freed after %lu ms: the hash was not given up (a whole one is 100+ ms)", (unsigned long) took);
   cr_assert_eq(mgr.conns->next, NULL, "only the listener is left");
-  cr_assert_eq(site.auth->throttle[0].failures, 0, "an unfinished check counts for nothing");
   // The next login has its slot
   cr_assert_eq(req("POST", "/api/auth/login", JSON, "{\"user\":\"admin\",\"password\":\"password1\"}")->status, 200);
   site_stop();
@@ -980,5 +1073,189 @@ Test(auth_async, the_same_user_added_twice_at_once_is_added_once) {
   cr_assert_str_eq((r1.status == 409 ? &r1 : &r2)->body, "{\"error\":\"user exists\"}\n");
   r1 = *req("GET", "/api/users", admin, "");
   cr_assert(strstr(r1.body, "\"bob\"") != NULL && strstr(strstr(r1.body, "\"bob\"") + 1, "\"bob\"") == NULL, "%s", r1.body);
+  site_stop();
+}
+
+// ---------------------------------------------------------------------------
+// The throttle over loopback: failures count per address and per user name, and a
+// good login clears only what it proves (its own name's failures)
+
+Test(auth_throttle_http, a_viewers_good_logins_do_not_clear_guesses_at_the_admin) {
+  site_start();
+  cr_assert_not_null(mg_auth_user_add(site.auth, "admin", "password1", MG_DASH_ADMIN));
+  cr_assert_not_null(mg_auth_user_add(site.auth, "bob", "password3", MG_DASH_VIEWER));
+  // Three guesses at the admin, then the viewer's own password, and again: before, each
+  // good login wiped the address's count, so guessing went on for ever without a 429
+  int guesses = 0, status = 0;
+  while (guesses < 18) {
+    for (int i = 0; i < 3 && guesses < 18; i++) {
+      status = login_from("127.0.0.1", "admin", "guess-guess");
+      guesses++;
+      if (status == 429) break;
+      cr_assert_eq(status, 401, "guess %d", guesses);
+    }
+    if (status == 429) break;
+    cr_assert_eq(login_from("127.0.0.1", "bob", "password3"), 200, "after %d guesses", guesses);
+  }
+  cr_assert_eq(status, 429, "18 guesses and no 429");
+  cr_assert_eq(guesses, 6, "the 6th guess waits: five failures were counted, the viewer's logins cleared none");
+  site_stop();
+}
+
+Test(auth_throttle_http, guesses_at_one_name_from_many_addresses_are_throttled_per_name) {
+  site_start();
+  cr_assert_not_null(mg_auth_user_add(site.auth, "admin", "password1", MG_DASH_ADMIN));
+  cr_assert_not_null(mg_auth_user_add(site.auth, "bob", "password3", MG_DASH_VIEWER));
+  static const char *from[] = {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(from); i++) {
+    cr_assert_eq(login_from(from[i], "admin", "guess-guess"), 401, "from %s", from[i]);
+  }
+  cr_assert_eq(login_from("127.0.0.7", "admin", "guess-guess"), 429, "a sixth address guessing the same name waits");
+  cr_assert_eq(login_from("127.0.0.7", "admin", "password1"), 429, "even with the right password");
+  cr_assert_eq(login_from("127.0.0.8", "bob", "password3"), 200, "another name is not held up");
+  usleep(1100 * 1000);  // The name's wait (1 s after five failures) is over
+  cr_assert_eq(login_from("127.0.0.9", "admin", "password1"), 200);
+  // The good login proved the admin's password: the name's count is gone, so five
+  // more guesses are free from fresh addresses; the guessers' own counts stay
+  cr_assert_eq(login_from("127.0.0.10", "admin", "guess-guess"), 401, "the name's count was cleared");
+  for (int i = 0; i < 4; i++) cr_assert_eq(login_from("127.0.0.2", "admin", "guess-guess"), 401, "address %d", i);
+  cr_assert_eq(login_from("127.0.0.2", "bob", "password3"), 429, "127.0.0.2 has five failures of its own");
+  site_stop();
+}
+
+Test(auth_throttle_http, a_client_that_leaves_before_its_hash_is_done_still_counts_as_an_attempt) {
+  site_start_real_cost("password1");
+  // Guessing and hanging up before the answer costs the guesser as much as hearing it
+  for (int round = 0; round < 3; round++) {
+    int fds[MG_AUTH_MAX_PENDING];
+    for (int i = 0; i < MG_AUTH_MAX_PENDING; i++) fds[i] = raw_login("{\"user\":\"admin\",\"password\":\"guess-guess\"}");
+    poll_until_running(MG_AUTH_MAX_PENDING);
+    for (int i = 0; i < MG_AUTH_MAX_PENDING; i++) reset(fds[i]);
+    uint64_t end = mg_millis() + 2000;
+    while (jobs_running() > 0 && mg_millis() < end) mg_mgr_poll(&mgr, 1);
+    cr_assert_eq(jobs_running(), 0);
+  }
+  cr_assert_geq(3 * MG_AUTH_MAX_PENDING, 5);
+  cr_assert_eq(login_from("127.0.0.1", "admin", "password1"), 429, "six abandoned guesses were counted");
+  site_stop();
+}
+
+// "Cookie: mk_session=...\r\n" of a new session of user, made directly
+static const char *session_cookie(const char *user, char *buf, size_t len) {
+  char tok[64];
+  struct mg_auth_session *s = mg_auth_session_new(site.auth, user, mg_millis());
+  cr_assert_not_null(s);
+  struct mg_str t = token_of(s, tok, sizeof(tok));
+  mg_snprintf(buf, len, "Cookie: mk_session=%.*s\r\n", (int) t.len, t.buf);
+  return buf;
+}
+
+Test(auth_async, a_user_is_added_only_if_the_admin_who_asked_is_still_logged_in_when_the_hash_is_done) {
+  site_start_real_cost("password1");
+  char admin[128], h[256];
+  session_cookie("admin", admin, sizeof(admin));
+  struct resp add;
+  req_send(&add, "POST", "/api/users", with(h, sizeof(h), admin, JSON),
+           "{\"user\":\"bob\",\"password\":\"password3\",\"level\":\"admin\"}");
+  poll_until_running(1);
+  cr_assert_eq(req("POST", "/api/auth/logout", with(h, sizeof(h), admin, JSON), "")->status, 200);
+  req_wait(&add, "the add");
+  cr_assert_eq(add.status, 401, "%d %s", add.status, add.body);
+  cr_assert(strstr(add.body, "login required") != NULL, "%s", add.body);
+  cr_assert(strstr(add.body, "session ended") != NULL, "it says why: %s", add.body);
+  cr_assert_null(mg_auth_user_find(site.auth, "bob"), "not added");
+
+  // An admin made a viewer meanwhile (as a future endpoint may): 403
+  session_cookie("admin", admin, sizeof(admin));
+  req_send(&add, "POST", "/api/users", with(h, sizeof(h), admin, JSON),
+           "{\"user\":\"bob\",\"password\":\"password3\",\"level\":\"admin\"}");
+  poll_until_running(1);
+  mg_auth_user_find(site.auth, "admin")->level = MG_DASH_VIEWER;
+  req_wait(&add, "the add");
+  cr_assert_eq(add.status, 403, "%d %s", add.status, add.body);
+  cr_assert(strstr(add.body, "needs an admin") != NULL, "%s", add.body);
+  cr_assert_null(mg_auth_user_find(site.auth, "bob"), "not added");
+  site_stop();
+}
+
+Test(auth_http, setup_over_an_in_memory_viewer_named_admin_ends_that_viewers_sessions) {
+  site_start();
+  cr_assert_not_null(mg_auth_user_add(site.auth, "admin", "viewer-pass", MG_DASH_VIEWER));  // A maker's, no admin yet
+  char viewer[128];
+  session_cookie("admin", viewer, sizeof(viewer));
+  cr_assert_str_eq(req("GET", "/api/auth", viewer, "")->body, "{\"setup\":true,\"user\":\"admin\",\"level\":\"viewer\"}\n");
+  cr_assert_eq(req("POST", "/api/auth/setup", JSON, "{\"password\":\"password1\"}")->status, 200);
+  cr_assert_str_eq(req("GET", "/api/auth", viewer, "")->body, "{\"setup\":false,\"user\":null,\"level\":null}\n",
+                   "the viewer's session does not pass for the new admin's");
+  site_stop();
+}
+
+// ---------------------------------------------------------------------------
+// The Host a request names: a page that rebinds its own name to the device's address
+// (DNS rebinding) reaches /api/ under that name, so only the device's names are served
+
+static int status_with_host(const char *host, const char *method, const char *uri, const char *body) {
+  req_host = host;
+  int status = req(method, uri, *body != '\0' ? JSON : "", body)->status;
+  req_host = "127.0.0.1";
+  return status;
+}
+
+Test(auth_host, a_name_that_is_not_the_devices_gets_421_even_in_setup_mode) {
+  site_start();
+  log_start();
+  uint64_t t0 = mg_millis();
+  static const char *refused[] = {"evil.example", "evil.example:8000", "127.0.0.1.evil.example", "localhost.evil.example",
+                                  "[::1].evil.example", "[::1", "1.2.3", "0x7f.0.0.1", "127.0.0.1:80x", "127.0.0.1:",
+                                  "", "meerkat.local"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(refused); i++) {
+    cr_assert_eq(status_with_host(refused[i], "POST", "/api/auth/setup", "{\"password\":\"attacker-pass\"}"), 421,
+                 "Host: %s", refused[i]);
+    cr_assert_eq(status_with_host(refused[i], "GET", "/api/auth", ""), 421, "Host: %s", refused[i]);
+    cr_assert_eq(status_with_host(refused[i], "GET", "/api/other", ""), 421, "Host: %s", refused[i]);
+  }
+  mg_log_set_fn(NULL, NULL);
+  uint64_t seconds = (mg_millis() - t0) / 1000 + 1;
+  cr_assert_eq(mg_auth_admins(site.auth), 0, "no admin was set up");
+  cr_assert_leq(log_count("421 for 127.0.0.1: Host "), seconds, "logged once a second at most: %s", log_text);
+  cr_assert(strstr(log_text, "421 for 127.0.0.1: Host \"evil.example\" is none of this device's names") != NULL, "%s",
+            log_text);
+  req_host = "evil.example";
+  struct resp *r = req("GET", "/api/auth", "", "");
+  cr_assert(strstr(r->head, "Content-Type: application/json\r\n") != NULL, "%s", r->head);
+  cr_assert_str_eq(r->body, "{\"error\":\"this device does not answer to the name evil.example: open it by its IP address "
+                            "or its own name\"}\n");
+  static const char *served[] = {"127.0.0.1", "127.0.0.1:8000", "10.1.2.3:80", "[::1]", "[::1]:8000",
+                                 "[fe80::1]:80", "localhost", "LocalHost:8000", "localhost."};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(served); i++) {
+    cr_assert_eq(status_with_host(served[i], "GET", "/api/auth", ""), 200, "Host: %s", served[i]);
+  }
+  cr_assert_eq(status_with_host(NULL, "GET", "/api/auth", ""), 200, "no Host at all (HTTP/1.0): nothing to rebind");
+  cr_assert_eq(status_with_host("[::1]:8000", "POST", "/api/auth/setup", "{\"password\":\"password1\"}"), 200);
+  site_stop();
+}
+
+Test(auth_host, the_devices_names_and_their_local_names_are_served_as_they_change) {
+  site_start();
+  static char name[33] = "greenhouse";  // As the firmware's settings.name: read at each request
+  cr_assert(mg_auth_allow_host(site.auth, name));
+  cr_assert(mg_auth_allow_host(site.auth, "device.example.com"));
+  static const char *served[] = {"greenhouse", "greenhouse:8000", "GreenHouse.Local", "greenhouse.local:80",
+                                 "greenhouse.local.", "device.example.com", "device.example.com.local:443"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(served); i++) {
+    cr_assert_eq(status_with_host(served[i], "GET", "/api/auth", ""), 200, "Host: %s", served[i]);
+  }
+  static const char *refused[] = {"greenhouse.lan", "xgreenhouse", "greenhouse.localx", "greenhouse..local",
+                                  "example.com", "local", ".local"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(refused); i++) {
+    cr_assert_eq(status_with_host(refused[i], "GET", "/api/auth", ""), 421, "Host: %s", refused[i]);
+  }
+  strcpy(name, "barn");  // settings.name changed
+  cr_assert_eq(status_with_host("barn.local", "GET", "/api/auth", ""), 200);
+  cr_assert_eq(status_with_host("greenhouse.local", "GET", "/api/auth", ""), 421, "the old name is no longer the device's");
+  name[0] = '\0';
+  cr_assert_eq(status_with_host(".local", "GET", "/api/auth", ""), 421, "an empty name names nothing");
+  for (int i = 2; i < MG_AUTH_MAX_HOSTS; i++) cr_assert(mg_auth_allow_host(site.auth, "more.example"));
+  cr_assert_not(mg_auth_allow_host(site.auth, "one-too-many.example"), "at most MG_AUTH_MAX_HOSTS");
   site_stop();
 }

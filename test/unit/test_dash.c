@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "meerkat.h"
+#include "dash/auth_internal.h"
 
 // ---- a set with one field of each kind
 static bool s_b;
@@ -282,6 +282,33 @@ Test(dash, bad_declarations_are_refused) {
   cr_assert(!mg_dash_add(&s_dash, &inv));
 }
 
+// Log lines, captured for what a maker would read
+static char s_log[2048];
+static size_t s_log_len;
+static void log_capture(char ch, void *param) {
+  (void) param;
+  if (s_log_len + 1 < sizeof(s_log)) s_log[s_log_len++] = ch, s_log[s_log_len] = '\0';
+}
+
+Test(dash, names_that_are_no_safe_file_name_or_a_file_of_the_core_are_refused) {
+  static struct mg_dash_field one[] = {MG_DASH_INT("x", &s_i, 1, 10)};
+  static const char *unsafe[] = {"../x", "a/b", "a.b", ".", "", "x\\y", "a b", "abcdefghijklmnopqrstuvwxyz0123456"};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(unsafe); i++) {
+    struct mg_dash_set set = MG_DASH_SET(unsafe[i], one, .persist = true);
+    cr_assert(!mg_dash_add(&s_dash, &set), "%s", unsafe[i]);
+  }
+  // A persisted set named users would read and overwrite <data dir>/users.json, the users file
+  s_log_len = 0;
+  mg_log_set_fn(log_capture, NULL);
+  struct mg_dash_set users = MG_DASH_SET("users", one, .persist = true);
+  bool added = mg_dash_add(&s_dash, &users);
+  mg_log_set_fn(NULL, NULL);
+  cr_assert(!added, "a persisted set named users");
+  cr_assert(strstr(s_log, "field set users not added") != NULL && strstr(s_log, "users.json") != NULL, "%s", s_log);
+  struct mg_dash_set live = MG_DASH_SET("users", one);
+  cr_assert(mg_dash_add(&s_dash, &live), "without a file the name takes nothing from the core");
+}
+
 // ---- persistence
 static char s_dir[64];
 static int s_interval;
@@ -416,6 +443,7 @@ struct ws_client {
   int messages;          // {"set":"kinds",...} messages after the snapshot
   int snapshot;          // Messages before the first change
   bool open;
+  int close_code;        // Of the server's close frame
   char last[512];
   char reply[256];       // Last message with an "id"
 };
@@ -427,6 +455,10 @@ static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
 static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct ws_client *wc = (struct ws_client *) c->fn_data;
   if (ev == MG_EV_WS_OPEN) wc->open = true;
+  if (ev == MG_EV_WS_CTL) {
+    struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+    if ((wm->flags & 15) == WEBSOCKET_OP_CLOSE && wm->data.len >= 2) wc->close_code = MG_LOAD_BE16(wm->data.buf);
+  }
   if (ev != MG_EV_WS_MSG) return;
   struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
   int n = 0;
@@ -531,4 +563,156 @@ Test(dash, a_client_that_does_not_drain_gets_only_the_latest_values_later) {
   poll_for(MG_DASH_PUSH_INTERVAL_MS * 2);
   cr_assert_eq(wc.messages, 1, "one message once drained");
   cr_assert_eq(mg_json_get_long(mg_str(wc.last), "$.values.i", -1), 5, "%s", wc.last);
+}
+
+// ---- WebSockets behind sessions: a server routed as the firmware's (firmware/routes.c)
+static struct mg_auth *s_auth;
+static int s_port;
+
+static void auth_server_fn(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev != MG_EV_HTTP_MSG) {
+    mg_dash_handle(&s_dash, c, ev, ev_data, MG_DASH_NOBODY);
+    return;
+  }
+  struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+  if (mg_auth_handle(s_auth, c, hm)) return;
+  int level = mg_auth_gate(s_auth, c, hm, MG_DASH_VIEWER);
+  if (level == MG_DASH_NOBODY || mg_dash_handle(&s_dash, c, ev, hm, level)) return;
+  mg_http_reply(c, 404, "", "{}\n");
+}
+
+static void auth_setup(void) {
+  setup();
+  s_auth = mg_auth_create(NULL);  // Users in memory
+  cr_assert_not_null(s_auth);
+  s_auth->iterations = 1000;
+  cr_assert_not_null(mg_auth_user_add(s_auth, "admin", "password1", MG_DASH_ADMIN));
+  s_dash.auth = s_auth;
+  struct mg_connection *lsn = mg_http_listen(&s_mgr, "http://127.0.0.1:0", auth_server_fn, NULL);
+  cr_assert_not_null(lsn);
+  s_port = mg_ntohs(lsn->loc.port);
+}
+
+static void auth_teardown(void) {
+  teardown();
+  mg_auth_free(s_auth);
+}
+
+// "mk_session=TOKEN" of a new session of user
+static void new_session(const char *user, char *cookie, size_t len) {
+  struct mg_auth_session *s = mg_auth_session_new(s_auth, user, mg_millis());
+  cr_assert_not_null(s);
+  char tok[64];
+  mg_base64url_encode(s->token, sizeof(s->token), tok, sizeof(tok));
+  mg_snprintf(cookie, len, "mk_session=%s", tok);
+}
+
+static struct mg_connection *connect_ws_as(struct ws_client *wc, const char *cookie) {
+  char url[64];
+  mg_snprintf(url, sizeof(url), "ws://127.0.0.1:%d/api/ws", s_port);
+  struct mg_connection *c = mg_ws_connect(&s_mgr, url, client_fn, wc, "Cookie: %s\r\n", cookie);
+  cr_assert_not_null(c);
+  for (int i = 0; i < 200 && wc->messages < 1; i++) mg_mgr_poll(&s_mgr, 5);
+  cr_assert_eq(wc->messages, 1, "the snapshot");
+  wc->messages = 0;
+  return c;
+}
+
+struct http_answer {
+  int status;
+  bool done;
+};
+
+static void http_client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct http_answer *a = (struct http_answer *) c->fn_data;
+  if (ev == MG_EV_HTTP_MSG) {
+    a->status = mg_http_status((struct mg_http_message *) ev_data);
+    a->done = true;
+    c->is_draining = 1;
+  }
+  if (ev == MG_EV_CLOSE) a->done = true;
+}
+
+// Sends a request with the cookie (and the CSRF header); the answer arrives in *a
+static void http_send(struct http_answer *a, const char *method, const char *uri, const char *cookie) {
+  char url[64];
+  memset(a, 0, sizeof(*a));
+  mg_snprintf(url, sizeof(url), "http://127.0.0.1:%d", s_port);
+  struct mg_connection *c = mg_http_connect(&s_mgr, url, http_client_fn, a);
+  cr_assert_not_null(c);
+  mg_printf(c, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\nX-Requested-With: meerkat\r\n"
+               "Content-Length: 0\r\n\r\n", method, uri, cookie);
+}
+
+static void http_wait(struct http_answer *a) {
+  uint64_t end = mg_millis() + 5000;
+  while (!a->done && mg_millis() < end) mg_mgr_poll(&s_mgr, 5);
+  cr_assert(a->done, "no answer");
+}
+
+// The server's close frame, if it comes within a few loop passes that do not sleep: it was
+// sent by the request just answered, not by a timer (the next session check is up to 1 s away)
+static int close_code_soon(struct ws_client *wc) {
+  for (int i = 0; i < 10 && wc->close_code == 0; i++) mg_mgr_poll(&s_mgr, 0);
+  return wc->close_code;
+}
+
+TestSuite(dash_auth, .init = auth_setup, .fini = auth_teardown);
+
+Test(dash_auth, logout_closes_the_sessions_sockets_at_once_and_leaves_the_others) {
+  char mine[64], other[64];
+  new_session("admin", mine, sizeof(mine));
+  new_session("admin", other, sizeof(other));
+  struct ws_client a, b;
+  memset(&a, 0, sizeof(a));
+  memset(&b, 0, sizeof(b));
+  connect_ws_as(&a, mine);
+  struct mg_connection *bc = connect_ws_as(&b, other);
+  struct http_answer out;
+  http_send(&out, "POST", "/api/auth/logout", mine);
+  http_wait(&out);
+  cr_assert_eq(out.status, 200);
+  // Before, the socket stayed open until the once-a-second check: up to 1 s of pushes and writes
+  cr_assert_eq(close_code_soon(&a), 1008, "closed at the logout, not at a timer");
+  cr_assert_eq(b.close_code, 0, "another session's socket stays open");
+  mg_ws_printf(bc, WEBSOCKET_OP_TEXT, "{\"id\":1,\"set\":\"kinds\",\"values\":{\"i\":9}}");
+  poll_for(50);
+  cr_assert_str_eq(b.reply, "{\"id\":1,\"ok\":true}");
+}
+
+Test(dash_auth, a_write_is_checked_against_the_session_as_it_is_when_it_arrives) {
+  char cookie[64];
+  new_session("admin", cookie, sizeof(cookie));
+  struct ws_client wc;
+  memset(&wc, 0, sizeof(wc));
+  struct mg_connection *c = connect_ws_as(&wc, cookie);
+  // The admin is made a viewer (as a future endpoint may): the next write is a viewer's
+  mg_auth_user_find(s_auth, "admin")->level = MG_DASH_VIEWER;
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":1,\"set\":\"kinds\",\"values\":{\"i\":9}}");
+  poll_for(50);
+  cr_assert_str_eq(wc.reply, "{\"id\":1,\"error\":\"forbidden\"}");
+  cr_assert_eq(s_i, 5);
+  mg_auth_user_find(s_auth, "admin")->level = MG_DASH_ADMIN;
+  // The session ends with the write already on its way: it does not land
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":2,\"set\":\"kinds\",\"values\":{\"i\":8}}");
+  mg_auth_sessions_end_user(s_auth, "admin");
+  poll_for(100);
+  cr_assert_eq(s_i, 5, "a write after the session ended is refused");
+  cr_assert(strstr(wc.reply, "\"id\":2") == NULL, "no answer but the close: %s", wc.reply);
+  cr_assert_eq(wc.close_code, 1008);
+}
+
+Test(dash_auth, removing_a_user_closes_its_sockets_at_once) {
+  cr_assert_not_null(mg_auth_user_add(s_auth, "bob", "password3", MG_DASH_VIEWER));
+  char admin[64], bob[64];
+  new_session("admin", admin, sizeof(admin));
+  new_session("bob", bob, sizeof(bob));
+  struct ws_client wc;
+  memset(&wc, 0, sizeof(wc));
+  connect_ws_as(&wc, bob);
+  struct http_answer del;
+  http_send(&del, "DELETE", "/api/users/bob", admin);
+  http_wait(&del);
+  cr_assert_eq(del.status, 200);
+  cr_assert_eq(close_code_soon(&wc), 1008, "closed at the removal, not at a timer");
 }
