@@ -556,7 +556,8 @@ static void rest_script(uint16_t port) {
   post_settings(port, "{\"mode\":\"sideways\"}", 400,
                 "{\"error\":\"invalid fields\",\"fields\":{\"mode\":\"must be one of off, auto, manual\"}}", &r);
   where("POST /api/sets/settings with bad JSON");
-  post_settings(port, "{\"count\":", 400, "{\"error\":\"bad JSON\"}", &r);
+  post_settings(port, "{\"count\":", 400,
+                "{\"error\":\"bad JSON: the text ends early at byte 9 in member \\\"count\\\"\"}", &r);
   where("POST /api/sets/settings refused by the callback");
   post_settings(port, "{\"name\":\"nobody\"}", 409, "{\"error\":\"that name is reserved\"}", &r);
 }

@@ -119,8 +119,10 @@ test('POST: any bad field gives 400 with a reason per field and changes nothing'
   for (const [b, field, reason] of [
     [{ interval: 1.5 }, 'interval', 'must be an integer'],
     [{ interval: '5' }, 'interval', 'must be an integer'],
-    [{ name: 'x'.repeat(33) }, 'name', 'must be at most 32 characters'],
-    [{ name: '' }, 'name', 'must be 1 to 32 characters'],
+    [{ name: 'x'.repeat(33) }, 'name', 'must be at most 32 bytes of UTF-8 (this is 33)'],
+    [{ name: '\u20ac'.repeat(11) }, 'name', 'must be at most 32 bytes of UTF-8 (this is 33)'],  // 11 characters
+    [{ name: '' }, 'name', 'must be 1 to 32 bytes of UTF-8'],
+    [{ name: 'a\u0000b' }, 'name', 'must not contain NUL (\\u0000)'],
   ]) {
     const r = await post('sets/settings', b);
     assert.equal(r.status, 400, JSON.stringify(b));
@@ -133,8 +135,15 @@ test('POST: any bad field gives 400 with a reason per field and changes nothing'
   assert.equal((await r.json()).fields.uptime, 'read-only');
   r = await post('sets/leds', '{"led1":tr');
   assert.equal(r.status, 400);
-  assert.equal((await r.json()).error, 'bad JSON');
+  assert.equal((await r.json()).error, 'bad JSON: expected a value at byte 8 in member "led1"');
+  r = await post('sets/settings', '{"name":"x\\ud800"}');  // A lone surrogate: no character, no UTF-8
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).error, 'bad JSON: a lone surrogate \\ud800 (not a character) at byte 10 in member "name"');
   assert.deepEqual(await values('settings'), before);
+  r = await post('sets/settings', { name: '\u20ac'.repeat(10) });  // 30 bytes fit
+  assert.equal(r.status, 200, await r.text());
+  assert.equal((await values('settings')).name, '\u20ac'.repeat(10));
+  assert.equal((await post('sets/settings', { name: before.name })).status, 200);
 });
 
 test('settings persist across a restart; the device name follows settings.name', async () => {

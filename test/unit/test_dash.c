@@ -131,10 +131,13 @@ Test(dash, double_limits) {
 }
 
 Test(dash, string_length_and_type) {
-  expect_reason("{\"s\":\"123456789\"}", "s", "must be at most 8 characters");
-  expect_reason("{\"s\":\"\"}", "s", "must be 1 to 8 characters");
+  expect_reason("{\"s\":\"123456789\"}", "s", "must be at most 8 bytes of UTF-8 (this is 9)");
+  expect_reason("{\"s\":\"\"}", "s", "must be 1 to 8 bytes of UTF-8");
   expect_reason("{\"s\":5}", "s", "must be a string");
-  expect_reason("{\"s\":\"a\\u0000b\"}", "s", "must not hold a NUL character");
+  expect_reason("{\"s\":\"a\\u0000b\"}", "s", "must not contain NUL (\\u0000)");
+  // The limit counts bytes: three characters of 3 bytes each are one too many
+  expect_reason("{\"s\":\"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\"}", "s", "must be at most 8 bytes of UTF-8 (this is 9)");
+  expect_reason("{\"s\":\"\\u20ac\\u20ac\\u20ac\"}", "s", "must be at most 8 bytes of UTF-8 (this is 9)");
   cr_assert_str_eq(s_s, "abc");
   char err[256];
   cr_assert_eq(write_as("{\"s\":\"12345678\"}", MG_DASH_ADMIN, err, sizeof(err)), 200, "%s", err);
@@ -180,7 +183,11 @@ Test(dash, a_write_is_all_or_nothing_and_reports_every_bad_field) {
 Test(dash, bad_json_non_objects_and_viewers) {
   char err[256];
   cr_assert_eq(write_as("{\"b\":tru", MG_DASH_ADMIN, err, sizeof(err)), 400);
-  cr_assert_str_eq(err, "{\"error\":\"bad JSON\"}");
+  cr_assert_str_eq(err, "{\"error\":\"bad JSON: expected a value at byte 5 in member \\\"b\\\"\"}");
+  // A lone surrogate has no UTF-8 form: the document is refused, saying so
+  cr_assert_eq(write_as("{\"s\":\"x\\ud800\"}", MG_DASH_ADMIN, err, sizeof(err)), 400);
+  cr_assert_str_eq(err, "{\"error\":\"bad JSON: a lone surrogate \\\\ud800 (not a character) at byte 7 in member \\\"s\\\"\"}");
+  cr_assert_str_eq(s_s, "abc");
   cr_assert_eq(write_as("[true]", MG_DASH_ADMIN, err, sizeof(err)), 400);
   cr_assert_eq(write_as("{\"b\":true}", MG_DASH_VIEWER, err, sizeof(err)), 403);
   cr_assert_str_eq(err, "{\"error\":\"forbidden\"}");

@@ -10,12 +10,21 @@ import { Button, Card, ErrorText, Field, Toggle, inputClass } from './ui.jsx';
 function hint(f) {
   const unit = f.unit ? ` ${f.unit}` : '';
   if ((f.type === 'int' || f.type === 'double') && f.min !== undefined && f.max !== undefined) return `${f.min} to ${f.max}${unit}`;
-  if (f.type === 'string' && f.max_len) return `Up to ${f.max_len} characters`;
+  if (f.type === 'string' && f.max_len) return `Up to ${f.max_len} bytes of UTF-8`;
   return f.unit || '';
+}
+
+// String limits count bytes of UTF-8, as the device does (an accented letter takes 2, € 3).
+function checkString(f, v) {
+  const n = new TextEncoder().encode(v).length;
+  if (f.max_len !== undefined && n > f.max_len) return new Error(`must be at most ${f.max_len} bytes of UTF-8 (this is ${n})`);
+  if (f.min_len && n < f.min_len) return new Error(`must be ${f.min_len} to ${f.max_len} bytes of UTF-8`);
+  return v;
 }
 
 // The draft text of a field as the JSON value to send, or an Error for the user.
 function parse(f, v) {
+  if (f.type === 'string') return checkString(f, v);
   if (f.type !== 'int' && f.type !== 'double') return v;
   const n = String(v).trim() === '' ? NaN : Number(v);
   if (Number.isNaN(n)) return new Error('Enter a number');
