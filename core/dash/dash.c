@@ -74,6 +74,9 @@ bool mg_dash_add(struct mg_dash *dash, struct mg_dash_set *set) {
   set->next = NULL;
   set->pending = false;
   set->last_push = 0;
+  set->unknown = NULL;
+  set->corrupt = NULL;
+  set->corrupt_kept = false;
   struct mg_dash_set **tail = &dash->sets;
   while (*tail != NULL) tail = &(*tail)->next;
   *tail = set;
@@ -165,13 +168,22 @@ static bool dash_field_schema(const struct mg_dash_set *set, const struct mg_das
                                MG_ESC(dash_level_name(dash_write_level(f))));
 }
 
+// The set's file did not parse at start: why, and the name it is kept under (API.md)
+static bool dash_corrupt_schema(const struct mg_dash_set *set, struct mg_iobuf *out) {
+  if (set->corrupt == NULL) return true;
+  bool ok = mg_iobuf_printf(out, "\"corrupt\":{\"reason\":%m,\"kept\":", MG_ESC(set->corrupt));
+  if (set->corrupt_kept) return ok && mg_iobuf_printf(out, "\"%s.json.bad\"},", set->name);  // A plain name (mg_dash_add)
+  return ok && mg_iobuf_printf(out, "null},");
+}
+
 bool mg_dash_schema_json(struct mg_dash *dash, int level, struct mg_iobuf *out) {
   bool ok = mg_iobuf_printf(out, "{\"sets\":[");
   const char *sep = "";
   for (struct mg_dash_set *s = dash->sets; ok && s != NULL; s = s->next) {
     if (!mg_dash_readable(s, level)) continue;  // Sets the user may not read are left out
-    ok = mg_iobuf_printf(out, "%s{\"name\":%m,\"title\":%m,\"persist\":%s,\"fields\":[", sep, MG_ESC(s->name),
-                         MG_ESC(s->title != NULL ? s->title : s->name), s->persist ? "true" : "false");
+    ok = mg_iobuf_printf(out, "%s{\"name\":%m,\"title\":%m,\"persist\":%s,", sep, MG_ESC(s->name),
+                         MG_ESC(s->title != NULL ? s->title : s->name), s->persist ? "true" : "false") &&
+         dash_corrupt_schema(s, out) && mg_iobuf_printf(out, "\"fields\":[");
     const char *fsep = "";
     for (size_t i = 0; ok && i < s->nfields; i++) {
       if (level < dash_read_level(&s->fields[i])) continue;
