@@ -12,6 +12,23 @@ struct json_seg {
   uint64_t index;      // JSON_SEG_INDEX
 };
 
+// Why a scan failed, for mg_json_check's message (the first fault found counts)
+enum {
+  JSON_OK,
+  JSON_ERR_END,         // The text ends inside a value
+  JSON_ERR_VALUE,       // No value starts here
+  JSON_ERR_DEPTH,       // MG_JSON_MAX_DEPTH
+  JSON_ERR_COMMA,       // Neither ',' nor the closing bracket after a value
+  JSON_ERR_NAME,        // No quoted member name
+  JSON_ERR_COLON,       // No ':' after a member name
+  JSON_ERR_JUNK,        // More after the outermost value
+  JSON_ERR_UNTERMINATED,
+  JSON_ERR_CONTROL,     // An unescaped byte below 0x20 in a string
+  JSON_ERR_UTF8,
+  JSON_ERR_ESCAPE,
+  JSON_ERR_SURROGATE,   // A \u escape of half a UTF-16 pair alone
+};
+
 // One pass over a document. The path descends by one container at a time: the
 // containers open on the path are the outermost `matched` of the `depth` open ones,
 // and `seg` is what a child of the innermost of them must match. With duplicate
@@ -29,8 +46,17 @@ struct json_scan {
   size_t found;      // Offset of the value at the path, valid when found_len > 0
   size_t found_len;  // 0 while not found
   int found_depth;   // When the value found is a container: its depth, to take its end
+  int err;           // JSON_ERR_*, and where: the first fault found
+  size_t err_at;
+  struct mg_str member;  // The outermost object's member being scanned (a raw name)
   char open[MG_JSON_MAX_DEPTH];  // '{' or '[' for each open container
 };
+
+static void json_fail(struct json_scan *js, int err, size_t at) {
+  if (js->err != JSON_OK) return;
+  js->err = err;
+  js->err_at = at;
+}
 
 static bool json_is_digit(char c) {
   return c >= '0' && c <= '9';
@@ -125,14 +151,27 @@ static size_t json_char(const char *s, size_t n, size_t *i, char *out) {
   return len;
 }
 
+// Why json_char refused the character at s[i]
+static int json_char_fault(const char *s, size_t n, size_t i) {
+  if ((unsigned char) s[i] < 0x20) return JSON_ERR_CONTROL;
+  if (s[i] != '\\') return JSON_ERR_UTF8;
+  return json_hex4(s, n, i) >= 0 ? JSON_ERR_SURROGATE : JSON_ERR_ESCAPE;
+}
+
 // Offset after the string starting at the quote at p, or 0
-static size_t json_string_end(const struct json_scan *js, size_t p) {
+static size_t json_string_end(struct json_scan *js, size_t p) {
   char tmp[4];
+  size_t start = p;
   if (p >= js->len || js->s[p] != '"') return 0;
   for (p++; p < js->len && js->s[p] != '"';) {
-    if (json_char(js->s, js->len, &p, tmp) == 0) return 0;
+    if (json_char(js->s, js->len, &p, tmp) == 0) {
+      json_fail(js, json_char_fault(js->s, js->len, p), p);
+      return 0;
+    }
   }
-  return p < js->len ? p + 1 : 0;
+  if (p < js->len) return p + 1;
+  json_fail(js, JSON_ERR_UNTERMINATED, start);
+  return 0;
 }
 
 // Whether the string body raw, unescaped, is name
@@ -173,7 +212,7 @@ static size_t json_number_end(const struct json_scan *js, size_t p) {
 }
 
 // Offset after the string, number or literal at p, or 0
-static size_t json_scalar_end(const struct json_scan *js, size_t p) {
+static size_t json_scalar_end(struct json_scan *js, size_t p) {
   static const char *const literals[] = {"true", "false", "null"};
   if (p >= js->len) return 0;
   if (js->s[p] == '"') return json_string_end(js, p);
@@ -204,10 +243,19 @@ static void json_path_value(struct json_scan *js, size_t p, size_t end) {
 // Returns the offset after that, or a negative MG_JSON_* code.
 static long json_open_value(struct json_scan *js, size_t p) {
   size_t end = 0;
-  if (p >= js->len) return MG_JSON_INVALID;
+  if (p >= js->len) {
+    json_fail(js, JSON_ERR_END, p);
+    return MG_JSON_INVALID;
+  }
   bool container = js->s[p] == '{' || js->s[p] == '[';
-  if (!container && (end = json_scalar_end(js, p)) == 0) return MG_JSON_INVALID;
-  if (container && js->depth >= MG_JSON_MAX_DEPTH) return MG_JSON_TOO_DEEP;
+  if (!container && (end = json_scalar_end(js, p)) == 0) {
+    json_fail(js, JSON_ERR_VALUE, p);  // Unless a string said better already
+    return MG_JSON_INVALID;
+  }
+  if (container && js->depth >= MG_JSON_MAX_DEPTH) {
+    json_fail(js, JSON_ERR_DEPTH, p);
+    return MG_JSON_TOO_DEEP;
+  }
   if (js->searching && js->on_path) json_path_value(js, p, end);
   if (!container) return (long) end;
   js->open[js->depth++] = js->s[p];
@@ -240,11 +288,19 @@ static void json_child(struct json_scan *js, struct mg_str key) {
 
 // An object member's name and ':' at p; the offset after them, or 0
 static size_t json_member_name(struct json_scan *js, size_t p) {
+  if (js->depth == 1) js->member = mg_str_n(NULL, 0);
   size_t end = json_string_end(js, p);
-  if (end == 0) return 0;
-  json_child(js, mg_str_n(js->s + p + 1, end - p - 2));
+  if (end == 0) {
+    json_fail(js, p < js->len ? JSON_ERR_NAME : JSON_ERR_END, p);
+    return 0;
+  }
+  struct mg_str name = mg_str_n(js->s + p + 1, end - p - 2);
+  if (js->depth == 1) js->member = name;
+  json_child(js, name);
   end = json_ws(js, end);
-  return end < js->len && js->s[end] == ':' ? end + 1 : 0;
+  if (end < js->len && js->s[end] == ':') return end + 1;
+  json_fail(js, end < js->len ? JSON_ERR_COLON : JSON_ERR_END, end);
+  return 0;
 }
 
 // After a value (or an opening bracket, when opened): closes containers and takes
@@ -255,14 +311,20 @@ static int json_after_value(struct json_scan *js, size_t *pos, bool opened) {
   while (js->depth > 0) {
     bool is_obj = js->open[js->depth - 1] == '{';
     p = json_ws(js, p);
-    if (p >= js->len) return MG_JSON_INVALID;
+    if (p >= js->len) {
+      json_fail(js, JSON_ERR_END, p);
+      return MG_JSON_INVALID;
+    }
     if (js->s[p] == (is_obj ? '}' : ']')) {
       json_close(js, p++);
       opened = false;
       continue;
     }
     if (!opened) {
-      if (js->s[p] != ',') return MG_JSON_INVALID;
+      if (js->s[p] != ',') {
+        json_fail(js, JSON_ERR_COMMA, p);
+        return MG_JSON_INVALID;
+      }
       p = json_ws(js, p + 1);
     }
     if (is_obj) {
@@ -323,6 +385,60 @@ int mg_json_get(struct mg_str json, const char *path, int *toklen) {
 struct mg_str mg_json_get_tok(struct mg_str json, const char *path) {
   int len, ofs = mg_json_get(json, path, &len);
   return ofs < 0 ? mg_str_n(NULL, 0) : mg_str_n(json.buf + ofs, (size_t) len);
+}
+
+// Bytes of a member name an error message shows
+enum { JSON_NAME_SHOWN = 40 };
+
+// The fault a failed scan found, in words, all ASCII
+static void json_fault_text(const struct json_scan *js, char *buf, size_t len) {
+  const char *s = js->s + js->err_at;
+  switch (js->err) {
+    case JSON_ERR_SURROGATE: mg_snprintf(buf, len, "a lone surrogate %.6s (not a character)", s); break;
+    case JSON_ERR_ESCAPE:
+      if (js->err_at + 1 < js->len && s[1] > 0x20 && s[1] < 0x7f) mg_snprintf(buf, len, "an invalid escape \\%c", s[1]);
+      else mg_snprintf(buf, len, "an invalid escape");
+      break;
+    case JSON_ERR_UTF8: mg_snprintf(buf, len, "invalid UTF-8 (byte 0x%02x)", (unsigned char) *s); break;
+    case JSON_ERR_CONTROL: mg_snprintf(buf, len, "an unescaped control character (0x%02x)", (unsigned char) *s); break;
+    case JSON_ERR_UNTERMINATED: mg_snprintf(buf, len, "an unterminated string"); break;
+    case JSON_ERR_DEPTH: mg_snprintf(buf, len, "nested deeper than %d levels", MG_JSON_MAX_DEPTH); break;
+    case JSON_ERR_COMMA:
+      mg_snprintf(buf, len, "expected ',' or '%c'", js->open[js->depth - 1] == '{' ? '}' : ']');
+      break;
+    case JSON_ERR_NAME: mg_snprintf(buf, len, "expected a member name in quotes"); break;
+    case JSON_ERR_COLON: mg_snprintf(buf, len, "expected ':'"); break;
+    case JSON_ERR_JUNK: mg_snprintf(buf, len, "more after the value"); break;
+    case JSON_ERR_VALUE: mg_snprintf(buf, len, "expected a value"); break;
+    default: mg_snprintf(buf, len, "the text ends early"); break;
+  }
+}
+
+bool mg_json_check(struct mg_str json, char *buf, size_t len) {
+  struct json_scan js;
+  char what[64];
+  if (buf != NULL && len > 0) buf[0] = '\0';
+  if (json.len > INT_MAX) {  // As mg_json_get, whose offsets are ints
+    if (buf != NULL) mg_snprintf(buf, len, "longer than %d bytes", INT_MAX);
+    return false;
+  }
+  json_scan_init(&js, json, NULL);
+  long end = json_value(&js, 0);
+  if (end >= 0 && json_ws(&js, (size_t) end) == js.len) return true;
+  if (end >= 0) json_fail(&js, JSON_ERR_JUNK, json_ws(&js, (size_t) end));
+  if (buf == NULL) return false;
+  if (json_ws(&js, 0) == js.len) {
+    mg_snprintf(buf, len, "empty");
+    return false;
+  }
+  json_fault_text(&js, what, sizeof(what));
+  bool in_member = js.member.buf != NULL && js.err != JSON_ERR_JUNK;
+  size_t shown = in_member ? js.member.len : 0;  // A long name is cut, between UTF-8 sequences
+  if (shown > JSON_NAME_SHOWN) shown = JSON_NAME_SHOWN;
+  while (shown > 0 && shown < js.member.len && ((unsigned char) js.member.buf[shown] & 0xc0) == 0x80) shown--;
+  mg_snprintf(buf, len, "%s at byte %lu%s%.*s%s", what, (unsigned long) js.err_at, in_member ? " in member \"" : "",
+              (int) shown, in_member ? js.member.buf : "", !in_member ? "" : shown < js.member.len ? "...\"" : "\"");
+  return false;
 }
 
 // Significant digits kept for strtod: beyond them a number moves by far less than an ulp
@@ -426,6 +542,20 @@ static bool json_unescape(struct mg_str str, char *buf, size_t len, size_t *n) {
   buf[o] = '\0';
   *n = o;
   return true;
+}
+
+long mg_json_unescaped_len(struct mg_str str, bool *nul) {
+  size_t i = 0, n = 0;
+  char c[4];
+  bool zero = false;
+  while (i < str.len) {
+    size_t k = json_char(str.buf, str.len, &i, c);
+    if (k == 0) return -1;
+    if (c[0] == '\0') zero = true;  // Only \u0000 gives a 0 byte: no UTF-8 sequence starts with one
+    n += k;
+  }
+  if (nul != NULL) *nul = zero;
+  return n > LONG_MAX ? -1 : (long) n;
 }
 
 bool mg_json_unescape(struct mg_str str, char *buf, size_t len) {

@@ -465,6 +465,9 @@ static size_t printf_emit(mg_pfn_t out, void *param, const char *s, size_t len) 
   return len;
 }
 
+// JSON text is UTF-8 (RFC 8259 section 8.1), whatever bytes a caller hands over (a
+// request path, a file name): a byte that starts no valid sequence (mg_utf8_len)
+// prints as \ufffd, and valid sequences pass through whole.
 size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap) {
   int len = va_arg(*ap, int);
   const char *s = va_arg(*ap, const char *);
@@ -481,13 +484,17 @@ size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap) {
                       : c == '\b' ? "\\b"
                       : c == '\f' ? "\\f"
                                   : NULL;
+    size_t seq = c < 0x80 ? 1 : mg_utf8_len(s + i, n - i);
     if (esc != NULL) {
       total += printf_emit(out, param, esc, 2);
     } else if (c < 0x20) {  // RFC 8259: other control characters as \u00XX
       char u[6] = {'\\', 'u', '0', '0', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
       total += printf_emit(out, param, u, sizeof(u));
+    } else if (seq == 0) {
+      total += printf_emit(out, param, "\\ufffd", 6);
     } else {
-      out((char) c, param), total++;  // Everything else, UTF-8 included, as is
+      total += printf_emit(out, param, s + i, seq);  // ASCII, or one whole UTF-8 sequence
+      i += seq - 1;
     }
   }
   return total;

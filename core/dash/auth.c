@@ -98,7 +98,14 @@ static bool auth_body_ok(struct mg_connection *c, struct mg_http_message *hm) {
     return false;
   }
   int len = 0, ofs = mg_json_get(hm->body, "$", &len);
-  if (ofs < 0 || hm->body.buf[ofs] != '{') {
+  if (ofs < 0) {
+    char why[160], msg[sizeof(why) + 32];  // The longest message of mg_json_check fits
+    mg_json_check(hm->body, why, sizeof(why));
+    mg_snprintf(msg, sizeof(msg), "the body is not valid JSON: %s", why);
+    mg_auth_reply_error(c, 400, NULL, msg);
+    return false;
+  }
+  if (hm->body.buf[ofs] != '{') {
     mg_auth_reply_error(c, 400, NULL, "the body must be a JSON object");
     return false;
   }
@@ -108,21 +115,26 @@ static bool auth_body_ok(struct mg_connection *c, struct mg_http_message *hm) {
 // The string member name of the body into buf; false (400 answered) when it is not there
 static bool auth_field(struct mg_connection *c, struct mg_http_message *hm, const char *name, char *buf,
                        size_t len) {
-  char path[32], msg[64];
+  char path[32], msg[96];
+  long n = 0;
   mg_snprintf(path, sizeof(path), "$.%s", name);
-  int r = mg_auth_json_str(hm->body, path, buf, len);
-  if (r == 1) return true;
-  mg_snprintf(msg, sizeof(msg), r == 0 ? "missing field \"%s\"" : r == -1 ? "\"%s\" must be a string" : "\"%s\" is too long",
-              name);
+  int r = mg_auth_json_str(hm->body, path, buf, len, &n);
+  if (r == MG_AUTH_STR_OK) return true;
+  if (r == MG_AUTH_STR_ABSENT) mg_snprintf(msg, sizeof(msg), "missing field \"%s\"", name);
+  else if (r == MG_AUTH_STR_NOT_STRING) mg_snprintf(msg, sizeof(msg), "\"%s\" must be a string", name);
+  else if (r == MG_AUTH_STR_NUL) mg_snprintf(msg, sizeof(msg), "\"%s\" must not contain NUL (\\u0000)", name);
+  else mg_snprintf(msg, sizeof(msg), "\"%s\" is too long (%ld bytes of UTF-8)", name, n);
   mg_auth_reply_error(c, 400, NULL, msg);
   return false;
 }
 
+// Lengths count bytes of UTF-8, as the buffers and the hash do (core/dash/API.md)
 static bool auth_password_ok(struct mg_connection *c, const char *pass) {
   size_t n = strlen(pass);
   if (n >= MG_AUTH_PASS_MIN && n <= MG_AUTH_PASS_MAX) return true;
-  char msg[64];
-  mg_snprintf(msg, sizeof(msg), "password must be %d to %d characters", MG_AUTH_PASS_MIN, MG_AUTH_PASS_MAX);
+  char msg[80];
+  mg_snprintf(msg, sizeof(msg), "password must be %d to %d bytes of UTF-8 (this is %lu)", MG_AUTH_PASS_MIN,
+              MG_AUTH_PASS_MAX, (unsigned long) n);
   mg_auth_reply_error(c, 400, NULL, msg);
   return false;
 }

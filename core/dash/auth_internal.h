@@ -92,8 +92,10 @@ struct mg_auth_user *mg_auth_user_put(struct mg_auth *auth, const struct mg_auth
 // mg_auth_user_put with pass hashed here and now (for tools and tests: it blocks for a whole
 // hash); NULL when the table is full or no random bytes
 struct mg_auth_user *mg_auth_user_add(struct mg_auth *auth, const char *name, const char *pass, int level);
-// A JSON string at path unescaped into buf: 1, or 0 absent, -1 not a string, -2 too long
-int mg_auth_json_str(struct mg_str json, const char *path, char *buf, size_t len);
+// A JSON string at path unescaped into buf (len bytes with its NUL): MG_AUTH_STR_OK or
+// why not; *n (may be NULL) gets its length in bytes of UTF-8 once it is a string
+enum { MG_AUTH_STR_OK = 1, MG_AUTH_STR_ABSENT = 0, MG_AUTH_STR_NOT_STRING = -1, MG_AUTH_STR_TOO_LONG = -2, MG_AUTH_STR_NUL = -3 };
+int mg_auth_json_str(struct mg_str json, const char *path, char *buf, size_t len, long *n);
 void mg_auth_users_load(struct mg_auth *auth);  // Sets auth->broken on a bad file
 bool mg_auth_users_save(struct mg_auth *auth);  // Atomic; true without a filesystem
 

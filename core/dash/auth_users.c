@@ -90,17 +90,23 @@ struct mg_auth_user *mg_auth_user_add(struct mg_auth *auth, const char *name, co
 // ---------------------------------------------------------------------------
 // The users file: {"users":[{"user":..,"level":..,"iterations":N,"salt":B64,"hash":B64},...]}
 
-int mg_auth_json_str(struct mg_str json, const char *path, char *buf, size_t len) {
+int mg_auth_json_str(struct mg_str json, const char *path, char *buf, size_t len, long *n) {
   struct mg_str tok = mg_json_get_tok(json, path);
-  if (tok.buf == NULL || tok.len == 0) return 0;
-  if (tok.len < 2 || tok.buf[0] != '"') return -1;
-  if (tok.len - 2 >= len || !mg_json_unescape(mg_str_n(tok.buf + 1, tok.len - 2), buf, len)) return -2;
-  return 1;
+  bool nul = false;
+  if (tok.buf == NULL || tok.len == 0) return MG_AUTH_STR_ABSENT;
+  if (tok.len < 2 || tok.buf[0] != '"') return MG_AUTH_STR_NOT_STRING;
+  struct mg_str body = mg_str_n(tok.buf + 1, tok.len - 2);
+  long bytes = mg_json_unescaped_len(body, &nul);
+  if (n != NULL) *n = bytes;
+  if (bytes < 0) return MG_AUTH_STR_NOT_STRING;  // Never in a document mg_json_get accepted
+  if (nul) return MG_AUTH_STR_NUL;
+  if ((size_t) bytes >= len || !mg_json_unescape(body, buf, len)) return MG_AUTH_STR_TOO_LONG;
+  return MG_AUTH_STR_OK;
 }
 
 #if MG_ENABLE_POSIX_FS
 static bool users_json_str(struct mg_str json, const char *path, char *buf, size_t len) {
-  return mg_auth_json_str(json, path, buf, len) == 1;
+  return mg_auth_json_str(json, path, buf, len, NULL) == MG_AUTH_STR_OK;
 }
 
 // A base64 string at path that decodes to exactly len bytes

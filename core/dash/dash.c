@@ -88,6 +88,9 @@ bool mg_dash_add(struct mg_dash *dash, struct mg_dash_set *set) {
   set->next = NULL;
   set->pending = false;
   set->last_push = 0;
+  set->unknown = NULL;
+  set->corrupt = NULL;
+  set->corrupt_kept = false;
   struct mg_dash_set **tail = &dash->sets;
   while (*tail != NULL) tail = &(*tail)->next;
   *tail = set;
@@ -179,13 +182,22 @@ static bool dash_field_schema(const struct mg_dash_set *set, const struct mg_das
                                MG_ESC(dash_level_name(dash_write_level(f))));
 }
 
+// The set's file did not parse at start: why, and the name it is kept under (API.md)
+static bool dash_corrupt_schema(const struct mg_dash_set *set, struct mg_iobuf *out) {
+  if (set->corrupt == NULL) return true;
+  bool ok = mg_iobuf_printf(out, "\"corrupt\":{\"reason\":%m,\"kept\":", MG_ESC(set->corrupt));
+  if (set->corrupt_kept) return ok && mg_iobuf_printf(out, "\"%s.json.bad\"},", set->name);  // A plain name (mg_dash_add)
+  return ok && mg_iobuf_printf(out, "null},");
+}
+
 bool mg_dash_schema_json(struct mg_dash *dash, int level, struct mg_iobuf *out) {
   bool ok = mg_iobuf_printf(out, "{\"sets\":[");
   const char *sep = "";
   for (struct mg_dash_set *s = dash->sets; ok && s != NULL; s = s->next) {
     if (!mg_dash_readable(s, level)) continue;  // Sets the user may not read are left out
-    ok = mg_iobuf_printf(out, "%s{\"name\":%m,\"title\":%m,\"persist\":%s,\"fields\":[", sep, MG_ESC(s->name),
-                         MG_ESC(s->title != NULL ? s->title : s->name), s->persist ? "true" : "false");
+    ok = mg_iobuf_printf(out, "%s{\"name\":%m,\"title\":%m,\"persist\":%s,", sep, MG_ESC(s->name),
+                         MG_ESC(s->title != NULL ? s->title : s->name), s->persist ? "true" : "false") &&
+         dash_corrupt_schema(s, out) && mg_iobuf_printf(out, "\"fields\":[");
     const char *fsep = "";
     for (size_t i = 0; ok && i < s->nfields; i++) {
       if (level < dash_read_level(&s->fields[i])) continue;
@@ -247,31 +259,25 @@ static bool dash_unescape(struct mg_str tok, char *buf, size_t len) {
   return tok.len >= 2 && mg_json_unescape(mg_str_n(tok.buf + 1, tok.len - 2), buf, len);
 }
 
-// A JSON string token holding \u0000, which a C string cannot carry
-static bool dash_has_nul(struct mg_str tok) {
-  for (size_t i = 0; i + 1 < tok.len; i++) {
-    if (tok.buf[i] != '\\') continue;
-    if (tok.buf[i + 1] == 'u' && i + 6 <= tok.len && memcmp(tok.buf + i + 2, "0000", 4) == 0) return true;
-    i++;  // Skip the escaped character, so "\\u0000" is no NUL
-  }
-  return false;
-}
-
+// Lengths count bytes of UTF-8 (core/dash/API.md): what the C variable holds
 static bool dash_parse_string(const struct mg_dash_field *f, struct mg_str val, union mg_dash_value *out,
                               char *reason, size_t len) {
   char *dst = (char *) out->s;  // The stage's own buffer of f->size bytes
-  size_t max = f->size - 1;
-  if (val.len > 0 && val.buf[0] != '"') {
+  unsigned max = (unsigned) (f->size - 1);
+  bool nul = false;
+  long n = val.len >= 2 && val.buf[0] == '"' ? mg_json_unescaped_len(mg_str_n(val.buf + 1, val.len - 2), &nul) : -1;
+  if (val.len == 0 || val.buf[0] != '"') {
     mg_snprintf(reason, len, "must be a string");
-  } else if (dash_has_nul(val)) {
-    mg_snprintf(reason, len, "must not hold a NUL character");
-  } else if (!dash_unescape(val, dst, f->size)) {
-    dst[0] = '\0';
-    mg_snprintf(reason, len, "must be at most %u characters", (unsigned) max);
-  } else if (strlen(dst) < f->min_len) {
-    mg_snprintf(reason, len, "must be %u to %u characters", (unsigned) f->min_len, (unsigned) max);
-  } else {
+  } else if (nul) {
+    mg_snprintf(reason, len, "must not contain NUL (\\u0000)");
+  } else if (n >= 0 && (size_t) n > max) {
+    mg_snprintf(reason, len, "must be at most %u bytes of UTF-8 (this is %ld)", max, n);
+  } else if (n >= 0 && (size_t) n < f->min_len) {
+    mg_snprintf(reason, len, "must be %u to %u bytes of UTF-8", (unsigned) f->min_len, max);
+  } else if (n >= 0 && dash_unescape(val, dst, f->size)) {
     return true;
+  } else {
+    mg_snprintf(reason, len, "is not a valid JSON string");  // Documents are checked whole first: a safety net
   }
   return false;
 }
@@ -377,7 +383,12 @@ static int dash_validate(struct mg_dash_set *set, struct mg_str body, int level,
 
 int mg_dash_write(struct mg_dash_set *set, struct mg_str body, int level, struct mg_iobuf *err) {
   int n = 0, ofs = mg_json_get(body, "$", &n);
-  if (ofs < 0) return dash_error(err, 400, "bad JSON");
+  if (ofs < 0) {
+    char why[160], msg[sizeof(why) + 16];  // The longest message of mg_json_check fits
+    mg_json_check(body, why, sizeof(why));
+    mg_snprintf(msg, sizeof(msg), "bad JSON: %s", why);
+    return dash_error(err, 400, msg);
+  }
   body = mg_str_n(body.buf + ofs, (size_t) n);
   if (body.buf[0] != '{') return dash_error(err, 400, "the values must be a JSON object");
   int lowest = dash_set_write_level(set);

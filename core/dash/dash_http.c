@@ -32,6 +32,7 @@ void mg_dash_init(struct mg_dash *dash, struct mg_mgr *mgr, const char *data_dir
 }
 
 void mg_dash_free(struct mg_dash *dash) {
+  mg_dash_store_free(dash);
   if (dash->timer != NULL) {
     mg_timer_free(&dash->mgr->timers, dash->timer);
     mg_free(dash->timer);

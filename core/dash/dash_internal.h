@@ -25,8 +25,10 @@ bool mg_dash_readable(const struct mg_dash_set *set, int level);
 void mg_dash_push(struct mg_dash *dash, struct mg_dash_set *set);
 
 // Persistence (dash_store.c): load at mg_dash_add (falling back to the defaults the
-// variables hold), save atomically after a write. Both log what went wrong.
+// variables hold, keeping fields unknown to this build, setting a corrupt file aside
+// as NAME.json.bad), save atomically after a write. Both log what went wrong.
 void mg_dash_load(struct mg_dash_set *set);
 bool mg_dash_save(struct mg_dash_set *set);
+void mg_dash_store_free(struct mg_dash *dash);  // What the sets kept of their files
 
 #endif  // DASH_INTERNAL_H

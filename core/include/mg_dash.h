@@ -19,6 +19,12 @@ enum { MG_DASH_NOBODY = 0, MG_DASH_VIEWER = 1, MG_DASH_ADMIN = 2 };
 #ifndef MG_DASH_MAX_BODY
 #define MG_DASH_MAX_BODY 4096
 #endif
+// A persisted set's file may hold fields this build does not know (written by another
+// version): up to this many bytes of them (as JSON, in file order) are kept and written
+// back with each save; a member past that is dropped at the next save, and logged
+#ifndef MG_DASH_UNKNOWN_MAX
+#define MG_DASH_UNKNOWN_MAX 1024
+#endif
 // Sets per dashboard (a client's dirty sets are one bit each)
 #define MG_DASH_MAX_SETS 32
 
@@ -87,6 +93,9 @@ struct mg_dash_set {
   uint64_t last_push;            // mg_millis() of the last push
   bool pending;                  // Changed since the last push
   uint8_t index;                 // Bit in a client's dirty mask
+  char *unknown;                 // The file's members this build does not know ("a":1,"b":2); NULL: none
+  const char *corrupt;           // Why the file was corrupt at start ("not JSON"); NULL: it was not
+  bool corrupt_kept;             // and whether it was kept as NAME.json.bad
 };
 
 // static struct mg_dash_set leds = MG_DASH_SET("leds", leds_fields, .title = "LEDs");
@@ -111,7 +120,8 @@ struct mg_dash {
 
 // data_dir: where persisted sets live (NULL: none). Starts the push timer.
 void mg_dash_init(struct mg_dash *dash, struct mg_mgr *mgr, const char *data_dir);
-void mg_dash_free(struct mg_dash *dash);  // Stops the timer, forgets the clients (before mg_mgr_free)
+// Stops the timer, forgets the clients, frees what the sets kept of their files (before mg_mgr_free)
+void mg_dash_free(struct mg_dash *dash);
 // Registers set (which must outlive dash); a persisted set's file is loaded now.
 // false (logged) for a bad declaration, a duplicate name or too many sets.
 bool mg_dash_add(struct mg_dash *dash, struct mg_dash_set *set);

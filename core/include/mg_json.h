@@ -31,6 +31,15 @@ char *mg_json_get_b64(struct mg_str json, const char *path, int *len);  // base6
 // The body of a JSON string (between the quotes) unescaped into buf, NUL-terminated;
 // false (buf "") if it does not fit, is malformed, or holds \u0000
 bool mg_json_unescape(struct mg_str str, char *buf, size_t len);
+// The length in bytes of the string body str unescaped (without a NUL), or -1 when it
+// is malformed (an invalid escape, a lone surrogate, a control character, bad UTF-8);
+// *nul (may be NULL) tells whether it holds \u0000, which a C string cannot carry
+long mg_json_unescaped_len(struct mg_str str, bool *nul);
+// Whether json is one valid document, as mg_json_get judges; if not, why, for an error
+// message, into buf (may be NULL): the fault, its byte offset, and the member of the
+// outermost object it lies in, e.g. "a lone surrogate \ud800 (not a character) at
+// byte 15 in member \"password\""
+bool mg_json_check(struct mg_str json, char *buf, size_t len);
 // Iterate an object's members or an array's elements: start with ofs 0, pass the
 // returned offset back; 0 when done or if obj is not a valid object or array.
 // key is the member name as written, quotes included ({NULL, 0} for array

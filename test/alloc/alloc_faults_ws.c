@@ -556,12 +556,22 @@ static void rest_script(uint16_t port) {
   post_settings(port, "{\"mode\":\"sideways\"}", 400,
                 "{\"error\":\"invalid fields\",\"fields\":{\"mode\":\"must be one of off, auto, manual\"}}", &r);
   where("POST /api/sets/settings with bad JSON");
-  post_settings(port, "{\"count\":", 400, "{\"error\":\"bad JSON\"}", &r);
+  post_settings(port, "{\"count\":", 400,
+                "{\"error\":\"bad JSON: the text ends early at byte 9 in member \\\"count\\\"\"}", &r);
   where("POST /api/sets/settings refused by the callback");
   post_settings(port, "{\"name\":\"nobody\"}", 409, "{\"error\":\"that name is reserved\"}", &r);
 }
 
 // ---- One run ----
+
+// The file also holds a member this build does not know: kept through saves (dropped
+// only when the allocation keeping it fails, which is logged)
+static const char s_unknown[] = "\"later\":[1,2]";
+
+// The file's text for the values v (a JSON object), with or without the unknown member
+static void file_text(char *buf, size_t len, const char *v, bool unknown) {
+  snprintf(buf, len, "%.*s%s%s}\n", (int) strlen(v) - 1, v, unknown ? "," : "", unknown ? s_unknown : "");
+}
 
 // The settings file: absent never (it was written before the run), else whole and one of what was written
 static void check_file(bool at_start) {
@@ -577,19 +587,22 @@ static void check_file(bool at_start) {
   buf[n] = '\0';
   bool ok = false;
   for (int i = V_FILE; i < V_COUNT; i++) {
-    char want[256];
-    snprintf(want, sizeof(want), "%s\n", s_values[i]);
+    char want[256], without[256];
+    file_text(want, sizeof(want), s_values[i], true);
+    file_text(without, sizeof(without), s_values[i], false);
     if (at_start && i != V_FILE) continue;
-    ok = ok || strcmp(buf, want) == 0;
+    ok = ok || strcmp(buf, want) == 0 || (!at_start && strcmp(buf, without) == 0);
   }
   if (!ok) fail("holds %.*s", (int) strcspn(buf, "\n"), buf);
   if (access(s_tmp_path, F_OK) == 0) fail("its temporary file is left behind");
 }
 
 static bool write_file(void) {
+  char text[256];
   FILE *fp = fopen(s_file_path, "wb");
   if (fp == NULL) return false;
-  bool ok = fprintf(fp, "%s\n", s_values[V_FILE]) > 0;
+  file_text(text, sizeof(text), s_values[V_FILE], true);
+  bool ok = fputs(text, fp) >= 0;
   return fclose(fp) == 0 && ok;
 }
 

@@ -2,7 +2,8 @@
 // names the device, navigation moves the hash, the heading and aria-current, a
 // phone reaches every page (also with two more registered, seven in all), relative URLs (REST and
 // the WebSocket) work under a path prefix, dark mode, and nothing logs an error
-// or fails to load. Screenshots land in build/e2e/.
+// or fails to load; a settings file found corrupt at start shows a notice.
+// Screenshots land in build/e2e/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -220,6 +221,33 @@ test('the firmware serves the dashboard at / only: a nested path is a 404, not a
   assert.match(await root.text(), /<div id="app">/);
   const nested = await fetch(new URL('foo/bar', firmware.url));
   assert.equal(nested.status, 404);
+});
+
+test('a settings file that was corrupt at start: the settings page says so, and where the old file is', async () => {
+  await firmware.halt();
+  fs.writeFileSync(path.join(firmware.dataDir, 'settings.json'), '{"interval": 60, "unit": "kel');
+  await firmware.restart();
+  cookie = await session(firmware.url);  // The sessions went with the restart
+  const page = await openPage();
+  await page.goto(new URL('#/settings', firmware.url).href);
+  const notice = page.getByTestId('corrupt-notice');
+  await notice.waitFor();
+  assert.equal(await notice.getAttribute('role'), 'alert');
+  assert.match(await notice.textContent(), /settings\.json file was corrupt at start \(not JSON\), so the defaults are in use; the old file is kept on the device as settings\.json\.bad\./);
+  const interval = page.locator('form[data-set="settings"] input[name="interval"]');
+  await interval.waitFor();
+  assert.equal(await interval.inputValue(), '10', 'the default');
+  await page.screenshot({ path: path.join(OUT, 'dashboard-settings-corrupt.png'), fullPage: true });
+  await page.context().close();
+
+  await firmware.halt();  // The defaults were saved: the next start is a normal one
+  await firmware.restart();
+  cookie = await session(firmware.url);
+  const again = await openPage();
+  await again.goto(new URL('#/settings', firmware.url).href);
+  await again.locator('form[data-set="settings"] input[name="interval"]').waitFor();
+  assert.equal(await again.getByTestId('corrupt-notice').count(), 0);
+  await again.context().close();
 });
 
 test('no console errors, failed requests or error responses on any page', () => {

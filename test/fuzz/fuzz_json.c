@@ -81,6 +81,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mg_free(mg_json_get_b64(doc, path, &blen));
   char buf[32];
   if (mg_json_unescape(doc, buf, sizeof(buf)) && memchr(buf, 0, sizeof(buf)) == NULL) __builtin_trap();
+  // The unescaped length agrees with unescaping: where it fits, and why not where not
+  bool has_nul = false;
+  long ulen = mg_json_unescaped_len(doc, &has_nul);
+  bool fits = mg_json_unescape(doc, buf, sizeof(buf));
+  if (fits != (ulen >= 0 && !has_nul && (size_t) ulen < sizeof(buf))) __builtin_trap();
+  if (fits && strlen(buf) != (size_t) ulen) __builtin_trap();
+  // mg_json_check agrees with mg_json_get, and says why in valid UTF-8 when the document is bad
+  char why[160];  // Room for the longest message: never cut
+  if (mg_json_check(doc, why, sizeof(why)) != (whole >= 0)) __builtin_trap();
+  if (whole < 0 && (why[0] == '\0' || strlen(why) + 1 >= sizeof(why) || !mg_utf8_valid(why, strlen(why)))) __builtin_trap();
   free(in);
   return 0;
 }

@@ -1,7 +1,8 @@
 // The firmware's field sets (core/dash/API.md) against real clients: fetch for REST,
 // node's `ws` for /api/ws. Schema and values, 400 with per-field reasons and nothing
-// changed, persistence across a restart, a corrupt settings file, snapshots and
-// pushes, two clients seeing each other's writes, the sensors ticking.
+// changed, persistence across a restart, a corrupt settings file set aside, fields
+// unknown to this build kept, snapshots and pushes, two clients seeing each other's
+// writes, the sensors ticking.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -119,8 +120,10 @@ test('POST: any bad field gives 400 with a reason per field and changes nothing'
   for (const [b, field, reason] of [
     [{ interval: 1.5 }, 'interval', 'must be an integer'],
     [{ interval: '5' }, 'interval', 'must be an integer'],
-    [{ name: 'x'.repeat(33) }, 'name', 'must be at most 32 characters'],
-    [{ name: '' }, 'name', 'must be 1 to 32 characters'],
+    [{ name: 'x'.repeat(33) }, 'name', 'must be at most 32 bytes of UTF-8 (this is 33)'],
+    [{ name: '\u20ac'.repeat(11) }, 'name', 'must be at most 32 bytes of UTF-8 (this is 33)'],  // 11 characters
+    [{ name: '' }, 'name', 'must be 1 to 32 bytes of UTF-8'],
+    [{ name: 'a\u0000b' }, 'name', 'must not contain NUL (\\u0000)'],
   ]) {
     const r = await post('sets/settings', b);
     assert.equal(r.status, 400, JSON.stringify(b));
@@ -133,8 +136,15 @@ test('POST: any bad field gives 400 with a reason per field and changes nothing'
   assert.equal((await r.json()).fields.uptime, 'read-only');
   r = await post('sets/leds', '{"led1":tr');
   assert.equal(r.status, 400);
-  assert.equal((await r.json()).error, 'bad JSON');
+  assert.equal((await r.json()).error, 'bad JSON: expected a value at byte 8 in member "led1"');
+  r = await post('sets/settings', '{"name":"x\\ud800"}');  // A lone surrogate: no character, no UTF-8
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).error, 'bad JSON: a lone surrogate \\ud800 (not a character) at byte 10 in member "name"');
   assert.deepEqual(await values('settings'), before);
+  r = await post('sets/settings', { name: '\u20ac'.repeat(10) });  // 30 bytes fit
+  assert.equal(r.status, 200, await r.text());
+  assert.equal((await values('settings')).name, '\u20ac'.repeat(10));
+  assert.equal((await post('sets/settings', { name: before.name })).status, 200);
 });
 
 test('settings persist across a restart; the device name follows settings.name', async () => {
@@ -149,18 +159,24 @@ test('settings persist across a restart; the device name follows settings.name',
   assert.equal((await values('device')).name, 'greenhouse');
 });
 
-test('a corrupt settings file is reported and replaced by defaults', async () => {
+test('a corrupt settings file is kept as settings.json.bad, defaults are used, and the schema flags it', async () => {
   const dir = path.join(data, 'corrupt');
   fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, 'settings.json'), '{"name":"half a fi');
+  const corrupt = '{"name":"half a fi';
+  fs.writeFileSync(path.join(dir, 'settings.json'), corrupt);
   const { srv, url, cookie: own } = await start(dir);
+  const get = async (p) => (await fetch(`${url}/api/${p}`, { headers: { Cookie: own } })).json();
   try {
-    await waitForLog(srv, /settings file .*settings\.json is corrupt \(.*\): using defaults/);
-    const s = await (await fetch(`${url}/api/sets/settings`, { headers: { Cookie: own } })).json();
+    await waitForLog(srv, /settings file .*settings\.json is corrupt \(an unterminated string at byte 8 in member "name"\): using defaults; the file is kept as .*settings\.json\.bad/);
+    const s = await get('sets/settings');
     assert.equal(s.interval, 10);
     assert.equal(s.unit, 'celsius');
     assert.match(s.name, /^meerkat-/);
+    assert.equal(fs.readFileSync(path.join(dir, 'settings.json.bad'), 'utf8'), corrupt, 'the corrupt file is kept byte for byte');
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'settings.json'), 'utf8')), s, 'the file holds the defaults now');
+    const { sets } = await get('sets');
+    assert.deepEqual(sets.find((x) => x.name === 'settings').corrupt, { reason: 'not JSON', kept: 'settings.json.bad' });
+    assert.equal(sets.find((x) => x.name === 'leds').corrupt, undefined, 'only the set whose file was corrupt');
   } finally {
     await srv.stop();
   }
@@ -169,9 +185,34 @@ test('a corrupt settings file is reported and replaced by defaults', async () =>
   try {
     const s = await (await fetch(`${again.url}/api/sets/settings`, { headers: { Cookie: again.cookie } })).json();
     assert.deepEqual([s.name, s.interval], ['kept', 10], 'an out-of-range value falls back to its default');
+    const { sets } = await (await fetch(`${again.url}/api/sets`, { headers: { Cookie: again.cookie } })).json();
+    assert.equal(sets.find((x) => x.name === 'settings').corrupt, undefined, 'a file that parses is no corrupt one');
   } finally {
     await again.srv.stop();
   }
+});
+
+test('fields this build does not know are kept in the file through a write and a restart', async () => {
+  const dir = path.join(data, 'unknown');
+  fs.mkdirSync(dir);
+  const file = path.join(dir, 'settings.json');
+  fs.writeFileSync(file, JSON.stringify({ name: 'newer', colour: { r: 1, g: [2, 3] }, interval: 20, unit: 'celsius', note: 'caf\u00e9' }));
+  for (const interval of [30, 40]) {  // A write, then a restart and another write
+    const { srv, url, cookie: own } = await start(dir);
+    try {
+      await waitForLog(srv, /settings\.json: field "colour" is unknown to this build: kept for the next save/);
+      const res = await fetch(`${url}/api/sets/settings`,
+        { method: 'POST', headers: { Cookie: own, 'Content-Type': 'application/json' }, body: JSON.stringify({ interval }) });
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      assert.deepEqual(JSON.parse(text), { name: 'newer', interval, unit: 'celsius' }, 'the API shows the known fields only');
+    } finally {
+      await srv.stop();
+    }
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')),
+      { name: 'newer', interval, unit: 'celsius', colour: { r: 1, g: [2, 3] }, note: 'caf\u00e9' });
+  }
+  assert.equal(fs.existsSync(`${file}.bad`), false);
 });
 
 test('WebSocket: one snapshot message per set right after the upgrade', async () => {

@@ -60,6 +60,24 @@ test('unknown /api/ paths answer a JSON 404, wrong methods a JSON 405', () => {
   assert.equal(JSON.parse(res.body.toString()).error, 'method not allowed');
 });
 
+// The 404 echoes the path: bytes that are not UTF-8 come back as U+FFFD, never raw
+test('a JSON 404 for a path of bytes that are not UTF-8 is valid UTF-8 and JSON', async () => {
+  const cases = [
+    ['%FF%FE', '/api/%FF%FE'],
+    [Buffer.from([0xff, 0xfe]), '/api/\ufffd\ufffd'],
+    [Buffer.from([0xc0, 0xaf, 0xed, 0xa0, 0x80]), '/api/' + '\ufffd'.repeat(5)],  // Overlong '/', a surrogate
+    [Buffer.from([0xc3, 0xa9, 0xe2, 0x82]), '/api/\u00e9\ufffd\ufffd'],  // Valid, then a truncated sequence
+  ];
+  for (const [tail, want] of cases) {
+    const req = Buffer.concat([Buffer.from('GET /api/'), Buffer.from(tail),
+      Buffer.from(` HTTP/1.1\r\nHost: x\r\nCookie: ${session}\r\nConnection: close\r\n\r\n`)]);
+    const [res] = parseResponses((await raw(fw.port, req)).data);
+    assert.equal(res.status, 404, want);
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(res.body);  // Throws on invalid UTF-8
+    assert.deepEqual(JSON.parse(text), { error: 'no such endpoint', path: want });
+  }
+});
+
 test('every packed file: gzip and identity decode to the bytes in web/dist', () => {
   for (const p of ['/index.html', ...assets]) {
     const original = fs.readFileSync(path.join(DIST, p));

@@ -670,7 +670,7 @@ Test(auth_http, setup_once_then_409_and_the_session_it_gives_works) {
 
   r = req("POST", "/api/auth/setup", JSON, "{\"password\":\"short\"}");
   cr_assert_eq(r->status, 400);
-  cr_assert(strstr(r->body, "password must be 8 to 128 characters") != NULL, "%s", r->body);
+  cr_assert(strstr(r->body, "password must be 8 to 128 bytes of UTF-8 (this is 5)") != NULL, "%s", r->body);
   cr_assert_eq(req("POST", "/api/auth/setup", "Content-Type: text/plain\r\n", "{\"password\":\"password1\"}")->status, 415);
   cr_assert_eq(req("GET", "/api/auth/setup", "", "")->status, 405);
 
@@ -699,10 +699,16 @@ Test(auth_http, bodies_must_be_small_json_objects_with_the_right_fields) {
     int status;
     const char *error;
   } cases[] = {
-      {"", 400, "the body must be a JSON object"},
+      {"", 400, "the body is not valid JSON: empty"},
       {"[1]", 400, "the body must be a JSON object"},
       {"\"password\"", 400, "the body must be a JSON object"},
-      {"{\"password\":", 400, "the body must be a JSON object"},
+      {"{\"password\":", 400, "the body is not valid JSON: the text ends early at byte 12 in member \\\"password\\\""},
+      // Each error names what is wrong: a NUL is no length problem, a lone surrogate no shape problem
+      {"{\"password\":\"password\\u0000\"}", 400, "\\\"password\\\" must not contain NUL (\\\\u0000)"},
+      {"{\"password\":\"password\\ud800\"}", 400,
+       "the body is not valid JSON: a lone surrogate \\\\ud800 (not a character) at byte 21 in member \\\"password\\\""},
+      // Limits count bytes of UTF-8: two euro signs are 6 bytes
+      {"{\"password\":\"\xe2\x82\xac\xe2\x82\xac\"}", 400, "password must be 8 to 128 bytes of UTF-8 (this is 6)"},
       {"{}", 400, "missing field \\\"password\\\""},
       {"{\"password\":12345678}", 400, "\\\"password\\\" must be a string"},
       {"{\"password\":null}", 400, "\\\"password\\\" must be a string"},
@@ -717,8 +723,12 @@ Test(auth_http, bodies_must_be_small_json_objects_with_the_right_fields) {
   cr_assert_eq(req("POST", "/api/auth/setup", JSON, big)->status, 413);
   mg_snprintf(big, sizeof(big), "{\"password\":\"%0*d\"}", 129, 0);
   cr_assert_eq(req("POST", "/api/auth/setup", JSON, big)->status, 400);
+  mg_snprintf(big, sizeof(big), "{\"password\":\"%0*d\"}", 300, 0);
+  struct resp *r = req("POST", "/api/auth/setup", JSON, big);
+  cr_assert_eq(r->status, 400);
+  cr_assert(strstr(r->body, "\\\"password\\\" is too long (300 bytes of UTF-8)") != NULL, "%s", r->body);
   mg_snprintf(big, sizeof(big), "{\"password\":\"%0*d\"}", 128, 0);
-  cr_assert_eq(req("POST", "/api/auth/setup", JSON, big)->status, 200, "128 characters are allowed");
+  cr_assert_eq(req("POST", "/api/auth/setup", JSON, big)->status, 200, "128 bytes are allowed");
   site_stop();
 }
 

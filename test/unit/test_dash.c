@@ -131,10 +131,13 @@ Test(dash, double_limits) {
 }
 
 Test(dash, string_length_and_type) {
-  expect_reason("{\"s\":\"123456789\"}", "s", "must be at most 8 characters");
-  expect_reason("{\"s\":\"\"}", "s", "must be 1 to 8 characters");
+  expect_reason("{\"s\":\"123456789\"}", "s", "must be at most 8 bytes of UTF-8 (this is 9)");
+  expect_reason("{\"s\":\"\"}", "s", "must be 1 to 8 bytes of UTF-8");
   expect_reason("{\"s\":5}", "s", "must be a string");
-  expect_reason("{\"s\":\"a\\u0000b\"}", "s", "must not hold a NUL character");
+  expect_reason("{\"s\":\"a\\u0000b\"}", "s", "must not contain NUL (\\u0000)");
+  // The limit counts bytes: three characters of 3 bytes each are one too many
+  expect_reason("{\"s\":\"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\"}", "s", "must be at most 8 bytes of UTF-8 (this is 9)");
+  expect_reason("{\"s\":\"\\u20ac\\u20ac\\u20ac\"}", "s", "must be at most 8 bytes of UTF-8 (this is 9)");
   cr_assert_str_eq(s_s, "abc");
   char err[256];
   cr_assert_eq(write_as("{\"s\":\"12345678\"}", MG_DASH_ADMIN, err, sizeof(err)), 200, "%s", err);
@@ -180,7 +183,11 @@ Test(dash, a_write_is_all_or_nothing_and_reports_every_bad_field) {
 Test(dash, bad_json_non_objects_and_viewers) {
   char err[256];
   cr_assert_eq(write_as("{\"b\":tru", MG_DASH_ADMIN, err, sizeof(err)), 400);
-  cr_assert_str_eq(err, "{\"error\":\"bad JSON\"}");
+  cr_assert_str_eq(err, "{\"error\":\"bad JSON: expected a value at byte 5 in member \\\"b\\\"\"}");
+  // A lone surrogate has no UTF-8 form: the document is refused, saying so
+  cr_assert_eq(write_as("{\"s\":\"x\\ud800\"}", MG_DASH_ADMIN, err, sizeof(err)), 400);
+  cr_assert_str_eq(err, "{\"error\":\"bad JSON: a lone surrogate \\\\ud800 (not a character) at byte 7 in member \\\"s\\\"\"}");
+  cr_assert_str_eq(s_s, "abc");
   cr_assert_eq(write_as("[true]", MG_DASH_ADMIN, err, sizeof(err)), 400);
   cr_assert_eq(write_as("{\"b\":true}", MG_DASH_VIEWER, err, sizeof(err)), 403);
   cr_assert_str_eq(err, "{\"error\":\"forbidden\"}");
@@ -258,7 +265,7 @@ static int s_secret;
 static struct mg_dash_field s_secret_fields[] = {MG_DASH_INT_ANY("key", &s_secret, .read = MG_DASH_ADMIN)};
 
 Test(dash, sets_a_level_may_not_read_are_left_out) {
-  struct mg_dash_set secret = MG_DASH_SET("secret", s_secret_fields);
+  static struct mg_dash_set secret = MG_DASH_SET("secret", s_secret_fields);  // Outlives s_dash (teardown frees it)
   cr_assert(mg_dash_add(&s_dash, &secret));
   struct mg_iobuf out = {NULL, 0, 0, 64};
   cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_VIEWER, &out));
@@ -351,11 +358,6 @@ static void write_file(const char *name, const char *text) {
   fclose(fp);
 }
 
-static struct mg_str read_settings_file(void) {
-  char path[128];
-  mg_snprintf(path, sizeof(path), "%s/settings.json", s_dir);
-  return mg_file_read(&mg_fs_posix, path);
-}
 
 static void make_dir(void) {
   strcpy(s_dir, "/tmp/test_dash.XXXXXX");
@@ -364,9 +366,29 @@ static void make_dir(void) {
 
 static void remove_dir(void) {
   char path[128];
-  mg_snprintf(path, sizeof(path), "%s/settings.json", s_dir);
-  remove(path);
-  rmdir(s_dir);
+  for (const char *const *name = (const char *const[]){"settings.json", "settings.json.bad", NULL}; *name; name++) {
+    mg_snprintf(path, sizeof(path), "%s/%s", s_dir, *name);
+    remove(path);
+  }
+  cr_assert_eq(rmdir(s_dir), 0, "nothing else left behind in %s", s_dir);
+}
+
+static bool file_exists(const char *name) {
+  char path[128];
+  mg_snprintf(path, sizeof(path), "%s/%s", s_dir, name);
+  return access(path, F_OK) == 0;
+}
+
+static struct mg_str read_file(const char *name) {
+  char path[128];
+  mg_snprintf(path, sizeof(path), "%s/%s", s_dir, name);
+  return mg_file_read(&mg_fs_posix, path);
+}
+
+// The schema of the one set the dash holds, at admin level
+static struct mg_str schema_of(struct mg_dash *dash, struct mg_iobuf *out) {
+  cr_assert(mg_dash_schema_json(dash, MG_DASH_ADMIN, out));
+  return mg_str_n((char *) out->buf, out->len);
 }
 
 TestSuite(dash_store, .init = make_dir, .fini = remove_dir);
@@ -393,18 +415,83 @@ Test(dash_store, a_write_is_saved_and_loaded_at_the_next_start) {
   stop_settings(&mgr, &dash);
 }
 
-Test(dash_store, a_corrupt_file_gives_defaults_and_is_replaced) {
-  write_file("settings.json", "{\"name\":\"x\",\"interval\":");
+Test(dash_store, a_corrupt_file_gives_defaults_is_kept_as_bad_and_flagged) {
+  const char *corrupt = "{\"name\":\"x\",\"interval\":";
+  write_file("settings.json", corrupt);
   struct mg_mgr mgr;
   struct mg_dash dash;
   struct mg_dash_set set;
+  struct mg_iobuf schema = {NULL, 0, 0, 256};
   start_settings(&mgr, &dash, &set);
   cr_assert_str_eq(s_name, "default");
   cr_assert_eq(s_interval, 10);
+  struct mg_str json = schema_of(&dash, &schema);
+  expect_str(json, "$.sets[0].corrupt.reason", "not JSON");
+  expect_str(json, "$.sets[0].corrupt.kept", "settings.json.bad");
+  mg_iobuf_free(&schema);
   stop_settings(&mgr, &dash);
-  struct mg_str data = read_settings_file();
+  struct mg_str data = read_file("settings.json");
   cr_assert_not_null(data.buf);
   cr_assert_eq(mg_json_get_long(data, "$.interval", -1), 10, "replaced by the defaults: %s", data.buf);
+  mg_free(data.buf);
+  struct mg_str bad = read_file("settings.json.bad");
+  cr_assert_not_null(bad.buf, "the corrupt file is kept beside");
+  cr_assert(mg_str_eq(bad, corrupt), "kept byte for byte: %.*s", (int) bad.len, bad.buf);
+  mg_free(bad.buf);
+
+  // The next start finds a good file: no flag (the .bad file stays for the user)
+  start_settings(&mgr, &dash, &set);
+  int n = 0;
+  cr_assert_lt(mg_json_get(schema_of(&dash, &schema), "$.sets[0].corrupt", &n), 0, "%s", schema.buf);
+  mg_iobuf_free(&schema);
+  stop_settings(&mgr, &dash);
+  cr_assert(file_exists("settings.json.bad"));
+}
+
+// Starts on the file as it is, writes body (which must land) and stops
+static void write_once(const char *body) {
+  struct mg_mgr mgr;
+  struct mg_dash dash;
+  struct mg_dash_set set;
+  struct mg_iobuf err = {NULL, 0, 0, 64};
+  start_settings(&mgr, &dash, &set);
+  cr_assert_eq(mg_dash_write(&set, mg_str(body), MG_DASH_ADMIN, &err), 200, "%s", body);
+  mg_iobuf_free(&err);
+  stop_settings(&mgr, &dash);
+}
+
+Test(dash_store, fields_this_build_does_not_know_are_kept_through_saves) {
+  write_file("settings.json", "{\"name\":\"kept\",\"future\":{\"a\":[1, 2]},\"interval\":20,\"later\":\"\xc3\xa9\"}");
+  for (int interval = 30; interval <= 31; interval++) {  // A write, then a restart and another
+    char body[32];
+    mg_snprintf(body, sizeof(body), "{\"interval\":%d}", interval);
+    write_once(body);
+    cr_assert_str_eq(s_name, "kept", "the file was loaded");
+    struct mg_str data = read_file("settings.json");
+    cr_assert_not_null(data.buf);
+    cr_assert_eq(mg_json_get_long(data, "$.interval", -1), interval, "%s", data.buf);
+    expect_str(data, "$.name", "kept");
+    cr_assert_eq(mg_json_get_long(data, "$.future.a[1]", -1), 2, "%s", data.buf);
+    expect_str(data, "$.later", "\xc3\xa9");
+    mg_free(data.buf);
+  }
+  cr_assert(!file_exists("settings.json.bad"), "a good file is no corrupt one");
+}
+
+// Up to MG_DASH_UNKNOWN_MAX bytes of them, in file order; a member past that is dropped
+Test(dash_store, unknown_fields_are_kept_up_to_their_bound) {
+  static char text[3 * MG_DASH_UNKNOWN_MAX];
+  mg_snprintf(text, sizeof(text), "{\"small\":1,\"huge\":\"%0*d\",\"tail\":true,\"interval\":7}", MG_DASH_UNKNOWN_MAX, 0);
+  write_file("settings.json", text);
+  write_once("{\"name\":\"x\"}");
+  cr_assert_eq(s_interval, 7, "the file was loaded");
+  struct mg_str data = read_file("settings.json");
+  int n = 0;
+  cr_assert_eq(mg_json_get_long(data, "$.small", -1), 1, "%s", data.buf);
+  cr_assert_lt(mg_json_get(data, "$.huge", &n), 0, "past the bound: dropped");
+  bool tail = false;
+  cr_assert(mg_json_get_bool(data, "$.tail", &tail) && tail, "what fits after it is kept: %s", data.buf);
+  cr_assert_eq(mg_json_get_long(data, "$.interval", -1), 7);
   mg_free(data.buf);
 }
 
@@ -418,10 +505,9 @@ Test(dash_store, out_of_range_values_in_the_file_fall_back_to_defaults) {
   cr_assert_eq(s_interval, 10);
   cr_assert_eq(s_unit, 0);
   stop_settings(&mgr, &dash);
-  struct mg_str data = read_settings_file();
+  struct mg_str data = read_file("settings.json");
   cr_assert_eq(mg_json_get_long(data, "$.interval", -1), 10, "%s", data.buf);
-  int n = 0;
-  cr_assert_lt(mg_json_get(data, "$.extra", &n), 0, "%s", data.buf);
+  cr_assert_eq(mg_json_get_long(data, "$.extra", -1), 1, "an unknown field is kept: %s", data.buf);
   mg_free(data.buf);
 }
 
@@ -435,6 +521,7 @@ Test(dash_store, a_file_of_another_type_or_empty_is_corrupt) {
     start_settings(&mgr, &dash, &set);
     cr_assert_str_eq(s_name, "default", "%s", bad[i]);
     stop_settings(&mgr, &dash);
+    cr_assert(file_exists("settings.json.bad"), "%s is kept beside", bad[i]);
   }
 }
 

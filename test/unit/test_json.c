@@ -294,6 +294,65 @@ Test(json, unescapes_into_a_caller_buffer) {
   cr_assert(!mg_json_unescape(mg_str("a"), buf, 1));
 }
 
+// What mg_json_check says about json; "" when it is valid
+static const char *why(const char *json) {
+  static char buf[160];
+  bool ok = mg_json_check(mg_str(json), buf, sizeof(buf));
+  cr_assert_eq(ok, buf[0] == '\0', "%s: %s", json, buf);
+  cr_assert_eq(ok, mg_json_get(mg_str(json), "$", NULL) >= 0, "agrees with mg_json_get: %s", json);
+  return buf;
+}
+
+Test(json, check_says_what_is_wrong_where_and_in_which_member) {
+  static const struct {
+    const char *json, *why;
+  } cases[] = {
+      {"{\"password\":\"ab\\ud800\"}", "a lone surrogate \\ud800 (not a character) at byte 15 in member \"password\""},
+      {"{\"a\":1,\"b\":\"\\udc00\\ud800\"}", "a lone surrogate \\udc00 (not a character) at byte 12 in member \"b\""},
+      {"\"\\ud83dx\"", "a lone surrogate \\ud83d (not a character) at byte 1"},
+      {"{\"s\":\"\\x\"}", "an invalid escape \\x at byte 6 in member \"s\""},
+      {"{\"s\":\"a\xff\"}", "invalid UTF-8 (byte 0xff) at byte 7 in member \"s\""},
+      {"{\"s\":\"a\nb\"}", "an unescaped control character (0x0a) at byte 7 in member \"s\""},
+      {"{\"s\":\"abc", "an unterminated string at byte 5 in member \"s\""},
+      {"{\"count\":", "the text ends early at byte 9 in member \"count\""},
+      {"{\"a\":1 \"b\":2}", "expected ',' or '}' at byte 7 in member \"a\""},
+      {"[1 2]", "expected ',' or ']' at byte 3"},
+      {"{\"a\":tru}", "expected a value at byte 5 in member \"a\""},
+      {"{a:1}", "expected a member name in quotes at byte 1"},
+      {"{\"a\" 1}", "expected ':' at byte 5 in member \"a\""},
+      {"{} x", "more after the value at byte 3"},
+      {"", "empty"},
+      {"  ", "empty"},
+      {"{\"k\\u00e9\":[[\"\\ud800\"]]}", "a lone surrogate \\ud800 (not a character) at byte 14 in member \"k\\u00e9\""},
+  };
+  for (size_t i = 0; i < MG_ARRAY_SIZE(cases); i++) {
+    cr_assert_str_eq(why(cases[i].json), cases[i].why, "%s", cases[i].json);
+  }
+  char deep[2 * MG_JSON_MAX_DEPTH + 8];
+  memset(deep, '[', MG_JSON_MAX_DEPTH + 1);
+  deep[MG_JSON_MAX_DEPTH + 1] = '\0';
+  cr_assert(strstr(why(deep), "nested deeper than") != NULL, "%s", why(deep));
+  for (size_t i = 0; i < MG_ARRAY_SIZE(good); i++) cr_assert_str_eq(why(good[i]), "", "%s", good[i]);
+  for (size_t i = 0; i < MG_ARRAY_SIZE(bad); i++) cr_assert_str_neq(why(bad[i]), "", "%s", bad[i]);
+  char small[8];
+  cr_assert(!mg_json_check(mg_str("[1,"), small, sizeof(small)), "a short buffer still says invalid");
+  cr_assert_eq(strlen(small), sizeof(small) - 1);
+  cr_assert(!mg_json_check(mg_str("[1,"), NULL, 0));
+}
+
+Test(json, unescaped_len_counts_bytes_and_tells_a_nul) {
+  bool nul = true;
+  cr_assert_eq(mg_json_unescaped_len(mg_str("abc"), &nul), 3);
+  cr_assert(!nul);
+  cr_assert_eq(mg_json_unescaped_len(mg_str("\xe2\x82\xac\\u20ac\\ud83d\\ude00\\n"), &nul), 3 + 3 + 4 + 1);
+  cr_assert_eq(mg_json_unescaped_len(mg_str(""), &nul), 0);
+  cr_assert_eq(mg_json_unescaped_len(mg_str("a\\u0000b"), &nul), 3);
+  cr_assert(nul);
+  cr_assert_eq(mg_json_unescaped_len(mg_str("\\ud800"), &nul), -1, "a lone surrogate is no string");
+  cr_assert_eq(mg_json_unescaped_len(mg_str("\\x"), &nul), -1);
+  cr_assert_eq(mg_json_unescaped_len(mg_str("\xff"), &nul), -1);
+}
+
 Test(json, reads_hex_and_base64) {
   int len = -1;
   char *p = mg_json_get_hex(mg_str("{\"h\":\"00a1FF\"}"), "$.h", &len);

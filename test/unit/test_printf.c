@@ -338,6 +338,51 @@ Test(printf, esc_with_an_explicit_zero_length_prints_an_empty_string) {
   cr_assert_str_eq(buf, "neg");
 }
 
+// What %M prints for len bytes of s, which must be valid UTF-8 and a JSON string body
+static const char *esc_of(const char *s, int len, char *buf, size_t size) {
+  size_t n = mg_snprintf(buf, size, "\"%M\"", mg_print_esc, len, s);
+  cr_assert_lt(n, size);
+  cr_assert(mg_utf8_valid(buf, n), "not UTF-8: %s", buf);
+  int toklen = 0;
+  cr_assert_eq(mg_json_get(mg_str_n(buf, n), "$", &toklen), 0, "not a JSON string: %s", buf);
+  cr_assert_eq((size_t) toklen, n);
+  return buf + 1;  // Without the quotes again
+}
+
+// RFC 3629 refuses these; each byte of them prints as U+FFFD, and what is valid
+// around them (and after a truncated sequence) passes through unchanged
+Test(printf, esc_replaces_each_invalid_utf8_byte_with_u_fffd) {
+  static const struct {
+    const char *in, *want;
+  } cases[] = {
+      {"\xc0\xaf", "\\ufffd\\ufffd"},                          // Overlong '/' in 2 bytes
+      {"\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd"},               // and in 3
+      {"\xf0\x80\x80\xaf", "\\ufffd\\ufffd\\ufffd\\ufffd"},    // and in 4
+      {"\xc1\xbf", "\\ufffd\\ufffd"},                          // Overlong U+007F
+      {"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"},               // U+D800, a surrogate in UTF-8
+      {"\xed\xbf\xbf", "\\ufffd\\ufffd\\ufffd"},               // U+DFFF
+      {"\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"},    // U+110000
+      {"\xf5\x80\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"},    // Lead byte past U+10FFFF
+      {"\xff\xfe", "\\ufffd\\ufffd"},                          // Never in UTF-8
+      {"\x80", "\\ufffd"},                                     // A lone continuation byte
+      {"a\xe2\x82", "a\\ufffd\\ufffd"},                        // Truncated at the end
+      {"\xf0\x9f\x98", "\\ufffd\\ufffd\\ufffd"},               // Truncated 4-byte sequence
+      {"\xe2\x82x", "\\ufffd\\ufffdx"},                        // Cut short by ASCII
+      {"\xe2\x82\xac\xff\xf0\x9f\x98\x80", "\xe2\x82\xac\\ufffd\xf0\x9f\x98\x80"},  // Valid on both sides
+      {"\xc3\xa9\xef\xbf\xbf\xf4\x8f\xbf\xbf", "\xc3\xa9\xef\xbf\xbf\xf4\x8f\xbf\xbf"},  // Valid up to U+10FFFF
+  };
+  char buf[128];
+  for (size_t i = 0; i < MG_ARRAY_SIZE(cases); i++) {
+    const char *got = esc_of(cases[i].in, -1, buf, sizeof(buf));
+    cr_assert_eq(strlen(got), strlen(cases[i].want) + 1, "case %zu: %s", i, got);
+    cr_assert(strncmp(got, cases[i].want, strlen(cases[i].want)) == 0, "case %zu: %s", i, got);
+  }
+  // An explicit length that cuts a sequence: the bytes past it are never read
+  cr_assert_str_eq(esc_of("\xe2\x82\xac", 2, buf, sizeof(buf)), "\\ufffd\\ufffd\"");
+  size_t n = mg_snprintf(buf, sizeof(buf), "%m", MG_ESC("\xff"));
+  cr_assert_eq(n, 8, "the count includes the replacement: %s", buf);
+}
+
 static struct mg_addr addr6(const char *hex, uint16_t port) {
   struct mg_addr a;
   memset(&a, 0, sizeof(a));

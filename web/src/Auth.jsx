@@ -38,7 +38,7 @@ export function Setup() {
   return (
     <Screen title="Welcome" intro="This device has no administrator yet. Choose the password of the user admin.">
       <form onSubmit={submit} class="space-y-4" noValidate>
-        <Field id="password" label="Password" hint="8 to 128 characters">
+        <Field id="password" label="Password" hint="8 to 128 bytes of UTF-8">
           <input id="password" type="password" autocomplete="new-password" class={inputClass} value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </Field>
         <Field id="again" label="Password again">

@@ -10,7 +10,7 @@ const empty = {
   sets: {},     // NAME -> values, as the device last pushed them
   at: {},       // NAME -> performance.now() when they arrived (uptime ticks from it)
   history: {},  // NAME -> [[Date.now(), values], ...] for the last HISTORY_MS
-  schema: null, // NAME -> { name, title, persist, fields: [...] } from api/sets
+  schema: null, // NAME -> { name, title, persist, corrupt?, fields: [...] } from api/sets
 };
 
 let state = {

@@ -10,12 +10,31 @@ import { Button, Card, ErrorText, Field, Toggle, inputClass } from './ui.jsx';
 function hint(f) {
   const unit = f.unit ? ` ${f.unit}` : '';
   if ((f.type === 'int' || f.type === 'double') && f.min !== undefined && f.max !== undefined) return `${f.min} to ${f.max}${unit}`;
-  if (f.type === 'string' && f.max_len) return `Up to ${f.max_len} characters`;
+  if (f.type === 'string' && f.max_len) return `Up to ${f.max_len} bytes of UTF-8`;
   return f.unit || '';
+}
+
+// String limits count bytes of UTF-8, as the device does (an accented letter takes 2, € 3).
+function checkString(f, v) {
+  const n = new TextEncoder().encode(v).length;
+  if (f.max_len !== undefined && n > f.max_len) return new Error(`must be at most ${f.max_len} bytes of UTF-8 (this is ${n})`);
+  if (f.min_len && n < f.min_len) return new Error(`must be ${f.min_len} to ${f.max_len} bytes of UTF-8`);
+  return v;
+}
+
+// The set's file did not parse when the device started (schema.corrupt, API.md).
+function CorruptNotice({ set, corrupt }) {
+  const kept = corrupt.kept ? `the old file is kept on the device as ${corrupt.kept}` : 'the old file could not be set aside: the next save replaces it';
+  return (
+    <p role="alert" data-testid="corrupt-notice" class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200">
+      The {set}.json file was corrupt at start ({corrupt.reason}), so the defaults are in use; {kept}.
+    </p>
+  );
 }
 
 // The draft text of a field as the JSON value to send, or an Error for the user.
 function parse(f, v) {
+  if (f.type === 'string') return checkString(f, v);
   if (f.type !== 'int' && f.type !== 'double') return v;
   const n = String(v).trim() === '' ? NaN : Number(v);
   if (Number.isNaN(n)) return new Error('Enter a number');
@@ -72,6 +91,7 @@ export function SchemaForm({ set, fields: only, title }) {
 
   return (
     <Card title={title}>
+      {schema.corrupt && <CorruptNotice set={set} corrupt={schema.corrupt} />}
       <form onSubmit={submit} noValidate class="space-y-4" data-set={set}>
         {fields.map((f) => {
           const id = `${set}-${f.name}`, label = f.title || f.name, error = errors[f.name];

@@ -9,8 +9,8 @@ export function useSet(name) {
   return useStore((s) => s.sets[name]);
 }
 
-// The set's schema from api/sets: { name, title, persist, fields: [{ name, type,
-// title, min, max, unit, max_len, values, writable, read, write }] }.
+// The set's schema from api/sets: { name, title, persist, corrupt?, fields: [{ name,
+// type, title, min, max, unit, max_len, min_len, values, writable, read, write }] }.
 export function useSchema(name) {
   return useStore((s) => s.schema?.[name]);
 }
