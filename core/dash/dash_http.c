@@ -273,8 +273,16 @@ static void dash_http_ws_write(struct mg_dash *dash, struct mg_dash_client *cl, 
   struct mg_connection *c = cl->c;
   int n = 0, level = dash_http_level_now(dash, cl);  // Judged by the session as it is now
   if (level == MG_DASH_NOBODY) return;  // Ended: the socket is closing, the write is refused
-  if (data.len > MG_DASH_MAX_BODY || mg_json_get(data, "$", &n) < 0) {
-    mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"error\":\"bad JSON\"}");
+  if (data.len > MG_DASH_MAX_BODY) {
+    mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{%m:\"message of %lu bytes: at most %d\"}", MG_ESC("error"),
+                 (unsigned long) data.len, MG_DASH_MAX_BODY);
+    return;
+  }
+  if (mg_json_get(data, "$", &n) < 0) {
+    char why[160], msg[sizeof(why) + 16];  // The longest message of mg_json_check fits
+    mg_json_check(data, why, sizeof(why));
+    mg_snprintf(msg, sizeof(msg), "bad JSON: %s", why);
+    mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{%m:%m}", MG_ESC("error"), MG_ESC(msg));
     return;
   }
   struct mg_str id = mg_json_get_tok(data, "$.id"), name = mg_json_get_tok(data, "$.set");

@@ -529,7 +529,7 @@ static int dash_script(uint16_t port) {
   }
   if (goes_on(rc)) {
     where("/api/ws: bad JSON");
-    rc = dash_ask(&d, "{\"id\":10,", "", "{\"error\":\"bad JSON\"}");
+    rc = dash_ask(&d, "{\"id\":10,", "", "{\"error\":\"bad JSON: the text ends early at byte 9\"}");
   }
   if (goes_on(rc)) {
     where("/api/ws: close handshake");

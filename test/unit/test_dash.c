@@ -618,7 +618,7 @@ Test(dash, a_websocket_write_is_validated_answered_with_its_id_and_pushed) {
   cr_assert_eq(mg_json_get_long(mg_str(wc.last), "$.values.i", -1), 9, "the writer gets the push too");
   mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{nope");
   poll_for(50);
-  cr_assert_str_eq(wc.reply, "{\"error\":\"bad JSON\"}");
+  cr_assert_str_eq(wc.reply, "{\"error\":\"bad JSON: expected a member name in quotes at byte 1\"}");
 }
 
 // The server's side of the WebSocket (the accepted, upgraded connection)
