@@ -167,6 +167,7 @@ static bool http_sent_whole_response(struct mg_connection *c, size_t from) {
 // c->pstate and the bytes after the request now belong to the new protocol handler,
 // which reads them at once as if just received. HTTP's timeouts no longer apply.
 static void http_handed_over(struct mg_connection *c, size_t consumed) {
+  c->is_read_paused = 0;  // HTTP's pause (input behind a reply) is not the new protocol's
   mg_iobuf_del(&c->recv, 0, consumed);
   long n = (long) c->recv.len;
   if (n > 0 && c->pfn != NULL && !c->is_closing) c->pfn(c, MG_EV_READ, &n);
@@ -274,6 +275,7 @@ static void http_taken_over(struct mg_connection *c, size_t recv_len_before, siz
     http_handed_over(c, c->recv.len == recv_len_before ? head_len : 0);
     return;
   }
+  c->is_read_paused = 0;  // The handler reads the body itself now
   if (c->recv.len == recv_len_before && c->recv.len >= head_len) mg_iobuf_del(&c->recv, 0, head_len);
   st->phase = HTTP_PHASE_HEAD;
   st->head_len = st->body_len = 0;

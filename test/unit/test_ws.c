@@ -431,6 +431,7 @@ static void poll_for(struct mg_mgr *mgr, int ms) {
 // One side's view of a WebSocket: what it received, counted
 struct side {
   bool echo;               // Send every message back with its opcode
+  bool defer_plain;        // Server: answer plain HTTP requests on the next MG_EV_POLL
   bool in_hdrs;            // Server: upgrade from MG_EV_HTTP_HDRS instead of MG_EV_HTTP_MSG
   const char *extra;       // Server: header lines for the 101
   int opens, msgs, ctls, pings, pongs, closes, errors, closed;
@@ -483,9 +484,15 @@ static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
     if (mg_str_eq(hm->uri, "/ws")) {
       copy_header(hm, "X-Test", s->header, sizeof(s->header));
       mg_ws_upgrade(c, hm, s->extra);
+    } else if (s->defer_plain) {
+      s->c = c;
     } else {
       mg_http_reply(c, 200, NULL, "plain HTTP");
     }
+  }
+  if (ev == MG_EV_POLL && s->defer_plain && s->c == c && !c->is_websocket) {
+    s->c = NULL;
+    mg_http_reply(c, 200, NULL, "plain HTTP, later");
   }
   if (ev == MG_EV_WS_OPEN) {
     s->opens++;
@@ -663,8 +670,9 @@ Test(ws_conn, plain_http_on_the_same_listener_still_works) {
 // ---- raw TCP clients
 
 struct raw {
-  struct mg_iobuf out;  // Sent on connect
-  struct mg_iobuf in;   // Everything received
+  struct mg_iobuf out;    // Sent on connect
+  struct mg_iobuf later;  // Sent once the 101 has come
+  struct mg_iobuf in;     // Everything received
   bool done;
 };
 
@@ -674,6 +682,10 @@ static void raw_fn(struct mg_connection *c, int ev, void *ev_data) {
   if (ev == MG_EV_READ) {
     mg_iobuf_add(&r->in, r->in.len, c->recv.buf, c->recv.len);
     c->recv.len = 0;
+    if (r->later.len > 0 && memmem(r->in.buf, r->in.len, " 101 ", 5) != NULL) {
+      mg_send(c, r->later.buf, r->later.len);
+      mg_iobuf_free(&r->later);
+    }
   }
   if (ev == MG_EV_CLOSE) r->done = true;
   (void) ev_data;
@@ -750,6 +762,39 @@ Test(ws_conn, frames_sent_with_the_request_are_read_and_fragments_joined) {
   raw_expect(&r, port, &mgr, "10:ping!|1:fragments|close 1000 |");
   cr_assert_eq(srv.msgs, 1);
   cr_assert_eq(srv.pings, 1);
+  mg_mgr_free(&mgr);
+}
+
+// The upgrade waits behind a deferred reply with more than a head's worth of input, so
+// HTTP has paused reading; the WebSocket it hands the connection to must read again
+Test(ws_conn, an_upgrade_behind_a_deferred_reply_reads_the_frames_that_follow) {
+  static const struct mg_http_limits lim = {.max_head_size = 256, .max_body_size = 1024};
+  static const char SLOW[] = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+  struct mg_mgr mgr;
+  struct side srv = {0};
+  srv.echo = srv.defer_plain = true;
+  unsigned short port = server_start(&mgr, &srv, &lim);
+  struct raw r = {0};
+  raw_add(&r, SLOW, strlen(SLOW));
+  raw_add(&r, UPGRADE, strlen(UPGRADE));
+  static char pad[120];
+  memset(pad, 'p', sizeof(pad));
+  raw_frame(&r, 0x81, pad, sizeof(pad), MASK);  // In the first write: past max_head_size with the requests
+  raw_frame(&r, 0x81, "second", 6, MASK);
+  r.later = r.out, r.out = (struct mg_iobuf) {0};  // Swap: what follows goes out after the 101
+  raw_frame(&r, 0x81, "after the 101", 13, MASK);
+  raw_frame(&r, 0x88, "\x03\xe8", 2, MASK);
+  struct mg_iobuf first = r.later;
+  r.later = r.out, r.out = first;
+  char url[64];
+  mg_snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", (unsigned) port);
+  cr_assert_not_null(mg_connect(&mgr, url, raw_fn, &r));
+  poll_until(&mgr, &r.done, 3000);
+  cr_assert(r.done, "the WebSocket never read the frames sent after the 101");
+  cr_assert_not_null(memmem(r.in.buf, r.in.len, "after the 101", 13));
+  mg_iobuf_free(&r.in);
+  mg_iobuf_free(&r.out);
+  mg_iobuf_free(&r.later);
   mg_mgr_free(&mgr);
 }
 
