@@ -70,7 +70,7 @@ test('a JSON 404 for a path of bytes that are not UTF-8 is valid UTF-8 and JSON'
   ];
   for (const [tail, want] of cases) {
     const req = Buffer.concat([Buffer.from('GET /api/'), Buffer.from(tail),
-      Buffer.from(` HTTP/1.1\r\nHost: x\r\nCookie: ${session}\r\nConnection: close\r\n\r\n`)]);
+      Buffer.from(` HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${session}\r\nConnection: close\r\n\r\n`)]);
     const [res] = parseResponses((await raw(fw.port, req)).data);
     assert.equal(res.status, 404, want);
     const text = new TextDecoder('utf-8', { fatal: true }).decode(res.body);  // Throws on invalid UTF-8
