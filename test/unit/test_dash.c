@@ -312,7 +312,7 @@ Test(dash, names_that_are_no_safe_file_name_or_a_file_of_the_core_are_refused) {
   mg_log_set_fn(NULL, NULL);
   cr_assert(!added, "a persisted set named users");
   cr_assert(strstr(s_log, "field set users not added") != NULL && strstr(s_log, "users.json") != NULL, "%s", s_log);
-  struct mg_dash_set live = MG_DASH_SET("users", one);
+  static struct mg_dash_set live = MG_DASH_SET("users", one);  // Added: it must outlive s_dash
   cr_assert(mg_dash_add(&s_dash, &live), "without a file the name takes nothing from the core");
 }
 
