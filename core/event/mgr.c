@@ -46,7 +46,8 @@ static int mgr_wait_budget(struct mg_mgr *mgr, int ms, uint64_t now) {
 // here, once per pass after every handler has run; replies to reads go out at once
 void mg_mgr_poll(struct mg_mgr *mgr, int ms) {
   uint64_t now = mg_millis();
-  mg_be_wait(mgr, mgr_wait_budget(mgr, ms, now));
+  mg_be_wait(mgr, mgr->no_wait ? 0 : mgr_wait_budget(mgr, ms, now));
+  mgr->no_wait = false;
   now = mg_millis();
   mg_dns_poll(mgr, now);
   mg_timer_poll(&mgr->timers, now);

@@ -201,7 +201,10 @@ static void http_deliver_msg(struct mg_connection *c, const struct mg_http_messa
   hm.body.len = body_len;
   hm.message.len = hm.head.len + body_len;
   size_t queued = c->send.len;
-  if (c->is_accepted) http_reply_owed(c);
+  if (c->is_accepted) {
+    http_reply_owed(c);
+    mg_http_state(c)->pass_msgs++;
+  }
   mg_call(c, MG_EV_HTTP_MSG, &hm);
   if (c->is_websocket) {
     http_handed_over(c, consumed);
@@ -433,21 +436,31 @@ static bool http_on_stream(struct mg_connection *c) {
   return false;
 }
 
-// The next pipelined request waits until the answers before it have left c->send
-// (for the kernel): what a peer that reads nothing can make us queue is one reply
+// A server holds the next pipelined request back while a reply is owed, until the
+// answers before it have left c->send (for the kernel), so a peer that reads nothing
+// makes us queue one reply; and after HTTP_PASS_MSGS requests in a loop pass (twice
+// that with its read), however fast its peer reads, so every other connection's turn
+// comes soon. The rest wait for the next pass, which then does not sleep first.
+#define HTTP_PASS_MSGS 8
+static bool http_held_back(struct mg_connection *c) {
+  return c->is_accepted && (c->is_resp || c->send.len > 0 || mg_http_state(c)->pass_msgs >= HTTP_PASS_MSGS);
+}
+
 static bool http_may_parse(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
   if (c->is_closing || c->is_resp || c->recv.len == 0 || c->pfn != http_handler) return false;
-  return !(c->is_accepted && st->phase == HTTP_PHASE_HEAD && c->send.len > 0);
+  if (st->phase != HTTP_PHASE_HEAD || !http_held_back(c)) return true;
+  if (st->pass_msgs >= HTTP_PASS_MSGS) c->mgr->no_wait = true;
+  return false;
 }
 
-// While parsing waits, input waits in c->recv: up to a head's worth (a read may
-// overshoot by what the buffer has free), then the connection stops reading, and
-// TCP's window holds the peer back. Parsing resumes, and reading with it, when the
-// reply is done and c->send has drained.
+// While the next request is held back, input waits in c->recv: up to a head's worth
+// (the read that crosses it may bring as much again: the buffer grows by doubling),
+// then the connection stops reading, and TCP's window holds the peer back. Reading
+// resumes with parsing.
 static void http_pause_input(struct mg_connection *c) {
-  bool waiting = c->is_accepted && (c->is_resp || c->send.len > 0);
-  c->is_read_paused = waiting && c->recv.len >= http_limits(c)->max_head_size;
+  struct http_state *st = mg_http_state(c);  // In a body, the parser's own limits bound what waits
+  c->is_read_paused = st->phase == HTTP_PHASE_HEAD && http_held_back(c) && c->recv.len >= http_limits(c)->max_head_size;
 }
 
 // Frame as many messages as c->recv holds
@@ -557,6 +570,7 @@ static void http_check_timeouts(struct mg_connection *c, uint64_t now) {
 
 static void http_on_poll(struct mg_connection *c, uint64_t now) {
   struct http_state *st = mg_http_state(c);
+  st->pass_msgs = 0;
   if (http_may_parse(c)) http_process(c);  // Pipelined requests held back by a reply
   if (c->is_accepted && c->pfn == http_handler) http_check_timeouts(c, now);
   if (c->pfn != http_handler) return;

@@ -38,6 +38,7 @@ struct http_state {
   uint32_t reply_since;  // The handler last queued output for the reply it owes (c->is_resp)
   uint32_t write_since;  // Queued output last moved (or there was none)
   uint8_t phase;         // enum http_phase
+  uint8_t pass_msgs;     // Server: requests delivered since this loop pass's MG_EV_POLL
   unsigned stream : 1;        // Handler asked for MG_EV_HTTP_CHUNK
   unsigned chunk_tail : 1;    // Streaming chunked: a chunk's data ended, its CRLF is due
   unsigned is_head : 1;       // Current request is HEAD (client: the response is to a HEAD)

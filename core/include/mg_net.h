@@ -65,6 +65,7 @@ struct mg_mgr {
   struct mg_connection *wakeup_pipe;  // Receiving end of mg_wakeup()'s channel
   unsigned char *io_spare[MG_IO_SPARES];  // Empty MG_IO_SIZE buffers kept for reuse
   unsigned io_spares;
+  bool no_wait;          // A protocol handler has work for the next pass: do not sleep before it
 };
 
 struct mg_connection {

@@ -14,13 +14,15 @@
 // the handler or a rejection queues for one request (a 100 Continue included)
 #define FUZZ_MIN_REQUEST 14
 #define FUZZ_MAX_REPLY 256
+#define FUZZ_MAX_STEP 64  // Largest read
 
 // The most c->recv may hold once a read has been processed, by parser phase.
 // Bytes that complete a message are consumed in the same read, so what stays
 // is an incomplete head, a buffered body still short of its end, or framing.
 static size_t fuzz_recv_bound(struct mg_connection *c, const struct mg_http_limits *lim) {
   switch (mg_http_state(c)->phase) {
-    case HTTP_PHASE_HEAD: return lim->max_head_size;  // Longer without its end: 431
+    case HTTP_PHASE_HEAD:  // Longer without its end: 431; requests held back stop reading past it
+      return lim->max_head_size + FUZZ_MAX_STEP;
     case HTTP_PHASE_BODY:                             // Content-Length over the limit: 413
     case HTTP_PHASE_TO_CLOSE: return lim->max_head_size + lim->max_body_size;
     case HTTP_PHASE_CHUNKED:  // Decoded body in place after the head, then framing
@@ -65,23 +67,39 @@ static void fuzz_check_bound(const char *what, size_t len, size_t bound, struct 
   __builtin_trap();
 }
 
+// A peer that reads at once: what is queued goes out, and each write lets the
+// next held-back request be answered, as in the event layer's write loop
+static void fuzz_drain(struct mg_connection *c) {
+  for (int i = 0; i < 1000 && c->send.len > 0 && !c->is_closing; i++) {
+    long n = (long) c->send.len;
+    c->send.len = 0;
+    mg_call(c, MG_EV_WRITE, &n);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct mg_http_limits limits = {512, 1024, 30000, 0, 0, 0, 0, 0};
   struct mg_mgr mgr;
   struct mg_connection *c = fuzz_http_accepted(&mgr, &limits, fuzz_handler);
   // The first byte picks the read size, so splits at every position get explored
-  size_t step = size > 0 ? (size_t) data[0] % 64 + 1 : 1, ofs = size > 0 ? 1 : 0;
-  while (ofs < size && !c->is_closing && !c->is_draining) {
-    size_t n = size - ofs < step ? size - ofs : step;
-    if (mg_iobuf_add(&c->recv, c->recv.len, data + ofs, n) != n) break;
+  size_t step = size > 0 ? (size_t) data[0] % FUZZ_MAX_STEP + 1 : 1, ofs = size > 0 ? 1 : 0;
+  for (unsigned pass = 0; ofs < size && !c->is_closing && !c->is_draining && pass < 4 * size; pass++) {
     size_t on_hand = c->recv.len;
-    long got = (long) n;
-    mg_call(c, MG_EV_READ, &got);
+    if (!c->is_read_paused) {  // The event layer reads only while not paused
+      size_t n = size - ofs < step ? size - ofs : step;
+      if (mg_iobuf_add(&c->recv, c->recv.len, data + ofs, n) != n) break;
+      on_hand = c->recv.len;
+      long got = (long) n;
+      mg_call(c, MG_EV_READ, &got);
+      ofs += n;
+    }
     fuzz_check_bound("c->recv", c->recv.len, fuzz_recv_bound(c, &limits), c);
     fuzz_check_bound("c->send", c->send.len, fuzz_send_bound(on_hand), c);
-    c->send.len = 0;  // As if it went out
-    ofs += n;
+    fuzz_drain(c);
+    uint64_t now = mg_millis();
+    mg_call(c, MG_EV_POLL, &now);  // The rest of the pass: held-back requests go on
+    fuzz_drain(c);
   }
   mg_mgr_free(&mgr);
   return 0;

@@ -137,6 +137,37 @@ Test(http_bounds, a_pipeline_is_answered_only_as_fast_as_the_peer_reads) {
   mg_mgr_free(&mgr);
 }
 
+// However fast a pipelining peer reads, one loop pass answers a handful of its requests,
+// so the others' turn comes soon; and the rest follow without the loop sleeping
+Test(http_bounds, a_pass_answers_a_few_pipelined_requests_and_the_next_comes_at_once) {
+  struct mg_mgr mgr;
+  struct server s = {.reply_len = 0};
+  enum { N = 1000 };  // 27 KB of requests: more than the head's worth that may wait
+  static char reqs[N * sizeof(get)], in[N * 200];
+  size_t len = 0;
+  for (int i = 0; i < N; i++) memcpy(reqs + len, get, strlen(get)), len += strlen(get);
+  mg_mgr_init(&mgr);
+  int fd = peer_connect(&mgr, server_start(&mgr, NULL, &s));
+  cr_assert(peer_send(&mgr, fd, reqs, len));
+  int most = 0, passes = 0;
+  size_t got = 0;
+  while (s.nmsgs < N && passes < 1000) {
+    int before = s.nmsgs;
+    mg_mgr_poll(&mgr, 1000);  // Sleeping here would take a second per pass
+    passes++;
+    if (s.nmsgs - before > most) most = s.nmsgs - before;
+    ssize_t n = recv(fd, in + got, sizeof(in) - got, MSG_DONTWAIT);
+    if (n > 0) got += (size_t) n;
+  }
+  cr_assert_eq(s.nmsgs, N, "%d answered in %d passes", s.nmsgs, passes);
+  cr_assert(most <= 16, "%d requests answered in one pass", most);
+  cr_assert(passes < 300, "%d passes", passes);
+  // A head's worth, and the read that crossed it: at most what the buffer had free, as much again
+  cr_assert(s.max_recv <= 2 * 8192 + MG_IO_SIZE, "%lu bytes of requests waited", (unsigned long) s.max_recv);
+  close(fd);
+  mg_mgr_free(&mgr);
+}
+
 Test(http_bounds, a_peer_that_reads_nothing_for_send_timeout_is_closed) {
   static const struct mg_http_limits lim = {.max_head_size = 8192, .max_body_size = 4096, .send_timeout_ms = 300};
   struct mg_mgr mgr;
