@@ -54,6 +54,7 @@ const fw = await startFirmware({ bin, dataDir: file('data'), logPath, env });
 const { port } = fw, pid = fw.proc.pid;
 let fwExit = null;
 fw.exited.then((e) => (fwExit = e));
+process.on('exit', () => fwExit === null && fw.proc.kill('SIGKILL'));  // A driver that failed leaves no firmware behind
 const base = `http://127.0.0.1:${port}`;
 await sleep(300);
 const baseFds = fdCount(pid);  // The listener, epoll, the wakeup pipe, stdio: everything but clients
