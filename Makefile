@@ -11,6 +11,7 @@ OPT      ?= -O2 -g
 CPPFLAGS := -Icore/include -Icore
 CFLAGS   ?= $(OPT)
 FUZZ_SECONDS ?= 30
+SOAK_SECONDS ?= 1800
 
 CORE_SRC := $(sort $(wildcard core/*/*.c))
 CORE_HDR := $(wildcard core/include/*.h core/*.h)
@@ -24,7 +25,7 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run test test-unit dist fuzz fuzz-build bench clean web arm
+.PHONY: all run test test-unit dist fuzz fuzz-build bench soak clean web arm
 all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
@@ -181,6 +182,11 @@ bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
 	$(BUILD)/bench/sha256_bench
 	BUILD=$(BUILD) test/bench/run.sh
+
+# The firmware, then its ASan build, under mixed load for SOAK_SECONDS each (test/soak);
+# not part of `make test`: `make soak SOAK_SECONDS=60` for a short run
+soak: $(BUILD)/firmware/firmware $(BUILD)/asan/firmware/firmware node_modules/.package-lock.json
+	BUILD=$(BUILD) SOAK_SECONDS=$(SOAK_SECONDS) test/soak/run.sh
 
 clean:
 	rm -rf $(BUILD) dist web/dist

@@ -8,13 +8,16 @@
 # resident memory: http-server's RSS around the c1000 run, and bytes per
 # idle keep-alive connection (ours and the nginx worker) measured on fresh
 # processes before any load; the firmware's field sets: 1000 WebSocket clients
-# (memory per idle client, time until the last has a change) and REST reads. Prints a table and writes it to $BUILD/bench/results.txt.
-# Env: BUILD (build), BENCH_SECONDS (10) per wrk run, BENCH_IDLE_CONNS (1000).
+# (memory per idle client, time until the last has a change) and REST reads, then 10,000
+# WebSocket clients of one more firmware (push latency p50/p99/max, memory per idle client),
+# and the firmware's bytes per idle keep-alive connection. Prints a table and writes it to $BUILD/bench/results.txt.
+# Env: BUILD (build), BENCH_SECONDS (10) per wrk run, BENCH_IDLE_CONNS (1000), BENCH_WS_MANY (10000).
 # The goals are informational: exit status is 0 unless something failed to run.
 set -u
 BUILD=${BUILD:-build}
 SECS=${BENCH_SECONDS:-10}
 IDLE_N=${BENCH_IDLE_CONNS:-1000}
+WS_MANY=${BENCH_WS_MANY:-10000}
 NGINX=${NGINX:-/usr/sbin/nginx}
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$(mkdir -p "$BUILD/bench" && cd "$BUILD/bench" && pwd)
@@ -92,6 +95,10 @@ rm -rf "$OUT/firmware-dash-data"  # no users or settings from an earlier run
 start_ours firmware/firmware "$OUT/firmware-dash.log" 'listening on http://127\.0\.0\.1:([0-9]+)' \
   -l http://127.0.0.1:0 -d "$OUT/firmware-dash-data"  # a fresh one for the field sets (/api/ws, /api/sets)
 FWD_PID=$STARTED_PID FWD_PORT=$STARTED_PORT
+rm -rf "$OUT/firmware-many-data"
+start_ours firmware/firmware "$OUT/firmware-many.log" 'listening on http://127\.0\.0\.1:([0-9]+)' \
+  -l http://127.0.0.1:0 -d "$OUT/firmware-many-data"  # one more for the WS_MANY WebSocket clients
+FWM_PID=$STARTED_PID FWM_PORT=$STARTED_PORT
 
 # ---- nginx, on CPU 0, with everything it writes under $OUT/nginx
 NGX=$OUT/nginx
@@ -169,6 +176,7 @@ idle_cost() {  # label pid port path -> sets IDLE_BYTES (per connection, or n/a)
 }
 idle_cost http-server "$HS_PID" "$HS_PORT" /file.bin; IDLE_OURS=$IDLE_BYTES
 idle_cost "nginx worker" "$NGX_WORKER" "$NGX_PORT" /file.bin; IDLE_NGX=$IDLE_BYTES
+idle_cost firmware "$FW_PID" "$FW_PORT" /index.html; IDLE_FW=$IDLE_BYTES
 
 # ---- field sets: N WebSocket clients of the firmware, memory per idle one, and the time
 # until the last has one state change (logs in first when the firmware has users)
@@ -181,6 +189,24 @@ if out=$(taskset -c $CLIENT_CPU node "$HERE/dash-ws.mjs" "$FWD_PID" "$FWD_PORT" 
 else
   FAILED+=("WebSocket clients of /api/ws: $out")
 fi
+
+# ---- WS_MANY WebSocket clients of one firmware: push latency to all of them, memory per idle one.
+# Each end holds WS_MANY descriptors; the firmware and node inherit this script's limit.
+WSM_BYTES=n/a WSM_P50=n/a WSM_P99=n/a WSM_MAX=n/a
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((WS_MANY + 100)) ]; then
+  FAILED+=("$WS_MANY WebSocket clients: descriptor limit $(ulimit -n) is too low")
+elif out=$(taskset -c $CLIENT_CPU node "$HERE/dash-ws.mjs" "$FWM_PID" "$FWM_PORT" "$WS_MANY" 2>&1); then
+  note "$WS_MANY WebSocket clients of /api/ws: $out"
+  WSM_BYTES=$(sed -nE 's/.*bytes_per_conn=(-?[0-9]+).*/\1/p' <<<"$out")
+  WSM_P50=$(sed -nE 's/.* push_p50_ms=([0-9.]+).*/\1/p' <<<"$out")
+  WSM_P99=$(sed -nE 's/.* push_p99_ms=([0-9.]+).*/\1/p' <<<"$out")
+  WSM_MAX=$(sed -nE 's/.* push_ms=([0-9.]+).*/\1/p' <<<"$out")
+  WSM_OPEN=$(sed -nE 's/.* open_s=([0-9.]+).*/\1/p' <<<"$out")
+  WSM_CPU=$(sed -nE 's/.* fw_cpu_ms=([0-9]+) client_cpu_ms=([0-9]+).*/firmware \1 ms, client \2 ms/p' <<<"$out")
+else
+  FAILED+=("$WS_MANY WebSocket clients of /api/ws: $out")
+fi
+kill -TERM "$FWM_PID" 2>/dev/null  # 10,000 clients' worth of heap: not beside the wrk runs
 
 # ---- wrk
 # p99 from "99%  1.23ms" in wrk's latency distribution, in milliseconds
@@ -287,6 +313,7 @@ WS_ECHO=$(BUILD=$BUILD BENCH_SECONDS=$SECS "$HERE/ws-echo.sh" 2>&1) || FAILED+=(
 idle_goal=$(awk -v b="$IDLE_OURS" 'BEGIN { print (b != "n/a" && b <= 4096) ? "PASS" : "MISS" }')
 ws_mem_goal=$(awk -v b="$WS_BYTES" 'BEGIN { print (b != "n/a" && b <= 2048) ? "PASS" : "MISS" }')
 ws_push_goal=$(awk -v t="$WS_PUSH_MS" 'BEGIN { print (t != "n/a" && t < 50) ? "PASS" : "MISS" }')
+wsm_push_goal=$(awk -v t="$WSM_MAX" 'BEGIN { print (t != "n/a" && t < 100) ? "PASS" : "MISS" }')
 {
   echo "Meerkat bench $(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "wrk -t1 -d${SECS}s on CPU $CLIENT_CPU, servers on CPU $SERVER_CPU, $(nproc) CPUs, load average $LOAD_AT_START at start and $(cut -d' ' -f1-3 /proc/loadavg) at end, nofile $(ulimit -n)"
@@ -316,6 +343,7 @@ ws_push_goal=$(awk -v t="$WS_PUSH_MS" 'BEGIN { print (t != "n/a" && t < 50) ? "P
   echo "http-server RSS: ${RSS_BEFORE_C1000:-?} kB before the file c1000 run, ${RSS_AFTER_C1000:-?} kB after it, peak ${HWM_OURS:-?} kB"
   echo "nginx worker RSS after it: ${NGX_RSS_AFTER:-?} kB, peak ${HWM_NGX:-?} kB"
   echo "bytes per idle keep-alive connection ($IDLE_N conns, one request each): ours $IDLE_OURS, nginx worker $IDLE_NGX  $idle_goal"
+  echo "bytes per idle keep-alive connection of the firmware ($IDLE_N conns, GET /index.html each): $IDLE_FW"
   echo
   echo
   echo "$WS_ECHO"
@@ -327,6 +355,11 @@ ws_push_goal=$(awk -v t="$WS_PUSH_MS" 'BEGIN { print (t != "n/a" && t < 50) ? "P
   echo "goal: < 50 ms until the last of $IDLE_N WebSocket clients has a state change: $ws_push_goal ($WS_PUSH_MS ms)"
   echo "goal: <= 2048 bytes of firmware memory per idle WebSocket client: $ws_mem_goal ($WS_BYTES)"
   echo "GET /api/sets/device c50${DASH_COOKIE:+ with a session cookie}: $DASH_RPS req/s, p99 $DASH_P99 ms, $DASH_US us/rq"
+  echo
+  echo "firmware, $WS_MANY WebSocket clients of /api/ws (one process, logged in once, opened in ${WSM_OPEN:-?} s):"
+  echo "push of one change, POST to each client: p50 $WSM_P50 ms, p99 $WSM_P99 ms, max $WSM_MAX ms (CPU meanwhile: ${WSM_CPU:-?})"
+  echo "goal: < 100 ms until the last of $WS_MANY WebSocket clients has a state change: $wsm_push_goal ($WSM_MAX ms)"
+  echo "bytes of firmware memory per idle WebSocket client at $WS_MANY: $WSM_BYTES"
   for f in "${FAILED[@]}"; do echo "FAILED: $f"; done
 } | tee "$RESULTS"
 echo "(written to $RESULTS)"
