@@ -37,6 +37,9 @@ int tls_random(void *ctx, unsigned char *buf, size_t len);
 // Once per process: mbedTLS allocates through mg_calloc, PSA crypto is up. false if not
 bool tls_global_init(void);
 
+// The protocol in use on c ("TLSv1.3"), NULL if c has no TLS: for logs and tests
+const char *mg_tls_version(struct mg_connection *c);
+
 // Tests: the highest TLS version of configurations made from now on
 // (MBEDTLS_SSL_VERSION_TLS1_2 forces 1.2; 0 allows 1.3)
 extern int mg_tls_test_max_version;

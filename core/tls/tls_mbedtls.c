@@ -4,6 +4,12 @@
 
 #if MG_ENABLE_TLS
 #include <mbedtls/net_sockets.h>  // MBEDTLS_ERR_NET_*: what our I/O callbacks report
+#include <mbedtls/platform.h>
+
+// mbedTLS's own (library/ssl_misc.h): frees the handshake state, and with
+// MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH shrinks the record buffers to the fragment length
+void mbedtls_ssl_handshake_free(mbedtls_ssl_context *ssl);
+void mbedtls_ssl_transform_free(mbedtls_ssl_transform *transform);
 
 struct tls_conn {
   mbedtls_ssl_context ssl;
@@ -106,7 +112,10 @@ static void tls_explain(struct mg_connection *c, int rc, char *buf, size_t len) 
     case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE: why = "the client sent no certificate (this server requires one)"; break;
     case MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED: why = "no CA to verify the peer's certificate with (set mg_tls_opts.ca)"; break;
     case MBEDTLS_ERR_SSL_CONN_EOF: why = "the peer closed the connection"; break;
-    case MBEDTLS_ERR_SSL_INVALID_MAC: why = "a record failed its integrity check"; break;
+    case MBEDTLS_ERR_SSL_INVALID_MAC:
+      why = c->is_tls_hs ? "a record failed its integrity check (the peer may have rejected our certificate)"
+                         : "a record failed its integrity check";
+      break;
     case MBEDTLS_ERR_SSL_ALLOC_FAILED: why = "out of memory"; break;
     case MBEDTLS_ERR_SSL_INVALID_RECORD:
     case MBEDTLS_ERR_SSL_DECODE_ERROR:
@@ -143,6 +152,21 @@ static void tls_uncount(struct tls_conn *t) {
   t->counted = false;
 }
 
+// mbedTLS 3.6 frees a TLS 1.2 handshake's state when it completes, shrinking the
+// output buffer to the fragment length, but keeps a TLS 1.3 one's (about 2 KiB, and a
+// 16 KiB output buffer) for the connection's life, though a server never uses it
+// again and a client only for tickets it is not asked to keep: free it the same way,
+// with the unused TLS 1.2 transform that mbedtls_ssl_free frees only beside it
+static void tls_handshake_release(mbedtls_ssl_context *ssl) {
+  if (mbedtls_ssl_get_version_number(ssl) != MBEDTLS_SSL_VERSION_TLS1_3 || ssl->MBEDTLS_PRIVATE(handshake) == NULL) return;
+  mbedtls_ssl_handshake_free(ssl);
+  mbedtls_free(ssl->MBEDTLS_PRIVATE(handshake));
+  ssl->MBEDTLS_PRIVATE(handshake) = NULL;
+  mbedtls_ssl_transform_free(ssl->MBEDTLS_PRIVATE(transform_negotiate));
+  mbedtls_free(ssl->MBEDTLS_PRIVATE(transform_negotiate));
+  ssl->MBEDTLS_PRIVATE(transform_negotiate) = NULL;
+}
+
 // Returns 1 when done, MG_IO_WAIT while it needs the peer or room to write,
 // MG_IO_RESET once it failed (reported)
 static long tls_handshake(struct mg_connection *c) {
@@ -152,6 +176,7 @@ static long tls_handshake(struct mg_connection *c) {
   t->out_held = rc == MBEDTLS_ERR_SSL_WANT_WRITE;
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return MG_IO_WAIT;
   if (rc != 0) return tls_fail(c, rc);
+  tls_handshake_release(&t->ssl);
   tls_uncount(t);
   c->is_tls_hs = 0;
   MG_DEBUG(("%lu %s handshake done in %lu ms: %s", c->id, mbedtls_ssl_get_version(&t->ssl),
@@ -305,6 +330,10 @@ static void tls_free(struct mg_connection *c) {
 static const struct mg_filter tls_filter = {"tls",          tls_recv, tls_send, tls_pending, tls_free, tls_wants_write,
                                             tls_poll,       tls_say_bye};
 
+const char *mg_tls_version(struct mg_connection *c) {
+  return c->filter == &tls_filter ? mbedtls_ssl_get_version(&tls_of(c)->ssl) : NULL;
+}
+
 // ---------------------------------------------------------------------------
 // mg_tls_init
 
@@ -336,13 +365,6 @@ static bool tls_conn_setup(struct mg_connection *c, const struct mg_tls_opts *op
   }
   mbedtls_ssl_set_bio(&t->ssl, c, tls_bio_send, tls_bio_recv, NULL);
   return true;
-}
-
-// A client's first flight goes at once when it is connected; before that (mg_tls_init
-// in MG_EV_OPEN) writability after the connect starts it
-static void tls_start(struct mg_connection *c) {
-  bool connected = (intptr_t) c->fd != -1 && !c->is_resolving && !c->is_connecting;
-  if (c->is_client && connected) tls_handshake(c);
 }
 
 static struct tls_conn *tls_conn_new(struct mg_connection *c, const struct mg_tls_opts *opts, char *url_host,
@@ -381,8 +403,9 @@ void mg_tls_init(struct mg_connection *c, const struct mg_tls_opts *opts) {
     mg_error(c, "TLS: %s", why);
     return;
   }
+  // A client says hello at the next writability (tls_wants_write), not from in here:
+  // a fast server could complete the handshake within this call otherwise
   c->filter = &tls_filter;
   c->is_tls = 1, c->is_tls_hs = 1;
-  tls_start(c);
 }
 #endif  // MG_ENABLE_TLS
