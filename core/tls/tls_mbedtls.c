@@ -94,10 +94,21 @@ static void tls_explain_verify(struct mg_connection *c, char *buf, size_t len) {
   }
 }
 
+// A TLS 1.3 client that rejects our certificate sends its alert before it has
+// handshake keys (OpenSSL and mbedTLS clients do): a plain alert record where mbedTLS
+// expects an encrypted one, refused as a bad MAC. The reason is still in the record.
+static const char *tls_plain_alert(struct tls_conn *t) {
+  const unsigned char *h = t->ssl.MBEDTLS_PRIVATE(in_hdr);
+  bool plain_alert = h != NULL && h[0] == MBEDTLS_SSL_MSG_ALERT && h[3] == 0 && h[4] == 2;
+  return plain_alert ? tls_alert_text(h[6]) : NULL;
+}
+
 static void tls_explain(struct mg_connection *c, int rc, char *buf, size_t len) {
   struct tls_conn *t = tls_of(c);
   const char *why = NULL;
+  if (rc == MBEDTLS_ERR_SSL_INVALID_MAC && c->is_tls_hs && (why = tls_plain_alert(t)) != NULL) rc = 0;
   switch (rc) {
+    case 0: break;
     case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED: tls_explain_verify(c, buf, len); return;
     case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
       // 3.6 has no accessor for the alert the peer sent; it is the record just read
@@ -112,10 +123,7 @@ static void tls_explain(struct mg_connection *c, int rc, char *buf, size_t len) 
     case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE: why = "the client sent no certificate (this server requires one)"; break;
     case MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED: why = "no CA to verify the peer's certificate with (set mg_tls_opts.ca)"; break;
     case MBEDTLS_ERR_SSL_CONN_EOF: why = "the peer closed the connection"; break;
-    case MBEDTLS_ERR_SSL_INVALID_MAC:
-      why = c->is_tls_hs ? "a record failed its integrity check (the peer may have rejected our certificate)"
-                         : "a record failed its integrity check";
-      break;
+    case MBEDTLS_ERR_SSL_INVALID_MAC: why = "a record failed its integrity check"; break;
     case MBEDTLS_ERR_SSL_ALLOC_FAILED: why = "out of memory"; break;
     case MBEDTLS_ERR_SSL_INVALID_RECORD:
     case MBEDTLS_ERR_SSL_DECODE_ERROR:

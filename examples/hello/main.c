@@ -14,8 +14,10 @@ static void handle(struct mg_connection *c, int ev, void *ev_data) {
   if (ev == MG_EV_ACCEPT && c->fn_data != NULL) mg_tls_init(c, (struct mg_tls_opts *) c->fn_data);
   if (ev == MG_EV_HTTP_MSG) {
     struct mg_http_message *hm = (struct mg_http_message *) ev_data;
-    if (mg_strcasecmp(hm->method, mg_str("POST")) == 0) {  // An echo, for uploads
-      mg_http_reply(c, 200, "Content-Type: application/octet-stream\r\n", "%.*s", (int) hm->body.len, hm->body.buf);
+    if (mg_strcasecmp(hm->method, mg_str("POST")) == 0) {  // An echo, for uploads (bytes, not text)
+      mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %lu\r\n\r\n",
+                (unsigned long) hm->body.len);
+      mg_send(c, hm->body.buf, hm->body.len);
     } else {
       mg_http_reply(c, 200, "Content-Type: text/plain\r\n", "Hello, world!");
     }
