@@ -110,10 +110,11 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SAN
 echo "== integration tests against the poll() backend build"
 BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" test/integration/*.test.mjs
 
-echo "== integration tests through the chaos filter (every read and write split and delayed)"
+echo "== integration tests through the chaos filter (every read and write split and delayed, beneath TLS too)"
 BIN=$BUILD/chaos/examples run_node integration-chaos "$LOGS/integration-chaos.log" \
   test/integration/http-server.test.mjs test/integration/examples.test.mjs test/integration/firmware.test.mjs \
-  test/integration/websocket.test.mjs test/integration/dash.test.mjs test/integration/auth.test.mjs
+  test/integration/websocket.test.mjs test/integration/dash.test.mjs test/integration/auth.test.mjs \
+  test/integration/tls.test.mjs
 
 echo "== dashboard in Chromium against the firmware"
 FIRMWARE=$BUILD/firmware/firmware run_node e2e "$LOGS/e2e.log" test/e2e/*.test.mjs
