@@ -373,6 +373,86 @@ Test(tls, a_tls_url_without_mg_tls_init_sends_no_plaintext) {
 }
 
 // ---------------------------------------------------------------------------
+// HTTPS and WSS clients, Mongoose style: the request is queued before the handshake
+// (mg_ws_connect queues its upgrade at once) and goes out encrypted after it
+
+struct web {
+  struct mg_tls_opts opts;  // Server: certificate and key
+  struct mg_tls_opts copts; // Client: the CA
+  int status, ws_opens, ws_msgs, errors;
+  char body[64], error[200];
+};
+
+static void web_server_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct web *w = (struct web *) c->fn_data;
+  if (ev == MG_EV_ACCEPT) mg_tls_init(c, &w->opts);
+  if (ev == MG_EV_HTTP_MSG) {
+    struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+    if (mg_str_eq(hm->uri, "/ws")) mg_ws_upgrade(c, hm, NULL);
+    else mg_http_reply(c, 200, NULL, "secure %s", c->is_tls ? "yes" : "no");
+  }
+  if (ev == MG_EV_WS_MSG) {
+    struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+    mg_ws_send(c, wm->data.buf, wm->data.len, WEBSOCKET_OP_TEXT);
+  }
+}
+
+static void web_client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct web *w = (struct web *) c->fn_data;
+  if (ev == MG_EV_CONNECT && c->is_tls) mg_tls_init(c, &w->copts);
+  if (ev == MG_EV_HTTP_MSG) {
+    struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+    w->status = mg_http_status(hm);
+    mg_snprintf(w->body, sizeof(w->body), "%.*s", (int) hm->body.len, hm->body.buf);
+    c->is_draining = 1;
+  }
+  if (ev == MG_EV_WS_OPEN) w->ws_opens++, mg_ws_send(c, "over wss", 8, WEBSOCKET_OP_TEXT);
+  if (ev == MG_EV_WS_MSG) {
+    struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+    mg_snprintf(w->body, sizeof(w->body), "%.*s", (int) wm->data.len, wm->data.buf);
+    w->ws_msgs++;
+  }
+  if (ev == MG_EV_ERROR) w->errors++, mg_snprintf(w->error, sizeof(w->error), "%s", (char *) ev_data);
+}
+
+static unsigned short web_listen(struct mg_mgr *mgr, struct web *w) {
+  w->opts.cert = cert_load("server.pem"), w->opts.key = cert_load("server.key");
+  w->copts.ca = cert_load("ca.pem");
+  struct mg_connection *l = mg_http_listen(mgr, "https://127.0.0.1:0", web_server_fn, w);
+  cr_assert_not_null(l);
+  return mg_ntohs(l->loc.port);
+}
+
+Test(tls, https_client_queues_its_request_before_the_handshake) {
+  static struct web w;
+  struct mg_mgr mgr;
+  char url[64];
+  mg_mgr_init(&mgr);
+  mg_snprintf(url, sizeof(url), "https://127.0.0.1:%u/", (unsigned) web_listen(&mgr, &w));
+  struct mg_connection *c = mg_http_connect(&mgr, url, web_client_fn, &w);
+  cr_assert_not_null(c);
+  cr_assert(c->is_tls, "an https:// URL marks the connection for TLS");
+  mg_printf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  for (int i = 0; i < 400 && w.status == 0 && w.errors == 0; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert_eq(w.status, 200, "%s", w.error);
+  cr_assert_str_eq(w.body, "secure yes", "the server's connection is marked TLS from its https:// listener");
+  mg_mgr_free(&mgr);
+}
+
+Test(tls, wss_client_upgrades_and_echoes) {
+  static struct web w;
+  struct mg_mgr mgr;
+  char url[64];
+  mg_mgr_init(&mgr);
+  mg_snprintf(url, sizeof(url), "wss://127.0.0.1:%u/ws", (unsigned) web_listen(&mgr, &w));
+  cr_assert_not_null(mg_ws_connect(&mgr, url, web_client_fn, &w, NULL));
+  for (int i = 0; i < 400 && w.ws_msgs == 0 && w.errors == 0; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert_eq(w.ws_opens, 1, "%s", w.error);
+  cr_assert_str_eq(w.body, "over wss");
+  mg_mgr_free(&mgr);
+}
+
+// ---------------------------------------------------------------------------
 // Bad peers: garbage and silence; others are still served
 
 struct raw {
