@@ -471,16 +471,22 @@ static bool raw_open(void *arg) {
   return ((struct raw *) arg)->closes == 0;
 }
 
+// A manager with an echoing TLS server; raw_url gets its address for peers without TLS
+static unsigned short echo_server_start(struct mg_mgr *mgr, struct peer *srv, char *raw_url, size_t len) {
+  mg_mgr_init(mgr);
+  pattern_fill();
+  srv->echo = true;
+  unsigned short port = listen_tls(mgr, srv, "server.pem", "server.key");
+  mg_snprintf(raw_url, len, "tcp://127.0.0.1:%u", (unsigned) port);
+  return port;
+}
+
 Test(tls, garbage_is_closed_with_a_log_line_and_others_are_served) {
   static struct peer srv, cli;
   static struct raw junk = {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0};
   struct mg_mgr mgr;
-  mg_mgr_init(&mgr);
-  pattern_fill();
-  srv.echo = true;
-  unsigned short port = listen_tls(&mgr, &srv, "server.pem", "server.key");
   char url[64];
-  mg_snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", (unsigned) port);
+  unsigned short port = echo_server_start(&mgr, &srv, url, sizeof(url));
   mg_connect(&mgr, url, raw_fn, &junk);
   cli.opts.ca = cert_load("ca.pem");
   cli.out = pattern, cli.out_len = 5000;
@@ -497,9 +503,8 @@ Test(tls, a_stalled_handshake_times_out, .timeout = 30) {
   static struct peer srv;
   static struct raw silent = {NULL, 0};
   struct mg_mgr mgr;
-  mg_mgr_init(&mgr);
   char url[64];
-  mg_snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", (unsigned) listen_tls(&mgr, &srv, "server.pem", "server.key"));
+  echo_server_start(&mgr, &srv, url, sizeof(url));
   mg_connect(&mgr, url, raw_fn, &silent);
   uint64_t start = mg_millis();
   poll_while(&mgr, no_error_yet, &srv, MG_TLS_HANDSHAKE_TIMEOUT_MS + 5000);
@@ -550,12 +555,8 @@ Test(tls, stalled_handshakes_past_the_bound_make_room_for_new_ones) {
   static struct peer srv, cli;
   static struct raw silent[MG_TLS_MAX_HANDSHAKES + 10];
   struct mg_mgr mgr;
-  mg_mgr_init(&mgr);
-  pattern_fill();
-  srv.echo = true;
-  unsigned short port = listen_tls(&mgr, &srv, "server.pem", "server.key");
   char url[64];
-  mg_snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", (unsigned) port);
+  unsigned short port = echo_server_start(&mgr, &srv, url, sizeof(url));
   for (size_t i = 0; i < MG_ARRAY_SIZE(silent); i++) mg_connect(&mgr, url, raw_fn, &silent[i]);
   for (int i = 0; i < 100; i++) mg_mgr_poll(&mgr, 1);
   cli.opts.ca = cert_load("ca.pem");
