@@ -103,37 +103,45 @@ static const char *tls_plain_alert(struct tls_conn *t) {
   return plain_alert ? tls_alert_text(h[6]) : NULL;
 }
 
-static void tls_explain(struct mg_connection *c, int rc, char *buf, size_t len) {
-  struct tls_conn *t = tls_of(c);
-  const char *why = NULL;
-  if (rc == MBEDTLS_ERR_SSL_INVALID_MAC && c->is_tls_hs && (why = tls_plain_alert(t)) != NULL) rc = 0;
+// mbedTLS's error codes that have one reason whatever the connection; NULL if not
+static const char *tls_error_text(int rc) {
   switch (rc) {
-    case 0: break;
-    case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED: tls_explain_verify(c, buf, len); return;
-    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
-      // 3.6 has no accessor for the alert the peer sent; it is the record just read
-      why = tls_alert_text(t->ssl.MBEDTLS_PRIVATE(in_msg)[1]);
-      if (why == NULL) {
-        mg_snprintf(buf, len, "the peer sent fatal alert %d", (int) t->ssl.MBEDTLS_PRIVATE(in_msg)[1]);
-        return;
-      }
-      break;
-    case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION: why = "protocol version: no TLS version in common (we speak 1.2 and 1.3)"; break;
-    case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE: why = "handshake failure: no cipher suite, group or signature in common"; break;
-    case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE: why = "the client sent no certificate (this server requires one)"; break;
-    case MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED: why = "no CA to verify the peer's certificate with (set mg_tls_opts.ca)"; break;
-    case MBEDTLS_ERR_SSL_CONN_EOF: why = "the peer closed the connection"; break;
-    case MBEDTLS_ERR_SSL_INVALID_MAC: why = "a record failed its integrity check"; break;
-    case MBEDTLS_ERR_SSL_ALLOC_FAILED: why = "out of memory"; break;
+    case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION: return "protocol version: no TLS version in common (we speak 1.2 and 1.3)";
+    case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE: return "handshake failure: no cipher suite, group or signature in common";
+    case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE: return "the client sent no certificate (this server requires one)";
+    case MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED: return "no CA to verify the peer's certificate with (set mg_tls_opts.ca)";
+    case MBEDTLS_ERR_SSL_CONN_EOF: return "the peer closed the connection";
+    case MBEDTLS_ERR_SSL_INVALID_MAC: return "a record failed its integrity check";
+    case MBEDTLS_ERR_SSL_ALLOC_FAILED: return "out of memory";
     case MBEDTLS_ERR_SSL_INVALID_RECORD:
     case MBEDTLS_ERR_SSL_DECODE_ERROR:
     case MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE:
     case MBEDTLS_ERR_SSL_UNEXPECTED_RECORD:
     case MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER:
-    case MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION: why = "the peer does not speak TLS, or sent a malformed message"; break;
-    default: mg_snprintf(buf, len, "TLS error -0x%04x", (unsigned) -rc); return;
+    case MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION: return "the peer does not speak TLS, or sent a malformed message";
+    default: return NULL;
   }
-  mg_snprintf(buf, len, "%s", why);
+}
+
+static void tls_explain(struct mg_connection *c, int rc, char *buf, size_t len) {
+  struct tls_conn *t = tls_of(c);
+  const char *why = NULL;
+  if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+    tls_explain_verify(c, buf, len);
+    return;
+  }
+  if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+    // 3.6 has no accessor for the alert the peer sent; it is in the record just read
+    unsigned char alert = t->ssl.MBEDTLS_PRIVATE(in_msg)[1];
+    if ((why = tls_alert_text(alert)) == NULL) {
+      mg_snprintf(buf, len, "the peer sent fatal alert %d", (int) alert);
+      return;
+    }
+  }
+  if (why == NULL && rc == MBEDTLS_ERR_SSL_INVALID_MAC && c->is_tls_hs) why = tls_plain_alert(t);
+  if (why == NULL) why = tls_error_text(rc);
+  if (why == NULL) mg_snprintf(buf, len, "TLS error -0x%04x", (unsigned) -rc);
+  else mg_snprintf(buf, len, "%s", why);
 }
 
 // An mbedTLS failure: the backend's own error passes through as it is (the event layer
@@ -335,8 +343,16 @@ static void tls_free(struct mg_connection *c) {
   if (c->filter != NULL && c->filter->free != NULL) c->filter->free(c);
 }
 
-static const struct mg_filter tls_filter = {"tls",          tls_recv, tls_send, tls_pending, tls_free, tls_wants_write,
-                                            tls_poll,       tls_say_bye};
+static const struct mg_filter tls_filter = {
+    .name = "tls",
+    .recv = tls_recv,
+    .send = tls_send,
+    .pending = tls_pending,
+    .free = tls_free,
+    .wants_write = tls_wants_write,
+    .poll = tls_poll,
+    .shutdown = tls_say_bye,
+};
 
 const char *mg_tls_version(struct mg_connection *c) {
   return c->filter == &tls_filter ? mbedtls_ssl_get_version(&tls_of(c)->ssl) : NULL;
@@ -397,6 +413,8 @@ static struct tls_conn *tls_conn_new(struct mg_connection *c, const struct mg_tl
 }
 
 void mg_tls_init(struct mg_connection *c, const struct mg_tls_opts *opts) {
+  static const struct mg_tls_opts no_opts;
+  if (opts == NULL) opts = &no_opts;
   if (c->filter == &tls_filter || c->is_listening || c->is_udp || c->is_closing) {
     if (!c->is_closing) mg_error(c, "mg_tls_init: only once, on a TCP connection (MG_EV_ACCEPT or MG_EV_CONNECT)");
     return;
