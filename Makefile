@@ -12,6 +12,7 @@ CPPFLAGS := -Icore/include -Icore
 CFLAGS   ?= $(OPT)
 FUZZ_SECONDS ?= 30
 SOAK_SECONDS ?= 1800
+CERTS    := $(BUILD)/certs/ca.pem
 
 CORE_SRC := $(sort $(wildcard core/*/*.c))
 CORE_HDR := $(wildcard core/include/*.h core/*.h)
@@ -25,8 +26,8 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run test test-unit dist fuzz fuzz-build bench soak clean web arm
-all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware
+.PHONY: all run test test-unit dist fuzz fuzz-build bench soak clean web arm mbedtls certs
+all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware $(CERTS)
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
 WEB_SRC      := $(shell find web/src -type f 2>/dev/null) web/build.mjs
@@ -47,8 +48,39 @@ $(BUILD)/firmware/web_fs.c: web/dist/index.html $(BUILD)/packer/packer
 	$(BUILD)/packer/packer -p web -I '/assets/*' -o $@ web/dist
 include packer/packer.mk
 
+# mbedTLS 3.6 LTS from Debian's source package (tools/fetch-mbedtls.sh), built once into
+# $(BUILD)/mbedtls with our configuration. Its headers come before /usr/include, where
+# libcriterion-dev puts Debian's 2.28, and its archives are linked by path, never -lmbedtls.
+MBEDTLS_VERSION := 3.6.6
+MBEDTLS_DIR     := $(BUILD)/mbedtls/mbedtls-$(MBEDTLS_VERSION)
+MBEDTLS_CONFIG  := core/tls/mg_mbedtls_config.h
+MBEDTLS_LIBS    := $(MBEDTLS_DIR)/library/libmbedtls.a $(MBEDTLS_DIR)/library/libmbedx509.a \
+                   $(MBEDTLS_DIR)/library/libmbedcrypto.a
+MBEDTLS_CFG_DEF := -DMBEDTLS_CONFIG_FILE=\"$(CURDIR)/$(MBEDTLS_CONFIG)\"
+# Criterion loads libgit2, which loads Debian's libmbedtls 2.28: were the 3.6 symbols
+# exported from a test program, its calls would land in them (heap corruption at start)
+MBEDTLS_LINK    := $(MBEDTLS_LIBS) -Wl,--exclude-libs,libmbedtls.a:libmbedx509.a:libmbedcrypto.a
+TLS_FLAGS       := -DMG_ENABLE_TLS=1 -I$(MBEDTLS_DIR)/include $(MBEDTLS_CFG_DEF)
+$(MBEDTLS_DIR)/include/mbedtls/ssl.h: tools/fetch-mbedtls.sh
+	$(Q)tools/fetch-mbedtls.sh $(BUILD)/mbedtls
+	@touch $@
+# A changed configuration rebuilds the whole library (its own makefile does not know our header)
+$(MBEDTLS_LIBS) &: $(MBEDTLS_DIR)/include/mbedtls/ssl.h $(MBEDTLS_CONFIG)
+	@echo "  MBEDTLS $(MBEDTLS_DIR)/library"
+	$(Q)$(MAKE) -s -C $(MBEDTLS_DIR)/library clean >/dev/null
+	$(Q)$(MAKE) -s -C $(MBEDTLS_DIR)/library CC=$(CC) CFLAGS='-O2 -g $(MBEDTLS_CFG_DEF)' \
+	  libmbedcrypto.a libmbedx509.a libmbedtls.a >/dev/null
+mbedtls: $(MBEDTLS_LIBS)
+
+# Development certificates (tools/make-certs.sh): a local CA, a server certificate for
+# localhost and 127.0.0.1, and the ones the TLS tests need
+$(CERTS): tools/make-certs.sh
+	$(Q)tools/make-certs.sh $(BUILD)/certs >/dev/null
+certs: $(CERTS)
+
 define flavour
-# $(1) = output dir, $(2) = extra flags, $(3) = compiler
+# $(1) = output dir, $(2) = extra flags, $(3) = compiler, $(4) = libraries to link (mbedTLS)
+$(if $(4),$(1)/obj/core/tls/tls_mbedtls.o: $(4))
 $(1)/obj/%.o: %.c $(CORE_HDR)
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$@"
@@ -60,35 +92,36 @@ $(1)/libmeerkat.a: $(CORE_SRC:%.c=$(1)/obj/%.o)
 $(1)/examples/%: examples/%/main.c $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LINK    $$@"
-	$$(Q)$(3) $$(CSTD) $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -o $$@
+	$$(Q)$(3) $$(CSTD) $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
 $(1)/firmware/firmware: $(FIRMWARE_SRC) $(FIRMWARE_HDR) $(BUILD)/firmware/web_fs.c $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LINK    $$@"
-	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$(FW_FLAGS) $$(FIRMWARE_SRC) $(BUILD)/firmware/web_fs.c $(1)/libmeerkat.a -o $$@
-$(1)/test/unit/%: test/unit/%.c $(1)/libmeerkat.a
+	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$(FW_FLAGS) $$(FIRMWARE_SRC) $(BUILD)/firmware/web_fs.c $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
+$(1)/test/unit/%: test/unit/%.c $(1)/libmeerkat.a $(CERTS)
 	@mkdir -p $$(dir $$@)
 	@echo "  TEST    $$@"
-	$$(Q)$(3) -std=gnu99 $$(WARN) -Wno-missing-prototypes $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a -lcriterion -lpthread -o $$@
+	$$(Q)$(3) -std=gnu99 $$(WARN) -Wno-missing-prototypes $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -lcriterion -lpthread -o $$@
 $(1)/test/alloc/%: test/alloc/%.c test/alloc/alloc_runner.c test/alloc/alloc_runner.h $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  TEST    $$@"
-	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< test/alloc/alloc_runner.c $(1)/libmeerkat.a -o $$@
+	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< test/alloc/alloc_runner.c $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
 endef
-$(eval $(call flavour,$(BUILD),,$(CC)))
-$(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS),$(CC)))
-$(eval $(call flavour,$(BUILD)/poll,-DMG_ENABLE_EPOLL=0,$(CC)))
-$(eval $(call flavour,$(BUILD)/clang,,clang))
+# The host flavours have TLS (mbedTLS); the ARM one and the two-file distribution not yet
+$(eval $(call flavour,$(BUILD),$(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
+$(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS) $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
+$(eval $(call flavour,$(BUILD)/poll,-DMG_ENABLE_EPOLL=0 $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
+$(eval $(call flavour,$(BUILD)/clang,$(TLS_FLAGS),clang,$(MBEDTLS_LIBS)))
 # The in-memory mock backend with a fake clock: protocol tests without sockets
-$(eval $(call flavour,$(BUILD)/mock,-DMG_ENABLE_MOCK=1 -DMG_PORT_BAREMETAL=1,$(CC)))
+$(eval $(call flavour,$(BUILD)/mock,-DMG_ENABLE_MOCK=1 -DMG_PORT_BAREMETAL=1 $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 $(BUILD)/mock/libmeerkat.a: $(BUILD)/mock/obj/test/mock/board.o
 # Buffers smaller than a datagram: UDP and mg_wakeup must still deliver whole messages
-$(eval $(call flavour,$(BUILD)/io512,-DMG_IO_SIZE=512,$(CC)))
+$(eval $(call flavour,$(BUILD)/io512,-DMG_IO_SIZE=512 $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 # Every TCP connection through a filter that splits and delays bytes at random:
 # the filter slot at work, under the integration suite
-$(eval $(call flavour,$(BUILD)/chaos,-DMG_DEFAULT_FILTER=mg_chaos_filter,$(CC)))
+$(eval $(call flavour,$(BUILD)/chaos,-DMG_DEFAULT_FILTER=mg_chaos_filter $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 $(BUILD)/chaos/libmeerkat.a: $(BUILD)/chaos/obj/test/filter/chaos.o
 # Out-of-memory runs: any chosen allocation can be made to fail (test/alloc)
-$(eval $(call flavour,$(BUILD)/alloc,-DMG_ENABLE_ALLOC_FAULTS=1 $(SAN_FLAGS),$(CC)))
+$(eval $(call flavour,$(BUILD)/alloc,-DMG_ENABLE_ALLOC_FAULTS=1 $(SAN_FLAGS) $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 ALLOC_TESTS    := $(BUILD)/alloc/test/alloc/alloc_faults $(BUILD)/alloc/test/alloc/alloc_faults_ws
 # Cortex-M3: the core on the bare-metal port with the mock backend, linked into a
 # small program (firmware/arm) that serves a packed page over HTTP to itself
@@ -112,11 +145,11 @@ EXAMPLES_ASAN  := $(EXAMPLES:%=$(BUILD)/asan/examples/%) $(BUILD)/asan/firmware/
 # clang builds everything once more so both compilers keep -Werror clean.
 POLL_TESTS     := $(BUILD)/poll/test/unit/test_net $(BUILD)/poll/test/unit/test_http_conn $(BUILD)/poll/test/unit/test_event $(EXAMPLES:%=$(BUILD)/poll/examples/%) $(BUILD)/poll/firmware/firmware
 CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLES:%=$(BUILD)/clang/examples/%)
-# The second backend (mock) runs the HTTP and WebSocket connection tests and mg_wakeup's; the io512
+# The second backend (mock) runs the HTTP, WebSocket and TLS connection tests and mg_wakeup's; the io512
 # build UDP and mg_wakeup with small buffers; the chaos filter build runs the examples and firmware
 # under the integration suite
 MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit/test_timer $(BUILD)/mock/test/unit/test_ws \
-                  $(BUILD)/mock/test/unit/test_wakeup
+                  $(BUILD)/mock/test/unit/test_wakeup $(BUILD)/mock/test/unit/test_tls
 IO512_TESTS    := $(BUILD)/io512/test/unit/test_net $(BUILD)/io512/test/unit/test_wakeup
 CHAOS_TESTS    := $(EXAMPLES:%=$(BUILD)/chaos/examples/%) $(BUILD)/chaos/firmware/firmware
 

@@ -107,13 +107,26 @@ void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool han
 // (and test filters do), so that protocol handlers never know the difference.
 // recv fills buf with bytes for c->recv, send takes bytes from c->send; both use
 // mg_be_recv / mg_be_send underneath and return what those return (bytes, or MG_IO_*).
+// A filter that reports an error itself (mg_error) returns MG_IO_RESET: the event
+// layer then closes without a second report. The hooks after free may be NULL.
 struct mg_filter {
   const char *name;
   long (*recv)(struct mg_connection *c, void *buf, size_t len);
   long (*send)(struct mg_connection *c, const void *buf, size_t len);
   bool (*pending)(struct mg_connection *c);  // Input held inside that readiness will not announce; may be NULL
   void (*free)(struct mg_connection *c);     // Connection closing; may be NULL
+  // Whether writability would move output now. NULL: c->send.len > 0. A filter may hold
+  // output of its own (a TLS handshake flight), which send(c, NULL, 0) moves, or be
+  // unable to move c->send yet (a handshake waiting for the peer)
+  bool (*wants_write)(struct mg_connection *c);
+  void (*poll)(struct mg_connection *c, uint64_t now);  // Each loop pass: the filter's deadlines
+  void (*shutdown)(struct mg_connection *c);  // We send no more: say so in-band (TLS close_notify) before FIN
 };
+// https://, wss:// and other TLS URLs: a connection whose handler did not call
+// mg_tls_init in MG_EV_ACCEPT / MG_EV_CONNECT is failed rather than sent plaintext.
+// Until then an outbound one keeps its URL's host (NUL-terminated, mg_calloc'd) in
+// c->tls for mg_tls_init to check the server's certificate against.
+void mg_conn_check_tls(struct mg_connection *c);
 
 // ---------------------------------------------------------------------------
 // DNS resolver (net/dns.c)

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test suite of `make test` and ends with one line summing them all:
 #   N passed, N failed[, N skipped (reasons)]
-# Suites: unit tests (plain, ASan+UBSan and clang), out-of-memory runs, the HTTP
-# connection and mg_wakeup tests on the mock backend, UDP and mg_wakeup with
+# Suites: unit tests (plain, ASan+UBSan and clang), out-of-memory runs, the HTTP,
+# WebSocket, TLS connection and mg_wakeup tests on the mock backend, UDP and mg_wakeup with
 # 512-byte buffers, integration tests against the examples and
 # the firmware (plain, ASan+UBSan, poll() and chaos-filter builds), the dashboard in
 # Chromium (plain and ASan+UBSan firmware), the two-file distribution built with gcc
 # and clang, and the fuzz harnesses replaying their seed corpora.
 set -u
 BUILD=${BUILD:-build}
+export CERTS=${CERTS:-$BUILD/certs}  # tools/make-certs.sh: the TLS tests' certificates
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
 passed=0 failed=0 skipped=0
@@ -72,9 +73,9 @@ run_criterion compat "$BUILD"/compat/test_*
 echo "== event loop and HTTP connection tests on the poll() backend"
 run_criterion poll "$BUILD"/poll/test/unit/test_net "$BUILD"/poll/test/unit/test_http_conn "$BUILD"/poll/test/unit/test_event
 
-echo "== HTTP, WebSocket and mg_wakeup tests on the mock backend (fake clock, no sockets)"
+echo "== HTTP, WebSocket, TLS and mg_wakeup tests on the mock backend (fake clock, no sockets)"
 run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer "$BUILD"/mock/test/unit/test_ws \
-  "$BUILD"/mock/test/unit/test_wakeup
+  "$BUILD"/mock/test/unit/test_wakeup "$BUILD"/mock/test/unit/test_tls
 
 echo "== UDP and mg_wakeup with MG_IO_SIZE=512: datagrams larger than the buffers arrive whole"
 run_criterion io512 "$BUILD"/io512/test/unit/test_net "$BUILD"/io512/test/unit/test_wakeup
@@ -109,10 +110,11 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SAN
 echo "== integration tests against the poll() backend build"
 BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" test/integration/*.test.mjs
 
-echo "== integration tests through the chaos filter (every read and write split and delayed)"
+echo "== integration tests through the chaos filter (every read and write split and delayed, beneath TLS too)"
 BIN=$BUILD/chaos/examples run_node integration-chaos "$LOGS/integration-chaos.log" \
   test/integration/http-server.test.mjs test/integration/examples.test.mjs test/integration/firmware.test.mjs \
-  test/integration/websocket.test.mjs test/integration/dash.test.mjs test/integration/auth.test.mjs
+  test/integration/websocket.test.mjs test/integration/dash.test.mjs test/integration/auth.test.mjs \
+  test/integration/tls.test.mjs
 
 echo "== dashboard in Chromium against the firmware"
 FIRMWARE=$BUILD/firmware/firmware run_node e2e "$LOGS/e2e.log" test/e2e/*.test.mjs

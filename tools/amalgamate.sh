@@ -28,7 +28,8 @@ cp core/include/mongoose.h "$out/mongoose.h"
   echo "#define _GNU_SOURCE"
   echo "#endif"
   echo '#include "meerkat.h"'
-  for h in core/mg_internal.h $(ls core/*/*.h 2>/dev/null | sort); do
+  # mbedTLS's configuration is for building mbedTLS, not a part of the core
+  for h in core/mg_internal.h $(ls core/*/*.h 2>/dev/null | grep -v mg_mbedtls_config.h | sort); do
     echo "// ---- $h ----"
     strip_local_includes "$h"
   done

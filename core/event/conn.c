@@ -39,6 +39,7 @@ void mg_conn_free(struct mg_connection *c) {
   if (*p == c) *p = c->next;
   if (c->is_resolving) mg_dns_cancel(c);
   if (c->filter != NULL && c->filter->free != NULL) c->filter->free(c);
+  else mg_free(c->tls);  // No filter state: the host kept for mg_tls_init, or NULL
   mg_be_close(c);
   mg_iobuf_free(&c->recv);
   mg_iobuf_free(&c->send);
@@ -146,6 +147,7 @@ struct mg_connection *mg_listen_svc(struct mg_mgr *mgr, const char *url, mg_even
   if (c == NULL) return NULL;
   c->fn = fn, c->fn_data = fn_data, c->pfn = pfn, c->pfn_data = pfn_data;
   c->is_udp = mg_strcasecmp(u.scheme, mg_str("udp")) == 0;
+  c->is_tls = conn_scheme_is_tls(u.scheme);  // Accepted connections inherit it
   if (!mg_be_listen(c, &addr)) {
     MG_ERROR(("cannot listen on %s: %s", url, mg_be_error()));
     mg_conn_free(c);
@@ -175,6 +177,7 @@ struct mg_connection *mg_connect_svc(struct mg_mgr *mgr, const char *url, mg_eve
   c->is_client = 1;
   c->is_udp = mg_strcasecmp(u.scheme, mg_str("udp")) == 0;
   c->is_tls = conn_scheme_is_tls(u.scheme);
+  if (c->is_tls && !c->is_udp) c->tls = mg_strdup(u.host).buf;  // For mg_tls_init (mg_internal.h)
   c->rem.port = mg_htons(u.port);
   MG_DEBUG(("%lu connecting to %s", c->id, url));
   mg_call(c, MG_EV_OPEN, NULL);
@@ -197,5 +200,12 @@ void mg_conn_start(struct mg_connection *c) {
     c->io_interest = MG_IO_R;
     mg_conn_attach_filter(c);
     mg_call(c, MG_EV_CONNECT, NULL);
+    mg_conn_check_tls(c);
   }
+}
+
+void mg_conn_check_tls(struct mg_connection *c) {
+  if (!c->is_tls || c->is_tls_hs || c->is_closing) return;
+  mg_error(c, "TLS URL, but the handler did not call mg_tls_init in %s: closing rather than sending plaintext",
+           c->is_client ? "MG_EV_CONNECT" : "MG_EV_ACCEPT");
 }

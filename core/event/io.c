@@ -13,6 +13,13 @@ static long io_send(struct mg_connection *c, const void *buf, size_t len) {
   return c->filter != NULL ? c->filter->send(c, buf, len) : mg_be_send(c, buf, len);
 }
 
+// Output waits that writability would move: c->send, or what a filter holds of its
+// own (a TLS handshake flight); a filter whose handshake waits for the peer says no
+static bool io_wants_write(struct mg_connection *c) {
+  if (c->filter != NULL && c->filter->wants_write != NULL) return c->filter->wants_write(c);
+  return c->send.len > 0;
+}
+
 static size_t io_count_accepted(struct mg_mgr *mgr) {
   size_t n = 0;
   for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) n += c->is_accepted;
@@ -53,10 +60,12 @@ static void io_accept(struct mg_connection *lsn) {
     c->io_interest = MG_IO_R;
     c->fn = lsn->fn, c->fn_data = lsn->fn_data;
     c->pfn = lsn->pfn, c->pfn_data = lsn->pfn_data;
+    c->is_tls = lsn->is_tls;
     mg_conn_attach_filter(c);
     MG_DEBUG(("%lu accepted from %M", c->id, mg_print_ip_port, &c->rem));
     mg_call(c, MG_EV_OPEN, NULL);
     mg_call(c, MG_EV_ACCEPT, NULL);
+    mg_conn_check_tls(c);
   }
 }
 
@@ -68,6 +77,7 @@ static void io_connected(struct mg_connection *c) {
   }
   mg_conn_attach_filter(c);
   mg_call(c, MG_EV_CONNECT, NULL);
+  mg_conn_check_tls(c);
 }
 
 // Make room to read into, and say how much (0: none, full or out of memory): MG_IO_SIZE
@@ -153,6 +163,7 @@ static void io_read_pending(struct mg_connection *c) {
 
 bool mg_io_flush(struct mg_connection *c) {
   if (c->pfn != NULL && c->send.len > 0) c->pfn(c, MG_EV_OUTPUT_INTERNAL, NULL);
+  if (c->send.len == 0 && io_wants_write(c) && io_send(c, NULL, 0) < MG_IO_WAIT) return false;  // A filter's own
   while (c->send.len > 0) {
     long n = io_send(c, c->send.buf, c->send.len);
     if (c->is_udp) {  // A datagram goes whole or not at all
@@ -200,7 +211,7 @@ void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool han
     return;
   }
   // Output an earlier write could not finish
-  if (writable && c->send.len > 0 && !c->is_closing && !mg_io_flush(c)) c->is_closing = 1;
+  if (writable && io_wants_write(c) && !c->is_closing && !mg_io_flush(c)) c->is_closing = 1;
 }
 
 // Closing with unread input makes TCP send a reset, and a reset makes the peer's
@@ -216,15 +227,15 @@ void mg_io_finish(struct mg_connection *c, uint64_t now) {
     c->is_closing = 1;
     return;
   }
+  if (c->filter != NULL && c->filter->shutdown != NULL) c->filter->shutdown(c);
   mg_be_shutdown(c);
   c->is_lingering = 1;
   c->linger_since = (uint32_t) now;
   c->recv.len = 0;
 }
 
-void mg_io_update(struct mg_connection *c, uint64_t now) {
+static void io_watch(struct mg_connection *c, uint64_t now) {
   unsigned want;
-  if (c->is_resolving || c->is_closing) return;
   if (c->is_listening) {
     want = c->is_udp || now >= c->mgr->accept_paused_until ? MG_IO_R : 0;
   } else if (c->is_connecting) {
@@ -236,10 +247,22 @@ void mg_io_update(struct mg_connection *c, uint64_t now) {
     bool send_full = c->send.len > MG_MAX_SEND_QUEUE;
     c->is_full = recv_full || send_full;
     bool no_read = c->is_full || c->is_eof || c->is_read_paused;
-    want = (no_read ? 0U : (unsigned) MG_IO_R) | (c->send.len > 0 ? (unsigned) MG_IO_W : 0U);
+    want = (no_read ? 0U : (unsigned) MG_IO_R) | (io_wants_write(c) ? (unsigned) MG_IO_W : 0U);
   }
   if (want != c->io_interest) {
     mg_be_watch(c, want);
     c->io_interest = want & 3;
+  }
+}
+
+void mg_io_update(struct mg_connection *c, uint64_t now) {
+  if (c->filter != NULL && c->filter->poll != NULL && !c->is_closing) c->filter->poll(c, now);
+  if (c->is_resolving || c->is_closing) return;
+  io_watch(c, now);
+  // Input a filter held while reading was paused has no readiness to announce it:
+  // read it now that reading may go on, then ask again for what c waits for
+  if (c->filter != NULL && c->filter->pending != NULL && (c->io_interest & MG_IO_R) && c->filter->pending(c)) {
+    io_read_pending(c);
+    if (!c->is_closing) io_watch(c, now);
   }
 }

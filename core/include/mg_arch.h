@@ -84,10 +84,20 @@
 #endif
 #endif
 
-// TLS (mbedTLS backend) is not built yet: https/wss/mqtts URLs are refused with a log
-// line, and mg_tls_init() fails the connection with an MG_EV_ERROR
+// TLS with mbedTLS 3.6 (core/tls): build with -DMG_ENABLE_TLS=1 and mbedTLS's headers
+// and libraries (the Makefile fetches and builds them). Without it, https/wss/mqtts
+// listeners are refused with a log line and mg_tls_init() fails the connection.
 #ifndef MG_ENABLE_TLS
 #define MG_ENABLE_TLS 0
+#endif
+// A TLS handshake that has not finished after this long is closed with an error
+#ifndef MG_TLS_HANDSHAKE_TIMEOUT_MS
+#define MG_TLS_HANDSHAKE_TIMEOUT_MS 10000
+#endif
+// Server handshakes in progress at once (each holds about 40 KiB); a new one past
+// this closes the oldest, so stalled peers cannot lock others out
+#ifndef MG_TLS_MAX_HANDSHAKES
+#define MG_TLS_MAX_HANDSHAKES (MG_PORT_BAREMETAL ? 4 : 64)
 #endif
 
 #ifndef MG_ENABLE_POSIX_FS

@@ -1,5 +1,5 @@
-// TLS options and setup as Mongoose 7 declares them. Until a TLS backend is
-// built in (MG_ENABLE_TLS), mg_tls_init fails the connection at run time.
+// TLS options and setup as Mongoose 7 declares them. With MG_ENABLE_TLS (mbedTLS 3.6:
+// TLS 1.3 and 1.2) mg_tls_init starts TLS on a connection; without it, it fails it.
 #ifndef MG_TLS_H
 #define MG_TLS_H
 
@@ -11,8 +11,20 @@ struct mg_tls_opts {
   int skip_verification;   // Non-zero: do not verify the peer (tests only)
 };
 
-// Start TLS on c. Without TLS built in: MG_EV_ERROR "TLS is not built in
-// (MG_ENABLE_TLS=0)" and c closes.
+// Start TLS on c: call it from MG_EV_ACCEPT (server) or MG_EV_CONNECT (client), as in
+// Mongoose; MG_EV_TLS_HS follows when the handshake is done, and plaintext flows
+// through c->recv / c->send as before. The options' bytes are read here and need not
+// outlive the call; connections given the same bytes share one parsed configuration.
+// - A client verifies the server unless skip_verification: against ca (no ca: the
+//   handshake fails, saying so; Mongoose would skip the check) and against name, or
+//   else the host of the URL it connected to.
+// - A server needs cert and key; given ca, it also requires client certificates.
+// - Failures (unknown CA, host name mismatch, expired certificate, no common version
+//   or cipher, garbage) are MG_EV_ERROR with the reason, then the connection closes.
+//   A handshake not done in MG_TLS_HANDSHAKE_TIMEOUT_MS is closed the same way.
+// - An https://, wss:// (tls://, ssl://, mqtts://) connection whose handler does not
+//   call this is failed with MG_EV_ERROR rather than carry plaintext.
+// Without TLS built in: MG_EV_ERROR "TLS is not built in (MG_ENABLE_TLS=0)" and c closes.
 void mg_tls_init(struct mg_connection *c, const struct mg_tls_opts *opts);
 
 #endif  // MG_TLS_H

@@ -1,0 +1,437 @@
+// TLS 1.3 and 1.2 with mbedTLS 3.6 in the event layer's filter slot: ciphertext moves
+// through the backend (or a filter beneath), plaintext through c->recv and c->send.
+#include "tls/tls_internal.h"
+
+#if MG_ENABLE_TLS
+#include <mbedtls/net_sockets.h>  // MBEDTLS_ERR_NET_*: what our I/O callbacks report
+#include <mbedtls/platform.h>
+
+// mbedTLS's own (library/ssl_misc.h): frees the handshake state, and with
+// MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH shrinks the record buffers to the fragment length
+void mbedtls_ssl_handshake_free(mbedtls_ssl_context *ssl);
+void mbedtls_ssl_transform_free(mbedtls_ssl_transform *transform);
+
+struct tls_conn {
+  mbedtls_ssl_context ssl;
+  struct tls_cfg *cfg;
+  const struct mg_filter *lower;  // The filter beneath (a test's), or NULL for the backend
+  uint64_t hs_since;              // mg_millis() when the handshake began
+  size_t write_len;               // mbedTLS holds a record made of this much of c->send, half sent
+  long io_error;                  // The backend's MG_IO_* behind an mbedTLS I/O failure
+  bool started;                   // The handshake has taken its first step
+  bool out_held;                  // mbedTLS holds output the backend did not take yet
+  bool counted;                   // Counts against MG_TLS_MAX_HANDSHAKES
+  bool said_bye;                  // close_notify sent, or never to be
+};
+
+static const struct mg_filter tls_filter;
+static unsigned tls_handshakes;  // Server handshakes in progress, in every manager
+
+static struct tls_conn *tls_of(struct mg_connection *c) {
+  return (struct tls_conn *) c->tls;
+}
+
+// ---------------------------------------------------------------------------
+// mbedTLS's I/O: ciphertext through the filter beneath or the backend
+
+static int tls_bio_send(void *ctx, const unsigned char *buf, size_t len) {
+  struct mg_connection *c = (struct mg_connection *) ctx;
+  struct tls_conn *t = tls_of(c);
+  long n = t->lower != NULL ? t->lower->send(c, buf, len) : mg_be_send(c, buf, len);
+  if (n > 0) return (int) n;
+  if (n == MG_IO_WAIT) return MBEDTLS_ERR_SSL_WANT_WRITE;
+  t->io_error = n;
+  return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int tls_bio_recv(void *ctx, unsigned char *buf, size_t len) {
+  struct mg_connection *c = (struct mg_connection *) ctx;
+  struct tls_conn *t = tls_of(c);
+  long n = t->lower != NULL ? t->lower->recv(c, buf, len) : mg_be_recv(c, buf, len);
+  if (n > 0) return (int) n;
+  if (n == MG_IO_WAIT) return MBEDTLS_ERR_SSL_WANT_READ;
+  if (n == MG_IO_EOF) return 0;  // mbedTLS: MBEDTLS_ERR_SSL_CONN_EOF
+  t->io_error = n;
+  return MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+// ---------------------------------------------------------------------------
+// Errors a person can act on
+
+static const char *tls_alert_text(unsigned char alert) {
+  switch (alert) {
+    case MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA: return "the peer does not trust our certificate (unknown CA)";
+    case MBEDTLS_SSL_ALERT_MSG_BAD_CERT: return "the peer rejected our certificate";
+    case MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED: return "the peer says our certificate has expired";
+    case MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED: return "the peer requires a client certificate";
+    case MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION: return "no TLS version in common with the peer";
+    case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE: return "the peer found no cipher suite or group in common";
+    case MBEDTLS_SSL_ALERT_MSG_UNRECOGNIZED_NAME: return "the peer does not serve that host name";
+    case MBEDTLS_SSL_ALERT_MSG_DECRYPT_ERROR: return "the peer could not verify our signature";
+    default: return NULL;
+  }
+}
+
+// Why the certificate was refused, most useful first
+static void tls_explain_verify(struct mg_connection *c, char *buf, size_t len) {
+  struct tls_conn *t = tls_of(c);
+  uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
+  if ((flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) && !t->cfg->has_ca) {
+    mg_snprintf(buf, len, "no CA to verify the peer's certificate with (set mg_tls_opts.ca)");
+  } else if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
+    mg_snprintf(buf, len, "certificate not signed by a trusted CA (unknown CA)");
+  } else if (flags & MBEDTLS_X509_BADCERT_EXPIRED) {
+    mg_snprintf(buf, len, "certificate expired");
+  } else if (flags & MBEDTLS_X509_BADCERT_FUTURE) {
+    mg_snprintf(buf, len, "certificate not valid yet (is the clock right?)");
+  } else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
+    // Only a name that was set can mismatch, so the pointer is a string here
+    mg_snprintf(buf, len, "host name mismatch: the certificate is not for %s", mbedtls_ssl_get_hostname(&t->ssl));
+  } else if (flags & MBEDTLS_X509_BADCERT_MISSING) {
+    mg_snprintf(buf, len, "the peer sent no certificate");
+  } else {
+    mg_snprintf(buf, len, "certificate rejected (verify flags 0x%x)", (unsigned) flags);
+  }
+}
+
+// A TLS 1.3 client that rejects our certificate sends its alert before it has
+// handshake keys (OpenSSL and mbedTLS clients do): a plain alert record where mbedTLS
+// expects an encrypted one, refused as a bad MAC. The reason is still in the record.
+static const char *tls_plain_alert(struct tls_conn *t) {
+  const unsigned char *h = t->ssl.MBEDTLS_PRIVATE(in_hdr);
+  bool plain_alert = h != NULL && h[0] == MBEDTLS_SSL_MSG_ALERT && h[3] == 0 && h[4] == 2;
+  return plain_alert ? tls_alert_text(h[6]) : NULL;
+}
+
+// mbedTLS's error codes that have one reason whatever the connection; NULL if not
+static const char *tls_error_text(int rc) {
+  switch (rc) {
+    case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION: return "protocol version: no TLS version in common (we speak 1.2 and 1.3)";
+    case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE: return "handshake failure: no cipher suite, group or signature in common";
+    case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE: return "the client sent no certificate (this server requires one)";
+    case MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED: return "no CA to verify the peer's certificate with (set mg_tls_opts.ca)";
+    case MBEDTLS_ERR_SSL_CONN_EOF: return "the peer closed the connection";
+    case MBEDTLS_ERR_SSL_INVALID_MAC: return "a record failed its integrity check";
+    case MBEDTLS_ERR_SSL_ALLOC_FAILED: return "out of memory";
+    case MBEDTLS_ERR_SSL_INVALID_RECORD:
+    case MBEDTLS_ERR_SSL_DECODE_ERROR:
+    case MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE:
+    case MBEDTLS_ERR_SSL_UNEXPECTED_RECORD:
+    case MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER:
+    case MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION: return "the peer does not speak TLS, or sent a malformed message";
+    default: return NULL;
+  }
+}
+
+static void tls_explain(struct mg_connection *c, int rc, char *buf, size_t len) {
+  struct tls_conn *t = tls_of(c);
+  const char *why = NULL;
+  if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+    tls_explain_verify(c, buf, len);
+    return;
+  }
+  if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+    // 3.6 has no accessor for the alert the peer sent; it is in the record just read
+    unsigned char alert = t->ssl.MBEDTLS_PRIVATE(in_msg)[1];
+    if ((why = tls_alert_text(alert)) == NULL) {
+      mg_snprintf(buf, len, "the peer sent fatal alert %d", (int) alert);
+      return;
+    }
+  }
+  if (why == NULL && rc == MBEDTLS_ERR_SSL_INVALID_MAC && c->is_tls_hs) why = tls_plain_alert(t);
+  if (why == NULL) why = tls_error_text(rc);
+  if (why == NULL) mg_snprintf(buf, len, "TLS error -0x%04x", (unsigned) -rc);
+  else mg_snprintf(buf, len, "%s", why);
+}
+
+// An mbedTLS failure: the backend's own error passes through as it is (the event layer
+// reports those); the rest becomes MG_EV_ERROR with a reason, and the connection closes
+static long tls_fail(struct mg_connection *c, int rc) {
+  struct tls_conn *t = tls_of(c);
+  if ((rc == MBEDTLS_ERR_NET_SEND_FAILED || rc == MBEDTLS_ERR_NET_RECV_FAILED) && !c->is_tls_hs) return t->io_error;
+  char why[120];
+  if (rc == MBEDTLS_ERR_NET_SEND_FAILED || rc == MBEDTLS_ERR_NET_RECV_FAILED) {
+    mg_snprintf(why, sizeof(why), "%s", t->io_error == MG_IO_RESET ? "the peer reset the connection" : mg_be_error());
+  } else {
+    tls_explain(c, rc, why, sizeof(why));
+  }
+  t->said_bye = true;  // mbedTLS sent its alert, if the failure called for one
+  mg_error(c, "TLS %s with %M: %s", c->is_tls_hs ? "handshake" : "connection", mg_print_ip_port, &c->rem, why);
+  return MG_IO_RESET;  // Reported already: the event layer just closes
+}
+
+// ---------------------------------------------------------------------------
+// The handshake: bounded in number and in time
+
+static void tls_uncount(struct tls_conn *t) {
+  if (t->counted) tls_handshakes--;
+  t->counted = false;
+}
+
+// mbedTLS 3.6 frees a TLS 1.2 handshake's state when it completes, shrinking the
+// output buffer to the fragment length, but keeps a TLS 1.3 one's (about 2 KiB, and a
+// 16 KiB output buffer) for the connection's life, though a server never uses it
+// again and a client only for tickets it is not asked to keep: free it the same way,
+// with the unused TLS 1.2 transform that mbedtls_ssl_free frees only beside it
+static void tls_handshake_release(mbedtls_ssl_context *ssl) {
+  if (mbedtls_ssl_get_version_number(ssl) != MBEDTLS_SSL_VERSION_TLS1_3 || ssl->MBEDTLS_PRIVATE(handshake) == NULL) return;
+  mbedtls_ssl_handshake_free(ssl);
+  mbedtls_free(ssl->MBEDTLS_PRIVATE(handshake));
+  ssl->MBEDTLS_PRIVATE(handshake) = NULL;
+  mbedtls_ssl_transform_free(ssl->MBEDTLS_PRIVATE(transform_negotiate));
+  mbedtls_free(ssl->MBEDTLS_PRIVATE(transform_negotiate));
+  ssl->MBEDTLS_PRIVATE(transform_negotiate) = NULL;
+}
+
+// Returns 1 when done, MG_IO_WAIT while it needs the peer or room to write,
+// MG_IO_RESET once it failed (reported)
+static long tls_handshake(struct mg_connection *c) {
+  struct tls_conn *t = tls_of(c);
+  t->started = true;
+  int rc = mbedtls_ssl_handshake(&t->ssl);
+  t->out_held = rc == MBEDTLS_ERR_SSL_WANT_WRITE;
+  if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return MG_IO_WAIT;
+  if (rc != 0) return tls_fail(c, rc);
+  tls_handshake_release(&t->ssl);
+  tls_uncount(t);
+  c->is_tls_hs = 0;
+  MG_DEBUG(("%lu %s handshake done in %lu ms: %s", c->id, mbedtls_ssl_get_version(&t->ssl),
+            (unsigned long) mg_ms_since(mg_millis(), t->hs_since), mbedtls_ssl_get_ciphersuite(&t->ssl)));
+  mg_call(c, MG_EV_TLS_HS, NULL);
+  return 1;
+}
+
+// Stalled handshakes are closed: a peer that never finishes holds no memory for long
+static void tls_poll(struct mg_connection *c, uint64_t now) {
+  struct tls_conn *t = tls_of(c);
+  if (!c->is_tls_hs || c->is_closing || mg_ms_since(now, t->hs_since) < MG_TLS_HANDSHAKE_TIMEOUT_MS) return;
+  t->said_bye = true;
+  mg_error(c, "TLS handshake with %M timed out after %d ms", mg_print_ip_port, &c->rem, MG_TLS_HANDSHAKE_TIMEOUT_MS);
+}
+
+static struct mg_connection *tls_oldest_handshake(struct mg_mgr *mgr) {
+  struct mg_connection *oldest = NULL;
+  for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
+    if (c->filter != &tls_filter || !tls_of(c)->counted || c->is_closing) continue;
+    if (oldest == NULL || tls_of(c)->hs_since < tls_of(oldest)->hs_since) oldest = c;
+  }
+  return oldest;
+}
+
+// At MG_TLS_MAX_HANDSHAKES a new server handshake takes the place of the oldest one:
+// refusing the newest instead would let that many stalled peers lock everyone out
+// until they time out. False if there is none here to close (other managers hold them).
+static bool tls_admit(struct mg_connection *c, char *why, size_t len) {
+  static uint64_t logged_at;
+  static unsigned long closed;
+  if (tls_handshakes >= MG_TLS_MAX_HANDSHAKES) {
+    struct mg_connection *oldest = tls_oldest_handshake(c->mgr);
+    if (oldest == NULL) {
+      mg_snprintf(why, len, "%u handshakes in progress (MG_TLS_MAX_HANDSHAKES)", tls_handshakes);
+      return false;
+    }
+    tls_uncount(tls_of(oldest));
+    tls_of(oldest)->said_bye = true;
+    oldest->is_closing = 1;
+    closed++;
+    uint64_t now = mg_millis();
+    if (logged_at == 0 || mg_ms_since(now, logged_at) >= 1000) {  // One line a second at most
+      MG_ERROR(("%u TLS handshakes in progress (MG_TLS_MAX_HANDSHAKES): closed %lu oldest so far, last from %M",
+                tls_handshakes + 1, closed, mg_print_ip_port, &oldest->rem));
+      logged_at = now;
+    }
+  }
+  tls_handshakes++;
+  tls_of(c)->counted = true;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// The filter
+
+// After the handshake completes, MG_IO_WAIT: the handler of MG_EV_TLS_HS may have
+// queued output or moved buffers, so the caller starts afresh at the next readiness
+static long tls_recv(struct mg_connection *c, void *buf, size_t len) {
+  struct tls_conn *t = tls_of(c);
+  if (c->is_tls_hs) {
+    long rc = tls_handshake(c);
+    return rc == 1 ? MG_IO_WAIT : rc;
+  }
+  for (;;) {
+    int n = mbedtls_ssl_read(&t->ssl, (unsigned char *) buf, len);
+    if (n > 0) return n;
+    if (n == MBEDTLS_ERR_SSL_WANT_WRITE) t->out_held = true;
+    if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) return MG_IO_WAIT;
+    if (n == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) continue;  // A client's resumption ticket
+    if (n == 0 || n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == MBEDTLS_ERR_SSL_CONN_EOF) return MG_IO_EOF;
+    return tls_fail(c, n);
+  }
+}
+
+// Output mbedTLS made on its own (an alert after a read) goes before any new record:
+// mbedTLS would otherwise count the next write's bytes as sent with it
+static long tls_send_held(struct mg_connection *c) {
+  struct tls_conn *t = tls_of(c);
+  int rc = mbedtls_ssl_write(&t->ssl, NULL, 0);
+  if (rc == MBEDTLS_ERR_SSL_WANT_WRITE) return MG_IO_WAIT;
+  if (rc < 0) return tls_fail(c, rc);
+  t->out_held = false;
+  return 0;
+}
+
+// len 0: move only what mbedTLS holds (a handshake flight). A record mbedTLS made and
+// could not send whole is retried with exactly the bytes it was made of, since c->send
+// may have grown since
+static long tls_send(struct mg_connection *c, const void *buf, size_t len) {
+  struct tls_conn *t = tls_of(c);
+  if (c->is_tls_hs) {
+    long rc = tls_handshake(c);
+    return rc == 1 ? MG_IO_WAIT : rc;
+  }
+  if (t->out_held && t->write_len == 0) {
+    long rc = tls_send_held(c);
+    if (rc != 0) return rc;
+  }
+  if (len == 0) return MG_IO_WAIT;
+  if (t->write_len > 0) len = t->write_len;
+  int n = mbedtls_ssl_write(&t->ssl, (const unsigned char *) buf, len);
+  if (n > 0) {
+    t->write_len = 0, t->out_held = false;
+    return n;
+  }
+  if (n == MBEDTLS_ERR_SSL_WANT_WRITE) {
+    t->write_len = len, t->out_held = true;
+    return MG_IO_WAIT;
+  }
+  return n == MBEDTLS_ERR_SSL_WANT_READ ? MG_IO_WAIT : tls_fail(c, n);
+}
+
+// Plaintext left inside mbedTLS after a read shorter than its record
+static bool tls_pending(struct mg_connection *c) {
+  return !c->is_tls_hs && mbedtls_ssl_get_bytes_avail(&tls_of(c)->ssl) > 0;
+}
+
+// Writing helps when mbedTLS holds output, a client has yet to say hello, or the
+// handshake is done and c->send waits; during a handshake that waits for the
+// peer, c->send cannot move and must not make the loop spin on writability
+static bool tls_wants_write(struct mg_connection *c) {
+  struct tls_conn *t = tls_of(c);
+  if (t->out_held) return true;
+  if (c->is_tls_hs) return c->is_client && !t->started;
+  return c->send.len > 0;
+}
+
+// close_notify, once, best effort: a peer that reads to the end of the stream learns
+// that it was not cut short
+static void tls_say_bye(struct mg_connection *c) {
+  struct tls_conn *t = tls_of(c);
+  if (t == NULL || t->said_bye || c->is_tls_hs) return;
+  t->said_bye = true;
+  mbedtls_ssl_close_notify(&t->ssl);
+}
+
+static void tls_free(struct mg_connection *c) {
+  struct tls_conn *t = tls_of(c);
+  if (t == NULL) return;
+  tls_say_bye(c);
+  tls_uncount(t);
+  mbedtls_ssl_free(&t->ssl);
+  tls_cfg_release(t->cfg);
+  c->filter = t->lower;
+  c->tls = NULL;
+  mg_free(t);
+  if (c->filter != NULL && c->filter->free != NULL) c->filter->free(c);
+}
+
+static const struct mg_filter tls_filter = {
+    .name = "tls",
+    .recv = tls_recv,
+    .send = tls_send,
+    .pending = tls_pending,
+    .free = tls_free,
+    .wants_write = tls_wants_write,
+    .poll = tls_poll,
+    .shutdown = tls_say_bye,
+};
+
+const char *mg_tls_version(struct mg_connection *c) {
+  return c->filter == &tls_filter ? mbedtls_ssl_get_version(&tls_of(c)->ssl) : NULL;
+}
+
+// ---------------------------------------------------------------------------
+// mg_tls_init
+
+// SNI and the name the server's certificate must carry: opts.name, else the host of
+// the URL the client connected to. Without either a client verifies the CA only.
+static bool tls_set_peer_name(struct mg_connection *c, const struct mg_tls_opts *opts, char *url_host) {
+  struct tls_conn *t = tls_of(c);
+  char name[256];
+  if (opts->name.len > 0) mg_snprintf(name, sizeof(name), "%.*s", (int) opts->name.len, opts->name.buf);
+  else mg_snprintf(name, sizeof(name), "%s", url_host == NULL ? "" : url_host);
+  if (name[0] == '\0' && !opts->skip_verification) {
+    MG_INFO(("%lu TLS: no host name to check the server's certificate against (set mg_tls_opts.name)", c->id));
+  }
+  return mbedtls_ssl_set_hostname(&t->ssl, name[0] == '\0' ? NULL : name) == 0;
+}
+
+static bool tls_conn_setup(struct mg_connection *c, const struct mg_tls_opts *opts, char *url_host, char *why,
+                           size_t len) {
+  struct tls_conn *t = tls_of(c);
+  mbedtls_ssl_init(&t->ssl);
+  t->cfg = tls_cfg_get(!c->is_client, opts, why, len);
+  if (t->cfg == NULL) return false;
+  int rc = mbedtls_ssl_setup(&t->ssl, &t->cfg->conf);
+  if (rc == 0 && c->is_client && !tls_set_peer_name(c, opts, url_host)) rc = MBEDTLS_ERR_SSL_ALLOC_FAILED;
+  if (rc != 0) {
+    mg_snprintf(why, len, "%s (mbedTLS -0x%04x)", rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? "out of memory" : "setup failed",
+                (unsigned) -rc);
+    return false;
+  }
+  mbedtls_ssl_set_bio(&t->ssl, c, tls_bio_send, tls_bio_recv, NULL);
+  return true;
+}
+
+static struct tls_conn *tls_conn_new(struct mg_connection *c, const struct mg_tls_opts *opts, char *url_host,
+                                     char *why, size_t len) {
+  if (!tls_global_init()) {
+    mg_snprintf(why, len, "PSA crypto failed to start");
+    return NULL;
+  }
+  struct tls_conn *t = (struct tls_conn *) mg_calloc(1, sizeof(*t));
+  if (t == NULL) {
+    mg_snprintf(why, len, "out of memory");
+    return NULL;
+  }
+  t->lower = c->filter, t->hs_since = mg_millis();
+  c->tls = t;
+  if (tls_conn_setup(c, opts, url_host, why, len) && (c->is_client || tls_admit(c, why, len))) return t;
+  c->tls = NULL;
+  mbedtls_ssl_free(&t->ssl);
+  tls_cfg_release(t->cfg);
+  mg_free(t);
+  return NULL;
+}
+
+void mg_tls_init(struct mg_connection *c, const struct mg_tls_opts *opts) {
+  static const struct mg_tls_opts no_opts;
+  if (opts == NULL) opts = &no_opts;
+  if (c->filter == &tls_filter || c->is_listening || c->is_udp || c->is_closing) {
+    if (!c->is_closing) mg_error(c, "mg_tls_init: only once, on a TCP connection (MG_EV_ACCEPT or MG_EV_CONNECT)");
+    return;
+  }
+  // An https:// or wss:// client keeps its URL's host in c->tls until now (event/conn.c)
+  char *url_host = c->is_client ? (char *) c->tls : NULL;
+  char why[120];
+  c->tls = NULL;
+  struct tls_conn *t = tls_conn_new(c, opts, url_host, why, sizeof(why));
+  mg_free(url_host);
+  if (t == NULL) {
+    mg_error(c, "TLS: %s", why);
+    return;
+  }
+  // A client says hello at the next writability (tls_wants_write), not from in here:
+  // a fast server could complete the handshake within this call otherwise
+  c->filter = &tls_filter;
+  c->is_tls = 1, c->is_tls_hs = 1;
+}
+#endif  // MG_ENABLE_TLS
