@@ -619,6 +619,10 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
     long n = *(long *) ev_data;
     if (c->is_accepted) {
       st->write_since = (uint32_t) mg_millis();
+      if (c->is_resp) {  // The owed reply is coming
+        st->reply_begun = 1;
+        st->reply_since = st->write_since;
+      }
     } else {
       st->out.sent.scanned = (uint64_t) n < st->out.sent.scanned ? st->out.sent.scanned - (uint32_t) n : 0;
     }

@@ -224,6 +224,41 @@ Test(http_bounds, a_reset_while_a_reply_is_pending_closes_the_connection) {
   mg_mgr_free(&mgr);
 }
 
+// A stream (server-sent events, say) whose handler writes a piece now and then from its
+// own MG_EV_POLL is a reply in progress, whatever reply_timeout_ms says
+static void streaming_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct server *s = (struct server *) c->fn_data;
+  uint64_t *next = (uint64_t *) c->data;
+  if (!c->is_accepted) return;
+  if (ev == MG_EV_CLOSE) s->closed++;
+  if (ev == MG_EV_HTTP_MSG) {
+    s->nmsgs++;
+    mg_printf(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    *next = mg_millis() + 100;
+  } else if (ev == MG_EV_POLL && *next != 0 && mg_millis() >= *next) {
+    mg_http_printf_chunk(c, "tick\n");
+    *next = mg_millis() + 100;
+  }
+  (void) ev_data;
+}
+
+Test(http_bounds, a_reply_that_keeps_coming_in_pieces_is_not_timed_out) {
+  static const struct mg_http_limits lim = {.max_head_size = 8192, .max_body_size = 4096, .reply_timeout_ms = 500};
+  struct mg_mgr mgr;
+  struct server s = {0};
+  static char in[4096];
+  mg_mgr_init(&mgr);
+  struct mg_connection *l = mg_http_listen_limits(&mgr, "http://127.0.0.1:0", &lim, streaming_fn, &s);
+  cr_assert_not_null(l);
+  int fd = peer_connect(&mgr, mg_ntohs(l->loc.port));
+  cr_assert(peer_send(&mgr, fd, get, strlen(get)));
+  size_t got = peer_read(&mgr, fd, in, sizeof(in), 1500);  // Three times the timeout
+  cr_assert_eq(s.closed, 0, "a stream still coming was cut");
+  cr_assert(count(in, got, "tick") >= 8, "%lu bytes", (unsigned long) got);
+  close(fd);
+  mg_mgr_free(&mgr);
+}
+
 Test(http_bounds, a_reply_the_handler_never_gives_is_a_503_after_reply_timeout) {
   static const struct mg_http_limits lim = {.max_head_size = 8192, .max_body_size = 4096, .reply_timeout_ms = 200};
   struct mg_mgr mgr;
