@@ -1,6 +1,7 @@
 // WebSocket connections (RFC 6455): the server's upgrade, the client's handshake, the
 // protocol handler (messages, ping and pong, the close handshake) and outgoing frames.
 #include "mg_internal.h"
+#include "http/http_internal.h"
 #include "ws/ws_frame.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -214,7 +215,7 @@ static void ws_open(struct mg_connection *c) {
   ws->rd.is_client = c->is_client;
   ws->rd.max_message = MG_WS_MAX_MESSAGE;
   c->is_websocket = 1;
-  c->is_resp = 0;
+  mg_http_reply_done(c);  // The 101 was the reply HTTP owed
   c->pfn = ws_handler;
   c->pfn_data = NULL;
 }
