@@ -161,11 +161,14 @@ static void io_read_pending(struct mg_connection *c) {
   }
 }
 
+// Writes what c->send holds, up to MG_IO_FLUSH_MAX (handlers refill it on MG_EV_WRITE)
 bool mg_io_flush(struct mg_connection *c) {
+  size_t flushed = 0;
   if (c->pfn != NULL && c->send.len > 0) c->pfn(c, MG_EV_OUTPUT_INTERNAL, NULL);
   if (c->send.len == 0 && io_wants_write(c) && io_send(c, NULL, 0) < MG_IO_WAIT) return false;  // A filter's own
-  while (c->send.len > 0) {
-    long n = io_send(c, c->send.buf, c->send.len);
+  while (c->send.len > 0 && flushed < MG_IO_FLUSH_MAX) {
+    size_t want = c->is_udp || c->send.len <= MG_IO_FLUSH_MAX - flushed ? c->send.len : MG_IO_FLUSH_MAX - flushed;
+    long n = io_send(c, c->send.buf, want);
     if (c->is_udp) {  // A datagram goes whole or not at all
       if (n < 0) MG_ERROR(("%lu datagram of %lu bytes dropped: %s", c->id, (unsigned long) c->send.len, mg_be_error()));
       c->send.len = 0;
@@ -178,6 +181,7 @@ bool mg_io_flush(struct mg_connection *c) {
         mg_hexdump(c->send.buf, (size_t) n);
       }
       mg_iobuf_del(&c->send, 0, (size_t) n);
+      flushed += (size_t) n;
       mg_call(c, MG_EV_WRITE, &n);
     } else if (n == MG_IO_WAIT) {
       return true;  // mg_io_update asks for writability

@@ -154,6 +154,14 @@
 #define MG_MAX_SEND_QUEUE (256UL * 1024)
 #endif
 
+// One flush writes at most this much of a connection's output; the rest goes in the
+// next loop pass, which comes at once (the socket is still writable). A peer that reads
+// as fast as loopback goes, and whose handler refills c->send as it drains (a served
+// file), otherwise keeps the loop on its connection until the kernel's buffers are full.
+#ifndef MG_IO_FLUSH_MAX
+#define MG_IO_FLUSH_MAX (64UL * 1024)
+#endif
+
 // A connection that closes after answering keeps reading (and dropping) what its peer
 // still sends for up to this long, so the peer reads the answer instead of a reset
 #ifndef MG_LINGER_MS
