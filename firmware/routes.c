@@ -31,13 +31,16 @@ static void api_handle(struct mg_connection *c, struct mg_http_message *hm, stru
 }
 
 void routes_handle(struct mg_connection *c, int ev, void *ev_data) {
-  struct device *dev = (struct device *) c->fn_data;
+  struct routes *r = (struct routes *) c->fn_data;
+  struct device *dev = r->dev;
+  if (ev == MG_EV_ACCEPT) https_accept(r->https, c);
   if (ev != MG_EV_HTTP_MSG) {
     mg_dash_handle(&dev->dash, c, ev, ev_data, MG_DASH_NOBODY);  // WebSocket messages and closes of /api/ws
     return;
   }
   struct mg_http_message *hm = (struct mg_http_message *) ev_data;
-  struct mg_http_serve_opts opts = {.root_dir = "", .fs = &web_fs};
+  if (https_redirect(r->https, c, hm)) return;
+  struct mg_http_serve_opts opts = {.root_dir = "", .fs = &web_fs, .extra_headers = https_headers(r->https, c)};
   if (mg_str_eq(hm->uri, "/api") || mg_match(hm->uri, mg_str("/api/#"), NULL)) {
     if (mg_auth_handle(dev->dash.auth, c, hm)) return;
     // Everything else needs a session (and writes the CSRF rule); each field set
