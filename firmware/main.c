@@ -59,7 +59,7 @@ static int firmware_listen(struct mg_mgr *mgr, const char **urls, int nurls, str
 int main(int argc, char *argv[]) {
   const char *urls[8], *hosts[MG_AUTH_MAX_HOSTS - 1];  // One name is the device's
   struct https_paths tls_paths = {.data_dir = "./data"};
-  struct https https = {.redirect = false};
+  struct https https = {.redirect = false};  // -R sets it; https_load the rest
   int nurls = 0, nhosts = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "-R") == 0) {
