@@ -194,9 +194,10 @@ arm: $(BUILD)/arm/firmware.elf
 test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
+# HTTPS with the development certificate (tools/make-certs.sh) unless $(BUILD)/data/tls has one
 run: all
-	@echo "Dashboard on http://localhost:8000 (Ctrl-C stops)"
-	$(BUILD)/firmware/firmware -l http://0.0.0.0:8000 -d $(BUILD)/data
+	@echo "Dashboard on http://localhost:8000 and https://localhost:8443 (HTTPS: trust $(BUILD)/certs/ca.pem; Ctrl-C stops)"
+	$(BUILD)/firmware/firmware -l http://0.0.0.0:8000 -l https://0.0.0.0:8443 -T $(BUILD)/certs -d $(BUILD)/data
 
 # The inflater beside zlib on a real bundle: BENCH_JS, else the dashboard's
 # largest built JS, else one from node_modules (`npm ci` installs it)

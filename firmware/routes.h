@@ -2,9 +2,16 @@
 #ifndef FIRMWARE_ROUTES_H
 #define FIRMWARE_ROUTES_H
 #include "device.h"
+#include "https.h"
 
-// The HTTP event handler; fn_data is the struct device, whose dash.auth holds the users
-// and sessions (/api/auth, /api/users, and the session every other /api/ needs)
+// What every listener's handler needs (its fn_data)
+struct routes {
+  struct device *dev;  // Its dash.auth holds the users and sessions (/api/auth, /api/users,
+                       // and the session every other /api/ needs)
+  struct https *https;
+};
+
+// The HTTP event handler of the http:// and https:// listeners; fn_data is a struct routes
 void routes_handle(struct mg_connection *c, int ev, void *ev_data);
 
 #endif

@@ -114,7 +114,7 @@ echo "== integration tests through the chaos filter (every read and write split 
 BIN=$BUILD/chaos/examples run_node integration-chaos "$LOGS/integration-chaos.log" \
   test/integration/http-server.test.mjs test/integration/examples.test.mjs test/integration/firmware.test.mjs \
   test/integration/websocket.test.mjs test/integration/dash.test.mjs test/integration/auth.test.mjs \
-  test/integration/tls.test.mjs
+  test/integration/tls.test.mjs test/integration/firmware-tls.test.mjs
 
 echo "== dashboard in Chromium against the firmware"
 FIRMWARE=$BUILD/firmware/firmware run_node e2e "$LOGS/e2e.log" test/e2e/*.test.mjs

@@ -12,28 +12,6 @@ bool mg_auth_allow_host(struct mg_auth *auth, const char *name) {
   return false;
 }
 
-// The host of a Host value (RFC 9110 7.2: uri-host [":" port]) without its port and one
-// trailing dot; an IPv6 literal keeps its brackets. false when malformed.
-static bool host_of(struct mg_str v, struct mg_str *host) {
-  size_t end = 0;
-  if (v.len > 0 && v.buf[0] == '[') {
-    while (end < v.len && v.buf[end] != ']') end++;
-    if (end == v.len) return false;
-    end++;
-  } else {
-    while (end < v.len && v.buf[end] != ':') end++;
-  }
-  if (end < v.len) {  // ":" and a port of 1..5 digits
-    if (v.buf[end] != ':' || v.len - end - 1 < 1 || v.len - end - 1 > 5) return false;
-    for (size_t i = end + 1; i < v.len; i++) {
-      if (!isdigit((unsigned char) v.buf[i])) return false;
-    }
-  }
-  *host = mg_str_n(v.buf, end);
-  if (host->len > 1 && host->buf[host->len - 1] == '.') host->len--;  // "localhost." is localhost
-  return host->len > 0;
-}
-
 // host is name or name.local, in any case
 static bool host_is(struct mg_str host, const char *name) {
   struct mg_str n = mg_str(name == NULL ? "" : name), local = mg_str(".local");
@@ -54,7 +32,7 @@ static bool host_ok(const struct mg_auth *auth, struct mg_str host) {
 bool mg_auth_host_check(struct mg_auth *auth, struct mg_connection *c, struct mg_http_message *hm) {
   struct mg_str *v = mg_http_get_header(hm, "Host"), host;
   if (v == NULL) return true;  // Browsers always send one: a request without is no page's
-  if (host_of(*v, &host) && host_ok(auth, host)) return true;
+  if (mg_http_host_name(*v, &host) && host_ok(auth, host)) return true;
   int shown = v->len > 64 ? 64 : (int) v->len;
   if (mg_auth_log_due(&auth->host_logged)) {
     MG_ERROR(("421 for %M: Host %m is none of this device's names (a DNS rebinding page?); add a name with "

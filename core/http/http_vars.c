@@ -1,5 +1,5 @@
 // Request variables: percent-decoding, query/form variables, header parameters
-// (Cookie, Content-Disposition) and the credentials a request carries.
+// (Cookie, Content-Disposition), the host a Host names and the credentials a request carries.
 #include "meerkat.h"
 
 static int http_vars_hex(unsigned char c) {
@@ -118,6 +118,30 @@ struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var) {
 }
 
 // Copy a slice as a C string; false (dst "") if it does not fit.
+// RFC 3986 unreserved characters and '%' (of pct-encoded, a zone ID's "%25"); ':' in an IPv6 literal
+static bool http_vars_host_char(char c, bool literal) {
+  return isalnum((unsigned char) c) || (c != '\0' && strchr("-._~%", c) != NULL) || (literal && c == ':');
+}
+
+bool mg_http_host_name(struct mg_str v, struct mg_str *host) {
+  bool literal = v.len > 0 && v.buf[0] == '[';
+  size_t end = literal ? 1 : 0;
+  while (end < v.len && http_vars_host_char(v.buf[end], literal)) end++;
+  if (literal) {
+    if (end == v.len || v.buf[end] != ']') return false;
+    end++;
+  }
+  if (end < v.len) {  // ":" and a port of 1..5 digits
+    if (v.buf[end] != ':' || v.len - end - 1 < 1 || v.len - end - 1 > 5) return false;
+    for (size_t i = end + 1; i < v.len; i++) {
+      if (!isdigit((unsigned char) v.buf[i])) return false;
+    }
+  }
+  *host = mg_str_n(v.buf, end);
+  if (host->len > 1 && host->buf[host->len - 1] == '.') host->len--;  // "localhost." is localhost
+  return host->len > (literal ? 2 : 0);
+}
+
 static bool http_vars_copy(struct mg_str s, char *dst, size_t dst_len) {
   if (dst == NULL || dst_len == 0) return s.len == 0;
   if (s.len >= dst_len) {

@@ -72,6 +72,11 @@ void mg_http_creds(struct mg_http_message *, char *user, size_t userlen, char *p
 // Value of var in a header like Cookie: "a=1; b=2", "x; name=\"v\"" or
 // Authorization: Digest a="x", b=y. {NULL, 0} if absent.
 struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var);
+// The host of a Host header value (RFC 9110 7.2: uri-host [":" port]) without its port
+// and one trailing dot; an IPv6 literal keeps its brackets. false when malformed, or when
+// it holds more than letters, digits, "-._~%" (and ':' in brackets): no '/', '@', '?' or
+// space that would make another URL of one built from it.
+bool mg_http_host_name(struct mg_str value, struct mg_str *host);
 
 // Mongoose's chunked upload: the body of a POST to ...?name=FILE&offset=N is
 // written to dir/FILE (fs NULL: mg_fs_posix). Offset 0 (or none) starts the file

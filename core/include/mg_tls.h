@@ -27,4 +27,11 @@ struct mg_tls_opts {
 // Without TLS built in: MG_EV_ERROR "TLS is not built in (MG_ENABLE_TLS=0)" and c closes.
 void mg_tls_init(struct mg_connection *c, const struct mg_tls_opts *opts);
 
+// Checks opts as mg_tls_init would take them, with no connection: certificates and key
+// that parse, the key of the certificate, a server given both. A program calls it at
+// start, to refuse a bad certificate with a line its user can act on rather than fail
+// each connection. false with why set; true keeps the parsed configuration for the first
+// connection. Without TLS built in: false, "TLS is not built in (MG_ENABLE_TLS=0)".
+bool mg_tls_check(const struct mg_tls_opts *opts, bool is_server, char *why, size_t why_len);
+
 #endif  // MG_TLS_H

@@ -231,4 +231,14 @@ void tls_cfg_release(struct tls_cfg *cfg) {
   if (cfg == NULL || cfg->refs == 0) return;
   if (--cfg->refs == 0) tls_cfg_trim();
 }
+
+bool mg_tls_check(const struct mg_tls_opts *opts, bool is_server, char *why, size_t why_len) {
+  if (!tls_global_init()) {
+    mg_snprintf(why, why_len, "PSA crypto failed to start");
+    return false;
+  }
+  struct tls_cfg *cfg = tls_cfg_get(is_server, opts, why, why_len);
+  tls_cfg_release(cfg);  // Kept among the idle ones: the first connection parses nothing
+  return cfg != NULL;
+}
 #endif  // MG_ENABLE_TLS

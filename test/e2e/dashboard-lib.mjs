@@ -49,7 +49,8 @@ export async function startFirmware() {
   };
 }
 
-export async function launchBrowser() {
+// env: more variables for Chromium (HOME, whose .pki/nssdb holds the CAs it trusts)
+export async function launchBrowser(env = {}) {
   for (const d of ['xdg-config', 'xdg-cache', 'tmp']) fs.mkdirSync(path.join(OUT, d), { recursive: true });
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -59,6 +60,7 @@ export async function launchBrowser() {
       XDG_CONFIG_HOME: path.join(OUT, 'xdg-config'),
       XDG_CACHE_HOME: path.join(OUT, 'xdg-cache'),
       TMPDIR: path.join(OUT, 'tmp'),
+      ...env,
     },
   });
 }

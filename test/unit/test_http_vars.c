@@ -337,3 +337,34 @@ Test(http_header_var, digest_params_are_comma_separated_after_the_scheme) {
   cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("qop")), "auth"));
   cr_assert_null(mg_http_get_header_var(h, mg_str("Digest username")).buf);
 }
+
+// ---- mg_http_host_name
+
+static void host_is(const char *value, const char *want) {
+  struct mg_str host = mg_str("unset");
+  cr_assert(mg_http_host_name(mg_str(value), &host), "%s", value);
+  cr_assert(mg_strcmp(host, mg_str(want)) == 0, "%s: %.*s", value, (int) host.len, host.buf);
+}
+
+Test(http_host_name, drops_the_port_and_one_trailing_dot) {
+  host_is("device.local", "device.local");
+  host_is("Device.Local:8000", "Device.Local");
+  host_is("localhost.:80", "localhost");
+  host_is("127.0.0.1:65535", "127.0.0.1");
+  host_is("[::1]:8000", "[::1]");
+  host_is("[fe80::1%25eth0]", "[fe80::1%25eth0]");
+  host_is("a_b-c~d", "a_b-c~d");
+}
+
+// What a host may hold is what a URL built from it keeps as its host: no '/', '@',
+// '?', '#' or spaces that would make another URL of it (a redirect's Location)
+Test(http_host_name, refuses_malformed_values) {
+  const char *bad[] = {"", ":80", "[::1", "[::1]x", "a:", "a:123456", "a:8o", "a/b", "x@evil", "a b",
+                       "a?b", "a#b", "[::1/x]", "a\"b", "a:80:90"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    struct mg_str host;
+    cr_assert_not(mg_http_host_name(mg_str(bad[i]), &host), "%s", bad[i]);
+  }
+  struct mg_str host;
+  cr_assert_not(mg_http_host_name(mg_str_n("a\0b", 3), &host), "a NUL byte");
+}

@@ -344,6 +344,27 @@ Test(tls, a_key_that_does_not_match_the_certificate) {
   mg_mgr_free(&mgr);
 }
 
+// What a program checks at start, before it listens: the reasons mg_tls_init would
+// give a first connection, with no connection
+Test(tls, mg_tls_check_names_a_bad_certificate_or_key_before_any_connection) {
+  struct mg_tls_opts o = {.cert = cert_load("server.pem"), .key = cert_load("server.key")};
+  char why[160] = "";
+  cr_assert(mg_tls_check(&o, true, why, sizeof(why)), "%s", why);
+  o.key = cert_load("client.key");
+  cr_assert_not(mg_tls_check(&o, true, why, sizeof(why)));
+  cr_assert(strstr(why, "mg_tls_opts.key does not belong to mg_tls_opts.cert") != NULL, "%s", why);
+  o.cert = mg_str("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+  cr_assert_not(mg_tls_check(&o, true, why, sizeof(why)));
+  cr_assert(strstr(why, "mg_tls_opts.cert is no PEM or DER X.509 certificate") != NULL, "%s", why);
+  struct mg_tls_opts none = {0};
+  cr_assert_not(mg_tls_check(&none, true, why, sizeof(why)));
+  cr_assert(strstr(why, "needs mg_tls_opts.cert and .key") != NULL, "%s", why);
+  cr_assert(mg_tls_check(&none, false, why, sizeof(why)), "a client needs no certificate of its own: %s", why);
+  struct mg_tls_opts junk_ca = {.ca = mg_str("junk")};
+  cr_assert_not(mg_tls_check(&junk_ca, false, why, sizeof(why)));
+  cr_assert(strstr(why, "mg_tls_opts.ca holds no PEM or DER X.509 certificate") != NULL, "%s", why);
+}
+
 // A TLS URL whose handler forgets mg_tls_init: no plaintext goes out
 static void forgetful_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct peer *p = (struct peer *) c->fn_data;
