@@ -117,7 +117,6 @@ struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var) {
   return absent;
 }
 
-// Copy a slice as a C string; false (dst "") if it does not fit.
 // RFC 3986 unreserved characters and '%' (of pct-encoded, a zone ID's "%25"); ':' in an IPv6 literal
 static bool http_vars_host_char(char c, bool literal) {
   return isalnum((unsigned char) c) || (c != '\0' && strchr("-._~%", c) != NULL) || (literal && c == ':');
@@ -142,6 +141,7 @@ bool mg_http_host_name(struct mg_str v, struct mg_str *host) {
   return host->len > (literal ? 2 : 0);
 }
 
+// Copy a slice as a C string; false (dst "") if it does not fit.
 static bool http_vars_copy(struct mg_str s, char *dst, size_t dst_len) {
   if (dst == NULL || dst_len == 0) return s.len == 0;
   if (s.len >= dst_len) {
