@@ -160,11 +160,17 @@ COMPAT_BINS := $(COMPAT_SRC:test/compat/%.c=$(BUILD)/compat/%)
 $(BUILD)/compat/%: test/compat/%.c dist/meerkat.c dist/meerkat.h dist/mongoose.h
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) -std=gnu99 $(WARN) -Wno-missing-prototypes -Idist $(CFLAGS) $< dist/meerkat.c -lcriterion -lpthread -o $@
+	$(Q)$(CC) -std=gnu99 $(WARN) -Wno-missing-prototypes -Idist $(CFLAGS) $(COMPAT_FLAGS) $< dist/meerkat.c \
+	  $(COMPAT_LIBS) -lcriterion -lpthread -o $@
+# TLS the way a Mongoose program asks for it, with mbedTLS built from the shipped config
+# and mg_fs_packed over the test's own mg_unpack()
+$(BUILD)/compat/test_compat_tls: $(MBEDTLS_LIBS) dist/mg_mbedtls_config.h
+$(BUILD)/compat/test_compat_tls: COMPAT_FLAGS := -DMG_TLS=MG_TLS_MBED -DMG_ENABLE_PACKED_FS=1 -I$(MBEDTLS_DIR)/include
+$(BUILD)/compat/test_compat_tls: COMPAT_LIBS := $(MBEDTLS_LINK)
 
 # Amalgamation: public headers in meerkat.h's order, then internal headers and sources.
-dist: dist/meerkat.c dist/meerkat.h dist/mongoose.h
-dist/meerkat.h dist/meerkat.c dist/mongoose.h &: $(CORE_SRC) $(CORE_HDR) tools/amalgamate.sh
+dist: dist/meerkat.c dist/meerkat.h dist/mongoose.h dist/mg_mbedtls_config.h
+dist/meerkat.h dist/meerkat.c dist/mongoose.h dist/mg_mbedtls_config.h &: $(CORE_SRC) $(CORE_HDR) $(wildcard core/*/*.h) tools/amalgamate.sh
 	tools/amalgamate.sh dist
 
 # The core is compiled once with coverage and sanitizers (fuzzer-no-link: no main),
