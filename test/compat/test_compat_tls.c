@@ -114,33 +114,37 @@ Test(compat_tls, https_with_certificates_from_mg_fs_packed) {
   free((void *) server.cert.buf), free((void *) server.key.buf);
 }
 
-Test(compat_tls, https_with_certificates_from_mg_fs_posix) {
-  struct mg_tls_opts server = {0};
-  struct fetch f = {0};
+// A development certificate or key through mg_fs_posix, as Mongoose programs read them
+static struct mg_str posix_read(const char *name) {
   char path[512];
-  snprintf(path, sizeof(path), "%s/server.pem", certs_dir());
-  server.cert = mg_file_read(&mg_fs_posix, path);
-  snprintf(path, sizeof(path), "%s/server.key", certs_dir());
-  server.key = mg_file_read(&mg_fs_posix, path);
-  snprintf(path, sizeof(path), "%s/ca.pem", certs_dir());
-  f.tls.ca = mg_file_read(&mg_fs_posix, path);
-  fetch_over_https(&server, &f);
+  snprintf(path, sizeof(path), "%s/%s", certs_dir(), name);
+  struct mg_str s = mg_file_read(&mg_fs_posix, path);
+  cr_assert_not_null(s.buf, "mg_file_read %s", path);
+  return s;
+}
+
+// A server with this certificate and key from mg_fs_posix, fetched by a client given ca
+static void fetch_from_posix_certs(const char *cert, const char *key, struct mg_str ca, struct fetch *f) {
+  struct mg_tls_opts server = {0};
+  server.cert = posix_read(cert);
+  server.key = posix_read(key);
+  f->tls.ca = ca;
+  fetch_over_https(&server, f);
+  free((void *) server.cert.buf), free((void *) server.key.buf);
+}
+
+Test(compat_tls, https_with_certificates_from_mg_fs_posix) {
+  struct fetch f = {0};
+  struct mg_str ca = posix_read("ca.pem");
+  fetch_from_posix_certs("server.pem", "server.key", ca, &f);
+  free((void *) ca.buf);
   cr_assert_str_eq(f.error, "");
   cr_assert_str_eq(f.body, "secure yes");
-  free((void *) server.cert.buf), free((void *) server.key.buf), free((void *) f.tls.ca.buf);
 }
 
 // The host name comes from the URL, as in Mongoose: a certificate for another name fails
 Test(compat_tls, the_client_checks_the_url_host_name) {
-  struct mg_tls_opts server = {0};
   struct fetch f = {0};
-  char path[512];
-  snprintf(path, sizeof(path), "%s/other-host.pem", certs_dir());
-  server.cert = mg_file_read(&mg_fs_posix, path);
-  snprintf(path, sizeof(path), "%s/other-host.key", certs_dir());
-  server.key = mg_file_read(&mg_fs_posix, path);
-  f.tls.ca = mg_unpacked("/certs/ca.pem");
-  fetch_over_https(&server, &f);
+  fetch_from_posix_certs("other-host.pem", "other-host.key", mg_unpacked("/certs/ca.pem"), &f);
   cr_assert(strstr(f.error, "host name mismatch") != NULL, "%s", f.error);
-  free((void *) server.cert.buf), free((void *) server.key.buf);
 }
