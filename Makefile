@@ -107,7 +107,7 @@ $(1)/test/alloc/%: test/alloc/%.c test/alloc/alloc_runner.c test/alloc/alloc_run
 	@echo "  TEST    $$@"
 	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< test/alloc/alloc_runner.c $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
 endef
-# The host flavours have TLS (mbedTLS); the ARM one and the two-file distribution not yet
+# The host flavours have TLS (mbedTLS); the ARM one has it in $(BUILD)/arm/tls, below
 $(eval $(call flavour,$(BUILD),$(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS) $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 $(eval $(call flavour,$(BUILD)/poll,-DMG_ENABLE_EPOLL=0 $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
@@ -133,11 +133,36 @@ ARM_FW_SRC := $(sort $(wildcard firmware/arm/*.c))
 $(BUILD)/arm/www_fs.c: $(wildcard firmware/arm/www/*) $(BUILD)/packer/packer
 	@mkdir -p $(dir $@)
 	$(Q)$(BUILD)/packer/packer -q -p arm -o $@ firmware/arm/www
-$(BUILD)/arm/firmware.elf: $(ARM_FW_SRC) firmware/arm/board.h firmware/arm/mps2-an385.ld $(BUILD)/arm/www_fs.c $(BUILD)/arm/libmeerkat.a
-	@echo "  LINK    $@"
-	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_FLAGS) -nostartfiles --specs=nano.specs \
+ARM_FW_DEPS := $(ARM_FW_SRC) firmware/arm/board.h firmware/arm/mps2-an385.ld $(BUILD)/arm/www_fs.c
+# $(1) = extra flags, $(2) = extra sources and archives
+ARM_LINK = arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_FLAGS) $(1) -nostartfiles --specs=nano.specs \
 	  -T firmware/arm/mps2-an385.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
-	  $(ARM_FW_SRC) $(BUILD)/arm/www_fs.c $(BUILD)/arm/libmeerkat.a -o $@
+	  $(ARM_FW_SRC) $(BUILD)/arm/www_fs.c $(2) -o $@
+$(BUILD)/arm/firmware.elf: $(ARM_FW_DEPS) $(BUILD)/arm/libmeerkat.a
+	@echo "  LINK    $@"
+	$(Q)$(call ARM_LINK,,$(BUILD)/arm/libmeerkat.a)
+# With TLS: mbedTLS from the same source and configuration, cross-compiled into its own
+# folder (the host's archives stay as they are). The board has no wall clock
+# (MG_TLS_UPTIME_CLOCK); the program fetches its page over HTTPS with the development
+# certificates packed in
+ARM_TLS_FLAGS   := -DMG_ENABLE_TLS=1 -DMG_TLS_UPTIME_CLOCK=1 -I$(MBEDTLS_DIR)/include $(MBEDTLS_CFG_DEF)
+ARM_MBEDTLS_LIB := $(BUILD)/arm/mbedtls/libmbedtls.a
+$(ARM_MBEDTLS_LIB): $(MBEDTLS_DIR)/include/mbedtls/ssl.h $(MBEDTLS_CONFIG)
+	@mkdir -p $(dir $@)obj
+	@echo "  MBEDTLS $(dir $@) (arm-none-eabi-gcc)"
+	$(Q)for f in $(MBEDTLS_DIR)/library/*.c; do \
+	  arm-none-eabi-gcc $(filter-out -DMG_%,$(ARM_FLAGS)) $(ARM_TLS_FLAGS) -I$(MBEDTLS_DIR)/library \
+	    -c $$f -o $(dir $@)obj/$$(basename $$f .c).o || exit 1; done
+	@rm -f $@
+	$(Q)arm-none-eabi-ar rcs $@ $(dir $@)obj/*.o
+$(eval $(call flavour,$(BUILD)/arm/tls,$(ARM_FLAGS) $(ARM_TLS_FLAGS),arm-none-eabi-gcc,$(ARM_MBEDTLS_LIB)))
+$(BUILD)/arm/certs_fs.c: $(CERTS) $(BUILD)/packer/packer
+	@mkdir -p $(BUILD)/arm/certs
+	$(Q)cp $(BUILD)/certs/ca.pem $(BUILD)/certs/server.pem $(BUILD)/certs/server.key $(BUILD)/arm/certs/
+	$(Q)$(BUILD)/packer/packer -q -p arm_certs -o $@ $(BUILD)/arm/certs
+$(BUILD)/arm/tls/firmware.elf: $(ARM_FW_DEPS) $(BUILD)/arm/certs_fs.c $(BUILD)/arm/tls/libmeerkat.a $(ARM_MBEDTLS_LIB)
+	@echo "  LINK    $@"
+	$(Q)$(call ARM_LINK,$(ARM_TLS_FLAGS),$(BUILD)/arm/certs_fs.c $(BUILD)/arm/tls/libmeerkat.a $(ARM_MBEDTLS_LIB))
 
 UNIT_BINS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
 UNIT_BINS_ASAN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/asan/test/unit/%)
@@ -160,11 +185,17 @@ COMPAT_BINS := $(COMPAT_SRC:test/compat/%.c=$(BUILD)/compat/%)
 $(BUILD)/compat/%: test/compat/%.c dist/meerkat.c dist/meerkat.h dist/mongoose.h
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) -std=gnu99 $(WARN) -Wno-missing-prototypes -Idist $(CFLAGS) $< dist/meerkat.c -lcriterion -lpthread -o $@
+	$(Q)$(CC) -std=gnu99 $(WARN) -Wno-missing-prototypes -Idist $(CFLAGS) $(COMPAT_FLAGS) $< dist/meerkat.c \
+	  $(COMPAT_LIBS) -lcriterion -lpthread -o $@
+# TLS the way a Mongoose program asks for it, with mbedTLS built from the shipped config
+# and mg_fs_packed over the test's own mg_unpack()
+$(BUILD)/compat/test_compat_tls: $(MBEDTLS_LIBS) dist/mg_mbedtls_config.h
+$(BUILD)/compat/test_compat_tls: COMPAT_FLAGS := -DMG_TLS=MG_TLS_MBED -DMG_ENABLE_PACKED_FS=1 -I$(MBEDTLS_DIR)/include
+$(BUILD)/compat/test_compat_tls: COMPAT_LIBS := $(MBEDTLS_LINK)
 
 # Amalgamation: public headers in meerkat.h's order, then internal headers and sources.
-dist: dist/meerkat.c dist/meerkat.h dist/mongoose.h
-dist/meerkat.h dist/meerkat.c dist/mongoose.h &: $(CORE_SRC) $(CORE_HDR) tools/amalgamate.sh
+dist: dist/meerkat.c dist/meerkat.h dist/mongoose.h dist/mg_mbedtls_config.h
+dist/meerkat.h dist/meerkat.c dist/mongoose.h dist/mg_mbedtls_config.h &: $(CORE_SRC) $(CORE_HDR) $(wildcard core/*/*.h) tools/amalgamate.sh
 	tools/amalgamate.sh dist
 
 # The core is compiled once with coverage and sanitizers (fuzzer-no-link: no main),
@@ -188,8 +219,8 @@ fuzz: fuzz-build
 test-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
 
-arm: $(BUILD)/arm/firmware.elf
-	@arm-none-eabi-size $< | awk 'NR == 2 {print "arm: $<: " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'
+arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf
+	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
 
 test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh

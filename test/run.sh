@@ -136,20 +136,21 @@ for cc in gcc clang; do
 done
 echo "dist: examples built from dist/meerkat.c + meerkat.h with gcc and clang"
 
-echo "== Cortex-M3: the bare-metal program (mock backend, packed fs, HTTP) in QEMU mps2-an385"
-log="$LOGS/arm-qemu.log"
-if [ ! -f "$BUILD/arm/firmware.elf" ]; then
-  add 0 1 "arm: no $BUILD/arm/firmware.elf"
-elif ! command -v qemu-system-arm >/dev/null; then
-  add 0 1 "arm: qemu-system-arm is not installed (.ci/run installs it)"
-else
-  timeout 30 qemu-system-arm -M mps2-an385 -nographic -semihosting -nic none \
-    -kernel "$BUILD/arm/firmware.elf" >"$log" 2>&1 </dev/null
-  rc=$?
-  line=$(grep -a 'GET /index.html:' "$log" | tail -n 1)
-  echo "arm: ${line#*main: } (exit $rc)"
-  if [ "$rc" -eq 0 ] && grep -q 'status 200' <<<"$line"; then add 1 0 ""; else add 0 1 "arm: QEMU run, see $log"; fi
-fi
+echo "== Cortex-M3: the bare-metal program (mock backend, packed fs, HTTP; HTTPS in arm/tls) in QEMU mps2-an385"
+for flavour in arm arm/tls; do
+  log="$LOGS/${flavour//\//-}-qemu.log" elf="$BUILD/$flavour/firmware.elf"
+  if [ ! -f "$elf" ]; then
+    add 0 1 "$flavour: no $elf"
+  elif ! command -v qemu-system-arm >/dev/null; then
+    add 0 1 "$flavour: qemu-system-arm is not installed (.ci/run installs it)"
+  else
+    timeout 30 qemu-system-arm -M mps2-an385 -nographic -semihosting -nic none -kernel "$elf" >"$log" 2>&1 </dev/null
+    rc=$?
+    line=$(grep -a 'GET /index.html:' "$log" | tail -n 1)
+    echo "$flavour: ${line#*main: } (exit $rc)"
+    if [ "$rc" -eq 0 ] && grep -q 'status 200' <<<"$line"; then add 1 0 ""; else add 0 1 "$flavour: QEMU run, see $log"; fi
+  fi
+done
 
 echo "== fuzz harnesses replaying their seed corpora"
 if out=$(test/fuzz/run.sh "$BUILD/fuzz" 0 regress 2>&1); then

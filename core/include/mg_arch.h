@@ -87,8 +87,26 @@
 // TLS with mbedTLS 3.6 (core/tls): build with -DMG_ENABLE_TLS=1 and mbedTLS's headers
 // and libraries (the Makefile fetches and builds them). Without it, https/wss/mqtts
 // listeners are refused with a log line and mg_tls_init() fails the connection.
+// Mongoose's switch says the same: -DMG_TLS=MG_TLS_MBED (or MG_TLS_MBEDTLS) is
+// MG_ENABLE_TLS=1, MG_TLS_NONE is 0; mbedTLS is the only TLS library Meerkat has.
+#define MG_TLS_NONE 0
+#define MG_TLS_MBED 1
+#define MG_TLS_MBEDTLS MG_TLS_MBED
+#define MG_TLS_OPENSSL 2
+#define MG_TLS_BUILTIN 3
+#define MG_TLS_WOLFSSL 4
+#if defined(MG_TLS) && MG_TLS != MG_TLS_NONE && MG_TLS != MG_TLS_MBED
+#error "Meerkat's TLS is mbedTLS 3.6: build with -DMG_TLS=MG_TLS_MBED (or MG_TLS_NONE for no TLS)"
+#endif
 #ifndef MG_ENABLE_TLS
+#if defined(MG_TLS)
+#define MG_ENABLE_TLS (MG_TLS == MG_TLS_MBED)
+#else
 #define MG_ENABLE_TLS 0
+#endif
+#endif
+#ifndef MG_TLS
+#define MG_TLS (MG_ENABLE_TLS ? MG_TLS_MBED : MG_TLS_NONE)
 #endif
 // A TLS handshake that has not finished after this long is closed with an error
 #ifndef MG_TLS_HANDSHAKE_TIMEOUT_MS

@@ -11,7 +11,17 @@
 #define MBEDTLS_NO_PLATFORM_ENTROPY
 #define MBEDTLS_HAVE_ASM
 #define MBEDTLS_HAVE_TIME                   // Ticket lifetimes
+#if defined(MG_TLS_UPTIME_CLOCK) && MG_TLS_UPTIME_CLOCK
+// A board with no wall clock (the Cortex-M build): mbedTLS's clocks count the uptime
+// (mg_millis(), tls_config.c), enough for ticket lifetimes; a certificate's validity
+// period cannot be checked without the date, so it is not
+#include <time.h>
+time_t mg_tls_uptime_s(time_t *t);
+#define MBEDTLS_PLATFORM_TIME_MACRO mg_tls_uptime_s
+#define MBEDTLS_PLATFORM_MS_TIME_ALT
+#else
 #define MBEDTLS_HAVE_TIME_DATE              // Certificate validity periods
+#endif
 
 // Protocol
 #define MBEDTLS_SSL_TLS_C

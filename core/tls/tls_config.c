@@ -34,6 +34,19 @@ psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context
   return PSA_SUCCESS;
 }
 
+#if defined(MBEDTLS_PLATFORM_MS_TIME_ALT)
+// MG_TLS_UPTIME_CLOCK (mg_mbedtls_config.h): a board without a wall clock
+mbedtls_ms_time_t mbedtls_ms_time(void) {
+  return (mbedtls_ms_time_t) mg_millis();
+}
+
+time_t mg_tls_uptime_s(time_t *t) {
+  time_t now = (time_t) (mg_millis() / 1000);
+  if (t != NULL) *t = now;
+  return now;
+}
+#endif
+
 static void *tls_cfg_calloc(size_t count, size_t size) {
   return mg_calloc(count, size);
 }

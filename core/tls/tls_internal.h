@@ -6,6 +6,11 @@
 #include "mg_internal.h"
 
 #if MG_ENABLE_TLS
+// mbedTLS's structures depend on its configuration: the library and this code must
+// be built with the same one. The Makefile names ours; dist/ ships it beside meerkat.c
+#ifndef MBEDTLS_CONFIG_FILE
+#define MBEDTLS_CONFIG_FILE "mg_mbedtls_config.h"
+#endif
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ticket.h>

@@ -397,6 +397,14 @@ static struct tls_conn *tls_conn_new(struct mg_connection *c, const struct mg_tl
     mg_snprintf(why, len, "PSA crypto failed to start");
     return NULL;
   }
+  // Keys, nonces and signatures need a CSPRNG; without one mbedTLS fails later with
+  // a bare code, or says a key does not match its certificate
+  unsigned char probe;
+  if (!mg_port_random(&probe, 1)) {
+    mg_snprintf(why, len, "no random bytes (mg_port_random failed; a board needs a hardware RNG in %s)",
+                "mg_board_random");
+    return NULL;
+  }
   struct tls_conn *t = (struct tls_conn *) mg_calloc(1, sizeof(*t));
   if (t == NULL) {
     mg_snprintf(why, len, "out of memory");

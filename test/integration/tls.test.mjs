@@ -169,3 +169,73 @@ test('200 stalled handshakes and a client stopped mid-handshake do not hold curl
   await waitForLog(srv, /TLS handshakes in progress \(MG_TLS_MAX_HANDSHAKES\): closed \d+ oldest/);
   for (const s of [...stalled, mid]) s.destroy();
 });
+
+// ---------------------------------------------------------------------------
+// The client side: examples/http-client --ca FILE against openssl s_server and hello
+
+// openssl s_server -www (a status page over HTTP/1.0) on an ephemeral loopback port
+// with the given certificate; resolves once it says where it accepts
+function startSServer(certName) {
+  const args = ['s_server', '-accept', '127.0.0.1:0', '-www', '-cert', path.join(CERTS, `${certName}.pem`),
+    '-key', path.join(CERTS, `${certName}.key`)];
+  const p = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (p.kill(), reject(new Error(`openssl s_server did not start:\n${out}`))), 10000);
+    const onData = (d) => {
+      out += d;
+      const m = out.match(/ACCEPT 127\.0\.0\.1:(\d+)/);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({ port: Number(m[1]), stop: () => p.kill() });
+    };
+    p.stdout.on('data', onData);
+    p.stderr.on('data', onData);
+  });
+}
+
+const httpClient = (...args) => run(path.join(process.env.BIN || 'build/examples', 'http-client'), args);
+
+test('http-client --ca fetches from openssl s_server, checking the host name of the URL', async () => {
+  const s = await startSServer('server');
+  try {
+    const r = await httpClient('--ca', CA, `https://localhost:${s.port}/`);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /s_server/, 'the status page of openssl s_server');
+    const byIp = await httpClient('--ca', CA, `https://127.0.0.1:${s.port}/`);
+    assert.equal(byIp.code, 0, byIp.out);
+  } finally {
+    s.stop();
+  }
+});
+
+test('http-client --ca fetches from our own server (hello over HTTPS)', async () => {
+  const r = await httpClient('--ca', CA, `${url}/`);
+  assert.equal(r.code, 0, r.out);
+  assert.equal(r.out, 'Hello, world!');
+});
+
+test('http-client names why it refuses a server: host name, unknown CA, expired, no --ca', async () => {
+  const cases = [
+    ['other-host', [CA], /http-client: TLS handshake with 127\.0\.0\.1:\d+: host name mismatch: the certificate is not for localhost/],
+    ['untrusted', [CA], /http-client: TLS handshake with 127\.0\.0\.1:\d+: certificate not signed by a trusted CA \(unknown CA\)/],
+    ['expired', [CA], /http-client: TLS handshake with 127\.0\.0\.1:\d+: certificate expired/],
+    ['server', [], /http-client: TLS handshake with 127\.0\.0\.1:\d+: no CA to verify the peer's certificate with \(set mg_tls_opts\.ca\)/],
+  ];
+  for (const [cert, ca, reason] of cases) {
+    const s = await startSServer(cert);
+    try {
+      const r = await httpClient(...(ca.length ? ['--ca', ...ca] : []), `https://localhost:${s.port}/`);
+      assert.equal(r.code, 1, `${cert}: ${r.out}`);
+      assert.match(r.out, reason, `${cert}: ${r.out}`);
+    } finally {
+      s.stop();
+    }
+  }
+});
+
+test('http-client: a CA file that cannot be read is a usage error naming it', async () => {
+  const r = await httpClient('--ca', '/nonexistent/ca.pem', `${url}/`);
+  assert.equal(r.code, 2, r.out);
+  assert.match(r.out, /http-client: cannot read the CA file \/nonexistent\/ca\.pem/);
+});

@@ -230,6 +230,87 @@ Test(tls, rsa_server_certificate) {
 }
 
 // ---------------------------------------------------------------------------
+// Certificates from an mg_fs, as Mongoose 7 programs load them:
+// `opts.cert = mg_file_read(&mg_fs_posix, "cert.pem")`. mbedTLS tells PEM from DER by
+// a NUL counted in the length; mg_tls_init must not depend on one being there.
+
+// A short echo with the options the test gave both peers
+static void echo_with_opts(struct peer *srv, struct peer *cli) {
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  srv->echo = true;
+  cli->out = (const unsigned char *) "ping", cli->out_len = 4;
+  struct mg_connection *l = mg_listen(&mgr, "tls://127.0.0.1:0", server_fn, srv);
+  cr_assert_not_null(l);
+  connect_tls(&mgr, mg_ntohs(l->loc.port), cli);
+  poll_while(&mgr, echo_incomplete, cli, 5000);
+  cr_assert_eq(cli->errors, 0, "client: %s", cli->error);
+  cr_assert_eq(srv->errors, 0, "server: %s", srv->error);
+  cr_assert(cli->got_len == 4 && memcmp(cli->got, "ping", 4) == 0, "echoed %zu bytes", cli->got_len);
+  mg_mgr_free(&mgr);
+}
+
+static struct mg_str cert_read(struct mg_fs *fs, const char *dir, const char *name) {
+  char path[512];
+  mg_snprintf(path, sizeof(path), "%s/%s", dir, name);
+  struct mg_str s = mg_file_read(fs, path);
+  cr_assert_not_null(s.buf, "mg_file_read %s", path);
+  return s;
+}
+
+#if MG_ENABLE_POSIX_FS
+// The CA's length counts its NUL, as programs written for Mongoose's mbedTLS code pass it
+Test(tls, certificates_from_mg_file_read_on_the_posix_fs) {
+  static struct peer srv, cli;
+  const char *dir = getenv("CERTS") != NULL ? getenv("CERTS") : "build/certs";
+  srv.opts.cert = cert_read(&mg_fs_posix, dir, "server.pem");
+  srv.opts.key = cert_read(&mg_fs_posix, dir, "server.key");
+  struct mg_str ca = cert_read(&mg_fs_posix, dir, "ca.pem");
+  cli.opts.ca = mg_str_n(ca.buf, ca.len + 1);
+  echo_with_opts(&srv, &cli);
+  mg_free((void *) srv.opts.cert.buf), mg_free((void *) srv.opts.key.buf), mg_free((void *) ca.buf);
+}
+#endif
+
+// A packed filesystem as the packer makes it, over a table whose files are followed
+// by other bytes, never a NUL (the packer's long files are rows of bytes, no literal)
+static struct mg_packed_file packed_certs[3];
+static const struct mg_packed_table packed_certs_table = {packed_certs, 3};
+
+static int packed_certs_st(const char *path, size_t *size, time_t *mtime) {
+  return mg_packed_stat(&packed_certs_table, path, size, mtime);
+}
+static void *packed_certs_op(const char *path, int flags) {
+  return mg_packed_open(&packed_certs_table, path, flags);
+}
+static struct mg_fs packed_certs_fs = {.st = packed_certs_st, .op = packed_certs_op, .cl = mg_packed_close,
+                                       .rd = mg_packed_read, .sk = mg_packed_seek};
+
+static void packed_certs_add(size_t i, const char *path, const char *file) {
+  static char store[3][8192 + 16];
+  struct mg_str s = cert_load(file);
+  memcpy(store[i], s.buf, s.len);
+  memset(store[i] + s.len, '-', 16);  // No NUL after the file
+  packed_certs[i] = (struct mg_packed_file) {path, (const unsigned char *) store[i], s.len, s.len, 0, "text/plain",
+                                             "\"x\"", false, false};
+}
+
+Test(tls, certificates_from_a_packed_filesystem_with_no_nul_after_them) {
+  static struct peer srv, cli;
+  packed_certs_add(0, "/certs/ca.pem", "ca.pem");  // Sorted by path, as the table must be
+  packed_certs_add(1, "/certs/server.key", "server.key");
+  packed_certs_add(2, "/certs/server.pem", "server.pem");
+  srv.opts.cert = cert_read(&packed_certs_fs, "/certs", "server.pem");
+  srv.opts.key = cert_read(&packed_certs_fs, "/certs", "server.key");
+  // The table's own bytes, as a program may pass them without a copy
+  const struct mg_packed_file *ca = mg_packed_find(&packed_certs_table, "/certs/ca.pem");
+  cr_assert_not_null(ca);
+  cli.opts.ca = mg_str_n((const char *) ca->data, ca->size);
+  echo_with_opts(&srv, &cli);
+  mg_free((void *) srv.opts.cert.buf), mg_free((void *) srv.opts.key.buf);
+}
+
+// ---------------------------------------------------------------------------
 // Errors a person can act on
 
 // The client's error after a handshake against a server with this certificate
@@ -250,6 +331,25 @@ static void client_error(const char *cert, const char *key, const char *ca, cons
   mg_snprintf(err, len, "%s", cli.error);
   mg_mgr_free(&mgr);
 }
+
+#if MG_ENABLE_MOCK
+// A board whose mg_board_random fails (QEMU's mps2-an385 has no TRNG): TLS refuses to
+// start and says why, instead of a bare mbedTLS code or a key said not to match
+extern bool mock_board_has_no_rng;
+
+Test(tls, a_board_without_random_bytes_is_named) {
+  static struct peer srv, cli;
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  cli.opts.ca = cert_load("ca.pem");
+  mock_board_has_no_rng = true;
+  connect_tls(&mgr, listen_tls(&mgr, &srv, "server.pem", "server.key"), &cli);
+  poll_while(&mgr, no_error_yet, &cli, 5000);
+  mock_board_has_no_rng = false;
+  cr_assert(strstr(cli.error, "TLS: no random bytes (mg_port_random failed") != NULL, "client: %s", cli.error);
+  mg_mgr_free(&mgr);
+}
+#endif
 
 // Over TLS 1.3 the client's alert comes before it has handshake keys, in plaintext
 Test(tls, unknown_ca_is_named_on_both_sides) {
