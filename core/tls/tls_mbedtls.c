@@ -381,6 +381,10 @@ static bool tls_conn_setup(struct mg_connection *c, const struct mg_tls_opts *op
   t->cfg = tls_cfg_get(!c->is_client, opts, why, len);
   if (t->cfg == NULL) return false;
   int rc = mbedtls_ssl_setup(&t->ssl, &t->cfg->conf);
+  // mbedTLS 3.6.6 clears ssl->conf when its setup fails, but may keep the handshake
+  // state it made, which mbedtls_ssl_free then frees reading the conf: give it back
+  // (a crash, found by test/alloc/alloc_faults_tls)
+  if (rc != 0) t->ssl.MBEDTLS_PRIVATE(conf) = &t->cfg->conf;
   if (rc == 0 && c->is_client && !tls_set_peer_name(c, opts, url_host)) rc = MBEDTLS_ERR_SSL_ALLOC_FAILED;
   if (rc != 0) {
     mg_snprintf(why, len, "%s (mbedTLS -0x%04x)", rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? "out of memory" : "setup failed",
