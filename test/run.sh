@@ -101,6 +101,8 @@ echo "== out of memory: every allocation of an HTTP script fails once (ASan+UBSa
 run_alloc alloc-faults alloc_faults
 echo "== out of memory: every allocation of a WebSocket and field-set script fails once (ASan+UBSan)"
 run_alloc alloc-faults-ws alloc_faults_ws
+echo "== out of memory: every allocation site of an HTTPS server and client in one process fails once, mbedTLS's too"
+run_alloc alloc-faults-tls alloc_faults_tls
 
 echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs
