@@ -4,7 +4,8 @@
 # Suites: unit tests (plain, ASan+UBSan and clang), out-of-memory runs, the HTTP,
 # WebSocket, TLS connection and mg_wakeup tests on the mock backend, UDP and mg_wakeup with
 # 512-byte buffers, integration tests against the examples and
-# the firmware (plain, ASan+UBSan, poll() and chaos-filter builds), the dashboard in
+# the firmware (plain, ASan+UBSan, poll() and chaos-filter builds), the HTTP and WebSocket
+# suites again over HTTPS/WSS (plain and chaos-filter builds), the dashboard in
 # Chromium (plain and ASan+UBSan firmware), the two-file distribution built with gcc
 # and clang, and the fuzz harnesses replaying their seed corpora.
 set -u
@@ -100,6 +101,8 @@ echo "== out of memory: every allocation of an HTTP script fails once (ASan+UBSa
 run_alloc alloc-faults alloc_faults
 echo "== out of memory: every allocation of a WebSocket and field-set script fails once (ASan+UBSan)"
 run_alloc alloc-faults-ws alloc_faults_ws
+echo "== out of memory: every allocation site of an HTTPS server and client in one process fails once, mbedTLS's too"
+run_alloc alloc-faults-tls alloc_faults_tls
 
 echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs
@@ -115,6 +118,14 @@ BIN=$BUILD/chaos/examples run_node integration-chaos "$LOGS/integration-chaos.lo
   test/integration/http-server.test.mjs test/integration/examples.test.mjs test/integration/firmware.test.mjs \
   test/integration/websocket.test.mjs test/integration/dash.test.mjs test/integration/auth.test.mjs \
   test/integration/tls.test.mjs test/integration/firmware-tls.test.mjs
+
+# MG_TEST_TLS=1: the servers listen on https:// with the development certificate, and
+# curl, node and ws trust $CERTS/ca.pem (test/integration/lib.mjs)
+TLS_SUITES=(test/integration/http-server.test.mjs test/integration/websocket.test.mjs)
+echo "== HTTP and WebSocket integration tests over HTTPS and WSS"
+MG_TEST_TLS=1 BIN=$BUILD/examples run_node integration-tls "$LOGS/integration-tls.log" "${TLS_SUITES[@]}"
+echo "== the same over TLS through the chaos filter (every read and write beneath TLS cut short)"
+MG_TEST_TLS=1 BIN=$BUILD/chaos/examples run_node integration-tls-chaos "$LOGS/integration-tls-chaos.log" "${TLS_SUITES[@]}"
 
 echo "== dashboard in Chromium against the firmware"
 FIRMWARE=$BUILD/firmware/firmware run_node e2e "$LOGS/e2e.log" test/e2e/*.test.mjs

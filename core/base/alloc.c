@@ -7,6 +7,7 @@
 
 // Allocations that can fail so far, and the number of the one that will (0 = none)
 static long alloc_count, alloc_fail_at;
+static bool (*alloc_fail_when)(void);  // A runner's own choice, when set
 
 void mg_alloc_fail_after(long n) {
   alloc_fail_at = n > 0 ? alloc_count + n : 0;
@@ -16,9 +17,14 @@ long mg_alloc_count(void) {
   return alloc_count;
 }
 
+void mg_alloc_fail_when(bool (*should_fail)(void)) {
+  alloc_fail_when = should_fail;
+}
+
 // Counts one allocation; true when it is the one chosen to fail
 static bool alloc_should_fail(void) {
   alloc_count++;
+  if (alloc_fail_when != NULL) return alloc_fail_when();
   return alloc_count == alloc_fail_at;
 }
 #endif

@@ -112,10 +112,14 @@
 #ifndef MG_TLS_HANDSHAKE_TIMEOUT_MS
 #define MG_TLS_HANDSHAKE_TIMEOUT_MS 10000
 #endif
-// Server handshakes in progress at once (each holds about 40 KiB); a new one past
-// this closes the oldest, so stalled peers cannot lock others out
+// Server handshakes in progress at once (each holds about 40 KiB); past this, those
+// waiting MG_TLS_HANDSHAKE_STALL_MS are closed, the oldest first, so stalled peers
+// cannot lock others out while a burst of live clients still gets through
 #ifndef MG_TLS_MAX_HANDSHAKES
 #define MG_TLS_MAX_HANDSHAKES (MG_PORT_BAREMETAL ? 4 : 64)
+#endif
+#ifndef MG_TLS_HANDSHAKE_STALL_MS
+#define MG_TLS_HANDSHAKE_STALL_MS 2000
 #endif
 
 #ifndef MG_ENABLE_POSIX_FS

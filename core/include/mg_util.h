@@ -8,6 +8,9 @@ void mg_free(void *ptr);
 #if MG_ENABLE_ALLOC_FAULTS
 void mg_alloc_fail_after(long n);  // The n-th allocation from now fails (only that one); n <= 0: none
 long mg_alloc_count(void);         // Allocations that could have failed, since the start
+// Asked for every allocation (after counting it) instead of mg_alloc_fail_after: true fails
+// it. A runner picks allocations by their call site this way. NULL: back to counting.
+void mg_alloc_fail_when(bool (*should_fail)(void));
 #endif
 
 // Base64 (RFC 4648, with padding). Both return the output length (NUL-terminated

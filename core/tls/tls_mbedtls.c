@@ -201,12 +201,36 @@ static long tls_handshake(struct mg_connection *c) {
   return 1;
 }
 
-// Stalled handshakes are closed: a peer that never finishes holds no memory for long
+static bool tls_stalled(struct tls_conn *t, uint64_t now) {
+  return mg_ms_since(now, t->hs_since) >= MG_TLS_HANDSHAKE_STALL_MS;
+}
+
+// Past MG_TLS_MAX_HANDSHAKES a stalled handshake goes; logged once a second at most
+static void tls_close_stalled(struct mg_connection *c, uint64_t now) {
+  static uint64_t logged_at;
+  static unsigned long closed;
+  tls_uncount(tls_of(c));
+  tls_of(c)->said_bye = true;
+  c->is_closing = 1;
+  closed++;
+  if (logged_at == 0 || mg_ms_since(now, logged_at) >= 1000) {
+    MG_ERROR(("%u TLS handshakes in progress (MG_TLS_MAX_HANDSHAKES): closed %lu stalled so far, last from %M",
+              tls_handshakes + 1, closed, mg_print_ip_port, &c->rem));
+    logged_at = now;
+  }
+}
+
+// Stalled handshakes are closed: a peer that never finishes holds no memory for long,
+// and past the bound none for longer than MG_TLS_HANDSHAKE_STALL_MS
 static void tls_poll(struct mg_connection *c, uint64_t now) {
   struct tls_conn *t = tls_of(c);
-  if (!c->is_tls_hs || c->is_closing || mg_ms_since(now, t->hs_since) < MG_TLS_HANDSHAKE_TIMEOUT_MS) return;
-  t->said_bye = true;
-  mg_error(c, "TLS handshake with %M timed out after %d ms", mg_print_ip_port, &c->rem, MG_TLS_HANDSHAKE_TIMEOUT_MS);
+  if (!c->is_tls_hs || c->is_closing) return;
+  if (t->counted && tls_handshakes > MG_TLS_MAX_HANDSHAKES && tls_stalled(t, now)) {
+    tls_close_stalled(c, now);
+  } else if (mg_ms_since(now, t->hs_since) >= MG_TLS_HANDSHAKE_TIMEOUT_MS) {
+    t->said_bye = true;
+    mg_error(c, "TLS handshake with %M timed out after %d ms", mg_print_ip_port, &c->rem, MG_TLS_HANDSHAKE_TIMEOUT_MS);
+  }
 }
 
 static struct mg_connection *tls_oldest_handshake(struct mg_mgr *mgr) {
@@ -218,32 +242,19 @@ static struct mg_connection *tls_oldest_handshake(struct mg_mgr *mgr) {
   return oldest;
 }
 
-// At MG_TLS_MAX_HANDSHAKES a new server handshake takes the place of the oldest one:
-// refusing the newest instead would let that many stalled peers lock everyone out
-// until they time out. False if there is none here to close (other managers hold them).
-static bool tls_admit(struct mg_connection *c, char *why, size_t len) {
-  static uint64_t logged_at;
-  static unsigned long closed;
+// At MG_TLS_MAX_HANDSHAKES a new server handshake takes the place of the oldest one
+// if that one has stalled: refusing the newest instead would let that many stalled
+// peers lock everyone out until they time out. One that is merely slower than the
+// newcomer stays, and the count goes past the bound for a while (tls_poll brings it
+// back), or a burst of live clients over the bound would lose all but the last ones.
+static void tls_admit(struct mg_connection *c) {
+  uint64_t now = mg_millis();
   if (tls_handshakes >= MG_TLS_MAX_HANDSHAKES) {
     struct mg_connection *oldest = tls_oldest_handshake(c->mgr);
-    if (oldest == NULL) {
-      mg_snprintf(why, len, "%u handshakes in progress (MG_TLS_MAX_HANDSHAKES)", tls_handshakes);
-      return false;
-    }
-    tls_uncount(tls_of(oldest));
-    tls_of(oldest)->said_bye = true;
-    oldest->is_closing = 1;
-    closed++;
-    uint64_t now = mg_millis();
-    if (logged_at == 0 || mg_ms_since(now, logged_at) >= 1000) {  // One line a second at most
-      MG_ERROR(("%u TLS handshakes in progress (MG_TLS_MAX_HANDSHAKES): closed %lu oldest so far, last from %M",
-                tls_handshakes + 1, closed, mg_print_ip_port, &oldest->rem));
-      logged_at = now;
-    }
+    if (oldest != NULL && tls_stalled(tls_of(oldest), now)) tls_close_stalled(oldest, now);
   }
   tls_handshakes++;
   tls_of(c)->counted = true;
-  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -381,6 +392,10 @@ static bool tls_conn_setup(struct mg_connection *c, const struct mg_tls_opts *op
   t->cfg = tls_cfg_get(!c->is_client, opts, why, len);
   if (t->cfg == NULL) return false;
   int rc = mbedtls_ssl_setup(&t->ssl, &t->cfg->conf);
+  // mbedTLS 3.6.6 clears ssl->conf when its setup fails, but may keep the handshake
+  // state it made, which mbedtls_ssl_free then frees reading the conf: give it back
+  // (a crash, found by test/alloc/alloc_faults_tls)
+  if (rc != 0) t->ssl.MBEDTLS_PRIVATE(conf) = &t->cfg->conf;
   if (rc == 0 && c->is_client && !tls_set_peer_name(c, opts, url_host)) rc = MBEDTLS_ERR_SSL_ALLOC_FAILED;
   if (rc != 0) {
     mg_snprintf(why, len, "%s (mbedTLS -0x%04x)", rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? "out of memory" : "setup failed",
@@ -412,7 +427,10 @@ static struct tls_conn *tls_conn_new(struct mg_connection *c, const struct mg_tl
   }
   t->lower = c->filter, t->hs_since = mg_millis();
   c->tls = t;
-  if (tls_conn_setup(c, opts, url_host, why, len) && (c->is_client || tls_admit(c, why, len))) return t;
+  if (tls_conn_setup(c, opts, url_host, why, len)) {
+    if (!c->is_client) tls_admit(c);
+    return t;
+  }
   c->tls = NULL;
   mbedtls_ssl_free(&t->ssl);
   tls_cfg_release(t->cfg);

@@ -1,10 +1,12 @@
 // WebSocket echo server: every message comes back with its opcode (text or binary);
-// GET / serves a page that talks to it from a browser.
-//   websocket-server [-l URL] [-v LEVEL]     (default http://0.0.0.0:8000)
+// GET / serves a page that talks to it from a browser. An https:// URL serves WSS with
+// the certificate and key of -c and -k.
+//   websocket-server [-l URL] [-c CERT.pem -k KEY.pem] [-v LEVEL]     (default http://0.0.0.0:8000)
 #include <signal.h>
 #include "meerkat.h"
 
 static volatile sig_atomic_t s_signo;
+static struct mg_tls_opts s_tls;  // -c and -k, for an https:// listener
 static void on_signal(int signo) {
   s_signo = signo;
 }
@@ -18,6 +20,7 @@ static const char s_page[] =
     "</script>\n";
 
 static void handle(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_ACCEPT && c->is_tls) mg_tls_init(c, &s_tls);  // From an https:// listener
   if (ev == MG_EV_HTTP_MSG) {
     struct mg_http_message *hm = (struct mg_http_message *) ev_data;
     if (mg_http_get_header(hm, "Upgrade") != NULL) {
@@ -38,22 +41,32 @@ int main(int argc, char *argv[]) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "-l") == 0 && i + 1 < argc) {
       url = argv[++i];
+    } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+      s_tls.cert = mg_file_read(&mg_fs_posix, argv[++i]);
+    } else if (strcmp(argv[i], "-k") == 0 && i + 1 < argc) {
+      s_tls.key = mg_file_read(&mg_fs_posix, argv[++i]);
     } else if (strcmp(argv[i], "-v") == 0 && i + 1 < argc) {
       mg_log_set(atoi(argv[++i]));
     } else {
-      fprintf(stderr, "usage: %s [-l URL] [-v LEVEL]\n", argv[0]);
+      fprintf(stderr, "usage: %s [-l URL] [-c CERT.pem -k KEY.pem] [-v LEVEL]\n", argv[0]);
       return 2;
     }
+  }
+  if (strncmp(url, "https://", 8) == 0 && (s_tls.cert.buf == NULL || s_tls.key.buf == NULL)) {
+    fprintf(stderr, "%s: %s needs a readable certificate and key: -c CERT.pem -k KEY.pem\n", argv[0], url);
+    return 2;
   }
   struct mg_mgr mgr;
   mg_mgr_init(&mgr);
   struct mg_connection *c = mg_http_listen(&mgr, url, handle, NULL);
   if (c == NULL) return 1;
-  MG_INFO(("WebSocket echo server listening on http://%M (ws://%M/ws)", mg_print_ip_port, &c->loc, mg_print_ip_port,
-           &c->loc));
+  MG_INFO(("WebSocket echo server listening on %s://%M (%s://%M/ws)", c->is_tls ? "https" : "http", mg_print_ip_port,
+           &c->loc, c->is_tls ? "wss" : "ws", mg_print_ip_port, &c->loc));
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   while (s_signo == 0) mg_mgr_poll(&mgr, 1000);
   mg_mgr_free(&mgr);
+  mg_free(s_tls.cert.buf);
+  mg_free(s_tls.key.buf);
   return 0;
 }

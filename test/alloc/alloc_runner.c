@@ -185,8 +185,7 @@ static const char *runner_ask(uint16_t port, const char *request) {
 
 // ---- The runs ----
 
-// Waits for the child; false if it had to be killed
-static bool runner_wait_child(pid_t pid, int *status) {
+bool runner_wait_child(pid_t pid, int *status) {
   for (int i = 0; i < 500; i++) {
     if (waitpid(pid, status, WNOHANG) == pid) return true;
     usleep(10000);

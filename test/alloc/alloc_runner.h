@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "meerkat.h"
 
 #if !MG_ENABLE_ALLOC_FAULTS
@@ -29,6 +30,9 @@ struct runner {
 
 // Runs N = 1, 2, ... (or only $ALLOC_FAULTS_ONLY), prints the summary; the exit status
 int runner_main(const struct runner *r);
+
+// Waits up to 5 s for a child to exit (its status in *status); false if it had to be killed
+bool runner_wait_child(pid_t pid, int *status);
 
 // Reports a failure of run N at the place where() named; returns FAILED
 int fail(const char *fmt, ...);

@@ -1,15 +1,15 @@
 // examples/http-server against curl and raw sockets: files, keep-alive,
 // pipelining, bodies, ranges, conditional requests, and every bad-input case
-// followed by proof that the server still serves.
+// followed by proof that the server still serves. With MG_TEST_TLS=1 all of it over
+// HTTPS (lib.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
-import net from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { startServer, curl, raw, parseResponses, tmpdir } from './lib.mjs';
+import { startServer, curl, raw, parseResponses, tmpdir, listenArgs, connectTo, HTTP } from './lib.mjs';
 
 const top = tmpdir('www');
 const root = path.join(top, 'www');
@@ -35,8 +35,8 @@ before(async () => {
   fs.writeFileSync(path.join(root, 'swagger-initializer.js'), 'window.onload = () => {};\n');
   fs.writeFileSync(path.join(root, 'zipped.txt'), 'plain text\n');
   fs.writeFileSync(path.join(root, 'zipped.txt.gz'), zlib.gzipSync('plain text\n'));
-  srv = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-L', '-4', path.join(root, '404.html'), '-T', '1000']);
-  url = `http://127.0.0.1:${srv.port}`;
+  srv = await startServer('http-server', ['-d', root, ...listenArgs(), '-L', '-4', path.join(root, '404.html'), '-T', '1000']);
+  url = `${HTTP}://127.0.0.1:${srv.port}`;
 });
 
 after(async () => {
@@ -97,9 +97,9 @@ test('custom 404 page with status 404', () => {
 });
 
 test('error answers from serve_dir say their type: 404 without a page, 400 for a bad path', async () => {
-  const other = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0']);
+  const other = await startServer('http-server', ['-d', root, ...listenArgs()]);
   try {
-    const [nf] = parseResponses(curl(['-i', `http://127.0.0.1:${other.port}/nope.txt`]).stdout);
+    const [nf] = parseResponses(curl(['-i', `${HTTP}://127.0.0.1:${other.port}/nope.txt`]).stdout);
     assert.equal(nf.status, 404);
     assert.equal(nf.headers['content-type'], 'text/plain; charset=utf-8');
     const { data } = await raw(other.port, 'GET /a%00b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { idleMs: 500 });
@@ -297,9 +297,9 @@ test('from disk nothing is immutable unless the serve options name it', async ()
     assert.equal(r.status, 200, p);
     assert.doesNotMatch(r.headers['cache-control'] ?? '', /immutable/, p);
   }
-  const other = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-i', '/assets/*,*.woff2']);
+  const other = await startServer('http-server', ['-d', root, ...listenArgs(), '-i', '/assets/*,*.woff2']);
   try {
-    const get = (p) => parseResponses(curl(['-i', `http://127.0.0.1:${other.port}${p}`]).stdout)[0];
+    const get = (p) => parseResponses(curl(['-i', `${HTTP}://127.0.0.1:${other.port}${p}`]).stdout)[0];
     assert.equal(get('/assets/app-3f2a9c1b.js').headers['cache-control'], 'public, max-age=31536000, immutable');
     assert.equal(get('/swagger-initializer.js').headers['cache-control'], undefined);
     assert.equal(get('/index.html').headers['cache-control'], 'no-cache');
@@ -471,7 +471,7 @@ test('slow-loris trickling a byte at a time is still cut off', async () => {
 // A connection that has said nothing yet; resolves once it is open
 function openConn(port) {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1', () => resolve(sock));
+    const sock = connectTo(port, () => resolve(sock));
     sock.on('error', reject);
   });
 }
@@ -496,7 +496,7 @@ function ask(sock, req, idleMs = 500) {
 }
 
 test('max_conns: the connection over the cap gets 503, those under it are still served', async () => {
-  const capped = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-C', '3']);
+  const capped = await startServer('http-server', ['-d', root, ...listenArgs(), '-C', '3']);
   try {
     const held = [];
     for (let i = 0; i < 3; i++) held.push(await openConn(capped.port));
@@ -520,7 +520,7 @@ test('max_conns: the connection over the cap gets 503, those under it are still 
 });
 
 test('idle and body timeouts: an idle connection is closed silently, a stalled body gets 408', async () => {
-  const timed = await startServer('http-server', ['-d', root, '-l', 'http://127.0.0.1:0', '-I', '300', '-W', '300']);
+  const timed = await startServer('http-server', ['-d', root, ...listenArgs(), '-I', '300', '-W', '300']);
   try {
     let start = Date.now();
     const idle = await raw(timed.port, 'GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n', { idleMs: 3000 });

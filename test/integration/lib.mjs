@@ -1,8 +1,11 @@
 // Shared helpers for the integration tests: start an example on an ephemeral
 // loopback port, talk to it with curl or raw sockets, and stop it checking that
 // it exited cleanly (under the ASan build: without sanitizer reports or leaks).
+// MG_TEST_TLS=1: the suites that use listenArgs() serve over HTTPS with the development
+// certificate, and curl and raw() speak TLS, trusting the development CA.
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
+import tls from 'node:tls';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,9 +13,27 @@ import assert from 'node:assert/strict';
 
 export const BIN = process.env.BIN || 'build/examples';
 export const SANITIZED = !!process.env.SANITIZED;
+export const TLS = !!process.env.MG_TEST_TLS;
+export const CERTS = process.env.CERTS || 'build/certs';
+export const CA = path.join(CERTS, 'ca.pem');
+export const HTTP = TLS ? 'https' : 'http';  // The scheme the servers of listenArgs() speak
+export const WS = TLS ? 'wss' : 'ws';
+
+// An example's listener on an ephemeral loopback port: -l URL, with -c CERT -k KEY under TLS
+export function listenArgs() {
+  if (!TLS) return ['-l', 'http://127.0.0.1:0'];
+  return ['-l', 'https://127.0.0.1:0', '-c', path.join(CERTS, 'server.pem'), '-k', path.join(CERTS, 'server.key')];
+}
+
+// A client socket to 127.0.0.1:port, over TLS when TLS; onOpen runs once it can carry data
+export function connectTo(port, onOpen) {
+  if (!TLS) return net.connect(port, '127.0.0.1', onOpen);
+  return tls.connect({ port, host: '127.0.0.1', ca: fs.readFileSync(CA) }, onOpen);
+}
 
 // Start BIN/name (or the program at a path) with args; resolves once it logs the address it listens on.
-export function startServer(name, args = [], { portPattern = /(?:http|tcp):\/\/127\.0\.0\.1:([1-9]\d*)/ } = {}) {
+// Under TLS it waits for the https:// address.
+export function startServer(name, args = [], { portPattern = new RegExp(`(?:${HTTP}|tcp)://127\\.0\\.0\\.1:([1-9]\\d*)`) } = {}) {
   const exe = name.includes('/') ? name : path.join(BIN, name);  // An example's name, or a path
   const proc = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -44,9 +65,10 @@ export function startServer(name, args = [], { portPattern = /(?:http|tcp):\/\/1
   });
 }
 
-// Run curl; returns {code, stdout (Buffer), stderr}
+// Run curl (trusting the development CA under TLS); returns {code, stdout (Buffer), stderr}
 export function curl(args, opts = {}) {
-  const r = spawnSync('curl', ['-sS', '--max-time', '10', ...args], { maxBuffer: 64 << 20, ...opts });
+  const ca = TLS ? ['--cacert', CA] : [];
+  const r = spawnSync('curl', ['-sS', '--max-time', '10', ...ca, ...args], { maxBuffer: 64 << 20, ...opts });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
@@ -72,11 +94,11 @@ export function parseResponses(buf) {
   return out;
 }
 
-// Send raw bytes (string, Buffer or array of pieces sent with a pause between);
-// resolve with everything received once the server closes or idleMs passes.
+// Send raw bytes (string, Buffer or array of pieces sent with a pause between), inside
+// TLS under TLS; resolve with everything received once the server closes or idleMs passes.
 export function raw(port, data, { idleMs = 1500, pauseMs = 20 } = {}) {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
+    const sock = connectTo(port);
     const chunks = [];
     let closed = false;
     let timer;
@@ -98,7 +120,7 @@ export function raw(port, data, { idleMs = 1500, pauseMs = 20 } = {}) {
       finish();
     });
     sock.on('error', (e) => (e.code === 'ECONNRESET' ? ((closed = true), finish()) : reject(e)));
-    sock.on('connect', async () => {
+    sock.on(TLS ? 'secureConnect' : 'connect', async () => {
       const pieces = Array.isArray(data) ? data : [data];
       for (const p of pieces) {
         if (sock.destroyed) break;

@@ -1,18 +1,23 @@
 // WebSocket against an independent peer, node's `ws`: as a client of
 // examples/websocket-server (echo, fragments, 64 KiB, ping/pong, close codes for
 // protocol errors, many clients at once) and as the server of examples/websocket-client.
+// With MG_TEST_TLS=1 all of it over WSS (lib.mjs), trusting the development CA.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
-import { BIN, startServer, raw } from './lib.mjs';
+import { BIN, startServer, raw, listenArgs, TLS, CA, CERTS, WS } from './lib.mjs';
 
+const ca = TLS ? { ca: fs.readFileSync(CA) } : {};  // What a ws client needs to trust the server
 let srv;
 let url;
 before(async () => {
-  srv = await startServer('websocket-server', ['-l', 'http://127.0.0.1:0']);
-  url = `ws://127.0.0.1:${srv.port}/ws`;
+  srv = await startServer('websocket-server', listenArgs());
+  url = `${WS}://127.0.0.1:${srv.port}/ws`;
 });
 after(async () => {
   await srv.stop();
@@ -21,7 +26,7 @@ after(async () => {
 // An open client that queues what it receives; next() awaits the next message
 function connect(u = url) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(u);
+    const ws = new WebSocket(u, ca);
     const queue = [];
     const waiters = [];
     ws.on('message', (data, isBinary) => {
@@ -125,7 +130,7 @@ test('server: protocol errors close with 1002, 1007 and 1009 as ws sees them', a
 
 test('server: bad upgrades get 400 or 426', async () => {
   const status = (headers) => new Promise((resolve) => {
-    const ws = new WebSocket(url, headers);
+    const ws = new WebSocket(url, { ...headers, ...ca });
     ws.on('unexpected-response', (req, res) => { resolve(res.statusCode); req.destroy(); });
     ws.on('error', () => {});
   });
@@ -151,7 +156,8 @@ test('server: 200 clients at once, each echoing 20 messages', async () => {
 // ---- examples/websocket-client against a ws server
 
 function runClient(args) {
-  const proc = spawn(path.join(BIN, 'websocket-client'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const trust = TLS ? ['--ca', CA] : [];
+  const proc = spawn(path.join(BIN, 'websocket-client'), [...trust, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
   proc.stderr.on('data', (d) => { out += d; });
@@ -159,10 +165,19 @@ function runClient(args) {
   return { proc, done, out: () => out };
 }
 
+// A node HTTP(S) server, listening on loopback; under TLS with the development certificate
+async function nodeServer(handler) {
+  const cert = () => ({ cert: fs.readFileSync(path.join(CERTS, 'server.pem')), key: fs.readFileSync(path.join(CERTS, 'server.key')) });
+  const server = TLS ? https.createServer(cert(), handler) : http.createServer(handler);
+  await new Promise((res) => server.listen(0, '127.0.0.1', res));
+  return server;
+}
+
+// A ws server (over WSS under TLS) on its own HTTP(S) server; close() ends both
 async function wsServer() {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise((res) => wss.on('listening', res));
-  return wss;
+  const server = await nodeServer();
+  const wss = new WebSocketServer({ server });
+  return { wss, port: server.address().port, close: () => (wss.close(), server.close()) };
 }
 
 function nextMessage(ws) {
@@ -170,10 +185,10 @@ function nextMessage(ws) {
 }
 
 test('client: handshake, echo of text, binary, 64 KiB and fragments, ping, clean close', async () => {
-  const wss = await wsServer();
+  const { wss, port, close } = await wsServer();
   try {
     const conn = new Promise((res) => wss.once('connection', (ws, req) => res({ ws, req })));
-    const cli = runClient(['-e', `ws://127.0.0.1:${wss.address().port}/path?q=1`, 'first']);
+    const cli = runClient(['-e', `${WS}://127.0.0.1:${port}/path?q=1`, 'first']);
     const { ws, req } = await withTimeout(conn, 5000, 'connection');
     assert.equal(req.url, '/path?q=1');
     assert.equal(req.headers['sec-websocket-version'], '13');
@@ -202,12 +217,12 @@ test('client: handshake, echo of text, binary, 64 KiB and fragments, ping, clean
     assert.match(r.out, /^open\n/);
     assert.match(r.out, /close 4001 enough\nclosed\n$/);
   } finally {
-    wss.close();
+    close();
   }
 });
 
 test('client: a masked frame, bad UTF-8 and an oversized message close with 1002, 1007, 1009', async () => {
-  const wss = await wsServer();
+  const { wss, port, close } = await wsServer();
   try {
     const cases = [
       ['masked frame from the server', (ws) => ws.send('x', { mask: true }), 1002],
@@ -216,7 +231,7 @@ test('client: a masked frame, bad UTF-8 and an oversized message close with 1002
     ];
     for (const [name, act, code] of cases) {
       const conn = new Promise((res) => wss.once('connection', res));
-      const cli = runClient([`ws://127.0.0.1:${wss.address().port}/`]);
+      const cli = runClient([`${WS}://127.0.0.1:${port}/`]);
       const ws = await withTimeout(conn, 5000, name);
       const closed = new Promise((res) => ws.once('close', (c) => res(c)));
       ws.on('error', () => {});
@@ -227,16 +242,14 @@ test('client: a masked frame, bad UTF-8 and an oversized message close with 1002
       assert.match(r.out, /closed\n$/);
     }
   } finally {
-    wss.close();
+    close();
   }
 });
 
 test('client: a server that is not WebSocket gives an error', async () => {
-  const http = await import('node:http');
-  const server = http.createServer((req, res) => res.end('plain'));
-  await new Promise((res) => server.listen(0, '127.0.0.1', res));
+  const server = await nodeServer((req, res) => res.end('plain'));
   try {
-    const cli = runClient([`ws://127.0.0.1:${server.address().port}/`]);
+    const cli = runClient([`${WS}://127.0.0.1:${server.address().port}/`]);
     const r = await withTimeout(cli.done, 5000, 'client exit');
     assert.equal(r.code, 1);
     assert.match(r.out, /error WebSocket handshake refused: HTTP 200 OK/);
