@@ -1,7 +1,8 @@
 // Static file server: serves a directory, plus two upload endpoints that show
 // the two ways to take a request body (buffered whole, or streamed).
-//   http-server [-d ROOT] [-l URL]... [-L] [-4 PAGE404] [-i IMMUTABLE_GLOBS] [-H MAX_HEAD] [-B MAX_BODY] [-T HEAD_TIMEOUT_MS]
-//               [-I IDLE_TIMEOUT_MS] [-W BODY_TIMEOUT_MS] [-C MAX_CONNS] [-v LEVEL]
+//   http-server [-d ROOT] [-l URL]... [-c CERT.pem -k KEY.pem] [-L] [-4 PAGE404] [-i IMMUTABLE_GLOBS] [-H MAX_HEAD]
+//               [-B MAX_BODY] [-T HEAD_TIMEOUT_MS] [-I IDLE_TIMEOUT_MS] [-W BODY_TIMEOUT_MS] [-C MAX_CONNS] [-v LEVEL]
+//   -l https://... serves HTTPS with the certificate and key of -c and -k
 //   POST /api/echo     buffered: replies with the body it got
 //   POST /api/upload   streamed: replies {"size":N,"crc32":"%08x"} of any size of body
 #include <signal.h>
@@ -9,6 +10,7 @@
 
 static volatile sig_atomic_t s_signo;
 static struct mg_http_serve_opts s_opts;
+static struct mg_tls_opts s_tls;  // -c and -k, for https:// listeners
 
 struct upload {  // Lives in c->data while a body streams in
   uint64_t size;
@@ -22,6 +24,7 @@ static void on_signal(int signo) {
 static void handle(struct mg_connection *c, int ev, void *ev_data) {
   struct mg_http_message *hm = (struct mg_http_message *) ev_data;
   struct upload *up = (struct upload *) c->data;
+  if (ev == MG_EV_ACCEPT && c->is_tls) mg_tls_init(c, &s_tls);
   if (ev == MG_EV_HTTP_HDRS && mg_str_eq(hm->uri, "/api/upload")) {
     memset(up, 0, sizeof(*up));
     mg_http_stream_body(c);
@@ -40,10 +43,20 @@ static void handle(struct mg_connection *c, int ev, void *ev_data) {
 
 static void usage(const char *prog) {
   fprintf(stderr,
-          "usage: %s [-d ROOT] [-l URL]... [-L] [-4 PAGE404] [-i IMMUTABLE_GLOBS] [-H MAX_HEAD] [-B MAX_BODY] "
-          "[-T HEAD_TIMEOUT_MS] [-I IDLE_TIMEOUT_MS] [-W BODY_TIMEOUT_MS] [-C MAX_CONNS] [-v LEVEL]\n",
+          "usage: %s [-d ROOT] [-l URL]... [-c CERT.pem -k KEY.pem] [-L] [-4 PAGE404] [-i IMMUTABLE_GLOBS] "
+          "[-H MAX_HEAD] [-B MAX_BODY] [-T HEAD_TIMEOUT_MS] [-I IDLE_TIMEOUT_MS] [-W BODY_TIMEOUT_MS] [-C MAX_CONNS] "
+          "[-v LEVEL]\n",
           prog);
   exit(2);
+}
+
+static struct mg_str read_pem(const char *path) {
+  struct mg_str s = mg_file_read(&mg_fs_posix, path);
+  if (s.buf == NULL) {
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(2);
+  }
+  return s;
 }
 
 int main(int argc, char *argv[]) {
@@ -63,6 +76,8 @@ int main(int argc, char *argv[]) {
     i++;
     if (strcmp(opt, "-d") == 0) s_opts.root_dir = val;
     else if (strcmp(opt, "-l") == 0 && nurls < 8) urls[nurls++] = val;
+    else if (strcmp(opt, "-c") == 0) s_tls.cert = read_pem(val);
+    else if (strcmp(opt, "-k") == 0) s_tls.key = read_pem(val);
     else if (strcmp(opt, "-4") == 0) s_opts.page404 = val;
     else if (strcmp(opt, "-i") == 0) s_opts.immutable = val;
     else if (strcmp(opt, "-H") == 0) limits.max_head_size = (size_t) atol(val);
@@ -79,17 +94,23 @@ int main(int argc, char *argv[]) {
   struct mg_mgr mgr;
   mg_mgr_init(&mgr);
   for (int i = 0; i < nurls; i++) {
+    if (mg_url_is_ssl(urls[i]) && (s_tls.cert.buf == NULL || s_tls.key.buf == NULL)) {
+      fprintf(stderr, "%s needs a certificate and key: -c CERT.pem -k KEY.pem\n", urls[i]);
+      return 2;
+    }
     struct mg_connection *c = mg_http_listen_limits(&mgr, urls[i], &limits, handle, NULL);
     if (c == NULL) {
       mg_mgr_free(&mgr);
       return 1;
     }
-    MG_INFO(("serving %s on http://%M", s_opts.root_dir, mg_print_ip_port, &c->loc));
+    MG_INFO(("serving %s on %s://%M", s_opts.root_dir, c->is_tls ? "https" : "http", mg_print_ip_port, &c->loc));
   }
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   while (s_signo == 0) mg_mgr_poll(&mgr, 1000);
   MG_INFO(("signal %d, exiting", (int) s_signo));
   mg_mgr_free(&mgr);
+  mg_free(s_tls.cert.buf);
+  mg_free(s_tls.key.buf);
   return 0;
 }
