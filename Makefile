@@ -212,7 +212,13 @@ $(BUILD)/bench/sha256_bench: test/bench/sha256_bench.c $(BUILD)/libmeerkat.a $(C
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CSTD) -D_POSIX_C_SOURCE=200809L $(WARN) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libmeerkat.a -o $@
 
-bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench
+# TLS handshakes per second with OpenSSL as the client (libssl-dev)
+$(BUILD)/bench/tls_handshakes: test/bench/tls_handshakes.c
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -std=gnu99 $(WARN) $(CFLAGS) $< -lssl -lcrypto -o $@
+
+bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/bench/tls_handshakes
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
 	$(BUILD)/bench/sha256_bench
 	BUILD=$(BUILD) test/bench/run.sh
