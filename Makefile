@@ -60,7 +60,7 @@ MBEDTLS_CFG_DEF := -DMBEDTLS_CONFIG_FILE=\"$(CURDIR)/$(MBEDTLS_CONFIG)\"
 # Criterion loads libgit2, which loads Debian's libmbedtls 2.28: were the 3.6 symbols
 # exported from a test program, its calls would land in them (heap corruption at start)
 MBEDTLS_LINK    := $(MBEDTLS_LIBS) -Wl,--exclude-libs,libmbedtls.a:libmbedx509.a:libmbedcrypto.a
-TLS_FLAGS       := -DMG_ENABLE_TLS=1 -I$(MBEDTLS_DIR)/include $(MBEDTLS_CFG_DEF)
+TLS_FLAGS       := -DMG_ENABLE_TLS=1 -I$(MBEDTLS_DIR)/include -I$(MBEDTLS_DIR)/3rdparty/everest/include $(MBEDTLS_CFG_DEF)
 $(MBEDTLS_DIR)/include/mbedtls/ssl.h: tools/fetch-mbedtls.sh
 	$(Q)tools/fetch-mbedtls.sh $(BUILD)/mbedtls
 	@touch $@
