@@ -60,7 +60,7 @@ MBEDTLS_CFG_DEF := -DMBEDTLS_CONFIG_FILE=\"$(CURDIR)/$(MBEDTLS_CONFIG)\"
 # Criterion loads libgit2, which loads Debian's libmbedtls 2.28: were the 3.6 symbols
 # exported from a test program, its calls would land in them (heap corruption at start)
 MBEDTLS_LINK    := $(MBEDTLS_LIBS) -Wl,--exclude-libs,libmbedtls.a:libmbedx509.a:libmbedcrypto.a
-TLS_FLAGS       := -DMG_ENABLE_TLS=1 -I$(MBEDTLS_DIR)/include $(MBEDTLS_CFG_DEF)
+TLS_FLAGS       := -DMG_ENABLE_TLS=1 -I$(MBEDTLS_DIR)/include -I$(MBEDTLS_DIR)/3rdparty/everest/include $(MBEDTLS_CFG_DEF)
 $(MBEDTLS_DIR)/include/mbedtls/ssl.h: tools/fetch-mbedtls.sh
 	$(Q)tools/fetch-mbedtls.sh $(BUILD)/mbedtls
 	@touch $@
@@ -245,7 +245,13 @@ $(BUILD)/bench/sha256_bench: test/bench/sha256_bench.c $(BUILD)/libmeerkat.a $(C
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CSTD) -D_POSIX_C_SOURCE=200809L $(WARN) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libmeerkat.a -o $@
 
-bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench
+# TLS handshakes per second with OpenSSL as the client (libssl-dev)
+$(BUILD)/bench/tls_handshakes: test/bench/tls_handshakes.c
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -std=gnu99 $(WARN) $(CFLAGS) $< -lssl -lcrypto -o $@
+
+bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/bench/tls_handshakes
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
 	$(BUILD)/bench/sha256_bench
 	BUILD=$(BUILD) test/bench/run.sh

@@ -50,6 +50,15 @@ static void usage(const char *prog) {
   exit(2);
 }
 
+static struct mg_str read_pem(const char *path) {
+  struct mg_str s = mg_file_read(&mg_fs_posix, path);
+  if (s.buf == NULL) {
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(2);
+  }
+  return s;
+}
+
 int main(int argc, char *argv[]) {
   static struct mg_http_limits limits;
   const char *urls[8];
@@ -67,8 +76,8 @@ int main(int argc, char *argv[]) {
     i++;
     if (strcmp(opt, "-d") == 0) s_opts.root_dir = val;
     else if (strcmp(opt, "-l") == 0 && nurls < 8) urls[nurls++] = val;
-    else if (strcmp(opt, "-c") == 0) s_tls.cert = mg_file_read(&mg_fs_posix, val);
-    else if (strcmp(opt, "-k") == 0) s_tls.key = mg_file_read(&mg_fs_posix, val);
+    else if (strcmp(opt, "-c") == 0) s_tls.cert = read_pem(val);
+    else if (strcmp(opt, "-k") == 0) s_tls.key = read_pem(val);
     else if (strcmp(opt, "-4") == 0) s_opts.page404 = val;
     else if (strcmp(opt, "-i") == 0) s_opts.immutable = val;
     else if (strcmp(opt, "-H") == 0) limits.max_head_size = (size_t) atol(val);
@@ -82,8 +91,8 @@ int main(int argc, char *argv[]) {
   }
   if (nurls == 0) urls[nurls++] = "http://0.0.0.0:8000";
   for (int i = 0; i < nurls; i++) {
-    if (strncmp(urls[i], "https://", 8) == 0 && (s_tls.cert.buf == NULL || s_tls.key.buf == NULL)) {
-      fprintf(stderr, "%s: %s needs a readable certificate and key: -c CERT.pem -k KEY.pem\n", argv[0], urls[i]);
+    if (mg_url_is_ssl(urls[i]) && (s_tls.cert.buf == NULL || s_tls.key.buf == NULL)) {
+      fprintf(stderr, "%s: %s needs a certificate and key: -c CERT.pem -k KEY.pem\n", argv[0], urls[i]);
       return 2;
     }
   }

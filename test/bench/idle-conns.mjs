@@ -1,20 +1,24 @@
 // Measures what an idle keep-alive connection costs a server in resident memory.
-//   node idle-conns.mjs PID PORT PATH N
+//   node idle-conns.mjs PID PORT PATH N [tls]
+// (tls: each connection speaks TLS, the server's certificate taken unverified)
 // Reads VmRSS of PID, opens N connections to 127.0.0.1:PORT that each complete one
 // GET PATH and then stay open, reads VmRSS again while they are all still open, and
 // prints one line: "rss_before_kb=A rss_with_kb=B conns=N bytes_per_conn=C".
 // Exits non-zero if any connection failed, got a non-200 reply or was closed early,
 // since the figure would then be per fewer connections than claimed.
 import net from 'node:net';
+import tls from 'node:tls';
 import fs from 'node:fs';
 
-const [pid, port, path, nArg] = process.argv.slice(2);
+const [pid, port, path, nArg, mode] = process.argv.slice(2);
 const n = Number(nArg);
-if (!pid || !port || !path || !(n > 0)) {
-  console.error('usage: node idle-conns.mjs PID PORT PATH N');
+if (!pid || !port || !path || !(n > 0) || (mode !== undefined && mode !== 'tls')) {
+  console.error('usage: node idle-conns.mjs PID PORT PATH N [tls]');
   process.exit(2);
 }
-const BATCH = 100;  // connect in batches so the listen backlog never overflows
+// Connect in batches so the listen backlog never overflows, and for TLS so that no more
+// handshakes are in progress than a server admits at once (MG_TLS_MAX_HANDSHAKES, 64)
+const BATCH = mode === 'tls' ? 32 : 100;
 
 function rssKb() {
   const m = fs.readFileSync(`/proc/${pid}/status`, 'latin1').match(/^VmRSS:\s+(\d+)\s+kB/m);
@@ -29,7 +33,9 @@ let closedEarly = 0;
 // One connection, one request; resolves once the whole reply (by Content-Length) is in.
 function openOne() {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(Number(port), '127.0.0.1');
+    const sock = mode === 'tls'
+      ? tls.connect({ port: Number(port), host: '127.0.0.1', rejectUnauthorized: false })
+      : net.connect(Number(port), '127.0.0.1');
     let buf = Buffer.alloc(0);
     let done = false;
     sock.on('error', (e) => (done ? closedEarly++ : reject(e)));
@@ -37,7 +43,7 @@ function openOne() {
       if (done) closedEarly++;
       else reject(new Error('closed before the reply ended'));
     });
-    sock.on('connect', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
+    sock.on(mode === 'tls' ? 'secureConnect' : 'connect', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
     sock.on('data', (d) => {
       if (done) return;
       buf = Buffer.concat([buf, d]);

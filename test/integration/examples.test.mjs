@@ -101,6 +101,29 @@ test('rest-server: /api/sum answers 400 to numbers it cannot add, never overflow
   }
 });
 
+test('http-server: serves files over HTTPS with -c CERT -k KEY; an https listener without them is refused', async () => {
+  const certs = process.env.CERTS || 'build/certs';
+  const dir = tmpdir('https-files');
+  fs.writeFileSync(path.join(dir, 'file.bin'), crypto.randomBytes(1024));
+  const srv = await startServer('http-server', ['-d', dir, '-l', 'http://127.0.0.1:0', '-l', 'https://127.0.0.1:0',
+    '-c', path.join(certs, 'server.pem'), '-k', path.join(certs, 'server.key')]);
+  try {
+    await waitForLog(srv, /on https:\/\/127\.0\.0\.1:\d+/);
+    const port = Number(srv.log().match(/on https:\/\/127\.0\.0\.1:(\d+)/)[1]);
+    const r = curl(['--cacert', path.join(certs, 'ca.pem'), `https://localhost:${port}/file.bin`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout, fs.readFileSync(path.join(dir, 'file.bin')));
+    const plain = curl([`http://127.0.0.1:${srv.port}/file.bin`]);
+    assert.deepEqual(plain.stdout, fs.readFileSync(path.join(dir, 'file.bin')));
+  } finally {
+    await srv.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const bare = spawnSync(path.join(BIN, 'http-server'), ['-l', 'https://127.0.0.1:0'], { timeout: 5000 });
+  assert.equal(bare.status, 2);
+  assert.match(bare.stderr.toString(), /needs a certificate and key: -c CERT\.pem -k KEY\.pem/);
+});
+
 function client(args) {
   const r = spawnSync(path.join(BIN, 'http-client'), args, { timeout: 15000 });
   return { code: r.status, signal: r.signal, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
