@@ -60,7 +60,9 @@ MBEDTLS_CFG_DEF := -DMBEDTLS_CONFIG_FILE=\"$(CURDIR)/$(MBEDTLS_CONFIG)\"
 # Criterion loads libgit2, which loads Debian's libmbedtls 2.28: were the 3.6 symbols
 # exported from a test program, its calls would land in them (heap corruption at start)
 MBEDTLS_LINK    := $(MBEDTLS_LIBS) -Wl,--exclude-libs,libmbedtls.a:libmbedx509.a:libmbedcrypto.a
-TLS_FLAGS       := -DMG_ENABLE_TLS=1 -I$(MBEDTLS_DIR)/include -I$(MBEDTLS_DIR)/3rdparty/everest/include $(MBEDTLS_CFG_DEF)
+# mbedTLS's headers, and Everest's, which its ecdh.h includes once our config turns Everest on
+MBEDTLS_INC     := -I$(MBEDTLS_DIR)/include -I$(MBEDTLS_DIR)/3rdparty/everest/include
+TLS_FLAGS       := -DMG_ENABLE_TLS=1 $(MBEDTLS_INC) $(MBEDTLS_CFG_DEF)
 $(MBEDTLS_DIR)/include/mbedtls/ssl.h: tools/fetch-mbedtls.sh
 	$(Q)tools/fetch-mbedtls.sh $(BUILD)/mbedtls
 	@touch $@
@@ -146,13 +148,16 @@ $(BUILD)/arm/firmware.elf: $(ARM_FW_DEPS) $(BUILD)/arm/libmeerkat.a
 # folder (the host's archives stay as they are). The board has no wall clock
 # (MG_TLS_UPTIME_CLOCK); the program fetches its page over HTTPS with the development
 # certificates packed in
-ARM_TLS_FLAGS   := -DMG_ENABLE_TLS=1 -DMG_TLS_UPTIME_CLOCK=1 -I$(MBEDTLS_DIR)/include $(MBEDTLS_CFG_DEF)
+ARM_TLS_FLAGS   := -DMG_ENABLE_TLS=1 -DMG_TLS_UPTIME_CLOCK=1 $(MBEDTLS_INC) $(MBEDTLS_CFG_DEF)
 ARM_MBEDTLS_LIB := $(BUILD)/arm/mbedtls/libmbedtls.a
+# Everest's x25519 (mbedTLS's own makefile adds these three to libmbedcrypto)
+MBEDTLS_EVEREST_SRC := $(addprefix $(MBEDTLS_DIR)/3rdparty/everest/library/,everest.c x25519.c Hacl_Curve25519_joined.c)
 $(ARM_MBEDTLS_LIB): $(MBEDTLS_DIR)/include/mbedtls/ssl.h $(MBEDTLS_CONFIG)
 	@mkdir -p $(dir $@)obj
 	@echo "  MBEDTLS $(dir $@) (arm-none-eabi-gcc)"
-	$(Q)for f in $(MBEDTLS_DIR)/library/*.c; do \
+	$(Q)for f in $(MBEDTLS_DIR)/library/*.c $(MBEDTLS_EVEREST_SRC); do \
 	  arm-none-eabi-gcc $(filter-out -DMG_%,$(ARM_FLAGS)) $(ARM_TLS_FLAGS) -I$(MBEDTLS_DIR)/library \
+	    -I$(MBEDTLS_DIR)/3rdparty/everest/include/everest -I$(MBEDTLS_DIR)/3rdparty/everest/include/everest/kremlib \
 	    -c $$f -o $(dir $@)obj/$$(basename $$f .c).o || exit 1; done
 	@rm -f $@
 	$(Q)arm-none-eabi-ar rcs $@ $(dir $@)obj/*.o
@@ -191,7 +196,7 @@ $(BUILD)/compat/%: test/compat/%.c dist/meerkat.c dist/meerkat.h dist/mongoose.h
 # TLS the way a Mongoose program asks for it, with mbedTLS built from the shipped config
 # and mg_fs_packed over the test's own mg_unpack()
 $(BUILD)/compat/test_compat_tls: $(MBEDTLS_LIBS) dist/mg_mbedtls_config.h
-$(BUILD)/compat/test_compat_tls: COMPAT_FLAGS := -DMG_TLS=MG_TLS_MBED -DMG_ENABLE_PACKED_FS=1 -I$(MBEDTLS_DIR)/include
+$(BUILD)/compat/test_compat_tls: COMPAT_FLAGS := -DMG_TLS=MG_TLS_MBED -DMG_ENABLE_PACKED_FS=1 $(MBEDTLS_INC)
 $(BUILD)/compat/test_compat_tls: COMPAT_LIBS := $(MBEDTLS_LINK)
 
 # Amalgamation: public headers in meerkat.h's order, then internal headers and sources.

@@ -24,7 +24,7 @@ before(async () => {
   assert.equal(am.status, 0, am.stderr.toString());
   exe = path.join(dir, 'tls_tutorial');
   const libs = ['libmbedtls.a', 'libmbedx509.a', 'libmbedcrypto.a'].map((a) => path.join(MBEDTLS, 'library', a));
-  const c = spawnSync(CC, [...STRICT, ...SAN, '-O1', '-DMG_TLS=MG_TLS_MBED', `-I${dist}`, `-I${path.join(MBEDTLS, 'include')}`,
+  const c = spawnSync(CC, [...STRICT, ...SAN, '-O1', '-DMG_TLS=MG_TLS_MBED', `-I${dist}`, `-I${path.join(MBEDTLS, 'include')}`, `-I${path.join(MBEDTLS, '3rdparty/everest/include')}`,
     'test/compat/tls_tutorial.c', path.join(dist, 'meerkat.c'), ...libs, '-o', exe]);
   assert.equal(c.status, 0, `${CC} failed:\n${c.stderr}`);
   srv = await startServer(exe, ['server', 'http://127.0.0.1:0', 'https://127.0.0.1:0', path.join(CERTS, 'server.pem'),
