@@ -256,7 +256,13 @@ $(BUILD)/bench/tls_handshakes: test/bench/tls_handshakes.c
 	@echo "  LINK    $@"
 	$(Q)$(CC) -std=gnu99 $(WARN) $(CFLAGS) $< -lssl -lcrypto -o $@
 
-bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/bench/tls_handshakes
+# The WebSocket fan-out's measuring end (test/bench/dash-ws.mjs drives it)
+$(BUILD)/bench/ws_fanout: test/bench/ws_fanout.c
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -std=gnu99 $(WARN) $(CFLAGS) $< -o $@
+
+bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/bench/tls_handshakes $(BUILD)/bench/ws_fanout
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
 	$(BUILD)/bench/sha256_bench
 	BUILD=$(BUILD) test/bench/run.sh

@@ -31,6 +31,11 @@ void mg_conn_attach_filter(struct mg_connection *c);
 void mg_conn_start(struct mg_connection *c);
 // Write c->send through the filter and the backend now; false on a fatal error
 bool mg_io_flush(struct mg_connection *c);
+// Established and open, with output queued: the loop pass writes it (mg_io_flush)
+bool mg_io_may_write(const struct mg_connection *c);
+// Writes c->send now rather than at the end of the loop pass and gives the emptied
+// buffer back, so output for many idle connections (a broadcast) goes through one spare
+void mg_io_send_now(struct mg_connection *c);
 // Tell the backend what c waits for, if that changed (read unless full, write while output waits)
 void mg_io_update(struct mg_connection *c, uint64_t now);
 // c has said all it will: close now, or half-close and drop input for MG_LINGER_MS first

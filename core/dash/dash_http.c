@@ -87,8 +87,10 @@ void mg_dash_push(struct mg_dash *dash, struct mg_dash_set *set) {
     if (msg[level].len == 0) {
       cl->dirty |= 1UL << set->index;  // Retried at the next tick
     } else {
+      bool idle = cl->c->send.len == 0;
       mg_ws_send(cl->c, msg[level].buf, msg[level].len, WEBSOCKET_OP_TEXT);
       cl->dirty &= ~(1UL << set->index);
+      if (idle) mg_io_send_now(cl->c);  // Through one spare buffer, not one per client until the pass ends
     }
   }
   for (size_t i = 0; i < MG_ARRAY_SIZE(msg); i++) mg_iobuf_free(&msg[i]);

@@ -161,6 +161,15 @@ static void io_read_pending(struct mg_connection *c) {
   }
 }
 
+bool mg_io_may_write(const struct mg_connection *c) {
+  return c->send.len > 0 && !c->is_connecting && !c->is_resolving && !c->is_listening && !c->is_closing;
+}
+
+void mg_io_send_now(struct mg_connection *c) {
+  if (mg_io_may_write(c) && !mg_io_flush(c)) c->is_closing = 1;
+  mg_conn_trim(c);
+}
+
 // Writes what c->send holds, up to MG_IO_FLUSH_MAX (handlers refill it on MG_EV_WRITE)
 bool mg_io_flush(struct mg_connection *c) {
   size_t flushed = 0;
