@@ -3,14 +3,6 @@
 #include "dash/dash_internal.h"
 
 // A WebSocket client of /api/ws: kept small, there may be many
-struct mg_dash_client {
-  struct mg_dash_client *next;
-  struct mg_connection *c;
-  uint64_t session;  // With dash->auth: the session it was opened with (mg_auth_session_id)
-  uint32_t dirty;    // Sets changed while its send buffer was too full (bit = set->index)
-  uint8_t level;
-};
-
 static const char *http_json_headers = "Content-Type: application/json\r\nCache-Control: no-store\r\n";
 
 static void dash_http_tick(void *arg);
@@ -38,18 +30,7 @@ void mg_dash_free(struct mg_dash *dash) {
     mg_free(dash->timer);
     dash->timer = NULL;
   }
-  while (dash->clients != NULL) {
-    struct mg_dash_client *cl = dash->clients;
-    dash->clients = cl->next;
-    mg_free(cl);
-  }
-}
-
-static struct mg_dash_client *dash_http_client(struct mg_dash *dash, struct mg_connection *c) {
-  for (struct mg_dash_client *cl = dash->clients; cl != NULL; cl = cl->next) {
-    if (cl->c == c) return cl;
-  }
-  return NULL;
+  mg_dash_clients_free(dash);
 }
 
 // {"set":NAME,"values":{...}} for level into out
@@ -250,7 +231,8 @@ static void dash_http_upgrade(struct mg_dash *dash, struct mg_connection *c, str
     return;
   }
   struct mg_dash_client *cl = (struct mg_dash_client *) mg_calloc(1, sizeof(*cl));
-  if (cl == NULL) {
+  if (cl == NULL || !mg_dash_clients_reserve(dash)) {
+    mg_free(cl);
     dash_http_error(c, 503, "out of memory");
     return;
   }
@@ -263,8 +245,7 @@ static void dash_http_upgrade(struct mg_dash *dash, struct mg_connection *c, str
   cl->c = c;
   cl->level = (uint8_t) level;
   if (dash->auth != NULL) cl->session = mg_auth_session_id(dash->auth, hm);
-  cl->next = dash->clients;
-  dash->clients = cl;
+  mg_dash_clients_add(dash, cl);
   dash_http_snapshot(dash, cl);
 }
 
@@ -316,17 +297,6 @@ static void dash_http_ws_write(struct mg_dash *dash, struct mg_dash_client *cl, 
   mg_iobuf_free(&out);
 }
 
-static void dash_http_forget(struct mg_dash *dash, struct mg_connection *c) {
-  for (struct mg_dash_client **p = &dash->clients; *p != NULL; p = &(*p)->next) {
-    if ((*p)->c == c) {
-      struct mg_dash_client *cl = *p;
-      *p = cl->next;
-      mg_free(cl);
-      return;
-    }
-  }
-}
-
 bool mg_dash_handle(struct mg_dash *dash, struct mg_connection *c, int ev, void *ev_data, int level) {
   dash_http_sync_sessions(dash);  // Every event (MG_EV_POLL: every loop pass) sees a logout at once
   if (ev == MG_EV_HTTP_MSG) {
@@ -352,12 +322,12 @@ bool mg_dash_handle(struct mg_dash *dash, struct mg_connection *c, int ev, void 
   }
   if (!c->is_websocket) return false;
   if (ev == MG_EV_WS_MSG) {
-    struct mg_dash_client *cl = dash_http_client(dash, c);
+    struct mg_dash_client *cl = mg_dash_clients_find(dash, c);
     struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
     if (cl == NULL) return false;
     if ((wm->flags & 15) == WEBSOCKET_OP_TEXT) dash_http_ws_write(dash, cl, wm->data);
     return true;
   }
-  if (ev == MG_EV_CLOSE) dash_http_forget(dash, c);
+  if (ev == MG_EV_CLOSE) mg_dash_clients_forget(dash, c);
   return false;
 }

@@ -24,6 +24,23 @@ bool mg_dash_readable(const struct mg_dash_set *set, int level);
 // Push the set to every WebSocket client now (dash_http.c)
 void mg_dash_push(struct mg_dash *dash, struct mg_dash_set *set);
 
+// A WebSocket client of /api/ws
+struct mg_dash_client {
+  struct mg_dash_client *next, *prev;  // In dash->clients
+  struct mg_connection *c;
+  uint64_t session;  // With dash->auth: the session it was opened with (mg_auth_session_id)
+  uint32_t dirty;    // Sets changed while its send buffer was too full (bit = set->index)
+  uint8_t level;
+};
+
+// The clients (dash_clients.c): reserve room for one more in the index (false: out of
+// memory), then add it; find and forget by connection in O(1); free them all
+bool mg_dash_clients_reserve(struct mg_dash *dash);
+void mg_dash_clients_add(struct mg_dash *dash, struct mg_dash_client *cl);
+struct mg_dash_client *mg_dash_clients_find(const struct mg_dash *dash, const struct mg_connection *c);
+void mg_dash_clients_forget(struct mg_dash *dash, const struct mg_connection *c);
+void mg_dash_clients_free(struct mg_dash *dash);
+
 // Persistence (dash_store.c): load at mg_dash_add (falling back to the defaults the
 // variables hold, keeping fields unknown to this build, setting a corrupt file aside
 // as NAME.json.bad), save atomically after a write. Both log what went wrong.

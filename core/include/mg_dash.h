@@ -112,6 +112,8 @@ struct mg_dash {
   const char *data_dir;          // NULL: nothing is persisted
   struct mg_dash_set *sets;      // In mg_dash_add order
   struct mg_dash_client *clients;  // WebSocket clients of /api/ws
+  struct mg_dash_client **index;   // The same by connection (core/dash/dash_clients.c)
+  size_t index_size, nclients;
   struct mg_timer *timer;        // Sends coalesced pushes, checks sessions
   uint64_t sessions_checked;     // mg_millis() of the last check
   uint32_t auth_changes;         // mg_auth_changes() at the last check

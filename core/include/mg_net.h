@@ -70,6 +70,7 @@ struct mg_mgr {
 
 struct mg_connection {
   struct mg_connection *next;  // Linkage in mgr->conns
+  struct mg_connection *prev;  // The one before (NULL: first), so a close unlinks in O(1)
   struct mg_mgr *mgr;
   struct mg_addr loc;          // Local address
   struct mg_addr rem;          // Remote address

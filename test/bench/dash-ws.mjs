@@ -7,11 +7,12 @@
 // "cookie=C conns=N rss_before_kb=A rss_with_kb=B bytes_per_conn=X push_ms=T ..."
 // (push_ms: to the last client's push, = push_max_ms; push_p50_ms and push_p99_ms over the
 // clients; first_ms: to the first; reply_ms: to the POST's reply; open_s: time to open all;
-// fw_cpu_ms and client_cpu_ms: CPU time each side spent from the POST to the last push).
+// fw_cpu_ms and client_cpu_ms: CPU time each side spent from the POST to the last push;
+// close_ms: from the clients all closing at once to the firmware holding none).
 // Exits non-zero if a client failed or missed the push.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { login, rssKb, cpuTicks } from '../soak/lib.mjs';
+import { login, rssKb, cpuTicks, fdCount, sleep } from '../soak/lib.mjs';
 
 const [pid, port, nArg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -50,7 +51,7 @@ function lines(stream) {
 let client = null;
 try {
   const cookie = await login(base);
-  const before = rssKb(pid);
+  const before = rssKb(pid), fdsBefore = fdCount(pid);
   const openStart = performance.now();
   client = spawn(fanout, [port, String(n), cookie], { stdio: ['pipe', 'pipe', 'pipe'] });
   let errors = '';
@@ -74,9 +75,12 @@ try {
   const fwCpuMs = (cpuTicks(pid) - fwTicks) * 10, clientCpuMs = (cpuTicks(client.pid) - clientTicks) * 10;
   if (!result.startsWith('push_ms=')) await fail('timing the push');
   const per = Math.round(((withConns - before) * 1024) / n);
+  const closeStart = performance.now();
+  client.stdin.end();  // It closes its clients and exits
+  while (fdCount(pid) > fdsBefore + 1 && performance.now() - closeStart < 30000) await sleep(5);
+  const closeMs = performance.now() - closeStart;
   console.log(`cookie=${cookie} conns=${n} rss_before_kb=${before} rss_with_kb=${withConns} bytes_per_conn=${per} ` +
-    `${result} open_s=${openS.toFixed(1)} fw_cpu_ms=${fwCpuMs} client_cpu_ms=${clientCpuMs}`);
-  client.stdin.end();
+    `${result} open_s=${openS.toFixed(1)} fw_cpu_ms=${fwCpuMs} client_cpu_ms=${clientCpuMs} close_ms=${closeMs.toFixed(0)}`);
   process.exit(0);
 } catch (e) {
   console.error(`dash-ws: ${e.message}`);

@@ -652,6 +652,34 @@ Test(dash, a_push_to_idle_clients_is_written_at_once_and_holds_no_buffer) {
   }
 }
 
+// Clients are found by their connection (an index that grows, and closes that move
+// entries up): with many opened and some closed in no particular order, each write
+// is still answered on its own socket, and the dash counts only those left
+Test(dash, each_of_many_clients_is_found_by_its_connection_after_others_close) {
+  enum { N = 63 };  // The index grows from 16 slots to 128, which it then half fills: collisions
+  static struct ws_client wc[N];
+  struct mg_connection *cs[N];
+  memset(wc, 0, sizeof(wc));
+  for (int i = 0; i < N; i++) cs[i] = connect_ws(&wc[i]);
+  cr_assert_eq(s_dash.nclients, N);
+  for (int i = 0; i < N; i++) {
+    if (i % 3 == 1 || i % 7 == 0) cs[i]->is_closing = 1;
+  }
+  poll_for(100);
+  int left = 0;
+  for (int i = 0; i < N; i++) {
+    if (i % 3 == 1 || i % 7 == 0) continue;
+    left++;
+    mg_ws_printf(cs[i], WEBSOCKET_OP_TEXT, "{\"id\":%d,\"set\":\"kinds\",\"values\":{\"i\":4}}", i);
+  }
+  cr_assert_eq(s_dash.nclients, (size_t) left, "%lu clients counted, %d left", (unsigned long) s_dash.nclients, left);
+  poll_for(100);
+  for (int i = 0; i < N; i++) {
+    if (i % 3 == 1 || i % 7 == 0) continue;
+    cr_assert_eq(mg_json_get_long(mg_str(wc[i].reply), "$.id", -1), i, "client %d: %s", i, wc[i].reply);
+  }
+}
+
 Test(dash, a_client_that_does_not_drain_gets_only_the_latest_values_later) {
   struct ws_client wc;
   memset(&wc, 0, sizeof(wc));
