@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TLS benchmark (part of `make bench`, also runs alone): ours beside nginx with the same
 # ECDSA P-256 certificate and key (build/certs/server.pem), servers on CPU 0, clients on CPU 1:
-#   - full handshakes per second, TLS 1.3 and 1.2, x25519: examples/hello, with
+#   - full handshakes per second, TLS 1.3 and 1.2, x25519: examples/hello (and the firmware,
+#     with GET /api/auth, for TLS 1.3 full and resumed), with
 #     tls_handshakes (OpenSSL, test/bench/tls_handshakes.c): CONNS in parallel, each a new
 #     connection, a handshake, GET /hello and its reply, close_notify
 #   - resumed handshakes per second, the same with the newest session ticket offered
@@ -34,7 +35,7 @@ die() { echo "tls-bench: $*" >&2; exit 1; }
 note() { echo "tls-bench: $*" >&2; }
 # shellcheck source=test/bench/lib.sh
 . "$HERE/lib.sh"
-for ex in examples/hello examples/http-server bench/tls_handshakes; do
+for ex in examples/hello examples/http-server firmware/firmware bench/tls_handshakes; do
   [ -x "$BUILD/$ex" ] || die "build first (make all $BUILD/bench/tls_handshakes)"
 done
 [ -f "$CERTS/server.pem" ] || die "no $BUILD/certs/server.pem (make certs)"
@@ -51,6 +52,9 @@ HELLO_PID=$STARTED_PID HELLO_PORT=$STARTED_PORT
 start_ours examples/http-server "$OUT/tls-http-server.log" 'on https://127\.0\.0\.1:([0-9]+)' \
   -d "$ROOT" -l https://127.0.0.1:0 -c "$CERT" -k "$KEY"
 HS_PID=$STARTED_PID HS_PORT=$STARTED_PORT
+start_ours firmware/firmware "$OUT/tls-firmware.log" 'listening on https://127\.0\.0\.1:([0-9]+)' \
+  -l https://127.0.0.1:0 -c "$CERT" -k "$KEY" -d "$ROOT/data"
+FW_PID=$STARTED_PID FW_PORT=$STARTED_PORT
 
 # nginx with OpenSSL: tickets only (no session cache), as ours resume; x25519 first
 NGX=$OUT/nginx-tls
@@ -93,7 +97,7 @@ run_handshakes() {  # tag pid port tls_handshakes-option...
   note "tls_handshakes $* -c $HS_CONNS -s $SECS ($tag)"
   RATE=0 US='?' RESUMED='?' WHAT='?'
   t0=$(cpu_ticks "$pid")
-  if ! out=$(taskset -c $CLIENT_CPU "$BUILD/bench/tls_handshakes" "$@" -c "$HS_CONNS" -s "$SECS" -p /hello \
+  if ! out=$(taskset -c $CLIENT_CPU "$BUILD/bench/tls_handshakes" -p /hello "$@" -c "$HS_CONNS" -s "$SECS" \
     127.0.0.1 "$port" 2>&1); then
     FAILED+=("tls_handshakes $tag: $out"); return
   fi
@@ -120,11 +124,22 @@ handshake_pair() {  # label goal_kind (ssl_server2|nginx|-) tls_handshakes-optio
   [ "$kind" = ssl_server2 ] && g="$(goal "$ours" 323) (>= 323/s, mbedTLS ssl_server2)"
   [ "$kind" = nginx ] && g="$(goal "$ours" "$ngx") (>= nginx)"
   ROWS+=("$label|$ours|$ngx|$(ratio "$ours" "$ngx")x|$ours_us|$ngx_us|$ours_res/$ngx_res|$ours_what|$g")
+  NGX_RATE=$ngx NGX_US=$ngx_us NGX_RES=$ngx_res
+}
+firmware_row() {  # label goal_kind tls_handshakes-option... (after the handshake_pair of that kind)
+  local label=$1 kind=$2 g=''
+  shift 2
+  run_handshakes "firmware $label" "$FW_PID" "$FW_PORT" -p /api/auth "$@"
+  [ "$kind" = ssl_server2 ] && g="$(goal "$RATE" 323) (>= 323/s, mbedTLS ssl_server2)"
+  [ "$kind" = nginx ] && g="$(goal "$RATE" "$NGX_RATE") (>= nginx)"
+  ROWS+=("firmware ${label#full }|$RATE|$NGX_RATE|$(ratio "$RATE" "$NGX_RATE")x|$US|$NGX_US|$RESUMED/$NGX_RES|$WHAT|$g")
 }
 rm -f "$OUT/tls-handshakes.txt"
 handshake_pair "full TLS 1.3" ssl_server2 -v 1.3
+firmware_row "full TLS 1.3" ssl_server2 -v 1.3
 handshake_pair "full TLS 1.2" - -v 1.2
 handshake_pair "resumed TLS 1.3" nginx -v 1.3 -r
+firmware_row "resumed TLS 1.3" nginx -v 1.3 -r
 handshake_pair "resumed TLS 1.2" nginx -v 1.2 -r
 
 # ---- kept-alive requests for the 1 KiB file
@@ -135,7 +150,7 @@ o_rps=$RPS o_p99=$P99 o_us=$US_PER_REQ
 run_wrk tls-nginx-file-c50 "https://127.0.0.1:$NGX_PORT/file.bin" 50 "$NGX_WORKER"
 [ -n "$ERRS" ] && FAILED+=("wrk nginx over TLS c50: $ERRS")
 KA_ROW="file 1 KiB c50|$o_rps|$RPS|$(ratio "$o_rps" "$RPS")x|$o_p99|$P99|$o_us|$US_PER_REQ|$(goal "$o_rps" "$RPS") (>= nginx)"
-for pid in "$HELLO_PID" "$HS_PID" "$NGX_PID"; do
+for pid in "$HELLO_PID" "$HS_PID" "$FW_PID" "$NGX_PID"; do
   kill -0 "$pid" 2>/dev/null || FAILED+=("server pid $pid died during the TLS benchmark")
 done
 
