@@ -123,7 +123,7 @@ fi
 
 # ---- WS_MANY WebSocket clients of one firmware: push latency to all of them, memory per idle one.
 # Each end holds WS_MANY descriptors; the firmware and node inherit this script's limit.
-WSM_BYTES=n/a WSM_P50=n/a WSM_P99=n/a WSM_MAX=n/a
+WSM_BYTES=n/a WSM_P50=n/a WSM_P99=n/a WSM_MAX=n/a WSM_CLOSE=
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((WS_MANY + 100)) ]; then
   FAILED+=("$WS_MANY WebSocket clients: descriptor limit $(ulimit -n) is too low")
 elif out=$(taskset -c $CLIENT_CPU node "$HERE/dash-ws.mjs" "$FWM_PID" "$FWM_PORT" "$WS_MANY" 2>&1); then
@@ -134,6 +134,7 @@ elif out=$(taskset -c $CLIENT_CPU node "$HERE/dash-ws.mjs" "$FWM_PID" "$FWM_PORT
   WSM_MAX=$(sed -nE 's/.* push_ms=([0-9.]+).*/\1/p' <<<"$out")
   WSM_OPEN=$(sed -nE 's/.* open_s=([0-9.]+).*/\1/p' <<<"$out")
   WSM_CPU=$(sed -nE 's/.* fw_cpu_ms=([0-9]+) client_cpu_ms=([0-9]+).*/firmware \1 ms, client \2 ms/p' <<<"$out")
+  WSM_CLOSE=$(sed -nE 's/.* close_ms=([0-9]+).*/\1/p' <<<"$out")
 else
   FAILED+=("$WS_MANY WebSocket clients of /api/ws: $out")
 fi
@@ -252,7 +253,10 @@ wsm_push_goal=$(awk -v t="$WSM_MAX" 'BEGIN { print (t != "n/a" && t < 100) ? "PA
   echo "firmware, $WS_MANY WebSocket clients of /api/ws (one process, logged in once, opened in ${WSM_OPEN:-?} s):"
   echo "push of one change, POST to each client: p50 $WSM_P50 ms, p99 $WSM_P99 ms, max $WSM_MAX ms (CPU meanwhile: ${WSM_CPU:-?})"
   echo "goal: < 100 ms until the last of $WS_MANY WebSocket clients has a state change: $wsm_push_goal ($WSM_MAX ms)"
+  echo "  (on loopback the firmware's send() also runs the receiving kernel's TCP work: perf puts about half of"
+  echo "  the firmware's push time in the peer's receive path and its ACKs)"
   echo "bytes of firmware memory per idle WebSocket client at $WS_MANY: $WSM_BYTES"
+  echo "all $WS_MANY clients closing at once: ${WSM_CLOSE:-?} ms until the firmware held none"
   for f in "${FAILED[@]}"; do echo "FAILED: $f"; done
 } | tee "$RESULTS"
 echo "(written to $RESULTS)"
