@@ -413,8 +413,10 @@ int mg_dash_write(struct mg_dash_set *set, struct mg_str body, int level, struct
     status = dash_error(err, 409, refusal);
   } else {
     mg_dash_land(set, next);
-    if (set->persist && !mg_dash_save(set)) status = dash_error(err, 500, "the values changed but were not saved");
+    // The live values go to the clients first: the save waits for the disk (fsync),
+    // which held every push of a write back by about 20 ms
     if (set->dash != NULL) mg_dash_changed(set->dash, set);
+    if (set->persist && !mg_dash_save(set)) status = dash_error(err, 500, "the values changed but were not saved");
   }
   mg_iobuf_free(&fields);
   mg_free(next);
