@@ -48,6 +48,8 @@ const char *mg_tls_version(struct mg_connection *c);
 // Tests: the highest TLS version of configurations made from now on
 // (MBEDTLS_SSL_VERSION_TLS1_2 forces 1.2; 0 allows 1.3)
 extern int mg_tls_test_max_version;
+// Tests: whether mbedTLS holds handshake state for c (what MG_TLS_MAX_HANDSHAKES bounds)
+bool mg_tls_test_holds_handshake(struct mg_connection *c);
 #endif
 
 #endif  // TLS_INTERNAL_H

@@ -369,6 +369,10 @@ const char *mg_tls_version(struct mg_connection *c) {
   return c->filter == &tls_filter ? mbedtls_ssl_get_version(&tls_of(c)->ssl) : NULL;
 }
 
+bool mg_tls_test_holds_handshake(struct mg_connection *c) {
+  return c->filter == &tls_filter && tls_of(c)->ssl.MBEDTLS_PRIVATE(handshake) != NULL;
+}
+
 // ---------------------------------------------------------------------------
 // mg_tls_init
 

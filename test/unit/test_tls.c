@@ -61,6 +61,7 @@ struct peer {
   bool pause_after_read;   // Server: stop reading after the first read
   int max_version;         // Client: mg_tls_test_max_version for its configuration
   int hs, errors, closes, reads;
+  int slot_timeouts;       // Server: errors of connections that timed out waiting for a handshake slot
   char error[200];
   const char *version;
   unsigned char got[70000];
@@ -84,6 +85,7 @@ static void peer_record(struct peer *p, struct mg_connection *c, int ev, void *e
   } else if (ev == MG_EV_ERROR) {
     p->errors++;
     mg_snprintf(p->error, sizeof(p->error), "%s", (char *) ev_data);
+    if (strstr(p->error, "waiting for a slot") != NULL) p->slot_timeouts++;
   } else if (ev == MG_EV_CLOSE) {
     p->closes++;
   }
@@ -667,6 +669,168 @@ Test(tls, plaintext_held_in_mbedtls_arrives_without_new_readiness) {
 }
 
 // ---------------------------------------------------------------------------
+// The handshake bound: at most MG_TLS_MAX_HANDSHAKES server connections hold mbedTLS
+// handshake state, checked after every loop pass; the others wait for a slot holding
+// none, and read nothing meanwhile
+
+// The start of a ClientHello record that announces 272 bytes and brings 6 (no NUL in it)
+static const char half_hello[] = "\x16\x03\x01\x01\x10\x01\x01\x01\x0c\x03\x03";
+
+static int states_held(struct mg_mgr *mgr) {
+  int n = 0;
+  for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) n += c->is_accepted && mg_tls_test_holds_handshake(c);
+  return n;
+}
+
+static int s_most_held;  // The most server connections seen holding handshake state after a pass
+
+static void poll_bounded(struct mg_mgr *mgr, int ms) {
+  mg_mgr_poll(mgr, ms);
+  int held = states_held(mgr);
+  if (held > s_most_held) s_most_held = held;
+  cr_assert_leq(held, MG_TLS_MAX_HANDSHAKES, "%d server connections hold handshake state (bound %d)", held,
+                MG_TLS_MAX_HANDSHAKES);
+}
+
+static void poll_bounded_while(struct mg_mgr *mgr, bool (*busy)(void *), void *arg, int max_ms) {
+  uint64_t end = mg_millis() + (uint64_t) max_ms;
+  while (busy(arg) && mg_millis() < end) poll_bounded(mgr, 5);
+}
+
+static size_t count_accepted(struct mg_mgr *mgr) {
+  size_t n = 0;
+  for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) n += c->is_accepted;
+  return n;
+}
+
+// n peers that connect and stall, every other one after half a ClientHello; returns
+// once the server has accepted them all
+static void stalled_peers_connect(struct mg_mgr *mgr, const char *url, struct raw *peers, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    peers[i].data = i % 2 ? half_hello : NULL;
+    cr_assert_not_null(mg_connect(mgr, url, raw_fn, &peers[i]));
+  }
+  for (int i = 0; i < 400 && count_accepted(mgr) < n; i++) poll_bounded(mgr, 5);
+  cr_assert_eq(count_accepted(mgr), n);
+  for (int i = 0; i < 10; i++) poll_bounded(mgr, 5);  // Their bytes have arrived
+}
+
+#define BURST (3 * MG_TLS_MAX_HANDSHAKES)
+
+struct getter {
+  int status, errors;
+  int max_version;  // mg_tls_test_max_version for its configuration
+  char error[200];
+};
+
+static struct mg_tls_opts s_getter_opts;
+
+static void getter_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct getter *g = (struct getter *) c->fn_data;
+  if (ev == MG_EV_CONNECT) {
+    mg_tls_test_max_version = g->max_version;
+    mg_tls_init(c, &s_getter_opts);
+    mg_tls_test_max_version = 0;
+    mg_printf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  if (ev == MG_EV_HTTP_MSG) g->status = mg_http_status((struct mg_http_message *) ev_data), c->is_draining = 1;
+  if (ev == MG_EV_ERROR) g->errors++, mg_snprintf(g->error, sizeof(g->error), "%s", (char *) ev_data);
+}
+
+static bool getters_busy(void *arg) {
+  struct getter *g = (struct getter *) arg;
+  for (int i = 0; i < BURST; i++) {
+    if (g[i].status == 0 && g[i].errors == 0) return true;
+  }
+  return false;
+}
+
+// Closing the oldest handshake for each new one past the bound failed most of a burst;
+// letting the count go past the bound held memory for every peer. Now they queue.
+Test(tls, more_live_clients_than_the_bound_are_all_served_within_it, .timeout = 60) {
+  static struct web w;
+  static struct getter g[BURST];
+  struct mg_mgr mgr;
+  char url[64];
+  mg_mgr_init(&mgr);
+  mg_snprintf(url, sizeof(url), "https://127.0.0.1:%u/", (unsigned) web_listen(&mgr, &w));
+  s_getter_opts = w.copts;
+  for (int i = 0; i < BURST; i++) {
+    // A TLS 1.3 client holds a PSA key from its hello to the server's, and PSA has 32
+    // key slots in a process (MBEDTLS_PSA_KEY_SLOT_COUNT): past 16 these clients speak 1.2
+    g[i].max_version = i < 16 ? 0 : MBEDTLS_SSL_VERSION_TLS1_2;
+    cr_assert_not_null(mg_http_connect(&mgr, url, getter_fn, &g[i]));
+  }
+  s_most_held = 0;
+  poll_bounded_while(&mgr, getters_busy, g, 30000);
+  for (int i = 0; i < BURST; i++) cr_assert_eq(g[i].status, 200, "client %d of %d: %s", i, BURST, g[i].error);
+  cr_assert_eq(s_most_held, MG_TLS_MAX_HANDSHAKES, "the burst filled the bound (%d)", s_most_held);
+  mg_mgr_free(&mgr);
+}
+
+// Stalled peers fill the bound and wait beyond it; a live client that comes after them
+// is served once the oldest have stalled MG_TLS_HANDSHAKE_STALL_MS and make room
+Test(tls, stalled_peers_hold_no_more_than_the_bound_and_a_live_client_gets_through, .timeout = 60) {
+  static struct peer srv, cli;
+  static struct raw stalled[2 * MG_TLS_MAX_HANDSHAKES];
+  struct mg_mgr mgr;
+  char url[64];
+  unsigned short port = echo_server_start(&mgr, &srv, url, sizeof(url));
+  uint64_t start = mg_millis();
+  stalled_peers_connect(&mgr, url, stalled, MG_ARRAY_SIZE(stalled));
+  cr_assert_eq(states_held(&mgr), MG_TLS_MAX_HANDSHAKES, "the first of them hold the slots");
+  cli.opts.ca = cert_load("ca.pem");
+  cli.out = pattern, cli.out_len = 100;
+  connect_tls(&mgr, port, &cli);
+  poll_bounded_while(&mgr, echo_incomplete, &cli, MG_TLS_HANDSHAKE_STALL_MS + 3000);
+  cr_assert_eq(cli.got_len, 100, "the live client was served: %s", cli.error);
+  cr_assert_geq(mg_millis() - start, MG_TLS_HANDSHAKE_STALL_MS, "no handshake made room before it stalled");
+  int closed = 0;
+  for (size_t i = 0; i < MG_ARRAY_SIZE(stalled); i++) closed += stalled[i].closes;
+  cr_assert_geq(closed, 1, "a stalled handshake made room");
+  mg_mgr_free(&mgr);
+}
+
+static bool no_slot_timeout_yet(void *arg) {
+  return ((struct peer *) arg)->slot_timeouts == 0;
+}
+
+// One more silent peer than the bound: it waits for a slot that no one frees, and is
+// closed with its own error MG_TLS_HANDSHAKE_TIMEOUT_MS after its accept
+Test(tls, a_waiting_connection_whose_peer_stalls_times_out_with_an_error, .timeout = 60) {
+  static struct peer srv;
+  static struct raw silent[MG_TLS_MAX_HANDSHAKES + 1];
+  struct mg_mgr mgr;
+  char url[64];
+  echo_server_start(&mgr, &srv, url, sizeof(url));
+  for (size_t i = 0; i < MG_ARRAY_SIZE(silent); i++) cr_assert_not_null(mg_connect(&mgr, url, raw_fn, &silent[i]));
+  uint64_t start = mg_millis();
+  poll_bounded_while(&mgr, no_slot_timeout_yet, &srv, MG_TLS_HANDSHAKE_TIMEOUT_MS + 5000);
+  cr_assert_eq(srv.slot_timeouts, 1, "one waited for a slot: %s", srv.error);
+  cr_assert_geq(mg_millis() - start, MG_TLS_HANDSHAKE_TIMEOUT_MS);
+  poll_bounded_while(&mgr, raw_open, &silent[MG_TLS_MAX_HANDSHAKES], 2000);
+  cr_assert_eq(silent[MG_TLS_MAX_HANDSHAKES].closes, 1, "the last one to come waited, and was closed");
+  mg_mgr_free(&mgr);
+}
+
+// Connections waiting for a slot read nothing, and their input (half a ClientHello, or
+// none) must not wake the loop: over a quiet interval it sleeps. On the mock backend
+// the fake clock moves only while the loop sleeps, so a spin never reaches the end
+Test(tls, connections_waiting_for_a_slot_do_not_make_the_loop_spin, .timeout = 30) {
+  static struct peer srv;
+  static struct raw stalled[2 * MG_TLS_MAX_HANDSHAKES];
+  struct mg_mgr mgr;
+  char url[64];
+  echo_server_start(&mgr, &srv, url, sizeof(url));
+  stalled_peers_connect(&mgr, url, stalled, MG_ARRAY_SIZE(stalled));
+  int passes = 0;
+  uint64_t start = mg_millis();
+  while (mg_millis() - start < 500 && passes < 1000) poll_bounded(&mgr, 50), passes++;
+  cr_assert(passes < 50, "%d loop passes in 500 ms: the loop spins", passes);
+  mg_mgr_free(&mgr);
+}
+
+// ---------------------------------------------------------------------------
 // Bounded handshakes and memory: real sockets only
 
 #if MG_ENABLE_SOCKET
@@ -749,6 +913,53 @@ Test(tls, an_idle_connection_costs_at_most_24_kib) {
   double per_conn = (double) (after - before) / IDLE_CONNS;
   fprintf(stderr, "TLS: %.0f bytes of server heap per idle TLS connection (%d connections)\n", per_conn, IDLE_CONNS);
   cr_assert_leq(per_conn, 24 * 1024.0);
+  mg_mgr_free(&mgr);
+}
+
+#define STALLED_CONNS 200
+
+// The server's heap while 200 peers stall their handshakes (half of them after half a
+// ClientHello), before any has waited MG_TLS_HANDSHAKE_STALL_MS: handshake state for the
+// bound's worth, a waiting connection each for the rest (peers in a child process)
+Test(tls, stalled_handshakes_hold_heap_for_the_bound_only) {
+  static struct peer srv;
+  struct mg_mgr mgr;
+  char url[64];
+  mallopt(M_ARENA_MAX, 1);
+  unsigned short port = echo_server_start(&mgr, &srv, url, sizeof(url));
+  static struct peer warm;  // One first handshake: the shared configuration is made
+  warm.opts.ca = cert_load("ca.pem");
+  connect_tls(&mgr, port, &warm);
+  for (int i = 0; i < 400 && srv.hs == 0; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert_eq(srv.hs, 1);
+  warm.c->is_closing = 1;
+  for (int i = 0; i < 20; i++) mg_mgr_poll(&mgr, 1);
+  size_t before = mallinfo2().uordblks, peak = before;
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct mg_mgr cm;
+    static struct raw peers[STALLED_CONNS];
+    mg_mgr_init(&cm);
+    for (int i = 0; i < STALLED_CONNS; i++) {
+      peers[i].data = i % 2 ? half_hello : NULL;
+      mg_connect(&cm, url, raw_fn, &peers[i]);
+    }
+    for (;;) mg_mgr_poll(&cm, 100);
+  }
+  uint64_t start = mg_millis();
+  while (mg_millis() - start < 1000) {
+    mg_mgr_poll(&mgr, 5);
+    size_t now = mallinfo2().uordblks;
+    if (now > peak) peak = now;
+  }
+  size_t accepted = count_accepted(&mgr), held = (size_t) states_held(&mgr);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  fprintf(stderr, "TLS: %lu bytes of server heap at most with %lu stalled handshakes (%lu holding state)\n",
+          (unsigned long) (peak - before), (unsigned long) accepted, (unsigned long) held);
+  cr_assert_eq(accepted, STALLED_CONNS);
+  cr_assert_leq(held, MG_TLS_MAX_HANDSHAKES);
+  cr_assert_leq(peak - before, MG_TLS_MAX_HANDSHAKES * 48 * 1024 + STALLED_CONNS * 1024);
   mg_mgr_free(&mgr);
 }
 #endif
