@@ -126,6 +126,10 @@ struct mg_filter {
   bool (*wants_write)(struct mg_connection *c);
   void (*poll)(struct mg_connection *c, uint64_t now);  // Each loop pass: the filter's deadlines
   void (*shutdown)(struct mg_connection *c);  // We send no more: say so in-band (TLS close_notify) before FIN
+  // Whether the filter would take input now. NULL: yes. No keeps the input in the kernel
+  // and stops asking for readability, as c->is_read_paused does for the protocol handler
+  // (a TLS handshake waiting for a slot)
+  bool (*wants_read)(struct mg_connection *c);
 };
 // https://, wss:// and other TLS URLs: a connection whose handler did not call
 // mg_tls_init in MG_EV_ACCEPT / MG_EV_CONNECT is failed rather than sent plaintext.

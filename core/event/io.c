@@ -20,6 +20,12 @@ static bool io_wants_write(struct mg_connection *c) {
   return c->send.len > 0;
 }
 
+// The filter may not take input yet (a TLS handshake waiting for a slot): it waits in
+// the kernel, and level-triggered readiness must not be asked for meanwhile
+static bool io_wants_read(struct mg_connection *c) {
+  return c->filter == NULL || c->filter->wants_read == NULL || c->filter->wants_read(c);
+}
+
 static size_t io_count_accepted(struct mg_mgr *mgr) {
   size_t n = 0;
   for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) n += c->is_accepted;
@@ -121,7 +127,8 @@ static void io_read(struct mg_connection *c) {
     io_read_drop(c);
     return;
   }
-  if (c->is_read_paused) return;  // Readiness reported before the pause reached the backend
+  // Readiness reported before the pause reached the backend
+  if (c->is_read_paused || !io_wants_read(c)) return;
   size_t room = io_grow_recv(c);
   if (room == 0) {
     c->is_full = 1;
@@ -259,7 +266,7 @@ static void io_watch(struct mg_connection *c, uint64_t now) {
     bool recv_full = c->recv.len >= MG_MAX_RECV_SIZE;
     bool send_full = c->send.len > MG_MAX_SEND_QUEUE;
     c->is_full = recv_full || send_full;
-    bool no_read = c->is_full || c->is_eof || c->is_read_paused;
+    bool no_read = c->is_full || c->is_eof || c->is_read_paused || !io_wants_read(c);
     want = (no_read ? 0U : (unsigned) MG_IO_R) | (io_wants_write(c) ? (unsigned) MG_IO_W : 0U);
   }
   if (want != c->io_interest) {

@@ -11,21 +11,29 @@
 void mbedtls_ssl_handshake_free(mbedtls_ssl_context *ssl);
 void mbedtls_ssl_transform_free(mbedtls_ssl_transform *transform);
 
+// Server handshakes in a line, oldest first (see "The handshake" below)
+struct tls_queue {
+  struct tls_conn *head, *tail;
+  unsigned len;
+};
+
 struct tls_conn {
-  mbedtls_ssl_context ssl;
+  mbedtls_ssl_context *ssl;       // NULL while a server handshake waits for a slot
   struct tls_cfg *cfg;
+  struct mg_connection *c;
   const struct mg_filter *lower;  // The filter beneath (a test's), or NULL for the backend
-  uint64_t hs_since;              // mg_millis() when the handshake began
+  struct tls_queue *queue;        // A server handshake's: its slot, or the line it waits in
+  struct tls_conn *prev, *next;   // In that queue
+  uint64_t since;                 // mg_millis() at mg_tls_init (the accept): the timeout runs from here
+  uint64_t slot_since;            // mg_millis() when it took its slot: stalled from here
   size_t write_len;               // mbedTLS holds a record made of this much of c->send, half sent
   long io_error;                  // The backend's MG_IO_* behind an mbedTLS I/O failure
   bool started;                   // The handshake has taken its first step
   bool out_held;                  // mbedTLS holds output the backend did not take yet
-  bool counted;                   // Counts against MG_TLS_MAX_HANDSHAKES
   bool said_bye;                  // close_notify sent, or never to be
 };
 
 static const struct mg_filter tls_filter;
-static unsigned tls_handshakes;  // Server handshakes in progress, in every manager
 
 static struct tls_conn *tls_of(struct mg_connection *c) {
   return (struct tls_conn *) c->tls;
@@ -75,7 +83,7 @@ static const char *tls_alert_text(unsigned char alert) {
 // Why the certificate was refused, most useful first
 static void tls_explain_verify(struct mg_connection *c, char *buf, size_t len) {
   struct tls_conn *t = tls_of(c);
-  uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
+  uint32_t flags = mbedtls_ssl_get_verify_result(t->ssl);
   if ((flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) && !t->cfg->has_ca) {
     mg_snprintf(buf, len, "no CA to verify the peer's certificate with (set mg_tls_opts.ca)");
   } else if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
@@ -86,7 +94,7 @@ static void tls_explain_verify(struct mg_connection *c, char *buf, size_t len) {
     mg_snprintf(buf, len, "certificate not valid yet (is the clock right?)");
   } else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
     // Only a name that was set can mismatch, so the pointer is a string here
-    mg_snprintf(buf, len, "host name mismatch: the certificate is not for %s", mbedtls_ssl_get_hostname(&t->ssl));
+    mg_snprintf(buf, len, "host name mismatch: the certificate is not for %s", mbedtls_ssl_get_hostname(t->ssl));
   } else if (flags & MBEDTLS_X509_BADCERT_MISSING) {
     mg_snprintf(buf, len, "the peer sent no certificate");
   } else {
@@ -98,7 +106,7 @@ static void tls_explain_verify(struct mg_connection *c, char *buf, size_t len) {
 // handshake keys (OpenSSL and mbedTLS clients do): a plain alert record where mbedTLS
 // expects an encrypted one, refused as a bad MAC. The reason is still in the record.
 static const char *tls_plain_alert(struct tls_conn *t) {
-  const unsigned char *h = t->ssl.MBEDTLS_PRIVATE(in_hdr);
+  const unsigned char *h = t->ssl->MBEDTLS_PRIVATE(in_hdr);
   bool plain_alert = h != NULL && h[0] == MBEDTLS_SSL_MSG_ALERT && h[3] == 0 && h[4] == 2;
   return plain_alert ? tls_alert_text(h[6]) : NULL;
 }
@@ -132,7 +140,7 @@ static void tls_explain(struct mg_connection *c, int rc, char *buf, size_t len) 
   }
   if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
     // 3.6 has no accessor for the alert the peer sent; it is in the record just read
-    unsigned char alert = t->ssl.MBEDTLS_PRIVATE(in_msg)[1];
+    unsigned char alert = t->ssl->MBEDTLS_PRIVATE(in_msg)[1];
     if ((why = tls_alert_text(alert)) == NULL) {
       mg_snprintf(buf, len, "the peer sent fatal alert %d", (int) alert);
       return;
@@ -162,10 +170,97 @@ static long tls_fail(struct mg_connection *c, int rc) {
 
 // ---------------------------------------------------------------------------
 // The handshake: bounded in number and in time
+//
+// At most MG_TLS_MAX_HANDSHAKES server handshakes hold mbedTLS's state (about 40 KiB
+// each) in every manager together: they hold the slots. A connection that finds them
+// all taken waits in line without that state, reading nothing (its ClientHello stays
+// in the kernel, TCP holds the peer back), and starts as soon as one frees. Those whose
+// peer has spoken go first, oldest first, and only they may close a handshake that has
+// held its slot MG_TLS_HANDSHAKE_STALL_MS: refusing newcomers would let stalled peers
+// lock everyone out until they time out, and a silent newcomer would likely stall in
+// its place. Every handshake, waiting or not, times out MG_TLS_HANDSHAKE_TIMEOUT_MS
+// after its accept.
 
-static void tls_uncount(struct tls_conn *t) {
-  if (t->counted) tls_handshakes--;
-  t->counted = false;
+static struct tls_queue tls_slots;  // Holding mbedTLS's handshake state
+static struct tls_queue tls_heard;  // Waiting, and the peer has sent its first bytes
+static struct tls_queue tls_quiet;  // Waiting, nothing from the peer yet
+
+static struct tls_conn *tls_next_waiter(void) {
+  return tls_heard.head != NULL ? tls_heard.head : tls_quiet.head;
+}
+
+static void tls_queue_leave(struct tls_conn *t) {
+  struct tls_queue *q = t->queue;
+  if (q == NULL) return;
+  if (t->prev != NULL) t->prev->next = t->next;
+  else q->head = t->next;
+  if (t->next != NULL) t->next->prev = t->prev;
+  else q->tail = t->prev;
+  q->len--;
+  t->queue = NULL, t->prev = t->next = NULL;
+  // A slot freed: the next pass hands it on without sleeping first
+  struct tls_conn *w = tls_next_waiter();
+  if (q == &tls_slots && w != NULL) w->c->mgr->no_wait = true;
+}
+
+static void tls_queue_join(struct tls_queue *q, struct tls_conn *t) {
+  tls_queue_leave(t);
+  t->queue = q, t->prev = q->tail, t->next = NULL;
+  if (q->tail != NULL) q->tail->next = t;
+  else q->head = t;
+  q->tail = t;
+  q->len++;
+}
+
+static bool tls_waiting(struct tls_conn *t) {
+  return t->queue == &tls_heard || t->queue == &tls_quiet;
+}
+
+// SNI and the name the server's certificate must carry: opts.name, else the host of
+// the URL the client connected to. Without either a client verifies the CA only.
+static bool tls_set_peer_name(struct mg_connection *c, const struct mg_tls_opts *opts, char *url_host) {
+  struct tls_conn *t = tls_of(c);
+  char name[256];
+  if (opts->name.len > 0) mg_snprintf(name, sizeof(name), "%.*s", (int) opts->name.len, opts->name.buf);
+  else mg_snprintf(name, sizeof(name), "%s", url_host == NULL ? "" : url_host);
+  if (name[0] == '\0' && !opts->skip_verification) {
+    MG_INFO(("%lu TLS: no host name to check the server's certificate against (set mg_tls_opts.name)", c->id));
+  }
+  return mbedtls_ssl_set_hostname(t->ssl, name[0] == '\0' ? NULL : name) == 0;
+}
+
+// The context mbedTLS keeps for the connection's life, and the handshake state it makes
+static bool tls_ssl_setup(struct mg_connection *c, const struct mg_tls_opts *opts, char *url_host, char *why,
+                          size_t len) {
+  struct tls_conn *t = tls_of(c);
+  if ((t->ssl = (mbedtls_ssl_context *) mg_calloc(1, sizeof(*t->ssl))) == NULL) {
+    mg_snprintf(why, len, "out of memory");
+    return false;
+  }
+  mbedtls_ssl_init(t->ssl);
+  int rc = mbedtls_ssl_setup(t->ssl, &t->cfg->conf);
+  // mbedTLS 3.6.6 clears ssl->conf when its setup fails, but may keep the handshake
+  // state it made, which mbedtls_ssl_free then frees reading the conf: give it back
+  // (a crash, found by test/alloc/alloc_faults_tls)
+  if (rc != 0) t->ssl->MBEDTLS_PRIVATE(conf) = &t->cfg->conf;
+  if (rc == 0 && c->is_client && !tls_set_peer_name(c, opts, url_host)) rc = MBEDTLS_ERR_SSL_ALLOC_FAILED;
+  if (rc != 0) {
+    mg_snprintf(why, len, "%s (mbedTLS -0x%04x)", rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? "out of memory" : "setup failed",
+                (unsigned) -rc);
+    mbedtls_ssl_free(t->ssl);
+    mg_free(t->ssl);
+    t->ssl = NULL;
+    return false;
+  }
+  mbedtls_ssl_set_bio(t->ssl, c, tls_bio_send, tls_bio_recv, NULL);
+  return true;
+}
+
+static void tls_ssl_free(struct tls_conn *t) {
+  if (t->ssl == NULL) return;
+  mbedtls_ssl_free(t->ssl);
+  mg_free(t->ssl);
+  t->ssl = NULL;
 }
 
 // mbedTLS 3.6 frees a TLS 1.2 handshake's state when it completes, shrinking the
@@ -183,78 +278,81 @@ static void tls_handshake_release(mbedtls_ssl_context *ssl) {
   ssl->MBEDTLS_PRIVATE(transform_negotiate) = NULL;
 }
 
-// Returns 1 when done, MG_IO_WAIT while it needs the peer or room to write,
+// Returns 1 when done, MG_IO_WAIT while it needs the peer, room to write or a slot,
 // MG_IO_RESET once it failed (reported)
 static long tls_handshake(struct mg_connection *c) {
   struct tls_conn *t = tls_of(c);
+  if (t->ssl == NULL) return MG_IO_WAIT;  // Waiting for a slot
   t->started = true;
-  int rc = mbedtls_ssl_handshake(&t->ssl);
+  int rc = mbedtls_ssl_handshake(t->ssl);
   t->out_held = rc == MBEDTLS_ERR_SSL_WANT_WRITE;
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return MG_IO_WAIT;
   if (rc != 0) return tls_fail(c, rc);
-  tls_handshake_release(&t->ssl);
-  tls_uncount(t);
+  tls_handshake_release(t->ssl);
+  tls_queue_leave(t);
   c->is_tls_hs = 0;
-  MG_DEBUG(("%lu %s handshake done in %lu ms: %s", c->id, mbedtls_ssl_get_version(&t->ssl),
-            (unsigned long) mg_ms_since(mg_millis(), t->hs_since), mbedtls_ssl_get_ciphersuite(&t->ssl)));
+  MG_DEBUG(("%lu %s handshake done in %lu ms: %s", c->id, mbedtls_ssl_get_version(t->ssl),
+            (unsigned long) mg_ms_since(mg_millis(), t->since), mbedtls_ssl_get_ciphersuite(t->ssl)));
   mg_call(c, MG_EV_TLS_HS, NULL);
   return 1;
 }
 
 static bool tls_stalled(struct tls_conn *t, uint64_t now) {
-  return mg_ms_since(now, t->hs_since) >= MG_TLS_HANDSHAKE_STALL_MS;
+  return mg_ms_since(now, t->slot_since) >= MG_TLS_HANDSHAKE_STALL_MS;
 }
 
-// Past MG_TLS_MAX_HANDSHAKES a stalled handshake goes; logged once a second at most
-static void tls_close_stalled(struct mg_connection *c, uint64_t now) {
+// A stalled handshake gives its slot up, and its mbedTLS state at once; logged once a
+// second at most
+static void tls_close_stalled(struct tls_conn *t, uint64_t now) {
   static uint64_t logged_at;
   static unsigned long closed;
-  tls_uncount(tls_of(c));
-  tls_of(c)->said_bye = true;
-  c->is_closing = 1;
+  tls_queue_leave(t);
+  tls_ssl_free(t);
+  t->said_bye = true;
+  t->c->is_closing = 1;
   closed++;
   if (logged_at == 0 || mg_ms_since(now, logged_at) >= 1000) {
-    MG_ERROR(("%u TLS handshakes in progress (MG_TLS_MAX_HANDSHAKES): closed %lu stalled so far, last from %M",
-              tls_handshakes + 1, closed, mg_print_ip_port, &c->rem));
+    MG_ERROR(("%u TLS handshakes in progress (MG_TLS_MAX_HANDSHAKES): closed %lu stalled so far, last from %M; %u waiting",
+              tls_slots.len + 1, closed, mg_print_ip_port, &t->c->rem, tls_heard.len + tls_quiet.len));
     logged_at = now;
   }
 }
 
-// Stalled handshakes are closed: a peer that never finishes holds no memory for long,
-// and past the bound none for longer than MG_TLS_HANDSHAKE_STALL_MS
+// Waiters take the free slots, and the slots of stalled handshakes if their peer has
+// spoken. A waiter's own pass may be over: the next one must not sleep before it
+// asks for readability
+static void tls_hand_slots_on(uint64_t now) {
+  struct tls_conn *w;
+  while ((w = tls_next_waiter()) != NULL) {
+    if (w->c->is_closing) {
+      tls_queue_leave(w);
+      continue;
+    }
+    if (tls_slots.len >= MG_TLS_MAX_HANDSHAKES) {
+      struct tls_conn *oldest = tls_slots.head;
+      if (oldest == NULL || w->queue != &tls_heard || oldest->c->is_closing || !tls_stalled(oldest, now)) return;
+      tls_close_stalled(oldest, now);
+    }
+    char why[120];
+    tls_queue_leave(w);
+    if (!tls_ssl_setup(w->c, NULL, NULL, why, sizeof(why))) {
+      mg_error(w->c, "TLS: %s", why);
+      continue;
+    }
+    tls_queue_join(&tls_slots, w);
+    w->slot_since = now;
+    w->c->mgr->no_wait = true;
+  }
+}
+
+// Each pass: slots handed on, and handshakes (waiting ones too) that take too long closed
 static void tls_poll(struct mg_connection *c, uint64_t now) {
   struct tls_conn *t = tls_of(c);
-  if (!c->is_tls_hs || c->is_closing) return;
-  if (t->counted && tls_handshakes > MG_TLS_MAX_HANDSHAKES && tls_stalled(t, now)) {
-    tls_close_stalled(c, now);
-  } else if (mg_ms_since(now, t->hs_since) >= MG_TLS_HANDSHAKE_TIMEOUT_MS) {
-    t->said_bye = true;
-    mg_error(c, "TLS handshake with %M timed out after %d ms", mg_print_ip_port, &c->rem, MG_TLS_HANDSHAKE_TIMEOUT_MS);
-  }
-}
-
-static struct mg_connection *tls_oldest_handshake(struct mg_mgr *mgr) {
-  struct mg_connection *oldest = NULL;
-  for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
-    if (c->filter != &tls_filter || !tls_of(c)->counted || c->is_closing) continue;
-    if (oldest == NULL || tls_of(c)->hs_since < tls_of(oldest)->hs_since) oldest = c;
-  }
-  return oldest;
-}
-
-// At MG_TLS_MAX_HANDSHAKES a new server handshake takes the place of the oldest one
-// if that one has stalled: refusing the newest instead would let that many stalled
-// peers lock everyone out until they time out. One that is merely slower than the
-// newcomer stays, and the count goes past the bound for a while (tls_poll brings it
-// back), or a burst of live clients over the bound would lose all but the last ones.
-static void tls_admit(struct mg_connection *c) {
-  uint64_t now = mg_millis();
-  if (tls_handshakes >= MG_TLS_MAX_HANDSHAKES) {
-    struct mg_connection *oldest = tls_oldest_handshake(c->mgr);
-    if (oldest != NULL && tls_stalled(tls_of(oldest), now)) tls_close_stalled(oldest, now);
-  }
-  tls_handshakes++;
-  tls_of(c)->counted = true;
+  if (tls_heard.len + tls_quiet.len > 0) tls_hand_slots_on(now);
+  if (!c->is_tls_hs || c->is_closing || mg_ms_since(now, t->since) < MG_TLS_HANDSHAKE_TIMEOUT_MS) return;
+  t->said_bye = true;
+  mg_error(c, "TLS handshake with %M timed out after %d ms%s", mg_print_ip_port, &c->rem, MG_TLS_HANDSHAKE_TIMEOUT_MS,
+           tls_waiting(t) ? " waiting for a slot (MG_TLS_MAX_HANDSHAKES)" : "");
 }
 
 // ---------------------------------------------------------------------------
@@ -264,12 +362,16 @@ static void tls_admit(struct mg_connection *c) {
 // queued output or moved buffers, so the caller starts afresh at the next readiness
 static long tls_recv(struct mg_connection *c, void *buf, size_t len) {
   struct tls_conn *t = tls_of(c);
+  if (tls_waiting(t)) {  // Readable: the peer has spoken. Its bytes stay in the kernel
+    if (t->queue == &tls_quiet) tls_queue_join(&tls_heard, t);
+    return MG_IO_WAIT;
+  }
   if (c->is_tls_hs) {
     long rc = tls_handshake(c);
     return rc == 1 ? MG_IO_WAIT : rc;
   }
   for (;;) {
-    int n = mbedtls_ssl_read(&t->ssl, (unsigned char *) buf, len);
+    int n = mbedtls_ssl_read(t->ssl, (unsigned char *) buf, len);
     if (n > 0) return n;
     if (n == MBEDTLS_ERR_SSL_WANT_WRITE) t->out_held = true;
     if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) return MG_IO_WAIT;
@@ -283,7 +385,7 @@ static long tls_recv(struct mg_connection *c, void *buf, size_t len) {
 // mbedTLS would otherwise count the next write's bytes as sent with it
 static long tls_send_held(struct mg_connection *c) {
   struct tls_conn *t = tls_of(c);
-  int rc = mbedtls_ssl_write(&t->ssl, NULL, 0);
+  int rc = mbedtls_ssl_write(t->ssl, NULL, 0);
   if (rc == MBEDTLS_ERR_SSL_WANT_WRITE) return MG_IO_WAIT;
   if (rc < 0) return tls_fail(c, rc);
   t->out_held = false;
@@ -305,7 +407,7 @@ static long tls_send(struct mg_connection *c, const void *buf, size_t len) {
   }
   if (len == 0) return MG_IO_WAIT;
   if (t->write_len > 0) len = t->write_len;
-  int n = mbedtls_ssl_write(&t->ssl, (const unsigned char *) buf, len);
+  int n = mbedtls_ssl_write(t->ssl, (const unsigned char *) buf, len);
   if (n > 0) {
     t->write_len = 0, t->out_held = false;
     return n;
@@ -319,7 +421,7 @@ static long tls_send(struct mg_connection *c, const void *buf, size_t len) {
 
 // Plaintext left inside mbedTLS after a read shorter than its record
 static bool tls_pending(struct mg_connection *c) {
-  return !c->is_tls_hs && mbedtls_ssl_get_bytes_avail(&tls_of(c)->ssl) > 0;
+  return !c->is_tls_hs && mbedtls_ssl_get_bytes_avail(tls_of(c)->ssl) > 0;
 }
 
 // Writing helps when mbedTLS holds output, a client has yet to say hello, or the
@@ -332,21 +434,26 @@ static bool tls_wants_write(struct mg_connection *c) {
   return c->send.len > 0;
 }
 
+// Reading waits for a slot; until the peer has spoken, readability is what tells
+static bool tls_wants_read(struct mg_connection *c) {
+  return tls_of(c)->queue != &tls_heard;
+}
+
 // close_notify, once, best effort: a peer that reads to the end of the stream learns
 // that it was not cut short
 static void tls_say_bye(struct mg_connection *c) {
   struct tls_conn *t = tls_of(c);
   if (t == NULL || t->said_bye || c->is_tls_hs) return;
   t->said_bye = true;
-  mbedtls_ssl_close_notify(&t->ssl);
+  mbedtls_ssl_close_notify(t->ssl);
 }
 
 static void tls_free(struct mg_connection *c) {
   struct tls_conn *t = tls_of(c);
   if (t == NULL) return;
   tls_say_bye(c);
-  tls_uncount(t);
-  mbedtls_ssl_free(&t->ssl);
+  tls_queue_leave(t);
+  tls_ssl_free(t);
   tls_cfg_release(t->cfg);
   c->filter = t->lower;
   c->tls = NULL;
@@ -363,52 +470,19 @@ static const struct mg_filter tls_filter = {
     .wants_write = tls_wants_write,
     .poll = tls_poll,
     .shutdown = tls_say_bye,
+    .wants_read = tls_wants_read,
 };
 
 const char *mg_tls_version(struct mg_connection *c) {
-  return c->filter == &tls_filter ? mbedtls_ssl_get_version(&tls_of(c)->ssl) : NULL;
+  return c->filter == &tls_filter && tls_of(c)->ssl != NULL ? mbedtls_ssl_get_version(tls_of(c)->ssl) : NULL;
 }
 
 bool mg_tls_test_holds_handshake(struct mg_connection *c) {
-  return c->filter == &tls_filter && tls_of(c)->ssl.MBEDTLS_PRIVATE(handshake) != NULL;
+  return c->filter == &tls_filter && tls_of(c)->ssl != NULL && tls_of(c)->ssl->MBEDTLS_PRIVATE(handshake) != NULL;
 }
 
 // ---------------------------------------------------------------------------
 // mg_tls_init
-
-// SNI and the name the server's certificate must carry: opts.name, else the host of
-// the URL the client connected to. Without either a client verifies the CA only.
-static bool tls_set_peer_name(struct mg_connection *c, const struct mg_tls_opts *opts, char *url_host) {
-  struct tls_conn *t = tls_of(c);
-  char name[256];
-  if (opts->name.len > 0) mg_snprintf(name, sizeof(name), "%.*s", (int) opts->name.len, opts->name.buf);
-  else mg_snprintf(name, sizeof(name), "%s", url_host == NULL ? "" : url_host);
-  if (name[0] == '\0' && !opts->skip_verification) {
-    MG_INFO(("%lu TLS: no host name to check the server's certificate against (set mg_tls_opts.name)", c->id));
-  }
-  return mbedtls_ssl_set_hostname(&t->ssl, name[0] == '\0' ? NULL : name) == 0;
-}
-
-static bool tls_conn_setup(struct mg_connection *c, const struct mg_tls_opts *opts, char *url_host, char *why,
-                           size_t len) {
-  struct tls_conn *t = tls_of(c);
-  mbedtls_ssl_init(&t->ssl);
-  t->cfg = tls_cfg_get(!c->is_client, opts, why, len);
-  if (t->cfg == NULL) return false;
-  int rc = mbedtls_ssl_setup(&t->ssl, &t->cfg->conf);
-  // mbedTLS 3.6.6 clears ssl->conf when its setup fails, but may keep the handshake
-  // state it made, which mbedtls_ssl_free then frees reading the conf: give it back
-  // (a crash, found by test/alloc/alloc_faults_tls)
-  if (rc != 0) t->ssl.MBEDTLS_PRIVATE(conf) = &t->cfg->conf;
-  if (rc == 0 && c->is_client && !tls_set_peer_name(c, opts, url_host)) rc = MBEDTLS_ERR_SSL_ALLOC_FAILED;
-  if (rc != 0) {
-    mg_snprintf(why, len, "%s (mbedTLS -0x%04x)", rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? "out of memory" : "setup failed",
-                (unsigned) -rc);
-    return false;
-  }
-  mbedtls_ssl_set_bio(&t->ssl, c, tls_bio_send, tls_bio_recv, NULL);
-  return true;
-}
 
 static struct tls_conn *tls_conn_new(struct mg_connection *c, const struct mg_tls_opts *opts, char *url_host,
                                      char *why, size_t len) {
@@ -429,14 +503,22 @@ static struct tls_conn *tls_conn_new(struct mg_connection *c, const struct mg_tl
     mg_snprintf(why, len, "out of memory");
     return NULL;
   }
-  t->lower = c->filter, t->hs_since = mg_millis();
+  t->c = c, t->lower = c->filter, t->since = mg_millis();
   c->tls = t;
-  if (tls_conn_setup(c, opts, url_host, why, len)) {
-    if (!c->is_client) tls_admit(c);
+  t->cfg = tls_cfg_get(!c->is_client, opts, why, len);
+  if (t->cfg != NULL && !c->is_client && (tls_slots.len >= MG_TLS_MAX_HANDSHAKES || tls_next_waiter() != NULL)) {
+    MG_DEBUG(("%lu TLS handshake waits for a slot (MG_TLS_MAX_HANDSHAKES)", c->id));
+    tls_queue_join(&tls_quiet, t);
+    return t;
+  }
+  if (t->cfg != NULL && tls_ssl_setup(c, opts, url_host, why, len)) {
+    if (!c->is_client) {
+      tls_queue_join(&tls_slots, t);
+      t->slot_since = t->since;
+    }
     return t;
   }
   c->tls = NULL;
-  mbedtls_ssl_free(&t->ssl);
   tls_cfg_release(t->cfg);
   mg_free(t);
   return NULL;

@@ -29,4 +29,4 @@ static long chaos_send(struct mg_connection *c, const void *buf, size_t len) {
   return mg_be_send(c, buf, chaos_piece(len));
 }
 
-const struct mg_filter mg_chaos_filter = {"chaos", chaos_recv, chaos_send, NULL, NULL, NULL, NULL, NULL};
+const struct mg_filter mg_chaos_filter = {"chaos", chaos_recv, chaos_send, NULL, NULL, NULL, NULL, NULL, NULL};

@@ -49,7 +49,7 @@ static long split_send(struct mg_connection *c, const void *buf, size_t len) {
   return ++split_calls % 2 ? MG_IO_WAIT : mg_be_send(c, buf, 1);
 }
 
-static const struct mg_filter split_filter = {"split", split_recv, split_send, NULL, NULL, NULL, NULL, NULL};
+static const struct mg_filter split_filter = {"split", split_recv, split_send, NULL, NULL, NULL, NULL, NULL, NULL};
 
 // ---------------------------------------------------------------------------
 // Peers
@@ -703,16 +703,18 @@ static size_t count_accepted(struct mg_mgr *mgr) {
   return n;
 }
 
-// n peers that connect and stall, every other one after half a ClientHello; returns
-// once the server has accepted them all
+// n peers that connect and stall, silent or after what their .data says; returns once
+// the server has accepted them all
 static void stalled_peers_connect(struct mg_mgr *mgr, const char *url, struct raw *peers, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    peers[i].data = i % 2 ? half_hello : NULL;
-    cr_assert_not_null(mg_connect(mgr, url, raw_fn, &peers[i]));
-  }
-  for (int i = 0; i < 400 && count_accepted(mgr) < n; i++) poll_bounded(mgr, 5);
-  cr_assert_eq(count_accepted(mgr), n);
+  size_t before = count_accepted(mgr);
+  for (size_t i = 0; i < n; i++) cr_assert_not_null(mg_connect(mgr, url, raw_fn, &peers[i]));
+  for (int i = 0; i < 400 && count_accepted(mgr) < before + n; i++) poll_bounded(mgr, 5);
+  cr_assert_eq(count_accepted(mgr), before + n);
   for (int i = 0; i < 10; i++) poll_bounded(mgr, 5);  // Their bytes have arrived
+}
+
+static void half_hello_every_other(struct raw *peers, size_t n) {
+  for (size_t i = 0; i < n; i++) peers[i].data = i % 2 ? half_hello : NULL;
 }
 
 #define BURST (3 * MG_TLS_MAX_HANDSHAKES)
@@ -747,7 +749,7 @@ static bool getters_busy(void *arg) {
 
 // Closing the oldest handshake for each new one past the bound failed most of a burst;
 // letting the count go past the bound held memory for every peer. Now they queue.
-Test(tls, more_live_clients_than_the_bound_are_all_served_within_it, .timeout = 60) {
+Test(tls, more_live_clients_than_the_bound_are_all_served_within_it) {
   static struct web w;
   static struct getter g[BURST];
   struct mg_mgr mgr;
@@ -770,13 +772,14 @@ Test(tls, more_live_clients_than_the_bound_are_all_served_within_it, .timeout = 
 
 // Stalled peers fill the bound and wait beyond it; a live client that comes after them
 // is served once the oldest have stalled MG_TLS_HANDSHAKE_STALL_MS and make room
-Test(tls, stalled_peers_hold_no_more_than_the_bound_and_a_live_client_gets_through, .timeout = 60) {
+Test(tls, stalled_peers_hold_no_more_than_the_bound_and_a_live_client_gets_through) {
   static struct peer srv, cli;
   static struct raw stalled[2 * MG_TLS_MAX_HANDSHAKES];
   struct mg_mgr mgr;
   char url[64];
   unsigned short port = echo_server_start(&mgr, &srv, url, sizeof(url));
   uint64_t start = mg_millis();
+  half_hello_every_other(stalled, MG_ARRAY_SIZE(stalled));
   stalled_peers_connect(&mgr, url, stalled, MG_ARRAY_SIZE(stalled));
   cr_assert_eq(states_held(&mgr), MG_TLS_MAX_HANDSHAKES, "the first of them hold the slots");
   cli.opts.ca = cert_load("ca.pem");
@@ -795,33 +798,41 @@ static bool no_slot_timeout_yet(void *arg) {
   return ((struct peer *) arg)->slot_timeouts == 0;
 }
 
-// One more silent peer than the bound: it waits for a slot that no one frees, and is
-// closed with its own error MG_TLS_HANDSHAKE_TIMEOUT_MS after its accept
-Test(tls, a_waiting_connection_whose_peer_stalls_times_out_with_an_error, .timeout = 60) {
+// One more silent peer than the bound waits for a slot. Once the others have stalled,
+// peers that send half a ClientHello take their slots ahead of it (their peer has
+// spoken) and hold them past its timeout: it is closed with its own error
+// MG_TLS_HANDSHAKE_TIMEOUT_MS after its accept, never having held handshake state
+Test(tls, a_waiting_connection_whose_peer_stalls_times_out_with_an_error) {
   static struct peer srv;
-  static struct raw silent[MG_TLS_MAX_HANDSHAKES + 1];
+  static struct raw silent[MG_TLS_MAX_HANDSHAKES + 1], late[MG_TLS_MAX_HANDSHAKES];
   struct mg_mgr mgr;
   char url[64];
   echo_server_start(&mgr, &srv, url, sizeof(url));
-  for (size_t i = 0; i < MG_ARRAY_SIZE(silent); i++) cr_assert_not_null(mg_connect(&mgr, url, raw_fn, &silent[i]));
   uint64_t start = mg_millis();
+  stalled_peers_connect(&mgr, url, silent, MG_ARRAY_SIZE(silent));
+  while (mg_millis() - start < MG_TLS_HANDSHAKE_STALL_MS) poll_bounded(&mgr, 50);
+  for (size_t i = 0; i < MG_ARRAY_SIZE(late); i++) late[i].data = half_hello;
+  stalled_peers_connect(&mgr, url, late, MG_ARRAY_SIZE(late));
+  cr_assert_eq(silent[0].closes, 1, "the late ones made room by closing stalled handshakes");
+  cr_assert_eq(silent[MG_TLS_MAX_HANDSHAKES].closes, 0, "the silent one still waits");
   poll_bounded_while(&mgr, no_slot_timeout_yet, &srv, MG_TLS_HANDSHAKE_TIMEOUT_MS + 5000);
   cr_assert_eq(srv.slot_timeouts, 1, "one waited for a slot: %s", srv.error);
   cr_assert_geq(mg_millis() - start, MG_TLS_HANDSHAKE_TIMEOUT_MS);
   poll_bounded_while(&mgr, raw_open, &silent[MG_TLS_MAX_HANDSHAKES], 2000);
-  cr_assert_eq(silent[MG_TLS_MAX_HANDSHAKES].closes, 1, "the last one to come waited, and was closed");
+  cr_assert_eq(silent[MG_TLS_MAX_HANDSHAKES].closes, 1, "the one that waited was closed");
   mg_mgr_free(&mgr);
 }
 
 // Connections waiting for a slot read nothing, and their input (half a ClientHello, or
 // none) must not wake the loop: over a quiet interval it sleeps. On the mock backend
 // the fake clock moves only while the loop sleeps, so a spin never reaches the end
-Test(tls, connections_waiting_for_a_slot_do_not_make_the_loop_spin, .timeout = 30) {
+Test(tls, connections_waiting_for_a_slot_do_not_make_the_loop_spin) {
   static struct peer srv;
   static struct raw stalled[2 * MG_TLS_MAX_HANDSHAKES];
   struct mg_mgr mgr;
   char url[64];
   echo_server_start(&mgr, &srv, url, sizeof(url));
+  half_hello_every_other(stalled, MG_ARRAY_SIZE(stalled));
   stalled_peers_connect(&mgr, url, stalled, MG_ARRAY_SIZE(stalled));
   int passes = 0;
   uint64_t start = mg_millis();
@@ -831,41 +842,9 @@ Test(tls, connections_waiting_for_a_slot_do_not_make_the_loop_spin, .timeout = 3
 }
 
 // ---------------------------------------------------------------------------
-// Bounded handshakes and memory: real sockets only
+// Memory: real sockets only
 
 #if MG_ENABLE_SOCKET
-static struct raw s_silent[MG_TLS_MAX_HANDSHAKES + 10];
-
-static int silent_closed(void) {
-  int closed = 0;
-  for (size_t i = 0; i < MG_ARRAY_SIZE(s_silent); i++) closed += s_silent[i].closes;
-  return closed;
-}
-
-static bool fewer_than_10_closed(void *arg) {
-  (void) arg;
-  return silent_closed() < 10;
-}
-
-// More stalled peers than MG_TLS_MAX_HANDSHAKES: a client that arrives after them all is
-// still served, and once they have waited MG_TLS_HANDSHAKE_STALL_MS those over the bound go
-Test(tls, stalled_handshakes_past_the_bound_make_room_for_new_ones) {
-  static struct peer srv, cli;
-  struct mg_mgr mgr;
-  char url[64];
-  unsigned short port = echo_server_start(&mgr, &srv, url, sizeof(url));
-  for (size_t i = 0; i < MG_ARRAY_SIZE(s_silent); i++) mg_connect(&mgr, url, raw_fn, &s_silent[i]);
-  for (int i = 0; i < 100; i++) mg_mgr_poll(&mgr, 1);
-  cli.opts.ca = cert_load("ca.pem");
-  cli.out = pattern, cli.out_len = 100;
-  connect_tls(&mgr, port, &cli);
-  poll_while(&mgr, echo_incomplete, &cli, 5000);
-  cr_assert_eq(cli.got_len, 100, "%s", cli.error);
-  poll_while(&mgr, fewer_than_10_closed, NULL, MG_TLS_HANDSHAKE_STALL_MS + 3000);
-  cr_assert_geq(silent_closed(), 10, "the stalled handshakes over the bound were closed (%d)", silent_closed());
-  mg_mgr_free(&mgr);
-}
-
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
 #define IDLE_CONNS 100
 
