@@ -112,12 +112,14 @@
 #ifndef MG_TLS_HANDSHAKE_TIMEOUT_MS
 #define MG_TLS_HANDSHAKE_TIMEOUT_MS 10000
 #endif
-// Server handshakes in progress at once (each holds about 40 KiB); past this, those
-// waiting MG_TLS_HANDSHAKE_STALL_MS are closed, the oldest first, so stalled peers
-// cannot lock others out while a burst of live clients still gets through
+// Server handshakes that hold mbedTLS's state at once (about 36 KiB each), in every
+// manager together: never more. Others wait in line without it, reading nothing (about
+// 540 bytes each with their connection), and start as slots free (core/README.md, TLS)
 #ifndef MG_TLS_MAX_HANDSHAKES
 #define MG_TLS_MAX_HANDSHAKES (MG_PORT_BAREMETAL ? 4 : 64)
 #endif
+// A handshake that has held its slot this long may be closed to give the slot to a
+// waiting one whose peer has spoken: stalled peers cannot lock others out
 #ifndef MG_TLS_HANDSHAKE_STALL_MS
 #define MG_TLS_HANDSHAKE_STALL_MS 2000
 #endif
