@@ -119,9 +119,10 @@
 #define MG_TLS_MAX_HANDSHAKES (MG_PORT_BAREMETAL ? 4 : 64)
 #endif
 // A handshake that has held its slot this long may be closed to give the slot to a
-// waiting one whose peer has spoken: stalled peers cannot lock others out
+// waiting one whose peer has spoken: stalled peers cannot lock others out. A live one
+// is done in a few round trips on a host; a board's own share of it takes seconds
 #ifndef MG_TLS_HANDSHAKE_STALL_MS
-#define MG_TLS_HANDSHAKE_STALL_MS 2000
+#define MG_TLS_HANDSHAKE_STALL_MS (MG_PORT_BAREMETAL ? 2000 : 500)
 #endif
 
 #ifndef MG_ENABLE_POSIX_FS
