@@ -62,6 +62,7 @@ time_t mg_tls_uptime_s(time_t *t);
 #define MBEDTLS_SHA384_C
 #define MBEDTLS_SHA512_C
 #define MBEDTLS_PSA_CRYPTO_C
+#define MBEDTLS_PSA_KEY_STORE_DYNAMIC       // A TLS 1.3 client holds a key per handshake: no fixed 32
 
 // Public keys: ECDHE on x25519, P-256, P-384; ECDSA and RSA (PKCS#1 v1.5 and PSS)
 #define MBEDTLS_BIGNUM_C
