@@ -149,6 +149,7 @@ async function runSessions(n) {
     const out = await request({ port, path: '/api/auth/logout', method: 'POST', body: '{}',
       headers: { Cookie: own, 'Content-Type': 'application/json' } }).catch((e) => ({ status: e.message }));
     const codes = await Promise.race([Promise.all(closes), sleep(3000).then(() => null)]);
+    if (!running) return;  // The run stopped meanwhile and closed the tabs itself (1001): no outcome
     bump(`session: logout ${out.status}, tabs ${codes ? `closed ${[...new Set(codes)].join('/')}` : 'not all closed in 3 s'}`);
     tabs.forEach((ws) => ws.terminate());
   });
