@@ -721,7 +721,6 @@ static void half_hello_every_other(struct raw *peers, size_t n) {
 
 struct getter {
   int status, errors;
-  int max_version;  // mg_tls_test_max_version for its configuration
   char error[200];
 };
 
@@ -730,9 +729,7 @@ static struct mg_tls_opts s_getter_opts;
 static void getter_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct getter *g = (struct getter *) c->fn_data;
   if (ev == MG_EV_CONNECT) {
-    mg_tls_test_max_version = g->max_version;
     mg_tls_init(c, &s_getter_opts);
-    mg_tls_test_max_version = 0;
     mg_printf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   }
   if (ev == MG_EV_HTTP_MSG) g->status = mg_http_status((struct mg_http_message *) ev_data), c->is_draining = 1;
