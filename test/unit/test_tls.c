@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "tls/tls_internal.h"
+#if MG_ENABLE_TLS
+#include <psa/crypto.h>
+#endif
 
 #if MG_ENABLE_TLS
 #if MG_ENABLE_SOCKET && defined(__GLIBC__)
@@ -190,6 +193,44 @@ Test(tls, echo_over_tls13) {
   echo_run(&srv, &cli, 60000, 0, 5000);
   cr_assert_str_eq(cli.version, "TLSv1.3");
   cr_assert_str_eq(srv.version, "TLSv1.3");
+}
+
+// RFC 7748, 6.1: Alice's key pair. PSA hands the public key to our Everest driver
+// (core/tls/x25519), which must give what the RFC gives
+extern unsigned long mg_x25519_driver_calls;
+
+static void hex_to(const char *hex, uint8_t *out, size_t n) {
+  for (size_t i = 0; i < n; i++) sscanf(hex + 2 * i, "%2hhx", &out[i]);
+}
+
+Test(tls, x25519_public_keys_come_from_the_everest_driver_as_rfc7748_says) {
+  uint8_t priv[32], want[32], got[32];
+  hex_to("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", priv, 32);
+  hex_to("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a", want, 32);
+  cr_assert_eq(psa_crypto_init(), PSA_SUCCESS);
+  psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+  psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_MONTGOMERY));
+  psa_set_key_bits(&attr, 255);
+  psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_DERIVE);
+  psa_set_key_algorithm(&attr, PSA_ALG_ECDH);
+  mbedtls_svc_key_id_t key;
+  cr_assert_eq(psa_import_key(&attr, priv, sizeof(priv), &key), PSA_SUCCESS);
+  unsigned long calls = mg_x25519_driver_calls;
+  size_t len = 0;
+  cr_assert_eq(psa_export_public_key(key, got, sizeof(got), &len), PSA_SUCCESS);
+  cr_assert_eq(mg_x25519_driver_calls, calls + 1, "the public key did not come from the driver");
+  cr_assert_eq(len, 32);
+  cr_assert(memcmp(got, want, 32) == 0, "the public key differs from RFC 7748's");
+  cr_assert_eq(psa_export_public_key(key, got, 31, &len), PSA_ERROR_BUFFER_TOO_SMALL);
+  psa_destroy_key(key);
+}
+
+Test(tls, a_tls13_handshake_makes_its_key_share_with_the_driver) {
+  static struct peer srv, cli;
+  unsigned long calls = mg_x25519_driver_calls;
+  echo_run(&srv, &cli, 100, 0, 5000);
+  cr_assert_str_eq(srv.version, "TLSv1.3");
+  cr_assert_eq(mg_x25519_driver_calls, calls + 2, "server and client: one key share each");
 }
 
 Test(tls, echo_over_tls12_when_the_client_caps_the_version) {
