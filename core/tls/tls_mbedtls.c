@@ -28,6 +28,8 @@ struct tls_conn {
   uint64_t slot_since;            // mg_millis() when it took its slot: stalled from here
   size_t write_len;               // mbedTLS holds a record made of this much of c->send, half sent
   long io_error;                  // The backend's MG_IO_* behind an mbedTLS I/O failure
+  unsigned char *ahead;           // Ciphertext read ahead of what mbedTLS asked for (tls_bio_recv)
+  size_t ahead_ofs, ahead_len;    // Its next byte, and how many are left
   bool started;                   // The handshake has taken its first step
   bool out_held;                  // mbedTLS holds output the backend did not take yet
   bool said_bye;                  // close_notify sent, or never to be
@@ -52,10 +54,46 @@ static int tls_bio_send(void *ctx, const unsigned char *buf, size_t len) {
   return MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
+static long tls_lower_recv(struct mg_connection *c, void *buf, size_t len) {
+  struct tls_conn *t = tls_of(c);
+  return t->lower != NULL ? t->lower->recv(c, buf, len) : mg_be_recv(c, buf, len);
+}
+
+static void tls_ahead_free(struct tls_conn *t) {
+  mg_free(t->ahead);
+  t->ahead = NULL, t->ahead_ofs = t->ahead_len = 0;
+}
+
+// mbedTLS asks for a record's 5-byte header, then for the rest: two reads per record.
+// A small ask reads up to TLS_READ_AHEAD bytes instead, usually the whole record (a
+// request), and hands out the rest from there; the buffer lives only while it holds
+// bytes, so it is at most this much per connection and nothing on an idle one. Asks
+// this size or larger go straight into mbedTLS's buffer
+#define TLS_READ_AHEAD 2048
+static long tls_read_ahead(struct mg_connection *c, unsigned char *buf, size_t len) {
+  struct tls_conn *t = tls_of(c);
+  if (t->ahead_len == 0) {
+    if (len >= TLS_READ_AHEAD || (t->ahead = (unsigned char *) mg_realloc(NULL, TLS_READ_AHEAD)) == NULL) {
+      return tls_lower_recv(c, buf, len);  // Out of memory: read as asked
+    }
+    long n = tls_lower_recv(c, t->ahead, TLS_READ_AHEAD);
+    if (n <= 0) {
+      tls_ahead_free(t);
+      return n;
+    }
+    t->ahead_ofs = 0, t->ahead_len = (size_t) n;
+  }
+  size_t n = len < t->ahead_len ? len : t->ahead_len;
+  memcpy(buf, t->ahead + t->ahead_ofs, n);
+  t->ahead_ofs += n, t->ahead_len -= n;
+  if (t->ahead_len == 0) tls_ahead_free(t);
+  return (long) n;
+}
+
 static int tls_bio_recv(void *ctx, unsigned char *buf, size_t len) {
   struct mg_connection *c = (struct mg_connection *) ctx;
   struct tls_conn *t = tls_of(c);
-  long n = t->lower != NULL ? t->lower->recv(c, buf, len) : mg_be_recv(c, buf, len);
+  long n = tls_read_ahead(c, buf, len);
   if (n > 0) return (int) n;
   if (n == MG_IO_WAIT) return MBEDTLS_ERR_SSL_WANT_READ;
   if (n == MG_IO_EOF) return 0;  // mbedTLS: MBEDTLS_ERR_SSL_CONN_EOF
@@ -419,9 +457,13 @@ static long tls_send(struct mg_connection *c, const void *buf, size_t len) {
   return n == MBEDTLS_ERR_SSL_WANT_READ ? MG_IO_WAIT : tls_fail(c, n);
 }
 
-// Plaintext left inside mbedTLS after a read shorter than its record
+// Plaintext left inside mbedTLS after a read shorter than its record, or ciphertext
+// read ahead (the kernel will not say readable for it again). Not while mbedTLS holds
+// output: writability moves that first, and reading now would spin
 static bool tls_pending(struct mg_connection *c) {
-  return !c->is_tls_hs && mbedtls_ssl_get_bytes_avail(tls_of(c)->ssl) > 0;
+  struct tls_conn *t = tls_of(c);
+  if (t->ahead_len > 0) return !t->out_held;
+  return !c->is_tls_hs && mbedtls_ssl_get_bytes_avail(t->ssl) > 0;
 }
 
 // Writing helps when mbedTLS holds output, a client has yet to say hello, or the
@@ -454,6 +496,7 @@ static void tls_free(struct mg_connection *c) {
   tls_say_bye(c);
   tls_queue_leave(t);
   tls_ssl_free(t);
+  tls_ahead_free(t);
   tls_cfg_release(t->cfg);
   c->filter = t->lower;
   c->tls = NULL;
