@@ -3,9 +3,15 @@
 #include "mg_internal.h"
 #include "port/port.h"
 
+// A sink that takes a run of characters in one call: the engine hands our own sinks
+// (connections' buffers, snprintf) literal text, strings and numbers whole, instead of
+// calling them once per character
+typedef void (*printf_put_t)(const char *s, size_t n, void *param);
+
 // A sink plus the count of characters produced; a dry run only counts.
 struct printf_out {
   mg_pfn_t fn;
+  printf_put_t put;  // The same sink taking runs, or NULL
   void *param;
   size_t n;
   bool dry;
@@ -38,7 +44,12 @@ static void printf_putc(struct printf_out *o, char c) {
 }
 
 static void printf_puts(struct printf_out *o, const char *s, size_t len) {
-  for (size_t i = 0; i < len; i++) printf_putc(o, s[i]);
+  if (o->put == NULL) {
+    for (size_t i = 0; i < len; i++) printf_putc(o, s[i]);
+    return;
+  }
+  if (!o->dry && len > 0) o->put(s, len, o->param);
+  o->n += len;
 }
 
 static void printf_repeat(struct printf_out *o, char c, size_t n) {
@@ -73,13 +84,13 @@ static void printf_int(struct printf_out *o, const struct printf_spec *sp, unsig
   bool is_signed = sp->conv == 'd' || sp->conv == 'i';
   const char *prefix = sp->conv == 'p' ? "0x" : is_signed ? printf_sign(sp, neg) : "";
   if (sp->alt && v != 0 && base == 16 && sp->conv != 'p') prefix = sp->conv == 'X' ? "0X" : "0x";
-  char digits[24];  // Reversed; 64 bits need at most 20 decimal digits
+  char digits[24];  // Filled from the end; 64 bits need at most 20 decimal digits
   size_t nd = 0, prec = sp->prec < 0 ? 1 : (size_t) sp->prec;
-  for (; v > 0; v /= base) digits[nd++] = xdigits[v % base];
+  for (; v > 0; v /= base) digits[sizeof(digits) - ++nd] = xdigits[v % base];
   size_t body = nd < prec ? prec : nd;
   printf_lead(o, sp, prefix, body, sp->prec < 0);  // C ignores '0' when a precision is given
   printf_repeat(o, '0', body - nd);
-  while (nd > 0) printf_putc(o, digits[--nd]);
+  printf_puts(o, digits + sizeof(digits) - nd, nd);
   printf_trail(o, sp, strlen(prefix) + body);
 }
 
@@ -239,7 +250,7 @@ static void printf_float(struct printf_out *o, const struct printf_spec *sp, dou
     frac = sci ? p - 1 : p - 1 - e;
     while (frac > 0 && printf_big_digit(&b, (sci ? e : 0) - frac) == 0) frac--;
   }
-  struct printf_out dry = {NULL, NULL, 0, true};
+  struct printf_out dry = {NULL, NULL, NULL, 0, true};
   printf_float_body(&dry, &b, sci, frac, upper);
   printf_lead(o, sp, sign, dry.n, true);
   printf_float_body(o, &b, sci, frac, upper);
@@ -312,12 +323,16 @@ static unsigned long long printf_arg_unsigned(va_list *ap, enum printf_length le
   }
 }
 
+static printf_put_t printf_put_for(mg_pfn_t fn);
+
 size_t mg_vxprintf(mg_pfn_t out, void *param, const char *fmt, va_list *ap) {
-  struct printf_out o = {out, param, 0, false};
+  struct printf_out o = {out, printf_put_for(out), param, 0, false};
   if (fmt == NULL) return 0;
   while (*fmt != '\0') {
     if (*fmt != '%') {
-      printf_putc(&o, *fmt++);
+      const char *run = fmt;
+      while (*fmt != '\0' && *fmt != '%') fmt++;
+      printf_puts(&o, run, (size_t) (fmt - run));
       continue;
     }
     const char *start = fmt;
@@ -389,6 +404,15 @@ static void printf_pfn_buf(char ch, void *param) {
   b->pos++;
 }
 
+static void printf_put_buf(const char *s, size_t n, void *param) {
+  struct printf_buf *b = (struct printf_buf *) param;
+  if (b->pos + 1 < b->len) {
+    size_t room = b->len - 1 - b->pos;
+    memcpy(b->buf + b->pos, s, n < room ? n : room);
+  }
+  b->pos += n;
+}
+
 size_t mg_vsnprintf(char *buf, size_t len, const char *fmt, va_list *ap) {
   struct printf_buf b = {buf, buf == NULL ? 0 : len, 0};
   size_t n = mg_vxprintf(printf_pfn_buf, &b, fmt, ap);
@@ -413,6 +437,16 @@ void mg_pfn_iobuf(char ch, void *param) {
   if (io->len < io->size) io->buf[io->len] = '\0';
 }
 
+// mg_pfn_iobuf for a run: what fits after growing, and the NUL
+static void printf_put_iobuf(const char *s, size_t n, void *param) {
+  struct mg_iobuf *io = (struct mg_iobuf *) param;
+  if (io->size - io->len < n + 1) mg_iobuf_resize(io, io->len + n + 1);
+  size_t room = io->size - io->len, take = n < room ? n : room;
+  memcpy(io->buf + io->len, s, take);
+  io->len += take;
+  if (io->len < io->size) io->buf[io->len] = '\0';
+}
+
 void mg_pfn_stdout(char ch, void *param) {
   mg_port_putchar(ch);
   (void) param;
@@ -425,6 +459,23 @@ void mg_pfn_iobuf_checked(char ch, void *param) {
   if (o->failed) return;
   if (o->io->len < o->io->size) o->io->buf[o->io->len++] = (unsigned char) ch;
   else if (mg_iobuf_add(o->io, o->io->len, &ch, 1) == 0) o->failed = true;
+}
+
+static void printf_put_iobuf_checked(const char *s, size_t n, void *param) {
+  struct mg_iobuf_out *o = (struct mg_iobuf_out *) param;
+  if (o->failed) return;
+  if (o->io->size - o->io->len >= n) {
+    memcpy(o->io->buf + o->io->len, s, n);
+    o->io->len += n;
+  } else if (mg_iobuf_add(o->io, o->io->len, s, n) == 0) {
+    o->failed = true;
+  }
+}
+
+static printf_put_t printf_put_for(mg_pfn_t fn) {
+  if (fn == mg_pfn_iobuf_checked) return printf_put_iobuf_checked;
+  if (fn == mg_pfn_iobuf) return printf_put_iobuf;
+  return fn == printf_pfn_buf ? printf_put_buf : NULL;
 }
 
 bool mg_iobuf_vprintf(struct mg_iobuf *io, const char *fmt, va_list *ap) {

@@ -4,6 +4,7 @@
 #include <float.h>
 #include <math.h>
 #include "meerkat.h"
+#include "mg_internal.h"  // mg_iobuf_printf: what connections print through
 
 // Formats one value with both mg_snprintf and the C library and demands the
 // same text and the same returned length.
@@ -483,6 +484,23 @@ Test(printf, iobuf_sink_appends) {
   cr_assert_eq(mg_xprintf(mg_pfn_iobuf, &io, "%s=%d;", "bb", 22), 6);
   cr_assert_eq(io.len, 10);
   cr_assert_eq(memcmp(io.buf, "a=1;bb=22;", 10), 0);
+  mg_iobuf_free(&io);
+}
+
+// The sinks take runs of text at once: a run that crosses the buffer's end grows it
+// once, whole, and mg_pfn_iobuf keeps its NUL after the text
+Test(printf, iobuf_sinks_grow_across_a_run) {
+  struct mg_iobuf io;
+  cr_assert(mg_iobuf_init(&io, 8, 8));
+  const char *text = "a literal run longer than the buffer";
+  cr_assert_eq(mg_xprintf(mg_pfn_iobuf, &io, "%s|%s|%d", text, text, 123456), 2 * strlen(text) + 8);
+  cr_assert_eq(io.len, 2 * strlen(text) + 8);
+  cr_assert_str_eq((char *) io.buf, "a literal run longer than the buffer|a literal run longer than the buffer|123456");
+  mg_iobuf_free(&io);
+  cr_assert(mg_iobuf_init(&io, 8, 8));
+  cr_assert(mg_iobuf_printf(&io, "0123456%s%lu", "789abcdef", 42UL));
+  cr_assert_eq(io.len, 18);
+  cr_assert_eq(memcmp(io.buf, "0123456789abcdef42", 18), 0);
   mg_iobuf_free(&io);
 }
 
