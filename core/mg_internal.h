@@ -24,6 +24,7 @@ bool mg_iobuf_printf(struct mg_iobuf *io, const char *fmt, ...);
 struct mg_connection *mg_conn_alloc(struct mg_mgr *mgr);  // Linked into mgr, id set; NULL if no memory
 void mg_conn_free(struct mg_connection *c);               // Unlinks, closes, frees buffers
 void mg_conn_trim(struct mg_connection *c);               // Gives empty I/O buffers back
+void mg_conn_release_io(struct mg_connection *c, struct mg_iobuf *io);  // An empty buffer back to the spares
 void mg_conn_take_spare(struct mg_connection *c, struct mg_iobuf *io);  // A spare for an unallocated buffer
 // A TCP connection is up (connected or accepted): install the build's default filter
 void mg_conn_attach_filter(struct mg_connection *c);

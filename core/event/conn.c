@@ -80,6 +80,10 @@ void mg_conn_trim(struct mg_connection *c) {
   conn_io_release(c->mgr, &c->send);
 }
 
+void mg_conn_release_io(struct mg_connection *c, struct mg_iobuf *io) {
+  conn_io_release(c->mgr, io);
+}
+
 void mg_conn_take_spare(struct mg_connection *c, struct mg_iobuf *io) {
   if (io->buf == NULL && c->mgr->io_spares > 0) {
     io->buf = c->mgr->io_spare[--c->mgr->io_spares];

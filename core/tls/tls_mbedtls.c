@@ -29,7 +29,7 @@ struct tls_conn {
   size_t write_len;               // mbedTLS holds a record made of this much of c->send, half sent
   long io_error;                  // The backend's MG_IO_* behind an mbedTLS I/O failure
   unsigned char *ahead;           // Ciphertext read ahead of what mbedTLS asked for (tls_bio_recv)
-  size_t ahead_ofs, ahead_len;    // Its next byte, and how many are left
+  size_t ahead_len, ahead_ofs;    // Its bytes, and the next one to hand out
   bool started;                   // The handshake has taken its first step
   bool out_held;                  // mbedTLS holds output the backend did not take yet
   bool said_bye;                  // close_notify sent, or never to be
@@ -59,46 +59,65 @@ static long tls_lower_recv(struct mg_connection *c, void *buf, size_t len) {
   return t->lower != NULL ? t->lower->recv(c, buf, len) : mg_be_recv(c, buf, len);
 }
 
+static size_t tls_ahead_left(const struct tls_conn *t) {
+  return t->ahead_len - t->ahead_ofs;
+}
+
 static void tls_ahead_free(struct tls_conn *t) {
   mg_free(t->ahead);
-  t->ahead = NULL, t->ahead_ofs = t->ahead_len = 0;
+  t->ahead = NULL, t->ahead_len = t->ahead_ofs = 0;
+}
+
+// Reads up to MG_IO_SIZE bytes into a spare I/O buffer of the manager's and keeps them
+// in the read-ahead buffer, grown by exactly that much: a connection holds only what
+// the peer sent, and an idle one nothing. Bytes read, an MG_IO_*, or TLS_NO_MEMORY
+#define TLS_NO_MEMORY (-100)
+static long tls_ahead_fill(struct mg_connection *c) {
+  struct tls_conn *t = tls_of(c);
+  struct mg_iobuf scratch = {NULL, 0, 0, MG_IO_SIZE};
+  mg_conn_take_spare(c, &scratch);
+  if (scratch.buf == NULL && !mg_iobuf_resize(&scratch, MG_IO_SIZE)) return TLS_NO_MEMORY;
+  long n = tls_lower_recv(c, scratch.buf, scratch.size);
+  unsigned char *grown = n > 0 ? (unsigned char *) mg_realloc(t->ahead, t->ahead_len + (size_t) n) : NULL;
+  if (grown != NULL) {
+    memcpy(grown + t->ahead_len, scratch.buf, (size_t) n);
+    t->ahead = grown, t->ahead_len += (size_t) n;
+  }
+  mg_conn_release_io(c, &scratch);
+  return n > 0 && grown == NULL ? TLS_NO_MEMORY : n;
 }
 
 // mbedTLS asks for a record's 5-byte header, then for the rest: two reads per record.
-// A small ask reads up to TLS_READ_AHEAD bytes instead, usually the whole record (a
-// request), and hands out the rest from there; the buffer lives only while it holds
-// bytes, so it is at most this much per connection and nothing on an idle one. Asks
-// this size or larger go straight into mbedTLS's buffer
-#define TLS_READ_AHEAD 2048
+// A small ask reads ahead instead, usually the whole record (a request), and hands out
+// the rest from there. Asks of MG_IO_SIZE or more go straight into mbedTLS's buffer
 static long tls_read_ahead(struct mg_connection *c, unsigned char *buf, size_t len) {
   struct tls_conn *t = tls_of(c);
-  if (t->ahead_len == 0) {
-    if (len >= TLS_READ_AHEAD || (t->ahead = (unsigned char *) mg_realloc(NULL, TLS_READ_AHEAD)) == NULL) {
-      return tls_lower_recv(c, buf, len);  // Out of memory: read as asked
-    }
-    long n = tls_lower_recv(c, t->ahead, TLS_READ_AHEAD);
-    if (n <= 0) {
-      tls_ahead_free(t);
-      return n;
-    }
-    t->ahead_ofs = 0, t->ahead_len = (size_t) n;
+  if (tls_ahead_left(t) == 0) {
+    if (len >= MG_IO_SIZE) return tls_lower_recv(c, buf, len);
+    long n = tls_ahead_fill(c);
+    if (n <= 0) return n;
   }
-  size_t n = len < t->ahead_len ? len : t->ahead_len;
+  size_t n = len < tls_ahead_left(t) ? len : tls_ahead_left(t);
   memcpy(buf, t->ahead + t->ahead_ofs, n);
-  t->ahead_ofs += n, t->ahead_len -= n;
-  if (t->ahead_len == 0) tls_ahead_free(t);
+  t->ahead_ofs += n;
+  if (tls_ahead_left(t) == 0) tls_ahead_free(t);
   return (long) n;
+}
+
+// A read's MG_IO_* result as mbedTLS says it
+static int tls_recv_result(struct tls_conn *t, long n) {
+  if (n > 0) return (int) n;
+  if (n == MG_IO_WAIT) return MBEDTLS_ERR_SSL_WANT_READ;
+  if (n == MG_IO_EOF) return MBEDTLS_ERR_SSL_CONN_EOF;
+  t->io_error = n;
+  return MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
 static int tls_bio_recv(void *ctx, unsigned char *buf, size_t len) {
   struct mg_connection *c = (struct mg_connection *) ctx;
-  struct tls_conn *t = tls_of(c);
   long n = tls_read_ahead(c, buf, len);
-  if (n > 0) return (int) n;
-  if (n == MG_IO_WAIT) return MBEDTLS_ERR_SSL_WANT_READ;
-  if (n == MG_IO_EOF) return 0;  // mbedTLS: MBEDTLS_ERR_SSL_CONN_EOF
-  t->io_error = n;
-  return MBEDTLS_ERR_NET_RECV_FAILED;
+  if (n == TLS_NO_MEMORY) return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+  return n == MG_IO_EOF ? 0 : tls_recv_result(tls_of(c), n);  // 0: mbedTLS says CONN_EOF itself
 }
 
 // ---------------------------------------------------------------------------
@@ -210,21 +229,21 @@ static long tls_fail(struct mg_connection *c, int rc) {
 // The handshake: bounded in number and in time
 //
 // At most MG_TLS_MAX_HANDSHAKES server handshakes hold mbedTLS's state (about 40 KiB
-// each) in every manager together: they hold the slots. A connection that finds them
-// all taken waits in line without that state, reading nothing (its ClientHello stays
-// in the kernel, TCP holds the peer back), and starts as soon as one frees. Those whose
-// peer has spoken go first, oldest first, and only they may close a handshake that has
-// held its slot MG_TLS_HANDSHAKE_STALL_MS: refusing newcomers would let stalled peers
-// lock everyone out until they time out, and a silent newcomer would likely stall in
-// its place. Every handshake, waiting or not, times out MG_TLS_HANDSHAKE_TIMEOUT_MS
-// after its accept.
+// each) in every manager together: they hold the slots. A server connection first reads
+// its peer's first record, the ClientHello, whole (at most a record's size, and only
+// what the peer sent), holding no such state: a peer that sends nothing or part of a
+// hello and stalls costs a slot nobody. With the hello in hand it takes a free slot at
+// once, or waits in line reading nothing more (TCP holds the peer back), oldest first;
+// a waiter may close a handshake that has held its slot MG_TLS_HANDSHAKE_STALL_MS:
+// refusing newcomers would let stalled peers lock everyone out until they time out.
+// Every handshake, waiting or not, times out MG_TLS_HANDSHAKE_TIMEOUT_MS after its accept.
 
-static struct tls_queue tls_slots;  // Holding mbedTLS's handshake state
-static struct tls_queue tls_heard;  // Waiting, and the peer has sent its first bytes
-static struct tls_queue tls_quiet;  // Waiting, nothing from the peer yet
+static struct tls_queue tls_slots;       // Holding mbedTLS's handshake state
+static struct tls_queue tls_slot_wait;   // A whole ClientHello read, waiting for a slot
+static struct tls_queue tls_hello_wait;  // Reading the ClientHello
 
 static struct tls_conn *tls_next_waiter(void) {
-  return tls_heard.head != NULL ? tls_heard.head : tls_quiet.head;
+  return tls_slot_wait.head;
 }
 
 static void tls_queue_leave(struct tls_conn *t) {
@@ -251,7 +270,30 @@ static void tls_queue_join(struct tls_queue *q, struct tls_conn *t) {
 }
 
 static bool tls_waiting(struct tls_conn *t) {
-  return t->queue == &tls_heard || t->queue == &tls_quiet;
+  return t->queue == &tls_slot_wait || t->queue == &tls_hello_wait;
+}
+
+// Bytes of the peer's first record, once its header is in; the header's 5 before
+#define TLS_RECORD_HEADER 5
+#define TLS_HELLO_RECORD_MAX (TLS_RECORD_HEADER + 16384)
+static size_t tls_first_record_size(const unsigned char *p, size_t len) {
+  if (len < TLS_RECORD_HEADER) return TLS_RECORD_HEADER;
+  size_t size = TLS_RECORD_HEADER + ((size_t) p[3] << 8 | p[4]);
+  // Not a handshake record, or longer than TLS allows: mbedTLS says what is wrong
+  return p[0] != MBEDTLS_SSL_MSG_HANDSHAKE || size > TLS_HELLO_RECORD_MAX ? len : size;
+}
+
+// Reads the ClientHello's record into the read-ahead buffer, growing it only as bytes
+// arrive. 1 once whole, MG_IO_WAIT for more, MG_IO_RESET on failure (reported)
+static long tls_read_hello(struct mg_connection *c) {
+  struct tls_conn *t = tls_of(c);
+  size_t need;
+  while (t->ahead_len < (need = tls_first_record_size(t->ahead, t->ahead_len))) {
+    long n = tls_ahead_fill(c);
+    if (n == MG_IO_WAIT) return MG_IO_WAIT;
+    if (n < 0) return tls_fail(c, n == TLS_NO_MEMORY ? MBEDTLS_ERR_SSL_ALLOC_FAILED : tls_recv_result(t, n));
+  }
+  return 1;
 }
 
 // SNI and the name the server's certificate must carry: opts.name, else the host of
@@ -351,14 +393,13 @@ static void tls_close_stalled(struct tls_conn *t, uint64_t now) {
   closed++;
   if (logged_at == 0 || mg_ms_since(now, logged_at) >= 1000) {
     MG_ERROR(("%u TLS handshakes in progress (MG_TLS_MAX_HANDSHAKES): closed %lu stalled so far, last from %M; %u waiting",
-              tls_slots.len + 1, closed, mg_print_ip_port, &t->c->rem, tls_heard.len + tls_quiet.len));
+              tls_slots.len + 1, closed, mg_print_ip_port, &t->c->rem, tls_slot_wait.len));
     logged_at = now;
   }
 }
 
-// Waiters take the free slots, and the slots of stalled handshakes if their peer has
-// spoken. A waiter's own pass may be over: the next one must not sleep before it
-// asks for readability
+// Waiters take the free slots, and the slots of stalled handshakes. A waiter's own pass
+// may be over: the next one must not sleep before it reads its hello from the buffer
 static void tls_hand_slots_on(uint64_t now) {
   struct tls_conn *w;
   while ((w = tls_next_waiter()) != NULL) {
@@ -368,7 +409,7 @@ static void tls_hand_slots_on(uint64_t now) {
     }
     if (tls_slots.len >= MG_TLS_MAX_HANDSHAKES) {
       struct tls_conn *oldest = tls_slots.head;
-      if (oldest == NULL || w->queue != &tls_heard || oldest->c->is_closing || !tls_stalled(oldest, now)) return;
+      if (oldest == NULL || oldest->c->is_closing || !tls_stalled(oldest, now)) return;
       tls_close_stalled(oldest, now);
     }
     char why[120];
@@ -386,11 +427,13 @@ static void tls_hand_slots_on(uint64_t now) {
 // Each pass: slots handed on, and handshakes (waiting ones too) that take too long closed
 static void tls_poll(struct mg_connection *c, uint64_t now) {
   struct tls_conn *t = tls_of(c);
-  if (tls_heard.len + tls_quiet.len > 0) tls_hand_slots_on(now);
+  if (tls_slot_wait.len > 0) tls_hand_slots_on(now);
   if (!c->is_tls_hs || c->is_closing || mg_ms_since(now, t->since) < MG_TLS_HANDSHAKE_TIMEOUT_MS) return;
   t->said_bye = true;
   mg_error(c, "TLS handshake with %M timed out after %d ms%s", mg_print_ip_port, &c->rem, MG_TLS_HANDSHAKE_TIMEOUT_MS,
-           tls_waiting(t) ? " waiting for a slot (MG_TLS_MAX_HANDSHAKES)" : "");
+           t->queue == &tls_slot_wait    ? " waiting for a slot (MG_TLS_MAX_HANDSHAKES)"
+           : t->queue == &tls_hello_wait ? ": no whole ClientHello from the peer"
+                                         : "");
 }
 
 // ---------------------------------------------------------------------------
@@ -400,10 +443,13 @@ static void tls_poll(struct mg_connection *c, uint64_t now) {
 // queued output or moved buffers, so the caller starts afresh at the next readiness
 static long tls_recv(struct mg_connection *c, void *buf, size_t len) {
   struct tls_conn *t = tls_of(c);
-  if (tls_waiting(t)) {  // Readable: the peer has spoken. Its bytes stay in the kernel
-    if (t->queue == &tls_quiet) tls_queue_join(&tls_heard, t);
-    return MG_IO_WAIT;
+  if (t->queue == &tls_hello_wait) {
+    long rc = tls_read_hello(c);
+    if (rc != 1) return rc;
+    tls_queue_join(&tls_slot_wait, t);
+    tls_hand_slots_on(mg_millis());  // A free slot: the handshake starts now
   }
+  if (tls_waiting(t)) return MG_IO_WAIT;
   if (c->is_tls_hs) {
     long rc = tls_handshake(c);
     return rc == 1 ? MG_IO_WAIT : rc;
@@ -458,11 +504,13 @@ static long tls_send(struct mg_connection *c, const void *buf, size_t len) {
 }
 
 // Plaintext left inside mbedTLS after a read shorter than its record, or ciphertext
-// read ahead (the kernel will not say readable for it again). Not while mbedTLS holds
-// output: writability moves that first, and reading now would spin
+// read ahead (the kernel will not say readable for it again): a hello that waited for
+// a slot is read from there. Not while mbedTLS holds output: writability moves that
+// first, and reading now would spin
 static bool tls_pending(struct mg_connection *c) {
   struct tls_conn *t = tls_of(c);
-  if (t->ahead_len > 0) return !t->out_held;
+  if (tls_waiting(t)) return false;
+  if (tls_ahead_left(t) > 0) return !t->out_held;
   return !c->is_tls_hs && mbedtls_ssl_get_bytes_avail(t->ssl) > 0;
 }
 
@@ -476,9 +524,9 @@ static bool tls_wants_write(struct mg_connection *c) {
   return c->send.len > 0;
 }
 
-// Reading waits for a slot; until the peer has spoken, readability is what tells
+// A hello in hand waits for a slot without reading more
 static bool tls_wants_read(struct mg_connection *c) {
-  return tls_of(c)->queue != &tls_heard;
+  return tls_of(c)->queue != &tls_slot_wait;
 }
 
 // close_notify, once, best effort: a peer that reads to the end of the stream learns
@@ -549,18 +597,11 @@ static struct tls_conn *tls_conn_new(struct mg_connection *c, const struct mg_tl
   t->c = c, t->lower = c->filter, t->since = mg_millis();
   c->tls = t;
   t->cfg = tls_cfg_get(!c->is_client, opts, why, len);
-  if (t->cfg != NULL && !c->is_client && (tls_slots.len >= MG_TLS_MAX_HANDSHAKES || tls_next_waiter() != NULL)) {
-    MG_DEBUG(("%lu TLS handshake waits for a slot (MG_TLS_MAX_HANDSHAKES)", c->id));
-    tls_queue_join(&tls_quiet, t);
+  if (t->cfg != NULL && !c->is_client) {  // A slot once its ClientHello is in (tls_recv)
+    tls_queue_join(&tls_hello_wait, t);
     return t;
   }
-  if (t->cfg != NULL && tls_ssl_setup(c, opts, url_host, why, len)) {
-    if (!c->is_client) {
-      tls_queue_join(&tls_slots, t);
-      t->slot_since = t->since;
-    }
-    return t;
-  }
+  if (t->cfg != NULL && tls_ssl_setup(c, opts, url_host, why, len)) return t;
   c->tls = NULL;
   tls_cfg_release(t->cfg);
   mg_free(t);

@@ -77,7 +77,6 @@ struct peer {
   bool pause_after_read;   // Server: stop reading after the first read
   int max_version;         // Client: mg_tls_test_max_version for its configuration
   int hs, errors, closes, reads;
-  int slot_timeouts;       // Server: errors of connections that timed out waiting for a handshake slot
   char error[200];
   const char *version;
   unsigned char got[70000];
@@ -101,7 +100,6 @@ static void peer_record(struct peer *p, struct mg_connection *c, int ev, void *e
   } else if (ev == MG_EV_ERROR) {
     p->errors++;
     mg_snprintf(p->error, sizeof(p->error), "%s", (char *) ev_data);
-    if (strstr(p->error, "waiting for a slot") != NULL) p->slot_timeouts++;
   } else if (ev == MG_EV_CLOSE) {
     p->closes++;
   }
@@ -660,11 +658,12 @@ Test(tls, wss_client_upgrades_and_echoes) {
 struct raw {
   const char *data;
   int closes;
+  size_t len;  // Of data; 0: a string
 };
 
 static void raw_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct raw *r = (struct raw *) c->fn_data;
-  if (ev == MG_EV_CONNECT && r->data != NULL) mg_send(c, r->data, strlen(r->data));
+  if (ev == MG_EV_CONNECT && r->data != NULL) mg_send(c, r->data, r->len > 0 ? r->len : strlen(r->data));
   if (ev == MG_EV_CLOSE) r->closes++;
   (void) ev_data;
 }
@@ -685,7 +684,7 @@ static unsigned short echo_server_start(struct mg_mgr *mgr, struct peer *srv, ch
 
 Test(tls, garbage_is_closed_with_a_log_line_and_others_are_served) {
   static struct peer srv, cli;
-  static struct raw junk = {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0};
+  static struct raw junk = {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0, 0};
   struct mg_mgr mgr;
   char url[64];
   unsigned short port = echo_server_start(&mgr, &srv, url, sizeof(url));
@@ -703,7 +702,7 @@ Test(tls, garbage_is_closed_with_a_log_line_and_others_are_served) {
 
 Test(tls, a_stalled_handshake_times_out, .timeout = 30) {
   static struct peer srv;
-  static struct raw silent = {NULL, 0};
+  static struct raw silent = {NULL, 0, 0};
   struct mg_mgr mgr;
   char url[64];
   echo_server_start(&mgr, &srv, url, sizeof(url));
@@ -843,22 +842,82 @@ Test(tls, more_live_clients_than_the_bound_are_all_served_within_it) {
   mg_mgr_free(&mgr);
 }
 
-// Stalled peers fill the bound and wait beyond it; a live client that comes after them
-// is served once the oldest have stalled MG_TLS_HANDSHAKE_STALL_MS and make room
-Test(tls, stalled_peers_hold_no_more_than_the_bound_and_a_live_client_gets_through) {
+// A ClientHello record as our client sends it, caught by a plain TCP listener
+static unsigned char s_hello[4096];
+static size_t s_hello_len;
+
+static void hello_catcher_fn(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_READ && s_hello_len + c->recv.len <= sizeof(s_hello)) {
+    memcpy(s_hello + s_hello_len, c->recv.buf, c->recv.len);
+    s_hello_len += c->recv.len;
+    c->recv.len = 0;
+  }
+  (void) ev_data;
+}
+
+static bool hello_incomplete(void *arg) {
+  (void) arg;
+  return s_hello_len < 5 || s_hello_len < 5 + ((size_t) s_hello[3] << 8 | s_hello[4]);
+}
+
+static void client_hello_catch(void) {
+  static struct peer cli;
+  struct mg_mgr mgr;
+  char url[64];
+  mg_mgr_init(&mgr);
+  struct mg_connection *l = mg_listen(&mgr, "tcp://127.0.0.1:0", hello_catcher_fn, NULL);
+  cr_assert_not_null(l);
+  cli.opts.ca = cert_load("ca.pem");
+  mg_snprintf(url, sizeof(url), "tls://127.0.0.1:%u", (unsigned) mg_ntohs(l->loc.port));
+  cr_assert_not_null(mg_connect(&mgr, url, client_fn, &cli));
+  s_hello_len = 0;
+  poll_while(&mgr, hello_incomplete, NULL, 5000);
+  cr_assert(!hello_incomplete(NULL) && s_hello[0] == 0x16, "caught %zu bytes of a ClientHello", s_hello_len);
+  s_hello_len = 5 + ((size_t) s_hello[3] << 8 | s_hello[4]);
+  mg_mgr_free(&mgr);
+}
+
+// Peers that send nothing, or part of a ClientHello, and stall take no slot: none holds
+// handshake state, and a live client that comes after them is served at once, with no
+// stalled handshake closed to make room (before: they filled the slots and it waited)
+Test(tls, peers_without_a_whole_hello_hold_no_handshake_state_and_a_live_client_is_served) {
   static struct peer srv, cli;
   static struct raw stalled[2 * MG_TLS_MAX_HANDSHAKES];
   struct mg_mgr mgr;
   char url[64];
   unsigned short port = echo_server_start(&mgr, &srv, url, sizeof(url));
-  uint64_t start = mg_millis();
   half_hello_every_other(stalled, MG_ARRAY_SIZE(stalled));
+  stalled_peers_connect(&mgr, url, stalled, MG_ARRAY_SIZE(stalled));
+  cr_assert_eq(states_held(&mgr), 0, "none of them holds handshake state");
+  cli.opts.ca = cert_load("ca.pem");
+  cli.out = pattern, cli.out_len = 100;
+  connect_tls(&mgr, port, &cli);
+  poll_bounded_while(&mgr, echo_incomplete, &cli, 5000);
+  cr_assert_eq(cli.got_len, 100, "the live client was served: %s", cli.error);
+  int closed = 0;
+  for (size_t i = 0; i < MG_ARRAY_SIZE(stalled); i++) closed += stalled[i].closes;
+  cr_assert_eq(closed, 0, "no stalled handshake had to make room");
+  mg_mgr_free(&mgr);
+}
+
+// Peers that send a whole ClientHello and stall fill the bound and wait beyond it; a
+// live client that comes after them is served once the oldest have stalled
+// MG_TLS_HANDSHAKE_STALL_MS and make room
+Test(tls, peers_stalled_after_a_whole_hello_fill_the_bound_and_a_live_client_gets_through) {
+  static struct peer srv, cli;
+  static struct raw stalled[2 * MG_TLS_MAX_HANDSHAKES];
+  struct mg_mgr mgr;
+  char url[64];
+  client_hello_catch();
+  unsigned short port = echo_server_start(&mgr, &srv, url, sizeof(url));
+  uint64_t start = mg_millis();
+  for (size_t i = 0; i < MG_ARRAY_SIZE(stalled); i++) stalled[i].data = (char *) s_hello, stalled[i].len = s_hello_len;
   stalled_peers_connect(&mgr, url, stalled, MG_ARRAY_SIZE(stalled));
   cr_assert_eq(states_held(&mgr), MG_TLS_MAX_HANDSHAKES, "the first of them hold the slots");
   cli.opts.ca = cert_load("ca.pem");
   cli.out = pattern, cli.out_len = 100;
   connect_tls(&mgr, port, &cli);
-  poll_bounded_while(&mgr, echo_incomplete, &cli, MG_TLS_HANDSHAKE_STALL_MS + 3000);
+  poll_bounded_while(&mgr, echo_incomplete, &cli, 3 * MG_TLS_HANDSHAKE_STALL_MS + 3000);
   cr_assert_eq(cli.got_len, 100, "the live client was served: %s", cli.error);
   cr_assert_geq(mg_millis() - start, MG_TLS_HANDSHAKE_STALL_MS, "no handshake made room before it stalled");
   int closed = 0;
@@ -867,32 +926,29 @@ Test(tls, stalled_peers_hold_no_more_than_the_bound_and_a_live_client_gets_throu
   mg_mgr_free(&mgr);
 }
 
-static bool no_slot_timeout_yet(void *arg) {
-  return ((struct peer *) arg)->slot_timeouts == 0;
+static bool fewer_than_two_errors(void *arg) {
+  return ((struct peer *) arg)->errors < 2;
 }
 
-// One more silent peer than the bound waits for a slot. Once the others have stalled,
-// peers that send half a ClientHello take their slots ahead of it (their peer has
-// spoken) and hold them past its timeout: it is closed with its own error
-// MG_TLS_HANDSHAKE_TIMEOUT_MS after its accept, never having held handshake state
-Test(tls, a_waiting_connection_whose_peer_stalls_times_out_with_an_error) {
+// A peer that never completes its ClientHello is closed MG_TLS_HANDSHAKE_TIMEOUT_MS after
+// its accept with an error that says so, having held no handshake state
+Test(tls, a_peer_that_never_completes_its_hello_times_out_with_an_error) {
   static struct peer srv;
-  static struct raw silent[MG_TLS_MAX_HANDSHAKES + 1], late[MG_TLS_MAX_HANDSHAKES];
+  static struct raw silent = {NULL, 0, 0}, half = {half_hello, 0, 0};
   struct mg_mgr mgr;
   char url[64];
   echo_server_start(&mgr, &srv, url, sizeof(url));
   uint64_t start = mg_millis();
-  stalled_peers_connect(&mgr, url, silent, MG_ARRAY_SIZE(silent));
-  while (mg_millis() - start < MG_TLS_HANDSHAKE_STALL_MS) poll_bounded(&mgr, 50);
-  for (size_t i = 0; i < MG_ARRAY_SIZE(late); i++) late[i].data = half_hello;
-  stalled_peers_connect(&mgr, url, late, MG_ARRAY_SIZE(late));
-  cr_assert_eq(silent[0].closes, 1, "the late ones made room by closing stalled handshakes");
-  cr_assert_eq(silent[MG_TLS_MAX_HANDSHAKES].closes, 0, "the silent one still waits");
-  poll_bounded_while(&mgr, no_slot_timeout_yet, &srv, MG_TLS_HANDSHAKE_TIMEOUT_MS + 5000);
-  cr_assert_eq(srv.slot_timeouts, 1, "one waited for a slot: %s", srv.error);
+  stalled_peers_connect(&mgr, url, &silent, 1);
+  stalled_peers_connect(&mgr, url, &half, 1);
+  cr_assert_eq(states_held(&mgr), 0);
+  poll_bounded_while(&mgr, fewer_than_two_errors, &srv, MG_TLS_HANDSHAKE_TIMEOUT_MS + 5000);
+  cr_assert_eq(srv.errors, 2, "%s", srv.error);
+  cr_assert(strstr(srv.error, "timed out after") != NULL && strstr(srv.error, "no whole ClientHello") != NULL, "%s",
+            srv.error);
   cr_assert_geq(mg_millis() - start, MG_TLS_HANDSHAKE_TIMEOUT_MS);
-  poll_bounded_while(&mgr, raw_open, &silent[MG_TLS_MAX_HANDSHAKES], 2000);
-  cr_assert_eq(silent[MG_TLS_MAX_HANDSHAKES].closes, 1, "the one that waited was closed");
+  poll_bounded_while(&mgr, raw_open, &half, 2000);
+  cr_assert_eq(silent.closes + half.closes, 2, "both were closed");
   mg_mgr_free(&mgr);
 }
 
