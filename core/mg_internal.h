@@ -37,6 +37,7 @@ bool mg_io_may_write(const struct mg_connection *c);
 // Writes c->send now rather than at the end of the loop pass and gives the emptied
 // buffer back, so output for many idle connections (a broadcast) goes through one spare
 void mg_io_send_now(struct mg_connection *c);
+bool mg_io_output_left(struct mg_connection *c);  // c->send, or output a filter holds
 // Tell the backend what c waits for, if that changed (read unless full, write while output waits)
 void mg_io_update(struct mg_connection *c, uint64_t now);
 // c has said all it will: close now, or half-close and drop input for MG_LINGER_MS first

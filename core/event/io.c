@@ -20,6 +20,10 @@ static bool io_wants_write(struct mg_connection *c) {
   return c->send.len > 0;
 }
 
+bool mg_io_output_left(struct mg_connection *c) {
+  return c->send.len > 0 || io_wants_write(c);
+}
+
 // The filter may not take input yet (a TLS handshake waiting for a slot): it waits in
 // the kernel, and level-triggered readiness must not be asked for meanwhile
 static bool io_wants_read(struct mg_connection *c) {

@@ -59,7 +59,7 @@ void mg_mgr_poll(struct mg_mgr *mgr, int ms) {
     // A closing connection sends nothing more: after a failed write, what follows
     // would reach the peer with a hole in it (is_draining is the way to finish sending)
     if (mg_io_may_write(c) && !mg_io_flush(c)) c->is_closing = 1;
-    if ((c->is_draining || c->is_eof) && !c->is_resp && c->send.len == 0) mg_io_finish(c, now);
+    if ((c->is_draining || c->is_eof) && !c->is_resp && !mg_io_output_left(c)) mg_io_finish(c, now);
     if (c->is_closing) {
       mgr_close_conn(c);
       continue;

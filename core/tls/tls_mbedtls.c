@@ -29,6 +29,7 @@ struct tls_conn {
   size_t write_len;               // mbedTLS holds a record made of this much of c->send, half sent
   long io_error;                  // The backend's MG_IO_* behind an mbedTLS I/O failure
   unsigned char *ahead;           // Ciphertext read ahead of what mbedTLS asked for (tls_bio_recv)
+  struct mg_iobuf out;            // Ciphertext mbedTLS made, not yet taken by the backend (tls_bio_send)
   size_t ahead_len, ahead_ofs;    // Its bytes, and the next one to hand out
   bool started;                   // The handshake has taken its first step
   bool out_held;                  // mbedTLS holds output the backend did not take yet
@@ -44,14 +45,37 @@ static struct tls_conn *tls_of(struct mg_connection *c) {
 // ---------------------------------------------------------------------------
 // mbedTLS's I/O: ciphertext through the filter beneath or the backend
 
+// mbedTLS writes each record (each handshake message) on its own: a flight took three
+// sends and a download one per 4 KiB record. Records collect in t->out instead, up to
+// TLS_OUT_MAX, and go in one send when the filter's call ends or t->out is full; the
+// buffer is held only while it holds bytes (a spare I/O buffer, or grown)
+#define TLS_OUT_MAX (17 * 1024)  // Four 4 KiB records
+
+// 1 once t->out is all written, MG_IO_WAIT when the backend takes no more now, or the
+// backend's error (kept in t->io_error)
+static long tls_out_flush(struct mg_connection *c) {
+  struct tls_conn *t = tls_of(c);
+  while (t->out.len > 0) {
+    long n = t->lower != NULL ? t->lower->send(c, t->out.buf, t->out.len) : mg_be_send(c, t->out.buf, t->out.len);
+    if (n == MG_IO_WAIT) return MG_IO_WAIT;
+    if (n < 0) return t->io_error = n;
+    mg_iobuf_del(&t->out, 0, (size_t) n);
+  }
+  mg_conn_release_io(c, &t->out);
+  return 1;
+}
+
 static int tls_bio_send(void *ctx, const unsigned char *buf, size_t len) {
   struct mg_connection *c = (struct mg_connection *) ctx;
   struct tls_conn *t = tls_of(c);
-  long n = t->lower != NULL ? t->lower->send(c, buf, len) : mg_be_send(c, buf, len);
-  if (n > 0) return (int) n;
-  if (n == MG_IO_WAIT) return MBEDTLS_ERR_SSL_WANT_WRITE;
-  t->io_error = n;
-  return MBEDTLS_ERR_NET_SEND_FAILED;
+  if (t->out.len > 0 && t->out.len + len > TLS_OUT_MAX) {
+    long rc = tls_out_flush(c);
+    if (rc < 0) return MBEDTLS_ERR_NET_SEND_FAILED;
+    if (rc == MG_IO_WAIT && t->out.len + len > TLS_OUT_MAX) return MBEDTLS_ERR_SSL_WANT_WRITE;
+  }
+  mg_conn_take_spare(c, &t->out);
+  if (mg_iobuf_add(&t->out, t->out.len, buf, len) != len) return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+  return (int) len;
 }
 
 static long tls_lower_recv(struct mg_connection *c, void *buf, size_t len) {
@@ -366,6 +390,9 @@ static long tls_handshake(struct mg_connection *c) {
   t->started = true;
   int rc = mbedtls_ssl_handshake(t->ssl);
   t->out_held = rc == MBEDTLS_ERR_SSL_WANT_WRITE;
+  if (tls_out_flush(c) < 0 && (rc == 0 || rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)) {
+    rc = MBEDTLS_ERR_NET_SEND_FAILED;  // The flight did not go out
+  }
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return MG_IO_WAIT;
   if (rc != 0) return tls_fail(c, rc);
   tls_handshake_release(t->ssl);
@@ -456,6 +483,7 @@ static long tls_recv(struct mg_connection *c, void *buf, size_t len) {
   }
   for (;;) {
     int n = mbedtls_ssl_read(t->ssl, (unsigned char *) buf, len);
+    if (t->out.len > 0) tls_out_flush(c);  // An alert, or a key update's answer; a failure shows on the next write
     if (n > 0) return n;
     if (n == MBEDTLS_ERR_SSL_WANT_WRITE) t->out_held = true;
     if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) return MG_IO_WAIT;
@@ -476,31 +504,37 @@ static long tls_send_held(struct mg_connection *c) {
   return 0;
 }
 
-// len 0: move only what mbedTLS holds (a handshake flight). A record mbedTLS made and
-// could not send whole is retried with exactly the bytes it was made of, since c->send
-// may have grown since
+// Takes as much of buf as makes records until the backend stops taking them, and
+// returns how much. len 0: moves only what is held (a handshake flight). A record
+// mbedTLS made and could not hand on is retried with exactly the bytes it was made of,
+// since c->send may have grown since
 static long tls_send(struct mg_connection *c, const void *buf, size_t len) {
   struct tls_conn *t = tls_of(c);
   if (c->is_tls_hs) {
     long rc = tls_handshake(c);
     return rc == 1 ? MG_IO_WAIT : rc;
   }
-  if (t->out_held && t->write_len == 0) {
-    long rc = tls_send_held(c);
-    if (rc != 0) return rc;
+  long rc = tls_out_flush(c);
+  if (rc < 0) return tls_fail(c, MBEDTLS_ERR_NET_SEND_FAILED);
+  if (t->out_held && t->write_len == 0 && (rc = tls_send_held(c)) != 0) return rc;
+  size_t done = 0;
+  while (done < len) {
+    size_t want = t->write_len > 0 ? t->write_len : len - done;
+    int n = mbedtls_ssl_write(t->ssl, (const unsigned char *) buf + done, want);
+    if (n > 0) {
+      t->write_len = 0, t->out_held = false;
+      done += (size_t) n;
+    } else if (n == MBEDTLS_ERR_SSL_WANT_WRITE) {
+      t->write_len = want, t->out_held = true;
+      break;
+    } else if (n == MBEDTLS_ERR_SSL_WANT_READ) {
+      break;
+    } else {
+      return tls_fail(c, n);
+    }
   }
-  if (len == 0) return MG_IO_WAIT;
-  if (t->write_len > 0) len = t->write_len;
-  int n = mbedtls_ssl_write(t->ssl, (const unsigned char *) buf, len);
-  if (n > 0) {
-    t->write_len = 0, t->out_held = false;
-    return n;
-  }
-  if (n == MBEDTLS_ERR_SSL_WANT_WRITE) {
-    t->write_len = len, t->out_held = true;
-    return MG_IO_WAIT;
-  }
-  return n == MBEDTLS_ERR_SSL_WANT_READ ? MG_IO_WAIT : tls_fail(c, n);
+  if (tls_out_flush(c) < 0) return tls_fail(c, MBEDTLS_ERR_NET_SEND_FAILED);
+  return done > 0 ? (long) done : MG_IO_WAIT;
 }
 
 // Plaintext left inside mbedTLS after a read shorter than its record, or ciphertext
@@ -519,7 +553,7 @@ static bool tls_pending(struct mg_connection *c) {
 // peer, c->send cannot move and must not make the loop spin on writability
 static bool tls_wants_write(struct mg_connection *c) {
   struct tls_conn *t = tls_of(c);
-  if (t->out_held) return true;
+  if (t->out_held || t->out.len > 0) return true;
   if (c->is_tls_hs) return c->is_client && !t->started;
   return c->send.len > 0;
 }
@@ -536,6 +570,7 @@ static void tls_say_bye(struct mg_connection *c) {
   if (t == NULL || t->said_bye || c->is_tls_hs) return;
   t->said_bye = true;
   mbedtls_ssl_close_notify(t->ssl);
+  tls_out_flush(c);
 }
 
 static void tls_free(struct mg_connection *c) {
@@ -545,6 +580,7 @@ static void tls_free(struct mg_connection *c) {
   tls_queue_leave(t);
   tls_ssl_free(t);
   tls_ahead_free(t);
+  mg_iobuf_free(&t->out);
   tls_cfg_release(t->cfg);
   c->filter = t->lower;
   c->tls = NULL;
@@ -595,6 +631,7 @@ static struct tls_conn *tls_conn_new(struct mg_connection *c, const struct mg_tl
     return NULL;
   }
   t->c = c, t->lower = c->filter, t->since = mg_millis();
+  t->out.align = MG_IO_SIZE;
   c->tls = t;
   t->cfg = tls_cfg_get(!c->is_client, opts, why, len);
   if (t->cfg != NULL && !c->is_client) {  // A slot once its ClientHello is in (tls_recv)

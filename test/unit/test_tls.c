@@ -37,19 +37,22 @@ static struct mg_str cert_load(const char *name) {
 }
 
 // ---------------------------------------------------------------------------
-// Beneath TLS: one byte per read and write, and "would block" every other call,
-// so every record arrives and leaves in pieces of one byte
+// Beneath TLS: one byte per read and write, and "would block" every other call of a
+// connection in each direction, so every record arrives and leaves in pieces of one
+// byte. (One count for all calls could make one connection's writes always land on
+// "would block" when its reads and another's calls keep the parity: a livelock no
+// kernel produces.)
 
-static unsigned split_calls;
+static unsigned split_calls[2][64];  // [read or write][connection id % 64]
 
 static long split_recv(struct mg_connection *c, void *buf, size_t len) {
   (void) len;
-  return ++split_calls % 2 ? MG_IO_WAIT : mg_be_recv(c, buf, 1);
+  return ++split_calls[0][c->id % 64] % 2 ? MG_IO_WAIT : mg_be_recv(c, buf, 1);
 }
 
 static long split_send(struct mg_connection *c, const void *buf, size_t len) {
   (void) len;
-  return ++split_calls % 2 ? MG_IO_WAIT : mg_be_send(c, buf, 1);
+  return ++split_calls[1][c->id % 64] % 2 ? MG_IO_WAIT : mg_be_send(c, buf, 1);
 }
 
 static const struct mg_filter split_filter = {"split", split_recv, split_send, NULL, NULL, NULL, NULL, NULL, NULL};
