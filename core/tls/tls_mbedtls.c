@@ -29,8 +29,8 @@ struct tls_conn {
   size_t write_len;               // mbedTLS holds a record made of this much of c->send, half sent
   long io_error;                  // The backend's MG_IO_* behind an mbedTLS I/O failure
   unsigned char *ahead;           // Ciphertext read ahead of what mbedTLS asked for (tls_bio_recv)
-  struct mg_iobuf out;            // Ciphertext mbedTLS made, not yet taken by the backend (tls_bio_send)
   size_t ahead_len, ahead_ofs;    // Its bytes, and the next one to hand out
+  struct mg_iobuf out;            // Ciphertext mbedTLS made, not yet taken by the backend (tls_bio_send)
   bool started;                   // The handshake has taken its first step
   bool out_held;                  // mbedTLS holds output the backend did not take yet
   bool said_bye;                  // close_notify sent, or never to be
