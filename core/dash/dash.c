@@ -87,6 +87,7 @@ bool mg_dash_add(struct mg_dash *dash, struct mg_dash_set *set) {
   set->index = dash->nsets++;
   set->next = NULL;
   set->pending = false;
+  set->save_at = 0;
   set->last_push = 0;
   set->unknown = NULL;
   set->corrupt = NULL;

@@ -115,6 +115,7 @@ void mg_dash_push(struct mg_dash *dash, struct mg_dash_set *set) {
 void mg_dash_changed(struct mg_dash *dash, struct mg_dash_set *set) {
   set->pending = true;
   uint64_t now = mg_millis();
+  mg_dash_store_changed(set, now);  // A persisted set: saved by the tick, or at mg_dash_free
   if (!dash_http_start_timer(dash)) mg_dash_push(dash, set);
   else if (now - set->last_push >= MG_DASH_PUSH_INTERVAL_MS) dash->timer->expire = now > 0 ? now : 1;
 }
@@ -163,6 +164,7 @@ static void dash_http_tick(void *arg) {
     dash_http_check_sessions(dash);
   }
   dash_http_sync_sessions(dash);
+  mg_dash_store_tick(dash, now);
   struct dash_push batch[DASH_PUSH_BATCH];
   size_t n = 0;
   memset(batch, 0, sizeof(batch));

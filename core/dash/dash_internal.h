@@ -46,6 +46,11 @@ void mg_dash_clients_free(struct mg_dash *dash);
 // as NAME.json.bad), save atomically after a write. Both log what went wrong.
 void mg_dash_load(struct mg_dash_set *set);
 bool mg_dash_save(struct mg_dash_set *set);
-void mg_dash_store_free(struct mg_dash *dash);  // What the sets kept of their files
+// Saves what changes from C wait for, frees what the sets kept of their files
+void mg_dash_store_free(struct mg_dash *dash);
+// Changes from C (mg_dash_changed) to persisted sets: noted at now, saved by the tick
+// once MG_DASH_SAVE_INTERVAL_MS has passed since the first of them (dash_store.c)
+void mg_dash_store_changed(struct mg_dash_set *set, uint64_t now);
+void mg_dash_store_tick(struct mg_dash *dash, uint64_t now);
 
 #endif  // DASH_INTERNAL_H

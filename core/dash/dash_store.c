@@ -1,17 +1,15 @@
 // Persisted field sets: <data dir>/<set>.json, loaded when the set is added (each value
 // checked as a write would be, members this build does not know kept for the next
-// save, a file that does not parse set aside) and replaced atomically after each write.
+// save, a file that does not parse set aside) and replaced atomically after each write,
+// and after changes from C at most once per MG_DASH_SAVE_INTERVAL_MS.
 #if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "dash/dash_internal.h"
 
-void mg_dash_store_free(struct mg_dash *dash) {
-  for (struct mg_dash_set *s = dash->sets; s != NULL; s = s->next) {
-    mg_free(s->unknown);
-    s->unknown = NULL;
-  }
-}
+#if MG_DASH_SAVE_INTERVAL_MS < 1
+#error "MG_DASH_SAVE_INTERVAL_MS must be at least 1 (0 marks a set with nothing to save)"
+#endif
 
 #if MG_ENABLE_POSIX_FS
 #include <errno.h>
@@ -28,7 +26,7 @@ static bool store_print_unknown(const struct mg_dash_set *set, struct mg_iobuf *
   return mg_iobuf_printf(json, "%s%s}", json->len > 1 ? "," : "", set->unknown);
 }
 
-bool mg_dash_save(struct mg_dash_set *set) {
+static bool store_write(struct mg_dash_set *set) {
   char path[MG_PATH_MAX];
   if (set->dash == NULL || set->dash->data_dir == NULL) return true;  // Nowhere to keep it: in memory only
   if (!store_path(set, path, sizeof(path))) {
@@ -164,8 +162,44 @@ void mg_dash_load(struct mg_dash_set *set) {
   (void) set;
 }
 
-bool mg_dash_save(struct mg_dash_set *set) {
+static bool store_write(struct mg_dash_set *set) {
   (void) set;
   return true;
 }
 #endif
+
+// The one way a set reaches its file: after a write (REST, WebSocket), at load, and
+// for changes from C. Saved values include every change so far: none is left waiting.
+bool mg_dash_save(struct mg_dash_set *set) {
+  bool ok = store_write(set);
+  if (ok) set->save_at = 0;
+  return ok;
+}
+
+// Changes from C come as often as the C code likes (a timer every 100 ms); flash wears
+// with each write, and the atomic replace writes a whole file and fsyncs it. So the
+// first change opens a window of MG_DASH_SAVE_INTERVAL_MS and one save at its end takes
+// every change made in it: at most one write per set per interval, the last value
+// always saved. A REST or WebSocket write still saves at once: its answer says whether
+// the values were saved (API.md).
+void mg_dash_store_changed(struct mg_dash_set *set, uint64_t now) {
+  if (set->persist && set->save_at == 0) set->save_at = now + MG_DASH_SAVE_INTERVAL_MS;
+}
+
+void mg_dash_store_tick(struct mg_dash *dash, uint64_t now) {
+  for (struct mg_dash_set *s = dash->sets; s != NULL; s = s->next) {
+    if (s->save_at == 0 || now < s->save_at) continue;
+    // A failed save is logged and tried again an interval later (the disk may be full)
+    if (!mg_dash_save(s)) s->save_at = now + MG_DASH_SAVE_INTERVAL_MS;
+  }
+}
+
+// A clean stop must not lose a change that waits for its interval
+void mg_dash_store_free(struct mg_dash *dash) {
+  for (struct mg_dash_set *s = dash->sets; s != NULL; s = s->next) {
+    if (s->save_at != 0) mg_dash_save(s);
+    s->save_at = 0;
+    mg_free(s->unknown);
+    s->unknown = NULL;
+  }
+}

@@ -10,6 +10,13 @@ enum { MG_DASH_NOBODY = 0, MG_DASH_VIEWER = 1, MG_DASH_ADMIN = 2 };
 #ifndef MG_DASH_PUSH_INTERVAL_MS
 #define MG_DASH_PUSH_INTERVAL_MS 100
 #endif
+// A persisted set changed from C (mg_dash_changed) is saved this long after the first
+// change, with every change made meanwhile: at most one write per set per interval, so
+// a value changed every 100 ms costs flash one write per 5 s, not ten a second. A
+// crash or power cut loses at most this much; mg_dash_free saves what is waiting.
+#ifndef MG_DASH_SAVE_INTERVAL_MS
+#define MG_DASH_SAVE_INTERVAL_MS 5000
+#endif
 // A client with more than this queued gets no push: its sets are marked dirty and
 // it gets the latest values once it has drained (its memory stays bounded)
 #ifndef MG_DASH_SEND_LIMIT
@@ -82,7 +89,8 @@ struct mg_dash_set {
   struct mg_dash_field *fields;
   size_t nfields;
   const char *title;             // For the UI; defaults to name
-  bool persist;                  // Saved to <data dir>/NAME.json after each write, loaded by mg_dash_add
+  bool persist;                  // Saved to <data dir>/NAME.json after each write (from C: see
+                                 // mg_dash_changed), loaded by mg_dash_add
   bool readonly;                 // Every field read-only
   mg_dash_read_fn on_read;       // May be NULL
   mg_dash_write_fn on_write;     // May be NULL
@@ -91,6 +99,7 @@ struct mg_dash_set {
   struct mg_dash *dash;
   struct mg_dash_set *next;
   uint64_t last_push;            // mg_millis() of the last push
+  uint64_t save_at;              // mg_millis() when changes from C are saved; 0: none wait
   bool pending;                  // Changed since the last push
   uint8_t index;                 // Bit in a client's dirty mask
   char *unknown;                 // The file's members this build does not know ("a":1,"b":2); NULL: none
@@ -122,13 +131,16 @@ struct mg_dash {
 
 // data_dir: where persisted sets live (NULL: none). Starts the push timer.
 void mg_dash_init(struct mg_dash *dash, struct mg_mgr *mgr, const char *data_dir);
-// Stops the timer, forgets the clients, frees what the sets kept of their files (before mg_mgr_free)
+// Saves the persisted sets whose changes from C still wait (mg_dash_changed), stops the
+// timer, forgets the clients, frees what the sets kept of their files (before mg_mgr_free)
 void mg_dash_free(struct mg_dash *dash);
 // Registers set (which must outlive dash); a persisted set's file is loaded now.
 // false (logged) for a bad declaration, a duplicate name or too many sets.
 bool mg_dash_add(struct mg_dash *dash, struct mg_dash_set *set);
 struct mg_dash_set *mg_dash_find(struct mg_dash *dash, struct mg_str name);
-// The C code changed set's variables: push them to WebSocket clients (coalesced)
+// The C code changed set's variables: push them to WebSocket clients (coalesced). A
+// persisted set is saved too, MG_DASH_SAVE_INTERVAL_MS after the first change with
+// every change made until then (at most one write per interval), or at mg_dash_free.
 void mg_dash_changed(struct mg_dash *dash, struct mg_dash_set *set);
 
 // The HTTP handler's one call, for every event: serves GET /api/sets, GET and POST

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "dash/auth_internal.h"
+#include "dash/dash_internal.h"
 
 // ---- a set with one field of each kind
 static bool s_b;
@@ -523,6 +524,121 @@ Test(dash_store, a_file_of_another_type_or_empty_is_corrupt) {
     stop_settings(&mgr, &dash);
     cr_assert(file_exists("settings.json.bad"), "%s is kept beside", bad[i]);
   }
+}
+
+// ---- changes made in C to a persisted set (mg_dash_changed), saved a while later
+
+// The interval in settings.json; -1 when there is no file
+static long file_interval(void) {
+  struct mg_str data = read_file("settings.json");
+  long interval = data.buf == NULL ? -1 : mg_json_get_long(data, "$.interval", -2);
+  mg_free(data.buf);
+  return interval;
+}
+
+// A fresh dash over the data directory, and its C code sets interval to value
+static void start_and_change(struct mg_mgr *mgr, struct mg_dash *dash, struct mg_dash_set *set, int value) {
+  start_settings(mgr, dash, set);
+  s_interval = value;
+  mg_dash_changed(dash, set);
+}
+
+// A fresh dash over the same data directory loads interval as value
+static void expect_loaded_at_restart(int value) {
+  struct mg_mgr mgr;
+  struct mg_dash dash;
+  struct mg_dash_set set;
+  start_settings(&mgr, &dash, &set);
+  cr_assert_eq(s_interval, value, "the saved value is loaded at the next start");
+  stop_settings(&mgr, &dash);
+}
+
+Test(dash_store, a_change_from_c_is_saved_once_its_interval_has_passed_and_loaded_at_the_next_start) {
+  struct mg_mgr mgr;
+  struct mg_dash dash;
+  struct mg_dash_set set;
+  write_once("{\"interval\":100}");  // The value on file, as a REST write left it
+  uint64_t first = mg_millis();
+  start_and_change(&mgr, &dash, &set, 31);
+  for (int i = 32; i <= 40; i++) {  // A burst, as a timer might make
+    s_interval = i;
+    mg_dash_changed(&dash, &set);
+  }
+  mg_dash_store_tick(&dash, first + MG_DASH_SAVE_INTERVAL_MS - 1);
+  cr_assert_eq(file_interval(), 100, "not saved before the interval has passed");
+  mg_dash_store_tick(&dash, mg_millis() + MG_DASH_SAVE_INTERVAL_MS);
+  cr_assert_eq(file_interval(), 40, "the burst saved once, with its last value");
+  stop_settings(&mgr, &dash);
+  expect_loaded_at_restart(40);
+}
+
+// A value changed every 100 ms for 10 s (on the store's clock): a write per interval at
+// most, not a hundred, the last value on file once the last interval has passed, and
+// nothing more without a change
+Test(dash_store, a_set_changed_every_100_ms_is_written_at_most_once_per_interval) {
+  struct mg_mgr mgr;
+  struct mg_dash dash;
+  struct mg_dash_set set;
+  start_settings(&mgr, &dash, &set);
+  uint64_t t0 = mg_millis();
+  long on_file = file_interval();
+  int writes = 0;
+  for (int i = 0; i < 100; i++) {
+    uint64_t now = t0 + (uint64_t) i * 100;
+    s_interval = 1 + i;
+    mg_dash_store_changed(&set, now);
+    mg_dash_store_tick(&dash, now);
+    if (file_interval() != on_file) writes++, on_file = file_interval();
+  }
+  mg_dash_store_tick(&dash, t0 + 100 * 100 + MG_DASH_SAVE_INTERVAL_MS);
+  if (file_interval() != on_file) writes++;
+  cr_assert_eq(file_interval(), 100, "the last value is saved");
+  cr_assert_geq(writes, 1);
+  cr_assert_leq(writes, 1 + 10000 / MG_DASH_SAVE_INTERVAL_MS, "%d writes for 100 changes", writes);
+  write_file("settings.json", "{\"interval\":7}");  // A save from now on would overwrite it
+  mg_dash_store_tick(&dash, t0 + 100 * 100 + 10 * MG_DASH_SAVE_INTERVAL_MS);
+  stop_settings(&mgr, &dash);
+  cr_assert_eq(file_interval(), 7, "nothing more is saved without a change");
+}
+
+// The dashboard's own timer does the saving: the wait is made due at once (a private
+// field) rather than waited for in real time
+Test(dash_store, the_dashboards_timer_saves_a_change_once_it_is_due) {
+  struct mg_mgr mgr;
+  struct mg_dash dash;
+  struct mg_dash_set set;
+  start_and_change(&mgr, &dash, &set, 40);
+  cr_assert_neq(set.save_at, 0, "the change waits for its interval");
+  set.save_at = mg_millis();
+  for (int i = 0; i < 100 && file_interval() != 40; i++) mg_mgr_poll(&mgr, 10);
+  cr_assert_eq(file_interval(), 40);
+  cr_assert_eq(set.save_at, 0, "nothing waits any more");
+  stop_settings(&mgr, &dash);
+}
+
+Test(dash_store, a_change_from_c_is_saved_at_mg_dash_free) {
+  struct mg_mgr mgr;
+  struct mg_dash dash;
+  struct mg_dash_set set;
+  start_and_change(&mgr, &dash, &set, 40);
+  stop_settings(&mgr, &dash);  // A clean stop right after the change
+  cr_assert_eq(file_interval(), 40);
+  expect_loaded_at_restart(40);
+}
+
+Test(dash_store, a_set_that_is_not_persisted_is_never_saved) {
+  struct mg_mgr mgr;
+  struct mg_dash dash;
+  struct mg_dash_set set = MG_DASH_SET("settings", s_settings_fields);
+  settings_defaults();
+  mg_mgr_init(&mgr);
+  mg_dash_init(&dash, &mgr, s_dir);
+  cr_assert(mg_dash_add(&dash, &set));
+  s_interval = 40;
+  mg_dash_changed(&dash, &set);
+  mg_dash_store_tick(&dash, mg_millis() + MG_DASH_SAVE_INTERVAL_MS);
+  stop_settings(&mgr, &dash);
+  cr_assert(!file_exists("settings.json"));
 }
 
 // ---- pushes over a real WebSocket on loopback
