@@ -563,6 +563,28 @@ Test(dash_store, a_write_is_saved_and_loaded_at_the_next_start) {
   stop_settings(&mgr, &dash);
 }
 
+Test(dash_store, a_64_bit_value_is_saved_and_loaded_exactly) {
+  static int64_t count;
+  static struct mg_dash_field fields[] = {MG_DASH_INT64_ANY("count", &count)};
+  for (int run = 0; run < 2; run++) {
+    struct mg_mgr mgr;
+    struct mg_dash dash;
+    struct mg_dash_set set = MG_DASH_SET("settings", fields, .persist = true);
+    count = 0;
+    mg_mgr_init(&mgr);
+    mg_dash_init(&dash, &mgr, s_dir);
+    cr_assert(mg_dash_add(&dash, &set));
+    if (run == 0) {
+      struct mg_iobuf err = {NULL, 0, 0, 64};
+      cr_assert_eq(mg_dash_write(&set, mg_str("{\"count\":\"4611686018427387905\"}"), MG_DASH_ADMIN, &err), 200);
+      mg_iobuf_free(&err);
+    } else {
+      cr_assert_eq(count, 4611686018427387905LL, "2^62 + 1, which a double would round");
+    }
+    stop_settings(&mgr, &dash);
+  }
+}
+
 Test(dash_store, a_corrupt_file_gives_defaults_is_kept_as_bad_and_flagged) {
   const char *corrupt = "{\"name\":\"x\",\"interval\":";
   write_file("settings.json", corrupt);
