@@ -65,13 +65,17 @@ static void teardown(void) {
   mg_mgr_free(&s_mgr);
 }
 
-// Writes body at level: the status, and the error members (without braces) in err
-static int write_as(const char *body, int level, char *err, size_t len) {
+// Writes body to set at level: the status, and the error members (without braces) in err
+static int write_to(struct mg_dash_set *set, const char *body, int level, char *err, size_t len) {
   struct mg_iobuf out = {NULL, 0, 0, 64};
-  int status = mg_dash_write(&s_set, mg_str(body), level, &out);
+  int status = mg_dash_write(set, mg_str(body), level, &out);
   mg_snprintf(err, len, "{%.*s}", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
   mg_iobuf_free(&out);
   return status;
+}
+
+static int write_as(const char *body, int level, char *err, size_t len) {
+  return write_to(&s_set, body, level, err, len);
 }
 
 // The reason given for field name, from a 400 answer
@@ -316,13 +320,8 @@ static void wide_setup(void) {
   cr_assert(mg_dash_add(&s_dash, &s_wide));
 }
 
-// Writes body to the wide set as an admin: the status, the error members in err
 static int wide_write(const char *body, char *err, size_t len) {
-  struct mg_iobuf out = {NULL, 0, 0, 64};
-  int status = mg_dash_write(&s_wide, mg_str(body), MG_DASH_ADMIN, &out);
-  mg_snprintf(err, len, "{%.*s}", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
-  mg_iobuf_free(&out);
-  return status;
+  return write_to(&s_wide, body, MG_DASH_ADMIN, err, len);
 }
 
 static void wide_refused(const char *body, const char *name, const char *reason) {
