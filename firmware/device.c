@@ -27,22 +27,23 @@ static struct mg_dash_field s_settings_fields[] = {
 static struct mg_dash_set s_settings = MG_DASH_SET("settings", s_settings_fields, .title = "Settings", .persist = true);
 
 // device: read-only, refreshed whenever it is read
-static int s_uptime, s_free_memory, s_connections;
+static int s_uptime, s_connections;
+static int64_t s_free_memory;  // Hosts have more than 2^31 bytes
 static char s_version[32];
 static struct mg_dash_field s_device_fields[] = {
     MG_DASH_STRING("name", s_name, .title = "Name"),
     MG_DASH_STRING("version", s_version, .title = "Firmware"),
     MG_DASH_INT_ANY("uptime", &s_uptime, .unit = "s", .title = "Uptime"),
-    MG_DASH_INT_ANY("free_memory", &s_free_memory, .unit = "B", .title = "Free memory"),
+    MG_DASH_INT64_ANY("free_memory", &s_free_memory, .unit = "B", .title = "Free memory"),
     MG_DASH_INT_ANY("connections", &s_connections, .title = "Connections"),
 };
 
-static int device_free_memory(void) {
+static int64_t device_free_memory(void) {
 #if defined(__linux__)
   struct sysinfo si;
   if (sysinfo(&si) == 0) {
-    double bytes = (double) si.freeram * si.mem_unit;
-    return bytes > INT_MAX ? INT_MAX : (int) bytes;
+    uint64_t units = si.freeram, unit = si.mem_unit == 0 ? 1 : si.mem_unit;
+    return units > (uint64_t) INT64_MAX / unit ? INT64_MAX : (int64_t) (units * unit);
   }
 #endif
   return 0;

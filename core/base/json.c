@@ -450,13 +450,22 @@ static void json_exp_add(long *exp, long d) {
   if (*exp < -JSON_EXP_MAX) *exp = -JSON_EXP_MAX;
 }
 
+// The exponent of a valid number token whose 'e' is at t.buf[i], clamped
+static long json_exponent(struct mg_str t, size_t i) {
+  long e = 0;
+  bool neg = t.buf[++i] == '-';
+  if (t.buf[i] == '-' || t.buf[i] == '+') i++;
+  for (; i < t.len; i++) e = e >= JSON_EXP_MAX ? JSON_EXP_MAX : e * 10 + (t.buf[i] - '0');
+  return neg ? -e : e;
+}
+
 // A valid number token rewritten as "[-]DIGITSeEXP" for strtod: a bounded copy
 // however long the token, and no decimal point, whose character is the locale's.
 // False when it is beyond the range of a double.
 static bool json_to_double(struct mg_str t, double *v) {
   char buf[JSON_DIGITS + 16];
   size_t i = 0, k = 0, sig = 0;
-  long exp = 0, e = 0;
+  long exp = 0;
   bool frac = false;
   if (t.buf[0] == '-') buf[k++] = t.buf[i++];
   for (; i < t.len && t.buf[i] != 'e' && t.buf[i] != 'E'; i++) {
@@ -473,12 +482,7 @@ static bool json_to_double(struct mg_str t, double *v) {
       json_exp_add(&exp, 1);  // An integer digit dropped
     }
   }
-  if (i < t.len) {
-    bool neg = t.buf[++i] == '-';
-    if (t.buf[i] == '-' || t.buf[i] == '+') i++;
-    for (; i < t.len; i++) e = e >= JSON_EXP_MAX ? JSON_EXP_MAX : e * 10 + (t.buf[i] - '0');
-    json_exp_add(&exp, neg ? -e : e);
-  }
+  if (i < t.len) json_exp_add(&exp, json_exponent(t, i));
   if (sig == 0) buf[k++] = '0';
   mg_snprintf(buf + k, sizeof(buf) - k, "e%ld", exp);
   double d = strtod(buf, NULL);
@@ -503,28 +507,55 @@ bool mg_json_get_bool(struct mg_str json, const char *path, bool *v) {
   return true;
 }
 
-// An integer token read exactly (a double would lose digits past 2^53)
-static bool json_to_long(struct mg_str t, long *v) {
+// A valid number token's value truncated toward zero, read in decimal: a double
+// would round integers past 2^53. False beyond int64_t; *whole says nothing was cut.
+static bool json_to_int64(struct mg_str t, int64_t *v, bool *whole) {
   bool neg = t.buf[0] == '-';
-  uint64_t u, limit = neg ? (uint64_t) LONG_MAX + 1 : (uint64_t) LONG_MAX;
-  if (!mg_str_to_u64(mg_str_n(t.buf + (neg ? 1 : 0), t.len - (neg ? 1 : 0)), 10, &u) || u > limit) return false;
-  *v = !neg ? (long) u : u == 0 ? 0 : -(long) (u - 1) - 1;  // Reaches LONG_MIN without overflow
+  size_t start = neg ? 1 : 0, end = start, digits = 0, frac = 0;
+  long exp = 0;
+  for (; end < t.len && t.buf[end] != 'e' && t.buf[end] != 'E'; end++) {
+    if (t.buf[end] == '.') frac = end;
+    else digits++;
+  }
+  if (end < t.len) json_exp_add(&exp, json_exponent(t, end));
+  if (frac > 0) json_exp_add(&exp, -(long) (end - frac - 1));  // The value is DIGITS * 10^exp
+  size_t keep = exp >= 0 ? digits : (size_t) -exp >= digits ? 0 : digits - (size_t) -exp;
+  uint64_t u = 0, limit = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+  *whole = true;
+  for (size_t i = start, n = 0; i < end; i++) {
+    if (t.buf[i] == '.') continue;
+    unsigned d = (unsigned) (t.buf[i] - '0');
+    if (n++ >= keep) {
+      if (d != 0) *whole = false;
+    } else if (u > (limit - d) / 10) {
+      return false;
+    } else {
+      u = u * 10 + d;
+    }
+  }
+  for (long e = 0; u != 0 && e < exp; e++) {
+    if (u > limit / 10) return false;
+    u *= 10;
+  }
+  *v = !neg ? (int64_t) u : u == 0 ? 0 : -(int64_t) (u - 1) - 1;  // Reaches INT64_MIN without overflow
   return true;
 }
 
 long mg_json_get_long(struct mg_str json, const char *path, long dflt) {
   struct mg_str t = mg_json_get_tok(json, path);
-  double d;
-  long v;
-  if (!json_is_number(t)) return dflt;
-  bool integer = true;
-  for (size_t i = 0; i < t.len; i++) {
-    if (t.buf[i] == '.' || t.buf[i] == 'e' || t.buf[i] == 'E') integer = false;
-  }
-  if (integer) return json_to_long(t, &v) ? v : dflt;
-  // Fractions truncate toward zero, as a C cast does, when the result fits
-  if (!json_to_double(t, &d) || d <= (double) LONG_MIN - 1.0 || d >= (double) LONG_MAX + 1.0) return dflt;
-  return (long) d;
+  int64_t v;
+  bool whole;  // Fractions truncate toward zero, as a C cast does
+  if (!json_is_number(t) || !json_to_int64(t, &v, &whole) || v < LONG_MIN || v > LONG_MAX) return dflt;
+  return (long) v;
+}
+
+bool mg_json_get_int64(struct mg_str json, const char *path, int64_t *v) {
+  struct mg_str t = mg_json_get_tok(json, path);
+  int64_t got;
+  bool whole;
+  if (!json_is_number(t) || !json_to_int64(t, &got, &whole) || !whole) return false;
+  *v = got;
+  return true;
 }
 
 // Unescapes the string body str into buf (NUL-terminated); *n gets the length

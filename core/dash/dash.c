@@ -20,7 +20,7 @@ static const char *dash_level_name(int level) {
 }
 
 static const char *dash_type_name(int type) {
-  static const char *names[] = {"bool", "int", "double", "string", "enum"};
+  static const char *names[] = {"bool", "int", "double", "string", "enum", "int"};  // int64: "int", "bits":64
   return type >= 0 && type < (int) MG_ARRAY_SIZE(names) ? names[type] : "?";
 }
 
@@ -57,10 +57,11 @@ static bool dash_field_ok(const struct mg_dash_field *f, const char **why) {
   *why = NULL;
   if (f->name == NULL || f->name[0] == '\0') *why = "a field without a name";
   else if (f->ptr == NULL) *why = "no variable";
-  else if (f->type < MG_DASH_BOOL_T || f->type > MG_DASH_ENUM_T) *why = "unknown type";
+  else if (f->type < MG_DASH_BOOL_T || f->type > MG_DASH_INT64_T) *why = "unknown type";
   else if (f->type == MG_DASH_STRING_T && (f->size == 0 || f->min_len >= f->size)) *why = "bad string size";
   else if (f->type == MG_DASH_ENUM_T && (f->values == NULL || f->values[0] == NULL)) *why = "an enum without values";
-  else if (f->has_limits && !(f->min <= f->max)) *why = "min above max";
+  else if (f->has_limits && f->type == MG_DASH_INT64_T && f->min64 > f->max64) *why = "min above max";
+  else if (f->has_limits && f->type != MG_DASH_INT64_T && !(f->min <= f->max)) *why = "min above max";
   return *why == NULL;
 }
 
@@ -122,10 +123,20 @@ static bool dash_print_double(struct mg_iobuf *out, double d) {
   return isfinite(d) ? mg_iobuf_printf(out, "%.15g", d) : mg_iobuf_printf(out, "null");
 }
 
+// JavaScript's numbers hold integers exactly up to 2^53 - 1 (Number.MAX_SAFE_INTEGER)
+#define DASH_JS_SAFE ((((int64_t) 1) << 53) - 1)
+
+// A 64-bit integer as JSON: a number where every client reads it exactly, else a string
+static bool dash_print_int64(struct mg_iobuf *out, int64_t v) {
+  if (v >= -DASH_JS_SAFE && v <= DASH_JS_SAFE) return mg_iobuf_printf(out, "%lld", (long long) v);
+  return mg_iobuf_printf(out, "\"%lld\"", (long long) v);
+}
+
 static bool dash_print_value(struct mg_iobuf *out, const struct mg_dash_field *f) {
   switch (f->type) {
     case MG_DASH_BOOL_T: return mg_iobuf_printf(out, "%s", *(bool *) f->ptr ? "true" : "false");
     case MG_DASH_INT_T: return mg_iobuf_printf(out, "%d", *(int *) f->ptr);
+    case MG_DASH_INT64_T: return dash_print_int64(out, *(int64_t *) f->ptr);
     case MG_DASH_DOUBLE_T: return dash_print_double(out, *(double *) f->ptr);
     case MG_DASH_STRING_T: {
       const char *s = (const char *) f->ptr;  // Bounded: the C code may have left it unterminated
@@ -164,6 +175,12 @@ static bool dash_field_schema(const struct mg_dash_set *set, const struct mg_das
                             MG_ESC(dash_type_name(f->type)), MG_ESC(f->title != NULL ? f->title : f->name));
   if (ok && f->has_limits && f->type == MG_DASH_INT_T) {
     ok = mg_iobuf_printf(out, ",\"min\":%.0f,\"max\":%.0f", f->min, f->max);
+  } else if (ok && f->type == MG_DASH_INT64_T) {
+    ok = mg_iobuf_printf(out, ",\"bits\":64");
+    if (ok && f->has_limits) {
+      ok = mg_iobuf_printf(out, ",\"min\":") && dash_print_int64(out, f->min64) && mg_iobuf_printf(out, ",\"max\":") &&
+           dash_print_int64(out, f->max64);
+    }
   } else if (ok && f->has_limits && f->type == MG_DASH_DOUBLE_T) {
     ok = mg_iobuf_printf(out, ",\"min\":") && dash_print_double(out, f->min) && mg_iobuf_printf(out, ",\"max\":") &&
          dash_print_double(out, f->max);
@@ -227,6 +244,7 @@ union mg_dash_value *mg_dash_stage(struct mg_dash_set *set) {
     switch (f->type) {
       case MG_DASH_BOOL_T: v[i].b = *(bool *) f->ptr; break;
       case MG_DASH_DOUBLE_T: v[i].d = *(double *) f->ptr; break;
+      case MG_DASH_INT64_T: v[i].i64 = *(int64_t *) f->ptr; break;
       case MG_DASH_STRING_T:
         memcpy(room, f->ptr, f->size - 1);  // The calloc'd byte after it terminates
         v[i].s = room;
@@ -244,6 +262,7 @@ void mg_dash_land(struct mg_dash_set *set, const union mg_dash_value *next) {
     switch (f->type) {
       case MG_DASH_BOOL_T: *(bool *) f->ptr = next[i].b; break;
       case MG_DASH_DOUBLE_T: *(double *) f->ptr = next[i].d; break;
+      case MG_DASH_INT64_T: *(int64_t *) f->ptr = next[i].i64; break;
       case MG_DASH_STRING_T: mg_snprintf((char *) f->ptr, f->size, "%s", next[i].s); break;
       default: *(int *) f->ptr = next[i].i; break;
     }
@@ -279,6 +298,33 @@ static bool dash_parse_string(const struct mg_dash_field *f, struct mg_str val, 
     return true;
   } else {
     mg_snprintf(reason, len, "is not a valid JSON string");  // Documents are checked whole first: a safety net
+  }
+  return false;
+}
+
+// "-123": the string form of a value beyond 2^53, as dash_print_int64 writes it
+static bool dash_is_integer_text(struct mg_str s) {
+  size_t i = s.len > 0 && s.buf[0] == '-' ? 1 : 0;
+  if (i == s.len) return false;
+  for (; i < s.len; i++) {
+    if (!isdigit((unsigned char) s.buf[i])) return false;
+  }
+  return true;
+}
+
+// A number, or a string of one; read exactly, never through a double
+static bool dash_parse_int64(const struct mg_dash_field *f, struct mg_str val, union mg_dash_value *out, char *reason,
+                             size_t len) {
+  int64_t v = 0, lo = f->has_limits ? f->min64 : INT64_MIN, hi = f->has_limits ? f->max64 : INT64_MAX;
+  bool quoted = val.len >= 2 && val.buf[0] == '"';
+  struct mg_str num = quoted ? mg_str_n(val.buf + 1, val.len - 2) : val;
+  if ((quoted && !dash_is_integer_text(num)) || !mg_json_get_int64(num, "$", &v)) {
+    mg_snprintf(reason, len, "must be an integer from %lld to %lld", (long long) lo, (long long) hi);
+  } else if (v < lo || v > hi) {
+    mg_snprintf(reason, len, "must be between %lld and %lld", (long long) lo, (long long) hi);
+  } else {
+    out->i64 = v;
+    return true;
   }
   return false;
 }
@@ -332,6 +378,7 @@ bool mg_dash_parse(const struct mg_dash_field *f, struct mg_str val, union mg_da
       }
       return false;
     case MG_DASH_STRING_T: return dash_parse_string(f, val, out, reason, len);
+    case MG_DASH_INT64_T: return dash_parse_int64(f, val, out, reason, len);
     default: return dash_parse_enum(f, val, out, reason, len);
   }
 }

@@ -35,7 +35,7 @@ enum { MG_DASH_NOBODY = 0, MG_DASH_VIEWER = 1, MG_DASH_ADMIN = 2 };
 // Sets per dashboard (a client's dirty sets are one bit each)
 #define MG_DASH_MAX_SETS 32
 
-enum { MG_DASH_BOOL_T, MG_DASH_INT_T, MG_DASH_DOUBLE_T, MG_DASH_STRING_T, MG_DASH_ENUM_T };
+enum { MG_DASH_BOOL_T, MG_DASH_INT_T, MG_DASH_DOUBLE_T, MG_DASH_STRING_T, MG_DASH_ENUM_T, MG_DASH_INT64_T };
 
 // One field, bound to a C variable. Write them with the macros below; options go
 // after the required arguments as designated initializers, e.g.
@@ -43,8 +43,9 @@ enum { MG_DASH_BOOL_T, MG_DASH_INT_T, MG_DASH_DOUBLE_T, MG_DASH_STRING_T, MG_DAS
 struct mg_dash_field {
   const char *name;
   int type;                   // MG_DASH_*_T
-  void *ptr;                  // bool *, int * (int and enum: the value's index), double *, char[size]
+  void *ptr;                  // bool *, int * (int and enum: the value's index), int64_t *, double *, char[size]
   double min, max;            // int, double: limits when has_limits
+  int64_t min64, max64;       // int64: limits when has_limits (a double would round them past 2^53)
   bool has_limits;
   size_t size;                // string: sizeof the array (so at most size - 1 bytes)
   size_t min_len;             // string: fewest bytes
@@ -61,6 +62,13 @@ struct mg_dash_field {
   {.name = (n), .type = MG_DASH_DOUBLE_T, .ptr = (p), .min = (lo), .max = (hi), .has_limits = true, __VA_ARGS__}
 // Unlimited numbers (read-only values such as uptime)
 #define MG_DASH_INT_ANY(n, p, ...) {.name = (n), .type = MG_DASH_INT_T, .ptr = (p), __VA_ARGS__}
+// 64-bit integers (bytes, counters past 2^31): p must be an int64_t * (anything else is a
+// compile error). In JSON a value beyond 2^53 - 1 goes as a string of digits (API.md)
+#define MG_DASH_INT64(n, p, lo, hi, ...)                                                                    \
+  {.name = (n), .type = MG_DASH_INT64_T, .ptr = MG_DASH_INT64_PTR(p), .min64 = (lo), .max64 = (hi), \
+   .has_limits = true, __VA_ARGS__}
+#define MG_DASH_INT64_ANY(n, p, ...) {.name = (n), .type = MG_DASH_INT64_T, .ptr = MG_DASH_INT64_PTR(p), __VA_ARGS__}
+#define MG_DASH_INT64_PTR(p) (1 ? (p) : (int64_t *) 0)  // Pointer types that differ do not compile
 #define MG_DASH_DOUBLE_ANY(n, p, ...) {.name = (n), .type = MG_DASH_DOUBLE_T, .ptr = (p), __VA_ARGS__}
 // arr is a char array (not a pointer): its size is the limit
 #define MG_DASH_STRING(n, arr, ...) \
@@ -72,6 +80,7 @@ struct mg_dash_field {
 union mg_dash_value {
   bool b;
   int i;
+  int64_t i64;  // MG_DASH_INT64 fields
   double d;
   const char *s;
 };

@@ -23,6 +23,9 @@ bool mg_json_get_num(struct mg_str json, const char *path, double *v);
 bool mg_json_get_bool(struct mg_str json, const char *path, bool *v);  // true or false only
 // Integers exactly; fractions truncated toward zero; dflt if absent, not a number or out of range
 long mg_json_get_long(struct mg_str json, const char *path, long dflt);
+// A whole number (42, 42.0, 4.2e1) exactly, even beyond 2^53 where a double rounds;
+// false (v untouched) if absent, not a number, not whole, or beyond int64_t
+bool mg_json_get_int64(struct mg_str json, const char *path, int64_t *v);
 // Allocated (mg_calloc; release with mg_free), NUL-terminated; NULL when absent,
 // not of that type, invalid, or out of memory
 char *mg_json_get_str(struct mg_str json, const char *path);   // a string, unescaped; no \u0000

@@ -66,13 +66,17 @@ static void teardown(void) {
   mg_mgr_free(&s_mgr);
 }
 
-// Writes body at level: the status, and the error members (without braces) in err
-static int write_as(const char *body, int level, char *err, size_t len) {
+// Writes body to set at level: the status, and the error members (without braces) in err
+static int write_to(struct mg_dash_set *set, const char *body, int level, char *err, size_t len) {
   struct mg_iobuf out = {NULL, 0, 0, 64};
-  int status = mg_dash_write(&s_set, mg_str(body), level, &out);
+  int status = mg_dash_write(set, mg_str(body), level, &out);
   mg_snprintf(err, len, "{%.*s}", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
   mg_iobuf_free(&out);
   return status;
+}
+
+static int write_as(const char *body, int level, char *err, size_t len) {
+  return write_to(&s_set, body, level, err, len);
 }
 
 // The reason given for field name, from a 400 answer
@@ -290,6 +294,149 @@ Test(dash, bad_declarations_are_refused) {
   cr_assert(!mg_dash_add(&s_dash, &inv));
 }
 
+// ---- 64-bit integer fields: bytes free on a host with 18.6 GB, counters past 2^31
+static int64_t s_free, s_big, s_any;
+static int s_small;
+static struct mg_dash_field s_wide_fields[] = {
+    MG_DASH_INT64_ANY("free", &s_free, .unit = "B", .readonly = true),
+    MG_DASH_INT64("big", &s_big, -((int64_t) 1 << 62), (int64_t) 1 << 62),
+    MG_DASH_INT64_ANY("any", &s_any),
+    MG_DASH_INT("small", &s_small, 0, 100),
+};
+static int64_t s_wide_seen;
+
+static const char *wide_on_write(struct mg_dash_set *set, const union mg_dash_value *next) {
+  (void) set;
+  s_wide_seen = next[1].i64;
+  return NULL;
+}
+
+static struct mg_dash_set s_wide = MG_DASH_SET("wide", s_wide_fields, .on_write = wide_on_write);
+
+static void wide_setup(void) {
+  s_free = 18600000000LL, s_big = (int64_t) 1 << 62, s_any = 0, s_small = 5, s_wide_seen = 0;
+  mg_log_set(MG_LL_ERROR);
+  mg_mgr_init(&s_mgr);
+  mg_dash_init(&s_dash, &s_mgr, NULL);
+  cr_assert(mg_dash_add(&s_dash, &s_wide));
+}
+
+static int wide_write(const char *body, char *err, size_t len) {
+  return write_to(&s_wide, body, MG_DASH_ADMIN, err, len);
+}
+
+static void wide_refused(const char *body, const char *name, const char *reason) {
+  char err[512], path[64];
+  cr_assert_eq(wide_write(body, err, sizeof(err)), 400, "%s: %s", body, err);
+  mg_snprintf(path, sizeof(path), "$.fields.%s", name);
+  expect_str(mg_str(err), path, reason);
+}
+
+// The values of the wide set as JSON, in out
+static struct mg_str wide_values(struct mg_iobuf *out) {
+  cr_assert(mg_dash_values_json(&s_wide, MG_DASH_VIEWER, out));
+  return mg_str_n((char *) out->buf, out->len);
+}
+
+TestSuite(dash_int64, .init = wide_setup, .fini = teardown);
+
+// Within 2^53 - 1 (JavaScript's Number.MAX_SAFE_INTEGER) a number, beyond it a string
+Test(dash_int64, values_are_exact_numbers_within_2_53_and_strings_beyond) {
+  struct mg_iobuf out = {NULL, 0, 0, 64};
+  struct mg_str json = wide_values(&out);
+  cr_assert(strstr((char *) out.buf, "\"free\":18600000000,") != NULL, "%.*s", (int) json.len, json.buf);
+  expect_str(json, "$.big", "4611686018427387904");
+  out.len = 0;
+  s_free = ((int64_t) 1 << 53) - 1, s_big = -(((int64_t) 1 << 53) - 1), s_any = INT64_MIN;
+  json = wide_values(&out);
+  cr_assert(strstr((char *) out.buf, "\"free\":9007199254740991,\"big\":-9007199254740991,") != NULL, "%.*s",
+            (int) json.len, json.buf);
+  expect_str(json, "$.any", "-9223372036854775808");
+  out.len = 0;
+  s_free = (int64_t) 1 << 53, s_big = -((int64_t) 1 << 53);
+  json = wide_values(&out);
+  expect_str(json, "$.free", "9007199254740992");
+  expect_str(json, "$.big", "-9007199254740992");
+  mg_iobuf_free(&out);
+}
+
+Test(dash_int64, the_schema_marks_64_bit_fields_and_their_limits_exactly) {
+  struct mg_iobuf out = {NULL, 0, 0, 64};
+  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_VIEWER, &out));
+  struct mg_str json = mg_str_n((char *) out.buf, out.len);
+  expect_str(json, "$.sets[0].fields[0].type", "int");
+  cr_assert_eq(mg_json_get_long(json, "$.sets[0].fields[0].bits", 0), 64, "%.*s", (int) json.len, json.buf);
+  int n = 0;
+  cr_assert_lt(mg_json_get(json, "$.sets[0].fields[0].min", &n), 0, "unlimited");
+  expect_str(json, "$.sets[0].fields[1].min", "-4611686018427387904");
+  expect_str(json, "$.sets[0].fields[1].max", "4611686018427387904");
+  cr_assert_lt(mg_json_get(json, "$.sets[0].fields[3].bits", &n), 0, "an int field's schema is as it was");
+  cr_assert_eq(mg_json_get_long(json, "$.sets[0].fields[3].max", 0), 100);
+  mg_iobuf_free(&out);
+}
+
+Test(dash_int64, writes_take_numbers_and_strings_exactly) {
+  char err[256];
+  cr_assert_eq(wide_write("{\"big\":4611686018427387903}", err, sizeof(err)), 200, "%s", err);
+  cr_assert_eq(s_big, 4611686018427387903LL, "a number beyond 2^53 read without a double");
+  cr_assert_eq(s_wide_seen, 4611686018427387903LL, "on_write sees next[i].i64");
+  cr_assert_eq(wide_write("{\"big\":\"-4611686018427387903\",\"any\":\"9223372036854775807\"}", err, sizeof(err)),
+               200, "%s", err);
+  cr_assert_eq(s_big, -4611686018427387903LL);
+  cr_assert_eq(s_any, INT64_MAX);
+  cr_assert_eq(wide_write("{\"any\":-9223372036854775808}", err, sizeof(err)), 200, "%s", err);
+  cr_assert_eq(s_any, INT64_MIN);
+  cr_assert_eq(wide_write("{\"any\":1.86e10}", err, sizeof(err)), 200, "%s", err);
+  cr_assert_eq(s_any, 18600000000LL);
+}
+
+Test(dash_int64, values_read_back_and_written_again_stay_the_same) {
+  s_big = ((int64_t) 1 << 62) - 1, s_any = ((int64_t) 1 << 53) + 1;
+  struct mg_iobuf out = {NULL, 0, 0, 64};
+  struct mg_str json = wide_values(&out);
+  // A client sends back what it read (the read-only field left out)
+  char body[256];
+  mg_snprintf(body, sizeof(body), "{\"big\":%.*s,\"any\":%.*s}", (int) mg_json_get_tok(json, "$.big").len,
+              mg_json_get_tok(json, "$.big").buf, (int) mg_json_get_tok(json, "$.any").len,
+              mg_json_get_tok(json, "$.any").buf);
+  s_big = s_any = 0;
+  char err[256];
+  cr_assert_eq(wide_write(body, err, sizeof(err)), 200, "%s: %s", body, err);
+  cr_assert_eq(s_big, ((int64_t) 1 << 62) - 1);
+  cr_assert_eq(s_any, ((int64_t) 1 << 53) + 1);
+  mg_iobuf_free(&out);
+}
+
+Test(dash_int64, values_out_of_range_or_not_whole_are_refused) {
+  wide_refused("{\"big\":4611686018427387905}", "big",
+               "must be between -4611686018427387904 and 4611686018427387904");
+  wide_refused("{\"big\":\"-4611686018427387905\"}", "big",
+               "must be between -4611686018427387904 and 4611686018427387904");
+  const char *not_int64[] = {"9223372036854775808", "\"9223372036854775808\"", "-9223372036854775809", "1e19",
+                             "1.5", "\"1.5\"", "\"\"", "\"12a\"", "\" 12\"", "\"+12\"", "\"0x10\"", "true",
+                             "null", "[1]"};
+  for (size_t i = 0; i < sizeof(not_int64) / sizeof(not_int64[0]); i++) {
+    char body[64];
+    mg_snprintf(body, sizeof(body), "{\"any\":%s}", not_int64[i]);
+    wide_refused(body, "any", "must be an integer from -9223372036854775808 to 9223372036854775807");
+  }
+  wide_refused("{\"free\":1}", "free", "read-only");
+  wide_refused("{\"small\":\"5\"}", "small", "must be an integer");
+  wide_refused("{\"small\":4294967297}", "small", "must be an integer");
+  cr_assert_eq(s_big, (int64_t) 1 << 62, "nothing changed");
+  cr_assert_eq(s_any, 0);
+}
+
+Test(dash_int64, inverted_limits_are_refused) {
+  static int64_t x;
+  static struct mg_dash_field inverted[] = {MG_DASH_INT64("x", &x, (int64_t) 1 << 40, 1)};
+  struct mg_dash_set inv = MG_DASH_SET("inv", inverted);
+  cr_assert(!mg_dash_add(&s_dash, &inv));
+  static struct mg_dash_field wide_limits[] = {MG_DASH_INT64("x", &x, INT64_MIN, INT64_MAX)};
+  static struct mg_dash_set ok = MG_DASH_SET("ok", wide_limits);  // Outlives s_dash (teardown frees it)
+  cr_assert(mg_dash_add(&s_dash, &ok), "the widest limits do not pass through a double");
+}
+
 // Log lines, captured for what a maker would read
 static char s_log[2048];
 static size_t s_log_len;
@@ -414,6 +561,28 @@ Test(dash_store, a_write_is_saved_and_loaded_at_the_next_start) {
   cr_assert_eq(s_interval, 60);
   cr_assert_eq(s_unit, 1);
   stop_settings(&mgr, &dash);
+}
+
+Test(dash_store, a_64_bit_value_is_saved_and_loaded_exactly) {
+  static int64_t count;
+  static struct mg_dash_field fields[] = {MG_DASH_INT64_ANY("count", &count)};
+  for (int run = 0; run < 2; run++) {
+    struct mg_mgr mgr;
+    struct mg_dash dash;
+    struct mg_dash_set set = MG_DASH_SET("settings", fields, .persist = true);
+    count = 0;
+    mg_mgr_init(&mgr);
+    mg_dash_init(&dash, &mgr, s_dir);
+    cr_assert(mg_dash_add(&dash, &set));
+    if (run == 0) {
+      struct mg_iobuf err = {NULL, 0, 0, 64};
+      cr_assert_eq(mg_dash_write(&set, mg_str("{\"count\":\"4611686018427387905\"}"), MG_DASH_ADMIN, &err), 200);
+      mg_iobuf_free(&err);
+    } else {
+      cr_assert_eq(count, 4611686018427387905LL, "2^62 + 1, which a double would round");
+    }
+    stop_settings(&mgr, &dash);
+  }
 }
 
 Test(dash_store, a_corrupt_file_gives_defaults_is_kept_as_bad_and_flagged) {

@@ -221,6 +221,56 @@ Test(json, reads_longs_exactly_and_falls_back_to_the_default) {
   cr_assert_eq(mg_json_get_long(mg_str("{\"a\":5,}"), "$.a", -1), -1, "invalid document");
 }
 
+// Beyond 2^53 a double rounds: 1234567890123456789.0 would come back as ...768
+Test(json, reads_longs_in_any_notation_without_a_double) {
+  cr_assert_eq(mg_json_get_long(mg_str("1234567890123456789.0"), "$", -1), 1234567890123456789L);
+  cr_assert_eq(mg_json_get_long(mg_str("12345678901234567.89e2"), "$", -1), 1234567890123456789L);
+  cr_assert_eq(mg_json_get_long(mg_str("-9007199254740993.7"), "$", -1), -9007199254740993L);
+  cr_assert_eq(mg_json_get_long(mg_str("0.5e1"), "$", -1), 5);
+  cr_assert_eq(mg_json_get_long(mg_str("123e-2"), "$", -1), 1);
+  cr_assert_eq(mg_json_get_long(mg_str("1e-400"), "$", -1), 0);
+  cr_assert_eq(mg_json_get_long(mg_str("0e99999999999"), "$", -1), 0);
+}
+
+Test(json, reads_whole_int64s_exactly) {
+  struct {
+    const char *json;
+    int64_t want;
+  } v[] = {
+      {"0", 0},
+      {"-0", 0},
+      {"42", 42},
+      {"4.2e1", 42},
+      {"42.000", 42},
+      {"4200e-2", 42},
+      {"18600000000", 18600000000LL},
+      {"9007199254740993", 9007199254740993LL},  // 2^53 + 1: no double holds it
+      {"4611686018427387904", 4611686018427387904LL},
+      {"4611686018427387905", 4611686018427387905LL},
+      {"9223372036854775807", INT64_MAX},
+      {"-9223372036854775808", INT64_MIN},
+      {"9.223372036854775807e18", INT64_MAX},
+      {"1.5e18", 1500000000000000000LL},
+      {"0.0000000000000000000000000000000000000000000000000000000001e58", 1},
+      {"0e99999999999", 0},
+  };
+  for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+    int64_t got = -99;
+    cr_assert(mg_json_get_int64(mg_str(v[i].json), "$", &got), "%s", v[i].json);
+    cr_assert_eq(got, v[i].want, "%s: %lld", v[i].json, (long long) got);
+  }
+  const char *refused[] = {"9223372036854775808", "-9223372036854775809", "1e19", "99999999999999999999999",
+                           "1.5", "-0.5", "1e-1", "1e400", "\"5\"", "true", "null", "[1]", "{\"a\":1,}"};
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    int64_t got = 7;
+    cr_assert(!mg_json_get_int64(mg_str(refused[i]), "$", &got), "%s", refused[i]);
+    cr_assert_eq(got, 7, "%s: untouched on failure", refused[i]);
+  }
+  int64_t got = 0;
+  cr_assert(mg_json_get_int64(mg_str("{\"a\":[1,-4611686018427387905]}"), "$.a[1]", &got));
+  cr_assert_eq(got, -4611686018427387905LL);
+}
+
 Test(json, reads_booleans) {
   bool b = false;
   cr_assert(mg_json_get_bool(mg_str("[true]"), "$[0]", &b));

@@ -18,12 +18,14 @@ export function formatDate(iso) {
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-// 1536 -> "1.5 KiB"
-export function formatBytes(n) {
+// 1536 -> "1.5 KiB", 18600000000 -> "17.3 GiB". A 64-bit field beyond 2^53 - 1 arrives
+// as a string of digits (core/dash/API.md): a double holds it closely enough to show.
+export function formatBytes(value) {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(n >= 0)) return '—';
   if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
   let v = n / 1024, i = 0;
   while (v >= 1024 && i < units.length - 1) v /= 1024, i++;
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  return `${v.toFixed(v < 100 ? 1 : 0)} ${units[i]}`;
 }
