@@ -60,12 +60,13 @@ static void device_refresh(struct mg_dash_set *set) {
 static struct mg_dash_set s_device =
     MG_DASH_SET("device", s_device_fields, .title = "Device", .readonly = true, .on_read = device_refresh);
 
-// leds: writable; on a board on_write would drive the pins
+// leds: operating the device, so an operator's to switch (settings stay an admin's);
+// on a board on_write would drive the pins
 static bool s_led[3];
 static struct mg_dash_field s_led_fields[] = {
-    MG_DASH_BOOL("led1", &s_led[0], .title = "LED 1"),
-    MG_DASH_BOOL("led2", &s_led[1], .title = "LED 2"),
-    MG_DASH_BOOL("led3", &s_led[2], .title = "LED 3"),
+    MG_DASH_BOOL("led1", &s_led[0], .title = "LED 1", .write = MG_DASH_OPERATOR),
+    MG_DASH_BOOL("led2", &s_led[1], .title = "LED 2", .write = MG_DASH_OPERATOR),
+    MG_DASH_BOOL("led3", &s_led[2], .title = "LED 3", .write = MG_DASH_OPERATOR),
 };
 static const char *device_set_leds(struct mg_dash_set *set, const union mg_dash_value *next) {
   (void) set;

@@ -3,8 +3,15 @@
 #ifndef MG_DASH_H
 #define MG_DASH_H
 
-// Access levels, ordered: a level may do everything the ones below it may
-enum { MG_DASH_NOBODY = 0, MG_DASH_VIEWER = 1, MG_DASH_ADMIN = 2 };
+// Access levels, ordered: a level may do everything the ones below it may. A viewer
+// reads; an operator also operates the device (writes the fields and calls the endpoints
+// that need an operator); an admin also changes its settings, users and firmware. Files
+// and JSON hold the names, never these numbers.
+enum { MG_DASH_NOBODY = 0, MG_DASH_VIEWER = 1, MG_DASH_OPERATOR = 2, MG_DASH_ADMIN = 3 };
+// "viewer", "operator" or "admin"; NULL for any other number
+const char *mg_dash_level_name(int level);
+// The level of one of those names (exactly, lower case); MG_DASH_NOBODY for any other
+int mg_dash_level_parse(struct mg_str name);
 
 // Pushes of one set to one WebSocket client are at most this often
 #ifndef MG_DASH_PUSH_INTERVAL_MS
@@ -45,6 +52,7 @@ struct mg_dash_field {
   const char *title, *unit;   // For the UI; title defaults to name
   bool readonly;              // Only the C code changes it
   int read, write;            // Levels needed; 0 means MG_DASH_VIEWER to read, MG_DASH_ADMIN to write
+                              // (.write = MG_DASH_OPERATOR for what operating the device changes)
 };
 
 #define MG_DASH_BOOL(n, p, ...) {.name = (n), .type = MG_DASH_BOOL_T, .ptr = (p), __VA_ARGS__}

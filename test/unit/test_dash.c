@@ -289,6 +289,78 @@ Test(dash, bad_declarations_are_refused) {
   cr_assert(!mg_dash_add(&s_dash, &inv));
 }
 
+// ---- Levels: each gets exactly its rights on a set that mixes them
+static bool s_pump_on;
+static int s_pump_speed = 50, s_pump_limit = 80, s_pump_hours = 3;
+static struct mg_dash_field s_pump_fields[] = {
+    MG_DASH_BOOL("on", &s_pump_on, .write = MG_DASH_OPERATOR),
+    MG_DASH_INT("speed", &s_pump_speed, 0, 100, .write = MG_DASH_OPERATOR),
+    MG_DASH_INT("limit", &s_pump_limit, 0, 100),  // Default: an admin's to change
+    MG_DASH_INT_ANY("hours", &s_pump_hours, .read = MG_DASH_OPERATOR, .write = MG_DASH_ADMIN),
+};
+static struct mg_dash_set s_pump = MG_DASH_SET("pump", s_pump_fields);  // Outlives s_dash (teardown frees it)
+
+static int pump_write(const char *body, int level, char *err, size_t len) {
+  struct mg_iobuf out = {NULL, 0, 0, 64};
+  int status = mg_dash_write(&s_pump, mg_str(body), level, &out);
+  mg_snprintf(err, len, "{%.*s}", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
+  mg_iobuf_free(&out);
+  return status;
+}
+
+static void pump_add(void) {
+  s_pump_on = false, s_pump_speed = 50, s_pump_limit = 80, s_pump_hours = 3;
+  cr_assert(mg_dash_add(&s_dash, &s_pump));
+}
+
+Test(dash, an_operator_writes_operator_fields_and_nothing_that_needs_an_admin) {
+  char err[256];
+  pump_add();
+  cr_assert_eq(pump_write("{\"on\":true}", MG_DASH_VIEWER, err, sizeof(err)), 403);
+  cr_assert_str_eq(err, "{\"error\":\"forbidden\"}");
+  cr_assert_eq(pump_write("{\"on\":true,\"speed\":70}", MG_DASH_OPERATOR, err, sizeof(err)), 200, "%s", err);
+  cr_assert(s_pump_on);
+  cr_assert_eq(s_pump_speed, 70);
+  cr_assert_eq(pump_write("{\"limit\":90}", MG_DASH_OPERATOR, err, sizeof(err)), 403);
+  cr_assert_eq(pump_write("{\"speed\":10,\"limit\":90}", MG_DASH_OPERATOR, err, sizeof(err)), 403, "all or nothing");
+  cr_assert_eq(s_pump_speed, 70);
+  cr_assert_eq(s_pump_limit, 80);
+  cr_assert_eq(pump_write("{\"speed\":10,\"limit\":90}", MG_DASH_ADMIN, err, sizeof(err)), 200);
+  cr_assert_eq(s_pump_limit, 90);
+}
+
+Test(dash, the_schema_and_values_name_the_operator_level_and_hide_what_a_level_may_not_read) {
+  pump_add();
+  struct mg_iobuf out = {NULL, 0, 0, 64};
+  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_OPERATOR, &out));
+  struct mg_str json = mg_str_n((char *) out.buf, out.len);
+  expect_str(json, "$.sets[1].name", "pump");
+  expect_str(json, "$.sets[1].fields[0].write", "operator");
+  expect_str(json, "$.sets[1].fields[0].read", "viewer");
+  expect_str(json, "$.sets[1].fields[2].write", "admin");
+  expect_str(json, "$.sets[1].fields[3].read", "operator");
+  out.len = 0;
+  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_VIEWER, &out));
+  json = mg_str_n((char *) out.buf, out.len);
+  int n = 0;
+  cr_assert_lt(mg_json_get(json, "$.sets[1].fields[3]", &n), 0, "a viewer does not see the operator's field");
+  out.len = 0;
+  cr_assert(mg_dash_values_json(&s_pump, MG_DASH_VIEWER, &out));
+  cr_assert_lt(mg_json_get(mg_str_n((char *) out.buf, out.len), "$.hours", &n), 0);
+  out.len = 0;
+  cr_assert(mg_dash_values_json(&s_pump, MG_DASH_OPERATOR, &out));
+  cr_assert_eq(mg_json_get_long(mg_str_n((char *) out.buf, out.len), "$.hours", -1), 3);
+  mg_iobuf_free(&out);
+}
+
+Test(dash, a_field_level_that_is_no_level_is_refused) {
+  static struct mg_dash_field high[] = {MG_DASH_BOOL("x", &s_pump_on, .write = MG_DASH_ADMIN + 1)};
+  static struct mg_dash_field low[] = {MG_DASH_BOOL("x", &s_pump_on, .read = -1)};
+  struct mg_dash_set a = MG_DASH_SET("high", high), b = MG_DASH_SET("low", low);
+  cr_assert(!mg_dash_add(&s_dash, &a), "a write level nobody has");
+  cr_assert(!mg_dash_add(&s_dash, &b));
+}
+
 // Log lines, captured for what a maker would read
 static char s_log[2048];
 static size_t s_log_len;
@@ -789,15 +861,20 @@ static void new_session(const char *user, char *cookie, size_t len) {
   mg_snprintf(cookie, len, "mk_session=%s", tok);
 }
 
-static struct mg_connection *connect_ws_as(struct ws_client *wc, const char *cookie) {
+// A client with the session cookie names, once it has the snapshot: one message per readable set
+static struct mg_connection *connect_ws_as_n(struct ws_client *wc, const char *cookie, int sets) {
   char url[64];
   mg_snprintf(url, sizeof(url), "ws://127.0.0.1:%d/api/ws", s_port);
   struct mg_connection *c = mg_ws_connect(&s_mgr, url, client_fn, wc, "Cookie: %s\r\n", cookie);
   cr_assert_not_null(c);
-  for (int i = 0; i < 200 && wc->messages < 1; i++) mg_mgr_poll(&s_mgr, 5);
-  cr_assert_eq(wc->messages, 1, "the snapshot");
+  for (int i = 0; i < 200 && wc->messages < sets; i++) mg_mgr_poll(&s_mgr, 5);
+  cr_assert_eq(wc->messages, sets, "the snapshot");
   wc->messages = 0;
   return c;
+}
+
+static struct mg_connection *connect_ws_as(struct ws_client *wc, const char *cookie) {
+  return connect_ws_as_n(wc, cookie, 1);
 }
 
 struct http_answer {
@@ -882,6 +959,27 @@ Test(dash_auth, a_write_is_checked_against_the_session_as_it_is_when_it_arrives)
   cr_assert_eq(s_i, 5, "a write after the session ended is refused");
   cr_assert(strstr(wc.reply, "\"id\":2") == NULL, "no answer but the close: %s", wc.reply);
   cr_assert_eq(wc.close_code, 1008);
+}
+
+Test(dash_auth, an_operators_websocket_writes_operator_fields_only) {
+  cr_assert_not_null(mg_auth_user_add(s_auth, "olive", "password2", MG_DASH_OPERATOR));
+  pump_add();
+  char cookie[64];
+  new_session("olive", cookie, sizeof(cookie));
+  struct ws_client wc;
+  memset(&wc, 0, sizeof(wc));
+  struct mg_connection *c = connect_ws_as_n(&wc, cookie, 2);  // kinds and pump
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":1,\"set\":\"pump\",\"values\":{\"on\":true}}");
+  poll_for(50);
+  cr_assert_str_eq(wc.reply, "{\"id\":1,\"ok\":true}");
+  cr_assert(s_pump_on);
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":2,\"set\":\"pump\",\"values\":{\"limit\":1}}");
+  poll_for(50);
+  cr_assert_str_eq(wc.reply, "{\"id\":2,\"error\":\"forbidden\"}");
+  cr_assert_eq(s_pump_limit, 80);
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":3,\"set\":\"kinds\",\"values\":{\"b\":true}}");
+  poll_for(50);
+  cr_assert_str_eq(wc.reply, "{\"id\":3,\"error\":\"forbidden\"}", "the kinds set is an admin's to write");
 }
 
 Test(dash_auth, removing_a_user_closes_its_sockets_at_once) {
