@@ -202,6 +202,11 @@ test('three levels: a viewer reads, an operator also switches the LEDs, only an 
     assert.deepEqual(await wsWrite(fw, bob, 'leds', { led3: false }), { id: 1, error: 'forbidden' });
     assert.deepEqual((await call(fw, 'GET', '/api/sets/leds', { cookie: bob })).json, { led1: true, led2: true, led3: true });
     assert.equal((await call(fw, 'GET', '/api/sets/settings', { cookie: bob })).json.interval, 5);
+    // Routes (mg_dash_route): /api/info is any user's to read, and only to read
+    assert.equal((await call(fw, 'GET', '/api/info', { cookie: bob })).status, 200);
+    r = await post(fw, '/api/info', {}, { cookie: olive });
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.get('allow'), 'GET, HEAD');
     // The operator survives a restart: users.json holds the level's name
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(fw.dir, 'users.json'), 'utf8')).users.map((u) => u.level), ['admin', 'operator', 'viewer']);
   } finally {

@@ -223,6 +223,19 @@ Test(auth_file, corrupt_files_fail_closed_with_a_log_line_that_says_what_to_do) 
   }
 }
 
+// The users file as written (in a static buffer)
+static char *read_users_file(void) {
+  static char text[8192];
+  char path[128];
+  path_in_tmp(path, sizeof(path), "users.json");
+  FILE *fp = fopen(path, "rb");
+  cr_assert_not_null(fp);
+  size_t n = fread(text, 1, sizeof(text) - 1, fp);
+  fclose(fp);
+  text[n] = '\0';
+  return text;
+}
+
 // users.json holds level names, never numbers: a file written before the operator level
 // existed loads with the same levels, and an operator is kept as one
 #define USERS_LINE(name, level)                                                                       \
@@ -243,13 +256,7 @@ Test(auth_file, levels_are_stored_by_name_so_older_files_load_and_operators_are_
   cr_assert_eq(mg_auth_user_find(auth, "olive")->level, MG_DASH_OPERATOR);
   cr_assert(mg_auth_users_save(auth));
   mg_auth_free(auth);
-  char path[128];
-  path_in_tmp(path, sizeof(path), "users.json");
-  FILE *fp = fopen(path, "rb");
-  static char text[4096];
-  size_t n = fread(text, 1, sizeof(text) - 1, fp);
-  fclose(fp);
-  text[n] = '\0';
+  const char *text = read_users_file();
   cr_assert(strstr(text, "{\"user\":\"olive\",\"level\":\"operator\"") != NULL, "%s", text);
   remove_tmp_dir();
 }
@@ -269,14 +276,7 @@ Test(auth_file, a_valid_file_parses_and_one_more_user_than_the_table_holds_is_co
   cr_assert_not(auth->broken);
   cr_assert_not_null(mg_auth_user_find(auth, "user15"));
   // One more line, by hand
-  char path[128];
-  path_in_tmp(path, sizeof(path), "users.json");
-  FILE *fp = fopen(path, "rb");
-  static char text[8192];
-  size_t n = fread(text, 1, sizeof(text) - 1, fp);
-  fclose(fp);
-  text[n] = '\0';
-  char *first = strstr(text, "{\"user\":\"user0\"");
+  char *text = read_users_file(), *first = strstr(text, "{\"user\":\"user0\"");
   char *end = strchr(first, '}');
   static char more[8192];
   char entry[512];

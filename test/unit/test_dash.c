@@ -65,13 +65,17 @@ static void teardown(void) {
   mg_mgr_free(&s_mgr);
 }
 
-// Writes body at level: the status, and the error members (without braces) in err
-static int write_as(const char *body, int level, char *err, size_t len) {
+// Writes body to set at level: the status, and the error members (without braces) in err
+static int write_set(struct mg_dash_set *set, const char *body, int level, char *err, size_t len) {
   struct mg_iobuf out = {NULL, 0, 0, 64};
-  int status = mg_dash_write(&s_set, mg_str(body), level, &out);
+  int status = mg_dash_write(set, mg_str(body), level, &out);
   mg_snprintf(err, len, "{%.*s}", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
   mg_iobuf_free(&out);
   return status;
+}
+
+static int write_as(const char *body, int level, char *err, size_t len) {
+  return write_set(&s_set, body, level, err, len);
 }
 
 // The reason given for field name, from a 400 answer
@@ -301,11 +305,7 @@ static struct mg_dash_field s_pump_fields[] = {
 static struct mg_dash_set s_pump = MG_DASH_SET("pump", s_pump_fields);  // Outlives s_dash (teardown frees it)
 
 static int pump_write(const char *body, int level, char *err, size_t len) {
-  struct mg_iobuf out = {NULL, 0, 0, 64};
-  int status = mg_dash_write(&s_pump, mg_str(body), level, &out);
-  mg_snprintf(err, len, "{%.*s}", (int) out.len, out.buf == NULL ? "" : (char *) out.buf);
-  mg_iobuf_free(&out);
-  return status;
+  return write_set(&s_pump, body, level, err, len);
 }
 
 static void pump_add(void) {
@@ -880,12 +880,16 @@ static struct mg_connection *connect_ws_as(struct ws_client *wc, const char *coo
 struct http_answer {
   int status;
   bool done;
+  char head[512], body[256];
 };
 
 static void http_client_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct http_answer *a = (struct http_answer *) c->fn_data;
   if (ev == MG_EV_HTTP_MSG) {
-    a->status = mg_http_status((struct mg_http_message *) ev_data);
+    struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+    a->status = mg_http_status(hm);
+    mg_snprintf(a->head, sizeof(a->head), "%.*s", (int) hm->head.len, hm->head.buf);
+    mg_snprintf(a->body, sizeof(a->body), "%.*s", (int) hm->body.len, hm->body.buf);
     a->done = true;
     c->is_draining = 1;
   }
@@ -995,4 +999,113 @@ Test(dash_auth, removing_a_user_closes_its_sockets_at_once) {
   http_wait(&del);
   cr_assert_eq(del.status, 200);
   cr_assert_eq(close_code_soon(&wc), 1008, "closed at the removal, not at a timer");
+}
+
+// ---- Routes of one's own (mg_dash_route): method, pattern and level, enforced
+static struct {
+  int calls;
+  char user[40], cap[40];
+  int level;
+  void *fn_data;
+} s_route;
+
+static void route_record(struct mg_connection *c, struct mg_dash_req *req) {
+  s_route.calls++;
+  mg_snprintf(s_route.user, sizeof(s_route.user), "%s", req->user);
+  mg_snprintf(s_route.cap, sizeof(s_route.cap), "%.*s", (int) req->caps[0].len, req->caps[0].buf);
+  s_route.level = req->level;
+  s_route.fn_data = req->fn_data;
+  mg_http_reply(c, 200, "Content-Type: application/json\r\n", "{\"method\":\"%.*s\"}\n", (int) req->hm->method.len,
+                req->hm->method.buf);
+}
+
+static int s_pump_token;  // Its address is the routes' fn_data
+
+static void routes_add(void) {
+  memset(&s_route, 0, sizeof(s_route));
+  cr_assert(mg_dash_route(&s_dash, "POST", "/api/pump/boost", 0, route_record, &s_pump_token));
+  cr_assert(mg_dash_route(&s_dash, "GET", "/api/pump/boost", 0, route_record, &s_pump_token));
+  cr_assert(mg_dash_route(&s_dash, "PUT", "/api/pumps/*/limit", MG_DASH_ADMIN, route_record, NULL));
+  cr_assert(mg_dash_route(&s_dash, "POST", "/api/pump/ping", MG_DASH_VIEWER, route_record, NULL));
+  cr_assert_not_null(mg_auth_user_add(s_auth, "olive", "password2", MG_DASH_OPERATOR));
+  cr_assert_not_null(mg_auth_user_add(s_auth, "bob", "password3", MG_DASH_VIEWER));
+}
+
+static struct http_answer *ask(const char *method, const char *uri, const char *user) {
+  static struct http_answer a;
+  char cookie[64] = "none=1";
+  if (user != NULL) new_session(user, cookie, sizeof(cookie));
+  http_send(&a, method, uri, cookie);
+  http_wait(&a);
+  return &a;
+}
+
+Test(dash_auth, a_route_that_changes_state_needs_an_operator_unless_it_says_otherwise) {
+  routes_add();
+  struct http_answer *a = ask("POST", "/api/pump/boost", "bob");
+  cr_assert_eq(a->status, 403, "a viewer may not boost");
+  cr_assert_str_eq(a->body, "{\"error\":\"forbidden: this needs an operator\"}\n");
+  cr_assert_eq(s_route.calls, 0, "the handler never ran");
+  a = ask("POST", "/api/pump/boost", "olive");
+  cr_assert_eq(a->status, 200, "%s", a->body);
+  cr_assert_str_eq(a->body, "{\"method\":\"POST\"}\n");
+  cr_assert_eq(s_route.calls, 1);
+  cr_assert_eq(ask("POST", "/api/pump/boost", "admin")->status, 200);
+  cr_assert_eq(ask("GET", "/api/pump/boost", "bob")->status, 200, "reading needs a viewer");
+  cr_assert_eq(ask("POST", "/api/pump/ping", "bob")->status, 200, "a POST route may say a viewer is enough");
+  cr_assert_eq(ask("POST", "/api/pump/boost", NULL)->status, 401, "no session: the gate answers");
+  cr_assert_eq(s_route.calls, 4);
+}
+
+Test(dash_auth, a_route_may_need_an_admin_and_its_handler_sees_user_level_captures_and_data) {
+  routes_add();
+  struct http_answer *a = ask("PUT", "/api/pumps/p7/limit", "olive");
+  cr_assert_eq(a->status, 403);
+  cr_assert_str_eq(a->body, "{\"error\":\"forbidden: this needs an admin\"}\n");
+  cr_assert_eq(ask("PUT", "/api/pumps/p7/limit", "admin")->status, 200);
+  cr_assert_str_eq(s_route.user, "admin");
+  cr_assert_eq(s_route.level, MG_DASH_ADMIN);
+  cr_assert_str_eq(s_route.cap, "p7");
+  cr_assert_null(s_route.fn_data);
+  cr_assert_eq(ask("POST", "/api/pump/boost", "olive")->status, 200);
+  cr_assert_str_eq(s_route.user, "olive");
+  cr_assert_eq(s_route.level, MG_DASH_OPERATOR);
+  cr_assert_eq(s_route.fn_data, &s_pump_token);
+}
+
+Test(dash_auth, a_wrong_method_gets_405_with_allow_and_an_unknown_path_is_left_to_the_caller) {
+  routes_add();
+  struct http_answer *a = ask("DELETE", "/api/pump/boost", "admin");
+  cr_assert_eq(a->status, 405);
+  cr_assert(strstr(a->head, "\r\nAllow: POST, GET, HEAD\r\n") != NULL, "%s", a->head);
+  cr_assert_str_eq(a->body, "{\"error\":\"method not allowed\"}\n");
+  a = ask("GET", "/api/pumps/p1/limit", "bob");
+  cr_assert_eq(a->status, 405, "the method is checked before the level");
+  cr_assert(strstr(a->head, "\r\nAllow: PUT\r\n") != NULL, "%s", a->head);
+  a = ask("HEAD", "/api/pump/boost", "bob");
+  cr_assert_eq(a->status, 200, "a GET route answers HEAD");
+  cr_assert_eq(ask("POST", "/api/pump/nope", "admin")->status, 404, "not taken: the caller's 404");
+  cr_assert_eq(ask("PUT", "/api/pumps/a/b/limit", "admin")->status, 404, "'*' stops at a slash");
+  cr_assert_eq(s_route.calls, 1);
+}
+
+Test(dash, bad_routes_are_refused_with_a_log_line) {
+  mg_log_set(MG_LL_ERROR);
+  mg_log_set_fn(log_capture, NULL);
+  s_log_len = 0;
+  cr_assert(mg_dash_route(&s_dash, "POST", "/api/x/*", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "POST", "/api/x/*", MG_DASH_ADMIN, route_record, NULL), "exists");
+  cr_assert(mg_dash_route(&s_dash, "PATCH", "/api/x/*", 0, route_record, NULL), "another method: a route of its own");
+  cr_assert_not(mg_dash_route(&s_dash, "post", "/api/y", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "", "/api/y", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, NULL, "/api/y", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "GET", "api/y", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "GET", NULL, 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "GET", "/api/*/*/*/*/*", 0, route_record, NULL), "too many wildcards");
+  cr_assert(mg_dash_route(&s_dash, "GET", "/api/*/*/*/#", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "GET", "/api/y", MG_DASH_ADMIN + 1, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "GET", "/api/y", 0, NULL, NULL));
+  mg_log_set_fn(NULL, NULL);
+  cr_assert(strstr(s_log, "route POST /api/x/* refused: a route of that method and pattern exists") != NULL, "%s", s_log);
+  cr_assert(strstr(s_log, "route GET api/y refused: a pattern starts with /") != NULL, "%s", s_log);
 }
