@@ -1,5 +1,5 @@
 // Device identity and state: the four field sets the dashboard and scripts use
-// (device, leds, sensors, settings), bound to the variables below.
+// (device, leds, sensors, settings), bound to the variables below, and GET /api/info.
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/sysinfo.h>
@@ -61,12 +61,13 @@ static void device_refresh(struct mg_dash_set *set) {
 static struct mg_dash_set s_device =
     MG_DASH_SET("device", s_device_fields, .title = "Device", .readonly = true, .on_read = device_refresh);
 
-// leds: writable; on a board on_write would drive the pins
+// leds: operating the device, so an operator's to switch (settings stay an admin's);
+// on a board on_write would drive the pins
 static bool s_led[3];
 static struct mg_dash_field s_led_fields[] = {
-    MG_DASH_BOOL("led1", &s_led[0], .title = "LED 1"),
-    MG_DASH_BOOL("led2", &s_led[1], .title = "LED 2"),
-    MG_DASH_BOOL("led3", &s_led[2], .title = "LED 3"),
+    MG_DASH_BOOL("led1", &s_led[0], .title = "LED 1", .write = MG_DASH_OPERATOR),
+    MG_DASH_BOOL("led2", &s_led[1], .title = "LED 2", .write = MG_DASH_OPERATOR),
+    MG_DASH_BOOL("led3", &s_led[2], .title = "LED 3", .write = MG_DASH_OPERATOR),
 };
 static const char *device_set_leds(struct mg_dash_set *set, const union mg_dash_value *next) {
   (void) set;
@@ -100,6 +101,14 @@ static void device_tick(void *arg) {
   mg_dash_changed(&d->dash, &s_device);  // Uptime ticks on the dashboard
 }
 
+// GET /api/info: name, version, build time, uptime (any logged-in user)
+static void device_info(struct mg_connection *c, struct mg_dash_req *req) {
+  const struct device *d = (const struct device *) req->fn_data;
+  mg_http_reply(c, 200, "Content-Type: application/json\r\nCache-Control: no-store\r\n",
+                "{\"name\":%m,\"version\":%m,\"build\":%m,\"uptime\":%llu}\n", MG_ESC(d->name), MG_ESC(d->version),
+                MG_ESC(d->build_time), (unsigned long long) ((mg_millis() - d->started_ms) / 1000));
+}
+
 void device_init(struct device *d, struct mg_mgr *mgr, const char *data_dir) {
   char host[48] = "host";
   if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') strcpy(host, "host");
@@ -118,6 +127,7 @@ void device_init(struct device *d, struct mg_mgr *mgr, const char *data_dir) {
   mg_dash_add(&d->dash, &s_leds);
   mg_dash_add(&d->dash, &s_sensors);
   mg_dash_add(&d->dash, &s_settings);
+  mg_dash_route(&d->dash, "GET", "/api/info", 0, device_info, d);
   d->sensor_timer = mg_timer_add(mgr, 1000, MG_TIMER_REPEAT, device_tick, d);
 }
 
@@ -128,9 +138,4 @@ void device_free(struct device *d) {
     d->sensor_timer = NULL;
   }
   mg_dash_free(&d->dash);
-}
-
-void device_info_json(const struct device *d, struct mg_iobuf *io) {
-  mg_xprintf(mg_pfn_iobuf, io, "{\"name\":%m,\"version\":%m,\"build\":%m,\"uptime\":%llu}", MG_ESC(d->name),
-             MG_ESC(d->version), MG_ESC(d->build_time), (unsigned long long) ((mg_millis() - d->started_ms) / 1000));
 }

@@ -15,10 +15,9 @@ struct device {
   struct mg_timer *sensor_timer;
 };
 
-// Declares the field sets (loading the persisted settings) and starts the sensors
+// Declares the field sets (loading the persisted settings) and the route GET /api/info,
+// and starts the sensors
 void device_init(struct device *d, struct mg_mgr *mgr, const char *data_dir);
 void device_free(struct device *d);  // Before mg_mgr_free
-// JSON object for GET /api/info, appended to io
-void device_info_json(const struct device *d, struct mg_iobuf *io);
 
 #endif

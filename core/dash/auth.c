@@ -1,6 +1,7 @@
 // The auth endpoints (/api/auth..., /api/users...), the session gate every other /api/
 // request passes, and the CSRF rule; the tables behind them live in auth_users.c and session*.c.
 #include "dash/auth_internal.h"
+#include "dash/dash_internal.h"
 
 
 struct mg_auth *mg_auth_create(const char *data_dir) {
@@ -58,7 +59,7 @@ void mg_auth_reply_session(struct mg_connection *c, const struct mg_auth_session
   char cookie[200], headers[300];
   mg_auth_cookie_header(cookie, sizeof(cookie), s, c->is_tls);
   mg_snprintf(headers, sizeof(headers), MG_AUTH_JSON "%s", cookie);
-  mg_http_reply(c, 200, headers, "{\"user\":%m,\"level\":\"%s\"}\n", MG_ESC(s->user), mg_auth_level_name(level));
+  mg_http_reply(c, 200, headers, "{\"user\":%m,\"level\":\"%s\"}\n", MG_ESC(s->user), mg_dash_level_name(level));
 }
 
 // ---------------------------------------------------------------------------
@@ -187,7 +188,7 @@ int mg_auth_gate(struct mg_auth *auth, struct mg_connection *c, struct mg_http_m
   }
   if (!auth_csrf_check(c, hm)) return MG_DASH_NOBODY;
   if (level < need) {
-    mg_auth_reply_error(c, 403, NULL, need >= MG_DASH_ADMIN ? "forbidden: this needs an admin" : "forbidden");
+    mg_auth_reply_error(c, 403, NULL, mg_dash_forbidden(need));
     return MG_DASH_NOBODY;
   }
   return level;
@@ -208,7 +209,7 @@ static void auth_whoami(struct mg_auth *auth, struct mg_connection *c, struct mg
     mg_http_reply(c, 200, MG_AUTH_JSON, "{\"setup\":%s,\"user\":null,\"level\":null}\n", setup ? "true" : "false");
   } else {
     mg_http_reply(c, 200, MG_AUTH_JSON, "{\"setup\":%s,\"user\":%m,\"level\":\"%s\"}\n", setup ? "true" : "false",
-                  MG_ESC(u->name), mg_auth_level_name(u->level));
+                  MG_ESC(u->name), mg_dash_level_name(u->level));
   }
 }
 
@@ -274,7 +275,7 @@ static void auth_users_list(struct mg_auth *auth, struct mg_connection *c) {
   for (size_t i = 0; i < MG_AUTH_MAX_USERS; i++) {
     struct mg_auth_user *u = &auth->users[i];
     if (u->name[0] == '\0') continue;
-    ok = ok && mg_iobuf_printf(&io, "%s{\"user\":%m,\"level\":\"%s\"}", sep, MG_ESC(u->name), mg_auth_level_name(u->level));
+    ok = ok && mg_iobuf_printf(&io, "%s{\"user\":%m,\"level\":\"%s\"}", sep, MG_ESC(u->name), mg_dash_level_name(u->level));
     sep = ",";
   }
   ok = ok && mg_iobuf_printf(&io, "]}");
@@ -290,11 +291,11 @@ static void auth_users_add(struct mg_auth *auth, struct mg_connection *c, struct
       !auth_field(c, hm, "password", pass, sizeof(pass)) || !auth_field(c, hm, "level", level_name, sizeof(level_name))) {
     return;
   }
-  int level = mg_auth_level_parse(mg_str(level_name));
+  int level = mg_dash_level_parse(mg_str(level_name));
   if (!mg_auth_name_ok(mg_str(name))) {
     mg_auth_reply_error(c, 400, NULL, "user names are 1 to 32 characters of A-Z a-z 0-9 _ . -");
   } else if (level == MG_DASH_NOBODY) {
-    mg_auth_reply_error(c, 400, NULL, "level must be \"admin\" or \"viewer\"");
+    mg_auth_reply_error(c, 400, NULL, "level must be \"viewer\", \"operator\" or \"admin\"");
   } else if (!auth_password_ok(c, pass)) {
     // Answered
   } else if (mg_auth_user_find(auth, name) != NULL) {

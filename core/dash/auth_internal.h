@@ -17,7 +17,7 @@
 
 struct mg_auth_user {
   char name[MG_AUTH_NAME_MAX + 1];  // "" marks a free slot
-  int level;                        // MG_DASH_VIEWER or MG_DASH_ADMIN
+  int level;                        // MG_DASH_VIEWER, MG_DASH_OPERATOR or MG_DASH_ADMIN
   uint32_t iterations;              // PBKDF2 iterations this hash was made with
   unsigned char salt[MG_AUTH_SALT_LEN];
   unsigned char hash[MG_AUTH_HASH_LEN];
@@ -80,8 +80,6 @@ struct mg_auth {
 // Users and passwords (auth_users.c)
 void mg_auth_wipe(void *buf, size_t len);  // Zeroes a password buffer where the compiler cannot skip it
 bool mg_auth_name_ok(struct mg_str name);
-const char *mg_auth_level_name(int level);  // "admin", "viewer", or NULL
-int mg_auth_level_parse(struct mg_str s);   // MG_DASH_NOBODY when neither
 struct mg_auth_user *mg_auth_user_find(struct mg_auth *auth, const char *name);
 size_t mg_auth_admins(const struct mg_auth *auth);
 // Sets a fresh salt and the hash of pass with the given iterations; false if no random bytes

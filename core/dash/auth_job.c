@@ -164,8 +164,8 @@ static void job_add_done(struct mg_auth_job *job, struct mg_connection *c) {
   }
   struct mg_auth_user *u = job_put_user(job, c);
   if (u == NULL) return;
-  MG_INFO(("user %s (%s) added", u->name, mg_auth_level_name(u->level)));
-  mg_http_reply(c, 201, MG_AUTH_JSON, "{\"user\":%m,\"level\":\"%s\"}\n", MG_ESC(u->name), mg_auth_level_name(u->level));
+  MG_INFO(("user %s (%s) added", u->name, mg_dash_level_name(u->level)));
+  mg_http_reply(c, 201, MG_AUTH_JSON, "{\"user\":%m,\"level\":\"%s\"}\n", MG_ESC(u->name), mg_dash_level_name(u->level));
 }
 
 // The hash is done: answer c; true when the job goes on hashing

@@ -26,16 +26,6 @@ bool mg_auth_name_ok(struct mg_str name) {
   return true;
 }
 
-const char *mg_auth_level_name(int level) {
-  return level == MG_DASH_ADMIN ? "admin" : level == MG_DASH_VIEWER ? "viewer" : NULL;
-}
-
-int mg_auth_level_parse(struct mg_str s) {
-  if (mg_str_eq(s, "admin")) return MG_DASH_ADMIN;
-  if (mg_str_eq(s, "viewer")) return MG_DASH_VIEWER;
-  return MG_DASH_NOBODY;
-}
-
 struct mg_auth_user *mg_auth_user_find(struct mg_auth *auth, const char *name) {
   for (size_t i = 0; i < MG_AUTH_MAX_USERS; i++) {
     if (auth->users[i].name[0] != '\0' && strcmp(auth->users[i].name, name) == 0) return &auth->users[i];
@@ -124,7 +114,7 @@ static bool users_parse_one(struct mg_str obj, struct mg_auth_user *u) {
   if (obj.len == 0 || obj.buf[0] != '{') return false;
   if (!users_json_str(obj, "$.user", u->name, sizeof(u->name)) || !mg_auth_name_ok(mg_str(u->name))) return false;
   if (!users_json_str(obj, "$.level", level, sizeof(level))) return false;
-  u->level = mg_auth_level_parse(mg_str(level));
+  u->level = mg_dash_level_parse(mg_str(level));
   if (u->level == MG_DASH_NOBODY) return false;
   if (!mg_json_get_num(obj, "$.iterations", &iterations) || iterations < 1 || iterations > 1e9 ||
       iterations != (double) (uint32_t) iterations) {
@@ -159,7 +149,7 @@ static bool users_format(struct mg_auth *auth, struct mg_iobuf *io) {
     struct mg_auth_user *u = &auth->users[i];
     if (u->name[0] == '\0') continue;
     ok = ok && mg_iobuf_printf(io, "%s{\"user\":%m,\"level\":\"%s\",\"iterations\":%lu,\"salt\":\"%M\",\"hash\":\"%M\"}",
-                               sep, MG_ESC(u->name), mg_auth_level_name(u->level), (unsigned long) u->iterations,
+                               sep, MG_ESC(u->name), mg_dash_level_name(u->level), (unsigned long) u->iterations,
                                mg_print_base64, (int) sizeof(u->salt), u->salt, mg_print_base64,
                                (int) sizeof(u->hash), u->hash);
     sep = ",\n  ";

@@ -15,8 +15,22 @@ static bool dash_is_readonly(const struct mg_dash_set *set, const struct mg_dash
   return set->readonly || f->readonly;
 }
 
-static const char *dash_level_name(int level) {
-  return level >= MG_DASH_ADMIN ? "admin" : level == MG_DASH_VIEWER ? "viewer" : "nobody";
+static const char *const dash_level_names[] = {NULL, "viewer", "operator", "admin"};  // By MG_DASH_* level
+
+const char *mg_dash_level_name(int level) {
+  return level > MG_DASH_NOBODY && level <= MG_DASH_ADMIN ? dash_level_names[level] : NULL;
+}
+
+int mg_dash_level_parse(struct mg_str name) {
+  for (int level = MG_DASH_VIEWER; level <= MG_DASH_ADMIN; level++) {
+    if (mg_str_eq(name, dash_level_names[level])) return level;
+  }
+  return MG_DASH_NOBODY;
+}
+
+const char *mg_dash_forbidden(int need) {
+  if (need >= MG_DASH_ADMIN) return "forbidden: this needs an admin";
+  return need == MG_DASH_OPERATOR ? "forbidden: this needs an operator" : "forbidden";
 }
 
 static const char *dash_type_name(int type) {
@@ -53,6 +67,11 @@ static bool dash_file_is_the_cores(const char *name) {
   return false;
 }
 
+// A field's read or write level: 0 (the default) or one a user can have
+static bool dash_level_ok(int level) {
+  return level == 0 || mg_dash_level_name(level) != NULL;
+}
+
 static bool dash_field_ok(const struct mg_dash_field *f, const char **why) {
   *why = NULL;
   if (f->name == NULL || f->name[0] == '\0') *why = "a field without a name";
@@ -62,6 +81,7 @@ static bool dash_field_ok(const struct mg_dash_field *f, const char **why) {
   else if (f->type == MG_DASH_ENUM_T && (f->values == NULL || f->values[0] == NULL)) *why = "an enum without values";
   else if (f->has_limits && f->type == MG_DASH_INT64_T && f->min64 > f->max64) *why = "min above max";
   else if (f->has_limits && f->type != MG_DASH_INT64_T && !(f->min <= f->max)) *why = "min above max";
+  else if (!dash_level_ok(f->read) || !dash_level_ok(f->write)) *why = "a read or write level that is no MG_DASH_* level";
   return *why == NULL;
 }
 
@@ -196,8 +216,8 @@ static bool dash_field_schema(const struct mg_dash_set *set, const struct mg_das
   }
   if (ok && f->unit != NULL) ok = mg_iobuf_printf(out, ",\"unit\":%m", MG_ESC(f->unit));
   return ok && mg_iobuf_printf(out, ",\"writable\":%s,\"read\":%m,\"write\":%m}",
-                               dash_is_readonly(set, f) ? "false" : "true", MG_ESC(dash_level_name(dash_read_level(f))),
-                               MG_ESC(dash_level_name(dash_write_level(f))));
+                               dash_is_readonly(set, f) ? "false" : "true", MG_ESC(mg_dash_level_name(dash_read_level(f))),
+                               MG_ESC(mg_dash_level_name(dash_write_level(f))));
 }
 
 // The set's file did not parse at start: why, and the name it is kept under (API.md)

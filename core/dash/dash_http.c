@@ -1,5 +1,5 @@
-// Field sets over HTTP: GET /api/sets, GET and POST /api/sets/NAME, and the
-// WebSocket /api/ws with its coalesced pushes (core/dash/API.md).
+// Field sets over HTTP: GET /api/sets, GET and POST /api/sets/NAME, the
+// WebSocket /api/ws with its coalesced pushes, then the routes of dash_route.c (API.md).
 #include "dash/dash_internal.h"
 
 // A WebSocket client of /api/ws: kept small, there may be many
@@ -31,6 +31,7 @@ void mg_dash_free(struct mg_dash *dash) {
     dash->timer = NULL;
   }
   mg_dash_clients_free(dash);
+  mg_dash_routes_free(dash);
 }
 
 // {"set":NAME,"values":{...}} for level into out
@@ -362,7 +363,7 @@ bool mg_dash_handle(struct mg_dash *dash, struct mg_connection *c, int ev, void 
     } else if (mg_str_eq(hm->uri, "/api/ws")) {
       dash_http_upgrade(dash, c, hm, level);
     } else {
-      return false;
+      return mg_dash_routes_handle(dash, c, hm, level);
     }
     return true;
   }

@@ -21,6 +21,12 @@ struct mg_dash_field *mg_dash_field_find(struct mg_dash_set *set, struct mg_str 
 // Values readable at level as a JSON object, without calling on_read
 bool mg_dash_values_raw(struct mg_dash_set *set, int level, struct mg_iobuf *out);
 bool mg_dash_readable(const struct mg_dash_set *set, int level);
+// The 403 reason for a caller below need: "forbidden: this needs an operator" (dash.c)
+const char *mg_dash_forbidden(int need);
+// The routes of mg_dash_route (dash_route.c): serve hm if some route's pattern matches its
+// path (false: none does), and free them all
+bool mg_dash_routes_handle(struct mg_dash *dash, struct mg_connection *c, struct mg_http_message *hm, int level);
+void mg_dash_routes_free(struct mg_dash *dash);
 // Push the set to every WebSocket client now (dash_http.c)
 void mg_dash_push(struct mg_dash *dash, struct mg_dash_set *set);
 

@@ -3,8 +3,15 @@
 #ifndef MG_DASH_H
 #define MG_DASH_H
 
-// Access levels, ordered: a level may do everything the ones below it may
-enum { MG_DASH_NOBODY = 0, MG_DASH_VIEWER = 1, MG_DASH_ADMIN = 2 };
+// Access levels, ordered: a level may do everything the ones below it may. A viewer
+// reads; an operator also operates the device (writes the fields and calls the endpoints
+// that need an operator); an admin also changes its settings, users and firmware. Files
+// and JSON hold the names, never these numbers.
+enum { MG_DASH_NOBODY = 0, MG_DASH_VIEWER = 1, MG_DASH_OPERATOR = 2, MG_DASH_ADMIN = 3 };
+// "viewer", "operator" or "admin"; NULL for any other number
+const char *mg_dash_level_name(int level);
+// The level of one of those names (exactly, lower case); MG_DASH_NOBODY for any other
+int mg_dash_level_parse(struct mg_str name);
 
 // Pushes of one set to one WebSocket client are at most this often
 #ifndef MG_DASH_PUSH_INTERVAL_MS
@@ -53,6 +60,7 @@ struct mg_dash_field {
   const char *title, *unit;   // For the UI; title defaults to name
   bool readonly;              // Only the C code changes it
   int read, write;            // Levels needed; 0 means MG_DASH_VIEWER to read, MG_DASH_ADMIN to write
+                              // (.write = MG_DASH_OPERATOR for what operating the device changes)
 };
 
 #define MG_DASH_BOOL(n, p, ...) {.name = (n), .type = MG_DASH_BOOL_T, .ptr = (p), __VA_ARGS__}
@@ -119,7 +127,19 @@ struct mg_dash_set {
 // static struct mg_dash_set leds = MG_DASH_SET("leds", leds_fields, .title = "LEDs");
 #define MG_DASH_SET(n, f, ...) {.name = (n), .fields = (f), .nfields = sizeof(f) / sizeof((f)[0]), __VA_ARGS__}
 
+// Endpoints of your own (mg_dash_route below): what a route's handler gets
+#define MG_DASH_ROUTE_CAPS 4  // Wildcards a route's pattern may hold
+struct mg_dash_req {
+  struct mg_http_message *hm;
+  const char *user;                             // The session's user name; "" without dash->auth
+  int level;                                    // The caller's level: at least the route's
+  struct mg_str caps[MG_DASH_ROUTE_CAPS + 1];   // What the pattern's wildcards matched, in order
+  void *fn_data;                                // As given to mg_dash_route
+};
+typedef void (*mg_dash_route_fn)(struct mg_connection *c, struct mg_dash_req *req);
+
 struct mg_dash_client;
+struct mg_dash_route;
 struct mg_auth;
 struct mg_dash {
   // Optional (mg_auth.h): each WebSocket client's writes are judged by its session as it
@@ -132,6 +152,7 @@ struct mg_dash {
   struct mg_dash_client *clients;  // WebSocket clients of /api/ws
   struct mg_dash_client **index;   // The same by connection (core/dash/dash_clients.c)
   size_t index_size, nclients;
+  struct mg_dash_route *routes;  // mg_dash_route's, in the order they were added
   struct mg_timer *timer;        // Sends coalesced pushes, checks sessions
   uint64_t sessions_checked;     // mg_millis() of the last check
   uint32_t auth_changes;         // mg_auth_changes() at the last check
@@ -152,10 +173,24 @@ struct mg_dash_set *mg_dash_find(struct mg_dash *dash, struct mg_str name);
 // every change made until then (at most one write per interval), or at mg_dash_free.
 void mg_dash_changed(struct mg_dash *dash, struct mg_dash_set *set);
 
+// An endpoint of your own: method ("GET" answers HEAD too) on the paths that match
+// pattern (mg_match: '*' a run without '/', '#' any run, '?' one character; at most
+// MG_DASH_ROUTE_CAPS of them), served by fn to callers of at least level. level 0 means
+// MG_DASH_VIEWER for GET and HEAD and MG_DASH_OPERATOR for any other method: a request that
+// changes state needs the writing level unless the route says otherwise (MG_DASH_ADMIN for
+// settings; MG_DASH_VIEWER for a POST that changes nothing). mg_dash_handle answers a caller
+// below it 403, and a path that some route matches with a method none has 405 with Allow;
+// fn_data reaches fn in req->fn_data. method and pattern are kept, not copied (literals).
+// false (logged) for a bad argument, a route of that method and pattern already, or no memory.
+//   mg_dash_route(&dash, "POST", "/api/pump/boost", 0, pump_boost, &pump);  // Operators
+bool mg_dash_route(struct mg_dash *dash, const char *method, const char *pattern, int level, mg_dash_route_fn fn,
+                   void *fn_data);
+
 // The HTTP handler's one call, for every event: serves GET /api/sets, GET and POST
-// /api/sets/NAME and the WebSocket /api/ws, for a caller at level (MG_DASH_ADMIN
-// without users; the session's level with them: it is read on MG_EV_HTTP_MSG only).
-// Returns true when it took the event (the handler has nothing more to do).
+// /api/sets/NAME, the WebSocket /api/ws and the routes of mg_dash_route, for a caller at
+// level (MG_DASH_ADMIN without users; the session's level with them, from mg_auth_gate:
+// it is read on MG_EV_HTTP_MSG only). Returns true when it took the event (the handler
+// has nothing more to do); false for a path none of these match (answer it 404).
 bool mg_dash_handle(struct mg_dash *dash, struct mg_connection *c, int ev, void *ev_data, int level);
 
 // The pieces mg_dash_handle is made of, for custom endpoints and tests.

@@ -1,11 +1,13 @@
 // Users and sessions against the firmware: first setup, login, the session cookie,
 // 401 / 403 / 415 from the gate, logout, login throttling, the users file (0600,
 // kept across a restart) and a corrupt one failing closed while the dashboard stays up;
-// /api/ served only to a Host that is the device's (DNS rebinding).
+// /api/ served only to a Host that is the device's (DNS rebinding); each of the three
+// levels gets exactly its rights, over REST and /api/ws.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { startServer, tmpdir, curl, parseResponses, waitForLog } from './lib.mjs';
 
 const FIRMWARE = process.env.BIN ? path.join(process.env.BIN, '..', 'firmware', 'firmware') : 'build/firmware/firmware';
@@ -131,6 +133,82 @@ test('login, the CSRF rule, a viewer who may only read, logout', async () => {
     assert.equal((await call(fw, 'GET', '/api/info', { cookie: bob })).status, 401, "bob's session ended with bob");
     r = await call(fw, 'DELETE', '/api/users/admin', { cookie: admin, headers: { 'X-Requested-With': 'meerkat' } });
     assert.equal(r.status, 409);
+  } finally {
+    await fw.stop();
+  }
+});
+
+// One write on /api/ws as the cookie's session: the reply to it
+async function wsWrite(fw, cookie, set, values) {
+  const ws = new WebSocket(`${fw.url.replace('http', 'ws')}/api/ws`, { headers: { Cookie: cookie } });
+  try {
+    const reply = new Promise((resolve, reject) => {
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        if (m.id === 1) resolve(m);
+      });
+      ws.on('error', reject);
+    });
+    await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+    ws.send(JSON.stringify({ id: 1, set, values }));
+    return await reply;
+  } finally {
+    ws.close();
+  }
+}
+
+test('three levels: a viewer reads, an operator also switches the LEDs, only an admin changes settings and users', async () => {
+  const fw = await start('levels');
+  try {
+    const admin = cookieOf(await post(fw, '/api/auth/setup', { password: 'admin-password' }));
+    let r = await post(fw, '/api/users', { user: 'olive', password: 'olive-password', level: 'operator' }, { cookie: admin });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(r.json, { user: 'olive', level: 'operator' });
+    r = await post(fw, '/api/users', { user: 'carol', password: 'carol-password', level: 'root' }, { cookie: admin });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error, 'level must be "viewer", "operator" or "admin"');
+    assert.equal((await post(fw, '/api/users', { user: 'bob', password: 'bob-password', level: 'viewer' }, { cookie: admin })).status, 201);
+    r = await post(fw, '/api/auth/login', { user: 'olive', password: 'olive-password' });
+    assert.deepEqual(r.json, { user: 'olive', level: 'operator' });
+    const olive = cookieOf(r);
+    const bob = cookieOf(await post(fw, '/api/auth/login', { user: 'bob', password: 'bob-password' }));
+    assert.deepEqual((await call(fw, 'GET', '/api/auth', { cookie: olive })).json, { setup: false, user: 'olive', level: 'operator' });
+    assert.deepEqual((await call(fw, 'GET', '/api/users', { cookie: admin })).json.users.map((u) => u.level), ['admin', 'operator', 'viewer']);
+    const schema = (await call(fw, 'GET', '/api/sets', { cookie: bob })).json.sets;
+    assert.equal(schema.find((s) => s.name === 'leds').fields[0].write, 'operator');
+    assert.equal(schema.find((s) => s.name === 'settings').fields[0].write, 'admin');
+
+    // REST: the LEDs are the operator's and the admin's, the settings the admin's only
+    r = await post(fw, '/api/sets/leds', { led1: true }, { cookie: bob });
+    assert.equal(r.status, 403, 'a viewer writes nothing');
+    r = await post(fw, '/api/sets/leds', { led1: true }, { cookie: olive });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.led1, true);
+    r = await post(fw, '/api/sets/settings', { interval: 5 }, { cookie: olive });
+    assert.equal(r.status, 403, 'settings need an admin');
+    assert.equal((await call(fw, 'GET', '/api/sets/settings', { cookie: olive })).json.interval, 10, 'unchanged');
+    assert.equal((await post(fw, '/api/sets/settings', { interval: 5 }, { cookie: admin })).status, 200);
+    assert.equal((await post(fw, '/api/sets/leds', { led2: true }, { cookie: admin })).status, 200);
+    // Users are the admin's
+    assert.equal((await call(fw, 'GET', '/api/users', { cookie: olive })).status, 403);
+    r = await post(fw, '/api/users', { user: 'eve', password: 'eve-password', level: 'admin' }, { cookie: olive });
+    assert.equal(r.status, 403);
+    assert.equal(r.json.error, 'forbidden: this needs an admin');
+    assert.equal((await call(fw, 'DELETE', '/api/users/bob', { cookie: olive, headers: { 'X-Requested-With': 'meerkat' } })).status, 403);
+
+    // /api/ws: the same rights
+    assert.deepEqual(await wsWrite(fw, olive, 'leds', { led3: true }), { id: 1, ok: true });
+    assert.deepEqual(await wsWrite(fw, olive, 'settings', { interval: 7 }), { id: 1, error: 'forbidden' });
+    assert.deepEqual(await wsWrite(fw, bob, 'leds', { led3: false }), { id: 1, error: 'forbidden' });
+    assert.deepEqual((await call(fw, 'GET', '/api/sets/leds', { cookie: bob })).json, { led1: true, led2: true, led3: true });
+    assert.equal((await call(fw, 'GET', '/api/sets/settings', { cookie: bob })).json.interval, 5);
+    // Routes (mg_dash_route): /api/info is any user's to read, and only to read
+    assert.equal((await call(fw, 'GET', '/api/info', { cookie: bob })).status, 200);
+    r = await post(fw, '/api/info', {}, { cookie: olive });
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.get('allow'), 'GET, HEAD');
+    // The operator survives a restart: users.json holds the level's name
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(fw.dir, 'users.json'), 'utf8')).users.map((u) => u.level), ['admin', 'operator', 'viewer']);
   } finally {
     await fw.stop();
   }

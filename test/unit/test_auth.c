@@ -223,6 +223,44 @@ Test(auth_file, corrupt_files_fail_closed_with_a_log_line_that_says_what_to_do) 
   }
 }
 
+// The users file as written (in a static buffer)
+static char *read_users_file(void) {
+  static char text[8192];
+  char path[128];
+  path_in_tmp(path, sizeof(path), "users.json");
+  FILE *fp = fopen(path, "rb");
+  cr_assert_not_null(fp);
+  size_t n = fread(text, 1, sizeof(text) - 1, fp);
+  fclose(fp);
+  text[n] = '\0';
+  return text;
+}
+
+// users.json holds level names, never numbers: a file written before the operator level
+// existed loads with the same levels, and an operator is kept as one
+#define USERS_LINE(name, level)                                                                       \
+  "{\"user\":\"" name "\",\"level\":\"" level "\",\"iterations\":1000,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA==\"," \
+  "\"hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}"
+
+Test(auth_file, levels_are_stored_by_name_so_older_files_load_and_operators_are_kept) {
+  make_tmp_dir();
+  write_file("users.json", "{\"users\":[" USERS_LINE("root", "admin") "," USERS_LINE("bob", "viewer") "]}");
+  struct mg_auth *auth = auth_new();
+  cr_assert_not(auth->broken);
+  cr_assert_eq(mg_auth_user_find(auth, "root")->level, MG_DASH_ADMIN);
+  cr_assert_eq(mg_auth_user_find(auth, "bob")->level, MG_DASH_VIEWER);
+  mg_auth_free(auth);
+  write_file("users.json", "{\"users\":[" USERS_LINE("root", "admin") "," USERS_LINE("olive", "operator") "]}");
+  auth = auth_new();
+  cr_assert_not(auth->broken);
+  cr_assert_eq(mg_auth_user_find(auth, "olive")->level, MG_DASH_OPERATOR);
+  cr_assert(mg_auth_users_save(auth));
+  mg_auth_free(auth);
+  const char *text = read_users_file();
+  cr_assert(strstr(text, "{\"user\":\"olive\",\"level\":\"operator\"") != NULL, "%s", text);
+  remove_tmp_dir();
+}
+
 Test(auth_file, a_valid_file_parses_and_one_more_user_than_the_table_holds_is_corrupt) {
   make_tmp_dir();
   struct mg_auth *auth = auth_new();
@@ -238,14 +276,7 @@ Test(auth_file, a_valid_file_parses_and_one_more_user_than_the_table_holds_is_co
   cr_assert_not(auth->broken);
   cr_assert_not_null(mg_auth_user_find(auth, "user15"));
   // One more line, by hand
-  char path[128];
-  path_in_tmp(path, sizeof(path), "users.json");
-  FILE *fp = fopen(path, "rb");
-  static char text[8192];
-  size_t n = fread(text, 1, sizeof(text) - 1, fp);
-  fclose(fp);
-  text[n] = '\0';
-  char *first = strstr(text, "{\"user\":\"user0\"");
+  char *text = read_users_file(), *first = strstr(text, "{\"user\":\"user0\"");
   char *end = strchr(first, '}');
   static char more[8192];
   char entry[512];
@@ -511,14 +542,19 @@ Test(auth_throttle, the_tables_are_bounded_and_forget_the_least_failed_then_the_
 // Levels and the CSRF rule
 
 Test(auth_levels, names_and_order) {
-  cr_assert_str_eq(mg_auth_level_name(MG_DASH_ADMIN), "admin");
-  cr_assert_str_eq(mg_auth_level_name(MG_DASH_VIEWER), "viewer");
-  cr_assert_null(mg_auth_level_name(MG_DASH_NOBODY));
-  cr_assert_eq(mg_auth_level_parse(mg_str("admin")), MG_DASH_ADMIN);
-  cr_assert_eq(mg_auth_level_parse(mg_str("viewer")), MG_DASH_VIEWER);
-  cr_assert_eq(mg_auth_level_parse(mg_str("Admin")), MG_DASH_NOBODY);
-  cr_assert_eq(mg_auth_level_parse(mg_str("")), MG_DASH_NOBODY);
-  cr_assert_gt(MG_DASH_ADMIN, MG_DASH_VIEWER);
+  cr_assert_str_eq(mg_dash_level_name(MG_DASH_ADMIN), "admin");
+  cr_assert_str_eq(mg_dash_level_name(MG_DASH_OPERATOR), "operator");
+  cr_assert_str_eq(mg_dash_level_name(MG_DASH_VIEWER), "viewer");
+  cr_assert_null(mg_dash_level_name(MG_DASH_NOBODY));
+  cr_assert_null(mg_dash_level_name(MG_DASH_ADMIN + 1));
+  cr_assert_eq(mg_dash_level_parse(mg_str("admin")), MG_DASH_ADMIN);
+  cr_assert_eq(mg_dash_level_parse(mg_str("operator")), MG_DASH_OPERATOR);
+  cr_assert_eq(mg_dash_level_parse(mg_str("viewer")), MG_DASH_VIEWER);
+  cr_assert_eq(mg_dash_level_parse(mg_str("Admin")), MG_DASH_NOBODY);
+  cr_assert_eq(mg_dash_level_parse(mg_str("nobody")), MG_DASH_NOBODY);
+  cr_assert_eq(mg_dash_level_parse(mg_str("")), MG_DASH_NOBODY);
+  cr_assert_gt(MG_DASH_ADMIN, MG_DASH_OPERATOR);
+  cr_assert_gt(MG_DASH_OPERATOR, MG_DASH_VIEWER);
   cr_assert_gt(MG_DASH_VIEWER, MG_DASH_NOBODY);
   cr_assert(mg_auth_name_ok(mg_str("a")));
   cr_assert(mg_auth_name_ok(mg_str("A-z_0.9")));
@@ -558,7 +594,7 @@ Test(auth_csrf, writes_need_a_json_content_type_or_the_custom_header) {
 
 // ---------------------------------------------------------------------------
 // The endpoints, over loopback: a server that lets mg_auth answer its own URLs and
-// gates /api/other (GET: viewer, writes: admin) behind it
+// gates /api/other (GET: viewer, writes: admin) and /api/operate (writes: operator) behind it
 
 struct site {
   struct mg_auth *auth;
@@ -569,7 +605,8 @@ static void site_fn(struct mg_connection *c, int ev, void *ev_data) {
   if (ev != MG_EV_HTTP_MSG) return;
   struct mg_http_message *hm = (struct mg_http_message *) ev_data;
   if (mg_auth_handle(site->auth, c, hm)) return;
-  int need = mg_auth_is_write(hm) ? MG_DASH_ADMIN : MG_DASH_VIEWER;
+  int writer = mg_str_eq(hm->uri, "/api/operate") ? MG_DASH_OPERATOR : MG_DASH_ADMIN;
+  int need = mg_auth_is_write(hm) ? writer : MG_DASH_VIEWER;
   int level = mg_auth_gate(site->auth, c, hm, need);
   if (level == MG_DASH_NOBODY) return;
   mg_http_reply(c, 200, "Content-Type: application/json\r\n", "{\"level\":%d}\n", level);
@@ -791,6 +828,55 @@ Test(auth_http, login_logout_and_a_viewer_who_may_only_read) {
   cr_assert(strstr(r->head, "Set-Cookie: mk_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n") != NULL, "%s", r->head);
   cr_assert_eq(req("GET", "/api/other", admin, "")->status, 401);
   cr_assert_eq(req("POST", "/api/auth/logout", with(h, sizeof(h), admin, JSON), "")->status, 401);
+  site_stop();
+}
+
+// Each level gets exactly its rights: a viewer reads, an operator also operates (writes
+// what needs an operator), only an admin changes users and what needs an admin
+Test(auth_http, an_operator_operates_but_changes_neither_users_nor_what_needs_an_admin) {
+  site_start();
+  char admin[128], op[128], viewer[128], h[256];
+  cookie_of(req("POST", "/api/auth/setup", JSON, "{\"password\":\"password1\"}"), admin, sizeof(admin));
+  struct resp *r = req("POST", "/api/users", with(h, sizeof(h), admin, JSON),
+                       "{\"user\":\"olive\",\"password\":\"password2\",\"level\":\"operator\"}");
+  cr_assert_eq(r->status, 201, "%s", r->body);
+  cr_assert_str_eq(r->body, "{\"user\":\"olive\",\"level\":\"operator\"}\n");
+  r = req("POST", "/api/users", with(h, sizeof(h), admin, JSON), "{\"user\":\"carol\",\"password\":\"password3\",\"level\":\"root\"}");
+  cr_assert_eq(r->status, 400);
+  cr_assert_str_eq(r->body, "{\"error\":\"level must be \\\"viewer\\\", \\\"operator\\\" or \\\"admin\\\"\"}\n");
+  cr_assert_eq(req("POST", "/api/users", with(h, sizeof(h), admin, JSON),
+                   "{\"user\":\"bob\",\"password\":\"password3\",\"level\":\"viewer\"}")->status, 201);
+  r = req("GET", "/api/users", admin, "");
+  cr_assert_str_eq(r->body, "{\"users\":[{\"user\":\"admin\",\"level\":\"admin\"},{\"user\":\"olive\",\"level\":\"operator\"},"
+                            "{\"user\":\"bob\",\"level\":\"viewer\"}]}\n");
+
+  r = req("POST", "/api/auth/login", JSON, "{\"user\":\"olive\",\"password\":\"password2\"}");
+  cr_assert_eq(r->status, 200);
+  cr_assert_str_eq(r->body, "{\"user\":\"olive\",\"level\":\"operator\"}\n");
+  cookie_of(r, op, sizeof(op));
+  cookie_of(req("POST", "/api/auth/login", JSON, "{\"user\":\"bob\",\"password\":\"password3\"}"), viewer, sizeof(viewer));
+  cr_assert_str_eq(req("GET", "/api/auth", op, "")->body, "{\"setup\":false,\"user\":\"olive\",\"level\":\"operator\"}\n");
+
+  // Reads: everyone; operating: the operator and the admin; the rest: the admin only
+  for (const char *who = admin; who != NULL; who = who == admin ? op : who == op ? viewer : NULL) {
+    cr_assert_eq(req("GET", "/api/other", who, "")->status, 200);
+  }
+  r = req("POST", "/api/operate", with(h, sizeof(h), op, JSON), "{}");
+  cr_assert_eq(r->status, 200);
+  cr_assert_str_eq(r->body, "{\"level\":2}\n", "the gate returns the operator's level");
+  cr_assert_eq(req("POST", "/api/operate", with(h, sizeof(h), admin, JSON), "{}")->status, 200);
+  r = req("POST", "/api/operate", with(h, sizeof(h), viewer, JSON), "{}");
+  cr_assert_eq(r->status, 403);
+  cr_assert_str_eq(r->body, "{\"error\":\"forbidden: this needs an operator\"}\n");
+  r = req("POST", "/api/other", with(h, sizeof(h), op, JSON), "{}");
+  cr_assert_eq(r->status, 403);
+  cr_assert_str_eq(r->body, "{\"error\":\"forbidden: this needs an admin\"}\n");
+  cr_assert_eq(req("GET", "/api/users", op, "")->status, 403);
+  cr_assert_eq(req("POST", "/api/users", with(h, sizeof(h), op, JSON),
+                   "{\"user\":\"eve\",\"password\":\"password4\",\"level\":\"admin\"}")->status, 403);
+  cr_assert_eq(req("DELETE", "/api/users/bob", with(h, sizeof(h), op, "X-Requested-With: meerkat\r\n"), "")->status, 403);
+  cr_assert_not_null(mg_auth_user_find(site.auth, "bob"));
+  cr_assert_null(mg_auth_user_find(site.auth, "eve"));
   site_stop();
 }
 

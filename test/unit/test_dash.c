@@ -437,6 +437,74 @@ Test(dash_int64, inverted_limits_are_refused) {
   cr_assert(mg_dash_add(&s_dash, &ok), "the widest limits do not pass through a double");
 }
 
+// ---- Levels: each gets exactly its rights on a set that mixes them
+static bool s_pump_on;
+static int s_pump_speed = 50, s_pump_limit = 80, s_pump_hours = 3;
+static struct mg_dash_field s_pump_fields[] = {
+    MG_DASH_BOOL("on", &s_pump_on, .write = MG_DASH_OPERATOR),
+    MG_DASH_INT("speed", &s_pump_speed, 0, 100, .write = MG_DASH_OPERATOR),
+    MG_DASH_INT("limit", &s_pump_limit, 0, 100),  // Default: an admin's to change
+    MG_DASH_INT_ANY("hours", &s_pump_hours, .read = MG_DASH_OPERATOR, .write = MG_DASH_ADMIN),
+};
+static struct mg_dash_set s_pump = MG_DASH_SET("pump", s_pump_fields);  // Outlives s_dash (teardown frees it)
+
+static int pump_write(const char *body, int level, char *err, size_t len) {
+  return write_to(&s_pump, body, level, err, len);
+}
+
+static void pump_add(void) {
+  s_pump_on = false, s_pump_speed = 50, s_pump_limit = 80, s_pump_hours = 3;
+  cr_assert(mg_dash_add(&s_dash, &s_pump));
+}
+
+Test(dash, an_operator_writes_operator_fields_and_nothing_that_needs_an_admin) {
+  char err[256];
+  pump_add();
+  cr_assert_eq(pump_write("{\"on\":true}", MG_DASH_VIEWER, err, sizeof(err)), 403);
+  cr_assert_str_eq(err, "{\"error\":\"forbidden\"}");
+  cr_assert_eq(pump_write("{\"on\":true,\"speed\":70}", MG_DASH_OPERATOR, err, sizeof(err)), 200, "%s", err);
+  cr_assert(s_pump_on);
+  cr_assert_eq(s_pump_speed, 70);
+  cr_assert_eq(pump_write("{\"limit\":90}", MG_DASH_OPERATOR, err, sizeof(err)), 403);
+  cr_assert_eq(pump_write("{\"speed\":10,\"limit\":90}", MG_DASH_OPERATOR, err, sizeof(err)), 403, "all or nothing");
+  cr_assert_eq(s_pump_speed, 70);
+  cr_assert_eq(s_pump_limit, 80);
+  cr_assert_eq(pump_write("{\"speed\":10,\"limit\":90}", MG_DASH_ADMIN, err, sizeof(err)), 200);
+  cr_assert_eq(s_pump_limit, 90);
+}
+
+Test(dash, the_schema_and_values_name_the_operator_level_and_hide_what_a_level_may_not_read) {
+  pump_add();
+  struct mg_iobuf out = {NULL, 0, 0, 64};
+  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_OPERATOR, &out));
+  struct mg_str json = mg_str_n((char *) out.buf, out.len);
+  expect_str(json, "$.sets[1].name", "pump");
+  expect_str(json, "$.sets[1].fields[0].write", "operator");
+  expect_str(json, "$.sets[1].fields[0].read", "viewer");
+  expect_str(json, "$.sets[1].fields[2].write", "admin");
+  expect_str(json, "$.sets[1].fields[3].read", "operator");
+  out.len = 0;
+  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_VIEWER, &out));
+  json = mg_str_n((char *) out.buf, out.len);
+  int n = 0;
+  cr_assert_lt(mg_json_get(json, "$.sets[1].fields[3]", &n), 0, "a viewer does not see the operator's field");
+  out.len = 0;
+  cr_assert(mg_dash_values_json(&s_pump, MG_DASH_VIEWER, &out));
+  cr_assert_lt(mg_json_get(mg_str_n((char *) out.buf, out.len), "$.hours", &n), 0);
+  out.len = 0;
+  cr_assert(mg_dash_values_json(&s_pump, MG_DASH_OPERATOR, &out));
+  cr_assert_eq(mg_json_get_long(mg_str_n((char *) out.buf, out.len), "$.hours", -1), 3);
+  mg_iobuf_free(&out);
+}
+
+Test(dash, a_field_level_that_is_no_level_is_refused) {
+  static struct mg_dash_field high[] = {MG_DASH_BOOL("x", &s_pump_on, .write = MG_DASH_ADMIN + 1)};
+  static struct mg_dash_field low[] = {MG_DASH_BOOL("x", &s_pump_on, .read = -1)};
+  struct mg_dash_set a = MG_DASH_SET("high", high), b = MG_DASH_SET("low", low);
+  cr_assert(!mg_dash_add(&s_dash, &a), "a write level nobody has");
+  cr_assert(!mg_dash_add(&s_dash, &b));
+}
+
 // Log lines, captured for what a maker would read
 static char s_log[2048];
 static size_t s_log_len;
@@ -1074,26 +1142,35 @@ static void new_session(const char *user, char *cookie, size_t len) {
   mg_snprintf(cookie, len, "mk_session=%s", tok);
 }
 
-static struct mg_connection *connect_ws_as(struct ws_client *wc, const char *cookie) {
+// A client with the session cookie names, once it has the snapshot: one message per readable set
+static struct mg_connection *connect_ws_as_n(struct ws_client *wc, const char *cookie, int sets) {
   char url[64];
   mg_snprintf(url, sizeof(url), "ws://127.0.0.1:%d/api/ws", s_port);
   struct mg_connection *c = mg_ws_connect(&s_mgr, url, client_fn, wc, "Cookie: %s\r\n", cookie);
   cr_assert_not_null(c);
-  for (int i = 0; i < 200 && wc->messages < 1; i++) mg_mgr_poll(&s_mgr, 5);
-  cr_assert_eq(wc->messages, 1, "the snapshot");
+  for (int i = 0; i < 200 && wc->messages < sets; i++) mg_mgr_poll(&s_mgr, 5);
+  cr_assert_eq(wc->messages, sets, "the snapshot");
   wc->messages = 0;
   return c;
+}
+
+static struct mg_connection *connect_ws_as(struct ws_client *wc, const char *cookie) {
+  return connect_ws_as_n(wc, cookie, 1);
 }
 
 struct http_answer {
   int status;
   bool done;
+  char head[512], body[256];
 };
 
 static void http_client_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct http_answer *a = (struct http_answer *) c->fn_data;
   if (ev == MG_EV_HTTP_MSG) {
-    a->status = mg_http_status((struct mg_http_message *) ev_data);
+    struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+    a->status = mg_http_status(hm);
+    mg_snprintf(a->head, sizeof(a->head), "%.*s", (int) hm->head.len, hm->head.buf);
+    mg_snprintf(a->body, sizeof(a->body), "%.*s", (int) hm->body.len, hm->body.buf);
     a->done = true;
     c->is_draining = 1;
   }
@@ -1169,6 +1246,27 @@ Test(dash_auth, a_write_is_checked_against_the_session_as_it_is_when_it_arrives)
   cr_assert_eq(wc.close_code, 1008);
 }
 
+Test(dash_auth, an_operators_websocket_writes_operator_fields_only) {
+  cr_assert_not_null(mg_auth_user_add(s_auth, "olive", "password2", MG_DASH_OPERATOR));
+  pump_add();
+  char cookie[64];
+  new_session("olive", cookie, sizeof(cookie));
+  struct ws_client wc;
+  memset(&wc, 0, sizeof(wc));
+  struct mg_connection *c = connect_ws_as_n(&wc, cookie, 2);  // kinds and pump
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":1,\"set\":\"pump\",\"values\":{\"on\":true}}");
+  poll_for(50);
+  cr_assert_str_eq(wc.reply, "{\"id\":1,\"ok\":true}");
+  cr_assert(s_pump_on);
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":2,\"set\":\"pump\",\"values\":{\"limit\":1}}");
+  poll_for(50);
+  cr_assert_str_eq(wc.reply, "{\"id\":2,\"error\":\"forbidden\"}");
+  cr_assert_eq(s_pump_limit, 80);
+  mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{\"id\":3,\"set\":\"kinds\",\"values\":{\"b\":true}}");
+  poll_for(50);
+  cr_assert_str_eq(wc.reply, "{\"id\":3,\"error\":\"forbidden\"}", "the kinds set is an admin's to write");
+}
+
 Test(dash_auth, removing_a_user_closes_its_sockets_at_once) {
   cr_assert_not_null(mg_auth_user_add(s_auth, "bob", "password3", MG_DASH_VIEWER));
   char admin[64], bob[64];
@@ -1182,4 +1280,113 @@ Test(dash_auth, removing_a_user_closes_its_sockets_at_once) {
   http_wait(&del);
   cr_assert_eq(del.status, 200);
   cr_assert_eq(close_code_soon(&wc), 1008, "closed at the removal, not at a timer");
+}
+
+// ---- Routes of one's own (mg_dash_route): method, pattern and level, enforced
+static struct {
+  int calls;
+  char user[40], cap[40];
+  int level;
+  void *fn_data;
+} s_route;
+
+static void route_record(struct mg_connection *c, struct mg_dash_req *req) {
+  s_route.calls++;
+  mg_snprintf(s_route.user, sizeof(s_route.user), "%s", req->user);
+  mg_snprintf(s_route.cap, sizeof(s_route.cap), "%.*s", (int) req->caps[0].len, req->caps[0].buf);
+  s_route.level = req->level;
+  s_route.fn_data = req->fn_data;
+  mg_http_reply(c, 200, "Content-Type: application/json\r\n", "{\"method\":\"%.*s\"}\n", (int) req->hm->method.len,
+                req->hm->method.buf);
+}
+
+static int s_pump_token;  // Its address is the routes' fn_data
+
+static void routes_add(void) {
+  memset(&s_route, 0, sizeof(s_route));
+  cr_assert(mg_dash_route(&s_dash, "POST", "/api/pump/boost", 0, route_record, &s_pump_token));
+  cr_assert(mg_dash_route(&s_dash, "GET", "/api/pump/boost", 0, route_record, &s_pump_token));
+  cr_assert(mg_dash_route(&s_dash, "PUT", "/api/pumps/*/limit", MG_DASH_ADMIN, route_record, NULL));
+  cr_assert(mg_dash_route(&s_dash, "POST", "/api/pump/ping", MG_DASH_VIEWER, route_record, NULL));
+  cr_assert_not_null(mg_auth_user_add(s_auth, "olive", "password2", MG_DASH_OPERATOR));
+  cr_assert_not_null(mg_auth_user_add(s_auth, "bob", "password3", MG_DASH_VIEWER));
+}
+
+static struct http_answer *ask(const char *method, const char *uri, const char *user) {
+  static struct http_answer a;
+  char cookie[64] = "none=1";
+  if (user != NULL) new_session(user, cookie, sizeof(cookie));
+  http_send(&a, method, uri, cookie);
+  http_wait(&a);
+  return &a;
+}
+
+Test(dash_auth, a_route_that_changes_state_needs_an_operator_unless_it_says_otherwise) {
+  routes_add();
+  struct http_answer *a = ask("POST", "/api/pump/boost", "bob");
+  cr_assert_eq(a->status, 403, "a viewer may not boost");
+  cr_assert_str_eq(a->body, "{\"error\":\"forbidden: this needs an operator\"}\n");
+  cr_assert_eq(s_route.calls, 0, "the handler never ran");
+  a = ask("POST", "/api/pump/boost", "olive");
+  cr_assert_eq(a->status, 200, "%s", a->body);
+  cr_assert_str_eq(a->body, "{\"method\":\"POST\"}\n");
+  cr_assert_eq(s_route.calls, 1);
+  cr_assert_eq(ask("POST", "/api/pump/boost", "admin")->status, 200);
+  cr_assert_eq(ask("GET", "/api/pump/boost", "bob")->status, 200, "reading needs a viewer");
+  cr_assert_eq(ask("POST", "/api/pump/ping", "bob")->status, 200, "a POST route may say a viewer is enough");
+  cr_assert_eq(ask("POST", "/api/pump/boost", NULL)->status, 401, "no session: the gate answers");
+  cr_assert_eq(s_route.calls, 4);
+}
+
+Test(dash_auth, a_route_may_need_an_admin_and_its_handler_sees_user_level_captures_and_data) {
+  routes_add();
+  struct http_answer *a = ask("PUT", "/api/pumps/p7/limit", "olive");
+  cr_assert_eq(a->status, 403);
+  cr_assert_str_eq(a->body, "{\"error\":\"forbidden: this needs an admin\"}\n");
+  cr_assert_eq(ask("PUT", "/api/pumps/p7/limit", "admin")->status, 200);
+  cr_assert_str_eq(s_route.user, "admin");
+  cr_assert_eq(s_route.level, MG_DASH_ADMIN);
+  cr_assert_str_eq(s_route.cap, "p7");
+  cr_assert_null(s_route.fn_data);
+  cr_assert_eq(ask("POST", "/api/pump/boost", "olive")->status, 200);
+  cr_assert_str_eq(s_route.user, "olive");
+  cr_assert_eq(s_route.level, MG_DASH_OPERATOR);
+  cr_assert_eq(s_route.fn_data, &s_pump_token);
+}
+
+Test(dash_auth, a_wrong_method_gets_405_with_allow_and_an_unknown_path_is_left_to_the_caller) {
+  routes_add();
+  struct http_answer *a = ask("DELETE", "/api/pump/boost", "admin");
+  cr_assert_eq(a->status, 405);
+  cr_assert(strstr(a->head, "\r\nAllow: POST, GET, HEAD\r\n") != NULL, "%s", a->head);
+  cr_assert_str_eq(a->body, "{\"error\":\"method not allowed\"}\n");
+  a = ask("GET", "/api/pumps/p1/limit", "bob");
+  cr_assert_eq(a->status, 405, "the method is checked before the level");
+  cr_assert(strstr(a->head, "\r\nAllow: PUT\r\n") != NULL, "%s", a->head);
+  a = ask("HEAD", "/api/pump/boost", "bob");
+  cr_assert_eq(a->status, 200, "a GET route answers HEAD");
+  cr_assert_eq(ask("POST", "/api/pump/nope", "admin")->status, 404, "not taken: the caller's 404");
+  cr_assert_eq(ask("PUT", "/api/pumps/a/b/limit", "admin")->status, 404, "'*' stops at a slash");
+  cr_assert_eq(s_route.calls, 1);
+}
+
+Test(dash, bad_routes_are_refused_with_a_log_line) {
+  mg_log_set(MG_LL_ERROR);
+  mg_log_set_fn(log_capture, NULL);
+  s_log_len = 0;
+  cr_assert(mg_dash_route(&s_dash, "POST", "/api/x/*", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "POST", "/api/x/*", MG_DASH_ADMIN, route_record, NULL), "exists");
+  cr_assert(mg_dash_route(&s_dash, "PATCH", "/api/x/*", 0, route_record, NULL), "another method: a route of its own");
+  cr_assert_not(mg_dash_route(&s_dash, "post", "/api/y", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "", "/api/y", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, NULL, "/api/y", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "GET", "api/y", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "GET", NULL, 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "GET", "/api/*/*/*/*/*", 0, route_record, NULL), "too many wildcards");
+  cr_assert(mg_dash_route(&s_dash, "GET", "/api/*/*/*/#", 0, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "GET", "/api/y", MG_DASH_ADMIN + 1, route_record, NULL));
+  cr_assert_not(mg_dash_route(&s_dash, "GET", "/api/y", 0, NULL, NULL));
+  mg_log_set_fn(NULL, NULL);
+  cr_assert(strstr(s_log, "route POST /api/x/* refused: a route of that method and pattern exists") != NULL, "%s", s_log);
+  cr_assert(strstr(s_log, "route GET api/y refused: a pattern starts with /") != NULL, "%s", s_log);
 }

@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { applySet } from '../store.js';
-import { useAuth, useSchema, useSet } from './hooks.js';
+import { mayWrite, useAuth, useSchema, useSet } from './hooks.js';
 import { Button, Card, ErrorText, Field, Toggle, inputClass } from './ui.jsx';
 
 function hint(f) {
@@ -55,7 +55,7 @@ export function SchemaForm({ set, fields: only, title }) {
     return <Card title={title}><div class="h-24 animate-pulse rounded bg-slate-100 dark:bg-slate-800" aria-label="Loading" /></Card>;
   }
   const fields = schema.fields.filter((f) => !only || only.includes(f.name));
-  const editable = (f) => f.writable && (f.write !== 'admin' || auth?.level === 'admin');
+  const editable = (f) => mayWrite(f, auth?.level);
   const canSave = fields.some(editable);
   const edit = (name, v) => {
     setDraft((d) => ({ ...d, [name]: v }));

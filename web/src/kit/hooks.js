@@ -41,11 +41,19 @@ export function useConnection() {
   return useStore((s) => s.conn);
 }
 
+// Levels in order (core/dash/API.md): each may do what the ones before it may
+const LEVELS = ['viewer', 'operator', 'admin'];
+
+// May a user of this level write field f of a schema?
+export function mayWrite(f, level) {
+  return f.writable && LEVELS.indexOf(level) >= LEVELS.indexOf(f.write ?? 'admin');
+}
+
 // May the user change this field (or, without a field, anything in the set)?
 export function canWrite(auth, schema, field) {
   if (!auth?.user || !schema) return false;
   const fields = field ? schema.fields.filter((f) => f.name === field) : schema.fields;
-  return fields.some((f) => f.writable && (f.write !== 'admin' || auth.level === 'admin'));
+  return fields.some((f) => mayWrite(f, auth.level));
 }
 
 // The time, refreshed every `ms`.

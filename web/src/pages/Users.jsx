@@ -33,7 +33,8 @@ function AddUser({ onAdded }) {
         <Field id="new-level" label="Level" error={error?.fields?.level}>
           <select id="new-level" name="level" class={inputClass} value={form.level} onChange={set('level')}>
             <option value="viewer">Viewer (read only)</option>
-            <option value="admin">Admin</option>
+            <option value="operator">Operator (operates the device)</option>
+            <option value="admin">Admin (also settings, users, firmware)</option>
           </select>
         </Field>
         <div class="flex flex-wrap items-center gap-3 sm:col-span-3">
@@ -66,7 +67,7 @@ export function Users() {
     load();
   }
   return (
-    <Page title="Users" intro="Admins change everything; viewers only look.">
+    <Page title="Users" intro="Viewers look; operators also operate the device; admins also change its settings, users and firmware.">
       <Card title="Users">
         {users ? (
           <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="users">
