@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
+import { jsOptions } from '../../web/common.mjs';
 import { startServer } from '../integration/lib.mjs';
 
 export const FIRMWARE = process.env.FIRMWARE || 'build/firmware/firmware';
@@ -138,4 +140,27 @@ export async function contextWithSession(browser, base, cookie, options = {}) {
   const [name, value] = [cookie.slice(0, cookie.indexOf('=')), cookie.slice(cookie.indexOf('=') + 1)];
   await context.addCookies([{ name, value, url: base, httpOnly: true, sameSite: 'Strict' }]);
   return context;
+}
+
+// The dashboard's JS built from a copy of web/src with more pages: files
+// ({ name: source }) go to pages/, and `register` (code that pushes entries onto
+// `pages`) is appended to pages/index.js: what a maker who added pages would ship.
+// The CSS stays the firmware's: serve the JS with servePagesBundle.
+export async function pagesBundle(files, register) {
+  fs.mkdirSync(OUT, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(OUT, 'more-pages-'));
+  try {
+    fs.cpSync('web/src', dir, { recursive: true });
+    for (const [name, source] of Object.entries(files)) fs.writeFileSync(path.join(dir, 'pages', name), source);
+    fs.appendFileSync(path.join(dir, 'pages/index.js'), `\n${register}\n`);
+    const r = await esbuild.build({ ...jsOptions, entryPoints: [path.join(dir, 'main.jsx')], minify: true, write: false, outfile: path.join(dir, 'app.js') });
+    return r.outputFiles[0].text;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The page loads that bundle in place of the firmware's dashboard JS.
+export function servePagesBundle(page, js) {
+  return page.route(/\/assets\/app-[0-9a-f]+\.js$/, (route) => route.fulfill({ body: js, contentType: 'text/javascript' }));
 }

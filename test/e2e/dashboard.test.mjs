@@ -10,9 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
-import { jsOptions } from '../../web/common.mjs';
-import { OUT, api, contextWithSession, launchBrowser, problemLog, session, startFirmware } from './dashboard-lib.mjs';
+import { OUT, api, contextWithSession, launchBrowser, pagesBundle, problemLog, servePagesBundle, session, startFirmware } from './dashboard-lib.mjs';
 
 // A reverse proxy that serves the device under /device/, as a user's gateway
 // might, WebSocket upgrades included.
@@ -68,28 +66,15 @@ async function expectRoute(page, name, title) {
   assert.equal(await current.getAttribute('href'), `#/${name}`);
 }
 
-// The dashboard's JS with two more pages registered in pages/index.js (seven in all),
-// built from a copy of web/src: what a maker who added pages would ship.
-async function morePagesBundle() {
-  fs.mkdirSync(OUT, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(OUT, 'more-pages-'));
-  try {
-    fs.cpSync('web/src', dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'pages/Extra.jsx'), `import { Page } from '../kit';
+// Two more pages registered in pages/index.js (seven in all)
+const morePagesBundle = () => pagesBundle({
+  'Extra.jsx': `import { Page } from '../kit';
 export const Diagnostics = () => <Page title="Diagnostics">Diagnostics page</Page>;
 export const Network = () => <Page title="Network">Network page</Page>;
-`);
-    fs.appendFileSync(path.join(dir, 'pages/index.js'), `
-import { Diagnostics, Network } from './Extra.jsx';
+`,
+}, `import { Diagnostics, Network } from './Extra.jsx';
 pages.push({ path: 'diagnostics', title: 'Diagnostics', component: Diagnostics, icon: icons.chart },
-  { path: 'network', title: 'Network', component: Network, icon: icons.bolt });
-`);
-    const r = await esbuild.build({ ...jsOptions, entryPoints: [path.join(dir, 'main.jsx')], minify: true, write: false, outfile: path.join(dir, 'app.js') });
-    return r.outputFiles[0].text;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+  { path: 'network', title: 'Network', component: Network, icon: icons.bolt });`);
 
 before(async () => {
   firmware = await startFirmware();
@@ -161,7 +146,7 @@ for (const more of [false, true]) {
     const page = await openPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     if (more) {
       const js = await morePagesBundle();
-      await page.route(/\/assets\/app-[0-9a-f]+\.js$/, (route) => route.fulfill({ body: js, contentType: 'text/javascript' }));
+      await servePagesBundle(page, js);
     }
     await page.goto(firmware.url);
     await page.getByRole('banner').getByText(device.name, { exact: true }).waitFor();

@@ -1,26 +1,16 @@
-// A form for a field set, rendered from its schema (api/sets): one input per
-// field by type and limits, read-only where the user may not write. The device
-// validates (it is the one authority): its reasons appear next to the fields.
+// A card for a field set, from its schema (api/sets): what the user only reads as
+// values with units, switches that apply at once, and the other writable fields in
+// a form with Save when there are several (one alone applies when changed). The
+// device validates (it is the one authority): its reasons appear next to the fields.
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { applySet } from '../store.js';
-import { mayWrite, useAuth, useSchema, useSet } from './hooks.js';
-import { Button, Card, ErrorText, Field, Toggle, inputClass } from './ui.jsx';
+import { NumberInput, Select, TextInput, Toggle, Value } from './controls.jsx';
+import { fieldWritable, parseInput } from './fields.js';
+import { useAuth, useSchema, useSet } from './hooks.js';
+import { Button, Card, ErrorText } from './ui.jsx';
 
-function hint(f) {
-  const unit = f.unit ? ` ${f.unit}` : '';
-  if ((f.type === 'int' || f.type === 'double') && f.min !== undefined && f.max !== undefined) return `${f.min} to ${f.max}${unit}`;
-  if (f.type === 'string' && f.max_len) return `Up to ${f.max_len} bytes of UTF-8`;
-  return f.unit || '';
-}
-
-// String limits count bytes of UTF-8, as the device does (an accented letter takes 2, € 3).
-function checkString(f, v) {
-  const n = new TextEncoder().encode(v).length;
-  if (f.max_len !== undefined && n > f.max_len) return new Error(`must be at most ${f.max_len} bytes of UTF-8 (this is ${n})`);
-  if (f.min_len && n < f.min_len) return new Error(`must be ${f.min_len} to ${f.max_len} bytes of UTF-8`);
-  return v;
-}
+const controls = { int: NumberInput, double: NumberInput, enum: Select, string: TextInput };
 
 // The set's file did not parse when the device started (schema.corrupt, API.md).
 function CorruptNotice({ set, corrupt }) {
@@ -30,16 +20,6 @@ function CorruptNotice({ set, corrupt }) {
       The {set}.json file was corrupt at start ({corrupt.reason}), so the defaults are in use; {kept}.
     </p>
   );
-}
-
-// The draft text of a field as the JSON value to send, or an Error for the user.
-function parse(f, v) {
-  if (f.type === 'string') return checkString(f, v);
-  if (f.type !== 'int' && f.type !== 'double') return v;
-  const n = String(v).trim() === '' ? NaN : Number(v);
-  if (Number.isNaN(n)) return new Error('Enter a number');
-  if (f.type === 'int' && !Number.isInteger(n)) return new Error('Enter a whole number');
-  return n;
 }
 
 export function SchemaForm({ set, fields: only, title }) {
@@ -55,8 +35,12 @@ export function SchemaForm({ set, fields: only, title }) {
     return <Card title={title}><div class="h-24 animate-pulse rounded bg-slate-100 dark:bg-slate-800" aria-label="Loading" /></Card>;
   }
   const fields = schema.fields.filter((f) => !only || only.includes(f.name));
-  const editable = (f) => mayWrite(f, auth?.level);
-  const canSave = fields.some(editable);
+  const editable = (f) => fieldWritable(auth, f);
+  const toggles = fields.filter((f) => f.type === 'bool');
+  const shown = fields.filter((f) => f.type !== 'bool' && !editable(f));
+  const inputs = fields.filter((f) => f.type !== 'bool' && editable(f));
+  const saving = inputs.length > 1;
+  const readOnly = fields.some((f) => f.writable) && !fields.some(editable);
   const edit = (name, v) => {
     setDraft((d) => ({ ...d, [name]: v }));
     setStatus(null);
@@ -64,10 +48,11 @@ export function SchemaForm({ set, fields: only, title }) {
 
   async function submit(e) {
     e.preventDefault();
+    if (!saving) return;  // Enter in a field that applies by itself
     const changes = {}, local = {};
-    for (const f of fields) {
-      if (!editable(f) || !(f.name in draft)) continue;
-      const v = parse(f, draft[f.name]);
+    for (const f of inputs) {
+      if (!(f.name in draft)) continue;
+      const v = parseInput(f, draft[f.name]);
       if (v instanceof Error) local[f.name] = v.message;
       else if (v !== values[f.name]) changes[f.name] = v;
     }
@@ -89,44 +74,40 @@ export function SchemaForm({ set, fields: only, title }) {
     }
   }
 
+  // In a form of several fields this form holds the typed text; one alone is bound
+  function input(f) {
+    const Control = controls[f.type] || TextInput;
+    if (!saving) return <Control key={f.name} id={`${set}-${f.name}`} set={set} field={f.name} />;
+    const change = (v) => edit(f.name, v);
+    return (
+      <Control key={f.name} id={`${set}-${f.name}`} name={f.name} label={f.title || f.name} unit={f.unit} min={f.min} max={f.max}
+        step={f.type === 'int' ? 1 : undefined} maxLength={f.max_len} options={f.values} disabled={busy} error={errors[f.name]}
+        value={f.name in draft ? draft[f.name] : values[f.name]} onInput={change} onChange={change} />
+    );
+  }
+
   return (
     <Card title={title}>
       {schema.corrupt && <CorruptNotice set={set} corrupt={schema.corrupt} />}
-      <form onSubmit={submit} noValidate class="space-y-4" data-set={set}>
-        {fields.map((f) => {
-          const id = `${set}-${f.name}`, label = f.title || f.name, error = errors[f.name];
-          const value = f.name in draft ? draft[f.name] : values[f.name];
-          const common = {
-            id, name: f.name, disabled: !editable(f) || busy, 'aria-invalid': error ? 'true' : undefined,
-            'aria-describedby': error ? `${id}-error` : hint(f) ? `${id}-hint` : undefined, class: inputClass,
-          };
-          let input;
-          if (f.type === 'bool') {
-            input = <Toggle id={id} label={label} checked={!!value} disabled={common.disabled} onChange={(v) => edit(f.name, v)} data-field={f.name} />;
-          } else if (f.type === 'enum') {
-            input = (
-              <select {...common} value={value} onChange={(e) => edit(f.name, e.currentTarget.value)}>
-                {(f.values || []).map((v) => <option key={v} value={v}>{v[0].toUpperCase() + v.slice(1)}</option>)}
-              </select>
-            );
-          } else if (f.type === 'int' || f.type === 'double') {
-            input = <input {...common} type="number" inputMode={f.type === 'int' ? 'numeric' : 'decimal'} step={f.type === 'int' ? 1 : 'any'}
-              min={f.min} max={f.max} value={value ?? ''} onInput={(e) => edit(f.name, e.currentTarget.value)} />;
-          } else {
-            input = <input {...common} type="text" maxLength={f.max_len} value={value ?? ''} onInput={(e) => edit(f.name, e.currentTarget.value)} />;
-          }
-          return <Field key={f.name} id={id} label={label} hint={hint(f)} error={error}>{input}</Field>;
-        })}
-        {canSave ? (
-          <div class="flex flex-wrap items-center gap-3 pt-2">
+      <form onSubmit={submit} noValidate class="space-y-5" data-set={set}>
+        {shown.length > 0 && (
+          <div class="grid grid-cols-[repeat(auto-fill,minmax(9rem,1fr))] gap-x-6 gap-y-4">
+            {shown.map((f) => <Value key={f.name} set={set} field={f.name} />)}
+          </div>
+        )}
+        {toggles.length > 0 && (
+          <div class="flex flex-wrap gap-x-8 gap-y-4">{toggles.map((f) => <Toggle key={f.name} set={set} field={f.name} />)}</div>
+        )}
+        {inputs.length > 0 && <div class="grid gap-4 md:grid-cols-2">{inputs.map(input)}</div>}
+        {saving && (
+          <div class="flex flex-wrap items-center gap-3">
             <Button type="submit" disabled={busy}>{busy ? 'Saving…' : 'Save'}</Button>
             {status && (status.ok
               ? <p role="status" class="text-sm text-emerald-700 dark:text-emerald-400">{status.text}</p>
               : <ErrorText>{status.text}</ErrorText>)}
           </div>
-        ) : (
-          <p class="text-sm text-slate-500 dark:text-slate-400">Read only: your account can see these values but not change them.</p>
         )}
+        {readOnly && <p class="text-sm text-slate-500 dark:text-slate-400">Read only: your account can see these values but not change them.</p>}
       </form>
     </Card>
   );

@@ -1,7 +1,9 @@
 // Hooks that bind a page to the device: live values of a field set, its schema,
-// who is logged in, and a clock for values that tick between pushes.
+// who is logged in, one field to read and write, and a clock for ticking values.
 import { useEffect, useState } from 'preact/hooks';
+import { writeSet } from '../live.js';
 import { useStore } from '../store.js';
+import { fieldWritable } from './fields.js';
 
 // The set's values as last pushed over the WebSocket ({} keys as in the C
 // declaration); undefined until the first push.
@@ -41,19 +43,31 @@ export function useConnection() {
   return useStore((s) => s.conn);
 }
 
-// Levels in order (core/dash/API.md): each may do what the ones before it may
-const LEVELS = ['viewer', 'operator', 'admin'];
-
-// May a user of this level write field f of a schema?
-export function mayWrite(f, level) {
-  return f.writable && LEVELS.indexOf(level) >= LEVELS.indexOf(f.write ?? 'admin');
-}
-
-// May the user change this field (or, without a field, anything in the set)?
-export function canWrite(auth, schema, field) {
-  if (!auth?.user || !schema) return false;
-  const fields = field ? schema.fields.filter((f) => f.name === field) : schema.fields;
-  return fields.some((f) => mayWrite(f, auth.level));
+// One field of a set bound to the device: its schema entry (`field`), its value,
+// whether this session may write it, and write(v), which sends it over the
+// WebSocket, keeps the device's reason in `error` and resolves to whether the
+// device took it. Without a set: all empty.
+export function useField(set, name) {
+  const schema = useSchema(set);
+  const value = useSet(set)?.[name];
+  const auth = useAuth();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const field = schema?.fields.find((f) => f.name === name);
+  async function write(v) {
+    setBusy(true);
+    setError('');
+    try {
+      await writeSet(set, { [name]: v });
+      return true;
+    } catch (err) {
+      setError(err.fields?.[name] || err.message);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { field, value, writable: fieldWritable(auth, field), busy, error, setError, write };
 }
 
 // The time, refreshed every `ms`.

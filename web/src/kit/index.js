@@ -1,9 +1,11 @@
-// What a device maker imports to build a page:
-//   import { Page, Card, Stat, Toggle, LiveChart, useSet } from '../kit';
-export { Page, Card, Stat, Button, Toggle, Field, ErrorText, inputClass } from './ui.jsx';
+// What a device maker imports to build a page (each is in web/README.md):
+//   import { Page, Card, Toggle, Slider, LiveChart, useSet } from '../kit';
+export { Page, Card, Stat, Button, Field, ErrorText, inputClass } from './ui.jsx';
+export { Toggle, Slider, NumberInput, Select, TextInput, Value, ConfirmButton } from './controls.jsx';
 export { LiveChart } from './LiveChart.jsx';
 export { SchemaForm } from './SchemaForm.jsx';
-export { useSet, useSchema, useSchemas, useHistory, useSetTime, useAuth, useConnection, useNow, canWrite } from './hooks.js';
+export { useSet, useSchema, useSchemas, useHistory, useSetTime, useAuth, useConnection, useNow, useField } from './hooks.js';
+export { canWrite, fieldWritable, levelAtLeast, formatValue } from './fields.js';
 export { icons } from './icons.js';
 export { writeSet } from '../live.js';
 export { get, post, del, ApiError } from '../api.js';

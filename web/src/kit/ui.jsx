@@ -1,5 +1,5 @@
-// Building blocks for pages: Page, Card, Stat, Button, Toggle. Plain Preact and
-// Tailwind classes; import them from 'kit' (web/src/kit/index.js).
+// Building blocks for pages: Page, Card, Stat, Button, Field, ErrorText. Plain
+// Preact and Tailwind classes; import them from 'kit' (web/src/kit/index.js).
 
 // A page's heading and intro line, then its content.
 export function Page({ title, intro, children }) {
@@ -59,25 +59,6 @@ export function Button({ variant = 'primary', type = 'button', class: cls = '', 
   );
 }
 
-// An on/off switch. onChange(next) may return a promise: the switch waits for it.
-export function Toggle({ label, checked, onChange, disabled, busy, ...rest }) {
-  return (
-    <button
-      type="button"
-      role="switch"
-      aria-checked={checked ? 'true' : 'false'}
-      aria-label={label}
-      disabled={disabled || busy}
-      onClick={() => onChange?.(!checked)}
-      class={`relative inline-flex h-6 w-11 shrink-0 items-center rounded-full transition-colors focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-amber-500 disabled:cursor-not-allowed ${
-        checked ? 'bg-amber-500' : 'bg-slate-300 dark:bg-slate-700'} ${disabled ? 'opacity-50' : ''} ${busy ? 'animate-pulse' : ''}`}
-      {...rest}
-    >
-      <span class={`inline-block size-5 rounded-full bg-white shadow transition-transform ${checked ? 'translate-x-5.5' : 'translate-x-0.5'}`} />
-    </button>
-  );
-}
-
 // Text for a failure, in the form's or card's flow.
 export function ErrorText({ children, ...rest }) {
   if (!children) return null;
@@ -97,4 +78,5 @@ export function Field({ id, label, hint, error, children }) {
   );
 }
 
+// The classes of a text box, for an input the kit has no control for (a password).
 export const inputClass = 'block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-amber-500 focus:outline-2 focus:outline-amber-500/40 disabled:bg-slate-100 disabled:text-slate-500 aria-invalid:border-red-500 dark:border-slate-700 dark:bg-slate-900 dark:disabled:bg-slate-800';

@@ -1,8 +1,6 @@
 // The device at a glance, live: the device set (uptime ticking between pushes),
 // sensor charts and LED switches. Built only from kit.
-import { useState } from 'preact/hooks';
-import { Card, LiveChart, Page, Stat, Toggle, ErrorText, canWrite, formatBytes, formatUptime,
-  useAuth, useConnection, useNow, useSchema, useSet, useSetTime, writeSet } from '../kit';
+import { Card, LiveChart, Page, Stat, Toggle, formatBytes, formatUptime, useConnection, useNow, useSchema, useSet, useSetTime } from '../kit';
 
 function Device() {
   const device = useSet('device');
@@ -34,36 +32,14 @@ function Sensors() {
   );
 }
 
+// Each switch is bound to its field: it applies at once, read-only for a user who may not write it
 function Leds() {
-  const leds = useSet('leds');
   const schema = useSchema('leds');
-  const auth = useAuth();
-  const [busy, setBusy] = useState(null);
-  const [error, setError] = useState('');
-  const fields = schema?.fields || Object.keys(leds || {}).map((name) => ({ name }));
-  async function change(name, on) {
-    setBusy(name);
-    setError('');
-    try {
-      await writeSet('leds', { [name]: on });
-    } catch (err) {
-      setError(err.message);
-    } finally {
-      setBusy(null);
-    }
-  }
   return (
     <Card title="LEDs" data-testid="leds">
-      <ul class="flex flex-wrap gap-x-8 gap-y-4">
-        {fields.map((f) => (
-          <li key={f.name} class="flex items-center gap-3">
-            <Toggle label={f.title || f.name} checked={!!leds?.[f.name]} busy={busy === f.name} data-field={f.name}
-              disabled={!leds || !canWrite(auth, schema, f.name)} onChange={(on) => change(f.name, on)} />
-            <span class="text-sm font-medium">{f.title || f.name}</span>
-          </li>
-        ))}
-      </ul>
-      <div class="mt-3"><ErrorText>{error}</ErrorText></div>
+      <div class="flex flex-wrap gap-x-8 gap-y-4">
+        {schema?.fields.map((f) => <Toggle key={f.name} set="leds" field={f.name} />)}
+      </div>
     </Card>
   );
 }
