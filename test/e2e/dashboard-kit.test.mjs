@@ -103,6 +103,7 @@ export function Kit() {
   await page.getByRole('button', { name: 'Cancel' }).click();
   assert.equal(await page.getByText('Restart the pump now?').count(), 0, 'Cancel closes the question');
   await restart.click();
+  await page.getByText('Restart the pump now?').waitFor();
   await page.keyboard.press('Escape');
   assert.equal(await page.getByText('Restart the pump now?').count(), 0, 'Escape closes the question');
   assert.equal(await done.textContent(), '0');

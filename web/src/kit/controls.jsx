@@ -2,7 +2,7 @@
 // to read and a ConfirmButton. Given `set` and `field` a control binds itself to the
 // device: label, unit, limits and options from the schema, its value live, a
 // change written at once, and shown read-only when the session may not write it.
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { formatValue, levelAtLeast, optionLabel, parseInput } from './fields.js';
 import { useAuth, useField } from './hooks.js';
 import { Button, ErrorText, Field, inputClass } from './ui.jsx';
@@ -198,7 +198,9 @@ export function ConfirmButton({ onConfirm, confirm = 'Are you sure?', yes = 'Con
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const box = useRef(null), asked = useRef(false);
-  useEffect(() => {  // focus follows the question: to Confirm when it opens, back when it closes
+  // Focus follows the question (to Confirm when it opens, back when it closes) before
+  // the next key: a layout effect, as a key pressed right after the click must reach it
+  useLayoutEffect(() => {
     asked.current ||= asking;
     if (asked.current) box.current?.querySelector('button')?.focus();
   }, [asking]);
