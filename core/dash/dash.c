@@ -82,6 +82,8 @@ static bool dash_field_ok(const struct mg_dash_field *f, const char **why) {
   else if (f->has_limits && f->type == MG_DASH_INT64_T && f->min64 > f->max64) *why = "min above max";
   else if (f->has_limits && f->type != MG_DASH_INT64_T && !(f->min <= f->max)) *why = "min above max";
   else if (!dash_level_ok(f->read) || !dash_level_ok(f->write)) *why = "a read or write level that is no MG_DASH_* level";
+  else if (f->history && f->type != MG_DASH_INT_T && f->type != MG_DASH_INT64_T && f->type != MG_DASH_DOUBLE_T)
+    *why = "history is kept for numbers only (int, int64, double)";
   return *why == NULL;
 }
 
@@ -117,6 +119,7 @@ bool mg_dash_add(struct mg_dash *dash, struct mg_dash_set *set) {
   while (*tail != NULL) tail = &(*tail)->next;
   *tail = set;
   if (set->persist) mg_dash_load(set);
+  mg_dash_history_add(set);
   return true;
 }
 
@@ -215,6 +218,7 @@ static bool dash_field_schema(const struct mg_dash_set *set, const struct mg_das
     ok = ok && mg_iobuf_printf(out, "]");
   }
   if (ok && f->unit != NULL) ok = mg_iobuf_printf(out, ",\"unit\":%m", MG_ESC(f->unit));
+  if (ok && f->history && set->history != NULL) ok = mg_iobuf_printf(out, ",\"history\":true");
   return ok && mg_iobuf_printf(out, ",\"writable\":%s,\"read\":%m,\"write\":%m}",
                                dash_is_readonly(set, f) ? "false" : "true", MG_ESC(mg_dash_level_name(dash_read_level(f))),
                                MG_ESC(mg_dash_level_name(dash_write_level(f))));

@@ -25,6 +25,7 @@ void mg_dash_init(struct mg_dash *dash, struct mg_mgr *mgr, const char *data_dir
 
 void mg_dash_free(struct mg_dash *dash) {
   mg_dash_store_free(dash);
+  mg_dash_history_free(dash);
   if (dash->timer != NULL) {
     mg_timer_free(&dash->mgr->timers, dash->timer);
     mg_free(dash->timer);
@@ -34,11 +35,15 @@ void mg_dash_free(struct mg_dash *dash) {
   mg_dash_routes_free(dash);
 }
 
+// {"set":NAME,"values":{...} for level into out, open for more members
+static bool dash_http_message_open(struct mg_dash_set *set, int level, struct mg_iobuf *out) {
+  out->len = 0;
+  return mg_iobuf_printf(out, "{\"set\":%m,\"values\":", MG_ESC(set->name)) && mg_dash_values_raw(set, level, out);
+}
+
 // {"set":NAME,"values":{...}} for level into out
 static bool dash_http_message(struct mg_dash_set *set, int level, struct mg_iobuf *out) {
-  out->len = 0;
-  return mg_iobuf_printf(out, "{\"set\":%m,\"values\":", MG_ESC(set->name)) && mg_dash_values_raw(set, level, out) &&
-         mg_iobuf_printf(out, "}");
+  return dash_http_message_open(set, level, out) && mg_iobuf_printf(out, "}");
 }
 
 static bool dash_http_can_send(struct mg_connection *c) {
@@ -166,6 +171,7 @@ static void dash_http_tick(void *arg) {
   }
   dash_http_sync_sessions(dash);
   mg_dash_store_tick(dash, now);
+  mg_dash_history_tick(dash, now);
   struct dash_push batch[DASH_PUSH_BATCH];
   size_t n = 0;
   memset(batch, 0, sizeof(batch));
@@ -237,12 +243,21 @@ static void dash_http_set(struct mg_dash *dash, struct mg_connection *c, struct 
 // ---------------------------------------------------------------------------
 // WebSocket
 
+// A set's first message to a client carries its history while the client's queue stays
+// within MG_DASH_SEND_LIMIT (the newest samples that fit), so a connect costs a bounded amount
+static bool dash_http_first_message(struct mg_dash_set *set, struct mg_dash_client *cl, struct mg_iobuf *out) {
+  size_t queued = cl->c->send.len, limit = queued < MG_DASH_SEND_LIMIT ? MG_DASH_SEND_LIMIT - queued : 0;
+  return dash_http_message_open(set, cl->level, out) &&
+         mg_dash_history_json(set, cl->level, mg_millis(), limit > 0 ? limit - 1 : 0, out) &&  // 1: the '}'
+         mg_iobuf_printf(out, "}");
+}
+
 static void dash_http_snapshot(struct mg_dash *dash, struct mg_dash_client *cl) {
   struct mg_iobuf msg = {NULL, 0, 0, 256};
   for (struct mg_dash_set *s = dash->sets; s != NULL; s = s->next) {
     if (!mg_dash_readable(s, cl->level)) continue;
     if (s->on_read != NULL) s->on_read(s);
-    if (dash_http_message(s, cl->level, &msg)) {
+    if (dash_http_first_message(s, cl, &msg)) {
       mg_ws_send(cl->c, msg.buf, msg.len, WEBSOCKET_OP_TEXT);
     } else {
       cl->dirty |= 1UL << s->index;  // Out of memory now: sent at a later tick

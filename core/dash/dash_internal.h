@@ -59,4 +59,15 @@ void mg_dash_store_free(struct mg_dash *dash);
 void mg_dash_store_changed(struct mg_dash_set *set, uint64_t now);
 void mg_dash_store_tick(struct mg_dash *dash, uint64_t now);
 
+// Samples of the fields declared with .history (dash_history.c): the ring is allocated
+// when the set is added (logged and left out when there is no memory), sampled by the
+// tick once MG_DASH_HISTORY_INTERVAL_MS has passed since its last sample (now: mg_millis())
+void mg_dash_history_add(struct mg_dash_set *set);
+void mg_dash_history_tick(struct mg_dash *dash, uint64_t now);
+void mg_dash_history_free(struct mg_dash *dash);
+// Appends ,"history":{"age_ms":[...],"values":{NAME:[...],...}} (API.md) with the newest
+// samples of the fields readable at level that keep out->len within limit; nothing when
+// none fit or none are readable. false: out of memory (out->len is as it was)
+bool mg_dash_history_json(const struct mg_dash_set *set, int level, uint64_t now, size_t limit, struct mg_iobuf *out);
+
 #endif  // DASH_INTERNAL_H

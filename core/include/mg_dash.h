@@ -39,6 +39,20 @@ int mg_dash_level_parse(struct mg_str name);
 #ifndef MG_DASH_UNKNOWN_MAX
 #define MG_DASH_UNKNOWN_MAX 1024
 #endif
+// Fields declared with .history = true keep their last MG_DASH_HISTORY values, one sample
+// every MG_DASH_HISTORY_INTERVAL_MS (by the clock, not by change: the samples then span a
+// known time, 300 x 1 s = the dashboard chart's 5 minutes, however often the C code
+// changes the value), and a new /api/ws client gets them with its first message for the
+// set (API.md), so a chart opened now shows the last minutes. Memory: one allocation per
+// set at mg_dash_add of MG_DASH_HISTORY x (4 + 4 x its fields with history) bytes, plus
+// about 24; the firmware's two sensors take 3.6 KB. Values are kept as float (a chart
+// needs no more than 7 digits). 0 keeps no history.
+#ifndef MG_DASH_HISTORY
+#define MG_DASH_HISTORY 300
+#endif
+#ifndef MG_DASH_HISTORY_INTERVAL_MS
+#define MG_DASH_HISTORY_INTERVAL_MS 1000
+#endif
 // Sets per dashboard (a client's dirty sets are one bit each)
 #define MG_DASH_MAX_SETS 32
 
@@ -61,6 +75,7 @@ struct mg_dash_field {
   bool readonly;              // Only the C code changes it
   int read, write;            // Levels needed; 0 means MG_DASH_VIEWER to read, MG_DASH_ADMIN to write
                               // (.write = MG_DASH_OPERATOR for what operating the device changes)
+  bool history;               // int, int64, double: keep the last MG_DASH_HISTORY samples for charts
 };
 
 #define MG_DASH_BOOL(n, p, ...) {.name = (n), .type = MG_DASH_BOOL_T, .ptr = (p), __VA_ARGS__}
@@ -122,6 +137,7 @@ struct mg_dash_set {
   char *unknown;                 // The file's members this build does not know ("a":1,"b":2); NULL: none
   const char *corrupt;           // Why the file was corrupt at start ("not JSON"); NULL: it was not
   bool corrupt_kept;             // and whether it was kept as NAME.json.bad
+  struct mg_dash_history *history;  // Samples of the fields with .history; NULL: none kept
 };
 
 // static struct mg_dash_set leds = MG_DASH_SET("leds", leds_fields, .title = "LEDs");

@@ -888,6 +888,16 @@ struct ws_client {
   char reply[256];       // Last message with an "id"
 };
 
+static char s_hist_first[MG_DASH_SEND_LIMIT + 1];  // The first message a client got for set "hist"
+
+static void hist_record(struct mg_str msg) {
+  char *name = mg_json_get_str(msg, "$.set");
+  if (s_hist_first[0] == '\0' && name != NULL && strcmp(name, "hist") == 0 && msg.len < sizeof(s_hist_first)) {
+    memcpy(s_hist_first, msg.buf, msg.len);
+  }
+  mg_free(name);
+}
+
 static int s_server_writes;  // MG_EV_WRITE on the server's sockets
 static int s_server_holding;  // Server sockets seen at MG_EV_POLL with output still queued
 
@@ -911,6 +921,7 @@ static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
     mg_snprintf(wc->reply, sizeof(wc->reply), "%.*s", (int) wm->data.len, wm->data.buf);
     return;
   }
+  hist_record(wm->data);
   wc->messages++;
   mg_snprintf(wc->last, sizeof(wc->last), "%.*s", (int) wm->data.len, wm->data.buf);
 }
@@ -1098,6 +1109,139 @@ Test(dash, a_client_that_does_not_drain_gets_only_the_latest_values_later) {
   poll_for(MG_DASH_PUSH_INTERVAL_MS * 2);
   cr_assert_eq(wc.messages, 1, "one message once drained");
   cr_assert_eq(mg_json_get_long(mg_str(wc.last), "$.values.i", -1), 5, "%s", wc.last);
+}
+
+// ---- a short history of chart fields, sent to a new client with its first message
+static double s_temp;
+static int s_count, s_hidden;
+static struct mg_dash_field s_hist_fields[] = {
+    MG_DASH_DOUBLE_ANY("temp", &s_temp, .history = true),
+    MG_DASH_INT_ANY("count", &s_count),
+    MG_DASH_INT_ANY("hidden", &s_hidden, .history = true, .read = MG_DASH_ADMIN),
+};
+static struct mg_dash_set s_hist;
+
+static void hist_add(void) {
+  struct mg_dash_set set = MG_DASH_SET("hist", s_hist_fields);
+  s_hist = set;
+  cr_assert(mg_dash_add(&s_dash, &s_hist));
+}
+
+// n samples one interval apart, the last of them now (returned): temp k and hidden -k at the k-th
+static uint64_t hist_sample(int n) {
+  uint64_t now = mg_millis(), t0 = now - (uint64_t) (n - 1) * MG_DASH_HISTORY_INTERVAL_MS;
+  for (int k = 0; k < n; k++) {
+    s_temp = k, s_hidden = -k;
+    mg_dash_history_tick(&s_dash, t0 + (uint64_t) k * MG_DASH_HISTORY_INTERVAL_MS);
+  }
+  return now;
+}
+
+// The history as a client would get it at now, within limit, wrapped as {"x":0,"history":...}
+static struct mg_str hist_json(struct mg_iobuf *out, int level, uint64_t now, size_t limit) {
+  out->len = 0;
+  cr_assert(mg_iobuf_printf(out, "{\"x\":0"));
+  cr_assert(mg_dash_history_json(&s_hist, level, now, limit, out));
+  cr_assert(out->len <= limit, "%lu bytes past the limit of %lu", (unsigned long) out->len, (unsigned long) limit);
+  cr_assert(mg_iobuf_printf(out, "}"));
+  return mg_str_n((char *) out->buf, out->len);
+}
+
+static long hist_at(struct mg_str json, const char *array, int i) {
+  char path[64];
+  mg_snprintf(path, sizeof(path), "$.history.%s[%d]", array, i);
+  double v = -1e9;
+  cr_assert(mg_json_get_num(json, path, &v), "no %s in %.*s", path, (int) json.len > 300 ? 300 : (int) json.len, json.buf);
+  return (long) v;
+}
+
+static bool hist_has(struct mg_str json, const char *path) {
+  int n = 0;
+  return mg_json_get(json, path, &n) >= 0;
+}
+
+// Samples in the history: the length of its age_ms
+static int hist_len(struct mg_str json) {
+  int n = 0;
+  char path[48];
+  for (;; n++) {
+    mg_snprintf(path, sizeof(path), "$.history.age_ms[%d]", n);
+    if (!hist_has(json, path)) return n;
+  }
+}
+
+Test(dash, a_field_with_history_keeps_its_last_samples_in_a_ring) {
+  enum { N = MG_DASH_HISTORY, T = MG_DASH_HISTORY_INTERVAL_MS };
+  hist_add();
+  uint64_t now = hist_sample(N + 10);
+  struct mg_iobuf out = {NULL, 0, 0, 256};
+  struct mg_str json = hist_json(&out, MG_DASH_ADMIN, now, MG_DASH_SEND_LIMIT);
+  cr_assert_eq(hist_len(json), N, "at most N samples");
+  cr_assert_eq(hist_at(json, "values.temp", 0), 10, "the oldest are overwritten");
+  cr_assert_eq(hist_at(json, "values.temp", N - 1), N + 9);
+  cr_assert_eq(hist_at(json, "values.hidden", N - 1), -(N + 9));
+  cr_assert_eq(hist_at(json, "age_ms", 0), (long) (N - 1) * T, "ages in ms, oldest first");
+  cr_assert_eq(hist_at(json, "age_ms", N - 1), 0);
+  cr_assert_not(hist_has(json, "$.history.values.count"), "a field without .history keeps none");
+  s_temp = 999;
+  mg_dash_history_tick(&s_dash, now + T - 1);
+  json = hist_json(&out, MG_DASH_ADMIN, now + T, MG_DASH_SEND_LIMIT);
+  cr_assert_eq(hist_at(json, "values.temp", N - 1), N + 9, "no sample within the interval");
+  mg_dash_history_tick(&s_dash, now + T);
+  json = hist_json(&out, MG_DASH_ADMIN, now + T, MG_DASH_SEND_LIMIT);
+  cr_assert_eq(hist_at(json, "values.temp", N - 1), 999, "a sample once it has passed");
+  cr_assert_eq(hist_at(json, "values.temp", 0), 11);
+  out.len = 0;
+  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_ADMIN, &out));
+  json = mg_str_n((char *) out.buf, out.len);
+  bool on = false;
+  cr_assert(mg_json_get_bool(json, "$.sets[1].fields[0].history", &on) && on, "the schema names the fields with history");
+  cr_assert_not(hist_has(json, "$.sets[1].fields[1].history"));
+  mg_iobuf_free(&out);
+}
+
+Test(dash, a_client_gets_the_newest_samples_that_fit_and_only_fields_it_may_read) {
+  enum { N = MG_DASH_HISTORY };
+  hist_add();
+  uint64_t now = hist_sample(N);
+  struct mg_iobuf out = {NULL, 0, 0, 256};
+  struct mg_str json = hist_json(&out, MG_DASH_VIEWER, now, MG_DASH_SEND_LIMIT);
+  cr_assert(hist_has(json, "$.history.values.temp"));
+  cr_assert_not(hist_has(json, "$.history.values.hidden"), "a field above the level is left out");
+  json = hist_json(&out, MG_DASH_ADMIN, now, 200);
+  int n = hist_len(json);
+  cr_assert(n > 1 && n < N, "%d samples in 200 bytes: %.*s", n, (int) json.len, json.buf);
+  cr_assert_eq(hist_at(json, "values.temp", n - 1), N - 1, "the newest are kept");
+  cr_assert_eq(hist_at(json, "age_ms", n - 1), 0);
+  json = hist_json(&out, MG_DASH_ADMIN, now, 20);
+  cr_assert_not(hist_has(json, "$.history"), "nothing when not one sample fits");
+  static char s_str[8];
+  static struct mg_dash_field bad[] = {MG_DASH_STRING("s", s_str, .history = true)};
+  static struct mg_dash_set bad_set = MG_DASH_SET("bad", bad);
+  cr_assert_not(mg_dash_add(&s_dash, &bad_set), "history needs a number");
+  mg_iobuf_free(&out);
+}
+
+Test(dash, a_new_websocket_client_gets_the_history_with_its_first_message) {
+  enum { N = MG_DASH_HISTORY };
+  hist_add();
+  hist_sample(N + 10);
+  struct ws_client wc;
+  memset(&wc, 0, sizeof(wc));
+  connect_ws_sets(&wc, 2);
+  struct mg_str first = mg_str(s_hist_first);
+  cr_assert(first.len > 0 && first.len <= MG_DASH_SEND_LIMIT);
+  cr_assert_eq(mg_json_get_long(first, "$.values.temp", -1), N + 9, "%.200s", s_hist_first);
+  // A tick of the real clock may have added a sample while it connected: the ring is full either way
+  cr_assert_eq(hist_len(first), N);
+  cr_assert(hist_at(first, "values.temp", 0) >= 10);
+  cr_assert_eq(hist_at(first, "values.temp", N - 1), N + 9);
+  poll_for(MG_DASH_PUSH_INTERVAL_MS + 20);
+  s_count = 5;
+  mg_dash_changed(&s_dash, &s_hist);
+  poll_for(50);
+  cr_assert_eq(mg_json_get_long(mg_str(wc.last), "$.values.count", -1), 5, "%s", wc.last);
+  cr_assert(strstr(wc.last, "history") == NULL, "pushes carry the values only: %s", wc.last);
 }
 
 // ---- WebSockets behind sessions: a server routed as the firmware's (firmware/routes.c)
