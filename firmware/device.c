@@ -76,11 +76,12 @@ static const char *device_set_leds(struct mg_dash_set *set, const union mg_dash_
 }
 static struct mg_dash_set s_leds = MG_DASH_SET("leds", s_led_fields, .title = "LEDs", .on_write = device_set_leds);
 
-// sensors: simulated, updated every second and pushed
+// sensors: simulated, updated every second and pushed; charted, so the device keeps their
+// last 5 minutes (.history) and a chart opened now starts with them
 static double s_temperature = 21.5, s_humidity = 45;
 static struct mg_dash_field s_sensor_fields[] = {
-    MG_DASH_DOUBLE_ANY("temperature", &s_temperature, .unit = "°C", .title = "Temperature"),
-    MG_DASH_DOUBLE("humidity", &s_humidity, 0, 100, .unit = "%", .title = "Humidity"),
+    MG_DASH_DOUBLE_ANY("temperature", &s_temperature, .unit = "°C", .title = "Temperature", .history = true),
+    MG_DASH_DOUBLE("humidity", &s_humidity, 0, 100, .unit = "%", .title = "Humidity", .history = true),
 };
 static struct mg_dash_set s_sensors = MG_DASH_SET("sensors", s_sensor_fields, .title = "Sensors", .readonly = true);
 

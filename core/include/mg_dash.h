@@ -43,9 +43,10 @@ int mg_dash_level_parse(struct mg_str name);
 // every MG_DASH_HISTORY_INTERVAL_MS (by the clock, not by change: the samples then span a
 // known time, 300 x 1 s = the dashboard chart's 5 minutes, however often the C code
 // changes the value), and a new /api/ws client gets them with its first message for the
-// set (API.md), so a chart opened now shows the last minutes. Memory: one allocation per
+// set (API.md: the newest samples that fit MG_DASH_SEND_LIMIT), so a chart opened now
+// shows the last minutes. A set's on_read runs before each sample. Memory: one allocation per
 // set at mg_dash_add of MG_DASH_HISTORY x (4 + 4 x its fields with history) bytes, plus
-// about 24; the firmware's two sensors take 3.6 KB. Values are kept as float (a chart
+// 32; the firmware's two sensors take 3.6 KB. Values are kept as float (a chart
 // needs no more than 7 digits). 0 keeps no history.
 #ifndef MG_DASH_HISTORY
 #define MG_DASH_HISTORY 300

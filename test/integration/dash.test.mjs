@@ -227,9 +227,28 @@ test('WebSocket: one snapshot message per set right after the upgrade', async ()
   for (const set of ['device', 'leds', 'sensors', 'settings']) {
     const m = await c.next((x) => x.set === set);
     assert.equal(typeof m.values, 'object');
+    if (set !== 'sensors') assert.equal(m.history, undefined, `${set} keeps no history`);
   }
   assert.deepEqual((await c.next((x) => x.set === 'leds')).values, await values('leds'));
   c.ws.close();
+});
+
+test('WebSocket: the first message of the sensors carries their history, oldest first', async () => {
+  const { sets } = await (await api('sets')).json();
+  const charted = sets.flatMap((s) => s.fields.filter((f) => f.history).map((f) => `${s.name}.${f.name}`));
+  assert.deepEqual(charted, ['sensors.temperature', 'sensors.humidity'], 'the schema names the fields with history');
+  const c = connect();
+  await c.opened;
+  const { history } = await c.next((x) => x.set === 'sensors');
+  c.ws.close();
+  const ages = history.age_ms;
+  assert.ok(ages.length >= 1 && ages.length <= 300, `${ages.length} samples`);
+  assert.deepEqual(Object.keys(history.values), ['temperature', 'humidity']);
+  for (const col of Object.values(history.values)) {
+    assert.equal(col.length, ages.length);
+    assert.ok(col.every((v) => typeof v === 'number'));
+  }
+  assert.ok(ages.every((age, i) => i === 0 || age < ages[i - 1]), `oldest first: ${ages}`);
 });
 
 test('WebSocket: two clients see each other\'s writes; errors come back with the id', async () => {

@@ -96,7 +96,7 @@ function receive(text) {
     if (msg.error) waiting.reject(new ApiError(msg.error, { fields: msg.fields || null }));
     else waiting.resolve(msg);
   } else if (typeof msg.set === 'string' && msg.values && typeof msg.values === 'object') {
-    applySet(msg.set, msg.values);
+    applySet(msg.set, msg.values, msg.history);
   }
 }
 

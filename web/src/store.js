@@ -35,10 +35,21 @@ export function clearDeviceState() {
   setState(empty);
 }
 
-// A set's new values, from a push or a write's answer.
-export function applySet(name, values) {
+// The device's samples of a set's charted fields ({ age_ms: [...], values: { NAME: [...] } },
+// oldest first, in its first message: core/dash/API.md) as rows of the history at now.
+function deviceRows(history, now) {
+  const ages = Array.isArray(history?.age_ms) ? history.age_ms : [];
+  const columns = Object.entries(history?.values || {}).filter(([, col]) => Array.isArray(col));
+  return ages.map((age, i) => [now - age, Object.fromEntries(columns.map(([field, col]) => [field, col[i]]))]);
+}
+
+// A set's new values, from a push or a write's answer; history: the device's samples, which
+// take the place of what this page kept from the same minutes (a reconnect fills its gap).
+export function applySet(name, values, history) {
   const now = Date.now();
-  const old = state.history[name] || [];
+  let old = state.history[name] || [];
+  const rows = deviceRows(history, now);
+  if (rows.length) old = [...old.filter(([t]) => t < rows[0][0]), ...rows];
   let from = 0;
   while (from < old.length && (old[from][0] < now - HISTORY_MS || old.length - from >= HISTORY_MAX)) from++;
   setState({

@@ -39,7 +39,7 @@ export function LiveChart({ set, field, label, unit = '', minutes = 5, color = '
             <line key={f} x1="0" x2={W} y1={H * f} y2={H * f} class="stroke-slate-200 dark:stroke-slate-700" vector-effect="non-scaling-stroke" />
           ))}
           {area && <path d={area} fill={color} fill-opacity="0.12" />}
-          {line && <path d={line} fill="none" stroke={color} stroke-width="2" stroke-linejoin="round" vector-effect="non-scaling-stroke" data-points={points.length} />}
+          {line && <path d={line} fill="none" stroke={color} stroke-width="2" stroke-linejoin="round" vector-effect="non-scaling-stroke" data-points={points.length} data-oldest={points[0][0]} />}
         </svg>
         <div class="flex flex-col justify-between text-right text-xs tabular-nums text-slate-500 dark:text-slate-400" aria-hidden="true">
           <span>{fmt(hi - pad)}</span>
