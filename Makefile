@@ -1,7 +1,7 @@
 # Meerkat: the one entry point. `make` builds the library and examples into build/,
 # `make test` runs every suite (plain and under ASan+UBSan), `make run` starts the
-# demo server, `make dist` writes the two-file amalgamation, `make fuzz` and
-# `make bench` do what they say.
+# demo server, `make dist` writes the amalgamation (dist/: meerkat.c, meerkat.h,
+# mongoose.h, mg_mbedtls_config.h), `make fuzz` and `make bench` do what they say.
 
 CC       ?= cc
 BUILD    ?= build
@@ -212,7 +212,7 @@ MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit
 IO512_TESTS    := $(BUILD)/io512/test/unit/test_net $(BUILD)/io512/test/unit/test_wakeup
 CHAOS_TESTS    := $(EXAMPLES:%=$(BUILD)/chaos/examples/%) $(BUILD)/chaos/firmware/firmware
 
-# Mongoose compatibility: test/compat/*.c built against the two-file distribution only
+# Mongoose compatibility: test/compat/*.c built against the amalgamated distribution only
 COMPAT_SRC  := $(sort $(wildcard test/compat/test_*.c))
 COMPAT_BINS := $(COMPAT_SRC:test/compat/%.c=$(BUILD)/compat/%)
 $(BUILD)/compat/%: test/compat/%.c dist/meerkat.c dist/meerkat.h dist/mongoose.h
