@@ -26,7 +26,7 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run test test-unit dist fuzz fuzz-build bench soak clean web arm mbedtls certs
+.PHONY: all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm mbedtls certs
 all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware $(CERTS)
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
@@ -293,6 +293,11 @@ bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/ben
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
 	$(BUILD)/bench/sha256_bench
 	BUILD=$(BUILD) test/bench/run.sh
+
+# The README's pictures (docs/*.png): an admin on the Overview, 1280x800 and a 390x844 phone,
+# after SCREENSHOT_POINTS seconds of live values (default 60); not part of `make test`
+screenshots: $(BUILD)/firmware/firmware node_modules/.package-lock.json
+	FIRMWARE=$(BUILD)/firmware/firmware node test/e2e/screenshots.mjs docs
 
 # The firmware, then its ASan build, under mixed load for SOAK_SECONDS each (test/soak);
 # not part of `make test`: `make soak SOAK_SECONDS=60` for a short run

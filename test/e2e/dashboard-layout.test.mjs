@@ -1,8 +1,10 @@
 // The dashboard's frame on screens of every width: on a 1920 px screen the
 // Overview uses the width (the device values in one row, little empty margin),
-// a 1280 px laptop and a 390 px phone scroll only vertically.
+// a 1280 px laptop and a 390 px phone scroll only vertically, and the README's
+// pictures (`make screenshots`) exist at the sizes it shows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { contextWithSession, launchBrowser, problemLog, session, startFirmware } from './dashboard-lib.mjs';
 
 let firmware, browser, cookie;
@@ -61,6 +63,23 @@ for (const [name, options] of [['a 1280 px laptop', laptop], ['a 390 px phone', 
     await page.context().close();
   });
 }
+
+// PNG: the signature, then IHDR's width and height (big-endian)
+function pngSize(file) {
+  const b = fs.readFileSync(file);
+  assert.equal(b.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', `${file} is a PNG`);
+  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20), bytes: b.length };
+}
+
+test('the README shows the dashboard and the phone, as `make screenshots` writes them', () => {
+  const readme = fs.readFileSync('README.md', 'utf8');
+  for (const [file, width, height] of [['docs/dashboard.png', 1280, 800], ['docs/dashboard-phone.png', 390, 844]]) {
+    const size = pngSize(file);
+    assert.deepEqual([size.width, size.height], [width, height], file);
+    assert.ok(size.bytes < 300 * 1024, `${file} stays small: ${size.bytes} bytes`);
+    assert.ok(readme.includes(`](${file})`) || readme.includes(`src="${file}"`), `README.md shows ${file}`);
+  }
+});
 
 test('no console errors, failed requests or error responses at any width', () => {
   assert.deepEqual(log.problems, []);
