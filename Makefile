@@ -1,7 +1,7 @@
 # Meerkat: the one entry point. `make` builds the library and examples into build/,
 # `make test` runs every suite (plain and under ASan+UBSan), `make run` starts the
-# demo server, `make dist` writes the two-file amalgamation, `make fuzz` and
-# `make bench` do what they say.
+# demo server, `make dist` writes the amalgamation (dist/: meerkat.c, meerkat.h,
+# mongoose.h, mg_mbedtls_config.h), `make fuzz` and `make bench` do what they say.
 
 CC       ?= cc
 BUILD    ?= build
@@ -26,7 +26,7 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run test test-unit dist fuzz fuzz-build bench soak clean web arm mbedtls certs
+.PHONY: all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm mbedtls certs
 all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware $(CERTS)
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
@@ -212,7 +212,7 @@ MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit
 IO512_TESTS    := $(BUILD)/io512/test/unit/test_net $(BUILD)/io512/test/unit/test_wakeup
 CHAOS_TESTS    := $(EXAMPLES:%=$(BUILD)/chaos/examples/%) $(BUILD)/chaos/firmware/firmware
 
-# Mongoose compatibility: test/compat/*.c built against the two-file distribution only
+# Mongoose compatibility: test/compat/*.c built against the amalgamated distribution only
 COMPAT_SRC  := $(sort $(wildcard test/compat/test_*.c))
 COMPAT_BINS := $(COMPAT_SRC:test/compat/%.c=$(BUILD)/compat/%)
 $(BUILD)/compat/%: test/compat/%.c dist/meerkat.c dist/meerkat.h dist/mongoose.h
@@ -293,6 +293,11 @@ bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/ben
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
 	$(BUILD)/bench/sha256_bench
 	BUILD=$(BUILD) test/bench/run.sh
+
+# The README's pictures (docs/*.png): an admin on the Overview, 1280x800 and a 390x844 phone,
+# after SCREENSHOT_POINTS seconds of live values (default 60); not part of `make test`
+screenshots: $(BUILD)/firmware/firmware node_modules/.package-lock.json
+	FIRMWARE=$(BUILD)/firmware/firmware node test/e2e/screenshots.mjs docs
 
 # The firmware, then its ASan build, under mixed load for SOAK_SECONDS each (test/soak);
 # not part of `make test`: `make soak SOAK_SECONDS=60` for a short run

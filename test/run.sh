@@ -6,8 +6,9 @@
 # 512-byte buffers, integration tests against the examples and
 # the firmware (plain, ASan+UBSan, poll() and chaos-filter builds), the HTTP and WebSocket
 # suites again over HTTPS/WSS (plain and chaos-filter builds), the dashboard in
-# Chromium (plain and ASan+UBSan firmware), the two-file distribution built with gcc
-# and clang, and the fuzz harnesses replaying their seed corpora.
+# Chromium (plain and ASan+UBSan firmware), the amalgamated distribution (dist/meerkat.c,
+# meerkat.h, mongoose.h) built with gcc and clang, and the fuzz harnesses replaying
+# their seed corpora.
 set -u
 BUILD=${BUILD:-build}
 export CERTS=${CERTS:-$BUILD/certs}  # tools/make-certs.sh: the TLS tests' certificates
@@ -133,7 +134,7 @@ echo "== dashboard in Chromium against the ASan+UBSan firmware"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SANITIZED=1 \
   FIRMWARE=$BUILD/asan/firmware/firmware run_node e2e-asan "$LOGS/e2e-asan.log" test/e2e/*.test.mjs
 
-echo "== two-file distribution"
+echo "== the amalgamated distribution (dist/meerkat.c, meerkat.h, mongoose.h)"
 for cc in gcc clang; do
   for ex in examples/*/; do
     name=$(basename "$ex") dir=$BUILD/dist-check/$cc/$name

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Writes the two-file distribution into DIR: meerkat.h (public headers in the
+# Writes the amalgamated distribution into DIR: meerkat.h (public headers in the
 # order meerkat.h includes them) and meerkat.c (internal headers, then every
 # core source), plus mongoose.h for code written against the seed API and
 # mg_mbedtls_config.h, mbedTLS's configuration for a build with TLS.

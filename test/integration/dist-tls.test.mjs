@@ -1,4 +1,4 @@
-// The two-file distribution with TLS, as a Mongoose user builds it: test/compat/tls_tutorial.c
+// The amalgamated distribution with TLS, as a Mongoose user builds it: test/compat/tls_tutorial.c
 // (an HTTPS server starting TLS in MG_EV_ACCEPT, and an HTTPS client) compiled unchanged
 // against dist/ with -DMG_TLS=MG_TLS_MBED and mbedTLS 3.6 built with dist/mg_mbedtls_config.h,
 // then served to curl --cacert and fetched by its own client.

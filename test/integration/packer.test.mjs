@@ -335,7 +335,7 @@ test('packer: special files are skipped with a warning', { skip: !have('mkfifo')
 });
 
 // A Mongoose program that serves packed files: its mg_unpack()/mg_unlist() come
-// from `packer -M`, and it builds against the two-file distribution alone with
+// from `packer -M`, and it builds against the amalgamated distribution alone with
 // -DMG_ENABLE_PACKED_FS=1, as Mongoose's embedded-filesystem tutorial says
 for (const extra of [[], ['-b']]) test(`packer -M ${extra.join(' ')}: a Mongoose program serves mg_unpack() files through mg_fs_packed`, (t) => {
   const dir = scratch(t, 'packer-mongoose');

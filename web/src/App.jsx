@@ -1,5 +1,6 @@
 // The frame. Before a session: the setup or login screen. With one: header on
-// top, navigation beside (or above, on a phone) the page the hash names.
+// top, navigation beside (or above, on a phone) the page the hash names. Up to
+// 96rem wide, as the header: a 1920 px screen keeps a fifth as margin, not two fifths.
 import { useEffect } from 'preact/hooks';
 import { Login, Setup } from './Auth.jsx';
 import { Header } from './Header.jsx';
@@ -19,7 +20,7 @@ function Dashboard({ level }) {
   return (
     <div class="flex min-h-screen flex-col">
       <Header />
-      <div class="mx-auto flex w-full max-w-6xl flex-1 flex-col md:flex-row">
+      <div class="mx-auto flex w-full max-w-[96rem] flex-1 flex-col md:flex-row">
         <Nav pages={list} current={page} />
         <main class="min-w-0 flex-1 px-4 py-6 sm:px-6 md:py-8 lg:px-10">
           <Offline />

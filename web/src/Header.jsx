@@ -12,7 +12,7 @@ export function Header() {
   const auth = useAuth();
   return (
     <header class="sticky top-0 z-10 border-b border-slate-200 bg-white/90 backdrop-blur dark:border-slate-800 dark:bg-slate-900/90">
-      <div class="mx-auto flex h-14 max-w-6xl items-center justify-between gap-3 px-4 sm:px-6">
+      <div class="mx-auto flex h-14 max-w-[96rem] items-center justify-between gap-3 px-4 sm:px-6">
         <Brand />
         <div class="flex min-w-0 items-center gap-2 text-sm" data-testid="device">
           <span class={`size-2 shrink-0 rounded-full ${dots[conn]}`} role="img" aria-label={`Device ${conn}`} title={`Device ${conn}`} data-testid="conn" data-state={conn} />

@@ -8,8 +8,9 @@ function Device() {
   const now = useNow();
   const live = useConnection() === 'online';  // offline, the last known uptime stays
   const uptime = device && device.uptime + (live ? Math.max(0, now - at) / 1000 : 0);
+  // Two a row on a phone; from 640 px as many 11rem columns as fit: one row on a wide screen
   return (
-    <dl class="grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-3" data-testid="overview">
+    <dl class="grid grid-cols-2 gap-3 sm:grid-cols-[repeat(auto-fit,minmax(11rem,1fr))] sm:gap-4" data-testid="overview">
       <Stat label="Device name" value={device?.name} />
       <Stat label="Firmware version" value={device?.version} />
       <Stat label="Uptime" value={device && formatUptime(uptime)} data-testid="uptime" />
