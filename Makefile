@@ -52,9 +52,10 @@ $(BUILD)/firmware/web_fs.c: web/dist/index.html $(BUILD)/packer/packer
 include packer/packer.mk
 # A dashboard device's pages: web/src with the device's web/ files in pages/ and its
 # web/pages.js appended to pages/index.js, built and packed like the firmware's
-DEVICE_SRC := $(wildcard $(DEVICES:%=examples/%/*.[ch]) $(DEVICES:%=examples/%/web/*))
+DEVICE_SRC := $(wildcard $(DEVICES:%=examples/%/*.[ch]))
+DEVICE_WEB := $(wildcard $(DEVICES:%=examples/%/web/*))
 DEVICE_FW  := $(filter-out firmware/main.c,$(FIRMWARE_SRC))
-$(BUILD)/device/%/web_fs.c: $(DEVICE_SRC) node_modules/.package-lock.json $(WEB_SRC) $(BUILD)/packer/packer
+$(BUILD)/device/%/web_fs.c: $(DEVICE_WEB) node_modules/.package-lock.json $(WEB_SRC) $(BUILD)/packer/packer
 	$(Q)rm -rf $(@D)/src && mkdir -p $(@D) && cp -r web/src $(@D)/src && cp examples/$*/web/* $(@D)/src/pages/
 	$(Q)cat examples/$*/web/pages.js >>$(@D)/src/pages/index.js
 	WEB_SRC_DIR=$(@D)/src WEB_DIST=$(@D)/dist npm run --silent build
