@@ -16,7 +16,10 @@ CERTS    := $(BUILD)/certs/ca.pem
 
 CORE_SRC := $(sort $(wildcard core/*/*.c))
 CORE_HDR := $(wildcard core/include/*.h core/*.h)
-EXAMPLES := $(notdir $(wildcard examples/*))
+# An example with a web/ folder is a dashboard device (examples/dashboard-device): its C
+# with the firmware's but its own main.c, and the dashboard with its pages (see below)
+DEVICES  := $(patsubst examples/%/web/,%,$(wildcard examples/*/web/))
+EXAMPLES := $(filter-out $(DEVICES),$(notdir $(wildcard examples/*)))
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard test/fuzz/fuzz_*.c))
 
@@ -27,7 +30,7 @@ Q := $(if $(V),,@)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm mbedtls certs
-all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware $(CERTS)
+all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(DEVICES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware $(CERTS)
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
 WEB_SRC      := $(shell find web/src -type f 2>/dev/null) web/build.mjs
@@ -47,6 +50,16 @@ $(BUILD)/firmware/web_fs.c: web/dist/index.html $(BUILD)/packer/packer
 	@mkdir -p $(dir $@)
 	$(BUILD)/packer/packer -p web -I '/assets/*' -o $@ web/dist
 include packer/packer.mk
+# A dashboard device's pages: web/src with the device's web/ files in pages/ and its
+# web/pages.js appended to pages/index.js, built and packed like the firmware's
+DEVICE_SRC := $(wildcard $(DEVICES:%=examples/%/*.[ch]))
+DEVICE_WEB := $(wildcard $(DEVICES:%=examples/%/web/*))
+DEVICE_FW  := $(filter-out firmware/main.c,$(FIRMWARE_SRC))
+$(BUILD)/device/%/web_fs.c: $(DEVICE_WEB) node_modules/.package-lock.json $(WEB_SRC) $(BUILD)/packer/packer
+	$(Q)rm -rf $(@D)/src && mkdir -p $(@D) && cp -r web/src $(@D)/src && cp examples/$*/web/* $(@D)/src/pages/
+	$(Q)cat examples/$*/web/pages.js >>$(@D)/src/pages/index.js
+	WEB_SRC_DIR=$(@D)/src WEB_DIST=$(@D)/dist npm run --silent build
+	$(BUILD)/packer/packer -p web -I '/assets/*' -o $@ $(@D)/dist
 
 # mbedTLS 3.6 LTS from Debian's source package (tools/fetch-mbedtls.sh), built once into
 # $(BUILD)/mbedtls with our configuration. Its headers come before /usr/include, where
@@ -126,6 +139,11 @@ $(1)/firmware/firmware: $(FIRMWARE_SRC) $(FIRMWARE_HDR) $(BUILD)/firmware/web_fs
 	@mkdir -p $$(dir $$@)
 	@echo "  LINK    $$@"
 	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$(FW_FLAGS) $$(FIRMWARE_SRC) $(BUILD)/firmware/web_fs.c $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
+$(DEVICES:%=$(1)/examples/%): $(1)/examples/%: $(DEVICE_SRC) $(DEVICE_FW) $(FIRMWARE_HDR) $(BUILD)/device/%/web_fs.c $(1)/libmeerkat.a
+	@mkdir -p $$(dir $$@)
+	@echo "  LINK    $$@"
+	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) -Ifirmware $$(CFLAGS) $(2) $$(FW_FLAGS) $$(filter examples/$$*/%.c,$(DEVICE_SRC)) \
+	  $(DEVICE_FW) $(BUILD)/device/$$*/web_fs.c $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
 $(1)/test/unit/%: test/unit/%.c $(1)/libmeerkat.a $(CERTS)
 	@mkdir -p $$(dir $$@)
 	@echo "  TEST    $$@"
@@ -199,11 +217,12 @@ $(BUILD)/arm/tls/firmware.elf: $(ARM_FW_DEPS) $(BUILD)/arm/certs_fs.c $(BUILD)/a
 
 UNIT_BINS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
 UNIT_BINS_ASAN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/asan/test/unit/%)
-EXAMPLES_ASAN  := $(EXAMPLES:%=$(BUILD)/asan/examples/%) $(BUILD)/asan/firmware/firmware $(BUILD)/asan/packer/packer
+EXAMPLES_ASAN  := $(EXAMPLES:%=$(BUILD)/asan/examples/%) $(DEVICES:%=$(BUILD)/asan/examples/%) $(BUILD)/asan/firmware/firmware $(BUILD)/asan/packer/packer
 # The poll() backend runs the event-loop tests and the examples' integration tests;
 # clang builds everything once more so both compilers keep -Werror clean.
 POLL_TESTS     := $(BUILD)/poll/test/unit/test_net $(BUILD)/poll/test/unit/test_http_conn $(BUILD)/poll/test/unit/test_event $(EXAMPLES:%=$(BUILD)/poll/examples/%) $(BUILD)/poll/firmware/firmware
-CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLES:%=$(BUILD)/clang/examples/%)
+CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLES:%=$(BUILD)/clang/examples/%) \
+                  $(DEVICES:%=$(BUILD)/clang/examples/%)
 # The second backend (mock) runs the HTTP, WebSocket and TLS connection tests and mg_wakeup's; the io512
 # build UDP and mg_wakeup with small buffers; the chaos filter build runs the examples and firmware
 # under the integration suite

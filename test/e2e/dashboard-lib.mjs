@@ -17,12 +17,13 @@ export const PASSWORD = 'correct horse 42';
 
 // The firmware with a fresh data directory. stop() fails on a non-zero exit or a
 // sanitizer report (these tests also run the ASan+UBSan build); restart() starts
-// it again on the same port with the same data.
-export async function startFirmware() {
+// it again on the same port with the same data. program: another device program that
+// takes the firmware's -l and -d (an example's).
+export async function startFirmware(program = FIRMWARE) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meerkat-e2e-'));
   let fw;
   try {
-    fw = await startServer(FIRMWARE, ['-l', 'http://127.0.0.1:0', '-d', dataDir]);
+    fw = await startServer(program, ['-l', 'http://127.0.0.1:0', '-d', dataDir]);
   } catch (err) {
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;
@@ -39,7 +40,7 @@ export async function startFirmware() {
       await f?.stop();
     },
     async restart() {
-      fw = await startServer(FIRMWARE, ['-l', `http://127.0.0.1:${port}`, '-d', dataDir]);
+      fw = await startServer(program, ['-l', `http://127.0.0.1:${port}`, '-d', dataDir]);
     },
     async stop() {
       try {
