@@ -2,33 +2,23 @@
 // Overview uses the width (the device values in one row, little empty margin),
 // a 1280 px laptop and a 390 px phone scroll only vertically, and the README's
 // pictures (`make screenshots`) exist at the sizes it shows.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { contextWithSession, launchBrowser, problemLog, session, startFirmware } from './dashboard-lib.mjs';
+import { contextWithSession, firmwareWithBrowser, problemLog } from './dashboard-lib.mjs';
 
-let firmware, browser, cookie;
+const env = firmwareWithBrowser();
 const log = problemLog();
 const wide = { viewport: { width: 1920, height: 1080 } };
 const laptop = { viewport: { width: 1280, height: 800 } };
 const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
-before(async () => {
-  firmware = await startFirmware();
-  browser = await launchBrowser();
-  cookie = await session(firmware.url);
-});
-
-after(async () => {
-  await browser?.close();
-  await firmware?.stop();
-});
 
 // Overview with its device values loaded
 async function openOverview(options) {
-  const context = await contextWithSession(browser, firmware.url, cookie, options);
+  const context = await contextWithSession(env.browser, env.firmware.url, env.cookie, options);
   const page = log.watch(await context.newPage());
-  await page.goto(firmware.url);
+  await page.goto(env.firmware.url);
   await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
   await page.getByTestId('uptime').locator('dd').filter({ hasText: /\d/ }).waitFor();
   return page;

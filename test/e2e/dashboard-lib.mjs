@@ -1,6 +1,7 @@
 // What the dashboard's browser tests share: the firmware on an ephemeral port
 // with a fresh data directory (restartable on the same port), Chromium, pages
 // that record every problem, and REST calls with a session.
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -164,4 +165,20 @@ export async function pagesBundle(files, register) {
 // The page loads that bundle in place of the firmware's dashboard JS.
 export function servePagesBundle(page, js) {
   return page.route(/\/assets\/app-[0-9a-f]+\.js$/, (route) => route.fulfill({ body: js, contentType: 'text/javascript' }));
+}
+
+// A test file's firmware, browser and admin session (env.firmware, env.browser,
+// env.cookie): started before its tests, stopped after them
+export function firmwareWithBrowser() {
+  const env = {};
+  before(async () => {
+    env.firmware = await startFirmware();
+    env.browser = await launchBrowser();
+    env.cookie = await session(env.firmware.url);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.firmware?.stop();
+  });
+  return env;
 }
