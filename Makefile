@@ -49,7 +49,6 @@ web: web/dist/index.html
 $(BUILD)/firmware/web_fs.c: web/dist/index.html $(BUILD)/packer/packer
 	@mkdir -p $(dir $@)
 	$(BUILD)/packer/packer -p web -I '/assets/*' -o $@ web/dist
-include packer/packer.mk
 # A dashboard device's pages: web/src with the device's web/ files in pages/ and its
 # web/pages.js appended to pages/index.js, built and packed like the firmware's
 DEVICE_SRC := $(wildcard $(DEVICES:%=examples/%/*.[ch]))
@@ -112,6 +111,7 @@ $(MBEDTLS_LIBS) &: $(MBEDTLS_DIR)/include/mbedtls/ssl.h $(MBEDTLS_CONFIG) $(MBED
 	  libmbedcrypto.a libmbedx509.a libmbedtls.a >/dev/null
 	$(Q)ar rs $(MBEDTLS_DIR)/library/libmbedcrypto.a $(MBEDTLS_DIR)/mg-drivers/mg_x25519_driver.o
 mbedtls: $(MBEDTLS_LIBS)
+include packer/packer.mk
 
 # Development certificates (tools/make-certs.sh): a local CA, a server certificate for
 # localhost and 127.0.0.1, and the ones the TLS tests need

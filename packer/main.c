@@ -12,6 +12,7 @@
 
 static const char *pack_usage =
     "Usage: packer [options] DIR... > out.c\n"
+    "       packer sign|verify|pubkey ...  (OTA images: packer sign -h)\n"
     "Packs every regular file under each DIR into a C source file holding a\n"
     "read-only filesystem: `const struct mg_packed_table P_table` and `struct mg_fs P_fs`.\n"
     "Table paths are '/' then the path below DIR, sorted; text-like files are gzip -9'd\n"
@@ -182,6 +183,8 @@ static bool pack_run(const struct pack_cli *cli, int ndirs, char **dirs) {
 }
 
 int main(int argc, char **argv) {
+  int ota_rc = pack_ota_main(argc, argv);
+  if (ota_rc != -1) return ota_rc;
   struct pack_cli cli = {{"mg_packed", "", NULL, 0, NULL, 0, NULL, 0, 16ULL << 20, false, false, false, false}, NULL, NULL, false};
   // Room for every argument to be a glob
   cli.opts.exclude = (const char **) calloc((size_t) argc, sizeof(char *));

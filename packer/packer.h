@@ -54,4 +54,7 @@ bool pack_store(const struct pack_opts *opts, struct pack_file *f);
 // emit.c: write the C source. False on a write error (errno set).
 bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *list);
 
+// ota.c: `packer sign|verify|pubkey ...`; -1 if argv[1] names none of them, else the exit code
+int pack_ota_main(int argc, char **argv);
+
 #endif  // PACKER_H
