@@ -29,7 +29,7 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm mbedtls certs
+.PHONY: ota all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm mbedtls certs
 all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(DEVICES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware $(CERTS)
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
@@ -112,6 +112,28 @@ $(MBEDTLS_LIBS) &: $(MBEDTLS_DIR)/include/mbedtls/ssl.h $(MBEDTLS_CONFIG) $(MBED
 	$(Q)ar rs $(MBEDTLS_DIR)/library/libmbedcrypto.a $(MBEDTLS_DIR)/mg-drivers/mg_x25519_driver.o
 mbedtls: $(MBEDTLS_LIBS)
 include packer/packer.mk
+
+# OTA images: `make ota VERSION=X.Y.Z` relinks the firmware as version X.Y.Z and signs it
+# into $(BUILD)/ota/firmware-X.Y.Z.img. The development key is made on first use and
+# never leaves build/; OTA_PUB=prod.pub.pem compiles a production key in instead (sign
+# with `packer sign` where the private key lives; see README).
+OTA_KEY   ?= $(BUILD)/keys/ota-dev.pem
+OTA_PUB   ?= $(BUILD)/keys/ota-dev.pub.pem
+OTA_BOARD ?= host
+$(BUILD)/keys/ota-dev.pem:
+	@mkdir -p $(dir $@)
+	@echo "  KEYGEN  $@ (development key: never ship it)"
+	$(Q)umask 077 && openssl ecparam -name prime256v1 -genkey -noout -out $@
+$(BUILD)/keys/ota-dev.pub.pem: $(BUILD)/keys/ota-dev.pem
+	$(Q)openssl ec -in $< -pubout -out $@ 2>/dev/null
+$(BUILD)/keys/ota_pubkey.c: $(OTA_PUB) $(BUILD)/packer/packer
+	$(Q)$(BUILD)/packer/packer pubkey --pub $(OTA_PUB) $@
+ota: $(OTA_KEY) $(BUILD)/keys/ota_pubkey.c
+	@test -n "$(VERSION)" || { echo "make ota: give the version, e.g. make ota VERSION=1.2.3" >&2; exit 2; }
+	$(Q)rm -f $(BUILD)/firmware/firmware && $(MAKE) -s FW_VERSION=$(VERSION) $(BUILD)/firmware/firmware
+	@mkdir -p $(BUILD)/ota
+	$(Q)$(BUILD)/packer/packer sign --key $(OTA_KEY) --version $(VERSION) --board $(OTA_BOARD) \
+	  $(BUILD)/firmware/firmware $(BUILD)/ota/firmware-$(VERSION).img
 
 # Development certificates (tools/make-certs.sh): a local CA, a server certificate for
 # localhost and 127.0.0.1, and the ones the TLS tests need
