@@ -68,14 +68,14 @@ static char *pack_strip_prefix(const char *arg) {
 
 // Writes the output to path.XXXXXX and renames it over path, so that a failure
 // never leaves a partial file behind
-static bool pack_write_file(const char *path, const struct pack_opts *opts, const struct pack_list *list) {
+bool pack_write_atomic(const char *path, pack_writer write, const void *ctx) {
   size_t n = strlen(path);
   char *tmp = (char *) malloc(n + 8);
   if (tmp == NULL) return false;
   snprintf(tmp, n + 8, "%s.XXXXXX", path);
   int fd = mkstemp(tmp);
   FILE *out = fd < 0 ? NULL : fdopen(fd, "w");
-  bool ok = out != NULL && pack_emit(out, opts, list);
+  bool ok = out != NULL && write(out, ctx);
   int err = errno;
   if (out != NULL) {
     mode_t mask = umask(0);  // mkstemp made it 0600; give it the mode a plain create would
@@ -94,6 +94,16 @@ static bool pack_write_file(const char *path, const struct pack_opts *opts, cons
   }
   free(tmp);
   return ok;
+}
+
+struct pack_emit_args {
+  const struct pack_opts *opts;
+  const struct pack_list *list;
+};
+
+static bool pack_emit_to(FILE *out, const void *ctx) {
+  const struct pack_emit_args *a = (const struct pack_emit_args *) ctx;
+  return pack_emit(out, a->opts, a->list);
 }
 
 struct pack_cli {
@@ -168,7 +178,8 @@ static bool pack_run(const struct pack_cli *cli, int ndirs, char **dirs) {
   }
   if (ok) {
     if (cli->out_path != NULL) {
-      ok = pack_write_file(cli->out_path, opts, &list);
+      struct pack_emit_args args = {opts, &list};
+      ok = pack_write_atomic(cli->out_path, pack_emit_to, &args);
     } else if (!pack_emit(stdout, opts, &list)) {
       fprintf(stderr, "packer: standard output: %s\n", strerror(errno));
       ok = false;

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/psa_util.h>
 #include <psa/crypto.h>
@@ -50,27 +48,24 @@ static bool ota_read_file(const char *path, uint8_t **data, size_t *len) {
   return ok;
 }
 
-// Writes the parts to path.XXXXXX and renames it over path: never a partial image
-static bool ota_write_file(const char *path, const uint8_t **parts, const size_t *sizes, size_t count) {
-  size_t n = strlen(path) + 8;
-  char *tmp = (char *) malloc(n);
-  if (tmp == NULL) return false;
-  snprintf(tmp, n, "%s.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  FILE *out = fd < 0 ? NULL : fdopen(fd, "wb");
-  bool ok = out != NULL;
-  for (size_t i = 0; ok && i < count; i++) ok = fwrite(parts[i], 1, sizes[i], out) == sizes[i];
-  if (ok) ok = fflush(out) == 0 && fchmod(fd, 0644) == 0;
-  int err = errno;
-  if (out != NULL && fclose(out) != 0 && ok) ok = false, err = errno;
-  if (out == NULL && fd >= 0) close(fd);
-  if (ok && rename(tmp, path) != 0) ok = false, err = errno;
-  if (!ok) {
-    fprintf(stderr, "packer: %s: %s\n", path, strerror(err));
-    if (fd >= 0) unlink(tmp);
+struct ota_parts {
+  const uint8_t **data;
+  const size_t *sizes;
+  size_t count;
+};
+
+static bool ota_write_parts(FILE *out, const void *ctx) {
+  const struct ota_parts *p = (const struct ota_parts *) ctx;
+  for (size_t i = 0; i < p->count; i++) {
+    if (fwrite(p->data[i], 1, p->sizes[i], out) != p->sizes[i]) return false;
   }
-  free(tmp);
-  return ok;
+  return true;
+}
+
+// Writes the parts one after the other to path, whole or not at all
+static bool ota_write_file(const char *path, const uint8_t **data, const size_t *sizes, size_t count) {
+  struct ota_parts parts = {data, sizes, count};
+  return pack_write_atomic(path, ota_write_parts, &parts);
 }
 
 // Loads a PEM key (private for signing, public for verifying) into PSA, refusing any

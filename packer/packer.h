@@ -54,6 +54,10 @@ bool pack_store(const struct pack_opts *opts, struct pack_file *f);
 // emit.c: write the C source. False on a write error (errno set).
 bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *list);
 
+// main.c: write path whole or not at all (temp file, fsync, rename); false after saying why
+typedef bool (*pack_writer)(FILE *out, const void *ctx);
+bool pack_write_atomic(const char *path, pack_writer write, const void *ctx);
+
 // ota.c: `packer sign|verify|pubkey ...`; -1 if argv[1] names none of them, else the exit code
 int pack_ota_main(int argc, char **argv);
 
