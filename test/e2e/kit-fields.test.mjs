@@ -39,3 +39,14 @@ test('typed text becomes the value to send, or a reason the user can act on', ()
   assert.equal(parseInput({ type: 'string', max_len: 4 }, 'été').message, 'must be at most 4 bytes of UTF-8 (this is 5)');
   assert.equal(parseInput({ type: 'string', max_len: 8 }, 'été'), 'été');
 });
+
+// A 64-bit field ("bits":64) beyond 2^53 travels as a string of digits (core/dash/API.md):
+// typed text stays exact, and a byte count that came as a string still reads in GiB
+test('a 64-bit integer beyond 2^53 stays exact as typed, and reads in larger units', () => {
+  const wide = { type: 'int', bits: 64 };
+  assert.equal(parseInput(wide, ' 9007199254740993 '), '9007199254740993', 'not rounded to ...992');
+  assert.equal(parseInput(wide, '-9223372036854775808'), '-9223372036854775808');
+  assert.equal(parseInput(wide, '42'), 42, 'within 2^53 a number, as the device sends it');
+  assert.equal(parseInput(wide, '4.5').message, 'Enter a whole number');
+  assert.deepEqual(formatValue({ type: 'int', bits: 64, unit: 'B' }, '23308763136000000'), ['20.7', 'PiB']);
+});

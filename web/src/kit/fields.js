@@ -29,11 +29,11 @@ export function formatValue(f, v) {
   if (v === undefined || v === null || v === '') return ['–', ''];
   if (f?.type === 'bool') return [v ? 'On' : 'Off', ''];
   if (f?.type === 'enum') return [capitalize(String(v)), ''];
-  if (typeof v !== 'number') return [String(v), f?.unit || ''];
   if (f?.unit === 'B') {
     const [n, unit = ''] = formatBytes(v).split(' ');
     return [n, unit];
   }
+  if (typeof v !== 'number') return [String(v), f?.unit || ''];
   if (f?.unit === 's' && v >= 60) return [formatUptime(v), ''];
   return [String(Number.isInteger(v) ? v : Number(v.toFixed(2))), f?.unit || ''];
 }
@@ -58,7 +58,10 @@ function checkString(f, v) {
 export function parseInput(f, v) {
   if (f.type === 'string') return checkString(f, v);
   if (f.type !== 'int' && f.type !== 'double') return v;
-  const n = String(v).trim() === '' ? NaN : Number(v);
+  const text = String(v).trim();
+  // A 64-bit field beyond 2^53 goes as its digits: a Number would round it (API.md)
+  if (f.bits === 64 && /^-?\d+$/.test(text) && !Number.isSafeInteger(Number(text))) return text;
+  const n = text === '' ? NaN : Number(v);
   if (Number.isNaN(n)) return new Error('Enter a number');
   if (f.type === 'int' && !Number.isInteger(n)) return new Error('Enter a whole number');
   return n;
