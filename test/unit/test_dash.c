@@ -66,6 +66,12 @@ static void teardown(void) {
   mg_mgr_free(&s_mgr);
 }
 
+// The schema the dashboard serves at level, in out
+static struct mg_str schema_at(int level, struct mg_iobuf *out) {
+  cr_assert(mg_dash_schema_json(&s_dash, level, out));
+  return mg_str_n((char *) out->buf, out->len);
+}
+
 // Writes body to set at level: the status, and the error members (without braces) in err
 static int write_to(struct mg_dash_set *set, const char *body, int level, char *err, size_t len) {
   struct mg_iobuf out = {NULL, 0, 0, 64};
@@ -237,8 +243,7 @@ Test(dash, values_json_reads_back_and_calls_on_read) {
 
 Test(dash, schema_json_describes_types_limits_and_access) {
   struct mg_iobuf out = {NULL, 0, 0, 64};
-  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_VIEWER, &out));
-  struct mg_str json = mg_str_n((char *) out.buf, out.len);
+  struct mg_str json = schema_at(MG_DASH_VIEWER, &out);
   expect_str(json, "$.sets[0].name", "kinds");
   expect_str(json, "$.sets[0].title", "Kinds");
   bool persist = true, writable = false;
@@ -362,8 +367,7 @@ Test(dash_int64, values_are_exact_numbers_within_2_53_and_strings_beyond) {
 
 Test(dash_int64, the_schema_marks_64_bit_fields_and_their_limits_exactly) {
   struct mg_iobuf out = {NULL, 0, 0, 64};
-  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_VIEWER, &out));
-  struct mg_str json = mg_str_n((char *) out.buf, out.len);
+  struct mg_str json = schema_at(MG_DASH_VIEWER, &out);
   expect_str(json, "$.sets[0].fields[0].type", "int");
   cr_assert_eq(mg_json_get_long(json, "$.sets[0].fields[0].bits", 0), 64, "%.*s", (int) json.len, json.buf);
   int n = 0;
@@ -476,8 +480,7 @@ Test(dash, an_operator_writes_operator_fields_and_nothing_that_needs_an_admin) {
 Test(dash, the_schema_and_values_name_the_operator_level_and_hide_what_a_level_may_not_read) {
   pump_add();
   struct mg_iobuf out = {NULL, 0, 0, 64};
-  cr_assert(mg_dash_schema_json(&s_dash, MG_DASH_OPERATOR, &out));
-  struct mg_str json = mg_str_n((char *) out.buf, out.len);
+  struct mg_str json = schema_at(MG_DASH_OPERATOR, &out);
   expect_str(json, "$.sets[1].name", "pump");
   expect_str(json, "$.sets[1].fields[0].write", "operator");
   expect_str(json, "$.sets[1].fields[0].read", "viewer");
