@@ -16,6 +16,9 @@ struct ota_flash {
   bool (*sync)(struct ota_flash *f, int slot);
   size_t sector_size, slot_size;
   void *ctx;  // The backend's
+  // The program unit (0 or 1: any byte): a write's off and len are multiples of it,
+  // as flash with ECC programs whole words (32 bytes on an STM32H7)
+  size_t write_size;
 };
 
 // The checks every backend makes before touching the medium (ota_flash.c):
