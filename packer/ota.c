@@ -96,11 +96,6 @@ static bool ota_load_key(const char *path, bool is_private, psa_key_id_t *id) {
   return ok;
 }
 
-// What the signature covers: SHA-256 of the header followed by the payload
-static void ota_signed_digest(const uint8_t *image, size_t header_and_payload, uint8_t digest[32]) {
-  mg_sha256(digest, image, header_and_payload);
-}
-
 static bool ota_board_ok(const char *board) {
   size_t n = strlen(board);
   if (n == 0 || n >= MG_OTA_BOARD_SIZE) return false;
@@ -150,12 +145,7 @@ static bool ota_sign(const struct ota_cli *cli) {
   size_t sig_len = 0;
   if (ok) ok = mg_ota_header_write(&h, header);
   if (ok) {
-    // The digest runs over header and payload as they will lie in the file
-    mg_sha256_ctx ctx;
-    mg_sha256_init(&ctx);
-    mg_sha256_update(&ctx, header, sizeof(header));
-    mg_sha256_update(&ctx, payload, len);
-    mg_sha256_final(digest, &ctx);
+    mg_ota_signed_digest(header, digest);  // The header holds the payload's SHA-256
     psa_status_t st = psa_sign_hash(key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), digest, 32, sig, sizeof(sig), &sig_len);
     if (st != PSA_SUCCESS || sig_len != MG_OTA_SIG_SIZE) {
       fprintf(stderr, "packer: signing with %s failed (PSA status %d)\n", cli->key, (int) st);
@@ -190,7 +180,7 @@ static const char *ota_check_image(const uint8_t *img, size_t len, psa_key_id_t 
   mg_sha256(digest, img + MG_OTA_HEADER_SIZE, h->payload_size);
   if (memcmp(digest, h->sha256, 32) != 0)
     return "payload SHA-256 does not match the header: the payload was altered or damaged";
-  ota_signed_digest(img, want - MG_OTA_SIG_SIZE, digest);
+  mg_ota_signed_digest(img, digest);
   if (psa_verify_hash(key, PSA_ALG_ECDSA(PSA_ALG_SHA_256), digest, 32, img + want - MG_OTA_SIG_SIZE,
                       MG_OTA_SIG_SIZE) != PSA_SUCCESS)
     return "signature does not verify with this public key: signed by another key, or the header was altered";

@@ -123,6 +123,10 @@ uint32_t mg_ota_image_size(const struct mg_ota_header *h) {
   return (uint32_t) (MG_OTA_HEADER_SIZE + h->payload_size + MG_OTA_SIG_SIZE);
 }
 
+void mg_ota_signed_digest(const uint8_t header[MG_OTA_HEADER_SIZE], uint8_t digest[32]) {
+  mg_sha256(digest, header, MG_OTA_HEADER_SIZE);
+}
+
 // One part of a version: 1 to 5 decimal digits, at most 65535
 static bool ota_image_version_part(const char **s, const char *end, uint16_t *out) {
   uint32_t v = 0;

@@ -17,9 +17,10 @@
 //   32 32  SHA-256 of the payload
 //   64 32  target board name, NUL-terminated, NUL-padded (at most 31 characters)
 //   96 32  zero, reserved for later format versions
-// The signature follows the payload: ECDSA P-256 over SHA-256(header || payload), stored
-// raw as r || s (32 bytes each, big-endian), the fixed-size form a slot reader can locate
-// without parsing DER.
+// The signature follows the payload: ECDSA P-256 over SHA-256 of the 128 header bytes,
+// stored raw as r || s (32 bytes each, big-endian), the fixed-size form a slot reader can
+// locate without parsing DER. The header holds the payload's SHA-256, so signing it signs
+// the payload too, and a device hashes the payload once, not twice.
 #define MG_OTA_MAGIC "MKOT"
 #define MG_OTA_FORMAT_VERSION 1
 #define MG_OTA_HEADER_SIZE 128
@@ -50,6 +51,8 @@ bool mg_ota_header_parse(const void *buf, size_t len, struct mg_ota_header *out,
 bool mg_ota_header_write(const struct mg_ota_header *h, uint8_t buf[MG_OTA_HEADER_SIZE]);
 // Header, payload and signature: the exact image size a header announces
 uint32_t mg_ota_image_size(const struct mg_ota_header *h);
+// What the signature signs: SHA-256 of the header's bytes
+void mg_ota_signed_digest(const uint8_t header[MG_OTA_HEADER_SIZE], uint8_t digest[32]);
 
 // "1.2.3" (each part 0..65535, digits only) into v; false on anything else
 bool mg_ota_version_parse(const char *s, size_t len, struct mg_ota_version *v);
