@@ -143,8 +143,8 @@ certs: $(CERTS)
 
 define flavour
 # $(1) = output dir, $(2) = extra flags, $(3) = compiler, $(4) = libraries to link (mbedTLS)
-# The TLS sources include mbedTLS's headers: fetched and built before they compile
-$(if $(4),$(patsubst %.c,$(1)/obj/%.o,$(wildcard core/tls/*.c)): $(4))
+# The TLS sources and the OTA signature check include mbedTLS's headers: fetched and built before they compile
+$(if $(4),$(patsubst %.c,$(1)/obj/%.o,$(wildcard core/tls/*.c) core/ota/ota_verify.c): $(4))
 $(1)/obj/%.o: %.c $(CORE_HDR)
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$@"

@@ -104,6 +104,7 @@ Test(ota_boot, file_backend_erases_writes_reads_in_a_directory) {
   cr_assert_eq(access(path, F_OK), 0);
   mg_snprintf(path, sizeof(path), "%s/slot-0.bin", dir);
   cr_assert_neq(access(path, F_OK), 0, "slot 0 was never touched");
+  ota_flash_file_close(&f);
   mg_snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
   cr_assert_eq(system(cmd), 0);
 }
@@ -113,6 +114,7 @@ Test(ota_boot, file_backend_refuses_a_missing_directory) {
   struct ota_flash_file file;
   cr_assert(ota_flash_file_init(&f, &file, "/nonexistent/meerkat", "slot", SLOT, SECTOR));
   cr_assert_not(f.write(&f, 0, 0, "x", 1));
+  ota_flash_file_close(&f);
 }
 
 // --- the record's decoder ---
