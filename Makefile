@@ -15,7 +15,7 @@ SOAK_SECONDS ?= 1800
 CERTS    := $(BUILD)/certs/ca.pem
 
 CORE_SRC := $(sort $(wildcard core/*/*.c))
-CORE_HDR := $(wildcard core/include/*.h core/*.h)
+CORE_HDR := $(wildcard core/include/*.h core/*.h core/*/*.h)
 # An example with a web/ folder is a dashboard device (examples/dashboard-device): its C
 # with the firmware's but its own main.c, and the dashboard with its pages (see below)
 DEVICES  := $(patsubst examples/%/web/,%,$(wildcard examples/*/web/))
