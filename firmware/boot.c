@@ -80,6 +80,10 @@ static bool boot_slot_used(struct boot *b, int slot) {
   return false;
 }
 
+bool boot_is_factory(struct boot *b, int slot) {
+  return slot == 0 && !boot_slot_used(b, 0);
+}
+
 // Writes the slot's payload as an executable DIR/run-N (whole or not at all)
 static bool boot_unpack(struct boot *b, int slot, const struct mg_ota_header *h, char *path, size_t len) {
   char tmp[MG_PATH_MAX + 8], name[16];
@@ -117,7 +121,7 @@ static void boot_exec(const char *path, int slot, char **argv) {
 // Starts slot (the factory program for slot 0 without an image) unless it is the factory
 // and this process is that program: then returns true. False if the slot cannot start.
 static bool boot_run(struct boot *b, int slot, char **argv, bool self_is_factory) {
-  if (slot == 0 && !boot_slot_used(b, 0)) {
+  if (boot_is_factory(b, slot)) {
     if (self_is_factory) return true;
     const char *factory = getenv(BOOT_ENV_FACTORY);
     if (factory != NULL) boot_exec(factory, 0, argv);
@@ -165,7 +169,7 @@ bool boot_start(struct boot *b, const char *data_dir, const char *version, char 
     b->running = boot_select(b, argv, true);
   }
   const struct ota_boot_record *r = &b->record.rec;
-  b->factory = b->running == 0 && !boot_slot_used(b, 0);
+  b->factory = boot_is_factory(b, b->running);
   b->trial = r->pending == b->running && !r->confirmed;
   if (b->factory) boot_write_factory_version(b, version);
   else boot_read_factory_version(b);

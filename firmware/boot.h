@@ -32,6 +32,8 @@ bool boot_start(struct boot *b, const char *data_dir, const char *version, char 
 // The record now says what to run: select and exec it with argv (the listeners' real
 // ports in it). Returns only if nothing could be started (logged).
 void boot_restart(struct boot *b, char **argv);
+// Slot 0 that holds no image: the installed program runs as it
+bool boot_is_factory(struct boot *b, int slot);
 // The running trial served well: it becomes the confirmed slot
 bool boot_confirm(struct boot *b);
 void boot_free(struct boot *b);

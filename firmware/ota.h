@@ -7,6 +7,9 @@
 struct ota {
   struct boot *boot;
   struct mg_dash *dash;
+  const char *version;            // The running firmware's
+  uint64_t started_ms, confirm_ms, window_ms;  // Trial: confirm after, restart after
+  struct mg_timer *timer;         // Watches the trial
   struct ota_update up;           // The upload, in the slot not running
   unsigned long uploader;         // The connection streaming into it now (0: none)
   uint64_t pushed_ms;             // Progress pushes go out a few times a second
@@ -16,8 +19,12 @@ struct ota {
   char error[128];                // The last failure, for GET /api/ota and the ota set
 };
 
-// Declares the `ota` field set and the routes; finds an upload a restart cut off
-void ota_init(struct ota *o, struct boot *b, struct mg_dash *dash);
+// Declares the `ota` field set and the routes; finds an upload a restart cut off. On
+// trial, the firmware confirms itself after confirm_s seconds of serving, or restarts
+// after window_s without that.
+void ota_init(struct ota *o, struct boot *b, struct mg_dash *dash, const char *version, unsigned confirm_s,
+              unsigned window_s);
+void ota_free(struct ota *o);  // Before mg_mgr_free
 // From the HTTP handler, before anything else, for every event: takes POST /api/ota from
 // its head on (auth: an admin's session, checked by gate) and returns true for what it took
 bool ota_handle(struct ota *o, struct mg_connection *c, int ev, void *ev_data, struct mg_auth *auth);

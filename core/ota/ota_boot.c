@@ -149,8 +149,8 @@ bool ota_boot_rollback(struct ota_boot *b) {
     next.rolled_back = !next.confirmed;  // A trial that had started failed; a waiting one is dropped
     next.pending = OTA_SLOT_NONE;
   } else {
-    next.active = (uint8_t) (1 - next.active);
-    next.rolled_back = true;
+    next.active = (uint8_t) (1 - next.active);  // Asked for: not a failure to report
+    next.rolled_back = false;
   }
   next.tries = 0;
   next.confirmed = true;

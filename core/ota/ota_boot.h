@@ -13,7 +13,7 @@
 //   trial                --confirm--> active = pending, confirmed, no pending
 //   pending, tries == 0  --select--> no pending, confirmed, rolled_back: start active
 //   trial or pending     --rollback--> no pending, confirmed (rolled_back if it had started)
-//   confirmed            --rollback--> active = the other slot, rolled_back
+//   confirmed            --rollback--> active = the other slot
 // active is always the last confirmed slot, so a failed trial falls back to it.
 struct ota_boot_record {
   uint8_t active;    // 0 or 1: the confirmed slot
