@@ -144,6 +144,9 @@ $(BUILD)/ota/firmware-%.img: $(FIRMWARE_SRC) $(FIRMWARE_HDR) $(BUILD)/firmware/w
 	  $(OTA_PUBKEY_C) $(BUILD)/libmeerkat.a $(MBEDTLS_LINK) -o $(BUILD)/ota/firmware-$*
 	$(Q)$(BUILD)/packer/packer sign --key $(OTA_KEY) --version $(call OTA_VERSION_OF,$*) --board $(OTA_BOARD) \
 	  $(BUILD)/ota/firmware-$* $@
+# What test/integration/ota.test.mjs uploads: a newer version, and two that fail their trial
+OTA_TEST_IMAGES := $(BUILD)/ota/firmware-0.2.0.img $(BUILD)/ota/firmware-0.3.0-crash.img \
+                   $(BUILD)/ota/firmware-0.3.0-noconfirm.img
 ota:
 	@test -n "$(VERSION)" || { echo "make ota: give the version, e.g. make ota VERSION=1.2.3" >&2; exit 2; }
 	$(Q)$(MAKE) -s $(BUILD)/ota/firmware-$(VERSION)$(if $(OTA_TEST),-$(OTA_TEST)).img
@@ -316,7 +319,7 @@ $(BUILD)/arm/m7/ota_flash_stm32h7.o: core/ota/ota_flash_stm32h7.c $(CORE_HDR)
 arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o
 	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
 
-test: all arm $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) dist fuzz-build
+test: all arm $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
 # HTTPS with the development certificate (tools/make-certs.sh) unless $(BUILD)/data/tls has one

@@ -166,6 +166,11 @@ int main(int argc, char *argv[]) {
   if (listening == 0) MG_ERROR(("no listener could start, exiting"));
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
+  sigset_t stop_signals;  // Blocked across a restart's exec (below): a stop then is not lost
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
   bool restart = false;
   while (listening > 0 && s_signo == 0 && !(restart = ota_restart_due(&ota))) mg_mgr_poll(&mgr, ota.restart_at ? 20 : 1000);
   char *next_argv[argc + 1], next_urls[MG_ARRAY_SIZE(urls)][80];
@@ -173,7 +178,12 @@ int main(int argc, char *argv[]) {
     MG_INFO(("restarting into the firmware the boot record now names"));
     firmware_say_goodbye(&mgr);
     firmware_restart_argv(argc, argv, listeners, nurls, next_urls, next_argv);
-  } else if (s_signo != 0) {
+    // A stop asked for until now wins; one that comes later stays pending through the
+    // exec, and the next program takes it once its handlers are in place
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+    restart = s_signo == 0;
+  }
+  if (s_signo != 0) {
     MG_INFO(("signal %d, shutting down", (int) s_signo));
   }
   ota_free(&ota);

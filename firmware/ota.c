@@ -91,13 +91,13 @@ static const char *ota_busy(const struct ota *o) {
 }
 
 // Why a Content-Range cannot go on with the upload there is, or NULL
-static const char *ota_range_refused(const struct ota *o, struct mg_str range, int *status) {
+static const char *ota_range_refused(const struct ota *o, struct mg_http_message *hm, struct mg_str range, int *status) {
   uint64_t first = 0, last = 0, total = 0;
+  *status = 400;
+  if (!mg_http_parse_content_range(range, &first, &last, &total)) return "Content-Range must be bytes FIRST-LAST/TOTAL";
+  if (mg_http_get_header(hm, "Content-Length") != NULL && hm->body.len != last - first + 1)
+    return "Content-Length does not match the Content-Range";
   *status = 416;
-  if (!mg_http_parse_content_range(range, &first, &last, &total)) {
-    *status = 400;
-    return "Content-Range must be bytes FIRST-LAST/TOTAL";
-  }
   if (!ota_resumable(o) || total != o->up.total) return "no upload of this size to resume: send the whole image";
   if (first != o->up.received || last + 1 != total) return "resume from the byte the device has received";
   return NULL;
@@ -110,7 +110,7 @@ static bool ota_begin(struct ota *o, struct mg_connection *c, struct mg_http_mes
   const char *refused = ota_busy(o);
   int status = 409;
   char force[4] = "";
-  if (refused == NULL && range != NULL) refused = ota_range_refused(o, *range, &status);
+  if (refused == NULL && range != NULL) refused = ota_range_refused(o, hm, *range, &status);
   if (refused == NULL && hm->body.len > UINT32_MAX) {
     status = 413;
     refused = "image is larger than 4 GiB";
@@ -157,11 +157,11 @@ static void ota_finish(struct ota *o, struct mg_connection *c) {
 
 // One piece of the streamed body
 static void ota_chunk(struct ota *o, struct mg_connection *c, struct mg_http_message *hm) {
-  if (o->up.state != OTA_UPDATE_RECEIVING) return;  // Refused already: the rest is dropped
   if (!ota_update_write(&o->up, hm->chunk.buf, hm->chunk.len)) {
     ota_fail(o, o->up.error);
     ota_reply_error(c, o->up.status, o->up.error, o->up.received);
-    c->is_draining = 1;  // Nothing more of this body is wanted
+    c->is_draining = 1;  // The rest of the body is dropped unread, no MSG follows
+    o->uploader = 0;
     return;
   }
   ota_publish(o, OTA_RECEIVING);
@@ -181,9 +181,11 @@ bool ota_handle(struct ota *o, struct mg_connection *c, int ev, void *ev_data, s
   struct mg_http_message *hm = (struct mg_http_message *) ev_data;
   bool mine = o->uploader == c->id && c->id != 0;
   if (ev == MG_EV_HTTP_HDRS && mg_strcasecmp(hm->method, mg_str("POST")) == 0 && mg_str_eq(hm->uri, "/api/ota")) {
-    bool take = mg_auth_gate(auth, c, hm, MG_DASH_ADMIN) != MG_DASH_NOBODY && ota_begin(o, c, hm);
-    mg_http_stream_body(c);  // Taken piece by piece, or dropped after a refusal
-    if (!take) c->is_draining = 1;
+    if (mg_auth_gate(auth, c, hm, MG_DASH_ADMIN) != MG_DASH_NOBODY && ota_begin(o, c, hm)) {
+      mg_http_stream_body(c);  // Taken piece by piece as it comes
+    } else {
+      c->is_draining = 1;  // Refused: the body is dropped unread (http_conn.c)
+    }
     return true;
   }
   if (!mine) return false;

@@ -217,11 +217,17 @@ static void http_deliver_msg(struct mg_connection *c, const struct mg_http_messa
   http_message_done(c, consumed);
 }
 
-static void http_deliver_chunk(struct mg_connection *c, size_t ofs, size_t len) {
+// Returns false if the handler refused the body (answered and set is_draining): the
+// rest is dropped unread and the connection closes once the answer is out
+static bool http_deliver_chunk(struct mg_connection *c, size_t ofs, size_t len) {
   struct mg_http_message hm;
   http_reparse(c, &hm);
   hm.chunk = mg_str_n((char *) c->recv.buf + ofs, len);
   mg_call(c, MG_EV_HTTP_CHUNK, &hm);
+  if (!c->is_draining) return true;
+  mg_http_state(c)->phase = HTTP_PHASE_REJECTED;
+  c->recv.len = 0;
+  return false;
 }
 
 static bool http_expects_continue(struct mg_http_message *hm) {
@@ -341,6 +347,13 @@ static bool http_on_head(struct mg_connection *c) {
   }
   if (c->is_closing || st->phase == HTTP_PHASE_REJECTED) return false;
   bool answered = c->send.len > queued;  // The handler replied from the head alone
+  if (answered && c->is_draining) {
+    // ... and wants no body (a refusal): the rest is dropped unread, whatever its size,
+    // and the connection closes once the answer is out
+    st->phase = HTTP_PHASE_REJECTED;
+    c->recv.len = 0;
+    return false;
+  }
 
   bool fits = kind == MG_HTTP_BODY_LENGTH ? cl <= http_body_cap(c) : true;
   if (!st->stream && !fits) return http_reject(c, 413, "request body too large");
@@ -391,7 +404,7 @@ static bool http_on_stream_chunked(struct mg_connection *c) {
   const char *p = (const char *) c->recv.buf + pos;
   if (st->body_left > 0) {  // Inside a chunk's data
     size_t n = avail < st->body_left ? avail : (size_t) st->body_left;
-    http_deliver_chunk(c, pos, n);
+    if (!http_deliver_chunk(c, pos, n)) return false;
     mg_iobuf_del(&c->recv, pos, n);
     st->body_left -= n;
     st->chunk_tail = st->body_left == 0;
@@ -413,7 +426,7 @@ static bool http_on_stream_chunked(struct mg_connection *c) {
     return true;
   }
   if (span == 0) return false;  // http_framing_fits bounds what waits
-  if (data_len > 0) http_deliver_chunk(c, pos + data_ofs, data_len);
+  if (data_len > 0 && !http_deliver_chunk(c, pos + data_ofs, data_len)) return false;
   mg_iobuf_del(&c->recv, pos, (size_t) span);
   if (data_len == 0) http_deliver_msg(c, NULL, 0, st->head_len);  // Last chunk
   return true;
@@ -425,7 +438,7 @@ static bool http_on_stream(struct mg_connection *c) {
   size_t avail = c->recv.len - st->head_len;
   size_t n = st->phase == HTTP_PHASE_STREAM_TO_CLOSE || avail < st->body_left ? avail : (size_t) st->body_left;
   if (n > 0) {
-    http_deliver_chunk(c, st->head_len, n);
+    if (!http_deliver_chunk(c, st->head_len, n)) return false;
     mg_iobuf_del(&c->recv, st->head_len, n);
     if (st->phase == HTTP_PHASE_STREAM) st->body_left -= n;
   }

@@ -103,6 +103,10 @@ static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
   } else if (ev == MG_EV_HTTP_CHUNK) {
     mg_iobuf_add(&s->chunks, s->chunks.len, hm->chunk.buf, hm->chunk.len);
     s->msg_chunk_bytes += hm->chunk.len;
+    if (mg_str_eq(hm->uri, "/stop") && !c->is_draining) {  // Refused after the first piece of body
+      mg_http_reply(c, 400, NULL, "stopped");
+      c->is_draining = 1;
+    }
   } else {
     s->body.len = 0;
     mg_iobuf_add(&s->body, 0, hm->body.buf, hm->body.len);
@@ -845,6 +849,37 @@ Test(http_conn, no_100_continue_when_the_handler_answers_from_the_head) {
   server_free(&s);
   mg_iobuf_free(&r.got);
   mg_mgr_free(&mgr);
+}
+
+// A handler that answers and sets is_draining wants no more of the request: what is
+// left of the body is dropped unread (no 413 for its size, no MSG), one answer, closed
+static void expect_refused_body(const char *uri, bool stream, const char *status) {
+  struct mg_mgr mgr;
+  struct server s = {.stream = stream};
+  char addr[32], req[4096];
+  size_t n = (size_t) mg_snprintf(req, sizeof(req), "PUT %s HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n", uri);
+  memset(req + n, 'x', sizeof(req) - n);
+  struct raw r = {.req = req, .len = sizeof(req), .piece = 512, .interval_ms = 5};
+  mg_mgr_init(&mgr);
+  server_start(&mgr, &small_limits, &s, addr, sizeof(addr));
+  raw_start(&mgr, addr, &r);
+  poll_until(&mgr, &r.closed, 3000);
+  cr_assert(r.closed, "the connection closes after the answer");
+  cr_assert(io_starts_with(&r.got, status), "got %.*s", (int) r.got.len, r.got.buf);
+  cr_assert_eq(io_count(&r.got, "HTTP/1.1"), 1, "one answer only: %.*s", (int) r.got.len, r.got.buf);
+  cr_assert(strchr(s.seq, 'M') == NULL, "no MSG for a refused request: %s", s.seq);
+  cr_assert_leq(strlen(s.seq), 2, "at most the piece that was refused: %s", s.seq);
+  server_free(&s);
+  mg_iobuf_free(&r.got);
+  mg_mgr_free(&mgr);
+}
+
+Test(http_conn, body_refused_from_the_head_is_dropped_unread_with_one_answer) {
+  expect_refused_body("/deny", false, "HTTP/1.1 401 ");
+}
+
+Test(http_conn, streamed_body_refused_midway_is_dropped_with_one_answer) {
+  expect_refused_body("/stop", true, "HTTP/1.1 400 ");
 }
 
 // ---------------------------------------------------------------------------
