@@ -15,7 +15,7 @@ SOAK_SECONDS ?= 1800
 CERTS    := $(BUILD)/certs/ca.pem
 
 CORE_SRC := $(sort $(wildcard core/*/*.c))
-CORE_HDR := $(wildcard core/include/*.h core/*.h)
+CORE_HDR := $(wildcard core/include/*.h core/*.h core/*/*.h)
 # An example with a web/ folder is a dashboard device (examples/dashboard-device): its C
 # with the firmware's but its own main.c, and the dashboard with its pages (see below)
 DEVICES  := $(patsubst examples/%/web/,%,$(wildcard examples/*/web/))
@@ -113,27 +113,41 @@ $(MBEDTLS_LIBS) &: $(MBEDTLS_DIR)/include/mbedtls/ssl.h $(MBEDTLS_CONFIG) $(MBED
 mbedtls: $(MBEDTLS_LIBS)
 include packer/packer.mk
 
-# OTA images: `make ota VERSION=X.Y.Z` relinks the firmware as version X.Y.Z and signs it
-# into $(BUILD)/ota/firmware-X.Y.Z.img. The development key is made on first use and
-# never leaves build/; OTA_PUB=prod.pub.pem compiles a production key in instead (sign
-# with `packer sign` where the private key lives; see README).
+# OTA images: `make ota VERSION=X.Y.Z` links the firmware as version X.Y.Z into
+# $(BUILD)/ota/firmware-X.Y.Z and signs it into $(BUILD)/ota/firmware-X.Y.Z.img (the
+# firmware of `make` stays as it is). OTA_TEST=crash or noconfirm makes an image that
+# crashes at start or never confirms itself (...-X.Y.Z-crash.img), for the rollback tests.
+# The development key is made on first use and never leaves build/; OTA_PUB=prod.pub.pem
+# compiles a production key in instead (sign with `packer sign` where the private key
+# lives; see README).
 OTA_KEY   ?= $(BUILD)/keys/ota-dev.pem
 OTA_PUB   ?= $(BUILD)/keys/ota-dev.pub.pem
 OTA_BOARD ?= host
+OTA_PUBKEY_C := $(BUILD)/keys/ota_pubkey.c
 $(BUILD)/keys/ota-dev.pem:
 	@mkdir -p $(dir $@)
 	@echo "  KEYGEN  $@ (development key: never ship it)"
 	$(Q)umask 077 && openssl ecparam -name prime256v1 -genkey -noout -out $@
 $(BUILD)/keys/ota-dev.pub.pem: $(BUILD)/keys/ota-dev.pem
 	$(Q)openssl ec -in $< -pubout -out $@ 2>/dev/null
-$(BUILD)/keys/ota_pubkey.c: $(OTA_PUB) $(BUILD)/packer/packer
+$(OTA_PUBKEY_C): $(OTA_PUB) $(BUILD)/packer/packer
 	$(Q)$(BUILD)/packer/packer pubkey --pub $(OTA_PUB) $@
-ota: $(OTA_KEY) $(BUILD)/keys/ota_pubkey.c
+# The stem is VERSION or VERSION-TEST
+OTA_VERSION_OF = $(firstword $(subst -, ,$(1)))
+OTA_TEST_FLAGS = $(if $(filter %-crash,$(1)),-DFIRMWARE_TEST_CRASH) $(if $(filter %-noconfirm,$(1)),-DFIRMWARE_TEST_NO_CONFIRM)
+$(BUILD)/ota/firmware-%.img: $(FIRMWARE_SRC) $(FIRMWARE_HDR) $(BUILD)/firmware/web_fs.c $(OTA_PUBKEY_C) $(OTA_KEY) \
+                             $(BUILD)/libmeerkat.a $(BUILD)/packer/packer
+	@mkdir -p $(dir $@)
+	@echo "  OTA     $@"
+	$(Q)$(CC) -std=gnu99 $(WARN) $(CPPFLAGS) $(CFLAGS) $(TLS_FLAGS) -DFIRMWARE_VERSION='"$(call OTA_VERSION_OF,$*)"' \
+	  -DFIRMWARE_BUILD_TIME='"$(BUILD_TIME)"' $(call OTA_TEST_FLAGS,$*) $(FIRMWARE_SRC) $(BUILD)/firmware/web_fs.c \
+	  $(OTA_PUBKEY_C) $(BUILD)/libmeerkat.a $(MBEDTLS_LINK) -o $(BUILD)/ota/firmware-$*
+	$(Q)$(BUILD)/packer/packer sign --key $(OTA_KEY) --version $(call OTA_VERSION_OF,$*) --board $(OTA_BOARD) \
+	  $(BUILD)/ota/firmware-$* $@
+ota:
 	@test -n "$(VERSION)" || { echo "make ota: give the version, e.g. make ota VERSION=1.2.3" >&2; exit 2; }
-	$(Q)rm -f $(BUILD)/firmware/firmware && $(MAKE) -s FW_VERSION=$(VERSION) $(BUILD)/firmware/firmware
-	@mkdir -p $(BUILD)/ota
-	$(Q)$(BUILD)/packer/packer sign --key $(OTA_KEY) --version $(VERSION) --board $(OTA_BOARD) \
-	  $(BUILD)/firmware/firmware $(BUILD)/ota/firmware-$(VERSION).img
+	$(Q)$(MAKE) -s $(BUILD)/ota/firmware-$(VERSION)$(if $(OTA_TEST),-$(OTA_TEST)).img
+	@echo "$(BUILD)/ota/firmware-$(VERSION)$(if $(OTA_TEST),-$(OTA_TEST)).img"
 
 # Development certificates (tools/make-certs.sh): a local CA, a server certificate for
 # localhost and 127.0.0.1, and the ones the TLS tests need
@@ -143,8 +157,8 @@ certs: $(CERTS)
 
 define flavour
 # $(1) = output dir, $(2) = extra flags, $(3) = compiler, $(4) = libraries to link (mbedTLS)
-# The TLS sources include mbedTLS's headers: fetched and built before they compile
-$(if $(4),$(patsubst %.c,$(1)/obj/%.o,$(wildcard core/tls/*.c)): $(4))
+# The TLS sources and the OTA signature check include mbedTLS's headers: fetched and built before they compile
+$(if $(4),$(patsubst %.c,$(1)/obj/%.o,$(wildcard core/tls/*.c) core/ota/ota_verify.c): $(4))
 $(1)/obj/%.o: %.c $(CORE_HDR)
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$@"
@@ -157,15 +171,15 @@ $(1)/examples/%: examples/%/main.c $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LINK    $$@"
 	$$(Q)$(3) $$(CSTD) $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$< $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
-$(1)/firmware/firmware: $(FIRMWARE_SRC) $(FIRMWARE_HDR) $(BUILD)/firmware/web_fs.c $(1)/libmeerkat.a
+$(1)/firmware/firmware: $(FIRMWARE_SRC) $(FIRMWARE_HDR) $(BUILD)/firmware/web_fs.c $(OTA_PUBKEY_C) $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LINK    $$@"
-	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$(FW_FLAGS) $$(FIRMWARE_SRC) $(BUILD)/firmware/web_fs.c $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
-$(DEVICES:%=$(1)/examples/%): $(1)/examples/%: $(DEVICE_SRC) $(DEVICE_FW) $(FIRMWARE_HDR) $(BUILD)/device/%/web_fs.c $(1)/libmeerkat.a
+	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) $$(FW_FLAGS) $$(FIRMWARE_SRC) $(BUILD)/firmware/web_fs.c $(OTA_PUBKEY_C) $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
+$(DEVICES:%=$(1)/examples/%): $(1)/examples/%: $(DEVICE_SRC) $(DEVICE_FW) $(FIRMWARE_HDR) $(BUILD)/device/%/web_fs.c $(OTA_PUBKEY_C) $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LINK    $$@"
 	$$(Q)$(3) -std=gnu99 $$(WARN) $$(CPPFLAGS) -Ifirmware $$(CFLAGS) $(2) $$(FW_FLAGS) $$(filter examples/$$*/%.c,$(DEVICE_SRC)) \
-	  $(DEVICE_FW) $(BUILD)/device/$$*/web_fs.c $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
+	  $(DEVICE_FW) $(BUILD)/device/$$*/web_fs.c $(OTA_PUBKEY_C) $(1)/libmeerkat.a $(if $(4),$(MBEDTLS_LINK)) -o $$@
 $(1)/test/unit/%: test/unit/%.c $(1)/libmeerkat.a $(CERTS)
 	@mkdir -p $$(dir $$@)
 	@echo "  TEST    $$@"

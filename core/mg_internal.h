@@ -9,6 +9,11 @@
 // Allocator (base/alloc.c): size 0 frees and returns NULL; NULL on failure leaves ptr as it was
 void *mg_realloc(void *ptr, size_t size);
 
+// SHA-256's block function (base/sha256.c), for tests and the bench: the portable one
+// forced (true) or the CPU's best again (false), and whether blocks go through SHA-NI now
+void mg_sha256_force_portable(bool portable);
+bool mg_sha256_accelerated(void);
+
 // Formatting into a growable buffer (base/printf.c) that learns of a failed append:
 // the printf pair appends all or nothing (io->len rolls back) and return false if memory ran out
 struct mg_iobuf_out {

@@ -6,13 +6,6 @@
 #endif
 #include "device.h"
 
-#ifndef FIRMWARE_VERSION
-#define FIRMWARE_VERSION MG_VERSION
-#endif
-#ifndef FIRMWARE_BUILD_TIME
-#define FIRMWARE_BUILD_TIME "unknown"
-#endif
-
 static struct device *s_dev;  // The one device: the sets' callbacks reach it here
 
 // settings: persisted; the device's name is settings.name

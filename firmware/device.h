@@ -4,6 +4,13 @@
 #define FIRMWARE_DEVICE_H
 #include "meerkat.h"
 
+#ifndef FIRMWARE_VERSION
+#define FIRMWARE_VERSION MG_VERSION  // The Makefile gives FW_VERSION (make ota: VERSION)
+#endif
+#ifndef FIRMWARE_BUILD_TIME
+#define FIRMWARE_BUILD_TIME "unknown"
+#endif
+
 struct device {
   const char *name;         // Shown in the dashboard header: settings.name
   const char *version;      // Firmware version (build-time)

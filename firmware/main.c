@@ -1,8 +1,10 @@
 // Meerkat firmware, host build: serves the packed dashboard and the device API over
-// HTTP and HTTPS.  firmware [-l URL]... [-d DATA_DIR] [-v LEVEL] [-H NAME]... [TLS options]
+// HTTP and HTTPS, and boots the firmware slot its OTA record says (boot.c).
+//   firmware [-l URL]... [-d DATA_DIR] [-v LEVEL] [-H NAME]... [TLS options] [OTA options]
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include "ota.h"
 #include "routes.h"
 
 static volatile sig_atomic_t s_signo;
@@ -26,18 +28,24 @@ static void usage(const char *prog) {
           "  -T DIR    development certificate DIR/server.pem, DIR/server.key (tools/make-certs.sh;\n"
           "            `make run` passes build/certs): browsers trust it only with DIR/ca.pem\n"
           "  -R        redirect plain HTTP requests to the HTTPS listener (308)\n"
-          "HSTS (Strict-Transport-Security) is sent over HTTPS unless the certificate is -T's\n",
+          "HSTS (Strict-Transport-Security) is sent over HTTPS unless the certificate is -T's\n"
+          "OTA: firmware slots live in DATA_DIR/ota; a new image runs on trial and confirms itself\n"
+          "  -C SECS   after serving this long (default 5); without that within\n"
+          "  -W SECS   this long (default 60) it restarts, and after 3 such boots the previous\n"
+          "            firmware runs again\n",
           prog);
   exit(2);
 }
 
 // Starts each listener; an https:// one only with a certificate (read once, for all of
 // them). Returns how many listen; each that does not is logged, and the others serve.
+// listeners[i] is urls[i]'s connection, or NULL.
 static int firmware_listen(struct mg_mgr *mgr, const char **urls, int nurls, struct routes *r,
-                           const struct https_paths *tls_paths) {
+                           const struct https_paths *tls_paths, struct mg_connection **listeners) {
   int listening = 0, loaded = -1;  // -1: no https:// URL seen yet
   for (int i = 0; i < nurls; i++) {
     bool tls = mg_url_is_ssl(urls[i]);
+    listeners[i] = NULL;
     if (tls && loaded < 0) {
       loaded = https_load(r->https, tls_paths);
       if (loaded) MG_INFO(("HTTPS with %s", r->https->source));
@@ -48,6 +56,7 @@ static int firmware_listen(struct mg_mgr *mgr, const char **urls, int nurls, str
     }
     struct mg_connection *c = mg_http_listen(mgr, urls[i], routes_handle, r);
     if (c == NULL) continue;  // Logged; the other listeners keep serving
+    listeners[i] = c;
     listening++;
     if (tls && r->https->port == 0) r->https->port = mg_ntohs(c->loc.port);
     MG_INFO(("listening on %s://%M", tls ? "https" : "http", mg_print_ip_port, &c->loc));
@@ -56,11 +65,51 @@ static int firmware_listen(struct mg_mgr *mgr, const char **urls, int nurls, str
   return listening;
 }
 
+// argv for the restart into another slot: each -l URL with the port its listener got,
+// so that ":0" (any port) comes back on the same one
+static void firmware_restart_argv(int argc, char **argv, struct mg_connection **listeners, int nurls,
+                                  char urls[][80], char **out) {
+  int n = 0;
+  for (int i = 0; i < argc; i++) {
+    out[i] = argv[i];
+    if (strcmp(argv[i], "-l") != 0 || i + 1 >= argc || n >= nurls) continue;
+    out[i + 1] = argv[i + 1];
+    const char *scheme_end = strstr(argv[i + 1], "://");
+    if (listeners[n] != NULL && scheme_end != NULL) {
+      mg_snprintf(urls[n], 80, "%.*s://%M", (int) (scheme_end - argv[i + 1]), argv[i + 1], mg_print_ip_port,
+                  &listeners[n]->loc);
+      out[i + 1] = urls[n];
+    }
+    n++;
+    i++;
+  }
+  out[argc] = NULL;
+}
+
+// Before a restart: WebSockets are told why (1012, service restart), so dashboards
+// reconnect; every connection gets a moment to send what it has queued
+static void firmware_say_goodbye(struct mg_mgr *mgr) {
+  static const uint8_t restart[2] = {1012 >> 8, 1012 & 0xff};
+  for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
+    if (c->is_websocket) mg_ws_send(c, restart, sizeof(restart), WEBSOCKET_OP_CLOSE);
+    if (!c->is_listening) c->is_draining = 1;
+  }
+  uint64_t until = mg_millis() + 500;
+  for (bool busy = true; busy && mg_millis() < until;) {
+    mg_mgr_poll(mgr, 10);
+    busy = false;
+    for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
+      if (!c->is_listening && c != mgr->wakeup_pipe) busy = true;
+    }
+  }
+}
+
 int main(int argc, char *argv[]) {
   const char *urls[8], *hosts[MG_AUTH_MAX_HOSTS - 1];  // One name is the device's
   struct https_paths tls_paths = {.data_dir = "./data"};
   struct https https = {.redirect = false};  // -R sets it; https_load the rest
   int nurls = 0, nhosts = 0;
+  unsigned confirm_s = 5, window_s = 60;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "-R") == 0) {
       https.redirect = true;
@@ -74,6 +123,8 @@ int main(int argc, char *argv[]) {
     else if (strcmp(argv[i], "-c") == 0) tls_paths.cert = argv[++i];
     else if (strcmp(argv[i], "-k") == 0) tls_paths.key = argv[++i];
     else if (strcmp(argv[i], "-T") == 0) tls_paths.dev_dir = argv[++i];
+    else if (strcmp(argv[i], "-C") == 0) confirm_s = (unsigned) atoi(argv[++i]);
+    else if (strcmp(argv[i], "-W") == 0) window_s = (unsigned) atoi(argv[++i]);
     else usage(argv[0]);
   }
   if ((tls_paths.cert == NULL) != (tls_paths.key == NULL)) {
@@ -86,37 +137,51 @@ int main(int argc, char *argv[]) {
     MG_ERROR(("cannot create data directory %s: %s", data_dir, strerror(errno)));
     return 1;
   }
+  struct boot boot;
+  if (!boot_start(&boot, data_dir, FIRMWARE_VERSION, argv)) return 1;  // Or runs another slot
+#ifdef FIRMWARE_TEST_CRASH
+  MG_ERROR(("test build (make ota OTA_TEST=crash): crashing at start"));
+  abort();
+#endif
 
   struct mg_auth *auth = mg_auth_create(data_dir);  // Logs a missing or bad users file
   if (auth == NULL) {
     MG_ERROR(("out of memory"));
+    boot_free(&boot);
     return 1;
   }
   struct device dev;
   struct mg_mgr mgr;
+  struct ota ota;
   mg_mgr_init(&mgr);
   device_init(&dev, &mgr, data_dir);
   dev.dash.auth = auth;  // Open WebSockets close when their session ends
   mg_auth_allow_host(auth, dev.name);  // settings.name, read at each request: a rename takes effect at once
   for (int i = 0; i < nhosts; i++) mg_auth_allow_host(auth, hosts[i]);
   MG_INFO(("%s firmware %s (built %s), data in %s", dev.name, dev.version, dev.build_time, data_dir));
-  struct routes routes = {&dev, &https};
-  int listening = firmware_listen(&mgr, urls, nurls, &routes, &tls_paths);
-  if (listening == 0) {
-    MG_ERROR(("no listener could start, exiting"));
-    device_free(&dev);
-    mg_mgr_free(&mgr);
-    mg_auth_free(auth);
-    https_free(&https);
-    return 1;
-  }
+  ota_init(&ota, &boot, &dev.dash, dev.version, confirm_s, window_s);
+  struct routes routes = {&dev, &https, &ota};
+  struct mg_connection *listeners[MG_ARRAY_SIZE(urls)];
+  int listening = firmware_listen(&mgr, urls, nurls, &routes, &tls_paths, listeners);
+  if (listening == 0) MG_ERROR(("no listener could start, exiting"));
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
-  while (s_signo == 0) mg_mgr_poll(&mgr, 1000);
-  MG_INFO(("signal %d, shutting down", (int) s_signo));
+  bool restart = false;
+  while (listening > 0 && s_signo == 0 && !(restart = ota_restart_due(&ota))) mg_mgr_poll(&mgr, ota.restart_at ? 20 : 1000);
+  char *next_argv[argc + 1], next_urls[MG_ARRAY_SIZE(urls)][80];
+  if (restart) {
+    MG_INFO(("restarting into the firmware the boot record now names"));
+    firmware_say_goodbye(&mgr);
+    firmware_restart_argv(argc, argv, listeners, nurls, next_urls, next_argv);
+  } else if (s_signo != 0) {
+    MG_INFO(("signal %d, shutting down", (int) s_signo));
+  }
+  ota_free(&ota);
   device_free(&dev);
   mg_mgr_free(&mgr);
   mg_auth_free(auth);
   https_free(&https);
-  return 0;
+  if (restart) boot_restart(&boot, next_argv);  // Returns only if nothing could start
+  boot_free(&boot);
+  return listening > 0 && !restart ? 0 : 1;
 }

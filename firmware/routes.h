@@ -3,12 +3,14 @@
 #define FIRMWARE_ROUTES_H
 #include "device.h"
 #include "https.h"
+#include "ota.h"
 
 // What every listener's handler needs (its fn_data)
 struct routes {
   struct device *dev;  // Its dash.auth holds the users and sessions (/api/auth, /api/users,
                        // and the session every other /api/ needs)
   struct https *https;
+  struct ota *ota;     // POST /api/ota and its upload; NULL in a program without OTA
 };
 
 // The HTTP event handler of the http:// and https:// listeners; fn_data is a struct routes

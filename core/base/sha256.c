@@ -1,6 +1,6 @@
-// SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104), PBKDF2-HMAC-SHA256 (RFC 8018) and a
-// constant-time comparison: what password hashing needs, in portable C without allocation.
-#include "meerkat.h"
+// SHA-256 (FIPS 180-4) in portable C, or with the x86 SHA extensions where the CPU has them;
+// HMAC-SHA256 (RFC 2104), PBKDF2-HMAC-SHA256 (RFC 8018), a constant-time comparison; no allocation.
+#include "mg_internal.h"
 
 static const uint32_t sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -56,6 +56,103 @@ static void sha256_compress(uint32_t state[8], const unsigned char *block) {
   state[4] += e, state[5] += f, state[6] += g, state[7] += h;
 }
 
+static void sha256_blocks_portable(uint32_t state[8], const unsigned char *data, size_t blocks) {
+  for (; blocks > 0; blocks--, data += 64) sha256_compress(state, data);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+
+// Compiled for SHA-NI whatever the build's flags, and called only where cpuid says the CPU has it
+#define SHA256_NI __attribute__((target("sha,sse4.1,ssse3")))
+
+// Schedule words t..t+3 from the 16 before them, w0 the oldest four (FIPS 180-4 6.2.2 step 1):
+// MSG1 adds sigma0 of W[t-15] to W[t-16], MSG2 adds sigma1 of W[t-2] once W[t-7] is in
+SHA256_NI static inline __m128i sha256_ni_schedule(__m128i w0, __m128i w1, __m128i w2, __m128i w3) {
+  __m128i t = _mm_add_epi32(_mm_sha256msg1_epu32(w0, w1), _mm_alignr_epi8(w3, w2, 4));
+  return _mm_sha256msg2_epu32(t, w3);
+}
+
+// Four rounds from round i. RNDS2 takes the state as ABEF and CDGH (A in the top lane) and
+// returns the new ABEF, while the old ABEF is the new CDGH: so the two swap roles each call.
+#define SHA256_NI_FOUR(abef, cdgh, w, i)                                                  \
+  do {                                                                                     \
+    __m128i wk_ = _mm_add_epi32((w), _mm_loadu_si128((const __m128i *) (sha256_k + (i)))); \
+    cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk_);                                         \
+    abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk_, 0x0e));                \
+  } while (0)
+
+SHA256_NI static void sha256_blocks_shani(uint32_t state[8], const unsigned char *data, size_t blocks) {
+  const __m128i big_endian = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+  __m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *) state), 0x1b);  // A in the top lane
+  __m128i efgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *) (state + 4)), 0x1b);
+  __m128i abef = _mm_unpackhi_epi64(efgh, abcd), cdgh = _mm_unpacklo_epi64(efgh, abcd);
+  for (; blocks > 0; blocks--, data += 64) {
+    __m128i abef_in = abef, cdgh_in = cdgh, w[4];
+    for (int i = 0; i < 4; i++) {
+      w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) (data + 16 * i)), big_endian);
+      SHA256_NI_FOUR(abef, cdgh, w[i], 4 * i);
+    }
+    for (int i = 4; i < 16; i++) {
+      __m128i next = sha256_ni_schedule(w[0], w[1], w[2], w[3]);
+      w[0] = w[1], w[1] = w[2], w[2] = w[3], w[3] = next;
+      SHA256_NI_FOUR(abef, cdgh, next, 4 * i);
+    }
+    abef = _mm_add_epi32(abef, abef_in);
+    cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  }
+  abcd = _mm_unpackhi_epi64(cdgh, abef);
+  efgh = _mm_unpacklo_epi64(cdgh, abef);
+  _mm_storeu_si128((__m128i *) state, _mm_shuffle_epi32(abcd, 0x1b));
+  _mm_storeu_si128((__m128i *) (state + 4), _mm_shuffle_epi32(efgh, 0x1b));
+}
+
+static bool sha256_cpu_has_sha_ni(void) {
+  unsigned int a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || (c & bit_SSSE3) == 0 || (c & bit_SSE4_1) == 0) return false;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA) != 0;
+}
+
+// The block function, chosen on first use. Whoever races to choose stores the same
+// pointer, and atomically: so it needs no lock and no initialisation call.
+typedef void (*sha256_blocks_fn)(uint32_t state[8], const unsigned char *data, size_t blocks);
+static sha256_blocks_fn sha256_chosen;
+
+static sha256_blocks_fn sha256_choose(void) {
+  sha256_blocks_fn f = __atomic_load_n(&sha256_chosen, __ATOMIC_RELAXED);
+  if (f == NULL) {
+    f = sha256_cpu_has_sha_ni() ? sha256_blocks_shani : sha256_blocks_portable;
+    __atomic_store_n(&sha256_chosen, f, __ATOMIC_RELAXED);
+  }
+  return f;
+}
+
+static void sha256_blocks(uint32_t state[8], const unsigned char *data, size_t blocks) {
+  sha256_choose()(state, data, blocks);
+}
+
+void mg_sha256_force_portable(bool portable) {
+  __atomic_store_n(&sha256_chosen, portable ? sha256_blocks_portable : NULL, __ATOMIC_RELAXED);
+}
+
+bool mg_sha256_accelerated(void) {
+  return sha256_choose() == sha256_blocks_shani;
+}
+#else
+static void sha256_blocks(uint32_t state[8], const unsigned char *data, size_t blocks) {
+  sha256_blocks_portable(state, data, blocks);
+}
+
+void mg_sha256_force_portable(bool portable) {
+  (void) portable;  // Portable is all there is
+}
+
+bool mg_sha256_accelerated(void) {
+  return false;
+}
+#endif
+
 void mg_sha256_init(mg_sha256_ctx *ctx) {
   static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -71,9 +168,10 @@ void mg_sha256_update(mg_sha256_ctx *ctx, const unsigned char *data, size_t len)
     memcpy(ctx->buffer + have, data, n);
     data += n, len -= n, have += n;
     if (have < 64) return;
-    sha256_compress(ctx->state, ctx->buffer);
+    sha256_blocks(ctx->state, ctx->buffer, 1);
   }
-  for (; len >= 64; data += 64, len -= 64) sha256_compress(ctx->state, data);
+  if (len >= 64) sha256_blocks(ctx->state, data, len / 64);  // Straight from the caller's memory
+  data += len / 64 * 64, len %= 64;
   if (len > 0) memcpy(ctx->buffer, data, len);
 }
 
@@ -83,12 +181,12 @@ void mg_sha256_final(unsigned char digest[32], mg_sha256_ctx *ctx) {
   ctx->buffer[have++] = 0x80;
   if (have > 56) {  // No room for the length: it goes in one more block
     memset(ctx->buffer + have, 0, 64 - have);
-    sha256_compress(ctx->state, ctx->buffer);
+    sha256_blocks(ctx->state, ctx->buffer, 1);
     have = 0;
   }
   memset(ctx->buffer + have, 0, 56 - have);
   MG_STORE_BE64(ctx->buffer + 56, bits);
-  sha256_compress(ctx->state, ctx->buffer);
+  sha256_blocks(ctx->state, ctx->buffer, 1);
   for (int i = 0; i < 8; i++) MG_STORE_BE32(digest + 4 * i, ctx->state[i]);
 }
 
@@ -135,7 +233,7 @@ void mg_hmac_sha256(unsigned char mac[32], const void *key, size_t keylen, const
 static void sha256_short_final(const uint32_t state[8], unsigned char block[64]) {
   uint32_t s[8];
   memcpy(s, state, sizeof(s));
-  sha256_compress(s, block);
+  sha256_blocks(s, block, 1);
   for (int i = 0; i < 8; i++) MG_STORE_BE32(block + 4 * i, s[i]);
 }
 

@@ -219,3 +219,30 @@ void mg_http_creds(struct mg_http_message *hm, char *user, size_t userlen, char 
     http_vars_copy(mg_http_get_header_var(*cookie, mg_str("access_token")), pass, passlen);
   }
 }
+
+// A decimal number of 1 to 20 digits that fits 64 bits, at s[*i]; *i moves past it
+static bool http_vars_u64(struct mg_str s, size_t *i, uint64_t *out) {
+  uint64_t v = 0;
+  size_t start = *i;
+  for (; *i < s.len && s.buf[*i] >= '0' && s.buf[*i] <= '9'; (*i)++) {
+    unsigned d = (unsigned) (s.buf[*i] - '0');
+    if (*i - start >= 20 || v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return *i > start;
+}
+
+bool mg_http_parse_content_range(struct mg_str v, uint64_t *first, uint64_t *last, uint64_t *total) {
+  static const char unit[] = "bytes ";
+  size_t i = sizeof(unit) - 1;
+  uint64_t a, b, t;
+  if (v.len < i || memcmp(v.buf, unit, i) != 0) return false;
+  if (!http_vars_u64(v, &i, &a) || i >= v.len || v.buf[i++] != '-') return false;
+  if (!http_vars_u64(v, &i, &b) || i >= v.len || v.buf[i++] != '/') return false;
+  if (!http_vars_u64(v, &i, &t) || i != v.len || a > b || b >= t) return false;
+  *first = a;
+  *last = b;
+  *total = t;
+  return true;
+}

@@ -72,6 +72,9 @@ void mg_http_creds(struct mg_http_message *, char *user, size_t userlen, char *p
 // Value of var in a header like Cookie: "a=1; b=2", "x; name=\"v\"" or
 // Authorization: Digest a="x", b=y. {NULL, 0} if absent.
 struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var);
+// Content-Range: bytes FIRST-LAST/TOTAL (RFC 9110 14.4), as a client sends it to resume an
+// upload: decimal, FIRST <= LAST < TOTAL; false for anything else (an unknown TOTAL "*" too)
+bool mg_http_parse_content_range(struct mg_str v, uint64_t *first, uint64_t *last, uint64_t *total);
 // The host of a Host header value (RFC 9110 7.2: uri-host [":" port]) without its port
 // and one trailing dot; an IPv6 literal keeps its brackets. false when malformed, or when
 // it holds more than letters, digits, "-._~%" (and ':' in brackets): no '/', '@', '?' or

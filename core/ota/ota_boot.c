@@ -8,6 +8,7 @@
 #define BOOT_CONFIRMED 1
 #define BOOT_ROLLED_BACK 2
 #define BOOT_CRC_AT 16
+#define BOOT_WRITE_MAX 64  // Largest program unit a record's flash may have
 static const uint8_t s_boot_magic[4] = {'M', 'K', 'O', 'B'};
 
 static uint32_t boot_le32(const uint8_t *p) {
@@ -76,12 +77,20 @@ void ota_boot_load(struct ota_boot *b, struct ota_flash *flash) {
 static bool boot_save(struct ota_boot *b, struct ota_boot_record next) {
   struct ota_flash *f = b->flash;
   int target = b->copy == 0 ? 1 : 0;
-  uint8_t buf[OTA_BOOT_RECORD_SIZE], back[OTA_BOOT_RECORD_SIZE];
+  // Written as whole program units, the record's bytes then erased ones
+  uint8_t buf[BOOT_WRITE_MAX], back[OTA_BOOT_RECORD_SIZE];
+  size_t unit = f->write_size > 1 ? f->write_size : 1;
+  size_t len = (OTA_BOOT_RECORD_SIZE + unit - 1) / unit * unit;
+  if (len > sizeof(buf)) {
+    MG_ERROR(("cannot save the boot record: a %lu-byte program unit is too large", (unsigned long) unit));
+    return false;
+  }
   next.seq = b->rec.seq + 1;
+  memset(buf, 0xFF, sizeof(buf));
   ota_boot_encode(&next, buf);
-  bool ok = f->erase(f, target, 0, f->sector_size) && f->write(f, target, 0, buf, sizeof(buf)) &&
+  bool ok = f->erase(f, target, 0, f->sector_size) && f->write(f, target, 0, buf, len) &&
             (f->sync == NULL || f->sync(f, target)) && f->read(f, target, 0, back, sizeof(back)) &&
-            memcmp(buf, back, sizeof(buf)) == 0;
+            memcmp(buf, back, sizeof(back)) == 0;
   if (!ok) {
     MG_ERROR(("cannot save the boot record (copy %d): the previous state stays", target));
     return false;
@@ -129,6 +138,20 @@ bool ota_boot_confirm(struct ota_boot *b) {
   struct ota_boot_record next = b->rec;
   next.active = b->rec.pending;
   next.pending = OTA_SLOT_NONE;
+  next.tries = 0;
+  next.confirmed = true;
+  return boot_save(b, next);
+}
+
+bool ota_boot_rollback(struct ota_boot *b) {
+  struct ota_boot_record next = b->rec;
+  if (next.pending != OTA_SLOT_NONE) {
+    next.rolled_back = !next.confirmed;  // A trial that had started failed; a waiting one is dropped
+    next.pending = OTA_SLOT_NONE;
+  } else {
+    next.active = (uint8_t) (1 - next.active);  // Asked for: not a failure to report
+    next.rolled_back = false;
+  }
   next.tries = 0;
   next.confirmed = true;
   return boot_save(b, next);

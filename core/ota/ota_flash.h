@@ -32,12 +32,15 @@ bool ota_flash_ram_init(struct ota_flash *f, uint8_t *buf, size_t len, size_t se
 
 #if MG_ENABLE_POSIX_FS
 // File backend (ota_flash_file.c): slot N is the file DIR/NAME-N.bin, and a missing
-// file or bytes past its end read as erased. dir and name must outlive f.
+// file or bytes past its end read as erased. dir and name must outlive f; the files
+// stay open from first use until ota_flash_file_close.
 struct ota_flash_file {
   const char *dir, *name;
+  int fd[2];
 };
 bool ota_flash_file_init(struct ota_flash *f, struct ota_flash_file *file, const char *dir, const char *name,
                          size_t slot_size, size_t sector_size);
+void ota_flash_file_close(struct ota_flash *f);
 #endif
 
 #endif  // OTA_FLASH_H

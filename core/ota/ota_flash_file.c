@@ -13,9 +13,11 @@
 
 #define FILE_CHUNK 512
 
-// Opens the slot's file (created if missing); -1 after logging why
+// The slot's file, opened (created if missing) on first use and kept open: an upload
+// writes thousands of pieces. -1 after logging why.
 static int file_open(struct ota_flash *f, int slot, const char *op) {
-  const struct ota_flash_file *file = (const struct ota_flash_file *) f->ctx;
+  struct ota_flash_file *file = (struct ota_flash_file *) f->ctx;
+  if (file->fd[slot] >= 0) return file->fd[slot];
   char path[MG_PATH_MAX];
   if (mg_snprintf(path, sizeof(path), "%s/%s-%d.bin", file->dir, file->name, slot) >= sizeof(path)) {
     MG_ERROR(("flash %s of slot %d: the path under %s is too long", op, slot, file->dir));
@@ -23,6 +25,7 @@ static int file_open(struct ota_flash *f, int slot, const char *op) {
   }
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) MG_ERROR(("flash %s of slot %d: %s: %s", op, slot, path, strerror(errno)));
+  file->fd[slot] = fd;
   return fd;
 }
 
@@ -84,7 +87,6 @@ static bool file_erase(struct ota_flash *f, int slot, size_t off, size_t len) {
   if (fd < 0) return false;
   bool ok = file_erase_fd(fd, off, len);
   if (!ok) MG_ERROR(("flash erase of slot %d: %s", slot, strerror(errno)));
-  close(fd);
   return ok;
 }
 
@@ -109,14 +111,14 @@ static bool file_write(struct ota_flash *f, int slot, size_t off, const void *bu
   int fd = file_open(f, slot, "write");
   if (fd < 0) return false;
   size_t size = 0;
-  bool ok = file_all_erased(fd, off, len, slot);
+  bool ok = file_size(fd, &size);
+  // Past the file's end all is erased: an upload, appending, reads nothing back
+  if (ok && off < size) ok = file_all_erased(fd, off, len < size - off ? len : size - off, slot);
   // A write past the end would leave a hole, which reads as zeros: fill it erased
-  if (ok && (!file_size(fd, &size) || (off > size && !file_fill_erased(fd, size, off - size)) ||
-             !file_pwrite(fd, off, (const uint8_t *) buf, len))) {
+  if (ok && ((off > size && !file_fill_erased(fd, size, off - size)) || !file_pwrite(fd, off, (const uint8_t *) buf, len))) {
     MG_ERROR(("flash write of slot %d: %s", slot, strerror(errno)));
     ok = false;
   }
-  close(fd);
   return ok;
 }
 
@@ -126,17 +128,16 @@ static bool file_read(struct ota_flash *f, int slot, size_t off, void *buf, size
   if (fd < 0) return false;
   bool ok = file_pread(fd, off, (uint8_t *) buf, len);
   if (!ok) MG_ERROR(("flash read of slot %d: %s", slot, strerror(errno)));
-  close(fd);
   return ok;
 }
 
 // fsync reaches the file's data whichever descriptor wrote it
 static bool file_sync(struct ota_flash *f, int slot) {
+  if (!ota_flash_range_ok(f, slot, 0, 0, false)) return false;
   int fd = file_open(f, slot, "sync");
   if (fd < 0) return false;
   bool ok = fsync(fd) == 0;
   if (!ok) MG_ERROR(("flash sync of slot %d: %s", slot, strerror(errno)));
-  close(fd);
   return ok;
 }
 
@@ -149,8 +150,17 @@ bool ota_flash_file_init(struct ota_flash *f, struct ota_flash_file *file, const
   }
   file->dir = dir;
   file->name = name;
-  struct ota_flash ff = {file_erase, file_write, file_read, file_sync, sector_size, slot_size, file};
+  file->fd[0] = file->fd[1] = -1;
+  struct ota_flash ff = {file_erase, file_write, file_read, file_sync, sector_size, slot_size, file, 1};
   *f = ff;
   return true;
+}
+
+void ota_flash_file_close(struct ota_flash *f) {
+  struct ota_flash_file *file = (struct ota_flash_file *) f->ctx;
+  for (int i = 0; i < 2; i++) {
+    if (file->fd[i] >= 0) close(file->fd[i]);
+    file->fd[i] = -1;
+  }
 }
 #endif

@@ -39,7 +39,7 @@ bool ota_flash_ram_init(struct ota_flash *f, uint8_t *buf, size_t len, size_t se
               (unsigned long) sector_size));
     return false;
   }
-  struct ota_flash ram = {ram_erase, ram_write, ram_read, NULL, sector_size, len / 2, buf};
+  struct ota_flash ram = {ram_erase, ram_write, ram_read, NULL, sector_size, len / 2, buf, 1};
   *f = ram;
   return true;
 }

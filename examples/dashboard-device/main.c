@@ -41,7 +41,7 @@ int main(int argc, char *argv[]) {
   device_init(&dev, &mgr, data_dir);  // The sets device, leds, sensors, settings
   dev.dash.auth = auth;
   mg_auth_allow_host(auth, dev.name);
-  struct routes routes = {&dev, &https};
+  struct routes routes = {&dev, &https, NULL};  // No OTA in this example
   struct mg_connection *c = NULL;
   if (pump_init(&dev.dash)) c = mg_http_listen(&mgr, url, routes_handle, &routes);
   if (c != NULL) {

@@ -368,3 +368,30 @@ Test(http_host_name, refuses_malformed_values) {
   struct mg_str host;
   cr_assert_not(mg_http_host_name(mg_str_n("a\0b", 3), &host), "a NUL byte");
 }
+
+// Content-Range of a resumed upload (RFC 9110 14.4): bytes FIRST-LAST/TOTAL
+Test(content_range, parses_first_last_total) {
+  uint64_t a = 9, b = 9, t = 9;
+  cr_assert(mg_http_parse_content_range(mg_str("bytes 0-99/100"), &a, &b, &t));
+  cr_assert(a == 0 && b == 99 && t == 100);
+  cr_assert(mg_http_parse_content_range(mg_str("bytes 4096-33554431/33554432"), &a, &b, &t));
+  cr_assert(a == 4096 && b == 33554431 && t == 33554432);
+  cr_assert(mg_http_parse_content_range(mg_str("bytes 18446744073709551613-18446744073709551613/18446744073709551614"), &a, &b, &t));
+  cr_assert(a == 18446744073709551613ULL && t == 18446744073709551614ULL);
+}
+
+Test(content_range, refuses_bad_and_boundary_input) {
+  static const char *bad[] = {
+      "", "bytes", "bytes ", "bytes 0-99", "bytes 0-99/", "bytes -99/100", "bytes 0-/100", "bytes 5-4/100",
+      "bytes 0-100/100", "bytes 0-99/*", "bytes */100", "Bytes 0-99/100", "bytes  0-99/100", "bytes 0 -99/100",
+      "bytes 0-99/100 ", "bytes +0-99/100", "bytes 0x0-99/100", "bits 0-99/100", "bytes 0-99/100,1-2/3",
+      "bytes 18446744073709551616-18446744073709551616/18446744073709551617",  // 2^64: too large
+      "bytes 0-99/100a", "bytes 0-9a/100", "bytes 00000000000000000000000-1/2",
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    uint64_t a, b, t;
+    cr_assert_not(mg_http_parse_content_range(mg_str(bad[i]), &a, &b, &t), "accepted \"%s\"", bad[i]);
+  }
+  uint64_t a, b, t;
+  cr_assert_not(mg_http_parse_content_range(mg_str_n("bytes 0-9/10", 11), &a, &b, &t), "reads only len bytes");
+}

@@ -104,6 +104,7 @@ Test(ota_boot, file_backend_erases_writes_reads_in_a_directory) {
   cr_assert_eq(access(path, F_OK), 0);
   mg_snprintf(path, sizeof(path), "%s/slot-0.bin", dir);
   cr_assert_neq(access(path, F_OK), 0, "slot 0 was never touched");
+  ota_flash_file_close(&f);
   mg_snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
   cr_assert_eq(system(cmd), 0);
 }
@@ -113,6 +114,7 @@ Test(ota_boot, file_backend_refuses_a_missing_directory) {
   struct ota_flash_file file;
   cr_assert(ota_flash_file_init(&f, &file, "/nonexistent/meerkat", "slot", SLOT, SECTOR));
   cr_assert_not(f.write(&f, 0, 0, "x", 1));
+  ota_flash_file_close(&f);
 }
 
 // --- the record's decoder ---
@@ -238,6 +240,46 @@ Test(ota_boot, select_that_cannot_save_starts_the_active_slot) {
   broken.slot_size = 0;  // No range fits: every erase and write fails
   b.flash = &broken;
   cr_assert_eq(ota_boot_select(&b), 0, "no countdown saved: no trial");
+  assert_state(&b, 0, 1, 2, true, false);
+}
+
+Test(ota_boot, rollback_ends_a_trial_or_goes_back_to_the_other_slot) {
+  struct ota_boot b = reboot();
+  cr_assert(ota_boot_set_pending(&b, 3));
+  b = reboot();
+  cr_assert_eq(ota_boot_select(&b), 1);  // Slot 1 on trial
+  cr_assert(ota_boot_rollback(&b));
+  b = reboot();
+  assert_state(&b, 0, OTA_SLOT_NONE, 0, true, true);
+  cr_assert_eq(ota_boot_select(&b), 0, "the trial's slot is not started again");
+  cr_assert(ota_boot_set_pending(&b, 1));
+  b = reboot();
+  cr_assert_eq(ota_boot_select(&b), 1);
+  cr_assert(ota_boot_confirm(&b));
+  cr_assert(ota_boot_rollback(&b), "confirmed slot 1: back to slot 0");
+  b = reboot();
+  assert_state(&b, 0, OTA_SLOT_NONE, 0, true, false);
+  cr_assert_eq(ota_boot_select(&b), 0);
+  cr_assert(ota_boot_set_pending(&b, 2));
+  cr_assert(ota_boot_rollback(&b), "an update waiting for its first boot is dropped");
+  b = reboot();
+  assert_state(&b, 0, OTA_SLOT_NONE, 0, true, false);
+}
+
+// A backend that programs 32-byte words only, as an STM32H7 does
+static bool (*s_ram_write)(struct ota_flash *, int, size_t, const void *, size_t);
+static bool word_write(struct ota_flash *f, int slot, size_t off, const void *buf, size_t len) {
+  if (off % 32 != 0 || len % 32 != 0) return false;
+  return s_ram_write(f, slot, off, buf, len);
+}
+
+Test(ota_boot, record_is_saved_in_whole_program_units) {
+  s_ram_write = s_rec.write;
+  s_rec.write = word_write;
+  s_rec.write_size = 32;
+  struct ota_boot b = reboot();
+  cr_assert(ota_boot_set_pending(&b, 2));
+  b = reboot();
   assert_state(&b, 0, 1, 2, true, false);
 }
 

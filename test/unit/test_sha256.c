@@ -1,8 +1,11 @@
-// SHA-256 (FIPS 180-4 examples), HMAC-SHA256 (RFC 4231), PBKDF2-HMAC-SHA256
-// (RFC 7914 section 11) and the constant-time comparison. Every vector was also
-// checked with openssl 3.0 on the machine that wrote this file.
+// SHA-256 (FIPS 180-4 examples) on the portable and the SHA-NI path, HMAC-SHA256
+// (RFC 4231), PBKDF2-HMAC-SHA256 (RFC 7914 section 11) and the constant-time
+// comparison. Every vector was also checked with openssl 3.0 on the machine that
+// wrote this file.
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include "meerkat.h"
+#include "mg_internal.h"  // mg_sha256_force_portable, mg_sha256_accelerated
 
 static void hex(const unsigned char *p, size_t n, char *out) {
   for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", p[i]);
@@ -19,7 +22,7 @@ static void check_sha(const void *data, size_t len, const char *want) {
 static const char *abc448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 static const char *abc448_sha = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
 
-Test(sha256, fips_180_4_examples) {
+static void fips_180_4_examples(void) {
   check_sha("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   check_sha("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   check_sha(abc448, strlen(abc448), abc448_sha);
@@ -28,7 +31,7 @@ Test(sha256, fips_180_4_examples) {
   check_sha(abc896, strlen(abc896), "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
 
-Test(sha256, a_million_a_in_odd_sized_pieces) {
+static void a_million_a_in_odd_sized_pieces(void) {
   static unsigned char a[1000];
   memset(a, 'a', sizeof(a));
   mg_sha256_ctx ctx;
@@ -45,6 +48,97 @@ Test(sha256, a_million_a_in_odd_sized_pieces) {
   mg_sha256_final(d, &ctx);
   hex(d, 32, h);
   cr_assert_str_eq(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+// The vectors on the path the CPU gets (SHA-NI where it has the extensions), then portable
+static void on_both_paths(void (*check)(void)) {
+  check();
+  mg_sha256_force_portable(true);
+  check();
+  mg_sha256_force_portable(false);
+}
+
+Test(sha256, fips_180_4_examples_on_both_paths) {
+  on_both_paths(fips_180_4_examples);
+}
+
+Test(sha256, a_million_a_in_odd_sized_pieces_on_both_paths) {
+  on_both_paths(a_million_a_in_odd_sized_pieces);
+}
+
+// Whether Linux lists flag among the first CPU's flags in /proc/cpuinfo
+static bool cpuinfo_flag(const char *flag) {
+  FILE *fp = fopen("/proc/cpuinfo", "r");
+  char line[8192], word[64];
+  bool found = false;
+  while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
+    if (strncmp(line, "flags", 5) != 0) continue;
+    for (char *p = strchr(line, ':'); p != NULL && !found; p = strchr(p + 1, ' ')) {
+      found = sscanf(p + 1, "%63s", word) == 1 && strcmp(word, flag) == 0;
+    }
+    break;
+  }
+  if (fp != NULL) fclose(fp);
+  return found;
+}
+
+Test(sha256, sha_ni_is_chosen_where_the_cpu_has_it) {
+#if defined(__x86_64__)
+  bool has = cpuinfo_flag("sha_ni") && cpuinfo_flag("sse4_1") && cpuinfo_flag("ssse3");
+  cr_assert_eq(mg_sha256_accelerated(), has, "/proc/cpuinfo says sha_ni, sse4_1, ssse3: %s", has ? "yes" : "no");
+  mg_sha256_force_portable(true);
+  cr_assert_not(mg_sha256_accelerated(), "forced to the portable path");
+  mg_sha256_force_portable(false);
+  cr_assert_eq(mg_sha256_accelerated(), has, "the choice comes back");
+#else
+  cr_assert_not(mg_sha256_accelerated());
+#endif
+}
+
+// Deterministic bytes and sizes (xorshift32): the same run on every machine
+static uint32_t next_random(uint32_t *s) {
+  *s ^= *s << 13, *s ^= *s >> 17, *s ^= *s << 5;
+  return *s;
+}
+
+static void portable_digest(unsigned char d[32], const unsigned char *p, size_t len) {
+  mg_sha256_force_portable(true);
+  mg_sha256(d, p, len);
+  mg_sha256_force_portable(false);
+}
+
+Test(sha256, both_paths_agree_for_every_length_up_to_1024) {
+  static unsigned char msg[1024 + 1];
+  uint32_t seed = 0x2545f491;
+  for (size_t i = 0; i < sizeof(msg); i++) msg[i] = (unsigned char) next_random(&seed);
+  for (size_t len = 0; len <= 1024; len++) {
+    unsigned char want[32], got[32];
+    portable_digest(want, msg + 1, len);  // msg + 1: blocks that are not 16-byte aligned
+    mg_sha256(got, msg + 1, len);
+    cr_assert_eq(memcmp(got, want, 32), 0, "length %zu", len);
+  }
+}
+
+Test(sha256, both_paths_agree_under_random_splits) {
+  static unsigned char msg[8192];
+  uint32_t seed = 0x9e3779b9;
+  for (size_t i = 0; i < sizeof(msg); i++) msg[i] = (unsigned char) next_random(&seed);
+  for (int run = 0; run < 500; run++) {
+    size_t len = next_random(&seed) % (sizeof(msg) + 1), done = 0, pieces = 0;
+    unsigned char want[32], got[32];
+    portable_digest(want, msg, len);
+    mg_sha256_ctx ctx;
+    mg_sha256_init(&ctx);
+    while (done < len) {
+      // Pieces of 0 to 300 bytes, now and then several blocks at once
+      size_t n = next_random(&seed) % 8 == 0 ? next_random(&seed) % 1024 : next_random(&seed) % 301;
+      if (n > len - done) n = len - done;
+      mg_sha256_update(&ctx, msg + done, n);
+      done += n, pieces++;
+    }
+    mg_sha256_final(got, &ctx);
+    cr_assert_eq(memcmp(got, want, 32), 0, "run %d: %zu bytes in %zu pieces", run, len, pieces);
+  }
 }
 
 Test(sha256, every_split_of_the_input_gives_the_same_digest) {
