@@ -4,10 +4,9 @@
 // resumes by itself (after the login the restart asks for); the device restarts into
 // B and the page shows it. An image signed with another key, and an older one let in
 // after the downgrade question, are refused in the device's words while B keeps
-// running; the rollback brings A back. Chromium's upload throttling makes each upload
-// last a few seconds, so there is a progress to watch and a middle to cut.
-// OTA_IMAGE: B's image (default build/ota/test/firmware-B.img, see the Makefile);
-// OTA_MOCK=1: against test/e2e/ota-mock.mjs in front of the firmware (the page alone).
+// running; the rollback brings A back. Chromium's upload throttling makes B's upload
+// last about 20 s, so there is a progress to watch and a middle to cut.
+// OTA_IMAGE: B's image (default build/ota/firmware-0.2.0.img, as `make test` builds it).
 // Screenshots: build/e2e/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,35 +15,24 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OUT, PASSWORD, api, launchBrowser, problemLog, session, startFirmware } from './dashboard-lib.mjs';
-import { makeImage, startOtaMock } from './ota-mock.mjs';
 import { compareVersions, readImageHeader } from '../../web/src/ota-image.js';
 import { tmpdir } from '../integration/lib.mjs';
 
-const MOCK = !!process.env.OTA_MOCK;
-const OTA_IMAGE = process.env.OTA_IMAGE || 'build/ota/test/firmware-B.img';
+const OTA_IMAGE = process.env.OTA_IMAGE || 'build/ota/firmware-0.2.0.img';
 const PACKER = process.env.PACKER || 'build/packer/packer';
 const UPLOAD_SECONDS = 20;  // B's upload, throttled: time to look at it and cut it twice
 const VIEWER = ['vera', 'viewer-pass-1'];
 const desktop = { viewport: { width: 1280, height: 800 } };
-let device, browser, admin, files, A, B;
+let firmware, browser, files, A, B;
 const log = problemLog();
-
-// The firmware, or the mock in front of it: url, halt(), restart(), stop()
-async function startDevice() {
-  const firmware = await startFirmware();
-  if (!MOCK) return firmware;
-  const mock = await startOtaMock(firmware.url, { version: '1.0.0', other: null });
-  return { url: mock.url, halt: mock.down, restart: mock.up, stop: async () => (await mock.close(), await firmware.stop()) };
-}
 
 // B's image, one of the same version signed with a key the device does not trust, and
 // an older one (whose payload never gets checked: its header is refused first)
 function makeFiles(dir) {
-  const b = MOCK ? makeImage('1.1.0', 3 << 20) : fs.readFileSync(OTA_IMAGE);
+  const b = fs.readFileSync(OTA_IMAGE);
   const key = path.join(dir, 'stranger.pem');
   assert.equal(spawnSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]).status, 0);
   const sign = (version, bytes) => {
-    if (MOCK) return makeImage(version, bytes, { signed: false });
     const [input, output] = [path.join(dir, `in-${version}`), path.join(dir, `out-${version}.img`)];
     fs.writeFileSync(input, crypto.randomBytes(bytes));
     const r = spawnSync(PACKER, ['sign', '--key', key, '--version', version, '--board', 'host', input, output], { encoding: 'utf8' });
@@ -65,19 +53,19 @@ before(async () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  device = await startDevice();
+  firmware = await startFirmware();
   browser = await launchBrowser();
-  admin = await session(device.url);
-  const r = await api(device.url, 'POST', 'api/users', { user: VIEWER[0], password: VIEWER[1], level: 'viewer' }, admin);
+  const admin = await session(firmware.url);
+  const r = await api(firmware.url, 'POST', 'api/users', { user: VIEWER[0], password: VIEWER[1], level: 'viewer' }, admin);
   assert.equal(r.status, 201, JSON.stringify(r.body));
-  A = (await api(device.url, 'GET', 'api/ota', undefined, admin)).body.version;
+  A = (await api(firmware.url, 'GET', 'api/ota', undefined, admin)).body.version;
   B = files.version;
   assert.equal(compareVersions(B, A), 1, `${OTA_IMAGE} holds ${B}: it must be newer than the firmware's ${A}`);
 });
 
 after(async () => {
   await browser?.close();
-  await device?.stop();
+  await firmware?.stop();
   assert.deepEqual(log.problems, []);
 });
 
@@ -98,7 +86,7 @@ async function open([user, password] = ['admin', PASSWORD]) {
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: files.b.buffer.length / UPLOAD_SECONDS,
   });
-  await page.goto(new URL('#/firmware', device.url).href);
+  await page.goto(new URL('#/firmware', firmware.url).href);
   await page.getByRole('heading', { level: 1, name: 'Log in' }).waitFor();
   await logIn(page, user, password);
   await page.getByRole('heading', { level: 1, name: 'Firmware' }).waitFor();
@@ -108,6 +96,8 @@ async function open([user, password] = ['admin', PASSWORD]) {
 const progress = (page) => page.getByRole('progressbar', { name: 'Upload' });
 const percent = async (page) => Number(await progress(page).getAttribute('aria-valuenow'));
 const running = (page, version) => page.getByTestId('version').getByText(version, { exact: true }).waitFor({ timeout: 30000 });
+// A new firmware runs on trial, and takes no update, until it confirms itself after a few seconds
+const confirmed = (page) => page.getByTestId('trial').getByText('Confirmed').waitFor({ timeout: 30000 });
 
 // The restart ended the session, unless the page got back before anyone noticed: log in
 // when asked, until `done` shows. The Firmware page comes back with the upload.
@@ -134,7 +124,7 @@ test('an upload resumes when the same file is picked again, and by itself after 
   await page.getByTestId('chosen').getByText(`version ${B}`).waitFor();
   await page.getByRole('button', { name: `Install ${B}` }).click();
   await reach(page, 20);
-  assert.match(await page.getByTestId('bytes').textContent(), /^[\d.]+ [KM]iB of [\d.]+ MiB[\d.]+ [KM]iB\/s\d+ s left$/, 'bytes, rate and time left');
+  assert.match(await page.getByTestId('bytes').textContent(), /^[\d.]+ [KM]iB of [\d.]+ MiB[\d.]+ [KM]iB\/s.+ left$/, 'bytes, rate and time left');
 
   // The viewer sees the same upload from the device's `ota` set, and no control
   await viewer.getByTestId('update').getByText(`Receiving version ${B}`).waitFor();
@@ -147,7 +137,7 @@ test('an upload resumes when the same file is picked again, and by itself after 
   // A reload forgets the upload (the device keeps what it got): picking the file again offers the rest
   log.allowAbort('/api/ota');
   await page.reload();
-  await page.getByRole('heading', { level: 1, name: 'Firmware' }).waitFor();
+  await page.getByTestId('cut').getByText(`An upload of version ${B} stopped at`).waitFor();
   await page.getByLabel(/Drop a firmware image/).setInputFiles(files.b);
   await page.getByTestId('resumable').getByText(/^The device holds .* of this image/).waitFor();
   await page.screenshot({ path: path.join(OUT, 'firmware-resume-offer.png'), fullPage: true });
@@ -157,9 +147,9 @@ test('an upload resumes when the same file is picked again, and by itself after 
 
   log.offline = true;  // the page's requests meet a closed port for a while
   const cutAt = await percent(page);
-  await device.halt();
+  await firmware.halt();
   await page.getByTestId('phase').getByText(/Connection lost/).waitFor();
-  await device.restart();
+  await firmware.restart();
   await untilShown(page, page.getByTestId('note').getByText(/^Resuming from \d/));
   const from = await percent(page);
   assert.ok(from >= 20 && from < 100, `resumed at ${from}% (cut at ${cutAt}%), not from the start`);
@@ -168,7 +158,7 @@ test('an upload resumes when the same file is picked again, and by itself after 
   await untilShown(page, page.getByTestId('done').getByText(`Done: the device runs ${B}.`));
   await running(page, B);
   log.offline = false;
-  const info = (await api(device.url, 'GET', 'api/ota', undefined, await session(device.url))).body;
+  const info = (await api(firmware.url, 'GET', 'api/ota', undefined, await session(firmware.url))).body;
   assert.equal(info.version, B);
   assert.deepEqual([info.other.valid, info.other.version], [true, A], 'A waits in the other slot');
   assert.equal(info.upload, null);
@@ -179,12 +169,14 @@ test('an upload resumes when the same file is picked again, and by itself after 
 test('an image signed with another key, and an older one, are refused in the device\'s words; B keeps running', async () => {
   const page = await open();
   await running(page, B);
+  await confirmed(page);
   log.allow(400, '/api/ota');
   await page.getByLabel(/Drop a firmware image/).setInputFiles(files.stranger);
   await page.getByRole('button', { name: /^Install / }).click();
   const error = page.getByTestId('upload-error');
   await error.waitFor({ timeout: 30000 });
-  const said = (await api(device.url, 'GET', 'api/ota', undefined, admin = await session(device.url))).body;
+  const admin = await session(firmware.url);
+  const said = (await api(firmware.url, 'GET', 'api/ota', undefined, admin)).body;
   assert.equal(said.version, B, 'B still runs');
   assert.equal((await error.textContent()).trim(), said.error, 'the device\'s own words');
   assert.match(said.error, /signature|key/i);
@@ -199,7 +191,7 @@ test('an image signed with another key, and an older one, are refused in the dev
   await page.getByRole('button', { name: 'Install the older version anyway' }).click();
   await page.getByRole('button', { name: 'Downgrade' }).click();
   await page.getByTestId('upload-error').getByText(/signature|key/i).waitFor({ timeout: 30000 });
-  assert.equal((await api(device.url, 'GET', 'api/ota', undefined, admin)).body.version, B);
+  assert.equal((await api(firmware.url, 'GET', 'api/ota', undefined, admin)).body.version, B);
   await page.context().close();
 });
 
@@ -212,6 +204,6 @@ test('the rollback brings A back', async () => {
   await untilShown(page, page.getByTestId('done').getByText(`Done: the device runs ${A}.`));
   await running(page, A);
   log.offline = false;
-  assert.equal((await api(device.url, 'GET', 'api/ota', undefined, await session(device.url))).body.version, A);
+  assert.equal((await api(firmware.url, 'GET', 'api/ota', undefined, await session(firmware.url))).body.version, A);
   await page.context().close();
 });

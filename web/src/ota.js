@@ -134,6 +134,7 @@ function failed(token, err) {
   const { image, force } = current();
   const older = err.status === 422 && !force && compareVersions(image?.version, getState().firmware?.version) < 0;
   change({ phase: 'failed', error: err.message, older });
+  loadFirmware().catch(() => {});  // the device's last error and upload record moved too
 }
 
 // GET api/ota once the device answers again, and the user is logged in again if

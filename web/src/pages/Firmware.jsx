@@ -8,6 +8,7 @@ import { cancel, choose, install, loadFirmware, rollback } from '../ota.js';
 import { rateMeter } from '../ota-image.js';
 import { useStore } from '../store.js';
 
+const TRIAL_POLL_MS = 2000;
 const active = (phase) => ['sending', 'verifying', 'waiting', 'restarting'].includes(phase);
 
 function Running({ info }) {
@@ -22,13 +23,15 @@ function Running({ info }) {
   );
 }
 
-// A rollback the device did by itself, and the last error it keeps
-function Notes({ info }) {
-  if (!info?.rolled_back && !info?.error) return null;
+// A rollback the device did by itself, and the last error it keeps (unless the
+// Update card shows it already, as this tab's upload failed)
+function Notes({ info, shown }) {
+  const error = info?.error !== shown && info?.error;
+  if (!info?.rolled_back && !error) return null;
   return (
     <div class="space-y-1 rounded-xl border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-800 dark:bg-amber-950/40" data-testid="notes">
       {info.rolled_back && <p class="font-medium">The last update did not start: the device went back to {info.version}.</p>}
-      {info.error && <p>Last error: {info.error}</p>}
+      {error && <p>Last error: {error}</p>}
     </div>
   );
 }
@@ -97,7 +100,7 @@ function MyUpload({ u, ota }) {
   const phase = device && u.phase === 'verifying' ? 'sending' : u.phase;
   return (
     <div class="space-y-4">
-      <Progress label={phaseLabel({ ...u, phase })} note={u.start > 0 && phase === 'sending' ? `Resuming from ${formatBytes(u.start)}` : ''}
+      <Progress key={u.start} label={phaseLabel({ ...u, phase })} note={u.start > 0 && phase === 'sending' ? `Resuming from ${formatBytes(u.start)}` : ''}
         sent={sent} total={u.total} moving={phase === 'sending'} />
       {(phase === 'sending' || phase === 'waiting') && <Button variant="secondary" onClick={cancel}>Cancel</Button>}
     </div>
@@ -141,7 +144,10 @@ function Chosen({ u, running, busy }) {
       </p>
       {resumable > 0 && <p class="text-sm" data-testid="resumable">The device holds {formatBytes(resumable)} ({pct}%) of this image from an upload that was cut off.</p>}
       <div class="flex flex-wrap items-start gap-3">
-        {resumable > 0 ? (
+        {u.older ? (
+          <ConfirmButton level="admin" variant="danger" confirm={`Replace ${running} by the older ${image.version}?`} yes="Downgrade" no={`Keep ${running}`}
+            onConfirm={() => install({ force: true })}>Install the older version anyway</ConfirmButton>
+        ) : resumable > 0 ? (
           <>
             <Button disabled={busy} onClick={() => install()}>Resume from {pct}%</Button>
             <Button variant="secondary" disabled={busy} onClick={() => install({ fresh: true })}>Start over</Button>
@@ -150,10 +156,6 @@ function Chosen({ u, running, busy }) {
           <Button disabled={busy} onClick={() => install()}>{image.version ? `Install ${image.version}` : 'Upload'}</Button>
         )}
         <Button variant="secondary" onClick={cancel}>Cancel</Button>
-        {u.phase === 'failed' && u.older && (
-          <ConfirmButton level="admin" variant="danger" confirm={`Replace ${running} by the older ${image.version}?`} yes="Downgrade"
-            onConfirm={() => install({ force: true })}>Install the older version anyway</ConfirmButton>
-        )}
       </div>
       {u.phase === 'failed' && <ErrorText data-testid="upload-error">{u.error}</ErrorText>}
     </div>
@@ -170,15 +172,21 @@ function Done({ u }) {
 }
 
 // Admins: the drop zone, the picked file, this tab's upload, or another's
-function Update({ u, ota, running, deviceBusy }) {
+function Update({ u, ota, info, deviceBusy }) {
   const elsewhere = !active(u?.phase) && deviceBusy;
+  const cut = !u?.file && !elsewhere && info?.upload;
   return (
     <Card title="Update" data-testid="update">
       <div class="space-y-4">
         {u?.phase === 'done' && <Done u={u} />}
         {active(u?.phase) ? <MyUpload u={u} ota={ota} /> : elsewhere ? <DeviceUpload ota={ota} /> : <DropZone />}
         {elsewhere && <p class="text-sm text-slate-500 dark:text-slate-400">Another session is updating the device.</p>}
-        {u?.file && !active(u.phase) && <Chosen u={u} running={running} busy={elsewhere} />}
+        {cut && (
+          <p class="text-sm" data-testid="cut">
+            An upload of version {cut.version} stopped at {formatBytes(cut.received)} of {formatBytes(cut.total)}: pick the same file to go on from there.
+          </p>
+        )}
+        {u?.file && !active(u.phase) && <Chosen u={u} running={info?.version} busy={elsewhere} />}
       </div>
     </Card>
   );
@@ -190,17 +198,24 @@ export function Firmware() {
   const u = useStore((s) => s.update);
   const ota = useSet('ota');
   const [error, setError] = useState('');
-  // Again whenever the device's update state moves: an upload ended, a slot changed
+  // Again whenever the device's update state moves (an upload ended, a slot changed),
+  // and every few seconds while on trial, which ends with no push
+  const reload = () => loadFirmware().then(() => setError(''), (err) => setError(err.message));
   useEffect(() => {
-    loadFirmware().then(() => setError(''), (err) => setError(err.message));
+    reload();
   }, [ota?.state]);
+  useEffect(() => {
+    if (!info?.trial) return undefined;
+    const t = setInterval(reload, TRIAL_POLL_MS);
+    return () => clearInterval(t);
+  }, [info?.trial]);
   const deviceBusy = ['receiving', 'verifying', 'restarting'].includes(ota?.state);
   return (
     <Page title="Firmware" intro="The software the device runs, and its update over the network.">
       <Running info={info} />
       <ErrorText>{error}</ErrorText>
-      <Notes info={info} />
-      {admin ? <Update u={u} ota={ota} running={info?.version} deviceBusy={deviceBusy} />
+      <Notes info={info} shown={u?.phase === 'failed' ? u.error : ''} />
+      {admin ? <Update u={u} ota={ota} info={info} deviceBusy={deviceBusy} />
         : deviceBusy && <Card title="Update" data-testid="update"><DeviceUpload ota={ota} /></Card>}
       {admin && info?.other?.valid && <Rollback info={info} disabled={deviceBusy || active(u?.phase)} />}
     </Page>
