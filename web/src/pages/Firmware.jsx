@@ -23,14 +23,14 @@ function Running({ info }) {
   );
 }
 
-// A rollback the device did by itself, and the last error it keeps (unless the
+// A trial that ended in a rollback, and the last error the device keeps (unless the
 // Update card shows it already, as this tab's upload failed)
 function Notes({ info, shown }) {
   const error = info?.error !== shown && info?.error;
   if (!info?.rolled_back && !error) return null;
   return (
     <div class="space-y-1 rounded-xl border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-800 dark:bg-amber-950/40" data-testid="notes">
-      {info.rolled_back && <p class="font-medium">The last update did not start: the device went back to {info.version}.</p>}
+      {info.rolled_back && <p class="font-medium">The last update was rolled back: the device runs {info.version} again.</p>}
       {error && <p>Last error: {error}</p>}
     </div>
   );
@@ -113,21 +113,21 @@ function DeviceUpload({ ota }) {
   return <Progress label={label} sent={Number(ota.bytes) || 0} total={Number(ota.total) || 0} moving={ota.state === 'receiving'} />;
 }
 
-function DropZone({ disabled }) {
+function DropZone() {
   const [over, setOver] = useState(false);
-  const take = (files) => !disabled && files?.[0] && choose(files[0]);
+  const take = (files) => files?.[0] && choose(files[0]);
   return (
     <label data-testid="dropzone"
       class={`flex flex-col items-center gap-2 rounded-xl border-2 border-dashed px-6 py-10 text-center text-sm focus-within:outline-2 focus-within:outline-offset-2 focus-within:outline-amber-500 ${
-        over ? 'border-amber-500 bg-amber-50 dark:bg-amber-950/30' : 'border-slate-300 dark:border-slate-700'} ${disabled ? 'opacity-50' : 'cursor-pointer hover:border-amber-400'}`}
-      onDragOver={(e) => { e.preventDefault(); setOver(!disabled); }} onDragLeave={() => setOver(false)}
+        over ? 'border-amber-500 bg-amber-50 dark:bg-amber-950/30' : 'cursor-pointer border-slate-300 hover:border-amber-400 dark:border-slate-700'}`}
+      onDragOver={(e) => { e.preventDefault(); setOver(true); }} onDragLeave={() => setOver(false)}
       onDrop={(e) => { e.preventDefault(); setOver(false); take(e.dataTransfer.files); }}>
       <svg viewBox="0 0 24 24" class="size-8 text-slate-400" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
         <path d="M12 15V3m0 0L8 7m4-4l4 4M4 17v2a2 2 0 002 2h12a2 2 0 002-2v-2" />
       </svg>
       <span class="font-medium">Drop a firmware image here, or <span class="text-amber-700 underline dark:text-amber-400">choose a file</span></span>
       <span class="text-xs text-slate-500 dark:text-slate-400">A signed image (.img) for this device</span>
-      <input type="file" class="sr-only" disabled={disabled} onChange={(e) => { take(e.currentTarget.files); e.currentTarget.value = ''; }} />
+      <input type="file" class="sr-only" onChange={(e) => { take(e.currentTarget.files); e.currentTarget.value = ''; }} />
     </label>
   );
 }
