@@ -43,4 +43,47 @@ bool ota_flash_file_init(struct ota_flash *f, struct ota_flash_file *file, const
 void ota_flash_file_close(struct ota_flash *f);
 #endif
 
+// STM32H7 dual-bank embedded flash (ota_flash_stm32h7.c; RM0433, e.g. an STM32H743):
+// two banks of 128 KiB sectors, programmed in 32-byte flash words with their ECC
+// (write_size 32). Slot 0 is the bank mapped at 0x08000000, where the running image
+// always is; slot 1 the bank at 0x08100000. With SWAP_BANK clear they are bank 1 and
+// bank 2; with it set the banks and their register sets trade places (RM0433's bank and
+// register swapping), so slot 0 is bank 2 and slot 1 bank 1, and the registers at offset
+// 0x000 still drive slot 0: the swap changes only which bank a log line names.
+// ota_flash_stm32h7_boot_slot(hw, 1) makes slot 1 the one at 0x08000000 (slot 0) after
+// the next reset. The program runs from slot 0: only code running from RAM may change it.
+struct ota_flash_stm32h7 {
+  volatile uint32_t *regs;  // The flash interface's register block
+  uint8_t *base[2];         // Where slot 0 and slot 1 are mapped (32-byte aligned)
+  int swapped;              // SWAP_BANK in effect at init: slot 0 is bank 2
+  uint32_t psize;           // Program/erase parallelism (PSIZE: 0 x8, 1 x16, 2 x32, 3 x64)
+  unsigned long max_polls;  // Status reads before a wait gives up (a hung controller)
+  // Optional, called before each status read while the controller works: kick a
+  // watchdog (a sector erase takes seconds); a host test runs its simulated controller
+  void (*poll)(struct ota_flash_stm32h7 *hw);
+  // Optional: drop the data cache's copy of flash an erase or write changed, where the
+  // cache covers flash (e.g. SCB_InvalidateDCache_by_Addr); addr and len are 32-byte aligned
+  void (*invalidate)(void *addr, size_t len);
+};
+#define OTA_STM32H7_REGS ((volatile uint32_t *) 0x52002000UL)
+#define OTA_STM32H7_SLOT0 ((uint8_t *) 0x08000000UL)
+#define OTA_STM32H7_SLOT1 ((uint8_t *) 0x08100000UL)
+#define OTA_STM32H7_BANK_SIZE (1024UL * 1024UL)  // STM32H743xI: 8 sectors
+#define OTA_STM32H7_SECTOR_SIZE (128UL * 1024UL)
+#define OTA_STM32H7_WORD_SIZE 32
+#define OTA_STM32H7_PSIZE_X32 2  // The default; RM0433 says which the board's supply allows
+// A 128 KiB sector erase takes up to about 4 s; a status read costs a 480 MHz core more
+// than 4 cycles, so 10^9 reads outlast it
+#define OTA_STM32H7_MAX_POLLS 1000000000UL
+
+// Fills hw with the register block and the two slots' addresses (the defaults above on a
+// real chip) and reads SWAP_BANK; psize, max_polls, poll and invalidate may be changed
+// after. bank_size: whole 128 KiB sectors, at most 8. False with a log line if not, or if
+// a base is not 32-byte aligned.
+bool ota_flash_stm32h7_init(struct ota_flash *f, struct ota_flash_stm32h7 *hw, volatile uint32_t *regs,
+                            uint8_t *slot0, uint8_t *slot1, size_t bank_size);
+// Programs SWAP_BANK_OPT so that after the next reset slot N of now is mapped at
+// 0x08000000 (1: swap, 0: keep or cancel a swap not yet in effect); the caller resets
+bool ota_flash_stm32h7_boot_slot(struct ota_flash_stm32h7 *hw, int slot);
+
 #endif  // OTA_FLASH_H
