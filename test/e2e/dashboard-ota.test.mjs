@@ -4,9 +4,10 @@
 // resumes by itself (after the login the restart asks for); the device restarts into
 // B and the page shows it. An image signed with another key, and an older one let in
 // after the downgrade question, are refused in the device's words while B keeps
-// running; the rollback brings A back. Chromium's upload throttling makes B's upload
+// running (the first is dropped on the drop zone); the rollback brings A back. Chromium's upload throttling makes B's upload
 // last about 20 s, so there is a progress to watch and a middle to cut.
-// OTA_IMAGE: B's image (default build/ota/firmware-0.2.0.img, as `make test` builds it).
+// OTA_IMAGE: B's image (default OTA_DIR/firmware-0.2.0.img, OTA_DIR build/ota: the plain
+// build's, which test/integration/ota.test.mjs uploads too).
 // Screenshots: build/e2e/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import { OUT, PASSWORD, api, launchBrowser, problemLog, session, startFirmware }
 import { compareVersions, readImageHeader } from '../../web/src/ota-image.js';
 import { tmpdir } from '../integration/lib.mjs';
 
-const OTA_IMAGE = process.env.OTA_IMAGE || 'build/ota/firmware-0.2.0.img';
+const OTA_IMAGE = process.env.OTA_IMAGE || path.join(process.env.OTA_DIR || 'build/ota', 'firmware-0.2.0.img');
 const PACKER = process.env.PACKER || 'build/packer/packer';
 const UPLOAD_SECONDS = 20;  // B's upload, throttled: time to look at it and cut it twice
 const VIEWER = ['vera', 'viewer-pass-1'];
