@@ -71,8 +71,9 @@ export async function launchBrowser(env = {}) {
 
 // Records console errors, page errors, failed requests and error responses of
 // every page opened through it. allow(status, path) expects one error response
-// (a wrong password's 401); while `offline` is true, the browser's own reports
-// of a refused connection are expected too.
+// (a wrong password's 401), allowAbort(path) one request cut short by the page
+// (an upload when the page reloads); while `offline` is true, the browser's own
+// reports of a refused connection are expected too.
 export function problemLog() {
   const problems = [], allowed = [];
   const log = {
@@ -80,6 +81,9 @@ export function problemLog() {
     offline: false,
     allow(status, suffix) {
       allowed.push({ status, suffix, response: true, console: true });
+    },
+    allowAbort(suffix) {
+      allowed.push({ suffix, abort: true });
     },
     watch(page) {
       const network = /ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket connection to .* failed/;
@@ -98,6 +102,11 @@ export function problemLog() {
       page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
       page.on('requestfailed', (req) => {
         if (log.offline && network.test(req.failure()?.errorText || '')) return;
+        const a = allowed.find((x) => x.abort && req.failure()?.errorText === 'net::ERR_ABORTED' && new URL(req.url()).pathname.endsWith(x.suffix));
+        if (a) {
+          a.abort = false;
+          return;
+        }
         problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`);
       });
       page.on('response', (res) => {

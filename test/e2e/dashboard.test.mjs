@@ -127,7 +127,7 @@ test('navigation moves between the pages, and back', async () => {
 
   await nav.getByRole('link', { name: 'Firmware' }).click();
   await expectRoute(page, 'firmware', 'Firmware');
-  await page.getByText('Firmware update (OTA) will appear here').waitFor();
+  await page.getByTestId('version').getByText(device.version, { exact: true }).waitFor();  // what runs, from api/ota
 
   await page.goBack();
   await expectRoute(page, 'users', 'Users');

@@ -11,12 +11,14 @@ const empty = {
   at: {},       // NAME -> performance.now() when they arrived (uptime ticks from it)
   history: {},  // NAME -> [[Date.now(), values], ...] for the last HISTORY_MS
   schema: null, // NAME -> { name, title, persist, corrupt?, fields: [...] } from api/sets
+  firmware: null, // api/ota: the running version, the slots, a cut upload (ota.js)
 };
 
 let state = {
   auth: null,         // api/auth: { setup, user, level }; null until the device answered
   conn: 'connecting', // 'connecting' | 'online' | 'offline' (the WebSocket, or the first api/auth)
   retryAt: 0,         // Date.now() of the next reconnection attempt while offline
+  update: null,       // this tab's firmware update (ota.js); kept when a restart ends the session
   ...empty,
 };
 const listeners = new Set();
