@@ -19,7 +19,7 @@ static bool update_fail(struct ota_update *u, int status, const char *fmt, ...) 
   va_end(ap);
   u->status = status;
   u->state = OTA_UPDATE_FAILED;
-  MG_ERROR(("OTA update refused: %s", u->error));
+  if (!u->checking) MG_ERROR(("OTA image refused: %s", u->error));
   return false;
 }
 
@@ -229,8 +229,9 @@ bool ota_update_recover(struct ota_update *u, const struct ota_update_cfg *cfg, 
 
 bool ota_slot_verify(const struct ota_update_cfg *cfg, int slot, struct mg_ota_header *h, char *why, size_t why_len) {
   struct ota_update u;
-  bool ok = update_load_header(&u, cfg, slot) && update_digest_slot(&u, MG_OTA_HEADER_SIZE, u.total) &&
-            update_check_digests(&u);
+  bool ok = update_load_header(&u, cfg, slot);
+  u.checking = true;  // A slot that fails is an answer, not an error to log
+  ok = ok && update_digest_slot(&u, MG_OTA_HEADER_SIZE, u.total) && update_check_digests(&u);
   if (ok) *h = u.hdr;
   else if (why != NULL) mg_snprintf(why, why_len, "%s", u.state == OTA_UPDATE_IDLE ? "no image" : u.error);
   return ok;

@@ -37,6 +37,7 @@ struct ota_update {
   uint8_t sig[MG_OTA_SIG_SIZE];          // Gathered as it arrives
   uint8_t stage[OTA_UPDATE_WRITE_MAX];   // The tail short of a whole program unit
   size_t staged;
+  bool checking;                         // ota_slot_verify's: failures are not logged
   int status;                            // On failure: 400, 413 or 422 (what HTTP would say)
   char error[128];                       // On failure: a reason a person can act on
 };
