@@ -150,6 +150,27 @@ test('a signed image uploaded as one body runs after the restart, on trial, then
   }
 });
 
+test('a chunked upload (no Content-Length) is taken the same way', async () => {
+  const fw = await start('chunked');
+  try {
+    const cookie = await login(fw);
+    const r = await new Promise((resolve, reject) => {
+      const req = http.request(`${fw.url}/api/ota`, { method: 'POST', headers: { ...OCTETS, Cookie: cookie, 'Transfer-Encoding': 'chunked' } }, (res) => {
+        let t = '';
+        res.on('data', (d) => { t += d; });
+        res.on('end', () => resolve({ status: res.statusCode, text: t }));
+      });
+      req.on('error', reject);
+      for (let at = 0; at < B.length; at += 100000) req.write(B.subarray(at, at + 100000));  // 100 kB chunks
+      req.end();
+    });
+    assert.equal(r.status, 200, r.text);
+    await waitForVersion(fw, '0.2.0');
+  } finally {
+    await fw.stop();
+  }
+});
+
 // Every refusal: the status, the reason, and A still running with nothing valid in slot 1
 test('bad images are refused with their reason and the running firmware stays', async () => {
   const fw = await start('refusals');
