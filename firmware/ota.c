@@ -232,10 +232,17 @@ static void ota_status(struct mg_connection *c, struct mg_dash_req *req) {
 // POST /api/ota/rollback: the other slot runs from the next start, which follows at once
 static void ota_rollback(struct mg_connection *c, struct mg_dash_req *req) {
   struct ota *o = (struct ota *) req->fn_data;
-  const char *refused = o->uploader != 0 || o->restart_at != 0 ? "an upload or a restart is in progress"
-                        : !o->other_valid                       ? "the other slot holds no firmware that can start"
-                                                                : NULL;
-  if (refused == NULL && !ota_boot_rollback(&o->boot->record)) refused = "cannot save the boot record (see the log)";
+  struct ota_boot *record = &o->boot->record;
+  const char *refused = NULL;
+  if (o->uploader != 0 || o->restart_at != 0) {
+    refused = "an upload or a restart is in progress";
+  } else if (!o->other_valid) {
+    refused = "the other slot holds no firmware that can start";
+  } else if (!(o->boot->trial ? ota_boot_rollback(record) : ota_boot_set_pending(record, BOOT_TRIAL_TRIES))) {
+    // A trial ends now; from a confirmed firmware the other one goes on trial, as an
+    // update would: if it cannot start any more, this one comes back
+    refused = "cannot save the boot record (see the log)";
+  }
   if (refused != NULL) {
     ota_reply_error(c, 409, refused, 0);
     return;

@@ -144,14 +144,10 @@ bool ota_boot_confirm(struct ota_boot *b) {
 }
 
 bool ota_boot_rollback(struct ota_boot *b) {
+  if (b->rec.pending == OTA_SLOT_NONE) return true;  // Nothing on trial: nothing to end
   struct ota_boot_record next = b->rec;
-  if (next.pending != OTA_SLOT_NONE) {
-    next.rolled_back = !next.confirmed;  // A trial that had started failed; a waiting one is dropped
-    next.pending = OTA_SLOT_NONE;
-  } else {
-    next.active = (uint8_t) (1 - next.active);  // Asked for: not a failure to report
-    next.rolled_back = false;
-  }
+  next.rolled_back = !next.confirmed;  // A trial that had started failed; a waiting one is dropped
+  next.pending = OTA_SLOT_NONE;
   next.tries = 0;
   next.confirmed = true;
   return boot_save(b, next);

@@ -13,7 +13,6 @@
 //   trial                --confirm--> active = pending, confirmed, no pending
 //   pending, tries == 0  --select--> no pending, confirmed, rolled_back: start active
 //   trial or pending     --rollback--> no pending, confirmed (rolled_back if it had started)
-//   confirmed            --rollback--> active = the other slot
 // active is always the last confirmed slot, so a failed trial falls back to it.
 struct ota_boot_record {
   uint8_t active;    // 0 or 1: the confirmed slot
@@ -46,9 +45,10 @@ bool ota_boot_set_pending(struct ota_boot *b, uint8_t tries);
 int ota_boot_select(struct ota_boot *b);
 // The running trial is healthy: it becomes the active slot. True if nothing was on trial
 bool ota_boot_confirm(struct ota_boot *b);
-// An admin's rollback, at once: a trial (started or not) ends and its slot is not started
-// again; with nothing on trial, the other slot becomes active (the caller has checked
-// that it holds a valid image). The next boot starts the slot this leaves active.
+// An admin's rollback of a trial, at once: the trial (started or not) ends and its slot
+// is not started again; the next boot starts the active slot. True if nothing was on
+// trial. (Going back from a confirmed slot is an update like any other: set_pending,
+// so the older firmware too must confirm itself, and a failure falls back.)
 bool ota_boot_rollback(struct ota_boot *b);
 
 #endif  // OTA_BOOT_H

@@ -354,6 +354,13 @@ test('an image that crashes at start: after its trial boots the previous version
     assert.equal(s.version, a);
     assert.equal(s.rolled_back, true);
     assert.match(s.error, /0\.3\.0 did not confirm itself/);
+    // Going back to it on purpose is a trial too: it crashes, and A comes back again
+    assert.deepEqual(s.other, { slot: 1, valid: true, version: '0.3.0' });
+    const rb = await request(fw, 'POST', '/api/ota/rollback', { cookie: await login(fw), headers: { 'X-Requested-With': 'meerkat' } });
+    assert.equal(rb.status, 200, rb.text);
+    await new Promise((resolve) => fw.proc.once('exit', resolve));
+    fw = await startUntilServing('crash', port);
+    assert.equal((await status(fw)).version, a);
   } finally {
     await fw.stop();
   }
