@@ -186,6 +186,7 @@ int main(int argc, char *argv[]) {
   if (s_signo != 0) {
     MG_INFO(("signal %d, shutting down", (int) s_signo));
   }
+  if (restart) mg_auth_sessions_save(auth);  // Whoever was logged in stays so
   ota_free(&ota);
   device_free(&dev);
   mg_mgr_free(&mgr);

@@ -22,6 +22,7 @@ struct mg_auth *mg_auth_create(const char *data_dir) {
   (void) data_dir;  // No filesystem: users live in memory, and a restart means setup again
 #endif
   mg_auth_users_load(auth);
+  mg_auth_sessions_take(auth, mg_millis());  // After a restart of ours (an OTA update)
   return auth;
 }
 

@@ -105,6 +105,9 @@ struct mg_auth_session *mg_auth_session_find(struct mg_auth *auth, struct mg_str
 struct mg_auth_session *mg_auth_session_by_id(struct mg_auth *auth, uint64_t id, uint64_t now);
 void mg_auth_session_end(struct mg_auth *auth, struct mg_auth_session *s);  // Counts in auth->changes
 void mg_auth_sessions_end_user(struct mg_auth *auth, const char *user);
+// Pure (session_handover.c): the sessions a handover file's bytes hold into auth's table,
+// if they are a whole, recent handover (now: mg_millis) whose users still exist; how many
+int mg_auth_sessions_decode(struct mg_auth *auth, const uint8_t *buf, size_t len, uint64_t now);
 struct mg_str mg_auth_cookie_token(struct mg_http_message *hm);  // mk_session's value, or empty
 // "Set-Cookie: ..." header line (with CRLF) for s, or one that clears the cookie when s is NULL
 void mg_auth_cookie_header(char *buf, size_t len, const struct mg_auth_session *s, bool secure);

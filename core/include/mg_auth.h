@@ -63,6 +63,18 @@ struct mg_auth *mg_auth_create(const char *data_dir);
 // after mg_mgr_free, not after the manager's memory is gone.
 void mg_auth_free(struct mg_auth *auth);
 
+// Sessions across a restart of the device's program (an OTA update or a rollback, where
+// the firmware execs the next program): just before, mg_auth_sessions_save writes the live
+// sessions to <data_dir>/sessions.handover (mode 0600: they are secrets); the next
+// program's mg_auth_create takes them back (mg_auth_sessions_take) and removes the file, so
+// nobody has to log in again. A file older than MG_AUTH_HANDOVER_MS, from another boot, or
+// damaged brings nothing back; nor does a session whose user is gone.
+#ifndef MG_AUTH_HANDOVER_MS
+#define MG_AUTH_HANDOVER_MS 60000
+#endif
+bool mg_auth_sessions_save(struct mg_auth *auth);
+int mg_auth_sessions_take(struct mg_auth *auth, uint64_t now);  // How many came back
+
 // Call it first for every /api/ request. A Host that is not the device's (below) gets 421
 // whatever the URL; else it answers /api/auth, /api/auth/setup, /api/auth/login,
 // /api/auth/logout, /api/users and /api/users/NAME. True when hm was answered (or taken: a

@@ -132,6 +132,8 @@ test('a signed image uploaded as one body runs after the restart, on trial, then
     assert.deepEqual(r.json, { ok: true, version: '0.2.0', restarting: true });
     let s = await waitForVersion(fw, '0.2.0');
     assert.equal(s.slot, 1);
+    const same = await request(fw, 'GET', '/api/ota', { cookie });
+    assert.equal(same.status, 200, 'the session from before the restart still holds');
     assert.equal(s.other.version, a, 'the installed program is the other slot');
     assert.equal(s.other.valid, true);
     await sleep(1600);  // -C 1: confirmed after a second of serving

@@ -385,6 +385,90 @@ Test(auth_session, ending_a_users_sessions_leaves_the_others) {
   cr_assert_not_null(mg_auth_session_find(&auth, b, 1));
 }
 
+// Sessions handed to the next program of a restart (an OTA update): they come back
+// with their times, the file goes, and nothing comes back that should not
+static struct mg_auth *handover_setup(char *tok_admin, char *tok_bob, size_t len, struct mg_str *a, struct mg_str *b) {
+  make_tmp_dir();
+  struct mg_auth *auth = auth_new();
+  cr_assert_not_null(mg_auth_user_add(auth, "admin", "admin-password", MG_DASH_ADMIN));
+  cr_assert_not_null(mg_auth_user_add(auth, "bob", "bob-password", MG_DASH_VIEWER));
+  cr_assert(mg_auth_users_save(auth));
+  uint64_t now = mg_millis();
+  *a = token_of(mg_auth_session_new(auth, "admin", now - 5000), tok_admin, len);
+  *b = token_of(mg_auth_session_new(auth, "bob", now), tok_bob, len);
+  return auth;
+}
+
+static const char *handover_file(void) {
+  static char path[128];
+  path_in_tmp(path, sizeof(path), "sessions.handover");
+  return path;
+}
+
+Test(auth_session, handover_brings_live_sessions_back_once_and_the_file_goes) {
+  char ta[64], tb[64];
+  struct mg_str a, b;
+  struct mg_auth *auth = handover_setup(ta, tb, sizeof(ta), &a, &b);
+  cr_assert(mg_auth_sessions_save(auth));
+  struct stat st;
+  cr_assert_eq(stat(handover_file(), &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0600, "the tokens are secrets");
+  mg_auth_free(auth);
+  auth = auth_new();  // The next program
+  cr_assert_neq(access(handover_file(), F_OK), 0, "taken and removed");
+  uint64_t now = mg_millis();
+  struct mg_auth_session *s = mg_auth_session_find(auth, a, now);
+  cr_assert_not_null(s);
+  cr_assert_str_eq(s->user, "admin");
+  cr_assert_geq(now - s->created, 5000, "its age came along: it expires when it would have");
+  cr_assert_not_null(mg_auth_session_find(auth, b, now));
+  mg_auth_free(auth);
+  auth = auth_new();  // A second start finds nothing
+  cr_assert_null(mg_auth_session_find(auth, a, mg_millis()));
+  mg_auth_free(auth);
+  remove_tmp_dir();
+}
+
+Test(auth_session, handover_drops_stale_damaged_and_orphaned_sessions) {
+  char ta[64], tb[64];
+  struct mg_str a, b;
+  struct mg_auth *auth = handover_setup(ta, tb, sizeof(ta), &a, &b);
+  // A user removed meanwhile (users.json changed by hand) loses the session
+  cr_assert(mg_auth_sessions_save(auth));
+  struct mg_auth_user *bob = mg_auth_user_find(auth, "bob");
+  cr_assert_not_null(bob);
+  bob->name[0] = '\0';
+  cr_assert(mg_auth_users_save(auth));
+  mg_auth_free(auth);
+  auth = auth_new();
+  cr_assert_not_null(mg_auth_session_find(auth, a, mg_millis()));
+  cr_assert_null(mg_auth_session_find(auth, b, mg_millis()), "bob is gone");
+  // A damaged file: nothing comes back
+  cr_assert(mg_auth_sessions_save(auth));
+  FILE *fp = fopen(handover_file(), "r+b");
+  cr_assert_not_null(fp);
+  fseek(fp, 20, SEEK_SET);
+  fputc('!', fp);
+  fclose(fp);
+  mg_auth_free(auth);
+  auth = auth_new();
+  cr_assert_null(mg_auth_session_find(auth, a, mg_millis()));
+  cr_assert_neq(access(handover_file(), F_OK), 0, "a bad file goes too");
+  // One left from long ago (a crash between save and start, then a much later start)
+  char aside[160];
+  mg_snprintf(aside, sizeof(aside), "%s.aside", handover_file());
+  cr_assert_not_null(mg_auth_session_new(auth, "admin", mg_millis()));
+  cr_assert(mg_auth_sessions_save(auth));
+  cr_assert_eq(rename(handover_file(), aside), 0);  // Kept from this start...
+  mg_auth_free(auth);
+  auth = auth_new();
+  cr_assert_eq(rename(aside, handover_file()), 0);  // ... for a start a while later
+  cr_assert_eq(mg_auth_sessions_take(auth, mg_millis() + MG_AUTH_HANDOVER_MS + 1), 0);
+  cr_assert_neq(access(handover_file(), F_OK), 0);
+  mg_auth_free(auth);
+  remove_tmp_dir();
+}
+
 Test(auth_session, ids_name_sessions_for_sockets_never_reused_and_use_keeps_them_alive) {
   struct mg_auth auth;
   memset(&auth, 0, sizeof(auth));
