@@ -65,12 +65,15 @@ after(async () => {
   fs.rmSync(data, { recursive: true, force: true });
 });
 
-test('GET /api/sets: the four sets with types, limits and access', async () => {
+test('GET /api/sets: the five sets with types, limits and access', async () => {
   const res = await api('sets');
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /application\/json/);
   const { sets } = await res.json();
-  assert.deepEqual(sets.map((s) => s.name), ['device', 'leds', 'sensors', 'settings']);
+  assert.deepEqual(sets.map((s) => s.name), ['device', 'leds', 'sensors', 'settings', 'ota']);
+  const ota = sets.find((s) => s.name === 'ota');
+  assert.deepEqual(ota.fields.map((x) => [x.name, x.type, x.writable]),
+    [['state', 'enum', false], ['bytes', 'int', false], ['total', 'int', false], ['version', 'string', false], ['error', 'string', false]]);
   const settings = sets.find((s) => s.name === 'settings');
   assert.equal(settings.persist, true);
   const f = Object.fromEntries(settings.fields.map((x) => [x.name, x]));
