@@ -3,11 +3,12 @@
 // signed image in pieces; each run fails one allocation, the signature check's included.
 //
 // The server begins the update at MG_EV_HTTP_HDRS, writes each MG_EV_HTTP_CHUNK, ends it
-// at MG_EV_HTTP_MSG, then puts the slot on trial in a boot record on a flash of its own and
-// answers 200; on any failure it answers the updater's status and reason. mbedTLS allocates
-// through the core's allocator (tls_global_init), so the public key's import and the ECDSA
-// verification fail in turn too. Run N (N = 1, 2, ...) fails the N-th allocation after the
-// server listens, in a child process, until a run makes fewer than N. In each run:
+// at MG_EV_HTTP_MSG, makes room for its answer, puts the slot on trial in a boot record on
+// a flash of its own and answers 200; on any failure it answers the updater's status and
+// reason. mbedTLS allocates through the core's allocator (tls_global_init), so the public
+// key's import and the ECDSA verification fail in turn too. Run N (N = 1, 2, ...) fails the
+// N-th allocation after the server listens, in a child process, until a run makes fewer
+// than N. In each run:
 //  - the upload ends within UPLOAD_MS: the client read an answer, or its connection went;
 //  - an answer is the 200, or a 5xx (out of memory): a 4xx would blame a good image;
 //  - the client got the 200 => the boot record on flash names the slot pending, and the
@@ -36,6 +37,7 @@
 #define BOOT_SECTOR_SIZE 256
 #define PIECE_SIZE 16384  // The client queues this much once the last piece has gone
 #define TRIAL_TRIES 3
+#define REPLY_ROOM 256  // More than the 200 takes, head and all
 #define UPLOAD_MS 3000
 #define MAX_RUNS 20000  // A bound on N, far above what the script makes
 
@@ -76,6 +78,12 @@ static void server_refuse(struct mg_connection *c, int status, const char *why) 
 static void server_finish(struct mg_connection *c) {
   if (!ota_update_end(&s_up)) {
     server_refuse(c, s_up.status, s_up.error);
+    return;
+  }
+  // Room for the answer before the slot is pending: a 200 lost to memory after that
+  // would leave the device restarting into an update its uploader was never told of
+  if (!mg_iobuf_resize(&c->send, c->send.len + REPLY_ROOM)) {
+    mg_error(c, "out of memory for the answer");
     return;
   }
   if (!ota_boot_set_pending(&s_boot, TRIAL_TRIES)) {
