@@ -5,6 +5,7 @@
 
 #define OTA_PUSH_MS 200       // Progress pushes at most this often
 #define OTA_RESTART_MS 2000   // After the answer, the restart waits at most this for it to leave
+#define OTA_REPLY_ROOM 512    // More than the 200 of a finished upload takes, head and all
 
 // The `ota` field set: what every open dashboard shows of an upload
 static const char *s_states[] = {"idle", "receiving", "verifying", "restarting", "failed", NULL};
@@ -140,6 +141,13 @@ static void ota_finish(struct ota *o, struct mg_connection *c) {
   if (!ota_update_end(&o->up)) {
     ota_fail(o, o->up.error);
     ota_reply_error(c, o->up.status, o->up.error, o->up.received);
+    return;
+  }
+  // Room for the answer before the slot is pending: a 200 lost to memory after that would
+  // restart the device into an update its uploader was never told of (alloc_faults_ota)
+  if (!mg_iobuf_resize(&c->send, c->send.len + OTA_REPLY_ROOM)) {
+    ota_fail(o, "out of memory for the answer: send the image again");
+    mg_error(c, "out of memory for the OTA answer");
     return;
   }
   if (!ota_boot_set_pending(&b->record, BOOT_TRIAL_TRIES)) {

@@ -104,6 +104,8 @@ echo "== out of memory: every allocation of a WebSocket and field-set script fai
 run_alloc alloc-faults-ws alloc_faults_ws
 echo "== out of memory: every allocation site of an HTTPS server and client in one process fails once, mbedTLS's too"
 run_alloc alloc-faults-tls alloc_faults_tls
+echo "== out of memory: every allocation of an OTA upload (HTTP, updater, signature check) fails once; no slot pending without its 200"
+run_alloc alloc-faults-ota alloc_faults_ota
 
 echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs

@@ -150,7 +150,10 @@ static bool update_check_digests(struct ota_update *u) {
   if (memcmp(digest, u->hdr.sha256, sizeof(digest)) != 0)
     return update_fail(u, 400, "payload SHA-256 does not match the header: the image was damaged or altered");
   mg_ota_signed_digest(u->head, digest);
-  if (!u->cfg->verify(digest, u->sig, u->cfg->verify_arg))
+  enum ota_verify_result verdict = u->cfg->verify(digest, u->sig, u->cfg->verify_arg);
+  if (verdict == OTA_VERIFY_CANNOT)
+    return update_fail(u, 500, "cannot check the signature (out of memory, or the device's public key is unusable: see the log)");
+  if (verdict != OTA_VERIFY_OK)
     return update_fail(u, 400, "signature does not verify: the image was not signed with this device's key");
   return true;
 }

@@ -5,13 +5,17 @@
 #include "ota/ota_flash.h"
 #include "ota/ota_image.h"
 
+// What a signature check found. CANNOT is the device's trouble (out of memory, a public
+// key the crypto refuses; the check logs which), never a verdict on the image.
+enum ota_verify_result { OTA_VERIFY_OK, OTA_VERIFY_BAD, OTA_VERIFY_CANNOT };
+
 // What the device is, which the image must suit
 struct ota_update_cfg {
   struct ota_flash *flash;         // Its slots receive images
   const char *board;               // The image's board must be this
   struct mg_ota_version running;   // An older image needs force
   // Checks sig over digest with the device's public key; NULL: no image is accepted
-  bool (*verify)(const uint8_t digest[32], const uint8_t sig[MG_OTA_SIG_SIZE], void *arg);
+  enum ota_verify_result (*verify)(const uint8_t digest[32], const uint8_t sig[MG_OTA_SIG_SIZE], void *arg);
   void *verify_arg;
 };
 
@@ -38,7 +42,7 @@ struct ota_update {
   uint8_t stage[OTA_UPDATE_WRITE_MAX];   // The tail short of a whole program unit
   size_t staged;
   bool checking;                         // ota_slot_verify's: failures are not logged
-  int status;                            // On failure: 400, 413 or 422 (what HTTP would say)
+  int status;                            // On failure: 400, 413, 422 or 500 (what HTTP would say)
   char error[128];                       // On failure: a reason a person can act on
 };
 
@@ -64,7 +68,7 @@ bool ota_slot_verify(const struct ota_update_cfg *cfg, int slot, struct mg_ota_h
 // cfg->verify for images signed with ECDSA P-256 (packer sign): pubkey is the SEC1
 // uncompressed point, OTA_PUBKEY_SIZE bytes (packer pubkey writes it as C)
 #define OTA_PUBKEY_SIZE 65
-bool ota_verify_p256(const uint8_t digest[32], const uint8_t sig[MG_OTA_SIG_SIZE], void *pubkey);
+enum ota_verify_result ota_verify_p256(const uint8_t digest[32], const uint8_t sig[MG_OTA_SIG_SIZE], void *pubkey);
 #endif
 
 #endif  // OTA_UPDATE_H

@@ -191,6 +191,17 @@ Test(ota_update, image_signed_by_another_key_fails_the_signature) {
   cr_assert(strstr(why, "signature") != NULL, "%s", why);
 }
 
+// A check that could not run (out of memory, a device key PSA refuses) blames the device, not the image
+Test(ota_update, signature_that_cannot_be_checked_is_500_not_the_images_fault) {
+  static uint8_t not_a_point[OTA_PUBKEY_SIZE];  // All zero: no P-256 point
+  s_cfg.verify_arg = not_a_point;
+  refused(s_img, sizeof(s_img), 500, "cannot check the signature");
+  struct mg_ota_header h;
+  char why[128];
+  cr_assert_not(ota_slot_verify(&s_cfg, 1, &h, why, sizeof(why)));
+  cr_assert(strstr(why, "cannot check the signature") != NULL, "%s", why);
+}
+
 Test(ota_update, truncated_and_overlong_uploads_are_refused) {
   refused(s_img, sizeof(s_img) - 1, 400, "announces");
   struct ota_update u;
