@@ -449,6 +449,21 @@ static bool http_on_stream(struct mg_connection *c) {
   return false;
 }
 
+static bool http_is_stream_phase(uint8_t phase) {
+  return phase == HTTP_PHASE_STREAM || phase == HTTP_PHASE_STREAM_CHUNKED || phase == HTTP_PHASE_STREAM_TO_CLOSE;
+}
+
+// A read that filled the receive buffer in a streamed body: the peer has more, so the
+// next reads get MG_HTTP_STREAM_ROOM past the head. Bulk bodies then cost a few large
+// reads and chunks instead of one per MG_IO_SIZE; a trickle never grows the buffer, and
+// the event layer frees it once the message is done. Without the memory the reads stay small.
+static void http_stream_room(struct mg_connection *c, bool read_filled) {
+  struct http_state *st = mg_http_state(c);
+  size_t want = st->head_len + MG_HTTP_STREAM_ROOM;
+  if (!read_filled || !http_is_stream_phase(st->phase) || c->recv.size >= want || want > MG_MAX_RECV_SIZE) return;
+  mg_iobuf_resize(&c->recv, want);
+}
+
 // A server holds the next pipelined request back while a reply is owed, until the
 // answers before it have left c->send (for the kernel), so a peer that reads nothing
 // makes us queue one reply; and after HTTP_PASS_MSGS requests in a loop pass (twice
@@ -623,8 +638,10 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
   } else if (ev == MG_EV_OPEN) {
     mg_http_state(c)->idle_since = mg_http_state(c)->write_since = (uint32_t) mg_millis();
   } else if (ev == MG_EV_READ) {
+    bool filled = c->recv.len == c->recv.size;
     if (http_is_body_phase(mg_http_state(c)->phase)) mg_http_state(c)->body_since = (uint32_t) mg_millis();
     http_process(c);
+    if (c->pfn == http_handler) http_stream_room(c, filled);  // Once the chunks are out: less to copy
   } else if (ev == MG_EV_OUTPUT_INTERNAL) {
     if (!c->is_accepted) http_note_requests(c);
   } else if (ev == MG_EV_WRITE) {
