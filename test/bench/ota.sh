@@ -43,7 +43,7 @@ note() { echo "ota-bench: $*" >&2; }
 for tool in taskset node curl "$NGINX"; do command -v "$tool" >/dev/null || die "$tool not found"; done
 [ -x "$BUILD/firmware/firmware" ] || die "build first (make)"
 [ -f "$IMG" ] || die "no image $IMG (make $BUILD/bench/ota-32m.img)"
-IMG_BYTES=$(stat -c %s "$IMG")
+IMG_BYTES=$(stat -L -c %s "$IMG")
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 ROOT=$(mktemp -d "$OUT/ota-root.XXXXXX")  # nginx's files and the firmware's data, one file system
