@@ -20,7 +20,7 @@ if (!pid || !log || curlArgs.length === 0) {
 }
 const SAMPLE_MS = 2;
 
-// { hwm, anon } in kB and { cpuNs }, or undefined once the process is gone
+// { hwm, anon } in kB and the CPU time it has run, cpuNs; undefined once it is gone
 function read() {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
@@ -47,7 +47,7 @@ if (before === undefined) {
   console.error(`no /proc/${pid}/status`);
   process.exit(1);
 }
-const peak = { ...before };
+const peak = { ...before };  // Largest hwm and anon; cpuNs of the last sample
 let samples = 0;
 let stopped = false;
 function sample() {
