@@ -4,6 +4,18 @@
 # BUILD, OUT, SECS, SERVER_CPU, CLIENT_CPU, NGINX, the arrays PIDS (stopped on exit) and
 # FAILED, and die / note from the caller.
 
+# Stops every process in PIDS: TERM, up to 5 s to go, then KILL (for one that reads no TERM,
+# as a firmware busy unpacking an image it is about to exec)
+stop_pids() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+}
+
 # A port that was free a moment ago, for nginx (our servers bind port 0 and log theirs).
 free_port() {
   node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'

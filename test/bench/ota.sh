@@ -25,13 +25,7 @@ SERVER_CPU=0 CLIENT_CPU=1
 MEM_GOAL_KB=64
 PIDS=() FAILED=()
 cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null  # A firmware busy unpacking its new image reads no TERM
-    wait "$pid" 2>/dev/null
-  done
+  stop_pids
   [ -n "${ROOT:-}" ] && rm -rf "$ROOT"
 }
 trap cleanup EXIT

@@ -32,13 +32,7 @@ PIDS=()     # every process we started, stopped by cleanup()
 FAILED=()   # what failed to run; any entry makes the exit status 1
 
 cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
+  stop_pids
   [ -n "${ROOT:-}" ] && rm -rf "$ROOT"
 }
 trap cleanup EXIT
