@@ -404,6 +404,7 @@ static bool http_on_stream_chunked(struct mg_connection *c) {
   const char *p = (const char *) c->recv.buf + pos;
   if (st->body_left > 0) {  // Inside a chunk's data
     size_t n = avail < st->body_left ? avail : (size_t) st->body_left;
+    if (n == 0) return false;  // Nothing new (a loop pass's MG_EV_POLL): no empty CHUNK
     if (!http_deliver_chunk(c, pos, n)) return false;
     mg_iobuf_del(&c->recv, pos, n);
     st->body_left -= n;
