@@ -156,6 +156,14 @@
 #define MG_MAX_RECV_SIZE (3UL * 1024 * 1024)
 #endif
 
+// A streamed HTTP body (mg_http_stream_body) whose reads fill the receive buffer is read
+// in steps of up to this many bytes: fewer reads and chunks make bulk uploads fast, and
+// the connection then holds its request head and at most this much more (in whole
+// MG_IO_SIZE blocks, as receive buffers grow).
+#ifndef MG_HTTP_STREAM_ROOM
+#define MG_HTTP_STREAM_ROOM (16UL * MG_IO_SIZE)
+#endif
+
 // The largest UDP datagram a connection receives whole (never more than
 // MG_MAX_RECV_SIZE): a UDP read first makes this much room, and a larger datagram
 // is dropped with an error log line, never delivered cut. 1500, an Ethernet MTU,

@@ -5,6 +5,8 @@
 #   - WebSocket echo of 64-byte messages: examples/websocket-server vs node's ws (ws-echo.sh)
 #   - TLS: handshakes per second (full, resumed), kept-alive requests, memory per idle
 #     connection, beside nginx with the same certificate (tls.sh)
+#   - OTA: a 32 MiB image uploaded with curl to the firmware (verified, in its slot) beside
+#     the same file PUT to nginx, and the firmware's peak memory growth meanwhile (ota.sh)
 # each at 50 and 1000 connections, servers pinned to CPU 0 and wrk to CPU 1,
 # the firmware's packed dashboard (index.html and a hashed asset, gzip), plus
 # resident memory: http-server's RSS around the c1000 run, and bytes per
@@ -30,13 +32,7 @@ PIDS=()     # every process we started, stopped by cleanup()
 FAILED=()   # what failed to run; any entry makes the exit status 1
 
 cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
+  stop_pids
   [ -n "${ROOT:-}" ] && rm -rf "$ROOT"
 }
 trap cleanup EXIT
@@ -201,6 +197,9 @@ WS_ECHO=$(BUILD=$BUILD BENCH_SECONDS=$SECS "$HERE/ws-echo.sh" 2>&1) || FAILED+=(
 # ---- TLS beside nginx with the same certificate: handshakes, kept-alive requests, idle memory (test/bench/tls.sh)
 TLS_TABLE=$(BUILD=$BUILD BENCH_IDLE_CONNS=$IDLE_N "$HERE/tls.sh") || FAILED+=("TLS benchmark: $TLS_TABLE")
 
+# ---- OTA upload of a 32 MiB image beside nginx taking the same file (test/bench/ota.sh)
+OTA_TABLE=$(BUILD=$BUILD "$HERE/ota.sh") || FAILED+=("OTA upload benchmark: $OTA_TABLE")
+
 # ---- report
 idle_goal=$(awk -v b="$IDLE_OURS" 'BEGIN { print (b != "n/a" && b <= 4096) ? "PASS" : "MISS" }')
 ws_mem_goal=$(awk -v b="$WS_BYTES" 'BEGIN { print (b != "n/a" && b <= 2048) ? "PASS" : "MISS" }')
@@ -241,6 +240,8 @@ wsm_push_goal=$(awk -v t="$WSM_MAX" 'BEGIN { print (t != "n/a" && t < 100) ? "PA
   echo "$WS_ECHO"
   echo
   echo "$TLS_TABLE"
+  echo
+  echo "$OTA_TABLE"
   echo
   echo "goal: >= 1.0x nginx on the 1 KiB file at c50 and c1000: ${GOAL_FILE[*]}"
   echo "goal: <= 4096 bytes per idle keep-alive connection: $idle_goal ($IDLE_OURS)"

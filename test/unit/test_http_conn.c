@@ -78,6 +78,10 @@ struct server {
   int nmsgs, accepted, closed;
   struct mg_connection *deferred;  // Reply to it on its next MG_EV_POLL
   size_t max_recv;               // Largest c->recv.len an accepted connection held after the handler
+  size_t max_recv_size;          // Largest c->recv.size an accepted connection had then
+  size_t max_chunk;              // Largest CHUNK piece
+  int empty_chunks;              // CHUNKs with no bytes
+  int aligned_chunks;            // CHUNKs of MG_HTTP_STREAM_ROOM bytes at a multiple of it in the body
 };
 
 static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
@@ -85,6 +89,8 @@ static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct mg_http_message *hm = (struct mg_http_message *) ev_data;
   if (ev == MG_EV_ACCEPT) s->accepted++;
   if ((ev == MG_EV_READ || ev == MG_EV_POLL) && c->is_accepted && c->recv.len > s->max_recv) s->max_recv = c->recv.len;
+  if ((ev == MG_EV_READ || ev == MG_EV_POLL) && c->is_accepted && c->recv.size > s->max_recv_size)
+    s->max_recv_size = c->recv.size;
   if (ev == MG_EV_CLOSE && c->is_accepted) s->closed++;
   if (ev == MG_EV_POLL && s->deferred == c) {
     s->deferred = NULL;
@@ -103,6 +109,10 @@ static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
   } else if (ev == MG_EV_HTTP_CHUNK) {
     mg_iobuf_add(&s->chunks, s->chunks.len, hm->chunk.buf, hm->chunk.len);
     s->msg_chunk_bytes += hm->chunk.len;
+    if (hm->chunk.len > s->max_chunk) s->max_chunk = hm->chunk.len;
+    if (hm->chunk.len == 0) s->empty_chunks++;
+    // A whole MG_HTTP_STREAM_ROOM piece at a multiple of it in the body
+    if (hm->chunk.len == MG_HTTP_STREAM_ROOM && s->msg_chunk_bytes % MG_HTTP_STREAM_ROOM == 0) s->aligned_chunks++;
     if (mg_str_eq(hm->uri, "/stop") && !c->is_draining) {  // Refused after the first piece of body
       mg_http_reply(c, 400, NULL, "stopped");
       c->is_draining = 1;
@@ -352,6 +362,49 @@ Test(http_conn, streamed_content_length_body_comes_as_chunks_then_an_empty_msg) 
 Test(http_conn, streamed_chunked_body_comes_decoded_as_chunks_then_an_empty_msg) {
   check_request_body(true, true, 0);
   check_request_body(true, true, 4);
+}
+
+// A bulk upload, all of it sent at once: once a read fills the buffer, reads (and so the
+// CHUNKs) grow past MG_IO_SIZE, and the connection never holds more than its head and
+// MG_HTTP_STREAM_ROOM (in whole MG_IO_SIZE blocks) however much waits in the kernel. A
+// Content-Length body comes in whole MG_HTTP_STREAM_ROOM pieces aligned in the body (as
+// long as reads keep filling the buffer: some do, with 256 KiB waiting); no CHUNK is empty.
+static void check_bulk_stream(bool chunked) {
+  enum { LEN = 256 * 1024 };
+  struct mg_mgr mgr;
+  struct server s = {.stream = true};
+  static char body[LEN], req[LEN + 256];
+  char head[128], addr[32];
+  fill_pattern(body, sizeof(body));
+  size_t head_len = mg_snprintf(head, sizeof(head), "POST /bulk HTTP/1.1\r\nHost: h\r\n%s\r\n\r\n",
+                                chunked ? "Transfer-Encoding: chunked" : "Content-Length: 262144");
+  size_t n = mg_snprintf(req, sizeof(req), "%s%s", head, chunked ? "40000\r\n" : "");
+  memcpy(req + n, body, LEN);
+  n += LEN;
+  if (chunked) n += mg_snprintf(req + n, sizeof(req) - n, "\r\n0\r\n\r\n");
+  struct raw r = {.req = req, .len = n, .until = "/bulk got 262144"};
+  mg_mgr_init(&mgr);
+  server_start(&mgr, NULL, &s, addr, sizeof(addr));
+  raw_start(&mgr, addr, &r);
+  poll_until(&mgr, &r.done, 5000);
+  cr_assert(r.done && !r.closed, "chunked %d: got %.*s", chunked, (int) r.got.len, r.got.buf);
+  cr_assert(s.seq[0] == 'H' && s.seq[1] == 'C' && s.nmsgs == 1, "events %s", s.seq);  // seq keeps MAX_EVENTS
+  cr_assert_eq(s.chunks.len, LEN);
+  cr_assert_arr_eq(s.chunks.buf, body, LEN, "chunks concatenate to the body");
+  cr_assert_gt(s.max_chunk, MG_IO_SIZE, "chunked %d: pieces stayed within MG_IO_SIZE (largest %lu)", chunked,
+               (unsigned long) s.max_chunk);
+  cr_assert_eq(s.empty_chunks, 0, "chunked %d: %d CHUNKs without bytes", chunked, s.empty_chunks);
+  if (!chunked) cr_assert_gt(s.aligned_chunks, 0, "no CHUNK is a whole MG_HTTP_STREAM_ROOM aligned in the body");
+  size_t bound = (head_len + MG_HTTP_STREAM_ROOM + MG_IO_SIZE - 1) / MG_IO_SIZE * MG_IO_SIZE;  // Whole blocks
+  cr_assert_leq(s.max_recv_size, bound, "chunked %d: c->recv grew to %lu bytes", chunked, (unsigned long) s.max_recv_size);
+  server_free(&s);
+  mg_iobuf_free(&r.got);
+  mg_mgr_free(&mgr);
+}
+
+Test(http_conn, streamed_bulk_body_is_read_in_big_steps_within_a_bound) {
+  check_bulk_stream(false);
+  check_bulk_stream(true);
 }
 
 Test(http_conn, msg_body_holds_exactly_the_decoded_bytes) {
