@@ -433,30 +433,15 @@ static bool http_on_stream_chunked(struct mg_connection *c) {
   return true;
 }
 
-// Of n body bytes in, how many to deliver now. While reads fill the grown buffer (more
-// waits in the kernel, and the next read comes at once), a Content-Length body goes out
-// in pieces that end at multiples of MG_HTTP_STREAM_ROOM in the body, and the bytes past
-// that wait for the next read: a handler writing the body to a file or flash writes
-// whole, aligned blocks (page-aligned writes cost the host's page cache half as much).
-// Kept back only while that read still has MG_IO_SIZE of room, so the buffer never grows.
-static size_t http_stream_aligned(struct mg_connection *c, size_t n) {
-  struct http_state *st = mg_http_state(c);
-  size_t keep = (st->body_len + n) % MG_HTTP_STREAM_ROOM;
-  if (!st->read_filled || st->phase != HTTP_PHASE_STREAM || n == st->body_left) return n;
-  if (keep > n || c->recv.size < st->head_len + keep + MG_IO_SIZE) return n;
-  return n - keep;
-}
-
 // Identity body streamed to the handler as it arrives
 static bool http_on_stream(struct mg_connection *c) {
   struct http_state *st = mg_http_state(c);
   size_t avail = c->recv.len - st->head_len;
   size_t n = st->phase == HTTP_PHASE_STREAM_TO_CLOSE || avail < st->body_left ? avail : (size_t) st->body_left;
-  n = http_stream_aligned(c, n);
   if (n > 0) {
     if (!http_deliver_chunk(c, st->head_len, n)) return false;
     mg_iobuf_del(&c->recv, st->head_len, n);
-    if (st->phase == HTTP_PHASE_STREAM) st->body_left -= n, st->body_len += (uint32_t) n;
+    if (st->phase == HTTP_PHASE_STREAM) st->body_left -= n;
   }
   if (st->phase == HTTP_PHASE_STREAM && st->body_left == 0) {
     http_deliver_msg(c, NULL, 0, st->head_len);
@@ -655,7 +640,6 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
     mg_http_state(c)->idle_since = mg_http_state(c)->write_since = (uint32_t) mg_millis();
   } else if (ev == MG_EV_READ) {
     bool filled = c->recv.len == c->recv.size;
-    mg_http_state(c)->read_filled = filled;
     if (http_is_body_phase(mg_http_state(c)->phase)) mg_http_state(c)->body_since = (uint32_t) mg_millis();
     http_process(c);
     if (c->pfn == http_handler) http_stream_room(c, filled);  // Once the chunks are out: less to copy

@@ -31,7 +31,7 @@ struct http_state {
     } sent;
   } out;
   uint32_t head_len;     // Head length of the message being received
-  uint32_t body_len;     // Body bytes so far: decoded chunked (buffered), or delivered (streamed Content-Length)
+  uint32_t body_len;     // Decoded chunked body bytes so far (buffered mode)
   uint32_t head_since;   // The first byte of a head that is not complete yet
   uint32_t body_since;   // The last byte of a request body
   uint32_t idle_since;   // No request, reply or output in progress since
@@ -46,7 +46,6 @@ struct http_state {
   unsigned head_pending : 1;  // A head has started arriving (head_since runs)
   unsigned is_http10 : 1;     // Server: the current request is HTTP/1.0
   unsigned reply_begun : 1;   // Server: some of the owed reply has been queued
-  unsigned read_filled : 1;   // The last read filled c->recv: more waits in the kernel
 };
 
 #define HTTP_MAX_IN_FLIGHT 64  // Client: requests sent ahead of their responses
