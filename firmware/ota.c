@@ -165,7 +165,10 @@ static void ota_finish(struct ota *o, struct mg_connection *c) {
 
 // One piece of the streamed body
 static void ota_chunk(struct ota *o, struct mg_connection *c, struct mg_http_message *hm) {
-  if (!ota_update_write(&o->up, hm->chunk.buf, hm->chunk.len)) {
+  bool ok = ota_update_write(&o->up, hm->chunk.buf, hm->chunk.len);
+  // A header that passed has the slot erased for the image: what it held is gone
+  if (o->up.received >= MG_OTA_HEADER_SIZE) o->other_valid = false;
+  if (!ok) {
     ota_fail(o, o->up.error);
     ota_reply_error(c, o->up.status, o->up.error, o->up.received);
     c->is_draining = 1;  // The rest of the body is dropped unread, no MSG follows

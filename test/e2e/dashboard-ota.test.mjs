@@ -1,11 +1,12 @@
 // The Firmware page against the firmware in Chromium. Version A runs; an admin
 // uploads the signed image of a newer version B while a viewer watches its progress
 // without controls; the firmware is stopped and started mid-upload and the page
-// resumes by itself (after the login the restart asks for); the device restarts into
-// B and the page shows it. An image signed with another key, and an older one let in
-// after the downgrade question, are refused in the device's words while B keeps
-// running (the first is dropped on the drop zone); the rollback brings A back. Chromium's upload throttling makes B's upload
-// last about 20 s, so there is a progress to watch and a middle to cut.
+// resumes by itself (after a login if the restart ended the session); the device
+// restarts into B and the page shows it. An unsigned file (dropped on the drop zone) and
+// an older image are refused in the device's words while B keeps running and A waits
+// untouched; the rollback brings A back; then an image signed with another key, even let
+// in as a downgrade, is refused and A keeps running. Chromium's upload throttling makes
+// B's upload last about 20 s, so there is a progress to watch and a middle to cut.
 // OTA_IMAGE: B's image (default OTA_DIR/firmware-0.2.0.img, OTA_DIR build/ota: the plain
 // build's, which test/integration/ota.test.mjs uploads too).
 // Screenshots: build/e2e/.
@@ -42,7 +43,8 @@ function makeFiles(dir) {
   };
   const version = readImageHeader(new Uint8Array(b.subarray(0, 128))).version;
   const stranger = sign(version.replace(/\d+$/, (p) => Number(p) + 1), 256 << 10);
-  return { b: { name: path.basename(OTA_IMAGE), mimeType: 'application/octet-stream', buffer: b }, version,
+  const unsigned = { name: 'firmware.bin', mimeType: 'application/octet-stream', buffer: b.subarray(128, b.length - 64) };
+  return { b: { name: path.basename(OTA_IMAGE), mimeType: 'application/octet-stream', buffer: b }, version, unsigned,
     stranger: { name: 'stranger.img', mimeType: 'application/octet-stream', buffer: stranger },
     older: { name: 'older.img', mimeType: 'application/octet-stream', buffer: sign('0.0.1', 64 << 10) } };
 }
@@ -177,32 +179,29 @@ test('an upload resumes when the same file is picked again, and by itself after 
   await page.context().close();
 });
 
-test('an image signed with another key, and an older one, are refused in the device\'s words; B keeps running', async () => {
+// Refused from their first bytes, so the slot that holds A is not touched
+test('an unsigned file and an older image are refused in the device\'s words; B keeps running', async () => {
   const page = await open();
   await running(page, B);
   await confirmed(page);
   log.allow(400, '/api/ota');
-  await drop(page, files.stranger);
-  await page.getByRole('button', { name: /^Install / }).click();
+  await drop(page, files.unsigned);
+  await page.getByRole('button', { name: 'Upload' }).click();
   const error = page.getByTestId('upload-error');
   await error.waitFor({ timeout: 30000 });
   const admin = await session(firmware.url);
   const said = (await api(firmware.url, 'GET', 'api/ota', undefined, admin)).body;
   assert.equal(said.version, B, 'B still runs');
   assert.equal((await error.textContent()).trim(), said.error, 'the device\'s own words');
-  assert.match(said.error, /signature|key/i);
+  assert.match(said.error, /not an OTA image/);
+  assert.deepEqual([said.other.valid, said.other.version], [true, A], 'A waits untouched');
 
   log.allow(422, '/api/ota');
   await page.getByLabel(/Drop a firmware image/).setInputFiles(files.older);
   await page.getByRole('button', { name: 'Install 0.0.1' }).click();
   await page.getByTestId('upload-error').getByText(/older|downgrade/i).waitFor();
   await page.screenshot({ path: path.join(OUT, 'firmware-older.png'), fullPage: true });
-  // Let in, it goes on to the signature, which the device does not trust either
-  log.allow(400, '/api/ota');
-  await page.getByRole('button', { name: 'Install the older version anyway' }).click();
-  await page.getByRole('button', { name: 'Downgrade' }).click();
-  await page.getByTestId('upload-error').getByText(/signature|key/i).waitFor({ timeout: 30000 });
-  assert.equal((await api(firmware.url, 'GET', 'api/ota', undefined, admin)).body.version, B);
+  assert.equal((await api(firmware.url, 'GET', 'api/ota', undefined, admin)).body.other.valid, true);
   await page.context().close();
 });
 
@@ -216,5 +215,33 @@ test('the rollback brings A back', async () => {
   await running(page, A);
   log.offline = false;
   assert.equal((await api(firmware.url, 'GET', 'api/ota', undefined, await session(firmware.url))).body.version, A);
+  await page.context().close();
+});
+
+// After the rollback A runs; these pass their header, so they take slot 1 (B's) with them
+test('an image signed with another key, even let in as a downgrade, is refused; A keeps running', async () => {
+  const page = await open();
+  await running(page, A);
+  await confirmed(page);
+  log.allow(400, '/api/ota');
+  await drop(page, files.stranger);
+  await page.getByRole('button', { name: /^Install / }).click();
+  const error = page.getByTestId('upload-error');
+  await error.waitFor({ timeout: 30000 });
+  const admin = await session(firmware.url);
+  const said = (await api(firmware.url, 'GET', 'api/ota', undefined, admin)).body;
+  assert.equal(said.version, A, 'A still runs');
+  assert.equal((await error.textContent()).trim(), said.error, 'the device\'s own words');
+  assert.match(said.error, /signature|key/i);
+
+  log.allow(422, '/api/ota');
+  await page.getByLabel(/Drop a firmware image/).setInputFiles(files.older);
+  await page.getByRole('button', { name: 'Install 0.0.1' }).click();
+  await page.getByTestId('upload-error').getByText(/older|downgrade/i).waitFor();
+  // Let in, it goes on to the signature, which the device does not trust either
+  await page.getByRole('button', { name: 'Install the older version anyway' }).click();
+  await page.getByRole('button', { name: 'Downgrade' }).click();
+  await page.getByTestId('upload-error').getByText(/signature|key/i).waitFor({ timeout: 30000 });
+  assert.equal((await api(firmware.url, 'GET', 'api/ota', undefined, admin)).body.version, A);
   await page.context().close();
 });

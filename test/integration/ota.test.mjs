@@ -152,6 +152,29 @@ test('a signed image uploaded as one body runs after the restart, on trial, then
   }
 });
 
+// An image whose header passes has the other slot erased for it: if it then fails, what
+// that slot held is gone, and GET /api/ota and the rollback say so
+test('an upload that fails after its header leaves the other slot empty: no rollback to it', async () => {
+  const fw = await start('erased');
+  try {
+    const cookie = await login(fw);
+    assert.equal((await upload(fw, cookie, B)).status, 200);
+    let s = await waitFor(fw, 'B confirmed', (st) => st.version === '0.2.0' && !st.trial);
+    assert.equal(s.other.valid, true, 'the installed program waits in slot 0');
+    const otherKey = path.join(root, 'erased.pem');
+    fs.writeFileSync(otherKey, crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'sec1', format: 'pem' }));
+    const r = await upload(fw, await login(fw), resign('erased', { version: '0.2.1', key: otherKey }));
+    assert.equal(r.status, 400, r.text);
+    s = await status(fw);
+    assert.deepEqual([s.version, s.other.valid, s.other.version], ['0.2.0', false, null]);
+    const rb = await request(fw, 'POST', '/api/ota/rollback', { cookie: await login(fw), headers: { 'X-Requested-With': 'meerkat' } });
+    assert.equal(rb.status, 409, rb.text);
+    assert.match(rb.json.error, /no firmware that can start/);
+  } finally {
+    await fw.stop();
+  }
+});
+
 test('a chunked upload (no Content-Length) is taken the same way', async () => {
   const fw = await start('chunked');
   try {
