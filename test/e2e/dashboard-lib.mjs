@@ -86,7 +86,8 @@ export function problemLog() {
       allowed.push({ suffix, abort: true });
     },
     watch(page) {
-      const network = /ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket connection to .* failed/;
+      // How Chromium reports a device that is away (a restart closes sockets mid-request)
+      const network = /ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_SOCKET_NOT_CONNECTED|ERR_EMPTY_RESPONSE|WebSocket connection to .* failed/;
       page.on('console', (msg) => {
         if (msg.type() !== 'error') return;
         const text = msg.text();
