@@ -1,6 +1,7 @@
 // Static files over any mg_fs: path mapping under a root that cannot be
 // escaped, conditional requests (RFC 9110 13), single byte ranges,
-// directory indexes and listings, and streaming of files too big to queue.
+// directory indexes and listings, and streaming of files too big to queue
+// (pages with server-side includes: http_ssi.c).
 #include "mg_internal.h"
 #include "http/http_internal.h"
 
@@ -534,6 +535,11 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
       serve_listing(c, hm, fs, path, opts);
       return;
     }
+  }
+  if (MG_ENABLE_SSI && opts->ssi_pattern != NULL && flags != 0 && !(flags & MG_FS_DIR) &&
+      mg_match(mg_str(path), mg_str(opts->ssi_pattern), NULL)) {
+    mg_http_ssi_serve(c, fs, mg_str_n(path, rlen), path + rlen, opts->extra_headers);
+    return;
   }
   size_t gz_size = 0;
   time_t gz_mtime = 0;
