@@ -7,6 +7,7 @@
 
 #define SERVE_INLINE_MAX (16 * 1024)  // Files up to this size are queued in one go
 #define SERVE_PIECE (16 * 1024)       // Larger ones are topped up this much at a time
+#define SERVE_INDEX_ROOM sizeof("/" MG_HTTP_INDEX)  // Kept free in path buffers for the index
 
 // RFC 9110 5.6.7 IMF-fixdate, computed without gmtime() (not on every device)
 
@@ -496,14 +497,14 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
   char upath[MG_PATH_MAX], path[MG_PATH_MAX];
   size_t strip = 0;
-  if (hm->uri.len + 12 > sizeof(upath)) {  // RFC 9110 15.5.15; the limit is MG_PATH_MAX
+  if (hm->uri.len + SERVE_INDEX_ROOM > sizeof(upath)) {  // RFC 9110 15.5.15; the limit is MG_PATH_MAX
     mg_http_reply(c, 414, opts->extra_headers, "Path too long\n");
     return;
   }
   // Decode and normalize first: prefixes and roots are matched on the clean path only
-  int n = hm->uri.len == 0 || hm->uri.buf[0] != '/' || hm->uri.len + 12 > sizeof(upath)
+  int n = hm->uri.len == 0 || hm->uri.buf[0] != '/' || hm->uri.len + SERVE_INDEX_ROOM > sizeof(upath)
               ? -1
-              : mg_url_decode(hm->uri.buf, hm->uri.len, upath, sizeof(upath) - 12, 0);
+              : mg_url_decode(hm->uri.buf, hm->uri.len, upath, sizeof(upath) - SERVE_INDEX_ROOM, 0);
   if (n <= 0 || !mg_path_normalize(upath, (size_t) n)) {
     MG_INFO(("%lu refused path %.*s", c->id, (int) hm->uri.len, hm->uri.buf));
     serve_error(c, opts, 400, "Invalid path\n");
@@ -516,7 +517,8 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   }
   size_t rlen = root.len;
   while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
-  if (mg_snprintf(path, sizeof(path) - 12, "%.*s%s", (int) rlen, root.buf, upath + strip) >= sizeof(path) - 12) {
+  if (mg_snprintf(path, sizeof(path) - SERVE_INDEX_ROOM, "%.*s%s", (int) rlen, root.buf, upath + strip) >=
+      sizeof(path) - SERVE_INDEX_ROOM) {
     serve_error(c, opts, 414, "Path too long\n");
     return;
   }
@@ -528,7 +530,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
       serve_redirect_dir(c, hm, upath);
       return;
     }
-    mg_snprintf(path + plen, sizeof(path) - plen, "%sindex.html", plen > 0 && path[plen - 1] == '/' ? "" : "/");
+    mg_snprintf(path + plen, sizeof(path) - plen, "%s" MG_HTTP_INDEX, plen > 0 && path[plen - 1] == '/' ? "" : "/");
     flags = fs->st(path, &size, &mtime);
     if (flags == 0 && MG_ENABLE_DIRLIST && !opts->dir_listing_off) {
       path[plen] = '\0';

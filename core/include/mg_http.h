@@ -139,6 +139,10 @@ void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len);
 void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...);
 const char *mg_http_status_text(int status_code);
 
+// The file mg_http_serve_dir sends for a directory (a name, as in Mongoose 7.22)
+#ifndef MG_HTTP_INDEX
+#define MG_HTTP_INDEX "index.html"
+#endif
 // Directories without index.html are listed (as in Mongoose) unless this is 0
 // or the options say dir_listing_off
 #ifndef MG_ENABLE_DIRLIST
