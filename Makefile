@@ -279,9 +279,8 @@ $(BUILD)/compat/%: test/compat/%.c dist/meerkat.c dist/meerkat.h dist/mongoose.h
 	$(Q)$(CC) -std=gnu99 $(WARN) -Wno-missing-prototypes -Idist $(CFLAGS) $(COMPAT_FLAGS) $< dist/meerkat.c \
 	  $(COMPAT_LIBS) -lcriterion -lpthread -o $@
 # TLS the way a Mongoose program asks for it, with mbedTLS built from the shipped config
-# and mg_fs_packed over the test's own mg_unpack()
 $(BUILD)/compat/test_compat_tls: $(MBEDTLS_LIBS) dist/mg_mbedtls_config.h
-$(BUILD)/compat/test_compat_tls: COMPAT_FLAGS := -DMG_TLS=MG_TLS_MBED -DMG_ENABLE_PACKED_FS=1 $(MBEDTLS_INC)
+$(BUILD)/compat/test_compat_tls: COMPAT_FLAGS := -DMG_TLS=MG_TLS_MBED $(MBEDTLS_INC)
 $(BUILD)/compat/test_compat_tls: COMPAT_LIBS := $(MBEDTLS_LINK)
 
 # The Mongoose tutorials a new user tries first, written from their documented behaviour
