@@ -269,3 +269,15 @@ Test(compat_net, udp_send_raises_write) {
   cr_assert_eq(c->send.len, 0);
   mg_mgr_free(&mgr);
 }
+
+// ---- mg_wakeup's edges ----
+
+Test(compat_net, wakeup_refuses_id_0_and_an_uninitialised_manager) {
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  cr_assert_not(mg_wakeup(&mgr, 1, "x", 1), "no mg_wakeup_init yet");
+  cr_assert(mg_wakeup_init(&mgr));
+  cr_assert_not(mg_wakeup(&mgr, 0, "x", 1), "no connection has id 0");
+  cr_assert(mg_wakeup(&mgr, 1, "x", 1));
+  mg_mgr_free(&mgr);
+}
