@@ -24,6 +24,13 @@ Test(compat_net, url_accessors_as_documented) {
   cr_assert_str_eq(mg_url_uri("http://host"), "/");
 }
 
+Test(compat_net, url_is_ssl_is_a_bool_and_knows_tcps) {
+  bool (*is_ssl)(const char *) = mg_url_is_ssl;  // 7.22's prototype
+  cr_assert(is_ssl("tcps://127.0.0.1:8443"));
+  cr_assert(is_ssl("mqtts://broker:8883"));
+  cr_assert_not(is_ssl("tcp://127.0.0.1:8443"));
+}
+
 Test(compat_net, url_without_scheme_or_host) {
   cr_assert(net_str_is(mg_url_host("//host"), "host"));
   cr_assert(net_str_is(mg_url_host("//host:99/p"), "host"));
