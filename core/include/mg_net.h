@@ -3,8 +3,9 @@
 #ifndef MG_NET_H
 #define MG_NET_H
 
-// Events, in the order a connection meets them. ev_data for each is noted.
-enum {
+// Events, numbered as in Mongoose 7.22 (programs log and store the numbers); ev_data
+// for each is noted. Meerkat's own MG_EV_HTTP_CHUNK comes after Mongoose's, before MG_EV_USER.
+enum mg_event {
   MG_EV_ERROR,      // char *error_message          after it the connection closes
   MG_EV_OPEN,       // NULL                         connection created
   MG_EV_POLL,       // uint64_t *uptime_millis      once per mg_mgr_poll() iteration
@@ -17,14 +18,18 @@ enum {
   MG_EV_CLOSE,      // NULL                         connection is about to be freed
   MG_EV_HTTP_HDRS,  // struct mg_http_message *     request/response headers parsed
   MG_EV_HTTP_MSG,   // struct mg_http_message *     full HTTP message
-  MG_EV_HTTP_CHUNK, // struct mg_http_message *     streamed body piece in hm->chunk
   MG_EV_WS_OPEN,    // struct mg_http_message *     WebSocket handshake done
   MG_EV_WS_MSG,     // struct mg_ws_message *       WebSocket message
   MG_EV_WS_CTL,     // struct mg_ws_message *       WebSocket control frame
   MG_EV_MQTT_CMD,   // struct mg_mqtt_message *     MQTT low-level command
   MG_EV_MQTT_MSG,   // struct mg_mqtt_message *     MQTT PUBLISH received
   MG_EV_MQTT_OPEN,  // int *connack_status_code     MQTT CONNACK received
+  MG_EV_SNTP_TIME,  // uint64_t *epoch_millis       SNTP time received (no SNTP client yet)
   MG_EV_WAKEUP,     // struct mg_str *data          mg_wakeup() from another thread
+  MG_EV_MDNS_REQ,   // (Mongoose's mDNS responder: not in Meerkat)
+  MG_EV_MDNS_RESP,  // (Mongoose's mDNS client: not in Meerkat)
+  MG_EV_MODBUS_REQ, // (Mongoose's Modbus server: not in Meerkat)
+  MG_EV_HTTP_CHUNK, // struct mg_http_message *     streamed body piece in hm->chunk
   MG_EV_USER        // First number free for the application
 };
 
