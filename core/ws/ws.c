@@ -17,8 +17,10 @@ struct ws_state {
 };
 
 typedef char ws_state_fits_pstate[sizeof(struct ws_state) <= sizeof(((struct mg_connection *) 0)->pstate) ? 1 : -1];
-// A message must fit in the receive buffer whole, with a frame header before it
-typedef char ws_message_fits_recv[MG_WS_MAX_MESSAGE + 14 <= MG_MAX_RECV_SIZE ? 1 : -1];
+// A message must fit in the receive buffer whole, with room after it for the next
+// frame's header (14 bytes) or a whole control frame (131): with less, a full buffer
+// would wait for bytes it cannot take
+typedef char ws_message_fits_recv[MG_WS_MAX_MESSAGE + 14 + 131 <= MG_MAX_RECV_SIZE ? 1 : -1];
 
 static struct ws_state *ws_state(struct mg_connection *c) {
   return (struct ws_state *) (void *) &c->pstate;

@@ -86,3 +86,46 @@ Test(compat_ws, server_and_client_as_in_mongoose_examples) {
   cr_assert_eq(a.ctl_close, 1, "the server answered the close");
   mg_mgr_free(&mgr);
 }
+
+// Mongoose takes messages up to what the receive buffer holds (MG_MAX_RECV_SIZE)
+struct big {
+  size_t got_len;
+  bool same, done;
+};
+
+static void big_client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct big *b = (struct big *) c->fn_data;
+  static char msg[70000];
+  if (ev == MG_EV_WS_OPEN) {
+    for (size_t i = 0; i < sizeof(msg); i++) msg[i] = (char) ('a' + i % 26);
+    mg_ws_send(c, msg, sizeof(msg), WEBSOCKET_OP_TEXT);
+  } else if (ev == MG_EV_WS_MSG) {
+    struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
+    b->got_len = wm->data.len;
+    b->same = wm->data.len == sizeof(msg) && memcmp(wm->data.buf, msg, sizeof(msg)) == 0;
+    mg_ws_send(c, "", 0, WEBSOCKET_OP_CLOSE);
+  } else if (ev == MG_EV_CLOSE) {
+    b->done = true;
+  }
+}
+
+Test(compat_ws, a_70000_byte_message_is_echoed) {
+  struct mg_mgr mgr;
+  struct app a;
+  struct big b;
+  memset(&a, 0, sizeof(a));
+  memset(&b, 0, sizeof(b));
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_ERROR);
+  struct mg_connection *l = mg_http_listen(&mgr, "http://127.0.0.1:0", server_fn, &a);
+  cr_assert_not_null(l);
+  char url[64];
+  mg_snprintf(url, sizeof(url), "ws://127.0.0.1:%d/websocket", mg_ntohs(l->loc.port));
+  cr_assert_not_null(mg_ws_connect(&mgr, url, big_client_fn, &b, NULL));
+  for (int i = 0; i < 500 && !b.done; i++) mg_mgr_poll(&mgr, 10);
+  cr_assert(b.done);
+  cr_assert_eq(a.server_msgs, 1, "the server took it (no close 1009)");
+  cr_assert_eq(b.got_len, 70000);
+  cr_assert(b.same, "and it came back unchanged");
+  mg_mgr_free(&mgr);
+}
