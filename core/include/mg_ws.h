@@ -50,7 +50,8 @@ struct mg_connection *mg_ws_connect(struct mg_mgr *, const char *url, mg_event_h
 size_t mg_ws_send(struct mg_connection *, const void *buf, size_t len, int op);
 size_t mg_ws_printf(struct mg_connection *, int op, const char *fmt, ...);
 size_t mg_ws_vprintf(struct mg_connection *, int op, const char *fmt, va_list *ap);
-// Turn the last len bytes of c->send into one frame with opcode op
+// Turn the last len bytes of c->send into one frame with opcode op. Returns the new
+// c->send.len (Mongoose's "new size of the output buffer"), 0 on failure.
 size_t mg_ws_wrap(struct mg_connection *, size_t len, int op);
 
 #endif  // MG_WS_H

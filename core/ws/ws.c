@@ -70,7 +70,8 @@ static bool ws_may_send(struct mg_connection *c, int op) {
   return true;
 }
 
-// Frame the last len bytes of c->send: a header goes in front, a client masks them
+// Frame the last len bytes of c->send: a header goes in front, a client masks them.
+// Returns the new c->send.len, as Mongoose documents (0 on failure).
 size_t mg_ws_wrap(struct mg_connection *c, size_t len, int op) {
   uint8_t head[14], mask[4];
   if (len > c->send.len) len = c->send.len;
@@ -87,7 +88,7 @@ size_t mg_ws_wrap(struct mg_connection *c, size_t len, int op) {
     return 0;
   }
   if (c->is_client) ws_mask(c->send.buf + at + hl, len, mask, 0);
-  return hl + len;
+  return c->send.len;
 }
 
 size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
@@ -109,7 +110,7 @@ size_t mg_ws_vprintf(struct mg_connection *c, int op, const char *fmt, va_list *
   size_t old = c->send.len;
   mg_vprintf(c, fmt, ap);
   if (c->is_closing && c->send.len == old) return 0;  // Out of memory
-  return mg_ws_wrap(c, c->send.len - old, op);
+  return mg_ws_wrap(c, c->send.len - old, op) == 0 ? 0 : c->send.len - old;  // The frame's bytes
 }
 
 size_t mg_ws_printf(struct mg_connection *c, int op, const char *fmt, ...) {

@@ -9,6 +9,7 @@ struct app {
   int server_opens, client_opens, server_msgs, client_msgs, pongs, ctl_close;
   char got[64];
   int got_op;
+  size_t send_ret, wrap_ret, wrap_send_len, printf_ret;
   bool done;
 };
 
@@ -35,7 +36,7 @@ static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct app *a = (struct app *) c->fn_data;
   if (ev == MG_EV_WS_OPEN) {
     a->client_opens++;
-    mg_ws_send(c, "hello", 5, WEBSOCKET_OP_TEXT);
+    a->send_ret = mg_ws_send(c, "hello", 5, WEBSOCKET_OP_TEXT);
   } else if (ev == MG_EV_WS_MSG) {
     struct mg_ws_message *wm = (struct mg_ws_message *) ev_data;
     a->client_msgs++;
@@ -44,9 +45,10 @@ static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
     if (a->client_msgs == 1) {
       // Protocols over WebSocket build a frame in c->send, then wrap it
       size_t n = mg_printf(c, "%s=%d", "wrapped", 7);
-      mg_ws_wrap(c, n, WEBSOCKET_OP_TEXT);
+      a->wrap_ret = mg_ws_wrap(c, n, WEBSOCKET_OP_TEXT);
+      a->wrap_send_len = c->send.len;
     } else if (a->client_msgs == 2) {
-      mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{%m:%d}", MG_ESC("n"), 3);
+      a->printf_ret = mg_ws_printf(c, WEBSOCKET_OP_TEXT, "{%m:%d}", MG_ESC("n"), 3);
     } else {
       mg_ws_send(c, "", 0, WEBSOCKET_OP_PING);
     }
@@ -84,6 +86,11 @@ Test(compat_ws, server_and_client_as_in_mongoose_examples) {
   cr_assert_eq(a.got_op, WEBSOCKET_OP_TEXT);
   cr_assert_eq(a.pongs, 1);
   cr_assert_eq(a.ctl_close, 1, "the server answered the close");
+  // Return values as 7.22 documents them
+  cr_assert_eq(a.send_ret, 2 + 4 + 5, "mg_ws_send: the bytes queued, header and mask included");
+  cr_assert_eq(a.printf_ret, 2 + 4 + 7, "mg_ws_printf: the same");
+  cr_assert_gt(a.wrap_ret, 0);
+  cr_assert_eq(a.wrap_ret, a.wrap_send_len, "mg_ws_wrap: the new size of c->send");
   mg_mgr_free(&mgr);
 }
 
@@ -127,5 +134,20 @@ Test(compat_ws, a_70000_byte_message_is_echoed) {
   cr_assert_eq(a.server_msgs, 1, "the server took it (no close 1009)");
   cr_assert_eq(b.got_len, 70000);
   cr_assert(b.same, "and it came back unchanged");
+  mg_mgr_free(&mgr);
+}
+
+Test(compat_ws, wrap_returns_the_new_size_of_the_send_buffer) {
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_ERROR);
+  struct mg_connection *c = mg_ws_connect(&mgr, "ws://127.0.0.1:1/", NULL, NULL, NULL);
+  cr_assert_not_null(c);
+  size_t before = c->send.len;  // The upgrade request, not sent yet
+  cr_assert_gt(before, 0);
+  size_t n = mg_printf(c, "%s", "abc");
+  size_t r = mg_ws_wrap(c, n, WEBSOCKET_OP_TEXT);
+  cr_assert_eq(c->send.len, before + 2 + 4 + 3, "a masked client frame");
+  cr_assert_eq(r, c->send.len, "7.22: the new size of the output buffer");
   mg_mgr_free(&mgr);
 }
