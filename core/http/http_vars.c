@@ -207,7 +207,10 @@ void mg_http_creds(struct mg_http_message *hm, char *user, size_t userlen, char 
   if (userlen > 0) user[0] = '\0';
   if (passlen > 0) pass[0] = '\0';
   if (hm == NULL) return;
-  struct mg_str *auth = mg_http_get_header(hm, "Authorization"), creds, *cookie;
+  // Mongoose's documented order: Authorization, the access_token cookie, the query
+  struct mg_str *auth = mg_http_get_header(hm, "Authorization"), creds;
+  struct mg_str *cookie = mg_http_get_header(hm, "Cookie"), cookie_token = MG_NULL_STR;
+  if (cookie != NULL) cookie_token = mg_http_get_header_var(*cookie, mg_str("access_token"));
   if (auth != NULL && http_vars_auth_scheme(*auth, "Basic", &creds)) {
     if (!http_vars_basic(creds, user, userlen, pass, passlen)) {
       if (userlen > 0) user[0] = '\0';
@@ -215,10 +218,10 @@ void mg_http_creds(struct mg_http_message *hm, char *user, size_t userlen, char 
     }
   } else if (auth != NULL && http_vars_auth_scheme(*auth, "Bearer", &creds)) {
     http_vars_copy(creds, pass, passlen);
+  } else if (cookie_token.buf != NULL) {
+    http_vars_copy(cookie_token, pass, passlen);
   } else if (mg_http_var(hm->query, mg_str("access_token")).buf != NULL) {
     mg_http_get_var(&hm->query, "access_token", pass, passlen);  // pass is "" on error
-  } else if ((cookie = mg_http_get_header(hm, "Cookie")) != NULL) {
-    http_vars_copy(mg_http_get_header_var(*cookie, mg_str("access_token")), pass, passlen);
   }
 }
 

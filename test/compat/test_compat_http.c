@@ -483,3 +483,28 @@ Test(compat_http, client_reads_a_response_without_length_until_close) {
   cr_assert_eq(u.msgs, 1);
   cr_assert_str_eq(u.body, "all of it, then the close");
 }
+
+// 7.22's documented order: Authorization (Basic: user and pass; Bearer: pass), then
+// the access_token cookie, then the ?access_token= query variable
+Test(compat_http, creds_come_from_the_header_then_the_cookie_then_the_query) {
+  struct mg_http_message hm;
+  char user[16], pass[16];
+  const char *both = "GET /?access_token=fromquery HTTP/1.1\r\nHost: h\r\nCookie: a=1; access_token=fromcookie\r\n\r\n";
+  cr_assert_gt(mg_http_parse(both, strlen(both), &hm), 0);
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "fromcookie");
+  const char *other = "GET /?access_token=fromquery HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\n\r\n";
+  cr_assert_gt(mg_http_parse(other, strlen(other), &hm), 0);
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(pass, "fromquery", "a cookie without the token leaves the query");
+  const char *bearer = "GET /?access_token=q HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer tok\r\nCookie: access_token=c\r\n\r\n";
+  cr_assert_gt(mg_http_parse(bearer, strlen(bearer), &hm), 0);
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(pass, "tok");
+  const char *none = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  cr_assert_gt(mg_http_parse(none, strlen(none), &hm), 0);
+  strcpy(user, "x"), strcpy(pass, "x");
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert(user[0] == '\0' && pass[0] == '\0', "none found: both empty");
+}

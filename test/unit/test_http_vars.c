@@ -291,7 +291,7 @@ Test(http_creds, bearer_gives_token_as_password) {
   cr_assert_eq(small[3], 'X');
 }
 
-Test(http_creds, access_token_from_query_then_cookie) {
+Test(http_creds, access_token_from_cookie_then_query) {
   struct mg_http_message hm;
   memset(&hm, 0, sizeof(hm));
   hm.query = mg_str("x=1&access_token=q%2Bt");
@@ -299,19 +299,21 @@ Test(http_creds, access_token_from_query_then_cookie) {
   char user[8] = "x", pass[16];
   mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
   cr_assert_str_eq(user, "");
-  cr_assert_str_eq(pass, "q+t", "query wins, decoded");
-
-  hm.query = mg_str("x_access_token=no");
-  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
-  cr_assert_str_eq(pass, "cookietoken");
+  cr_assert_str_eq(pass, "cookietoken", "the cookie first, as Mongoose documents");
 
   char small[4];
   mg_http_creds(&hm, user, sizeof(user), small, sizeof(small));
-  cr_assert_str_eq(small, "", "cookie too long");
+  cr_assert_str_eq(small, "", "cookie too long: no fallback to the query");
+
+  memset(&hm, 0, sizeof(hm));
+  hm.query = mg_str("x=1&access_token=q%2Bt");
+  add_header(&hm, "Cookie", "x_access_token=no");
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(pass, "q+t", "no token in the cookie: the query's, decoded");
 
   hm.query = mg_str("access_token=waytoolongforthis");
   mg_http_creds(&hm, user, sizeof(user), small, sizeof(small));
-  cr_assert_str_eq(small, "", "query too long: no fallback to the cookie");
+  cr_assert_str_eq(small, "", "query too long");
 }
 
 Test(http_creds, unknown_scheme_falls_back_to_the_cookie) {
