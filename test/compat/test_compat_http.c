@@ -508,3 +508,20 @@ Test(compat_http, creds_come_from_the_header_then_the_cookie_then_the_query) {
   mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
   cr_assert(user[0] == '\0' && pass[0] == '\0', "none found: both empty");
 }
+
+Test(compat_http, listen_and_connect_return_null_for_a_url_they_cannot_use) {
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  cr_assert_null(mg_http_listen(&mgr, "http://127.0.0.1:99999", NULL, NULL), "a port out of range");
+  cr_assert_null(mg_http_listen(&mgr, "http://[::1", NULL, NULL));
+  cr_assert_null(mg_http_connect(&mgr, "http://[::1/", NULL, NULL));
+  cr_assert_null(mg_http_connect(&mgr, "http://", NULL, NULL), "no host");
+  struct mg_connection *l = mg_http_listen(&mgr, "http://127.0.0.1:0", NULL, NULL);
+  cr_assert_not_null(l);
+  cr_assert(l->is_listening);
+  struct mg_connection *c = mg_http_connect(&mgr, "http://127.0.0.1:1/", NULL, NULL);
+  cr_assert_not_null(c);
+  cr_assert(c->is_client);
+  mg_mgr_free(&mgr);
+}
