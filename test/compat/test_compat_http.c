@@ -199,31 +199,28 @@ Test(compat_http, get_var_names_are_case_insensitive) {
 // 7.22: -1 bad source, -2 bad destination, -3 decoding failed or too small, -4 absent;
 // a valid destination is always NUL-terminated
 Test(compat_http, get_var_error_codes_are_those_of_7_22) {
-  struct mg_str q = mg_str("a=1&bad=%zz&cut=%4&long=abcdef"), empty = mg_str(""), none = mg_str_n(NULL, 0);
+  static const struct mg_str q = {"a=1&bad=%zz&cut=%4&long=abcdef", 30}, empty = {"", 0}, none = {NULL, 0};
+  static const struct {
+    const struct mg_str *src;
+    const char *name;
+    int want;
+    const char *why;
+  } cases[] = {
+      {&empty, "a", -1, "an empty source"},       {&none, "a", -1, "a NULL source buffer"},
+      {&q, NULL, -1, "a NULL name"},              {&q, "bad", -3, "a bad escape"},
+      {&q, "cut", -3, "a cut escape"},            {&q, "long", -3, "too small for the value and its NUL"},
+      {&q, "none", -4, "no such variable"},
+  };
   char buf[5];
-  strcpy(buf, "junk");
-  cr_assert_eq(mg_http_get_var(&empty, "a", buf, sizeof(buf)), -1, "an empty source");
-  cr_assert_str_eq(buf, "");
-  strcpy(buf, "junk");
-  cr_assert_eq(mg_http_get_var(&none, "a", buf, sizeof(buf)), -1, "a NULL source buffer");
-  cr_assert_str_eq(buf, "");
-  strcpy(buf, "junk");
-  cr_assert_eq(mg_http_get_var(&q, NULL, buf, sizeof(buf)), -1, "a NULL name");
-  cr_assert_str_eq(buf, "");
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    strcpy(buf, "junk");
+    cr_assert_eq(mg_http_get_var(cases[i].src, cases[i].name, buf, sizeof(buf)), cases[i].want, "%s", cases[i].why);
+    cr_assert_str_eq(buf, "", "%s: the destination is terminated", cases[i].why);
+  }
   cr_assert_eq(mg_http_get_var(&q, "a", NULL, 10), -2, "a NULL destination");
   strcpy(buf, "junk");
   cr_assert_eq(mg_http_get_var(&q, "a", buf, 0), -2, "a destination of no size");
   cr_assert_str_eq(buf, "junk", "which is not written");
-  strcpy(buf, "junk");
-  cr_assert_eq(mg_http_get_var(&q, "bad", buf, sizeof(buf)), -3, "a bad escape");
-  cr_assert_str_eq(buf, "");
-  cr_assert_eq(mg_http_get_var(&q, "cut", buf, sizeof(buf)), -3, "a cut escape");
-  strcpy(buf, "junk");
-  cr_assert_eq(mg_http_get_var(&q, "long", buf, sizeof(buf)), -3, "too small for the value and its NUL");
-  cr_assert_str_eq(buf, "");
-  strcpy(buf, "junk");
-  cr_assert_eq(mg_http_get_var(&q, "none", buf, sizeof(buf)), -4, "no such variable");
-  cr_assert_str_eq(buf, "");
 }
 
 Test(compat_http, header_var_reads_digest_style_comma_separated_params) {

@@ -64,16 +64,21 @@ static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
   }
 }
 
+// The examples' server in a fresh manager; url gets its ws:// address
+static void start_server(struct mg_mgr *mgr, struct app *a, char *url, size_t len) {
+  memset(a, 0, sizeof(*a));
+  mg_mgr_init(mgr);
+  mg_log_set(MG_LL_ERROR);
+  struct mg_connection *l = mg_http_listen(mgr, "http://127.0.0.1:0", server_fn, a);
+  cr_assert_not_null(l);
+  mg_snprintf(url, len, "ws://127.0.0.1:%d/websocket", mg_ntohs(l->loc.port));
+}
+
 Test(compat_ws, server_and_client_as_in_mongoose_examples) {
   struct mg_mgr mgr;
   struct app a;
-  memset(&a, 0, sizeof(a));
-  mg_mgr_init(&mgr);
-  mg_log_set(MG_LL_ERROR);
-  struct mg_connection *l = mg_http_listen(&mgr, "http://127.0.0.1:0", server_fn, &a);
-  cr_assert_not_null(l);
   char url[64];
-  mg_snprintf(url, sizeof(url), "ws://127.0.0.1:%d/websocket", mg_ntohs(l->loc.port));
+  start_server(&mgr, &a, url, sizeof(url));
   struct mg_connection *c = mg_ws_connect(&mgr, url, client_fn, &a, "%s", "Origin: http://compat\r\n");
   cr_assert_not_null(c);
   for (int i = 0; i < 500 && !a.done; i++) mg_mgr_poll(&mgr, 10);
@@ -120,14 +125,9 @@ Test(compat_ws, a_70000_byte_message_is_echoed) {
   struct mg_mgr mgr;
   struct app a;
   struct big b;
-  memset(&a, 0, sizeof(a));
-  memset(&b, 0, sizeof(b));
-  mg_mgr_init(&mgr);
-  mg_log_set(MG_LL_ERROR);
-  struct mg_connection *l = mg_http_listen(&mgr, "http://127.0.0.1:0", server_fn, &a);
-  cr_assert_not_null(l);
   char url[64];
-  mg_snprintf(url, sizeof(url), "ws://127.0.0.1:%d/websocket", mg_ntohs(l->loc.port));
+  memset(&b, 0, sizeof(b));
+  start_server(&mgr, &a, url, sizeof(url));
   cr_assert_not_null(mg_ws_connect(&mgr, url, big_client_fn, &b, NULL));
   for (int i = 0; i < 500 && !b.done; i++) mg_mgr_poll(&mgr, 10);
   cr_assert(b.done);
