@@ -298,7 +298,7 @@ static bool http_on_head(struct mg_connection *c) {
   struct mg_http_message hm;
   int n = mg_http_parse((const char *) c->recv.buf, c->recv.len, &hm);
   if (n == MG_HTTP_ERR_TOO_MANY_HEADERS) return http_reject(c, 431, "too many headers");
-  if (n < 0) return http_reject(c, 400, "malformed request");
+  if (n < 0) return http_reject(c, 400, c->is_accepted ? "malformed request" : "malformed response");
   if (n == 0 || (size_t) n > lim->max_head_size) {
     if (c->recv.len > lim->max_head_size || (size_t) n > lim->max_head_size)
       http_reject(c, 431, "request head too large");
@@ -336,9 +336,11 @@ static bool http_on_head(struct mg_connection *c) {
     st->close_after = kind == MG_HTTP_BODY_TO_CLOSE || !http_keep_alive(&hm);
   }
   // As in Mongoose, body.len is the Content-Length (bytes not received yet included:
-  // only hm->head may be read here), 0 for other framings
+  // only hm->head may be read here), SIZE_MAX for a response body that ends at the
+  // close, 0 for other framings
   hm.body.len = kind == MG_HTTP_BODY_LENGTH && cl <= SIZE_MAX - hm.head.len ? (size_t) cl : 0;
   hm.message.len = hm.head.len + hm.body.len;
+  if (kind == MG_HTTP_BODY_TO_CLOSE) hm.body.len = SIZE_MAX;
   size_t queued = c->send.len, recv_len = c->recv.len;
   mg_call(c, MG_EV_HTTP_HDRS, &hm);
   if (c->pfn != http_handler) {

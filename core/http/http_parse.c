@@ -244,37 +244,6 @@ static int http_parse_head(const char *buf, size_t len, struct mg_http_message *
   return (int) (p - buf);
 }
 
-// hm->head starts at buf (including any skipped empty lines) so that head.len,
-// the return value and message.len - body.len all count the same bytes.
-// hm->body.len comes from a valid Content-Length and may exceed what is
-// buffered: message and body can extend past buf + len. A Content-Length too
-// big for size_t is clamped, which still reads as "too large" to any limit.
-// On 0 or an error, only the unused header slots are guaranteed to be zero.
-// Empty slices point into buf rather than being NULL: consumers may hand them to
-// memcpy and friends, where a NULL pointer is undefined even with length 0.
-int mg_http_parse(const char *buf, size_t len, struct mg_http_message *hm) {
-  struct mg_http_message scratch;
-  struct mg_str empty = mg_str_n(buf, 0);
-  size_t n = 0;
-  int r = 0;
-  if (hm == NULL) hm = &scratch;
-  hm->method = hm->uri = hm->query = hm->proto = empty;
-  hm->body = hm->head = hm->chunk = hm->message = empty;
-  if (buf != NULL) r = http_parse_head(buf, len, hm, &n);
-  if (r == 0 && len > INT_MAX) r = MG_HTTP_ERR_MALFORMED;
-  memset(&hm->headers[n], 0, (MG_MAX_HTTP_HEADERS - n) * sizeof(hm->headers[0]));
-  if (r > 0) {
-    uint64_t cl = 0;
-    size_t head_len = (size_t) r, room = SIZE_MAX - head_len;
-    bool is_response = mg_http_is_response(hm);
-    if (mg_http_body_kind(hm, is_response, false, &cl) != MG_HTTP_BODY_LENGTH) cl = 0;
-    hm->head = mg_str_n(buf, head_len);
-    hm->body = mg_str_n(buf + head_len, cl > room ? room : (size_t) cl);
-    hm->message = mg_str_n(buf, head_len + hm->body.len);
-  }
-  return r;
-}
-
 // Finds the end of the head without splitting it into fields: skips leading empty
 // lines, then looks for an empty line, rejecting bytes no head may contain
 // (controls other than HT/CR/LF, DEL, CR without LF). Whenever mg_http_parse
@@ -343,6 +312,21 @@ static bool http_parse_cl_add(struct mg_str value, bool *seen, uint64_t *cl) {
   return value.buf[value.len - 1] != ',';
 }
 
+// The framing fields of a message: its Transfer-Encoding codings and its one
+// Content-Length. False if a Content-Length is malformed or two disagree.
+static bool http_parse_framing(const struct mg_http_message *hm, struct http_parse_te *te, bool *has_cl,
+                               uint64_t *cl) {
+  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
+    const struct mg_http_header *h = &hm->headers[i];
+    if (http_parse_name_is(h->name, "transfer-encoding", 17)) {
+      http_parse_te_add(te, h->value);
+    } else if (http_parse_name_is(h->name, "content-length", 14)) {
+      if (!http_parse_cl_add(h->value, has_cl, cl)) return false;
+    }
+  }
+  return true;
+}
+
 // RFC 9112 6.3, in its order: bodiless responses, then TE and CL conflicts, then
 // chunked, then Content-Length, then the default for requests and responses.
 enum mg_http_body_kind mg_http_body_kind(const struct mg_http_message *hm, bool is_response,
@@ -357,14 +341,7 @@ enum mg_http_body_kind mg_http_body_kind(const struct mg_http_message *hm, bool 
       return MG_HTTP_BODY_NONE;
     }
   }
-  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
-    const struct mg_http_header *h = &hm->headers[i];
-    if (http_parse_name_is(h->name, "transfer-encoding", 17)) {
-      http_parse_te_add(&te, h->value);
-    } else if (http_parse_name_is(h->name, "content-length", 14)) {
-      if (!http_parse_cl_add(h->value, &has_cl, &cl)) return MG_HTTP_BODY_INVALID;
-    }
-  }
+  if (!http_parse_framing(hm, &te, &has_cl, &cl)) return MG_HTTP_BODY_INVALID;
   if (te.seen && has_cl) return MG_HTTP_BODY_INVALID;  // the smuggling classic
   if (te.seen) {
     if (te.last_is_chunked && te.chunked_count == 1) return MG_HTTP_BODY_CHUNKED;
@@ -377,6 +354,50 @@ enum mg_http_body_kind mg_http_body_kind(const struct mg_http_message *hm, bool 
     return MG_HTTP_BODY_LENGTH;
   }
   return is_response ? MG_HTTP_BODY_TO_CLOSE : MG_HTTP_BODY_NONE;
+}
+
+// The body as Mongoose reports it, after a head of head_len bytes: a valid
+// Content-Length (which may exceed what is buffered: message and body can extend
+// past the input; one too big for size_t is clamped, which still reads as "too
+// large" to any limit), "until close" (body.len SIZE_MAX, message the head alone)
+// for a response that has neither a length nor the chunked coding, else 0. A
+// malformed or twice different Content-Length fails the parse: whoever frames
+// messages with this parser, a server or a proxy, must not be open to smuggling.
+static int http_parse_body(const char *buf, size_t head_len, struct mg_http_message *hm) {
+  uint64_t cl = 0, room = SIZE_MAX - head_len;
+  enum mg_http_body_kind kind = mg_http_body_kind(hm, mg_http_is_response(hm), false, &cl);
+  if (kind == MG_HTTP_BODY_INVALID) {  // Rare: is a Content-Length the reason?
+    struct http_parse_te te = {false, false, 0};
+    bool has_cl = false;
+    if (!http_parse_framing(hm, &te, &has_cl, &cl)) return MG_HTTP_ERR_MALFORMED;
+  }
+  hm->head = mg_str_n(buf, head_len);
+  hm->body = mg_str_n(buf + head_len, 0);
+  if (kind == MG_HTTP_BODY_LENGTH) hm->body.len = cl > room ? (size_t) room : (size_t) cl;
+  hm->message = mg_str_n(buf, head_len + hm->body.len);
+  if (kind == MG_HTTP_BODY_TO_CLOSE) hm->body.len = SIZE_MAX;
+  return (int) head_len;
+}
+
+// hm->head starts at buf (including any skipped empty lines) so that head.len,
+// the return value and message.len - body.len (but for an "until close" body) all
+// count the same bytes. On 0 or an error, only the unused header slots are
+// guaranteed to be zero. Empty slices point into buf rather than being NULL:
+// consumers may hand them to memcpy and friends, where a NULL pointer is
+// undefined even with length 0.
+int mg_http_parse(const char *buf, size_t len, struct mg_http_message *hm) {
+  struct mg_http_message scratch;
+  struct mg_str empty = mg_str_n(buf, 0);
+  size_t n = 0;
+  int r = 0;
+  if (hm == NULL) hm = &scratch;
+  hm->method = hm->uri = hm->query = hm->proto = empty;
+  hm->body = hm->head = hm->chunk = hm->message = empty;
+  if (buf != NULL) r = http_parse_head(buf, len, hm, &n);
+  if (r == 0 && len > INT_MAX) r = MG_HTTP_ERR_MALFORMED;
+  memset(&hm->headers[n], 0, (MG_MAX_HTTP_HEADERS - n) * sizeof(hm->headers[0]));
+  if (r > 0) r = http_parse_body(buf, (size_t) r, hm);
+  return r;
 }
 
 static int http_parse_hex_digit(char c) {

@@ -30,8 +30,8 @@ long mg_http_upload(struct mg_connection *c, struct mg_http_message *hm, struct 
   if (fs == NULL) fs = &mg_fs_posix;
   if (mg_http_get_var(&hm->query, "name", name, sizeof(name)) <= 0 || !upload_name_ok(name))
     return upload_fail(c, 400, "name: missing or not a plain file name");
-  if (mg_http_get_var(&hm->query, "offset", offset_str, sizeof(offset_str)) > 0 &&
-      !mg_str_to_u64(mg_str(offset_str), 10, &offset))
+  int n = mg_http_get_var(&hm->query, "offset", offset_str, sizeof(offset_str));
+  if (n == MG_HTTP_VAR_UNDECODABLE || (n > 0 && !mg_str_to_u64(mg_str(offset_str), 10, &offset)))
     return upload_fail(c, 400, "offset: not a number");
   if (offset > max_size || hm->body.len > max_size - offset) return upload_fail(c, 413, "file too large");
   if (mg_snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) return upload_fail(c, 400, "name: too long");

@@ -9,12 +9,10 @@ static int http_vars_hex(unsigned char c) {
   return -1;
 }
 
-// Decode src into dst, writing only what fits (leaving room for the NUL), but
-// always scanning the whole input so that a bad escape is reported even when
-// dst is small. Returns the decoded length, -1 on a bad escape, -2 if dst
-// (or int) is too small. dst is "" on error.
-static int http_vars_decode(const char *src, size_t src_len, char *dst, size_t dst_len,
-                            bool is_form) {
+// Decode src into dst, writing only what fits (leaving room for the NUL).
+// Returns the decoded length, or -1 on a bad escape or if dst (or int) is too
+// small. dst is "" on error.
+int mg_url_decode(const char *src, size_t src_len, char *dst, size_t dst_len, int is_form) {
   size_t n = 0;
   if (dst == NULL || dst_len == 0) dst_len = 0;
   if (src == NULL) src_len = 0;
@@ -26,25 +24,20 @@ static int http_vars_decode(const char *src, size_t src_len, char *dst, size_t d
       if (hi < 0 || lo < 0) goto bad_escape;
       c = (unsigned char) (hi << 4 | lo);
       i += 2;
-    } else if (c == '+' && is_form) {
+    } else if (c == '+' && is_form != 0) {
       c = ' ';
     }
     if (n + 1 < dst_len) dst[n] = (char) c;
   }
   if (n >= dst_len || n > INT_MAX) {
     if (dst_len > 0) dst[0] = '\0';
-    return -2;
+    return -1;
   }
   dst[n] = '\0';
   return (int) n;
 bad_escape:
   if (dst_len > 0) dst[0] = '\0';
   return -1;
-}
-
-int mg_url_decode(const char *src, size_t src_len, char *dst, size_t dst_len, int is_form) {
-  int n = http_vars_decode(src, src_len, dst, dst_len, is_form != 0);
-  return n < 0 ? -1 : n;
 }
 
 // Find name (case-insensitive, as Mongoose does) in "k1=v1&k2=v2". A pair without
@@ -61,21 +54,32 @@ struct mg_str mg_http_var(struct mg_str buf, struct mg_str name) {
   return absent;
 }
 
+// Mongoose 7.22's codes: the source first, then the destination, then the lookup
 int mg_http_get_var(const struct mg_str *buf, const char *name, char *dst, size_t dst_len) {
-  if (dst != NULL && dst_len > 0) dst[0] = '\0';
-  if (buf == NULL || name == NULL) return MG_HTTP_VAR_ABSENT;
+  bool dst_ok = dst != NULL && dst_len > 0;
+  if (dst_ok) dst[0] = '\0';
+  if (buf == NULL || buf->buf == NULL || buf->len == 0 || name == NULL) return MG_HTTP_VAR_BAD_SOURCE;
+  if (!dst_ok) return MG_HTTP_VAR_BAD_DESTINATION;
   struct mg_str value = mg_http_var(*buf, mg_str(name));
   if (value.buf == NULL) return MG_HTTP_VAR_ABSENT;
-  int n = http_vars_decode(value.buf, value.len, dst, dst_len, true);
-  return n == -1 ? MG_HTTP_VAR_BAD_ENCODING : n;
+  int n = mg_url_decode(value.buf, value.len, dst, dst_len, 1);
+  return n < 0 ? MG_HTTP_VAR_UNDECODABLE : n;
 }
 
 // Parameters are separated by ';' (Cookie, Content-Disposition) or ',' (the
 // auth-params of "Digest a=1, b=\"x\""); a value may be a quoted-string, whose
 // content (escapes left as they are) is returned. Separators inside quotes do not
-// split. An unterminated quote ends the search: nothing after it is trusted.
+// split. A quote that is never closed is no quoted-string: the value is read as
+// an unquoted one, opening quote included (as Mongoose 7.22 returns it).
 static bool http_vars_is_sep(char c) {
   return c == ';' || c == ',';
+}
+
+// The quote closing the quoted-string that opens at s[open], or 0 if none does
+static size_t http_vars_closing_quote(struct mg_str s, size_t open) {
+  size_t i = open + 1;
+  while (i < s.len && s.buf[i] != '"') i += s.buf[i] == '\\' ? 2 : 1;
+  return i < s.len ? i : 0;
 }
 
 struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var) {
@@ -98,12 +102,10 @@ struct mg_str mg_http_get_header_var(struct mg_str header, struct mg_str var) {
     if (i < header.len && header.buf[i] == '=') {
       i++;
       while (i < header.len && (header.buf[i] == ' ' || header.buf[i] == '\t')) i++;
-      if (i < header.len && header.buf[i] == '"') {
-        size_t start = ++i;
-        while (i < header.len && header.buf[i] != '"') i += header.buf[i] == '\\' ? 2 : 1;
-        if (i >= header.len) return absent;  // Unterminated quoted-string
-        value = mg_str_n(header.buf + start, i - start);
-        i++;
+      size_t close = i < header.len && header.buf[i] == '"' ? http_vars_closing_quote(header, i) : 0;
+      if (close > 0) {
+        value = mg_str_n(header.buf + i + 1, close - i - 1);
+        i = close + 1;
         while (i < header.len && !http_vars_is_sep(header.buf[i])) i++;  // Junk after the quote is ignored
       } else {
         size_t start = i;
@@ -205,7 +207,10 @@ void mg_http_creds(struct mg_http_message *hm, char *user, size_t userlen, char 
   if (userlen > 0) user[0] = '\0';
   if (passlen > 0) pass[0] = '\0';
   if (hm == NULL) return;
-  struct mg_str *auth = mg_http_get_header(hm, "Authorization"), creds, *cookie;
+  // Mongoose's documented order: Authorization, the access_token cookie, the query
+  struct mg_str *auth = mg_http_get_header(hm, "Authorization"), creds;
+  struct mg_str *cookie = mg_http_get_header(hm, "Cookie"), cookie_token = MG_NULL_STR;
+  if (cookie != NULL) cookie_token = mg_http_get_header_var(*cookie, mg_str("access_token"));
   if (auth != NULL && http_vars_auth_scheme(*auth, "Basic", &creds)) {
     if (!http_vars_basic(creds, user, userlen, pass, passlen)) {
       if (userlen > 0) user[0] = '\0';
@@ -213,10 +218,10 @@ void mg_http_creds(struct mg_http_message *hm, char *user, size_t userlen, char 
     }
   } else if (auth != NULL && http_vars_auth_scheme(*auth, "Bearer", &creds)) {
     http_vars_copy(creds, pass, passlen);
+  } else if (cookie_token.buf != NULL) {
+    http_vars_copy(cookie_token, pass, passlen);
   } else if (mg_http_var(hm->query, mg_str("access_token")).buf != NULL) {
     mg_http_get_var(&hm->query, "access_token", pass, passlen);  // pass is "" on error
-  } else if ((cookie = mg_http_get_header(hm, "Cookie")) != NULL) {
-    http_vars_copy(mg_http_get_header_var(*cookie, mg_str("access_token")), pass, passlen);
   }
 }
 

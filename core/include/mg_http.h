@@ -27,9 +27,12 @@ struct mg_http_message {
 // 0 incomplete, or one of these errors.
 #define MG_HTTP_ERR_MALFORMED (-1)          // Bad request line, header syntax or characters
 #define MG_HTTP_ERR_TOO_MANY_HEADERS (-2)   // More than MG_MAX_HTTP_HEADERS
-// Parse a request (or, if the first line starts "HTTP/", a response) head. On
-// success hm->body is set from Content-Length (len may exceed what is buffered;
-// the body is not checked); for chunked or unknown-length bodies body.len is 0.
+// Parse a request (or, if the first line starts "HTTP/", a response) head; lines
+// may end in CRLF or a bare LF. On success hm->body is set from Content-Length
+// (len may exceed what is buffered; the body is not checked); a response with
+// neither Content-Length nor chunked coding has body.len SIZE_MAX, "until close"
+// (as in Mongoose; message is then the head alone); other bodies have len 0.
+// A malformed Content-Length, or two that differ, is MG_HTTP_ERR_MALFORMED.
 int mg_http_parse(const char *buf, size_t len, struct mg_http_message *hm);
 // Bytes of the head if complete, 0 if incomplete, -1 on error. Cheap pre-check.
 int mg_http_get_request_len(const unsigned char *buf, size_t len);
@@ -57,10 +60,12 @@ bool mg_http_is_response(const struct mg_http_message *hm);  // Parsed from a st
 int mg_http_status(const struct mg_http_message *hm);  // Response status code, 0 if unparsable
 
 // Variables from a query string or a urlencoded body; names are case-insensitive.
-// Returns the decoded length, or (dst is then "") one of these:
-#define MG_HTTP_VAR_ABSENT (-1)        // No such variable
-#define MG_HTTP_VAR_TOO_SMALL (-2)     // dst cannot hold the value and its NUL
-#define MG_HTTP_VAR_BAD_ENCODING (-3)  // A bad %-escape
+// Returns the decoded length, or one of Mongoose 7.22's codes (dst, when it is
+// not NULL and has room, is then ""):
+#define MG_HTTP_VAR_BAD_SOURCE (-1)       // buf NULL or empty, or name NULL
+#define MG_HTTP_VAR_BAD_DESTINATION (-2)  // dst NULL or dst_len 0
+#define MG_HTTP_VAR_UNDECODABLE (-3)      // A bad %-escape, or dst cannot hold the value and its NUL
+#define MG_HTTP_VAR_ABSENT (-4)           // No such variable
 int mg_http_get_var(const struct mg_str *buf, const char *name, char *dst, size_t dst_len);
 struct mg_str mg_http_var(struct mg_str buf, struct mg_str name);  // Raw (undecoded) value, empty if absent
 // Percent-decoding; is_form also maps '+' to ' '. Returns the decoded length

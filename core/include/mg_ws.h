@@ -3,9 +3,13 @@
 #define MG_WS_H
 
 // Largest message taken in, all fragments together: a bigger one is refused with close
-// code 1009. It must fit in the receive buffer (MG_MAX_RECV_SIZE) with a frame header.
+// code 1009. As in Mongoose, what the receive buffer holds (MG_MAX_RECV_SIZE), less
+// MG_WS_FRAMING_ROOM for the header of the frame that follows and a control frame
+// between fragments. A small device sets less (-DMG_WS_MAX_MESSAGE=65536): each
+// connection then holds at most that much and a frame beyond it.
+#define MG_WS_FRAMING_ROOM 256
 #ifndef MG_WS_MAX_MESSAGE
-#define MG_WS_MAX_MESSAGE (64UL * 1024)
+#define MG_WS_MAX_MESSAGE (MG_MAX_RECV_SIZE - MG_WS_FRAMING_ROOM)
 #endif
 // After sending a close frame, how long the peer has to answer with its own
 #ifndef MG_WS_CLOSE_TIMEOUT_MS
@@ -46,7 +50,8 @@ struct mg_connection *mg_ws_connect(struct mg_mgr *, const char *url, mg_event_h
 size_t mg_ws_send(struct mg_connection *, const void *buf, size_t len, int op);
 size_t mg_ws_printf(struct mg_connection *, int op, const char *fmt, ...);
 size_t mg_ws_vprintf(struct mg_connection *, int op, const char *fmt, va_list *ap);
-// Turn the last len bytes of c->send into one frame with opcode op
+// Turn the last len bytes of c->send into one frame with opcode op. Returns the new
+// c->send.len (Mongoose's "new size of the output buffer"), 0 on failure.
 size_t mg_ws_wrap(struct mg_connection *, size_t len, int op);
 
 #endif  // MG_WS_H

@@ -17,8 +17,10 @@ struct ws_state {
 };
 
 typedef char ws_state_fits_pstate[sizeof(struct ws_state) <= sizeof(((struct mg_connection *) 0)->pstate) ? 1 : -1];
-// A message must fit in the receive buffer whole, with a frame header before it
-typedef char ws_message_fits_recv[MG_WS_MAX_MESSAGE + 14 <= MG_MAX_RECV_SIZE ? 1 : -1];
+// A message must fit in the receive buffer whole, with room after it for the next
+// frame's header (14 bytes) or a whole control frame (131): with less, a full buffer
+// would wait for bytes it cannot take
+typedef char ws_message_fits_recv[MG_WS_MAX_MESSAGE + 14 + 131 <= MG_MAX_RECV_SIZE ? 1 : -1];
 
 static struct ws_state *ws_state(struct mg_connection *c) {
   return (struct ws_state *) (void *) &c->pstate;
@@ -68,7 +70,8 @@ static bool ws_may_send(struct mg_connection *c, int op) {
   return true;
 }
 
-// Frame the last len bytes of c->send: a header goes in front, a client masks them
+// Frame the last len bytes of c->send: a header goes in front, a client masks them.
+// Returns the new c->send.len, as Mongoose documents (0 on failure).
 size_t mg_ws_wrap(struct mg_connection *c, size_t len, int op) {
   uint8_t head[14], mask[4];
   if (len > c->send.len) len = c->send.len;
@@ -85,7 +88,7 @@ size_t mg_ws_wrap(struct mg_connection *c, size_t len, int op) {
     return 0;
   }
   if (c->is_client) ws_mask(c->send.buf + at + hl, len, mask, 0);
-  return hl + len;
+  return c->send.len;
 }
 
 size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
@@ -107,7 +110,7 @@ size_t mg_ws_vprintf(struct mg_connection *c, int op, const char *fmt, va_list *
   size_t old = c->send.len;
   mg_vprintf(c, fmt, ap);
   if (c->is_closing && c->send.len == old) return 0;  // Out of memory
-  return mg_ws_wrap(c, c->send.len - old, op);
+  return mg_ws_wrap(c, c->send.len - old, op) == 0 ? 0 : c->send.len - old;  // The frame's bytes
 }
 
 size_t mg_ws_printf(struct mg_connection *c, int op, const char *fmt, ...) {

@@ -174,6 +174,9 @@ Test(compat_http, upload_appends_pieces_by_name_and_offset) {
   r = exchange(&s, "POST /u?name=f.bin&offset=8 HTTP/1.0\r\nContent-Length: 3\r\n\r\nXYZ", true, 0);
   cr_assert(strncmp(r, "HTTP/1.1 413", 12) == 0, "%s", r);
   free(r);
+  r = exchange(&s, "POST /u?name=f.bin&offset=%zz HTTP/1.0\r\nContent-Length: 1\r\n\r\nX", true, 0);
+  cr_assert(strncmp(r, "HTTP/1.1 400", 12) == 0, "an offset that does not decode is no offset 0: %s", r);
+  free(r);
   got = read_back(s.dir, "f.bin", &len);
   cr_assert_eq(len, 8, "refused pieces leave the file alone");
   free(got);
@@ -183,16 +186,41 @@ Test(compat_http, upload_appends_pieces_by_name_and_offset) {
 // ---------------------------------------------------------------------------
 // 2. mg_http_get_var, 3. mg_http_get_header_var
 
-Test(compat_http, get_var_names_are_case_insensitive_and_errors_negative) {
-  struct mg_str q = mg_str("Name=Bob&bad=%zz&long=abcdef");
+Test(compat_http, get_var_names_are_case_insensitive) {
+  struct mg_str q = mg_str("Name=Bob&empty=");
   char buf[5];
   cr_assert_eq(mg_http_get_var(&q, "name", buf, sizeof(buf)), 3);
   cr_assert_str_eq(buf, "Bob");
   cr_assert_eq(mg_http_get_var(&q, "NAME", buf, sizeof(buf)), 3);
-  cr_assert_eq(mg_http_get_var(&q, "none", buf, sizeof(buf)), -1);
-  cr_assert_eq(mg_http_get_var(&q, "long", buf, sizeof(buf)), -2);
-  cr_assert_eq(mg_http_get_var(&q, "bad", buf, sizeof(buf)), -3);
+  cr_assert_eq(mg_http_get_var(&q, "empty", buf, sizeof(buf)), 0);
   cr_assert_str_eq(buf, "");
+}
+
+// 7.22: -1 bad source, -2 bad destination, -3 decoding failed or too small, -4 absent;
+// a valid destination is always NUL-terminated
+Test(compat_http, get_var_error_codes_are_those_of_7_22) {
+  static const struct mg_str q = {"a=1&bad=%zz&cut=%4&long=abcdef", 30}, empty = {"", 0}, none = {NULL, 0};
+  static const struct {
+    const struct mg_str *src;
+    const char *name;
+    int want;
+    const char *why;
+  } cases[] = {
+      {&empty, "a", -1, "an empty source"},       {&none, "a", -1, "a NULL source buffer"},
+      {&q, NULL, -1, "a NULL name"},              {&q, "bad", -3, "a bad escape"},
+      {&q, "cut", -3, "a cut escape"},            {&q, "long", -3, "too small for the value and its NUL"},
+      {&q, "none", -4, "no such variable"},
+  };
+  char buf[5];
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    strcpy(buf, "junk");
+    cr_assert_eq(mg_http_get_var(cases[i].src, cases[i].name, buf, sizeof(buf)), cases[i].want, "%s", cases[i].why);
+    cr_assert_str_eq(buf, "", "%s: the destination is terminated", cases[i].why);
+  }
+  cr_assert_eq(mg_http_get_var(&q, "a", NULL, 10), -2, "a NULL destination");
+  strcpy(buf, "junk");
+  cr_assert_eq(mg_http_get_var(&q, "a", buf, 0), -2, "a destination of no size");
+  cr_assert_str_eq(buf, "junk", "which is not written");
 }
 
 Test(compat_http, header_var_reads_digest_style_comma_separated_params) {
@@ -201,10 +229,13 @@ Test(compat_http, header_var_reads_digest_style_comma_separated_params) {
   cr_assert_eq(mg_strcmp(mg_http_get_header_var(h, mg_str("realm")), mg_str("a, b")), 0);
   cr_assert_eq(mg_strcmp(mg_http_get_header_var(h, mg_str("nonce")), mg_str("abc")), 0);
   cr_assert_eq(mg_strcmp(mg_http_get_header_var(h, mg_str("qop")), mg_str("auth")), 0);
-  struct mg_str cut = mg_str("a=1, b=\"open, c=3");
+}
+
+Test(compat_http, header_var_returns_an_unterminated_quoted_value_as_it_stands) {
+  struct mg_str cut = mg_str("a=1; b=\"open");
   cr_assert_eq(mg_strcmp(mg_http_get_header_var(cut, mg_str("a")), mg_str("1")), 0);
-  cr_assert_eq(mg_http_get_header_var(cut, mg_str("b")).len, 0, "an unterminated quote gives nothing");
-  cr_assert_eq(mg_http_get_header_var(cut, mg_str("c")).len, 0, "nor does what follows it");
+  struct mg_str b = mg_http_get_header_var(cut, mg_str("b"));
+  cr_assert_eq(mg_strcmp(b, mg_str("\"open")), 0, "with its opening quote: %.*s", (int) b.len, b.buf);
 }
 
 // ---------------------------------------------------------------------------
@@ -352,4 +383,142 @@ Test(compat_http, non_ascii_header_names_are_refused) {
   struct mg_http_message hm;
   const char *buf = "GET / HTTP/1.1\r\nHost: h\r\nX-\xc3\xa9t\xc3\xa9: 1\r\n\r\n";
   cr_assert_lt(mg_http_parse(buf, strlen(buf), &hm), 0, "RFC 9110 tokens are ASCII");
+}
+
+// RFC 9112 2.2 lets a recipient take a bare LF as a line end; Mongoose programs and
+// tests send "GET / HTTP/1.0\n\n"
+Test(compat_http, bare_lf_request_is_served) {
+  struct srv s;
+  memset(&s, 0, sizeof(s));
+  s.mode = SRV_DEFER;
+  char *r = exchange(&s, "GET /lf HTTP/1.0\n\n", true, 0);
+  cr_assert(strncmp(r, "HTTP/1.1 200", 12) == 0, "%s", r);
+  cr_assert_not_null(strstr(r, "now /lf"), "%s", r);
+  free(r);
+  r = exchange(&s, "GET /mixed HTTP/1.1\nHost: h\r\nConnection: close\n\n", true, 0);
+  cr_assert_not_null(strstr(r, "now /mixed"), "%s", r);
+  free(r);
+}
+
+Test(compat_http, bare_lf_response_parses) {
+  struct mg_http_message hm;
+  const char *buf = "HTTP/1.1 200 OK\nContent-Length: 2\n\nok";
+  cr_assert_eq(mg_http_parse(buf, strlen(buf), &hm), 35);
+  cr_assert_eq(mg_http_status(&hm), 200);
+  cr_assert_eq(mg_strcmp(hm.body, mg_str("ok")), 0);
+}
+
+Test(compat_http, a_response_without_length_has_a_body_until_close) {
+  struct mg_http_message hm;
+  const char *buf = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nsome of it";
+  int n = mg_http_parse(buf, strlen(buf), &hm);
+  cr_assert_eq(n, 45);
+  cr_assert_eq(hm.body.len, (size_t) -1, "until close");
+  cr_assert_eq(hm.body.buf, buf + n);
+  const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  cr_assert_gt(mg_http_parse(chunked, strlen(chunked), &hm), 0);
+  cr_assert_neq(hm.body.len, (size_t) -1, "a chunked body has an end");
+  const char *req = "POST / HTTP/1.1\r\nHost: h\r\n\r\n";
+  cr_assert_gt(mg_http_parse(req, strlen(req), &hm), 0);
+  cr_assert_eq(hm.body.len, 0, "a request without a length has no body");
+}
+
+Test(compat_http, parse_refuses_differing_content_lengths) {
+  struct mg_http_message hm;
+  const char *two = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!";
+  cr_assert_eq(mg_http_parse(two, strlen(two), &hm), -1, "request smuggling");
+  const char *list = "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!";
+  cr_assert_eq(mg_http_parse(list, strlen(list), &hm), -1);
+  const char *same = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello";
+  cr_assert_gt(mg_http_parse(same, strlen(same), &hm), 0, "the same length twice is one length");
+  cr_assert_eq(hm.body.len, 5);
+}
+
+// A server that answers without Content-Length and closes: the client reads to the end
+struct until_close {
+  int msgs;
+  size_t hdrs_body_len;
+  char body[64];
+  bool closed;
+};
+
+static void until_close_server(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_READ && mg_http_get_request_len(c->recv.buf, c->recv.len) > 0) {
+    mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n%s", "all of it, then the close");
+    c->recv.len = 0;
+    c->is_draining = 1;
+  }
+  (void) ev_data;
+}
+
+static void until_close_client(struct mg_connection *c, int ev, void *ev_data) {
+  struct until_close *u = (struct until_close *) c->fn_data;
+  if (ev == MG_EV_CONNECT) mg_printf(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  if (ev == MG_EV_HTTP_HDRS) u->hdrs_body_len = ((struct mg_http_message *) ev_data)->body.len;
+  if (ev == MG_EV_HTTP_MSG) {
+    struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+    u->msgs++;
+    mg_snprintf(u->body, sizeof(u->body), "%.*s", (int) hm->body.len, hm->body.buf);
+  }
+  if (ev == MG_EV_CLOSE) u->closed = true;
+}
+
+Test(compat_http, client_reads_a_response_without_length_until_close) {
+  struct mg_mgr mgr;
+  struct until_close u;
+  char url[64];
+  memset(&u, 0, sizeof(u));
+  mg_mgr_init(&mgr);
+  struct mg_connection *l = mg_listen(&mgr, "tcp://127.0.0.1:0", until_close_server, NULL);
+  cr_assert_not_null(l);
+  mg_snprintf(url, sizeof(url), "http://127.0.0.1:%d/", mg_ntohs(l->loc.port));
+  cr_assert_not_null(mg_http_connect(&mgr, url, until_close_client, &u));
+  uint64_t end = mg_millis() + 3000;
+  while (mg_millis() < end && !u.closed) mg_mgr_poll(&mgr, 10);
+  mg_mgr_free(&mgr);
+  cr_assert_eq(u.hdrs_body_len, (size_t) -1, "the head says: until close");
+  cr_assert_eq(u.msgs, 1);
+  cr_assert_str_eq(u.body, "all of it, then the close");
+}
+
+// 7.22's documented order: Authorization (Basic: user and pass; Bearer: pass), then
+// the access_token cookie, then the ?access_token= query variable
+Test(compat_http, creds_come_from_the_header_then_the_cookie_then_the_query) {
+  struct mg_http_message hm;
+  char user[16], pass[16];
+  const char *both = "GET /?access_token=fromquery HTTP/1.1\r\nHost: h\r\nCookie: a=1; access_token=fromcookie\r\n\r\n";
+  cr_assert_gt(mg_http_parse(both, strlen(both), &hm), 0);
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(user, "");
+  cr_assert_str_eq(pass, "fromcookie");
+  const char *other = "GET /?access_token=fromquery HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\n\r\n";
+  cr_assert_gt(mg_http_parse(other, strlen(other), &hm), 0);
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(pass, "fromquery", "a cookie without the token leaves the query");
+  const char *bearer = "GET /?access_token=q HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer tok\r\nCookie: access_token=c\r\n\r\n";
+  cr_assert_gt(mg_http_parse(bearer, strlen(bearer), &hm), 0);
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(pass, "tok");
+  const char *none = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  cr_assert_gt(mg_http_parse(none, strlen(none), &hm), 0);
+  strcpy(user, "x"), strcpy(pass, "x");
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert(user[0] == '\0' && pass[0] == '\0', "none found: both empty");
+}
+
+Test(compat_http, listen_and_connect_return_null_for_a_url_they_cannot_use) {
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  cr_assert_null(mg_http_listen(&mgr, "http://127.0.0.1:99999", NULL, NULL), "a port out of range");
+  cr_assert_null(mg_http_listen(&mgr, "http://[::1", NULL, NULL));
+  cr_assert_null(mg_http_connect(&mgr, "http://[::1/", NULL, NULL));
+  cr_assert_null(mg_http_connect(&mgr, "http://", NULL, NULL), "no host");
+  struct mg_connection *l = mg_http_listen(&mgr, "http://127.0.0.1:0", NULL, NULL);
+  cr_assert_not_null(l);
+  cr_assert(l->is_listening);
+  struct mg_connection *c = mg_http_connect(&mgr, "http://127.0.0.1:1/", NULL, NULL);
+  cr_assert_not_null(c);
+  cr_assert(c->is_client);
+  mg_mgr_free(&mgr);
 }

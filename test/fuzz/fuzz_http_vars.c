@@ -75,9 +75,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct mg_str raw = mg_http_var(in, mg_str(name));
   check_inside(raw, in);
   int n = mg_http_get_var(&in, name, out, out_len);
-  // -1 absent, -2 too small, -3 bad %-encoding (README: Differences from Mongoose)
-  if (n < -3 || (n >= 0 && (size_t) n >= out_len)) __builtin_trap();
-  if (raw.buf == NULL && n != -1) __builtin_trap();  // Absent is always -1
+  // 7.22's codes: -1 bad source, -2 bad destination, -3 undecodable or too small, -4 absent
+  bool bad_source = in.len == 0, bad_dst = out_len == 0;
+  if (n < -4 || (n >= 0 && (size_t) n >= out_len)) __builtin_trap();
+  if (bad_source != (n == -1)) __builtin_trap();
+  if (!bad_source && bad_dst != (n == -2)) __builtin_trap();
+  if (!bad_source && !bad_dst && (raw.buf == NULL) != (n == -4)) __builtin_trap();
   if (n >= 0 && out[n] != '\0') __builtin_trap();
   if (n < 0 && out_len > 0 && out[0] != '\0') __builtin_trap();
   check_inside(mg_http_get_header_var(in, mg_str(name)), in);

@@ -158,6 +158,28 @@ test('http-client: 404 exits 1 and says so', () => {
   assert.match(r.stderr, /HTTP status 404/);
 });
 
+// A peer of its own (node's net) that answers without Content-Length or chunked
+// coding, with bare LF line ends, and closes: the body is what came before the close.
+// spawn, not spawnSync: this process must stay free to answer.
+test('http-client: a response without a length is read until the close', async () => {
+  const body = 'no length here,\nthe close ends me\n'.repeat(500);
+  const peer = net.createServer((sock) => {
+    sock.once('data', () => sock.end(`HTTP/1.1 200 OK\nContent-Type: text/plain\n\n${body}`));
+  });
+  await new Promise((resolve) => peer.listen(0, '127.0.0.1', resolve));
+  try {
+    const proc = spawn(path.join(BIN, 'http-client'), [`http://127.0.0.1:${peer.address().port}/`]);
+    let out = '', err = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((resolve) => proc.on('close', resolve));
+    assert.equal(code, 0, err);
+    assert.equal(out, body);
+  } finally {
+    peer.close();
+  }
+});
+
 test('http-client: refused connection exits 1 with the reason', () => {
   const r = client(['http://127.0.0.1:1/']);
   assert.equal(r.code, 1);

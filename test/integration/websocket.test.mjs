@@ -1,5 +1,5 @@
 // WebSocket against an independent peer, node's `ws`: as a client of
-// examples/websocket-server (echo, fragments, 64 KiB, ping/pong, close codes for
+// examples/websocket-server (echo, fragments, large messages, ping/pong, close codes for
 // protocol errors, many clients at once) and as the server of examples/websocket-client.
 // With MG_TEST_TLS=1 all of it over WSS (lib.mjs), trusting the development CA.
 import { test, before, after } from 'node:test';
@@ -13,6 +13,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { BIN, startServer, raw, listenArgs, TLS, CA, CERTS, WS } from './lib.mjs';
 
 const ca = TLS ? { ca: fs.readFileSync(CA) } : {};  // What a ws client needs to trust the server
+// MG_WS_MAX_MESSAGE by default: MG_MAX_RECV_SIZE (3 MiB, as in Mongoose) less MG_WS_FRAMING_ROOM
+const LIMIT = 3 * 1024 * 1024 - 256;
 let srv;
 let url;
 before(async () => {
@@ -62,13 +64,16 @@ test('server: text and binary come back with their type', async () => {
   assert.deepEqual(await ws.closed, { code: 1000, reason: '' });  // Our side echoes the code
 });
 
-test('server: 64 KiB messages, and fragments joined into one', async () => {
+test('server: large messages, and fragments joined into one', async () => {
   const ws = await connect();
-  const big = Buffer.alloc(65536, 'abcdefghijklmnopqrstuvwxyz');
-  ws.send(big, { binary: false });
-  let m = await ws.next();
-  assert.equal(m.data.length, 65536);
-  assert.ok(m.data.equals(big));
+  for (const size of [65536, 70000, 1024 * 1024]) {
+    const big = Buffer.alloc(size, 'abcdefghijklmnopqrstuvwxyz');
+    ws.send(big, { binary: false });
+    const got = await ws.next();
+    assert.equal(got.data.length, size);
+    assert.ok(got.data.equals(big));
+  }
+  let m;
   ws.send('frag', { fin: false });
   ws.ping('between fragments');
   ws.send('men', { fin: false });
@@ -76,11 +81,11 @@ test('server: 64 KiB messages, and fragments joined into one', async () => {
   m = await ws.next();
   assert.equal(m.data.toString(), 'fragments');
   // Fragments adding up to exactly the limit pass
-  const half = Buffer.alloc(32768, 7);
+  const half = Buffer.alloc(LIMIT / 2, 7);
   ws.send(half, { fin: false, binary: true });
   ws.send(half, { fin: true, binary: true });
   m = await ws.next();
-  assert.equal(m.data.length, 65536);
+  assert.equal(m.data.length, LIMIT);
   ws.close();
   await ws.closed;
 });
@@ -105,10 +110,10 @@ test('server: protocol errors close with 1002, 1007 and 1009 as ws sees them', a
       ws.send(Buffer.from([0x61, 0xe2]), { binary: false, fin: false });
       ws.send(Buffer.from([0x82]), { fin: true });
     }, 1007, /UTF-8/],
-    ['over 64 KiB', (ws) => ws.send(Buffer.alloc(65537)), 1009, /too big/],
-    ['over 64 KiB in fragments', (ws) => {
-      ws.send(Buffer.alloc(40000), { fin: false });
-      ws.send(Buffer.alloc(40000), { fin: true });
+    ['over the limit', (ws) => ws.send(Buffer.alloc(LIMIT + 1)), 1009, /too big/],
+    ['over the limit in fragments', (ws) => {
+      ws.send(Buffer.alloc(LIMIT / 2 + 1), { fin: false });
+      ws.send(Buffer.alloc(LIMIT / 2), { fin: true });
     }, 1009, /too big/],
   ];
   for (const [name, act, code, reason] of cases) {
@@ -184,7 +189,7 @@ function nextMessage(ws) {
   return new Promise((res) => ws.once('message', (data, isBinary) => res({ data, isBinary })));
 }
 
-test('client: handshake, echo of text, binary, 64 KiB and fragments, ping, clean close', async () => {
+test('client: handshake, echo of text, binary, 70,000 bytes and fragments, ping, clean close', async () => {
   const { wss, port, close } = await wsServer();
   try {
     const conn = new Promise((res) => wss.once('connection', (ws, req) => res({ ws, req })));
@@ -198,7 +203,7 @@ test('client: handshake, echo of text, binary, 64 KiB and fragments, ping, clean
     m = await nextMessage(ws);
     assert.equal(m.isBinary, true);
     assert.deepEqual([...m.data], [1, 2, 3]);
-    const big = Buffer.alloc(65536, 'x');
+    const big = Buffer.alloc(70000, 'x');  // Over the 64 KiB that was the limit before 7.22 parity
     ws.send(big, { binary: false });
     m = await nextMessage(ws);
     assert.ok(m.data.equals(big));
@@ -227,7 +232,7 @@ test('client: a masked frame, bad UTF-8 and an oversized message close with 1002
     const cases = [
       ['masked frame from the server', (ws) => ws.send('x', { mask: true }), 1002],
       ['invalid UTF-8', (ws) => ws.send(Buffer.from([0xf4, 0x90, 0x80, 0x80]), { binary: false }), 1007],
-      ['over 64 KiB', (ws) => ws.send(Buffer.alloc(65537)), 1009],
+      ['over the limit', (ws) => ws.send(Buffer.alloc(LIMIT + 1)), 1009],
     ];
     for (const [name, act, code] of cases) {
       const conn = new Promise((res) => wss.once('connection', res));

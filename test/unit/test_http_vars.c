@@ -118,34 +118,48 @@ Test(http_get_var, decodes_the_value) {
   cr_assert_eq(mg_http_get_var(&q, "a+b", buf, sizeof(buf)), 1, "names are matched raw");
 }
 
-Test(http_get_var, returns_minus_1_if_absent_minus_3_if_undecodable) {
+Test(http_get_var, returns_minus_4_if_absent_minus_3_if_undecodable) {
   struct mg_str q = mg_str("x=1&bad=%zz&cut=%4");
   char buf[16] = "untouched";
   cr_assert_eq(mg_http_get_var(&q, "y", buf, sizeof(buf)), MG_HTTP_VAR_ABSENT);
-  cr_assert_eq(MG_HTTP_VAR_ABSENT, -1);
+  cr_assert_eq(MG_HTTP_VAR_ABSENT, -4);
   cr_assert_str_eq(buf, "");
   strcpy(buf, "untouched");
-  cr_assert_eq(mg_http_get_var(&q, "bad", buf, sizeof(buf)), MG_HTTP_VAR_BAD_ENCODING);
-  cr_assert_eq(MG_HTTP_VAR_BAD_ENCODING, -3);
+  cr_assert_eq(mg_http_get_var(&q, "bad", buf, sizeof(buf)), MG_HTTP_VAR_UNDECODABLE);
+  cr_assert_eq(MG_HTTP_VAR_UNDECODABLE, -3);
   cr_assert_str_eq(buf, "");
   cr_assert_eq(mg_http_get_var(&q, "cut", buf, sizeof(buf)), -3);
-  cr_assert_eq(mg_http_get_var(&q, "bad", buf, 1), -3, "bad escape wins over size");
-  cr_assert_eq(mg_http_get_var(NULL, "x", buf, sizeof(buf)), -1);
-  cr_assert_eq(mg_http_get_var(&q, NULL, buf, sizeof(buf)), -1);
+  cr_assert_eq(mg_http_get_var(&q, "bad", buf, 1), -3);
 }
 
-Test(http_get_var, returns_minus_2_when_dst_is_too_small) {
+Test(http_get_var, returns_minus_1_for_a_bad_source_before_looking_at_dst) {
+  struct mg_str q = mg_str("x=1"), empty = mg_str(""), none = mg_str_n(NULL, 3);
+  char buf[4] = "abc";
+  cr_assert_eq(MG_HTTP_VAR_BAD_SOURCE, -1);
+  cr_assert_eq(mg_http_get_var(NULL, "x", buf, sizeof(buf)), -1);
+  cr_assert_str_eq(buf, "", "a valid dst is always terminated");
+  cr_assert_eq(mg_http_get_var(&empty, "x", buf, sizeof(buf)), -1);
+  cr_assert_eq(mg_http_get_var(&none, "x", buf, sizeof(buf)), -1);
+  cr_assert_eq(mg_http_get_var(&q, NULL, buf, sizeof(buf)), -1);
+  cr_assert_eq(mg_http_get_var(&empty, "x", NULL, 0), -1, "the source is judged first");
+  cr_assert_eq(mg_http_get_var(&q, "", buf, sizeof(buf)), -4, "an empty name is a name no pair has");
+}
+
+Test(http_get_var, returns_minus_2_for_a_bad_destination_minus_3_when_too_small) {
   struct mg_str q = mg_str("v=abcd&e=");
   char buf[8];
   memset(buf, 'X', sizeof(buf));
-  cr_assert_eq(mg_http_get_var(&q, "v", buf, 4), MG_HTTP_VAR_TOO_SMALL);
-  cr_assert_eq(MG_HTTP_VAR_TOO_SMALL, -2);
+  cr_assert_eq(mg_http_get_var(&q, "v", buf, 4), MG_HTTP_VAR_UNDECODABLE, "no room for the NUL");
   cr_assert_str_eq(buf, "");
   cr_assert_eq(buf[4], 'X', "nothing written past dst_len");
   cr_assert_eq(mg_http_get_var(&q, "v", buf, 5), 4);
   cr_assert_str_eq(buf, "abcd");
+  cr_assert_eq(MG_HTTP_VAR_BAD_DESTINATION, -2);
+  memset(buf, 'X', sizeof(buf));
   cr_assert_eq(mg_http_get_var(&q, "v", buf, 0), -2);
+  cr_assert_eq(buf[0], 'X', "a dst of no size is not written");
   cr_assert_eq(mg_http_get_var(&q, "v", NULL, 0), -2);
+  cr_assert_eq(mg_http_get_var(&q, "none", NULL, 8), -2, "the destination is judged before the lookup");
   cr_assert_eq(mg_http_get_var(&q, "e", buf, 1), 0);
 }
 
@@ -180,13 +194,15 @@ Test(http_header_var, quoted_values_give_the_inside_of_the_quotes) {
   cr_assert(empty.buf != NULL && empty.len == 0);
 }
 
-Test(http_header_var, unterminated_quote_hides_what_follows) {
+Test(http_header_var, an_unterminated_quote_is_read_as_an_unquoted_value) {
   struct mg_str h = mg_str("a=1; name=\"abc; b=2");
   cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("a")), "1"));
-  cr_assert_null(mg_http_get_header_var(h, mg_str("name")).buf);
-  cr_assert_null(mg_http_get_header_var(h, mg_str("b")).buf);
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("name")), "\"abc"), "opening quote included");
+  cr_assert(mg_str_eq(mg_http_get_header_var(h, mg_str("b")), "2"), "a quote that never closes splits nothing");
+  cr_assert(mg_str_eq(mg_http_get_header_var(mg_str("n=\"open"), mg_str("n")), "\"open"));
+  cr_assert(mg_str_eq(mg_http_get_header_var(mg_str("n=\""), mg_str("n")), "\""));
   // A trailing backslash must not step past the end
-  cr_assert_null(mg_http_get_header_var(mg_str("n=\"a\\"), mg_str("n")).buf);
+  cr_assert(mg_str_eq(mg_http_get_header_var(mg_str("n=\"a\\"), mg_str("n")), "\"a\\"));
 }
 
 // ---- mg_http_creds
@@ -275,7 +291,7 @@ Test(http_creds, bearer_gives_token_as_password) {
   cr_assert_eq(small[3], 'X');
 }
 
-Test(http_creds, access_token_from_query_then_cookie) {
+Test(http_creds, access_token_from_cookie_then_query) {
   struct mg_http_message hm;
   memset(&hm, 0, sizeof(hm));
   hm.query = mg_str("x=1&access_token=q%2Bt");
@@ -283,19 +299,21 @@ Test(http_creds, access_token_from_query_then_cookie) {
   char user[8] = "x", pass[16];
   mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
   cr_assert_str_eq(user, "");
-  cr_assert_str_eq(pass, "q+t", "query wins, decoded");
-
-  hm.query = mg_str("x_access_token=no");
-  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
-  cr_assert_str_eq(pass, "cookietoken");
+  cr_assert_str_eq(pass, "cookietoken", "the cookie first, as Mongoose documents");
 
   char small[4];
   mg_http_creds(&hm, user, sizeof(user), small, sizeof(small));
-  cr_assert_str_eq(small, "", "cookie too long");
+  cr_assert_str_eq(small, "", "cookie too long: no fallback to the query");
+
+  memset(&hm, 0, sizeof(hm));
+  hm.query = mg_str("x=1&access_token=q%2Bt");
+  add_header(&hm, "Cookie", "x_access_token=no");
+  mg_http_creds(&hm, user, sizeof(user), pass, sizeof(pass));
+  cr_assert_str_eq(pass, "q+t", "no token in the cookie: the query's, decoded");
 
   hm.query = mg_str("access_token=waytoolongforthis");
   mg_http_creds(&hm, user, sizeof(user), small, sizeof(small));
-  cr_assert_str_eq(small, "", "query too long: no fallback to the cookie");
+  cr_assert_str_eq(small, "", "query too long");
 }
 
 Test(http_creds, unknown_scheme_falls_back_to_the_cookie) {

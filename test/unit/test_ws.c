@@ -442,6 +442,7 @@ struct side {
   char error[200];
   char header[64];         // Server: the X-Test header of the upgrade request; client: of the 101
   struct mg_connection *c;
+  size_t max_recv;         // Server: the largest receive buffer its connection had
   bool done;
 };
 
@@ -479,6 +480,7 @@ static void copy_header(struct mg_http_message *hm, const char *name, char *dst,
 
 static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct side *s = (struct side *) c->fn_data;
+  if (c->is_accepted && c->recv.size > s->max_recv) s->max_recv = c->recv.size;
   if (ev == (s->in_hdrs ? MG_EV_HTTP_HDRS : MG_EV_HTTP_MSG)) {
     struct mg_http_message *hm = (struct mg_http_message *) ev_data;
     if (mg_str_eq(hm->uri, "/ws")) {
@@ -700,9 +702,10 @@ static void raw_add(struct raw *r, const void *buf, size_t len) {
 }
 
 static void raw_frame(struct raw *r, uint8_t b0, const void *payload, size_t len, const uint8_t *mask) {
-  static uint8_t f[70000];
-  size_t n = frame_build(f, b0, payload, len, mask, ENC_MIN);
-  raw_add(r, f, n);
+  uint8_t *f = (uint8_t *) malloc(len + 14);
+  cr_assert_not_null(f);
+  raw_add(r, f, frame_build(f, b0, payload, len, mask, ENC_MIN));
+  free(f);
 }
 
 // Connects, sends r->out at once, runs until the server closes
@@ -836,18 +839,41 @@ Test(ws_conn, protocol_errors_close_with_their_code_and_reason) {
   }
 }
 
-Test(ws_conn, message_over_the_limit_closes_1009) {
+// The largest message follows the receive buffer (MG_MAX_RECV_SIZE, as in Mongoose):
+// one announced larger is refused from its header alone, before any of it is held, and
+// fragments that add up to more are refused at the one that crosses the limit. A peer
+// makes a connection hold at most MG_MAX_RECV_SIZE: a whole limit's worth of fragments
+// still leaves room for a control frame between them.
+Test(ws_conn, message_over_the_limit_closes_1009_and_recv_stays_bounded) {
+  cr_assert_leq(MG_WS_MAX_MESSAGE + 14 + 131, MG_MAX_RECV_SIZE);
   struct mg_mgr mgr;
   struct side srv = {0};
   srv.echo = true;
   unsigned short port = server_start(&mgr, &srv, NULL);
   struct raw r = {0};
-  static char payload[MG_WS_MAX_MESSAGE];
+  uint8_t head[14];
   raw_add(&r, UPGRADE, strlen(UPGRADE));
-  raw_frame(&r, 0x02, payload, MG_WS_MAX_MESSAGE, MASK);
-  raw_frame(&r, 0x80, payload, 1, MASK);
+  raw_add(&r, head, frame_build(head, 0x82, NULL, MG_WS_MAX_MESSAGE + 1, MASK, ENC_MIN));
   raw_expect(&r, port, &mgr, "close 1009 message too big|");
   cr_assert_eq(srv.msgs, 0);
+  cr_assert_lt(srv.max_recv, 4096, "nothing of the payload was held: %lu", (unsigned long) srv.max_recv);
+  mg_mgr_free(&mgr);
+
+  memset(&srv, 0, sizeof(srv));
+  srv.echo = true;
+  port = server_start(&mgr, &srv, NULL);
+  memset(&r, 0, sizeof(r));
+  char *payload = (char *) calloc(1, MG_WS_MAX_MESSAGE);
+  cr_assert_not_null(payload);
+  raw_add(&r, UPGRADE, strlen(UPGRADE));
+  raw_frame(&r, 0x02, payload, MG_WS_MAX_MESSAGE, MASK);
+  raw_frame(&r, 0x89, "still here", 10, MASK);
+  raw_frame(&r, 0x80, payload, 1, MASK);
+  free(payload);
+  raw_expect(&r, port, &mgr, "10:still here|close 1009 message too big|");
+  cr_assert_eq(srv.msgs, 0);
+  cr_assert_leq(srv.max_recv, MG_MAX_RECV_SIZE, "held %lu", (unsigned long) srv.max_recv);
+  cr_assert_gt(srv.max_recv, MG_WS_MAX_MESSAGE, "the fragments were held whole");
   mg_mgr_free(&mgr);
 }
 
