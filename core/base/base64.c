@@ -21,7 +21,7 @@ static size_t base64_encode(const char *alphabet, bool pad, const unsigned char 
   if (n > 0 && src == NULL) return 0;
   if (n / 3 >= SIZE_MAX / 4) return 0;  // Output length would overflow
   size_t out_len = pad ? (n + 2) / 3 * 4 : n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
-  if (dst == NULL || dstlen < out_len) {
+  if (dst == NULL || dstlen <= out_len) {  // The text and its NUL, as in Mongoose 7.22
     if (dst != NULL && dstlen > 0) dst[0] = '\0';
     return 0;
   }
@@ -36,7 +36,7 @@ static size_t base64_encode(const char *alphabet, bool pad, const unsigned char 
     if (left > 1 || pad) dst[o++] = left > 1 ? alphabet[(group >> 6) & 63] : '=';
     if (left > 2 || pad) dst[o++] = left > 2 ? alphabet[group & 63] : '=';
   }
-  if (dstlen > out_len) dst[out_len] = '\0';
+  dst[out_len] = '\0';
   return out_len;
 }
 
@@ -57,7 +57,7 @@ static size_t base64_decode(bool url, const char *src, size_t n, char *dst, size
   if (!url && n > 0 && src[n - 1] == '=') tail = src[n - 2] == '=' ? 2 : 3;
   size_t groups = url ? (n + 3) / 4 : n / 4;
   size_t out_len = (tail == 0 ? groups : groups - 1) * 3 + (tail == 0 ? 0 : tail - 1);
-  if (dstlen < out_len) return 0;
+  if (dstlen <= out_len) return 0;  // The bytes and a NUL, as in Mongoose 7.22
   size_t o = 0;
   for (size_t g = 0; g < groups; g++) {
     bool last = g + 1 == groups;
@@ -74,7 +74,7 @@ static size_t base64_decode(bool url, const char *src, size_t n, char *dst, size
     if (chars > 2) dst[o++] = (char) (group >> 8);
     if (chars > 3) dst[o++] = (char) group;
   }
-  if (dstlen > out_len) dst[out_len] = '\0';
+  dst[out_len] = '\0';
   return out_len;
 bad:
   if (dstlen > 0) dst[0] = '\0';

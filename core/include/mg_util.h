@@ -13,8 +13,9 @@ long mg_alloc_count(void);         // Allocations that could have failed, since 
 void mg_alloc_fail_when(bool (*should_fail)(void));
 #endif
 
-// Base64 (RFC 4648, with padding). Both return the output length (NUL-terminated
-// when it fits) or 0 if dst is too small / the input is not valid base64.
+// Base64 (RFC 4648, with padding). Both return the output length, NUL-terminated,
+// or 0 if the output and its NUL do not fit in dstlen or the input is not valid
+// base64 (a lone character, bad padding, characters outside the alphabet).
 size_t mg_base64_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen);
 size_t mg_base64_decode(const char *src, size_t n, char *dst, size_t dstlen);
 // The URL-safe alphabet ('-' and '_'), without '=' padding (RFC 4648 section 5, as in JWTs)
@@ -116,8 +117,9 @@ size_t mg_url_encode(const char *s, size_t n, char *buf, size_t len);
 // (1, 2, 4 or 8). False on empty input, junk, or a value that does not fit.
 bool mg_str_to_num(struct mg_str s, int base, void *val, size_t val_len);
 
-// Seconds since the epoch of a broken-down UTC time (as timegm, without the locale)
-time_t mg_timegm(const struct tm *t);
+// Seconds since the epoch of a UTC date (Mongoose 7.22's prototype): month 1-12,
+// day 1-31; values past their range carry over as in timegm; before 1970: 0
+uint64_t mg_timegm(unsigned year, unsigned month, unsigned day, unsigned hour, unsigned min, unsigned sec);
 
 // A request path that never climbs: false if any segment (between '/' or '\\') is ".."
 bool mg_path_is_sane(const struct mg_str path);
