@@ -13,6 +13,7 @@
 #include "mg_str.h"
 #include "mg_iobuf.h"
 #include "mg_printf.h"
+#include "mg_queue.h"
 #include "mg_log.h"
 #include "mg_timer.h"
 #include "mg_util.h"
