@@ -44,6 +44,35 @@ size_t mg_base64_encode(const unsigned char *src, size_t n, char *dst, size_t ds
   return base64_encode(base64_std, true, src, n, dst, dstlen);
 }
 
+// The running encoding says where a byte goes: 0 characters of the group so far, the
+// byte starts one (two characters, the second holding its last two bits); 2 or 3, it
+// completes the character before and adds one or two more
+size_t mg_base64_update(unsigned char b, char *buf, size_t len) {
+  int prev = len % 4 == 0 ? 0 : base64_value((unsigned char) buf[len - 1], false);
+  if (prev < 0) prev = 0;  // Not a running encoding: treat the bits as zero
+  switch (len % 4) {
+    case 0:
+      buf[len++] = base64_std[b >> 2];
+      buf[len++] = base64_std[(b & 3) << 4];
+      break;
+    case 2:
+      buf[len - 1] = base64_std[prev | b >> 4];
+      buf[len++] = base64_std[(b & 15) << 2];
+      break;
+    default:
+      buf[len - 1] = base64_std[prev | b >> 6];
+      buf[len++] = base64_std[b & 63];
+      break;
+  }
+  return len;
+}
+
+size_t mg_base64_final(char *buf, size_t len) {
+  while (len % 4 != 0) buf[len++] = '=';
+  buf[len] = '\0';
+  return len;
+}
+
 size_t mg_base64url_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen) {
   return base64_encode(base64_url, false, src, n, dst, dstlen);
 }

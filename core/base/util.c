@@ -397,6 +397,11 @@ bool mg_random(void *buf, size_t len) {
   return false;
 }
 
+void mg_delayms(unsigned int ms) {
+  uint64_t end = mg_millis() + ms;
+  while (mg_millis() < end) (void) 0;
+}
+
 // Rejection sampling keeps the 62 symbols equally likely: bytes >= 248
 // (4 * 62) are discarded.
 char *mg_random_str(char *buf, size_t len) {

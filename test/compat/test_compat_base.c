@@ -404,3 +404,97 @@ Test(compat_base, tls_init_without_tls_is_a_clear_error) {
 #endif
   mg_mgr_free(&mgr);
 }
+
+// 9. The rest of the base API as 7.22 declares it
+Test(compat_base, strcmp_returns_minus_one_zero_or_one) {
+  cr_assert_eq(mg_strcmp(mg_str("a"), mg_str("z")), -1);
+  cr_assert_eq(mg_strcmp(mg_str("z"), mg_str("a")), 1);
+  cr_assert_eq(mg_strcmp(mg_str("ab"), mg_str("a")), 1, "a prefix sorts first");
+  cr_assert_eq(mg_strcmp(mg_str("a"), mg_str("ab")), -1);
+  cr_assert_eq(mg_strcmp(mg_str("ab"), mg_str("ab")), 0);
+  cr_assert_eq(mg_strcasecmp(mg_str("ABC"), mg_str("abd")), -1);
+  cr_assert_eq(mg_strcasecmp(mg_str("abD"), mg_str("ABC")), 1);
+  cr_assert_eq(mg_strcasecmp(mg_str("HeLLo"), mg_str("hello")), 0);
+  cr_assert_lt(mg_casecmp("Apple", "banana"), 0);
+  cr_assert_eq(mg_casecmp("MiXeD", "mixed"), 0);
+}
+
+Test(compat_base, base64_update_and_final_encode_byte_by_byte) {
+  char buf[16];
+  size_t len = 0;
+  const char *in = "abcde";
+  for (size_t i = 0; i < 5; i++) len = mg_base64_update((unsigned char) in[i], buf, len);
+  len = mg_base64_final(buf, len);
+  cr_assert_eq(len, 8);
+  cr_assert_str_eq(buf, "YWJjZGU=");
+  len = 0;
+  for (size_t i = 0; i < 3; i++) len = mg_base64_update((unsigned char) in[i], buf, len);
+  cr_assert_eq(mg_base64_final(buf, len), 4);
+  cr_assert_str_eq(buf, "YWJj");
+  len = mg_base64_update(0xff, buf, 0);
+  cr_assert_eq(mg_base64_final(buf, len), 4);
+  cr_assert_str_eq(buf, "/w==");
+  cr_assert_eq(mg_base64_final(buf, 0), 0);
+  cr_assert_str_eq(buf, "");
+}
+
+Test(compat_base, print_ip4_ip6_and_mac) {
+  char buf[64];
+  uint32_t ip4 = MG_IPV4(192, 168, 0, 1);
+  mg_snprintf(buf, sizeof(buf), "%M", mg_print_ip4, &ip4);
+  cr_assert_str_eq(buf, "192.168.0.1");
+  uint8_t ip6[16] = MG_IPV6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+  mg_snprintf(buf, sizeof(buf), "%M", mg_print_ip6, ip6);
+  cr_assert_str_eq(buf, "2001:db8::1");
+  uint8_t mac[6] = {0x02, 0xab, 0, 0x10, 0xff, 0x7e};
+  cr_assert_eq(mg_snprintf(buf, sizeof(buf), "[%M]", mg_print_mac, mac), 19);
+  cr_assert_str_eq(buf, "[02:ab:00:10:ff:7e]");
+}
+
+struct compat_node {
+  int v;
+  struct compat_node *next;
+};
+
+Test(compat_base, util_macros) {
+  uint8_t ip6[16] = MG_IPV6(0xfe80, 0, 0, 0, 0, 0, 0, 0x1234);
+  cr_assert(ip6[0] == 0xfe && ip6[1] == 0x80 && ip6[14] == 0x12 && ip6[15] == 0x34);
+  uint32_t ip = MG_IPV4(10, 1, 2, 3);
+  char buf[32];
+  mg_snprintf(buf, sizeof(buf), "%d.%d.%d.%d", MG_IPADDR_PARTS(&ip));
+  cr_assert_str_eq(buf, "10.1.2.3");
+  cr_assert_eq(MG_U8P(&ip)[0], 10);
+  cr_assert_eq(MG_ROUND_UP(10, 8), 16);
+  cr_assert_eq(MG_ROUND_UP(16, 8), 16);
+  cr_assert_eq(MG_ROUND_DOWN(15, 8), 8);
+  cr_assert_eq(MG_ROUND_UP(5, 0), 5, "a of 0 leaves x");
+  cr_assert_eq(MG_BIT(31), 0x80000000u);
+  uint32_t reg = 0xff;
+  MG_SET_BITS(reg, 0x0f, 0x300);
+  cr_assert_eq(reg, 0x3f0);
+  MG_REG(&reg) = 7;
+  cr_assert_eq(reg, 7);
+  struct compat_node a = {1, NULL}, b = {2, NULL}, c = {3, NULL}, *head = NULL;
+  LIST_ADD_HEAD(struct compat_node, &head, &b);
+  LIST_ADD_HEAD(struct compat_node, &head, &a);
+  LIST_ADD_TAIL(struct compat_node, &head, &c);
+  cr_assert(head == &a && a.next == &b && b.next == &c && c.next == NULL);
+  LIST_DELETE(struct compat_node, &head, &b);
+  cr_assert(head == &a && a.next == &c);
+}
+
+Test(compat_base, bzero_memeq_delayms_random_str) {
+  unsigned char secret[8] = {1, 2, 3, 4, 5, 6, 7, 8}, zero[8] = {0};
+  mg_bzero(secret, sizeof(secret));
+  cr_assert(memcmp(secret, zero, sizeof(zero)) == 0);
+  mg_bzero(NULL, 4);  // Safe
+  cr_assert(mg_memeq("abc", "abc", 3));
+  cr_assert_not(mg_memeq("abc", "abd", 3));
+  uint64_t start = mg_millis();
+  mg_delayms(20);
+  cr_assert_geq(mg_millis() - start, 20, "waits at least that long");
+  char s[9];
+  cr_assert_eq(mg_random_str(s, sizeof(s)), s);
+  cr_assert_eq(strlen(s), 8);
+  for (size_t i = 0; i < 8; i++) cr_assert(isalnum((unsigned char) s[i]), "char %zu", i);
+}
