@@ -279,10 +279,24 @@ $(BUILD)/compat/%: test/compat/%.c dist/meerkat.c dist/meerkat.h dist/mongoose.h
 	$(Q)$(CC) -std=gnu99 $(WARN) -Wno-missing-prototypes -Idist $(CFLAGS) $(COMPAT_FLAGS) $< dist/meerkat.c \
 	  $(COMPAT_LIBS) -lcriterion -lpthread -o $@
 # TLS the way a Mongoose program asks for it, with mbedTLS built from the shipped config
-# and mg_fs_packed over the test's own mg_unpack()
 $(BUILD)/compat/test_compat_tls: $(MBEDTLS_LIBS) dist/mg_mbedtls_config.h
-$(BUILD)/compat/test_compat_tls: COMPAT_FLAGS := -DMG_TLS=MG_TLS_MBED -DMG_ENABLE_PACKED_FS=1 $(MBEDTLS_INC)
+$(BUILD)/compat/test_compat_tls: COMPAT_FLAGS := -DMG_TLS=MG_TLS_MBED $(MBEDTLS_INC)
 $(BUILD)/compat/test_compat_tls: COMPAT_LIBS := $(MBEDTLS_LINK)
+
+# The Mongoose tutorials a new user tries first, written from their documented behaviour
+# (test/compat/tutorials) and built from dist/ alone, as that user would: plain, with
+# sanitizers and on the poll() backend, for test/integration/tutorials.test.mjs
+TUTORIALS := $(notdir $(basename $(wildcard test/compat/tutorials/*.c)))
+define tutorial_flavour  # dir, flags
+$(1)/tutorials/%: test/compat/tutorials/%.c dist/meerkat.c dist/meerkat.h dist/mongoose.h
+	@mkdir -p $$(dir $$@)
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(CSTD) $$(WARN) -O1 -g $(2) -Idist $$< dist/meerkat.c -o $$@
+endef
+$(eval $(call tutorial_flavour,$(BUILD),))
+$(eval $(call tutorial_flavour,$(BUILD)/asan,$(SAN_FLAGS)))
+$(eval $(call tutorial_flavour,$(BUILD)/poll,-DMG_ENABLE_EPOLL=0))
+TUTORIAL_BINS := $(foreach d,$(BUILD) $(BUILD)/asan $(BUILD)/poll,$(TUTORIALS:%=$(d)/tutorials/%))
 
 # Amalgamation: public headers in meerkat.h's order, then internal headers and sources.
 dist: dist/meerkat.c dist/meerkat.h dist/mongoose.h dist/mg_mbedtls_config.h
@@ -319,7 +333,7 @@ $(BUILD)/arm/m7/ota_flash_stm32h7.o: core/ota/ota_flash_stm32h7.c $(CORE_HDR)
 arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o
 	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
 
-test: all arm $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) dist fuzz-build
+test: all arm $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
 # HTTPS with the development certificate (tools/make-certs.sh) unless $(BUILD)/data/tls has one

@@ -87,6 +87,43 @@ static void pack_emit_list_bytes(FILE *out, const unsigned char *data, size_t le
   }
 }
 
+// ", " then the expression for file i's stored bytes as a const unsigned char *
+static void pack_emit_data_ref(FILE *out, const struct pack_opts *opts, const struct pack_list *list, size_t i) {
+  const struct pack_file *f = &list->files[i];
+  if (f->size == 0) fprintf(out, ", (const unsigned char *) \"\"");
+  else if (f->size > PACK_ROW && !opts->byte_lists) fprintf(out, ", (const unsigned char *) &%s_d%zu", opts->prefix, i);
+  else fprintf(out, ", %s_d%zu", opts->prefix, i);
+}
+
+// -M: Mongoose 7.22's table of struct mg_mem_file, which a program hands to
+// mg_fs_packed with `mg_mem_files = mg_packed_files;`, and for older Mongoose
+// programs mg_unpack() and mg_unlist() over the same files
+static void pack_emit_mongoose(FILE *out, const struct pack_opts *opts, const struct pack_list *list) {
+  fprintf(out, "\n// For Mongoose programs: mg_mem_files = mg_packed_files; then mg_fs_packed serves these\n"
+               "const struct mg_mem_file mg_packed_files[] = {\n");
+  for (size_t i = 0; i < list->count; i++) {
+    const struct pack_file *f = &list->files[i];
+    fprintf(out, "    {");
+    pack_emit_string(out, f->path);
+    pack_emit_data_ref(out, opts, list, i);
+    fprintf(out, ", %zu, (time_t) %lld},\n", f->size, f->mtime);
+  }
+  fprintf(out,
+          "    {NULL, NULL, 0, 0},\n"
+          "};\n\n"
+          "const char *mg_unpack(const char *path, size_t *size, time_t *mtime) {\n"
+          "  const struct mg_packed_file *f = mg_packed_find(&%1$s_table, path);\n"
+          "  if (f == NULL) return NULL;\n"
+          "  if (size != NULL) *size = f->size;\n"
+          "  if (mtime != NULL) *mtime = f->mtime;\n"
+          "  return (const char *) f->data;\n"
+          "}\n\n"
+          "const char *mg_unlist(size_t no) {\n"
+          "  return no < %1$s_table.count ? %1$s_table.files[no].path : NULL;\n"
+          "}\n",
+          opts->prefix);
+}
+
 bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *list) {
   const char *p = opts->prefix;
   size_t raw = 0, stored = 0;
@@ -124,14 +161,12 @@ bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *
       fprintf(out, ";\n\n");
     }
   }
-  fprintf(out, "static const struct mg_packed_file %s_files[] = {\n", p);
+  fprintf(out, "static const struct mg_packed_file %s_entries[] = {\n", p);
   for (size_t i = 0; i < list->count; i++) {
     const struct pack_file *f = &list->files[i];
     fprintf(out, "    {");
     pack_emit_string(out, f->path);
-    if (f->size == 0) fprintf(out, ", (const unsigned char *) \"\"");
-    else if (f->size > PACK_ROW && !opts->byte_lists) fprintf(out, ", (const unsigned char *) &%s_d%zu", p, i);
-    else fprintf(out, ", %s_d%zu", p, i);
+    pack_emit_data_ref(out, opts, list, i);
     fprintf(out, ", %zu, %zu, (time_t) %lld, ", f->size, f->raw_size, f->mtime);
     pack_emit_string(out, f->mime);
     fprintf(out, ", ");
@@ -141,7 +176,7 @@ bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *
   fprintf(out,
           "};\n\n"
           "extern const struct mg_packed_table %1$s_table;\n"
-          "const struct mg_packed_table %1$s_table = {%1$s_files, %2$zu};\n\n"
+          "const struct mg_packed_table %1$s_table = {%1$s_entries, %2$zu};\n\n"
           "static int %1$s_fs_st(const char *path, size_t *size, time_t *mtime) {\n"
           "  return mg_packed_stat(&%1$s_table, path, size, mtime);\n"
           "}\n"
@@ -169,20 +204,6 @@ bool pack_emit(FILE *out, const struct pack_opts *opts, const struct pack_list *
           "    .packed = %1$s_fs_packed,\n"
           "};\n",
           p, list->count);
-  if (opts->mongoose) {  // Mongoose's packed-file API, over the same table
-    fprintf(out,
-            "\n// For Mongoose programs: mg_fs_packed and mg_unpacked() read files through these\n"
-            "const char *mg_unpack(const char *path, size_t *size, time_t *mtime) {\n"
-            "  const struct mg_packed_file *f = mg_packed_find(&%1$s_table, path);\n"
-            "  if (f == NULL) return NULL;\n"
-            "  if (size != NULL) *size = f->size;\n"
-            "  if (mtime != NULL) *mtime = f->mtime;\n"
-            "  return (const char *) f->data;\n"
-            "}\n\n"
-            "const char *mg_unlist(size_t no) {\n"
-            "  return no < %1$s_table.count ? %1$s_table.files[no].path : NULL;\n"
-            "}\n",
-            p);
-  }
+  if (opts->mongoose) pack_emit_mongoose(out, opts, list);
   return fflush(out) == 0 && !ferror(out);
 }

@@ -29,11 +29,12 @@ static const char *pack_usage =
     "  -l BYTES  largest file accepted (default 16M; K, M, G suffixes)\n"
     "  -b        data as byte lists, not string literals (ten times slower to\n"
     "            compile; for compilers whose literals stop short of C99's 4095)\n"
-    "  -M        for Mongoose programs: also emit mg_unpack() and mg_unlist(), which\n"
-    "            mg_fs_packed and mg_unpacked() use (build the library with\n"
-    "            -DMG_ENABLE_PACKED_FS=1); files are stored as they are (mg_unpack\n"
-    "            returns their bytes, NUL-terminated) and table paths keep DIR as\n"
-    "            named, like Mongoose's pack: `-M web_root` gives /web_root/index.html\n"
+    "  -M        for Mongoose programs: also emit mg_packed_files[], the table that\n"
+    "            mg_fs_packed and mg_unpacked() read once the program says\n"
+    "            `mg_mem_files = mg_packed_files;` (and, for older programs,\n"
+    "            mg_unpack() and mg_unlist()); files are stored as they are, with a\n"
+    "            NUL after their bytes, and table paths keep DIR as named, like\n"
+    "            Mongoose's pack: `-M web_root` gives /web_root/index.html\n"
     "  -v        list every file;  -q  no summary\n";
 
 static bool pack_parse_size(const char *s, unsigned long long *out) {

@@ -20,7 +20,7 @@ struct pack_opts {
   bool keep_mtime;
   bool verbose;
   bool byte_lists;              // Data as {1,2,3} instead of string literals
-  bool mongoose;                // -M: also mg_unpack()/mg_unlist(); stored as is; paths keep DIR
+  bool mongoose;                // -M: also mg_packed_files[], mg_unpack(), mg_unlist(); stored as is; paths keep DIR
 };
 
 struct pack_file {

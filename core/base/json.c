@@ -589,7 +589,7 @@ long mg_json_unescaped_len(struct mg_str str, bool *nul) {
   return n > LONG_MAX ? -1 : (long) n;
 }
 
-bool mg_json_unescape(struct mg_str str, char *buf, size_t len) {
+bool mg_json_unescape_body(struct mg_str str, char *buf, size_t len) {
   size_t n;
   // A C string cannot hold \u0000: refuse rather than cut the string short
   if (!json_unescape(str, buf, len, &n) || memchr(buf, '\0', n) != NULL) {
@@ -597,6 +597,15 @@ bool mg_json_unescape(struct mg_str str, char *buf, size_t len) {
     return false;
   }
   return true;
+}
+
+size_t mg_json_unescape(struct mg_str json, const char *path, char *buf, size_t len) {
+  struct mg_str t = mg_json_get_tok(json, path);
+  if (len > 0) buf[0] = '\0';
+  if (t.buf == NULL || t.buf[0] != '"' || !mg_json_unescape_body(mg_str_n(t.buf + 1, t.len - 2), buf, len)) {
+    return 0;
+  }
+  return strlen(buf);  // No NUL inside: the body refuses \u0000
 }
 
 // The string at path unescaped into an allocated buffer, its length in *n

@@ -90,7 +90,7 @@ int mg_auth_json_str(struct mg_str json, const char *path, char *buf, size_t len
   if (n != NULL) *n = bytes;
   if (bytes < 0) return MG_AUTH_STR_NOT_STRING;  // Never in a document mg_json_get accepted
   if (nul) return MG_AUTH_STR_NUL;
-  if ((size_t) bytes >= len || !mg_json_unescape(body, buf, len)) return MG_AUTH_STR_TOO_LONG;
+  if ((size_t) bytes >= len || !mg_json_unescape_body(body, buf, len)) return MG_AUTH_STR_TOO_LONG;
   return MG_AUTH_STR_OK;
 }
 

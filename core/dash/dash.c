@@ -300,7 +300,7 @@ static void dash_range_reason(const struct mg_dash_field *f, char *reason, size_
 
 // A JSON string token's body unescaped into buf; false when it does not fit
 static bool dash_unescape(struct mg_str tok, char *buf, size_t len) {
-  return tok.len >= 2 && mg_json_unescape(mg_str_n(tok.buf + 1, tok.len - 2), buf, len);
+  return tok.len >= 2 && mg_json_unescape_body(mg_str_n(tok.buf + 1, tok.len - 2), buf, len);
 }
 
 // Lengths count bytes of UTF-8 (core/dash/API.md): what the C variable holds

@@ -338,7 +338,7 @@ static void dash_http_ws_write(struct mg_dash *dash, struct mg_dash_client *cl, 
   char set_name[40];
   struct mg_dash_set *set = NULL;
   if (name.len >= 2 && name.buf[0] == '"' && name.len < sizeof(set_name) &&
-      mg_json_unescape(mg_str_n(name.buf + 1, name.len - 2), set_name, sizeof(set_name))) {
+      mg_json_unescape_body(mg_str_n(name.buf + 1, name.len - 2), set_name, sizeof(set_name))) {
     set = mg_dash_find(dash, mg_str(set_name));
   }
   if (data.buf[0] != '{' || name.len == 0 || values.len == 0) {

@@ -132,13 +132,6 @@ static bool conn_listen_addr(const struct mg_url *u, struct mg_addr *a) {
   return true;
 }
 
-static bool conn_scheme_is_tls(struct mg_str scheme) {
-  static const char *tls_schemes[] = {"https", "wss", "mqtts", "ssl", "tls"};
-  for (size_t i = 0; i < MG_ARRAY_SIZE(tls_schemes); i++)
-    if (mg_strcasecmp(scheme, mg_str(tls_schemes[i])) == 0) return true;
-  return false;
-}
-
 struct mg_connection *mg_listen_svc(struct mg_mgr *mgr, const char *url, mg_event_handler_t fn, void *fn_data,
                                     mg_event_handler_t pfn, void *pfn_data) {
   struct mg_url u;
@@ -147,7 +140,7 @@ struct mg_connection *mg_listen_svc(struct mg_mgr *mgr, const char *url, mg_even
     MG_ERROR(("cannot listen on '%s': expected scheme://IP:PORT with a numeric IP", url ? url : "(null)"));
     return NULL;
   }
-  if (conn_scheme_is_tls(u.scheme) && !MG_ENABLE_TLS) {
+  if (mg_url_scheme_is_tls(u.scheme) && !MG_ENABLE_TLS) {
     MG_ERROR(("cannot listen on %s: this build has no TLS (MG_ENABLE_TLS=0)", url));
     return NULL;
   }
@@ -155,7 +148,7 @@ struct mg_connection *mg_listen_svc(struct mg_mgr *mgr, const char *url, mg_even
   if (c == NULL) return NULL;
   c->fn = fn, c->fn_data = fn_data, c->pfn = pfn, c->pfn_data = pfn_data;
   c->is_udp = mg_strcasecmp(u.scheme, mg_str("udp")) == 0;
-  c->is_tls = conn_scheme_is_tls(u.scheme);  // Accepted connections inherit it
+  c->is_tls = mg_url_scheme_is_tls(u.scheme);  // Accepted connections inherit it
   if (!mg_be_listen(c, &addr)) {
     MG_ERROR(("cannot listen on %s: %s", url, mg_be_error()));
     mg_conn_free(c);
@@ -184,7 +177,7 @@ struct mg_connection *mg_connect_svc(struct mg_mgr *mgr, const char *url, mg_eve
   c->fn = fn, c->fn_data = fn_data, c->pfn = pfn, c->pfn_data = pfn_data;
   c->is_client = 1;
   c->is_udp = mg_strcasecmp(u.scheme, mg_str("udp")) == 0;
-  c->is_tls = conn_scheme_is_tls(u.scheme);
+  c->is_tls = mg_url_scheme_is_tls(u.scheme);
   if (c->is_tls && !c->is_udp) c->tls = mg_strdup(u.host).buf;  // For mg_tls_init (mg_internal.h)
   c->rem.port = mg_htons(u.port);
   MG_DEBUG(("%lu connecting to %s", c->id, url));

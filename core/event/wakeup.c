@@ -60,6 +60,7 @@ bool mg_wakeup_init(struct mg_mgr *mgr) {
 bool mg_wakeup(struct mg_mgr *mgr, unsigned long conn_id, const void *buf, size_t len) {
   unsigned char frame[sizeof(struct wakeup_record) + WAKEUP_MAX];
   struct wakeup_record rec = {conn_id, len};
+  if (conn_id == 0) return false;  // No connection has id 0 (Mongoose 7.22 refuses it too)
   if (len > wakeup_limit()) {
     MG_ERROR(("mg_wakeup: a message of %lu bytes refused: at most %lu", (unsigned long) len,
               (unsigned long) wakeup_limit()));

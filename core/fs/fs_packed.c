@@ -1,5 +1,5 @@
 // Packed filesystem: the mg_fs over a const table made by the packer (binary search,
-// gzip decoded as read), and Mongoose's mg_fs_packed over mg_unpack()/mg_unlist().
+// gzip decoded as read), and Mongoose's mg_fs_packed over the mg_mem_files table.
 #include "meerkat.h"
 
 // Copies path into buf (MG_PATH_MAX bytes) and normalises it in place.
@@ -174,18 +174,39 @@ size_t mg_packed_seek(void *fd, size_t offset) {
   return h->pos;
 }
 
-#if MG_ENABLE_PACKED_FS
-// mg_fs_packed: the files are whatever the program's mg_unpack() knows and
-// mg_unlist() names, in no particular order; directories are implied by names.
+// mg_fs_packed: the files of the table mg_mem_files points at, in no particular
+// order (a program may write it by hand); directories are implied by names.
 
-// The name to ask mg_unpack() for: normalised when possible ("/a//b" is "/a/b"),
-// else as given, since a lookup of a name nothing has can only fail
-static const char *fs_unpacked_key(const char *path, char *buf) {
+static const struct mg_mem_file fs_mem_none[] = {{NULL, NULL, 0, 0}};
+const struct mg_mem_file *mg_mem_files = fs_mem_none;
+
+// The no'th file, NULL past the last
+static const struct mg_mem_file *fs_mem_at(size_t no) {
+  const struct mg_mem_file *t = mg_mem_files;
+  for (size_t i = 0; t != NULL && t[i].path != NULL; i++) {
+    if (i == no) return &t[i];
+  }
+  return NULL;
+}
+
+// The name to look up: normalised when possible ("/a//b" is "/a/b"), else as
+// given, since a lookup of a name nothing has can only fail
+static const char *fs_mem_key(const char *path, char *buf) {
   return fs_packed_normalize(path, buf) ? buf : path;
 }
 
+static const struct mg_mem_file *fs_mem_find(const char *path) {
+  char buf[MG_PATH_MAX];
+  const char *key = path == NULL ? NULL : fs_mem_key(path, buf);
+  const struct mg_mem_file *f = NULL;
+  for (size_t i = 0; key != NULL && (f = fs_mem_at(i)) != NULL; i++) {
+    if (strcmp(f->path, key) == 0) break;
+  }
+  return f;
+}
+
 // Copies the directory prefix of key into buf, ending in '/'; false if too long
-static bool fs_unpacked_prefix(const char *key, char *buf, size_t *len) {
+static bool fs_mem_prefix(const char *key, char *buf, size_t *len) {
   size_t n = strlen(key);
   if (n + 2 > MG_PATH_MAX) return false;
   memcpy(buf, key, n + 1);
@@ -195,25 +216,23 @@ static bool fs_unpacked_prefix(const char *key, char *buf, size_t *len) {
 }
 
 // The first path segment of name below prefix, or 0 if name is not below it
-static size_t fs_unpacked_child(const char *name, const char *prefix, size_t plen) {
+static size_t fs_mem_child(const char *name, const char *prefix, size_t plen) {
   if (strncmp(name, prefix, plen) != 0) return 0;
   return strcspn(name + plen, "/");
 }
 
-static int fs_unpacked_st(const char *path, size_t *size, time_t *mtime) {
+static int fs_mem_st(const char *path, size_t *size, time_t *mtime) {
   char buf[MG_PATH_MAX], prefix[MG_PATH_MAX];
-  const char *key = fs_unpacked_key(path, buf), *name;
-  size_t n = 0, plen = 0;
-  time_t t = 0;
-  if (key == NULL) return 0;
-  if (mg_unpack(key, &n, &t) != NULL) {
-    if (size != NULL) *size = n;
-    if (mtime != NULL) *mtime = t;
+  const struct mg_mem_file *f = fs_mem_find(path);
+  size_t plen = 0;
+  if (f != NULL) {
+    if (size != NULL) *size = f->size;
+    if (mtime != NULL) *mtime = f->mtime;
     return MG_FS_READ;
   }
-  if (!fs_unpacked_prefix(key, prefix, &plen)) return 0;
-  for (size_t i = 0; (name = mg_unlist(i)) != NULL; i++) {
-    if (fs_unpacked_child(name, prefix, plen) > 0) {
+  if (path == NULL || !fs_mem_prefix(fs_mem_key(path, buf), prefix, &plen)) return 0;
+  for (size_t i = 0; (f = fs_mem_at(i)) != NULL; i++) {
+    if (fs_mem_child(f->path, prefix, plen) > 0) {
       if (size != NULL) *size = 0;
       if (mtime != NULL) *mtime = 0;
       return MG_FS_DIR | MG_FS_READ;
@@ -224,69 +243,64 @@ static int fs_unpacked_st(const char *path, size_t *size, time_t *mtime) {
 
 // Each child once: a name is reported at its first file. Quadratic in the file
 // count, which is small and known at build time.
-static void fs_unpacked_ls(const char *path, void (*fn)(const char *, void *), void *arg) {
+static void fs_mem_ls(const char *path, void (*fn)(const char *, void *), void *arg) {
   char buf[MG_PATH_MAX], prefix[MG_PATH_MAX], child[MG_PATH_MAX];
-  const char *key = fs_unpacked_key(path, buf), *name, *other;
+  const struct mg_mem_file *f, *other;
   size_t plen = 0;
-  if (fn == NULL || key == NULL || !fs_unpacked_prefix(key, prefix, &plen)) return;
-  for (size_t i = 0; (name = mg_unlist(i)) != NULL; i++) {
-    size_t n = fs_unpacked_child(name, prefix, plen), j = 0;
-    if (n == 0) continue;
-    for (; j < i && (other = mg_unlist(j)) != NULL; j++) {
-      if (fs_unpacked_child(other, prefix, plen) == n && memcmp(other + plen, name + plen, n) == 0) break;
+  if (fn == NULL || path == NULL || !fs_mem_prefix(fs_mem_key(path, buf), prefix, &plen)) return;
+  for (size_t i = 0; (f = fs_mem_at(i)) != NULL; i++) {
+    size_t n = fs_mem_child(f->path, prefix, plen), j = 0;
+    if (n == 0 || n >= sizeof(child)) continue;
+    for (; j < i && (other = fs_mem_at(j)) != NULL; j++) {
+      if (fs_mem_child(other->path, prefix, plen) == n && memcmp(other->path + plen, f->path + plen, n) == 0) break;
     }
     if (j < i) continue;  // Seen already
-    memcpy(child, name + plen, n);  // n < strlen(name) < MG_PATH_MAX: names are paths
+    memcpy(child, f->path + plen, n);
     child[n] = '\0';
     fn(child, arg);
   }
 }
 
-struct fs_unpacked_fd {
-  const char *data;
-  size_t size, pos;
+struct fs_mem_fd {
+  const struct mg_mem_file *file;
+  size_t pos;
 };
 
-static void *fs_unpacked_op(const char *path, int flags) {
-  char buf[MG_PATH_MAX];
-  const char *key = fs_unpacked_key(path, buf), *data;
-  size_t size = 0;
-  time_t mtime = 0;
-  if ((flags & MG_FS_WRITE) || key == NULL || (data = mg_unpack(key, &size, &mtime)) == NULL) return NULL;
-  struct fs_unpacked_fd *h = (struct fs_unpacked_fd *) mg_calloc(1, sizeof(*h));
-  if (h == NULL) return NULL;
-  h->data = data, h->size = size;
+static void *fs_mem_op(const char *path, int flags) {
+  const struct mg_mem_file *f = (flags & MG_FS_WRITE) ? NULL : fs_mem_find(path);
+  struct fs_mem_fd *h = f == NULL ? NULL : (struct fs_mem_fd *) mg_calloc(1, sizeof(*h));
+  if (h != NULL) h->file = f;
   return h;
 }
 
-static void fs_unpacked_cl(void *fd) {
+static void fs_mem_cl(void *fd) {
   mg_free(fd);
 }
 
-static size_t fs_unpacked_rd(void *fd, void *buf, size_t len) {
-  struct fs_unpacked_fd *h = (struct fs_unpacked_fd *) fd;
-  if (h == NULL || buf == NULL || h->pos >= h->size) return 0;
-  if (len > h->size - h->pos) len = h->size - h->pos;
-  memcpy(buf, h->data + h->pos, len);
+static size_t fs_mem_rd(void *fd, void *buf, size_t len) {
+  struct fs_mem_fd *h = (struct fs_mem_fd *) fd;
+  if (h == NULL || buf == NULL || h->pos >= h->file->size) return 0;
+  if (len > h->file->size - h->pos) len = h->file->size - h->pos;
+  memcpy(buf, h->file->data + h->pos, len);
   h->pos += len;
   return len;
 }
 
-static size_t fs_unpacked_sk(void *fd, size_t offset) {
-  struct fs_unpacked_fd *h = (struct fs_unpacked_fd *) fd;
+static size_t fs_mem_sk(void *fd, size_t offset) {
+  struct fs_mem_fd *h = (struct fs_mem_fd *) fd;
   if (h == NULL) return 0;
-  h->pos = offset < h->size ? offset : h->size;
+  h->pos = offset < h->file->size ? offset : h->file->size;
   return h->pos;
 }
 
 struct mg_fs mg_fs_packed = {
-    .st = fs_unpacked_st,
-    .ls = fs_unpacked_ls,
-    .op = fs_unpacked_op,
-    .cl = fs_unpacked_cl,
-    .rd = fs_unpacked_rd,
+    .st = fs_mem_st,
+    .ls = fs_mem_ls,
+    .op = fs_mem_op,
+    .cl = fs_mem_cl,
+    .rd = fs_mem_rd,
     .wr = NULL,
-    .sk = fs_unpacked_sk,
+    .sk = fs_mem_sk,
     .mv = NULL,
     .rm = NULL,
     .mkd = NULL,
@@ -294,9 +308,6 @@ struct mg_fs mg_fs_packed = {
 };
 
 struct mg_str mg_unpacked(const char *path) {
-  size_t size = 0;
-  time_t mtime = 0;
-  const char *data = path == NULL ? NULL : mg_unpack(path, &size, &mtime);
-  return data == NULL ? mg_str_n(NULL, 0) : mg_str_n(data, size);
+  const struct mg_mem_file *f = fs_mem_find(path);
+  return f == NULL ? mg_str_n(NULL, 0) : mg_str_n((const char *) f->data, f->size);
 }
-#endif  // MG_ENABLE_PACKED_FS

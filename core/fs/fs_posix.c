@@ -37,6 +37,7 @@ static void posix_list(const char *dir, void (*fn)(const char *, void *), void *
 static void *posix_open(const char *path, int flags) {
   int oflags = (flags & MG_FS_WRITE) ? ((flags & MG_FS_READ) ? O_RDWR | O_CREAT : O_WRONLY | O_CREAT | O_TRUNC)
                                      : O_RDONLY;
+  if ((flags & MG_FS_WRITE) && (flags & MG_FS_EXCL)) oflags |= O_EXCL;  // Only a new file
   int fd = open(path, oflags | O_CLOEXEC, 0644);  // A directory opens too, then reads fail
   return fd < 0 ? NULL : (void *) (intptr_t) (fd + 1);
 }

@@ -69,4 +69,22 @@ void mg_http_format_date(time_t t, char *buf, size_t len);  // IMF-fixdate (RFC 
 // mg_http_serve_dir / serve_file: answers methods other than GET and HEAD; true if it did
 bool mg_http_refuse_method(struct mg_connection *c, struct mg_http_message *hm, const char *extra);
 
+// Server-side includes (http_ssi.c). A directive at the start of buf: its length,
+// 0 if buf may be the beginning of one (shorter than MG_SSI_DIRECTIVE_MAX), -1 if
+// it is none (an unknown directive, or one too long). Pure: for the fuzzer.
+#define MG_SSI_DIRECTIVE_MAX 512
+enum { MG_SSI_FILE = 1, MG_SSI_VIRTUAL = 2 };
+struct mg_ssi_include {
+  int kind;            // MG_SSI_FILE or MG_SSI_VIRTUAL
+  struct mg_str name;  // Between the quotes, into buf
+};
+int mg_ssi_parse(const char *buf, size_t len, struct mg_ssi_include *inc);
+// The path under the root (normalised, starting with '/') that inc names from the
+// file at cur (the same form), into out; false if refused ("..", absolute file=)
+bool mg_ssi_resolve(const char *cur, const struct mg_ssi_include *inc, char *out, size_t len);
+// mg_http_serve_dir's answer for a file that matches ssi_pattern: path is under
+// root (starts with '/'), on fs
+void mg_http_ssi_serve(struct mg_connection *c, struct mg_fs *fs, struct mg_str root, const char *path,
+                       const char *extra_headers);
+
 #endif  // HTTP_INTERNAL_H

@@ -9,6 +9,7 @@ struct http_path_mime {
 static const struct http_path_mime http_path_mime_types[] = {
     {"html", "text/html; charset=utf-8"},
     {"htm", "text/html; charset=utf-8"},
+    {"shtml", "text/html; charset=utf-8"},
     {"css", "text/css; charset=utf-8"},
     {"js", "text/javascript; charset=utf-8"},
     {"mjs", "text/javascript; charset=utf-8"},

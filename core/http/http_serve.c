@@ -1,11 +1,13 @@
 // Static files over any mg_fs: path mapping under a root that cannot be
 // escaped, conditional requests (RFC 9110 13), single byte ranges,
-// directory indexes and listings, and streaming of files too big to queue.
+// directory indexes and listings, and streaming of files too big to queue
+// (pages with server-side includes: http_ssi.c).
 #include "mg_internal.h"
 #include "http/http_internal.h"
 
 #define SERVE_INLINE_MAX (16 * 1024)  // Files up to this size are queued in one go
 #define SERVE_PIECE (16 * 1024)       // Larger ones are topped up this much at a time
+#define SERVE_INDEX_ROOM sizeof("/" MG_HTTP_INDEX)  // Kept free in path buffers for the index
 
 // RFC 9110 5.6.7 IMF-fixdate, computed without gmtime() (not on every device)
 
@@ -495,14 +497,14 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   struct mg_fs *fs = opts->fs == NULL ? &mg_fs_posix : opts->fs;
   char upath[MG_PATH_MAX], path[MG_PATH_MAX];
   size_t strip = 0;
-  if (hm->uri.len + 12 > sizeof(upath)) {  // RFC 9110 15.5.15; the limit is MG_PATH_MAX
+  if (hm->uri.len + SERVE_INDEX_ROOM > sizeof(upath)) {  // RFC 9110 15.5.15; the limit is MG_PATH_MAX
     mg_http_reply(c, 414, opts->extra_headers, "Path too long\n");
     return;
   }
   // Decode and normalize first: prefixes and roots are matched on the clean path only
-  int n = hm->uri.len == 0 || hm->uri.buf[0] != '/' || hm->uri.len + 12 > sizeof(upath)
+  int n = hm->uri.len == 0 || hm->uri.buf[0] != '/' || hm->uri.len + SERVE_INDEX_ROOM > sizeof(upath)
               ? -1
-              : mg_url_decode(hm->uri.buf, hm->uri.len, upath, sizeof(upath) - 12, 0);
+              : mg_url_decode(hm->uri.buf, hm->uri.len, upath, sizeof(upath) - SERVE_INDEX_ROOM, 0);
   if (n <= 0 || !mg_path_normalize(upath, (size_t) n)) {
     MG_INFO(("%lu refused path %.*s", c->id, (int) hm->uri.len, hm->uri.buf));
     serve_error(c, opts, 400, "Invalid path\n");
@@ -515,7 +517,8 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   }
   size_t rlen = root.len;
   while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
-  if (mg_snprintf(path, sizeof(path) - 12, "%.*s%s", (int) rlen, root.buf, upath + strip) >= sizeof(path) - 12) {
+  if (mg_snprintf(path, sizeof(path) - SERVE_INDEX_ROOM, "%.*s%s", (int) rlen, root.buf, upath + strip) >=
+      sizeof(path) - SERVE_INDEX_ROOM) {
     serve_error(c, opts, 414, "Path too long\n");
     return;
   }
@@ -527,13 +530,18 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
       serve_redirect_dir(c, hm, upath);
       return;
     }
-    mg_snprintf(path + plen, sizeof(path) - plen, "%sindex.html", plen > 0 && path[plen - 1] == '/' ? "" : "/");
+    mg_snprintf(path + plen, sizeof(path) - plen, "%s" MG_HTTP_INDEX, plen > 0 && path[plen - 1] == '/' ? "" : "/");
     flags = fs->st(path, &size, &mtime);
     if (flags == 0 && MG_ENABLE_DIRLIST && !opts->dir_listing_off) {
       path[plen] = '\0';
       serve_listing(c, hm, fs, path, opts);
       return;
     }
+  }
+  if (MG_ENABLE_SSI && opts->ssi_pattern != NULL && flags != 0 && !(flags & MG_FS_DIR) &&
+      mg_match(mg_str(path), mg_str(opts->ssi_pattern), NULL)) {
+    mg_http_ssi_serve(c, fs, mg_str_n(path, rlen), path + rlen, opts->extra_headers);
+    return;
   }
   size_t gz_size = 0;
   time_t gz_mtime = 0;

@@ -18,6 +18,7 @@
 #include "mg_timer.h"
 #include "mg_util.h"
 #include "mg_json.h"
+#include "mg_rpc.h"
 #include "mg_url.h"
 #include "mg_net.h"
 #include "mg_tls.h"

@@ -28,16 +28,19 @@ struct mg_dns_message {
                           // of the last answer, else the question's), dotted, NUL-terminated
   char qname[256];        // The question's name: what a resolver matches (RFC 5452)
   uint16_t qtype, qclass; // The question's type and class; 0 when there is no question
+  bool is_response;       // QR set: an answer; a query (mDNS sends them) has only its question
 };
 
 // Parse the record at ofs (question if is_question). Returns bytes it spans, 0 on
-// malformed or truncated input. Compression pointers are followed with a hop limit.
+// malformed or truncated input. Compression pointers are followed back, at most 16.
 size_t mg_dns_parse_rr(const uint8_t *buf, size_t len, size_t ofs, bool is_question,
                        struct mg_dns_rr *rr);
 // Decode the (possibly compressed) name at ofs into to (dotted, NUL-terminated).
 // Returns the bytes the name spans at ofs, 0 on malformed input or if to is too small.
 size_t mg_dns_parse_name(const uint8_t *buf, size_t len, size_t ofs, char *to, size_t tolen);
-// Parse a response: true if well-formed; dm->resolved tells if an A/AAAA was found.
+// Parse a response or a query (at most 512 bytes, as Mongoose 7.22): true if
+// well-formed; dm->resolved tells if a response held an A/AAAA. A compression
+// pointer that does not point back ends its name (a self-pointer: an empty name).
 bool mg_dns_parse(const uint8_t *buf, size_t len, struct mg_dns_message *dm);
 // Build a recursive query for name; returns its length, 0 if buf is too small or
 // the name is invalid (empty label, label over 63, name over 253).

@@ -3,7 +3,8 @@
 #ifndef MG_FS_H
 #define MG_FS_H
 
-enum { MG_FS_READ = 1, MG_FS_WRITE = 2, MG_FS_DIR = 4 };
+// MG_FS_EXCL with MG_FS_WRITE: create the file, failing if it exists
+enum { MG_FS_READ = 1, MG_FS_WRITE = 2, MG_FS_DIR = 4, MG_FS_EXCL = 8 };
 
 struct mg_fs {
   int (*st)(const char *path, size_t *size, time_t *mtime);  // 0 = absent, else MG_FS_* flags
@@ -65,17 +66,24 @@ void mg_packed_close(void *fd);
 size_t mg_packed_read(void *fd, void *buf, size_t len);
 size_t mg_packed_seek(void *fd, size_t offset);
 
-// Mongoose's packed-file API. The program provides mg_unpack() (a file's bytes,
-// NUL-terminated, or NULL if absent) and mg_unlist() (the no'th file name, NULL
-// past the last), e.g. from `packer -M`; with MG_ENABLE_PACKED_FS=1 the library
-// adds mg_fs_packed (a read-only struct mg_fs over them) and mg_unpacked().
-#ifndef MG_ENABLE_PACKED_FS
-#define MG_ENABLE_PACKED_FS 0
-#endif
-const char *mg_unpack(const char *path, size_t *size, time_t *mtime);
-const char *mg_unlist(size_t no);
-struct mg_str mg_unpacked(const char *path);  // The file's bytes; empty (buf NULL) if absent
+// Mongoose 7.22's packed files: a table of files in memory, ending in an entry whose
+// path is NULL. mg_fs_packed (a read-only struct mg_fs) and mg_unpacked() read the
+// table mg_mem_files points at; it starts empty, and a program points it at its own
+// table or at mg_packed_files[] from `packer -M` (mg_mem_files = mg_packed_files).
+// Paths are looked up as given and after normalisation; directories are implied.
+struct mg_mem_file {
+  const char *path;           // "/web_root/index.html"; NULL ends the table
+  const unsigned char *data;  // The file's bytes
+  size_t size;                // Their count
+  time_t mtime;               // Modification time, 0 if unknown
+};
+extern const struct mg_mem_file *mg_mem_files;      // NULL reads as an empty table
+extern const struct mg_mem_file mg_packed_files[];  // Defined by `packer -M` output
+struct mg_str mg_unpacked(const char *path);  // The table's own bytes; {NULL, 0} if absent
 extern struct mg_fs mg_fs_packed;
+// Older Mongoose programs call these; `packer -M` output defines them over its table
+const char *mg_unpack(const char *path, size_t *size, time_t *mtime);  // NUL-terminated bytes
+const char *mg_unlist(size_t no);                                      // NULL past the last
 
 // Streaming DEFLATE decoder (RFC 1951) with gzip framing (RFC 1952), fixed RAM:
 // the state holds the 32 KiB window and the Huffman tables; no allocation.
@@ -122,9 +130,15 @@ struct mg_fd {
 };
 struct mg_fd *mg_fs_open(struct mg_fs *fs, const char *path, int flags);  // NULL on failure
 void mg_fs_close(struct mg_fd *fd);
+// Directory entries one at a time: start with buf[0] == '\0'; each call puts the
+// name after the one in buf there (names that do not fit in len are skipped) and
+// returns false once there is none. Each call lists the directory again.
+bool mg_fs_ls(struct mg_fs *fs, const char *path, char *buf, size_t len);
 // Whole-file helpers, as in Mongoose 7. mg_file_read: the contents in memory from
 // mg_calloc, NUL-terminated (free buf with mg_free), or {NULL, 0} on any failure.
 struct mg_str mg_file_read(struct mg_fs *fs, const char *path);
+// Writes a temporary file beside path, then renames it over path (when fs can
+// rename), so that readers see the old file or the new one, never half of it
 bool mg_file_write(struct mg_fs *fs, const char *path, const void *buf, size_t len);
 // Writes mg_snprintf-formatted text as the whole file; false on failure
 bool mg_file_printf(struct mg_fs *fs, const char *path, const char *fmt, ...);

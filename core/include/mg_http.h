@@ -139,6 +139,10 @@ void mg_http_write_chunk(struct mg_connection *c, const char *buf, size_t len);
 void mg_http_printf_chunk(struct mg_connection *c, const char *fmt, ...);
 const char *mg_http_status_text(int status_code);
 
+// The file mg_http_serve_dir sends for a directory (a name, as in Mongoose 7.22)
+#ifndef MG_HTTP_INDEX
+#define MG_HTTP_INDEX "index.html"
+#endif
 // Directories without index.html are listed (as in Mongoose) unless this is 0
 // or the options say dir_listing_off
 #ifndef MG_ENABLE_DIRLIST
@@ -148,7 +152,7 @@ const char *mg_http_status_text(int status_code);
 // Mongoose's fields, in Mongoose's order, then ours (zero: Mongoose's behaviour)
 struct mg_http_serve_opts {
   const char *root_dir;       // Web root, or "dir,/prefix=dir2,...": serve_dir never serves outside them
-  const char *ssi_pattern;    // Reserved
+  const char *ssi_pattern;    // Files to expand server-side includes in (mg_match glob), e.g. "#.shtml"
   const char *extra_headers;  // Added to every response, "Name: value\r\n" lines
   const char *mime_types;     // Extra types, "ext1=type1,ext2=type2"
   const char *page404;        // File served (with status 404) for missing paths
@@ -164,6 +168,30 @@ void mg_http_serve_dir(struct mg_connection *, struct mg_http_message *hm,
                        const struct mg_http_serve_opts *);
 void mg_http_serve_file(struct mg_connection *, struct mg_http_message *hm,
                         const char *path, const struct mg_http_serve_opts *);
+
+// Server-side includes: in a file that matches opts->ssi_pattern, mg_http_serve_dir
+// replaces <!--#include file="NAME" --> with the file NAME beside it and
+// <!--#include virtual="/NAME" --> with NAME under the root, whose own includes
+// are expanded too, MG_SSI_MAX_DEPTH deep. A NAME with a ".." segment or a
+// leading '/' in file= is refused, as are missing files: each leaves nothing and
+// a log line. The page is built whole in c->send, for its Content-Length: one
+// larger than MG_SSI_MAX_SIZE bytes gets 500 and a log line instead. 0 leaves
+// SSI out of the build (Mongoose's default).
+#ifndef MG_ENABLE_SSI
+#define MG_ENABLE_SSI 1
+#endif
+#ifndef MG_SSI_MAX_DEPTH
+#define MG_SSI_MAX_DEPTH 6
+#endif
+#ifndef MG_SSI_MAX_SIZE
+#if MG_PORT_POSIX
+#define MG_SSI_MAX_SIZE (64 * 1024)
+#else
+#define MG_SSI_MAX_SIZE (8 * 1024)
+#endif
+#endif
+// Sends fullpath, a POSIX file under the directory root, with its includes expanded
+void mg_http_serve_ssi(struct mg_connection *c, const char *root, const char *fullpath);
 // MIME type for a path from its extension (extra: "ext=type,..." or NULL)
 struct mg_str mg_http_mime_type(struct mg_str path, const char *extra);
 

@@ -31,9 +31,13 @@ bool mg_json_get_int64(struct mg_str json, const char *path, int64_t *v);
 char *mg_json_get_str(struct mg_str json, const char *path);   // a string, unescaped; no \u0000
 char *mg_json_get_hex(struct mg_str json, const char *path, int *len);  // "a1b2" -> bytes
 char *mg_json_get_b64(struct mg_str json, const char *path, int *len);  // base64 -> bytes
+// The string at path unescaped into buf, NUL-terminated (Mongoose 7.22): its length,
+// or 0 (buf "" when len > 0) if absent, not a string, malformed, holding \u0000, too
+// long for buf, or empty
+size_t mg_json_unescape(struct mg_str json, const char *path, char *buf, size_t len);
 // The body of a JSON string (between the quotes) unescaped into buf, NUL-terminated;
 // false (buf "") if it does not fit, is malformed, or holds \u0000
-bool mg_json_unescape(struct mg_str str, char *buf, size_t len);
+bool mg_json_unescape_body(struct mg_str str, char *buf, size_t len);
 // The length in bytes of the string body str unescaped (without a NUL), or -1 when it
 // is malformed (an invalid escape, a lone surrogate, a control character, bad UTF-8);
 // *nul (may be NULL) tells whether it holds \u0000, which a C string cannot carry

@@ -153,7 +153,8 @@ struct mg_timer *mg_timer_add(struct mg_mgr *mgr, uint64_t milliseconds, unsigne
 // call mg_wakeup(); the connection with that id gets MG_EV_WAKEUP with the data,
 // whole, whatever MG_IO_SIZE. At most 1000 bytes per call (fewer if MG_UDP_MAX is
 // set under 1024): a larger message is refused with false and an error log line
-// (from the calling thread). false also if the loop's queue is full (try again later).
+// (from the calling thread). false also if the loop's queue is full (try again later),
+// before mg_wakeup_init, and for conn_id 0.
 bool mg_wakeup_init(struct mg_mgr *mgr);
 bool mg_wakeup(struct mg_mgr *mgr, unsigned long conn_id, const void *buf, size_t len);
 

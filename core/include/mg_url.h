@@ -16,7 +16,8 @@ bool mg_url_parse(struct mg_str url, struct mg_url *out);
 
 // Convenience accessors (seed API); malformed URLs give empty slices / port 0
 unsigned short mg_url_port(const char *url);
-int mg_url_is_ssl(const char *url);  // https, wss, mqtts, ssl, tls
+bool mg_url_is_ssl(const char *url);  // https, wss, mqtts, ssl, tls, tcps
+bool mg_url_scheme_is_tls(struct mg_str scheme);  // The same test on a parsed scheme
 struct mg_str mg_url_host(const char *url);  // "[::1]" keeps its brackets, as in Mongoose
 struct mg_str mg_url_user(const char *url);
 struct mg_str mg_url_pass(const char *url);

@@ -41,21 +41,28 @@ static void dns_unlink(struct mg_mgr *mgr, struct mg_dns_request *r) {
   mg_free(r);
 }
 
-// Ends the lookup with an error for the waiting connection, "DNS lookup of NAME <why>"
-static void dns_fail(struct mg_mgr *mgr, struct mg_dns_request *r, const char *why) {
+// Ends the lookup with an error for the waiting connection: what went wrong is
+// "DNS lookup of NAME <why>" in the log, and the MG_EV_ERROR text is event_text
+// when given (one of Mongoose 7.22's words, which programs compare), else that line
+static void dns_fail(struct mg_mgr *mgr, struct mg_dns_request *r, const char *why, const char *event_text) {
   struct mg_connection *c = dns_conn_by_id(mgr, r->conn_id);
   char name[sizeof(r->name)];
   memcpy(name, r->name, sizeof(name));
   dns_unlink(mgr, r);  // First: the handler below may start lookups of its own
   if (c == NULL) return;
   c->is_resolving = 0;
-  mg_error(c, "DNS lookup of %s %s", name, why);
+  if (event_text == NULL) {
+    mg_error(c, "DNS lookup of %s %s", name, why);
+  } else {
+    MG_ERROR(("%lu DNS lookup of %s %s", c->id, name, why));
+    mg_error(c, "%s", event_text);
+  }
 }
 
 // The answer's id and question must be those asked: anything else is a stray or
 // a forgery, and waiting on for the real answer is what defeats the forger
 static bool dns_answers(const struct mg_dns_request *r, const struct mg_dns_message *dm) {
-  return dm->txnid == r->txnid && dm->qtype == r->qtype && dm->qclass == MG_DNS_CLASS_IN &&
+  return dm->is_response && dm->txnid == r->txnid && dm->qtype == r->qtype && dm->qclass == MG_DNS_CLASS_IN &&
          mg_strcasecmp(mg_str(dm->qname), mg_str(r->name)) == 0;
 }
 
@@ -77,40 +84,42 @@ static void dns_on_response(struct mg_connection *qc, int ev, void *ev_data) {
       dns_unlink(qc->mgr, r);
       if (c != NULL) dns_finish(c, &dm.addr);
     } else {
-      dns_fail(qc->mgr, r, "failed: no address");
+      dns_fail(qc->mgr, r, "failed: no address", NULL);
     }
   } else if (ev == MG_EV_ERROR && r != NULL) {
     char why[200];  // e.g. ICMP port unreachable, reported by recv() on a connected socket
     mg_snprintf(why, sizeof(why), "failed: nameserver %M: %s", mg_print_ip_port, &qc->rem, (char *) ev_data);
-    dns_fail(qc->mgr, r, why);
+    dns_fail(qc->mgr, r, why, NULL);
   } else if (ev == MG_EV_CLOSE && r != NULL) {
     r->qc = NULL;  // Closed under the lookup (mg_mgr_free): it is cancelled or times out
   }
 }
 
 // The nameserver's address, from mgr->dns4 / dns6.url or the port. Parsed here
-// and never resolved: a host name would make the resolver call itself.
-static bool dns_nameserver(struct mg_mgr *mgr, struct mg_addr *ns, char *why, size_t whylen) {
+// and never resolved: a host name would make the resolver call itself. On
+// failure, the MG_EV_ERROR text 7.22 gives ("resolver": none configured, "DNS
+// error": a URL that cannot be used), with the reason in why.
+static const char *dns_nameserver(struct mg_mgr *mgr, struct mg_addr *ns, char *why, size_t whylen) {
   const struct mg_dns *d = mgr->use_dns6 ? &mgr->dns6 : &mgr->dns4;
   const char *url = d->url;
   char buf[80];
   struct mg_url u;
   if (url == NULL && mg_port_nameserver(buf, sizeof(buf)) > 0) url = buf;
-  if (url == NULL) {
+  if (url == NULL || url[0] == '\0') {
     mg_snprintf(why, whylen, "failed: no nameserver configured (set mgr->%s.url)", mgr->use_dns6 ? "dns6" : "dns4");
-    return false;
+    return "resolver";
   }
   memset(ns, 0, sizeof(*ns));
   if (!mg_url_parse(mg_str(url), &u) || !mg_str_eq(u.scheme, "udp") || u.host.len == 0) {
     mg_snprintf(why, whylen, "failed: nameserver '%s' must be udp://IP:PORT", url);
-    return false;
+    return "DNS error";
   }
   if (!mg_aton(u.host, ns)) {
     mg_snprintf(why, whylen, "failed: nameserver '%s' must be a numeric IP address", url);
-    return false;
+    return "DNS error";
   }
   ns->port = mg_htons(u.port == 0 ? 53 : u.port);
-  return true;
+  return NULL;
 }
 
 // The lookup's own UDP socket, connected to the nameserver: the kernel picks a
@@ -155,8 +164,10 @@ void mg_resolve(struct mg_connection *c, struct mg_str host) {
     return;
   }
   if (host.buf[host.len - 1] == '.') host.len--;  // A valid name is not empty
-  if (!dns_nameserver(mgr, &ns, why, sizeof(why))) {
-    mg_error(c, "DNS lookup of %.*s %s", (int) host.len, host.buf, why);
+  const char *ns_error = dns_nameserver(mgr, &ns, why, sizeof(why));
+  if (ns_error != NULL) {
+    MG_ERROR(("%lu DNS lookup of %.*s %s", c->id, (int) host.len, host.buf, why));
+    mg_error(c, "%s", ns_error);
     return;
   }
   struct mg_dns_request *r = (struct mg_dns_request *) mg_calloc(1, sizeof(*r));
@@ -184,7 +195,7 @@ void mg_dns_poll(struct mg_mgr *mgr, uint64_t now) {
   struct mg_dns_request *r, *next;
   for (r = mgr->active_dns_requests; r != NULL; r = next) {
     next = r->next;
-    if (r->expire <= now) dns_fail(mgr, r, "timed out");
+    if (r->expire <= now) dns_fail(mgr, r, "timed out", "DNS timeout");
   }
 }
 

@@ -8,6 +8,7 @@ enum {
   DNS_WIRE_MAX_NAME = 255,      // On the wire: length bytes, labels and the root byte
   DNS_WIRE_MAX_TEXT_NAME = 253, // Dotted, without a trailing dot
   DNS_WIRE_MAX_HOPS = 16,       // Compression pointers followed per name
+  DNS_WIRE_MAX_MESSAGE = 512,   // RFC 1035 4.2.1: UDP messages without EDNS, as 7.22 takes
   DNS_WIRE_FLAG_QR = 0x8000,
   DNS_WIRE_FLAG_RD = 0x0100,
   DNS_WIRE_RCODE_MASK = 0x000f
@@ -23,9 +24,13 @@ static void dns_wire_put_u16(uint8_t *p, uint16_t v) {
 
 // Walks the name at ofs. Labels are written dotted into to (if not NULL); a
 // label holding '.' or NUL cannot be written that way and is refused then.
-// The hop limit and the 255-byte name limit both stop pointer loops.
+// A compressor only points back at names written before, so each pointer must
+// land before the previous one (the first before itself): one that does not
+// ends the name where it stands, as a self-pointer ends as an empty name in
+// Mongoose 7.22. Targets that only decrease cannot loop; the hop limit still
+// bounds a long chain.
 size_t mg_dns_parse_name(const uint8_t *buf, size_t len, size_t ofs, char *to, size_t tolen) {
-  size_t pos = ofs, span = 0, wire_len = 1, out = 0;
+  size_t pos = ofs, span = 0, wire_len = 1, out = 0, bound = 0;
   int hops = 0;
   if (buf == NULL || ofs >= len || (to != NULL && tolen == 0)) return 0;
   for (;;) {
@@ -36,9 +41,14 @@ size_t mg_dns_parse_name(const uint8_t *buf, size_t len, size_t ofs, char *to, s
       break;
     }
     if ((b & 0xc0) == 0xc0) {  // Compression pointer: 14-bit offset from the start
-      if (pos + 1 >= len || ++hops > DNS_WIRE_MAX_HOPS) return 0;
+      if (pos + 1 >= len) return 0;
       if (span == 0) span = pos + 2 - ofs;
-      pos = ((size_t) (b & 0x3f) << 8) | buf[pos + 1];
+      size_t target = ((size_t) (b & 0x3f) << 8) | buf[pos + 1];
+      if (target >= len) return 0;  // Outside the message: malformed, not a loop
+      if (hops == 0) bound = pos;
+      if (target >= bound) break;    // Not backwards: the name ends here
+      if (++hops > DNS_WIRE_MAX_HOPS) return 0;
+      pos = bound = target;
       continue;
     }
     if ((b & 0xc0) != 0) return 0;  // 0x40 and 0x80 label types are reserved
@@ -79,8 +89,9 @@ size_t mg_dns_parse_rr(const uint8_t *buf, size_t len, size_t ofs, bool is_quest
   return n + fixed + r.alen;
 }
 
-// A response is well-formed when every question and answer the header counts
-// lies inside the buffer. Authority and additional sections are not needed.
+// A message is well-formed when every question and answer the header counts
+// lies inside the buffer. Authority and additional sections are not needed, nor
+// the answers of a query (mDNS queries may carry known answers).
 bool mg_dns_parse(const uint8_t *buf, size_t len, struct mg_dns_message *dm) {
   struct mg_dns_message m;
   struct mg_dns_header h;
@@ -88,13 +99,13 @@ bool mg_dns_parse(const uint8_t *buf, size_t len, struct mg_dns_message *dm) {
   size_t ofs = DNS_WIRE_HEADER_SIZE, n;
   memset(&m, 0, sizeof(m));
   if (dm != NULL) *dm = m;
-  if (buf == NULL || len < DNS_WIRE_HEADER_SIZE) return false;
+  if (buf == NULL || len < DNS_WIRE_HEADER_SIZE || len > DNS_WIRE_MAX_MESSAGE) return false;
   h.txnid = dns_wire_u16(buf);
   h.flags = dns_wire_u16(buf + 2);
   h.num_questions = dns_wire_u16(buf + 4);
   h.num_answers = dns_wire_u16(buf + 6);
   m.txnid = h.txnid;
-  if ((h.flags & DNS_WIRE_FLAG_QR) == 0) return false;  // A query, not a response
+  m.is_response = (h.flags & DNS_WIRE_FLAG_QR) != 0;
 
   // Each record spans at least 5 (question) or 11 (answer) bytes, so these loops
   // end at the buffer's end however large the counts claim to be
@@ -106,7 +117,7 @@ bool mg_dns_parse(const uint8_t *buf, size_t len, struct mg_dns_message *dm) {
     m.qtype = rr.atype;
     m.qclass = rr.aclass;
   }
-  for (uint16_t i = 0; i < h.num_answers; i++, ofs += n) {
+  for (uint16_t i = 0; m.is_response && i < h.num_answers; i++, ofs += n) {
     if ((n = mg_dns_parse_rr(buf, len, ofs, false, &rr)) == 0) return false;
     if (m.resolved || (h.flags & DNS_WIRE_RCODE_MASK) != 0 || rr.aclass != MG_DNS_CLASS_IN) {
       continue;

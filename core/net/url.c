@@ -177,13 +177,16 @@ unsigned short mg_url_port(const char *url) {
   return url_parse_cstr(url).port;
 }
 
-int mg_url_is_ssl(const char *url) {
-  static const char *const secure[] = {"https", "wss", "mqtts", "ssl", "tls"};
-  struct mg_str scheme = url_parse_cstr(url).scheme;
+bool mg_url_scheme_is_tls(struct mg_str scheme) {
+  static const char *const secure[] = {"https", "wss", "mqtts", "ssl", "tls", "tcps"};
   for (size_t i = 0; i < MG_ARRAY_SIZE(secure); i++) {
-    if (mg_strcasecmp(scheme, mg_str(secure[i])) == 0) return 1;
+    if (mg_strcasecmp(scheme, mg_str(secure[i])) == 0) return true;
   }
-  return 0;
+  return false;
+}
+
+bool mg_url_is_ssl(const char *url) {
+  return mg_url_scheme_is_tls(url_parse_cstr(url).scheme);
 }
 
 // An IPv6 literal keeps its brackets, as Mongoose documents ("tcp://[::1]" gives

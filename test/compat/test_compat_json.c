@@ -44,12 +44,6 @@ Test(compat_json, typed_getters) {
   free(bin);
 }
 
-Test(compat_json, unescape_into_a_buffer) {
-  char buf[16];
-  cr_assert(mg_json_unescape(mg_str("a\\tb\\u0041"), buf, sizeof(buf)));
-  cr_assert_str_eq(buf, "a\tbA");
-}
-
 Test(compat_json, mg_json_next_walks_objects_and_arrays) {
   struct mg_str key, val, obj = mg_str("{\"a\":[true,1], \"b\": 42}");
   size_t ofs = 0;
@@ -72,4 +66,17 @@ Test(compat_json, printing_with_m_and_reading_back) {
   cr_assert_str_eq(s, "a \"q\"\n");
   free(s);
   cr_assert_eq(mg_json_get_long(mg_str(buf), "$.n", 0), 5);
+}
+
+Test(compat_json, mg_json_unescape_takes_a_path_and_returns_the_length) {
+  struct mg_str s = mg_str("{\"name\": \"a\\nb\\u00e9\", \"n\": 5, \"empty\": \"\"}");
+  char buf[16];
+  cr_assert_eq(mg_json_unescape(s, "$.name", buf, sizeof(buf)), 5);
+  cr_assert_str_eq(buf, "a\nb\xc3\xa9");
+  cr_assert_eq(mg_json_unescape(s, "$.name", buf, 6), 5, "exactly fits with the NUL");
+  cr_assert_eq(mg_json_unescape(s, "$.name", buf, 5), 0, "too small");
+  cr_assert_eq(mg_json_unescape(s, "$.n", buf, sizeof(buf)), 0, "not a string");
+  cr_assert_eq(mg_json_unescape(s, "$.nope", buf, sizeof(buf)), 0, "not found");
+  cr_assert_eq(mg_json_unescape(s, "$.empty", buf, sizeof(buf)), 0, "an empty string is 0 too");
+  cr_assert_str_eq(buf, "");
 }

@@ -24,6 +24,13 @@ Test(compat_net, url_accessors_as_documented) {
   cr_assert_str_eq(mg_url_uri("http://host"), "/");
 }
 
+Test(compat_net, url_is_ssl_is_a_bool_and_knows_tcps) {
+  bool (*is_ssl)(const char *) = mg_url_is_ssl;  // 7.22's prototype
+  cr_assert(is_ssl("tcps://127.0.0.1:8443"));
+  cr_assert(is_ssl("mqtts://broker:8883"));
+  cr_assert_not(is_ssl("tcp://127.0.0.1:8443"));
+}
+
 Test(compat_net, url_without_scheme_or_host) {
   cr_assert(net_str_is(mg_url_host("//host"), "host"));
   cr_assert(net_str_is(mg_url_host("//host:99/p"), "host"));
@@ -127,23 +134,103 @@ Test(compat_net, dns_message_name_is_the_answers) {
   cr_assert_str_eq(dm.name, "example.net");
 }
 
-Test(compat_net, dns_pointer_loops_are_refused_but_chains_are_not) {
-  // The same response with the A record's owner pointing at itself (offset 58)
+// net_cname_response with the A record's owner (at 58) a pointer to offset to
+static bool net_parse_with_owner_at(uint8_t to, struct mg_dns_message *dm) {
   uint8_t pkt[sizeof(net_cname_response)];
-  struct mg_dns_message dm;
   memcpy(pkt, net_cname_response, sizeof(pkt));
-  pkt[59] = 58;
-  cr_assert_not(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  pkt[59] = to;
+  return mg_dns_parse(pkt, sizeof(pkt), dm);
+}
+
+Test(compat_net, dns_self_pointer_is_an_empty_name_not_a_failure) {
+  struct mg_dns_message dm;
+  cr_assert(net_parse_with_owner_at(58, &dm), "7.22 survives a self-pointer");
+  cr_assert(dm.resolved);
+  cr_assert_eq(dm.addr.addr.ip4, mg_htonl(0x0a000007));
+  cr_assert_str_eq(dm.name, "");
+}
+
+Test(compat_net, dns_pointer_chains_reach_the_final_name) {
+  struct mg_dns_message dm;
   // A chain: the owner points at the CNAME's owner (58 -> 33), itself a pointer
   // to the question's name (33 -> 12), an earlier name
-  pkt[59] = 33;
-  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert(net_parse_with_owner_at(33, &dm));
   cr_assert(dm.resolved);
   cr_assert_str_eq(dm.name, "www.example.com");
   // A pointer into the middle of an earlier name: "com" of the question
-  pkt[59] = 24;
-  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert(net_parse_with_owner_at(24, &dm));
   cr_assert_str_eq(dm.name, "com");
+}
+
+// An mDNS query (id 0, no flags) for "meerkat.local" A, QU bit set, no answers
+static const uint8_t net_mdns_query[] = {
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+    7, 'm', 'e', 'e', 'r', 'k', 'a', 't', 5, 'l', 'o', 'c', 'a', 'l', 0, 0, 1, 0x80, 1,
+};
+
+Test(compat_net, dns_query_parses_to_its_question_name) {
+  struct mg_dns_message dm;
+  memset(&dm, 0x55, sizeof(dm));
+  cr_assert(mg_dns_parse(net_mdns_query, sizeof(net_mdns_query), &dm));
+  cr_assert_eq(dm.txnid, 0);
+  cr_assert_not(dm.resolved);
+  cr_assert_str_eq(dm.name, "meerkat.local");
+}
+
+Test(compat_net, dns_messages_over_512_bytes_are_refused) {
+  uint8_t pkt[513];
+  struct mg_dns_message dm;
+  memset(pkt, 0, sizeof(pkt));  // Trailing bytes no section claims
+  memcpy(pkt, net_cname_response, sizeof(net_cname_response));
+  cr_assert(mg_dns_parse(pkt, 512, &dm));
+  cr_assert_not(mg_dns_parse(pkt, 513, &dm));
+}
+
+// ---- DNS lookup failures reach MG_EV_ERROR with 7.22's words ----
+
+static void net_error_handler(struct mg_connection *c, int ev, void *ev_data) {
+  char *error = (char *) c->fn_data;
+  if (ev == MG_EV_ERROR && error[0] == '\0') mg_snprintf(error, 100, "%s", (char *) ev_data);
+}
+
+// Connects to a name that needs a nameserver, with mgr.dns4.url = ns, and returns
+// the error the connection got
+static void net_lookup_error(const char *ns, int dnstimeout, char *error) {
+  struct mg_mgr mgr;
+  error[0] = '\0';
+  mg_mgr_init(&mgr);
+  mgr.dns4.url = ns;
+  mgr.dnstimeout = dnstimeout;
+  mg_connect(&mgr, "tcp://lookup.meerkat.test:80", net_error_handler, error);
+  for (int i = 0; i < 500 && error[0] == '\0'; i++) mg_mgr_poll(&mgr, 10);
+  mg_mgr_free(&mgr);
+}
+
+Test(compat_net, dns_no_answer_in_time_is_dns_timeout) {
+  char error[100], ns[64];
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);  // A nameserver that never answers: a UDP listener that reads nothing
+  struct mg_connection *silent = mg_listen(&mgr, "udp://127.0.0.1:0", NULL, NULL);
+  cr_assert_not_null(silent);
+  mg_snprintf(ns, sizeof(ns), "udp://127.0.0.1:%hu", mg_ntohs(silent->loc.port));
+  net_lookup_error(ns, 50, error);
+  mg_mgr_free(&mgr);
+  cr_assert_str_eq(error, "DNS timeout");
+}
+
+Test(compat_net, dns_without_a_nameserver_is_resolver) {
+  char error[100];
+  net_lookup_error("", 50, error);
+  cr_assert_str_eq(error, "resolver");
+}
+
+Test(compat_net, dns_unusable_nameserver_url_is_dns_error) {
+  static const char *const urls[] = {"udp://ns.invalid:53", "tcp://127.0.0.1:53", "nonsense:://"};
+  for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+    char error[100];
+    net_lookup_error(urls[i], 50, error);
+    cr_assert_str_eq(error, "DNS error", "%s", urls[i]);
+  }
 }
 
 // ---- UDP: MG_EV_WRITE after a datagram goes out ----
@@ -187,5 +274,17 @@ Test(compat_net, udp_send_raises_write) {
   cr_assert_eq(u.writes, 1, "one MG_EV_WRITE for one datagram");
   cr_assert_eq(u.written, 8);
   cr_assert_eq(c->send.len, 0);
+  mg_mgr_free(&mgr);
+}
+
+// ---- mg_wakeup's edges ----
+
+Test(compat_net, wakeup_refuses_id_0_and_an_uninitialised_manager) {
+  struct mg_mgr mgr;
+  mg_mgr_init(&mgr);
+  cr_assert_not(mg_wakeup(&mgr, 1, "x", 1), "no mg_wakeup_init yet");
+  cr_assert(mg_wakeup_init(&mgr));
+  cr_assert_not(mg_wakeup(&mgr, 0, "x", 1), "no connection has id 0");
+  cr_assert(mg_wakeup(&mgr, 1, "x", 1));
   mg_mgr_free(&mgr);
 }

@@ -1,6 +1,6 @@
 // Mongoose 7 TLS compatibility, built against dist/ alone with Mongoose's switch
 // -DMG_TLS=MG_TLS_MBED and mbedTLS 3.6: an HTTPS server and client in one manager,
-// the certificates read from mg_fs_packed (mg_unpack below) and mg_fs_posix.
+// the certificates read from mg_fs_packed (a struct mg_mem_file table below) and mg_fs_posix.
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,36 +16,22 @@ static const char *certs_dir(void) {
 }
 
 static const char *packed_names[] = {"/certs/ca.pem", "/certs/server.key", "/certs/server.pem"};
-static char packed_data[3][8192];
-static size_t packed_size[3];
+static unsigned char packed_data[3][8192];
+static struct mg_mem_file packed_files[4];  // The last stays {NULL, ...}: the table's end
 
+// Fills the table and hands it to mg_fs_packed, as Mongoose 7.22 programs do
 static void packed_load(void) {
-  static bool done;
-  if (done) return;
   for (size_t i = 0; i < 3; i++) {
     char path[512];
     snprintf(path, sizeof(path), "%s/%s", certs_dir(), packed_names[i] + 7);
     FILE *fp = fopen(path, "rb");
     cr_assert_not_null(fp, "%s is missing: make certs", path);
-    packed_size[i] = fread(packed_data[i], 1, sizeof(packed_data[i]) - 1, fp);
+    packed_files[i].path = packed_names[i];
+    packed_files[i].data = packed_data[i];
+    packed_files[i].size = fread(packed_data[i], 1, sizeof(packed_data[i]) - 1, fp);
     fclose(fp);
   }
-  done = true;
-}
-
-const char *mg_unpack(const char *path, size_t *size, time_t *mtime) {
-  packed_load();
-  for (size_t i = 0; i < 3; i++) {
-    if (strcmp(path, packed_names[i]) != 0) continue;
-    if (size != NULL) *size = packed_size[i];
-    if (mtime != NULL) *mtime = 0;
-    return packed_data[i];
-  }
-  return NULL;
-}
-
-const char *mg_unlist(size_t no) {
-  return no < 3 ? packed_names[no] : NULL;
+  mg_mem_files = packed_files;
 }
 
 // ---------------------------------------------------------------------------
@@ -100,7 +86,7 @@ Test(compat_tls, mg_tls_mbed_builds_tls_in) {
   cr_assert_eq(MG_ENABLE_TLS, 1);
 }
 
-Test(compat_tls, https_with_certificates_from_mg_fs_packed) {
+Test(compat_tls, https_with_certificates_from_mg_fs_packed, .init = packed_load) {
   struct mg_tls_opts server = {0};
   struct fetch f = {0};
   server.cert = mg_file_read(&mg_fs_packed, "/certs/server.pem");
@@ -143,7 +129,7 @@ Test(compat_tls, https_with_certificates_from_mg_fs_posix) {
 }
 
 // The host name comes from the URL, as in Mongoose: a certificate for another name fails
-Test(compat_tls, the_client_checks_the_url_host_name) {
+Test(compat_tls, the_client_checks_the_url_host_name, .init = packed_load) {
   struct fetch f = {0};
   fetch_from_posix_certs("other-host.pem", "other-host.key", mg_unpacked("/certs/ca.pem"), &f);
   cr_assert(strstr(f.error, "host name mismatch") != NULL, "%s", f.error);

@@ -1,5 +1,6 @@
 // Fuzzes the DNS wire parsers on arbitrary packets (names at many offsets,
-// records, whole responses) and checks that a built query reads back unchanged.
+// records, whole responses and queries) and checks that a built query reads back
+// unchanged, as a query (mDNS) and as an answerless response.
 #include "meerkat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -58,6 +59,10 @@ static void fuzz_dns_check_query(const char *name, size_t n, bool ipv6) {
   if (q == 0) return;
   size_t plain = n - (name[n - 1] == '.');
   if (q != 12 + plain + 2 + 4) __builtin_trap();
+  // As sent: a query parses to its question and never resolves
+  if (!mg_dns_parse(buf, q, &dm) || dm.is_response || dm.resolved || strcmp(dm.name, dm.qname) != 0) {
+    __builtin_trap();
+  }
   buf[2] |= 0x80;  // Turn it into an answerless response
   if (!mg_dns_parse(buf, q, &dm) || dm.resolved || dm.txnid != 0x4242) __builtin_trap();
   // Labels holding the separator read back differently; the builder has none
@@ -76,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_dns_check_text(dm.name, sizeof(dm.name));
   fuzz_dns_check_text(dm.qname, sizeof(dm.qname));
   if (!ok && (dm.resolved || dm.name[0] != '\0' || dm.qname[0] != '\0')) __builtin_trap();
-  if (ok && (size < 12 || (buf[2] & 0x80) == 0)) __builtin_trap();
+  if (ok && (size < 12 || size > 512 || dm.is_response != ((buf[2] & 0x80) != 0))) __builtin_trap();
+  if (dm.resolved && !dm.is_response) __builtin_trap();  // A query's answers are never taken
   if (dm.resolved) {
     // The address was copied from somewhere in the packet
     size_t alen = dm.addr.is_ip6 ? 16 : 4;

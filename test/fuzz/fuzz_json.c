@@ -80,13 +80,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mg_free(mg_json_get_hex(doc, path, &blen));
   mg_free(mg_json_get_b64(doc, path, &blen));
   char buf[32];
-  if (mg_json_unescape(doc, buf, sizeof(buf)) && memchr(buf, 0, sizeof(buf)) == NULL) __builtin_trap();
+  if (mg_json_unescape_body(doc, buf, sizeof(buf)) && memchr(buf, 0, sizeof(buf)) == NULL) __builtin_trap();
   // The unescaped length agrees with unescaping: where it fits, and why not where not
   bool has_nul = false;
   long ulen = mg_json_unescaped_len(doc, &has_nul);
-  bool fits = mg_json_unescape(doc, buf, sizeof(buf));
+  bool fits = mg_json_unescape_body(doc, buf, sizeof(buf));
   if (fits != (ulen >= 0 && !has_nul && (size_t) ulen < sizeof(buf))) __builtin_trap();
   if (fits && strlen(buf) != (size_t) ulen) __builtin_trap();
+  // The string at path, into a buffer (7.22's mg_json_unescape), agrees with mg_json_get_str
+  size_t got = mg_json_unescape(doc, path, buf, sizeof(buf));
+  char *str = mg_json_get_str(doc, path);
+  if (got > 0 && (str == NULL || strcmp(str, buf) != 0 || strlen(buf) != got)) __builtin_trap();
+  if (got == 0 && buf[0] != '\0') __builtin_trap();
+  if (got == 0 && str != NULL && str[0] != '\0' && strlen(str) + 1 <= sizeof(buf)) __builtin_trap();
+  mg_free(str);
   // mg_json_check agrees with mg_json_get, and says why in valid UTF-8 when the document is bad
   char why[160];  // Room for the longest message: never cut
   if (mg_json_check(doc, why, sizeof(why)) != (whole >= 0)) __builtin_trap();

@@ -29,7 +29,7 @@ static size_t fuzz_esc_read_back(const char *printed, size_t plen, char *got) {
   for (size_t i = 1; i + 1 < plen;) {  // Between the quotes
     size_t k = printed[i] != '\\' ? mg_utf8_len(printed + i, plen - 1 - i) : printed[i + 1] == 'u' ? 6 : 2;
     char one[5];
-    if (mg_json_unescape(mg_str_n(printed + i, k), one, sizeof(one))) {
+    if (mg_json_unescape_body(mg_str_n(printed + i, k), one, sizeof(one))) {
       memcpy(got + o, one, strlen(one));
       o += strlen(one);
     } else if (k == 6 && memcmp(printed + i, "\\u0000", 6) == 0) {

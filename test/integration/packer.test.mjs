@@ -212,7 +212,7 @@ test('packer: -x excludes, -n stores uncompressed, -s strips a prefix, -p rename
   const table = rows(r.stdout);
   assert.deepEqual([...table.keys()], ['/app.js', '/index.html', '/sub/x.txt']);
   assert.deepEqual([...table.values()], [true, true, false]);
-  assert.match(r.stdout.toString(), /^const struct mg_packed_table ui_table = \{ui_files, 3\};$/m);
+  assert.match(r.stdout.toString(), /^const struct mg_packed_table ui_table = \{ui_entries, 3\};$/m);
   assert.match(r.stdout.toString(), /^struct mg_fs ui_fs = \{$/m);
   // A glob with '/' matches the whole path only
   const whole = rows(pack(['-x', '/static/sub', root]).stdout);
@@ -334,10 +334,10 @@ test('packer: special files are skipped with a warning', { skip: !have('mkfifo')
   assert.deepEqual([...rows(r.stdout).keys()], ['/a.txt']);
 });
 
-// A Mongoose program that serves packed files: its mg_unpack()/mg_unlist() come
-// from `packer -M`, and it builds against the amalgamated distribution alone with
-// -DMG_ENABLE_PACKED_FS=1, as Mongoose's embedded-filesystem tutorial says
-for (const extra of [[], ['-b']]) test(`packer -M ${extra.join(' ')}: a Mongoose program serves mg_unpack() files through mg_fs_packed`, (t) => {
+// A Mongoose 7.22 program that serves packed files: mg_packed_files[] (and the
+// older mg_unpack()/mg_unlist()) come from `packer -M`, and it builds against the
+// amalgamated distribution alone with no build option
+for (const extra of [[], ['-b']]) test(`packer -M ${extra.join(' ')}: a Mongoose program serves mg_packed_files through mg_fs_packed`, (t) => {
   const dir = scratch(t, 'packer-mongoose');
   const dist = path.join(dir, 'dist');
   const am = spawnSync('tools/amalgamate.sh', [dist]);
@@ -350,9 +350,10 @@ for (const extra of [[], ['-b']]) test(`packer -M ${extra.join(' ')}: a Mongoose
   // Run from the scratch directory: table paths keep the directory as named
   const r = spawnSync(path.resolve(BIN_PACKER), ['-M', ...extra, '-q', '-o', gen, 'web_root', './certs/'], { cwd: dir });
   assert.equal(r.status, 0, r.stderr.toString());
+  assert.match(fs.readFileSync(gen, 'utf8'), /^const struct mg_mem_file mg_packed_files\[\] = \{$/m);
   assert.match(fs.readFileSync(gen, 'utf8'), /^const char \*mg_unpack\(const char \*path, size_t \*size, time_t \*mtime\) \{$/m);
   const exe = path.join(dir, 'mongoose-packed');
-  const c = spawnSync(CC, [...STRICT, ...SAN, '-DMG_ENABLE_PACKED_FS=1', `-I${dist}`, 'test/integration/packer_mongoose.c',
+  const c = spawnSync(CC, [...STRICT, ...SAN, `-I${dist}`, 'test/integration/packer_mongoose.c',
     gen, path.join(dist, 'meerkat.c'), '-o', exe]);
   assert.equal(c.status, 0, `${CC} failed:\n${c.stderr}`);
   const run = spawnSync(exe, ['/', '/css/style.css', '/missing.txt', '/../certs/ca.pem'], { cwd: dir, timeout: 20000 });
@@ -363,6 +364,9 @@ for (const extra of [[], ['-b']]) test(`packer -M ${extra.join(' ')}: a Mongoose
   // mg_unlist names every file once, in the table's order, then NULL
   assert.deepEqual(lines.filter((l) => l.startsWith('unlist\t')),
     ['unlist\t/certs/ca.pem', 'unlist\t/web_root/css/style.css', 'unlist\t/web_root/index.html']);
+  assert.deepEqual(lines.filter((l) => l.startsWith('packed\t')),
+    ['packed\t/certs/ca.pem', 'packed\t/web_root/css/style.css', 'packed\t/web_root/index.html']);
+  assert.equal(lines.filter((l) => l.startsWith('unpacked\t/certs/ca.pem\t0\tnull')).length, 1, 'empty until mg_mem_files is set');
   assert.ok(lines.includes(`unpacked\t/certs/ca.pem\t${fs.statSync(path.join(dir, 'certs/ca.pem')).size}\tnul`));
   assert.ok(lines.includes('unpacked\t/nope\t0\tnull'));
   const got = (i) => lines.find((l) => l.startsWith(`get\t${i}\t`)).split('\t');

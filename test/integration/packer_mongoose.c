@@ -1,7 +1,7 @@
-// A Mongoose-style program over a packed filesystem: mg_unpack()/mg_unlist()
-// come from `packer -M`. It lists the files, then serves /web_root through
-// mg_fs_packed and fetches each argv path from itself over loopback, printing
-// "get N STATUS TYPE" and writing the body to bodyN.
+// A Mongoose 7.22 program over a packed filesystem: mg_packed_files[] (and the
+// older mg_unpack()/mg_unlist()) come from `packer -M`. It lists the files, then
+// serves /web_root through mg_fs_packed and fetches each argv path from itself
+// over loopback, printing "get N STATUS TYPE" and writing the body to bodyN.
 #include "mongoose.h"
 
 struct fetch {
@@ -54,6 +54,9 @@ int main(int argc, char **argv) {
   char url[64];
   const char *name;
   for (size_t i = 0; (name = mg_unlist(i)) != NULL; i++) printf("unlist\t%s\n", name);
+  unpacked("/certs/ca.pem");  // Before the table is in use: nothing
+  mg_mem_files = mg_packed_files;
+  for (size_t i = 0; mg_packed_files[i].path != NULL; i++) printf("packed\t%s\n", mg_packed_files[i].path);
   unpacked("/certs/ca.pem");
   unpacked("/nope");
   mg_log_set(MG_LL_ERROR);

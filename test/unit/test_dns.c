@@ -106,23 +106,42 @@ Test(dns, root_name_is_empty_and_spans_one_byte) {
   cr_assert_str_eq(name, "");
 }
 
-Test(dns, name_refuses_pointer_loops) {
+Test(dns, pointer_that_does_not_point_back_ends_the_name) {
   const uint8_t self[] = {0xc0, 0};
-  const uint8_t pair[] = {1, 'a', 0xc0, 4, 1, 'b', 0xc0, 0};
+  const uint8_t forward[] = {1, 'a', 0xc0, 4, 1, 'b', 0xc0, 0};
   char name[256];
-  cr_assert_eq(mg_dns_parse_name(self, sizeof(self), 0, name, sizeof(name)), 0);
-  cr_assert_eq(mg_dns_parse_name(pair, sizeof(pair), 0, name, sizeof(name)), 0);
-  cr_assert_eq(mg_dns_parse_name(pair, sizeof(pair), 0, NULL, 0), 0);
+  // A self-pointer is an empty name spanning its two bytes, as in Mongoose 7.22
+  cr_assert_eq(mg_dns_parse_name(self, sizeof(self), 0, name, sizeof(name)), 2);
+  cr_assert_str_eq(name, "");
+  // "a" then a pointer forward: the name ends there
+  cr_assert_eq(mg_dns_parse_name(forward, sizeof(forward), 0, name, sizeof(name)), 4);
+  cr_assert_str_eq(name, "a");
+  // "b" then back to "a", whose pointer (to 4) is not before 0: a loop cut short
+  cr_assert_eq(mg_dns_parse_name(forward, sizeof(forward), 4, name, sizeof(name)), 4);
+  cr_assert_str_eq(name, "b.a");
+  cr_assert_eq(mg_dns_parse_name(forward, sizeof(forward), 4, NULL, 0), 4);
+}
+
+Test(dns, pointers_must_keep_pointing_further_back) {
+  // "x" at 0; at 3 "y" + pointer to 0; at 7 a pointer to 3, then at 9 a pointer to 7
+  const uint8_t pkt[] = {1, 'x', 0, 1, 'y', 0xc0, 0, 0xc0, 3, 0xc0, 7};
+  char name[16];
+  cr_assert_eq(mg_dns_parse_name(pkt, sizeof(pkt), 9, name, sizeof(name)), 2);
+  cr_assert_str_eq(name, "y.x");
+  // A loop of two pointers that each point back: 2 -> 0 -> (2: not before 0) ends
+  const uint8_t loop[] = {0xc0, 2, 0xc0, 0};
+  cr_assert_eq(mg_dns_parse_name(loop, sizeof(loop), 2, name, sizeof(name)), 2);
+  cr_assert_str_eq(name, "");
 }
 
 Test(dns, name_refuses_too_many_hops_even_without_a_loop) {
-  // A chain of 17 pointers, each to the next one, ending in the root
-  uint8_t chain[17 * 2 + 1];
+  // The root at 0, then 17 pointers, each to the one before it
+  uint8_t chain[1 + 17 * 2];
   char name[8];
-  for (int i = 0; i < 17; i++) chain[2 * i] = 0xc0, chain[2 * i + 1] = (uint8_t) (2 * i + 2);
-  chain[34] = 0;
-  cr_assert_eq(mg_dns_parse_name(chain, sizeof(chain), 0, name, sizeof(name)), 0);
-  cr_assert_eq(mg_dns_parse_name(chain, sizeof(chain), 2, name, sizeof(name)), 2);  // 16 hops
+  chain[0] = 0;
+  for (int i = 0; i < 17; i++) chain[1 + 2 * i] = 0xc0, chain[2 + 2 * i] = (uint8_t) (i == 0 ? 0 : 2 * i - 1);
+  cr_assert_eq(mg_dns_parse_name(chain, sizeof(chain), 33, name, sizeof(name)), 0);  // 17 hops
+  cr_assert_eq(mg_dns_parse_name(chain, sizeof(chain), 31, name, sizeof(name)), 2);  // 16 hops
   cr_assert_str_eq(name, "");
 }
 
@@ -307,13 +326,31 @@ Test(dns, error_rcode_parses_but_does_not_resolve) {
   cr_assert_str_eq(dm.name, "example.com");
 }
 
-Test(dns, queries_are_not_responses) {
+Test(dns, a_query_parses_to_its_question_and_never_resolves) {
   uint8_t pkt[sizeof(a_response)];
   struct mg_dns_message dm;
   memcpy(pkt, a_response, sizeof(pkt));
-  pkt[2] = 0x01;  // QR clear
-  cr_assert_not(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  pkt[2] = 0x01;  // QR clear: the answer section is a query's known answer, not taken
+  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert_not(dm.is_response);
+  cr_assert_not(dm.resolved);
+  cr_assert_str_eq(dm.name, "example.com");
+  cr_assert_str_eq(dm.qname, "example.com");
+  pkt[2] = 0x81;
+  cr_assert(mg_dns_parse(pkt, sizeof(pkt), &dm));
+  cr_assert(dm.is_response);
   cr_assert_not(mg_dns_parse(NULL, 100, &dm));
+}
+
+Test(dns, messages_over_512_bytes_are_refused) {
+  uint8_t pkt[600];
+  struct mg_dns_message dm;
+  memset(pkt, 0, sizeof(pkt));
+  memcpy(pkt, a_response, sizeof(a_response));
+  cr_assert(mg_dns_parse(pkt, 512, &dm));
+  cr_assert(dm.resolved);
+  cr_assert_not(mg_dns_parse(pkt, 513, &dm));
+  cr_assert_not(dm.resolved);
 }
 
 Test(dns, first_address_answer_wins) {
@@ -405,7 +442,7 @@ Test(dns, query_fails_and_leaves_buf_alone_when_too_small_at_every_size) {
 // ---- The resolver against a fake nameserver on the same manager ----
 
 enum { NS_RIGHT, NS_WRONG_ID, NS_WRONG_NAME, NS_WRONG_QTYPE, NS_WRONG_QCLASS, NS_UPPER_CASE,
-       NS_WRONG_ID_THEN_RIGHT, NS_OTHER_PORT, NS_OTHER_PORT_THEN_RIGHT, NS_SILENT };
+       NS_WRONG_ID_THEN_RIGHT, NS_OTHER_PORT, NS_OTHER_PORT_THEN_RIGHT, NS_SILENT, NS_ECHO_QUERY };
 
 struct fake_ns {
   int mode;
@@ -471,6 +508,9 @@ static void fake_ns_fn(struct mg_connection *c, int ev, void *ev_data) {
       break;
     }
     case NS_SILENT: return;
+    case NS_ECHO_QUERY:  // The query itself, with an answer: QR clear, so no response
+      resp[2] = q[2], resp[3] = q[3];
+      break;
     default: break;
   }
   mg_send(c, resp, n);
@@ -550,9 +590,13 @@ static void dns_expect_ignored(int mode) {
   dns_lookup(mode, "device.test", &ns, &l);
   uint64_t took = mg_millis() - start;
   cr_assert_not(l.resolved, "mode %d: a mismatched answer was taken", mode);
-  cr_assert(strstr(l.error, "DNS lookup of device.test timed out") != NULL, "mode %d: %s", mode, l.error);
+  cr_assert_str_eq(l.error, "DNS timeout", "mode %d", mode);
   cr_assert(took >= 290, "mode %d: gave up after %lu ms", mode, (unsigned long) took);
   cr_assert_eq(ns.queries, 1);
+}
+
+Test(resolver, ignores_its_own_query_sent_back) {
+  dns_expect_ignored(NS_ECHO_QUERY);
 }
 
 Test(resolver, ignores_an_answer_with_the_wrong_id) {
@@ -677,8 +721,7 @@ Test(resolver, host_name_as_nameserver_is_a_clear_error_not_a_recursion) {
   mg_connect(&mgr, "tcp://x.invalid:80", lookup_fn, &l);
   dns_poll_until(&mgr, &l, 1, 1000);
   cr_assert(l.done);
-  cr_assert_str_eq(l.error, "DNS lookup of x.invalid failed: nameserver 'udp://ns.invalid:53' "
-                            "must be a numeric IP address");
+  cr_assert_str_eq(l.error, "DNS error", "as Mongoose 7.22 says it; the log says why");
   cr_assert_null(mgr.conns);
   mg_mgr_free(&mgr);
 }
@@ -692,7 +735,7 @@ Test(resolver, nameserver_url_must_be_udp) {
   mg_connect(&mgr, "tcp://x.invalid:80", lookup_fn, &l);
   dns_poll_until(&mgr, &l, 1, 1000);
   cr_assert(l.done);
-  cr_assert(strstr(l.error, "must be udp://IP:PORT") != NULL, "error: %s", l.error);
+  cr_assert_str_eq(l.error, "DNS error");
   mg_mgr_free(&mgr);
 }
 

@@ -320,28 +320,28 @@ Test(json, reads_a_long_string) {
 
 Test(json, unescapes_into_a_caller_buffer) {
   char buf[8];
-  cr_assert(mg_json_unescape(mg_str("a\\nb"), buf, sizeof(buf)));
+  cr_assert(mg_json_unescape_body(mg_str("a\\nb"), buf, sizeof(buf)));
   cr_assert_str_eq(buf, "a\nb");
-  cr_assert(mg_json_unescape(mg_str("1234567"), buf, sizeof(buf)), "exactly fits with the NUL");
+  cr_assert(mg_json_unescape_body(mg_str("1234567"), buf, sizeof(buf)), "exactly fits with the NUL");
   cr_assert_str_eq(buf, "1234567");
-  cr_assert(!mg_json_unescape(mg_str("12345678"), buf, sizeof(buf)), "no room for the NUL");
-  cr_assert(!mg_json_unescape(mg_str("\\ud83d\\ude00\\ud83d\\ude00"), buf, sizeof(buf)), "8 bytes + NUL");
-  cr_assert(mg_json_unescape(mg_str("\\ud83d\\ude00abc"), buf, sizeof(buf)));
+  cr_assert(!mg_json_unescape_body(mg_str("12345678"), buf, sizeof(buf)), "no room for the NUL");
+  cr_assert(!mg_json_unescape_body(mg_str("\\ud83d\\ude00\\ud83d\\ude00"), buf, sizeof(buf)), "8 bytes + NUL");
+  cr_assert(mg_json_unescape_body(mg_str("\\ud83d\\ude00abc"), buf, sizeof(buf)));
   cr_assert_str_eq(buf, "\xf0\x9f\x98\x80" "abc");
-  cr_assert(mg_json_unescape(mg_str(""), buf, sizeof(buf)));
+  cr_assert(mg_json_unescape_body(mg_str(""), buf, sizeof(buf)));
   cr_assert_str_eq(buf, "");
-  cr_assert(mg_json_unescape(mg_str("\\u07ff\\u0800"), buf, sizeof(buf)));
+  cr_assert(mg_json_unescape_body(mg_str("\\u07ff\\u0800"), buf, sizeof(buf)));
   cr_assert_str_eq(buf, "\xdf\xbf\xe0\xa0\x80");
-  cr_assert(mg_json_unescape(mg_str("\\uDBFF\\uDFFF"), buf, sizeof(buf)));
+  cr_assert(mg_json_unescape_body(mg_str("\\uDBFF\\uDFFF"), buf, sizeof(buf)));
   cr_assert_str_eq(buf, "\xf4\x8f\xbf\xbf");
   const char *refused[] = {"\\ud800",       "\\udc00",  "\\ud800\\ud800", "\\ud800a", "\\x",  "\\",
                            "\\u00",         "\\u00zz",  "\"",             "\t",       "\x01", "\\u0000",
                            "\xff",          "\xc3",     "\\ud83d\\u0041", "\\uDFFF\\uDBFF"};
   for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-    cr_assert(!mg_json_unescape(mg_str(refused[i]), buf, sizeof(buf)), "%s", refused[i]);
+    cr_assert(!mg_json_unescape_body(mg_str(refused[i]), buf, sizeof(buf)), "%s", refused[i]);
   }
-  cr_assert(!mg_json_unescape(mg_str("a"), buf, 0));
-  cr_assert(!mg_json_unescape(mg_str("a"), buf, 1));
+  cr_assert(!mg_json_unescape_body(mg_str("a"), buf, 0));
+  cr_assert(!mg_json_unescape_body(mg_str("a"), buf, 1));
 }
 
 // What mg_json_check says about json; "" when it is valid
