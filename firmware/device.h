@@ -5,7 +5,7 @@
 #include "meerkat.h"
 
 #ifndef FIRMWARE_VERSION
-#define FIRMWARE_VERSION MG_VERSION  // The Makefile gives FW_VERSION (make ota: VERSION)
+#define FIRMWARE_VERSION MEERKAT_VERSION  // The Makefile gives FW_VERSION (make ota: VERSION)
 #endif
 #ifndef FIRMWARE_BUILD_TIME
 #define FIRMWARE_BUILD_TIME "unknown"

@@ -21,7 +21,7 @@ static size_t base64_encode(const char *alphabet, bool pad, const unsigned char 
   if (n > 0 && src == NULL) return 0;
   if (n / 3 >= SIZE_MAX / 4) return 0;  // Output length would overflow
   size_t out_len = pad ? (n + 2) / 3 * 4 : n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
-  if (dst == NULL || dstlen < out_len) {
+  if (dst == NULL || dstlen <= out_len) {  // The text and its NUL, as in Mongoose 7.22
     if (dst != NULL && dstlen > 0) dst[0] = '\0';
     return 0;
   }
@@ -36,12 +36,41 @@ static size_t base64_encode(const char *alphabet, bool pad, const unsigned char 
     if (left > 1 || pad) dst[o++] = left > 1 ? alphabet[(group >> 6) & 63] : '=';
     if (left > 2 || pad) dst[o++] = left > 2 ? alphabet[group & 63] : '=';
   }
-  if (dstlen > out_len) dst[out_len] = '\0';
+  dst[out_len] = '\0';
   return out_len;
 }
 
 size_t mg_base64_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen) {
   return base64_encode(base64_std, true, src, n, dst, dstlen);
+}
+
+// The running encoding says where a byte goes: 0 characters of the group so far, the
+// byte starts one (two characters, the second holding its last two bits); 2 or 3, it
+// completes the character before and adds one or two more
+size_t mg_base64_update(unsigned char b, char *buf, size_t len) {
+  int prev = len % 4 == 0 ? 0 : base64_value((unsigned char) buf[len - 1], false);
+  if (prev < 0) prev = 0;  // Not a running encoding: treat the bits as zero
+  switch (len % 4) {
+    case 0:
+      buf[len++] = base64_std[b >> 2];
+      buf[len++] = base64_std[(b & 3) << 4];
+      break;
+    case 2:
+      buf[len - 1] = base64_std[prev | b >> 4];
+      buf[len++] = base64_std[(b & 15) << 2];
+      break;
+    default:
+      buf[len - 1] = base64_std[prev | b >> 6];
+      buf[len++] = base64_std[b & 63];
+      break;
+  }
+  return len;
+}
+
+size_t mg_base64_final(char *buf, size_t len) {
+  while (len % 4 != 0) buf[len++] = '=';
+  buf[len] = '\0';
+  return len;
 }
 
 size_t mg_base64url_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen) {
@@ -57,7 +86,7 @@ static size_t base64_decode(bool url, const char *src, size_t n, char *dst, size
   if (!url && n > 0 && src[n - 1] == '=') tail = src[n - 2] == '=' ? 2 : 3;
   size_t groups = url ? (n + 3) / 4 : n / 4;
   size_t out_len = (tail == 0 ? groups : groups - 1) * 3 + (tail == 0 ? 0 : tail - 1);
-  if (dstlen < out_len) return 0;
+  if (dstlen <= out_len) return 0;  // The bytes and a NUL, as in Mongoose 7.22
   size_t o = 0;
   for (size_t g = 0; g < groups; g++) {
     bool last = g + 1 == groups;
@@ -74,7 +103,7 @@ static size_t base64_decode(bool url, const char *src, size_t n, char *dst, size
     if (chars > 2) dst[o++] = (char) (group >> 8);
     if (chars > 3) dst[o++] = (char) group;
   }
-  if (dstlen > out_len) dst[out_len] = '\0';
+  dst[out_len] = '\0';
   return out_len;
 bad:
   if (dstlen > 0) dst[0] = '\0';

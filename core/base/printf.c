@@ -602,6 +602,26 @@ size_t mg_print_ip_port(mg_pfn_t out, void *param, va_list *ap) {
   return printf_addr(out, param, va_arg(*ap, const struct mg_addr *), true);
 }
 
+size_t mg_print_ip4(mg_pfn_t out, void *param, va_list *ap) {
+  const uint8_t *p = va_arg(*ap, const uint8_t *);
+  char buf[16];
+  size_t n = mg_snprintf(buf, sizeof(buf), "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+  return printf_emit(out, param, buf, n);
+}
+
+size_t mg_print_ip6(mg_pfn_t out, void *param, va_list *ap) {
+  char buf[48];
+  size_t n = printf_ip6(buf, sizeof(buf), va_arg(*ap, const uint8_t *));
+  return printf_emit(out, param, buf, n);
+}
+
+size_t mg_print_mac(mg_pfn_t out, void *param, va_list *ap) {
+  const uint8_t *p = va_arg(*ap, const uint8_t *);
+  char buf[18];
+  size_t n = mg_snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", p[0], p[1], p[2], p[3], p[4], p[5]);
+  return printf_emit(out, param, buf, n);
+}
+
 size_t mg_print_hex(mg_pfn_t out, void *param, va_list *ap) {
   int len = va_arg(*ap, int);
   const uint8_t *p = va_arg(*ap, const uint8_t *);

@@ -304,6 +304,15 @@ void mg_pbkdf2_sha256(const void *password, size_t passlen, const void *salt, si
   mg_pbkdf2_finish(&p);
 }
 
+bool mg_memeq(const void *a, const void *b, size_t len) {
+  return mg_timingsafe_eq(a, b, len);
+}
+
+void mg_bzero(volatile unsigned char *buf, size_t len) {
+  if (buf == NULL) return;
+  for (size_t i = 0; i < len; i++) buf[i] = 0;  // volatile stores: not optimised away
+}
+
 bool mg_timingsafe_eq(const void *a, const void *b, size_t len) {
   const unsigned char *p = (const unsigned char *) a, *q = (const unsigned char *) b;
   volatile unsigned char diff = 0;  // volatile: no early exit on the first difference

@@ -33,7 +33,7 @@ static int str_compare(struct mg_str a, struct mg_str b, bool fold) {
   for (; i < a.len && i < b.len; i++) {
     int ca = (unsigned char) a.buf[i], cb = (unsigned char) b.buf[i];
     if (fold) ca = str_lower(ca), cb = str_lower(cb);
-    if (ca != cb) return ca - cb;
+    if (ca != cb) return ca < cb ? -1 : 1;  // Mongoose 7.22: -1, 0 or 1
   }
   if (i < a.len) return 1;
   if (i < b.len) return -1;

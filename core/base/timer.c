@@ -40,6 +40,13 @@ bool mg_timer_expired(uint64_t *expiration, uint64_t period_ms, uint64_t now_ms)
   return true;
 }
 
+// A one-shot that has run leaves its list (Mongoose 7.22); the core frees the ones it
+// allocated (mg_timer_add's, or any marked MG_TIMER_AUTODELETE), the rest are their owner's
+static void timer_retire(struct mg_timer **head, struct mg_timer *t) {
+  mg_timer_free(head, t);
+  if (t->flags & (MG_TIMER_AUTODELETE | MG_TIMER_MGR_OWNED)) mg_free(t);
+}
+
 void mg_timer_poll(struct mg_timer **head, uint64_t now_ms) {
   struct timer_walk w = {NULL, *head, timer_walks};
   timer_walks = &w;
@@ -47,18 +54,13 @@ void mg_timer_poll(struct mg_timer **head, uint64_t now_ms) {
   while (w.next != NULL) {
     struct mg_timer *t = w.next;
     w.next = t->next;
-    bool once = !(t->flags & MG_TIMER_REPEAT);
     bool run_now = t->expire == 0 && (t->flags & MG_TIMER_RUN_NOW);
-    if (once && (t->flags & MG_TIMER_CALLED)) continue;  // Done; waits for its owner to free it
     if (!mg_timer_expired(&t->expire, t->period_ms, now_ms) && !run_now) continue;
     w.running = t;
     t->flags |= MG_TIMER_CALLED;
     t->fn(t->arg);
     // Unless the callback unlinked it (and then it is the callback's to free)
-    if (w.running != NULL && once && (t->flags & MG_TIMER_AUTODELETE)) {
-      mg_timer_free(head, t);
-      mg_free(t);
-    }
+    if (w.running != NULL && !(t->flags & MG_TIMER_REPEAT)) timer_retire(head, t);
     w.running = NULL;
   }
   timer_walks = w.outer;

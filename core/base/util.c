@@ -397,6 +397,11 @@ bool mg_random(void *buf, size_t len) {
   return false;
 }
 
+void mg_delayms(unsigned int ms) {
+  uint64_t end = mg_millis() + ms;
+  while (mg_millis() < end) (void) 0;
+}
+
 // Rejection sampling keeps the 62 symbols equally likely: bytes >= 248
 // (4 * 62) are discarded.
 char *mg_random_str(char *buf, size_t len) {
@@ -507,13 +512,15 @@ static int64_t util_days_from_civil(int64_t y, int64_t m, int64_t d) {
   return era * 146097 + doe - 719468;
 }
 
-time_t mg_timegm(const struct tm *t) {
-  // Out-of-range months and days carry over as in timegm (month 12 is next January)
-  int64_t mon = t->tm_mon, year = (int64_t) t->tm_year + 1900 + mon / 12;
+// Out-of-range months and days carry over as in timegm (month 13 is next January,
+// day 0 the last of the month before); a date before 1970 gives 0
+uint64_t mg_timegm(unsigned year, unsigned month, unsigned day, unsigned hour, unsigned min, unsigned sec) {
+  int64_t mon = (int64_t) month - 1, y = (int64_t) year + mon / 12;
   mon %= 12;
-  if (mon < 0) mon += 12, year--;
-  int64_t days = util_days_from_civil(year, mon + 1, 1) + t->tm_mday - 1;
-  return (time_t) (days * 86400 + (int64_t) t->tm_hour * 3600 + (int64_t) t->tm_min * 60 + t->tm_sec);
+  if (mon < 0) mon += 12, y--;
+  int64_t days = util_days_from_civil(y, mon + 1, 1) + (int64_t) day - 1;
+  int64_t t = days * 86400 + (int64_t) hour * 3600 + (int64_t) min * 60 + sec;
+  return t < 0 ? 0 : (uint64_t) t;
 }
 
 bool mg_path_is_sane(const struct mg_str path) {

@@ -67,7 +67,7 @@ void mg_conn_attach_filter(struct mg_connection *c) {
 // for the next connection that reads or answers.
 static void conn_io_release(struct mg_mgr *mgr, struct mg_iobuf *io) {
   if (io->len != 0 || io->buf == NULL) return;
-  if (io->size == MG_IO_SIZE && mgr->io_spares < MG_IO_SPARES) {
+  if (mgr != NULL && io->size == MG_IO_SIZE && mgr->io_spares < MG_IO_SPARES) {
     mgr->io_spare[mgr->io_spares++] = io->buf;
     io->buf = NULL, io->size = 0;
   } else {
@@ -84,8 +84,10 @@ void mg_conn_release_io(struct mg_connection *c, struct mg_iobuf *io) {
   conn_io_release(c->mgr, io);
 }
 
+// A connection of no manager (a zeroed struct that a program builds a message in)
+// has no spares: its buffers grow as plain iobufs
 void mg_conn_take_spare(struct mg_connection *c, struct mg_iobuf *io) {
-  if (io->buf == NULL && c->mgr->io_spares > 0) {
+  if (io->buf == NULL && c->mgr != NULL && c->mgr->io_spares > 0) {
     io->buf = c->mgr->io_spare[--c->mgr->io_spares];
     io->size = MG_IO_SIZE;
   }
@@ -99,7 +101,7 @@ bool mg_send(struct mg_connection *c, const void *buf, size_t len) {
     return false;
   }
   // A datagram per call: send it now, before the next call appends another
-  if (c->is_udp && !c->is_resolving && !c->is_connecting && !c->is_closing) mg_io_flush(c);
+  if (c->is_udp && c->mgr != NULL && !c->is_resolving && !c->is_connecting && !c->is_closing) mg_io_flush(c);
   return true;
 }
 

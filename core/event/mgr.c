@@ -34,7 +34,6 @@ static int mgr_wait_budget(struct mg_mgr *mgr, int ms, uint64_t now) {
   if (mgr->accept_paused_until > now && mgr->accept_paused_until - now < (uint64_t) ms)
     ms = (int) (mgr->accept_paused_until - now);
   for (struct mg_timer *t = mgr->timers; t != NULL && ms > 0; t = t->next) {
-    if (!(t->flags & MG_TIMER_REPEAT) && (t->flags & MG_TIMER_CALLED)) continue;  // Spent one-shot
     if (t->expire == 0) return 0;  // Not yet armed: poll it now
     if (t->expire <= now) return 0;
     if (t->expire - now < (uint64_t) ms) ms = (int) (t->expire - now);

@@ -87,8 +87,8 @@ static bool serve_parse_date(struct mg_str s, time_t *t) {
     }
   }
   if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) return false;
-  tm.tm_year -= 1900;
-  *t = mg_timegm(&tm);
+  *t = (time_t) mg_timegm((unsigned) tm.tm_year, (unsigned) tm.tm_mon + 1, (unsigned) tm.tm_mday,
+                          (unsigned) tm.tm_hour, (unsigned) tm.tm_min, (unsigned) tm.tm_sec);
   return true;
 }
 

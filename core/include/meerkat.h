@@ -3,7 +3,8 @@
 #ifndef MEERKAT_H
 #define MEERKAT_H
 
-#define MG_VERSION "0.1.0"
+#define MG_VERSION "7.22"      // The Mongoose release whose API and behaviour Meerkat matches
+#define MEERKAT_VERSION "0.1.0"  // Meerkat's own
 
 #include "mg_arch.h"
 #if MG_PORT_BAREMETAL
@@ -12,6 +13,7 @@
 #include "mg_str.h"
 #include "mg_iobuf.h"
 #include "mg_printf.h"
+#include "mg_queue.h"
 #include "mg_log.h"
 #include "mg_timer.h"
 #include "mg_util.h"

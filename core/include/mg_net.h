@@ -147,10 +147,10 @@ size_t mg_printf(struct mg_connection *, const char *fmt, ...);
 size_t mg_vprintf(struct mg_connection *, const char *fmt, va_list *ap);
 void mg_error(struct mg_connection *c, const char *fmt, ...);
 
-// A timer on mgr->timers, allocated here (NULL if memory ran out). As in Mongoose a
-// one-shot stays valid after its call: mg_mgr_free frees what is still listed; to
-// drop one sooner, mg_timer_free(&mgr->timers, t) then mg_free(t). Pass
-// MG_TIMER_AUTODELETE to have a one-shot freed right after its call.
+// A timer on mgr->timers, allocated here (NULL if memory ran out). As in Mongoose
+// 7.22 a one-shot is unlinked and freed right after its call (so the pointer is
+// then stale); mg_mgr_free frees what is still listed. To drop a timer sooner:
+// mg_timer_free(&mgr->timers, t) then mg_free(t).
 struct mg_timer *mg_timer_add(struct mg_mgr *mgr, uint64_t milliseconds, unsigned flags,
                               void (*fn)(void *), void *arg);
 

@@ -33,6 +33,9 @@ void mg_pfn_stdout(char ch, void *param);
 size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap);
 size_t mg_print_ip(mg_pfn_t out, void *param, va_list *ap);       // args: const struct mg_addr *
 size_t mg_print_ip_port(mg_pfn_t out, void *param, va_list *ap);  // args: const struct mg_addr *
+size_t mg_print_ip4(mg_pfn_t out, void *param, va_list *ap);      // args: const uint32_t *, network order
+size_t mg_print_ip6(mg_pfn_t out, void *param, va_list *ap);      // args: const uint8_t[16]; RFC 5952 text
+size_t mg_print_mac(mg_pfn_t out, void *param, va_list *ap);      // args: const uint8_t[6]: 02:ab:...
 // args: int len, const void *buf: lowercase hex / padded base64 of len bytes
 size_t mg_print_hex(mg_pfn_t out, void *param, va_list *ap);
 size_t mg_print_base64(mg_pfn_t out, void *param, va_list *ap);

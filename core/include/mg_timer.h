@@ -2,15 +2,16 @@
 #ifndef MG_TIMER_H
 #define MG_TIMER_H
 
-// Flags as in Mongoose 7. A one-shot timer is called once and then stays in its
-// list, marked MG_TIMER_CALLED, until it is freed: mg_timer_free unlinks a timer
-// and never frees its memory; the owner does (mg_free for mg_timer_add's).
+// Flags as in Mongoose 7.22. A one-shot timer is called once and then leaves its
+// list; mg_timer_add's are freed then (and MG_TIMER_AUTODELETE ones), those of
+// mg_timer_init stay the caller's memory. mg_timer_free unlinks a timer and never
+// frees it: to drop a pending mg_timer_add timer, mg_timer_free then mg_free.
 #define MG_TIMER_ONCE 0         // Call once
 #define MG_TIMER_REPEAT 1       // Call every period
 #define MG_TIMER_RUN_NOW 2      // Also call at the first poll, not only after one period
 #define MG_TIMER_CALLED 4       // Set after the first call
-#define MG_TIMER_AUTODELETE 8   // One-shot: unlink and mg_free() the timer after its call
-#define MG_TIMER_MGR_OWNED 256  // Set by mg_timer_add: mg_mgr_free frees it if still listed
+#define MG_TIMER_AUTODELETE 8   // One-shot: mg_free() the timer after its call
+#define MG_TIMER_MGR_OWNED 256  // Set by mg_timer_add: freed after a one-shot's call or by mg_mgr_free
 
 struct mg_timer {
   uint64_t period_ms;

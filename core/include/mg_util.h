@@ -13,13 +13,20 @@ long mg_alloc_count(void);         // Allocations that could have failed, since 
 void mg_alloc_fail_when(bool (*should_fail)(void));
 #endif
 
-// Base64 (RFC 4648, with padding). Both return the output length (NUL-terminated
-// when it fits) or 0 if dst is too small / the input is not valid base64.
+// Base64 (RFC 4648, with padding). Both return the output length, NUL-terminated,
+// or 0 if the output and its NUL do not fit in dstlen or the input is not valid
+// base64 (a lone character, bad padding, characters outside the alphabet).
 size_t mg_base64_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen);
 size_t mg_base64_decode(const char *src, size_t n, char *dst, size_t dstlen);
 // The URL-safe alphabet ('-' and '_'), without '=' padding (RFC 4648 section 5, as in JWTs)
 size_t mg_base64url_encode(const unsigned char *src, size_t n, char *dst, size_t dstlen);
 size_t mg_base64url_decode(const char *src, size_t n, char *dst, size_t dstlen);
+// Byte by byte: update appends the characters of one more input byte to buf, which
+// holds len characters of a running encoding, and returns the new length; final pads
+// the last group, NUL-terminates and returns the final length. The caller sizes buf
+// (4 characters per 3 bytes, and the NUL).
+size_t mg_base64_update(unsigned char input_byte, char *buf, size_t len);
+size_t mg_base64_final(char *buf, size_t len);
 
 uint32_t mg_crc32(uint32_t crc, const char *buf, size_t len);
 
@@ -64,6 +71,11 @@ void mg_pbkdf2_finish(struct mg_pbkdf2 *p);
 // Whether a and b hold the same len bytes, in a time that depends on len alone
 // (for comparing secrets: password hashes, tokens, MACs)
 bool mg_timingsafe_eq(const void *a, const void *b, size_t len);
+bool mg_memeq(const void *a, const void *b, size_t len);  // Mongoose's name for mg_timingsafe_eq
+// Zeroes len bytes in a way the compiler keeps (for secrets); buf NULL does nothing
+void mg_bzero(volatile unsigned char *buf, size_t len);
+// Busy-waits ms milliseconds of mg_millis(): for board bring-up, never in a handler
+void mg_delayms(unsigned int ms);
 
 bool mg_random(void *buf, size_t len);   // OS entropy where available
 char *mg_random_str(char *buf, size_t len);  // len-1 random alphanumerics + NUL
@@ -79,6 +91,55 @@ uint64_t mg_ntohll(uint64_t net);
 #define MG_U32(a, b, c, d) \
   ((uint32_t) ((a) & 255) << 24 | (uint32_t) ((b) & 255) << 16 | (uint32_t) ((c) & 255) << 8 | (uint32_t) ((d) & 255))
 #define MG_IPV4(a, b, c, d) mg_htonl(MG_U32(a, b, c, d))
+
+// A 16-byte IPv6 address from its eight 16-bit groups, as an array initialiser:
+// uint8_t ip[16] = MG_IPV6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+#define MG_IPV6(a, b, c, d, e, f, g, h)                                                              \
+  {(uint8_t) ((a) >> 8), (uint8_t) (a), (uint8_t) ((b) >> 8), (uint8_t) (b), (uint8_t) ((c) >> 8), \
+   (uint8_t) (c),        (uint8_t) ((d) >> 8), (uint8_t) (d), (uint8_t) ((e) >> 8), (uint8_t) (e), \
+   (uint8_t) ((f) >> 8), (uint8_t) (f), (uint8_t) ((g) >> 8), (uint8_t) (g), (uint8_t) ((h) >> 8), \
+   (uint8_t) (h)}
+// printf("%d.%d.%d.%d", MG_IPADDR_PARTS(&ip4)) for an address in network order
+#define MG_U8P(p) ((uint8_t *) (p))
+#define MG_IPADDR_PARTS(p) MG_U8P(p)[0], MG_U8P(p)[1], MG_U8P(p)[2], MG_U8P(p)[3]
+
+// Registers and arithmetic for board code, as Mongoose names them
+#define MG_REG(x) ((volatile uint32_t *) (x))[0]
+#define MG_BIT(x) (((uint32_t) 1U) << (x))
+#define MG_SET_BITS(r, clrmask, setmask) (r) = ((r) & ~(clrmask)) | (setmask)
+#define MG_ROUND_UP(x, a) ((a) == 0 ? (x) : ((((x) + (a) - 1) / (a)) * (a)))  // a 0: x
+#define MG_ROUND_DOWN(x, a) ((a) == 0 ? (x) : (((x) / (a)) * (a)))
+#if defined(__GNUC__) && defined(__arm__)
+#define MG_ARM_DISABLE_IRQ() __asm__ __volatile__("cpsid i" : : : "memory")
+#define MG_ARM_ENABLE_IRQ() __asm__ __volatile__("cpsie i" : : : "memory")
+#else
+#define MG_ARM_DISABLE_IRQ()
+#define MG_ARM_ENABLE_IRQ()
+#endif
+#if defined(__GNUC__) && defined(__arm__) && defined(__thumb__)
+#define MG_DSB() __asm__ __volatile__("dsb 0xf" : : : "memory")
+#else
+#define MG_DSB()
+#endif
+
+// Singly linked lists through a `next` member, as Mongoose's own lists
+#define LIST_ADD_HEAD(type_, head_, elem_) \
+  do {                                     \
+    (elem_)->next = (*(head_));            \
+    *(head_) = (elem_);                    \
+  } while (0)
+#define LIST_ADD_TAIL(type_, head_, elem_) \
+  do {                                     \
+    type_ **h_ = (head_);                  \
+    while (*h_ != NULL) h_ = &(*h_)->next; \
+    *h_ = (elem_);                         \
+  } while (0)
+#define LIST_DELETE(type_, head_, elem_)     \
+  do {                                       \
+    type_ **h_ = (head_);                    \
+    while (*h_ != (elem_)) h_ = &(*h_)->next; \
+    *h_ = (elem_)->next;                     \
+  } while (0)
 
 // Big-endian loads and stores through any byte pointer (no alignment needed)
 #define MG_BYTES_(p) ((uint8_t *) (p))
@@ -116,8 +177,9 @@ size_t mg_url_encode(const char *s, size_t n, char *buf, size_t len);
 // (1, 2, 4 or 8). False on empty input, junk, or a value that does not fit.
 bool mg_str_to_num(struct mg_str s, int base, void *val, size_t val_len);
 
-// Seconds since the epoch of a broken-down UTC time (as timegm, without the locale)
-time_t mg_timegm(const struct tm *t);
+// Seconds since the epoch of a UTC date (Mongoose 7.22's prototype): month 1-12,
+// day 1-31; values past their range carry over as in timegm; before 1970: 0
+uint64_t mg_timegm(unsigned year, unsigned month, unsigned day, unsigned hour, unsigned min, unsigned sec);
 
 // A request path that never climbs: false if any segment (between '/' or '\\') is ".."
 bool mg_path_is_sane(const struct mg_str path);

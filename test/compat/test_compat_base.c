@@ -80,15 +80,18 @@ Test(compat_base, str_to_num) {
   cr_assert_not(mg_str_to_num(mg_str(""), 10, &u32, sizeof(u32)));
 }
 
-Test(compat_base, timegm_is_utc) {
-  struct tm t;
-  memset(&t, 0, sizeof(t));
-  t.tm_year = 70, t.tm_mday = 1;
-  cr_assert_eq(mg_timegm(&t), 0);
-  t.tm_year = 124, t.tm_mon = 1, t.tm_mday = 29, t.tm_hour = 12, t.tm_min = 34, t.tm_sec = 56;
-  cr_assert_eq((long long) mg_timegm(&t), 1709210096LL, "2024-02-29T12:34:56Z");
-  t.tm_year = 100, t.tm_mon = 12, t.tm_mday = 1, t.tm_hour = t.tm_min = t.tm_sec = 0;
-  cr_assert_eq((long long) mg_timegm(&t), 978307200LL, "month 12 of 2000 is January 2001");
+// 7.22: six unsigned integers, month 1-12, seconds since the epoch
+Test(compat_base, timegm_takes_the_date_in_six_numbers) {
+  cr_assert_eq(mg_timegm(1970, 1, 1, 0, 0, 0), 0);
+  cr_assert_eq(mg_timegm(2024, 2, 29, 12, 34, 56), 1709210096ULL, "2024-02-29T12:34:56Z");
+  cr_assert_eq(mg_timegm(2000, 12, 31, 23, 59, 59), 978307199ULL, "month 12 is December");
+  cr_assert_eq(mg_timegm(2038, 1, 19, 3, 14, 8), 2147483648ULL, "past 32-bit time_t");
+  uint64_t (*fn)(unsigned, unsigned, unsigned, unsigned, unsigned, unsigned) = mg_timegm;
+  cr_assert_not_null(fn, "the prototype is 7.22's");
+}
+
+Test(compat_base, version_is_the_mongoose_release_we_match) {
+  cr_assert_str_eq(MG_VERSION, "7.22");
 }
 
 Test(compat_base, htonll_and_ntohll) {
@@ -162,50 +165,121 @@ Test(compat_base, print_ip_v4_and_v6) {
   cr_assert_str_eq(buf, "2001:db8::1", "Meerkat prints RFC 5952 text");
 }
 
-Test(compat_base, base64_encode_terminates_or_says_it_did_not) {
+Test(compat_base, base64_needs_room_for_the_nul) {
   char buf[16];
   memset(buf, 'x', sizeof(buf));
   cr_assert_eq(mg_base64_encode((const unsigned char *) "abcde", 5, buf, sizeof(buf)), 8);
   cr_assert_str_eq(buf, "YWJjZGU=");
-  memset(buf, 'x', sizeof(buf));
-  size_t n = mg_base64_encode((const unsigned char *) "abcde", 5, buf, 8);
-  cr_assert_eq(n, 8, "exactly the room for the text: the return equals len, so no NUL");
+  cr_assert_eq(mg_base64_encode((const unsigned char *) "abcde", 5, buf, 8), 0, "8 characters and no room for the NUL");
+  cr_assert_eq(mg_base64_encode((const unsigned char *) "abcde", 5, buf, 9), 8);
+  cr_assert_str_eq(buf, "YWJjZGU=");
   char out[16];
   cr_assert_eq(mg_base64_decode("Q2VzYW50YQ==", 12, out, sizeof(out)), 7);
   cr_assert_str_eq(out, "Cesanta");
+  cr_assert_eq(mg_base64_decode("Q2VzYW50YQ==", 12, out, 7), 0, "7 bytes and no room for the NUL");
+  cr_assert_eq(mg_base64_decode("Q2VzYW50YQ==", 12, out, 8), 7);
+  cr_assert_str_eq(out, "Cesanta");
+  cr_assert_eq(mg_base64url_encode((const unsigned char *) "ab?", 3, buf, 4), 0);
+  cr_assert_eq(mg_base64url_encode((const unsigned char *) "ab?", 3, buf, 5), 4);
+  cr_assert_str_eq(buf, "YWI_");
+  cr_assert_eq(mg_base64url_decode("YWI_", 4, out, 3), 0);
+  cr_assert_eq(mg_base64url_decode("YWI_", 4, out, 4), 3);
+  cr_assert_str_eq(out, "ab?");
+}
+
+Test(compat_base, base64_decode_refuses_invalid_input) {
+  char out[16];
+  static const char *bad[] = {"Q", "Q2VzY", "Q=VzYW50", "Q2Vz=A==", "Q2V*YW50", "Q2Vz YW5", "===="};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    cr_assert_eq(mg_base64_decode(bad[i], strlen(bad[i]), out, sizeof(out)), 0, "%s", bad[i]);
+  }
+  static const char *bad_url[] = {"Q", "Q2VzY", "Q2V+YW50", "Q2V/", "Q2Vz.A"};
+  for (size_t i = 0; i < sizeof(bad_url) / sizeof(bad_url[0]); i++) {
+    cr_assert_eq(mg_base64url_decode(bad_url[i], strlen(bad_url[i]), out, sizeof(out)), 0, "%s", bad_url[i]);
+  }
+  cr_assert_eq(mg_base64_decode("", 0, out, sizeof(out)), 0, "nothing decoded");
 }
 
 // 6. iobuf
-Test(compat_base, iobuf_add_at_offset_past_len_appends) {
+Test(compat_base, iobuf_add_inserts_and_moves_what_follows) {
   struct mg_iobuf io = {NULL, 0, 0, 16};
   cr_assert_eq(mg_iobuf_add(&io, 0, "hello", 5), 5);
-  cr_assert_eq(mg_iobuf_add(&io, 100, "!", 1), 1);
-  cr_assert_eq(io.len, 6);
-  cr_assert(memcmp(io.buf, "hello!", 6) == 0);
   cr_assert_eq(io.size, 16, "size is aligned");
   cr_assert_eq(mg_iobuf_add(&io, 0, ">", 1), 1);
-  cr_assert(memcmp(io.buf, ">hello!", 7) == 0);
+  cr_assert(memcmp(io.buf, ">hello", 6) == 0);
+  cr_assert_eq(mg_iobuf_add(&io, 3, "--", 2), 2);
+  cr_assert(memcmp(io.buf, ">he--llo", 8) == 0);
+  cr_assert_eq(mg_iobuf_add(&io, io.len, NULL, 3), 3, "buf NULL reserves room");
+  cr_assert_eq(io.len, 11);
   mg_iobuf_free(&io);
   cr_assert(io.buf == NULL && io.len == 0 && io.size == 0);
 }
 
-Test(compat_base, iobuf_resize_zeroes_new_memory_and_shrinks) {
+Test(compat_base, iobuf_add_past_len_zero_fills_the_gap) {
+  struct mg_iobuf io = {NULL, 0, 0, 16};
+  cr_assert_eq(mg_iobuf_add(&io, 0, "hello", 5), 5);
+  memset(io.buf + io.len, 'x', io.size - io.len);  // Stale bytes past len
+  cr_assert_eq(mg_iobuf_add(&io, 10, "!", 1), 1);
+  cr_assert_eq(io.len, 11, "len becomes ofs + len");
+  cr_assert(memcmp(io.buf, "hello\0\0\0\0\0!", 11) == 0, "the gap reads as zeros");
+  cr_assert_eq(io.size, 16);
+  cr_assert_eq(mg_iobuf_add(&io, 40, "ab", 2), 2);
+  cr_assert_eq(io.len, 42);
+  cr_assert_eq(io.size, 48, "a multiple of align");
+  for (size_t i = 11; i < 40; i++) cr_assert_eq(io.buf[i], 0, "byte %zu", i);
+  cr_assert(memcmp(io.buf + 40, "ab", 2) == 0);
+  mg_iobuf_free(&io);
+}
+
+Test(compat_base, iobuf_sizes_are_multiples_of_align) {
+  struct mg_iobuf io = {NULL, 0, 0, 0};
+  cr_assert(mg_iobuf_init(&io, 10, 8));
+  cr_assert_eq(io.size, 16);
+  cr_assert(mg_iobuf_resize(&io, 17));
+  cr_assert_eq(io.size, 24);
+  cr_assert_eq(mg_iobuf_add(&io, 0, "0123456789abcdefghijklmnop", 26), 26);
+  cr_assert_eq(io.size, 32);
+  mg_iobuf_free(&io);
+}
+
+Test(compat_base, iobuf_resize_below_len_trims_len) {
   struct mg_iobuf io = {NULL, 0, 0, 0};
   cr_assert(mg_iobuf_init(&io, 8, 0));
-  mg_iobuf_add(&io, 0, "abcdefgh", 8);
-  io.len = 2;
+  cr_assert_eq(mg_iobuf_add(&io, 0, "abcdefgh", 8), 8);
   cr_assert(mg_iobuf_resize(&io, 64));
   cr_assert_eq(io.size, 64);
-  for (size_t i = 8; i < 64; i++) cr_assert_eq(io.buf[i], 0, "byte %zu", i);
-  cr_assert(mg_iobuf_resize(&io, 4), "shrinks while the data fits");
-  cr_assert(io.size == 4 && io.len == 2 && memcmp(io.buf, "ab", 2) == 0);
+  for (size_t i = 8; i < 64; i++) cr_assert_eq(io.buf[i], 0, "new memory is zeroed: byte %zu", i);
+  cr_assert(mg_iobuf_resize(&io, 4), "shrinks below len");
+  cr_assert_eq(io.size, 4);
+  cr_assert_eq(io.len, 4, "len is trimmed to the new size");
+  cr_assert(memcmp(io.buf, "abcd", 4) == 0);
   cr_assert(mg_iobuf_resize(&io, 0));
   cr_assert(io.buf == NULL && io.size == 0 && io.len == 0, "size 0 frees and empties");
-  mg_iobuf_add(&io, 0, "xyz", 3);
+  mg_iobuf_free(&io);
+}
+
+Test(compat_base, iobuf_del_clamps_to_what_is_there) {
+  struct mg_iobuf io = {NULL, 0, 0, 0};
+  cr_assert_eq(mg_iobuf_add(&io, 0, "xyz", 3), 3);
   cr_assert_eq(mg_iobuf_del(&io, 0, 2), 2);
   cr_assert_eq(io.len, 1);
   cr_assert_eq(io.buf[0], 'z');
+  cr_assert_eq(mg_iobuf_del(&io, 5, 1), 0, "offset past len");
+  cr_assert_eq(mg_iobuf_del(&io, 0, 100), 1, "only what is there");
+  cr_assert_eq(io.len, 0);
   mg_iobuf_free(&io);
+}
+
+// A zeroed connection, as programs and tests use to build a message into c.send
+Test(compat_base, printf_and_send_on_a_connection_without_a_manager) {
+  struct mg_connection c;
+  memset(&c, 0, sizeof(c));
+  cr_assert_eq(mg_printf(&c, "%s=%d;", "a", 1), 4);
+  cr_assert(mg_send(&c, "xy", 2));
+  cr_assert_eq(c.send.len, 6);
+  cr_assert(memcmp(c.send.buf, "a=1;xy", 6) == 0);
+  cr_assert_null(c.mgr);
+  mg_iobuf_free(&c.send);
 }
 
 Test(compat_base, pfn_iobuf_keeps_text_nul_terminated) {
@@ -233,21 +307,36 @@ static void compat_timer_free_self(void *arg) {
   mg_free(ctx->self);
 }
 
-Test(compat_base, one_shot_from_timer_add_stays_valid_until_freed) {
+Test(compat_base, fired_one_shot_leaves_the_timer_list) {
   struct mg_mgr mgr;
-  int n = 0;
+  int n = 0, r = 0;
   mg_mgr_init(&mgr);
-  struct mg_timer *t = mg_timer_add(&mgr, 1, MG_TIMER_ONCE, bump, &n);
-  cr_assert_not_null(t);
+  struct mg_timer *keep = mg_timer_add(&mgr, 100000, MG_TIMER_REPEAT, bump, &r);
+  cr_assert_not_null(mg_timer_add(&mgr, 1, MG_TIMER_ONCE, bump, &n));
   uint64_t start = mg_millis();
   while (n == 0 && mg_millis() - start < 2000) mg_mgr_poll(&mgr, 5);
-  for (int i = 0; i < 5; i++) mg_mgr_poll(&mgr, 1);
   cr_assert_eq(n, 1, "called once");
-  cr_assert(t->flags & MG_TIMER_CALLED, "the struct is still ours to read");
-  mg_timer_free(&mgr.timers, t);  // Unlinks only: the application frees
-  cr_assert_null(mgr.timers);
-  mg_free(t);
+  cr_assert_eq(mgr.timers, keep, "the one-shot is gone (freed: ASan would report a leak otherwise)");
+  cr_assert_null(keep->next);
+  for (int i = 0; i < 3; i++) mg_mgr_poll(&mgr, 1);
+  cr_assert_eq(n, 1);
   mg_mgr_free(&mgr);
+  cr_assert_null(mgr.timers, "mg_mgr_free empties the list");
+}
+
+Test(compat_base, one_shot_of_timer_init_leaves_its_list_unfreed) {
+  struct mg_timer *head = NULL, once, rep;
+  int n = 0, r = 0;
+  mg_timer_init(&head, &rep, 100, MG_TIMER_REPEAT, bump, &r);
+  mg_timer_init(&head, &once, 100, MG_TIMER_ONCE, bump, &n);
+  mg_timer_poll(&head, 1000);  // Arms both
+  mg_timer_poll(&head, 1100);
+  cr_assert_eq(n, 1);
+  cr_assert_eq(head, &rep, "the spent one-shot is unlinked");
+  cr_assert(once.flags & MG_TIMER_CALLED, "its memory is the caller's, untouched");
+  mg_timer_poll(&head, 1200);
+  cr_assert_eq(n, 1);
+  cr_assert_eq(r, 2);
 }
 
 Test(compat_base, mgr_free_frees_timers_left_on_the_list) {
@@ -314,4 +403,98 @@ Test(compat_base, tls_init_without_tls_is_a_clear_error) {
   cr_assert(c->is_closing);
 #endif
   mg_mgr_free(&mgr);
+}
+
+// 9. The rest of the base API as 7.22 declares it
+Test(compat_base, strcmp_returns_minus_one_zero_or_one) {
+  cr_assert_eq(mg_strcmp(mg_str("a"), mg_str("z")), -1);
+  cr_assert_eq(mg_strcmp(mg_str("z"), mg_str("a")), 1);
+  cr_assert_eq(mg_strcmp(mg_str("ab"), mg_str("a")), 1, "a prefix sorts first");
+  cr_assert_eq(mg_strcmp(mg_str("a"), mg_str("ab")), -1);
+  cr_assert_eq(mg_strcmp(mg_str("ab"), mg_str("ab")), 0);
+  cr_assert_eq(mg_strcasecmp(mg_str("ABC"), mg_str("abd")), -1);
+  cr_assert_eq(mg_strcasecmp(mg_str("abD"), mg_str("ABC")), 1);
+  cr_assert_eq(mg_strcasecmp(mg_str("HeLLo"), mg_str("hello")), 0);
+  cr_assert_lt(mg_casecmp("Apple", "banana"), 0);
+  cr_assert_eq(mg_casecmp("MiXeD", "mixed"), 0);
+}
+
+Test(compat_base, base64_update_and_final_encode_byte_by_byte) {
+  char buf[16];
+  size_t len = 0;
+  const char *in = "abcde";
+  for (size_t i = 0; i < 5; i++) len = mg_base64_update((unsigned char) in[i], buf, len);
+  len = mg_base64_final(buf, len);
+  cr_assert_eq(len, 8);
+  cr_assert_str_eq(buf, "YWJjZGU=");
+  len = 0;
+  for (size_t i = 0; i < 3; i++) len = mg_base64_update((unsigned char) in[i], buf, len);
+  cr_assert_eq(mg_base64_final(buf, len), 4);
+  cr_assert_str_eq(buf, "YWJj");
+  len = mg_base64_update(0xff, buf, 0);
+  cr_assert_eq(mg_base64_final(buf, len), 4);
+  cr_assert_str_eq(buf, "/w==");
+  cr_assert_eq(mg_base64_final(buf, 0), 0);
+  cr_assert_str_eq(buf, "");
+}
+
+Test(compat_base, print_ip4_ip6_and_mac) {
+  char buf[64];
+  uint32_t ip4 = MG_IPV4(192, 168, 0, 1);
+  mg_snprintf(buf, sizeof(buf), "%M", mg_print_ip4, &ip4);
+  cr_assert_str_eq(buf, "192.168.0.1");
+  uint8_t ip6[16] = MG_IPV6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+  mg_snprintf(buf, sizeof(buf), "%M", mg_print_ip6, ip6);
+  cr_assert_str_eq(buf, "2001:db8::1");
+  uint8_t mac[6] = {0x02, 0xab, 0, 0x10, 0xff, 0x7e};
+  cr_assert_eq(mg_snprintf(buf, sizeof(buf), "[%M]", mg_print_mac, mac), 19);
+  cr_assert_str_eq(buf, "[02:ab:00:10:ff:7e]");
+}
+
+struct compat_node {
+  int v;
+  struct compat_node *next;
+};
+
+Test(compat_base, util_macros) {
+  uint8_t ip6[16] = MG_IPV6(0xfe80, 0, 0, 0, 0, 0, 0, 0x1234);
+  cr_assert(ip6[0] == 0xfe && ip6[1] == 0x80 && ip6[14] == 0x12 && ip6[15] == 0x34);
+  uint32_t ip = MG_IPV4(10, 1, 2, 3);
+  char buf[32];
+  mg_snprintf(buf, sizeof(buf), "%d.%d.%d.%d", MG_IPADDR_PARTS(&ip));
+  cr_assert_str_eq(buf, "10.1.2.3");
+  cr_assert_eq(MG_U8P(&ip)[0], 10);
+  cr_assert_eq(MG_ROUND_UP(10, 8), 16);
+  cr_assert_eq(MG_ROUND_UP(16, 8), 16);
+  cr_assert_eq(MG_ROUND_DOWN(15, 8), 8);
+  cr_assert_eq(MG_ROUND_UP(5, 0), 5, "a of 0 leaves x");
+  cr_assert_eq(MG_BIT(31), 0x80000000u);
+  uint32_t reg = 0xff;
+  MG_SET_BITS(reg, 0x0f, 0x300);
+  cr_assert_eq(reg, 0x3f0);
+  MG_REG(&reg) = 7;
+  cr_assert_eq(reg, 7);
+  struct compat_node a = {1, NULL}, b = {2, NULL}, c = {3, NULL}, *head = NULL;
+  LIST_ADD_HEAD(struct compat_node, &head, &b);
+  LIST_ADD_HEAD(struct compat_node, &head, &a);
+  LIST_ADD_TAIL(struct compat_node, &head, &c);
+  cr_assert(head == &a && a.next == &b && b.next == &c && c.next == NULL);
+  LIST_DELETE(struct compat_node, &head, &b);
+  cr_assert(head == &a && a.next == &c);
+}
+
+Test(compat_base, bzero_memeq_delayms_random_str) {
+  unsigned char secret[8] = {1, 2, 3, 4, 5, 6, 7, 8}, zero[8] = {0};
+  mg_bzero(secret, sizeof(secret));
+  cr_assert(memcmp(secret, zero, sizeof(zero)) == 0);
+  mg_bzero(NULL, 4);  // Safe
+  cr_assert(mg_memeq("abc", "abc", 3));
+  cr_assert_not(mg_memeq("abc", "abd", 3));
+  uint64_t start = mg_millis();
+  mg_delayms(20);
+  cr_assert_geq(mg_millis() - start, 20, "waits at least that long");
+  char s[9];
+  cr_assert_eq(mg_random_str(s, sizeof(s)), s);
+  cr_assert_eq(strlen(s), 8);
+  for (size_t i = 0; i < 8; i++) cr_assert(isalnum((unsigned char) s[i]), "char %zu", i);
 }
