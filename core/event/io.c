@@ -215,6 +215,7 @@ bool mg_io_flush(struct mg_connection *c) {
 
 void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool hangup) {
   if (c->is_closing) return;
+  c->is_readable = readable, c->is_writable = writable;  // Until the end of this pass
   if (c->is_listening && !c->is_udp) {
     if (readable) io_accept(c);
     return;
