@@ -449,6 +449,7 @@ Test(mqtt_send, header_ping_pong_and_a_plain_disconnect) {
 struct broker {
   int connects, publishes, pubrels, subscribes, pings, cmds;
   uint8_t refuse;         // CONNACK code to answer with
+  bool deaf_to_ping;      // PINGREQ goes unanswered
   uint8_t last_qos;
   char last_topic[32];
 };
@@ -476,7 +477,7 @@ static void broker_fn(struct mg_connection *c, int ev, void *ev_data) {
       b->pubrels++;
     } else if (mm->cmd == MQTT_CMD_PINGREQ) {
       b->pings++;
-      mg_mqtt_pong(c);
+      if (!b->deaf_to_ping) mg_mqtt_pong(c);
     }
   } else if (ev == MG_EV_MQTT_MSG) {
     struct mg_mqtt_message *mm = (struct mg_mqtt_message *) ev_data;
@@ -494,7 +495,7 @@ struct client {
   int opens, open_code, msgs, closes, errors, pubacks, pubcomps, subacks;
   uint16_t pub_id;
   uint8_t qos;
-  char got[64];
+  char got[64], error[160];
   int cmd_after_msg;  // MG_EV_MQTT_CMD came for the PUBLISH after MG_EV_MQTT_MSG
 };
 
@@ -523,6 +524,7 @@ static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
     if (mm->cmd == MQTT_CMD_SUBACK) k->subacks++;
   } else if (ev == MG_EV_ERROR) {
     k->errors++;
+    mg_snprintf(k->error, sizeof(k->error), "%s", (char *) ev_data);
   } else if (ev == MG_EV_CLOSE) {
     k->closes++;
   }
@@ -661,3 +663,68 @@ Test(mqtt_conn, packets_in_one_read_are_all_delivered) {
   cr_assert_eq(k.msgs, 2);
   cr_assert_str_eq(k.got, "c=d@0");
 }
+
+#if MG_ENABLE_MOCK
+// On the mock backend only: the fake clock makes the waits below instant
+
+// A client that sends nothing else pings once per keepalive, and stays up while answered
+static struct client run_keepalive(struct broker *b, uint64_t for_ms) {
+  struct mg_mgr mgr;
+  struct client k;
+  char url[64];
+  memset(&k, 0, sizeof(k));
+  k.qos = 0;
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  start_broker(&mgr, b, url, sizeof(url));
+  struct mg_mqtt_opts o;
+  memset(&o, 0, sizeof(o));
+  o.keepalive = 2;
+  mg_mqtt_connect(&mgr, url, &o, client_fn, &k);
+  uint64_t start = mg_millis();
+  while (k.closes == 0 && mg_millis() - start < for_ms) mg_mgr_poll(&mgr, 100);
+  struct client before_free = k;  // mg_mgr_free closes it too
+  mg_mgr_free(&mgr);
+  return before_free;
+}
+
+Test(mqtt_conn, keepalive_pings_when_idle_and_an_answered_client_stays_up) {
+  struct broker b;
+  memset(&b, 0, sizeof(b));
+  struct client k = run_keepalive(&b, 7000);
+  cr_assert_eq(k.opens, 1);
+  cr_assert(b.pings >= 2 && b.pings <= 4, "%d PINGREQ in 7 s at a keepalive of 2 s", b.pings);
+  cr_assert_eq(k.closes, 0);
+  cr_assert_eq(k.errors, 0);
+}
+
+Test(mqtt_conn, a_broker_that_leaves_pingreq_unanswered_is_an_error) {
+  struct broker b;
+  memset(&b, 0, sizeof(b));
+  b.deaf_to_ping = true;
+  struct client k = run_keepalive(&b, 10000);
+  cr_assert_eq(b.pings, 1);
+  cr_assert_eq(k.errors, 1);
+  cr_assert(strstr(k.error, "did not answer PINGREQ") != NULL, "%s", k.error);
+}
+
+Test(mqtt_conn, no_connack_in_time_is_an_error) {
+  struct mg_mgr mgr;
+  struct client k;
+  memset(&k, 0, sizeof(k));
+  mg_mgr_init(&mgr);
+  mg_log_set(MG_LL_NONE);
+  struct mg_str nothing = mg_str("");
+  struct mg_connection *l = mg_listen(&mgr, "tcp://127.0.0.1:0", raw_peer_fn, &nothing);
+  char url[64];
+  mg_snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", mg_ntohs(l->loc.port));
+  mg_mqtt_connect(&mgr, url, NULL, client_fn, &k);
+  uint64_t start = mg_millis();
+  while (k.closes == 0 && mg_millis() - start < MG_MQTT_CONNACK_TIMEOUT_MS + 3000) mg_mgr_poll(&mgr, 100);
+  cr_assert_eq(k.opens, 0);
+  cr_assert_eq(k.errors, 1);
+  cr_assert(strstr(k.error, "no CONNACK") != NULL, "%s", k.error);
+  cr_assert_geq(mg_millis() - start, MG_MQTT_CONNACK_TIMEOUT_MS);
+  mg_mgr_free(&mgr);
+}
+#endif
