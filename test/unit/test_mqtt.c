@@ -537,17 +537,22 @@ static struct mg_connection *start_broker(struct mg_mgr *mgr, struct broker *b, 
   return l;
 }
 
+// A manager with the broker listening, and a client's counters zeroed
+static void harness_start(struct mg_mgr *mgr, struct broker *b, struct client *k, char *url, size_t len) {
+  memset(k, 0, sizeof(*k));
+  mg_mgr_init(mgr);
+  mg_log_set(MG_LL_NONE);
+  start_broker(mgr, b, url, len);
+}
+
 static void run_qos(uint8_t qos, uint8_t version) {
   struct mg_mgr mgr;
   struct broker b;
   struct client k;
   char url[64];
   memset(&b, 0, sizeof(b));
-  memset(&k, 0, sizeof(k));
+  harness_start(&mgr, &b, &k, url, sizeof(url));
   k.qos = qos;
-  mg_mgr_init(&mgr);
-  mg_log_set(MG_LL_ERROR);
-  start_broker(&mgr, &b, url, sizeof(url));
   struct mg_mqtt_opts o;
   memset(&o, 0, sizeof(o));
   o.client_id = mg_str("unit"), o.version = version;
@@ -598,11 +603,8 @@ Test(mqtt_conn, a_refused_connack_is_reported_then_the_connection_closes) {
   struct client k;
   char url[64];
   memset(&b, 0, sizeof(b));
-  memset(&k, 0, sizeof(k));
   b.refuse = 5;
-  mg_mgr_init(&mgr);
-  mg_log_set(MG_LL_NONE);
-  start_broker(&mgr, &b, url, sizeof(url));
+  harness_start(&mgr, &b, &k, url, sizeof(url));
   mg_mqtt_connect(&mgr, url, NULL, client_fn, &k);
   for (int i = 0; i < 300 && k.closes == 0; i++) mg_mgr_poll(&mgr, 10);
   cr_assert_eq(k.opens, 1);
@@ -621,16 +623,22 @@ static void raw_peer_fn(struct mg_connection *c, int ev, void *ev_data) {
   (void) ev_data;
 }
 
+// A client connected to a raw peer that says bytes (kept alive by the caller)
+static void raw_start(struct mg_mgr *mgr, struct mg_str *bytes, struct client *k) {
+  char url[64];
+  memset(k, 0, sizeof(*k));
+  mg_mgr_init(mgr);
+  mg_log_set(MG_LL_NONE);
+  struct mg_connection *l = mg_listen(mgr, "tcp://127.0.0.1:0", raw_peer_fn, bytes);
+  cr_assert_not_null(l);
+  mg_snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", mg_ntohs(l->loc.port));
+  mg_mqtt_connect(mgr, url, NULL, client_fn, k);
+}
+
 static struct client run_against_raw(struct mg_str bytes, int want_msgs) {
   struct mg_mgr mgr;
   struct client k;
-  memset(&k, 0, sizeof(k));
-  mg_mgr_init(&mgr);
-  mg_log_set(MG_LL_NONE);
-  struct mg_connection *l = mg_listen(&mgr, "tcp://127.0.0.1:0", raw_peer_fn, &bytes);
-  char url[64];
-  mg_snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", mg_ntohs(l->loc.port));
-  mg_mqtt_connect(&mgr, url, NULL, client_fn, &k);
+  raw_start(&mgr, &bytes, &k);
   for (int i = 0; i < 300 && k.closes == 0 && (want_msgs == 0 || k.msgs < want_msgs); i++) mg_mgr_poll(&mgr, 10);
   mg_mgr_free(&mgr);
   return k;
@@ -672,11 +680,7 @@ static struct client run_keepalive(struct broker *b, uint64_t for_ms) {
   struct mg_mgr mgr;
   struct client k;
   char url[64];
-  memset(&k, 0, sizeof(k));
-  k.qos = 0;
-  mg_mgr_init(&mgr);
-  mg_log_set(MG_LL_NONE);
-  start_broker(&mgr, b, url, sizeof(url));
+  harness_start(&mgr, b, &k, url, sizeof(url));
   struct mg_mqtt_opts o;
   memset(&o, 0, sizeof(o));
   o.keepalive = 2;
@@ -711,14 +715,8 @@ Test(mqtt_conn, a_broker_that_leaves_pingreq_unanswered_is_an_error) {
 Test(mqtt_conn, no_connack_in_time_is_an_error) {
   struct mg_mgr mgr;
   struct client k;
-  memset(&k, 0, sizeof(k));
-  mg_mgr_init(&mgr);
-  mg_log_set(MG_LL_NONE);
   struct mg_str nothing = mg_str("");
-  struct mg_connection *l = mg_listen(&mgr, "tcp://127.0.0.1:0", raw_peer_fn, &nothing);
-  char url[64];
-  mg_snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", mg_ntohs(l->loc.port));
-  mg_mqtt_connect(&mgr, url, NULL, client_fn, &k);
+  raw_start(&mgr, &nothing, &k);
   uint64_t start = mg_millis();
   while (k.closes == 0 && mg_millis() - start < MG_MQTT_CONNACK_TIMEOUT_MS + 3000) mg_mgr_poll(&mgr, 100);
   cr_assert_eq(k.opens, 0);
