@@ -65,6 +65,7 @@ struct mg_mgr {
   struct mg_timer *timers;
   unsigned long nextid;          // Next connection id
   void *userdata;                // Free for the application
+  uint16_t mqtt_id;              // The last MQTT packet identifier handed out (never 0)
   void *backend;                 // The network backend's private state
   uint64_t accept_paused_until;  // mg_millis() until which listeners rest (out of descriptors)
   struct mg_connection *wakeup_pipe;  // Receiving end of mg_wakeup()'s channel
