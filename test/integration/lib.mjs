@@ -37,7 +37,7 @@ export function startServer(name, args = [], { portPattern = new RegExp(`(?:${HT
   const exe = name.includes('/') ? name : path.join(BIN, name);  // An example's name, or a path
   const proc = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out}`)), 10000);
     const onData = (d) => {

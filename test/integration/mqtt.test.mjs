@@ -65,7 +65,7 @@ function run(file, args, ms = 20000) {
     const timer = setTimeout(() => (p.kill('SIGKILL'), reject(new Error(`${file} did not end:\n${stdout}\n${stderr}`))), ms);
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => {
+    p.on('close', (code) => {
       clearTimeout(timer);
       assert.doesNotMatch(stderr + stdout, SANITIZER, `${file}:\n${stderr}`);
       resolve({ code, stdout, stderr });
@@ -80,7 +80,7 @@ function subscribe(port, topic, { count = 1, qos = 0, version = 'mqttv311' } = {
   const p = spawn('stdbuf', ['-oL', 'mosquitto_sub', '-d', '-h', '127.0.0.1', '-p', String(port), '-V', version, '-q', String(qos),
     '-t', topic, '-v', '-C', String(count), '-W', '15'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
-  const done = new Promise((resolve) => p.on('exit', (code) => resolve({
+  const done = new Promise((resolve) => p.on('close', (code) => resolve({
     code, err: err + out, lines: out.split('\n').filter((l) => l && !/^(Client |Subscribed )/.test(l)),
   })));
   return new Promise((resolve, reject) => {

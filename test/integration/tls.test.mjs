@@ -38,7 +38,7 @@ function run(cmd, args, { endWhen = null, timeoutMs = 10000 } = {}) {
     const poll = endWhen ? setInterval(() => endWhen() && p.stdin.end(), 20) : null;
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
-    p.on('exit', (code) => {
+    p.on('close', (code) => {
       clearTimeout(timer);
       clearInterval(poll);
       resolve({ code, out });

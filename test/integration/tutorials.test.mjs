@@ -25,7 +25,7 @@ function run(name, args, ms = 20000) {
     const timer = setTimeout(() => (p.kill('SIGKILL'), reject(new Error(`${name} did not end:\n${stdout}\n${stderr}`))), ms);
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => {
+    p.on('close', (code) => {
       clearTimeout(timer);
       assert.doesNotMatch(stderr + stdout, /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:/, `${name}:\n${stderr}`);
       resolve({ code, stdout, stderr });

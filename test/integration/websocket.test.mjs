@@ -166,7 +166,7 @@ function runClient(args) {
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
   proc.stderr.on('data', (d) => { out += d; });
-  const done = new Promise((resolve) => proc.on('exit', (code) => resolve({ code, out })));
+  const done = new Promise((resolve) => proc.on('close', (code) => resolve({ code, out })));
   return { proc, done, out: () => out };
 }
 

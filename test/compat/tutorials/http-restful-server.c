@@ -18,7 +18,7 @@ static void signal_handler(int signo) {
 static void fn(struct mg_connection *c, int ev, void *ev_data) {
   if (ev != MG_EV_HTTP_MSG) return;
   struct mg_http_message *hm = (struct mg_http_message *) ev_data;
-  struct mg_str caps[2];
+  struct mg_str caps[3];  // One per wildcard, and one more that mg_match empties
   double a = 0, b = 0;
   s_requests++;
   if (mg_match(hm->uri, mg_str("/api/hello"), NULL)) {
