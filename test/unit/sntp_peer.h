@@ -13,7 +13,8 @@ enum sntp_peer_mode {
   SNTP_PEER_SILENT,           // Never answers
   SNTP_PEER_FORGED_FIRST,     // An answer with another origin (2024), then the good one
   SNTP_PEER_KISS,             // A kiss-of-death (stratum 0, "RATE") echoing the origin
-  SNTP_PEER_FORGED_KISS_FIRST // A kiss-of-death with another origin, then the good answer
+  SNTP_PEER_FORGED_KISS_FIRST, // A kiss-of-death with another origin, then the good answer
+  SNTP_PEER_SLOW              // The good answer, delay_ms after the request came
 };
 
 struct sntp_peer {
@@ -21,6 +22,10 @@ struct sntp_peer {
   enum sntp_peer_mode mode;
   uint32_t unix_secs;        // What the good answer says (transmit and receive time)
   uint32_t frac;             // Fraction of a second of its transmit time, 2^-32 units
+  uint32_t rx_frac;          // And of its receive time: the server held the request for the difference
+  unsigned delay_ms;         // SNTP_PEER_SLOW: how long the answer waits
+  unsigned char held[48];    // SNTP_PEER_SLOW: the request it waits on
+  uint64_t held_at;          // mg_millis() when that came; 0: none
   int requests;              // Datagrams received
   unsigned char last[64];    // The last of them
   size_t last_len;
@@ -45,6 +50,7 @@ static inline void sntp_peer_reply(struct mg_connection *c, const struct sntp_pe
   memcpy(r + 24, req + 40, 8);            // Origin: the request's transmit time
   if (forged) r[31] ^= 0x5a;
   sntp_peer_put32(r + 32, ntp);           // Receive time
+  sntp_peer_put32(r + 36, p->rx_frac);
   sntp_peer_put32(r + 40, ntp);           // Transmit time
   sntp_peer_put32(r + 44, p->frac);
   if (stratum == 0) memset(r + 32, 0, 16);  // RFC 4330 section 8: a KoD carries no time
@@ -54,11 +60,18 @@ static inline void sntp_peer_reply(struct mg_connection *c, const struct sntp_pe
 static inline void sntp_peer_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct sntp_peer *p = (struct sntp_peer *) c->fn_data;
   (void) ev_data;
+  if (ev == MG_EV_POLL && p->held_at != 0 && mg_millis() - p->held_at >= p->delay_ms) {
+    p->held_at = 0;
+    sntp_peer_reply(c, p, p->held, 2, false, p->unix_secs);  // To c->rem: the last sender
+  }
   if (ev != MG_EV_READ) return;
   p->requests++;
   p->last_len = c->recv.len < sizeof(p->last) ? c->recv.len : sizeof(p->last);
   memcpy(p->last, c->recv.buf, p->last_len);
-  if (c->recv.len >= 48 && p->mode != SNTP_PEER_SILENT) {
+  if (c->recv.len >= 48 && p->mode == SNTP_PEER_SLOW) {
+    memcpy(p->held, c->recv.buf, sizeof(p->held));
+    p->held_at = mg_millis();
+  } else if (c->recv.len >= 48 && p->mode != SNTP_PEER_SILENT) {
     const unsigned char *req = c->recv.buf;
     if (p->mode == SNTP_PEER_FORGED_FIRST) sntp_peer_reply(c, p, req, 2, true, p->unix_secs - 86400 * 365);
     if (p->mode == SNTP_PEER_FORGED_KISS_FIRST) sntp_peer_reply(c, p, req, 0, true, 0);
@@ -74,7 +87,8 @@ static inline bool sntp_peer_start(struct mg_mgr *mgr, struct sntp_peer *p, enum
   memset(p, 0, sizeof(*p));
   p->mode = mode;
   p->unix_secs = SNTP_PEER_2025;
-  p->frac = 0x80000000U;  // Half a second
+  p->frac = p->rx_frac = 0x80000000U;  // Half a second, and no time spent on the request
+  p->delay_ms = 400;
   p->lsn = mg_listen(mgr, "udp://127.0.0.1:0", sntp_peer_fn, p);
   if (p->lsn == NULL) return false;
   mg_snprintf(url, len, "udp://127.0.0.1:%u", (unsigned) mg_ntohs(p->lsn->loc.port));

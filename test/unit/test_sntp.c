@@ -178,6 +178,28 @@ Test(sntp_client, sets_the_clock_from_the_answer_and_closes) {
   mg_mgr_free(&mgr);
 }
 
+// RFC 4330 section 5: the time at arrival is the server's transmit time plus half of
+// the round trip less the time the server held the request. The answer leaves 400 ms
+// after the request, 250 ms of which the server says it held it: at least 75 ms on top.
+Test(sntp_client, adds_half_the_network_round_trip) {
+  struct mg_mgr mgr;
+  struct sntp_peer peer;
+  struct sntp_seen seen = {0};
+  char url[64];
+  mg_mgr_init(&mgr);
+  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_SLOW, url, sizeof(url)));
+  peer.rx_frac = 0x40000000U;  // Received at .250, sent at .500
+  uint64_t start = mg_millis();
+  cr_assert_not_null(mg_sntp_connect(&mgr, url, sntp_client_fn, &seen));
+  sntp_poll_until_closed(&mgr, &seen);
+  cr_assert_eq(seen.times, 1, "%s", seen.error);
+  uint64_t want = sntp_peer_answer_ms(&peer), waited = seen.millis_then - start;
+  cr_assert(waited >= 400);
+  cr_assert(seen.ms >= want + (400 - 250) / 2 && seen.ms <= want + (waited - 250) / 2, "%llu not in %llu + [75, %llu]",
+            (unsigned long long) seen.ms, (unsigned long long) want, (unsigned long long) (waited - 250) / 2);
+  mg_mgr_free(&mgr);
+}
+
 Test(sntp_client, ignores_an_answer_that_does_not_echo_the_request) {
   struct mg_mgr mgr;
   struct sntp_peer peer;
