@@ -24,6 +24,7 @@ struct sntp_peer {
   uint32_t frac;             // Fraction of a second of its transmit time, 2^-32 units
   uint32_t rx_frac;          // And of its receive time: the server held the request for the difference
   unsigned delay_ms;         // SNTP_PEER_SLOW: how long the answer waits
+  unsigned leap;             // Leap indicator of the answers (3: "clock not synchronised")
   unsigned char held[48];    // SNTP_PEER_SLOW: the request it waits on
   uint64_t held_at;          // mg_millis() when that came; 0: none
   int requests;              // Datagrams received
@@ -42,7 +43,7 @@ static inline void sntp_peer_reply(struct mg_connection *c, const struct sntp_pe
   unsigned char r[48];
   uint32_t ntp = (uint32_t) (unix_secs + SNTP_PEER_UNIX_TO_NTP);
   memset(r, 0, sizeof(r));
-  r[0] = (0 << 6) | (4 << 3) | 4;  // LI 0, version 4, mode 4 (server)
+  r[0] = (unsigned char) ((p->leap & 3) << 6 | 4 << 3 | 4);  // LI, version 4, mode 4 (server)
   r[1] = stratum;
   r[2] = 6, r[3] = 0xec;           // Poll 64 s, precision about 1 us
   memcpy(r + 12, stratum == 0 ? "RATE" : "LOCL", 4);

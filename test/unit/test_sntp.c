@@ -247,6 +247,22 @@ Test(sntp_client, stops_on_a_kiss_of_death_and_keeps_the_clock) {
   mg_mgr_free(&mgr);
 }
 
+Test(sntp_client, stops_when_the_server_is_not_synchronised) {
+  struct mg_mgr mgr;
+  struct sntp_peer peer;
+  struct sntp_seen seen = {0};
+  char url[64];
+  mg_mgr_init(&mgr);
+  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_ANSWER, url, sizeof(url)));
+  peer.leap = 3;
+  cr_assert_not_null(mg_sntp_connect(&mgr, url, sntp_client_fn, &seen));
+  sntp_poll_until_closed(&mgr, &seen);
+  cr_assert_eq(seen.times, 0);
+  cr_assert_str_eq(seen.error, "SNTP server not synchronised");
+  cr_assert_eq(mg_boot_timestamp_ms, 0);
+  mg_mgr_free(&mgr);
+}
+
 Test(sntp_client, sends_one_request_at_a_time_then_times_out) {
   struct mg_mgr mgr;
   struct sntp_peer peer;
