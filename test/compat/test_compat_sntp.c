@@ -33,36 +33,20 @@ Test(compat_sntp, parse_gives_epoch_milliseconds_or_minus_one) {
   cr_assert_eq(mg_sntp_parse(r, sizeof(r)), -1, "kiss of death");
 }
 
-struct compat_sntp_seen {
-  int times;
-  uint64_t epoch_ms;
-  bool closed;
-};
-
-static void compat_sntp_fn(struct mg_connection *c, int ev, void *ev_data) {
-  struct compat_sntp_seen *s = (struct compat_sntp_seen *) c->fn_data;
-  if (ev == MG_EV_SNTP_TIME) {
-    s->times++;
-    s->epoch_ms = *(uint64_t *) ev_data;  // "ev_data pointing to a uint64_t ... epoch in milliseconds"
-  } else if (ev == MG_EV_CLOSE) {
-    s->closed = true;
-  }
-}
-
 Test(compat_sntp, connect_delivers_the_time_and_sets_mg_now) {
   struct mg_mgr mgr;
   struct sntp_peer peer;
-  struct compat_sntp_seen seen = {0};
+  struct sntp_seen seen = {0};
   char url[64];
   mg_mgr_init(&mgr);
   cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_ANSWER, url, sizeof(url)));
-  cr_assert_not_null(mg_sntp_connect(&mgr, url, compat_sntp_fn, &seen));
+  cr_assert_not_null(mg_sntp_connect(&mgr, url, sntp_seen_fn, &seen));
   uint64_t give_up = mg_millis() + 10000;
   while (seen.times == 0 && mg_millis() < give_up) mg_mgr_poll(&mgr, 20);
   cr_assert_eq(seen.times, 1);
-  cr_assert(seen.epoch_ms >= sntp_peer_answer_ms(&peer) && seen.epoch_ms < sntp_peer_answer_ms(&peer) + 10000);
+  cr_assert(seen.ms >= sntp_peer_answer_ms(&peer) && seen.ms < sntp_peer_answer_ms(&peer) + 10000);
   cr_assert_neq(mg_boot_timestamp_ms, 0, "updated on each successful response");
-  cr_assert(mg_now() >= seen.epoch_ms, "mg_now() returns the wall-clock time");
+  cr_assert(mg_now() >= seen.ms, "mg_now() returns the wall-clock time");
   mg_mgr_free(&mgr);
 }
 

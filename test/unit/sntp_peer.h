@@ -101,4 +101,30 @@ static inline uint64_t sntp_peer_answer_ms(const struct sntp_peer *p) {
   return (uint64_t) p->unix_secs * 1000 + (uint64_t) (((uint64_t) p->frac * 1000) >> 32);
 }
 
+// What a client of mg_sntp_connect saw (its fn_data)
+struct sntp_seen {
+  int times;             // MG_EV_SNTP_TIME events
+  uint64_t ms;           // The last one's time
+  uint64_t now_then;     // mg_now() inside that handler
+  uint64_t millis_then;  // mg_millis() there
+  int errors;
+  char error[160];       // The last MG_EV_ERROR's text
+  bool closed;
+};
+
+static inline void sntp_seen_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct sntp_seen *s = (struct sntp_seen *) c->fn_data;
+  if (ev == MG_EV_SNTP_TIME) {
+    s->times++;
+    s->ms = *(uint64_t *) ev_data;  // 7.22: "a uint64_t containing the epoch in milliseconds"
+    s->now_then = mg_now();
+    s->millis_then = mg_millis();
+  } else if (ev == MG_EV_ERROR) {
+    s->errors++;
+    mg_snprintf(s->error, sizeof(s->error), "%s", (char *) ev_data);
+  } else if (ev == MG_EV_CLOSE) {
+    s->closed = true;
+  }
+}
+
 #endif  // SNTP_PEER_H

@@ -120,186 +120,141 @@ Test(sntp_parse, reads_both_ntp_eras) {
 
 // ---- The client, against a server on loopback ----
 
-struct sntp_seen {
-  int times;           // MG_EV_SNTP_TIME events
-  uint64_t ms;         // The last one's time
-  uint64_t now_then;   // mg_now() inside that handler
-  uint64_t millis_then;
-  int errors;
-  char error[160];
-  bool closed;
+// One exchange: a manager, the server in the given mode, and a client of it
+struct sntp_run {
+  struct mg_mgr mgr;
+  struct sntp_peer peer;
+  struct sntp_seen seen;
+  char url[64];
+  uint64_t start;  // mg_millis() before mg_sntp_connect
 };
 
-static void sntp_client_fn(struct mg_connection *c, int ev, void *ev_data) {
-  struct sntp_seen *s = (struct sntp_seen *) c->fn_data;
-  if (ev == MG_EV_SNTP_TIME) {
-    s->times++;
-    s->ms = *(uint64_t *) ev_data;
-    s->now_then = mg_now();
-    s->millis_then = mg_millis();
-  } else if (ev == MG_EV_ERROR) {
-    s->errors++;
-    mg_snprintf(s->error, sizeof(s->error), "%s", (char *) ev_data);
-  } else if (ev == MG_EV_CLOSE) {
-    s->closed = true;
-  }
+static void sntp_run_init(struct sntp_run *r, enum sntp_peer_mode mode) {
+  memset(r, 0, sizeof(*r));
+  mg_mgr_init(&r->mgr);
+  cr_assert(sntp_peer_start(&r->mgr, &r->peer, mode, r->url, sizeof(r->url)));
 }
 
-static void sntp_poll_until_closed(struct mg_mgr *mgr, const struct sntp_seen *s) {
+// Connects, then polls until the client has closed by itself
+static void sntp_run_exchange(struct sntp_run *r) {
+  r->start = mg_millis();
+  cr_assert_not_null(mg_sntp_connect(&r->mgr, r->url, sntp_seen_fn, &r->seen));
   uint64_t give_up = mg_millis() + 10000;
-  while (!s->closed && mg_millis() < give_up) mg_mgr_poll(mgr, 20);
-  cr_assert(s->closed, "the SNTP connection ends by itself");
+  while (!r->seen.closed && mg_millis() < give_up) mg_mgr_poll(&r->mgr, 20);
+  cr_assert(r->seen.closed, "the SNTP connection ends by itself");
 }
 
 Test(sntp_client, sets_the_clock_from_the_answer_and_closes) {
-  struct mg_mgr mgr;
-  struct sntp_peer peer;
-  struct sntp_seen seen = {0};
-  char url[64];
-  mg_mgr_init(&mgr);
-  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_ANSWER, url, sizeof(url)));
+  struct sntp_run r;
+  sntp_run_init(&r, SNTP_PEER_ANSWER);
   cr_assert_eq(mg_boot_timestamp_ms, 0);
-  uint64_t start = mg_millis();
-  cr_assert_not_null(mg_sntp_connect(&mgr, url, sntp_client_fn, &seen));
-  sntp_poll_until_closed(&mgr, &seen);
-
-  cr_assert_eq(peer.requests, 1);
-  cr_assert_eq(peer.last_len, 48);
-  cr_assert_eq(peer.last[0], 0x23, "LI 0, version 4, mode 3 (client)");
-  cr_assert_eq(seen.times, 1);
-  cr_assert_eq(seen.errors, 0, "%s", seen.error);
-  uint64_t want = sntp_peer_answer_ms(&peer), waited = seen.millis_then - start;
+  sntp_run_exchange(&r);
+  cr_assert_eq(r.peer.requests, 1);
+  cr_assert_eq(r.peer.last_len, 48);
+  cr_assert_eq(r.peer.last[0], 0x23, "LI 0, version 4, mode 3 (client)");
+  cr_assert_eq(r.seen.times, 1);
+  cr_assert_eq(r.seen.errors, 0, "%s", r.seen.error);
+  uint64_t want = sntp_peer_answer_ms(&r.peer), waited = r.seen.millis_then - r.start;
   // The server's time plus half the round trip, which took no longer than the wait
-  cr_assert(seen.ms >= want && seen.ms <= want + waited, "%llu not in %llu + [0, %llu]",
-            (unsigned long long) seen.ms, (unsigned long long) want, (unsigned long long) waited);
+  cr_assert(r.seen.ms >= want && r.seen.ms <= want + waited, "%llu not in %llu + [0, %llu]",
+            (unsigned long long) r.seen.ms, (unsigned long long) want, (unsigned long long) waited);
   cr_assert_neq(mg_boot_timestamp_ms, 0);
-  cr_assert(seen.now_then >= seen.ms && seen.now_then - seen.ms <= waited, "mg_now() is set before the event");
-  cr_assert(mg_now() >= seen.ms);
-  mg_mgr_free(&mgr);
+  cr_assert(r.seen.now_then >= r.seen.ms && r.seen.now_then - r.seen.ms <= waited, "mg_now() is set before the event");
+  cr_assert(mg_now() >= r.seen.ms);
+  mg_mgr_free(&r.mgr);
 }
 
 // RFC 4330 section 5: the time at arrival is the server's transmit time plus half of
 // the round trip less the time the server held the request. The answer leaves 400 ms
 // after the request, 250 ms of which the server says it held it: at least 75 ms on top.
 Test(sntp_client, adds_half_the_network_round_trip) {
-  struct mg_mgr mgr;
-  struct sntp_peer peer;
-  struct sntp_seen seen = {0};
-  char url[64];
-  mg_mgr_init(&mgr);
-  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_SLOW, url, sizeof(url)));
-  peer.rx_frac = 0x40000000U;  // Received at .250, sent at .500
-  uint64_t start = mg_millis();
-  cr_assert_not_null(mg_sntp_connect(&mgr, url, sntp_client_fn, &seen));
-  sntp_poll_until_closed(&mgr, &seen);
-  cr_assert_eq(seen.times, 1, "%s", seen.error);
-  uint64_t want = sntp_peer_answer_ms(&peer), waited = seen.millis_then - start;
+  struct sntp_run r;
+  sntp_run_init(&r, SNTP_PEER_SLOW);
+  r.peer.rx_frac = 0x40000000U;  // Received at .250, sent at .500
+  sntp_run_exchange(&r);
+  cr_assert_eq(r.seen.times, 1, "%s", r.seen.error);
+  uint64_t want = sntp_peer_answer_ms(&r.peer), waited = r.seen.millis_then - r.start;
   cr_assert(waited >= 400);
-  cr_assert(seen.ms >= want + (400 - 250) / 2 && seen.ms <= want + (waited - 250) / 2, "%llu not in %llu + [75, %llu]",
-            (unsigned long long) seen.ms, (unsigned long long) want, (unsigned long long) (waited - 250) / 2);
-  mg_mgr_free(&mgr);
+  cr_assert(r.seen.ms >= want + (400 - 250) / 2 && r.seen.ms <= want + (waited - 250) / 2,
+            "%llu not in %llu + [75, %llu]", (unsigned long long) r.seen.ms, (unsigned long long) want,
+            (unsigned long long) (waited - 250) / 2);
+  mg_mgr_free(&r.mgr);
 }
 
 Test(sntp_client, ignores_an_answer_that_does_not_echo_the_request) {
-  struct mg_mgr mgr;
-  struct sntp_peer peer;
-  struct sntp_seen seen = {0};
-  char url[64];
-  mg_mgr_init(&mgr);
-  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_FORGED_FIRST, url, sizeof(url)));
-  cr_assert_not_null(mg_sntp_connect(&mgr, url, sntp_client_fn, &seen));
-  sntp_poll_until_closed(&mgr, &seen);
-  cr_assert_eq(seen.times, 1, "only the answer with our origin counts");
-  cr_assert(seen.ms >= sntp_peer_answer_ms(&peer), "the forged answer (a year earlier) was not taken");
-  cr_assert(mg_now() >= sntp_peer_answer_ms(&peer));
-  mg_mgr_free(&mgr);
+  struct sntp_run r;
+  sntp_run_init(&r, SNTP_PEER_FORGED_FIRST);
+  sntp_run_exchange(&r);
+  cr_assert_eq(r.seen.times, 1, "only the answer with our origin counts");
+  cr_assert(r.seen.ms >= sntp_peer_answer_ms(&r.peer), "the forged answer (a year earlier) was not taken");
+  cr_assert(mg_now() >= sntp_peer_answer_ms(&r.peer));
+  mg_mgr_free(&r.mgr);
 }
 
 Test(sntp_client, ignores_a_kiss_of_death_that_does_not_echo_the_request) {
-  struct mg_mgr mgr;
-  struct sntp_peer peer;
-  struct sntp_seen seen = {0};
-  char url[64];
-  mg_mgr_init(&mgr);
-  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_FORGED_KISS_FIRST, url, sizeof(url)));
-  cr_assert_not_null(mg_sntp_connect(&mgr, url, sntp_client_fn, &seen));
-  sntp_poll_until_closed(&mgr, &seen);
-  cr_assert_eq(seen.errors, 0, "an off-path kiss cannot end the exchange: %s", seen.error);
-  cr_assert_eq(seen.times, 1);
-  cr_assert(seen.ms >= sntp_peer_answer_ms(&peer));
-  mg_mgr_free(&mgr);
+  struct sntp_run r;
+  sntp_run_init(&r, SNTP_PEER_FORGED_KISS_FIRST);
+  sntp_run_exchange(&r);
+  cr_assert_eq(r.seen.errors, 0, "an off-path kiss cannot end the exchange: %s", r.seen.error);
+  cr_assert_eq(r.seen.times, 1);
+  cr_assert(r.seen.ms >= sntp_peer_answer_ms(&r.peer));
+  mg_mgr_free(&r.mgr);
 }
 
 Test(sntp_client, stops_on_a_kiss_of_death_and_keeps_the_clock) {
-  struct mg_mgr mgr;
-  struct sntp_peer peer;
-  struct sntp_seen seen = {0};
-  char url[64];
-  mg_mgr_init(&mgr);
-  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_KISS, url, sizeof(url)));
-  cr_assert_not_null(mg_sntp_connect(&mgr, url, sntp_client_fn, &seen));
-  sntp_poll_until_closed(&mgr, &seen);
-  cr_assert_eq(seen.times, 0);
-  cr_assert_eq(seen.errors, 1);
-  cr_assert_str_eq(seen.error, "SNTP kiss of death RATE");
+  struct sntp_run r;
+  sntp_run_init(&r, SNTP_PEER_KISS);
+  sntp_run_exchange(&r);
+  cr_assert_eq(r.seen.times, 0);
+  cr_assert_eq(r.seen.errors, 1);
+  cr_assert_str_eq(r.seen.error, "SNTP kiss of death RATE");
   cr_assert_eq(mg_boot_timestamp_ms, 0);
-  cr_assert_eq(peer.requests, 1, "RFC 4330 section 8: no more requests to a server that said so");
-  mg_mgr_free(&mgr);
+  cr_assert_eq(r.peer.requests, 1, "RFC 4330 section 8: no more requests to a server that said so");
+  mg_mgr_free(&r.mgr);
 }
 
 Test(sntp_client, stops_when_the_server_is_not_synchronised) {
-  struct mg_mgr mgr;
-  struct sntp_peer peer;
-  struct sntp_seen seen = {0};
-  char url[64];
-  mg_mgr_init(&mgr);
-  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_ANSWER, url, sizeof(url)));
-  peer.leap = 3;
-  cr_assert_not_null(mg_sntp_connect(&mgr, url, sntp_client_fn, &seen));
-  sntp_poll_until_closed(&mgr, &seen);
-  cr_assert_eq(seen.times, 0);
-  cr_assert_str_eq(seen.error, "SNTP server not synchronised");
+  struct sntp_run r;
+  sntp_run_init(&r, SNTP_PEER_ANSWER);
+  r.peer.leap = 3;
+  sntp_run_exchange(&r);
+  cr_assert_eq(r.seen.times, 0);
+  cr_assert_str_eq(r.seen.error, "SNTP server not synchronised");
   cr_assert_eq(mg_boot_timestamp_ms, 0);
-  mg_mgr_free(&mgr);
+  mg_mgr_free(&r.mgr);
 }
 
 Test(sntp_client, sends_one_request_at_a_time_then_times_out) {
-  struct mg_mgr mgr;
-  struct sntp_peer peer;
-  struct sntp_seen seen = {0};
-  char url[64];
-  mg_mgr_init(&mgr);
-  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_SILENT, url, sizeof(url)));
-  struct mg_connection *c = mg_sntp_connect(&mgr, url, sntp_client_fn, &seen);
+  struct sntp_run r;
+  sntp_run_init(&r, SNTP_PEER_SILENT);
+  struct mg_connection *c = mg_sntp_connect(&r.mgr, r.url, sntp_seen_fn, &r.seen);
   cr_assert_not_null(c);
-  for (int i = 0; i < 5 && peer.requests == 0; i++) mg_mgr_poll(&mgr, 20);
-  cr_assert_eq(peer.requests, 1);
+  for (int i = 0; i < 5 && r.peer.requests == 0; i++) mg_mgr_poll(&r.mgr, 20);
+  cr_assert_eq(r.peer.requests, 1);
   mg_sntp_request(c);
   mg_sntp_request(c);
-  for (int i = 0; i < 5; i++) mg_mgr_poll(&mgr, 5);
-  cr_assert_eq(peer.requests, 1, "a request waiting for its answer is not repeated");
-  sntp_poll_until_closed(&mgr, &seen);
-  cr_assert_eq(seen.errors, 1);
-  cr_assert_str_eq(seen.error, "SNTP timeout");
-  cr_assert_eq(seen.times, 0);
+  for (int i = 0; i < 5; i++) mg_mgr_poll(&r.mgr, 5);
+  cr_assert_eq(r.peer.requests, 1, "a request waiting for its answer is not repeated");
+  uint64_t give_up = mg_millis() + 10000;
+  while (!r.seen.closed && mg_millis() < give_up) mg_mgr_poll(&r.mgr, 20);
+  cr_assert_eq(r.seen.errors, 1);
+  cr_assert_str_eq(r.seen.error, "SNTP timeout");
+  cr_assert_eq(r.seen.times, 0);
   cr_assert_eq(mg_boot_timestamp_ms, 0);
-  mg_mgr_free(&mgr);
+  mg_mgr_free(&r.mgr);
 }
 
 Test(sntp_client, works_without_a_handler) {
-  struct mg_mgr mgr;
-  struct sntp_peer peer;
-  char url[64];
-  mg_mgr_init(&mgr);
-  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_ANSWER, url, sizeof(url)));
-  cr_assert_not_null(mg_sntp_connect(&mgr, url, NULL, NULL));
+  struct sntp_run r;
+  sntp_run_init(&r, SNTP_PEER_ANSWER);
+  cr_assert_not_null(mg_sntp_connect(&r.mgr, r.url, NULL, NULL));
   uint64_t give_up = mg_millis() + 10000;
-  while (mg_boot_timestamp_ms == 0 && mg_millis() < give_up) mg_mgr_poll(&mgr, 20);
-  cr_assert(mg_now() >= sntp_peer_answer_ms(&peer));
-  for (int i = 0; i < 3; i++) mg_mgr_poll(&mgr, 0);
-  cr_assert_eq(mgr.conns, peer.lsn, "the client closed; only the server is left");
-  cr_assert_null(peer.lsn->next);
-  mg_mgr_free(&mgr);
+  while (mg_boot_timestamp_ms == 0 && mg_millis() < give_up) mg_mgr_poll(&r.mgr, 20);
+  cr_assert(mg_now() >= sntp_peer_answer_ms(&r.peer));
+  for (int i = 0; i < 3; i++) mg_mgr_poll(&r.mgr, 0);
+  cr_assert_eq(r.mgr.conns, r.peer.lsn, "the client closed; only the server is left");
+  cr_assert_null(r.peer.lsn->next);
+  mg_mgr_free(&r.mgr);
 }
 
 // A nameserver on loopback that notes the question and never answers
@@ -353,18 +308,15 @@ Test(sntp_client, refuses_urls_that_are_not_udp) {
 }
 
 Test(sntp_client, request_on_another_kind_of_connection_sends_nothing) {
-  struct mg_mgr mgr;
-  struct sntp_peer peer;
-  char url[64];
-  mg_mgr_init(&mgr);
-  cr_assert(sntp_peer_start(&mgr, &peer, SNTP_PEER_ANSWER, url, sizeof(url)));
-  struct mg_connection *c = mg_connect(&mgr, url, NULL, NULL);
+  struct sntp_run r;
+  sntp_run_init(&r, SNTP_PEER_ANSWER);
+  struct mg_connection *c = mg_connect(&r.mgr, r.url, NULL, NULL);
   cr_assert_not_null(c);
   mg_sntp_request(c);
   mg_sntp_request(NULL);
-  for (int i = 0; i < 5; i++) mg_mgr_poll(&mgr, 5);
-  cr_assert_eq(peer.requests, 0);
-  mg_mgr_free(&mgr);
+  for (int i = 0; i < 5; i++) mg_mgr_poll(&r.mgr, 5);
+  cr_assert_eq(r.peer.requests, 0);
+  mg_mgr_free(&r.mgr);
 }
 
 // ---- The wall clock ----
