@@ -266,7 +266,8 @@ CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLE
 # build UDP and mg_wakeup with small buffers; the chaos filter build runs the examples and firmware
 # under the integration suite
 MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit/test_timer $(BUILD)/mock/test/unit/test_ws \
-                  $(BUILD)/mock/test/unit/test_wakeup $(BUILD)/mock/test/unit/test_tls
+                  $(BUILD)/mock/test/unit/test_wakeup $(BUILD)/mock/test/unit/test_tls \
+                  $(BUILD)/mock/test/unit/test_mqtt
 IO512_TESTS    := $(BUILD)/io512/test/unit/test_net $(BUILD)/io512/test/unit/test_wakeup
 CHAOS_TESTS    := $(EXAMPLES:%=$(BUILD)/chaos/examples/%) $(BUILD)/chaos/firmware/firmware
 

@@ -75,9 +75,9 @@ run_criterion compat "$BUILD"/compat/test_*
 echo "== event loop and HTTP connection tests on the poll() backend"
 run_criterion poll "$BUILD"/poll/test/unit/test_net "$BUILD"/poll/test/unit/test_http_conn "$BUILD"/poll/test/unit/test_event
 
-echo "== HTTP, WebSocket, TLS and mg_wakeup tests on the mock backend (fake clock, no sockets)"
+echo "== HTTP, WebSocket, TLS, MQTT and mg_wakeup tests on the mock backend (fake clock, no sockets)"
 run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer "$BUILD"/mock/test/unit/test_ws \
-  "$BUILD"/mock/test/unit/test_wakeup "$BUILD"/mock/test/unit/test_tls
+  "$BUILD"/mock/test/unit/test_wakeup "$BUILD"/mock/test/unit/test_tls "$BUILD"/mock/test/unit/test_mqtt
 
 echo "== UDP and mg_wakeup with MG_IO_SIZE=512: datagrams larger than the buffers arrive whole"
 run_criterion io512 "$BUILD"/io512/test/unit/test_net "$BUILD"/io512/test/unit/test_wakeup

@@ -447,6 +447,14 @@ static void printf_put_iobuf(const char *s, size_t n, void *param) {
   if (io->len < io->size) io->buf[io->len] = '\0';
 }
 
+// Into the buffer the caller gave, never grown: what does not fit is dropped, and
+// a NUL follows the text while there is a byte for it
+void mg_pfn_iobuf_noresize(char ch, void *param) {
+  struct mg_iobuf *io = (struct mg_iobuf *) param;
+  if (io->len < io->size) io->buf[io->len++] = (unsigned char) ch;
+  if (io->len < io->size) io->buf[io->len] = '\0';
+}
+
 void mg_pfn_stdout(char ch, void *param) {
   mg_port_putchar(ch);
   (void) param;

@@ -215,6 +215,7 @@ bool mg_io_flush(struct mg_connection *c) {
 
 void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool hangup) {
   if (c->is_closing) return;
+  c->is_readable = readable, c->is_writable = writable;  // Until the end of this pass
   if (c->is_listening && !c->is_udp) {
     if (readable) io_accept(c);
     return;
@@ -240,14 +241,16 @@ void mg_io_ready(struct mg_connection *c, bool readable, bool writable, bool han
 
 // Closing with unread input makes TCP send a reset, and a reset makes the peer's
 // kernel drop the answer it has not read yet (an early 413 to an upload, say):
-// so shut our side and read on for a while (RFC 9112 section 9.6). Servers do;
-// a client has read what it wanted and closes at once.
+// so shut our side and read on for a while (RFC 9112 section 9.6). Servers do, and so
+// do WebSocket clients, which let the server close first (RFC 6455 section 7.1.1): a
+// close 1009 in the middle of a large message reaches it. Other clients have read
+// what they wanted and close at once.
 void mg_io_finish(struct mg_connection *c, uint64_t now) {
   if (c->is_lingering) {
     if ((uint32_t) now - c->linger_since >= MG_LINGER_MS) c->is_closing = 1;
     return;
   }
-  if (!c->is_accepted || c->is_udp || c->is_eof) {
+  if ((!c->is_accepted && !c->is_websocket) || c->is_udp || c->is_eof) {
     c->is_closing = 1;
     return;
   }

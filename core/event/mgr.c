@@ -65,6 +65,7 @@ void mg_mgr_poll(struct mg_mgr *mgr, int ms) {
     }
     mg_conn_trim(c);
     mg_io_update(c, now);
+    c->is_readable = c->is_writable = 0;  // What the next wait reports
   }
 }
 

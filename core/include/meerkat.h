@@ -27,6 +27,7 @@
 #include "mg_fs.h"
 #include "mg_http.h"
 #include "mg_ws.h"
+#include "mg_mqtt.h"
 #include "mg_dash.h"
 #include "mg_auth.h"
 

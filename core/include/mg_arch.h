@@ -94,9 +94,10 @@
 #define MG_TLS_MBEDTLS MG_TLS_MBED
 #define MG_TLS_OPENSSL 2
 #define MG_TLS_BUILTIN 3
-#define MG_TLS_WOLFSSL 4
+#define MG_TLS_CUSTOM 4
+#define MG_TLS_WOLFSSL 5  // The numbers are Mongoose 7.22's, for "#if MG_TLS == ..." in programs
 #if defined(MG_TLS) && MG_TLS != MG_TLS_NONE && MG_TLS != MG_TLS_MBED
-#error "Meerkat's TLS is mbedTLS 3.6: build with -DMG_TLS=MG_TLS_MBED (or MG_TLS_NONE for no TLS)"
+#error "MG_TLS: Meerkat has no built-in, OpenSSL, wolfSSL or custom TLS backend; its TLS is mbedTLS 3.6: build with -DMG_TLS=MG_TLS_MBED (or MG_TLS_NONE for no TLS)"
 #endif
 #ifndef MG_ENABLE_TLS
 #if defined(MG_TLS)

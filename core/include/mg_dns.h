@@ -6,6 +6,12 @@
 #define MG_DNS_TYPE_A 1
 #define MG_DNS_TYPE_CNAME 5
 #define MG_DNS_TYPE_AAAA 28
+// Mongoose 7.22's names for record types (mg_dns_rr.atype)
+#define MG_DNS_RTYPE_A 1
+#define MG_DNS_RTYPE_PTR 12
+#define MG_DNS_RTYPE_TXT 16
+#define MG_DNS_RTYPE_AAAA 28
+#define MG_DNS_RTYPE_SRV 33
 #define MG_DNS_CLASS_IN 1
 
 struct mg_dns_header {

@@ -65,6 +65,7 @@ struct mg_mgr {
   struct mg_timer *timers;
   unsigned long nextid;          // Next connection id
   void *userdata;                // Free for the application
+  uint16_t mqtt_id;              // The last MQTT packet identifier handed out (never 0)
   void *backend;                 // The network backend's private state
   uint64_t accept_paused_until;  // mg_millis() until which listeners rest (out of descriptors)
   struct mg_connection *wakeup_pipe;  // Receiving end of mg_wakeup()'s channel
@@ -113,6 +114,8 @@ struct mg_connection {
   unsigned io_interest : 2;    // Event layer: readiness last asked of the backend
   unsigned is_lingering : 1;   // Closing gracefully: our side is shut, input is read and dropped
   unsigned is_read_paused : 1; // Set by the protocol handler: read nothing more for now (HTTP: input waiting behind a reply)
+  unsigned is_readable : 1;    // The backend reported it readable in this poll pass (as in Mongoose)
+  unsigned is_writable : 1;    // The backend reported it writable in this poll pass
   uint32_t linger_since;       // Event layer: mg_millis() (low bits) when lingering began
 };
 
@@ -174,5 +177,9 @@ void mg_mock_advance(uint64_t ms);
 
 // Address helpers. mg_aton parses "1.2.3.4", "::1", "[::1]"; true on success.
 bool mg_aton(struct mg_str str, struct mg_addr *addr);
+// Whether remote_ip passes acl, "+IP[/BITS],-IP[/BITS],..." (IPv4, or IPv6 with
+// ':'); the last entry that matches decides. 1 allowed, 0 denied, -1 malformed acl.
+// An empty acl allows everyone; a non-empty one that no entry matches denies.
+int mg_check_ip_acl(struct mg_str acl, struct mg_addr *remote_ip);
 
 #endif  // MG_NET_H

@@ -25,6 +25,8 @@ char *mg_mprintf(const char *fmt, ...);
 // param: struct mg_iobuf *; grows it, keeps buf[len] == 0 when a byte is free for
 // it, and drops what cannot be stored
 void mg_pfn_iobuf(char ch, void *param);
+// param: struct mg_iobuf * of a fixed size: never grows it; drops what does not fit
+void mg_pfn_iobuf_noresize(char ch, void *param);
 void mg_pfn_stdout(char ch, void *param);
 
 // %M / %m helpers
@@ -39,6 +41,11 @@ size_t mg_print_mac(mg_pfn_t out, void *param, va_list *ap);      // args: const
 // args: int len, const void *buf: lowercase hex / padded base64 of len bytes
 size_t mg_print_hex(mg_pfn_t out, void *param, va_list *ap);
 size_t mg_print_base64(mg_pfn_t out, void *param, va_list *ap);
+// args as mg_print_esc's (MG_ESC): the text with & < > " ' as HTML character references
+size_t mg_print_html_esc(mg_pfn_t out, void *param, va_list *ap);
+size_t mg_print_ieee64(mg_pfn_t out, void *param, va_list *ap);  // args: uint64_t: 00:11:...:77
+// args: int type (0 Ethernet, 1 PPP, 2 PPPoE), const uint8_t *addr: a MAC, or nothing for PPP
+size_t mg_print_l2addr(mg_pfn_t out, void *param, va_list *ap);
 #define MG_ESC(str) mg_print_esc, -1, (str)  // NUL-terminated str
 #define MG_IP(addr) mg_print_ip, (addr)
 #define MG_IP_PORT(addr) mg_print_ip_port, (addr)

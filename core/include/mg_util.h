@@ -48,6 +48,26 @@ void mg_sha256_init(mg_sha256_ctx *);
 void mg_sha256_update(mg_sha256_ctx *, const unsigned char *data, size_t len);
 void mg_sha256_final(unsigned char digest[32], mg_sha256_ctx *);
 void mg_sha256(unsigned char digest[32], const void *data, size_t len);
+// MD5 (RFC 1321) and SHA-384 (FIPS 180-4), with Mongoose 7.22's contexts. MD5 is
+// broken for signatures: it is here for programs that need its checksums.
+typedef struct {
+  uint32_t buf[4];
+  uint32_t bits[2];
+  unsigned char in[64];
+} mg_md5_ctx;
+void mg_md5_init(mg_md5_ctx *c);
+void mg_md5_update(mg_md5_ctx *c, const unsigned char *data, size_t len);
+void mg_md5_final(mg_md5_ctx *c, unsigned char digest[16]);
+typedef struct {
+  uint64_t state[8];
+  uint8_t buffer[128];
+  uint64_t bitlen[2];
+  uint32_t datalen;
+} mg_sha384_ctx;
+void mg_sha384_init(mg_sha384_ctx *ctx);
+void mg_sha384_update(mg_sha384_ctx *ctx, const uint8_t *data, size_t len);
+void mg_sha384_final(uint8_t digest[48], mg_sha384_ctx *ctx);
+void mg_sha384(uint8_t dst[48], uint8_t *data, size_t datasz);
 // HMAC-SHA256 (RFC 2104) and PBKDF2-HMAC-SHA256 (RFC 8018), out of dklen bytes
 // (iterations 0 counts as 1). Neither allocates; the buffers are on the stack.
 void mg_hmac_sha256(unsigned char mac[32], const void *key, size_t keylen, const void *data, size_t len);

@@ -924,10 +924,13 @@ struct rawsrv {
   struct mg_iobuf extra;  // Frames sent after the 101
   struct mg_iobuf in;  // What the client sent after its request
   bool upgraded;
+  size_t more_after_close;  // Bytes sent once the client's close frame is in
+  size_t written;           // Bytes the server's side wrote (MG_EV_WRITE)
 };
 
 static void rawsrv_fn(struct mg_connection *c, int ev, void *ev_data) {
   struct rawsrv *s = (struct rawsrv *) c->fn_data;
+  if (ev == MG_EV_WRITE) s->written += (size_t) *(long *) ev_data;
   if (ev != MG_EV_READ) return;
   if (!s->upgraded) {
     struct mg_http_message hm;
@@ -952,6 +955,11 @@ static void rawsrv_fn(struct mg_connection *c, int ev, void *ev_data) {
   }
   mg_iobuf_add(&s->in, s->in.len, c->recv.buf, c->recv.len);
   c->recv.len = 0;
+  if (s->more_after_close > 0 && s->in.len >= 8) {  // The close frame (it is 8 bytes at least)
+    mg_send(c, NULL, 0);
+    mg_iobuf_add(&c->send, c->send.len, NULL, s->more_after_close);
+    s->more_after_close = 0;
+  }
   (void) ev_data;
 }
 
@@ -997,6 +1005,34 @@ Test(ws_client, masks_every_frame_with_a_fresh_key_and_refuses_masked_frames) {
   ws_mask(p, (size_t) fr.payload_len, fr.mask, 0);
   cr_assert_eq(MG_LOAD_BE16(p), 1002);
   (void) c;
+  mg_iobuf_free(&s.in);
+  mg_iobuf_free(&s.extra);
+  mg_mgr_free(&mgr);
+}
+
+// RFC 6455 7.1.1: the client lets the server close the TCP connection first. Closing
+// at once, with the rest of a large message still arriving, resets the connection, and
+// the reset can destroy the close frame before the server reads it (node's ws then
+// reports 1006 instead of 1009)
+Test(ws_client, after_closing_1009_mid_message_it_reads_on_until_the_server_closes) {
+  struct mg_mgr mgr;
+  struct rawsrv s = {0};
+  struct side cli = {0};
+  uint8_t f[16];
+  size_t n = frame_build(f, 0x82, NULL, (size_t) MG_WS_MAX_MESSAGE + 1, NULL, ENC_64);
+  mg_iobuf_add(&s.extra, 0, f, n);
+  s.more_after_close = 256 * 1024;  // The message goes on after the client gave up on it
+  client_start(&mgr, rawsrv_start(&mgr, &s), &cli, "/");
+  poll_until(&mgr, &cli.done, MG_LINGER_MS / 2);
+  cr_assert(cli.done, "closed once the server closed, before MG_LINGER_MS ran out");
+  poll_for(&mgr, 100);
+  struct ws_frame fr;
+  cr_assert_gt(ws_frame_parse(s.in.buf, s.in.len, true, 1000, &fr), 0, "the client's close frame arrived");
+  cr_assert_eq(fr.opcode, WEBSOCKET_OP_CLOSE);
+  uint8_t *p = s.in.buf + fr.head_len;
+  ws_mask(p, (size_t) fr.payload_len, fr.mask, 0);
+  cr_assert_eq(MG_LOAD_BE16(p), 1009);
+  cr_assert_geq(s.written, 256 * 1024, "no reset: the server got to send the rest (%zu bytes written)", s.written);
   mg_iobuf_free(&s.in);
   mg_iobuf_free(&s.extra);
   mg_mgr_free(&mgr);
