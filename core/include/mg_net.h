@@ -24,7 +24,7 @@ enum mg_event {
   MG_EV_MQTT_CMD,   // struct mg_mqtt_message *     MQTT low-level command
   MG_EV_MQTT_MSG,   // struct mg_mqtt_message *     MQTT PUBLISH received
   MG_EV_MQTT_OPEN,  // int *connack_status_code     MQTT CONNACK received
-  MG_EV_SNTP_TIME,  // uint64_t *epoch_millis       SNTP time received (no SNTP client yet)
+  MG_EV_SNTP_TIME,  // uint64_t *epoch_millis       SNTP time received (mg_sntp.h)
   MG_EV_WAKEUP,     // struct mg_str *data          mg_wakeup() from another thread
   MG_EV_MDNS_REQ,   // (Mongoose's mDNS responder: not in Meerkat)
   MG_EV_MDNS_RESP,  // (Mongoose's mDNS client: not in Meerkat)
