@@ -20,9 +20,14 @@ struct tcp_seg {
   uint16_t wnd;          // The window field as on the wire
   uint8_t flags;         // TCP_*
   uint16_t mss;          // MSS option; 0: absent (only on SYN)
-  const uint8_t *data;   // Payload, len bytes
-  size_t len;
+  const uint8_t *data;   // Payload: len bytes in all, the first len - len2 of them here,
+  size_t len;            //   then len2 at data2 (a piece that wrapped around the send ring;
+  const uint8_t *data2;  //   the engine emits such segments, the stack never passes one in).
+  size_t len2;           //   tcp_seg_copy gathers both.
 };
+
+// Copy seg's payload (len bytes) to dst
+void tcp_seg_copy(const struct tcp_seg *seg, uint8_t *dst);
 
 // What the engine tells the stack (ops->event)
 enum {
@@ -50,7 +55,8 @@ struct tcp_conf {
   uint32_t time_wait_ms;     // 2 MSL (a device uses less than 2 x 2 min: 4000 default)
   uint32_t keepalive_ms;     // Idle time before probes; 0: off (default 0, as sockets)
   uint32_t delayed_ack_ms;   // 40; 0: ACK every segment at once
-  unsigned max_ooo;          // Out-of-order ranges kept (4); they live in the receive buffer
+  unsigned max_ooo;          // Out-of-order ranges kept (4, at most TCP_MAX_OOO); they live in the receive buffer
+  uint32_t fin_wait_2_ms;    // A peer that never sends its FIN: FIN_WAIT_2 ends after this (60000)
 };
 extern const struct tcp_conf tcp_default_conf;
 
@@ -69,11 +75,17 @@ struct tcp_conn {
   const struct tcp_conf *conf;
   const struct tcp_ops *ops;
   void *ctx;
-  // Send sequence space (RFC 9293 3.3.1)
-  uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+  // Send sequence space (RFC 9293 3.3.1). snd_nxt goes back to snd_una on a timeout
+  // (go-back-N); snd_max is the highest ever sent, what an ACK may acknowledge
+  uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+  uint32_t snd_wnd_max;  // Largest window the peer offered (sender SWS avoidance, RFC 1122 4.2.3.4)
   uint16_t peer_mss;
-  // Receive sequence space
-  uint32_t irs, rcv_nxt;
+  // Receive sequence space; rcv_adv: the right edge we advertised, which never moves left
+  uint32_t irs, rcv_nxt, rcv_adv;
+  uint32_t rcv_unacked;  // Bytes taken in since our last ACK (ACK every second full segment)
+  // Congestion control (RFC 5681, RFC 6582's NewReno recovery)
+  uint32_t cwnd, ssthresh;
+  bool in_recovery;
   // Buffers: rings over memory the stack hands in; rx also holds out-of-order data
   uint8_t *rx_buf, *tx_buf;
   uint32_t rx_size, tx_size;
@@ -81,18 +93,28 @@ struct tcp_conn {
   uint32_t tx_head, tx_len;  // From snd_una: sent-unacknowledged, then unsent
   struct tcp_ooo ooo[TCP_MAX_OOO];
   unsigned nooo;
-  // Timers (absolute mg_millis values; 0: not running)
+  // Timers (absolute mg_millis values; 0: not running). time_wait_at also bounds FIN_WAIT_2
   uint64_t rtx_at, persist_at, keepalive_at, time_wait_at, ack_at;
   uint32_t srtt, rttvar, rto;  // RFC 6298, milliseconds (srtt 0: no sample yet)
   uint32_t rtt_seq;            // The segment being timed (Karn: never a retransmitted one)
   uint64_t rtt_start;
+  bool rtt_timing;             // rtt_seq / rtt_start hold a measurement
   unsigned retries, dupacks;
+  unsigned ka_probes;          // Keep-alive probes unanswered
   uint32_t recover;            // RFC 6582's, for fast recovery
   uint32_t retransmits;        // Segments sent again, for the counters
   bool fin_queued;             // tcp_shutdown: FIN goes after the queued data
+  bool fin_sent;               // Our FIN has gone out once (snd_max counts it)
   bool fin_received;
   bool ack_pending;            // Data or FIN arrived and is not acknowledged yet
+  bool ack_now;                // ... and the ACK is due before this call returns
+  unsigned persist_shift;      // Zero-window probes sent: the persist timer's back-off
+  uint32_t ooo_drops;          // Out-of-order segments dropped: no range left to keep them
+  uint8_t events;              // TCP_EV_* bits gathered during a call, raised as it ends
 };
+
+// Calls: ops->event may call tcp_read / tcp_write / tcp_shutdown / tcp_abort on c, but
+// the stack frees c only after TCP_EV_CLOSED, or outside the engine's calls.
 
 // Set c up over the stack's buffers (both sizes > 0); state CLOSED
 void tcp_init(struct tcp_conn *c, const struct tcp_conf *conf, const struct tcp_ops *ops, void *ctx,
