@@ -181,7 +181,7 @@ void tcp_shutdown(struct tcp_conn *c, uint64_t now) {
 void tcp_abort(struct tcp_conn *c) {
   bool synchronized = c->state != TCP_CLOSED && c->state != TCP_LISTEN && c->state != TCP_SYN_SENT &&
                       c->state != TCP_TIME_WAIT;
-  if (synchronized) tcp_send_ctl(c, c->snd_nxt, TCP_RST);
+  if (synchronized) tcp_send_ctl(c, c->snd_max, TCP_RST);  // snd_max: see tcp_send_ack
   tcp_stop(c);
 }
 

@@ -71,9 +71,11 @@ void tcp_send_ctl(struct tcp_conn *c, uint32_t seq, uint8_t flags) {
   if (c->ops->emit(c->ctx, &s) && (flags & TCP_ACK)) tcp_out_acked(c);
 }
 
-// A lost ACK needs no retry of ours: the peer's retransmission asks again
+// A lost ACK needs no retry of ours: the peer's retransmission asks again. Its sequence
+// number is snd_max, not snd_nxt: after a timeout snd_nxt went back to data the peer may
+// hold already, and a peer whose rcv_nxt is past it would drop the ACK unread
 void tcp_send_ack(struct tcp_conn *c) {
-  tcp_send_ctl(c, c->snd_nxt, TCP_ACK);
+  tcp_send_ctl(c, c->snd_max, TCP_ACK);
 }
 
 void tcp_ack_soon(struct tcp_conn *c, bool now_due, uint64_t now) {

@@ -1034,3 +1034,168 @@ Test(tcp, everything_works_across_sequence_wraparound) {
   cr_assert_eq(t->c.rcv_nxt, (uint32_t) (0xffffff01U + 999));
   free(t);
 }
+
+// ---------------------------------------------------------------------------
+// Two engines over a deterministic lossy link: 5% of segments lost, delays of 5-14 ms
+// so that segments overtake each other, 1 MiB each way, then an orderly close
+
+#define L_SLOTS 1024
+#define L_TOTAL (1024U * 1024U)
+
+struct l_pkt {
+  bool used;
+  int to;
+  uint64_t at, order;
+  struct tcp_seg seg;
+  uint8_t data[1460];
+};
+
+struct l_end {
+  struct l_net *net;
+  int id;
+  struct tcp_conn c;
+  uint32_t sent, got;
+  bool shut, closed;
+  const char *reason;
+  uint8_t rx[16384], tx[16384];
+};
+
+struct l_net {
+  struct l_pkt pkts[L_SLOTS];
+  struct l_end end[2];
+  uint32_t rng;
+  uint64_t now, order;
+  uint32_t delivered, lost, beyond_window;
+};
+
+static uint32_t l_rand(struct l_net *n) {  // xorshift32: the same run every time
+  n->rng ^= n->rng << 13, n->rng ^= n->rng >> 17, n->rng ^= n->rng << 5;
+  return n->rng;
+}
+
+static uint8_t l_byte(int id, uint32_t i) {  // Each direction's stream
+  return (uint8_t) ((i * (id ? 31U : 7U)) ^ (i >> 9));
+}
+
+static bool l_emit(void *ctx, const struct tcp_seg *s) {
+  struct l_end *e = (struct l_end *) ctx;
+  struct l_net *n = e->net;
+  const struct tcp_conn *c = &e->c;
+  // The peer's window holds every byte we send, a one-byte zero-window probe aside
+  bool probe = c->snd_wnd == 0 && s->len == 1;
+  if (s->len > 0 && !probe && TCP_SEQ_GT(s->seq + (uint32_t) s->len, c->snd_una + c->snd_wnd)) n->beyond_window++;
+  if (l_rand(n) % 100 < 5) {
+    n->lost++;
+    return true;
+  }
+  for (int i = 0; i < L_SLOTS; i++) {
+    struct l_pkt *p = &n->pkts[i];
+    if (p->used) continue;
+    cr_assert_leq(s->len, sizeof(p->data));
+    p->used = true, p->to = 1 - e->id;
+    p->at = n->now + 5 + l_rand(n) % 10;
+    p->order = n->order++;
+    p->seg = *s;
+    tcp_seg_copy(s, p->data);
+    p->seg.data = p->data, p->seg.data2 = NULL, p->seg.len2 = 0;
+    return true;
+  }
+  n->lost++;  // The link's queue is full
+  return true;
+}
+
+static void l_event(void *ctx, int ev, const char *reason) {
+  struct l_end *e = (struct l_end *) ctx;
+  if (ev == TCP_EV_CLOSED) e->closed = true, e->reason = reason;
+}
+
+static const struct tcp_ops l_ops = {l_emit, l_event};
+
+static void l_app(struct l_end *e, uint64_t now) {
+  uint8_t buf[4096];
+  while (!e->closed && e->sent < L_TOTAL) {
+    uint32_t n = L_TOTAL - e->sent < sizeof(buf) ? L_TOTAL - e->sent : (uint32_t) sizeof(buf);
+    for (uint32_t i = 0; i < n; i++) buf[i] = l_byte(e->id, e->sent + i);
+    size_t w = tcp_write(&e->c, buf, n, now);
+    e->sent += (uint32_t) w;
+    if (w < n) break;
+  }
+  if (!e->closed && e->sent == L_TOTAL && !e->shut) tcp_shutdown(&e->c, now), e->shut = true;
+  size_t got;
+  while (!e->closed && (got = tcp_read(&e->c, buf, sizeof(buf), now)) > 0) {
+    for (size_t i = 0; i < got; i++) cr_assert_eq(buf[i], l_byte(1 - e->id, e->got + (uint32_t) i), "end %d byte %u+%zu of %zu, at %llu", e->id, e->got, i, got, (unsigned long long) now);
+    e->got += (uint32_t) got;
+  }
+}
+
+// The earliest due packet (by time, then by the order sent), or NULL
+static struct l_pkt *l_next(struct l_net *n, uint64_t until) {
+  struct l_pkt *best = NULL;
+  for (int i = 0; i < L_SLOTS; i++) {
+    struct l_pkt *p = &n->pkts[i];
+    if (!p->used || p->at > until) continue;
+    if (best == NULL || p->at < best->at || (p->at == best->at && p->order < best->order)) best = p;
+  }
+  return best;
+}
+
+static uint64_t l_earliest(uint64_t a, uint64_t b) {
+  return a == 0 ? b : b == 0 ? a : a < b ? a : b;
+}
+
+Test(tcp, one_mib_each_way_over_a_lossy_reordering_link_arrives_intact, .timeout = 60) {
+  struct l_net *n = (struct l_net *) calloc(1, sizeof(*n));
+  cr_assert_not_null(n);
+  n->rng = 0x2545f491U;
+  for (int i = 0; i < 2; i++) {
+    struct l_end *e = &n->end[i];
+    e->net = n, e->id = i;
+    tcp_init(&e->c, &tcp_default_conf, &l_ops, e, e->rx, sizeof(e->rx), e->tx, sizeof(e->tx));
+  }
+  tcp_connect(&n->end[0].c, 0xfffff000U, 0);  // Both directions wrap early on
+  bool accepted = false;
+  uint64_t steps = 0;
+  while (!(n->end[0].closed && n->end[1].closed) && n->now < 600000 && steps++ < 10000000) {
+    struct l_pkt *p;
+    while ((p = l_next(n, n->now)) != NULL) {
+      static struct l_pkt in;  // Out of the slot: the answer may reuse it
+      in = *p;
+      in.seg.data = in.data;
+      p->used = false;
+      n->delivered++;
+      struct l_end *to = &n->end[in.to];
+      if (in.to == 1 && !accepted && (in.seg.flags & TCP_SYN)) {
+        tcp_accept(&to->c, &in.seg, 0xffffff00U, n->now);
+        accepted = true;
+      } else if (!to->closed && (in.to == 0 || accepted)) {
+        tcp_input(&to->c, &in.seg, n->now);
+      }
+    }
+    for (int i = 0; i < 2; i++) {
+      struct l_end *e = &n->end[i];
+      uint64_t d = tcp_next_deadline(&e->c);
+      if (!e->closed && d != 0 && d <= n->now) tcp_timer(&e->c, n->now);
+      if (!e->closed && (e->c.state >= TCP_ESTABLISHED)) l_app(e, n->now);
+    }
+    uint64_t next = 0;
+    for (int i = 0; i < L_SLOTS; i++)
+      if (n->pkts[i].used) next = l_earliest(next, n->pkts[i].at);
+    for (int i = 0; i < 2; i++)
+      if (!n->end[i].closed) next = l_earliest(next, tcp_next_deadline(&n->end[i].c));
+    n->now = next > n->now ? next : n->now + 1;
+  }
+  for (int i = 0; i < 2; i++) {
+    struct l_end *e = &n->end[i];
+    cr_assert(e->closed, "end %d still in state %d at %llu ms", i, e->c.state, (unsigned long long) n->now);
+    cr_assert_str_eq(e->reason, "closed");
+    cr_assert_eq(e->got, L_TOTAL, "end %d got %u", i, e->got);
+  }
+  cr_assert_eq(n->beyond_window, 0);
+  uint32_t rtx = n->end[0].c.retransmits + n->end[1].c.retransmits;
+  cr_log_info("lossy link: %u segments delivered, %u lost, %u retransmitted, %llu ms simulated", n->delivered,
+              n->lost, rtx, (unsigned long long) n->now);
+  fprintf(stderr, "lossy link: %u segments delivered, %u lost, %u retransmitted (%u + %u), %llu ms simulated\n",
+          n->delivered, n->lost, rtx, n->end[0].c.retransmits, n->end[1].c.retransmits, (unsigned long long) n->now);
+  cr_assert_lt(rtx, n->lost * 3, "retransmissions stay in proportion to losses");
+  free(n);
+}
