@@ -298,6 +298,7 @@ static bool tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s, uint64_t no
 static void tcp_in_fin(struct tcp_conn *c, uint64_t now) {
   c->rcv_nxt++;
   c->fin_received = true;
+  c->nooo = 0;  // Nothing follows a FIN: ranges kept beyond it were a lie
   tcp_raise(c, TCP_EV_READABLE);
   tcp_ack_soon(c, true, now);
   if (c->state == TCP_ESTABLISHED) {

@@ -430,6 +430,18 @@ Test(tcp, a_fin_out_of_order_waits_for_the_peer_to_send_it_again) {
   free(t);
 }
 
+Test(tcp, ranges_kept_beyond_a_fin_are_dropped_when_the_fin_is_taken) {
+  struct tp *t = t_new();
+  t_open(t);
+  t_in(t, P_SEQ + 10, P_ACK, TCP_ACK, 65535, "beyond", 1);
+  cr_assert_eq(t->c.nooo, 1);
+  t_in(t, P_SEQ, P_ACK, TCP_ACK | TCP_FIN, 65535, "abc", 2);  // A FIN at P_SEQ + 3
+  cr_assert_eq(t->c.state, TCP_CLOSE_WAIT);
+  cr_assert_eq(t->c.nooo, 0);
+  cr_assert_eq(t->c.rcv_nxt, P_SEQ + 4);
+  free(t);
+}
+
 // ---------------------------------------------------------------------------
 // Closing, and the state x segment table
 
