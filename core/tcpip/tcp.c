@@ -33,12 +33,12 @@ uint32_t tcp_initial_window(uint32_t mss) {
 }
 
 bool tcp_syn_unacked(const struct tcp_conn *c) {
-  return c->state == TCP_SYN_SENT || c->state == TCP_SYN_RCVD;
+  return c->state == TCP_STATE_SYN_SENT || c->state == TCP_STATE_SYN_RCVD;
 }
 
 bool tcp_may_send_data(const struct tcp_conn *c) {
-  return c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT || c->state == TCP_FIN_WAIT_1 ||
-         c->state == TCP_CLOSING || c->state == TCP_LAST_ACK;
+  return c->state == TCP_STATE_ESTABLISHED || c->state == TCP_STATE_CLOSE_WAIT ||
+         c->state == TCP_STATE_FIN_WAIT_1 || c->state == TCP_STATE_CLOSING || c->state == TCP_STATE_LAST_ACK;
 }
 
 void tcp_ring_put(uint8_t *ring, uint32_t size, uint32_t pos, const uint8_t *src, uint32_t n) {
@@ -62,7 +62,7 @@ void tcp_raise(struct tcp_conn *c, int ev) {
 // In this order: a handler that aborts (state CLOSED) hears nothing more
 void tcp_flush_events(struct tcp_conn *c) {
   static const int order[] = {TCP_EV_CONNECTED, TCP_EV_READABLE, TCP_EV_WRITABLE};
-  for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && c->state != TCP_CLOSED; i++) {
+  for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && c->state != TCP_STATE_CLOSED; i++) {
     uint8_t bit = (uint8_t) (1U << order[i]);
     if (!(c->events & bit)) continue;
     c->events &= (uint8_t) ~bit;
@@ -71,7 +71,7 @@ void tcp_flush_events(struct tcp_conn *c) {
 }
 
 static void tcp_stop(struct tcp_conn *c) {
-  c->state = TCP_CLOSED;
+  c->state = TCP_STATE_CLOSED;
   c->rtx_at = c->persist_at = c->keepalive_at = c->time_wait_at = c->ack_at = 0;
   c->events = 0;
   c->ack_pending = false;
@@ -85,7 +85,7 @@ void tcp_close_with(struct tcp_conn *c, const char *reason) {
 void tcp_init(struct tcp_conn *c, const struct tcp_conf *conf, const struct tcp_ops *ops, void *ctx,
               uint8_t *rx_buf, uint32_t rx_size, uint8_t *tx_buf, uint32_t tx_size) {
   memset(c, 0, sizeof(*c));
-  c->state = TCP_CLOSED;
+  c->state = TCP_STATE_CLOSED;
   c->conf = conf != NULL ? conf : &tcp_default_conf;
   c->ops = ops;
   c->ctx = ctx;
@@ -105,7 +105,7 @@ static void tcp_start_send(struct tcp_conn *c, uint32_t iss) {
 
 void tcp_connect(struct tcp_conn *c, uint32_t iss, uint64_t now) {
   tcp_start_send(c, iss);
-  c->state = TCP_SYN_SENT;
+  c->state = TCP_STATE_SYN_SENT;
   tcp_output(c, now);
 }
 
@@ -116,7 +116,7 @@ void tcp_accept(struct tcp_conn *c, const struct tcp_seg *syn, uint32_t iss, uin
   c->peer_mss = syn->mss > 0 ? syn->mss : TCP_DEFAULT_MSS;
   c->snd_wnd = c->snd_wnd_max = syn->wnd;
   c->snd_wl1 = syn->seq;
-  c->state = TCP_SYN_RCVD;
+  c->state = TCP_STATE_SYN_RCVD;
   tcp_output(c, now);
 }
 
@@ -125,8 +125,8 @@ size_t tcp_readable(const struct tcp_conn *c) {
 }
 
 size_t tcp_writable(const struct tcp_conn *c) {
-  bool open = c->state == TCP_SYN_SENT || c->state == TCP_SYN_RCVD || c->state == TCP_ESTABLISHED ||
-              c->state == TCP_CLOSE_WAIT;
+  bool open = c->state == TCP_STATE_SYN_SENT || c->state == TCP_STATE_SYN_RCVD ||
+              c->state == TCP_STATE_ESTABLISHED || c->state == TCP_STATE_CLOSE_WAIT;
   return open && !c->fin_queued ? c->tx_size - c->tx_len : 0;
 }
 
@@ -142,7 +142,8 @@ size_t tcp_read(struct tcp_conn *c, void *buf, size_t len, uint64_t now) {
   c->rx_len -= n;
   // A window update once the window can grow by a segment or half the buffer (RFC
   // 1122 4.2.3.3); the FIN states expect no more data, so no update is worth sending
-  bool open = c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2;
+  bool open = c->state == TCP_STATE_ESTABLISHED || c->state == TCP_STATE_FIN_WAIT_1 ||
+              c->state == TCP_STATE_FIN_WAIT_2;
   if (open && tcp_rcv_window_gain(c) > 0) {
     c->ack_pending = true;
     tcp_output(c, now);
@@ -166,11 +167,11 @@ size_t tcp_write(struct tcp_conn *c, const void *buf, size_t len, uint64_t now) 
 void tcp_shutdown(struct tcp_conn *c, uint64_t now) {
   if (c->fin_queued) return;
   switch (c->state) {
-    case TCP_ESTABLISHED: c->state = TCP_FIN_WAIT_1; break;
-    case TCP_CLOSE_WAIT: c->state = TCP_LAST_ACK; break;
-    case TCP_SYN_SENT:
-    case TCP_SYN_RCVD: break;  // The FIN waits for the handshake (RFC 9293 3.10.4)
-    case TCP_LISTEN: tcp_stop(c); return;
+    case TCP_STATE_ESTABLISHED: c->state = TCP_STATE_FIN_WAIT_1; break;
+    case TCP_STATE_CLOSE_WAIT: c->state = TCP_STATE_LAST_ACK; break;
+    case TCP_STATE_SYN_SENT:
+    case TCP_STATE_SYN_RCVD: break;  // The FIN waits for the handshake (RFC 9293 3.10.4)
+    case TCP_STATE_LISTEN: tcp_stop(c); return;
     default: return;           // Closing already, or closed
   }
   c->fin_queued = true;
@@ -179,8 +180,8 @@ void tcp_shutdown(struct tcp_conn *c, uint64_t now) {
 }
 
 void tcp_abort(struct tcp_conn *c) {
-  bool synchronized = c->state != TCP_CLOSED && c->state != TCP_LISTEN && c->state != TCP_SYN_SENT &&
-                      c->state != TCP_TIME_WAIT;
+  bool synchronized = c->state != TCP_STATE_CLOSED && c->state != TCP_STATE_LISTEN &&
+                      c->state != TCP_STATE_SYN_SENT && c->state != TCP_STATE_TIME_WAIT;
   if (synchronized) tcp_send_ctl(c, c->snd_max, TCP_RST);  // snd_max: see tcp_send_ack
   tcp_stop(c);
 }

@@ -5,9 +5,20 @@
 
 #include "mg_internal.h"
 
+// TCP_STATE_: glibc's <netinet/tcp.h>, which the socket backend includes (and so does the
+// amalgamation, dist/meerkat.c), has TCP_ESTABLISHED and the others
 enum tcp_state {
-  TCP_CLOSED, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RCVD, TCP_ESTABLISHED, TCP_FIN_WAIT_1,
-  TCP_FIN_WAIT_2, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_LAST_ACK, TCP_TIME_WAIT
+  TCP_STATE_CLOSED,
+  TCP_STATE_LISTEN,
+  TCP_STATE_SYN_SENT,
+  TCP_STATE_SYN_RCVD,
+  TCP_STATE_ESTABLISHED,
+  TCP_STATE_FIN_WAIT_1,
+  TCP_STATE_FIN_WAIT_2,
+  TCP_STATE_CLOSE_WAIT,
+  TCP_STATE_CLOSING,
+  TCP_STATE_LAST_ACK,
+  TCP_STATE_TIME_WAIT
 };
 
 // Header flags, as on the wire
@@ -55,7 +66,7 @@ struct tcp_conf {
   uint32_t time_wait_ms;     // 2 MSL (a device uses less than 2 x 2 min: 4000 default)
   uint32_t keepalive_ms;     // Idle time before probes; 0: off (default 0, as sockets)
   uint32_t delayed_ack_ms;   // 40; 0: ACK every segment at once
-  unsigned max_ooo;          // Out-of-order ranges kept (4, at most TCP_MAX_OOO); they live in the receive buffer
+  unsigned max_ooo;  // Out-of-order ranges kept (4, at most TCP_MAX_OOO); they live in the receive buffer
   uint32_t fin_wait_2_ms;    // A peer that never sends its FIN: FIN_WAIT_2 ends after this (60000)
 };
 extern const struct tcp_conf tcp_default_conf;

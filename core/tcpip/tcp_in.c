@@ -38,7 +38,7 @@ static void tcp_in_established(struct tcp_conn *c, const struct tcp_seg *s, uint
   c->snd_wnd = c->snd_wnd_max = s->wnd;
   c->snd_wl1 = s->seq, c->snd_wl2 = s->ack;
   c->cwnd = tcp_initial_window(tcp_send_mss(c));
-  c->state = c->fin_queued ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED;
+  c->state = c->fin_queued ? TCP_STATE_FIN_WAIT_1 : TCP_STATE_ESTABLISHED;
   tcp_touch_keepalive(c, now);
   tcp_raise(c, TCP_EV_CONNECTED);
 }
@@ -64,7 +64,7 @@ static bool tcp_in_syn_sent(struct tcp_conn *c, const struct tcp_seg *s, uint64_
     tcp_in_established(c, s, now);
     tcp_ack_soon(c, true, now);
   } else {  // Simultaneous open: our SYN goes again, with the ACK
-    c->state = TCP_SYN_RCVD;
+    c->state = TCP_STATE_SYN_RCVD;
     c->snd_wnd = c->snd_wnd_max = s->wnd;
     c->snd_wl1 = s->seq;
     c->snd_nxt = c->iss;
@@ -90,7 +90,8 @@ static bool tcp_in_rst(struct tcp_conn *c, const struct tcp_seg *s) {
     tcp_send_ack(c);
     return true;
   }
-  bool closing = c->state == TCP_CLOSING || c->state == TCP_LAST_ACK || c->state == TCP_TIME_WAIT;
+  bool closing =
+      c->state == TCP_STATE_CLOSING || c->state == TCP_STATE_LAST_ACK || c->state == TCP_STATE_TIME_WAIT;
   tcp_close_with(c, closing ? "closed" : "reset by peer");
   return false;
 }
@@ -197,13 +198,13 @@ static bool tcp_in_ack(struct tcp_conn *c, const struct tcp_seg *s, bool may_be_
 // False: the connection closed (LAST_ACK done)
 static bool tcp_in_fin_acked(struct tcp_conn *c, uint64_t now) {
   if (!c->fin_sent || c->snd_una != c->snd_max) return true;
-  if (c->state == TCP_FIN_WAIT_1) {
-    c->state = TCP_FIN_WAIT_2;
+  if (c->state == TCP_STATE_FIN_WAIT_1) {
+    c->state = TCP_STATE_FIN_WAIT_2;
     c->keepalive_at = 0;
     if (c->conf->fin_wait_2_ms > 0) c->time_wait_at = now + c->conf->fin_wait_2_ms;
-  } else if (c->state == TCP_CLOSING) {
+  } else if (c->state == TCP_STATE_CLOSING) {
     tcp_enter_time_wait(c, now);
-  } else if (c->state == TCP_LAST_ACK) {
+  } else if (c->state == TCP_STATE_LAST_ACK) {
     tcp_close_with(c, "closed");
     return false;
   }
@@ -301,18 +302,18 @@ static void tcp_in_fin(struct tcp_conn *c, uint64_t now) {
   c->nooo = 0;  // Nothing follows a FIN: ranges kept beyond it were a lie
   tcp_raise(c, TCP_EV_READABLE);
   tcp_ack_soon(c, true, now);
-  if (c->state == TCP_ESTABLISHED) {
-    c->state = TCP_CLOSE_WAIT;
-  } else if (c->state == TCP_FIN_WAIT_1) {
-    c->state = TCP_CLOSING;  // Our FIN is not acknowledged yet, or we would be in FIN_WAIT_2
-  } else if (c->state == TCP_FIN_WAIT_2) {
+  if (c->state == TCP_STATE_ESTABLISHED) {
+    c->state = TCP_STATE_CLOSE_WAIT;
+  } else if (c->state == TCP_STATE_FIN_WAIT_1) {
+    c->state = TCP_STATE_CLOSING;  // Our FIN is not acknowledged yet, or we would be in FIN_WAIT_2
+  } else if (c->state == TCP_STATE_FIN_WAIT_2) {
     tcp_enter_time_wait(c, now);
   }
 }
 
 static bool tcp_in_unacceptable(struct tcp_conn *c, const struct tcp_seg *s, uint64_t now) {
   if (s->flags & TCP_RST) return true;
-  if (c->state == TCP_TIME_WAIT && (s->flags & TCP_FIN)) tcp_enter_time_wait(c, now);  // 2 MSL again
+  if (c->state == TCP_STATE_TIME_WAIT && (s->flags & TCP_FIN)) tcp_enter_time_wait(c, now);  // 2 MSL again
   tcp_send_ack(c);
   return true;
 }
@@ -321,7 +322,7 @@ static bool tcp_in_unacceptable(struct tcp_conn *c, const struct tcp_seg *s, uin
 static bool tcp_in_synchronized(struct tcp_conn *c, const struct tcp_seg *s, uint64_t now) {
   struct tcp_seg bare;
   bool may_be_dup = true;
-  if (c->state == TCP_SYN_RCVD && (s->flags & TCP_SYN) && !(s->flags & TCP_RST) && s->seq == c->irs) {
+  if (c->state == TCP_STATE_SYN_RCVD && (s->flags & TCP_SYN) && !(s->flags & TCP_RST) && s->seq == c->irs) {
     tcp_in_syn_again(c, s, now);
     return true;
   }
@@ -342,7 +343,7 @@ static bool tcp_in_synchronized(struct tcp_conn *c, const struct tcp_seg *s, uin
   }
   if (!(s->flags & TCP_ACK)) return true;
   tcp_touch_keepalive(c, now);
-  if (c->state == TCP_SYN_RCVD) {
+  if (c->state == TCP_STATE_SYN_RCVD) {
     if (s->ack != c->iss + 1) {
       tcp_send_ctl(c, s->ack, TCP_RST);
       return true;
@@ -351,19 +352,20 @@ static bool tcp_in_synchronized(struct tcp_conn *c, const struct tcp_seg *s, uin
   }
   if (!tcp_in_ack(c, s, may_be_dup, now)) return true;
   if (!tcp_in_fin_acked(c, now)) return false;
-  bool takes_data = c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2;
+  bool takes_data = c->state == TCP_STATE_ESTABLISHED || c->state == TCP_STATE_FIN_WAIT_1 ||
+                    c->state == TCP_STATE_FIN_WAIT_2;
   if (takes_data && tcp_in_data(c, s, now)) tcp_in_fin(c, now);
   return true;
 }
 
 void tcp_input(struct tcp_conn *c, const struct tcp_seg *seg, uint64_t now) {
   bool alive = true;
-  if (c->state == TCP_CLOSED || c->state == TCP_LISTEN) {
+  if (c->state == TCP_STATE_CLOSED || c->state == TCP_STATE_LISTEN) {
     struct tcp_seg rst;
     if (tcp_reset_for(seg, &rst)) c->ops->emit(c->ctx, &rst);
     return;
   }
-  alive = c->state == TCP_SYN_SENT ? tcp_in_syn_sent(c, seg, now) : tcp_in_synchronized(c, seg, now);
+  alive = c->state == TCP_STATE_SYN_SENT ? tcp_in_syn_sent(c, seg, now) : tcp_in_synchronized(c, seg, now);
   if (!alive) return;
   tcp_output(c, now);
   tcp_flush_events(c);

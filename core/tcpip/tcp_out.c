@@ -22,7 +22,7 @@ uint32_t tcp_rcv_window_gain(const struct tcp_conn *c) {
 }
 
 uint16_t tcp_rcv_window(struct tcp_conn *c) {
-  if (c->state == TCP_SYN_SENT) return (uint16_t) tcp_out_min(c->rx_size, TCP_MAX_WINDOW);
+  if (c->state == TCP_STATE_SYN_SENT) return (uint16_t) tcp_out_min(c->rx_size, TCP_MAX_WINDOW);
   if (tcp_rcv_window_gain(c) > 0) c->rcv_adv = tcp_out_right_edge(c);
   return (uint16_t) (c->rcv_adv - c->rcv_nxt);
 }
@@ -39,7 +39,7 @@ static bool tcp_out_emit(struct tcp_conn *c, uint32_t seq, uint32_t n, uint8_t f
   memset(&s, 0, sizeof(s));
   s.seq = seq;
   s.flags = flags;
-  if (c->state != TCP_SYN_SENT) s.flags |= TCP_ACK, s.ack = c->rcv_nxt;
+  if (c->state != TCP_STATE_SYN_SENT) s.flags |= TCP_ACK, s.ack = c->rcv_nxt;
   s.wnd = tcp_rcv_window(c);
   if (flags & TCP_SYN) s.mss = c->conf->mss;
   if (n > 0) {
@@ -139,13 +139,13 @@ static void tcp_out_arm(struct tcp_conn *c, uint64_t now) {
 
 void tcp_output(struct tcp_conn *c, uint64_t now) {
   if (tcp_syn_unacked(c)) {
-    uint8_t flags = c->state == TCP_SYN_RCVD ? TCP_SYN | TCP_ACK : TCP_SYN;
+    uint8_t flags = c->state == TCP_STATE_SYN_RCVD ? TCP_SYN | TCP_ACK : TCP_SYN;
     if (c->snd_nxt == c->iss && tcp_out_emit(c, c->iss, 0, flags, now)) c->snd_nxt = c->iss + 1;
   } else {
     while (tcp_out_next(c, now)) {
     }
   }
-  if (c->state == TCP_CLOSED || c->state == TCP_LISTEN) return;
+  if (c->state == TCP_STATE_CLOSED || c->state == TCP_STATE_LISTEN) return;
   if (c->ack_now && c->ack_pending) tcp_send_ack(c);
   tcp_out_arm(c, now);
 }

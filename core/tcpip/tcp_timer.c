@@ -36,14 +36,14 @@ void tcp_arm_persist(struct tcp_conn *c, uint64_t now) {
 }
 
 void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now) {
-  c->state = TCP_TIME_WAIT;
+  c->state = TCP_STATE_TIME_WAIT;
   c->rtx_at = c->persist_at = c->keepalive_at = 0;
   c->time_wait_at = now + (c->conf->time_wait_ms > 0 ? c->conf->time_wait_ms : 1);
 }
 
 void tcp_touch_keepalive(struct tcp_conn *c, uint64_t now) {
   c->ka_probes = 0;
-  bool open = c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT;
+  bool open = c->state == TCP_STATE_ESTABLISHED || c->state == TCP_STATE_CLOSE_WAIT;
   c->keepalive_at = open && c->conf->keepalive_ms > 0 ? now + c->conf->keepalive_ms : 0;
 }
 
@@ -120,9 +120,9 @@ static bool tcp_timer_due(uint64_t at, uint64_t now) {
 }
 
 void tcp_timer(struct tcp_conn *c, uint64_t now) {
-  if (c->state == TCP_CLOSED || c->state == TCP_LISTEN) return;
+  if (c->state == TCP_STATE_CLOSED || c->state == TCP_STATE_LISTEN) return;
   if (tcp_timer_due(c->time_wait_at, now)) {
-    tcp_close_with(c, c->state == TCP_FIN_WAIT_2 ? "timed out in FIN_WAIT_2" : "closed");
+    tcp_close_with(c, c->state == TCP_STATE_FIN_WAIT_2 ? "timed out in FIN_WAIT_2" : "closed");
     return;
   }
   if (tcp_timer_due(c->rtx_at, now) && !tcp_timer_rtx(c, now)) return;

@@ -58,7 +58,7 @@ static void fuzz_tcp_invariants(const struct tcp_conn *c) {
   CHECK(c->rx_len <= c->rx_size && c->tx_len <= c->tx_size);
   CHECK(c->rx_head < c->rx_size && c->tx_head < c->tx_size);
   CHECK(c->snd_max - c->snd_una <= c->tx_len + 2);  // Data, SYN and FIN in flight
-  if (c->state == TCP_CLOSED || c->state == TCP_SYN_SENT) return;
+  if (c->state == TCP_STATE_CLOSED || c->state == TCP_STATE_SYN_SENT) return;
   uint32_t wnd = c->rcv_adv - c->rcv_nxt;
   CHECK(wnd <= c->rx_size - c->rx_len);  // Never a promise the ring cannot keep
   CHECK(c->nooo <= TCP_MAX_OOO);

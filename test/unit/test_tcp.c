@@ -97,7 +97,7 @@ static void t_open_active(struct tp *t, uint32_t iss, uint32_t irs, uint16_t mss
   struct tcp_seg synack = t_seg(irs, iss + 1, TCP_SYN | TCP_ACK, 65535, NULL);
   synack.mss = mss;
   tcp_input(&t->c, &synack, now);
-  cr_assert_eq(t->c.state, TCP_ESTABLISHED);
+  cr_assert_eq(t->c.state, TCP_STATE_ESTABLISHED);
   t_clear(t);
 }
 
@@ -125,7 +125,7 @@ static void t_open_rtt(struct tp *t) {
 Test(tcp, active_open_sends_syn_with_mss_and_completes_on_syn_ack) {
   struct tp *t = t_new();
   tcp_connect(&t->c, ISS, 100);
-  cr_assert_eq(t->c.state, TCP_SYN_SENT);
+  cr_assert_eq(t->c.state, TCP_STATE_SYN_SENT);
   cr_assert_eq(t->nout, 1);
   cr_assert_eq(t->out[0].flags, TCP_SYN);
   cr_assert_eq(t->out[0].seq, ISS);
@@ -134,7 +134,7 @@ Test(tcp, active_open_sends_syn_with_mss_and_completes_on_syn_ack) {
   struct tcp_seg synack = t_seg(IRS, ISS + 1, TCP_SYN | TCP_ACK, 30000, NULL);
   synack.mss = 1200;
   tcp_input(&t->c, &synack, 150);
-  cr_assert_eq(t->c.state, TCP_ESTABLISHED);
+  cr_assert_eq(t->c.state, TCP_STATE_ESTABLISHED);
   cr_assert(t_has_event(t, TCP_EV_CONNECTED));
   cr_assert_eq(t_last(t)->flags, TCP_ACK);
   cr_assert_eq(t_last(t)->seq, ISS + 1);
@@ -151,14 +151,14 @@ Test(tcp, passive_open_answers_syn_ack_and_completes_on_ack) {
   struct tcp_seg syn = t_seg(IRS, 0, TCP_SYN, 20000, NULL);
   syn.mss = 1000;
   tcp_accept(&t->c, &syn, ISS, 0);
-  cr_assert_eq(t->c.state, TCP_SYN_RCVD);
+  cr_assert_eq(t->c.state, TCP_STATE_SYN_RCVD);
   cr_assert_eq(t->out[0].flags, TCP_SYN | TCP_ACK);
   cr_assert_eq(t->out[0].seq, ISS);
   cr_assert_eq(t->out[0].ack, IRS + 1);
   cr_assert_eq(t->out[0].mss, 1460);
   cr_assert_eq(t->nev, 0);
   t_in(t, IRS + 1, ISS + 1, TCP_ACK, 20000, NULL, 10);
-  cr_assert_eq(t->c.state, TCP_ESTABLISHED);
+  cr_assert_eq(t->c.state, TCP_STATE_ESTABLISHED);
   cr_assert(t_has_event(t, TCP_EV_CONNECTED));
   cr_assert_eq(t->c.peer_mss, 1000);
   free(t);
@@ -170,7 +170,7 @@ Test(tcp, passive_open_with_a_bad_ack_answers_rst_and_stays) {
   tcp_accept(&t->c, &syn, ISS, 0);
   t_clear(t);
   t_in(t, IRS + 1, ISS + 77, TCP_ACK, 20000, NULL, 10);
-  cr_assert_eq(t->c.state, TCP_SYN_RCVD);
+  cr_assert_eq(t->c.state, TCP_STATE_SYN_RCVD);
   cr_assert_eq(t_last(t)->flags, TCP_RST);
   cr_assert_eq(t_last(t)->seq, ISS + 77);
   free(t);
@@ -208,13 +208,13 @@ Test(tcp, simultaneous_open_goes_through_syn_rcvd) {
   struct tcp_seg syn = t_seg(IRS, 0, TCP_SYN, 8000, NULL);
   syn.mss = 1460;
   tcp_input(&t->c, &syn, 5);
-  cr_assert_eq(t->c.state, TCP_SYN_RCVD);
+  cr_assert_eq(t->c.state, TCP_STATE_SYN_RCVD);
   cr_assert_eq(t->out[0].flags, TCP_SYN | TCP_ACK);
   cr_assert_eq(t->out[0].seq, ISS);
   cr_assert_eq(t->out[0].ack, IRS + 1);
   // The peer's SYN-ACK crosses ours
   t_in(t, IRS, ISS + 1, TCP_SYN | TCP_ACK, 8000, NULL, 10);
-  cr_assert_eq(t->c.state, TCP_ESTABLISHED);
+  cr_assert_eq(t->c.state, TCP_STATE_ESTABLISHED);
   cr_assert(t_has_event(t, TCP_EV_CONNECTED));
   cr_assert_eq(t_last(t)->flags, TCP_ACK);
   free(t);
@@ -224,12 +224,12 @@ Test(tcp, syn_sent_ignores_rst_that_does_not_ack_our_syn) {
   struct tp *t = t_new();
   tcp_connect(&t->c, ISS, 0);
   t_in(t, 0, 0, TCP_RST, 0, NULL, 1);
-  cr_assert_eq(t->c.state, TCP_SYN_SENT);
+  cr_assert_eq(t->c.state, TCP_STATE_SYN_SENT);
   t_in(t, 0, ISS + 5, TCP_RST | TCP_ACK, 0, NULL, 1);
-  cr_assert_eq(t->c.state, TCP_SYN_SENT, "ack beyond our SYN");
+  cr_assert_eq(t->c.state, TCP_STATE_SYN_SENT, "ack beyond our SYN");
   cr_assert_eq(t->nev, 0);
   t_in(t, 0, ISS + 1, TCP_RST | TCP_ACK, 0, NULL, 1);
-  cr_assert_eq(t->c.state, TCP_CLOSED);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSED);
   cr_assert_eq(t->ev[0], TCP_EV_CLOSED);
   cr_assert_str_eq(t->reason[0], "connection refused");
   free(t);
@@ -240,7 +240,7 @@ Test(tcp, syn_sent_answers_a_bad_ack_with_rst) {
   tcp_connect(&t->c, ISS, 0);
   t_clear(t);
   t_in(t, IRS, ISS, TCP_SYN | TCP_ACK, 1000, NULL, 1);
-  cr_assert_eq(t->c.state, TCP_SYN_SENT);
+  cr_assert_eq(t->c.state, TCP_STATE_SYN_SENT);
   cr_assert_eq(t_last(t)->flags, TCP_RST);
   cr_assert_eq(t_last(t)->seq, ISS);
   free(t);
@@ -424,12 +424,12 @@ Test(tcp, a_fin_out_of_order_waits_for_the_peer_to_send_it_again) {
   struct tp *t = t_new();
   t_open(t);
   t_in(t, P_SEQ + 3, P_ACK, TCP_ACK | TCP_FIN, 65535, "def", 1);
-  cr_assert_eq(t->c.state, TCP_ESTABLISHED);
+  cr_assert_eq(t->c.state, TCP_STATE_ESTABLISHED);
   t_in(t, P_SEQ, P_ACK, TCP_ACK, 65535, "abc", 2);
-  cr_assert_eq(t->c.state, TCP_ESTABLISHED);
+  cr_assert_eq(t->c.state, TCP_STATE_ESTABLISHED);
   cr_assert_eq(tcp_readable(&t->c), 6);
   t_in(t, P_SEQ + 6, P_ACK, TCP_ACK | TCP_FIN, 65535, NULL, 3);
-  cr_assert_eq(t->c.state, TCP_CLOSE_WAIT);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSE_WAIT);
   free(t);
 }
 
@@ -439,7 +439,7 @@ Test(tcp, ranges_kept_beyond_a_fin_are_dropped_when_the_fin_is_taken) {
   t_in(t, P_SEQ + 10, P_ACK, TCP_ACK, 65535, "beyond", 1);
   cr_assert_eq(t->c.nooo, 1);
   t_in(t, P_SEQ, P_ACK, TCP_ACK | TCP_FIN, 65535, "abc", 2);  // A FIN at P_SEQ + 3
-  cr_assert_eq(t->c.state, TCP_CLOSE_WAIT);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSE_WAIT);
   cr_assert_eq(t->c.nooo, 0);
   cr_assert_eq(t->c.rcv_nxt, P_SEQ + 4);
   free(t);
@@ -450,31 +450,31 @@ Test(tcp, ranges_kept_beyond_a_fin_are_dropped_when_the_fin_is_taken) {
 
 static void t_to_state(struct tp *t, enum tcp_state st) {
   switch (st) {
-    case TCP_SYN_SENT: tcp_connect(&t->c, ISS, 0); break;
-    case TCP_SYN_RCVD: {
+    case TCP_STATE_SYN_SENT: tcp_connect(&t->c, ISS, 0); break;
+    case TCP_STATE_SYN_RCVD: {
       struct tcp_seg syn = t_seg(IRS, 0, TCP_SYN, 65535, NULL);
       tcp_accept(&t->c, &syn, ISS, 0);
       break;
     }
-    case TCP_ESTABLISHED: t_open(t); break;
-    case TCP_FIN_WAIT_1: t_open(t), tcp_shutdown(&t->c, 0); break;
-    case TCP_FIN_WAIT_2:
-      t_to_state(t, TCP_FIN_WAIT_1);
+    case TCP_STATE_ESTABLISHED: t_open(t); break;
+    case TCP_STATE_FIN_WAIT_1: t_open(t), tcp_shutdown(&t->c, 0); break;
+    case TCP_STATE_FIN_WAIT_2:
+      t_to_state(t, TCP_STATE_FIN_WAIT_1);
       t_in(t, P_SEQ, P_ACK + 1, TCP_ACK, 65535, NULL, 0);
       break;
-    case TCP_CLOSING:
-      t_to_state(t, TCP_FIN_WAIT_1);
+    case TCP_STATE_CLOSING:
+      t_to_state(t, TCP_STATE_FIN_WAIT_1);
       t_in(t, P_SEQ, P_ACK, TCP_ACK | TCP_FIN, 65535, NULL, 0);
       break;
-    case TCP_TIME_WAIT:
-      t_to_state(t, TCP_FIN_WAIT_2);
+    case TCP_STATE_TIME_WAIT:
+      t_to_state(t, TCP_STATE_FIN_WAIT_2);
       t_in(t, P_SEQ, P_ACK + 1, TCP_ACK | TCP_FIN, 65535, NULL, 0);
       break;
-    case TCP_CLOSE_WAIT:
+    case TCP_STATE_CLOSE_WAIT:
       t_open(t);
       t_in(t, P_SEQ, P_ACK, TCP_ACK | TCP_FIN, 65535, NULL, 0);
       break;
-    case TCP_LAST_ACK: t_to_state(t, TCP_CLOSE_WAIT), tcp_shutdown(&t->c, 0); break;
+    case TCP_STATE_LAST_ACK: t_to_state(t, TCP_STATE_CLOSE_WAIT), tcp_shutdown(&t->c, 0); break;
     default: break;
   }
   cr_assert_eq(t->c.state, st, "reached %d, wanted %d", t->c.state, st);
@@ -483,14 +483,15 @@ static void t_to_state(struct tp *t, enum tcp_state st) {
 
 // The peer's next sequence number in each state (after its FIN, one more)
 static uint32_t t_peer_seq(enum tcp_state st) {
-  bool fin = st == TCP_CLOSING || st == TCP_TIME_WAIT || st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK;
-  return st == TCP_SYN_RCVD ? IRS + 1 : P_SEQ + (fin ? 1 : 0);
+  bool fin = st == TCP_STATE_CLOSING || st == TCP_STATE_TIME_WAIT || st == TCP_STATE_CLOSE_WAIT ||
+             st == TCP_STATE_LAST_ACK;
+  return st == TCP_STATE_SYN_RCVD ? IRS + 1 : P_SEQ + (fin ? 1 : 0);
 }
 
 // Our next sequence number, what the peer ACKs to acknowledge all (our FIN included)
 static uint32_t t_our_end(enum tcp_state st) {
-  bool fin = st == TCP_FIN_WAIT_1 || st == TCP_FIN_WAIT_2 || st == TCP_CLOSING || st == TCP_TIME_WAIT ||
-             st == TCP_LAST_ACK;
+  bool fin = st == TCP_STATE_FIN_WAIT_1 || st == TCP_STATE_FIN_WAIT_2 || st == TCP_STATE_CLOSING ||
+             st == TCP_STATE_TIME_WAIT || st == TCP_STATE_LAST_ACK;
   return P_ACK + (fin ? 1 : 0);
 }
 
@@ -505,46 +506,46 @@ struct t_row {
 
 static const struct t_row t_table[] = {
     // RST: exact resets, in-window gets a challenge ACK, outside is ignored (RFC 5961 3.2)
-    {TCP_SYN_RCVD, K_RST, TCP_CLOSED, 1, 0},
-    {TCP_ESTABLISHED, K_RST, TCP_CLOSED, 1, 0},
-    {TCP_FIN_WAIT_1, K_RST, TCP_CLOSED, 1, 0},
-    {TCP_FIN_WAIT_2, K_RST, TCP_CLOSED, 1, 0},
-    {TCP_CLOSE_WAIT, K_RST, TCP_CLOSED, 1, 0},
-    {TCP_CLOSING, K_RST, TCP_CLOSED, 1, 0},
-    {TCP_LAST_ACK, K_RST, TCP_CLOSED, 1, 0},
-    {TCP_TIME_WAIT, K_RST, TCP_CLOSED, 1, 0},
-    {TCP_ESTABLISHED, K_RST_INWIN, TCP_ESTABLISHED, 0, TCP_ACK},
-    {TCP_FIN_WAIT_2, K_RST_INWIN, TCP_FIN_WAIT_2, 0, TCP_ACK},
-    {TCP_LAST_ACK, K_RST_INWIN, TCP_LAST_ACK, 0, TCP_ACK},
-    {TCP_ESTABLISHED, K_RST_OUT, TCP_ESTABLISHED, 0, 0},
-    {TCP_TIME_WAIT, K_RST_OUT, TCP_TIME_WAIT, 0, 0},
+    {TCP_STATE_SYN_RCVD, K_RST, TCP_STATE_CLOSED, 1, 0},
+    {TCP_STATE_ESTABLISHED, K_RST, TCP_STATE_CLOSED, 1, 0},
+    {TCP_STATE_FIN_WAIT_1, K_RST, TCP_STATE_CLOSED, 1, 0},
+    {TCP_STATE_FIN_WAIT_2, K_RST, TCP_STATE_CLOSED, 1, 0},
+    {TCP_STATE_CLOSE_WAIT, K_RST, TCP_STATE_CLOSED, 1, 0},
+    {TCP_STATE_CLOSING, K_RST, TCP_STATE_CLOSED, 1, 0},
+    {TCP_STATE_LAST_ACK, K_RST, TCP_STATE_CLOSED, 1, 0},
+    {TCP_STATE_TIME_WAIT, K_RST, TCP_STATE_CLOSED, 1, 0},
+    {TCP_STATE_ESTABLISHED, K_RST_INWIN, TCP_STATE_ESTABLISHED, 0, TCP_ACK},
+    {TCP_STATE_FIN_WAIT_2, K_RST_INWIN, TCP_STATE_FIN_WAIT_2, 0, TCP_ACK},
+    {TCP_STATE_LAST_ACK, K_RST_INWIN, TCP_STATE_LAST_ACK, 0, TCP_ACK},
+    {TCP_STATE_ESTABLISHED, K_RST_OUT, TCP_STATE_ESTABLISHED, 0, 0},
+    {TCP_STATE_TIME_WAIT, K_RST_OUT, TCP_STATE_TIME_WAIT, 0, 0},
     // SYN in a synchronized state: challenge ACK (RFC 5961 4.2)
-    {TCP_ESTABLISHED, K_SYN, TCP_ESTABLISHED, 0, TCP_ACK},
-    {TCP_FIN_WAIT_1, K_SYN, TCP_FIN_WAIT_1, 0, TCP_ACK},
-    {TCP_CLOSE_WAIT, K_SYN, TCP_CLOSE_WAIT, 0, TCP_ACK},
-    {TCP_TIME_WAIT, K_SYN, TCP_TIME_WAIT, 0, TCP_ACK},
+    {TCP_STATE_ESTABLISHED, K_SYN, TCP_STATE_ESTABLISHED, 0, TCP_ACK},
+    {TCP_STATE_FIN_WAIT_1, K_SYN, TCP_STATE_FIN_WAIT_1, 0, TCP_ACK},
+    {TCP_STATE_CLOSE_WAIT, K_SYN, TCP_STATE_CLOSE_WAIT, 0, TCP_ACK},
+    {TCP_STATE_TIME_WAIT, K_SYN, TCP_STATE_TIME_WAIT, 0, TCP_ACK},
     // FIN (acknowledging nothing new)
-    {TCP_ESTABLISHED, K_FIN, TCP_CLOSE_WAIT, 0, TCP_ACK},
-    {TCP_FIN_WAIT_1, K_FIN, TCP_CLOSING, 0, TCP_ACK},
-    {TCP_FIN_WAIT_2, K_FIN, TCP_TIME_WAIT, 0, TCP_ACK},
-    {TCP_CLOSE_WAIT, K_FIN, TCP_CLOSE_WAIT, 0, TCP_ACK},  // A repeat: ACKed again
-    {TCP_CLOSING, K_FIN, TCP_CLOSING, 0, TCP_ACK},
-    {TCP_LAST_ACK, K_FIN, TCP_LAST_ACK, 0, TCP_ACK},
-    {TCP_TIME_WAIT, K_FIN, TCP_TIME_WAIT, 0, TCP_ACK},
+    {TCP_STATE_ESTABLISHED, K_FIN, TCP_STATE_CLOSE_WAIT, 0, TCP_ACK},
+    {TCP_STATE_FIN_WAIT_1, K_FIN, TCP_STATE_CLOSING, 0, TCP_ACK},
+    {TCP_STATE_FIN_WAIT_2, K_FIN, TCP_STATE_TIME_WAIT, 0, TCP_ACK},
+    {TCP_STATE_CLOSE_WAIT, K_FIN, TCP_STATE_CLOSE_WAIT, 0, TCP_ACK},  // A repeat: ACKed again
+    {TCP_STATE_CLOSING, K_FIN, TCP_STATE_CLOSING, 0, TCP_ACK},
+    {TCP_STATE_LAST_ACK, K_FIN, TCP_STATE_LAST_ACK, 0, TCP_ACK},
+    {TCP_STATE_TIME_WAIT, K_FIN, TCP_STATE_TIME_WAIT, 0, TCP_ACK},
     // The ACK of everything we sent
-    {TCP_SYN_RCVD, K_ACK_ALL, TCP_ESTABLISHED, 0, 0},
-    {TCP_ESTABLISHED, K_ACK_ALL, TCP_ESTABLISHED, 0, 0},
-    {TCP_FIN_WAIT_1, K_ACK_ALL, TCP_FIN_WAIT_2, 0, 0},
-    {TCP_FIN_WAIT_2, K_ACK_ALL, TCP_FIN_WAIT_2, 0, 0},
-    {TCP_CLOSE_WAIT, K_ACK_ALL, TCP_CLOSE_WAIT, 0, 0},
-    {TCP_CLOSING, K_ACK_ALL, TCP_TIME_WAIT, 0, 0},
-    {TCP_LAST_ACK, K_ACK_ALL, TCP_CLOSED, 1, 0},
-    {TCP_TIME_WAIT, K_ACK_ALL, TCP_TIME_WAIT, 0, 0},
+    {TCP_STATE_SYN_RCVD, K_ACK_ALL, TCP_STATE_ESTABLISHED, 0, 0},
+    {TCP_STATE_ESTABLISHED, K_ACK_ALL, TCP_STATE_ESTABLISHED, 0, 0},
+    {TCP_STATE_FIN_WAIT_1, K_ACK_ALL, TCP_STATE_FIN_WAIT_2, 0, 0},
+    {TCP_STATE_FIN_WAIT_2, K_ACK_ALL, TCP_STATE_FIN_WAIT_2, 0, 0},
+    {TCP_STATE_CLOSE_WAIT, K_ACK_ALL, TCP_STATE_CLOSE_WAIT, 0, 0},
+    {TCP_STATE_CLOSING, K_ACK_ALL, TCP_STATE_TIME_WAIT, 0, 0},
+    {TCP_STATE_LAST_ACK, K_ACK_ALL, TCP_STATE_CLOSED, 1, 0},
+    {TCP_STATE_TIME_WAIT, K_ACK_ALL, TCP_STATE_TIME_WAIT, 0, 0},
     // Data: taken while the peer has not sent its FIN
-    {TCP_ESTABLISHED, K_DATA, TCP_ESTABLISHED, 0, TCP_ACK},
-    {TCP_FIN_WAIT_1, K_DATA, TCP_FIN_WAIT_1, 0, TCP_ACK},
-    {TCP_FIN_WAIT_2, K_DATA, TCP_FIN_WAIT_2, 0, TCP_ACK},
-    {TCP_CLOSE_WAIT, K_DATA, TCP_CLOSE_WAIT, 0, 0},  // Text after the FIN is ignored (3.10.7.4)
+    {TCP_STATE_ESTABLISHED, K_DATA, TCP_STATE_ESTABLISHED, 0, TCP_ACK},
+    {TCP_STATE_FIN_WAIT_1, K_DATA, TCP_STATE_FIN_WAIT_1, 0, TCP_ACK},
+    {TCP_STATE_FIN_WAIT_2, K_DATA, TCP_STATE_FIN_WAIT_2, 0, TCP_ACK},
+    {TCP_STATE_CLOSE_WAIT, K_DATA, TCP_STATE_CLOSE_WAIT, 0, 0},  // Text after the FIN is ignored (3.10.7.4)
 };
 
 Test(tcp, state_by_segment_table) {
@@ -553,8 +554,8 @@ Test(tcp, state_by_segment_table) {
     struct tp *t = t_new();
     t_to_state(t, r->from);
     uint32_t seq = t_peer_seq(r->from), ack = t_our_end(r->from);
-    bool fin_seen = r->from == TCP_CLOSE_WAIT || r->from == TCP_CLOSING || r->from == TCP_LAST_ACK ||
-                    r->from == TCP_TIME_WAIT;
+    bool fin_seen = r->from == TCP_STATE_CLOSE_WAIT || r->from == TCP_STATE_CLOSING ||
+                    r->from == TCP_STATE_LAST_ACK || r->from == TCP_STATE_TIME_WAIT;
     switch (r->kind) {
       case K_RST: t_in(t, seq, 0, TCP_RST, 0, NULL, 5); break;
       case K_RST_INWIN: t_in(t, seq + 100, 0, TCP_RST, 0, NULL, 5); break;
@@ -578,7 +579,7 @@ Test(tcp, state_by_segment_table) {
 
 Test(tcp, rst_reasons_say_reset_or_closed) {
   struct tp *t = t_new();
-  t_to_state(t, TCP_ESTABLISHED);
+  t_to_state(t, TCP_STATE_ESTABLISHED);
   t_in(t, P_SEQ, 0, TCP_RST, 0, NULL, 1);
   cr_assert_str_eq(t->reason[0], "reset by peer");
   free(t);
@@ -589,14 +590,14 @@ Test(tcp, orderly_close_both_ways_ends_after_time_wait) {
   t->conf.time_wait_ms = 4000;
   t_open(t);
   tcp_shutdown(&t->c, 100);
-  cr_assert_eq(t->c.state, TCP_FIN_WAIT_1);
+  cr_assert_eq(t->c.state, TCP_STATE_FIN_WAIT_1);
   cr_assert_eq(t->out[0].flags, TCP_FIN | TCP_ACK);
   cr_assert_eq(t->out[0].seq, P_ACK);
   cr_assert_eq(tcp_writable(&t->c), 0);
   t_in(t, P_SEQ, P_ACK + 1, TCP_ACK, 65535, NULL, 110);
-  cr_assert_eq(t->c.state, TCP_FIN_WAIT_2);
+  cr_assert_eq(t->c.state, TCP_STATE_FIN_WAIT_2);
   t_in(t, P_SEQ, P_ACK + 1, TCP_ACK | TCP_FIN, 65535, NULL, 120);
-  cr_assert_eq(t->c.state, TCP_TIME_WAIT);
+  cr_assert_eq(t->c.state, TCP_STATE_TIME_WAIT);
   cr_assert(tcp_eof(&t->c));
   cr_assert_eq(t_last(t)->ack, P_SEQ + 1);
   cr_assert_eq(tcp_next_deadline(&t->c), 4120);
@@ -606,9 +607,9 @@ Test(tcp, orderly_close_both_ways_ends_after_time_wait) {
   cr_assert_eq(t->nout, 1);
   cr_assert_eq(tcp_next_deadline(&t->c), 6000);
   tcp_timer(&t->c, 5999);
-  cr_assert_eq(t->c.state, TCP_TIME_WAIT);
+  cr_assert_eq(t->c.state, TCP_STATE_TIME_WAIT);
   tcp_timer(&t->c, 6000);
-  cr_assert_eq(t->c.state, TCP_CLOSED);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSED);
   cr_assert_eq(t->ev[t->nev - 1], TCP_EV_CLOSED);
   cr_assert_str_eq(t->reason[t->nev - 1], "closed");
   free(t);
@@ -619,7 +620,7 @@ Test(tcp, passive_close_through_close_wait_and_last_ack) {
   t_open(t);
   tcp_write(&t->c, "bye", 3, 0);
   t_in(t, P_SEQ, P_ACK, TCP_ACK | TCP_FIN, 65535, "end", 1);
-  cr_assert_eq(t->c.state, TCP_CLOSE_WAIT);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSE_WAIT);
   cr_assert(t_has_event(t, TCP_EV_READABLE));
   cr_assert_not(tcp_eof(&t->c), "data before the FIN is unread");
   char buf[8];
@@ -627,12 +628,12 @@ Test(tcp, passive_close_through_close_wait_and_last_ack) {
   cr_assert(tcp_eof(&t->c));
   t_clear(t);
   tcp_shutdown(&t->c, 3);
-  cr_assert_eq(t->c.state, TCP_LAST_ACK);
+  cr_assert_eq(t->c.state, TCP_STATE_LAST_ACK);
   cr_assert_eq(t->nout, 1, "the FIN follows the data in flight at once");
   cr_assert_eq(t->out[0].flags, TCP_FIN | TCP_ACK);
   cr_assert_eq(t->out[0].seq, P_ACK + 3);
   t_in(t, P_SEQ + 4, P_ACK + 4, TCP_ACK, 65535, NULL, 4);
-  cr_assert_eq(t->c.state, TCP_CLOSED);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSED);
   cr_assert_str_eq(t->reason[t->nev - 1], "closed");
   free(t);
 }
@@ -658,7 +659,7 @@ Test(tcp, shutdown_during_the_handshake_sends_fin_once_established) {
   tcp_shutdown(&t->c, 0);
   t_clear(t);
   t_in(t, IRS, ISS + 1, TCP_SYN | TCP_ACK, 65535, NULL, 5);
-  cr_assert_eq(t->c.state, TCP_FIN_WAIT_1);
+  cr_assert_eq(t->c.state, TCP_STATE_FIN_WAIT_1);
   cr_assert_eq(t->out[0].flags & TCP_FIN, TCP_FIN);
   cr_assert_eq(t->out[0].len, 1);
   free(t);
@@ -667,10 +668,10 @@ Test(tcp, shutdown_during_the_handshake_sends_fin_once_established) {
 Test(tcp, fin_wait_2_is_bounded) {
   struct tp *t = t_new();
   t->conf.fin_wait_2_ms = 30000;
-  t_to_state(t, TCP_FIN_WAIT_2);
+  t_to_state(t, TCP_STATE_FIN_WAIT_2);
   cr_assert_eq(tcp_next_deadline(&t->c), 30000);
   tcp_timer(&t->c, 30000);
-  cr_assert_eq(t->c.state, TCP_CLOSED);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSED);
   cr_assert_str_eq(t->reason[0], "timed out in FIN_WAIT_2");
   free(t);
 }
@@ -679,7 +680,7 @@ Test(tcp, abort_sends_rst_and_raises_nothing) {
   struct tp *t = t_new();
   t_open(t);
   tcp_abort(&t->c);
-  cr_assert_eq(t->c.state, TCP_CLOSED);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSED);
   cr_assert_eq(t->out[0].flags, TCP_RST);
   cr_assert_eq(t->out[0].seq, P_ACK);
   cr_assert_eq(t->nev, 0);
@@ -718,7 +719,8 @@ Test(tcp, syn_retransmits_with_backoff_then_gives_up) {
   tcp_connect(&t->c, ISS, 0);
   uint64_t expect[] = {1000, 3000, 7000};  // 1 s, doubled each time
   for (int i = 0; i < 3; i++) {
-    cr_assert_eq(tcp_next_deadline(&t->c), expect[i], "try %d: %llu", i, (unsigned long long) tcp_next_deadline(&t->c));
+    cr_assert_eq(tcp_next_deadline(&t->c), expect[i], "try %d: %llu", i,
+                 (unsigned long long) tcp_next_deadline(&t->c));
     tcp_timer(&t->c, expect[i] - 1);
     cr_assert_eq(t->nout, i + 1);
     tcp_timer(&t->c, expect[i]);
@@ -729,7 +731,7 @@ Test(tcp, syn_retransmits_with_backoff_then_gives_up) {
   cr_assert_eq(t->c.retransmits, 3);
   cr_assert_eq(tcp_next_deadline(&t->c), 15000);
   tcp_timer(&t->c, 15000);
-  cr_assert_eq(t->c.state, TCP_CLOSED);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSED);
   cr_assert_str_eq(t->reason[0], "timed out");
   free(t);
 }
@@ -754,7 +756,8 @@ Test(tcp, data_rto_from_the_sample_backs_off_to_the_cap_and_gives_up) {
   uint64_t at = 2000, gaps[] = {300, 600, 1200, 2000, 2000};
   for (int i = 0; i < 5; i++) {
     at += gaps[i];
-    cr_assert_eq(tcp_next_deadline(&t->c), at, "retry %d at %llu", i, (unsigned long long) tcp_next_deadline(&t->c));
+    cr_assert_eq(tcp_next_deadline(&t->c), at, "retry %d at %llu", i,
+                 (unsigned long long) tcp_next_deadline(&t->c));
     tcp_timer(&t->c, at - 1);
     cr_assert_eq(t->nout, i + 1);
     tcp_timer(&t->c, at);
@@ -766,7 +769,7 @@ Test(tcp, data_rto_from_the_sample_backs_off_to_the_cap_and_gives_up) {
   at += 2000;
   cr_assert_eq(tcp_next_deadline(&t->c), at);
   tcp_timer(&t->c, at);
-  cr_assert_eq(t->c.state, TCP_CLOSED);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSED);
   cr_assert_str_eq(t->reason[0], "timed out");
   free(t);
 }
@@ -923,10 +926,10 @@ Test(tcp, a_peer_that_answers_probes_is_never_given_up) {
     tcp_timer(&t->c, at);
     t_in(t, P_SEQ, P_ACK, TCP_ACK, 0, NULL, at + 1);
   }
-  cr_assert_eq(t->c.state, TCP_ESTABLISHED);
+  cr_assert_eq(t->c.state, TCP_STATE_ESTABLISHED);
   // A silent one is
-  for (int i = 0; i < 4 && t->c.state != TCP_CLOSED; i++) tcp_timer(&t->c, tcp_next_deadline(&t->c));
-  cr_assert_eq(t->c.state, TCP_CLOSED);
+  for (int i = 0; i < 4 && t->c.state != TCP_STATE_CLOSED; i++) tcp_timer(&t->c, tcp_next_deadline(&t->c));
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSED);
   free(t);
 }
 
@@ -961,7 +964,7 @@ Test(tcp, keepalive_probes_an_idle_peer_and_gives_up) {
   tcp_timer(&t->c, tcp_next_deadline(&t->c));
   cr_assert_eq(t->nout, 3);
   tcp_timer(&t->c, tcp_next_deadline(&t->c));
-  cr_assert_eq(t->c.state, TCP_CLOSED);
+  cr_assert_eq(t->c.state, TCP_STATE_CLOSED);
   cr_assert_str_eq(t->reason[0], "keep-alive timed out");
   free(t);
 }
@@ -1098,7 +1101,8 @@ static bool l_emit(void *ctx, const struct tcp_seg *s) {
   const struct tcp_conn *c = &e->c;
   // The peer's window holds every byte we send, a one-byte zero-window probe aside
   bool probe = c->snd_wnd == 0 && s->len == 1;
-  if (s->len > 0 && !probe && TCP_SEQ_GT(s->seq + (uint32_t) s->len, c->snd_una + c->snd_wnd)) n->beyond_window++;
+  if (s->len > 0 && !probe && TCP_SEQ_GT(s->seq + (uint32_t) s->len, c->snd_una + c->snd_wnd))
+    n->beyond_window++;
   if (l_rand(n) % 100 < 5) {
     n->lost++;
     return true;
@@ -1138,7 +1142,9 @@ static void l_app(struct l_end *e, uint64_t now) {
   if (!e->closed && e->sent == L_TOTAL && !e->shut) tcp_shutdown(&e->c, now), e->shut = true;
   size_t got;
   while (!e->closed && (got = tcp_read(&e->c, buf, sizeof(buf), now)) > 0) {
-    for (size_t i = 0; i < got; i++) cr_assert_eq(buf[i], l_byte(1 - e->id, e->got + (uint32_t) i), "end %d byte %u+%zu of %zu, at %llu", e->id, e->got, i, got, (unsigned long long) now);
+    for (size_t i = 0; i < got; i++)
+      cr_assert_eq(buf[i], l_byte(1 - e->id, e->got + (uint32_t) i), "end %d byte %u+%zu of %zu, at %llu",
+                   e->id, e->got, i, got, (unsigned long long) now);
     e->got += (uint32_t) got;
   }
 }
@@ -1190,7 +1196,7 @@ Test(tcp, one_mib_each_way_over_a_lossy_reordering_link_arrives_intact, .timeout
       struct l_end *e = &n->end[i];
       uint64_t d = tcp_next_deadline(&e->c);
       if (!e->closed && d != 0 && d <= n->now) tcp_timer(&e->c, n->now);
-      if (!e->closed && (e->c.state >= TCP_ESTABLISHED)) l_app(e, n->now);
+      if (!e->closed && (e->c.state >= TCP_STATE_ESTABLISHED)) l_app(e, n->now);
     }
     uint64_t next = 0;
     for (int i = 0; i < L_SLOTS; i++)
@@ -1209,8 +1215,10 @@ Test(tcp, one_mib_each_way_over_a_lossy_reordering_link_arrives_intact, .timeout
   uint32_t rtx = n->end[0].c.retransmits + n->end[1].c.retransmits;
   cr_log_info("lossy link: %u segments delivered, %u lost, %u retransmitted, %llu ms simulated", n->delivered,
               n->lost, rtx, (unsigned long long) n->now);
-  fprintf(stderr, "lossy link: %u segments delivered, %u lost, %u retransmitted (%u + %u), %llu ms simulated\n",
-          n->delivered, n->lost, rtx, n->end[0].c.retransmits, n->end[1].c.retransmits, (unsigned long long) n->now);
+  fprintf(stderr,
+          "lossy link: %u segments delivered, %u lost, %u retransmitted (%u + %u), %llu ms simulated\n",
+          n->delivered, n->lost, rtx, n->end[0].c.retransmits, n->end[1].c.retransmits,
+          (unsigned long long) n->now);
   cr_assert_lt(rtx, n->lost * 3, "retransmissions stay in proportion to losses");
   free(n);
 }
