@@ -21,6 +21,7 @@
 #include "mg_rpc.h"
 #include "mg_url.h"
 #include "mg_net.h"
+#include "mg_tcpip.h"
 #include "mg_sntp.h"
 #include "mg_tls.h"
 #include "mg_dns.h"

@@ -65,13 +65,19 @@
 #endif
 #endif
 
-// Network backend, one per build: OS sockets by default, or the in-memory mock
-// (tests, and bare-metal builds until the built-in TCP/IP stack exists).
+// Network backend, one per build: OS sockets by default, the built-in TCP/IP stack
+// over an Ethernet driver (core/tcpip, -DMG_ENABLE_TCPIP=1), or the in-memory mock (tests).
 #ifndef MG_ENABLE_MOCK
 #define MG_ENABLE_MOCK 0
 #endif
+#ifndef MG_ENABLE_TCPIP
+#define MG_ENABLE_TCPIP 0
+#endif
 #ifndef MG_ENABLE_SOCKET
-#define MG_ENABLE_SOCKET (!MG_ENABLE_MOCK)
+#define MG_ENABLE_SOCKET (!MG_ENABLE_MOCK && !MG_ENABLE_TCPIP)
+#endif
+#if MG_ENABLE_MOCK + MG_ENABLE_TCPIP + MG_ENABLE_SOCKET != 1
+#error "one network backend per build: MG_ENABLE_SOCKET, MG_ENABLE_TCPIP or MG_ENABLE_MOCK"
 #endif
 
 // Readiness API for the socket backend: epoll on Linux, poll() elsewhere.

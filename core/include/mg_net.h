@@ -72,6 +72,7 @@ struct mg_mgr {
   unsigned char *io_spare[MG_IO_SPARES];  // Empty MG_IO_SIZE buffers kept for reuse
   unsigned io_spares;
   bool no_wait;          // A protocol handler has work for the next pass: do not sleep before it
+  struct mg_tcpip_if *ifp;  // The built-in stack's interface (MG_ENABLE_TCPIP), else NULL
 };
 
 struct mg_connection {

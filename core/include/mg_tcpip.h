@@ -1,0 +1,63 @@
+// The built-in TCP/IP stack (-DMG_ENABLE_TCPIP=1): one Ethernet interface driven by a
+// driver, under the same mg_listen / mg_connect / MG_EV_* as OS sockets. Mongoose 7.22's names.
+#ifndef MG_TCPIP_H
+#define MG_TCPIP_H
+
+#if MG_ENABLE_TCPIP
+struct mg_tcpip_if;
+
+// A MAC driver: a few functions, so adding a MAC never touches the stack
+struct mg_tcpip_driver {
+  bool (*init)(struct mg_tcpip_if *);                         // Bring the MAC up; false: failed
+  size_t (*tx)(const void *, size_t, struct mg_tcpip_if *);   // Send one frame; bytes sent, 0: not now
+  size_t (*rx)(void *buf, size_t len, struct mg_tcpip_if *);  // One received frame into buf; its size, 0: none
+  bool (*poll)(struct mg_tcpip_if *, bool s1);                // Link up? s1: once a second
+  // Meerkat's addition, optional (NULL: the stack polls rx): sleep until a frame may
+  // have arrived or ms pass. Host drivers (TAP) block on their descriptor here.
+  void (*wait)(struct mg_tcpip_if *, int ms);
+};
+
+enum { MG_TCPIP_STATE_DOWN, MG_TCPIP_STATE_UP, MG_TCPIP_STATE_REQ, MG_TCPIP_STATE_IP, MG_TCPIP_STATE_READY };
+
+// What the stack counted; the application reads them (the firmware's `net` field set)
+struct mg_tcpip_counters {
+  uint32_t rx_frames, tx_frames;  // Frames received and sent
+  uint32_t drop_csum;             // Bad IPv4, ICMP, UDP or TCP checksums
+  uint32_t drop_malformed;        // Truncated or malformed headers
+  uint32_t drop_frag;             // IPv4 fragments (not reassembled)
+  uint32_t drop_no_port;          // UDP or TCP for no local port (TCP: answered with RST)
+  uint32_t drop_no_mem;           // No buffer for it (out-of-order segment beyond the bound, ARP queue full)
+  uint32_t drop_other;            // Not for us: other MAC or IP, unknown EtherType or protocol
+  uint32_t tx_fail;               // The driver took no frame
+  uint32_t tcp_retransmits;       // TCP segments sent again (timeout or fast retransmit)
+  uint32_t tcp_resets;            // RST received or sent
+  uint32_t arp_timeouts;          // Addresses that never answered ARP
+};
+
+// The interface: the application fills mac, driver (and driver_data), and either
+// ip / mask / gw or enable_dhcp_client, then calls mg_tcpip_init
+struct mg_tcpip_if {
+  uint8_t mac[6];                   // MAC address; must be a valid unicast address
+  uint32_t ip, mask, gw;            // IPv4 address, netmask, default gateway (network byte order)
+  struct mg_str tx;                 // Frame buffer for output; {NULL, 0}: the stack's own
+  bool enable_dhcp_client;          // Ask a DHCP server for ip, mask, gw and DNS
+  bool enable_dhcp_server;          // (Mongoose's; not in Meerkat: refused with a log line)
+  bool enable_crc32_check;          // Received frames end with the FCS: check and strip it
+  bool enable_mac_check;            // Drop frames not for our MAC or broadcast (a MAC without its own filter)
+  struct mg_tcpip_driver *driver;   // The MAC driver
+  void *driver_data;                // The driver's own
+  struct mg_mgr *mgr;               // Set by mg_tcpip_init
+  uint8_t state;                    // MG_TCPIP_STATE_*
+  struct mg_tcpip_counters counters;
+  void *stack;                      // The stack's private state (ARP cache, TCP connections)
+};
+
+// Attach ifp to mgr: the manager's connections then run on it. mgr->ifp points to it.
+void mg_tcpip_init(struct mg_mgr *, struct mg_tcpip_if *);
+void mg_tcpip_free(struct mg_tcpip_if *);
+
+extern struct mg_tcpip_driver mg_tcpip_driver_tap;      // Linux TAP (driver_data: struct mg_tcpip_driver_tap_data *)
+extern struct mg_tcpip_driver mg_tcpip_driver_lan9118;  // SMSC LAN9118 (QEMU mps2-an385)
+#endif
+
+#endif  // MG_TCPIP_H
