@@ -254,6 +254,19 @@ $(BUILD)/arm/tls/firmware.elf: $(ARM_FW_DEPS) $(BUILD)/arm/certs_fs.c $(BUILD)/a
 	@echo "  LINK    $@"
 	$(Q)$(call ARM_LINK,$(ARM_TLS_FLAGS),$(BUILD)/arm/certs_fs.c $(BUILD)/arm/tls/libmeerkat.a $(ARM_MBEDTLS_LIB))
 
+# The TAP driver alone, the kernel as its peer (test/integration/tap.test.mjs): the driver
+# built for the stack (MG_ENABLE_TCPIP), the rest (logging, clock) from the host library
+define tap_probe  # dir, flags
+$(1)/drivers/tap_probe: test/integration/tap_probe.c core/drivers/tap.c $(CORE_HDR) $(1)/libmeerkat.a
+	@mkdir -p $$(dir $$@)
+	@echo "  LINK    $$@"
+	$$(Q)$$(CC) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) -DMG_ENABLE_TCPIP=1 test/integration/tap_probe.c \
+	  core/drivers/tap.c $(1)/libmeerkat.a -o $$@
+endef
+$(eval $(call tap_probe,$(BUILD),))
+$(eval $(call tap_probe,$(BUILD)/asan,$(SAN_FLAGS)))
+TAP_PROBES := $(BUILD)/drivers/tap_probe $(BUILD)/asan/drivers/tap_probe
+
 UNIT_BINS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
 UNIT_BINS_ASAN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/asan/test/unit/%)
 EXAMPLES_ASAN  := $(EXAMPLES:%=$(BUILD)/asan/examples/%) $(DEVICES:%=$(BUILD)/asan/examples/%) $(BUILD)/asan/firmware/firmware $(BUILD)/asan/packer/packer
