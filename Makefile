@@ -254,6 +254,19 @@ $(BUILD)/arm/tls/firmware.elf: $(ARM_FW_DEPS) $(BUILD)/arm/certs_fs.c $(BUILD)/a
 	@echo "  LINK    $@"
 	$(Q)$(call ARM_LINK,$(ARM_TLS_FLAGS),$(BUILD)/arm/certs_fs.c $(BUILD)/arm/tls/libmeerkat.a $(ARM_MBEDTLS_LIB))
 
+# The TAP driver alone, the kernel as its peer (test/integration/tap.test.mjs): the driver
+# built for the stack (MG_ENABLE_TCPIP), the rest (logging, clock) from the host library
+define tap_probe  # dir, flags
+$(1)/drivers/tap_probe: test/integration/tap_probe.c core/drivers/tap.c $(CORE_HDR) $(1)/libmeerkat.a
+	@mkdir -p $$(dir $$@)
+	@echo "  LINK    $$@"
+	$$(Q)$$(CC) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) -DMG_ENABLE_TCPIP=1 test/integration/tap_probe.c \
+	  core/drivers/tap.c $(1)/libmeerkat.a -o $$@
+endef
+$(eval $(call tap_probe,$(BUILD),))
+$(eval $(call tap_probe,$(BUILD)/asan,$(SAN_FLAGS)))
+TAP_PROBES := $(BUILD)/drivers/tap_probe $(BUILD)/asan/drivers/tap_probe
+
 UNIT_BINS      := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
 UNIT_BINS_ASAN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/asan/test/unit/%)
 EXAMPLES_ASAN  := $(EXAMPLES:%=$(BUILD)/asan/examples/%) $(DEVICES:%=$(BUILD)/asan/examples/%) $(BUILD)/asan/firmware/firmware $(BUILD)/asan/packer/packer
@@ -331,10 +344,25 @@ $(BUILD)/arm/m7/ota_flash_stm32h7.o: core/ota/ota_flash_stm32h7.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_M7_FLAGS) -c $< -o $@
-arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o
+# The LAN9118 driver for the built-in stack (MG_ENABLE_TCPIP), alone until the stack has its
+# ARM build; and a probe of it for QEMU (test/integration/lan9118.test.mjs): the driver,
+# the board's start-up, and logging and the clock from the library
+ARM_TCPIP_FLAGS := $(filter-out -DMG_ENABLE_MOCK=1,$(ARM_FLAGS)) -DMG_ENABLE_TCPIP=1
+$(BUILD)/arm/drivers/lan9118.o: core/drivers/lan9118.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_TCPIP_FLAGS) -c $< -o $@
+$(BUILD)/arm/drivers/lan9118_probe.elf: test/integration/lan9118_probe.c $(BUILD)/arm/drivers/lan9118.o \
+                                       firmware/arm/startup.c firmware/arm/board_mps2.c firmware/arm/board.h \
+                                       firmware/arm/mps2-an385.ld $(BUILD)/arm/libmeerkat.a
+	@echo "  LINK    $@"
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) -Ifirmware/arm $(ARM_TCPIP_FLAGS) -nostartfiles --specs=nano.specs \
+	  -T firmware/arm/mps2-an385.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments test/integration/lan9118_probe.c \
+	  firmware/arm/startup.c firmware/arm/board_mps2.c $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/libmeerkat.a -o $@
+arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf
 	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
 
-test: all arm $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
+test: all arm $(TAP_PROBES) $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
 # HTTPS with the development certificate (tools/make-certs.sh) unless $(BUILD)/data/tls has one

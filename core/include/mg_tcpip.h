@@ -32,6 +32,7 @@ struct mg_tcpip_counters {
   uint32_t tcp_retransmits;       // TCP segments sent again (timeout or fast retransmit)
   uint32_t tcp_resets;            // RST received or sent
   uint32_t arp_timeouts;          // Addresses that never answered ARP
+  uint32_t rx_errors;             // Frames the driver could not receive (MAC error, failed read)
 };
 
 // The interface: the application fills mac, driver (and driver_data), and either
@@ -57,7 +58,16 @@ void mg_tcpip_init(struct mg_mgr *, struct mg_tcpip_if *);
 void mg_tcpip_free(struct mg_tcpip_if *);
 
 extern struct mg_tcpip_driver mg_tcpip_driver_tap;      // Linux TAP (driver_data: struct mg_tcpip_driver_tap_data *)
-extern struct mg_tcpip_driver mg_tcpip_driver_lan9118;  // SMSC LAN9118 (QEMU mps2-an385)
+extern struct mg_tcpip_driver mg_tcpip_driver_lan9118;  // SMSC LAN9118 (QEMU mps2-an385; driver_data unused)
+
+// The TAP driver's data (core/drivers/tap.c). The process must run where the TAP lives
+// (its network namespace) as root or with CAP_NET_ADMIN.
+struct mg_tcpip_driver_tap_data {
+  const char *name;  // The TAP to attach to or create, e.g. "tap0" (at most 15 characters)
+  int fd;            // Set by init: its descriptor, -1 if init failed; the application closes it
+  bool link_up;      // What poll last found: the TAP up (IFF_UP) and carrying (IFF_RUNNING)
+  int rx_errno, tx_errno;  // The last read and write error, logged once until it changes
+};
 #endif
 
 #endif  // MG_TCPIP_H
