@@ -40,3 +40,9 @@ seeds = {
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 for k, v in seeds.items(): open(os.path.join(out, k), 'wb').write(v)
+# fuzz_tcpip_stack also reads its input as frames behind 2-byte lengths, each followed by a
+# byte of clock (x 10 ms): the peer announces itself, then sends a datagram and a ping
+framed = b''
+for k in ('arp_request', 'udp_7000', 'icmp_echo'):
+    framed += struct.pack('!H', len(seeds[k])) + seeds[k] + b'\x01'
+open(os.path.join(out, 'framed_sequence'), 'wb').write(framed)
