@@ -56,11 +56,7 @@ void mg_tcpip_init(struct mg_mgr *mgr, struct mg_tcpip_if *ifp) {
   ifp->stack = s;
   ifp->mgr = mgr;
   ifp->state = MG_TCPIP_STATE_DOWN;
-  if (ifp->enable_dhcp_client && !tcpip_dhcp_init(ifp)) {
-    MG_ERROR(("mg_tcpip_init: out of memory for the DHCP client"));
-    mg_tcpip_free(ifp);
-    return;
-  }
+  if (ifp->enable_dhcp_client) ifp->ip = ifp->mask = ifp->gw = 0;  // Until a server gives them
   if (ifp->driver->init != NULL && !ifp->driver->init(ifp)) {
     MG_ERROR(("mg_tcpip_init: the driver did not start (MAC %M)", mg_print_mac, ifp->mac));
     mg_tcpip_free(ifp);

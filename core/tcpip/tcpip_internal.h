@@ -43,7 +43,21 @@ struct tcpip_dgram {
   bool taken;
 };
 
-struct tcpip_dhcp;
+enum tcpip_dhcp_phase {  // RFC 2131 4.4's client states
+  TCPIP_DHCP_INIT, TCPIP_DHCP_SELECTING, TCPIP_DHCP_REQUESTING, TCPIP_DHCP_BOUND, TCPIP_DHCP_RENEWING,
+  TCPIP_DHCP_REBINDING
+};
+
+struct tcpip_dhcp {
+  uint8_t phase;           // enum tcpip_dhcp_phase
+  uint8_t tries;           // Messages sent in this phase
+  bool silence_logged;     // "No server answers" said once
+  uint32_t xid;
+  uint32_t offered, server;       // Network order
+  uint64_t next_at;               // Retransmission
+  uint64_t t1_at, t2_at, end_at;  // Renew, rebind, lease over (0: an infinite lease)
+  char dns_url[24];               // "udp://A.B.C.D:53", what mgr->dns4.url points to
+};
 
 struct tcpip_state {
   uint8_t rx[TCPIP_RX_FRAME];
@@ -56,7 +70,7 @@ struct tcpip_state {
   uint16_t ip_id;           // Identification of the next datagram
   uint16_t next_port;       // The next ephemeral port to try, host order
   bool link_up;
-  struct tcpip_dhcp *dhcp;  // DHCP client state (tcpip_dhcp.c), NULL without it
+  struct tcpip_dhcp dhcp;   // The DHCP client's (tcpip_dhcp.c)
   uint8_t tx_own[];         // TCPIP_ETH_FRAME bytes to build frames in, unless ifp->tx holds one
 };
 
@@ -96,13 +110,12 @@ uint8_t *tcpip_udp_payload(struct mg_tcpip_if *ifp);
 // tcpip_be.c: a datagram for the connections; false when no one listens on its port
 bool tcpip_be_deliver_udp(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip, const struct tcpip_udp *udp);
 
-// tcpip_dhcp.c
-bool tcpip_dhcp_init(struct mg_tcpip_if *ifp);
-void tcpip_dhcp_free(struct mg_tcpip_if *ifp);
+// tcpip_dhcp.c: the client, when ifp->enable_dhcp_client
+void tcpip_dhcp_free(struct mg_tcpip_if *ifp);  // mgr->dns4.url no longer points at it
 void tcpip_dhcp_input(struct mg_tcpip_if *ifp, const struct tcpip_udp *udp);
 void tcpip_dhcp_timer(struct mg_tcpip_if *ifp, uint64_t now);
-void tcpip_dhcp_link(struct mg_tcpip_if *ifp, bool up);
-uint64_t tcpip_dhcp_deadline(struct mg_tcpip_if *ifp);
+void tcpip_dhcp_link(struct mg_tcpip_if *ifp, bool up);  // Down: the lease is given up
+uint64_t tcpip_dhcp_deadline(struct mg_tcpip_if *ifp);  // When the timer next has work
 #endif  // MG_ENABLE_TCPIP
 
 #endif  // TCPIP_INTERNAL_H

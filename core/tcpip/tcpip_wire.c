@@ -237,4 +237,80 @@ size_t tcpip_tcp_put(uint8_t *buf, size_t size, const struct tcpip_tcp *tcp, uin
   wire_put_csum(buf + 16, tcpip_csum_add(tcpip_csum_pseudo(src, dst, TCPIP_IP_TCP, hdr + s->len), buf, hdr + s->len));
   return hdr + s->len;
 }
+enum { WIRE_DHCP_FIXED = 236, WIRE_DHCP_OPTIONS = 240 };  // The BOOTP part, then the cookie
+static const uint8_t wire_dhcp_cookie[4] = {99, 130, 83, 99};
+
+// An option with an address or a number: len must be its size (RFC 2132), or, for
+// lists of addresses (router, DNS), a multiple of it, of which the first is taken
+static bool wire_dhcp_u32(const uint8_t *v, size_t len, bool list, uint32_t *out, bool as_address) {
+  if (len != 4 && !(list && len > 4 && len % 4 == 0)) return false;
+  if (as_address) memcpy(out, v, 4);
+  else *out = wire_u32(v);
+  return true;
+}
+
+static bool wire_dhcp_option(uint8_t code, const uint8_t *v, size_t len, struct tcpip_dhcp_msg *m) {
+  switch (code) {
+    case 53:
+      if (len != 1) return false;
+      m->type = v[0];
+      return true;
+    case 1: return wire_dhcp_u32(v, len, false, &m->mask, true);
+    case 3: return wire_dhcp_u32(v, len, true, &m->router, true);
+    case 6: return wire_dhcp_u32(v, len, true, &m->dns, true);
+    case 50: return wire_dhcp_u32(v, len, false, &m->requested, true);
+    case 54: return wire_dhcp_u32(v, len, false, &m->server_id, true);
+    case 51: return wire_dhcp_u32(v, len, false, &m->lease_s, false);
+    case 58: return wire_dhcp_u32(v, len, false, &m->t1_s, false);
+    case 59: return wire_dhcp_u32(v, len, false, &m->t2_s, false);
+    default: return true;  // Not ours to read
+  }
+}
+
+enum tcpip_wire_result tcpip_dhcp_parse(const uint8_t *buf, size_t len, struct tcpip_dhcp_msg *m) {
+  if (len < WIRE_DHCP_OPTIONS || (buf[0] != 1 && buf[0] != 2) || buf[1] != 1 || buf[2] != 6 ||
+      memcmp(buf + WIRE_DHCP_FIXED, wire_dhcp_cookie, 4) != 0) {
+    return TCPIP_WIRE_MALFORMED;
+  }
+  memset(m, 0, sizeof(*m));
+  m->op = buf[0];
+  m->xid = wire_u32(buf + 4);
+  memcpy(&m->ciaddr, buf + 12, 4);
+  memcpy(&m->yiaddr, buf + 16, 4);
+  memcpy(m->chaddr, buf + 28, 6);
+  for (size_t i = WIRE_DHCP_OPTIONS; i < len && buf[i] != 255;) {  // 255: end
+    if (buf[i] == 0) {  // Pad
+      i++;
+      continue;
+    }
+    if (i + 1 >= len || buf[i + 1] > len - i - 2) return TCPIP_WIRE_MALFORMED;
+    if (!wire_dhcp_option(buf[i], buf + i + 2, buf[i + 1], m)) return TCPIP_WIRE_MALFORMED;
+    i += 2 + (size_t) buf[i + 1];
+  }
+  return m->type == 0 ? TCPIP_WIRE_MALFORMED : TCPIP_WIRE_OK;
+}
+
+static uint8_t *wire_dhcp_put_address(uint8_t *p, uint8_t code, uint32_t ip) {
+  if (ip == 0) return p;
+  p[0] = code, p[1] = 4;
+  memcpy(p + 2, &ip, 4);
+  return p + 6;
+}
+
+size_t tcpip_dhcp_put(uint8_t *buf, const struct tcpip_dhcp_msg *m) {
+  static const uint8_t params[] = {55, 6, 1, 3, 6, 51, 58, 59};  // Mask, router, DNS, lease, T1, T2
+  memset(buf, 0, TCPIP_DHCP_SIZE);
+  buf[0] = 1, buf[1] = 1, buf[2] = 6;
+  wire_put_u32(buf + 4, m->xid);
+  memcpy(buf + 12, &m->ciaddr, 4);
+  memcpy(buf + 28, m->chaddr, 6);
+  memcpy(buf + WIRE_DHCP_FIXED, wire_dhcp_cookie, 4);
+  uint8_t *p = buf + WIRE_DHCP_OPTIONS;
+  p[0] = 53, p[1] = 1, p[2] = m->type;
+  p = wire_dhcp_put_address(p + 3, 50, m->requested);
+  p = wire_dhcp_put_address(p, 54, m->server_id);
+  memcpy(p, params, sizeof(params));
+  p[sizeof(params)] = 255;
+  return TCPIP_DHCP_SIZE;
+}
 #endif  // MG_ENABLE_TCPIP

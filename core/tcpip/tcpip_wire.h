@@ -100,6 +100,27 @@ enum tcpip_wire_result tcpip_tcp_parse(const uint8_t *buf, size_t len, uint32_t 
 // Header (with the MSS option when seg.mss is set on a SYN), payload copied, checksum;
 // returns the segment's size, 0 if it does not fit in size
 size_t tcpip_tcp_put(uint8_t *buf, size_t size, const struct tcpip_tcp *tcp, uint32_t src, uint32_t dst);
+
+// DHCP (RFC 2131, options of RFC 2132) over Ethernet: what a client sends and reads
+enum {
+  TCPIP_DHCP_DISCOVER = 1, TCPIP_DHCP_OFFER, TCPIP_DHCP_REQUEST, TCPIP_DHCP_DECLINE, TCPIP_DHCP_ACK,
+  TCPIP_DHCP_NAK, TCPIP_DHCP_RELEASE,
+  TCPIP_DHCP_SIZE = 300,  // What tcpip_dhcp_put writes: BOOTP's minimum, which some servers insist on
+};
+struct tcpip_dhcp_msg {
+  uint8_t op, type;             // op: 1 request, 2 reply; type: TCPIP_DHCP_* (option 53)
+  uint32_t xid;                 // Host order
+  uint8_t chaddr[6];
+  uint32_t ciaddr, yiaddr;      // The addresses below are network order, 0: absent
+  uint32_t requested, server_id, mask, router, dns;  // Options 50, 54, 1, 3, 6 (their first address)
+  uint32_t lease_s, t1_s, t2_s;  // Options 51, 58, 59, seconds (0: absent)
+};
+// A message for Ethernet with the magic cookie (a server's reply has op 2); options must not run past
+// the buffer, and those read must have their sizes. sname and file are not read (option 52)
+enum tcpip_wire_result tcpip_dhcp_parse(const uint8_t *buf, size_t len, struct tcpip_dhcp_msg *msg);
+// A client's message (op 1) of TCPIP_DHCP_SIZE bytes: type, requested address and server
+// identifier when set, the parameters we want
+size_t tcpip_dhcp_put(uint8_t *buf, const struct tcpip_dhcp_msg *msg);
 #endif  // MG_ENABLE_TCPIP
 
 #endif  // TCPIP_WIRE_H

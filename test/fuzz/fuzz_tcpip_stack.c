@@ -1,5 +1,6 @@
 // Fuzz the built-in stack with arbitrary frames through the mock driver: an interface
-// 10.0.0.2/24 with a UDP listener that echoes and a UDP client. The input is frames,
+// 10.0.0.2/24 (or a DHCP client, by a bit of the first byte) with a UDP listener that
+// echoes and a UDP client. The input is frames,
 // each behind a 2-byte length (the whole input as one frame when it has no such framing),
 // with the fake clock moved by the byte after each, so ARP's retries and aging run too.
 #include "../tcpip/mock_eth.h"
@@ -38,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memcpy(ifp.mac, mac, 6);
   ifp.ip = MG_IPV4(10, 0, 0, 2), ifp.mask = MG_IPV4(255, 255, 255, 0), ifp.gw = MG_IPV4(10, 0, 0, 1);
   ifp.enable_mac_check = size > 0 && (data[0] & 1);
+  ifp.enable_dhcp_client = size > 0 && (data[0] & 2);
   ifp.driver = &mock_eth_driver;
   mg_tcpip_init(&mgr, &ifp);
   mg_listen(&mgr, "udp://0.0.0.0:7000", fuzz_echo, NULL);

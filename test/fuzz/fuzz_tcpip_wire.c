@@ -26,11 +26,23 @@ static void fuzz_tcp(const uint8_t *data, size_t size, uint32_t src, uint32_t ds
   CHECK(t.seg.len == 0 || memcmp(u.seg.data, t.seg.data, t.seg.len) == 0);
 }
 
+// DHCP messages: what parses builds back to a client message that parses the same way
+static void fuzz_dhcp(const uint8_t *data, size_t size) {
+  static uint8_t again[TCPIP_DHCP_SIZE];
+  struct tcpip_dhcp_msg m, n;
+  if (tcpip_dhcp_parse(data, size, &m) != TCPIP_WIRE_OK) return;
+  CHECK(m.type != 0 && (m.op == 1 || m.op == 2));
+  CHECK(tcpip_dhcp_put(again, &m) == TCPIP_DHCP_SIZE);
+  CHECK(tcpip_dhcp_parse(again, sizeof(again), &n) == TCPIP_WIRE_OK);
+  CHECK(n.type == m.type && n.xid == m.xid && n.requested == m.requested && n.server_id == m.server_id);
+}
+
 static void fuzz_udp(const uint8_t *data, size_t size, uint32_t src, uint32_t dst) {
   static uint8_t again[70000];
   struct tcpip_udp u, v;
   if (tcpip_udp_parse(data, size, src, dst, &u) != TCPIP_WIRE_OK) return;
   fuzz_inside(u.data, u.len, data, size);
+  fuzz_dhcp(u.data, u.len);
   memcpy(again + TCPIP_UDP_HDR, u.data, u.len);
   size_t n = tcpip_udp_put(again, &u, src, dst);
   CHECK(tcpip_udp_parse(again, n, src, dst, &v) == TCPIP_WIRE_OK && v.len == u.len && v.dport == u.dport);
@@ -57,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_ip(eth.payload, eth.len);
   }
   fuzz_ip(data, size);
+  fuzz_dhcp(data, size);
   // The transport parsers straight on the input too, with the checksum that makes it pass
   // reachable: the pseudo-header's addresses from its first 8 bytes
   if (size >= 8) {

@@ -27,7 +27,16 @@ def icmp_echo(data):
     m = struct.pack('!BBHHH', 8, 0, 0, 0x1234, 1) + data
     return m[:2] + struct.pack('!H', csum(m)) + m[4:]
 def arp(op, sha, spa, tha, tpa): return struct.pack('!HHBBH', 1, 0x0800, 6, 4, op) + sha + spa + tha + tpa
+def dhcp(typ, xid=0x11223344):
+    m = bytearray(240)
+    m[0:3] = b'\x02\x01\x06'; m[4:8] = struct.pack('!I', xid); m[16:20] = IPME; m[28:34] = ME
+    m[236:240] = bytes([99, 130, 83, 99])
+    opts = bytes([53, 1, typ, 54, 4]) + bytes([10,0,0,1]) + bytes([1, 4, 255, 255, 255, 0, 3, 4, 10, 0, 0, 1])
+    opts += bytes([6, 8, 10, 0, 0, 53, 8, 8, 8, 8, 51, 4, 0, 0, 14, 16, 255])
+    return bytes(m) + opts
 seeds = {
+ 'dhcp_offer': eth(BC, 0x0800, ip(17, udp(67, 68, dhcp(2), src=bytes([10,0,0,1]), dst=b'\xff'*4), src=bytes([10,0,0,1]), dst=b'\xff'*4)),
+ 'dhcp_ack': eth(BC, 0x0800, ip(17, udp(67, 68, dhcp(5), src=bytes([10,0,0,1]), dst=b'\xff'*4), src=bytes([10,0,0,1]), dst=b'\xff'*4)),
  'arp_request': eth(BC, 0x0806, arp(1, PEER, IPPEER, b'\0'*6, IPME)),
  'arp_reply': eth(ME, 0x0806, arp(2, PEER, IPPEER, ME, IPME)),
  'icmp_echo': eth(ME, 0x0800, ip(1, icmp_echo(b'ping data'))),
