@@ -5,6 +5,9 @@
 
 #include "mg_internal.h"
 
+// Only in the stack's build: the amalgamation puts this header into every build, and
+// the socket backend's <netinet/tcp.h> has its own TCP_ESTABLISHED and the rest
+#if MG_ENABLE_TCPIP
 enum tcp_state {
   TCP_CLOSED, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RCVD, TCP_ESTABLISHED, TCP_FIN_WAIT_1,
   TCP_FIN_WAIT_2, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_LAST_ACK, TCP_TIME_WAIT
@@ -127,5 +130,6 @@ bool tcp_reset_for(const struct tcp_seg *in, struct tcp_seg *rst);
 // Initial sequence numbers (RFC 6528 in spirit): a clock-driven counter plus a random
 // offset per connection, from mg_random
 uint32_t tcp_new_iss(uint64_t now);
+#endif  // MG_ENABLE_TCPIP
 
 #endif  // TCPIP_TCP_H
