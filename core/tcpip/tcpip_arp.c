@@ -161,7 +161,7 @@ static void arp_conflict(struct mg_tcpip_if *ifp, const struct tcpip_arp *arp) {
 void tcpip_arp_input(struct mg_tcpip_if *ifp, const uint8_t *payload, size_t len) {
   struct tcpip_state *s = tcpip_state(ifp);
   struct tcpip_arp arp;
-  if (tcpip_arp_parse(payload, len, &arp) != TCPIP_WIRE_OK) {
+  if (tcpip_arp_parse(payload, len, &arp) != TCPIP_CODEC_OK) {
     ifp->counters.drop_malformed++;
     return;
   }

@@ -1,7 +1,7 @@
 // Wire formats of the built-in stack as pure functions over a buffer: Ethernet II,
 // ARP (RFC 826), IPv4 (RFC 791), ICMP (RFC 792), UDP (RFC 768), the TCP header, RFC 1071's checksum.
-#ifndef TCPIP_WIRE_H
-#define TCPIP_WIRE_H
+#ifndef TCPIP_CODEC_H
+#define TCPIP_CODEC_H
 
 #include "tcpip/tcp.h"
 
@@ -28,7 +28,7 @@ enum {
 };
 
 // What a parser found; the stack counts each kind of drop apart
-enum tcpip_wire_result { TCPIP_WIRE_OK, TCPIP_WIRE_MALFORMED, TCPIP_WIRE_BAD_CSUM };
+enum tcpip_codec_result { TCPIP_CODEC_OK, TCPIP_CODEC_MALFORMED, TCPIP_CODEC_BAD_CSUM };
 
 // RFC 1071's sum, 32 bits at a time. Pieces are added in order, every one but the
 // last of even length; tcpip_csum_fold gives the checksum as it goes on the wire
@@ -52,7 +52,7 @@ struct tcpip_arp {  // Only Ethernet hardware and IPv4 protocol addresses
   uint8_t sha[6], tha[6];
   uint32_t spa, tpa;  // Network order
 };
-enum tcpip_wire_result tcpip_arp_parse(const uint8_t *buf, size_t len, struct tcpip_arp *arp);
+enum tcpip_codec_result tcpip_arp_parse(const uint8_t *buf, size_t len, struct tcpip_arp *arp);
 void tcpip_arp_put(uint8_t *buf, const struct tcpip_arp *arp);  // TCPIP_ARP_LEN bytes
 
 struct tcpip_ip {
@@ -64,7 +64,7 @@ struct tcpip_ip {
   size_t len;
 };
 // Checks version, header length, total length against the buffer, header checksum
-enum tcpip_wire_result tcpip_ip_parse(const uint8_t *buf, size_t len, struct tcpip_ip *ip);
+enum tcpip_codec_result tcpip_ip_parse(const uint8_t *buf, size_t len, struct tcpip_ip *ip);
 // A 20-byte header for len bytes of payload, don't-fragment set, checksum filled
 void tcpip_ip_put(uint8_t *buf, const struct tcpip_ip *ip, size_t len);
 
@@ -74,7 +74,7 @@ struct tcpip_icmp {
   const uint8_t *data;    // After the 8-byte header
   size_t len;
 };
-enum tcpip_wire_result tcpip_icmp_parse(const uint8_t *buf, size_t len, struct tcpip_icmp *icmp);
+enum tcpip_codec_result tcpip_icmp_parse(const uint8_t *buf, size_t len, struct tcpip_icmp *icmp);
 // An ICMP message of TCPIP_ICMP_HDR + icmp->len bytes, icmp->data copied (may overlap buf's tail)
 size_t tcpip_icmp_put(uint8_t *buf, const struct tcpip_icmp *icmp);
 
@@ -84,7 +84,7 @@ struct tcpip_udp {
   size_t len;
 };
 // buf: the IPv4 payload; a checksum of 0 means the sender computed none
-enum tcpip_wire_result tcpip_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+enum tcpip_codec_result tcpip_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
                                        struct tcpip_udp *udp);
 // Header and checksum in front of udp->len bytes already at buf + TCPIP_UDP_HDR
 size_t tcpip_udp_put(uint8_t *buf, const struct tcpip_udp *udp, uint32_t src, uint32_t dst);
@@ -95,7 +95,7 @@ struct tcpip_tcp {
 };
 // buf: the IPv4 payload. The MSS option is read on SYN segments; other options are
 // skipped, and any that runs past the header makes the segment malformed.
-enum tcpip_wire_result tcpip_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+enum tcpip_codec_result tcpip_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
                                        struct tcpip_tcp *tcp);
 // Header (with the MSS option when seg.mss is set on a SYN), payload copied, checksum;
 // returns the segment's size, 0 if it does not fit in size
@@ -117,10 +117,10 @@ struct tcpip_dhcp_msg {
 };
 // A message for Ethernet with the magic cookie (a server's reply has op 2); options must not run past
 // the buffer, and those read must have their sizes. sname and file are not read (option 52)
-enum tcpip_wire_result tcpip_dhcp_parse(const uint8_t *buf, size_t len, struct tcpip_dhcp_msg *msg);
+enum tcpip_codec_result tcpip_dhcp_parse(const uint8_t *buf, size_t len, struct tcpip_dhcp_msg *msg);
 // A client's message (op 1) of TCPIP_DHCP_SIZE bytes: type, requested address and server
 // identifier when set, the parameters we want
 size_t tcpip_dhcp_put(uint8_t *buf, const struct tcpip_dhcp_msg *msg);
 #endif  // MG_ENABLE_TCPIP
 
-#endif  // TCPIP_WIRE_H
+#endif  // TCPIP_CODEC_H

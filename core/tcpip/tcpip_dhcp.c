@@ -110,7 +110,7 @@ void tcpip_dhcp_input(struct mg_tcpip_if *ifp, const struct tcpip_udp *udp) {
   struct tcpip_dhcp *d = dhcp_of(ifp);
   struct tcpip_dhcp_msg m;
   uint64_t now = mg_millis();
-  if (tcpip_dhcp_parse(udp->data, udp->len, &m) != TCPIP_WIRE_OK) {
+  if (tcpip_dhcp_parse(udp->data, udp->len, &m) != TCPIP_CODEC_OK) {
     ifp->counters.drop_malformed++;
     return;
   }

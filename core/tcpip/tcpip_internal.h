@@ -4,7 +4,7 @@
 #define TCPIP_INTERNAL_H
 
 #include "mg_internal.h"
-#include "tcpip/tcpip_wire.h"
+#include "tcpip/tcpip_codec.h"
 
 #if MG_ENABLE_TCPIP
 enum {

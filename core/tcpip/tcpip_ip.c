@@ -36,10 +36,10 @@ bool tcpip_udp_send(struct mg_tcpip_if *ifp, uint32_t dst, uint16_t sport, uint1
 }
 
 // Counts a parser's refusal; true when the packet is good
-static bool ip_counted(struct mg_tcpip_if *ifp, enum tcpip_wire_result r) {
-  if (r == TCPIP_WIRE_MALFORMED) ifp->counters.drop_malformed++;
-  if (r == TCPIP_WIRE_BAD_CSUM) ifp->counters.drop_csum++;
-  return r == TCPIP_WIRE_OK;
+static bool ip_counted(struct mg_tcpip_if *ifp, enum tcpip_codec_result r) {
+  if (r == TCPIP_CODEC_MALFORMED) ifp->counters.drop_malformed++;
+  if (r == TCPIP_CODEC_BAD_CSUM) ifp->counters.drop_csum++;
+  return r == TCPIP_CODEC_OK;
 }
 
 // Echo requests to our own address only: answering broadcast pings is optional

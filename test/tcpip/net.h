@@ -1,10 +1,10 @@
 // Test helpers for the built-in stack: a manager with an interface on the mock driver,
-// and frames from peers built with the wire builders (tested on their own in test_tcpip_wire).
+// and frames from peers built with the wire builders (tested on their own in test_tcpip_codec).
 #ifndef TEST_TCPIP_NET_H
 #define TEST_TCPIP_NET_H
 
 #include "mock_eth.h"
-#include "tcpip/tcpip_wire.h"
+#include "tcpip/tcpip_codec.h"
 
 #define ME_MAC ((const uint8_t[6]) {2, 0, 0, 0, 0, 1})
 #define PEER_MAC ((const uint8_t[6]) {2, 0, 0, 0, 0, 9})
@@ -90,14 +90,14 @@ static inline bool sent_ip(size_t i, struct tcpip_eth *eth, struct tcpip_ip *ip)
   size_t len;
   const uint8_t *f = mock_eth_sent(i, &len);
   return f != NULL && tcpip_eth_parse(f, len, eth) && eth->type == TCPIP_ETH_IPV4 &&
-         tcpip_ip_parse(eth->payload, eth->len, ip) == TCPIP_WIRE_OK;
+         tcpip_ip_parse(eth->payload, eth->len, ip) == TCPIP_CODEC_OK;
 }
 
 static inline bool sent_arp(size_t i, struct tcpip_eth *eth, struct tcpip_arp *arp) {
   size_t len;
   const uint8_t *f = mock_eth_sent(i, &len);
   return f != NULL && tcpip_eth_parse(f, len, eth) && eth->type == TCPIP_ETH_ARP &&
-         tcpip_arp_parse(eth->payload, eth->len, arp) == TCPIP_WIRE_OK;
+         tcpip_arp_parse(eth->payload, eth->len, arp) == TCPIP_CODEC_OK;
 }
 
 // ARP requests for ip among the frames sent

@@ -65,9 +65,9 @@ static size_t sent_dhcp(struct sent_dhcp *out, size_t max) {
     struct tcpip_ip ip;
     struct tcpip_udp udp;
     if (!sent_ip(i, &eth, &ip) || ip.proto != TCPIP_IP_UDP) continue;
-    cr_assert_eq(tcpip_udp_parse(ip.payload, ip.len, ip.src, ip.dst, &udp), TCPIP_WIRE_OK);
+    cr_assert_eq(tcpip_udp_parse(ip.payload, ip.len, ip.src, ip.dst, &udp), TCPIP_CODEC_OK);
     if (udp.dport != mg_htons(67) || udp.sport != mg_htons(68)) continue;
-    cr_assert_eq(tcpip_dhcp_parse(udp.data, udp.len, &out[count].m), TCPIP_WIRE_OK);
+    cr_assert_eq(tcpip_dhcp_parse(udp.data, udp.len, &out[count].m), TCPIP_CODEC_OK);
     out[count].ip_src = ip.src, out[count].ip_dst = ip.dst;
     out[count].eth_broadcast = memcmp(eth.dst, BCAST_MAC, 6) == 0;
     count++;
@@ -104,14 +104,14 @@ Test(tcpip_dhcp, parser_reads_a_reply_and_refuses_every_truncation) {
   uint8_t msg[300];
   struct tcpip_dhcp_msg m;
   size_t len = dhcp_reply(msg, TCPIP_DHCP_ACK, 0x01020304, ME_IP, 3600);
-  cr_assert_eq(tcpip_dhcp_parse(msg, len, &m), TCPIP_WIRE_OK);
+  cr_assert_eq(tcpip_dhcp_parse(msg, len, &m), TCPIP_CODEC_OK);
   cr_assert(m.op == 2 && m.type == TCPIP_DHCP_ACK && m.xid == 0x01020304 && m.yiaddr == ME_IP);
   cr_assert(m.server_id == SERVER_IP && m.mask == NET_MASK && m.router == GW_IP && m.dns == DNS_IP);
   cr_assert(m.lease_s == 3600 && memcmp(m.chaddr, ME_MAC, 6) == 0);
   for (size_t cut = 0; cut < len - 1; cut++) {  // Without the end option it still parses, once all is there
-    enum tcpip_wire_result r = tcpip_dhcp_parse(msg, cut, &m);
-    cr_assert(r == TCPIP_WIRE_MALFORMED || (cut >= 243 && r == TCPIP_WIRE_OK), "cut at %zu", cut);
-    if (r == TCPIP_WIRE_OK) cr_assert_eq(m.type, TCPIP_DHCP_ACK);
+    enum tcpip_codec_result r = tcpip_dhcp_parse(msg, cut, &m);
+    cr_assert(r == TCPIP_CODEC_MALFORMED || (cut >= 243 && r == TCPIP_CODEC_OK), "cut at %zu", cut);
+    if (r == TCPIP_CODEC_OK) cr_assert_eq(m.type, TCPIP_DHCP_ACK);
   }
 }
 
@@ -122,20 +122,20 @@ Test(tcpip_dhcp, parser_refuses_wrong_sizes_cookie_hardware_and_a_missing_type) 
   for (size_t i = 0; i < 4; i++) {
     size_t len = dhcp_reply(msg, TCPIP_DHCP_ACK, 1, ME_IP, 60);
     msg[at[i]] ^= 0x40;
-    cr_assert_eq(tcpip_dhcp_parse(msg, len, &m), TCPIP_WIRE_MALFORMED, "byte %zu", at[i]);
+    cr_assert_eq(tcpip_dhcp_parse(msg, len, &m), TCPIP_CODEC_MALFORMED, "byte %zu", at[i]);
   }
   size_t len = dhcp_reply(msg, TCPIP_DHCP_ACK, 1, ME_IP, 60);
   msg[241] = 2;  // Type option of 2 bytes
-  cr_assert_eq(tcpip_dhcp_parse(msg, len, &m), TCPIP_WIRE_MALFORMED);
+  cr_assert_eq(tcpip_dhcp_parse(msg, len, &m), TCPIP_CODEC_MALFORMED);
   len = dhcp_reply(msg, TCPIP_DHCP_ACK, 1, ME_IP, 60);
   msg[244] = 3;  // Server identifier of 3 bytes
-  cr_assert_eq(tcpip_dhcp_parse(msg, len, &m), TCPIP_WIRE_MALFORMED);
+  cr_assert_eq(tcpip_dhcp_parse(msg, len, &m), TCPIP_CODEC_MALFORMED);
   len = dhcp_reply(msg, TCPIP_DHCP_ACK, 1, ME_IP, 60);
   msg[240] = 12;  // The type option becomes a host name: no type at all
-  cr_assert_eq(tcpip_dhcp_parse(msg, len, &m), TCPIP_WIRE_MALFORMED);
+  cr_assert_eq(tcpip_dhcp_parse(msg, len, &m), TCPIP_CODEC_MALFORMED);
   len = dhcp_reply(msg, TCPIP_DHCP_ACK, 1, ME_IP, 60);
   msg[len - 1] = 12, msg[len] = 200;  // An option running past the message
-  cr_assert_eq(tcpip_dhcp_parse(msg, len + 1, &m), TCPIP_WIRE_MALFORMED);
+  cr_assert_eq(tcpip_dhcp_parse(msg, len + 1, &m), TCPIP_CODEC_MALFORMED);
 }
 
 Test(tcpip_dhcp, discover_offer_request_ack_configures_the_interface) {

@@ -54,7 +54,7 @@ static void udp_fn(struct mg_connection *c, int ev, void *ev_data) {
 static bool sent_udp(struct tcpip_eth *eth, struct tcpip_ip *ip, struct tcpip_udp *udp) {
   for (size_t i = 0; i < mock_eth_sent_count(); i++) {
     if (sent_ip(i, eth, ip) && ip->proto == TCPIP_IP_UDP)
-      return tcpip_udp_parse(ip->payload, ip->len, ip->src, ip->dst, udp) == TCPIP_WIRE_OK;
+      return tcpip_udp_parse(ip->payload, ip->len, ip->src, ip->dst, udp) == TCPIP_CODEC_OK;
   }
   return false;
 }
