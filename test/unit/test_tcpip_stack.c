@@ -15,6 +15,12 @@ static void teardown(void) {
 
 TestSuite(tcpip_stack, .init = setup, .fini = teardown);
 
+// The peer's MAC is in the cache, and what was sent so far is forgotten
+static void peer_known(void) {
+  net_learn(&n, PEER_MAC, PEER_IP);
+  mock_eth_clear_sent();
+}
+
 // Our gateway answers, and what was sent so far is forgotten
 static void gateway_answers(void) {
   uint8_t f[64];
@@ -71,8 +77,7 @@ Test(tcpip_stack, echo_request_is_answered_with_its_identifier_sequence_and_data
   struct tcpip_ip ip;
   struct tcpip_icmp icmp;
   gateway_answers();
-  net_learn(&n, PEER_MAC, PEER_IP);
-  mock_eth_clear_sent();
+  peer_known();
   mock_eth_inject(f, frame_ping(f, PEER_MAC, PEER_IP, ME_IP, "abcdefghijklmnopqrstuvwxyz0123456789!"));
   net_poll(&n, 1);
   cr_assert_eq(mock_eth_sent_count(), 1);
@@ -86,8 +91,7 @@ Test(tcpip_stack, echo_request_is_answered_with_its_identifier_sequence_and_data
 
 Test(tcpip_stack, echo_to_a_broadcast_address_is_not_answered) {
   uint8_t f[256];
-  net_learn(&n, PEER_MAC, PEER_IP);
-  mock_eth_clear_sent();
+  peer_known();
   size_t len = frame_ping(f, PEER_MAC, PEER_IP, MG_IPV4(10, 0, 0, 255), "x");
   memcpy(f, BCAST_MAC, 6);
   mock_eth_inject(f, len);
@@ -149,22 +153,22 @@ Test(tcpip_stack, the_gateway_is_asked_again_until_it_answers) {
   cr_assert_eq(n.ifp.state, MG_TCPIP_STATE_READY);
 }
 
-Test(tcpip_stack, a_learned_address_ages_out_and_is_asked_again) {
+// After ms more, a ping from the peer: the ARP requests its answer needed
+static size_t arp_requests_for_a_ping_after(uint64_t ms) {
   uint8_t f[256];
+  mock_eth_advance(ms);
+  net_poll(&n, 1);
+  mock_eth_clear_sent();
+  mock_eth_inject(f, frame_ping(f, PEER_MAC, PEER_IP, ME_IP, "x"));
+  net_poll(&n, 1);
+  return sent_arp_requests(PEER_IP);
+}
+
+Test(tcpip_stack, a_learned_address_ages_out_and_is_asked_again) {
   gateway_answers();
   net_learn(&n, PEER_MAC, PEER_IP);
-  mock_eth_advance(119000);
-  net_poll(&n, 1);
-  mock_eth_clear_sent();
-  mock_eth_inject(f, frame_ping(f, PEER_MAC, PEER_IP, ME_IP, "x"));
-  net_poll(&n, 1);
-  cr_assert_eq(sent_arp_requests(PEER_IP), 0, "still fresh at 119 s");
-  mock_eth_advance(1000);
-  net_poll(&n, 1);
-  mock_eth_clear_sent();
-  mock_eth_inject(f, frame_ping(f, PEER_MAC, PEER_IP, ME_IP, "x"));
-  net_poll(&n, 1);
-  cr_assert_eq(sent_arp_requests(PEER_IP), 1, "forgotten at 120 s");
+  cr_assert_eq(arp_requests_for_a_ping_after(119000), 0, "still fresh at 119 s");
+  cr_assert_eq(arp_requests_for_a_ping_after(1000), 1, "forgotten at 120 s");
 }
 
 Test(tcpip_stack, the_cache_keeps_its_size_and_forgets_the_oldest) {
@@ -233,8 +237,7 @@ Test(tcpip_stack, off_link_without_a_gateway_is_not_sent) {
 
 Test(tcpip_stack, bad_checksums_are_dropped_and_counted) {
   uint8_t f[256];
-  net_learn(&n, PEER_MAC, PEER_IP);
-  mock_eth_clear_sent();
+  peer_known();
   size_t len = frame_ping(f, PEER_MAC, PEER_IP, ME_IP, "ping");
   f[TCPIP_ETH_HDR + 8] ^= 1;  // TTL: the IPv4 header checksum no longer holds
   mock_eth_inject(f, len);
@@ -251,8 +254,7 @@ Test(tcpip_stack, bad_checksums_are_dropped_and_counted) {
 
 Test(tcpip_stack, frames_cut_at_every_byte_are_dropped_as_malformed) {
   uint8_t f[256];
-  net_learn(&n, PEER_MAC, PEER_IP);
-  mock_eth_clear_sent();
+  peer_known();
   size_t len = frame_ping(f, PEER_MAC, PEER_IP, ME_IP, "truncate me");
   for (size_t cut = 0; cut < len; cut++) {
     mock_eth_inject(f, cut);
@@ -388,8 +390,7 @@ Test(tcpip_stack, datagrams_carry_ttl_64_and_fresh_identifiers) {
   uint8_t f[256];
   struct tcpip_eth eth;
   struct tcpip_ip a, b;
-  net_learn(&n, PEER_MAC, PEER_IP);
-  mock_eth_clear_sent();
+  peer_known();
   mock_eth_inject(f, frame_ping(f, PEER_MAC, PEER_IP, ME_IP, "1"));
   mock_eth_inject(f, frame_ping(f, PEER_MAC, PEER_IP, ME_IP, "2"));
   net_poll(&n, 1);
