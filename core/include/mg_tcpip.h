@@ -29,6 +29,8 @@ struct mg_tcpip_driver {
   void (*wait)(struct mg_tcpip_if *, int ms);
 };
 
+// DOWN: no link; UP: link, no address (DHCP discovering); REQ: DHCP requesting an offer;
+// IP: address set and announced, the gateway's MAC asked; READY: that answered (or no gateway)
 enum { MG_TCPIP_STATE_DOWN, MG_TCPIP_STATE_UP, MG_TCPIP_STATE_REQ, MG_TCPIP_STATE_IP, MG_TCPIP_STATE_READY };
 
 // What the stack counted; the application reads them (the firmware's `net` field set)
