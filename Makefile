@@ -20,7 +20,9 @@ CORE_HDR := $(wildcard core/include/*.h core/*.h core/*/*.h)
 # with the firmware's but its own main.c, and the dashboard with its pages (see below)
 DEVICES  := $(patsubst examples/%/web/,%,$(wildcard examples/*/web/))
 EXAMPLES := $(filter-out $(DEVICES),$(notdir $(wildcard examples/*)))
-UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
+# The built-in stack's tests (test_tcpip_*) need its build: the tcpip flavour, below
+UNIT_SRC := $(sort $(filter-out test/unit/test_tcpip_%,$(wildcard test/unit/test_*.c)))
+TCPIP_UNIT_SRC := $(sort $(wildcard test/unit/test_tcpip_*.c))
 FUZZ_SRC := $(sort $(wildcard test/fuzz/fuzz_*.c))
 
 # Quiet by default; `make V=1` shows the commands
@@ -200,6 +202,15 @@ $(eval $(call flavour,$(BUILD)/clang,$(TLS_FLAGS),clang,$(MBEDTLS_LIBS)))
 # The in-memory mock backend with a fake clock: protocol tests without sockets
 $(eval $(call flavour,$(BUILD)/mock,-DMG_ENABLE_MOCK=1 -DMG_PORT_BAREMETAL=1 $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 $(BUILD)/mock/libmeerkat.a: $(BUILD)/mock/obj/test/mock/board.o
+# The built-in TCP/IP stack (core/tcpip) over the mock Ethernet driver, whose fake clock
+# and seeded random bytes the bare-metal port reads (test/tcpip/mock_eth.c): the stack's tests
+TCPIP_FLAGS := -DMG_ENABLE_TCPIP=1 -DMG_PORT_BAREMETAL=1
+$(eval $(call flavour,$(BUILD)/tcpip,$(TCPIP_FLAGS),$(CC)))
+$(BUILD)/tcpip/libmeerkat.a: $(BUILD)/tcpip/obj/test/tcpip/mock_eth.o
+$(eval $(call flavour,$(BUILD)/tcpip/asan,$(TCPIP_FLAGS) $(SAN_FLAGS),$(CC)))
+$(BUILD)/tcpip/asan/libmeerkat.a: $(BUILD)/tcpip/asan/obj/test/tcpip/mock_eth.o
+$(eval $(call flavour,$(BUILD)/tcpip/clang,$(TCPIP_FLAGS),clang))
+$(BUILD)/tcpip/clang/libmeerkat.a: $(BUILD)/tcpip/clang/obj/test/tcpip/mock_eth.o
 # Buffers smaller than a datagram: UDP and mg_wakeup must still deliver whole messages
 $(eval $(call flavour,$(BUILD)/io512,-DMG_IO_SIZE=512 $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 # Every TCP connection through a filter that splits and delays bytes at random:
@@ -281,6 +292,7 @@ CLANG_BUILD    := $(UNIT_SRC:test/unit/%.c=$(BUILD)/clang/test/unit/%) $(EXAMPLE
 MOCK_TESTS     := $(BUILD)/mock/test/unit/test_http_conn $(BUILD)/mock/test/unit/test_timer $(BUILD)/mock/test/unit/test_ws \
                   $(BUILD)/mock/test/unit/test_wakeup $(BUILD)/mock/test/unit/test_tls \
                   $(BUILD)/mock/test/unit/test_mqtt
+TCPIP_TESTS    := $(foreach d,tcpip tcpip/asan tcpip/clang,$(TCPIP_UNIT_SRC:test/unit/%.c=$(BUILD)/$(d)/test/unit/%))
 IO512_TESTS    := $(BUILD)/io512/test/unit/test_net $(BUILD)/io512/test/unit/test_wakeup
 CHAOS_TESTS    := $(EXAMPLES:%=$(BUILD)/chaos/examples/%) $(BUILD)/chaos/firmware/firmware
 
@@ -331,6 +343,18 @@ $(BUILD)/fuzz/libmeerkat-fuzz.a: $(CORE_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
 $(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(BUILD)/fuzz/libmeerkat-fuzz.a $(CORE_HDR)
 	@echo "  FUZZ    $@"
 	$(Q)clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $< $(BUILD)/fuzz/libmeerkat-fuzz.a -o $@
+# The stack's harnesses (fuzz_tcpip_*) link the core built as the tcpip flavour
+$(BUILD)/fuzz/tcpip/obj/%.o: %.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)clang $(CSTD) $(WARN) $(CPPFLAGS) $(FUZZ_FLAGS) $(TCPIP_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+$(BUILD)/fuzz/tcpip/libmeerkat-fuzz.a: $(CORE_SRC:%.c=$(BUILD)/fuzz/tcpip/obj/%.o) $(BUILD)/fuzz/tcpip/obj/test/tcpip/mock_eth.o
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+$(BUILD)/fuzz/fuzz_tcpip_%: test/fuzz/fuzz_tcpip_%.c $(BUILD)/fuzz/tcpip/libmeerkat-fuzz.a $(CORE_HDR)
+	@echo "  FUZZ    $@"
+	$(Q)clang $(CPPFLAGS) $(FUZZ_FLAGS) $(TCPIP_FLAGS) -fsanitize=fuzzer,address,undefined $< $(BUILD)/fuzz/tcpip/libmeerkat-fuzz.a -o $@
 fuzz-build: $(FUZZ_SRC:test/fuzz/%.c=$(BUILD)/fuzz/%)
 fuzz: fuzz-build
 	test/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
@@ -362,7 +386,7 @@ $(BUILD)/arm/drivers/lan9118_probe.elf: test/integration/lan9118_probe.c $(BUILD
 arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf
 	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
 
-test: all arm $(TAP_PROBES) $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
+test: all arm $(TAP_PROBES) $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(TCPIP_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
 # HTTPS with the development certificate (tools/make-certs.sh) unless $(BUILD)/data/tls has one

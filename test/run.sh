@@ -2,7 +2,8 @@
 # Runs every test suite of `make test` and ends with one line summing them all:
 #   N passed, N failed[, N skipped (reasons)]
 # Suites: unit tests (plain, ASan+UBSan and clang), out-of-memory runs, the HTTP,
-# WebSocket, TLS connection and mg_wakeup tests on the mock backend, UDP and mg_wakeup with
+# WebSocket, TLS connection and mg_wakeup tests on the mock backend, the built-in TCP/IP
+# stack's tests on its mock Ethernet driver, UDP and mg_wakeup with
 # 512-byte buffers, integration tests against the examples and
 # the firmware (plain, ASan+UBSan, poll() and chaos-filter builds), the HTTP and WebSocket
 # suites again over HTTPS/WSS (plain and chaos-filter builds), the dashboard in
@@ -78,6 +79,12 @@ run_criterion poll "$BUILD"/poll/test/unit/test_net "$BUILD"/poll/test/unit/test
 echo "== HTTP, WebSocket, TLS, MQTT and mg_wakeup tests on the mock backend (fake clock, no sockets)"
 run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/unit/test_timer "$BUILD"/mock/test/unit/test_ws \
   "$BUILD"/mock/test/unit/test_wakeup "$BUILD"/mock/test/unit/test_tls "$BUILD"/mock/test/unit/test_mqtt
+
+echo "== the built-in TCP/IP stack on the mock Ethernet driver (fake clock): plain, ASan+UBSan, clang"
+run_criterion tcpip "$BUILD"/tcpip/test/unit/test_tcpip_*
+ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  run_criterion tcpip-asan "$BUILD"/tcpip/asan/test/unit/test_tcpip_*
+run_criterion tcpip-clang "$BUILD"/tcpip/clang/test/unit/test_tcpip_*
 
 echo "== UDP and mg_wakeup with MG_IO_SIZE=512: datagrams larger than the buffers arrive whole"
 run_criterion io512 "$BUILD"/io512/test/unit/test_net "$BUILD"/io512/test/unit/test_wakeup

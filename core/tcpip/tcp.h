@@ -160,5 +160,4 @@ bool tcp_reset_for(const struct tcp_seg *in, struct tcp_seg *rst);
 // Initial sequence numbers (RFC 6528 in spirit): a clock-driven counter plus a random
 // offset per connection, from mg_random
 uint32_t tcp_new_iss(uint64_t now);
-
 #endif  // TCPIP_TCP_H

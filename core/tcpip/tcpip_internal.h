@@ -1,0 +1,121 @@
+// What the files of the built-in stack share and nothing else sees: the interface's
+// state behind ifp->stack, and the calls between Ethernet, ARP, IPv4, UDP, DHCP and the backend.
+#ifndef TCPIP_INTERNAL_H
+#define TCPIP_INTERNAL_H
+
+#include "mg_internal.h"
+#include "tcpip/tcpip_codec.h"
+
+#if MG_ENABLE_TCPIP
+enum {
+  TCPIP_ARP_TTL_MS = 120000,   // A neighbour's address is asked again after this (RFC 1122 2.3.2.1)
+  TCPIP_ARP_RETRY_MS = 1000,   // Between requests for an address that has not answered
+  TCPIP_ARP_TRIES = 3,         // Requests before giving up (the frame held is dropped)
+  TCPIP_TTL = 64,              // For what we send (RFC 1700's default)
+  TCPIP_EPHEMERAL_LO = 49152,  // Local ports for mg_connect and port 0 (RFC 6335)
+  TCPIP_RX_FRAME = TCPIP_ETH_FRAME + 4,  // Room for a frame with its FCS
+  TCPIP_WAKEUP_SLICE_MS = 50,  // A driver's wait is cut this short while mg_wakeup can post
+};
+
+enum tcpip_arp_state { TCPIP_ARP_FREE, TCPIP_ARP_RESOLVING, TCPIP_ARP_KNOWN };
+
+struct tcpip_arp_entry {
+  uint32_t ip;          // Network order
+  uint8_t mac[6];
+  uint8_t state;        // enum tcpip_arp_state
+  uint8_t tries;        // Requests sent while resolving
+  int8_t held;          // Index in held[] of the frame waiting for this address, -1: none
+  uint64_t stamp;       // Resolving: the last request; known: when learned
+};
+
+struct tcpip_held_frame {  // A frame whose destination MAC is filled in once resolved
+  uint16_t len;            // 0: the slot is free
+  uint8_t frame[TCPIP_ETH_FRAME];
+};
+
+// A datagram being handed to its connection (tcpip_be.c): mg_be_recv copies it out
+struct tcpip_dgram {
+  struct mg_connection *c;
+  const uint8_t *data;
+  size_t len;
+  uint32_t src;
+  uint16_t sport;
+  bool taken;
+};
+
+enum tcpip_dhcp_phase {  // RFC 2131 4.4's client states
+  TCPIP_DHCP_INIT, TCPIP_DHCP_SELECTING, TCPIP_DHCP_REQUESTING, TCPIP_DHCP_BOUND, TCPIP_DHCP_RENEWING,
+  TCPIP_DHCP_REBINDING
+};
+
+struct tcpip_dhcp {
+  uint8_t phase;           // enum tcpip_dhcp_phase
+  uint8_t tries;           // Messages sent in this phase
+  bool silence_logged;     // "No server answers" said once
+  uint32_t xid;
+  uint32_t offered, server;       // Network order
+  uint64_t next_at;               // Retransmission
+  uint64_t t1_at, t2_at, end_at;  // Renew, rebind, lease over (0: an infinite lease)
+  char dns_url[24];               // "udp://A.B.C.D:53", what mgr->dns4.url points to
+};
+
+struct tcpip_state {
+  uint8_t rx[TCPIP_RX_FRAME];
+  struct tcpip_arp_entry arp[MG_TCPIP_ARP_SIZE];
+  struct tcpip_held_frame held[MG_TCPIP_ARP_PENDING];
+  struct tcpip_dgram dgram;
+  uint64_t next_second;     // When driver->poll next gets s1
+  uint32_t announced_ip;    // The address gratuitous ARP last announced (0: none)
+  uint64_t conflict_logged; // When another host's claim on our address was last logged
+  uint16_t ip_id;           // Identification of the next datagram
+  uint16_t next_port;       // The next ephemeral port to try, host order
+  bool link_up;
+  struct tcpip_dhcp dhcp;   // The DHCP client's (tcpip_dhcp.c)
+  uint8_t tx_own[];         // TCPIP_ETH_FRAME bytes to build frames in, unless ifp->tx holds one
+};
+
+static inline struct tcpip_state *tcpip_state(struct mg_tcpip_if *ifp) {
+  return (struct tcpip_state *) ifp->stack;
+}
+
+// tcpip_if.c: frames in and out
+uint8_t *tcpip_tx_buf(struct mg_tcpip_if *ifp);  // TCPIP_ETH_FRAME bytes to build a frame in
+bool tcpip_tx(struct mg_tcpip_if *ifp, uint8_t *frame, size_t len);  // Pads to 60; false: counted tx_fail
+size_t tcpip_rx_burst(struct mg_tcpip_if *ifp, size_t max);          // Frames taken from the driver
+void tcpip_poll(struct mg_tcpip_if *ifp, uint64_t now);                    // Link, timers
+uint64_t tcpip_next_deadline(struct mg_tcpip_if *ifp);                     // 0: none
+void tcpip_set_state(struct mg_tcpip_if *ifp, uint8_t state);
+
+// tcpip_arp.c
+void tcpip_arp_input(struct mg_tcpip_if *ifp, const uint8_t *payload, size_t len);
+// Sends the IPv4 frame in tx (Ethernet header's destination left to fill) to next_hop,
+// holding it while the address resolves
+bool tcpip_arp_send(struct mg_tcpip_if *ifp, uint32_t next_hop, uint8_t *frame, size_t len);
+void tcpip_arp_timer(struct mg_tcpip_if *ifp, uint64_t now);
+uint64_t tcpip_arp_deadline(struct mg_tcpip_if *ifp);  // When the timer next has work; 0: none
+void tcpip_arp_resolve(struct mg_tcpip_if *ifp, uint32_t ip);  // Ask for ip's MAC, holding no frame
+void tcpip_arp_announce(struct mg_tcpip_if *ifp);  // Gratuitous ARP for ifp->ip
+void tcpip_arp_flush(struct mg_tcpip_if *ifp);
+const uint8_t *tcpip_arp_lookup(struct mg_tcpip_if *ifp, uint32_t ip);  // NULL: not known
+
+// tcpip_ip.c
+void tcpip_ip_input(struct mg_tcpip_if *ifp, const uint8_t *payload, size_t len);
+// The IPv4 payload goes at tx + TCPIP_ETH_HDR + TCPIP_IP_HDR; this adds the headers and sends
+bool tcpip_ip_send(struct mg_tcpip_if *ifp, uint32_t dst, uint8_t proto, size_t len);
+bool tcpip_ip_is_broadcast(struct mg_tcpip_if *ifp, uint32_t ip);
+// UDP out: payload at tx + TCPIP_ETH_HDR + TCPIP_IP_HDR + TCPIP_UDP_HDR; ports network order
+bool tcpip_udp_send(struct mg_tcpip_if *ifp, uint32_t dst, uint16_t sport, uint16_t dport, size_t len);
+uint8_t *tcpip_udp_payload(struct mg_tcpip_if *ifp);
+
+// tcpip_be.c: a datagram for the connections; false when no one listens on its port
+bool tcpip_be_deliver_udp(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip, const struct tcpip_udp *udp);
+
+// tcpip_dhcp.c: the client, when ifp->enable_dhcp_client
+void tcpip_dhcp_free(struct mg_tcpip_if *ifp);  // mgr->dns4.url no longer points at it
+void tcpip_dhcp_input(struct mg_tcpip_if *ifp, const struct tcpip_udp *udp);
+void tcpip_dhcp_timer(struct mg_tcpip_if *ifp, uint64_t now);
+void tcpip_dhcp_link(struct mg_tcpip_if *ifp, bool up);  // Down: the lease is given up
+uint64_t tcpip_dhcp_deadline(struct mg_tcpip_if *ifp);  // When the timer next has work
+#endif  // MG_ENABLE_TCPIP
+
+#endif  // TCPIP_INTERNAL_H
