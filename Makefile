@@ -204,7 +204,7 @@ $(eval $(call flavour,$(BUILD)/mock,-DMG_ENABLE_MOCK=1 -DMG_PORT_BAREMETAL=1 $(T
 $(BUILD)/mock/libmeerkat.a: $(BUILD)/mock/obj/test/mock/board.o
 # The built-in TCP/IP stack (core/tcpip) over the mock Ethernet driver, whose fake clock
 # and seeded random bytes the bare-metal port reads (test/tcpip/mock_eth.c): the stack's tests
-TCPIP_FLAGS := -DMG_ENABLE_TCPIP=1 -DMG_PORT_BAREMETAL=1
+TCPIP_FLAGS := -DMG_ENABLE_TCPIP=1 -DMG_PORT_BAREMETAL=1 -DMG_ENABLE_ALLOC_FAULTS=1
 $(eval $(call flavour,$(BUILD)/tcpip,$(TCPIP_FLAGS),$(CC)))
 $(BUILD)/tcpip/libmeerkat.a: $(BUILD)/tcpip/obj/test/tcpip/mock_eth.o
 $(eval $(call flavour,$(BUILD)/tcpip/asan,$(TCPIP_FLAGS) $(SAN_FLAGS),$(CC)))

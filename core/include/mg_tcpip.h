@@ -15,6 +15,18 @@
 #ifndef MG_TCPIP_RX_BURST
 #define MG_TCPIP_RX_BURST 16  // Frames taken per loop pass: a flood cannot make one pass long
 #endif
+#ifndef MG_TCPIP_TCP_RX
+#define MG_TCPIP_TCP_RX 8192  // Receive buffer per TCP connection: the window it offers
+#endif
+#ifndef MG_TCPIP_TCP_TX
+#define MG_TCPIP_TCP_TX 8192  // Send buffer per TCP connection: sent-unacknowledged and unsent bytes
+#endif
+#ifndef MG_TCPIP_TCP_MAX
+#define MG_TCPIP_TCP_MAX 16  // TCP connections at once, those not accepted yet and those closing included
+#endif
+#ifndef MG_TCPIP_TCP_BACKLOG
+#define MG_TCPIP_TCP_BACKLOG 4  // Per listener: handshakes and connections not accepted yet
+#endif
 
 struct mg_tcpip_if;
 

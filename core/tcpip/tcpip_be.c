@@ -1,5 +1,5 @@
-// The backend seam (mg_be_*) on the built-in stack: UDP connections and listeners with
-// the socket backend's datagram semantics, the wait that runs the stack, mg_wakeup's channel.
+// The backend seam (mg_be_*) on the built-in stack: TCP connections over tcpip_tcp.c, UDP
+// with the socket backend's datagram semantics, the wait that runs the stack, mg_wakeup's channel.
 #include "tcpip/tcpip_internal.h"
 
 #if MG_ENABLE_TCPIP
@@ -7,8 +7,9 @@
 #define MG_TCPIP_WAKEUP_QUEUE 4096  // Bytes of mg_wakeup messages waiting for the loop
 #endif
 
-// Handles in c->fd: connections hold no state of their own beyond c->loc and c->rem
-static char be_udp_handle, be_wakeup_handle;
+// Handles in c->fd: a TCP connection's is its struct tcpip_tcb; listeners and UDP
+// connections hold no state of their own beyond c->loc and c->rem
+static char be_udp_handle, be_wakeup_handle, be_listen_handle;
 static const char *be_err = "";
 
 struct be_wakeup {  // mgr->backend, made by mg_be_wakeup_init
@@ -41,31 +42,46 @@ void mg_be_free(struct mg_mgr *mgr) {
   mgr->backend = NULL;
 }
 
+static bool be_is_handle(const struct mg_connection *c) {
+  return c->fd == &be_udp_handle || c->fd == &be_wakeup_handle || c->fd == &be_listen_handle;
+}
+
+static struct tcpip_tcb *be_tcb(const struct mg_connection *c) {
+  bool none = c->fd == (void *) (intptr_t) -1 || c->is_udp || be_is_handle(c);
+  return none ? NULL : (struct tcpip_tcb *) c->fd;
+}
+
 void mg_be_close(struct mg_connection *c) {
+  struct tcpip_tcb *tcb = be_tcb(c);
+  struct mg_tcpip_if *ifp = c->mgr->ifp;
+  if (tcb != NULL) tcpip_tcp_detach(tcb);
+  if (c->fd == &be_listen_handle && ifp != NULL && ifp->stack != NULL) tcpip_tcp_backlog_drop(ifp, c->loc.port);
   c->fd = (void *) (intptr_t) -1;
 }
 
 void mg_be_shutdown(struct mg_connection *c) {
-  (void) c;  // TCP: tcp_shutdown, once the engine is wired
+  struct tcpip_tcb *tcb = be_tcb(c);
+  if (tcb != NULL) tcp_shutdown(&tcb->tcp, mg_millis());
 }
 
 void mg_be_watch(struct mg_connection *c, unsigned interests) {
   (void) c, (void) interests;  // Readiness is worked out from c->io_interest on each wait
 }
 
-static bool be_port_taken(struct mg_mgr *mgr, uint16_t port) {
+// UDP and TCP ports are apart; a TCP port is taken by a listener or any connection on it
+static bool be_port_taken(struct mg_mgr *mgr, uint16_t port, bool udp) {
   for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
-    if (c->fd == &be_udp_handle && c->loc.port == port) return true;
+    if (c->fd == (udp ? &be_udp_handle : &be_listen_handle) && c->loc.port == port) return true;
   }
-  return false;
+  return !udp && tcpip_tcp_port_used(mgr->ifp, port);
 }
 
 // An unused port from the ephemeral range, network order; 0 when all are taken
-static uint16_t be_ephemeral_port(struct mg_mgr *mgr) {
+static uint16_t be_ephemeral_port(struct mg_mgr *mgr, bool udp) {
   struct tcpip_state *s = tcpip_state(mgr->ifp);
   for (unsigned i = 0; i < 65536 - TCPIP_EPHEMERAL_LO; i++) {
     uint16_t port = (uint16_t) (TCPIP_EPHEMERAL_LO + s->next_port++ % (65536 - TCPIP_EPHEMERAL_LO));
-    if (!be_port_taken(mgr, mg_htons(port))) return mg_htons(port);
+    if (!be_port_taken(mgr, mg_htons(port), udp)) return mg_htons(port);
   }
   return 0;
 }
@@ -74,7 +90,6 @@ static bool be_usable(struct mg_connection *c, const struct mg_addr *addr) {
   struct mg_tcpip_if *ifp = c->mgr->ifp;
   if (ifp == NULL || ifp->stack == NULL) return be_fail("no interface: call mg_tcpip_init first");
   if (addr->is_ip6) return be_fail("the built-in stack has no IPv6");
-  if (!c->is_udp) return be_fail("TCP on the built-in stack comes with its engine (issue 23)");
   return true;
 }
 
@@ -82,35 +97,89 @@ bool mg_be_listen(struct mg_connection *c, const struct mg_addr *addr) {
   if (!be_usable(c, addr)) return false;
   struct mg_tcpip_if *ifp = c->mgr->ifp;
   if (addr->addr.ip4 != 0 && addr->addr.ip4 != ifp->ip) return be_fail("not this interface's address");
-  uint16_t port = addr->port != 0 ? addr->port : be_ephemeral_port(c->mgr);
+  uint16_t port = addr->port != 0 ? addr->port : be_ephemeral_port(c->mgr, c->is_udp);
   if (port == 0) return be_fail("no free port");
-  if (be_port_taken(c->mgr, port)) return be_fail("address in use");
-  c->fd = &be_udp_handle;
+  if (be_port_taken(c->mgr, port, c->is_udp)) return be_fail("address in use");
+  c->fd = c->is_udp ? &be_udp_handle : &be_listen_handle;
   c->loc = *addr;
   c->loc.port = port;
   return true;
 }
 
-int mg_be_accept(struct mg_connection *lsn, struct mg_connection *nc) {
-  (void) lsn, (void) nc;  // TCP listeners: tcp_accept, once the engine is wired
-  return MG_IO_WAIT;
+struct mg_connection *tcpip_be_tcp_listener(struct mg_tcpip_if *ifp, uint16_t port) {
+  for (struct mg_connection *c = ifp->mgr->conns; c != NULL; c = c->next) {
+    if (c->fd == &be_listen_handle && c->loc.port == port && !c->is_closing) return c;
+  }
+  return NULL;
 }
 
-// UDP is connected at once, as a socket's connect() is: ARP runs with the first datagram
-int mg_be_connect(struct mg_connection *c) {
-  if (!be_usable(c, &c->rem)) return MG_IO_ERR;
-  uint16_t port = be_ephemeral_port(c->mgr);
-  if (port == 0) return be_io_err("no free port");
-  c->fd = &be_udp_handle;
+static void be_set_loc(struct mg_connection *c, uint16_t port) {
   memset(&c->loc, 0, sizeof(c->loc));
   c->loc.addr.ip4 = c->mgr->ifp->ip;
   c->loc.port = port;
+}
+
+// Handshakes finish in the stack; the listener takes connections already established
+int mg_be_accept(struct mg_connection *lsn, struct mg_connection *nc) {
+  struct mg_tcpip_if *ifp = lsn->mgr->ifp;
+  if (ifp == NULL || ifp->stack == NULL || lsn->fd != &be_listen_handle) return MG_IO_WAIT;
+  struct tcpip_tcb *tcb = tcpip_tcp_accept(ifp, lsn->loc.port, nc);
+  if (tcb == NULL) return MG_IO_WAIT;
+  nc->fd = tcb;
+  be_set_loc(nc, tcb->loc_port);
+  memset(&nc->rem, 0, sizeof(nc->rem));
+  nc->rem.addr.ip4 = tcb->rem_ip;
+  nc->rem.port = tcb->rem_port;
   return 1;
 }
 
+// UDP is connected at once, as a socket's connect() is: ARP runs with the first
+// datagram. TCP resolves its next hop, then opens; writability reports the outcome
+int mg_be_connect(struct mg_connection *c) {
+  if (!be_usable(c, &c->rem)) return MG_IO_ERR;
+  if (!c->is_udp && c->mgr->ifp->ip == 0) return be_io_err("no IPv4 address yet");
+  uint16_t port = be_ephemeral_port(c->mgr, c->is_udp);
+  if (port == 0) return be_io_err("no free port");
+  be_set_loc(c, port);
+  if (c->is_udp) {
+    c->fd = &be_udp_handle;
+    return 1;
+  }
+  const char *why = "";
+  struct tcpip_tcb *tcb = tcpip_tcp_connect(c->mgr->ifp, c, port, &why);
+  if (tcb == NULL) return be_io_err(why);
+  c->fd = tcb;
+  return MG_IO_WAIT;
+}
+
 int mg_be_connected(struct mg_connection *c) {
-  (void) c;  // TCP: the engine's TCP_EV_CONNECTED, once wired
-  return 1;
+  struct tcpip_tcb *tcb = be_tcb(c);
+  if (tcb == NULL || tcb->established) return 1;
+  be_err = tcb->reason != NULL ? tcb->reason : "not connected";
+  return MG_IO_ERR;
+}
+
+// The end of a connection the engine closed: a reset, or an error with its reason
+static long be_tcp_ended(struct tcpip_tcb *tcb) {
+  if (tcb->reason == NULL || strcmp(tcb->reason, "closed") == 0) return MG_IO_EOF;
+  if (strcmp(tcb->reason, "reset by peer") == 0) return MG_IO_RESET;
+  return be_io_err(tcb->reason);
+}
+
+static long be_tcp_recv(struct tcpip_tcb *tcb, void *buf, size_t len) {
+  size_t n = tcp_read(&tcb->tcp, buf, len, mg_millis());
+  if (n > 0) return (long) n;
+  if (tcp_eof(&tcb->tcp)) return MG_IO_EOF;
+  return tcb->dead ? be_tcp_ended(tcb) : MG_IO_WAIT;
+}
+
+static long be_tcp_send(struct tcpip_tcb *tcb, const void *buf, size_t len) {
+  if (tcb->dead) {
+    long rc = be_tcp_ended(tcb);
+    return rc == MG_IO_EOF ? MG_IO_RESET : rc;  // Nothing can reach the peer now
+  }
+  if (len == 0) return MG_IO_WAIT;
+  return (long) tcp_write(&tcb->tcp, buf, len, mg_millis());
 }
 
 static long be_wakeup_recv(struct mg_mgr *mgr, void *buf, size_t len) {
@@ -127,6 +196,8 @@ static long be_wakeup_recv(struct mg_mgr *mgr, void *buf, size_t len) {
 // consumed and reported by its size, as the seam says
 long mg_be_recv(struct mg_connection *c, void *buf, size_t len) {
   if (c->fd == &be_wakeup_handle) return be_wakeup_recv(c->mgr, buf, len);
+  struct tcpip_tcb *tcb = be_tcb(c);
+  if (tcb != NULL) return be_tcp_recv(tcb, buf, len);
   struct mg_tcpip_if *ifp = c->mgr->ifp;
   if (c->fd != &be_udp_handle || ifp == NULL || ifp->stack == NULL) return MG_IO_RESET;
   struct tcpip_dgram *d = &tcpip_state(ifp)->dgram;
@@ -144,6 +215,8 @@ long mg_be_recv(struct mg_connection *c, void *buf, size_t len) {
 // One datagram to c->rem (a listener's: the last sender). It is sent, or held while
 // the next hop's address resolves; lost frames are the counters' to tell.
 long mg_be_send(struct mg_connection *c, const void *buf, size_t len) {
+  struct tcpip_tcb *tcb = be_tcb(c);
+  if (tcb != NULL) return be_tcp_send(tcb, buf, len);
   struct mg_tcpip_if *ifp = c->mgr->ifp;
   if (c->fd != &be_udp_handle || ifp == NULL || ifp->stack == NULL) return MG_IO_RESET;
   if (!tcpip_state(ifp)->link_up) return be_io_err("link down");
@@ -186,8 +259,31 @@ bool tcpip_be_deliver_udp(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip, co
   return true;
 }
 
-// Level-triggered readiness that no frame announces: mg_wakeup's messages, and
-// writability for whoever asks (a UDP send never waits)
+// TCP readiness from the engine's state, level-triggered as sockets' is: a listener with
+// an established connection waiting, a connect's outcome, input or its end, room to write
+static bool be_report_tcp(struct mg_connection *c) {
+  struct mg_tcpip_if *ifp = c->mgr->ifp;
+  if (c->fd == &be_listen_handle) {
+    bool ready = (c->io_interest & MG_IO_R) && tcpip_tcp_backlog_ready(ifp, c->loc.port);
+    if (ready) mg_io_ready(c, true, false, false);
+    return ready;
+  }
+  struct tcpip_tcb *tcb = be_tcb(c);
+  if (tcb == NULL) return false;
+  if (c->is_connecting) {
+    bool done = tcb->established || tcb->dead;
+    if (done) mg_io_ready(c, false, true, false);
+    return done;
+  }
+  bool r = (c->io_interest & MG_IO_R) && (tcp_readable(&tcb->tcp) > 0 || tcp_eof(&tcb->tcp) || tcb->dead);
+  bool w = (c->io_interest & MG_IO_W) && (tcp_writable(&tcb->tcp) > 0 || tcb->dead);
+  bool hangup = tcb->dead && !r;
+  if (r || w || hangup) mg_io_ready(c, r, w, hangup);
+  return r || w || hangup;
+}
+
+// Level-triggered readiness that no frame announces: mg_wakeup's messages, TCP's,
+// and writability for whoever asks (a UDP send never waits)
 static bool be_report(struct mg_mgr *mgr) {
   bool any = false;
   struct be_wakeup *w = (struct be_wakeup *) mgr->backend;
@@ -200,12 +296,14 @@ static bool be_report(struct mg_mgr *mgr) {
     any = true;
   }
   for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
-    if (c->fd == &be_udp_handle && (c->io_interest & MG_IO_W) && !c->is_closing) {
+    if (c->is_closing) continue;
+    if (c->fd == &be_udp_handle && (c->io_interest & MG_IO_W)) {
       mg_io_ready(c, false, true, false);
+      any = true;
+    } else if (!c->is_udp && mgr->ifp != NULL && mgr->ifp->stack != NULL && be_report_tcp(c)) {
       any = true;
     }
   }
-  // TCP: readable while tcp_readable or tcp_eof, writable while tcp_writable, once wired
   return any;
 }
 

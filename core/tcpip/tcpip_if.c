@@ -70,6 +70,7 @@ void mg_tcpip_init(struct mg_mgr *mgr, struct mg_tcpip_if *ifp) {
 void mg_tcpip_free(struct mg_tcpip_if *ifp) {
   if (ifp == NULL || ifp->stack == NULL) return;
   tcpip_dhcp_free(ifp);
+  tcpip_tcp_free_all(ifp);
   mg_free(ifp->stack);
   ifp->stack = NULL;
   ifp->state = MG_TCPIP_STATE_DOWN;
@@ -183,6 +184,7 @@ void tcpip_poll(struct mg_tcpip_if *ifp, uint64_t now) {
   if (s1) s->next_second = now + 1000;
   bool up = ifp->driver->poll == NULL || ifp->driver->poll(ifp, s1);
   if (up != s->link_up) if_link_change(ifp, up);
+  tcpip_tcp_poll(ifp, now);  // With the link down too: retransmissions time out
   if (!up) return;
   if (ifp->enable_dhcp_client) tcpip_dhcp_timer(ifp, now);
   if_address_check(ifp);
@@ -195,7 +197,7 @@ static uint64_t if_earlier(uint64_t a, uint64_t b) {
 
 uint64_t tcpip_next_deadline(struct mg_tcpip_if *ifp) {
   struct tcpip_state *s = tcpip_state(ifp);
-  uint64_t t = if_earlier(s->next_second, tcpip_arp_deadline(ifp));
+  uint64_t t = if_earlier(if_earlier(s->next_second, tcpip_arp_deadline(ifp)), tcpip_tcp_deadline(ifp));
   return ifp->enable_dhcp_client ? if_earlier(t, tcpip_dhcp_deadline(ifp)) : t;
 }
 #endif  // MG_ENABLE_TCPIP

@@ -59,6 +59,29 @@ struct tcpip_dhcp {
   char dns_url[24];               // "udp://A.B.C.D:53", what mgr->dns4.url points to
 };
 
+enum tcpip_tcb_phase {
+  TCPIP_TCB_BACKLOG,  // Passive open: the handshake, then waiting for mg_be_accept
+  TCPIP_TCB_OPEN,     // The application's connection (c)
+  TCPIP_TCB_ORPHAN,   // Closed by the application, finishing (FIN, TIME_WAIT): the stack's alone
+};
+
+// A TCP connection: the engine's state, then its receive and send buffers in the same block
+struct tcpip_tcb {
+  struct tcp_conn tcp;
+  struct tcpip_tcb *next;
+  struct mg_tcpip_if *ifp;
+  struct mg_connection *c;       // While TCPIP_TCB_OPEN
+  uint32_t rem_ip;               // Network order
+  uint16_t rem_port, loc_port;   // Network order
+  uint8_t phase;                 // enum tcpip_tcb_phase
+  bool established;              // The handshake completed
+  bool dead;                     // TCP_EV_CLOSED came: reason says why
+  bool resolving;                // An active open waiting for its next hop's MAC, until arp_until
+  const char *reason;
+  uint64_t arp_until;
+  uint32_t retransmits_counted, ooo_counted;  // What the interface's counters already hold
+};
+
 struct tcpip_state {
   uint8_t rx[TCPIP_RX_FRAME];
   struct tcpip_arp_entry arp[MG_TCPIP_ARP_SIZE];
@@ -71,6 +94,8 @@ struct tcpip_state {
   uint16_t next_port;       // The next ephemeral port to try, host order
   bool link_up;
   struct tcpip_dhcp dhcp;   // The DHCP client's (tcpip_dhcp.c)
+  struct tcpip_tcb *tcbs;   // TCP connections (tcpip_tcp.c)
+  unsigned ntcbs;
   uint8_t tx_own[];         // TCPIP_ETH_FRAME bytes to build frames in, unless ifp->tx holds one
 };
 
@@ -109,6 +134,25 @@ uint8_t *tcpip_udp_payload(struct mg_tcpip_if *ifp);
 
 // tcpip_be.c: a datagram for the connections; false when no one listens on its port
 bool tcpip_be_deliver_udp(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip, const struct tcpip_udp *udp);
+
+// tcpip_be.c: the TCP listener on port (network order); NULL: none
+struct mg_connection *tcpip_be_tcp_listener(struct mg_tcpip_if *ifp, uint16_t port);
+
+// tcpip_tcp.c: TCP connections between the wire and the backend seam
+void tcpip_tcp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip, const struct tcpip_tcp *tcp);
+// Active open for c (c->rem): ARP first, then SYN. NULL with *why when refused
+struct tcpip_tcb *tcpip_tcp_connect(struct mg_tcpip_if *ifp, struct mg_connection *c, uint16_t loc_port,
+                                    const char **why);
+// The oldest established connection in port's backlog, now the application's c
+struct tcpip_tcb *tcpip_tcp_accept(struct mg_tcpip_if *ifp, uint16_t port, struct mg_connection *c);
+bool tcpip_tcp_backlog_ready(struct mg_tcpip_if *ifp, uint16_t port);
+void tcpip_tcp_backlog_drop(struct mg_tcpip_if *ifp, uint16_t port);  // The listener closed
+// The application closed c: a graceful close goes on alone, unread input resets (as sockets do)
+void tcpip_tcp_detach(struct tcpip_tcb *tcb);
+bool tcpip_tcp_port_used(struct mg_tcpip_if *ifp, uint16_t port);
+void tcpip_tcp_poll(struct mg_tcpip_if *ifp, uint64_t now);  // Timers, ARP waits, counters, the dead freed
+uint64_t tcpip_tcp_deadline(struct mg_tcpip_if *ifp);       // 0: none
+void tcpip_tcp_free_all(struct mg_tcpip_if *ifp);
 
 // tcpip_dhcp.c: the client, when ifp->enable_dhcp_client
 void tcpip_dhcp_free(struct mg_tcpip_if *ifp);  // mgr->dns4.url no longer points at it

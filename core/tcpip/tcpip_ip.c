@@ -1,5 +1,5 @@
 // IPv4 in and out (RFC 791, RFC 1122 3.2): checks, our address or broadcast only,
-// fragments dropped, routing on-link or through the gateway; ICMP echo (RFC 792) and UDP (RFC 768).
+// fragments dropped, routing on-link or through the gateway; ICMP echo (RFC 792), UDP (RFC 768), TCP to tcpip_tcp.c.
 #include "tcpip/tcpip_internal.h"
 
 #if MG_ENABLE_TCPIP
@@ -69,18 +69,15 @@ static void ip_udp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
   }
 }
 
-// TCP: wired to the engine (core/tcpip/tcp.h) in a later step. Then: a segment for a
-// connection goes to tcp_input, a SYN for a listener to tcp_accept on a new one, and
-// any other gets tcp_reset_for's answer. Until then the header is checked and the
-// segment counted as for no port.
+// TCP to our address only (never broadcast): to its connection, a listener, or a reset
 static void ip_tcp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
   struct tcpip_tcp tcp;
   if (!ip_counted(ifp, tcpip_tcp_parse(ip->payload, ip->len, ip->src, ip->dst, &tcp))) return;
   if (ip->dst != ifp->ip) {
-    ifp->counters.drop_other++;  // TCP is never broadcast
+    ifp->counters.drop_other++;
     return;
   }
-  ifp->counters.drop_no_port++;
+  tcpip_tcp_input(ifp, ip, &tcp);
 }
 
 // Ours: our address, a broadcast, or, while DHCP has not given us one, anything

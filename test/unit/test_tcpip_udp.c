@@ -165,7 +165,8 @@ Test(tcpip_udp, listening_where_this_stack_cannot_is_refused) {
   cr_assert_null(mg_listen(&n.mgr, "udp://0.0.0.0:7000", udp_fn, &s), "in use");
   cr_assert_null(mg_listen(&n.mgr, "udp://10.0.0.3:7001", udp_fn, &s));
   cr_assert_null(mg_listen(&n.mgr, "udp://[::]:7002", udp_fn, &s));
-  cr_assert_null(mg_listen(&n.mgr, "tcp://0.0.0.0:80", udp_fn, &s), "TCP comes with its engine");
+  cr_assert_not_null(mg_listen(&n.mgr, "tcp://0.0.0.0:7000", udp_fn, &s), "TCP's ports are apart from UDP's");
+  cr_assert_null(mg_listen(&n.mgr, "tcp://0.0.0.0:7000", udp_fn, &s), "in use");
   mg_log_set_fn(NULL, NULL);
   const char *text = log.buf == NULL ? "" : (const char *) log.buf;
   cr_assert(strstr(text, "address in use") && strstr(text, "not this interface's address") &&

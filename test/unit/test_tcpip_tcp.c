@@ -1,0 +1,280 @@
+// TCP on the built-in stack through the event layer, against a peer scripted segment by
+// segment over the mock driver: a server's HTTP exchange, a client, resets, the limits.
+#include <criterion/criterion.h>
+#include "../tcpip/net.h"
+#include "tcpip/tcpip_internal.h"
+
+static struct net n;
+
+static void setup(void) {
+  net_init(&n, true);
+  uint8_t f[64];
+  mock_eth_inject(f, frame_arp(f, ME_MAC, TCPIP_ARP_REPLY, GW_MAC, GW_IP, ME_MAC, ME_IP));
+  net_poll(&n, 1);
+  mock_eth_clear_sent();
+}
+
+static void teardown(void) {
+  mg_alloc_fail_after(0);
+  net_free(&n);
+}
+
+TestSuite(tcpip_tcp, .init = setup, .fini = teardown);
+
+static size_t frame_tcp(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+                        const char *data) {
+  struct tcpip_tcp t;
+  memset(&t, 0, sizeof(t));
+  t.sport = mg_htons(sport), t.dport = mg_htons(dport);
+  t.seg.seq = seq, t.seg.ack = ack, t.seg.flags = flags, t.seg.wnd = 65535;
+  if (flags & TCP_SYN) t.seg.mss = 1460;
+  if (data != NULL) t.seg.data = (const uint8_t *) data, t.seg.len = strlen(data);
+  size_t len = tcpip_tcp_put(f + TCPIP_ETH_HDR + TCPIP_IP_HDR, 1500, &t, PEER_IP, ME_IP);
+  return frame_ip(f, PEER_MAC, ME_MAC, PEER_IP, ME_IP, TCPIP_IP_TCP, len);
+}
+
+static void peer_send(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, const char *data) {
+  static uint8_t f[1600];
+  mock_eth_inject(f, frame_tcp(f, sport, dport, seq, ack, flags, data));
+  net_poll(&n, 3);
+}
+
+// The i-th frame sent, if it is TCP with a good checksum
+static bool sent_tcp(size_t i, struct tcpip_tcp *t) {
+  struct tcpip_eth eth;
+  struct tcpip_ip ip;
+  return sent_ip(i, &eth, &ip) && ip.proto == TCPIP_IP_TCP &&
+         tcpip_tcp_parse(ip.payload, ip.len, ip.src, ip.dst, t) == TCPIP_CODEC_OK;
+}
+
+// The last TCP segment sent with all of flags; false if none
+static bool last_tcp(uint8_t flags, struct tcpip_tcp *t) {
+  bool found = false;
+  struct tcpip_tcp x;
+  for (size_t i = 0; i < mock_eth_sent_count(); i++) {
+    if (sent_tcp(i, &x) && (x.seg.flags & flags) == flags) *t = x, found = true;
+  }
+  return found;
+}
+
+// What the stack sent as data so far, in order from seq (the segments captured)
+static size_t sent_stream(uint32_t seq, char *buf, size_t size) {
+  size_t len = 0;
+  struct tcpip_tcp t;
+  for (size_t i = 0; i < mock_eth_sent_count(); i++) {
+    if (!sent_tcp(i, &t) || t.seg.len == 0 || t.seg.seq != seq + len || len + t.seg.len >= size) continue;
+    memcpy(buf + len, t.seg.data, t.seg.len);
+    len += t.seg.len;
+  }
+  buf[len] = '\0';
+  return len;
+}
+
+static unsigned tcbs(void) {
+  return ((struct tcpip_state *) n.ifp.stack)->ntcbs;
+}
+
+static void http_fn(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_HTTP_MSG) mg_http_reply(c, 200, "", "hello from the stack\n");
+  (void) ev_data;
+}
+
+// The peer's side of a three-way handshake to port; returns our ISS
+static uint32_t peer_connect(uint16_t sport, uint16_t dport, uint32_t seq) {
+  struct tcpip_tcp t;
+  mock_eth_clear_sent();
+  peer_send(sport, dport, seq, 0, TCP_SYN, NULL);
+  cr_assert(last_tcp(TCP_SYN | TCP_ACK, &t), "SYN-ACK");
+  cr_assert(t.seg.ack == seq + 1 && t.seg.mss == 1460 && t.dport == mg_htons(sport));
+  peer_send(sport, dport, seq + 1, t.seg.seq + 1, TCP_ACK, NULL);
+  return t.seg.seq;
+}
+
+Test(tcpip_tcp, an_http_request_is_served_and_the_connection_closes_cleanly) {
+  cr_assert_not_null(mg_http_listen(&n.mgr, "http://0.0.0.0:80", http_fn, NULL));
+  net_learn(&n, PEER_MAC, PEER_IP);
+  uint32_t iss = peer_connect(40000, 80, 1000);
+  mock_eth_clear_sent();
+  peer_send(40000, 80, 1001, iss + 1, TCP_ACK | TCP_PSH, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  char reply[2048];
+  size_t len = sent_stream(iss + 1, reply, sizeof(reply));
+  cr_assert(len > 0 && strncmp(reply, "HTTP/1.1 200", 12) == 0, "reply: %s", reply);
+  cr_assert(strstr(reply, "hello from the stack\n") != NULL);
+  struct tcpip_tcp t;
+  cr_assert(last_tcp(TCP_ACK, &t) && t.seg.ack == 1001 + 27, "the request acknowledged");
+  // The peer closes; the server closes too and is gone once its FIN is acknowledged
+  mock_eth_clear_sent();
+  uint32_t end = iss + 1 + (uint32_t) len;
+  peer_send(40000, 80, 1028, end, TCP_ACK | TCP_FIN, NULL);
+  cr_assert(last_tcp(TCP_FIN | TCP_ACK, &t), "our FIN");
+  cr_assert(t.seg.seq == end && t.seg.ack == 1029);
+  peer_send(40000, 80, 1029, end + 1, TCP_ACK, NULL);
+  cr_assert_eq(tcbs(), 0);
+  cr_assert_eq(n.ifp.counters.tcp_resets, 0);
+}
+
+struct client {
+  int connects, errors, closes;
+  char got[256];
+  size_t len;
+  char error[160];
+};
+
+static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct client *s = (struct client *) c->fn_data;
+  if (ev == MG_EV_CONNECT) {
+    s->connects++;
+    mg_send(c, "ping", 4);
+  } else if (ev == MG_EV_READ) {
+    memcpy(s->got + s->len, c->recv.buf, c->recv.len);
+    s->len += c->recv.len;
+    c->recv.len = 0;
+  } else if (ev == MG_EV_ERROR) {
+    s->errors++;
+    mg_snprintf(s->error, sizeof(s->error), "%s", (char *) ev_data);
+  } else if (ev == MG_EV_CLOSE) {
+    s->closes++;
+  }
+}
+
+Test(tcpip_tcp, a_client_resolves_connects_exchanges_and_closes) {
+  struct client s = {0};
+  struct mg_connection *c = mg_connect(&n.mgr, "tcp://10.0.0.9:7000", client_fn, &s);
+  cr_assert_not_null(c);
+  net_poll(&n, 2);
+  cr_assert_eq(sent_arp_requests(PEER_IP), 1, "ARP first");
+  struct tcpip_tcp t;
+  cr_assert_not(last_tcp(TCP_SYN, &t));
+  uint8_t f[64];
+  mock_eth_inject(f, frame_arp(f, ME_MAC, TCPIP_ARP_REPLY, PEER_MAC, PEER_IP, ME_MAC, ME_IP));
+  net_poll(&n, 2);
+  cr_assert(last_tcp(TCP_SYN, &t) && !(t.seg.flags & TCP_ACK) && t.dport == mg_htons(7000));
+  uint16_t port = mg_ntohs(t.sport);
+  cr_assert(port >= 49152 && t.seg.mss == 1460);
+  cr_assert_eq(s.connects, 0);
+  uint32_t iss = t.seg.seq;
+  mock_eth_clear_sent();
+  peer_send(7000, port, 5000, iss + 1, TCP_SYN | TCP_ACK, NULL);
+  cr_assert_eq(s.connects, 1);
+  cr_assert(c->loc.addr.ip4 == ME_IP && c->loc.port == mg_htons(port));
+  char data[64];
+  cr_assert_eq(sent_stream(iss + 1, data, sizeof(data)), 4);
+  cr_assert_str_eq(data, "ping");
+  peer_send(7000, port, 5001, iss + 5, TCP_ACK | TCP_PSH, "pong");
+  cr_assert(s.len == 4 && memcmp(s.got, "pong", 4) == 0);
+  mock_eth_clear_sent();
+  peer_send(7000, port, 5005, iss + 5, TCP_ACK | TCP_FIN, NULL);
+  cr_assert_eq(s.closes, 1, "the peer's FIN ends the client");
+  cr_assert(last_tcp(TCP_FIN | TCP_ACK, &t) && t.seg.seq == iss + 5 && t.seg.ack == 5006);
+  peer_send(7000, port, 5006, iss + 6, TCP_ACK, NULL);
+  cr_assert_eq(tcbs(), 0);
+  cr_assert_eq(s.errors, 0);
+}
+
+Test(tcpip_tcp, a_refused_connect_is_an_error_with_the_reason) {
+  struct client s = {0};
+  net_learn(&n, PEER_MAC, PEER_IP);
+  mg_connect(&n.mgr, "tcp://10.0.0.9:7001", client_fn, &s);
+  net_poll(&n, 2);
+  struct tcpip_tcp t;
+  cr_assert(last_tcp(TCP_SYN, &t));
+  peer_send(7001, mg_ntohs(t.sport), 0, t.seg.seq + 1, TCP_RST | TCP_ACK, NULL);
+  cr_assert(s.errors == 1 && strstr(s.error, "refused") != NULL, "%s", s.error);
+  cr_assert_eq(s.connects, 0);
+  cr_assert_eq(tcbs(), 0);
+}
+
+Test(tcpip_tcp, a_connect_whose_next_hop_never_answers_arp_fails) {
+  struct client s = {0};
+  mg_connect(&n.mgr, "tcp://10.0.0.9:7001", client_fn, &s);
+  for (int i = 0; i < 10 && s.errors == 0; i++) mg_mgr_poll(&n.mgr, 1000);
+  cr_assert(s.errors == 1 && strstr(s.error, "ARP") != NULL, "%s", s.error);
+}
+
+Test(tcpip_tcp, a_syn_to_a_closed_port_is_reset_and_counted) {
+  net_learn(&n, PEER_MAC, PEER_IP);
+  mock_eth_clear_sent();
+  peer_send(40000, 81, 777, 0, TCP_SYN, NULL);
+  struct tcpip_tcp t;
+  cr_assert(last_tcp(TCP_RST | TCP_ACK, &t), "RST");
+  cr_assert(t.seg.seq == 0 && t.seg.ack == 778 && t.sport == mg_htons(81) && t.dport == mg_htons(40000));
+  cr_assert_eq(n.ifp.counters.drop_no_port, 1);
+  cr_assert_eq(n.ifp.counters.tcp_resets, 1);
+  mock_eth_clear_sent();
+  peer_send(40000, 81, 777, 0, TCP_RST, NULL);
+  cr_assert_not(last_tcp(TCP_RST, &t), "a reset is never answered");
+}
+
+Test(tcpip_tcp, handshakes_beyond_the_backlog_are_dropped) {
+  mg_listen(&n.mgr, "tcp://0.0.0.0:80", NULL, NULL);
+  net_learn(&n, PEER_MAC, PEER_IP);
+  mock_eth_clear_sent();
+  for (uint16_t i = 0; i < MG_TCPIP_TCP_BACKLOG + 1; i++) peer_send((uint16_t) (41000 + i), 80, 1, 0, TCP_SYN, NULL);
+  size_t synacks = 0;
+  struct tcpip_tcp t;
+  for (size_t i = 0; i < mock_eth_sent_count(); i++) synacks += sent_tcp(i, &t) && t.seg.flags == (TCP_SYN | TCP_ACK);
+  cr_assert_eq(synacks, MG_TCPIP_TCP_BACKLOG);
+  cr_assert_eq(n.ifp.counters.drop_no_mem, 1);
+  cr_assert_eq(tcbs(), MG_TCPIP_TCP_BACKLOG);
+}
+
+Test(tcpip_tcp, connections_beyond_the_limit_are_reset) {
+  mg_listen(&n.mgr, "tcp://0.0.0.0:80", NULL, NULL);
+  net_learn(&n, PEER_MAC, PEER_IP);
+  for (uint16_t i = 0; i < MG_TCPIP_TCP_MAX; i++) peer_connect((uint16_t) (42000 + i), 80, 1);
+  cr_assert_eq(tcbs(), MG_TCPIP_TCP_MAX);
+  mock_eth_clear_sent();
+  peer_send(43000, 80, 1, 0, TCP_SYN, NULL);
+  struct tcpip_tcp t;
+  cr_assert(last_tcp(TCP_RST | TCP_ACK, &t) && t.dport == mg_htons(43000) && t.seg.ack == 2);
+  cr_assert_not(last_tcp(TCP_SYN, &t));
+  cr_assert_eq(n.ifp.counters.drop_no_mem, 1);
+  cr_assert_eq(tcbs(), MG_TCPIP_TCP_MAX);
+}
+
+Test(tcpip_tcp, no_memory_for_the_buffers_refuses_the_connection_cleanly) {
+  mg_listen(&n.mgr, "tcp://0.0.0.0:80", NULL, NULL);
+  net_learn(&n, PEER_MAC, PEER_IP);
+  mock_eth_clear_sent();
+  mg_alloc_fail_after(1);  // The connection's block is the first allocation a SYN makes
+  peer_send(44000, 80, 1, 0, TCP_SYN, NULL);
+  struct tcpip_tcp t;
+  cr_assert(last_tcp(TCP_RST | TCP_ACK, &t) && t.seg.ack == 2);
+  cr_assert_eq(tcbs(), 0);
+  cr_assert_eq(n.ifp.counters.drop_no_mem, 1);
+  peer_connect(44001, 80, 1);  // The next one is fine
+  cr_assert_eq(tcbs(), 1);
+}
+
+Test(tcpip_tcp, a_reset_from_the_peer_closes_the_connection) {
+  struct client s = {0};
+  net_learn(&n, PEER_MAC, PEER_IP);
+  mg_connect(&n.mgr, "tcp://10.0.0.9:7002", client_fn, &s);
+  net_poll(&n, 2);
+  struct tcpip_tcp t;
+  cr_assert(last_tcp(TCP_SYN, &t));
+  uint16_t port = mg_ntohs(t.sport);
+  uint32_t iss = t.seg.seq;
+  peer_send(7002, port, 9000, iss + 1, TCP_SYN | TCP_ACK, NULL);
+  cr_assert_eq(s.connects, 1);
+  peer_send(7002, port, 9001, 0, TCP_RST, NULL);
+  cr_assert_eq(s.closes, 1);
+  cr_assert_eq(s.errors, 0, "a reset closes without an error, as on sockets");
+  cr_assert_eq(n.ifp.counters.tcp_resets, 1);
+  cr_assert_eq(tcbs(), 0);
+}
+
+Test(tcpip_tcp, retransmissions_are_counted_and_the_wait_ends_at_the_timer) {
+  struct client s = {0};
+  net_learn(&n, PEER_MAC, PEER_IP);
+  mg_connect(&n.mgr, "tcp://10.0.0.9:7003", client_fn, &s);
+  net_poll(&n, 2);
+  uint64_t start = mock_eth_millis();
+  mock_eth_clear_sent();
+  mg_mgr_poll(&n.mgr, 5000);  // Sleeps until the SYN's timer (1 s), not 5 s
+  struct tcpip_tcp t;
+  cr_assert(mock_eth_millis() - start <= 1000, "slept %lu ms", (unsigned long) (mock_eth_millis() - start));
+  net_poll(&n, 1);
+  cr_assert(last_tcp(TCP_SYN, &t), "the SYN again");
+  cr_assert_eq(n.ifp.counters.tcp_retransmits, 1);
+}
