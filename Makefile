@@ -211,6 +211,20 @@ $(eval $(call flavour,$(BUILD)/tcpip/asan,$(TCPIP_FLAGS) $(SAN_FLAGS),$(CC)))
 $(BUILD)/tcpip/asan/libmeerkat.a: $(BUILD)/tcpip/asan/obj/test/tcpip/mock_eth.o
 $(eval $(call flavour,$(BUILD)/tcpip/clang,$(TCPIP_FLAGS),clang))
 $(BUILD)/tcpip/clang/libmeerkat.a: $(BUILD)/tcpip/clang/obj/test/tcpip/mock_eth.o
+# The built-in stack on a host over a Linux TAP (core/drivers/tap.c), with TLS: the firmware
+# as build/firmware/firmware-tap (firmware/netif.c), and examples whose mg_mgr_init attaches
+# the TAP named in the environment (test/tcpip/tap_env.c); test/integration/tcpip.test.mjs
+TAP_FLAGS := -DMG_ENABLE_TCPIP=1 -DMG_TCPIP_TCP_MAX=64 -DMG_TCPIP_TCP_BACKLOG=16 $(TLS_FLAGS)
+$(eval $(call flavour,$(BUILD)/tap,$(TAP_FLAGS),$(CC),$(MBEDTLS_LIBS)))
+$(BUILD)/firmware/firmware-tap: $(BUILD)/tap/firmware/firmware
+	$(Q)cp $< $@
+TAP_EXAMPLES := $(BUILD)/tap/examples/http-server $(BUILD)/tap/examples/http-client
+$(TAP_EXAMPLES): $(BUILD)/tap/examples/%: examples/%/main.c test/tcpip/tap_env.c firmware/netif.c firmware/netif.h $(BUILD)/tap/libmeerkat.a
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -std=gnu99 $(WARN) $(CPPFLAGS) -Ifirmware $(CFLAGS) $(TAP_FLAGS) $< test/tcpip/tap_env.c firmware/netif.c \
+	  $(BUILD)/tap/libmeerkat.a $(MBEDTLS_LINK) -Wl,--wrap=mg_mgr_init -o $@
+TAP_TESTS := $(BUILD)/firmware/firmware-tap $(TAP_EXAMPLES)
 # Buffers smaller than a datagram: UDP and mg_wakeup must still deliver whole messages
 $(eval $(call flavour,$(BUILD)/io512,-DMG_IO_SIZE=512 $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 # Every TCP connection through a filter that splits and delays bytes at random:

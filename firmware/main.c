@@ -1,9 +1,11 @@
 // Meerkat firmware, host build: serves the packed dashboard and the device API over
 // HTTP and HTTPS, and boots the firmware slot its OTA record says (boot.c).
 //   firmware [-l URL]... [-d DATA_DIR] [-v LEVEL] [-H NAME]... [TLS options] [OTA options]
+// firmware-tap, the same on the built-in TCP/IP stack, also takes netif.h's options.
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include "netif.h"
 #include "ota.h"
 #include "routes.h"
 
@@ -32,7 +34,11 @@ static void usage(const char *prog) {
           "OTA: firmware slots live in DATA_DIR/ota; a new image runs on trial and confirms itself\n"
           "  -C SECS   after serving this long (default 5); without that within\n"
           "  -W SECS   this long (default 60) it restarts, and after 3 such boots the previous\n"
-          "            firmware runs again\n",
+          "            firmware runs again\n"
+#if MG_ENABLE_TCPIP
+          NETIF_USAGE
+#endif
+          ,
           prog);
   exit(2);
 }
@@ -110,6 +116,10 @@ int main(int argc, char *argv[]) {
   struct https https = {.redirect = false};  // -R sets it; https_load the rest
   int nurls = 0, nhosts = 0;
   unsigned confirm_s = 5, window_s = 60;
+#if MG_ENABLE_TCPIP
+  struct netif netif;
+  netif_defaults(&netif);
+#endif
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "-R") == 0) {
       https.redirect = true;
@@ -125,6 +135,9 @@ int main(int argc, char *argv[]) {
     else if (strcmp(argv[i], "-T") == 0) tls_paths.dev_dir = argv[++i];
     else if (strcmp(argv[i], "-C") == 0) confirm_s = (unsigned) atoi(argv[++i]);
     else if (strcmp(argv[i], "-W") == 0) window_s = (unsigned) atoi(argv[++i]);
+#if MG_ENABLE_TCPIP
+    else if (netif_option(&netif, argv[i], argv[i + 1])) i++;
+#endif
     else usage(argv[0]);
   }
   if ((tls_paths.cert == NULL) != (tls_paths.key == NULL)) {
@@ -154,6 +167,14 @@ int main(int argc, char *argv[]) {
   struct mg_mgr mgr;
   struct ota ota;
   mg_mgr_init(&mgr);
+#if MG_ENABLE_TCPIP
+  if (!netif_start(&netif, &mgr)) {
+    mg_mgr_free(&mgr);
+    mg_auth_free(auth);
+    boot_free(&boot);
+    return 1;
+  }
+#endif
   device_init(&dev, &mgr, data_dir);
   dev.dash.auth = auth;  // Open WebSockets close when their session ends
   mg_auth_allow_host(auth, dev.name);  // settings.name, read at each request: a rename takes effect at once
@@ -190,6 +211,9 @@ int main(int argc, char *argv[]) {
   ota_free(&ota);
   device_free(&dev);
   mg_mgr_free(&mgr);
+#if MG_ENABLE_TCPIP
+  netif_stop(&netif);
+#endif
   mg_auth_free(auth);
   https_free(&https);
   if (restart) boot_restart(&boot, next_argv);  // Returns only if nothing could start
