@@ -3,7 +3,7 @@
 #   N passed, N failed[, N skipped (reasons)]
 # Suites: unit tests (plain, ASan+UBSan and clang), out-of-memory runs, the HTTP,
 # WebSocket, TLS connection and mg_wakeup tests on the mock backend, the built-in TCP/IP
-# stack's tests on its mock Ethernet driver, UDP and mg_wakeup with
+# stack's tests on its mock Ethernet driver and against the kernel over a TAP, UDP and mg_wakeup with
 # 512-byte buffers, integration tests against the examples and
 # the firmware (plain, ASan+UBSan, poll() and chaos-filter builds), the HTTP and WebSocket
 # suites again over HTTPS/WSS (plain and chaos-filter builds), the dashboard in
@@ -114,14 +114,20 @@ run_alloc alloc-faults-tls alloc_faults_tls
 echo "== out of memory: every allocation of an OTA upload (HTTP, updater, signature check) fails once; no slot pending without its 200"
 run_alloc alloc-faults-ota alloc_faults_ota
 
+# Every flavour runs these; tcpip.test.mjs runs once, below, with the tap build's binaries
+INTEGRATION=()
+for f in test/integration/*.test.mjs; do [ "$f" = test/integration/tcpip.test.mjs ] || INTEGRATION+=("$f"); done
 echo "== integration tests"
-BIN=$BUILD/examples run_node integration "$LOGS/integration.log" test/integration/*.test.mjs
+BIN=$BUILD/examples run_node integration "$LOGS/integration.log" "${INTEGRATION[@]}"
 echo "== integration tests against the ASan+UBSan build"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SANITIZED=1 \
-  PACKER=$BUILD/asan/packer/packer BIN=$BUILD/asan/examples run_node integration-asan "$LOGS/integration-asan.log" test/integration/*.test.mjs
+  PACKER=$BUILD/asan/packer/packer BIN=$BUILD/asan/examples run_node integration-asan "$LOGS/integration-asan.log" "${INTEGRATION[@]}"
 
 echo "== integration tests against the poll() backend build"
-BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" test/integration/*.test.mjs
+BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" "${INTEGRATION[@]}"
+
+echo "== the built-in TCP/IP stack over a TAP in a network namespace: firmware-tap, http-server and http-client on it"
+TCPIP_BUILD=$BUILD run_node integration-tcpip "$LOGS/integration-tcpip.log" test/integration/tcpip.test.mjs
 
 echo "== integration tests through the chaos filter (every read and write split and delayed, beneath TLS too)"
 BIN=$BUILD/chaos/examples run_node integration-chaos "$LOGS/integration-chaos.log" \

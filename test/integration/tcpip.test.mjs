@@ -1,0 +1,183 @@
+// The built-in TCP/IP stack against the Linux kernel, over a TAP in a network namespace of
+// the test's own (netns.mjs): the firmware on the stack (build/firmware/firmware-tap) pinged,
+// its dashboard and REST API fetched with curl, /api/ws with node's ws; a 10 MiB download
+// from http-server on the stack; http-client on the stack fetching from node; DHCP from dnsmasq.
+// It runs once (test/run.sh), not per flavour: the binaries are the plain build's.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseResponses } from './lib.mjs';
+import { Netns, netnsSkipReason, dnsmasqSkipReason } from './netns.mjs';
+
+const BUILD = process.env.TCPIP_BUILD || 'build';
+const FIRMWARE = path.join(BUILD, 'firmware/firmware-tap');
+const SERVER = path.join(BUILD, 'tap/examples/http-server');
+const CLIENT = path.join(BUILD, 'tap/examples/http-client');
+const WS_MODULE = path.resolve('node_modules/ws');
+const skip = netnsSkipReason() ?? false;
+const TAP = 'mktap0', KERNEL_IP = '10.9.0.1', STACK_IP = '10.9.0.2';
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-tcpip-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+// curl inside ns: {code, stdout (Buffer), stderr}
+function curlIn(ns, args) {
+  const r = ns.run('curl', ['-sS', '--max-time', '20', ...args], { check: false, encoding: 'buffer', maxBuffer: 64 << 20 });
+  return { code: r.code, stdout: Buffer.from(r.stdout), stderr: r.stderr.toString() };
+}
+
+// A namespace with a TAP (the kernel at KERNEL_IP) and prog attached to it; fn(ns, prog)
+async function withStack(prog, args, fn, { env, ready = /address \d+\.\d+\.\d+\.\d+/ } = {}) {
+  const ns = Netns.create();
+  try {
+    ns.addTap(TAP, { addr: `${KERNEL_IP}/24` });
+    const p = ns.spawn(prog, args, env ? { env: { ...process.env, ...env } } : {});
+    await p.waitFor(ready);
+    await fn(ns, p);
+  } finally {
+    await ns.destroy();
+  }
+}
+
+// ICMP echo from the kernel side (no ping here: a raw socket in Python); prints "replies N"
+const PING_PY = `
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); s.settimeout(2)
+ok = 0
+for seq in range(3):
+    data = b'meerkat-ping-%03d' % seq  # Even: csum sums 16-bit words
+    hdr = struct.pack('!BBHHH', 8, 0, 0, 0x4d6b, seq)
+    s.sendto(struct.pack('!BBHHH', 8, 0, csum(hdr + data), 0x4d6b, seq) + data, (sys.argv[1], 0))
+    try:
+        while True:
+            pkt = s.recv(1500); ihl = (pkt[0] & 15) * 4
+            t, _, _, ident, sq = struct.unpack('!BBHHH', pkt[ihl:ihl + 8])
+            if t == 0 and ident == 0x4d6b and sq == seq and pkt[ihl + 8:] == data:
+                ok += 1; break
+    except socket.timeout:
+        pass
+print('replies', ok)
+`;
+
+// node's ws inside ns: logs in with the cookie, prints the first message, then the reply to a write
+const WS_JS = `
+const WebSocket = require(${JSON.stringify(WS_MODULE)});
+const [url, cookie] = process.argv.slice(1);
+const ws = new WebSocket(url, { headers: { Cookie: cookie } });
+let first = null;
+ws.on('message', (d) => {
+  const m = JSON.parse(d.toString());
+  if (first === null) { first = m; console.log('first ' + JSON.stringify(m)); ws.send(JSON.stringify({ id: 1, set: 'leds', values: { led1: true } })); }
+  if (m.id === 1) { console.log('reply ' + JSON.stringify(m)); ws.close(); }
+});
+ws.on('close', () => process.exit(0));
+ws.on('error', (e) => { console.log('error ' + e.message); process.exit(1); });
+setTimeout(() => { console.log('timeout'); process.exit(1); }, 10000);
+`;
+
+let fwNs, fw;
+const base = `http://${STACK_IP}`;
+
+before(async () => {
+  if (skip) return;
+  fwNs = Netns.create();
+  fwNs.addTap(TAP, { addr: `${KERNEL_IP}/24` });
+  fw = fwNs.spawn(FIRMWARE, ['--tap', TAP, '--ip', `${STACK_IP}/24`, '--mac', '02:6d:6b:00:00:02', '-l', 'http://0.0.0.0:80',
+    '-d', path.join(tmp, 'fw')]);
+  await fw.waitFor(/address 10\.9\.0\.2/);
+});
+
+after(async () => {
+  if (fwNs) await fwNs.destroy();
+});
+
+test('the kernel pings the stack', { skip }, () => {
+  const r = fwNs.run('python3', ['-c', PING_PY, STACK_IP]);
+  assert.match(r.stdout, /replies 3/, r.stdout + r.stderr);
+});
+
+test('curl fetches the dashboard and, logged in, /api/info over the stack', { skip }, () => {
+  let r = curlIn(fwNs, ['-i', `${base}/`]);
+  assert.equal(r.code, 0, r.stderr);
+  let [res] = parseResponses(r.stdout);
+  assert.equal(res.status, 200);
+  assert.match(res.headers['content-type'], /text\/html/);
+  r = curlIn(fwNs, ['--compressed', `${base}/`]);
+  assert.deepEqual(r.stdout, fs.readFileSync('web/dist/index.html'), 'the page, byte for byte');
+  r = curlIn(fwNs, ['-i', '-H', 'Content-Type: application/json', '-d', '{"password":"tcpip-test"}', `${base}/api/auth/setup`]);
+  [res] = parseResponses(r.stdout);
+  const cookie = res.headers['set-cookie'].split(';')[0];
+  r = curlIn(fwNs, ['-i', '-b', cookie, `${base}/api/info`]);
+  [res] = parseResponses(r.stdout);
+  assert.equal(res.status, 200, r.stdout.toString());
+  const info = JSON.parse(res.body.toString());
+  assert.match(info.name, /^meerkat-/);
+  assert.equal(typeof info.uptime, 'number');
+  fwNs.cookie = cookie;
+});
+
+test('node ws on /api/ws gets the field sets and an answer to a write', { skip }, () => {
+  assert.ok(fwNs.cookie, 'logged in by the test before');
+  const r = fwNs.run('node', ['-e', WS_JS, `ws://${STACK_IP}/api/ws`, fwNs.cookie], { check: false });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const first = JSON.parse(r.stdout.match(/^first (.*)$/m)[1]);
+  assert.equal(typeof first.set, 'string');
+  const reply = JSON.parse(r.stdout.match(/^reply (.*)$/m)[1]);
+  assert.equal(reply.id, 1);
+  assert.equal(reply.error, undefined, JSON.stringify(reply));
+});
+
+test('a 10 MiB download from http-server on the stack arrives whole (SHA-256)', { skip }, async (t) => {
+  const dir = path.join(tmp, 'www');
+  fs.mkdirSync(dir, { recursive: true });
+  const data = crypto.randomBytes(10 << 20);
+  fs.writeFileSync(path.join(dir, 'big.bin'), data);
+  const env = { MEERKAT_TAP: TAP, MEERKAT_IP: `${STACK_IP}/24` };
+  await withStack(SERVER, ['-d', dir, '-l', 'http://0.0.0.0:8080'], async (ns) => {
+    const out = path.join(tmp, 'got.bin');
+    const r = ns.run('curl', ['-sS', '--max-time', '60', '-o', out, '-w', '%{http_code} %{speed_download}',
+      `http://${STACK_IP}:8080/big.bin`], { check: false });
+    assert.equal(r.code, 0, r.stderr);
+    const [status, speed] = r.stdout.split(' ');
+    assert.equal(status, '200');
+    const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
+    assert.equal(sha(fs.readFileSync(out)), sha(data));
+    t.diagnostic(`download over TAP: ${(Number(speed) / 1e6).toFixed(1)} MB/s`);
+  }, { env });
+});
+
+test('http-client on the stack fetches from a node server in the namespace', { skip }, async () => {
+  const env = { MEERKAT_TAP: TAP, MEERKAT_IP: `${STACK_IP}/24` };
+  const ns = Netns.create();
+  try {
+    ns.addTap(TAP, { addr: `${KERNEL_IP}/24` });
+    const srv = ns.spawn('node', ['-e', `require('http').createServer((q, s) => s.end('hello ' + q.url + ' from the kernel side'))
+      .listen(8081, '${KERNEL_IP}', () => console.log('serving'))`]);
+    await srv.waitFor(/serving/);
+    const r = ns.run(CLIENT, ['-t', '15000', `http://${KERNEL_IP}:8081/via-tap`], { check: false, env: { ...process.env, ...env } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(r.stdout.endsWith('\nhello /via-tap from the kernel side'), r.stdout);  // After the log lines
+  } finally {
+    await ns.destroy();
+  }
+});
+
+test('the firmware takes its address from dnsmasq and serves on it', { skip: dnsmasqSkipReason() ?? false }, async () => {
+  const ns = Netns.create();
+  try {
+    ns.addTap(TAP, { addr: `${KERNEL_IP}/24` });
+    await ns.dnsmasq(TAP, { range: '10.9.0.100,10.9.0.150' });
+    const p = ns.spawn(FIRMWARE, ['--tap', TAP, '-l', 'http://0.0.0.0:80', '-d', path.join(tmp, 'fw-dhcp')]);
+    const m = await p.waitFor(/address (10\.9\.0\.1[0-5]\d), mask 255\.255\.255\.0/, 20000);
+    const r = curlIn(ns, ['-o', '/dev/null', '-w', '%{http_code}', `http://${m[1]}/`]);
+    assert.equal(r.stdout.toString(), '200', r.stderr);
+  } finally {
+    await ns.destroy();
+  }
+});
