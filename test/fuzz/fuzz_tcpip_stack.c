@@ -1,6 +1,6 @@
 // Fuzz the built-in stack with arbitrary frames through the mock driver: an interface
-// 10.0.0.2/24 (or a DHCP client, by a bit of the first byte) with a UDP listener that
-// echoes and a UDP client. The input is frames,
+// 10.0.0.2/24 (or a DHCP client, by a bit of the first byte) with UDP and TCP listeners
+// that echo and a UDP and a TCP client. The input is frames,
 // each behind a 2-byte length (the whole input as one frame when it has no such framing),
 // with the fake clock moved by the byte after each, so ARP's retries and aging run too.
 #include "../tcpip/mock_eth.h"
@@ -44,6 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mg_tcpip_init(&mgr, &ifp);
   mg_listen(&mgr, "udp://0.0.0.0:7000", fuzz_echo, NULL);
   mg_connect(&mgr, "udp://10.0.0.9:5000", fuzz_echo, NULL);
+  mg_listen(&mgr, "tcp://0.0.0.0:80", fuzz_echo, NULL);
+  mg_connect(&mgr, "tcp://10.0.0.9:5001", fuzz_echo, NULL);
   mock_eth_inject(data, size > MOCK_ETH_FRAME ? MOCK_ETH_FRAME : size);  // Whole, as one frame
   mg_mgr_poll(&mgr, 0);
   fuzz_feed(&mgr, data, size);

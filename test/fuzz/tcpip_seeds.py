@@ -55,3 +55,8 @@ framed = b''
 for k in ('arp_request', 'udp_7000', 'icmp_echo'):
     framed += struct.pack('!H', len(seeds[k])) + seeds[k] + b'\x01'
 open(os.path.join(out, 'framed_sequence'), 'wb').write(framed)
+# ... and a TCP peer: it announces itself, opens a connection to port 80 and sends a request
+framed = b''
+for k in ('arp_request', 'tcp_syn_mss', 'tcp_data'):
+    framed += struct.pack('!H', len(seeds[k])) + seeds[k] + b'\x01'
+open(os.path.join(out, 'framed_tcp'), 'wb').write(framed)
