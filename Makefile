@@ -225,6 +225,15 @@ $(TAP_EXAMPLES): $(BUILD)/tap/examples/%: examples/%/main.c test/tcpip/tap_env.c
 	$(Q)$(CC) -std=gnu99 $(WARN) $(CPPFLAGS) -Ifirmware $(CFLAGS) $(TAP_FLAGS) $< test/tcpip/tap_env.c firmware/netif.c \
 	  $(BUILD)/tap/libmeerkat.a $(MBEDTLS_LINK) -Wl,--wrap=mg_mgr_init -o $@
 TAP_TESTS := $(BUILD)/firmware/firmware-tap $(TAP_EXAMPLES)
+# The same under ASan+UBSan, by hand: TCPIP_FIRMWARE=$(BUILD)/tap/asan/firmware/firmware
+# TCPIP_EXAMPLES=$(BUILD)/tap/asan/examples node --test test/integration/tcpip.test.mjs
+$(eval $(call flavour,$(BUILD)/tap/asan,$(TAP_FLAGS) $(SAN_FLAGS),$(CC),$(MBEDTLS_LIBS)))
+TAP_ASAN_EXAMPLES := $(BUILD)/tap/asan/examples/http-server $(BUILD)/tap/asan/examples/http-client
+$(TAP_ASAN_EXAMPLES): $(BUILD)/tap/asan/examples/%: examples/%/main.c test/tcpip/tap_env.c firmware/netif.c firmware/netif.h $(BUILD)/tap/asan/libmeerkat.a
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -std=gnu99 $(WARN) $(CPPFLAGS) -Ifirmware $(CFLAGS) $(TAP_FLAGS) $(SAN_FLAGS) $< test/tcpip/tap_env.c firmware/netif.c \
+	  $(BUILD)/tap/asan/libmeerkat.a $(MBEDTLS_LINK) -Wl,--wrap=mg_mgr_init -o $@
 # Buffers smaller than a datagram: UDP and mg_wakeup must still deliver whole messages
 $(eval $(call flavour,$(BUILD)/io512,-DMG_IO_SIZE=512 $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 # Every TCP connection through a filter that splits and delays bytes at random:

@@ -13,14 +13,21 @@ import { parseResponses } from './lib.mjs';
 import { Netns, netnsSkipReason, dnsmasqSkipReason } from './netns.mjs';
 
 const BUILD = process.env.TCPIP_BUILD || 'build';
-const FIRMWARE = path.join(BUILD, 'firmware/firmware-tap');
-const SERVER = path.join(BUILD, 'tap/examples/http-server');
-const CLIENT = path.join(BUILD, 'tap/examples/http-client');
+// TCPIP_FIRMWARE and TCPIP_EXAMPLES name other builds (the Makefile's build/tap/asan)
+const FIRMWARE = process.env.TCPIP_FIRMWARE || path.join(BUILD, 'firmware/firmware-tap');
+const EXAMPLES = process.env.TCPIP_EXAMPLES || path.join(BUILD, 'tap/examples');
+const SERVER = path.join(EXAMPLES, 'http-server');
+const CLIENT = path.join(EXAMPLES, 'http-client');
 const WS_MODULE = path.resolve('node_modules/ws');
 const skip = netnsSkipReason() ?? false;
 const TAP = 'mktap0', KERNEL_IP = '10.9.0.1', STACK_IP = '10.9.0.2';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mk-tcpip-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+// Under ASan+UBSan (TCPIP_FIRMWARE, TCPIP_EXAMPLES), a program's output once it ended
+function noSanitizerReport(out) {
+  assert.doesNotMatch(out, /ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:/, out);
+}
 
 // curl inside ns: {code, stdout (Buffer), stderr}
 function curlIn(ns, args) {
@@ -31,14 +38,16 @@ function curlIn(ns, args) {
 // A namespace with a TAP (the kernel at KERNEL_IP) and prog attached to it; fn(ns, prog)
 async function withStack(prog, args, fn, { env, ready = /address \d+\.\d+\.\d+\.\d+/ } = {}) {
   const ns = Netns.create();
+  let p;
   try {
     ns.addTap(TAP, { addr: `${KERNEL_IP}/24` });
-    const p = ns.spawn(prog, args, env ? { env: { ...process.env, ...env } } : {});
+    p = ns.spawn(prog, args, env ? { env: { ...process.env, ...env } } : {});
     await p.waitFor(ready);
     await fn(ns, p);
   } finally {
     await ns.destroy();
   }
+  noSanitizerReport(p.output());
 }
 
 // ICMP echo from the kernel side (no ping here: a raw socket in Python); prints "replies N"
@@ -94,7 +103,9 @@ before(async () => {
 });
 
 after(async () => {
-  if (fwNs) await fwNs.destroy();
+  if (!fwNs) return;
+  await fwNs.destroy();
+  noSanitizerReport(fw.output());
 });
 
 test('the kernel pings the stack', { skip }, () => {
@@ -162,6 +173,7 @@ test('http-client on the stack fetches from a node server in the namespace', { s
     await srv.waitFor(/serving/);
     const r = ns.run(CLIENT, ['-t', '15000', `http://${KERNEL_IP}:8081/via-tap`], { check: false, env: { ...process.env, ...env } });
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    noSanitizerReport(r.stdout + r.stderr);
     assert.ok(r.stdout.endsWith('\nhello /via-tap from the kernel side'), r.stdout);  // After the log lines
   } finally {
     await ns.destroy();
@@ -170,14 +182,16 @@ test('http-client on the stack fetches from a node server in the namespace', { s
 
 test('the firmware takes its address from dnsmasq and serves on it', { skip: dnsmasqSkipReason() ?? false }, async () => {
   const ns = Netns.create();
+  let p;
   try {
     ns.addTap(TAP, { addr: `${KERNEL_IP}/24` });
     await ns.dnsmasq(TAP, { range: '10.9.0.100,10.9.0.150' });
-    const p = ns.spawn(FIRMWARE, ['--tap', TAP, '-l', 'http://0.0.0.0:80', '-d', path.join(tmp, 'fw-dhcp')]);
+    p = ns.spawn(FIRMWARE, ['--tap', TAP, '-l', 'http://0.0.0.0:80', '-d', path.join(tmp, 'fw-dhcp')]);
     const m = await p.waitFor(/address (10\.9\.0\.1[0-5]\d), mask 255\.255\.255\.0/, 20000);
     const r = curlIn(ns, ['-o', '/dev/null', '-w', '%{http_code}', `http://${m[1]}/`]);
     assert.equal(r.stdout.toString(), '200', r.stderr);
   } finally {
     await ns.destroy();
   }
+  noSanitizerReport(p.output());
 });
