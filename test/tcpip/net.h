@@ -52,6 +52,15 @@ static inline size_t frame_arp(uint8_t *f, const uint8_t *eth_dst, uint16_t op, 
   return TCPIP_ETH_HDR + TCPIP_ARP_LEN;
 }
 
+// An interface that knows its gateway's MAC (READY), with nothing sent recorded
+static inline void net_init_ready(struct net *n) {
+  uint8_t f[64];
+  net_init(n, true);
+  mock_eth_inject(f, frame_arp(f, ME_MAC, TCPIP_ARP_REPLY, GW_MAC, GW_IP, ME_MAC, ME_IP));
+  net_poll(n, 1);
+  mock_eth_clear_sent();
+}
+
 // The peer (or gateway) tells us its address, so that answers need no ARP
 static inline void net_learn(struct net *n, const uint8_t *mac, uint32_t ip) {
   uint8_t f[64];

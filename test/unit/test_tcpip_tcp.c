@@ -7,11 +7,7 @@
 static struct net n;
 
 static void setup(void) {
-  net_init(&n, true);
-  uint8_t f[64];
-  mock_eth_inject(f, frame_arp(f, ME_MAC, TCPIP_ARP_REPLY, GW_MAC, GW_IP, ME_MAC, ME_IP));
-  net_poll(&n, 1);
-  mock_eth_clear_sent();
+  net_init_ready(&n);
 }
 
 static void teardown(void) {
@@ -137,6 +133,16 @@ static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
   }
 }
 
+// A client to the peer (whose MAC is known) up to its SYN, which is returned
+static struct tcpip_tcp client_syn(struct client *s, const char *url) {
+  struct tcpip_tcp t;
+  net_learn(&n, PEER_MAC, PEER_IP);
+  mg_connect(&n.mgr, url, client_fn, s);
+  net_poll(&n, 2);
+  cr_assert(last_tcp(TCP_SYN, &t), "SYN");
+  return t;
+}
+
 Test(tcpip_tcp, a_client_resolves_connects_exchanges_and_closes) {
   struct client s = {0};
   struct mg_connection *c = mg_connect(&n.mgr, "tcp://10.0.0.9:7000", client_fn, &s);
@@ -173,11 +179,7 @@ Test(tcpip_tcp, a_client_resolves_connects_exchanges_and_closes) {
 
 Test(tcpip_tcp, a_refused_connect_is_an_error_with_the_reason) {
   struct client s = {0};
-  net_learn(&n, PEER_MAC, PEER_IP);
-  mg_connect(&n.mgr, "tcp://10.0.0.9:7001", client_fn, &s);
-  net_poll(&n, 2);
-  struct tcpip_tcp t;
-  cr_assert(last_tcp(TCP_SYN, &t));
+  struct tcpip_tcp t = client_syn(&s, "tcp://10.0.0.9:7001");
   peer_send(7001, mg_ntohs(t.sport), 0, t.seg.seq + 1, TCP_RST | TCP_ACK, NULL);
   cr_assert(s.errors == 1 && strstr(s.error, "refused") != NULL, "%s", s.error);
   cr_assert_eq(s.connects, 0);
@@ -248,11 +250,7 @@ Test(tcpip_tcp, no_memory_for_the_buffers_refuses_the_connection_cleanly) {
 
 Test(tcpip_tcp, a_reset_from_the_peer_closes_the_connection) {
   struct client s = {0};
-  net_learn(&n, PEER_MAC, PEER_IP);
-  mg_connect(&n.mgr, "tcp://10.0.0.9:7002", client_fn, &s);
-  net_poll(&n, 2);
-  struct tcpip_tcp t;
-  cr_assert(last_tcp(TCP_SYN, &t));
+  struct tcpip_tcp t = client_syn(&s, "tcp://10.0.0.9:7002");
   uint16_t port = mg_ntohs(t.sport);
   uint32_t iss = t.seg.seq;
   peer_send(7002, port, 9000, iss + 1, TCP_SYN | TCP_ACK, NULL);
@@ -266,13 +264,10 @@ Test(tcpip_tcp, a_reset_from_the_peer_closes_the_connection) {
 
 Test(tcpip_tcp, retransmissions_are_counted_and_the_wait_ends_at_the_timer) {
   struct client s = {0};
-  net_learn(&n, PEER_MAC, PEER_IP);
-  mg_connect(&n.mgr, "tcp://10.0.0.9:7003", client_fn, &s);
-  net_poll(&n, 2);
+  struct tcpip_tcp t = client_syn(&s, "tcp://10.0.0.9:7003");
   uint64_t start = mock_eth_millis();
   mock_eth_clear_sent();
   mg_mgr_poll(&n.mgr, 5000);  // Sleeps until the SYN's timer (1 s), not 5 s
-  struct tcpip_tcp t;
   cr_assert(mock_eth_millis() - start <= 1000, "slept %lu ms", (unsigned long) (mock_eth_millis() - start));
   net_poll(&n, 1);
   cr_assert(last_tcp(TCP_SYN, &t), "the SYN again");

@@ -6,11 +6,7 @@
 static struct net n;
 
 static void setup(void) {
-  net_init(&n, true);
-  uint8_t f[64];
-  mock_eth_inject(f, frame_arp(f, ME_MAC, TCPIP_ARP_REPLY, GW_MAC, GW_IP, ME_MAC, ME_IP));
-  net_poll(&n, 1);
-  mock_eth_clear_sent();
+  net_init_ready(&n);
 }
 
 static void teardown(void) {
