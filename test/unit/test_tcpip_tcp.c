@@ -273,3 +273,41 @@ Test(tcpip_tcp, retransmissions_are_counted_and_the_wait_ends_at_the_timer) {
   cr_assert(last_tcp(TCP_SYN, &t), "the SYN again");
   cr_assert_eq(n.ifp.counters.tcp_retransmits, 1);
 }
+
+// A request with "Connection: close": the server replies, shuts its side (FIN after the
+// reply) and lingers; the peer's FIN ends it, and the connection waits in TIME_WAIT
+static void serve_and_close(uint16_t sport) {
+  uint32_t iss = peer_connect(sport, 80, 1000);
+  mock_eth_clear_sent();
+  static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  uint32_t fin = 1001 + (uint32_t) strlen(req);
+  peer_send(sport, 80, 1001, iss + 1, TCP_ACK | TCP_PSH, req);
+  char reply[2048];
+  uint32_t len = (uint32_t) sent_stream(iss + 1, reply, sizeof(reply));
+  cr_assert(strstr(reply, "hello from the stack\n") != NULL, "%s", reply);
+  struct tcpip_tcp t;
+  cr_assert(last_tcp(TCP_FIN | TCP_ACK, &t) && t.seg.seq == iss + 1 + len, "our FIN after the reply");
+  mock_eth_clear_sent();
+  peer_send(sport, 80, fin, iss + 2 + len, TCP_ACK | TCP_FIN, NULL);
+  cr_assert(last_tcp(TCP_ACK, &t) && t.seg.ack == fin + 1, "the peer's FIN acknowledged");
+}
+
+Test(tcpip_tcp, a_server_that_closes_first_sends_its_fin_after_the_reply_then_waits_in_time_wait) {
+  mg_http_listen(&n.mgr, "http://0.0.0.0:80", http_fn, NULL);
+  net_learn(&n, PEER_MAC, PEER_IP);
+  serve_and_close(45000);
+  cr_assert_eq(tcbs(), 1, "TIME_WAIT");
+  for (int i = 0; i < 10 && tcbs() > 0; i++) mg_mgr_poll(&n.mgr, 1000);
+  cr_assert_eq(tcbs(), 0, "TIME_WAIT over");
+  cr_assert_eq(n.ifp.counters.tcp_resets, 0);
+}
+
+Test(tcpip_tcp, at_the_limit_a_connection_in_time_wait_makes_room) {
+  mg_http_listen(&n.mgr, "http://0.0.0.0:80", http_fn, NULL);
+  net_learn(&n, PEER_MAC, PEER_IP);
+  for (uint16_t i = 0; i < MG_TCPIP_TCP_MAX; i++) serve_and_close((uint16_t) (46000 + i));
+  cr_assert_eq(tcbs(), MG_TCPIP_TCP_MAX);
+  peer_connect(47000, 80, 1);
+  cr_assert_eq(tcbs(), MG_TCPIP_TCP_MAX);
+  cr_assert_eq(n.ifp.counters.drop_no_mem, 0);
+}
