@@ -211,6 +211,8 @@ $(eval $(call flavour,$(BUILD)/tcpip/asan,$(TCPIP_FLAGS) $(SAN_FLAGS),$(CC)))
 $(BUILD)/tcpip/asan/libmeerkat.a: $(BUILD)/tcpip/asan/obj/test/tcpip/mock_eth.o
 $(eval $(call flavour,$(BUILD)/tcpip/clang,$(TCPIP_FLAGS),clang))
 $(BUILD)/tcpip/clang/libmeerkat.a: $(BUILD)/tcpip/clang/obj/test/tcpip/mock_eth.o
+# The firmware's `net` field set, tested with the stack on the mock driver
+$(foreach d,tcpip tcpip/asan tcpip/clang,$(BUILD)/$(d)/test/unit/test_tcpip_netset): firmware/netif.c firmware/netif.h
 # The built-in stack on a host over a Linux TAP (core/drivers/tap.c), with TLS: the firmware
 # as build/firmware/firmware-tap (firmware/netif.c), and examples whose mg_mgr_init attaches
 # the TAP named in the environment (test/tcpip/tap_env.c); test/integration/tcpip.test.mjs

@@ -176,6 +176,9 @@ int main(int argc, char *argv[]) {
   }
 #endif
   device_init(&dev, &mgr, data_dir);
+#if MG_ENABLE_TCPIP
+  netif_dash_add(&netif.ifp, &dev.dash);  // A dashboard without it still serves
+#endif
   dev.dash.auth = auth;  // Open WebSockets close when their session ends
   mg_auth_allow_host(auth, dev.name);  // settings.name, read at each request: a rename takes effect at once
   for (int i = 0; i < nhosts; i++) mg_auth_allow_host(auth, hosts[i]);

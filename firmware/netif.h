@@ -26,6 +26,9 @@ bool netif_option(struct netif *n, const char *opt, const char *val);
 // Attach n to mgr; false (logged) when the TAP or the stack cannot start
 bool netif_start(struct netif *n, struct mg_mgr *mgr);
 void netif_stop(struct netif *n);  // After mg_mgr_free: the TAP's descriptor
+// Publishes ifp->counters on dash as the read-only field set `net` (one interface per
+// program), pushed once a second when they moved; false (logged) when it could not
+bool netif_dash_add(struct mg_tcpip_if *ifp, struct mg_dash *dash);
 #endif
 
 #endif  // FIRMWARE_NETIF_H

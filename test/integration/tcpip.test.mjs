@@ -151,6 +151,34 @@ test('node ws on /api/ws gets the field sets and an answer to a write', { skip }
   assert.equal(reply.error, undefined, JSON.stringify(reply));
 });
 
+// GET /api/sets/net with the test's session: the stack's counters (firmware/netif.c)
+function netCounters() {
+  const r = curlIn(fwNs, ['-i', '-b', fwNs.cookie, `${base}/api/sets/net`]);
+  const [res] = parseResponses(r.stdout);
+  assert.equal(res.status, 200, r.stdout.toString() + r.stderr);
+  return JSON.parse(res.body.toString());
+}
+
+test('the net field set: the stack\'s counters, read-only, moved by a download', { skip }, () => {
+  assert.ok(fwNs.cookie, 'logged in by the test before');
+  const r = curlIn(fwNs, ['-b', fwNs.cookie, `${base}/api/sets`]);
+  const net = JSON.parse(r.stdout.toString()).sets.find((s) => s.name === 'net');
+  assert.ok(net, 'firmware-tap has the net set');
+  for (const f of net.fields) assert.equal(f.writable, false, f.name);
+  const before = netCounters();
+  for (const k of ['rx_frames', 'tx_frames', 'drop_csum', 'drop_no_port', 'tcp_retransmits', 'tcp_resets', 'arp_timeouts']) {
+    assert.equal(typeof before[k], 'number', k);
+  }
+  const page = fs.readFileSync('web/dist/index.html');
+  const got = curlIn(fwNs, ['--compressed', `${base}/`]);
+  assert.deepEqual(got.stdout, page);
+  const after = netCounters();
+  // A connection at least: SYN-ACK, the answer, FIN out; SYN, request, ACKs, FIN in
+  assert.ok(after.tx_frames - before.tx_frames >= 3, `tx ${before.tx_frames} -> ${after.tx_frames}`);
+  assert.ok(after.rx_frames - before.rx_frames >= 4, `rx ${before.rx_frames} -> ${after.rx_frames}`);
+  assert.equal(after.drop_csum, 0);
+});
+
 test('a 10 MiB download from http-server on the stack arrives whole (SHA-256)', { skip }, async (t) => {
   const dir = path.join(tmp, 'www');
   fs.mkdirSync(dir, { recursive: true });

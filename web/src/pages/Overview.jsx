@@ -1,5 +1,5 @@
 // The device at a glance, live: the device set (uptime ticking between pushes),
-// sensor charts and LED switches. Built only from kit.
+// sensor charts, LED switches and, on the built-in TCP/IP stack, its counters. Built only from kit.
 import { Card, LiveChart, Page, Stat, Toggle, formatBytes, formatUptime, useConnection, useNow, useSchema, useSet, useSetTime } from '../kit';
 
 function Device() {
@@ -45,12 +45,34 @@ function Leds() {
   );
 }
 
+// The `net` set of a device on the built-in stack; a device on OS sockets has none and
+// the card is not shown
+const DROPS = ['drop_csum', 'drop_malformed', 'drop_frag', 'drop_no_port', 'drop_no_mem', 'drop_other'];
+function Network() {
+  const net = useSet('net');
+  if (!net) return null;
+  const dropped = DROPS.reduce((sum, k) => sum + Number(net[k] || 0), 0);
+  return (
+    <Card title="Network" data-testid="net">
+      <dl class="grid grid-cols-2 gap-3 sm:grid-cols-[repeat(auto-fit,minmax(9rem,1fr))]">
+        <Stat label="Frames in" value={net.rx_frames} />
+        <Stat label="Frames out" value={net.tx_frames} />
+        <Stat label="Dropped" value={dropped} />
+        <Stat label="TCP retransmits" value={net.tcp_retransmits} />
+        <Stat label="TCP resets" value={net.tcp_resets} />
+        <Stat label="ARP timeouts" value={net.arp_timeouts} />
+      </dl>
+    </Card>
+  );
+}
+
 export function Overview() {
   return (
     <Page title="Overview" intro="The device at a glance, live.">
       <Device />
       <Sensors />
       <Leds />
+      <Network />
     </Page>
   );
 }
