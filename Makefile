@@ -245,7 +245,8 @@ $(BUILD)/chaos/libmeerkat.a: $(BUILD)/chaos/obj/test/filter/chaos.o
 # Out-of-memory runs: any chosen allocation can be made to fail (test/alloc)
 $(eval $(call flavour,$(BUILD)/alloc,-DMG_ENABLE_ALLOC_FAULTS=1 $(SAN_FLAGS) $(TLS_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 ALLOC_TESTS    := $(BUILD)/alloc/test/alloc/alloc_faults $(BUILD)/alloc/test/alloc/alloc_faults_ws \
-                  $(BUILD)/alloc/test/alloc/alloc_faults_tls $(BUILD)/alloc/test/alloc/alloc_faults_ota
+                  $(BUILD)/alloc/test/alloc/alloc_faults_tls $(BUILD)/alloc/test/alloc/alloc_faults_ota \
+                  $(BUILD)/tcpip/asan/test/alloc/alloc_faults_tcpip
 # Cortex-M3: the core on the bare-metal port with the mock backend, linked into a
 # small program (firmware/arm) that serves a packed page over HTTP to itself
 ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -ffunction-sections -fdata-sections \

@@ -91,10 +91,10 @@ run_criterion io512 "$BUILD"/io512/test/unit/test_net "$BUILD"/io512/test/unit/t
 
 # An out-of-memory runner (test/alloc): its summary line "NAME: N of N ... 0 failures"
 # counts as one pass when it exits 0 with no sanitizer report
-run_alloc() {  # name program
+run_alloc() {  # name program [flavour, default alloc]
   local log="$LOGS/$1.log" rc line
   ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    "$BUILD/alloc/test/alloc/$2" >"$log" 2>&1
+    "$BUILD/${3:-alloc}/test/alloc/$2" >"$log" 2>&1
   rc=$?
   line=$(grep -a "^$1: [0-9]* of" "$log" | tail -n 1)
   echo "${line:-$1: no summary line (exit $rc), see $log}"
@@ -113,6 +113,8 @@ echo "== out of memory: every allocation site of an HTTPS server and client in o
 run_alloc alloc-faults-tls alloc_faults_tls
 echo "== out of memory: every allocation of an OTA upload (HTTP, updater, signature check) fails once; no slot pending without its 200"
 run_alloc alloc-faults-ota alloc_faults_ota
+echo "== out of memory: every allocation of a TCP exchange on the built-in stack (server and client, mock driver) fails once"
+run_alloc alloc-faults-tcpip alloc_faults_tcpip tcpip/asan
 
 # Every flavour runs these; tcpip.test.mjs runs once, below, with the tap build's binaries
 INTEGRATION=()

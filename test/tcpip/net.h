@@ -120,6 +120,27 @@ static inline size_t sent_arp_requests(uint32_t ip) {
   return count;
 }
 
+// A TCP segment from the peer to us (a SYN carries MSS 1460; data: a string or NULL)
+static inline size_t frame_tcp(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+                               const char *data) {
+  struct tcpip_tcp t;
+  memset(&t, 0, sizeof(t));
+  t.sport = mg_htons(sport), t.dport = mg_htons(dport);
+  t.seg.seq = seq, t.seg.ack = ack, t.seg.flags = flags, t.seg.wnd = 65535;
+  if (flags & TCP_SYN) t.seg.mss = 1460;
+  if (data != NULL) t.seg.data = (const uint8_t *) data, t.seg.len = strlen(data);
+  size_t len = tcpip_tcp_put(f + TCPIP_ETH_HDR + TCPIP_IP_HDR, 1500, &t, PEER_IP, ME_IP);
+  return frame_ip(f, PEER_MAC, ME_MAC, PEER_IP, ME_IP, TCPIP_IP_TCP, len);
+}
+
+// The i-th frame sent, if it is TCP with a good checksum
+static inline bool sent_tcp(size_t i, struct tcpip_tcp *t) {
+  struct tcpip_eth eth;
+  struct tcpip_ip ip;
+  return sent_ip(i, &eth, &ip) && ip.proto == TCPIP_IP_TCP &&
+         tcpip_tcp_parse(ip.payload, ip.len, ip.src, ip.dst, t) == TCPIP_CODEC_OK;
+}
+
 static inline uint32_t drops(const struct mg_tcpip_if *ifp) {
   const struct mg_tcpip_counters *c = &ifp->counters;
   return c->drop_csum + c->drop_malformed + c->drop_frag + c->drop_no_port + c->drop_no_mem + c->drop_other;

@@ -17,30 +17,10 @@ static void teardown(void) {
 
 TestSuite(tcpip_tcp, .init = setup, .fini = teardown);
 
-static size_t frame_tcp(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-                        const char *data) {
-  struct tcpip_tcp t;
-  memset(&t, 0, sizeof(t));
-  t.sport = mg_htons(sport), t.dport = mg_htons(dport);
-  t.seg.seq = seq, t.seg.ack = ack, t.seg.flags = flags, t.seg.wnd = 65535;
-  if (flags & TCP_SYN) t.seg.mss = 1460;
-  if (data != NULL) t.seg.data = (const uint8_t *) data, t.seg.len = strlen(data);
-  size_t len = tcpip_tcp_put(f + TCPIP_ETH_HDR + TCPIP_IP_HDR, 1500, &t, PEER_IP, ME_IP);
-  return frame_ip(f, PEER_MAC, ME_MAC, PEER_IP, ME_IP, TCPIP_IP_TCP, len);
-}
-
 static void peer_send(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, const char *data) {
   static uint8_t f[1600];
   mock_eth_inject(f, frame_tcp(f, sport, dport, seq, ack, flags, data));
   net_poll(&n, 3);
-}
-
-// The i-th frame sent, if it is TCP with a good checksum
-static bool sent_tcp(size_t i, struct tcpip_tcp *t) {
-  struct tcpip_eth eth;
-  struct tcpip_ip ip;
-  return sent_ip(i, &eth, &ip) && ip.proto == TCPIP_IP_TCP &&
-         tcpip_tcp_parse(ip.payload, ip.len, ip.src, ip.dst, t) == TCPIP_CODEC_OK;
 }
 
 // The last TCP segment sent with all of flags; false if none
