@@ -7,6 +7,7 @@
 
 #if MG_ENABLE_TCPIP && defined(__linux__)
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -17,6 +18,31 @@
 
 static struct mg_tcpip_driver_tap_data *tap_data(struct mg_tcpip_if *ifp) {
   return (struct mg_tcpip_driver_tap_data *) ifp->driver_data;
+}
+
+// A test knob, off unless set: MEERKAT_TAP_LOSS=PERCENT (e.g. 1 or 0.5) drops that share of
+// the frames received and sent, chosen by a PRNG seeded with MEERKAT_TAP_SEED (default 1),
+// so a lossy link can be tested where the kernel has no netem. Read once, at init.
+static uint32_t tap_loss_ppm;     // Frames dropped per million; 0: none
+static uint64_t tap_loss_state;   // xorshift64*: the same drops for the same seed
+
+static void tap_loss_init(const char *name) {
+  const char *loss = getenv("MEERKAT_TAP_LOSS"), *seed = getenv("MEERKAT_TAP_SEED");
+  double percent = loss == NULL ? 0 : strtod(loss, NULL);
+  tap_loss_ppm = percent > 0 ? (uint32_t) (percent >= 100 ? 1000000 : percent * 10000 + 0.5) : 0;
+  tap_loss_state = seed == NULL ? 1 : strtoull(seed, NULL, 0);
+  if (tap_loss_state == 0) tap_loss_state = 1;  // xorshift's one fixed point
+  if (tap_loss_ppm == 0) return;
+  MG_INFO(("TAP %s: dropping %s%% of frames each way (MEERKAT_TAP_LOSS, a test knob), seed %llu", name, loss,
+           (unsigned long long) tap_loss_state));
+}
+
+static bool tap_loss_drop(void) {
+  if (tap_loss_ppm == 0) return false;
+  uint64_t x = tap_loss_state;
+  x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+  tap_loss_state = x;
+  return (uint32_t) (((x * 0x2545f4914f6cdd1dULL) >> 32) % 1000000U) < tap_loss_ppm;
 }
 
 // What a user got wrong, in words they can act on
@@ -69,6 +95,7 @@ static bool tap_init(struct mg_tcpip_if *ifp) {
   }
   d->fd = tap_open(d->name);
   if (d->fd < 0) return false;
+  tap_loss_init(d->name);
   MG_INFO(("TAP %s: attached, fd %d", d->name, d->fd));
   return true;
 }
@@ -81,7 +108,8 @@ static void tap_note_error(struct mg_tcpip_if *ifp, const char *op, int *last, i
 
 static size_t tap_rx(void *buf, size_t len, struct mg_tcpip_if *ifp) {
   struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
-  ssize_t n = read(d->fd, buf, len);
+  ssize_t n;
+  while ((n = read(d->fd, buf, len)) > 0 && tap_loss_drop()) (void) 0;  // Lost on the way in
   if (n > 0) return (size_t) n;
   if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
   tap_note_error(ifp, "read", &d->rx_errno, errno);
@@ -92,6 +120,7 @@ static size_t tap_rx(void *buf, size_t len, struct mg_tcpip_if *ifp) {
 // 0 tells the stack "not now" (it counts tx_fail): a full queue, or the TAP is down
 static size_t tap_tx(const void *buf, size_t len, struct mg_tcpip_if *ifp) {
   struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
+  if (tap_loss_drop()) return len;  // Lost on the wire: sent as far as the stack knows
   ssize_t n = write(d->fd, buf, len);
   if (n == (ssize_t) len) return len;
   if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {

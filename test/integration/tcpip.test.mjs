@@ -1,7 +1,8 @@
 // The built-in TCP/IP stack against the Linux kernel, over a TAP in a network namespace of
 // the test's own (netns.mjs): the firmware on the stack (build/firmware/firmware-tap) pinged,
-// its dashboard and REST API fetched with curl (over HTTPS too), /api/ws with node's ws; a
-// 10 MiB download from http-server on the stack; http-client on it fetching from node; DHCP.
+// its dashboard and REST API fetched with curl (over HTTPS too), /api/ws with node's ws, its
+// `net` counters; a 10 MiB download from http-server on the stack, also with 1% and 5% loss
+// (the TAP driver's MEERKAT_TAP_LOSS); http-client on it fetching from node; DHCP.
 // It runs once (test/run.sh), not per flavour: the binaries are the plain build's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -197,6 +198,43 @@ test('a 10 MiB download from http-server on the stack arrives whole (SHA-256)', 
     t.diagnostic(`download over TAP: ${(Number(speed) / 1e6).toFixed(1)} MB/s`);
   }, { env });
 });
+
+// Loss where the kernel has no netem: the TAP driver's test knob (MEERKAT_TAP_LOSS, core/drivers/tap.c)
+// drops that share of the frames each way, seeded; the stack's retransmissions recover them
+for (const loss of [1, 5]) {
+  test(`a 10 MiB download from http-server on the stack with ${loss}% loss each way arrives whole`, { skip }, async (t) => {
+    const dir = path.join(tmp, `www-loss${loss}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const data = crypto.randomBytes(10 << 20);
+    fs.writeFileSync(path.join(dir, 'big.bin'), data);
+    const env = { MEERKAT_TAP: TAP, MEERKAT_IP: `${STACK_IP}/24`, MEERKAT_TAP_LOSS: String(loss), MEERKAT_TAP_SEED: '23' };
+    const ns = Netns.create();
+    try {
+      ns.addTap(TAP, { addr: `${KERNEL_IP}/24` });
+      const p = ns.spawn(SERVER, ['-d', dir, '-l', 'http://0.0.0.0:8080'], { env: { ...process.env, ...env } });
+      await p.waitFor(/address \d+\.\d+\.\d+\.\d+/);
+      assert.match(p.output(), new RegExp(`dropping ${loss}% of frames each way`));
+      const out = path.join(tmp, `got-loss${loss}.bin`);
+      // The first SYN may be lost too: curl's connect waits for the kernel's retries
+      const r = ns.run('curl', ['-sS', '--max-time', '300', '-o', out, '-w', '%{http_code} %{time_total}',
+        `http://${STACK_IP}:8080/big.bin`], { check: false, timeout: 310000 });
+      assert.equal(r.code, 0, r.stderr);
+      const [status, secs] = r.stdout.split(' ');
+      assert.equal(status, '200');
+      const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
+      assert.equal(sha(fs.readFileSync(out)), sha(data), 'the file, intact');
+      p.kill('SIGTERM');
+      await p.exited;
+      noSanitizerReport(p.output());
+      const m = p.output().match(/tcpip counters: .*tcp_retransmits (\d+)/);
+      assert.ok(m, 'the counters at exit');
+      assert.ok(Number(m[1]) > 0, 'lost segments were sent again');
+      t.diagnostic(`${loss}% loss: ${Number(secs).toFixed(1)} s, ${m[1]} TCP retransmits`);
+    } finally {
+      await ns.destroy();
+    }
+  });
+}
 
 test('http-client on the stack fetches from a node server in the namespace', { skip }, async () => {
   const env = { MEERKAT_TAP: TAP, MEERKAT_IP: `${STACK_IP}/24` };
