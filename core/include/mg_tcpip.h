@@ -88,6 +88,8 @@ extern struct mg_tcpip_driver mg_tcpip_driver_lan9118;  // SMSC LAN9118 (QEMU mp
 
 // The TAP driver's data (core/drivers/tap.c). The process must run where the TAP lives
 // (its network namespace) as root or with CAP_NET_ADMIN.
+// Test knob: MEERKAT_TAP_LOSS=PERCENT (MEERKAT_TAP_SEED=N) in the environment at init drops
+// that share of frames each way, seeded; off unless set (a lossy link without netem)
 struct mg_tcpip_driver_tap_data {
   const char *name;  // The TAP to attach to or create, e.g. "tap0" (at most 15 characters)
   int fd;            // Set by init: its descriptor, -1 if init failed; the application closes it

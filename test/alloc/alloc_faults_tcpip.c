@@ -112,36 +112,12 @@ static int exchange_server(uint16_t port) {
   return tcpip_fail("no answer, no FIN, no RST; got %zu bytes: %.80s", p.len, p.got);
 }
 
-struct tcp_client {
-  int connects, errors, closes;
-  char got[64];
-  size_t len;
-};
-
-static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
-  struct tcp_client *s = (struct tcp_client *) c->fn_data;
-  if (ev == MG_EV_CONNECT) {
-    s->connects++;
-    mg_send(c, "ping", 4);
-  } else if (ev == MG_EV_READ) {
-    size_t take = c->recv.len < sizeof(s->got) - s->len ? c->recv.len : sizeof(s->got) - s->len;
-    memcpy(s->got + s->len, c->recv.buf, take);
-    s->len += take;
-    c->recv.len = 0;
-  } else if (ev == MG_EV_ERROR) {
-    s->errors++;
-  } else if (ev == MG_EV_CLOSE) {
-    s->closes++;
-  }
-  (void) ev_data;
-}
-
 // Our client to the peer's server: SYN, "ping", "pong", the peer's FIN, ours
 static int exchange_client(void) {
-  struct tcp_client s = {0};
+  struct net_client s = {0};
   struct peer p = {.port = PEER_SERVER_PORT, .snd_nxt = 5000};
   s_where = "client: connect";
-  struct mg_connection *c = mg_connect(&n.mgr, "tcp://10.0.0.9:7000", client_fn, &s);
+  struct mg_connection *c = mg_connect(&n.mgr, "tcp://10.0.0.9:7000", net_client_fn, &s);
   if (c == NULL) return SOFT;  // Refused at once
   net_poll(&n, 2);
   peer_take(&p);

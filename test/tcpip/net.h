@@ -141,6 +141,32 @@ static inline bool sent_tcp(size_t i, struct tcpip_tcp *t) {
          tcpip_tcp_parse(ip.payload, ip.len, ip.src, ip.dst, t) == TCPIP_CODEC_OK;
 }
 
+// A TCP client's events: it sends "ping" once connected and keeps what it reads
+struct net_client {
+  int connects, errors, closes;
+  char got[256];
+  size_t len;
+  char error[160];
+};
+
+static inline void net_client_fn(struct mg_connection *c, int ev, void *ev_data) {
+  struct net_client *s = (struct net_client *) c->fn_data;
+  if (ev == MG_EV_CONNECT) {
+    s->connects++;
+    mg_send(c, "ping", 4);
+  } else if (ev == MG_EV_READ) {
+    size_t take = c->recv.len < sizeof(s->got) - s->len ? c->recv.len : sizeof(s->got) - s->len;
+    memcpy(s->got + s->len, c->recv.buf, take);
+    s->len += take;
+    c->recv.len = 0;
+  } else if (ev == MG_EV_ERROR) {
+    s->errors++;
+    mg_snprintf(s->error, sizeof(s->error), "%s", (char *) ev_data);
+  } else if (ev == MG_EV_CLOSE) {
+    s->closes++;
+  }
+}
+
 static inline uint32_t drops(const struct mg_tcpip_if *ifp) {
   const struct mg_tcpip_counters *c = &ifp->counters;
   return c->drop_csum + c->drop_malformed + c->drop_frag + c->drop_no_port + c->drop_no_mem + c->drop_other;

@@ -89,43 +89,19 @@ Test(tcpip_tcp, an_http_request_is_served_and_the_connection_closes_cleanly) {
   cr_assert_eq(n.ifp.counters.tcp_resets, 0);
 }
 
-struct client {
-  int connects, errors, closes;
-  char got[256];
-  size_t len;
-  char error[160];
-};
-
-static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
-  struct client *s = (struct client *) c->fn_data;
-  if (ev == MG_EV_CONNECT) {
-    s->connects++;
-    mg_send(c, "ping", 4);
-  } else if (ev == MG_EV_READ) {
-    memcpy(s->got + s->len, c->recv.buf, c->recv.len);
-    s->len += c->recv.len;
-    c->recv.len = 0;
-  } else if (ev == MG_EV_ERROR) {
-    s->errors++;
-    mg_snprintf(s->error, sizeof(s->error), "%s", (char *) ev_data);
-  } else if (ev == MG_EV_CLOSE) {
-    s->closes++;
-  }
-}
-
 // A client to the peer (whose MAC is known) up to its SYN, which is returned
-static struct tcpip_tcp client_syn(struct client *s, const char *url) {
+static struct tcpip_tcp client_syn(struct net_client *s, const char *url) {
   struct tcpip_tcp t;
   net_learn(&n, PEER_MAC, PEER_IP);
-  mg_connect(&n.mgr, url, client_fn, s);
+  mg_connect(&n.mgr, url, net_client_fn, s);
   net_poll(&n, 2);
   cr_assert(last_tcp(TCP_SYN, &t), "SYN");
   return t;
 }
 
 Test(tcpip_tcp, a_client_resolves_connects_exchanges_and_closes) {
-  struct client s = {0};
-  struct mg_connection *c = mg_connect(&n.mgr, "tcp://10.0.0.9:7000", client_fn, &s);
+  struct net_client s = {0};
+  struct mg_connection *c = mg_connect(&n.mgr, "tcp://10.0.0.9:7000", net_client_fn, &s);
   cr_assert_not_null(c);
   net_poll(&n, 2);
   cr_assert_eq(sent_arp_requests(PEER_IP), 1, "ARP first");
@@ -158,7 +134,7 @@ Test(tcpip_tcp, a_client_resolves_connects_exchanges_and_closes) {
 }
 
 Test(tcpip_tcp, a_refused_connect_is_an_error_with_the_reason) {
-  struct client s = {0};
+  struct net_client s = {0};
   struct tcpip_tcp t = client_syn(&s, "tcp://10.0.0.9:7001");
   peer_send(7001, mg_ntohs(t.sport), 0, t.seg.seq + 1, TCP_RST | TCP_ACK, NULL);
   cr_assert(s.errors == 1 && strstr(s.error, "refused") != NULL, "%s", s.error);
@@ -167,8 +143,8 @@ Test(tcpip_tcp, a_refused_connect_is_an_error_with_the_reason) {
 }
 
 Test(tcpip_tcp, a_connect_whose_next_hop_never_answers_arp_fails) {
-  struct client s = {0};
-  mg_connect(&n.mgr, "tcp://10.0.0.9:7001", client_fn, &s);
+  struct net_client s = {0};
+  mg_connect(&n.mgr, "tcp://10.0.0.9:7001", net_client_fn, &s);
   for (int i = 0; i < 10 && s.errors == 0; i++) mg_mgr_poll(&n.mgr, 1000);
   cr_assert(s.errors == 1 && strstr(s.error, "ARP") != NULL, "%s", s.error);
 }
@@ -229,7 +205,7 @@ Test(tcpip_tcp, no_memory_for_the_buffers_refuses_the_connection_cleanly) {
 }
 
 Test(tcpip_tcp, a_reset_from_the_peer_closes_the_connection) {
-  struct client s = {0};
+  struct net_client s = {0};
   struct tcpip_tcp t = client_syn(&s, "tcp://10.0.0.9:7002");
   uint16_t port = mg_ntohs(t.sport);
   uint32_t iss = t.seg.seq;
@@ -243,7 +219,7 @@ Test(tcpip_tcp, a_reset_from_the_peer_closes_the_connection) {
 }
 
 Test(tcpip_tcp, retransmissions_are_counted_and_the_wait_ends_at_the_timer) {
-  struct client s = {0};
+  struct net_client s = {0};
   struct tcpip_tcp t = client_syn(&s, "tcp://10.0.0.9:7003");
   uint64_t start = mock_eth_millis();
   mock_eth_clear_sent();
