@@ -17,10 +17,11 @@ struct netif {
   "  --tap NAME          the TAP to attach to or create (default tap0)\n"             \
   "  --ip ADDR/PREFIX    a static address, e.g. 10.9.0.2/24 (default: DHCP)\n"        \
   "  --gw ADDR           the default gateway with --ip\n"                             \
-  "  --mac XX:XX:XX:XX:XX:XX  the interface's MAC (default 02:6d:6b and 3 random bytes)\n"
+  "  --mac XX:XX:XX:XX:XX:XX  the interface's MAC (default 02:6d:6b and 3 random bytes)\n" \
+  "  --tap-loss PERCENT  test only: drop this share of frames each way (default 0)\n"
 
 void netif_defaults(struct netif *n);
-// Takes an option and its value (--tap, --ip, --gw, --mac): true. A bad value is said on
+// Takes an option and its value (--tap, --ip, --gw, --mac, --tap-loss): true. A bad value is said on
 // stderr and ends the program (exit 2), as a bad option does
 bool netif_option(struct netif *n, const char *opt, const char *val);
 // Attach n to mgr; false (logged) when the TAP or the stack cannot start

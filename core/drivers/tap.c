@@ -63,6 +63,7 @@ static bool tap_init(struct mg_tcpip_if *ifp) {
     return false;
   }
   d->fd = -1, d->link_up = false, d->rx_errno = d->tx_errno = 0;
+  d->test_loss_state = d->test_loss_seed != 0 ? d->test_loss_seed : 1, d->test_dropped = 0;
   if (strlen(d->name) >= IFNAMSIZ) {
     MG_ERROR(("TAP %s: name too long (at most %d characters)", d->name, IFNAMSIZ - 1));
     return false;
@@ -70,6 +71,22 @@ static bool tap_init(struct mg_tcpip_if *ifp) {
   d->fd = tap_open(d->name);
   if (d->fd < 0) return false;
   MG_INFO(("TAP %s: attached, fd %d", d->name, d->fd));
+  if (d->test_loss_percent > 0) {
+    MG_INFO(("TAP %s: test loss: dropping %u%% of frames each way (seed %lu)", d->name, d->test_loss_percent,
+             (unsigned long) d->test_loss_state));
+  }
+  return true;
+}
+
+// Test loss (test_loss_percent): whether to drop this frame. xorshift32 (Marsaglia), seeded
+// by the application so that a run repeats; no frame is dropped when the knob is off
+static bool tap_test_drop(struct mg_tcpip_driver_tap_data *d) {
+  if (d->test_loss_percent == 0) return false;
+  uint32_t x = d->test_loss_state;
+  x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+  d->test_loss_state = x;
+  if (x % 100U >= d->test_loss_percent) return false;
+  d->test_dropped++;
   return true;
 }
 
@@ -81,7 +98,10 @@ static void tap_note_error(struct mg_tcpip_if *ifp, const char *op, int *last, i
 
 static size_t tap_rx(void *buf, size_t len, struct mg_tcpip_if *ifp) {
   struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
-  ssize_t n = read(d->fd, buf, len);
+  ssize_t n;
+  do {
+    n = read(d->fd, buf, len);
+  } while (n > 0 && tap_test_drop(d));  // Lost on the wire: the next frame, if any
   if (n > 0) return (size_t) n;
   if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
   tap_note_error(ifp, "read", &d->rx_errno, errno);
@@ -92,6 +112,7 @@ static size_t tap_rx(void *buf, size_t len, struct mg_tcpip_if *ifp) {
 // 0 tells the stack "not now" (it counts tx_fail): a full queue, or the TAP is down
 static size_t tap_tx(const void *buf, size_t len, struct mg_tcpip_if *ifp) {
   struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
+  if (tap_test_drop(d)) return len;  // Lost on the wire: the sender cannot tell
   ssize_t n = write(d->fd, buf, len);
   if (n == (ssize_t) len) return len;
   if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {

@@ -93,6 +93,13 @@ struct mg_tcpip_driver_tap_data {
   int fd;            // Set by init: its descriptor, -1 if init failed; the application closes it
   bool link_up;      // What poll last found: the TAP up (IFF_UP) and carrying (IFF_RUNNING)
   int rx_errno, tx_errno;  // The last read and write error, logged once until it changes
+  // Test only (benchmarks of a lossy link where the kernel has no netem): drop this many
+  // percent of the frames read and of those written, chosen by a PRNG seeded with
+  // test_loss_seed (0: 1), so a run repeats. 0, the default: none dropped
+  unsigned test_loss_percent;
+  uint32_t test_loss_seed;     // Set by the application; init copies it into the PRNG state
+  uint32_t test_loss_state;    // The PRNG's state (xorshift32)
+  unsigned long test_dropped;  // Frames dropped so far, both ways
 };
 #endif
 
