@@ -180,12 +180,15 @@ else
   done
 fi
 
-ratio=$(awk -v a="$STACK_MBPS" -v b="$KERNEL_MBPS" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }')
+ratio() {  # a b -> a / b to two places, or n/a
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
+ratio=$(ratio "$STACK_MBPS" "$KERNEL_MBPS")
 ratio_goal=$(awk -v r="$ratio" 'BEGIN { print (r != "n/a" && r >= 0.5) ? "PASS" : "MISS" }')
 if [ "$KLOSSY_S" != n/a ]; then LOSS_REF_S=$KLOSSY_S LOSS_REF="the kernel's with netem 1% loss each way"
 else LOSS_REF_S=$KERNEL_S LOSS_REF="the kernel's LOSSLESS time (no netem here: the kernel's side cannot lose frames)"; fi
-loss_x=$(awk -v a="$LOSSY_S" -v b="$LOSS_REF_S" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }')
-self_x=$(awk -v a="$LOSSY_S" -v b="$STACK_S" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }')
+loss_x=$(ratio "$LOSSY_S" "$LOSS_REF_S")
+self_x=$(ratio "$LOSSY_S" "$STACK_S")
 loss_goal=$(awk -v r="$loss_x" 'BEGIN { print (r != "n/a" && r <= 2.0) ? "PASS" : "MISS" }')
 
 echo "built-in TCP/IP stack: $MIB MiB downloads with curl (best of $RUNS), servers on CPU $SERVER_CPU, curl on CPU $CLIENT_CPU;" \
