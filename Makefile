@@ -409,7 +409,24 @@ $(BUILD)/arm/drivers/lan9118_probe.elf: test/integration/lan9118_probe.c $(BUILD
 	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) -Ifirmware/arm $(ARM_TCPIP_FLAGS) -nostartfiles --specs=nano.specs \
 	  -T firmware/arm/mps2-an385.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments test/integration/lan9118_probe.c \
 	  firmware/arm/startup.c firmware/arm/board_mps2.c $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/libmeerkat.a -o $@
-arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf
+# The smallest HTTP program on the stack for Cortex-M at -Os (test/bench/tcpip_min_arm.c):
+# the core built with the stack in place of the mock backend; `make bench` prints its text
+$(eval $(call flavour,$(BUILD)/arm/tcpip,$(ARM_TCPIP_FLAGS),arm-none-eabi-gcc))
+$(BUILD)/arm/tcpip/min_http.elf: test/bench/tcpip_min_arm.c firmware/arm/startup.c firmware/arm/board_mps2.c \
+                                 firmware/arm/board.h firmware/arm/mps2-an385.ld $(BUILD)/arm/tcpip/libmeerkat.a
+	@echo "  LINK    $@"
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) -Ifirmware/arm $(ARM_TCPIP_FLAGS) -nostartfiles --specs=nano.specs \
+	  -T firmware/arm/mps2-an385.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments test/bench/tcpip_min_arm.c \
+	  firmware/arm/startup.c firmware/arm/board_mps2.c $(BUILD)/arm/tcpip/libmeerkat.a -o $@
+# Its RAM per TCP connection: sizes read with nm -S (test/bench/tcpip_conn_size.c), for the
+# host with the tap flavour's flags too
+$(BUILD)/arm/tcpip/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR)
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_TCPIP_FLAGS) -c $< -o $@
+$(BUILD)/bench/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR) $(MBEDTLS_LIBS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(TAP_FLAGS) -c $< -o $@
+arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf \
+     $(BUILD)/arm/tcpip/min_http.elf
 	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
 
 test: all arm $(TAP_PROBES) $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(TCPIP_TESTS) $(TAP_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
@@ -456,7 +473,8 @@ $(BUILD)/bench/ota-32m.img: $(BUILD)/firmware/firmware $(BUILD)/packer/packer $(
 	$(Q)rm -f $@.bin
 
 bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/bench/tls_handshakes $(BUILD)/bench/ws_fanout \
-       $(BUILD)/bench/ota-32m.img
+       $(BUILD)/bench/ota-32m.img $(BUILD)/tap/examples/http-server $(BUILD)/bench/tcpip_conn_size.o \
+       $(BUILD)/arm/tcpip/tcpip_conn_size.o $(BUILD)/arm/tcpip/min_http.elf
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
 	$(BUILD)/bench/sha256_bench
 	BUILD=$(BUILD) test/bench/run.sh

@@ -7,6 +7,9 @@
 #     connection, beside nginx with the same certificate (tls.sh)
 #   - OTA: a 32 MiB image uploaded with curl to the firmware (verified, in its slot) beside
 #     the same file PUT to nginx, and the firmware's peak memory growth meanwhile (ota.sh)
+#   - the built-in TCP/IP stack: a 100 MiB download over a TAP beside the sockets build over
+#     a veth pair, the same with 1% loss, RAM per TCP connection, the text of the smallest
+#     HTTP program on it for Cortex-M (tcpip.sh)
 # each at 50 and 1000 connections, servers pinned to CPU 0 and wrk to CPU 1,
 # the firmware's packed dashboard (index.html and a hashed asset, gzip), plus
 # resident memory: http-server's RSS around the c1000 run, and bytes per
@@ -200,6 +203,9 @@ TLS_TABLE=$(BUILD=$BUILD BENCH_IDLE_CONNS=$IDLE_N "$HERE/tls.sh") || FAILED+=("T
 # ---- OTA upload of a 32 MiB image beside nginx taking the same file (test/bench/ota.sh)
 OTA_TABLE=$(BUILD=$BUILD "$HERE/ota.sh") || FAILED+=("OTA upload benchmark: $OTA_TABLE")
 
+# ---- the built-in TCP/IP stack: downloads over a TAP beside veth, RAM per connection, Cortex-M text (test/bench/tcpip.sh)
+TCPIP_TABLE=$(BUILD=$BUILD "$HERE/tcpip.sh") || FAILED+=("TCP/IP stack benchmark: $TCPIP_TABLE")
+
 # ---- report
 idle_goal=$(awk -v b="$IDLE_OURS" 'BEGIN { print (b != "n/a" && b <= 4096) ? "PASS" : "MISS" }')
 ws_mem_goal=$(awk -v b="$WS_BYTES" 'BEGIN { print (b != "n/a" && b <= 2048) ? "PASS" : "MISS" }')
@@ -242,6 +248,8 @@ wsm_push_goal=$(awk -v t="$WSM_MAX" 'BEGIN { print (t != "n/a" && t < 100) ? "PA
   echo "$TLS_TABLE"
   echo
   echo "$OTA_TABLE"
+  echo
+  echo "$TCPIP_TABLE"
   echo
   echo "goal: >= 1.0x nginx on the 1 KiB file at c50 and c1000: ${GOAL_FILE[*]}"
   echo "goal: <= 4096 bytes per idle keep-alive connection: $idle_goal ($IDLE_OURS)"

@@ -1,6 +1,7 @@
 // Examples on the built-in stack (build/tap/examples): mg_mgr_init, wrapped at link time
 // (-Wl,--wrap=mg_mgr_init), attaches an interface over a TAP described by MEERKAT_TAP,
-// MEERKAT_IP (ADDR/PREFIX; none: DHCP), MEERKAT_GW and MEERKAT_MAC: examples run unchanged.
+// MEERKAT_IP (ADDR/PREFIX; none: DHCP), MEERKAT_GW and MEERKAT_MAC: examples run unchanged
+// (MEERKAT_TAP_LOSS, the driver's test knob, it reads itself).
 #include <stdlib.h>
 #include "netif.h"
 
