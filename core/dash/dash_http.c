@@ -303,6 +303,7 @@ static void dash_http_upgrade(struct mg_dash *dash, struct mg_connection *c, str
     mg_free(cl);
     return;
   }
+  mg_ws_set_max_message(c, MG_DASH_WS_MAX_MESSAGE);
   dash_http_start_timer(dash);  // Retries of this client's snapshot need the tick
   cl->c = c;
   cl->level = (uint8_t) level;

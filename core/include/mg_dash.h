@@ -33,6 +33,11 @@ int mg_dash_level_parse(struct mg_str name);
 #ifndef MG_DASH_MAX_BODY
 #define MG_DASH_MAX_BODY 4096
 #endif
+// The most one /api/ws socket holds of a message (over it: close 1009); between
+// MG_DASH_MAX_BODY and this, a message is answered with an error and the socket stays
+#ifndef MG_DASH_WS_MAX_MESSAGE
+#define MG_DASH_WS_MAX_MESSAGE (64UL * 1024)
+#endif
 // A persisted set's file may hold fields this build does not know (written by another
 // version): up to this many bytes of them (as JSON, in file order) are kept and written
 // back with each save; a member past that is dropped at the next save, and logged

@@ -53,5 +53,9 @@ size_t mg_ws_vprintf(struct mg_connection *, int op, const char *fmt, va_list *a
 // Turn the last len bytes of c->send into one frame with opcode op. Returns the new
 // c->send.len (Mongoose's "new size of the output buffer"), 0 on failure.
 size_t mg_ws_wrap(struct mg_connection *, size_t len, int op);
+// Meerkat's: a smaller largest message for this WebSocket connection than MG_WS_MAX_MESSAGE
+// (a larger one, or a connection not upgraded, changes nothing), e.g. right after
+// mg_ws_upgrade for an endpoint that takes short messages only: bytes a peer can make it hold
+void mg_ws_set_max_message(struct mg_connection *, size_t max);
 
 #endif  // MG_WS_H

@@ -208,6 +208,10 @@ static bool ws_header_has(const struct mg_http_message *hm, const char *name, co
   return false;
 }
 
+void mg_ws_set_max_message(struct mg_connection *c, size_t max) {
+  if (c->is_websocket && max < ws_state(c)->rd.max_message) ws_state(c)->rd.max_message = max;
+}
+
 // The connection speaks WebSocket from here on: its state replaces HTTP's
 static void ws_open(struct mg_connection *c) {
   struct ws_state *ws = ws_state(c);

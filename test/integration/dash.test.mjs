@@ -281,6 +281,30 @@ test('WebSocket: two clients see each other\'s writes; errors come back with the
   a.ws.close(), b.ws.close();
 });
 
+// Each /api/ws socket holds at most MG_DASH_WS_MAX_MESSAGE (64 KiB) of one message, not the
+// library's default (MG_MAX_RECV_SIZE, 3 MiB): a message over it closes with 1009 from its
+// header; one over MG_DASH_MAX_BODY but under the bound gets an error and the socket stays
+test('WebSocket: a message over 64 KiB closes that socket with 1009; a smaller oversized one gets an error', async () => {
+  const a = connect(), b = connect();
+  await Promise.all([a.opened, b.opened]);
+  await a.next((x) => x.set === 'leds');
+  a.ws.send(' '.repeat(5000));
+  const err = await a.next((x) => x.error?.startsWith('message of 5000 bytes'));
+  assert.equal(err.error, 'message of 5000 bytes: at most 4096');
+  assert.equal(a.ws.readyState, WebSocket.OPEN);
+  const closed = new Promise((resolve) => {
+    b.ws.on('close', (code) => resolve(code));
+    setTimeout(() => resolve('still open after 3 s'), 3000);
+  });
+  b.ws.on('error', () => {});
+  b.ws.send(' '.repeat(70000));
+  assert.equal(await closed, 1009);
+  b.ws.close();
+  a.ws.send(JSON.stringify({ id: 9, set: 'leds', values: { led2: false } }));
+  assert.deepEqual(await a.next((x) => x.id === 9), { id: 9, ok: true }, 'the other socket is served');
+  a.ws.close();
+});
+
 test('WebSocket: the sensors tick every second and are pushed', async () => {
   const c = connect();
   await c.opened;
