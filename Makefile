@@ -248,20 +248,21 @@ ALLOC_TESTS    := $(BUILD)/alloc/test/alloc/alloc_faults $(BUILD)/alloc/test/all
                   $(BUILD)/alloc/test/alloc/alloc_faults_tls $(BUILD)/alloc/test/alloc/alloc_faults_ota \
                   $(BUILD)/tcpip/asan/test/alloc/alloc_faults_tcpip
 # Cortex-M3: the core on the bare-metal port with the mock backend, linked into a
-# small program (firmware/arm) that serves a packed page over HTTP to itself
+# small program (firmware/arm/selftest.c) that serves a packed page over HTTP to itself
 ARM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -ffunction-sections -fdata-sections \
              -DMG_ENABLE_MOCK=1 -DMG_ENABLE_POSIX_FS=0 -DMG_PORT_BAREMETAL=1
 $(eval $(call flavour,$(BUILD)/arm,$(ARM_FLAGS),arm-none-eabi-gcc))
-ARM_FW_SRC := $(sort $(wildcard firmware/arm/*.c))
+ARM_BOARD_SRC := firmware/arm/startup.c firmware/arm/board_mps2.c
+ARM_BOARD_DEPS := $(ARM_BOARD_SRC) firmware/arm/board.h firmware/arm/mps2-an385.ld
+ARM_LD := -nostartfiles --specs=nano.specs -T firmware/arm/mps2-an385.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 $(BUILD)/arm/www_fs.c: $(wildcard firmware/arm/www/*) $(BUILD)/packer/packer
 	@mkdir -p $(dir $@)
 	$(Q)$(BUILD)/packer/packer -q -p arm -o $@ firmware/arm/www
-ARM_FW_DEPS := $(ARM_FW_SRC) firmware/arm/board.h firmware/arm/mps2-an385.ld $(BUILD)/arm/www_fs.c
+ARM_SELFTEST_DEPS := firmware/arm/selftest.c $(ARM_BOARD_DEPS) $(BUILD)/arm/www_fs.c
 # $(1) = extra flags, $(2) = extra sources and archives
-ARM_LINK = arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_FLAGS) $(1) -nostartfiles --specs=nano.specs \
-	  -T firmware/arm/mps2-an385.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
-	  $(ARM_FW_SRC) $(BUILD)/arm/www_fs.c $(2) -o $@
-$(BUILD)/arm/firmware.elf: $(ARM_FW_DEPS) $(BUILD)/arm/libmeerkat.a
+ARM_LINK = arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_FLAGS) $(1) $(ARM_LD) \
+	  firmware/arm/selftest.c $(ARM_BOARD_SRC) $(BUILD)/arm/www_fs.c $(2) -o $@
+$(BUILD)/arm/selftest.elf: $(ARM_SELFTEST_DEPS) $(BUILD)/arm/libmeerkat.a
 	@echo "  LINK    $@"
 	$(Q)$(call ARM_LINK,,$(BUILD)/arm/libmeerkat.a)
 # With TLS: mbedTLS from the same source and configuration, cross-compiled into its own
@@ -287,7 +288,7 @@ $(BUILD)/arm/certs_fs.c: $(CERTS) $(BUILD)/packer/packer
 	@mkdir -p $(BUILD)/arm/certs
 	$(Q)cp $(BUILD)/certs/ca.pem $(BUILD)/certs/server.pem $(BUILD)/certs/server.key $(BUILD)/arm/certs/
 	$(Q)$(BUILD)/packer/packer -q -p arm_certs -o $@ $(BUILD)/arm/certs
-$(BUILD)/arm/tls/firmware.elf: $(ARM_FW_DEPS) $(BUILD)/arm/certs_fs.c $(BUILD)/arm/tls/libmeerkat.a $(ARM_MBEDTLS_LIB)
+$(BUILD)/arm/tls/selftest.elf: $(ARM_SELFTEST_DEPS) $(BUILD)/arm/certs_fs.c $(BUILD)/arm/tls/libmeerkat.a $(ARM_MBEDTLS_LIB)
 	@echo "  LINK    $@"
 	$(Q)$(call ARM_LINK,$(ARM_TLS_FLAGS),$(BUILD)/arm/certs_fs.c $(BUILD)/arm/tls/libmeerkat.a $(ARM_MBEDTLS_LIB))
 
@@ -425,7 +426,7 @@ $(BUILD)/arm/tcpip/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR)
 $(BUILD)/bench/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR) $(MBEDTLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(TAP_FLAGS) -c $< -o $@
-arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf \
+arm: $(BUILD)/arm/selftest.elf $(BUILD)/arm/tls/selftest.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf \
      $(BUILD)/arm/tcpip/min_http.elf
 	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
 

@@ -2,8 +2,8 @@
 #ifndef BOARD_H
 #define BOARD_H
 
-void board_init(void);         // Clock tick and log UART
-void board_exit(int status);   // End the run (QEMU: semihosting exit with status)
-void SysTick_Handler(void);    // The millisecond tick (vector 15)
+void board_init(void);                // The clock and the log UART
+void board_exit(int status);          // End the run (QEMU: semihosting exit with status)
+void board_dualtimer_handler(void);   // The clock's wrap (IRQ 10)
 
 #endif  // BOARD_H
