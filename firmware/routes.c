@@ -17,7 +17,9 @@ void routes_handle(struct mg_connection *c, int ev, void *ev_data) {
   struct routes *r = (struct routes *) c->fn_data;
   struct device *dev = r->dev;
   if (ev == MG_EV_ACCEPT) https_accept(r->https, c);
+#if FIRMWARE_ENABLE_OTA
   if (r->ota != NULL && ota_handle(r->ota, c, ev, ev_data, dev->dash.auth)) return;  // The streamed POST /api/ota
+#endif
   if (ev != MG_EV_HTTP_MSG) {
     mg_dash_handle(&dev->dash, c, ev, ev_data, MG_DASH_NOBODY);  // WebSocket messages and closes of /api/ws
     return;
