@@ -3,11 +3,11 @@
 #define FIRMWARE_ROUTES_H
 #include "device.h"
 #include "https.h"
-#include "ota.h"
 
 #ifndef FIRMWARE_ENABLE_OTA
 #define FIRMWARE_ENABLE_OTA 1  // 0: a program without OTA (the board's, for now) links no ota.c
 #endif
+struct ota;  // ota.h
 
 // What every listener's handler needs (its fn_data)
 struct routes {

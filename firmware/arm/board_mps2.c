@@ -83,9 +83,10 @@ void mg_board_sleep(int ms) {
   uint32_t max_ms = 0xffffffffu / (CPU_HZ / 1000u);
   if (ms <= 0) return;
   __asm__ volatile("cpsid i" ::: "memory");
+  uint32_t ticks = ((uint32_t) ms < max_ms ? (uint32_t) ms : max_ms) * (CPU_HZ / 1000u);
   TIMER0_CTRL = 0;
-  TIMER0_VALUE = ((uint32_t) ms < max_ms ? (uint32_t) ms : max_ms) * (CPU_HZ / 1000u);
-  TIMER0_RELOAD = 0;
+  TIMER0_VALUE = ticks;
+  TIMER0_RELOAD = ticks;  // Never 0, which stops the timer (it runs once here: stopped after the WFI)
   TIMER0_INTCLEAR = 1u;
   TIMER0_CTRL = TIMER_CTRL_ENABLE | TIMER_CTRL_IRQEN;
   NVIC_ICPR = irqs;

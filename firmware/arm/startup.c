@@ -1,11 +1,11 @@
 // Cortex-M3 start-up: the vector table, a reset handler that zeroes .bss and calls
-// main, and the heap newlib's malloc grows into (between .bss and the stack).
+// main, and the fixed arena newlib's malloc grows into (the linker script's .heap).
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "board.h"
 
-extern uint32_t __bss_start__, __bss_end__, __stack_top, __heap_limit, end;
+extern uint32_t __bss_start__, __bss_end__, __stack_top, __heap_start, __heap_end;
 int main(void);
 void Reset_Handler(void);
 void Fault_Handler(void);
@@ -33,16 +33,26 @@ void Reset_Handler(void) {
   for (;;) continue;
 }
 
-// newlib's malloc asks for memory here, up to the stack's reserve (the linker script)
+static char *startup_brk = (char *) &__heap_start;  // The arena's top in use: it only grows
+
+// newlib's malloc asks for memory here, and gets none beyond the arena: ENOMEM, and
+// mg_calloc's callers see NULL
 void *_sbrk(ptrdiff_t incr);
 void *_sbrk(ptrdiff_t incr) {
-  static char *brk = (char *) &end;
-  char *limit = (char *) &__heap_limit;
-  if (incr > limit - brk) {
+  char *limit = (char *) &__heap_end;
+  if (incr > limit - startup_brk || incr < (char *) &__heap_start - startup_brk) {
     errno = ENOMEM;
     return (void *) -1;
   }
-  char *old = brk;
-  brk += incr;
+  char *old = startup_brk;
+  startup_brk += incr;
   return old;
+}
+
+size_t board_heap_size(void) {
+  return (size_t) ((char *) &__heap_end - (char *) &__heap_start);
+}
+
+size_t board_heap_peak(void) {
+  return (size_t) (startup_brk - (char *) &__heap_start);
 }
