@@ -31,7 +31,7 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: ota all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm mbedtls certs
+.PHONY: ota all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm qemu mbedtls certs
 all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(DEVICES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware $(CERTS)
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
@@ -423,7 +423,8 @@ $(BUILD)/arm/tcpip/min_http.elf: test/bench/tcpip_min_arm.c firmware/arm/startup
 	  firmware/arm/startup.c firmware/arm/board_mps2.c $(BUILD)/arm/tcpip/libmeerkat.a -o $@
 # The device firmware on mps2-an385 (firmware/arm/main.c): the host firmware's device,
 # routes and packed dashboard on the stack over the LAN9118, no OTA yet. Its sources are
-# compiled one by one so that the linker map names each, for the size table (tools/arm-size.sh)
+# compiled one by one so that the linker map names each, for the size table (tools/arm-size.sh);
+# `make qemu` runs it
 ARM_FW_SRC  := firmware/arm/main.c firmware/arm/device_board.c firmware/device.c firmware/routes.c \
                firmware/https.c $(ARM_BOARD_SRC) $(BUILD)/firmware/web_fs.c
 ARM_FW_OBJ  := $(patsubst %.c,$(BUILD)/arm/fw/obj/%.o,$(ARM_FW_SRC:$(BUILD)/%=%))
@@ -451,6 +452,14 @@ $(BUILD)/bench/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR) $(MBE
 arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/selftest.elf $(BUILD)/arm/tls/selftest.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf \
      $(BUILD)/arm/tcpip/min_http.elf
 	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
+	@echo "arm: $(BUILD)/arm/firmware.elf by component:" && tools/arm-size.sh $(BUILD)/arm/firmware.map
+
+# The board firmware in QEMU, its port 80 forwarded to 127.0.0.1:QEMU_PORT (restrict=on:
+# nothing leaves QEMU but the forwarded connections); Ctrl-A X quits
+QEMU_PORT ?= 8080
+qemu: $(BUILD)/arm/firmware.elf
+	@echo "Dashboard on http://127.0.0.1:$(QEMU_PORT)/ once the board says ready (Ctrl-A X quits QEMU)"
+	qemu-system-arm -M mps2-an385 -nographic -kernel $< -nic user,restrict=on,hostfwd=tcp:127.0.0.1:$(QEMU_PORT)-:80
 
 test: all arm $(TAP_PROBES) $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(TCPIP_TESTS) $(TAP_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
