@@ -1,10 +1,8 @@
 // Device identity and state: the four field sets the dashboard and scripts use
 // (device, leds, sensors, settings), bound to the variables below, and GET /api/info.
-#include <unistd.h>
-#if defined(__linux__)
-#include <sys/sysinfo.h>
-#endif
+// The same on every platform; what differs (names, memory) is device_port.h's.
 #include "device.h"
+#include "device_port.h"
 
 static struct device *s_dev;  // The one device: the sets' callbacks reach it here
 
@@ -21,7 +19,7 @@ static struct mg_dash_set s_settings = MG_DASH_SET("settings", s_settings_fields
 
 // device: read-only, refreshed whenever it is read
 static int s_uptime, s_connections;
-static int64_t s_free_memory;  // Hosts have more than 2^31 bytes
+static int64_t s_free_memory, s_memory_peak;  // Hosts have more than 2^31 bytes
 static char s_version[32];
 static struct mg_dash_field s_device_fields[] = {
     MG_DASH_STRING("name", s_name, .title = "Name"),
@@ -29,23 +27,14 @@ static struct mg_dash_field s_device_fields[] = {
     MG_DASH_INT_ANY("uptime", &s_uptime, .unit = "s", .title = "Uptime"),
     MG_DASH_INT64_ANY("free_memory", &s_free_memory, .unit = "B", .title = "Free memory"),
     MG_DASH_INT_ANY("connections", &s_connections, .title = "Connections"),
+    MG_DASH_INT64_ANY("memory_peak", &s_memory_peak, .unit = "B", .title = "Peak memory"),
 };
-
-static int64_t device_free_memory(void) {
-#if defined(__linux__)
-  struct sysinfo si;
-  if (sysinfo(&si) == 0) {
-    uint64_t units = si.freeram, unit = si.mem_unit == 0 ? 1 : si.mem_unit;
-    return units > (uint64_t) INT64_MAX / unit ? INT64_MAX : (int64_t) (units * unit);
-  }
-#endif
-  return 0;
-}
 
 static void device_refresh(struct mg_dash_set *set) {
   (void) set;
   s_uptime = (int) ((mg_millis() - s_dev->started_ms) / 1000);
   s_free_memory = device_free_memory();
+  s_memory_peak = device_memory_peak();
   s_connections = 0;
   for (struct mg_connection *c = s_dev->mgr->conns; c != NULL; c = c->next) {
     if (!c->is_listening && c != s_dev->mgr->wakeup_pipe) s_connections++;
@@ -104,9 +93,8 @@ static void device_info(struct mg_connection *c, struct mg_dash_req *req) {
 }
 
 void device_init(struct device *d, struct mg_mgr *mgr, const char *data_dir) {
-  char host[48] = "host";
-  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') strcpy(host, "host");
-  host[sizeof(host) - 1] = '\0';
+  char host[48];
+  device_host_name(host, sizeof(host));
   mg_snprintf(s_name, sizeof(s_name), "meerkat-%s", host);  // The default; settings.json may hold another
   mg_snprintf(s_version, sizeof(s_version), "%s", FIRMWARE_VERSION);
   s_dev = d;

@@ -3,7 +3,11 @@
 #define FIRMWARE_ROUTES_H
 #include "device.h"
 #include "https.h"
-#include "ota.h"
+
+#ifndef FIRMWARE_ENABLE_OTA
+#define FIRMWARE_ENABLE_OTA 1  // 0: a program without OTA (the board's, for now) links no ota.c
+#endif
+struct ota;  // ota.h
 
 // What every listener's handler needs (its fn_data)
 struct routes {
@@ -11,6 +15,7 @@ struct routes {
                        // and the session every other /api/ needs)
   struct https *https;
   struct ota *ota;     // POST /api/ota and its upload; NULL in a program without OTA
+                       // (always with FIRMWARE_ENABLE_OTA 0)
 };
 
 // The HTTP event handler of the http:// and https:// listeners; fn_data is a struct routes

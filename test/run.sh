@@ -168,7 +168,7 @@ echo "dist: examples built from dist/meerkat.c + meerkat.h with gcc and clang"
 
 echo "== Cortex-M3: the bare-metal program (mock backend, packed fs, HTTP; HTTPS in arm/tls) in QEMU mps2-an385"
 for flavour in arm arm/tls; do
-  log="$LOGS/${flavour//\//-}-qemu.log" elf="$BUILD/$flavour/firmware.elf"
+  log="$LOGS/${flavour//\//-}-qemu.log" elf="$BUILD/$flavour/selftest.elf"
   if [ ! -f "$elf" ]; then
     add 0 1 "$flavour: no $elf"
   elif ! command -v qemu-system-arm >/dev/null; then

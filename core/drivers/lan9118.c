@@ -16,6 +16,7 @@
 #define LAN_TX_STATUS_FIFO LAN_REG(0x48)
 #define LAN_ID_REV LAN_REG(0x50)
 #define LAN_IRQ_CFG LAN_REG(0x54)
+#define LAN_INT_STS LAN_REG(0x58)
 #define LAN_INT_EN LAN_REG(0x5c)
 #define LAN_BYTE_TEST LAN_REG(0x64)
 #define LAN_RX_CFG LAN_REG(0x6c)
@@ -33,6 +34,10 @@
 #define LAN_HW_CFG_SRST (1u << 0)
 #define LAN_HW_CFG_MBO (1u << 20)            // "Must be one"
 #define LAN_HW_CFG_TX_FIF_5K (5u << 16)      // 4608 bytes of TX data FIFO, the reset default
+#define LAN_IRQ_CFG_IRQ_EN (1u << 8)
+#define LAN_IRQ_CFG_IRQ_POL (1u << 4)       // Active high
+#define LAN_IRQ_CFG_IRQ_TYPE (1u << 0)      // Push-pull
+#define LAN_INT_RSFL (1u << 3)              // RX status FIFO above its level (0): a frame waits
 #define LAN_TX_CFG_TX_ON (1u << 1)
 #define LAN_TX_CFG_TXSAO (1u << 2)           // TX status may overrun: we do not need every status
 #define LAN_RX_DP_FFWD (1u << 31)
@@ -142,8 +147,12 @@ static bool lan_init(struct mg_tcpip_if *ifp) {
     MG_ERROR(("LAN9118: soft reset did not complete"));
     return false;
   }
-  // Polled: no interrupts from the chip; one status word per 4-byte-aligned frame
-  LAN_INT_EN = 0, LAN_IRQ_CFG = 0, LAN_RX_CFG = 0;
+  // Frames are read by polling; the IRQ pin only wakes a sleeping core (lan_wait) when a
+  // frame waits. One status word per 4-byte-aligned frame
+  LAN_INT_EN = 0, LAN_RX_CFG = 0;
+  LAN_IRQ_CFG = LAN_IRQ_CFG_IRQ_EN | LAN_IRQ_CFG_IRQ_POL | LAN_IRQ_CFG_IRQ_TYPE;
+  LAN_INT_STS = 0xffffffffu;
+  LAN_INT_EN = LAN_INT_RSFL;
   lan_mac_write(LAN_MAC_ADDRL, (uint32_t) m[0] | (uint32_t) m[1] << 8 | (uint32_t) m[2] << 16 | (uint32_t) m[3] << 24);
   lan_mac_write(LAN_MAC_ADDRH, (uint32_t) m[4] | (uint32_t) m[5] << 8);
   lan_phy_start();
@@ -228,13 +237,18 @@ static bool lan_poll(struct mg_tcpip_if *ifp, bool s1) {
   return up;
 }
 
-#if defined(__arm__)
-// Sleep until a frame waits or ms pass, waking on each interrupt: the board must have a
-// periodic one (mps2: SysTick, every millisecond) or this sleeps until a frame comes
+#if defined(__arm__) && MG_PORT_BAREMETAL
+// Sleep until a frame waits or ms pass, in the board's sleep (WFI), which the IRQ pin
+// ends. RSFL latches: cleared before the FIFO is looked at, so a frame that comes after
+// the look raises the pin again and is never slept through
 static void lan_wait(struct mg_tcpip_if *ifp, int ms) {
-  uint64_t until = mg_millis() + (uint64_t) (ms > 0 ? ms : 0);
+  uint64_t now = mg_millis(), until = now + (uint64_t) (ms > 0 ? ms : 0);
   (void) ifp;
-  while (((LAN_RX_FIFO_INF >> 16) & 0xffu) == 0 && mg_millis() < until) __asm__ volatile("wfi");
+  for (; now < until; now = mg_millis()) {
+    LAN_INT_STS = LAN_INT_RSFL;
+    if ((LAN_RX_FIFO_INF >> 16) & 0xffu) break;
+    mg_board_sleep((int) (until - now));
+  }
 }
 #define LAN_WAIT lan_wait
 #else

@@ -15,6 +15,10 @@ bool mg_board_random(void *buf, size_t len);
 // Write one character of log output, e.g. to a UART.
 // Called for every character of a line, '\n' last; may block until sent.
 void mg_board_putchar(char ch);
+
+// Sleep until an interrupt comes or ms pass (returning early is fine), e.g. with WFI and a
+// one-shot timer. Only for a driver that sleeps in its wait hook (lan9118.c on Arm).
+void mg_board_sleep(int ms);
 #endif
 
 #endif  // MG_BOARD_H

@@ -1,9 +1,12 @@
-// What the bare-metal program needs from its board beyond mg_board.h: bring-up and an exit.
+// What the bare-metal program needs from its board beyond mg_board.h: bring-up, the heap's arena, an exit.
 #ifndef BOARD_H
 #define BOARD_H
+#include <stddef.h>
 
-void board_init(void);         // Clock tick and log UART
-void board_exit(int status);   // End the run (QEMU: semihosting exit with status)
-void SysTick_Handler(void);    // The millisecond tick (vector 15)
+void board_init(void);                // The clock and the log UART
+void board_exit(int status);          // End the run (QEMU: semihosting exit with status)
+void board_dualtimer_handler(void);   // The clock's wrap (IRQ 10)
+size_t board_heap_size(void);         // The heap's fixed arena (the linker script's HEAP_SIZE)
+size_t board_heap_peak(void);         // Its high-water mark: malloc never gives memory back to it
 
 #endif  // BOARD_H

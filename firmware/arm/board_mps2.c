@@ -1,61 +1,137 @@
-// The board for QEMU's mps2-an385 (Cortex-M3, 25 MHz): SysTick counts milliseconds,
-// CMSDK UART0 carries the log, semihosting ends a run. What mg_board.h asks for.
+// The board for QEMU's mps2-an385 (Cortex-M3, 25 MHz): the millisecond clock, sleep until
+// an interrupt, entropy, the UART log and the semihosting exit. What mg_board.h asks for.
 #include "meerkat.h"
 #include "board.h"
 
 #define CPU_HZ 25000000u
 #define REG(addr) (*(volatile uint32_t *) (addr))
-#define SYST_CSR REG(0xE000E010u)
-#define SYST_RVR REG(0xE000E014u)
-#define SYST_CVR REG(0xE000E018u)
 #define UART0_DATA REG(0x40004000u)
 #define UART0_STATE REG(0x40004004u)
 #define UART0_CTRL REG(0x40004008u)
 #define UART0_BAUDDIV REG(0x40004010u)
 
-static volatile uint64_t board_ticks;  // Milliseconds, advanced by the SysTick interrupt
+// The clock: timer 1 of the CMSDK dual timer (an SP804; AN385: 0x40002000, IRQ 10), 32 bits
+// free-running down from 2^32 - 1 at 25 MHz, widened to 64 by counting its wraps (one every
+// 171.8 s) in the interrupt. A counter keeps QEMU's host-driven time; counting SysTick
+// interrupts drifts there (0.4-1.7% slow: a late tick is never made up).
+#define DUAL1_LOAD REG(0x40002000u)
+#define DUAL1_VALUE REG(0x40002004u)
+#define DUAL1_CTRL REG(0x40002008u)
+#define DUAL1_INTCLR REG(0x4000200cu)
+#define DUAL_CTRL_32BIT (1u << 1)
+#define DUAL_CTRL_INTEN (1u << 5)
+#define DUAL_CTRL_ENABLE (1u << 7)  // Periodic mode (bit 6) off: free-running, wraps to 2^32 - 1
+#define IRQ_DUALTIMER 10u
 
-void SysTick_Handler(void) {
-  board_ticks++;
+// The wake-up: CMSDK APB timer 0 (0x40000000, IRQ 8) counts a sleep down once
+#define TIMER0_CTRL REG(0x40000000u)
+#define TIMER0_VALUE REG(0x40000004u)
+#define TIMER0_RELOAD REG(0x40000008u)
+#define TIMER0_INTCLEAR REG(0x4000000cu)
+#define TIMER_CTRL_ENABLE (1u << 0)
+#define TIMER_CTRL_IRQEN (1u << 3)
+#define IRQ_TIMER0 8u
+#define IRQ_ETHERNET 13u  // The LAN9118's IRQ pin (lan9118.c raises it when a frame waits)
+
+#define NVIC_ISER REG(0xE000E100u)
+#define NVIC_ICER REG(0xE000E180u)
+#define NVIC_ICPR REG(0xE000E280u)
+
+static volatile uint32_t board_wraps;  // Timer 1's wraps: the clock's upper 32 bits
+static uint32_t board_wake_times;      // The counter at each sleep's end, mixed: entropy (below)
+
+void board_dualtimer_handler(void) {
+  board_wraps++;
+  DUAL1_INTCLR = 1u;
+}
+
+static void board_clock_start(void) {
+  DUAL1_CTRL = 0;
+  DUAL1_LOAD = 0xffffffffu;
+  DUAL1_INTCLR = 1u;
+  DUAL1_CTRL = DUAL_CTRL_32BIT | DUAL_CTRL_INTEN | DUAL_CTRL_ENABLE;
+  NVIC_ISER = 1u << IRQ_DUALTIMER;
 }
 
 void board_init(void) {
   UART0_BAUDDIV = CPU_HZ / 115200u;
   UART0_CTRL = 1u;  // Transmitter on
-  SYST_RVR = CPU_HZ / 1000u - 1u;
-  SYST_CVR = 0;
-  SYST_CSR = 7u;  // Processor clock, interrupt, enable
+  board_clock_start();
+}
+
+// 25 MHz ticks since board_init. Not from an interrupt handler or with interrupts masked:
+// a wrap then waits for its handler, and the count would go back 171.8 s
+static uint64_t board_ticks(void) {
+  uint32_t hi, lo;
+  do {  // A wrap between the two reads changes the upper half: read again
+    hi = board_wraps;
+    lo = DUAL1_VALUE;
+  } while (hi != board_wraps);
+  return (uint64_t) hi << 32 | (0xffffffffu - lo);
 }
 
 uint64_t mg_board_millis(void) {
-  uint64_t a, b;
-  do {  // 64 bits are two loads on a Cortex-M3: retry if the interrupt came between them
-    a = board_ticks;
-    b = board_ticks;
-  } while (a != b);
-  return a;
+  return board_ticks() / (CPU_HZ / 1000u);
 }
 
-#if MG_ENABLE_TLS
-// QEMU's mps2-an385 has no TRNG, and TLS will not start without random bytes. For this
-// emulated self-test only (a handshake with itself, no secret at stake): xorshift64
-// stirred with the SysTick counter. Predictable, so NOT for a real board, whose TRNG
-// goes here
+// With interrupts masked, WFI still wakes on an enabled interrupt that becomes pending, and
+// the handler does not run: timer 0 and the LAN9118 line are enabled only around the WFI,
+// and cleared before interrupts are unmasked, so neither needs a handler and a frame that
+// came between the driver's check and this WFI still wakes it (its line is a level)
+void mg_board_sleep(int ms) {
+  const uint32_t irqs = 1u << IRQ_TIMER0 | 1u << IRQ_ETHERNET;
+  uint32_t max_ms = 0xffffffffu / (CPU_HZ / 1000u);
+  if (ms <= 0) return;
+  __asm__ volatile("cpsid i" ::: "memory");
+  uint32_t ticks = ((uint32_t) ms < max_ms ? (uint32_t) ms : max_ms) * (CPU_HZ / 1000u);
+  TIMER0_CTRL = 0;
+  TIMER0_VALUE = ticks;
+  TIMER0_RELOAD = ticks;  // Never 0, which stops the timer (it runs once here: stopped after the WFI)
+  TIMER0_INTCLEAR = 1u;
+  TIMER0_CTRL = TIMER_CTRL_ENABLE | TIMER_CTRL_IRQEN;
+  NVIC_ICPR = irqs;
+  NVIC_ISER = irqs;
+  __asm__ volatile("dsb\n\twfi" ::: "memory");
+  NVIC_ICER = irqs;
+  TIMER0_CTRL = 0;
+  TIMER0_INTCLEAR = 1u;
+  NVIC_ICPR = irqs;
+  board_wake_times = board_wake_times * 31u + DUAL1_VALUE;
+  __asm__ volatile("cpsie i\n\tisb" ::: "memory");  // The dual timer's wrap, if it came, runs now
+}
+
+// Entropy. QEMU's mps2-an385 has no TRNG. The source here is the 25 MHz counter read at
+// every call and at every sleep's end, hashed into a SHA-256 pool with a call count: the
+// times of frames and requests, as QEMU's host thread delivers them, carry a few bits of
+// jitter each. Enough for this emulated board's session tokens and salts against a casual
+// peer; NOT enough against one who can time the device closely, and never for keys. A real
+// board reads its TRNG here (the STM32's RNG, the nRF's, ...) and returns false if it fails.
+static uint8_t board_pool[32];
+static uint32_t board_draws;
+
+static void board_stir(void) {
+  uint64_t t = board_ticks();
+  mg_sha256_ctx ctx;
+  board_draws++;
+  mg_sha256_init(&ctx);
+  mg_sha256_update(&ctx, board_pool, sizeof(board_pool));
+  mg_sha256_update(&ctx, (const unsigned char *) &t, sizeof(t));
+  mg_sha256_update(&ctx, (const unsigned char *) &board_wake_times, sizeof(board_wake_times));
+  mg_sha256_update(&ctx, (const unsigned char *) &board_draws, sizeof(board_draws));
+  mg_sha256_final(board_pool, &ctx);
+}
+
 bool mg_board_random(void *buf, size_t len) {
-  static uint64_t state = 0x9e3779b97f4a7c15u;
-  unsigned char *p = (unsigned char *) buf;
-  for (size_t i = 0; i < len; i++) {
-    state ^= SYST_CVR, state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-    p[i] = (unsigned char) (state >> 32);
+  unsigned char *p = (unsigned char *) buf, block[32];
+  while (len > 0) {
+    size_t n = len < sizeof(block) ? len : sizeof(block);
+    board_stir();  // The output is a hash of the pool, never the pool
+    mg_sha256(block, board_pool, sizeof(board_pool));
+    memcpy(p, block, n);
+    p += n, len -= n;
   }
   return true;
 }
-#else
-bool mg_board_random(void *buf, size_t len) {
-  (void) buf, (void) len;
-  return false;  // No TRNG on this board: the core falls back to its PRNG
-}
-#endif
 
 void mg_board_putchar(char ch) {
   if (ch == '\n') mg_board_putchar('\r');

@@ -1,76 +1,54 @@
-// Bare-metal self-test for Cortex-M3: the core on the bare-metal port and the mock
-// backend serves a packed page over HTTP (HTTPS in the TLS build) to a client in the
-// same program, then says on the UART what came back and exits (under QEMU) with 0 if
-// it was the page.
-#include "meerkat.h"
+// The device firmware on QEMU's mps2-an385: the host firmware's device, routes and packed
+// dashboard (firmware/device.c, routes.c) on the built-in stack over the LAN9118.
+// QEMU's user network gives the address by DHCP (10.0.2.15); users and settings live in RAM.
 #include "board.h"
+#include "routes.h"
 
-extern struct mg_fs arm_fs;  // Packed from firmware/arm/www (build/arm/www_fs.c)
+#define MAIN_LISTEN "http://0.0.0.0:80"
 
-#if MG_ENABLE_TLS
-// The development certificates, packed (build/arm/certs_fs.c): the server's and the CA
-extern struct mg_fs arm_certs_fs;
-#define SELF_LISTEN "https://0.0.0.0:443"
-#define SELF_URL "https://127.0.0.1:443/"
-#else
-#define SELF_LISTEN "http://0.0.0.0:80"
-#define SELF_URL "http://127.0.0.1:80/"
-#endif
+static struct mg_mgr s_mgr;
+static struct device s_dev;
+static struct https s_https;  // No certificate: this image serves plain HTTP only
+static struct routes s_routes = {&s_dev, &s_https, NULL};  // No OTA yet
+static struct mg_tcpip_if s_ifp = {.mac = {0x02, 0x6d, 0x6b, 0x00, 0x00, 0x01},
+                                   .enable_dhcp_client = true,
+                                   .driver = &mg_tcpip_driver_lan9118};
 
-struct fetch {
-  struct mg_tls_opts tls;  // The client's: the CA (TLS build)
-  int status;
-  size_t body_len;
-  bool done;
-};
-
-// fn_data: the server's TLS options, or NULL over plain HTTP
-static void serve(struct mg_connection *c, int ev, void *ev_data) {
-  if (ev == MG_EV_ACCEPT && c->fn_data != NULL) mg_tls_init(c, (struct mg_tls_opts *) c->fn_data);
-  if (ev == MG_EV_HTTP_MSG) {
-    struct mg_http_serve_opts opts = {.root_dir = "", .fs = &arm_fs};
-    mg_http_serve_dir(c, (struct mg_http_message *) ev_data, &opts);
+// Once the interface is ready, the line a person (and the test) waits for; until then it
+// looks again in 100 ms (a one-shot each time: an idle device wakes for nothing after)
+static void main_announce(void *arg) {
+  struct mg_tcpip_if *ifp = (struct mg_tcpip_if *) arg;
+  if (ifp->state != MG_TCPIP_STATE_READY) {
+    if (mg_timer_add(ifp->mgr, 100, MG_TIMER_ONCE, main_announce, ifp) == NULL) MG_ERROR(("out of memory"));
+    return;
   }
-}
-
-static void fetch(struct mg_connection *c, int ev, void *ev_data) {
-  struct fetch *f = (struct fetch *) c->fn_data;
-  if (ev == MG_EV_CONNECT) {
-    if (c->is_tls) mg_tls_init(c, &f->tls);
-    mg_printf(c, "GET /index.html HTTP/1.1\r\nHost: device\r\n\r\n");
-  } else if (ev == MG_EV_HTTP_MSG) {
-    struct mg_http_message *hm = (struct mg_http_message *) ev_data;
-    f->status = mg_http_status(hm);
-    f->body_len = hm->body.len;
-    f->done = true;
-    c->is_draining = 1;
-  } else if (ev == MG_EV_ERROR) {
-    MG_ERROR(("%s", (char *) ev_data));
-    f->done = true;
-  }
+  MG_INFO(("ready: dashboard on http://%M/, heap arena %lu bytes", mg_print_ip4, &ifp->ip,
+           (unsigned long) board_heap_size()));
 }
 
 int main(void) {
-  struct mg_mgr mgr;
-  struct mg_tls_opts server_tls;
-  struct fetch f;
-  memset(&server_tls, 0, sizeof(server_tls));
-  memset(&f, 0, sizeof(f));
   board_init();
-#if MG_ENABLE_TLS
-  server_tls.cert = mg_file_read(&arm_certs_fs, "/server.pem");
-  server_tls.key = mg_file_read(&arm_certs_fs, "/server.key");
-  f.tls.ca = mg_file_read(&arm_certs_fs, "/ca.pem");
-#endif
-  mg_mgr_init(&mgr);
-  uint64_t start = mg_millis(), end = start + 10000;
-  bool up = mg_http_listen(&mgr, SELF_LISTEN, serve, MG_ENABLE_TLS ? &server_tls : NULL) != NULL &&
-            mg_http_connect(&mgr, SELF_URL, fetch, &f) != NULL;
-  while (up && !f.done && mg_millis() < end) mg_mgr_poll(&mgr, 10);
-  MG_INFO(("GET /index.html: status %d, %lu bytes%s in %lu ms", f.status, (unsigned long) f.body_len,
-           MG_ENABLE_TLS ? " over TLS" : "", (unsigned long) (mg_millis() - start)));
-  mg_mgr_free(&mgr);
-  mg_free((void *) server_tls.cert.buf), mg_free((void *) server_tls.key.buf), mg_free((void *) f.tls.ca.buf);
-  board_exit(f.status == 200 && f.body_len > 0 ? 0 : 1);
+  mg_log_set(MG_LL_INFO);
+  // The flash filesystem (core/fs) mounts here, and its directory replaces NULL below
+  // (users and settings kept across resets); until then they live in RAM
+  const char *data_dir = NULL;
+  struct mg_auth *auth = mg_auth_create(data_dir);
+  mg_mgr_init(&s_mgr);
+  mg_tcpip_init(&s_mgr, &s_ifp);
+  if (auth == NULL || s_mgr.ifp != &s_ifp) {
+    MG_ERROR(("cannot start: %s", auth == NULL ? "out of memory" : "no network interface"));
+    board_exit(1);
+  }
+  device_init(&s_dev, &s_mgr, data_dir);
+  s_dev.dash.auth = auth;
+  mg_auth_allow_host(auth, s_dev.name);
+  MG_INFO(("%s firmware %s (built %s) on mps2-an385, %d PBKDF2 iterations", s_dev.name, s_dev.version,
+           s_dev.build_time, MG_AUTH_PBKDF2_ITERATIONS));
+  if (mg_http_listen(&s_mgr, MAIN_LISTEN, routes_handle, &s_routes) == NULL ||
+      mg_timer_add(&s_mgr, 100, MG_TIMER_ONCE, main_announce, &s_ifp) == NULL) {
+    MG_ERROR(("cannot listen on %s", MAIN_LISTEN));
+    board_exit(1);
+  }
+  for (;;) mg_mgr_poll(&s_mgr, 1000);  // Sleeps in the LAN9118's wait (WFI) when idle
   return 0;
 }

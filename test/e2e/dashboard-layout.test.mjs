@@ -32,7 +32,7 @@ const boxes = (page, selector) => page.locator(selector).evaluateAll((els) => el
 test('1920 px: the Overview uses the width, the device values in one row', async () => {
   const page = await openOverview(wide);
   const stats = await boxes(page, '[data-testid="overview"] > *');
-  assert.equal(stats.length, 5);
+  assert.equal(stats.length, 6);  // Name, version, uptime, connections, free and peak memory
   assert.equal(new Set(stats.map((s) => Math.round(s.top))).size, 1, `one row: ${JSON.stringify(stats)}`);
   // From the navigation's left edge to the page's right edge: the part of the screen in use
   const [nav] = await boxes(page, 'nav[aria-label="Main"]');

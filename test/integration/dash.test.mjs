@@ -82,7 +82,7 @@ test('GET /api/sets: the five sets with types, limits and access', async () => {
   assert.deepEqual(f.unit.values, ['celsius', 'fahrenheit']);
   assert.equal(f.unit.write, 'admin');
   const device = sets.find((s) => s.name === 'device');
-  assert.deepEqual(device.fields.map((x) => x.name), ['name', 'version', 'uptime', 'free_memory', 'connections']);
+  assert.deepEqual(device.fields.map((x) => x.name), ['name', 'version', 'uptime', 'free_memory', 'connections', 'memory_peak']);
   assert.ok(device.fields.every((x) => x.writable === false));
   const free = device.fields.find((x) => x.name === 'free_memory');
   assert.deepEqual([free.type, free.bits, free.unit], ['int', 64, 'B'], 'a host has more than 2^31 bytes');
@@ -94,6 +94,7 @@ test('GET /api/sets/NAME: values; the device set is refreshed on read; 404 for n
   assert.equal(typeof dev.name, 'string');
   assert.match(dev.version, /^\d+\.\d+\.\d+/);
   assert.ok(Number.isInteger(dev.uptime) && Number.isInteger(dev.free_memory) && dev.connections >= 1);
+  assert.ok(dev.memory_peak > 0, `memory_peak ${dev.memory_peak}: the process's peak resident set`);
   // Not clamped to 2^31 - 1 (test/unit/test_dash.c pins the field; this only looks when
   // the host has plenty free, so a small host passes too)
   const memFree = Number(/^MemFree:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;

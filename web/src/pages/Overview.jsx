@@ -16,6 +16,7 @@ function Device() {
       <Stat label="Uptime" value={device && formatUptime(uptime)} data-testid="uptime" />
       <Stat label="Connections" value={device?.connections} />
       <Stat label="Free memory" value={device && formatBytes(device.free_memory)} />
+      <Stat label="Peak memory" value={device && formatBytes(device.memory_peak)} data-testid="memory-peak" />
     </dl>
   );
 }
