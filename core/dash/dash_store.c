@@ -1,7 +1,7 @@
-// Persisted field sets: <data dir>/<set>.json on the dash's mg_fs, loaded when the set is added (each value
-// checked as a write would be, members this build does not know kept for the next
-// save, a file that does not parse set aside) and replaced atomically after each write,
-// and after changes from C at most once per MG_DASH_SAVE_INTERVAL_MS.
+// Persisted field sets: <data dir>/<set>.json on the dash's mg_fs, loaded when the set is
+// added (each value checked as a write would be, members this build does not know kept
+// for the next save, a file that does not parse set aside) and replaced atomically after
+// each write, and after changes from C at most once per MG_DASH_SAVE_INTERVAL_MS.
 #if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
