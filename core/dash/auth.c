@@ -10,17 +10,14 @@ struct mg_auth *mg_auth_create(const char *data_dir) {
   auth->iterations = MG_AUTH_PBKDF2_ITERATIONS;
   auth->idle_ms = MG_AUTH_IDLE_MS;
   auth->max_age_ms = MG_AUTH_MAX_AGE_MS;
-#if MG_ENABLE_POSIX_FS
-  if (data_dir != NULL &&
+  auth->fs = mg_dash_fs;  // NULL: no filesystem, users live in memory and a restart means setup again
+  if (auth->fs != NULL && data_dir != NULL &&
       mg_snprintf(auth->path, sizeof(auth->path), "%s/" MG_AUTH_USERS_FILE, data_dir) >= sizeof(auth->path)) {
     MG_ERROR(("data directory path too long: %s; logins refused", data_dir));
     auth->path[0] = '\0';
     auth->broken = true;
     return auth;
   }
-#else
-  (void) data_dir;  // No filesystem: users live in memory, and a restart means setup again
-#endif
   mg_auth_users_load(auth);
   mg_auth_sessions_take(auth, mg_millis());  // After a restart of ours (an OTA update)
   return auth;

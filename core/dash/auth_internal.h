@@ -60,6 +60,7 @@ struct mg_auth_job {
 
 struct mg_auth {
   char path[MG_PATH_MAX];  // <data dir>/users.json; "" keeps users in memory only
+  struct mg_fs *fs;        // Where path is (mg_dash_fs at create)
   bool broken;             // The users file is corrupt or unreadable: refuse setup and logins
   uint32_t iterations;     // For new hashes (MG_AUTH_PBKDF2_ITERATIONS; tests lower it)
   uint64_t idle_ms, max_age_ms;  // Session lifetimes (MG_AUTH_IDLE_MS, MG_AUTH_MAX_AGE_MS; tests shorten them)

@@ -1,13 +1,9 @@
 // The user table: names, levels, salted PBKDF2-HMAC-SHA256 hashes, and the users file
-// (<data dir>/users.json), read at start and written atomically with mode 0600.
+// (<data dir>/users.json on the auth's mg_fs), read at start and written atomically with mode 0600.
 #if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "dash/auth_internal.h"
-
-#if MG_ENABLE_POSIX_FS
-#include <errno.h>
-#endif
 
 // Largest users file read: every user's line with room to spare
 #define USERS_FILE_MAX (MG_AUTH_MAX_USERS * 256 + 256)
@@ -94,7 +90,6 @@ int mg_auth_json_str(struct mg_str json, const char *path, char *buf, size_t len
   return MG_AUTH_STR_OK;
 }
 
-#if MG_ENABLE_POSIX_FS
 static bool users_json_str(struct mg_str json, const char *path, char *buf, size_t len) {
   return mg_auth_json_str(json, path, buf, len, NULL) == MG_AUTH_STR_OK;
 }
@@ -157,53 +152,50 @@ static bool users_format(struct mg_auth *auth, struct mg_iobuf *io) {
   return ok && mg_iobuf_printf(io, "\n]}\n");
 }
 
-#endif
-
 bool mg_auth_users_save(struct mg_auth *auth) {
   if (auth->path[0] == '\0') return true;  // Users kept in memory (no filesystem)
-#if MG_ENABLE_POSIX_FS
   struct mg_iobuf io = {NULL, 0, 0, 256};
   bool ok = users_format(auth, &io);
   if (!ok) MG_ERROR(("out of memory writing %s", auth->path));
-  ok = ok && mg_file_write_atomic(auth->path, io.buf, io.len, 0600);
+  ok = ok && mg_fs_write_atomic(auth->fs, auth->path, io.buf, io.len, 0600);
   mg_iobuf_free(&io);
   return ok;
-#else
-  return true;
-#endif
+}
+
+// The file whole into buf (size bytes and a NUL); false on a read error
+static bool users_read(struct mg_fs *fs, const char *path, char *buf, size_t size) {
+  void *fd = fs->op(path, MG_FS_READ);
+  size_t got = 0, n = 1;
+  if (fd == NULL) return false;
+  while (got < size && n > 0) got += (n = fs->rd(fd, buf + got, size - got));
+  fs->cl(fd);
+  return got == size;
 }
 
 void mg_auth_users_load(struct mg_auth *auth) {
   memset(auth->users, 0, sizeof(auth->users));
   auth->broken = false;
   if (auth->path[0] == '\0') return;
-#if MG_ENABLE_POSIX_FS
-  FILE *fp = fopen(auth->path, "rb");
-  if (fp == NULL && errno == ENOENT) {
+  size_t size = 0;
+  int flags = auth->fs->st(auth->path, &size, NULL);
+  if (flags == 0) {
     MG_INFO(("no users file %s: setup mode, the dashboard asks for the admin's password", auth->path));
     return;
   }
-  if (fp == NULL) {
-    MG_ERROR(("users file %s cannot be read (%s): fix it or remove it to set up the device again; logins refused",
-              auth->path, strerror(errno)));
-    auth->broken = true;
-    return;
-  }
-  char *buf = (char *) mg_calloc(1, USERS_FILE_MAX + 1);
-  size_t n = buf == NULL ? 0 : fread(buf, 1, USERS_FILE_MAX + 1, fp);
-  bool read_error = buf != NULL && ferror(fp);
-  fclose(fp);
-  if (buf == NULL) {
+  char *buf = size > USERS_FILE_MAX ? NULL : (char *) mg_calloc(1, size + 1);
+  if (size > USERS_FILE_MAX) {
+    MG_ERROR(("users file %s is corrupt: remove it to set up the device again; logins refused", auth->path));
+  } else if (buf == NULL) {
     MG_ERROR(("out of memory reading %s: logins refused", auth->path));
-    auth->broken = true;
-  } else if (read_error) {
+  } else if ((flags & MG_FS_DIR) || !users_read(auth->fs, auth->path, buf, size)) {
     MG_ERROR(("users file %s cannot be read: fix it or remove it to set up the device again; logins refused",
               auth->path));
-    auth->broken = true;
-  } else if (n > USERS_FILE_MAX || !users_parse(auth, mg_str_n(buf, n))) {
+  } else if (users_parse(auth, mg_str_n(buf, size))) {
+    mg_free(buf);
+    return;
+  } else {
     MG_ERROR(("users file %s is corrupt: remove it to set up the device again; logins refused", auth->path));
-    auth->broken = true;
   }
+  auth->broken = true;
   mg_free(buf);
-#endif
 }

@@ -20,6 +20,7 @@ void mg_dash_init(struct mg_dash *dash, struct mg_mgr *mgr, const char *data_dir
   memset(dash, 0, sizeof(*dash));
   dash->mgr = mgr;
   dash->data_dir = data_dir;
+  dash->fs = mg_dash_fs;
   dash_http_start_timer(dash);
 }
 

@@ -1,7 +1,7 @@
-// Persisted field sets: <data dir>/<set>.json, loaded when the set is added (each value
-// checked as a write would be, members this build does not know kept for the next
-// save, a file that does not parse set aside) and replaced atomically after each write,
-// and after changes from C at most once per MG_DASH_SAVE_INTERVAL_MS.
+// Persisted field sets: <data dir>/<set>.json on the dash's mg_fs, loaded when the set is
+// added (each value checked as a write would be, members this build does not know kept
+// for the next save, a file that does not parse set aside) and replaced atomically after
+// each write, and after changes from C at most once per MG_DASH_SAVE_INTERVAL_MS.
 #if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -11,8 +11,18 @@
 #error "MG_DASH_SAVE_INTERVAL_MS must be at least 1 (0 marks a set with nothing to save)"
 #endif
 
-#if MG_ENABLE_POSIX_FS
 #include <errno.h>
+
+#if MG_ENABLE_POSIX_FS
+struct mg_fs *mg_dash_fs = &mg_fs_posix;
+#else
+struct mg_fs *mg_dash_fs = NULL;  // No files unless the program gives a filesystem (a board's flash)
+#endif
+
+// Where the set's file goes; false when it is kept in memory only
+static bool store_kept(const struct mg_dash_set *set) {
+  return set->dash != NULL && set->dash->data_dir != NULL && set->dash->fs != NULL;
+}
 
 static bool store_path(const struct mg_dash_set *set, char *buf, size_t len) {
   return mg_snprintf(buf, len, "%s/%s.json", set->dash->data_dir, set->name) < len;
@@ -28,7 +38,7 @@ static bool store_print_unknown(const struct mg_dash_set *set, struct mg_iobuf *
 
 static bool store_write(struct mg_dash_set *set) {
   char path[MG_PATH_MAX];
-  if (set->dash == NULL || set->dash->data_dir == NULL) return true;  // Nowhere to keep it: in memory only
+  if (!store_kept(set)) return true;  // Nowhere to keep it: in memory only
   if (!store_path(set, path, sizeof(path))) {
     MG_ERROR(("the path of %s's file is too long", set->name));
     return false;
@@ -37,7 +47,7 @@ static bool store_write(struct mg_dash_set *set) {
   bool ok = mg_dash_values_raw(set, MG_DASH_ADMIN, &json) && store_print_unknown(set, &json) &&
             mg_iobuf_printf(&json, "\n");
   if (!ok) MG_ERROR(("out of memory saving %s", path));
-  ok = ok && mg_file_write_atomic(path, json.buf, json.len, 0644);
+  ok = ok && mg_fs_write_atomic(set->dash->fs, path, json.buf, json.len, 0644);
   mg_iobuf_free(&json);
   return ok;
 }
@@ -116,28 +126,30 @@ static bool store_apply(struct mg_dash_set *set, const char *path, struct mg_str
 // Whether the defaults may now be written in its place.
 static bool store_set_aside(struct mg_dash_set *set, const char *path, const char *why, const char *detail) {
   char bad[MG_PATH_MAX];
+  struct mg_fs *fs = set->dash->fs;
   set->corrupt = why;
-  set->corrupt_kept = mg_snprintf(bad, sizeof(bad), "%s.bad", path) < sizeof(bad) && rename(path, bad) == 0;
+  errno = 0;
+  set->corrupt_kept = mg_snprintf(bad, sizeof(bad), "%s.bad", path) < sizeof(bad) && fs->mv != NULL && fs->mv(path, bad);
   if (set->corrupt_kept) {
     MG_ERROR(("%s file %s is corrupt (%s): using defaults; the file is kept as %s", set->name, path, detail, bad));
   } else {
     MG_ERROR(("%s file %s is corrupt (%s): using defaults; it cannot be renamed %s.bad (%s) and stays until the "
               "next save",
-              set->name, path, detail, path, strerror(errno)));
+              set->name, path, detail, path, errno != 0 ? strerror(errno) : "the filesystem refused"));
   }
   return set->corrupt_kept;
 }
 
 void mg_dash_load(struct mg_dash_set *set) {
   char path[MG_PATH_MAX], detail[160];
-  if (set->dash == NULL || set->dash->data_dir == NULL) return;
+  if (!store_kept(set)) return;
   if (!store_path(set, path, sizeof(path))) {
     MG_ERROR(("the path of %s's file is too long: using defaults", set->name));
     return;
   }
   size_t size = 0;
-  if (mg_fs_posix.st(path, &size, NULL) == 0) return;  // First start: the defaults stand
-  struct mg_str data = mg_file_read(&mg_fs_posix, path);
+  if (set->dash->fs->st(path, &size, NULL) == 0) return;  // First start: the defaults stand
+  struct mg_str data = mg_file_read(set->dash->fs, path);
   int n = 0, ofs = data.buf == NULL ? MG_JSON_INVALID : mg_json_get(data, "$", &n);
   bool rewrite = false;
   if (data.buf == NULL) {
@@ -156,17 +168,6 @@ void mg_dash_load(struct mg_dash_set *set) {
   if (rewrite) mg_dash_save(set);
 }
 
-#else
-// No files in this build (MG_ENABLE_POSIX_FS=0): persisted sets live in memory
-void mg_dash_load(struct mg_dash_set *set) {
-  (void) set;
-}
-
-static bool store_write(struct mg_dash_set *set) {
-  (void) set;
-  return true;
-}
-#endif
 
 // The one way a set reaches its file: after a write (REST, WebSocket), at load, and
 // for changes from C. Saved values include every change so far: none is left waiting.

@@ -46,9 +46,6 @@ int mg_auth_sessions_decode(struct mg_auth *auth, const uint8_t *buf, size_t len
   return taken;
 }
 
-#if MG_ENABLE_POSIX_FS
-#include <unistd.h>
-
 static void handover_put(uint8_t *p, uint64_t v, size_t n) {
   for (size_t i = 0; i < n; i++, v >>= 8) p[i] = (uint8_t) v;
 }
@@ -82,7 +79,7 @@ bool mg_auth_sessions_save(struct mg_auth *auth) {
   buf[5] = (uint8_t) count;
   handover_put(buf + 6, now, 8);
   handover_put(buf + n, mg_crc32(0, (const char *) buf, n), 4);
-  bool ok = mg_file_write_atomic(path, buf, n + 4, 0600);
+  bool ok = mg_fs_write_atomic(auth->fs, path, buf, n + 4, 0600);
   memset(buf, 0, sizeof(buf));  // Tokens do not linger
   if (ok) MG_INFO(("%lu sessions handed over to the next start", (unsigned long) count));
   return ok;
@@ -92,23 +89,13 @@ bool mg_auth_sessions_save(struct mg_auth *auth) {
 int mg_auth_sessions_take(struct mg_auth *auth, uint64_t now) {
   char path[MG_PATH_MAX];
   if (!handover_path(auth, path, sizeof(path))) return 0;
-  struct mg_str data = mg_file_read(&mg_fs_posix, path);
+  if (auth->fs->st(path, NULL, NULL) == 0) return 0;
+  struct mg_str data = mg_file_read(auth->fs, path);
   if (data.buf == NULL) return 0;
-  unlink(path);  // Read once: a later start finds nothing
+  auth->fs->rm(path);  // Read once: a later start finds nothing
   int taken = mg_auth_sessions_decode(auth, (const uint8_t *) data.buf, data.len, now);
   memset(data.buf, 0, data.len);
   mg_free(data.buf);
   MG_INFO(("%d sessions taken over from the last start", taken));
   return taken;
 }
-#else
-bool mg_auth_sessions_save(struct mg_auth *auth) {
-  (void) auth;
-  return false;  // Nowhere to keep them: a restart ends the sessions
-}
-
-int mg_auth_sessions_take(struct mg_auth *auth, uint64_t now) {
-  (void) auth, (void) now;
-  return 0;
-}
-#endif

@@ -170,6 +170,7 @@ struct mg_dash {
   struct mg_auth *auth;
   struct mg_mgr *mgr;
   const char *data_dir;          // NULL: nothing is persisted
+  struct mg_fs *fs;              // Where data_dir is: mg_dash_fs at mg_dash_init; NULL keeps sets in memory
   struct mg_dash_set *sets;      // In mg_dash_add order
   struct mg_dash_client *clients;  // WebSocket clients of /api/ws
   struct mg_dash_client **index;   // The same by connection (core/dash/dash_clients.c)
@@ -181,6 +182,11 @@ struct mg_dash {
   uint8_t nsets;
 };
 
+// The filesystem mg_dash_init and mg_auth_create keep persisted sets, users and sessions
+// in: &mg_fs_posix where MG_ENABLE_POSIX_FS, else NULL (memory only). A board sets it to
+// its flash (&mg_fs_flash, after mg_fs_flash_init) before either is called; dash->fs may
+// also be changed after mg_dash_init, before the first mg_dash_add.
+extern struct mg_fs *mg_dash_fs;
 // data_dir: where persisted sets live (NULL: none). Starts the push timer.
 void mg_dash_init(struct mg_dash *dash, struct mg_mgr *mgr, const char *data_dir);
 // Saves the persisted sets whose changes from C still wait (mg_dash_changed), stops the

@@ -30,6 +30,34 @@ extern struct mg_fs mg_fs_posix;
 bool mg_file_write_atomic(const char *path, const void *buf, size_t len, unsigned mode);
 #endif
 
+// Replaces path with buf as one step on any filesystem, so that a reader never sees half
+// of it: on mg_fs_posix mg_file_write_atomic (mode applies), on mg_fs_flash one record,
+// elsewhere mg_file_write. Logs why and returns false on failure (path then unchanged).
+bool mg_fs_write_atomic(struct mg_fs *fs, const char *path, const void *buf, size_t len, unsigned mode);
+
+// Flash filesystem (fs_flash.c): small files (settings, users, sessions) kept as records
+// in one slot of a flash seam (core/ota/ota_flash.h; the RAM backend on QEMU's board):
+// a log in one half of the slot, the newest valid record of a name winning, compacted
+// into the other half when full. A file written through op/wr/cl is held in memory and
+// saved whole at close, so a power loss at any point leaves its old content or its new.
+// Names are whole paths ("/users.json"); directories are implied. One per program.
+#ifndef MG_FS_FLASH_FILES
+#define MG_FS_FLASH_FILES 16  // Files at most
+#endif
+#ifndef MG_FS_FLASH_FILE_MAX
+#define MG_FS_FLASH_FILE_MAX 8192  // Bytes of a file at most
+#endif
+#ifndef MG_FS_FLASH_OPEN
+#define MG_FS_FLASH_OPEN 4  // Handles open at once
+#endif
+#define MG_FS_FLASH_NAME_MAX 47  // Bytes of a name: part of the format on flash
+struct ota_flash;
+extern struct mg_fs mg_fs_flash;
+// Mounts the filesystem in slot (0 or 1) of f, at least 2 sectors, formatting it when it
+// holds none; a slot of 2N sectors keeps N sectors of files. Called again (a reboot), it
+// forgets open handles and mounts again. false (logged) for a flash it cannot use.
+bool mg_fs_flash_init(struct ota_flash *f, int slot);
+
 // Normalise a decoded path in place: collapses "//", resolves "." and "..", maps
 // '\\' to '/'. Returns false if it would climb above the root or holds a NUL.
 // Never writes path[len]; NUL-terminates when the result is shorter.
