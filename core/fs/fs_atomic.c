@@ -1,6 +1,6 @@
 // Replacing a whole file as one step on any mg_fs: the dashboard's settings, users and
 // sessions are saved through it, whichever filesystem keeps them.
-#include "fs/fs_flash.h"
+#include "mg_internal.h"
 
 bool mg_fs_write_atomic(struct mg_fs *fs, const char *path, const void *buf, size_t len, unsigned mode) {
   (void) mode;
@@ -8,7 +8,7 @@ bool mg_fs_write_atomic(struct mg_fs *fs, const char *path, const void *buf, siz
 #if MG_ENABLE_POSIX_FS
   if (fs == &mg_fs_posix) return mg_file_write_atomic(path, buf, len, mode);
 #endif
-  if (fs == &mg_fs_flash) return fs_flash_put(path, buf, len);  // A record is atomic by itself
+  if (fs->put != NULL) return fs->put(path, buf, len);  // mg_fs_flash: a record is atomic by itself
   if (mg_file_write(fs, path, buf, len)) return true;
   MG_ERROR(("cannot save %s", path));
   return false;

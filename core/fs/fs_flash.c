@@ -180,4 +180,4 @@ bool mg_fs_flash_init(struct ota_flash *f, int slot) {
 }
 
 struct mg_fs mg_fs_flash = {flash_stat, flash_list,      flash_open,       flash_close, flash_read, flash_write,
-                            flash_seek, fs_flash_rename, fs_flash_remove, flash_mkdir, NULL};
+                            flash_seek, fs_flash_rename, fs_flash_remove, flash_mkdir, NULL, fs_flash_put};

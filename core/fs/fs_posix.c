@@ -130,7 +130,7 @@ bool mg_file_write_atomic(const char *path, const void *buf, size_t len, unsigne
 
 #undef POSIX_FD
 struct mg_fs mg_fs_posix = {posix_stat,  posix_list, posix_open,   posix_close,  posix_read, posix_write,
-                            posix_seek, posix_rename, posix_remove, posix_mkdir, NULL};
+                            posix_seek, posix_rename, posix_remove, posix_mkdir, NULL, NULL};
 #else
 // Without an OS there are no files to find: serving with opts->fs left NULL gives 404s
 // (and a log line once) instead of a link error in code written for both
@@ -147,5 +147,5 @@ static void *posix_none_open(const char *path, int flags) {
   return NULL;
 }
 
-struct mg_fs mg_fs_posix = {posix_none_stat, NULL, posix_none_open, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+struct mg_fs mg_fs_posix = {posix_none_stat, NULL, posix_none_open, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 #endif

@@ -20,6 +20,9 @@ struct mg_fs {
   // Optional (NULL for most filesystems): the packed-table entry behind a path,
   // so HTTP can send gzip-stored bytes as they are, with the table's ETag and type
   const struct mg_packed_file *(*packed)(const char *path);
+  // Optional (NULL where it has none): replace path with buf whole, as one step a power
+  // loss cannot split; mg_fs_write_atomic uses it
+  bool (*put)(const char *path, const void *buf, size_t len);
 };
 
 extern struct mg_fs mg_fs_posix;
@@ -31,8 +34,9 @@ bool mg_file_write_atomic(const char *path, const void *buf, size_t len, unsigne
 #endif
 
 // Replaces path with buf as one step on any filesystem, so that a reader never sees half
-// of it: on mg_fs_posix mg_file_write_atomic (mode applies), on mg_fs_flash one record,
-// elsewhere mg_file_write. Logs why and returns false on failure (path then unchanged).
+// of it: on mg_fs_posix mg_file_write_atomic (mode applies), through fs->put where it
+// has one (mg_fs_flash: one record), elsewhere mg_file_write. Logs why and returns
+// false on failure (path then unchanged).
 bool mg_fs_write_atomic(struct mg_fs *fs, const char *path, const void *buf, size_t len, unsigned mode);
 
 // Flash filesystem (fs_flash.c): small files (settings, users, sessions) kept as records

@@ -1,10 +1,18 @@
 // The device firmware on QEMU's mps2-an385: the host firmware's device, routes and packed
 // dashboard (firmware/device.c, routes.c) on the built-in stack over the LAN9118.
-// QEMU's user network gives the address by DHCP (10.0.2.15); users and settings live in RAM.
+// QEMU's user network gives the address by DHCP (10.0.2.15); users, settings and sessions
+// live on the flash filesystem over RAM that a reset keeps.
 #include "board.h"
 #include "routes.h"
+#include "ota/ota_flash.h"
 
 #define MAIN_LISTEN "http://0.0.0.0:80"
+
+// The flash filesystem's region: two slots of the RAM flash, of which it uses the first
+// (16 KiB of files in one half, the other for compaction)
+#define MAIN_DATA_SECTOR 4096u
+static uint8_t s_data_ram[2 * 32768] __attribute__((section(".noinit"), aligned(4)));
+static struct ota_flash s_data_flash;
 
 static struct mg_mgr s_mgr;
 static struct device s_dev;
@@ -29,9 +37,14 @@ static void main_announce(void *arg) {
 int main(void) {
   board_init();
   mg_log_set(MG_LL_INFO);
-  // The flash filesystem (core/fs) mounts here, and its directory replaces NULL below
-  // (users and settings kept across resets); until then they live in RAM
-  const char *data_dir = NULL;
+  // Users, settings and sessions on the flash filesystem, in RAM that a reset keeps
+  // (.noinit): a real board gives it a few sectors of its flash instead
+  const char *data_dir = "";
+  if (!ota_flash_ram_init(&s_data_flash, s_data_ram, sizeof(s_data_ram), MAIN_DATA_SECTOR) ||
+      !mg_fs_flash_init(&s_data_flash, 0)) {
+    data_dir = NULL;  // Logged: they live in RAM until the next reset
+  }
+  mg_dash_fs = data_dir == NULL ? NULL : &mg_fs_flash;
   struct mg_auth *auth = mg_auth_create(data_dir);
   mg_mgr_init(&s_mgr);
   mg_tcpip_init(&s_mgr, &s_ifp);

@@ -408,7 +408,7 @@ static const struct mg_packed_file *test_fs_packed(const char *path) {
   return mg_packed_find(&test_table, path);
 }
 static struct mg_fs test_fs = {test_fs_st, test_fs_ls, test_fs_op, mg_packed_close, mg_packed_read, NULL,
-                               mg_packed_seek, NULL, NULL, NULL, test_fs_packed};
+                               mg_packed_seek, NULL, NULL, NULL, test_fs_packed, NULL};
 
 Test(fs_packed, serves_as_an_mg_fs) {
   struct mg_str data = mg_file_read(&test_fs, "/a/b/c.txt");

@@ -1554,7 +1554,7 @@ static const struct mg_packed_file *packed_entry(const char *path) {
   return mg_packed_find(&packed_table, path);
 }
 static struct mg_fs packed_fs = {packed_st, NULL, packed_op, mg_packed_close, mg_packed_read, NULL,
-                                 mg_packed_seek, NULL, NULL, NULL, packed_entry};
+                                 mg_packed_seek, NULL, NULL, NULL, packed_entry, NULL};
 
 static void reply_serve_packed(struct mg_connection *c, struct mg_http_message *hm, struct server *s) {
   struct mg_http_serve_opts opts = {.root_dir = "", .fs = &packed_fs, .mime_types = "js=application/x-test"};
