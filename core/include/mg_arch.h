@@ -136,7 +136,8 @@
 #define MG_ENABLE_POSIX_FS 1
 #endif
 
-// mg_crc32's tables: 1 (1 KiB, a byte a step) on devices, 8 (8 KiB, six times faster) on hosts
+// mg_crc32's tables: 1 (1 KiB, a byte a step) on devices, 8 (8 KiB, six times faster) on hosts;
+// 0: a 64-byte table, a nibble a step (a third of 1's speed)
 #ifndef MG_CRC32_SLICES
 #define MG_CRC32_SLICES (MG_PORT_BAREMETAL ? 1 : 8)
 #endif
