@@ -411,7 +411,7 @@ $(BUILD)/arm/drivers/lan9118_probe.elf: test/integration/lan9118_probe.c $(BUILD
 	  firmware/arm/startup.c firmware/arm/board_mps2.c $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/libmeerkat.a -o $@
 # The smallest HTTP program on the stack for Cortex-M at -Os (test/bench/tcpip_min_arm.c):
 # the core built with the stack in place of the mock backend and the options the program's
-# header names; `make bench` prints its text. Link-time optimisation (the archive through
+# header names; `make bench` prints its text, RAM and these options (min_http.flags). Link-time optimisation (the archive through
 # gcc-ar, whose plugin indexes LTO objects) inlines across files: 4.8 KB less. libc's
 # _sbrk_r joins after LTO has dropped what nothing referenced, hence the --undefined
 ARM_MIN_FLAGS := $(ARM_TCPIP_FLAGS) -flto -DMG_ENABLE_TCPIP_DHCP=0 -DMG_CRC32_SLICES=0 -DMG_ENABLE_PRINTF_FLOAT=0
@@ -423,10 +423,11 @@ $(BUILD)/arm/tcpip/min_http.elf: test/bench/tcpip_min_arm.c firmware/arm/startup
 	  -T firmware/arm/mps2-an385.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,--undefined=_sbrk \
 	  -Wl,-Map=$(@:.elf=.map) test/bench/tcpip_min_arm.c firmware/arm/startup.c firmware/arm/board_mps2.c \
 	  $(BUILD)/arm/tcpip/libmeerkat.a -o $@
-# Its RAM per TCP connection: sizes read with nm -S (test/bench/tcpip_conn_size.c), for the
-# host with the tap flavour's flags too
+	@echo "$(ARM_MIN_FLAGS) --specs=nano.specs -Wl,--gc-sections" >$(@:.elf=.flags)
+# Its RAM per TCP connection and its interface's: sizes read with nm -S (test/bench/tcpip_conn_size.c;
+# no LTO, whose objects hold no symbols), for the host with the tap flavour's flags too
 $(BUILD)/arm/tcpip/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR)
-	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_TCPIP_FLAGS) -c $< -o $@
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(filter-out -flto,$(ARM_MIN_FLAGS)) -c $< -o $@
 $(BUILD)/bench/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR) $(MBEDTLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(TAP_FLAGS) -c $< -o $@

@@ -93,7 +93,9 @@ struct tcpip_state {
   uint16_t ip_id;           // Identification of the next datagram
   uint16_t next_port;       // The next ephemeral port to try, host order
   bool link_up;
+#if MG_ENABLE_TCPIP_DHCP
   struct tcpip_dhcp dhcp;   // The DHCP client's (tcpip_dhcp.c)
+#endif
   struct tcpip_tcb *tcbs;   // TCP connections (tcpip_tcp.c)
   unsigned ntcbs;
   uint8_t tx_own[];         // TCPIP_ETH_FRAME bytes to build frames in, unless ifp->tx holds one
