@@ -8,13 +8,7 @@
 
 Test(tcpip_nodhcp, init_refuses_enable_dhcp_client) {
   struct net n;
-  mock_eth_reset();
-  mg_mgr_init(&n.mgr);
-  memset(&n.ifp, 0, sizeof(n.ifp));
-  memcpy(n.ifp.mac, ME_MAC, 6);
-  n.ifp.enable_dhcp_client = true;
-  n.ifp.driver = &mock_eth_driver;
-  mg_tcpip_init(&n.mgr, &n.ifp);
+  net_init_dhcp(&n);
   cr_assert_null(n.ifp.stack, "no interface that would wait for an address forever");
   cr_assert_null(n.mgr.ifp);
   mg_mgr_free(&n.mgr);
