@@ -77,6 +77,20 @@ static const char *printf_sign(const struct printf_spec *sp, bool neg) {
   return neg ? "-" : sp->plus ? "+" : sp->space ? " " : "";
 }
 
+// *v / base, returning the remainder, in 32-bit steps over 16 bits of *v at a time (base
+// < 2^16): on a 32-bit CPU a 64-bit division is a 900-byte library routine
+static uint32_t printf_divmod(unsigned long long *v, uint32_t base) {
+  unsigned long long q = 0;
+  uint32_t r = 0;
+  for (int shift = 48; shift >= 0; shift -= 16) {
+    r = r << 16 | (uint32_t) (*v >> shift & 0xffff);
+    q |= (unsigned long long) (r / base) << shift;
+    r %= base;
+  }
+  *v = q;
+  return r;
+}
+
 static void printf_int(struct printf_out *o, const struct printf_spec *sp, unsigned long long v,
                        bool neg) {
   const char *xdigits = sp->conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
@@ -86,7 +100,8 @@ static void printf_int(struct printf_out *o, const struct printf_spec *sp, unsig
   if (sp->alt && v != 0 && base == 16 && sp->conv != 'p') prefix = sp->conv == 'X' ? "0X" : "0x";
   char digits[24];  // Filled from the end; 64 bits need at most 20 decimal digits
   size_t nd = 0, prec = sp->prec < 0 ? 1 : (size_t) sp->prec;
-  for (; v > 0; v /= base) digits[sizeof(digits) - ++nd] = xdigits[v % base];
+  for (; v > 0xffffffffu; nd++) digits[sizeof(digits) - 1 - nd] = xdigits[printf_divmod(&v, base)];
+  for (uint32_t w = (uint32_t) v; w > 0; w /= base) digits[sizeof(digits) - ++nd] = xdigits[w % base];
   size_t body = nd < prec ? prec : nd;
   printf_lead(o, sp, prefix, body, sp->prec < 0);  // C ignores '0' when a precision is given
   printf_repeat(o, '0', body - nd);
@@ -103,6 +118,7 @@ static void printf_str(struct printf_out *o, const struct printf_spec *sp, const
   printf_trail(o, sp, n);
 }
 
+#if MG_ENABLE_PRINTF_FLOAT
 // Floating point: the double is converted exactly to a decimal big integer N
 // and exponent so that value = N * 10^exp10, then rounded half-to-even at the
 // requested decimal place. This gives the same digits as a correct C library.
@@ -256,6 +272,11 @@ static void printf_float(struct printf_out *o, const struct printf_spec *sp, dou
   printf_float_body(o, &b, sci, frac, upper);
   printf_trail(o, sp, strlen(sign) + dry.n);
 }
+#else
+static void printf_float(struct printf_out *o, const struct printf_spec *sp, double v) {
+  (void) o, (void) sp, (void) v;  // Built without it: the argument is taken, nothing printed
+}
+#endif  // MG_ENABLE_PRINTF_FLOAT
 
 // Reads a width or precision: digits, or '*' from the arguments.
 static int printf_number(const char **fmt, va_list *ap) {

@@ -123,7 +123,10 @@ bool mg_str_to_u64(struct mg_str s, int base, uint64_t *out) {
     else if (base == 16 && c >= 'a' && c <= 'f') d = c - 'a' + 10;
     else if (base == 16 && c >= 'A' && c <= 'F') d = c - 'A' + 10;
     else return false;
-    if (v > (UINT64_MAX - (uint64_t) d) / (uint64_t) base) return false;
+    // v * base + d <= UINT64_MAX without dividing (a library call on 32-bit CPUs):
+    // UINT64_MAX is 10 * (UINT64_MAX / 10) + 5 and 16 * (UINT64_MAX / 16) + 15
+    uint64_t most = base == 10 ? UINT64_MAX / 10 : UINT64_MAX / 16;
+    if (v > most || (v == most && d > (base == 10 ? 5 : 15))) return false;
     v = v * (uint64_t) base + (uint64_t) d;
   }
   *out = v;

@@ -61,6 +61,12 @@ struct mg_tcpip_counters {
   uint32_t rx_errors;             // Frames the driver could not receive (MAC error, failed read)
 };
 
+// The DHCP client; 0 leaves it out of the build (2 KB of a board's flash) for devices with a
+// static address, and mg_tcpip_init then refuses enable_dhcp_client
+#ifndef MG_ENABLE_TCPIP_DHCP
+#define MG_ENABLE_TCPIP_DHCP 1
+#endif
+
 // The interface: the application fills mac, driver (and driver_data), and either
 // ip / mask / gw or enable_dhcp_client, then calls mg_tcpip_init
 struct mg_tcpip_if {

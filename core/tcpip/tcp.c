@@ -77,6 +77,9 @@ static void tcp_stop(struct tcp_conn *c) {
   c->ack_pending = false;
 }
 
+const char tcp_reason_closed[] = "closed";
+const char tcp_reason_reset[] = "reset by peer";
+
 void tcp_close_with(struct tcp_conn *c, const char *reason) {
   tcp_stop(c);
   if (c->ops->event != NULL) c->ops->event(c->ctx, TCP_EV_CLOSED, reason);

@@ -55,6 +55,11 @@ struct tcp_ops {
   void (*event)(void *ctx, int ev, const char *reason);  // reason: for TCP_EV_CLOSED, else NULL
 };
 
+// The two ends of TCP_EV_CLOSED that are no error: known by address, so that a caller
+// tells them apart without comparing strings
+extern const char tcp_reason_closed[];  // Closed both ways in order
+extern const char tcp_reason_reset[];   // The peer reset the connection
+
 // Limits and timings; tcp_default_conf has RFC 6298's and RFC 9293's defaults
 struct tcp_conf {
   uint16_t mss;              // Ours, announced on SYN (1460 on Ethernet)

@@ -92,7 +92,7 @@ static bool tcp_in_rst(struct tcp_conn *c, const struct tcp_seg *s) {
   }
   bool closing =
       c->state == TCP_STATE_CLOSING || c->state == TCP_STATE_LAST_ACK || c->state == TCP_STATE_TIME_WAIT;
-  tcp_close_with(c, closing ? "closed" : "reset by peer");
+  tcp_close_with(c, closing ? tcp_reason_closed : tcp_reason_reset);
   return false;
 }
 
@@ -205,7 +205,7 @@ static bool tcp_in_fin_acked(struct tcp_conn *c, uint64_t now) {
   } else if (c->state == TCP_STATE_CLOSING) {
     tcp_enter_time_wait(c, now);
   } else if (c->state == TCP_STATE_LAST_ACK) {
-    tcp_close_with(c, "closed");
+    tcp_close_with(c, tcp_reason_closed);
     return false;
   }
   return true;

@@ -122,7 +122,7 @@ static bool tcp_timer_due(uint64_t at, uint64_t now) {
 void tcp_timer(struct tcp_conn *c, uint64_t now) {
   if (c->state == TCP_STATE_CLOSED || c->state == TCP_STATE_LISTEN) return;
   if (tcp_timer_due(c->time_wait_at, now)) {
-    tcp_close_with(c, c->state == TCP_STATE_FIN_WAIT_2 ? "timed out in FIN_WAIT_2" : "closed");
+    tcp_close_with(c, c->state == TCP_STATE_FIN_WAIT_2 ? "timed out in FIN_WAIT_2" : tcp_reason_closed);
     return;
   }
   if (tcp_timer_due(c->rtx_at, now) && !tcp_timer_rtx(c, now)) return;

@@ -161,8 +161,8 @@ int mg_be_connected(struct mg_connection *c) {
 
 // The end of a connection the engine closed: a reset, or an error with its reason
 static long be_tcp_ended(struct tcpip_tcb *tcb) {
-  if (tcb->reason == NULL || strcmp(tcb->reason, "closed") == 0) return MG_IO_EOF;
-  if (strcmp(tcb->reason, "reset by peer") == 0) return MG_IO_RESET;
+  if (tcb->reason == NULL || tcb->reason == tcp_reason_closed) return MG_IO_EOF;
+  if (tcb->reason == tcp_reason_reset) return MG_IO_RESET;
   return be_io_err(tcb->reason);
 }
 

@@ -2,7 +2,7 @@
 // T2, lease over; retransmissions with back-off, and a server that never answers is said once.
 #include "tcpip/tcpip_internal.h"
 
-#if MG_ENABLE_TCPIP
+#if MG_ENABLE_TCPIP && MG_ENABLE_TCPIP_DHCP
 enum {
   DHCP_CLIENT_PORT = 68,
   DHCP_SERVER_PORT = 67,
@@ -201,4 +201,4 @@ void tcpip_dhcp_free(struct mg_tcpip_if *ifp) {
   struct mg_mgr *mgr = ifp->mgr;
   if (mgr != NULL && mgr->dns4.url == dhcp_of(ifp)->dns_url) mgr->dns4.url = NULL;
 }
-#endif  // MG_ENABLE_TCPIP
+#endif  // MG_ENABLE_TCPIP && MG_ENABLE_TCPIP_DHCP

@@ -25,6 +25,10 @@ static bool if_check_config(const struct mg_tcpip_if *ifp) {
     MG_ERROR(("mg_tcpip_init: MAC %M is not a unicast address", mg_print_mac, ifp->mac));
     return false;
   }
+  if (ifp->enable_dhcp_client && !MG_ENABLE_TCPIP_DHCP) {
+    MG_ERROR(("mg_tcpip_init: enable_dhcp_client, but built without DHCP (MG_ENABLE_TCPIP_DHCP=0)"));
+    return false;
+  }
   if (!ifp->enable_dhcp_client && ifp->ip == 0) {
     MG_ERROR(("mg_tcpip_init: no address: set ifp->ip and ifp->mask, or enable_dhcp_client"));
   }
@@ -56,7 +60,7 @@ void mg_tcpip_init(struct mg_mgr *mgr, struct mg_tcpip_if *ifp) {
   ifp->stack = s;
   ifp->mgr = mgr;
   ifp->state = MG_TCPIP_STATE_DOWN;
-  if (ifp->enable_dhcp_client) ifp->ip = ifp->mask = ifp->gw = 0;  // Until a server gives them
+  if (tcpip_dhcp_on(ifp)) ifp->ip = ifp->mask = ifp->gw = 0;  // Until a server gives them
   if (ifp->driver->init != NULL && !ifp->driver->init(ifp)) {
     MG_ERROR(("mg_tcpip_init: the driver did not start (MAC %M)", mg_print_mac, ifp->mac));
     mg_tcpip_free(ifp);
@@ -69,7 +73,7 @@ void mg_tcpip_init(struct mg_mgr *mgr, struct mg_tcpip_if *ifp) {
 
 void mg_tcpip_free(struct mg_tcpip_if *ifp) {
   if (ifp == NULL || ifp->stack == NULL) return;
-  tcpip_dhcp_free(ifp);
+  if (MG_ENABLE_TCPIP_DHCP) tcpip_dhcp_free(ifp);
   tcpip_tcp_free_all(ifp);
   mg_free(ifp->stack);
   ifp->stack = NULL;
@@ -153,7 +157,7 @@ static void if_link_change(struct mg_tcpip_if *ifp, bool up) {
   MG_INFO(("link %s", up ? "up" : "down"));
   tcpip_arp_flush(ifp);
   tcpip_set_state(ifp, up ? MG_TCPIP_STATE_UP : MG_TCPIP_STATE_DOWN);
-  if (ifp->enable_dhcp_client) tcpip_dhcp_link(ifp, up);
+  if (tcpip_dhcp_on(ifp)) tcpip_dhcp_link(ifp, up);
 }
 
 // The address was set (statically, by DHCP, or changed by the application): announce
@@ -186,7 +190,7 @@ void tcpip_poll(struct mg_tcpip_if *ifp, uint64_t now) {
   if (up != s->link_up) if_link_change(ifp, up);
   tcpip_tcp_poll(ifp, now);  // With the link down too: retransmissions time out
   if (!up) return;
-  if (ifp->enable_dhcp_client) tcpip_dhcp_timer(ifp, now);
+  if (tcpip_dhcp_on(ifp)) tcpip_dhcp_timer(ifp, now);
   if_address_check(ifp);
   tcpip_arp_timer(ifp, now);
 }
@@ -198,6 +202,6 @@ static uint64_t if_earlier(uint64_t a, uint64_t b) {
 uint64_t tcpip_next_deadline(struct mg_tcpip_if *ifp) {
   struct tcpip_state *s = tcpip_state(ifp);
   uint64_t t = if_earlier(if_earlier(s->next_second, tcpip_arp_deadline(ifp)), tcpip_tcp_deadline(ifp));
-  return ifp->enable_dhcp_client ? if_earlier(t, tcpip_dhcp_deadline(ifp)) : t;
+  return tcpip_dhcp_on(ifp) ? if_earlier(t, tcpip_dhcp_deadline(ifp)) : t;
 }
 #endif  // MG_ENABLE_TCPIP

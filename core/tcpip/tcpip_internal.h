@@ -93,7 +93,9 @@ struct tcpip_state {
   uint16_t ip_id;           // Identification of the next datagram
   uint16_t next_port;       // The next ephemeral port to try, host order
   bool link_up;
+#if MG_ENABLE_TCPIP_DHCP
   struct tcpip_dhcp dhcp;   // The DHCP client's (tcpip_dhcp.c)
+#endif
   struct tcpip_tcb *tcbs;   // TCP connections (tcpip_tcp.c)
   unsigned ntcbs;
   uint8_t tx_own[];         // TCPIP_ETH_FRAME bytes to build frames in, unless ifp->tx holds one
@@ -154,7 +156,11 @@ void tcpip_tcp_poll(struct mg_tcpip_if *ifp, uint64_t now);  // Timers, ARP wait
 uint64_t tcpip_tcp_deadline(struct mg_tcpip_if *ifp);       // 0: none
 void tcpip_tcp_free_all(struct mg_tcpip_if *ifp);
 
-// tcpip_dhcp.c: the client, when ifp->enable_dhcp_client
+// tcpip_dhcp.c: the client, when ifp->enable_dhcp_client in a build with MG_ENABLE_TCPIP_DHCP.
+// The constant keeps a build without it from referring to, and so linking, any of it.
+static inline bool tcpip_dhcp_on(const struct mg_tcpip_if *ifp) {
+  return MG_ENABLE_TCPIP_DHCP && ifp->enable_dhcp_client;
+}
 void tcpip_dhcp_free(struct mg_tcpip_if *ifp);  // mgr->dns4.url no longer points at it
 void tcpip_dhcp_input(struct mg_tcpip_if *ifp, const struct tcpip_udp *udp);
 void tcpip_dhcp_timer(struct mg_tcpip_if *ifp, uint64_t now);

@@ -46,7 +46,7 @@ static bool ip_counted(struct mg_tcpip_if *ifp, enum tcpip_codec_result r) {
 // (RFC 1122 3.2.2.6) and makes the device an amplifier. The reply is the request's
 // size, which fitted in a frame, so it fits in one too.
 static void ip_icmp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
-  struct tcpip_icmp icmp;
+  struct tcpip_icmp icmp = {0};  // Set by the parse; gcc -flto, having inlined it, thinks it may not be
   if (!ip_counted(ifp, tcpip_icmp_parse(ip->payload, ip->len, &icmp))) return;
   if (icmp.type != TCPIP_ICMP_ECHO_REQUEST || ip->dst != ifp->ip) {
     ifp->counters.drop_other++;
@@ -58,9 +58,9 @@ static void ip_icmp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
 }
 
 static void ip_udp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
-  struct tcpip_udp udp;
+  struct tcpip_udp udp = {0};  // As icmp above
   if (!ip_counted(ifp, tcpip_udp_parse(ip->payload, ip->len, ip->src, ip->dst, &udp))) return;
-  if (udp.dport == mg_htons(IP_DHCP_CLIENT_PORT) && ifp->enable_dhcp_client) {
+  if (udp.dport == mg_htons(IP_DHCP_CLIENT_PORT) && tcpip_dhcp_on(ifp)) {
     tcpip_dhcp_input(ifp, &udp);
   } else if (ifp->ip == 0) {
     ifp->counters.drop_other++;  // Without an address only DHCP may arrive
@@ -84,7 +84,7 @@ static void ip_tcp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
 // (a server may unicast its offer to the address it offers)
 static bool ip_for_us(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
   return (ifp->ip != 0 && ip->dst == ifp->ip) || tcpip_ip_is_broadcast(ifp, ip->dst) ||
-         (ifp->ip == 0 && ifp->enable_dhcp_client);
+         (ifp->ip == 0 && tcpip_dhcp_on(ifp));
 }
 
 void tcpip_ip_input(struct mg_tcpip_if *ifp, const uint8_t *payload, size_t len) {

@@ -2,11 +2,14 @@
 #ifndef BOARD_H
 #define BOARD_H
 #include <stddef.h>
+#include <stdint.h>
 
 void board_init(void);                // The clock and the log UART
 void board_exit(int status);          // End the run (QEMU: semihosting exit with status)
 void board_dualtimer_handler(void);   // The clock's wrap (IRQ 10)
 size_t board_heap_size(void);         // The heap's fixed arena (the linker script's HEAP_SIZE)
 size_t board_heap_peak(void);         // Its high-water mark: malloc never gives memory back to it
+uint64_t board_ticks(void);           // 25 MHz counts since board_init (not with interrupts masked)
+extern uint32_t board_wake_times;     // The counter at each sleep's end, mixed (an entropy source)
 
 #endif  // BOARD_H

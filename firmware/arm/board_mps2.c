@@ -1,5 +1,5 @@
 // The board for QEMU's mps2-an385 (Cortex-M3, 25 MHz): the millisecond clock, sleep until
-// an interrupt, entropy, the UART log and the semihosting exit. What mg_board.h asks for.
+// an interrupt, the UART log and the semihosting exit (entropy: board_entropy.c). What mg_board.h asks for.
 #include "meerkat.h"
 #include "board.h"
 
@@ -37,11 +37,19 @@
 #define NVIC_ICER REG(0xE000E180u)
 #define NVIC_ICPR REG(0xE000E280u)
 
-static volatile uint32_t board_wraps;  // Timer 1's wraps: the clock's upper 32 bits
-static uint32_t board_wake_times;      // The counter at each sleep's end, mixed: entropy (below)
+#define TICKS_PER_MS (CPU_HZ / 1000u)
+static volatile uint32_t board_wraps;    // Timer 1's wraps: the clock's upper 32 bits
+static volatile uint64_t board_wrap_ms;  // The same in whole milliseconds,
+static volatile uint32_t board_wrap_rem; // and the ticks past them (< TICKS_PER_MS)
+uint32_t board_wake_times;               // The counter at each sleep's end, mixed: entropy (board_entropy.c)
 
+// Milliseconds are kept per wrap so that reading them needs only 32-bit divisions: a
+// 64-bit one would link libgcc's __udivmoddi4 (0.7 KB) into every program on this board
 void board_dualtimer_handler(void) {
   board_wraps++;
+  board_wrap_rem += (uint32_t) (0x100000000ull % TICKS_PER_MS);
+  board_wrap_ms += (uint32_t) (0x100000000ull / TICKS_PER_MS) + board_wrap_rem / TICKS_PER_MS;
+  board_wrap_rem %= TICKS_PER_MS;
   DUAL1_INTCLR = 1u;
 }
 
@@ -61,7 +69,7 @@ void board_init(void) {
 
 // 25 MHz ticks since board_init. Not from an interrupt handler or with interrupts masked:
 // a wrap then waits for its handler, and the count would go back 171.8 s
-static uint64_t board_ticks(void) {
+uint64_t board_ticks(void) {
   uint32_t hi, lo;
   do {  // A wrap between the two reads changes the upper half: read again
     hi = board_wraps;
@@ -71,7 +79,15 @@ static uint64_t board_ticks(void) {
 }
 
 uint64_t mg_board_millis(void) {
-  return board_ticks() / (CPU_HZ / 1000u);
+  uint32_t hi, rem, elapsed;
+  uint64_t ms;
+  do {  // As board_ticks: a wrap between the reads means reading again
+    hi = board_wraps;
+    ms = board_wrap_ms;
+    rem = board_wrap_rem;
+    elapsed = 0xffffffffu - DUAL1_VALUE;
+  } while (hi != board_wraps);
+  return ms + elapsed / TICKS_PER_MS + (elapsed % TICKS_PER_MS + rem) / TICKS_PER_MS;
 }
 
 // With interrupts masked, WFI still wakes on an enabled interrupt that becomes pending, and
@@ -80,10 +96,10 @@ uint64_t mg_board_millis(void) {
 // came between the driver's check and this WFI still wakes it (its line is a level)
 void mg_board_sleep(int ms) {
   const uint32_t irqs = 1u << IRQ_TIMER0 | 1u << IRQ_ETHERNET;
-  uint32_t max_ms = 0xffffffffu / (CPU_HZ / 1000u);
+  uint32_t max_ms = 0xffffffffu / TICKS_PER_MS;
   if (ms <= 0) return;
   __asm__ volatile("cpsid i" ::: "memory");
-  uint32_t ticks = ((uint32_t) ms < max_ms ? (uint32_t) ms : max_ms) * (CPU_HZ / 1000u);
+  uint32_t ticks = ((uint32_t) ms < max_ms ? (uint32_t) ms : max_ms) * TICKS_PER_MS;
   TIMER0_CTRL = 0;
   TIMER0_VALUE = ticks;
   TIMER0_RELOAD = ticks;  // Never 0, which stops the timer (it runs once here: stopped after the WFI)
@@ -98,39 +114,6 @@ void mg_board_sleep(int ms) {
   NVIC_ICPR = irqs;
   board_wake_times = board_wake_times * 31u + DUAL1_VALUE;
   __asm__ volatile("cpsie i\n\tisb" ::: "memory");  // The dual timer's wrap, if it came, runs now
-}
-
-// Entropy. QEMU's mps2-an385 has no TRNG. The source here is the 25 MHz counter read at
-// every call and at every sleep's end, hashed into a SHA-256 pool with a call count: the
-// times of frames and requests, as QEMU's host thread delivers them, carry a few bits of
-// jitter each. Enough for this emulated board's session tokens and salts against a casual
-// peer; NOT enough against one who can time the device closely, and never for keys. A real
-// board reads its TRNG here (the STM32's RNG, the nRF's, ...) and returns false if it fails.
-static uint8_t board_pool[32];
-static uint32_t board_draws;
-
-static void board_stir(void) {
-  uint64_t t = board_ticks();
-  mg_sha256_ctx ctx;
-  board_draws++;
-  mg_sha256_init(&ctx);
-  mg_sha256_update(&ctx, board_pool, sizeof(board_pool));
-  mg_sha256_update(&ctx, (const unsigned char *) &t, sizeof(t));
-  mg_sha256_update(&ctx, (const unsigned char *) &board_wake_times, sizeof(board_wake_times));
-  mg_sha256_update(&ctx, (const unsigned char *) &board_draws, sizeof(board_draws));
-  mg_sha256_final(board_pool, &ctx);
-}
-
-bool mg_board_random(void *buf, size_t len) {
-  unsigned char *p = (unsigned char *) buf, block[32];
-  while (len > 0) {
-    size_t n = len < sizeof(block) ? len : sizeof(block);
-    board_stir();  // The output is a hash of the pool, never the pool
-    mg_sha256(block, board_pool, sizeof(board_pool));
-    memcpy(p, block, n);
-    p += n, len -= n;
-  }
-  return true;
 }
 
 void mg_board_putchar(char ch) {

@@ -31,6 +31,17 @@ static inline void net_init(struct net *n, bool with_gw) {
   mg_tcpip_init(&n->mgr, &n->ifp);
 }
 
+// The interface asking DHCP for its address instead
+static inline void net_init_dhcp(struct net *n) {
+  mock_eth_reset();
+  mg_mgr_init(&n->mgr);
+  memset(&n->ifp, 0, sizeof(n->ifp));
+  memcpy(n->ifp.mac, ME_MAC, 6);
+  n->ifp.enable_dhcp_client = true;
+  n->ifp.driver = &mock_eth_driver;
+  mg_tcpip_init(&n->mgr, &n->ifp);
+}
+
 static inline void net_free(struct net *n) {
   mg_mgr_free(&n->mgr);
   mg_tcpip_free(&n->ifp);

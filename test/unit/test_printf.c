@@ -77,6 +77,15 @@ Test(printf, long_and_long_long_match_libc) {
   EXPECT_LIBC("%llx", ULLONG_MAX);
   EXPECT_LIBC("%llX", 0xdeadbeefcafef00dULL);
   EXPECT_LIBC("%30llu|", 1ULL << 63);
+  // Either side of 2^32, where the digits change from 64-bit to 32-bit steps
+  static const unsigned long long edges[] = {0xffffffffULL, 0x100000000ULL, 0x100000001ULL, 9999999999ULL,
+                                             10000000000ULL, 0xffffffff00000000ULL, 0x1234567800000000ULL};
+  for (size_t i = 0; i < MG_ARRAY_SIZE(edges); i++) {
+    EXPECT_LIBC("%llu", edges[i]);
+    EXPECT_LIBC("%llx", edges[i]);
+    EXPECT_LIBC("%025llu|", edges[i]);
+    EXPECT_LIBC("%.22llX", edges[i]);
+  }
   EXPECT_LIBC("%lu", ULONG_MAX);
 }
 

@@ -75,6 +75,13 @@ Test(str, to_u64_is_strict) {
   cr_assert(mg_str_to_u64(mg_str("18446744073709551615"), 10, &v));
   cr_assert_eq(v, UINT64_MAX);
   cr_assert_not(mg_str_to_u64(mg_str("18446744073709551616"), 10, &v));
+  cr_assert_not(mg_str_to_u64(mg_str("18446744073709551620"), 10, &v));
+  cr_assert_not(mg_str_to_u64(mg_str("99999999999999999999"), 10, &v));
+  cr_assert(mg_str_to_u64(mg_str("18446744073709551614"), 10, &v) && v == UINT64_MAX - 1);
+  cr_assert(mg_str_to_u64(mg_str("FFFFFFFFFFFFFFFF"), 16, &v) && v == UINT64_MAX);
+  cr_assert(mg_str_to_u64(mg_str("0000FFFFFFFFFFFFFFFF"), 16, &v) && v == UINT64_MAX);
+  cr_assert_not(mg_str_to_u64(mg_str("10000000000000000"), 16, &v));
+  cr_assert_not(mg_str_to_u64(mg_str("1FFFFFFFFFFFFFFFF"), 16, &v));
   cr_assert(mg_str_to_u64(mg_str("fFfF"), 16, &v));
   cr_assert_eq(v, 0xffff);
   cr_assert_not(mg_str_to_u64(mg_str(""), 10, &v));

@@ -9,13 +9,7 @@
 static struct net n;
 
 static void setup(void) {
-  mock_eth_reset();
-  mg_mgr_init(&n.mgr);
-  memset(&n.ifp, 0, sizeof(n.ifp));
-  memcpy(n.ifp.mac, ME_MAC, 6);
-  n.ifp.enable_dhcp_client = true;
-  n.ifp.driver = &mock_eth_driver;
-  mg_tcpip_init(&n.mgr, &n.ifp);
+  net_init_dhcp(&n);
   net_poll(&n, 1);
 }
 
