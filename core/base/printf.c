@@ -60,7 +60,11 @@ static void printf_repeat(struct printf_out *o, char c, size_t n) {
 // the prefix (sign or "0x"), then zeros when '0' padding applies.
 static void printf_lead(struct printf_out *o, const struct printf_spec *sp, const char *prefix,
                         size_t len, bool zero_ok) {
-  size_t plen = strlen(prefix);
+  size_t plen = prefix[0] == '\0' ? 0 : strlen(prefix);
+  if (sp->width <= plen + len) {  // No padding: the common case, one copy or none
+    if (plen > 0) printf_puts(o, prefix, plen);
+    return;
+  }
   size_t fill = sp->width > plen + len ? sp->width - plen - len : 0;
   bool zeros = sp->zero && !sp->left && zero_ok;
   if (!sp->left && !zeros) printf_repeat(o, ' ', fill);
@@ -110,9 +114,10 @@ static void printf_int(struct printf_out *o, const struct printf_spec *sp, unsig
 }
 
 static void printf_str(struct printf_out *o, const struct printf_spec *sp, const char *s) {
-  size_t n = 0;
   if (s == NULL) s = "(null)";
-  while ((sp->prec < 0 || n < (size_t) sp->prec) && s[n] != '\0') n++;  // Never past prec
+  // Never past prec: %.*s may point at bytes with no NUL after them
+  const char *nul = sp->prec < 0 ? NULL : (const char *) memchr(s, '\0', (size_t) sp->prec);
+  size_t n = sp->prec < 0 ? strlen(s) : nul == NULL ? (size_t) sp->prec : (size_t) (nul - s);
   printf_lead(o, sp, "", n, false);
   printf_puts(o, s, n);
   printf_trail(o, sp, n);
@@ -350,10 +355,11 @@ size_t mg_vxprintf(mg_pfn_t out, void *param, const char *fmt, va_list *ap) {
   struct printf_out o = {out, printf_put_for(out), param, 0, false};
   if (fmt == NULL) return 0;
   while (*fmt != '\0') {
-    if (*fmt != '%') {
-      const char *run = fmt;
-      while (*fmt != '\0' && *fmt != '%') fmt++;
-      printf_puts(&o, run, (size_t) (fmt - run));
+    if (*fmt != '%') {  // A literal run, found by the C library's scan
+      const char *pct = strchr(fmt, '%');
+      size_t n = pct == NULL ? strlen(fmt) : (size_t) (pct - fmt);
+      printf_puts(&o, fmt, n);
+      fmt += n;
       continue;
     }
     const char *start = fmt;
@@ -490,15 +496,31 @@ void mg_pfn_iobuf_checked(char ch, void *param) {
   else if (mg_iobuf_add(o->io, o->io->len, &ch, 1) == 0) o->failed = true;
 }
 
-static void printf_put_iobuf_checked(const char *s, size_t n, void *param) {
-  struct mg_iobuf_out *o = (struct mg_iobuf_out *) param;
-  if (o->failed) return;
+void mg_iobuf_out_put(struct mg_iobuf_out *o, const char *s, size_t n) {
+  if (o->failed || n == 0) return;
   if (o->io->size - o->io->len >= n) {
     memcpy(o->io->buf + o->io->len, s, n);
     o->io->len += n;
   } else if (mg_iobuf_add(o->io, o->io->len, s, n) == 0) {
     o->failed = true;
   }
+}
+
+void mg_iobuf_out_str(struct mg_iobuf_out *o, const char *s) {
+  if (s != NULL) mg_iobuf_out_put(o, s, strlen(s));
+}
+
+// Formatted into a stack buffer from its end, then appended in one copy
+void mg_iobuf_out_ulong(struct mg_iobuf_out *o, unsigned long v) {
+  char digits[24];  // 64 bits need at most 20
+  size_t i = sizeof(digits);
+  do digits[--i] = (char) ('0' + v % 10);
+  while ((v /= 10) > 0);
+  mg_iobuf_out_put(o, digits + i, sizeof(digits) - i);
+}
+
+static void printf_put_iobuf_checked(const char *s, size_t n, void *param) {
+  mg_iobuf_out_put((struct mg_iobuf_out *) param, s, n);
 }
 
 static printf_put_t printf_put_for(mg_pfn_t fn) {
