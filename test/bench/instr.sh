@@ -9,12 +9,14 @@
 # firmware changing an LED with one client less the same without: instr-ws.mjs).
 # Printed beside Mongoose 7.22 and nginx 1.22 (issue 25's figures, measured once with the
 # same method: fixed anchors, the project never builds Mongoose) with the goals.
-# Env: BUILD (build), BENCH_INSTR_REQUESTS (20000), BENCH_INSTR_PUSHES (200).
+# Env: BUILD (build), BENCH_INSTR_REQUESTS (20000), BENCH_INSTR_PUSHES (200), BENCH_INSTR_CASES
+# ("hello file firmware push": the ones to run; firmware is the asset and /api/sets/device).
 # The dumps stay in $BUILD/bench/instr for callgrind_annotate. Exit 1 only if something failed to run.
 set -u
 BUILD=${BUILD:-build}
 N=${BENCH_INSTR_REQUESTS:-20000}
 PUSHES=${BENCH_INSTR_PUSHES:-200}
+CASES=" ${BENCH_INSTR_CASES:-hello file firmware push} "
 CONNS=50
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$(mkdir -p "$BUILD/bench/instr" && cd "$BUILD/bench/instr" && pwd)
@@ -75,52 +77,60 @@ h2load_window() {  # name pid url [h2load option...]
   IR_PER=$(awk -v ir="$(dump_ir "$OUT/$name.out.$DUMPS")" -v n="$N" 'BEGIN { if (ir > 0) printf "%.0f", ir / n; else print "n/a" }')
 }
 
+wanted() { [[ $CASES == *" $1 "* ]]; }
+IR_HELLO=n/a IR_FILE=n/a IR_ASSET=n/a IR_DEVICE=n/a IR_PUSH=n/a
 LOGIN_JS="import { login } from '$HERE/../soak/lib.mjs'; console.log(await login(process.argv[1]));"
 
 ROOT=$(mktemp -d "$OUT/root.XXXXXX")
 head -c 1024 /dev/urandom >"$ROOT/file.bin"
 
-note "hello under callgrind, $N requests"
-start_callgrind hello 'listening on http://127\.0\.0\.1:([0-9]+)' "$BUILD/examples/hello" http://127.0.0.1:0
-h2load_window hello "$STARTED_PID" "http://127.0.0.1:$STARTED_PORT/hello"; IR_HELLO=$IR_PER
-stop_server "$STARTED_PID"
-
-note "http-server under callgrind, $N requests"
-start_callgrind file 'serving .* on http://127\.0\.0\.1:([0-9]+)' "$BUILD/examples/http-server" -d "$ROOT" -l http://127.0.0.1:0
-h2load_window file "$STARTED_PID" "http://127.0.0.1:$STARTED_PORT/file.bin"; IR_FILE=$IR_PER
-stop_server "$STARTED_PID"
-
-note "firmware under callgrind, $N requests of the JS asset and of /api/sets/device"
-rm -rf "$OUT/firmware-data"
-start_callgrind firmware 'listening on http://127\.0\.0\.1:([0-9]+)' "$BUILD/firmware/firmware" \
-  -l http://127.0.0.1:0 -d "$OUT/firmware-data"
-FW_PID=$STARTED_PID FW_BASE=http://127.0.0.1:$STARTED_PORT
-IR_ASSET=n/a IR_DEVICE=n/a
-ASSET=$(curl -s "$FW_BASE/" | sed -nE 's|.*src="\./(assets/app-[0-9a-f]+\.js)".*|/\1|p' | head -n 1)
-if [ -z "$ASSET" ]; then
-  FAILED+=("no hashed JS asset named in the firmware's index.html")
-else
-  h2load_window firmware "$FW_PID" "$FW_BASE$ASSET" -H 'Accept-Encoding: gzip'; IR_ASSET=$IR_PER
+if wanted hello; then
+  note "hello under callgrind, $N requests"
+  start_callgrind hello 'listening on http://127\.0\.0\.1:([0-9]+)' "$BUILD/examples/hello" http://127.0.0.1:0
+  h2load_window hello "$STARTED_PID" "http://127.0.0.1:$STARTED_PORT/hello"; IR_HELLO=$IR_PER
+  stop_server "$STARTED_PID"
 fi
-if COOKIE=$(node --input-type=module -e "$LOGIN_JS" "$FW_BASE" 2>&1); then
-  h2load_window firmware "$FW_PID" "$FW_BASE/api/sets/device" -H "Cookie: $COOKIE"; IR_DEVICE=$IR_PER
-else
-  FAILED+=("login to the firmware: $COOKIE")
-fi
-stop_server "$FW_PID"
 
-note "firmware under callgrind, $PUSHES LED changes without and with one WebSocket client"
-rm -rf "$OUT/ws-data"
-start_callgrind ws 'listening on http://127\.0\.0\.1:([0-9]+)' "$BUILD/firmware/firmware" \
-  -l http://127.0.0.1:0 -d "$OUT/ws-data"
-IR_PUSH=n/a
-if out=$(node "$HERE/instr-ws.mjs" "$STARTED_PID" "$STARTED_PORT" "$PUSHES" 2>&1); then
-  IR_PUSH=$(awk -v a="$(dump_ir "$OUT/ws.out.1")" -v b="$(dump_ir "$OUT/ws.out.2")" -v n="$PUSHES" \
-    'BEGIN { if (a > 0 && b > 0) printf "%.0f", (b - a) / n; else print "n/a" }')
-else
-  FAILED+=("WebSocket pushes: $out")
+if wanted file; then
+  note "http-server under callgrind, $N requests"
+  start_callgrind file 'serving .* on http://127\.0\.0\.1:([0-9]+)' "$BUILD/examples/http-server" -d "$ROOT" -l http://127.0.0.1:0
+  h2load_window file "$STARTED_PID" "http://127.0.0.1:$STARTED_PORT/file.bin"; IR_FILE=$IR_PER
+  stop_server "$STARTED_PID"
 fi
-stop_server "$STARTED_PID"
+
+if wanted firmware; then
+  note "firmware under callgrind, $N requests of the JS asset and of /api/sets/device"
+  rm -rf "$OUT/firmware-data"
+  start_callgrind firmware 'listening on http://127\.0\.0\.1:([0-9]+)' "$BUILD/firmware/firmware" \
+    -l http://127.0.0.1:0 -d "$OUT/firmware-data"
+  FW_PID=$STARTED_PID FW_BASE=http://127.0.0.1:$STARTED_PORT
+  ASSET=$(curl -s "$FW_BASE/" | sed -nE 's|.*src="\./(assets/app-[0-9a-f]+\.js)".*|/\1|p' | head -n 1)
+  if [ -z "$ASSET" ]; then
+    FAILED+=("no hashed JS asset named in the firmware's index.html")
+  else
+    h2load_window firmware "$FW_PID" "$FW_BASE$ASSET" -H 'Accept-Encoding: gzip'; IR_ASSET=$IR_PER
+  fi
+  if COOKIE=$(node --input-type=module -e "$LOGIN_JS" "$FW_BASE" 2>&1); then
+    h2load_window firmware "$FW_PID" "$FW_BASE/api/sets/device" -H "Cookie: $COOKIE"; IR_DEVICE=$IR_PER
+  else
+    FAILED+=("login to the firmware: $COOKIE")
+  fi
+  stop_server "$FW_PID"
+fi
+
+if wanted push; then
+  note "firmware under callgrind, $PUSHES LED changes without and with one WebSocket client"
+  rm -rf "$OUT/ws-data"
+  start_callgrind ws 'listening on http://127\.0\.0\.1:([0-9]+)' "$BUILD/firmware/firmware" \
+    -l http://127.0.0.1:0 -d "$OUT/ws-data"
+  if out=$(node "$HERE/instr-ws.mjs" "$STARTED_PID" "$STARTED_PORT" "$PUSHES" 2>&1); then
+    IR_PUSH=$(awk -v a="$(dump_ir "$OUT/ws.out.1")" -v b="$(dump_ir "$OUT/ws.out.2")" -v n="$PUSHES" \
+      'BEGIN { if (a > 0 && b > 0) printf "%.0f", (b - a) / n; else print "n/a" }')
+  else
+    FAILED+=("WebSocket pushes: $out")
+  fi
+  stop_server "$STARTED_PID"
+fi
 
 # ---- report
 verdict() {  # value limit
