@@ -139,6 +139,7 @@ static void http_vreply(struct mg_connection *c, int status, const char *headers
   size_t start = c->send.len;
   struct mg_iobuf_out o = {&c->send, false};
   bool own_conn = http_reply_has_connection(headers1) || http_reply_has_connection(headers2);
+  mg_conn_take_spare(c, &c->send);  // A manager's spare buffer, not a new one per reply
   bool is_head = c->is_accepted && mg_http_state(c)->is_head;
   mg_http_put_reply_start(&o, c, status, own_conn);
   mg_iobuf_out_str(&o, headers1);
