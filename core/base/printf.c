@@ -562,9 +562,26 @@ char *mg_mprintf(const char *fmt, ...) {
   return s;
 }
 
+// Our own sinks take the bytes in one call; any other gets them one by one
 static size_t printf_emit(mg_pfn_t out, void *param, const char *s, size_t len) {
-  for (size_t i = 0; i < len; i++) out(s[i], param);
+  printf_put_t put = printf_put_for(out);
+  if (put != NULL && len > 0) put(s, len, param);
+  for (size_t i = 0; put == NULL && i < len; i++) out(s[i], param);
   return len;
+}
+
+// How JSON writes a byte that cannot stand for itself, or NULL
+static const char *printf_json_escape(unsigned char c) {
+  switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    default: return NULL;
+  }
 }
 
 // JSON text is UTF-8 (RFC 8259 section 8.1), whatever bytes a caller hands over (a
@@ -576,30 +593,28 @@ size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap) {
   // A negative length (MG_ESC) means NUL-terminated; 0 is an empty slice, whose bytes
   // are never read since they need not end in a NUL
   size_t n = s == NULL ? 0 : len >= 0 ? (size_t) len : strlen(s), total = 0;
-  for (size_t i = 0; i < n; i++) {
+  size_t plain = 0;  // Bytes just before s + i that go out as they are, in one run
+  for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char) s[i];
-    const char *esc = c == '"'    ? "\\\""
-                      : c == '\\' ? "\\\\"
-                      : c == '\n' ? "\\n"
-                      : c == '\r' ? "\\r"
-                      : c == '\t' ? "\\t"
-                      : c == '\b' ? "\\b"
-                      : c == '\f' ? "\\f"
-                                  : NULL;
+    const char *esc = printf_json_escape(c);
     size_t seq = c < 0x80 ? 1 : mg_utf8_len(s + i, n - i);
+    if (esc == NULL && c >= 0x20 && seq > 0) {  // ASCII, or one whole UTF-8 sequence
+      plain += seq, i += seq;
+      continue;
+    }
+    total += printf_emit(out, param, s + i - plain, plain);
+    plain = 0;
     if (esc != NULL) {
       total += printf_emit(out, param, esc, 2);
     } else if (c < 0x20) {  // RFC 8259: other control characters as \u00XX
       char u[6] = {'\\', 'u', '0', '0', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
       total += printf_emit(out, param, u, sizeof(u));
-    } else if (seq == 0) {
-      total += printf_emit(out, param, "\\ufffd", 6);
     } else {
-      total += printf_emit(out, param, s + i, seq);  // ASCII, or one whole UTF-8 sequence
-      i += seq - 1;
+      total += printf_emit(out, param, "\\ufffd", 6);
     }
+    i++;
   }
-  return total;
+  return total + printf_emit(out, param, s + n - plain, plain);
 }
 
 // RFC 5952 text: lowercase hex, no leading zeros, the longest run (first on a
