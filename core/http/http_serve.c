@@ -611,12 +611,13 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   }
   size_t rlen = root.len;
   while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
-  if (mg_snprintf(path, sizeof(path) - SERVE_INDEX_ROOM, "%.*s%s", (int) rlen, root.buf, upath + strip) >=
-      sizeof(path) - SERVE_INDEX_ROOM) {
+  size_t tail = strlen(upath + strip), plen = rlen + tail, size = 0;
+  if (plen >= sizeof(path) - SERVE_INDEX_ROOM) {
     serve_error(c, opts, 414, "Path too long\n");
     return;
   }
-  size_t plen = strlen(path), size = 0;
+  memcpy(path, root.buf, rlen);  // The root, then the request's path under it
+  memcpy(path + rlen, upath + strip, tail + 1);
   time_t mtime = 0;
   int flags = fs->st(path, &size, &mtime);
   if (flags & MG_FS_DIR) {
