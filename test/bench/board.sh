@@ -26,7 +26,7 @@ OUT=$(mkdir -p "$BUILD/bench" && cd "$BUILD/bench" && pwd)
 SERVER_CPU=0 CLIENT_CPU=1
 PIDS=() FAILED=()
 MIN_ELF=$BUILD/arm/tcpip/min_http.elf FW_ELF=$BUILD/arm/firmware.elf HOST_FW=$BUILD/firmware/firmware
-SIZES=$BUILD/arm/tcpip/board_sizes.o
+SIZES=$BUILD/arm/tcpip/board_sizes.o CONN_SIZES=$BUILD/arm/tcpip/tcpip_conn_size.o
 LOAD=$HERE/board-load.mjs
 TMP=$(mktemp -d "$OUT/board.XXXXXX")
 
@@ -43,7 +43,7 @@ note() { echo "board-bench: $*" >&2; }
 for tool in qemu-system-arm arm-none-eabi-nm arm-none-eabi-size wrk node taskset; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
-for f in "$MIN_ELF" "$FW_ELF" "$HOST_FW" "$SIZES" "$BUILD/arm/firmware.map"; do
+for f in "$MIN_ELF" "$FW_ELF" "$HOST_FW" "$SIZES" "$CONN_SIZES" "$BUILD/arm/firmware.map"; do
   [ -e "$f" ] || die "build first: make $f"
 done
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -97,7 +97,9 @@ MIN_DATA=$(section "$MIN_ELF" .data) MIN_BSS=$(section "$MIN_ELF" .bss)
 MIN_STATIC=$((MIN_DATA + MIN_BSS))
 MIN_MGR=$(size_of "$MIN_ELF" '^(s_)?mgr(\.[0-9]+)?$') MIN_IFP=$(size_of "$MIN_ELF" '^(s_)?ifp(\.[0-9]+)?$')
 RINGS=$(size_of "$SIZES" '^board_size_rings$') IOBUF=$(size_of "$SIZES" '^board_size_io$')
-FRAMES=$(size_of "$SIZES" '^board_size_frames$') SPARES_OFF=$(($(size_of "$SIZES" '^board_offset_io_spares$') - 1))
+FRAMES=$(size_of "$SIZES" '^board_size_frames$') STATE=$(size_of "$SIZES" '^board_size_state$')
+TCB=$(size_of "$CONN_SIZES" '^tcpip_size_tcb$') CONN=$(size_of "$CONN_SIZES" '^tcpip_size_conn$')
+SPARES_OFF=$(($(size_of "$SIZES" '^board_offset_io_spares$') - 1))
 MIN_HEAP=n/a MIN_SPARES=n/a MIN_BEYOND=n/a MIN_STACK=n/a
 if qemu_start "$MIN_ELF" "$OUT/board-min.log" 'address 10\.0\.2\.15'; then
   if out=$(taskset -c $CLIENT_CPU node "$LOAD" http "http://127.0.0.1:$QEMU_PORT/" "$MIN_CONNS" "$MIN_REQUESTS" 2>&1) &&
@@ -162,7 +164,11 @@ echo "  text $MIN_TEXT bytes; goal <= 38 KB (38912 bytes): $text_goal"
 echo "  data + bss: $MIN_DATA + $MIN_BSS = $MIN_STATIC bytes, no buffers (the manager ${MIN_MGR:-?}, the interface ${MIN_IFP:-?}, newlib, the log and the board)"
 echo "  heap high-water mark after $MIN_REQUESTS requests on $MIN_CONNS keep-alive connections at once, read in QEMU: $MIN_HEAP bytes"
 echo "    of which buffers ${MIN_BUFFERS:-n/a}: $MIN_CONNS TCP rings of $RINGS, $MIN_SPARES iobufs of $IOBUF (the spares the idle manager holds), frames $FRAMES"
-echo "    the rest: the stack's state beyond its frames, $MIN_CONNS TCBs, $((MIN_CONNS + 1)) struct mg_connection, the allocator's headers"
+if [ "$MIN_BEYOND" != n/a ]; then
+  echo "    the rest $((MIN_HEAP - MIN_BUFFERS)): the stack's state beyond its frames $((STATE - FRAMES)), $MIN_CONNS TCBs of $TCB," \
+    "$((MIN_CONNS + 1)) struct mg_connection of $CONN (the listener's too), and $((MIN_HEAP - MIN_BUFFERS - STATE + FRAMES - MIN_CONNS * TCB - (MIN_CONNS + 1) * CONN))" \
+    "of the allocator's headers, chunks freed and not reused (fragmentation) and the rest"
+fi
 echo "  RAM beyond buffers (data + bss + heap mark - buffers): $MIN_BEYOND bytes; goal <= 16 KB (16384 bytes): $ram_goal"
 echo "  stack: $MIN_STACK bytes used of 65536 reserved (deepest non-zero word; not in the figures above)"
 echo "2. dashboard firmware ($FW_ELF), by component (tools/arm-size.sh):"

@@ -14,6 +14,9 @@ const char board_size_io[MG_IO_SIZE] = {1};
 // The stack's frame buffers: the received frame, the frames held for ARP, its own to send in
 extern const char board_size_frames[TCPIP_RX_FRAME + (MG_TCPIP_ARP_PENDING + 1) * TCPIP_ETH_FRAME];
 const char board_size_frames[TCPIP_RX_FRAME + (MG_TCPIP_ARP_PENDING + 1) * TCPIP_ETH_FRAME] = {1};
+// The stack's state as allocated for an interface that brings no frame to send in
+extern const char board_size_state[sizeof(struct tcpip_state) + TCPIP_ETH_FRAME];
+const char board_size_state[sizeof(struct tcpip_state) + TCPIP_ETH_FRAME] = {1};
 // Where struct mg_mgr counts its spare iobufs (plus one: an array is never empty)
 extern const char board_offset_io_spares[offsetof(struct mg_mgr, io_spares) + 1];
 const char board_offset_io_spares[offsetof(struct mg_mgr, io_spares) + 1] = {1};
