@@ -456,6 +456,9 @@ $(BUILD)/arm/firmware.elf: $(ARM_FW_OBJ) firmware/arm/mps2-an385.ld $(BUILD)/arm
 # no LTO, whose objects hold no symbols), for the host with the tap flavour's flags too
 $(BUILD)/arm/tcpip/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR)
 	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(filter-out -flto,$(ARM_MIN_FLAGS)) -c $< -o $@
+# What of the minimal HTTP program's heap is buffers, for the board's budget (test/bench/board.sh)
+$(BUILD)/arm/tcpip/board_sizes.o: test/bench/board_sizes.c $(CORE_HDR)
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(filter-out -flto,$(ARM_MIN_FLAGS)) -c $< -o $@
 $(BUILD)/bench/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR) $(MBEDTLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(TAP_FLAGS) -c $< -o $@
@@ -516,7 +519,7 @@ $(BUILD)/bench/ota-32m.img: $(BUILD)/firmware/firmware $(BUILD)/packer/packer $(
 
 bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/bench/tls_handshakes $(BUILD)/bench/ws_fanout \
        $(BUILD)/bench/ota-32m.img $(BUILD)/tap/examples/http-server $(BUILD)/bench/tcpip_conn_size.o \
-       $(BUILD)/arm/tcpip/tcpip_conn_size.o $(BUILD)/arm/tcpip/min_http.elf
+       $(BUILD)/arm/tcpip/tcpip_conn_size.o $(BUILD)/arm/tcpip/min_http.elf $(BUILD)/arm/tcpip/board_sizes.o $(BUILD)/arm/firmware.elf
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
 	$(BUILD)/bench/sha256_bench
 	BUILD=$(BUILD) test/bench/run.sh

@@ -10,6 +10,9 @@
 #   - the built-in TCP/IP stack: a 100 MiB download over a TAP beside the sockets build over
 #     a veth pair, the same with 1% loss, RAM per TCP connection, the text of the smallest
 #     HTTP program on it for Cortex-M (tcpip.sh)
+#   - the board (QEMU mps2-an385): the minimal HTTP program's text and RAM, the dashboard
+#     firmware's size per component, its peak RAM under 8 + 4 clients and REST reads through
+#     QEMU's forward beside the host build behind a userspace proxy (board.sh)
 # each at 50 and 1000 connections, servers pinned to CPU 0 and wrk to CPU 1,
 # the firmware's packed dashboard (index.html and a hashed asset, gzip), plus
 # resident memory: http-server's RSS around the c1000 run, and bytes per
@@ -206,6 +209,9 @@ OTA_TABLE=$(BUILD=$BUILD "$HERE/ota.sh") || FAILED+=("OTA upload benchmark: $OTA
 # ---- the built-in TCP/IP stack: downloads over a TAP beside veth, RAM per connection, Cortex-M text (test/bench/tcpip.sh)
 TCPIP_TABLE=$(BUILD=$BUILD "$HERE/tcpip.sh") || FAILED+=("TCP/IP stack benchmark: $TCPIP_TABLE")
 
+# ---- the board in QEMU: the minimal HTTP program and the dashboard firmware's budget (test/bench/board.sh)
+BOARD_TABLE=$(BUILD=$BUILD BENCH_SECONDS=$SECS "$HERE/board.sh") || FAILED+=("board benchmark: $BOARD_TABLE")
+
 # ---- report
 idle_goal=$(awk -v b="$IDLE_OURS" 'BEGIN { print (b != "n/a" && b <= 4096) ? "PASS" : "MISS" }')
 ws_mem_goal=$(awk -v b="$WS_BYTES" 'BEGIN { print (b != "n/a" && b <= 2048) ? "PASS" : "MISS" }')
@@ -250,6 +256,8 @@ wsm_push_goal=$(awk -v t="$WSM_MAX" 'BEGIN { print (t != "n/a" && t < 100) ? "PA
   echo "$OTA_TABLE"
   echo
   echo "$TCPIP_TABLE"
+  echo
+  echo "$BOARD_TABLE"
   echo
   echo "goal: >= 1.0x nginx on the 1 KiB file at c50 and c1000: ${GOAL_FILE[*]}"
   echo "goal: <= 4096 bytes per idle keep-alive connection: $idle_goal ($IDLE_OURS)"
