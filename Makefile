@@ -442,6 +442,24 @@ $(BUILD)/arm/firmware.elf: $(ARM_FW_OBJ) firmware/arm/mps2-an385.ld $(BUILD)/arm
 	$(Q)arm-none-eabi-gcc $(ARM_TCPIP_FLAGS) $(ARM_LD) -Wl,-Map,$(BUILD)/arm/firmware.map $(ARM_FW_OBJ) \
 	  $(BUILD)/arm/tcpip/libmeerkat.a -o $@
 	$(Q)arm-none-eabi-objcopy -O binary $@ $(BUILD)/arm/firmware.bin
+# The same firmware with HTTPS on 443 besides HTTP on 80 (build/arm/tls/firmware.elf):
+# the stack and the core with TLS, the cross-compiled mbedTLS archive (the linker takes
+# only the modules the firmware calls) and the packed development certificate
+$(eval $(call flavour,$(BUILD)/arm/tls/tcpip,$(ARM_TCPIP_FLAGS) $(ARM_TLS_FLAGS),arm-none-eabi-gcc,$(ARM_MBEDTLS_LIB)))
+ARM_TLS_FW_OBJ := $(patsubst $(BUILD)/arm/fw/%,$(BUILD)/arm/tls/fw/%,$(filter-out %/web_fs.o,$(ARM_FW_OBJ))) \
+                  $(BUILD)/arm/fw/obj/firmware/web_fs.o $(BUILD)/arm/tls/fw/obj/certs_fs.o
+$(BUILD)/arm/tls/fw/obj/%.o: %.c $(CORE_HDR) $(FIRMWARE_HDR) firmware/arm/board.h $(ARM_MBEDTLS_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_FW_FLAGS) $(ARM_TLS_FLAGS) -c $< -o $@
+$(BUILD)/arm/tls/fw/obj/certs_fs.o: $(BUILD)/arm/certs_fs.c
+	@mkdir -p $(dir $@)
+	$(Q)arm-none-eabi-gcc $(CSTD) $(ARM_TCPIP_FLAGS) -Icore/include -c $< -o $@
+$(BUILD)/arm/tls/firmware.elf: $(ARM_TLS_FW_OBJ) firmware/arm/mps2-an385.ld $(BUILD)/arm/tls/tcpip/libmeerkat.a $(ARM_MBEDTLS_LIB)
+	@echo "  LINK    $@"
+	$(Q)arm-none-eabi-gcc $(ARM_TCPIP_FLAGS) $(ARM_LD) -Wl,-Map,$(BUILD)/arm/tls/firmware.map $(ARM_TLS_FW_OBJ) \
+	  $(BUILD)/arm/tls/tcpip/libmeerkat.a $(ARM_MBEDTLS_LIB) -o $@
+	$(Q)arm-none-eabi-objcopy -O binary $@ $(BUILD)/arm/tls/firmware.bin
 # Its RAM per TCP connection: sizes read with nm -S (test/bench/tcpip_conn_size.c), for the
 # host with the tap flavour's flags too
 $(BUILD)/arm/tcpip/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR)
@@ -449,10 +467,11 @@ $(BUILD)/arm/tcpip/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR)
 $(BUILD)/bench/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR) $(MBEDTLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(TAP_FLAGS) -c $< -o $@
-arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/selftest.elf $(BUILD)/arm/tls/selftest.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf \
+arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/selftest.elf $(BUILD)/arm/tls/selftest.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf \
      $(BUILD)/arm/tcpip/min_http.elf
 	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
 	@echo "arm: $(BUILD)/arm/firmware.elf by component:" && tools/arm-size.sh $(BUILD)/arm/firmware.map
+	@echo "arm: $(BUILD)/arm/tls/firmware.elf (HTTPS) by component:" && tools/arm-size.sh $(BUILD)/arm/tls/firmware.map
 
 # The board firmware in QEMU, its port 80 forwarded to 127.0.0.1:QEMU_PORT (restrict=on:
 # nothing leaves QEMU but the forwarded connections); Ctrl-A X quits

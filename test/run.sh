@@ -118,7 +118,7 @@ run_alloc alloc-faults-tcpip alloc_faults_tcpip tcpip/asan
 
 # Every flavour runs these; the TAP and board files run once, below (the tap build's
 # binaries, the board images in QEMU: no flavour of their own)
-ONCE=(test/integration/tcpip.test.mjs test/integration/board-tap.test.mjs)
+ONCE=(test/integration/tcpip.test.mjs test/integration/board-tap.test.mjs test/integration/board-tls.test.mjs)
 INTEGRATION=()
 for f in test/integration/*.test.mjs; do [[ " ${ONCE[*]} " == *" $f "* ]] || INTEGRATION+=("$f"); done
 echo "== integration tests"
