@@ -31,7 +31,7 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: ota all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm qemu mbedtls certs
+.PHONY: ota all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm qemu qemu-tls mbedtls certs
 all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(DEVICES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware $(CERTS)
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
@@ -486,6 +486,12 @@ QEMU_PORT ?= 8080
 qemu: $(BUILD)/arm/firmware.elf
 	@echo "Dashboard on http://127.0.0.1:$(QEMU_PORT)/ once the board says ready (Ctrl-A X quits QEMU)"
 	qemu-system-arm -M mps2-an385 -nographic -kernel $< -nic user,restrict=on,hostfwd=tcp:127.0.0.1:$(QEMU_PORT)-:80
+# The HTTPS image the same way, its port 443 on 127.0.0.1:QEMU_TLS_PORT (8443) besides 80
+QEMU_TLS_PORT ?= 8443
+qemu-tls: $(BUILD)/arm/tls/firmware.elf
+	@echo "Dashboard on https://localhost:$(QEMU_TLS_PORT)/ (trust $(BUILD)/certs/ca.pem) and http://127.0.0.1:$(QEMU_PORT)/ once the board says ready (Ctrl-A X quits QEMU)"
+	qemu-system-arm -M mps2-an385 -nographic -kernel $< \
+	  -nic user,restrict=on,hostfwd=tcp:127.0.0.1:$(QEMU_TLS_PORT)-:443,hostfwd=tcp:127.0.0.1:$(QEMU_PORT)-:80
 
 test: all arm $(TAP_PROBES) $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(TCPIP_TESTS) $(TAP_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
