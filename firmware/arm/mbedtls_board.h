@@ -20,5 +20,9 @@
 #undef MBEDTLS_SHA224_C
 #undef MBEDTLS_AESNI_C
 #undef MBEDTLS_PK_WRITE_C
+// Records the board sends carry at most 4 KiB (it may cut them as it likes): 12 KiB less
+// per connection. Its handshake flight must fit: an ECDSA chain of two or three
+// certificates does. What it receives stays 16 KiB, as a client may send full records.
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
 
 #endif
