@@ -31,7 +31,7 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: ota all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm qemu mbedtls certs
+.PHONY: ota all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm qemu qemu-tls mbedtls certs
 all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(DEVICES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware $(CERTS)
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
@@ -273,16 +273,18 @@ ARM_TLS_FLAGS   := -DMG_ENABLE_TLS=1 -DMG_TLS_UPTIME_CLOCK=1 $(MBEDTLS_INC) $(MB
 ARM_MBEDTLS_LIB := $(BUILD)/arm/mbedtls/libmbedtls.a
 # Everest's x25519 (mbedTLS's own makefile adds these three to libmbedcrypto)
 MBEDTLS_EVEREST_SRC := $(addprefix $(MBEDTLS_DIR)/3rdparty/everest/library/,everest.c x25519.c Hacl_Curve25519_joined.c)
-$(ARM_MBEDTLS_LIB): $(MBEDTLS_DIR)/include/mbedtls/ssl.h $(MBEDTLS_CONFIG) $(MBEDTLS_DISPATCH) \
-                    $(wildcard $(X25519_DRIVER)/*.[ch])
-	@mkdir -p $(dir $@)obj
-	@echo "  MBEDTLS $(dir $@) (arm-none-eabi-gcc)"
-	$(Q)for f in $(MBEDTLS_DIR)/library/*.c $(MBEDTLS_EVEREST_SRC) $(X25519_DRIVER)/mg_x25519_driver.c; do \
-	  arm-none-eabi-gcc $(filter-out -DMG_%,$(ARM_FLAGS)) $(ARM_TLS_FLAGS) $(MBEDTLS_DRIVER_DEF) -I$(MBEDTLS_DIR)/library \
+define arm_mbedtls  # $(1) = the archive, $(2) = its TLS flags, $(3) = more prerequisites
+$(1): $(MBEDTLS_DIR)/include/mbedtls/ssl.h $(MBEDTLS_CONFIG) $(MBEDTLS_DISPATCH) $(wildcard $(X25519_DRIVER)/*.[ch]) $(3)
+	@mkdir -p $$(dir $$@)obj
+	@echo "  MBEDTLS $$(dir $$@) (arm-none-eabi-gcc)"
+	$$(Q)for f in $(MBEDTLS_DIR)/library/*.c $(MBEDTLS_EVEREST_SRC) $(X25519_DRIVER)/mg_x25519_driver.c; do \
+	  arm-none-eabi-gcc $(filter-out -DMG_%,$(ARM_FLAGS)) $(2) $(MBEDTLS_DRIVER_DEF) -I$(MBEDTLS_DIR)/library \
 	    -I$(MBEDTLS_DIR)/3rdparty/everest/include/everest -I$(MBEDTLS_DIR)/3rdparty/everest/include/everest/kremlib \
-	    -c $$f -o $(dir $@)obj/$$(basename $$f .c).o || exit 1; done
-	@rm -f $@
-	$(Q)arm-none-eabi-ar rcs $@ $(dir $@)obj/*.o
+	    -c $$$$f -o $$(dir $$@)obj/$$$$(basename $$$$f .c).o || exit 1; done
+	@rm -f $$@
+	$$(Q)arm-none-eabi-ar rcs $$@ $$(dir $$@)obj/*.o
+endef
+$(eval $(call arm_mbedtls,$(ARM_MBEDTLS_LIB),$(ARM_TLS_FLAGS)))
 $(eval $(call flavour,$(BUILD)/arm/tls,$(ARM_FLAGS) $(ARM_TLS_FLAGS),arm-none-eabi-gcc,$(ARM_MBEDTLS_LIB)))
 $(BUILD)/arm/certs_fs.c: $(CERTS) $(BUILD)/packer/packer
 	@mkdir -p $(BUILD)/arm/certs
@@ -452,6 +454,29 @@ $(BUILD)/arm/firmware.elf: $(ARM_FW_OBJ) firmware/arm/mps2-an385.ld $(BUILD)/arm
 	$(Q)arm-none-eabi-gcc $(ARM_TCPIP_FLAGS) $(ARM_LD) -Wl,-Map,$(BUILD)/arm/firmware.map $(ARM_FW_OBJ) \
 	  $(BUILD)/arm/stack/libmeerkat.a -o $@
 	$(Q)arm-none-eabi-objcopy -O binary $@ $(BUILD)/arm/firmware.bin
+# The same firmware with HTTPS on 443 besides HTTP on 80 (build/arm/tls/firmware.elf):
+# the stack and the core with TLS, the cross-compiled mbedTLS archive (the linker takes
+# only the modules the firmware calls) and the packed development certificate
+# mbedTLS for it goes without what a server with an ECDSA certificate does not use
+# (firmware/arm/mbedtls_board.h): its own archive, from the same source
+ARM_FW_TLS_FLAGS   := $(ARM_TLS_FLAGS) -DMBEDTLS_USER_CONFIG_FILE=\"$(CURDIR)/firmware/arm/mbedtls_board.h\"
+ARM_FW_MBEDTLS_LIB := $(BUILD)/arm/tls/mbedtls/libmbedtls.a
+$(eval $(call arm_mbedtls,$(ARM_FW_MBEDTLS_LIB),$(ARM_FW_TLS_FLAGS),firmware/arm/mbedtls_board.h))
+$(eval $(call flavour,$(BUILD)/arm/tls/tcpip,$(ARM_TCPIP_FLAGS) $(ARM_FW_TLS_FLAGS),arm-none-eabi-gcc,$(ARM_FW_MBEDTLS_LIB)))
+ARM_TLS_FW_OBJ := $(patsubst $(BUILD)/arm/fw/%,$(BUILD)/arm/tls/fw/%,$(filter-out %/web_fs.o,$(ARM_FW_OBJ))) \
+                  $(BUILD)/arm/fw/obj/firmware/web_fs.o $(BUILD)/arm/tls/fw/obj/certs_fs.o
+$(BUILD)/arm/tls/fw/obj/%.o: %.c $(CORE_HDR) $(FIRMWARE_HDR) firmware/arm/board.h $(ARM_FW_MBEDTLS_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_FW_FLAGS) $(ARM_FW_TLS_FLAGS) -c $< -o $@
+$(BUILD)/arm/tls/fw/obj/certs_fs.o: $(BUILD)/arm/certs_fs.c
+	@mkdir -p $(dir $@)
+	$(Q)arm-none-eabi-gcc $(CSTD) $(ARM_TCPIP_FLAGS) -Icore/include -c $< -o $@
+$(BUILD)/arm/tls/firmware.elf: $(ARM_TLS_FW_OBJ) firmware/arm/mps2-an385.ld $(BUILD)/arm/tls/tcpip/libmeerkat.a $(ARM_FW_MBEDTLS_LIB)
+	@echo "  LINK    $@"
+	$(Q)arm-none-eabi-gcc $(ARM_TCPIP_FLAGS) $(ARM_LD) -Wl,-Map,$(BUILD)/arm/tls/firmware.map $(ARM_TLS_FW_OBJ) \
+	  $(BUILD)/arm/tls/tcpip/libmeerkat.a $(ARM_FW_MBEDTLS_LIB) -o $@
+	$(Q)arm-none-eabi-objcopy -O binary $@ $(BUILD)/arm/tls/firmware.bin
 # Its RAM per TCP connection and its interface's: sizes read with nm -S (test/bench/tcpip_conn_size.c;
 # no LTO, whose objects hold no symbols), for the host with the tap flavour's flags too
 $(BUILD)/arm/tcpip/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR)
@@ -462,10 +487,11 @@ $(BUILD)/arm/tcpip/board_sizes.o: test/bench/board_sizes.c $(CORE_HDR)
 $(BUILD)/bench/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR) $(MBEDTLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(TAP_FLAGS) -c $< -o $@
-arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/selftest.elf $(BUILD)/arm/tls/selftest.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf \
+arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/selftest.elf $(BUILD)/arm/tls/selftest.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf \
      $(BUILD)/arm/tcpip/min_http.elf
 	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
 	@echo "arm: $(BUILD)/arm/firmware.elf by component:" && tools/arm-size.sh $(BUILD)/arm/firmware.map
+	@echo "arm: $(BUILD)/arm/tls/firmware.elf (HTTPS) by component:" && tools/arm-size.sh $(BUILD)/arm/tls/firmware.map
 
 # The board firmware in QEMU, its port 80 forwarded to 127.0.0.1:QEMU_PORT (restrict=on:
 # nothing leaves QEMU but the forwarded connections); Ctrl-A X quits
@@ -473,6 +499,12 @@ QEMU_PORT ?= 8080
 qemu: $(BUILD)/arm/firmware.elf
 	@echo "Dashboard on http://127.0.0.1:$(QEMU_PORT)/ once the board says ready (Ctrl-A X quits QEMU)"
 	qemu-system-arm -M mps2-an385 -nographic -kernel $< -nic user,restrict=on,hostfwd=tcp:127.0.0.1:$(QEMU_PORT)-:80
+# The HTTPS image the same way, its port 443 on 127.0.0.1:QEMU_TLS_PORT (8443) besides 80
+QEMU_TLS_PORT ?= 8443
+qemu-tls: $(BUILD)/arm/tls/firmware.elf
+	@echo "Dashboard on https://localhost:$(QEMU_TLS_PORT)/ (trust $(BUILD)/certs/ca.pem) and http://127.0.0.1:$(QEMU_PORT)/ once the board says ready (Ctrl-A X quits QEMU)"
+	qemu-system-arm -M mps2-an385 -nographic -kernel $< \
+	  -nic user,restrict=on,hostfwd=tcp:127.0.0.1:$(QEMU_TLS_PORT)-:443,hostfwd=tcp:127.0.0.1:$(QEMU_PORT)-:80
 
 test: all arm $(TAP_PROBES) $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(TCPIP_TESTS) $(TAP_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh

@@ -1,12 +1,14 @@
 // The device firmware on QEMU's mps2-an385: the host firmware's device, routes and packed
 // dashboard (firmware/device.c, routes.c) on the built-in stack over the LAN9118.
 // QEMU's user network gives the address by DHCP (10.0.2.15); users, settings and sessions
-// live on the flash filesystem over RAM that a reset keeps.
+// live on the flash filesystem over RAM that a reset keeps. Built with MG_ENABLE_TLS
+// (build/arm/tls/firmware.elf), HTTPS on 443 too, with the packed development certificate.
 #include "board.h"
 #include "routes.h"
 #include "ota/ota_flash.h"
 
 #define MAIN_LISTEN "http://0.0.0.0:80"
+#define MAIN_LISTEN_TLS "https://0.0.0.0:443"
 
 // The flash filesystem's region: two slots of the RAM flash, of which it uses the first
 // (16 KiB of files in one half, the other for compaction)
@@ -16,7 +18,7 @@ static struct ota_flash s_data_flash;
 
 static struct mg_mgr s_mgr;
 static struct device s_dev;
-static struct https s_https;  // No certificate: this image serves plain HTTP only
+static struct https s_https;  // No certificate unless built with TLS: plain HTTP only
 static struct routes s_routes = {&s_dev, &s_https, NULL};  // No OTA yet
 static struct mg_tcpip_if s_ifp = {.mac = {0x02, 0x6d, 0x6b, 0x00, 0x00, 0x01},
                                    .enable_dhcp_client = true,
@@ -30,9 +32,28 @@ static void main_announce(void *arg) {
     if (mg_timer_add(ifp->mgr, 100, MG_TIMER_ONCE, main_announce, ifp) == NULL) MG_ERROR(("out of memory"));
     return;
   }
-  MG_INFO(("ready: dashboard on http://%M/, heap arena %lu bytes", mg_print_ip4, &ifp->ip,
-           (unsigned long) board_heap_size()));
+  MG_INFO(("ready: dashboard on http://%M/%s, heap arena %lu bytes", mg_print_ip4, &ifp->ip,
+           s_https.port != 0 ? " and https:// (443)" : "", (unsigned long) board_heap_size()));
 }
+
+#if MG_ENABLE_TLS
+extern struct mg_fs arm_certs_fs;  // build/arm/certs_fs.c: the development certificate, packed
+
+// HTTPS beside HTTP, as the host firmware's -T gives it: the development certificate
+// (so no HSTS, https.c), no redirect, so that plain HTTP keeps serving. A real device
+// reads its own certificate from its flash filesystem (DATA_DIR/tls) instead.
+static void main_listen_tls(void) {
+  struct https_paths paths = {.data_dir = "", .dev_dir = "", .fs = &arm_certs_fs};
+  if (!https_load(&s_https, &paths)) {
+    MG_ERROR(("no HTTPS: %s", s_https.source));
+  } else if (mg_http_listen(&s_mgr, MAIN_LISTEN_TLS, routes_handle, &s_routes) == NULL) {
+    MG_ERROR(("cannot listen on %s", MAIN_LISTEN_TLS));
+  } else {
+    s_https.port = 443;
+    MG_INFO(("HTTPS on 443 with %s", s_https.source));
+  }
+}
+#endif
 
 int main(void) {
   board_init();
@@ -62,6 +83,9 @@ int main(void) {
     MG_ERROR(("cannot listen on %s", MAIN_LISTEN));
     board_exit(1);
   }
+#if MG_ENABLE_TLS
+  main_listen_tls();
+#endif
   for (;;) mg_mgr_poll(&s_mgr, 1000);  // Sleeps in the LAN9118's wait (WFI) when idle
   return 0;
 }
