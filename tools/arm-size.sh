@@ -21,6 +21,10 @@ awk -v dirs="$dirs" '
   }
   function component(file,   obj) {
     if (file ~ /web_fs\.o$/) return "packed-dashboard"
+    # OTA: the firmware and board parts and the key; the crypto under it is mbedTLS (tls)
+    if (file ~ /obj\/(firmware\/ota|firmware\/boot_slots|firmware\/arm\/boot_ram|keys\/ota_pubkey)\.o$/) return "ota"
+    if (match(file, /obj\/core\/[a-z0-9_]+\//)) return name[substr(file, RSTART + 9, RLENGTH - 10)]
+    if (file ~ /libmbedtls\.a\(/) return "tls"
     if (file ~ /obj\/firmware\/arm\//) return "board"
     if (file ~ /obj\/firmware\//) return "firmware"
     if (match(file, /libmeerkat\.a\(([^)]*)\.o\)/)) {

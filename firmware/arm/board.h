@@ -8,5 +8,7 @@ void board_exit(int status);          // End the run (QEMU: semihosting exit wit
 void board_dualtimer_handler(void);   // The clock's wrap (IRQ 10)
 size_t board_heap_size(void);         // The heap's fixed arena (the linker script's HEAP_SIZE)
 size_t board_heap_peak(void);         // Its high-water mark: malloc never gives memory back to it
+void board_quiesce(void);             // Interrupts masked, every one disabled, timers stopped: for a jump
+void board_reset(void);               // A system reset (SCB AIRCR SYSRESETREQ); does not return
 
 #endif  // BOARD_H

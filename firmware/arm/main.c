@@ -1,15 +1,21 @@
 // The device firmware on QEMU's mps2-an385: the host firmware's device, routes and packed
-// dashboard (firmware/device.c, routes.c) on the built-in stack over the LAN9118.
-// QEMU's user network gives the address by DHCP (10.0.2.15); users and settings live in RAM.
+// dashboard (firmware/device.c, routes.c) and its OTA (firmware/ota.c, arm/boot_ram.c) on
+// the built-in stack over the LAN9118. QEMU's user network gives the address by DHCP
+// (10.0.2.15); users and settings live in RAM.
 #include "board.h"
+#include "ota.h"
 #include "routes.h"
 
 #define MAIN_LISTEN "http://0.0.0.0:80"
+#define MAIN_CONFIRM_S 5   // A new image on trial confirms itself after serving this long,
+#define MAIN_WINDOW_S 60   // else it restarts after this, and the next boots decide
 
 static struct mg_mgr s_mgr;
 static struct device s_dev;
 static struct https s_https;  // No certificate: this image serves plain HTTP only
-static struct routes s_routes = {&s_dev, &s_https, NULL};  // No OTA yet
+static struct boot s_boot;
+static struct ota s_ota;
+static struct routes s_routes = {&s_dev, &s_https, &s_ota};
 static struct mg_tcpip_if s_ifp = {.mac = {0x02, 0x6d, 0x6b, 0x00, 0x00, 0x01},
                                    .enable_dhcp_client = true,
                                    .driver = &mg_tcpip_driver_lan9118};
@@ -29,6 +35,10 @@ static void main_announce(void *arg) {
 int main(void) {
   board_init();
   mg_log_set(MG_LL_INFO);
+  if (!boot_start(&s_boot, FIRMWARE_VERSION)) {  // Or starts the image in another slot
+    MG_ERROR(("cannot start: the OTA regions do not hold the boot record"));
+    board_exit(1);
+  }
   // The flash filesystem (core/fs) mounts here, and its directory replaces NULL below
   // (users and settings kept across resets); until then they live in RAM
   const char *data_dir = NULL;
@@ -42,13 +52,17 @@ int main(void) {
   device_init(&s_dev, &s_mgr, data_dir);
   s_dev.dash.auth = auth;
   mg_auth_allow_host(auth, s_dev.name);
-  MG_INFO(("%s firmware %s (built %s) on mps2-an385, %d PBKDF2 iterations", s_dev.name, s_dev.version,
-           s_dev.build_time, MG_AUTH_PBKDF2_ITERATIONS));
+  MG_INFO(("%s firmware %s (built %s) on mps2-an385 from slot %d, %d PBKDF2 iterations", s_dev.name, s_dev.version,
+           s_dev.build_time, s_boot.running, MG_AUTH_PBKDF2_ITERATIONS));
+  ota_init(&s_ota, &s_boot, &s_dev.dash, s_dev.version, MAIN_CONFIRM_S, MAIN_WINDOW_S);
   if (mg_http_listen(&s_mgr, MAIN_LISTEN, routes_handle, &s_routes) == NULL ||
       mg_timer_add(&s_mgr, 100, MG_TIMER_ONCE, main_announce, &s_ifp) == NULL) {
     MG_ERROR(("cannot listen on %s", MAIN_LISTEN));
     board_exit(1);
   }
-  for (;;) mg_mgr_poll(&s_mgr, 1000);  // Sleeps in the LAN9118's wait (WFI) when idle
+  while (!ota_restart_due(&s_ota)) mg_mgr_poll(&s_mgr, s_ota.restart_at ? 20 : 1000);  // WFI when idle
+  MG_INFO(("restarting into the firmware the boot record now names"));
+  ota_say_goodbye(&s_mgr);
+  boot_restart(&s_boot);
   return 0;
 }
