@@ -1,0 +1,170 @@
+// OTA on the board: the firmware (build/arm/firmware.elf, the installed program) in QEMU's
+// mps2-an385 with port 80 forwarded to an ephemeral host port. A signed image of version
+// 0.2.0 (make ota-arm VERSION=0.2.0) is uploaded through the API; the board restarts (a
+// system reset under QEMU), its boot stage checks and starts the image, which reports
+// 0.2.0 and confirms itself; a rollback on demand brings the installed version back. Bad
+// images are refused with the host's reasons. Users live in RAM: set up again after each reset.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { api, session } from './dashboard-lib.mjs';
+
+const ELF = process.env.BOARD_FIRMWARE || 'build/arm/firmware.elf';
+const IMAGE = process.env.BOARD_OTA_IMAGE || 'build/ota/firmware-arm-0.2.0.img';
+const PAYLOAD = 'build/ota/arm-0.2.0/firmware.bin';  // What IMAGE signs, to re-sign for another board
+const PACKER = 'build/packer/packer';
+const KEY = 'build/keys/ota-dev.pem';
+const QEMU = 'qemu-system-arm';
+const B = '0.2.0';
+const skip = spawnSync(QEMU, ['--version']).status !== 0 ? `no ${QEMU} (Debian: qemu-system-arm)`
+  : !fs.existsSync(ELF) ? `${ELF} not built (make arm)`
+  : !fs.existsSync(IMAGE) ? `${IMAGE} not built (make ota-arm VERSION=${B})` : false;
+if (skip) console.log(`# board-ota skipped: ${skip}`);
+
+let qemu, url, output = '';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    }).on('error', reject);
+  });
+}
+
+// Resolves once QEMU's console shows re count times; rejects if QEMU ends first
+function waitForLog(re, count, ms) {
+  return new Promise((resolve, reject) => {
+    const seen = () => (output.match(new RegExp(re.source, 'g')) || []).length;
+    const timer = setTimeout(() => done(new Error(`${re} not seen ${count} times in ${ms} ms:\n${output}`)), ms);
+    const look = () => { if (seen() >= count) done(null); };
+    const gone = (code) => done(new Error(`QEMU ended (${code}) before ${re}:\n${output}`));
+    function done(err) {
+      clearTimeout(timer);
+      qemu.stdout.off('data', look);
+      qemu.off('close', gone);
+      if (err) reject(err); else resolve();
+    }
+    qemu.stdout.on('data', look);
+    qemu.on('close', gone);
+    look();
+  });
+}
+
+const READY = /ready: dashboard on http:\/\/10\.0\.2\.15\//;
+
+// POST /api/ota with the image as the body (the dashboard's CSRF header, as the host test)
+async function upload(cookie, img) {
+  const res = await fetch(new URL('api/ota', url), {
+    method: 'POST', body: img,
+    headers: { Cookie: cookie, 'Content-Type': 'application/octet-stream', 'X-Requested-With': 'meerkat' },
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+// GET /api/ota and /api/info until pred holds; after a reset the board answers again
+// with no users (they were in RAM): the admin is set up and logged in again
+let cookie;
+async function waitForBoard(what, pred, ms = 60000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      let ota = cookie ? await api(url, 'GET', 'api/ota', undefined, cookie) : { status: 401 };
+      if (ota.status === 401) {
+        cookie = await session(url);
+        ota = await api(url, 'GET', 'api/ota', undefined, cookie);
+      }
+      const info = (await api(url, 'GET', 'api/info', undefined, cookie)).body;
+      last = { ota: ota.body, info, cookie };
+      if (pred(last)) return last;
+    } catch { /* resetting, or not up yet */ }
+    await sleep(250);
+  }
+  assert.fail(`${what} never came (last: ${JSON.stringify(last)}):\n${output.slice(-4000)}`);
+}
+
+before(async () => {
+  if (skip) return;
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}/`;
+  qemu = spawn(QEMU, ['-M', 'mps2-an385', '-nographic', '-kernel', ELF,
+    '-nic', `user,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:80`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  qemu.stdout.setEncoding('utf8');
+  qemu.stderr.setEncoding('utf8');
+  qemu.stdout.on('data', (d) => { output += d; });
+  qemu.stderr.on('data', (d) => { output += d; });
+  await waitForLog(READY, 1, 20000);
+});
+
+after(async () => {
+  if (process.env.BOARD_OTA_LOG) console.log(output.replace(/\r/g, '').replace(/^/gm, '# '));  // The board's console, to read
+  if (!qemu || qemu.exitCode !== null) return;
+  const closed = new Promise((resolve) => qemu.on('close', resolve));
+  qemu.kill('SIGTERM');
+  await closed;
+});
+
+test('bad images are refused with the host\'s reasons and the installed firmware stays', { skip }, async () => {
+  const { ota, cookie } = await waitForBoard('the installed firmware', (s) => s.ota.slot === 0);
+  assert.equal(ota.board, 'mps2-an385');
+  const badSig = Buffer.from(fs.readFileSync(IMAGE));
+  badSig[badSig.length - 1] ^= 1;
+  let r = await upload(cookie, badSig);
+  assert.equal(r.status, 400, JSON.stringify(r.body));
+  assert.match(r.body.error, /signature does not verify/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'board-ota-'));
+  try {
+    const host = path.join(dir, 'host.img');
+    const s = spawnSync(PACKER, ['sign', '--key', KEY, '--version', B, '--board', 'host', PAYLOAD, host], { encoding: 'utf8' });
+    assert.equal(s.status, 0, s.stderr);
+    r = await upload(cookie, fs.readFileSync(host));
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.match(r.body.error, /for board "host", this device is "mps2-an385"/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const now = (await api(url, 'GET', 'api/ota', undefined, cookie)).body;
+  assert.equal(now.version, ota.version);
+  assert.equal(now.other.valid, false, 'slot 1 holds nothing that can start');
+});
+
+test('a signed image runs after a system reset, confirms itself, and rolls back on demand', { skip }, async () => {
+  const a = await waitForBoard('the installed firmware', (s) => s.ota.slot === 0 && !s.ota.trial);
+  const versionA = a.ota.version;
+  assert.notEqual(versionA, B);
+  const img = fs.readFileSync(IMAGE);
+  const t0 = process.hrtime.bigint();
+  const r = await upload(a.cookie, img);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  console.log(`# board-ota: ${img.length} bytes uploaded through QEMU's forward in ${ms.toFixed(0)} ms ` +
+    `(${(img.length / 1024 / (ms / 1000)).toFixed(0)} KiB/s)`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body, { ok: true, version: B, restarting: true });
+
+  // The reset: the boot stage of the installed program checks slot 1 and starts it
+  await waitForLog(/starting slot 1: version 0\.2\.0/, 1, 30000);
+  await waitForLog(READY, 2, 30000);
+  assert.equal((output.match(/first power-up/g) || []).length, 1, 'the slots and the record survived the reset');
+  const b = await waitForBoard(`version ${B} confirmed`, (s) => s.ota.version === B && !s.ota.trial);
+  assert.equal(b.ota.slot, 1);
+  assert.equal(b.info.version, B);
+  assert.deepEqual(b.ota.other, { slot: 0, valid: true, version: versionA });
+  assert.match(output, /slot 1 confirmed/);
+
+  // Rollback on demand: the installed program is started again, on trial, and confirms itself
+  const rb = await fetch(new URL('api/ota/rollback', url), {
+    method: 'POST', headers: { Cookie: b.cookie, 'X-Requested-With': 'meerkat' },
+  });
+  assert.equal(rb.status, 200, await rb.text());
+  await waitForLog(READY, 3, 30000);
+  const back = await waitForBoard(`version ${versionA} again`, (s) => s.ota.version === versionA && !s.ota.trial);
+  assert.equal(back.ota.slot, 0);
+  assert.equal(back.info.version, versionA);
+  assert.deepEqual(back.ota.other, { slot: 1, valid: true, version: B });
+});
