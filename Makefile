@@ -439,6 +439,14 @@ ARM_FW_FLAGS = $(ARM_TCPIP_FLAGS) -Ifirmware -Ifirmware/arm $(FW_FLAGS) -DFIRMWA
 ARM_FW_CRYPTO := $(ARM_FW_DIR)/fw/obj/core/ota/ota_verify.o $(ARM_FW_DIR)/fw/obj/core/tls/tls_psa.o
 $(ARM_FW_CRYPTO): ARM_FW_EXTRA := $(ARM_TLS_FLAGS)
 $(ARM_FW_CRYPTO): $(ARM_MBEDTLS_LIB)
+# The objects that stamp the version are compiled again when it changes, together: the
+# boot loader and /api/info must not tell two versions (each object is compiled on its own)
+ARM_FW_VERSION := $(ARM_FW_DIR)/fw/version
+$(ARM_FW_VERSION): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(FW_VERSION)' | cmp -s - $@ || echo '$(FW_VERSION)' >$@
+FORCE:
+$(ARM_FW_DIR)/fw/obj/firmware/device.o $(ARM_FW_DIR)/fw/obj/firmware/arm/main.o: $(ARM_FW_VERSION)
 $(ARM_FW_DIR)/fw/obj/%.o: %.c $(CORE_HDR) $(FIRMWARE_HDR) firmware/arm/board.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"

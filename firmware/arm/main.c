@@ -52,8 +52,8 @@ int main(void) {
   device_init(&s_dev, &s_mgr, data_dir);
   s_dev.dash.auth = auth;
   mg_auth_allow_host(auth, s_dev.name);
-  MG_INFO(("%s firmware %s (built %s) on mps2-an385 from slot %d, %d PBKDF2 iterations", s_dev.name, s_dev.version,
-           s_dev.build_time, s_boot.running, MG_AUTH_PBKDF2_ITERATIONS));
+  MG_INFO(("%s firmware %s (built %s) on mps2-an385, %d PBKDF2 iterations", s_dev.name, s_dev.version,
+           s_dev.build_time, MG_AUTH_PBKDF2_ITERATIONS));
   ota_init(&s_ota, &s_boot, &s_dev.dash, s_dev.version, MAIN_CONFIRM_S, MAIN_WINDOW_S);
   if (mg_http_listen(&s_mgr, MAIN_LISTEN, routes_handle, &s_routes) == NULL ||
       mg_timer_add(&s_mgr, 100, MG_TIMER_ONCE, main_announce, &s_ifp) == NULL) {

@@ -6,57 +6,26 @@
 // images are refused with the host's reasons. Users live in RAM: set up again after each reset.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { api, session } from './dashboard-lib.mjs';
+import { QEMU, READY, freePort, hasQemu, spawnBoard, stopBoard, waitForLog } from './qemu-board.mjs';
 
 const ELF = process.env.BOARD_FIRMWARE || 'build/arm/firmware.elf';
 const IMAGE = process.env.BOARD_OTA_IMAGE || 'build/ota/firmware-arm-0.2.0.img';
 const PAYLOAD = 'build/ota/arm-0.2.0/firmware.bin';  // What IMAGE signs, to re-sign for another board
 const PACKER = 'build/packer/packer';
 const KEY = 'build/keys/ota-dev.pem';
-const QEMU = 'qemu-system-arm';
 const B = '0.2.0';
-const skip = spawnSync(QEMU, ['--version']).status !== 0 ? `no ${QEMU} (Debian: qemu-system-arm)`
+const skip = !hasQemu() ? `no ${QEMU} (Debian: qemu-system-arm)`
   : !fs.existsSync(ELF) ? `${ELF} not built (make arm)`
   : !fs.existsSync(IMAGE) ? `${IMAGE} not built (make ota-arm VERSION=${B})` : false;
 if (skip) console.log(`# board-ota skipped: ${skip}`);
 
 let qemu, url, output = '';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    }).on('error', reject);
-  });
-}
-
-// Resolves once QEMU's console shows re count times; rejects if QEMU ends first
-function waitForLog(re, count, ms) {
-  return new Promise((resolve, reject) => {
-    const seen = () => (output.match(new RegExp(re.source, 'g')) || []).length;
-    const timer = setTimeout(() => done(new Error(`${re} not seen ${count} times in ${ms} ms:\n${output}`)), ms);
-    const look = () => { if (seen() >= count) done(null); };
-    const gone = (code) => done(new Error(`QEMU ended (${code}) before ${re}:\n${output}`));
-    function done(err) {
-      clearTimeout(timer);
-      qemu.stdout.off('data', look);
-      qemu.off('close', gone);
-      if (err) reject(err); else resolve();
-    }
-    qemu.stdout.on('data', look);
-    qemu.on('close', gone);
-    look();
-  });
-}
-
-const READY = /ready: dashboard on http:\/\/10\.0\.2\.15\//;
 
 // POST /api/ota with the image as the body (the dashboard's CSRF header, as the host test)
 async function upload(cookie, img) {
@@ -93,21 +62,13 @@ before(async () => {
   if (skip) return;
   const port = await freePort();
   url = `http://127.0.0.1:${port}/`;
-  qemu = spawn(QEMU, ['-M', 'mps2-an385', '-nographic', '-kernel', ELF,
-    '-nic', `user,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:80`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  qemu.stdout.setEncoding('utf8');
-  qemu.stderr.setEncoding('utf8');
-  qemu.stdout.on('data', (d) => { output += d; });
-  qemu.stderr.on('data', (d) => { output += d; });
-  await waitForLog(READY, 1, 20000);
+  qemu = spawnBoard(ELF, port, (d) => { output += d; });
+  await waitForLog(qemu, () => output, READY, 20000);
 });
 
-after(async () => {
+after(() => {
   if (process.env.BOARD_OTA_LOG) console.log(output.replace(/\r/g, '').replace(/^/gm, '# '));  // The board's console, to read
-  if (!qemu || qemu.exitCode !== null) return;
-  const closed = new Promise((resolve) => qemu.on('close', resolve));
-  qemu.kill('SIGTERM');
-  await closed;
+  return stopBoard(qemu);
 });
 
 test('bad images are refused with the host\'s reasons and the installed firmware stays', { skip }, async () => {
@@ -148,8 +109,8 @@ test('a signed image runs after a system reset, confirms itself, and rolls back 
   assert.deepEqual(r.body, { ok: true, version: B, restarting: true });
 
   // The reset: the boot stage of the installed program checks slot 1 and starts it
-  await waitForLog(/starting slot 1: version 0\.2\.0/, 1, 30000);
-  await waitForLog(READY, 2, 30000);
+  await waitForLog(qemu, () => output, /starting slot 1: version 0\.2\.0/, 30000);
+  await waitForLog(qemu, () => output, READY, 30000, 2);
   assert.equal((output.match(/first power-up/g) || []).length, 1, 'the slots and the record survived the reset');
   const b = await waitForBoard(`version ${B} confirmed`, (s) => s.ota.version === B && !s.ota.trial);
   assert.equal(b.ota.slot, 1);
@@ -162,7 +123,7 @@ test('a signed image runs after a system reset, confirms itself, and rolls back 
     method: 'POST', headers: { Cookie: b.cookie, 'X-Requested-With': 'meerkat' },
   });
   assert.equal(rb.status, 200, await rb.text());
-  await waitForLog(READY, 3, 30000);
+  await waitForLog(qemu, () => output, READY, 30000, 3);
   const back = await waitForBoard(`version ${versionA} again`, (s) => s.ota.version === versionA && !s.ota.trial);
   assert.equal(back.ota.slot, 0);
   assert.equal(back.info.version, versionA);
