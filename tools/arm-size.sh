@@ -23,6 +23,9 @@ awk -v dirs="$dirs" '
   function component(file,   obj) {
     if (file ~ /web_fs\.o$/) return "packed-dashboard"
     if (file ~ /certs_fs\.o$/) return "packed-certs"
+    # OTA: the firmware and board parts and the key; the crypto under it counts as mbedtls
+    if (file ~ /obj\/(firmware\/ota|firmware\/boot_slots|firmware\/arm\/boot_ram|keys\/ota_pubkey)\.o$/) return "ota"
+    if (match(file, /obj\/core\/[a-z0-9_]+\//)) return name[substr(file, RSTART + 9, RLENGTH - 10)]
     if (file ~ /libmbedtls\.a\(/) return "mbedtls"
     if (file ~ /obj\/firmware\/arm\//) return "board"
     if (file ~ /obj\/firmware\//) return "firmware"

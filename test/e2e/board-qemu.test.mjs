@@ -6,50 +6,19 @@
 // clients. QEMU is stopped afterwards.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import WebSocket from 'ws';
 import { PASSWORD, api, launchBrowser, problemLog, session } from './dashboard-lib.mjs';
 import { dashboardClients } from '../bench/board-load.mjs';
+import { QEMU, READY, freePort, hasQemu, spawnBoard, stopBoard, waitForLog } from './qemu-board.mjs';
 
 const ELF = process.env.BOARD_FIRMWARE || 'build/arm/firmware.elf';
-const QEMU = 'qemu-system-arm';
-const skip = spawnSync(QEMU, ['--version']).status !== 0 ? `no ${QEMU} (Debian: qemu-system-arm)`
+const skip = !hasQemu() ? `no ${QEMU} (Debian: qemu-system-arm)`
   : !fs.existsSync(ELF) ? `${ELF} not built (make arm)` : false;
 if (skip) console.log(`# board-qemu skipped: ${skip}`);
 
 let qemu, url, port, output = '';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    }).on('error', reject);
-  });
-}
-
-// Resolves with the match once QEMU's console shows it; rejects if QEMU ends first
-function waitForLog(re, ms) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`no ${re} in ${ms} ms:\n${output}`)), ms);
-    const look = () => {
-      const m = re.exec(output);
-      if (m) done(null, m);
-    };
-    const gone = (code) => done(new Error(`QEMU ended (${code}) before ${re}:\n${output}`));
-    function done(err, m) {
-      clearTimeout(timer);
-      qemu.stdout.off('data', look);
-      qemu.off('close', gone);
-      if (err) reject(err); else resolve(m);
-    }
-    qemu.stdout.on('data', look);
-    qemu.on('close', gone);
-    look();
-  });
-}
 
 function cpuTicks(pid) {  // utime + stime of the process, in clock ticks
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -66,21 +35,11 @@ before(async () => {
   if (skip) return;
   port = await freePort();
   url = `http://127.0.0.1:${port}/`;
-  qemu = spawn(QEMU, ['-M', 'mps2-an385', '-nographic', '-kernel', ELF,
-    '-nic', `user,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:80`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  qemu.stdout.setEncoding('utf8');
-  qemu.stderr.setEncoding('utf8');
-  qemu.stdout.on('data', (d) => { output += d; });
-  qemu.stderr.on('data', (d) => { output += d; });
-  await waitForLog(/ready: dashboard on http:\/\/10\.0\.2\.15\//, 20000);
+  qemu = spawnBoard(ELF, port, (d) => { output += d; });
+  await waitForLog(qemu, () => output, READY, 20000);
 });
 
-after(async () => {
-  if (!qemu || qemu.exitCode !== null) return;
-  const closed = new Promise((resolve) => qemu.on('close', resolve));
-  qemu.kill('SIGTERM');
-  await closed;
-});
+after(() => stopBoard(qemu));
 
 test('the board boots on QEMU user networking with DHCP and says where its dashboard is', { skip }, () => {
   assert.match(output, /LAN9118 at 0x40200000, ID_REV 0x1180001/);
