@@ -854,6 +854,65 @@ Test(tcp, fast_retransmit_on_three_duplicates_then_newreno_recovery) {
   free(t);
 }
 
+// RFC 3042: a window of three segments gives only two duplicates when one is lost, so
+// each of the first two lets one new segment out (cwnd + 2 SMSS at most), and the third comes
+Test(tcp, limited_transmit_sends_new_data_on_the_first_two_duplicates) {
+  struct tp *t = t_new();
+  t_open(t);
+  static char buf[5 * 1460];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  cr_assert_eq(t->nout, 3, "initial window: 3 segments");
+  t_clear(t);
+  t_in(t, P_SEQ, P_ACK, TCP_ACK, 65535, NULL, 10);  // Segment 1 lost
+  cr_assert_eq(t->nout, 1, "first duplicate: one new segment");
+  cr_assert_eq(t->out[0].seq, P_ACK + 3 * 1460);
+  t_in(t, P_SEQ, P_ACK, TCP_ACK, 65535, NULL, 11);
+  cr_assert_eq(t->nout, 2, "second duplicate: one more");
+  cr_assert_eq(t->out[1].seq, P_ACK + 4 * 1460);
+  cr_assert_eq(t->c.cwnd, 3 * 1460, "cwnd itself does not grow");
+  cr_assert_eq(t->c.retransmits, 0);
+  t_in(t, P_SEQ, P_ACK, TCP_ACK, 65535, NULL, 12);
+  cr_assert_eq(t->nout, 3);
+  cr_assert_eq(t_last(t)->seq, P_ACK, "third duplicate: fast retransmit");
+  cr_assert(t->c.in_recovery);
+  free(t);
+}
+
+Test(tcp, limited_transmit_stays_within_the_peers_window) {
+  struct tp *t = t_new();
+  t_open(t);
+  static char buf[5 * 1460];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  t_clear(t);
+  t_in(t, P_SEQ, P_ACK, TCP_ACK, 3 * 1460, NULL, 10);  // A window update, not a duplicate
+  t_in(t, P_SEQ, P_ACK, TCP_ACK, 3 * 1460, NULL, 11);
+  cr_assert_eq(t->c.dupacks, 1);
+  cr_assert_eq(t->nout, 0, "the window is full: nothing new");
+  free(t);
+}
+
+// RFC 6582 3.2 step 1: recover is the highest sequence number sent, so a loss of the very
+// first segment sent after a recovery ended is a new loss, repaired by fast retransmit
+Test(tcp, a_loss_right_after_a_recovery_is_fast_retransmitted) {
+  struct tp *t = t_new();
+  t_open(t);
+  t->c.cwnd = 10 * 1460;
+  static char buf[4 * 1460];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  for (int i = 0; i < 3; i++) t_in(t, P_SEQ, P_ACK, TCP_ACK, 65535, NULL, 10 + (uint64_t) i);
+  cr_assert(t->c.in_recovery);
+  t_in(t, P_SEQ, P_ACK + 4 * 1460, TCP_ACK, 65535, NULL, 20);  // Full ACK
+  cr_assert_not(t->c.in_recovery);
+  t->c.cwnd = 10 * 1460;
+  tcp_write(&t->c, buf, sizeof(buf), 30);
+  t_clear(t);
+  for (int i = 0; i < 3; i++) t_in(t, P_SEQ, P_ACK + 4 * 1460, TCP_ACK, 65535, NULL, 40 + (uint64_t) i);
+  cr_assert_eq(t->nout, 1, "third duplicate: retransmit at once");
+  cr_assert_eq(t_last(t)->seq, P_ACK + 4 * 1460);
+  cr_assert(t->c.in_recovery);
+  free(t);
+}
+
 Test(tcp, duplicates_with_data_or_a_new_window_are_not_counted) {
   struct tp *t = t_new();
   t_open(t);
