@@ -135,6 +135,7 @@ static void tcp_in_new_ack(struct tcp_conn *c, uint32_t ack, uint64_t now) {
   c->snd_una = ack;
   if (TCP_SEQ_LT(c->snd_nxt, ack)) c->snd_nxt = ack;
   c->retries = 0;
+  c->probe_at = 0, c->probe_sent = false;  // Armed again from this ACK (tcp_output)
   tcp_in_grow_cwnd(c, acked, now);
   // RFC 6298 5.2, 5.3: stop when all is acknowledged, else restart
   if (c->snd_una == c->snd_max) {

@@ -47,6 +47,7 @@ static struct tp *t_new(void) {
   cr_assert_not_null(t);
   t->conf = tcp_default_conf;
   t->conf.delayed_ack_ms = 0;  // Tests of delayed ACK turn it on
+  t->conf.tail_probe_min_ms = 0;  // So do those of the tail loss probe
   tcp_init(&t->c, &t->conf, &t_ops, t, t->rx, sizeof(t->rx), t->tx, sizeof(t->tx));
   return t;
 }
@@ -938,6 +939,53 @@ Test(tcp, congestion_avoidance_grows_about_one_segment_per_window) {
   cr_assert_eq(t->c.cwnd, 2920 + 1460 * 1460 / 2920, "RFC 5681 (3): SMSS * SMSS / cwnd per ACK");
   t_in(t, P_SEQ, P_ACK + 2920, TCP_ACK, 65535, NULL, 2);
   cr_assert_eq(t->c.cwnd, 3650 + 1460 * 1460 / 3650);
+  free(t);
+}
+
+// RFC 8985 7: after 2 SRTT without an ACK, and before the RTO, one probe: the last segment
+// again, or new data the peer's window takes; cwnd and the RTO stay as they were
+Test(tcp, tail_probe_sends_the_last_segment_again_after_two_round_trips) {
+  struct tp *t = t_new();
+  t->conf.tail_probe_min_ms = 10;
+  t_open_rtt(t);  // SRTT 100, RTO 300
+  t->c.peer_mss = 1460, t->c.cwnd = 3 * 1460;
+  static char buf[3 * 1460];
+  tcp_write(&t->c, buf, sizeof(buf), 2000);
+  cr_assert_eq(t->nout, 3);
+  cr_assert_eq(tcp_next_deadline(&t->c), 2200, "2 SRTT");
+  tcp_timer(&t->c, 2200);
+  cr_assert_eq(t->nout, 4, "one probe");
+  cr_assert_eq(t_last(t)->seq, P_ACK + 2 * 1460);
+  cr_assert_eq(t_last(t)->len, 1460);
+  cr_assert_eq(t->c.cwnd, 3 * 1460);
+  cr_assert_eq(t->c.rto, 300);
+  cr_assert_eq(tcp_next_deadline(&t->c), 2300, "then the RTO, no second probe");
+  t_in(t, P_SEQ, P_ACK + sizeof(buf), TCP_ACK, 65535, NULL, 2210);  // The peer had it all
+  cr_assert_eq(tcp_next_deadline(&t->c), 0);
+  free(t);
+}
+
+Test(tcp, tail_probe_sends_new_data_when_the_peers_window_takes_it) {
+  struct tp *t = t_new();
+  t->conf.tail_probe_min_ms = 10;
+  t_open_rtt(t);
+  t->c.peer_mss = 1460, t->c.cwnd = 3 * 1460;
+  static char buf[5 * 1460];
+  tcp_write(&t->c, buf, sizeof(buf), 2000);
+  cr_assert_eq(t->nout, 3, "cwnd: 3 segments");
+  tcp_timer(&t->c, 2200);
+  cr_assert_eq(t->nout, 4);
+  cr_assert_eq(t_last(t)->seq, P_ACK + 3 * 1460, "the next new segment");
+  cr_assert_eq(t->c.retransmits, 0);
+  free(t);
+}
+
+Test(tcp, tail_probe_of_a_single_segment_allows_for_a_delayed_ack) {
+  struct tp *t = t_new();
+  t->conf.tail_probe_min_ms = 10;
+  t_open_rtt(t);
+  tcp_write(&t->c, "x", 1, 2000);
+  cr_assert_eq(tcp_next_deadline(&t->c), 2300, "2 SRTT + 200 ms is past the RTO: none");
   free(t);
 }
 
