@@ -31,7 +31,7 @@ Q := $(if $(V),,@)
 # One build flavour per directory: $(BUILD) plain, $(BUILD)/asan with sanitizers.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: ota all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm qemu mbedtls certs
+.PHONY: ota ota-arm all run test test-unit dist fuzz fuzz-build bench soak screenshots clean web arm qemu qemu-tls mbedtls certs
 all: $(BUILD)/libmeerkat.a $(EXAMPLES:%=$(BUILD)/examples/%) $(DEVICES:%=$(BUILD)/examples/%) $(BUILD)/packer/packer $(BUILD)/firmware/firmware $(CERTS)
 
 # The dashboard: npm builds web/dist, the packer turns it into C, the firmware links it
@@ -216,7 +216,12 @@ $(foreach d,tcpip tcpip/asan tcpip/clang,$(BUILD)/$(d)/test/unit/test_tcpip_nets
 # The built-in stack on a host over a Linux TAP (core/drivers/tap.c), with TLS: the firmware
 # as build/firmware/firmware-tap (firmware/netif.c), and examples whose mg_mgr_init attaches
 # the TAP named in the environment (test/tcpip/tap_env.c); test/integration/tcpip.test.mjs
-TAP_FLAGS := -DMG_ENABLE_TCPIP=1 -DMG_TCPIP_TCP_MAX=64 -DMG_TCPIP_TCP_BACKLOG=16 $(TLS_FLAGS)
+# A host can afford 64 KiB of send buffer per connection (the most a peer without window
+# scaling lets fly) and 64 frames a pass: 100 MiB over the TAP took 0.31-0.44 s of the
+# server's CPU instead of 0.46-0.62 s with 8 KiB and 16, and with 1% loss 1.8-2.6 s per 20 MiB
+# instead of 6.5-7.9 s (test/bench/tcpip.sh)
+TAP_FLAGS := -DMG_ENABLE_TCPIP=1 -DMG_TCPIP_TCP_MAX=64 -DMG_TCPIP_TCP_BACKLOG=16 -DMG_TCPIP_TCP_TX=65536 \
+             -DMG_TCPIP_RX_BURST=64 $(TLS_FLAGS)
 $(eval $(call flavour,$(BUILD)/tap,$(TAP_FLAGS),$(CC),$(MBEDTLS_LIBS)))
 $(BUILD)/firmware/firmware-tap: $(BUILD)/tap/firmware/firmware
 	$(Q)cp $< $@
@@ -273,16 +278,18 @@ ARM_TLS_FLAGS   := -DMG_ENABLE_TLS=1 -DMG_TLS_UPTIME_CLOCK=1 $(MBEDTLS_INC) $(MB
 ARM_MBEDTLS_LIB := $(BUILD)/arm/mbedtls/libmbedtls.a
 # Everest's x25519 (mbedTLS's own makefile adds these three to libmbedcrypto)
 MBEDTLS_EVEREST_SRC := $(addprefix $(MBEDTLS_DIR)/3rdparty/everest/library/,everest.c x25519.c Hacl_Curve25519_joined.c)
-$(ARM_MBEDTLS_LIB): $(MBEDTLS_DIR)/include/mbedtls/ssl.h $(MBEDTLS_CONFIG) $(MBEDTLS_DISPATCH) \
-                    $(wildcard $(X25519_DRIVER)/*.[ch])
-	@mkdir -p $(dir $@)obj
-	@echo "  MBEDTLS $(dir $@) (arm-none-eabi-gcc)"
-	$(Q)for f in $(MBEDTLS_DIR)/library/*.c $(MBEDTLS_EVEREST_SRC) $(X25519_DRIVER)/mg_x25519_driver.c; do \
-	  arm-none-eabi-gcc $(filter-out -DMG_%,$(ARM_FLAGS)) $(ARM_TLS_FLAGS) $(MBEDTLS_DRIVER_DEF) -I$(MBEDTLS_DIR)/library \
+define arm_mbedtls  # $(1) = the archive, $(2) = its TLS flags, $(3) = more prerequisites
+$(1): $(MBEDTLS_DIR)/include/mbedtls/ssl.h $(MBEDTLS_CONFIG) $(MBEDTLS_DISPATCH) $(wildcard $(X25519_DRIVER)/*.[ch]) $(3)
+	@mkdir -p $$(dir $$@)obj
+	@echo "  MBEDTLS $$(dir $$@) (arm-none-eabi-gcc)"
+	$$(Q)for f in $(MBEDTLS_DIR)/library/*.c $(MBEDTLS_EVEREST_SRC) $(X25519_DRIVER)/mg_x25519_driver.c; do \
+	  arm-none-eabi-gcc $(filter-out -DMG_%,$(ARM_FLAGS)) $(2) $(MBEDTLS_DRIVER_DEF) -I$(MBEDTLS_DIR)/library \
 	    -I$(MBEDTLS_DIR)/3rdparty/everest/include/everest -I$(MBEDTLS_DIR)/3rdparty/everest/include/everest/kremlib \
-	    -c $$f -o $(dir $@)obj/$$(basename $$f .c).o || exit 1; done
-	@rm -f $@
-	$(Q)arm-none-eabi-ar rcs $@ $(dir $@)obj/*.o
+	    -c $$$$f -o $$(dir $$@)obj/$$$$(basename $$$$f .c).o || exit 1; done
+	@rm -f $$@
+	$$(Q)arm-none-eabi-ar rcs $$@ $$(dir $$@)obj/*.o
+endef
+$(eval $(call arm_mbedtls,$(ARM_MBEDTLS_LIB),$(ARM_TLS_FLAGS)))
 $(eval $(call flavour,$(BUILD)/arm/tls,$(ARM_FLAGS) $(ARM_TLS_FLAGS),arm-none-eabi-gcc,$(ARM_MBEDTLS_LIB)))
 $(BUILD)/arm/certs_fs.c: $(CERTS) $(BUILD)/packer/packer
 	@mkdir -p $(BUILD)/arm/certs
@@ -430,39 +437,105 @@ $(BUILD)/arm/tcpip/min_http.elf: test/bench/tcpip_min_arm.c firmware/arm/startup
 	  $(BUILD)/arm/tcpip/libmeerkat.a -o $@
 	@echo "$(ARM_MIN_FLAGS) --specs=nano.specs -Wl,--gc-sections" >$(@:.elf=.flags)
 # The device firmware on mps2-an385 (firmware/arm/main.c): the host firmware's device,
-# routes and packed dashboard on the stack over the LAN9118, no OTA yet. Its sources are
+# routes, OTA and packed dashboard on the stack over the LAN9118. Its sources are
 # compiled one by one so that the linker map names each, for the size table (tools/arm-size.sh);
 # `make qemu` runs it. Its library is the stack's with every feature (DHCP, float printing)
-# and no LTO: $(BUILD)/arm/stack
+# and no LTO: $(BUILD)/arm/stack. OTA's signature check (core/ota/ota_verify.c, with PSA's start-up in
+# core/tls/tls_psa.c) is compiled with mbedTLS's headers and links its crypto alone:
+# the library stays without TLS. ARM_FW_DIR is where it goes (`make ota-arm` builds
+# another version elsewhere); FIRMWARE_BOARD names the board images must be made for.
 $(eval $(call flavour,$(BUILD)/arm/stack,$(ARM_TCPIP_FLAGS),arm-none-eabi-gcc))
-ARM_FW_SRC  := firmware/arm/main.c firmware/arm/device_board.c firmware/device.c firmware/routes.c \
-               firmware/https.c $(ARM_BOARD_SRC) $(BUILD)/firmware/web_fs.c
-ARM_FW_OBJ  := $(patsubst %.c,$(BUILD)/arm/fw/obj/%.o,$(ARM_FW_SRC:$(BUILD)/%=%))
-ARM_FW_FLAGS = $(ARM_TCPIP_FLAGS) -Ifirmware -Ifirmware/arm $(FW_FLAGS) -DFIRMWARE_ENABLE_OTA=0
-$(BUILD)/arm/fw/obj/%.o: %.c $(CORE_HDR) $(FIRMWARE_HDR) firmware/arm/board.h
+ARM_FW_DIR  ?= $(BUILD)/arm
+ARM_OTA_BOARD := mps2-an385
+ARM_FW_SRC  := firmware/arm/main.c firmware/arm/device_board.c firmware/arm/boot_ram.c firmware/device.c \
+               firmware/routes.c firmware/https.c firmware/ota.c firmware/boot_slots.c $(ARM_BOARD_SRC) \
+               core/ota/ota_verify.c core/tls/tls_psa.c $(BUILD)/firmware/web_fs.c $(OTA_PUBKEY_C)
+ARM_FW_OBJ  := $(patsubst %.c,$(ARM_FW_DIR)/fw/obj/%.o,$(ARM_FW_SRC:$(BUILD)/%=%))
+ARM_FW_FLAGS = $(ARM_TCPIP_FLAGS) -Ifirmware -Ifirmware/arm $(FW_FLAGS) -DFIRMWARE_BOOT_RAM=1 \
+               -DFIRMWARE_BOARD='"$(ARM_OTA_BOARD)"'
+ARM_FW_CRYPTO := $(ARM_FW_DIR)/fw/obj/core/ota/ota_verify.o $(ARM_FW_DIR)/fw/obj/core/tls/tls_psa.o
+$(ARM_FW_CRYPTO): ARM_FW_EXTRA := $(ARM_TLS_FLAGS)
+$(ARM_FW_CRYPTO): $(ARM_MBEDTLS_LIB)
+# The objects that stamp the version are compiled again when it changes, together: the
+# boot loader and /api/info must not tell two versions (each object is compiled on its own)
+ARM_FW_VERSION := $(ARM_FW_DIR)/fw/version
+$(ARM_FW_VERSION): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(FW_VERSION)' | cmp -s - $@ || echo '$(FW_VERSION)' >$@
+FORCE:
+$(ARM_FW_DIR)/fw/obj/firmware/device.o $(ARM_FW_DIR)/fw/obj/firmware/arm/main.o: $(ARM_FW_VERSION)
+$(ARM_FW_DIR)/fw/obj/%.o: %.c $(CORE_HDR) $(FIRMWARE_HDR) firmware/arm/board.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_FW_FLAGS) -c $< -o $@
-$(BUILD)/arm/fw/obj/firmware/web_fs.o: $(BUILD)/firmware/web_fs.c
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_FW_FLAGS) $(ARM_FW_EXTRA) -c $< -o $@
+$(ARM_FW_DIR)/fw/obj/firmware/web_fs.o: $(BUILD)/firmware/web_fs.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)arm-none-eabi-gcc $(CSTD) $(ARM_TCPIP_FLAGS) -Icore/include -c $< -o $@
-$(BUILD)/arm/firmware.elf: $(ARM_FW_OBJ) firmware/arm/mps2-an385.ld $(BUILD)/arm/stack/libmeerkat.a
+$(ARM_FW_DIR)/fw/obj/keys/ota_pubkey.o: $(OTA_PUBKEY_C)
+	@mkdir -p $(dir $@)
+	$(Q)arm-none-eabi-gcc $(CSTD) $(ARM_TCPIP_FLAGS) -c $< -o $@
+$(ARM_FW_DIR)/firmware.elf: $(ARM_FW_OBJ) firmware/arm/mps2-an385.ld $(BUILD)/arm/stack/libmeerkat.a $(ARM_MBEDTLS_LIB)
 	@echo "  LINK    $@"
-	$(Q)arm-none-eabi-gcc $(ARM_TCPIP_FLAGS) $(ARM_LD) -Wl,-Map,$(BUILD)/arm/firmware.map $(ARM_FW_OBJ) \
-	  $(BUILD)/arm/stack/libmeerkat.a -o $@
-	$(Q)arm-none-eabi-objcopy -O binary $@ $(BUILD)/arm/firmware.bin
+	$(Q)arm-none-eabi-gcc $(ARM_TCPIP_FLAGS) $(ARM_LD) -Wl,-Map,$(ARM_FW_DIR)/firmware.map $(ARM_FW_OBJ) \
+	  $(BUILD)/arm/stack/libmeerkat.a $(ARM_MBEDTLS_LIB) -o $@
+	$(Q)arm-none-eabi-objcopy -O binary $@ $(ARM_FW_DIR)/firmware.bin
+# The same firmware with HTTPS on 443 besides HTTP on 80 (build/arm/tls/firmware.elf):
+# the stack and the core with TLS, the cross-compiled mbedTLS archive (the linker takes
+# only the modules the firmware calls) and the packed development certificate
+# mbedTLS for it goes without what a server with an ECDSA certificate does not use
+# (firmware/arm/mbedtls_board.h): its own archive, from the same source
+ARM_FW_TLS_FLAGS   := $(ARM_TLS_FLAGS) -DMBEDTLS_USER_CONFIG_FILE=\"$(CURDIR)/firmware/arm/mbedtls_board.h\"
+ARM_FW_MBEDTLS_LIB := $(BUILD)/arm/tls/mbedtls/libmbedtls.a
+$(eval $(call arm_mbedtls,$(ARM_FW_MBEDTLS_LIB),$(ARM_FW_TLS_FLAGS),firmware/arm/mbedtls_board.h))
+$(eval $(call flavour,$(BUILD)/arm/tls/tcpip,$(ARM_TCPIP_FLAGS) $(ARM_FW_TLS_FLAGS),arm-none-eabi-gcc,$(ARM_FW_MBEDTLS_LIB)))
+ARM_FW_SHARED  := $(filter %/web_fs.o %/ota_pubkey.o,$(ARM_FW_OBJ))
+ARM_TLS_FW_OBJ := $(patsubst $(ARM_FW_DIR)/fw/%,$(BUILD)/arm/tls/fw/%,$(filter-out $(ARM_FW_SHARED),$(ARM_FW_OBJ))) \
+                  $(ARM_FW_SHARED) $(BUILD)/arm/tls/fw/obj/certs_fs.o
+$(BUILD)/arm/tls/fw/obj/firmware/device.o $(BUILD)/arm/tls/fw/obj/firmware/arm/main.o: $(ARM_FW_VERSION)
+$(BUILD)/arm/tls/fw/obj/%.o: %.c $(CORE_HDR) $(FIRMWARE_HDR) firmware/arm/board.h $(ARM_FW_MBEDTLS_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(ARM_FW_FLAGS) $(ARM_FW_TLS_FLAGS) -c $< -o $@
+$(BUILD)/arm/tls/fw/obj/certs_fs.o: $(BUILD)/arm/certs_fs.c
+	@mkdir -p $(dir $@)
+	$(Q)arm-none-eabi-gcc $(CSTD) $(ARM_TCPIP_FLAGS) -Icore/include -c $< -o $@
+$(BUILD)/arm/tls/firmware.elf: $(ARM_TLS_FW_OBJ) firmware/arm/mps2-an385.ld $(BUILD)/arm/tls/tcpip/libmeerkat.a $(ARM_FW_MBEDTLS_LIB)
+	@echo "  LINK    $@"
+	$(Q)arm-none-eabi-gcc $(ARM_TCPIP_FLAGS) $(ARM_LD) -Wl,-Map,$(BUILD)/arm/tls/firmware.map $(ARM_TLS_FW_OBJ) \
+	  $(BUILD)/arm/tls/tcpip/libmeerkat.a $(ARM_FW_MBEDTLS_LIB) -o $@
+	$(Q)arm-none-eabi-objcopy -O binary $@ $(BUILD)/arm/tls/firmware.bin
+# A signed OTA image of the board firmware: `make ota-arm VERSION=X.Y.Z` builds it as
+# version X.Y.Z in $(BUILD)/ota/arm-X.Y.Z and signs its .bin (linked to run where the
+# board's image runs) into $(BUILD)/ota/firmware-arm-X.Y.Z.img, as `make ota` the host's
+ARM_OTA_DEPS := $(ARM_FW_SRC) $(FIRMWARE_HDR) $(wildcard firmware/arm/*.h) firmware/arm/mps2-an385.ld \
+                $(BUILD)/arm/stack/libmeerkat.a $(ARM_MBEDTLS_LIB)
+$(BUILD)/ota/firmware-arm-%.img: $(ARM_OTA_DEPS) $(OTA_KEY) $(BUILD)/packer/packer
+	$(Q)$(MAKE) -s ARM_FW_DIR=$(BUILD)/ota/arm-$* FW_VERSION=$* $(BUILD)/ota/arm-$*/firmware.elf
+	@echo "  OTA     $@"
+	$(Q)$(BUILD)/packer/packer sign --key $(OTA_KEY) --version $* --board $(ARM_OTA_BOARD) \
+	  $(BUILD)/ota/arm-$*/firmware.bin $@
+ota-arm:
+	@test -n "$(VERSION)" || { echo "make ota-arm: give the version, e.g. make ota-arm VERSION=1.2.3" >&2; exit 2; }
+	$(Q)$(MAKE) -s $(BUILD)/ota/firmware-arm-$(VERSION).img
+	@echo "$(BUILD)/ota/firmware-arm-$(VERSION).img"
+# What test/e2e/board-ota.test.mjs uploads to the board in QEMU
+ARM_OTA_TEST_IMAGES := $(BUILD)/ota/firmware-arm-0.2.0.img
 # Its RAM per TCP connection and its interface's: sizes read with nm -S (test/bench/tcpip_conn_size.c;
 # no LTO, whose objects hold no symbols), for the host with the tap flavour's flags too
 $(BUILD)/arm/tcpip/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR)
 	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(filter-out -flto,$(ARM_MIN_FLAGS)) -c $< -o $@
+# What of the minimal HTTP program's heap is buffers, for the board's budget (test/bench/board.sh)
+$(BUILD)/arm/tcpip/board_sizes.o: test/bench/board_sizes.c $(CORE_HDR)
+	$(Q)arm-none-eabi-gcc $(CSTD) $(WARN) $(CPPFLAGS) $(filter-out -flto,$(ARM_MIN_FLAGS)) -c $< -o $@
 $(BUILD)/bench/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR) $(MBEDTLS_LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) $(TAP_FLAGS) -c $< -o $@
-arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/selftest.elf $(BUILD)/arm/tls/selftest.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf \
+arm: $(BUILD)/arm/firmware.elf $(BUILD)/arm/tls/firmware.elf $(BUILD)/arm/selftest.elf $(BUILD)/arm/tls/selftest.elf $(BUILD)/arm/m7/ota_flash_stm32h7.o $(BUILD)/arm/drivers/lan9118.o $(BUILD)/arm/drivers/lan9118_probe.elf \
      $(BUILD)/arm/tcpip/min_http.elf
 	@for f in $^; do arm-none-eabi-size $$f | awk -v f=$$f 'NR == 2 {print "arm: " f ": " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'; done
 	@echo "arm: $(BUILD)/arm/firmware.elf by component:" && tools/arm-size.sh $(BUILD)/arm/firmware.map
+	@echo "arm: $(BUILD)/arm/tls/firmware.elf (HTTPS) by component:" && tools/arm-size.sh $(BUILD)/arm/tls/firmware.map
 
 # The board firmware in QEMU, its port 80 forwarded to 127.0.0.1:QEMU_PORT (restrict=on:
 # nothing leaves QEMU but the forwarded connections); Ctrl-A X quits
@@ -470,8 +543,14 @@ QEMU_PORT ?= 8080
 qemu: $(BUILD)/arm/firmware.elf
 	@echo "Dashboard on http://127.0.0.1:$(QEMU_PORT)/ once the board says ready (Ctrl-A X quits QEMU)"
 	qemu-system-arm -M mps2-an385 -nographic -kernel $< -nic user,restrict=on,hostfwd=tcp:127.0.0.1:$(QEMU_PORT)-:80
+# The HTTPS image the same way, its port 443 on 127.0.0.1:QEMU_TLS_PORT (8443) besides 80
+QEMU_TLS_PORT ?= 8443
+qemu-tls: $(BUILD)/arm/tls/firmware.elf
+	@echo "Dashboard on https://localhost:$(QEMU_TLS_PORT)/ (trust $(BUILD)/certs/ca.pem) and http://127.0.0.1:$(QEMU_PORT)/ once the board says ready (Ctrl-A X quits QEMU)"
+	qemu-system-arm -M mps2-an385 -nographic -kernel $< \
+	  -nic user,restrict=on,hostfwd=tcp:127.0.0.1:$(QEMU_TLS_PORT)-:443,hostfwd=tcp:127.0.0.1:$(QEMU_PORT)-:80
 
-test: all arm $(TAP_PROBES) $(OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(TCPIP_TESTS) $(TAP_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
+test: all arm $(TAP_PROBES) $(OTA_TEST_IMAGES) $(ARM_OTA_TEST_IMAGES) $(UNIT_BINS) $(UNIT_BINS_ASAN) $(EXAMPLES_ASAN) $(POLL_TESTS) $(MOCK_TESTS) $(TCPIP_TESTS) $(TAP_TESTS) $(IO512_TESTS) $(CHAOS_TESTS) $(CLANG_BUILD) $(ALLOC_TESTS) $(COMPAT_BINS) $(TUTORIAL_BINS) dist fuzz-build
 	BUILD=$(BUILD) test/run.sh
 
 # HTTPS with the development certificate (tools/make-certs.sh) unless $(BUILD)/data/tls has one
@@ -516,7 +595,7 @@ $(BUILD)/bench/ota-32m.img: $(BUILD)/firmware/firmware $(BUILD)/packer/packer $(
 
 bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/bench/tls_handshakes $(BUILD)/bench/ws_fanout \
        $(BUILD)/bench/ota-32m.img $(BUILD)/tap/examples/http-server $(BUILD)/bench/tcpip_conn_size.o \
-       $(BUILD)/arm/tcpip/tcpip_conn_size.o $(BUILD)/arm/tcpip/min_http.elf
+       $(BUILD)/arm/tcpip/tcpip_conn_size.o $(BUILD)/arm/tcpip/min_http.elf $(BUILD)/arm/tcpip/board_sizes.o $(BUILD)/arm/firmware.elf
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
 	$(BUILD)/bench/sha256_bench
 	BUILD=$(BUILD) test/bench/run.sh

@@ -53,6 +53,12 @@ void mg_io_update(struct mg_connection *c, uint64_t now);
 // c has said all it will: close now, or half-close and drop input for MG_LINGER_MS first
 void mg_io_finish(struct mg_connection *c, uint64_t now);
 
+// A whole server frame built once (ws_frame_head in front of its payload) queued on c in
+// one copy, for a message that goes to many clients (ws/ws.c). false, with nothing queued,
+// where mg_ws_send would refuse it (after our close frame) or on a client's connection
+// (each of its frames masked with a key of its own); out of memory closes c, as mg_send does
+bool mg_ws_send_frame(struct mg_connection *c, const void *frame, size_t len);
+
 // Internal event for protocol handlers only (c->pfn, never c->fn): output is about to
 // be handed to the backend, so a protocol that must see what it sends (an HTTP
 // client noting a HEAD request) looks at c->send now. ev_data is NULL.

@@ -10,22 +10,12 @@
 #include <unistd.h>
 #include "boot.h"
 
-extern const unsigned char mg_ota_pubkey[OTA_PUBKEY_SIZE];  // build/keys/ota_pubkey.c (packer pubkey)
-
 // The exec'd program learns from these that it was booted (and need not select again),
 // and where the installed program is, to start it again after a rollback
 #define BOOT_ENV_SLOT "MEERKAT_BOOT_SLOT"
 #define BOOT_ENV_FACTORY "MEERKAT_FACTORY"
 #define BOOT_SECTOR 4096
 #define BOOT_RECORD_SECTOR 256
-
-// "1.2.3" or "1.2.3+build": the numbers an image's version is compared with
-static struct mg_ota_version boot_parse_version(const char *s) {
-  struct mg_ota_version v = {0, 0, 0};
-  size_t n = strcspn(s, "+-");
-  if (!mg_ota_version_parse(s, n, &v)) MG_ERROR(("version %s is not MAJOR.MINOR.PATCH: taken as 0.0.0", s));
-  return v;
-}
 
 static bool boot_path(const struct boot *b, char *buf, size_t len, const char *name) {
   if (mg_snprintf(buf, len, "%s/%s", b->dir, name) < len) return true;
@@ -64,24 +54,8 @@ static bool boot_open(struct boot *b, const char *data_dir, const char *version)
       !ota_flash_file_init(&b->record_flash, &b->record_files, b->dir, "boot", BOOT_RECORD_SECTOR, BOOT_RECORD_SECTOR))
     return false;
   ota_boot_load(&b->record, &b->record_flash);
-  struct ota_update_cfg cfg = {&b->slots, FIRMWARE_BOARD, boot_parse_version(version), ota_verify_p256,
-                               (void *) mg_ota_pubkey};
-  b->cfg = cfg;
+  boot_cfg_init(b, version);
   return true;
-}
-
-// True if the slot holds anything that starts like an image (its first sector is not erased)
-static bool boot_slot_used(struct boot *b, int slot) {
-  uint8_t head[MG_OTA_HEADER_SIZE];
-  if (!b->slots.read(&b->slots, slot, 0, head, sizeof(head))) return true;  // Unreadable: not the factory
-  for (size_t i = 0; i < sizeof(head); i++) {
-    if (head[i] != 0xFF) return true;
-  }
-  return false;
-}
-
-bool boot_is_factory(struct boot *b, int slot) {
-  return slot == 0 && !boot_slot_used(b, 0);
 }
 
 // Writes the slot's payload as an executable DIR/run-N (whole or not at all)
@@ -118,11 +92,20 @@ static void boot_exec(const char *path, int slot, char **argv) {
   unsetenv(BOOT_ENV_SLOT);
 }
 
+// How boot_run starts a slot: with these arguments, and whether this process is the
+// installed program (started by hand)
+struct boot_exec_args {
+  char **argv;
+  bool self_is_factory;
+};
+
 // Starts slot (the factory program for slot 0 without an image) unless it is the factory
 // and this process is that program: then returns true. False if the slot cannot start.
-static bool boot_run(struct boot *b, int slot, char **argv, bool self_is_factory) {
+static bool boot_run(struct boot *b, int slot, void *arg) {
+  const struct boot_exec_args *how = (const struct boot_exec_args *) arg;
+  char **argv = how->argv;
   if (boot_is_factory(b, slot)) {
-    if (self_is_factory) return true;
+    if (how->self_is_factory) return true;
     const char *factory = getenv(BOOT_ENV_FACTORY);
     if (factory != NULL) boot_exec(factory, 0, argv);
     return false;
@@ -137,17 +120,11 @@ static bool boot_run(struct boot *b, int slot, char **argv, bool self_is_factory
   return false;
 }
 
-// The boot proper: the record's choice; a trial that cannot start counts as failed and
-// the confirmed slot starts instead; the factory program is the last resort
+// The boot proper (boot_choose); the factory program is the last resort
 static int boot_select(struct boot *b, char **argv, bool self_is_factory) {
-  int slot = ota_boot_select(&b->record);
-  if (boot_run(b, slot, argv, self_is_factory)) return slot;
-  if (slot != b->record.rec.active) {
-    MG_ERROR(("slot %d cannot start: rolling back to slot %d", slot, b->record.rec.active));
-    ota_boot_rollback(&b->record);
-    slot = b->record.rec.active;
-    if (boot_run(b, slot, argv, self_is_factory)) return slot;
-  }
+  struct boot_exec_args args = {argv, self_is_factory};
+  int slot = boot_choose(b, boot_run, &args);
+  if (slot >= 0) return slot;
   if (self_is_factory) {
     MG_ERROR(("no slot can start: running the installed program"));
     return 0;
@@ -168,13 +145,9 @@ bool boot_start(struct boot *b, const char *data_dir, const char *version, char 
     if (getenv(BOOT_ENV_FACTORY) == NULL && realpath("/proc/self/exe", self) != NULL) setenv(BOOT_ENV_FACTORY, self, 1);
     b->running = boot_select(b, argv, true);
   }
-  const struct ota_boot_record *r = &b->record.rec;
-  b->factory = boot_is_factory(b, b->running);
-  b->trial = r->pending == b->running && !r->confirmed;
+  boot_settle(b);
   if (b->factory) boot_write_factory_version(b, version);
   else boot_read_factory_version(b);
-  MG_INFO(("running slot %d%s%s", b->running, b->factory ? " (the installed program)" : "",
-           b->trial ? ", on trial" : ""));
   return true;
 }
 
@@ -182,14 +155,6 @@ void boot_restart(struct boot *b, char **argv) {
   unsetenv(BOOT_ENV_SLOT);
   boot_select(b, argv, false);
   MG_ERROR(("restart failed: nothing could be started"));
-}
-
-bool boot_confirm(struct boot *b) {
-  if (!b->trial) return true;
-  if (!ota_boot_confirm(&b->record)) return false;
-  b->trial = false;
-  MG_INFO(("slot %d confirmed: it is what starts from now on", b->running));
-  return true;
 }
 
 void boot_free(struct boot *b) {

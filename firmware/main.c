@@ -92,24 +92,6 @@ static void firmware_restart_argv(int argc, char **argv, struct mg_connection **
   out[argc] = NULL;
 }
 
-// Before a restart: WebSockets are told why (1012, service restart), so dashboards
-// reconnect; every connection gets a moment to send what it has queued
-static void firmware_say_goodbye(struct mg_mgr *mgr) {
-  static const uint8_t restart[2] = {1012 >> 8, 1012 & 0xff};
-  for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
-    if (c->is_websocket) mg_ws_send(c, restart, sizeof(restart), WEBSOCKET_OP_CLOSE);
-    if (!c->is_listening) c->is_draining = 1;
-  }
-  uint64_t until = mg_millis() + 500;
-  for (bool busy = true; busy && mg_millis() < until;) {
-    mg_mgr_poll(mgr, 10);
-    busy = false;
-    for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
-      if (!c->is_listening && c != mgr->wakeup_pipe) busy = true;
-    }
-  }
-}
-
 int main(int argc, char *argv[]) {
   const char *urls[8], *hosts[MG_AUTH_MAX_HOSTS - 1];  // One name is the device's
   struct https_paths tls_paths = {.data_dir = "./data"};
@@ -200,7 +182,7 @@ int main(int argc, char *argv[]) {
   char *next_argv[argc + 1], next_urls[MG_ARRAY_SIZE(urls)][80];
   if (restart) {
     MG_INFO(("restarting into the firmware the boot record now names"));
-    firmware_say_goodbye(&mgr);
+    ota_say_goodbye(&mgr);
     firmware_restart_argv(argc, argv, listeners, nurls, next_urls, next_argv);
     // A stop asked for until now wins; one that comes later stays pending through the
     // exec, and the next program takes it once its handlers are in place

@@ -310,6 +310,24 @@ void ota_init(struct ota *o, struct boot *b, struct mg_dash *dash, const char *v
   o->timer = mg_timer_add(dash->mgr, 250, MG_TIMER_REPEAT, ota_trial_tick, o);
 }
 
+// Before a restart: WebSockets are told why (1012, service restart), so dashboards
+// reconnect; every connection gets a moment to send what it has queued
+void ota_say_goodbye(struct mg_mgr *mgr) {
+  static const uint8_t restart[2] = {1012 >> 8, 1012 & 0xff};
+  for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
+    if (c->is_websocket) mg_ws_send(c, restart, sizeof(restart), WEBSOCKET_OP_CLOSE);
+    if (!c->is_listening) c->is_draining = 1;
+  }
+  uint64_t until = mg_millis() + 500;
+  for (bool busy = true; busy && mg_millis() < until;) {
+    mg_mgr_poll(mgr, 10);
+    busy = false;
+    for (struct mg_connection *c = mgr->conns; c != NULL; c = c->next) {
+      if (!c->is_listening && c != mgr->wakeup_pipe) busy = true;
+    }
+  }
+}
+
 void ota_free(struct ota *o) {
   if (o->timer != NULL) {
     mg_timer_free(&o->dash->mgr->timers, o->timer);

@@ -30,5 +30,8 @@ void ota_free(struct ota *o);  // Before mg_mgr_free
 bool ota_handle(struct ota *o, struct mg_connection *c, int ev, void *ev_data, struct mg_auth *auth);
 // True once a verified image or a rollback wants the restart, and its answer has gone
 bool ota_restart_due(struct ota *o);
+// Before that restart: WebSockets are told why (1012), every connection gets a moment
+// (at most 500 ms) to send what it has queued
+void ota_say_goodbye(struct mg_mgr *mgr);
 
 #endif

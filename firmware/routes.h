@@ -5,7 +5,7 @@
 #include "https.h"
 
 #ifndef FIRMWARE_ENABLE_OTA
-#define FIRMWARE_ENABLE_OTA 1  // 0: a program without OTA (the board's, for now) links no ota.c
+#define FIRMWARE_ENABLE_OTA 1  // 0: a program without OTA links no ota.c
 #endif
 struct ota;  // ota.h
 

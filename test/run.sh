@@ -116,9 +116,11 @@ run_alloc alloc-faults-ota alloc_faults_ota
 echo "== out of memory: every allocation of a TCP exchange on the built-in stack (server and client, mock driver) fails once"
 run_alloc alloc-faults-tcpip alloc_faults_tcpip tcpip/asan
 
-# Every flavour runs these; tcpip.test.mjs runs once, below, with the tap build's binaries
+# Every flavour runs these; the TAP and board files run once, below (the tap build's
+# binaries, the board images in QEMU: no flavour of their own)
+ONCE=(test/integration/tcpip.test.mjs test/integration/board-tap.test.mjs test/integration/board-tls.test.mjs)
 INTEGRATION=()
-for f in test/integration/*.test.mjs; do [ "$f" = test/integration/tcpip.test.mjs ] || INTEGRATION+=("$f"); done
+for f in test/integration/*.test.mjs; do [[ " ${ONCE[*]} " == *" $f "* ]] || INTEGRATION+=("$f"); done
 echo "== integration tests"
 BIN=$BUILD/examples run_node integration "$LOGS/integration.log" "${INTEGRATION[@]}"
 echo "== integration tests against the ASan+UBSan build"
@@ -128,8 +130,8 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SAN
 echo "== integration tests against the poll() backend build"
 BIN=$BUILD/poll/examples run_node integration-poll "$LOGS/integration-poll.log" "${INTEGRATION[@]}"
 
-echo "== the built-in TCP/IP stack over a TAP in a network namespace: firmware-tap, http-server and http-client on it"
-TCPIP_BUILD=$BUILD run_node integration-tcpip "$LOGS/integration-tcpip.log" test/integration/tcpip.test.mjs
+echo "== the built-in TCP/IP stack over a TAP in a network namespace: firmware-tap, http-server and http-client on it, the board in QEMU"
+TCPIP_BUILD=$BUILD run_node integration-tcpip "$LOGS/integration-tcpip.log" "${ONCE[@]}"
 
 echo "== integration tests through the chaos filter (every read and write split and delayed, beneath TLS too)"
 BIN=$BUILD/chaos/examples run_node integration-chaos "$LOGS/integration-chaos.log" \

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The Cortex-M firmware's size per component, from its linker map: text (code and
-# constants), data and bss of each input section, grouped by where its source lives.
+# constants), data and bss of each input section, grouped by where its source lives;
+# with mbedTLS linked, the text of each of its modules too.
 #   tools/arm-size.sh build/arm/firmware.map
 set -e
 map=$1
@@ -12,7 +13,7 @@ awk -v dirs="$dirs" '
     for (i = 1; i <= n; i++) { split(a[i], p, " "); folder[p[1]] = p[2] }
     name["core"] = "core"; name["tcpip"] = "stack"; name["drivers"] = "driver"; name["http"] = "http"
     name["ws"] = "ws"; name["dash"] = "dash/auth"; name["ota"] = "ota"; name["tls"] = "tls"
-    order = "core stack driver http ws dash/auth ota tls firmware board packed-dashboard libc"
+    order = "core stack driver http ws dash/auth ota tls mbedtls firmware board packed-dashboard packed-certs libc"
   }
   function hex(s,   v, i) {  # "0x1f4" (mawk has no strtonum)
     v = 0
@@ -21,6 +22,11 @@ awk -v dirs="$dirs" '
   }
   function component(file,   obj) {
     if (file ~ /web_fs\.o$/) return "packed-dashboard"
+    if (file ~ /certs_fs\.o$/) return "packed-certs"
+    # OTA: the firmware and board parts and the key; the crypto under it counts as mbedtls
+    if (file ~ /obj\/(firmware\/ota|firmware\/boot_slots|firmware\/arm\/boot_ram|keys\/ota_pubkey)\.o$/) return "ota"
+    if (match(file, /obj\/core\/[a-z0-9_]+\//)) return name[substr(file, RSTART + 9, RLENGTH - 10)]
+    if (file ~ /libmbedtls\.a\(/) return "mbedtls"
     if (file ~ /obj\/firmware\/arm\//) return "board"
     if (file ~ /obj\/firmware\//) return "firmware"
     if (match(file, /libmeerkat\.a\(([^)]*)\.o\)/)) {
@@ -34,6 +40,7 @@ awk -v dirs="$dirs" '
     k = component(file)
     total[k, out] += hex(size)
     total["total", out] += hex(size)
+    if (k == "mbedtls" && out == "text" && match(file, /\([^)]*\.o\)/)) module[substr(file, RSTART + 1, RLENGTH - 4)] += hex(size)
   }
   /^Linker script and memory map/ { in_map = 1; next }
   !in_map { next }
@@ -55,4 +62,7 @@ awk -v dirs="$dirs" '
       printf "%-18s %8d %8d %8d\n", k, total[k, "text"], total[k, "data"], total[k, "bss"]
     }
     printf "heap arena %d bytes (HEAP_SIZE), besides the bss\n", heap
+    if (total["mbedtls", "text"] == 0) exit
+    print "mbedtls modules linked (text, largest first):"
+    for (m in module) printf "  %-24s %8d\n", m, module[m] | "sort -k2 -nr"
   }' "$map"

@@ -485,8 +485,9 @@ int mg_dash_write(struct mg_dash_set *set, struct mg_str body, int level, struct
     status = dash_error(err, 409, refusal);
   } else {
     mg_dash_land(set, next);
-    // The live values go to the clients first: the save waits for the disk (fsync),
-    // which held every push of a write back by about 20 ms
+    // The push goes at the next loop pass (at once only without the dash's timer), so a
+    // persisted set's clients see the change after this save's fsync: the reply must
+    // say whether it was saved, and a WebSocket writer gets its reply before the push
     if (set->dash != NULL) mg_dash_changed(set->dash, set);
     if (set->persist && !mg_dash_save(set)) status = dash_error(err, 500, "the values changed but were not saved");
   }

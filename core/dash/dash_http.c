@@ -1,6 +1,7 @@
 // Field sets over HTTP: GET /api/sets, GET and POST /api/sets/NAME, the
 // WebSocket /api/ws with its coalesced pushes, then the routes of dash_route.c (API.md).
 #include "dash/dash_internal.h"
+#include "ws/ws_frame.h"
 
 // A WebSocket client of /api/ws: kept small, there may be many
 static const char *http_json_headers = "Content-Type: application/json\r\nCache-Control: no-store\r\n";
@@ -51,36 +52,57 @@ static bool dash_http_can_send(struct mg_connection *c) {
   return !c->is_closing && !c->is_draining;
 }
 
-// One set being pushed: its message for each level, built when a client of that level
-// first needs it
+// One set being pushed: for each level, whether it may read the set and the set's message
+// as one WebSocket frame, both worked out when a client of that level first needs them;
+// each client then gets its level's frame in one copy
 struct dash_push {
   struct mg_dash_set *set;
-  struct mg_iobuf msg[MG_DASH_ADMIN + 1];
-  bool built[MG_DASH_ADMIN + 1];
+  struct mg_iobuf frame[MG_DASH_ADMIN + 1];  // The frame at frame[l].buf + at[l]
+  size_t at[MG_DASH_ADMIN + 1];
+  bool built[MG_DASH_ADMIN + 1], readable[MG_DASH_ADMIN + 1];
 };
 #define DASH_PUSH_BATCH 4  // Sets pushed together (on the stack: a few hundred bytes)
 
-static const struct mg_iobuf *dash_push_msg(struct dash_push *p, int level) {
-  if (!p->built[level]) {
-    p->built[level] = true;
-    p->msg[level].align = 256;
-    if (!dash_http_message(p->set, level, &p->msg[level])) {
-      MG_ERROR(("out of memory pushing %s", p->set->name));
-      p->msg[level].len = 0;
-    }
+// {"set":NAME,"values":{...}} for level as a text frame: the header goes into the room
+// left in front of the message once its length is known. false: out of memory
+static bool dash_push_frame_build(struct dash_push *p, int level) {
+  static const uint8_t room[WS_SERVER_HEAD_MAX];
+  struct mg_iobuf *out = &p->frame[level];
+  uint8_t head[WS_SERVER_HEAD_MAX];
+  out->align = 256;
+  if (mg_iobuf_add(out, 0, room, sizeof(room)) != sizeof(room) ||
+      !mg_iobuf_printf(out, "{\"set\":%m,\"values\":", MG_ESC(p->set->name)) ||
+      !mg_dash_values_raw(p->set, level, out) || !mg_iobuf_printf(out, "}")) {
+    return false;
   }
-  return &p->msg[level];
+  size_t hl = ws_frame_head(head, out->len - sizeof(room), WEBSOCKET_OP_TEXT, NULL);
+  p->at[level] = sizeof(room) - hl;
+  memcpy(out->buf + p->at[level], head, hl);
+  return true;
 }
 
-// Queues set's message for cl, or marks it dirty (retried once it drains, or at the next tick)
+// The set's frame for level (its len 0 when out of memory), or NULL when the level may not read the set
+static const struct mg_iobuf *dash_push_frame(struct dash_push *p, int level) {
+  if (!p->built[level]) {
+    p->built[level] = true;
+    p->readable[level] = mg_dash_readable(p->set, level);
+    if (p->readable[level] && !dash_push_frame_build(p, level)) {
+      MG_ERROR(("out of memory pushing %s", p->set->name));
+      p->frame[level].len = 0;
+    }
+  }
+  return p->readable[level] ? &p->frame[level] : NULL;
+}
+
+// Queues set's frame for cl, or marks it dirty (retried once it drains, or at the next tick)
 static void dash_push_to(struct dash_push *p, struct mg_dash_client *cl, int level) {
   uint32_t bit = 1UL << p->set->index;
-  if (!mg_dash_readable(p->set, level)) return;
-  const struct mg_iobuf *msg = cl->c->send.len > MG_DASH_SEND_LIMIT ? NULL : dash_push_msg(p, level);
-  if (msg == NULL || msg->len == 0) {
+  const struct mg_iobuf *frame = dash_push_frame(p, level);
+  if (frame == NULL) return;
+  if (cl->c->send.len > MG_DASH_SEND_LIMIT || frame->len == 0) {
     cl->dirty |= bit;
   } else {
-    mg_ws_send(cl->c, msg->buf, msg->len, WEBSOCKET_OP_TEXT);
+    mg_ws_send_frame(cl->c, frame->buf + p->at[level], frame->len - p->at[level]);
     cl->dirty &= ~bit;
   }
 }
@@ -102,7 +124,7 @@ static void dash_http_push(struct mg_dash *dash, struct dash_push *p, size_t n) 
   }
   uint64_t now = mg_millis();
   for (size_t i = 0; i < n; i++) {
-    for (size_t l = 0; l < MG_ARRAY_SIZE(p[i].msg); l++) mg_iobuf_free(&p[i].msg[l]);
+    for (size_t l = 0; l < MG_ARRAY_SIZE(p[i].frame); l++) mg_iobuf_free(&p[i].frame[l]);
     p[i].set->pending = false;
     p[i].set->last_push = now;
   }

@@ -64,11 +64,11 @@ bool ota_update_recover(struct ota_update *u, const struct ota_update_cfg *cfg, 
 // upload into it would have ended VERIFIED (any version). why: the reason when false.
 bool ota_slot_verify(const struct ota_update_cfg *cfg, int slot, struct mg_ota_header *h, char *why, size_t why_len);
 
-#if MG_ENABLE_TLS
 // cfg->verify for images signed with ECDSA P-256 (packer sign): pubkey is the SEC1
-// uncompressed point, OTA_PUBKEY_SIZE bytes (packer pubkey writes it as C)
+// uncompressed point, OTA_PUBKEY_SIZE bytes (packer pubkey writes it as C). Defined in
+// TLS builds (ota_verify.c over mbedTLS); a board without TLS compiles that file alone
+// with mbedTLS's crypto (the Makefile's board firmware)
 #define OTA_PUBKEY_SIZE 65
 enum ota_verify_result ota_verify_p256(const uint8_t digest[32], const uint8_t sig[MG_OTA_SIG_SIZE], void *pubkey);
-#endif
 
 #endif  // OTA_UPDATE_H

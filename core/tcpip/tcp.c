@@ -14,6 +14,7 @@ const struct tcp_conf tcp_default_conf = {
     .delayed_ack_ms = 40,
     .max_ooo = TCP_MAX_OOO,
     .fin_wait_2_ms = 60000,
+    .tail_probe_min_ms = 10,
 };
 
 void tcp_seg_copy(const struct tcp_seg *seg, uint8_t *dst) {
@@ -72,7 +73,7 @@ void tcp_flush_events(struct tcp_conn *c) {
 
 static void tcp_stop(struct tcp_conn *c) {
   c->state = TCP_STATE_CLOSED;
-  c->rtx_at = c->persist_at = c->keepalive_at = c->time_wait_at = c->ack_at = 0;
+  c->rtx_at = c->persist_at = c->keepalive_at = c->time_wait_at = c->ack_at = c->probe_at = 0;
   c->events = 0;
   c->ack_pending = false;
 }

@@ -73,6 +73,7 @@ struct tcp_conf {
   uint32_t delayed_ack_ms;   // 40; 0: ACK every segment at once
   unsigned max_ooo;  // Out-of-order ranges kept (4, at most TCP_MAX_OOO); they live in the receive buffer
   uint32_t fin_wait_2_ms;    // A peer that never sends its FIN: FIN_WAIT_2 ends after this (60000)
+  uint32_t tail_probe_min_ms;  // RFC 8985's tail loss probe after 2 SRTT, at least this (10); 0: none
 };
 extern const struct tcp_conf tcp_default_conf;
 
@@ -110,12 +111,13 @@ struct tcp_conn {
   struct tcp_ooo ooo[TCP_MAX_OOO];
   unsigned nooo;
   // Timers (absolute mg_millis values; 0: not running). time_wait_at also bounds FIN_WAIT_2
-  uint64_t rtx_at, persist_at, keepalive_at, time_wait_at, ack_at;
+  uint64_t rtx_at, persist_at, keepalive_at, time_wait_at, ack_at, probe_at;
   uint32_t srtt, rttvar, rto;  // RFC 6298, milliseconds (srtt 0: no sample yet)
   uint32_t rtt_seq;            // The segment being timed (Karn: never a retransmitted one)
   uint64_t rtt_start;
   bool rtt_timing;             // rtt_seq / rtt_start hold a measurement
   unsigned retries, dupacks;
+  bool probe_sent;             // A tail loss probe went and no ACK of new data came since
   unsigned ka_probes;          // Keep-alive probes unanswered
   uint32_t recover;            // RFC 6582's, for fast recovery
   uint32_t retransmits;        // Segments sent again, for the counters

@@ -135,6 +135,7 @@ static void tcp_in_new_ack(struct tcp_conn *c, uint32_t ack, uint64_t now) {
   c->snd_una = ack;
   if (TCP_SEQ_LT(c->snd_nxt, ack)) c->snd_nxt = ack;
   c->retries = 0;
+  c->probe_at = 0, c->probe_sent = false;  // Armed again from this ACK (tcp_output)
   tcp_in_grow_cwnd(c, acked, now);
   // RFC 6298 5.2, 5.3: stop when all is acknowledged, else restart
   if (c->snd_una == c->snd_max) {
@@ -144,8 +145,19 @@ static void tcp_in_new_ack(struct tcp_conn *c, uint32_t ack, uint64_t now) {
   }
 }
 
+// RFC 3042: the first two duplicates each let one new segment out, up to cwnd + 2 SMSS,
+// so that a window too small to bring three duplicates after a loss still brings them
+static void tcp_in_limited_transmit(struct tcp_conn *c, uint64_t now) {
+  uint32_t mss = tcp_send_mss(c);
+  uint32_t flight = c->snd_nxt - c->snd_una;
+  if (c->snd_nxt != c->snd_max || !tcp_unsent(c)) return;  // Only data never sent
+  if (flight >= c->snd_wnd || flight + mss > c->cwnd + 2 * mss) return;  // A zero window: probes
+  tcp_send_at(c, c->snd_nxt, mss, now);
+}
+
 // RFC 5681 3.2 and RFC 6582 3.2: the third duplicate resends the oldest segment and
-// starts recovery, unless the loss is one recovery (or a timeout) already answered
+// starts recovery, unless the loss is one recovery (or a timeout) already answered:
+// recover holds snd_max then, so an ACK that reached it is past what was answered
 static void tcp_in_dup_ack(struct tcp_conn *c, uint64_t now) {
   uint32_t mss = tcp_send_mss(c);
   c->dupacks++;
@@ -153,7 +165,8 @@ static void tcp_in_dup_ack(struct tcp_conn *c, uint64_t now) {
     c->cwnd += mss;  // Each duplicate is a segment that left the network
     return;
   }
-  if (c->dupacks != 3 || !TCP_SEQ_GT(c->snd_una, c->recover)) return;
+  if (c->dupacks < 3) tcp_in_limited_transmit(c, now);
+  if (c->dupacks != 3 || !TCP_SEQ_GEQ(c->snd_una, c->recover)) return;
   uint32_t flight = c->snd_max - c->snd_una;
   c->ssthresh = flight / 2 > 2 * mss ? flight / 2 : 2 * mss;
   c->recover = c->snd_max;

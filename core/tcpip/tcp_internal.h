@@ -14,6 +14,7 @@
 #define TCP_MAX_WINDOW 65535U  // No window scaling
 #define TCP_DEFAULT_MSS 536U   // The peer's when its SYN has no MSS option (RFC 9293 3.7.1)
 #define TCP_RTO_AFTER_SYN_LOSS_MS 3000U  // RFC 6298 5.7
+#define TCP_DELAYED_ACK_WORST_MS 200U    // The longest a peer may hold an ACK (RFC 8985's WCDelAckT)
 
 // tcp.c
 uint32_t tcp_send_mss(const struct tcp_conn *c);  // The peer's MSS, within ours
@@ -48,6 +49,7 @@ uint32_t tcp_rcv_window_gain(const struct tcp_conn *c);  // How far reading woul
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ms);  // RFC 6298 2.2 / 2.3
 void tcp_arm_rtx(struct tcp_conn *c, uint64_t now);        // Restart with the current RTO
 void tcp_arm_persist(struct tcp_conn *c, uint64_t now);    // The next probe, backed off
+void tcp_arm_tail_probe(struct tcp_conn *c, uint64_t now); // RFC 8985 7.2, unless armed or not due
 void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now);
 void tcp_touch_keepalive(struct tcp_conn *c, uint64_t now);  // Heard from the peer
 

@@ -129,8 +129,9 @@ static void tcp_out_arm(struct tcp_conn *c, uint64_t now) {
   bool syn_waiting = tcp_syn_unacked(c) && c->snd_nxt == c->iss;  // Its emit failed
   if (c->snd_max != c->snd_una || syn_waiting) {
     if (c->rtx_at == 0 && c->persist_at == 0) tcp_arm_rtx(c, now);
+    if (!syn_waiting) tcp_arm_tail_probe(c, now);
   } else {
-    c->rtx_at = 0;
+    c->rtx_at = c->probe_at = 0;
     // Zero window, a window too small to be worth it, or an emit that failed: the
     // persist timer probes or sends anyway (RFC 1122 4.2.2.17, 4.2.3.4's override)
     if (tcp_unsent(c) && c->persist_at == 0) tcp_arm_persist(c, now);

@@ -29,6 +29,31 @@ void tcp_arm_rtx(struct tcp_conn *c, uint64_t now) {
   c->rtx_at = now + c->rto;
 }
 
+// The end of a flight can be lost, or the peer's ACKs held back, with nothing after it to
+// bring duplicates: after 2 SRTT without an ACK one segment asks for one, long before the
+// RTO. Not in recovery, nor after a timeout until new data is acknowledged, once per ACK.
+void tcp_arm_tail_probe(struct tcp_conn *c, uint64_t now) {
+  uint32_t min = c->conf->tail_probe_min_ms;
+  if (c->probe_at != 0 || c->probe_sent || min == 0 || c->srtt == 0 || c->rtx_at == 0) return;
+  if (c->in_recovery || c->retries > 0 || c->snd_nxt != c->snd_max) return;
+  uint64_t pto = 2 * (uint64_t) c->srtt;
+  if (pto < min) pto = min;
+  if (c->snd_max - c->snd_una <= tcp_send_mss(c)) pto += TCP_DELAYED_ACK_WORST_MS;  // Its ACK may wait
+  if (now + pto < c->rtx_at) c->probe_at = now + pto;
+}
+
+// RFC 8985 7.3: new data if the peer's window takes it, else the last segment again;
+// cwnd and the RTO stay as they were, and the ACK it brings tells the rest
+static void tcp_timer_tail_probe(struct tcp_conn *c, uint64_t now) {
+  uint32_t mss = tcp_send_mss(c);
+  c->probe_at = 0;
+  if (c->snd_max == c->snd_una || c->in_recovery || c->snd_wnd == 0) return;
+  c->probe_sent = true;
+  if (tcp_unsent(c) && tcp_send_at(c, c->snd_nxt, mss, now)) return;
+  uint32_t last = c->tx_len > mss ? c->tx_len - mss : 0;  // All the data is in flight
+  tcp_send_at(c, c->snd_una + last, mss, now);
+}
+
 void tcp_arm_persist(struct tcp_conn *c, uint64_t now) {
   unsigned shift = c->persist_shift < 16 ? c->persist_shift : 16;
   uint64_t interval = (uint64_t) c->rto << shift;
@@ -71,7 +96,7 @@ static bool tcp_timer_persist(struct tcp_conn *c, uint64_t now) {
 // RFC 6298 5.4-5.6 and RFC 5681 3.1: back off, resend the oldest, restart slow start
 // from one segment; snd_nxt goes back so the rest follows as ACKs open the window
 static bool tcp_timer_rtx(struct tcp_conn *c, uint64_t now) {
-  c->rtx_at = 0;
+  c->rtx_at = c->probe_at = 0;
   if (c->snd_max == c->snd_una) {  // Nothing in flight: an emit (SYN) failed, try again
     tcp_output(c, now);
     return true;
@@ -126,6 +151,7 @@ void tcp_timer(struct tcp_conn *c, uint64_t now) {
     return;
   }
   if (tcp_timer_due(c->rtx_at, now) && !tcp_timer_rtx(c, now)) return;
+  if (tcp_timer_due(c->probe_at, now)) tcp_timer_tail_probe(c, now);
   if (tcp_timer_due(c->persist_at, now) && !tcp_timer_persist(c, now)) return;
   if (tcp_timer_due(c->keepalive_at, now) && !tcp_timer_keepalive(c, now)) return;
   if (tcp_timer_due(c->ack_at, now)) {
@@ -143,5 +169,6 @@ uint64_t tcp_next_deadline(const struct tcp_conn *c) {
   uint64_t t = tcp_timer_earliest(c->rtx_at, c->persist_at);
   t = tcp_timer_earliest(t, c->keepalive_at);
   t = tcp_timer_earliest(t, c->time_wait_at);
+  t = tcp_timer_earliest(t, c->probe_at);
   return tcp_timer_earliest(t, c->ack_at);
 }

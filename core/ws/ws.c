@@ -31,30 +31,6 @@ static void ws_handler(struct mg_connection *c, int ev, void *ev_data);
 // ---------------------------------------------------------------------------
 // Frames going out
 
-static size_t ws_header(uint8_t *h, size_t len, int op, const uint8_t *mask) {
-  size_t n = 2;
-  h[0] = (uint8_t) (0x80 | (op & 0x0f));
-  if (len < 126) {
-    h[1] = (uint8_t) len;
-  } else if (len <= 0xffff) {
-    h[1] = 126;
-    MG_STORE_BE16(h + 2, len);
-    n = 4;
-  } else {
-    h[1] = 127;
-    uint64_t len64 = len;
-    MG_STORE_BE32(h + 2, (uint32_t) (len64 >> 32));
-    MG_STORE_BE32(h + 6, (uint32_t) len64);
-    n = 10;
-  }
-  if (mask != NULL) {
-    h[1] |= 0x80;
-    memcpy(h + n, mask, 4);
-    n += 4;
-  }
-  return n;
-}
-
 // After our close frame nothing more may go out; a close frame starts the handshake
 static bool ws_may_send(struct mg_connection *c, int op) {
   if (c->pfn != ws_handler) return true;  // Not ours (a raw connection framing by hand)
@@ -81,7 +57,7 @@ size_t mg_ws_wrap(struct mg_connection *c, size_t len, int op) {
     return 0;
   }
   if (c->is_client) mg_random(mask, sizeof(mask));
-  size_t hl = ws_header(head, len, op, c->is_client ? mask : NULL);
+  size_t hl = ws_frame_head(head, len, op, c->is_client ? mask : NULL);
   mg_conn_take_spare(c, &c->send);
   if (mg_iobuf_add(&c->send, at, head, hl) != hl) {
     mg_error(c, "out of memory framing %lu bytes", (unsigned long) len);
@@ -99,11 +75,17 @@ size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) 
   }
   if (!ws_may_send(c, op)) return 0;
   if (c->is_client) mg_random(mask, sizeof(mask));  // A fresh mask per frame (RFC 6455 5.3)
-  size_t hl = ws_header(head, len, op, c->is_client ? mask : NULL);
+  size_t hl = ws_frame_head(head, len, op, c->is_client ? mask : NULL);
   size_t at = c->send.len + hl;
   if (!mg_send(c, head, hl) || !mg_send(c, buf, len)) return 0;
   if (c->is_client) ws_mask(c->send.buf + at, len, mask, 0);
   return hl + len;
+}
+
+bool mg_ws_send_frame(struct mg_connection *c, const void *frame, size_t len) {
+  if (c->is_client || len < 2) return false;  // A client masks each frame with a key of its own (RFC 6455 5.3)
+  if (!ws_may_send(c, ((const uint8_t *) frame)[0] & 0x0f)) return false;
+  return mg_send(c, frame, len);
 }
 
 size_t mg_ws_vprintf(struct mg_connection *c, int op, const char *fmt, va_list *ap) {

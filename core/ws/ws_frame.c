@@ -3,6 +3,30 @@
 #include "mg_internal.h"
 #include "ws/ws_frame.h"
 
+size_t ws_frame_head(uint8_t *h, size_t len, int op, const uint8_t *mask) {
+  size_t n = 2;
+  h[0] = (uint8_t) (0x80 | (op & 0x0f));
+  if (len < 126) {
+    h[1] = (uint8_t) len;
+  } else if (len <= 0xffff) {
+    h[1] = 126;
+    MG_STORE_BE16(h + 2, len);
+    n = 4;
+  } else {
+    h[1] = 127;
+    uint64_t len64 = len;
+    MG_STORE_BE32(h + 2, (uint32_t) (len64 >> 32));
+    MG_STORE_BE32(h + 6, (uint32_t) len64);
+    n = 10;
+  }
+  if (mask != NULL) {
+    h[1] |= 0x80;
+    memcpy(h + n, mask, 4);
+    n += 4;
+  }
+  return n;
+}
+
 static long ws_frame_fail(struct ws_frame *f, uint16_t code, const char *reason) {
   f->close_code = code;
   f->reason = reason;

@@ -31,6 +31,13 @@ struct ws_frame {
 // shortest form or has the top bit set (1002), or a data payload over max_payload (1009).
 long ws_frame_parse(const uint8_t *buf, size_t len, bool want_masked, uint64_t max_payload, struct ws_frame *f);
 
+// The longest header of a server's frame (no mask): room to leave in front of a payload
+#define WS_SERVER_HEAD_MAX 10
+
+// A frame's header (FIN set, opcode op) for a payload of len bytes in its shortest form,
+// with the mask when not NULL (a client's), into h (14 bytes at most). Returns its length.
+size_t ws_frame_head(uint8_t *h, size_t len, int op, const uint8_t *mask);
+
 // XOR len bytes with the mask, which starts at key offset phase (0 for a whole payload)
 void ws_mask(uint8_t *buf, size_t len, const uint8_t mask[4], size_t phase);
 

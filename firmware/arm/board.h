@@ -11,5 +11,7 @@ size_t board_heap_size(void);         // The heap's fixed arena (the linker scri
 size_t board_heap_peak(void);         // Its high-water mark: malloc never gives memory back to it
 uint64_t board_ticks(void);           // 25 MHz counts since board_init (not with interrupts masked)
 extern uint32_t board_wake_times;     // The counter at each sleep's end, mixed (an entropy source)
+void board_quiesce(void);             // Interrupts masked, every one disabled, timers stopped: for a jump
+void board_reset(void);               // A system reset (SCB AIRCR SYSRESETREQ); does not return
 
 #endif  // BOARD_H

@@ -122,6 +122,24 @@ void mg_board_putchar(char ch) {
   UART0_DATA = (uint32_t) (unsigned char) ch;
 }
 
+// Before the boot stage starts another image: nothing of this one may interrupt it
+void board_quiesce(void) {
+  __asm__ volatile("cpsid i" ::: "memory");
+  NVIC_ICER = 0xffffffffu;
+  NVIC_ICPR = 0xffffffffu;
+  DUAL1_CTRL = 0;
+  DUAL1_INTCLR = 1u;
+  TIMER0_CTRL = 0;
+  TIMER0_INTCLEAR = 1u;
+}
+
+void board_reset(void) {
+  __asm__ volatile("dsb" ::: "memory");
+  REG(0xE000ED0Cu) = 0x05FA0004u;  // AIRCR: VECTKEY, SYSRESETREQ
+  __asm__ volatile("dsb" ::: "memory");
+  for (;;) continue;
+}
+
 // ARM semihosting SYS_EXIT: QEMU (-semihosting) ends with the status; a board
 // without a debugger attached would stop here instead
 void board_exit(int status) {

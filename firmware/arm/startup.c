@@ -1,11 +1,12 @@
-// Cortex-M3 start-up: the vector table, a reset handler that zeroes .bss and calls
+// Cortex-M3 start-up: the vector table, a reset handler that sets up .data and .bss and calls
 // main, and the fixed arena newlib's malloc grows into (the linker script's .heap).
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "board.h"
 
-extern uint32_t __bss_start__, __bss_end__, __stack_top, __heap_start, __heap_end;
+extern uint32_t __data_start__, __data_end__, __data_load__, __bss_start__, __bss_end__, __stack_top, __heap_start,
+    __heap_end;
 int main(void);
 void Reset_Handler(void);
 void Fault_Handler(void);
@@ -26,8 +27,11 @@ __attribute__((section(".vectors"), used)) static const void *const startup_vect
     STARTUP_FAULT2, STARTUP_FAULT2, STARTUP_FAULT8, STARTUP_FAULT8,          // IRQ 12-31
 };
 
-// .data is loaded in place by the image (RAM on this board), so only .bss is set up
+// .data's initial values are in the image, after the code (the linker script): copied to
+// data RAM, so that the image's .bin alone (an OTA payload) starts as the ELF does
 void Reset_Handler(void) {
+  const uint32_t *from = &__data_load__;
+  for (uint32_t *p = &__data_start__; p < &__data_end__; p++) *p = *from++;
   for (uint32_t *p = &__bss_start__; p < &__bss_end__; p++) *p = 0;
   main();
   for (;;) continue;

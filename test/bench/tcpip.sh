@@ -5,15 +5,18 @@
 #     (the same kind of link: the kernel's on both ends of it), best of RUNS each: MB/s and
 #     the ratio (goal >= 0.5)
 #   - the same on the stack with 1% of frames lost each way (the TAP driver's test loss,
-#     MEERKAT_TAP_LOSS), its time beside the kernel's (goal within 2x). With netem the kernel
-#     loses 1% each way on its veth pair too; without it (this kernel may lack sch_netem)
-#     the kernel's lossless time is the reference, and the report says so
+#     MEERKAT_TAP_LOSS), its time beside the kernel's with 1% of frames lost each way on its
+#     veth pair (goal within 2x): by netem where the kernel has it, else by nftables (`numgen
+#     random` at each end's ingress; this kernel lacks sch_netem). Both drop whole packets, and
+#     a veth carries GSO packets of up to 64 KiB, so the pair sends frame-sized packets for
+#     this run (gso_max_segs 1): 1% of Ethernet frames, as on the TAP. Without either, the
+#     kernel's lossless time is the reference, and the report says so
 #   - RAM per TCP connection beyond its buffers: the TCB and struct mg_connection, sizes
 #     read with nm -S from test/bench/tcpip_conn_size.c compiled for the host with the tap
 #     flavour's flags and for Cortex-M (goal < 2 KiB)
 #   - the linked text of the smallest HTTP program on the stack for Cortex-M at -Os
 #     ($BUILD/arm/tcpip/min_http.elf, test/bench/tcpip_min_arm.c) (goal <= 38 KB)
-# Servers on CPU 0, curl on CPU 1. Needs root (namespaces, TAP), ip, curl, taskset.
+# Servers on CPU 0, curl on CPU 1. Needs root (namespaces, TAP), ip, curl, taskset; nft or tc netem.
 # Env: BUILD (build), BENCH_TCPIP_RUNS (3) per download, BENCH_TCPIP_MIB (100),
 # BENCH_TCPIP_SERVER (the stack's http-server: another build of it, e.g. other buffer sizes).
 # Exit status 1 only if something failed to run.
@@ -132,15 +135,37 @@ tap_setup() {
     ip -n "$NS_TAP" addr add "$KERNEL_IP/24" dev "$TAP" && ip -n "$NS_TAP" link set "$TAP" up
 }
 
-# netem where the kernel has it: loss on both ends of the veth pair
-NETEM=no
+# Loss on both ends of the veth pair: netem where the kernel has it, else nftables. LOSS_BY
+# names the mechanism that worked (none: the kernel's lossy time cannot be measured here)
+LOSS_BY=none
 netem_loss() {  # percent
   ip netns exec "$NS_SRV" tc qdisc replace dev mkbv0 root netem loss "$1%" 2>/dev/null &&
     ip netns exec "$NS_CLI" tc qdisc replace dev mkbv1 root netem loss "$1%" 2>/dev/null
 }
-netem_off() {
+nft_loss() {  # percent: each end drops that share of what arrives (in 1/10000ths)
+  local ns dev per10k
+  per10k=$(awk -v p="$1" 'BEGIN { printf "%d", p * 100 + 0.5 }')
+  for ns in "$NS_SRV:mkbv0" "$NS_CLI:mkbv1"; do
+    dev=${ns#*:}
+    printf 'table netdev mkb_loss {\n  chain ingress { type filter hook ingress device %s priority 0; numgen random mod 10000 < %d drop; }\n}\n' \
+      "$dev" "$per10k" | ip netns exec "${ns%%:*}" nft -f - 2>/dev/null || return 1
+  done
+}
+frame_sized() {  # segments per packet on the veth pair: 1 for the lossy run, 65535 as made
+  ip -n "$NS_SRV" link set dev mkbv0 gso_max_segs "$1" && ip -n "$NS_CLI" link set dev mkbv1 gso_max_segs "$1"
+}
+loss_on() {  # percent -> LOSS_BY
+  frame_sized 1 || return 1
+  if netem_loss "$1"; then LOSS_BY=netem; return 0; fi
+  if command -v nft >/dev/null && nft_loss "$1"; then LOSS_BY=nftables; return 0; fi
+  LOSS_BY=none; loss_off; return 1
+}
+loss_off() {
   ip netns exec "$NS_SRV" tc qdisc del dev mkbv0 root 2>/dev/null
   ip netns exec "$NS_CLI" tc qdisc del dev mkbv1 root 2>/dev/null
+  ip netns exec "$NS_SRV" nft delete table netdev mkb_loss 2>/dev/null
+  ip netns exec "$NS_CLI" nft delete table netdev mkb_loss 2>/dev/null
+  frame_sized 65535
 }
 
 STACK_MBPS=n/a KERNEL_MBPS=n/a LOSSY_MBPS=n/a KLOSSY_MBPS=n/a
@@ -153,16 +178,16 @@ elif [ ! -x "$STACK_SRV" ] || [ ! -x "$SOCK_SRV" ]; then
 elif ! veth_setup || ! tap_setup; then
   FAILED+=("cannot create the namespaces, the veth pair or the TAP")
 else
-  if netem_loss 1; then NETEM=yes; fi
-  netem_off
   # The kernel's, over the veth pair
   if start_in_ns "$NS_SRV" "$OUT/tcpip-sock-server.log" -- "$SOCK_SRV" -d "$ROOT" -l http://0.0.0.0:8080; then
     SOCK_PID=$STARTED_PID
     download "sockets over veth" "$NS_CLI" "http://$VETH_SRV_IP:8080/big.bin"; KERNEL_MBPS=$MBPS KERNEL_S=$SECS_BEST
-    if [ "$NETEM" = yes ] && netem_loss 1; then
-      download "sockets over veth, netem 1% loss each way" "$NS_CLI" "http://$VETH_SRV_IP:8080/big.bin"
+    if loss_on 1; then
+      download "sockets over veth, 1% of frames lost each way ($LOSS_BY)" "$NS_CLI" "http://$VETH_SRV_IP:8080/big.bin"
       KLOSSY_MBPS=$MBPS KLOSSY_S=$SECS_BEST
-      netem_off
+      loss_off
+    else
+      note "neither netem nor nftables can drop frames here: the kernel's lossy time is not measured"
     fi
     stop_server "$SOCK_PID"
   else
@@ -193,14 +218,14 @@ ratio() {  # a b -> a / b to two places, or n/a
 }
 ratio=$(ratio "$STACK_MBPS" "$KERNEL_MBPS")
 ratio_goal=$(awk -v r="$ratio" 'BEGIN { print (r != "n/a" && r >= 0.5) ? "PASS" : "MISS" }')
-if [ "$KLOSSY_S" != n/a ]; then LOSS_REF_S=$KLOSSY_S LOSS_REF="the kernel's with netem 1% loss each way"
-else LOSS_REF_S=$KERNEL_S LOSS_REF="the kernel's LOSSLESS time (no netem here: the kernel's side cannot lose frames)"; fi
+if [ "$KLOSSY_S" != n/a ]; then LOSS_REF_S=$KLOSSY_S LOSS_REF="the kernel's with 1% of frames lost each way ($LOSS_BY)"
+else LOSS_REF_S=$KERNEL_S LOSS_REF="the kernel's LOSSLESS time (neither netem nor nftables here: the kernel's side cannot lose frames)"; fi
 loss_x=$(ratio "$LOSSY_S" "$LOSS_REF_S")
 self_x=$(ratio "$LOSSY_S" "$STACK_S")
 loss_goal=$(awk -v r="$loss_x" 'BEGIN { print (r != "n/a" && r <= 2.0) ? "PASS" : "MISS" }')
 
 echo "built-in TCP/IP stack: $MIB MiB downloads with curl (best of $RUNS), servers on CPU $SERVER_CPU, curl on CPU $CLIENT_CPU;" \
-  "load average $LOAD_AT_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; netem: $NETEM"
+  "load average $LOAD_AT_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; the kernel's loss: $LOSS_BY"
 fmt='  %-44s %9s %9s\n'
 # shellcheck disable=SC2059
 printf "$fmt" download "MB/s" seconds
@@ -209,7 +234,7 @@ printf "$fmt" download "MB/s" seconds
   printf "$fmt" "stack (tap build) over a TAP" "$STACK_MBPS" "$STACK_S"
   printf "$fmt" "sockets build over a veth pair" "$KERNEL_MBPS" "$KERNEL_S"
   printf "$fmt" "stack over a TAP, 1% test loss each way" "$LOSSY_MBPS" "$LOSSY_S"
-  [ "$NETEM" = yes ] && printf "$fmt" "sockets over veth, netem 1% loss each way" "$KLOSSY_MBPS" "$KLOSSY_S"
+  [ "$LOSS_BY" != none ] && printf "$fmt" "sockets over veth, 1% of frames lost each way" "$KLOSSY_MBPS" "$KLOSSY_S"
 }
 echo "  goal: stack / sockets >= 0.5: $ratio_goal (${ratio}x)"
 echo "  goal: with 1% loss within 2x of the kernel's time: $loss_goal (${loss_x}x $LOSS_REF)"

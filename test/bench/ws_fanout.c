@@ -1,16 +1,22 @@
 // The measuring end of `make bench`'s WebSocket fan-out (driven by dash-ws.mjs): opens
-// N WebSocket clients of the firmware's /api/ws, then times one change's push to each.
-//   ws_fanout PORT N COOKIE
-// Prints "ready" once every client has its snapshot of the "leds" set, then reads one
-// line "BODY TEXT" from stdin: it POSTs BODY to /api/sets/leds and times, for each
-// client, the arrival of TEXT from the moment before the POST was sent. Prints
-// "push_ms=MAX push_p50_ms=.. push_p99_ms=.. first_ms=.. reply_ms=.." and exits 0, or
-// says what went wrong and exits 1; its clients stay open until stdin closes. A C client with epoll: node's per-socket cost
-// (about 17 us a message) made 10,000 arrivals take longer to see than to send.
+// N WebSocket clients of the firmware's /api/ws, then times changes' pushes to each.
+//   ws_fanout PORT N COOKIE [SERVER_PID]
+// Prints "ready" once every client has its snapshot of the "leds" set, then reads lines
+// "BODY TEXT" from stdin until it closes: for each, it POSTs BODY to /api/sets/leds,
+// times for each client the arrival of TEXT from the moment before the POST was sent,
+// and prints "push_ms=MAX push_p50_ms=.. push_p99_ms=.. first_ms=.. reply_ms=..
+// fw_cpu_ms=.. fw_wait_ms=.. client_busy_ms=..", or says what went wrong and exits 1.
+// From before the POST to the last arrival: fw_cpu_ms, the CPU time of SERVER_PID (user
+// + system, /proc/PID/task/*/schedstat, in ns); fw_wait_ms, its time runnable but waiting
+// for a CPU (others' load); both -1 without SERVER_PID; client_busy_ms, the time this
+// client spent reading (its passes that found something), so that its spinning counts
+// as idle. A C client with epoll: node's per-socket cost (about 17 us a message) made
+// 10,000 arrivals take longer to see than to send.
 // Clients connect from 127.0.0.1, 127.0.0.2, ... (5000 each) to stay clear of the
 // ephemeral port range.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -39,7 +45,9 @@ struct client {
 static struct client *s_clients;
 static int s_epfd, s_n, s_port;
 static double s_reply_ms = -1;  // From the POST to its reply
+static double s_busy_ms;        // Spent in passes that found something to read
 static const char *s_cookie;
+static int s_server_pid;        // 0: not measured
 
 static double now_ms(void) {
   struct timespec ts;
@@ -92,6 +100,7 @@ static int pump(int timeout_ms, const char *text, double t0) {
   struct epoll_event evs[512];
   static char buf[65536];
   int reached = 0, n = epoll_wait(s_epfd, evs, 512, timeout_ms);
+  double start = n > 0 ? now_ms() : 0;
   for (int k = 0; k < n; k++) {
     struct client *cl = &s_clients[evs[k].data.u32];
     ssize_t got;
@@ -118,7 +127,29 @@ static int pump(int timeout_ms, const char *text, double t0) {
       exit(1);
     }
   }
+  if (n > 0) s_busy_ms += now_ms() - start;
   return reached;
+}
+
+// s_server_pid's threads so far, in ns (schedstat: time on a CPU, then time runnable
+// but waiting for one); false when unknown
+static bool server_schedstat(double *run_ns, double *wait_ns) {
+  char path[64];
+  *run_ns = *wait_ns = 0;
+  snprintf(path, sizeof(path), "/proc/%d/task", s_server_pid);
+  DIR *dir = s_server_pid > 0 ? opendir(path) : NULL;
+  if (dir == NULL) return false;
+  for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+    char file[sizeof(path) + sizeof(e->d_name) + 16];
+    unsigned long long run = 0, wait = 0;
+    if (e->d_name[0] == '.') continue;
+    snprintf(file, sizeof(file), "%s/%s/schedstat", path, e->d_name);
+    FILE *fp = fopen(file, "r");
+    if (fp != NULL && fscanf(fp, "%llu %llu", &run, &wait) == 2) *run_ns += (double) run, *wait_ns += (double) wait;
+    if (fp != NULL) fclose(fp);
+  }
+  closedir(dir);
+  return true;
 }
 
 static int by_value(const void *a, const void *b) {
@@ -146,12 +177,52 @@ static double post(const char *body) {
   return t0;
 }
 
+// One line "BODY TEXT": POSTs BODY and prints the push's figures; false if a client missed it
+static bool time_push(char *line) {
+  char *text = strchr(line, ' ');
+  if (text == NULL) fail("expected a BODY TEXT line on stdin");
+  *text++ = '\0';
+  text[strcspn(text, "\n")] = '\0';
+  for (int i = 0; i < s_n; i++) s_clients[i].tail_len = 0, s_clients[i].done = false;
+  double run0, wait0, run1 = 0, wait1 = 0, busy = -1;
+  bool measured = server_schedstat(&run0, &wait0);
+  s_busy_ms = 0, s_reply_ms = -1;
+  double t0 = post(line), until = t0 + 10000;
+  int done = 0;
+  // Spinning, not sleeping in epoll_wait: waking a sleeping client is work the
+  // kernel would do in the firmware's send() on loopback (an IPI per message in a VM)
+  while ((done < s_n || s_reply_ms < 0) && now_ms() < until) {
+    done += pump(0, text, t0);
+    if (done == s_n && busy < 0) {  // At the last arrival
+      busy = s_busy_ms;
+      measured = measured && server_schedstat(&run1, &wait1);
+    }
+  }
+  close(s_clients[s_n].fd);  // The POST's connection (closing takes it out of epoll)
+  if (done < s_n) {
+    fprintf(stderr, "ws_fanout: %d of %d clients missed the push\n", s_n - done, s_n);
+    return false;
+  }
+  double *ms = malloc(sizeof(double) * (size_t) s_n), first = 1e9;
+  if (ms == NULL) fail("malloc");
+  for (int i = 0; i < s_n; i++) ms[i] = s_clients[i].arrival_ms, first = ms[i] < first ? ms[i] : first;
+  qsort(ms, (size_t) s_n, sizeof(*ms), by_value);
+  printf("push_ms=%.1f push_p50_ms=%.1f push_p99_ms=%.1f first_ms=%.1f reply_ms=%.1f fw_cpu_ms=%.1f fw_wait_ms=%.1f "
+         "client_busy_ms=%.1f\n",
+         ms[s_n - 1], ms[s_n / 2], ms[(size_t) (s_n * 0.99)], first, s_reply_ms, measured ? (run1 - run0) / 1e6 : -1,
+         measured ? (wait1 - wait0) / 1e6 : -1, busy);
+  fflush(stdout);
+  free(ms);
+  return true;
+}
+
 int main(int argc, char *argv[]) {
-  if (argc != 4 || (s_port = atoi(argv[1])) <= 0 || (s_n = atoi(argv[2])) <= 0) {
-    fprintf(stderr, "usage: %s PORT N COOKIE\n", argv[0]);
+  if (argc < 4 || argc > 5 || (s_port = atoi(argv[1])) <= 0 || (s_n = atoi(argv[2])) <= 0) {
+    fprintf(stderr, "usage: %s PORT N COOKIE [SERVER_PID]\n", argv[0]);
     return 2;
   }
   s_cookie = argv[3];
+  if (argc == 5) s_server_pid = atoi(argv[4]);
   s_clients = calloc((size_t) s_n + 1, sizeof(*s_clients));
   if (s_clients == NULL || (s_epfd = epoll_create1(0)) < 0) fail("setup");
   int ready = 0;
@@ -164,27 +235,9 @@ int main(int argc, char *argv[]) {
   }
   printf("ready\n");
   fflush(stdout);
-  char line[1024], *text;
-  if (fgets(line, sizeof(line), stdin) == NULL || (text = strchr(line, ' ')) == NULL) fail("no BODY TEXT line on stdin");
-  *text++ = '\0';
-  text[strcspn(text, "\n")] = '\0';
-  for (int i = 0; i < s_n; i++) s_clients[i].tail_len = 0;
-  double t0 = post(line), until = t0 + 10000;
-  int done = 0;
-  // Spinning, not sleeping in epoll_wait: waking a sleeping client is work the
-  // kernel would do in the firmware's send() on loopback (an IPI per message in a VM)
-  while ((done < s_n || s_reply_ms < 0) && now_ms() < until) done += pump(0, text, t0);
-  if (done < s_n) {
-    fprintf(stderr, "ws_fanout: %d of %d clients missed the push\n", s_n - done, s_n);
-    return 1;
+  char line[1024];
+  while (fgets(line, sizeof(line), stdin) != NULL) {  // Its clients stay open until stdin closes
+    if (!time_push(line)) return 1;
   }
-  double *ms = malloc(sizeof(double) * (size_t) s_n), first = 1e9;
-  if (ms == NULL) fail("malloc");
-  for (int i = 0; i < s_n; i++) ms[i] = s_clients[i].arrival_ms, first = ms[i] < first ? ms[i] : first;
-  qsort(ms, (size_t) s_n, sizeof(*ms), by_value);
-  printf("push_ms=%.1f push_p50_ms=%.1f push_p99_ms=%.1f first_ms=%.1f reply_ms=%.1f\n", ms[s_n - 1], ms[s_n / 2],
-         ms[(size_t) (s_n * 0.99)], first, s_reply_ms);
-  fflush(stdout);
-  while (fgets(line, sizeof(line), stdin) != NULL) continue;  // Open until the caller is done with us
   return 0;
 }

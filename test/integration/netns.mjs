@@ -14,7 +14,7 @@
 //   });
 //
 // Needs: Linux, root (CAP_SYS_ADMIN and CAP_NET_ADMIN), /dev/net/tun, iproute2's ip;
-// tc with the netem qdisc for netem(); dnsmasq for dnsmasq().
+// tc with the netem qdisc for netem(); nftables for loss(); dnsmasq for dnsmasq().
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -81,9 +81,62 @@ export function netemSkipReason() {
   }
 }
 
+// Why loss() cannot run here, or null (no nft, or a kernel without netdev egress hooks: before 5.16)
+export function lossSkipReason() {
+  const base = netnsSkipReason();
+  if (base) return base;
+  const ns = Netns.create();
+  try {
+    ns.addTap('mkprobe0');
+    ns.loss('mkprobe0', 1);
+    return null;
+  } catch (e) {
+    return `no nftables netdev loss here (Debian: nftables): ${e.message.split('\n').filter(Boolean).slice(-1)[0]}`;
+  } finally {
+    ns.destroySync();
+  }
+}
+
 // Why dnsmasq() cannot run here, or null
 export function dnsmasqSkipReason() {
   return netnsSkipReason() ?? (run('dnsmasq', ['--version'], { check: false }).code === 0 ? null : 'no dnsmasq (Debian: dnsmasq-base)');
+}
+
+// Gives a child with piped stdout and stderr output() (both so far), waitFor(regex, ms)
+// (the match, or a rejection once it ends or the time is up) and exited (a promise of
+// {code, signal}, once its output is closed too); name: for the errors
+export function watchOutput(proc, name) {
+  let out = '', closed = false;
+  const waiters = [];
+  const onData = (d) => {
+    out += d;
+    for (const w of [...waiters]) w();
+  };
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
+  proc.exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
+  proc.exited.then(() => {
+    closed = true;
+    for (const w of [...waiters]) w(true);
+  });
+  proc.output = () => out;
+  proc.waitFor = (re, ms = 10000) => new Promise((resolve, reject) => {
+    const check = (ended) => {
+      const m = out.match(re);
+      if (!m && !ended) return;
+      clearTimeout(timer);
+      waiters.splice(waiters.indexOf(check), 1);
+      if (m) resolve(m);
+      else reject(new Error(`${name} ended before ${re}:\n${out}`));
+    };
+    const timer = setTimeout(() => {
+      waiters.splice(waiters.indexOf(check), 1);
+      reject(new Error(`${name}: no ${re} within ${ms} ms:\n${out}`));
+    }, ms);
+    waiters.push(check);
+    check(closed);
+  });
+  return proc;
 }
 
 function pidAlive(pid) {
@@ -159,40 +212,27 @@ export class Netns {
     this.run('tc', ['qdisc', 'add', 'dev', ifb, 'root', 'netem', ...words]);
   }
 
+  // Random loss of percent of the frames each way on dev, for kernels without sch_netem:
+  // nftables' netdev hooks drop on ingress (what the peer sent) and egress (what the
+  // kernel sends), ARP and DHCP too. See lossSkipReason().
+  loss(dev, percent) {
+    const chain = (name, hook) => `chain ${name} { type filter hook ${hook} device "${dev}" priority 0; ` +
+      `numgen random mod 100 < ${percent} counter drop; }`;
+    this.run('nft', ['-f', '-'], { input: `table netdev mkloss {\n${chain('peer', 'ingress')}\n${chain('kernel', 'egress')}\n}\n` });
+  }
+
+  // Frames loss() dropped so far: { peer, kernel } (sent by the peer, sent by the kernel)
+  lossDropped() {
+    const out = this.run('nft', ['list', 'table', 'netdev', 'mkloss']).stdout;
+    const count = (name) => Number(new RegExp(`chain ${name} \\{[^}]*counter packets (\\d+)`).exec(out)?.[1]);
+    return { peer: count('peer'), kernel: count('kernel') };
+  }
+
   // A program inside the namespace, stopped by destroy(). The returned child has
   // output() (stdout and stderr so far), waitFor(regex, ms) and exited (a promise of {code, signal}).
   spawn(cmd, args = [], opts = {}) {
-    const proc = spawn('ip', ['netns', 'exec', this.name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-    let out = '';
-    const waiters = [];
-    const onData = (d) => {
-      out += d;
-      for (const w of [...waiters]) w();
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-    proc.exited.then(() => {
-      this.children.delete(proc);
-      for (const w of [...waiters]) w(true);
-    });
-    proc.output = () => out;
-    proc.waitFor = (re, ms = 10000) => new Promise((resolve, reject) => {
-      const check = (ended) => {
-        const m = out.match(re);
-        if (!m && !ended) return;
-        clearTimeout(timer);
-        waiters.splice(waiters.indexOf(check), 1);
-        if (m) resolve(m);
-        else reject(new Error(`${cmd} ended before ${re}:\n${out}`));
-      };
-      const timer = setTimeout(() => {
-        waiters.splice(waiters.indexOf(check), 1);
-        reject(new Error(`${cmd}: no ${re} within ${ms} ms:\n${out}`));
-      }, ms);
-      waiters.push(check);
-      check(proc.exitCode !== null || proc.signalCode !== null);
-    });
+    const proc = watchOutput(spawn('ip', ['netns', 'exec', this.name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts }), cmd);
+    proc.exited.then(() => this.children.delete(proc));
     this.children.add(proc);
     return proc;
   }

@@ -43,9 +43,11 @@ static const char *on_write(struct mg_dash_set *set, const union mg_dash_value *
 
 static struct mg_mgr s_mgr;
 static struct mg_dash s_dash;
+static int s_ws_level = MG_DASH_ADMIN;  // The level of the WebSocket clients that connect next
 
 static void defaults(void) {
   s_b = false, s_i = 5, s_d = 0.5, s_e = 0, s_ro = 7;
+  s_ws_level = MG_DASH_ADMIN;
   strcpy(s_s, "abc");
   s_reads = s_writes = 0;
   s_refusal = NULL;
@@ -889,6 +891,7 @@ struct ws_client {
   int close_code;        // Of the server's close frame
   char last[512];
   char reply[256];       // Last message with an "id"
+  char log[1024];        // The messages after the snapshot, each followed by '|'
 };
 
 static char s_hist_first[MG_DASH_SEND_LIMIT + 1];  // The first message a client got for set "hist"
@@ -907,7 +910,7 @@ static int s_server_holding;  // Server sockets seen at MG_EV_POLL with output s
 static void server_fn(struct mg_connection *c, int ev, void *ev_data) {
   if (ev == MG_EV_WRITE) s_server_writes++;
   if (ev == MG_EV_POLL && c->is_websocket && c->send.len > 0) s_server_holding++;
-  mg_dash_handle(&s_dash, c, ev, ev_data, MG_DASH_ADMIN);
+  mg_dash_handle(&s_dash, c, ev, ev_data, s_ws_level);
 }
 
 static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
@@ -925,6 +928,8 @@ static void client_fn(struct mg_connection *c, int ev, void *ev_data) {
     return;
   }
   hist_record(wm->data);
+  size_t used = strlen(wc->log);  // Cleared once the snapshot is in
+  mg_snprintf(wc->log + used, sizeof(wc->log) - used, "%.*s|", (int) wm->data.len, wm->data.buf);
   wc->messages++;
   mg_snprintf(wc->last, sizeof(wc->last), "%.*s", (int) wm->data.len, wm->data.buf);
 }
@@ -956,6 +961,7 @@ static struct mg_connection *connect_ws_sets(struct ws_client *wc, int sets) {
   for (int i = 0; i < 200 && wc->messages < sets; i++) mg_mgr_poll(&s_mgr, 5);
   cr_assert_eq(wc->messages, sets, "the snapshot: one message per readable set");
   wc->messages = 0;
+  wc->log[0] = '\0';
   return c;
 }
 
@@ -1089,6 +1095,44 @@ Test(dash, sets_pushed_at_one_tick_go_to_a_client_in_one_write) {
   poll_for(MG_DASH_PUSH_INTERVAL_MS * 2);
   cr_assert_eq(wc.messages, 2, "%d messages", wc.messages);
   cr_assert_eq(s_server_writes, 1, "%d writes for two sets at the tick", s_server_writes);
+}
+
+// One push, many clients of each level: each gets, byte for byte, the message of its own
+// level (the fields it may read), and none gets a set it may not read
+Test(dash, a_push_gives_each_level_its_own_values_and_no_set_it_may_not_read) {
+  static int v, o, a, secret;
+  static struct mg_dash_field level_fields[] = {
+      MG_DASH_INT_ANY("v", &v),
+      MG_DASH_INT_ANY("o", &o, .read = MG_DASH_OPERATOR),
+      MG_DASH_INT_ANY("a", &a, .read = MG_DASH_ADMIN),
+  };
+  static struct mg_dash_field secret_fields[] = {MG_DASH_INT_ANY("x", &secret, .read = MG_DASH_ADMIN)};
+  static struct mg_dash_set levels_set, secret_set;
+  struct mg_dash_set l = MG_DASH_SET("levels", level_fields), sec = MG_DASH_SET("secret", secret_fields);
+  levels_set = l, secret_set = sec;
+  cr_assert(mg_dash_add(&s_dash, &levels_set));
+  cr_assert(mg_dash_add(&s_dash, &secret_set));
+  enum { PER_LEVEL = 4 };
+  static const int levels[] = {MG_DASH_VIEWER, MG_DASH_OPERATOR, MG_DASH_ADMIN};
+  static const char *const want[] = {
+      "{\"set\":\"levels\",\"values\":{\"v\":1}}|",
+      "{\"set\":\"levels\",\"values\":{\"v\":1,\"o\":2}}|",
+      "{\"set\":\"levels\",\"values\":{\"v\":1,\"o\":2,\"a\":3}}|{\"set\":\"secret\",\"values\":{\"x\":4}}|",
+  };
+  static struct ws_client wc[3 * PER_LEVEL];
+  memset(wc, 0, sizeof(wc));
+  for (int i = 0; i < 3 * PER_LEVEL; i++) {  // Levels interleaved in the list of clients
+    s_ws_level = levels[i % 3];
+    connect_ws_sets(&wc[i], i % 3 == 2 ? 3 : 2);  // kinds and levels; an admin reads secret too
+  }
+  poll_for(MG_DASH_PUSH_INTERVAL_MS + 20);
+  v = 1, o = 2, a = 3, secret = 4;
+  mg_dash_changed(&s_dash, &levels_set);
+  mg_dash_changed(&s_dash, &secret_set);
+  poll_for(50);
+  for (int i = 0; i < 3 * PER_LEVEL; i++) {
+    cr_assert_str_eq(wc[i].log, want[i % 3], "client %d of level %d: %s", i, levels[i % 3], wc[i].log);
+  }
 }
 
 Test(dash, a_client_that_does_not_drain_gets_only_the_latest_values_later) {

@@ -47,6 +47,7 @@ static struct tp *t_new(void) {
   cr_assert_not_null(t);
   t->conf = tcp_default_conf;
   t->conf.delayed_ack_ms = 0;  // Tests of delayed ACK turn it on
+  t->conf.tail_probe_min_ms = 0;  // So do those of the tail loss probe
   tcp_init(&t->c, &t->conf, &t_ops, t, t->rx, sizeof(t->rx), t->tx, sizeof(t->tx));
   return t;
 }
@@ -854,6 +855,65 @@ Test(tcp, fast_retransmit_on_three_duplicates_then_newreno_recovery) {
   free(t);
 }
 
+// RFC 3042: a window of three segments gives only two duplicates when one is lost, so
+// each of the first two lets one new segment out (cwnd + 2 SMSS at most), and the third comes
+Test(tcp, limited_transmit_sends_new_data_on_the_first_two_duplicates) {
+  struct tp *t = t_new();
+  t_open(t);
+  static char buf[5 * 1460];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  cr_assert_eq(t->nout, 3, "initial window: 3 segments");
+  t_clear(t);
+  t_in(t, P_SEQ, P_ACK, TCP_ACK, 65535, NULL, 10);  // Segment 1 lost
+  cr_assert_eq(t->nout, 1, "first duplicate: one new segment");
+  cr_assert_eq(t->out[0].seq, P_ACK + 3 * 1460);
+  t_in(t, P_SEQ, P_ACK, TCP_ACK, 65535, NULL, 11);
+  cr_assert_eq(t->nout, 2, "second duplicate: one more");
+  cr_assert_eq(t->out[1].seq, P_ACK + 4 * 1460);
+  cr_assert_eq(t->c.cwnd, 3 * 1460, "cwnd itself does not grow");
+  cr_assert_eq(t->c.retransmits, 0);
+  t_in(t, P_SEQ, P_ACK, TCP_ACK, 65535, NULL, 12);
+  cr_assert_eq(t->nout, 3);
+  cr_assert_eq(t_last(t)->seq, P_ACK, "third duplicate: fast retransmit");
+  cr_assert(t->c.in_recovery);
+  free(t);
+}
+
+Test(tcp, limited_transmit_stays_within_the_peers_window) {
+  struct tp *t = t_new();
+  t_open(t);
+  static char buf[5 * 1460];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  t_clear(t);
+  t_in(t, P_SEQ, P_ACK, TCP_ACK, 3 * 1460, NULL, 10);  // A window update, not a duplicate
+  t_in(t, P_SEQ, P_ACK, TCP_ACK, 3 * 1460, NULL, 11);
+  cr_assert_eq(t->c.dupacks, 1);
+  cr_assert_eq(t->nout, 0, "the window is full: nothing new");
+  free(t);
+}
+
+// RFC 6582 3.2 step 1: recover is the highest sequence number sent, so a loss of the very
+// first segment sent after a recovery ended is a new loss, repaired by fast retransmit
+Test(tcp, a_loss_right_after_a_recovery_is_fast_retransmitted) {
+  struct tp *t = t_new();
+  t_open(t);
+  t->c.cwnd = 10 * 1460;
+  static char buf[4 * 1460];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  for (int i = 0; i < 3; i++) t_in(t, P_SEQ, P_ACK, TCP_ACK, 65535, NULL, 10 + (uint64_t) i);
+  cr_assert(t->c.in_recovery);
+  t_in(t, P_SEQ, P_ACK + 4 * 1460, TCP_ACK, 65535, NULL, 20);  // Full ACK
+  cr_assert_not(t->c.in_recovery);
+  t->c.cwnd = 10 * 1460;
+  tcp_write(&t->c, buf, sizeof(buf), 30);
+  t_clear(t);
+  for (int i = 0; i < 3; i++) t_in(t, P_SEQ, P_ACK + 4 * 1460, TCP_ACK, 65535, NULL, 40 + (uint64_t) i);
+  cr_assert_eq(t->nout, 1, "third duplicate: retransmit at once");
+  cr_assert_eq(t_last(t)->seq, P_ACK + 4 * 1460);
+  cr_assert(t->c.in_recovery);
+  free(t);
+}
+
 Test(tcp, duplicates_with_data_or_a_new_window_are_not_counted) {
   struct tp *t = t_new();
   t_open(t);
@@ -879,6 +939,53 @@ Test(tcp, congestion_avoidance_grows_about_one_segment_per_window) {
   cr_assert_eq(t->c.cwnd, 2920 + 1460 * 1460 / 2920, "RFC 5681 (3): SMSS * SMSS / cwnd per ACK");
   t_in(t, P_SEQ, P_ACK + 2920, TCP_ACK, 65535, NULL, 2);
   cr_assert_eq(t->c.cwnd, 3650 + 1460 * 1460 / 3650);
+  free(t);
+}
+
+// RFC 8985 7: after 2 SRTT without an ACK, and before the RTO, one probe: the last segment
+// again, or new data the peer's window takes; cwnd and the RTO stay as they were
+Test(tcp, tail_probe_sends_the_last_segment_again_after_two_round_trips) {
+  struct tp *t = t_new();
+  t->conf.tail_probe_min_ms = 10;
+  t_open_rtt(t);  // SRTT 100, RTO 300
+  t->c.peer_mss = 1460, t->c.cwnd = 3 * 1460;
+  static char buf[3 * 1460];
+  tcp_write(&t->c, buf, sizeof(buf), 2000);
+  cr_assert_eq(t->nout, 3);
+  cr_assert_eq(tcp_next_deadline(&t->c), 2200, "2 SRTT");
+  tcp_timer(&t->c, 2200);
+  cr_assert_eq(t->nout, 4, "one probe");
+  cr_assert_eq(t_last(t)->seq, P_ACK + 2 * 1460);
+  cr_assert_eq(t_last(t)->len, 1460);
+  cr_assert_eq(t->c.cwnd, 3 * 1460);
+  cr_assert_eq(t->c.rto, 300);
+  cr_assert_eq(tcp_next_deadline(&t->c), 2300, "then the RTO, no second probe");
+  t_in(t, P_SEQ, P_ACK + sizeof(buf), TCP_ACK, 65535, NULL, 2210);  // The peer had it all
+  cr_assert_eq(tcp_next_deadline(&t->c), 0);
+  free(t);
+}
+
+Test(tcp, tail_probe_sends_new_data_when_the_peers_window_takes_it) {
+  struct tp *t = t_new();
+  t->conf.tail_probe_min_ms = 10;
+  t_open_rtt(t);
+  t->c.peer_mss = 1460, t->c.cwnd = 3 * 1460;
+  static char buf[5 * 1460];
+  tcp_write(&t->c, buf, sizeof(buf), 2000);
+  cr_assert_eq(t->nout, 3, "cwnd: 3 segments");
+  tcp_timer(&t->c, 2200);
+  cr_assert_eq(t->nout, 4);
+  cr_assert_eq(t_last(t)->seq, P_ACK + 3 * 1460, "the next new segment");
+  cr_assert_eq(t->c.retransmits, 0);
+  free(t);
+}
+
+Test(tcp, tail_probe_of_a_single_segment_allows_for_a_delayed_ack) {
+  struct tp *t = t_new();
+  t->conf.tail_probe_min_ms = 10;
+  t_open_rtt(t);
+  tcp_write(&t->c, "x", 1, 2000);
+  cr_assert_eq(tcp_next_deadline(&t->c), 2300, "2 SRTT + 200 ms is past the RTO: none");
   free(t);
 }
 

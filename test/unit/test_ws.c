@@ -4,7 +4,7 @@
 #define _GNU_SOURCE  // memmem
 #include <criterion/criterion.h>
 #include <string.h>
-#include "meerkat.h"
+#include "mg_internal.h"  // mg_ws_send_frame
 #include "ws/ws_frame.h"
 
 // ---------------------------------------------------------------------------
@@ -174,6 +174,54 @@ Test(ws_frame, mask_works_at_any_phase_and_length) {
   ws_mask(a, 5, MASK, 0);      // Undo in two pieces: the second starts at key offset 5
   ws_mask(a + 5, 32, MASK, 5);
   cr_assert(memcmp(a, b, sizeof(a)) == 0);
+}
+
+Test(ws_frame, a_header_built_by_hand_is_the_one_in_its_shortest_form) {
+  static const size_t lens[] = {0, 1, 125, 126, 65535, 65536, 1 << 20};
+  uint8_t want[16], got[16];
+  for (size_t i = 0; i < MG_ARRAY_SIZE(lens); i++) {
+    for (int masked = 0; masked < 2; masked++) {
+      size_t n = frame_build(want, 0x81, NULL, lens[i], masked ? MASK : NULL, ENC_MIN);
+      cr_assert_eq(ws_frame_head(got, lens[i], WEBSOCKET_OP_TEXT, masked ? MASK : NULL), n, "len %zu", lens[i]);
+      cr_assert(memcmp(got, want, n) == 0, "len %zu masked %d", lens[i], masked);
+      cr_assert(masked || n <= WS_SERVER_HEAD_MAX);
+    }
+  }
+}
+
+// A frame built once and queued on many connections (the dashboard's pushes) is, byte
+// for byte, what mg_ws_send would have queued on each
+Test(ws_frame, a_frame_built_once_queues_what_mg_ws_send_would) {
+  static const size_t lens[] = {0, 125, 126, 65535, 65536};
+  static uint8_t payload[65536], frame[WS_SERVER_HEAD_MAX + 65536];
+  for (size_t i = 0; i < sizeof(payload); i++) payload[i] = (uint8_t) (i * 7);
+  for (size_t i = 0; i < MG_ARRAY_SIZE(lens); i++) {
+    struct mg_connection a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    cr_assert(mg_send(&b, "before", 6));  // Appended after what is queued
+    cr_assert(mg_send(&a, "before", 6));
+    cr_assert_eq(mg_ws_send(&a, payload, lens[i], WEBSOCKET_OP_TEXT), a.send.len - 6);
+    size_t hl = ws_frame_head(frame, lens[i], WEBSOCKET_OP_TEXT, NULL);
+    memcpy(frame + hl, payload, lens[i]);
+    cr_assert(mg_ws_send_frame(&b, frame, hl + lens[i]), "len %zu", lens[i]);
+    cr_assert_eq(b.send.len, a.send.len, "len %zu", lens[i]);
+    cr_assert(memcmp(b.send.buf, a.send.buf, a.send.len) == 0, "len %zu", lens[i]);
+    mg_iobuf_free(&a.send);
+    mg_iobuf_free(&b.send);
+  }
+}
+
+// A client masks each frame with a key of its own (RFC 6455 5.3): a shared frame is not for it
+Test(ws_frame, a_frame_built_once_is_refused_on_a_client_connection) {
+  struct mg_connection c;
+  uint8_t frame[WS_SERVER_HEAD_MAX + 2];
+  memset(&c, 0, sizeof(c));
+  c.is_client = 1;
+  size_t hl = ws_frame_head(frame, 2, WEBSOCKET_OP_TEXT, NULL);
+  memcpy(frame + hl, "hi", 2);
+  cr_assert_not(mg_ws_send_frame(&c, frame, hl + 2));
+  cr_assert_eq(c.send.len, 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -611,6 +659,30 @@ Test(ws_conn, server_starts_the_close_and_the_client_echoes_it) {
   cr_assert_str_eq(cli.last + 2, "going away");
   cr_assert_eq(srv.close_code, 1001, "the client echoed the code");
   poll_until(&mgr, &cli.done, 2000);
+  mg_mgr_free(&mgr);
+}
+
+Test(ws_conn, a_frame_built_once_is_refused_after_the_close_was_sent) {
+  struct mg_mgr mgr;
+  struct side srv = {0}, cli = {0};
+  uint8_t frame[WS_SERVER_HEAD_MAX + 5];
+  size_t n = ws_frame_head(frame, 5, WEBSOCKET_OP_TEXT, NULL);
+  memcpy(frame + n, "hello", 5);
+  n += 5;
+  unsigned short port = server_start(&mgr, &srv, NULL);
+  client_start(&mgr, port, &cli, "/ws");
+  for (int i = 0; i < 400 && srv.opens == 0; i++) mg_mgr_poll(&mgr, 5);
+  cr_assert(mg_ws_send_frame(srv.c, frame, n));
+  poll_for(&mgr, 50);
+  cr_assert_eq(cli.msgs, 1);
+  cr_assert_str_eq(cli.last, "hello");
+  mg_ws_send(srv.c, "\x03\xe8", 2, WEBSOCKET_OP_CLOSE);
+  size_t queued = srv.c->send.len;
+  cr_assert_not(mg_ws_send_frame(srv.c, frame, n), "nothing may follow a close frame");
+  cr_assert_eq(srv.c->send.len, queued);
+  poll_until(&mgr, &cli.done, 2000);
+  cr_assert_eq(cli.msgs, 1);
+  cr_assert_eq(cli.close_code, 1000);
   mg_mgr_free(&mgr);
 }
 
