@@ -23,6 +23,11 @@ struct mg_iobuf_out {
 void mg_pfn_iobuf_checked(char ch, void *param);  // param: struct mg_iobuf_out *
 bool mg_iobuf_vprintf(struct mg_iobuf *io, const char *fmt, va_list *ap);
 bool mg_iobuf_printf(struct mg_iobuf *io, const char *fmt, ...);
+// The same sink without a format string to walk, for output built from known pieces
+// (a reply's head): n bytes, a C string (NULL: nothing), an unsigned decimal
+void mg_iobuf_out_put(struct mg_iobuf_out *o, const char *s, size_t n);
+void mg_iobuf_out_str(struct mg_iobuf_out *o, const char *s);
+void mg_iobuf_out_ulong(struct mg_iobuf_out *o, unsigned long v);
 
 // ---------------------------------------------------------------------------
 // Event layer (event/conn.c, event/io.c)

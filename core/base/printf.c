@@ -60,7 +60,11 @@ static void printf_repeat(struct printf_out *o, char c, size_t n) {
 // the prefix (sign or "0x"), then zeros when '0' padding applies.
 static void printf_lead(struct printf_out *o, const struct printf_spec *sp, const char *prefix,
                         size_t len, bool zero_ok) {
-  size_t plen = strlen(prefix);
+  size_t plen = prefix[0] == '\0' ? 0 : strlen(prefix);
+  if (sp->width <= plen + len) {  // No padding: the common case, one copy or none
+    if (plen > 0) printf_puts(o, prefix, plen);
+    return;
+  }
   size_t fill = sp->width > plen + len ? sp->width - plen - len : 0;
   bool zeros = sp->zero && !sp->left && zero_ok;
   if (!sp->left && !zeros) printf_repeat(o, ' ', fill);
@@ -110,9 +114,10 @@ static void printf_int(struct printf_out *o, const struct printf_spec *sp, unsig
 }
 
 static void printf_str(struct printf_out *o, const struct printf_spec *sp, const char *s) {
-  size_t n = 0;
   if (s == NULL) s = "(null)";
-  while ((sp->prec < 0 || n < (size_t) sp->prec) && s[n] != '\0') n++;  // Never past prec
+  // Never past prec: %.*s may point at bytes with no NUL after them
+  const char *nul = sp->prec < 0 ? NULL : (const char *) memchr(s, '\0', (size_t) sp->prec);
+  size_t n = sp->prec < 0 ? strlen(s) : nul == NULL ? (size_t) sp->prec : (size_t) (nul - s);
   printf_lead(o, sp, "", n, false);
   printf_puts(o, s, n);
   printf_trail(o, sp, n);
@@ -350,10 +355,11 @@ size_t mg_vxprintf(mg_pfn_t out, void *param, const char *fmt, va_list *ap) {
   struct printf_out o = {out, printf_put_for(out), param, 0, false};
   if (fmt == NULL) return 0;
   while (*fmt != '\0') {
-    if (*fmt != '%') {
-      const char *run = fmt;
-      while (*fmt != '\0' && *fmt != '%') fmt++;
-      printf_puts(&o, run, (size_t) (fmt - run));
+    if (*fmt != '%') {  // A literal run, found by the C library's scan
+      const char *pct = strchr(fmt, '%');
+      size_t n = pct == NULL ? strlen(fmt) : (size_t) (pct - fmt);
+      printf_puts(&o, fmt, n);
+      fmt += n;
       continue;
     }
     const char *start = fmt;
@@ -490,15 +496,31 @@ void mg_pfn_iobuf_checked(char ch, void *param) {
   else if (mg_iobuf_add(o->io, o->io->len, &ch, 1) == 0) o->failed = true;
 }
 
-static void printf_put_iobuf_checked(const char *s, size_t n, void *param) {
-  struct mg_iobuf_out *o = (struct mg_iobuf_out *) param;
-  if (o->failed) return;
+void mg_iobuf_out_put(struct mg_iobuf_out *o, const char *s, size_t n) {
+  if (o->failed || n == 0) return;
   if (o->io->size - o->io->len >= n) {
     memcpy(o->io->buf + o->io->len, s, n);
     o->io->len += n;
   } else if (mg_iobuf_add(o->io, o->io->len, s, n) == 0) {
     o->failed = true;
   }
+}
+
+void mg_iobuf_out_str(struct mg_iobuf_out *o, const char *s) {
+  if (s != NULL) mg_iobuf_out_put(o, s, strlen(s));
+}
+
+// Formatted into a stack buffer from its end, then appended in one copy
+void mg_iobuf_out_ulong(struct mg_iobuf_out *o, unsigned long v) {
+  char digits[24];  // 64 bits need at most 20
+  size_t i = sizeof(digits);
+  do digits[--i] = (char) ('0' + v % 10);
+  while ((v /= 10) > 0);
+  mg_iobuf_out_put(o, digits + i, sizeof(digits) - i);
+}
+
+static void printf_put_iobuf_checked(const char *s, size_t n, void *param) {
+  mg_iobuf_out_put((struct mg_iobuf_out *) param, s, n);
 }
 
 static printf_put_t printf_put_for(mg_pfn_t fn) {
@@ -540,9 +562,26 @@ char *mg_mprintf(const char *fmt, ...) {
   return s;
 }
 
+// Our own sinks take the bytes in one call; any other gets them one by one
 static size_t printf_emit(mg_pfn_t out, void *param, const char *s, size_t len) {
-  for (size_t i = 0; i < len; i++) out(s[i], param);
+  printf_put_t put = printf_put_for(out);
+  if (put != NULL && len > 0) put(s, len, param);
+  for (size_t i = 0; put == NULL && i < len; i++) out(s[i], param);
   return len;
+}
+
+// How JSON writes a byte that cannot stand for itself, or NULL
+static const char *printf_json_escape(unsigned char c) {
+  switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    default: return NULL;
+  }
 }
 
 // JSON text is UTF-8 (RFC 8259 section 8.1), whatever bytes a caller hands over (a
@@ -554,30 +593,28 @@ size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap) {
   // A negative length (MG_ESC) means NUL-terminated; 0 is an empty slice, whose bytes
   // are never read since they need not end in a NUL
   size_t n = s == NULL ? 0 : len >= 0 ? (size_t) len : strlen(s), total = 0;
-  for (size_t i = 0; i < n; i++) {
+  size_t plain = 0;  // Bytes just before s + i that go out as they are, in one run
+  for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char) s[i];
-    const char *esc = c == '"'    ? "\\\""
-                      : c == '\\' ? "\\\\"
-                      : c == '\n' ? "\\n"
-                      : c == '\r' ? "\\r"
-                      : c == '\t' ? "\\t"
-                      : c == '\b' ? "\\b"
-                      : c == '\f' ? "\\f"
-                                  : NULL;
+    const char *esc = printf_json_escape(c);
     size_t seq = c < 0x80 ? 1 : mg_utf8_len(s + i, n - i);
+    if (esc == NULL && c >= 0x20 && seq > 0) {  // ASCII, or one whole UTF-8 sequence
+      plain += seq, i += seq;
+      continue;
+    }
+    total += printf_emit(out, param, s + i - plain, plain);
+    plain = 0;
     if (esc != NULL) {
       total += printf_emit(out, param, esc, 2);
     } else if (c < 0x20) {  // RFC 8259: other control characters as \u00XX
       char u[6] = {'\\', 'u', '0', '0', "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
       total += printf_emit(out, param, u, sizeof(u));
-    } else if (seq == 0) {
-      total += printf_emit(out, param, "\\ufffd", 6);
     } else {
-      total += printf_emit(out, param, s + i, seq);  // ASCII, or one whole UTF-8 sequence
-      i += seq - 1;
+      total += printf_emit(out, param, "\\ufffd", 6);
     }
+    i++;
   }
-  return total;
+  return total + printf_emit(out, param, s + n - plain, plain);
 }
 
 // RFC 5952 text: lowercase hex, no leading zeros, the longest run (first on a

@@ -48,8 +48,10 @@ int mg_strcasecmp(const struct mg_str a, const struct mg_str b) {
   return str_compare(a, b, true);
 }
 
+// Lengths first: most slices compared in the request path differ in length
 bool mg_str_eq(struct mg_str a, const char *b) {
-  return mg_strcmp(a, mg_str(b)) == 0;
+  size_t n = b == NULL ? 0 : strlen(b);
+  return a.len == n && (n == 0 || memcmp(a.buf, b, n) == 0);
 }
 
 struct mg_str mg_strdup(const struct mg_str s) {

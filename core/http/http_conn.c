@@ -86,16 +86,28 @@ static bool http_framing_fits(struct mg_connection *c, long span, size_t avail, 
   return true;
 }
 
-// Does a Connection field, on any of its lines, list this option? (RFC 9110 7.6.1)
-static bool http_connection_has(const struct mg_http_message *hm, const char *option) {
-  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
-    struct mg_str item, rest = hm->headers[i].value;
-    if (mg_strcasecmp(hm->headers[i].name, mg_str("Connection")) != 0) continue;
-    while (mg_span(rest, &item, &rest, ',')) {
-      if (mg_strcasecmp(mg_str_trim(item), mg_str(option)) == 0) return true;
-    }
+// What the handler needs from a head's field lines, found in one pass over them
+struct http_fields {
+  size_t hosts;            // Host lines (RFC 9112 3.2)
+  bool close, keep_alive;  // Options listed by Connection, on any of its lines (RFC 9110 7.6.1)
+};
+
+static void http_connection_options(struct mg_str value, struct http_fields *f) {
+  struct mg_str item, rest = value;
+  while (mg_span(rest, &item, &rest, ',')) {
+    item = mg_str_trim(item);
+    if (mg_http_name_is(item, "close", 5)) f->close = true;
+    if (mg_http_name_is(item, "keep-alive", 10)) f->keep_alive = true;
   }
-  return false;
+}
+
+static void http_scan_fields(const struct mg_http_message *hm, struct http_fields *f) {
+  memset(f, 0, sizeof(*f));
+  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
+    const struct mg_http_header *h = &hm->headers[i];
+    if (mg_http_name_is(h->name, "host", 4)) f->hosts++;
+    else if (mg_http_name_is(h->name, "connection", 10)) http_connection_options(h->value, f);
+  }
 }
 
 // RFC 9112 2.3: HTTP/1.x of any minor version is answered as 1.1; other majors get 505
@@ -109,19 +121,15 @@ static bool http_is_10(const struct mg_http_message *hm) {
 
 // RFC 9112 3.2: one Host line; none only when an absolute-form target names the
 // host (the parser then left the scheme and authority out of uri)
-static bool http_host_ok(const struct mg_http_message *hm) {
-  size_t n = 0;
-  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
-    if (mg_strcasecmp(hm->headers[i].name, mg_str("Host")) == 0) n++;
-  }
+static bool http_host_ok(const struct mg_http_message *hm, const struct http_fields *f) {
   bool absolute = hm->uri.buf != hm->method.buf + hm->method.len + 1;
-  return n == 1 || (n == 0 && absolute);
+  return f->hosts == 1 || (f->hosts == 0 && absolute);
 }
 
 // Does this message let the connection carry another one? (RFC 9112 9.3)
-static bool http_keep_alive(const struct mg_http_message *hm) {
-  if (http_connection_has(hm, "close")) return false;
-  return !http_is_10(hm) || http_connection_has(hm, "keep-alive");
+static bool http_keep_alive(const struct mg_http_message *hm, const struct http_fields *f) {
+  if (f->close) return false;
+  return !http_is_10(hm) || f->keep_alive;
 }
 
 // The message in c->recv is done: drop it, and decide about the connection
@@ -313,9 +321,12 @@ static bool http_on_head(struct mg_connection *c) {
   if (is_response) st->is_head = http_sent_head_first(st);
   enum mg_http_body_kind kind = mg_http_body_kind(&hm, is_response, is_response && st->is_head, &cl);
   if (kind == MG_HTTP_BODY_INVALID) return http_reject(c, 400, "invalid body framing");
-  if (!is_response && !http_is_10(&hm) && !http_host_ok(&hm)) return http_reject(c, 400, "missing or repeated Host");
+  struct http_fields fields;
+  http_scan_fields(&hm, &fields);
+  bool is_10 = http_is_10(&hm);
+  if (!is_response && !is_10 && !http_host_ok(&hm, &fields)) return http_reject(c, 400, "missing or repeated Host");
   // RFC 9112 6.1: an HTTP/1.0 peer cannot have meant it, so the framing is faulty
-  if (!is_response && http_is_10(&hm) && mg_http_get_header(&hm, "Transfer-Encoding") != NULL)
+  if (!is_response && is_10 && mg_http_get_header(&hm, "Transfer-Encoding") != NULL)
     return http_reject(c, 400, "Transfer-Encoding in an HTTP/1.0 request");
   st->head_len = (uint32_t) n;
   st->head_pending = 0;
@@ -329,11 +340,11 @@ static bool http_on_head(struct mg_connection *c) {
   if (is_response) http_sent_pop(st);
   st->stream = 0;
   if (!is_response) {
-    st->is_head = mg_strcasecmp(hm.method, mg_str("HEAD")) == 0;
-    st->close_after = !http_keep_alive(&hm);
-    st->is_http10 = http_is_10(&hm);
+    st->is_head = mg_http_name_is(hm.method, "head", 4);
+    st->close_after = !http_keep_alive(&hm, &fields);
+    st->is_http10 = is_10;
   } else {
-    st->close_after = kind == MG_HTTP_BODY_TO_CLOSE || !http_keep_alive(&hm);
+    st->close_after = kind == MG_HTTP_BODY_TO_CLOSE || !http_keep_alive(&hm, &fields);
   }
   // As in Mongoose, body.len is the Content-Length (bytes not received yet included:
   // only hm->head may be read here), SIZE_MAX for a response body that ends at the

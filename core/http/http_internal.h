@@ -65,7 +65,12 @@ void mg_http_reply2(struct mg_connection *c, int status, const char *headers1, c
                     const char *fmt, ...);
 // The lines every server reply carries (Date, Connection), "" or "Name: value\r\n..."
 const char *mg_http_reply_headers(struct mg_connection *c);
+// The same appended to a reply being built, after its status line ("HTTP/1.1 200 OK\r\n");
+// own_connection: the caller's headers carry a Connection line already
+void mg_http_put_reply_start(struct mg_iobuf_out *o, struct mg_connection *c, int status, bool own_connection);
 void mg_http_format_date(time_t t, char *buf, size_t len);  // IMF-fixdate (RFC 9110 5.6.7)
+// Is a field name (or token) name, whatever its case? lower: n lowercase bytes
+bool mg_http_name_is(struct mg_str name, const char *lower, size_t n);
 // mg_http_serve_dir / serve_file: answers methods other than GET and HEAD; true if it did
 bool mg_http_refuse_method(struct mg_connection *c, struct mg_http_message *hm, const char *extra);
 

@@ -1,6 +1,7 @@
 // HTTP/1.1 message syntax (RFC 9112) as pure functions over a buffer: request and
 // status lines, header fields, body framing (6.3) and the chunked coding (7.1).
-#include "meerkat.h"
+#include "mg_internal.h"
+#include "http/http_internal.h"
 
 // Character classes, one table lookup per byte on the hot paths.
 enum {
@@ -276,7 +277,7 @@ int mg_http_get_request_len(const unsigned char *buf, size_t len) {
   return len > INT_MAX ? -1 : 0;
 }
 
-static bool http_parse_name_is(struct mg_str name, const char *lower, size_t n) {
+bool mg_http_name_is(struct mg_str name, const char *lower, size_t n) {
   return name.len == n && mg_ncasecmp(name.buf, lower, n) == 0;
 }
 
@@ -292,7 +293,7 @@ static void http_parse_te_add(struct http_parse_te *te, struct mg_str value) {
   while (mg_span(rest, &item, &rest, ',')) {
     item = mg_str_trim(item);
     if (item.len == 0) continue;  // empty list elements do not count (RFC 9110 5.6.1)
-    te->last_is_chunked = http_parse_name_is(item, "chunked", 7);
+    te->last_is_chunked = mg_http_name_is(item, "chunked", 7);
     if (te->last_is_chunked) te->chunked_count++;
   }
 }
@@ -318,9 +319,9 @@ static bool http_parse_framing(const struct mg_http_message *hm, struct http_par
                                uint64_t *cl) {
   for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
     const struct mg_http_header *h = &hm->headers[i];
-    if (http_parse_name_is(h->name, "transfer-encoding", 17)) {
+    if (mg_http_name_is(h->name, "transfer-encoding", 17)) {
       http_parse_te_add(te, h->value);
-    } else if (http_parse_name_is(h->name, "content-length", 14)) {
+    } else if (mg_http_name_is(h->name, "content-length", 14)) {
       if (!http_parse_cl_add(h->value, has_cl, cl)) return false;
     }
   }
@@ -462,7 +463,7 @@ struct mg_str *mg_http_get_header(struct mg_http_message *hm, const char *name) 
   if (hm == NULL || name == NULL) return NULL;
   size_t n = strlen(name);
   for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
-    if (http_parse_name_is(hm->headers[i].name, name, n)) return &hm->headers[i].value;
+    if (mg_http_name_is(hm->headers[i].name, name, n)) return &hm->headers[i].value;
   }
   return NULL;
 }

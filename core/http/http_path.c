@@ -6,40 +6,42 @@ struct http_path_mime {
   const char *ext, *type;
 };
 
+// Sorted by extension, bytewise: http_path_table_type searches it by halves
 static const struct http_path_mime http_path_mime_types[] = {
-    {"html", "text/html; charset=utf-8"},
-    {"htm", "text/html; charset=utf-8"},
-    {"shtml", "text/html; charset=utf-8"},
+    {"avif", "image/avif"},
+    {"bin", "application/octet-stream"},
     {"css", "text/css; charset=utf-8"},
+    {"csv", "text/csv; charset=utf-8"},
+    {"gif", "image/gif"},
+    {"gz", "application/gzip"},
+    {"htm", "text/html; charset=utf-8"},
+    {"html", "text/html; charset=utf-8"},
+    {"ico", "image/x-icon"},
+    {"jpeg", "image/jpeg"},
+    {"jpg", "image/jpeg"},
     {"js", "text/javascript; charset=utf-8"},
-    {"mjs", "text/javascript; charset=utf-8"},
     {"json", "application/json; charset=utf-8"},
     {"map", "application/json; charset=utf-8"},
-    {"webmanifest", "application/manifest+json"},
-    {"txt", "text/plain; charset=utf-8"},
-    {"csv", "text/csv; charset=utf-8"},
-    {"xml", "application/xml; charset=utf-8"},
-    {"svg", "image/svg+xml"},
-    {"png", "image/png"},
-    {"jpg", "image/jpeg"},
-    {"jpeg", "image/jpeg"},
-    {"gif", "image/gif"},
-    {"ico", "image/x-icon"},
-    {"webp", "image/webp"},
-    {"avif", "image/avif"},
-    {"wasm", "application/wasm"},
-    {"woff", "font/woff"},
-    {"woff2", "font/woff2"},
-    {"ttf", "font/ttf"},
-    {"otf", "font/otf"},
-    {"pdf", "application/pdf"},
-    {"zip", "application/zip"},
-    {"gz", "application/gzip"},
+    {"mjs", "text/javascript; charset=utf-8"},
     {"mp3", "audio/mpeg"},
     {"mp4", "video/mp4"},
+    {"otf", "font/otf"},
+    {"pdf", "application/pdf"},
+    {"png", "image/png"},
+    {"shtml", "text/html; charset=utf-8"},
+    {"svg", "image/svg+xml"},
+    {"ttf", "font/ttf"},
+    {"txt", "text/plain; charset=utf-8"},
+    {"wasm", "application/wasm"},
     {"webm", "video/webm"},
-    {"bin", "application/octet-stream"},
+    {"webmanifest", "application/manifest+json"},
+    {"webp", "image/webp"},
+    {"woff", "font/woff"},
+    {"woff2", "font/woff2"},
+    {"xml", "application/xml; charset=utf-8"},
+    {"zip", "application/zip"},
 };
+#define HTTP_PATH_EXT_MAX 11  // The table's longest extension: "webmanifest"
 
 // Extension of the last path segment, without the dot; empty if none
 static struct mg_str http_path_extension(struct mg_str path) {
@@ -63,16 +65,36 @@ static struct mg_str http_path_extra_type(struct mg_str ext, const char *extra) 
   return none;
 }
 
+// The table's type for an extension in any case, or NULL: lowered once into a small
+// buffer, then a binary search instead of a case-folding compare per entry
+static const char *http_path_table_type(struct mg_str ext) {
+  char low[HTTP_PATH_EXT_MAX + 1];
+  if (ext.len > HTTP_PATH_EXT_MAX) return NULL;
+  for (size_t i = 0; i < ext.len; i++) {
+    char c = ext.buf[i];
+    if (c == '\0') return NULL;  // strcmp would stop there and match a shorter entry
+    low[i] = c >= 'A' && c <= 'Z' ? (char) (c + 'a' - 'A') : c;
+  }
+  low[ext.len] = '\0';
+  size_t lo = 0, hi = sizeof(http_path_mime_types) / sizeof(http_path_mime_types[0]);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int cmp = strcmp(low, http_path_mime_types[mid].ext);
+    if (cmp == 0) return http_path_mime_types[mid].type;
+    if (cmp < 0) hi = mid;
+    else lo = mid + 1;
+  }
+  return NULL;
+}
+
 struct mg_str mg_http_mime_type(struct mg_str path, const char *extra) {
   if (path.buf == NULL) path.len = 0;
   struct mg_str ext = http_path_extension(path);
   if (ext.len > 0) {
     struct mg_str t = http_path_extra_type(ext, extra);
     if (t.len > 0) return t;
-    for (size_t i = 0; i < sizeof(http_path_mime_types) / sizeof(http_path_mime_types[0]); i++) {
-      if (mg_strcasecmp(ext, mg_str(http_path_mime_types[i].ext)) == 0)
-        return mg_str(http_path_mime_types[i].type);
-    }
+    const char *type = http_path_table_type(ext);
+    if (type != NULL) return mg_str(type);
   }
   return mg_str("application/octet-stream");
 }

@@ -92,21 +92,47 @@ static bool serve_parse_date(struct mg_str s, time_t *t) {
   return true;
 }
 
+// The request's conditional and range fields (the first line of each), found in one
+// pass over its head rather than a search per field
+struct serve_fields {
+  struct mg_str *if_match, *if_none_match, *if_modified_since, *if_unmodified_since, *if_range, *range;
+};
+
+static struct mg_str **serve_field_slot(struct serve_fields *f, struct mg_str name) {
+  if (mg_http_name_is(name, "range", 5)) return &f->range;
+  if (name.len < 8 || mg_ncasecmp(name.buf, "if-", 3) != 0) return NULL;  // The rest all start so
+  if (mg_http_name_is(name, "if-match", 8)) return &f->if_match;
+  if (mg_http_name_is(name, "if-none-match", 13)) return &f->if_none_match;
+  if (mg_http_name_is(name, "if-modified-since", 17)) return &f->if_modified_since;
+  if (mg_http_name_is(name, "if-unmodified-since", 19)) return &f->if_unmodified_since;
+  if (mg_http_name_is(name, "if-range", 8)) return &f->if_range;
+  return NULL;
+}
+
+static void serve_find_fields(struct mg_http_message *hm, struct serve_fields *f) {
+  memset(f, 0, sizeof(*f));
+  for (size_t i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len > 0; i++) {
+    struct mg_str **slot = serve_field_slot(f, hm->headers[i].name);
+    if (slot != NULL && *slot == NULL) *slot = &hm->headers[i].value;
+  }
+}
+
 // RFC 9110 13.2.2: If-Match, else If-Unmodified-Since (412 when false), then
 // If-None-Match, else If-Modified-Since (304 for GET and HEAD). 0: go on.
-static int serve_preconditions(struct mg_http_message *hm, const char *etag, time_t mtime) {
-  bool get_or_head = mg_strcmp(hm->method, mg_str("GET")) == 0 || mg_strcmp(hm->method, mg_str("HEAD")) == 0;
-  struct mg_str *im = mg_http_get_header(hm, "If-Match"), *ius = mg_http_get_header(hm, "If-Unmodified-Since");
-  struct mg_str *inm = mg_http_get_header(hm, "If-None-Match"), *ims = mg_http_get_header(hm, "If-Modified-Since");
+static int serve_preconditions(struct mg_http_message *hm, const struct serve_fields *f, const char *etag,
+                               time_t mtime) {
+  bool get_or_head = mg_str_eq(hm->method, "GET") || mg_str_eq(hm->method, "HEAD");
   time_t t = 0;
-  if (im != NULL) {
-    if (!serve_etag_listed(*im, etag, true)) return 412;
-  } else if (ius != NULL && mtime != 0 && serve_parse_date(*ius, &t) && mtime > t) {
+  if (f->if_match != NULL) {
+    if (!serve_etag_listed(*f->if_match, etag, true)) return 412;
+  } else if (f->if_unmodified_since != NULL && mtime != 0 && serve_parse_date(*f->if_unmodified_since, &t) &&
+             mtime > t) {
     return 412;
   }
-  if (inm != NULL) {
-    if (serve_etag_listed(*inm, etag, false)) return get_or_head ? 304 : 412;
-  } else if (ims != NULL && get_or_head && mtime != 0 && serve_parse_date(*ims, &t) && mtime <= t) {
+  if (f->if_none_match != NULL) {
+    if (serve_etag_listed(*f->if_none_match, etag, false)) return get_or_head ? 304 : 412;
+  } else if (f->if_modified_since != NULL && get_or_head && mtime != 0 &&
+             serve_parse_date(*f->if_modified_since, &t) && mtime <= t) {
     return 304;
   }
   return 0;
@@ -114,8 +140,7 @@ static int serve_preconditions(struct mg_http_message *hm, const char *etag, tim
 
 // If-Range (RFC 9110 13.1.5): the range applies only while the validator is
 // current: an ETag by strong comparison, or a date equal to Last-Modified
-static bool serve_if_range_holds(struct mg_http_message *hm, const char *etag, time_t mtime) {
-  struct mg_str *ir = mg_http_get_header(hm, "If-Range");
+static bool serve_if_range_holds(const struct mg_str *ir, const char *etag, time_t mtime) {
   time_t t = 0;
   if (ir == NULL) return true;
   if (ir->len > 0 && (ir->buf[0] == '"' || ir->buf[0] == 'W')) {
@@ -262,6 +287,92 @@ static const char *serve_cache_control(struct mg_http_message *hm, const char *p
   return immutable ? "Cache-Control: public, max-age=31536000, immutable\r\n" : "";
 }
 
+// Lowercase hex digits of v at buf (room for 16), returns how many
+static size_t serve_hex(char *buf, unsigned long v) {
+  char tmp[16];
+  size_t n = 0;
+  do tmp[n++] = "0123456789abcdef"[v & 15];
+  while ((v >>= 4) > 0);
+  for (size_t i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+  return n;
+}
+
+// The strong validator: the packer's (one entity, two encodings: their ETags must
+// differ, so the gzip one ends in -gz), else "MTIME.SIZE" in hex
+static void serve_etag(char *etag, size_t len, const struct mg_packed_file *pf, bool send_gzip, time_t mtime,
+                       size_t size) {
+  size_t n = 0;
+  if (pf != NULL && pf->etag != NULL) {
+    size_t tag = strlen(pf->etag), keep = tag > 0 ? tag - 1 : 0;  // All but its closing quote
+    if (keep > len - 5) keep = len - 5;                             // Room for -gz" and the NUL
+    memcpy(etag, pf->etag, keep);
+    n = keep;
+    if (send_gzip) memcpy(etag + n, "-gz", 3), n += 3;
+  } else {  // 2 * 16 hex digits, a dot and two quotes fit the 80 bytes the caller has
+    etag[n++] = '"';
+    n += serve_hex(etag + n, (unsigned long) mtime);
+    etag[n++] = '.';
+    n += serve_hex(etag + n, (unsigned long) size);
+  }
+  etag[n++] = '"';
+  etag[n] = '\0';
+}
+
+// "Last-Modified: ...\r\n", or "" for a file without an mtime (packed files, unless
+// the packer kept it). The same file is asked for again and again: the last is kept.
+static const char *serve_last_modified(time_t mtime) {
+  static char line[64];
+  static time_t formatted;
+  if (mtime == 0) return "";
+  if (mtime != formatted || line[0] == '\0') {
+    memcpy(line, "Last-Modified: ", 15);
+    mg_http_format_date(mtime, line + 15, sizeof(line) - 17);
+    memcpy(line + strlen(line), "\r\n", 3);
+    formatted = mtime;
+  }
+  return line;
+}
+
+// A representation that exists in two encodings says so (Vary), and which this is
+static const char *serve_encoding_lines(const struct mg_packed_file *pf, bool send_gzip, bool gz_sibling) {
+  if (gz_sibling || send_gzip) return "Vary: Accept-Encoding\r\nContent-Encoding: gzip\r\n";
+  return pf != NULL && pf->is_gzip ? "Vary: Accept-Encoding\r\n" : "";
+}
+
+// What serve_entity has decided, for the head it writes
+struct serve_head {
+  int status;
+  struct mg_str mime;
+  uint64_t len;
+  const char *etag, *last_modified, *cache, *encoding, *range, *extra;
+};
+
+// The head appended piece by piece; false if memory ran out (nothing of it is left queued)
+static bool serve_put_head(struct mg_connection *c, const struct serve_head *h) {
+  size_t start = c->send.len;
+  struct mg_iobuf_out o = {&c->send, false};
+  mg_conn_take_spare(c, &c->send);
+  mg_http_put_reply_start(&o, c, h->status, false);
+  mg_iobuf_out_put(&o, "Content-Type: ", 14);
+  mg_iobuf_out_put(&o, h->mime.buf, h->mime.len);
+  mg_iobuf_out_put(&o, "\r\nContent-Length: ", 18);
+  mg_iobuf_out_ulong(&o, (unsigned long) h->len);
+  mg_iobuf_out_put(&o, "\r\nEtag: ", 8);
+  mg_iobuf_out_str(&o, h->etag);
+  mg_iobuf_out_put(&o, "\r\n", 2);
+  mg_iobuf_out_str(&o, h->last_modified);
+  mg_iobuf_out_str(&o, h->cache);
+  mg_iobuf_out_str(&o, h->encoding);
+  mg_iobuf_out_put(&o, "Accept-Ranges: bytes\r\n", 22);
+  mg_iobuf_out_str(&o, h->range);
+  mg_iobuf_out_str(&o, h->extra);
+  mg_iobuf_out_put(&o, "\r\n", 2);
+  if (!o.failed) return true;
+  c->send.len = start;
+  mg_error(c, "out of memory queueing a file's head");
+  return false;
+}
+
 // Serve path, whose fs->st() answer the caller already has (one stat per request).
 // gz_sibling: the answer is for path + ".gz", sent as path with Content-Encoding: gzip.
 static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, const char *path,
@@ -276,26 +387,14 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   }
   const struct mg_packed_file *pf = fs->packed == NULL ? NULL : fs->packed(path);
   bool send_gzip = pf != NULL && pf->is_gzip && serve_accepts_gzip(hm);
-  char etag[80], date[64] = "", range_hdr[96] = "", enc_hdr[80] = "";
-  if (pf != NULL && pf->etag != NULL) {
-    // One entity, two encodings: their strong validators must differ
-    size_t n = strlen(pf->etag);
-    mg_snprintf(etag, sizeof(etag), "%.*s%s\"", (int) (n > 0 ? n - 1 : 0), pf->etag, send_gzip ? "-gz" : "");
-  } else {
-    mg_snprintf(etag, sizeof(etag), "\"%lx.%lx\"", (unsigned long) mtime, (unsigned long) size);
-  }
-  if (mtime != 0) {  // Packed files have no mtime unless the packer kept it
-    char when[40];
-    mg_http_format_date(mtime, when, sizeof(when));
-    mg_snprintf(date, sizeof(date), "Last-Modified: %s\r\n", when);
-  }
-  if (pf != NULL && pf->is_gzip) {
-    mg_snprintf(enc_hdr, sizeof(enc_hdr), "Vary: Accept-Encoding\r\n%s", send_gzip ? "Content-Encoding: gzip\r\n" : "");
-  }
-  if (gz_sibling) mg_snprintf(enc_hdr, sizeof(enc_hdr), "Vary: Accept-Encoding\r\nContent-Encoding: gzip\r\n");
+  char etag[80], range_hdr[96] = "";
+  struct serve_fields fields;
+  serve_find_fields(hm, &fields);
+  serve_etag(etag, sizeof(etag), pf, send_gzip, mtime, size);
+  const char *date = serve_last_modified(mtime), *enc_hdr = serve_encoding_lines(pf, send_gzip, gz_sibling);
   const char *extra = opts->extra_headers == NULL ? "" : opts->extra_headers;
   const char *cache = status == 200 ? serve_cache_control(hm, path, pf, opts) : "";
-  int pre = status == 200 ? serve_preconditions(hm, etag, mtime) : 0;
+  int pre = status == 200 ? serve_preconditions(hm, &fields, etag, mtime) : 0;
   if (pre == 412) {
     mg_http_reply(c, 412, extra, "");
     return;
@@ -308,16 +407,16 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
   }
   uint64_t from = 0, to = size == 0 ? 0 : size - 1, len = size;
   // Ranges address the identity bytes; a gzip response is always whole (RFC 9110 allows ignoring Range)
-  bool ranged = status == 200 && !send_gzip && !gz_sibling && serve_if_range_holds(hm, etag, mtime);
-  int r = ranged ? serve_parse_range(mg_http_get_header(hm, "Range"), size, &from, &to) : 0;
+  bool ranged = status == 200 && !send_gzip && !gz_sibling && serve_if_range_holds(fields.if_range, etag, mtime);
+  int r = ranged ? serve_parse_range(fields.range, size, &from, &to) : 0;
   if (r < 0) {
     mg_snprintf(range_hdr, sizeof(range_hdr), "Content-Range: bytes */%lu\r\n", (unsigned long) size);
     mg_http_reply2(c, 416, range_hdr, opts->extra_headers, "");  // No body: a 416 is read by programs, not people
     return;
   }
   char gz_path[MG_PATH_MAX];
-  mg_snprintf(gz_path, sizeof(gz_path), "%s%s", path, gz_sibling ? ".gz" : "");
-  void *fd = send_gzip ? (void *) pf->data : fs->op(gz_path, MG_FS_READ);
+  if (gz_sibling) mg_snprintf(gz_path, sizeof(gz_path), "%s.gz", path);
+  void *fd = send_gzip ? (void *) pf->data : fs->op(gz_sibling ? gz_path : path, MG_FS_READ);
   if (fd == NULL) {
     serve_error(c, opts, 500, "Cannot open file\n");
     return;
@@ -340,13 +439,8 @@ static void serve_entity(struct mg_connection *c, struct mg_http_message *hm, co
     mime = mg_str(pf->mime);
   }
   size_t start = c->send.len;
-  size_t head = mg_printf(c,
-                          "HTTP/1.1 %d %s\r\n%sContent-Type: %.*s\r\nContent-Length: %lu\r\nEtag: %s\r\n"
-                          "%s%s%sAccept-Ranges: bytes\r\n%s%s\r\n",
-                          status, mg_http_status_text(status), mg_http_reply_headers(c), (int) mime.len, mime.buf,
-                          (unsigned long) len, etag,
-                          date, cache, enc_hdr, range_hdr, extra);
-  if (head == 0 || mg_strcasecmp(hm->method, mg_str("HEAD")) == 0 || len == 0) {  // 0: out of memory
+  struct serve_head head = {status, mime, len, etag, date, cache, enc_hdr, range_hdr, extra};
+  if (!serve_put_head(c, &head) || mg_http_name_is(hm->method, "head", 4) || len == 0) {
     if (!send_gzip) fs->cl(fd);
     mg_http_reply_done(c);
     return;
@@ -517,12 +611,13 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm, cons
   }
   size_t rlen = root.len;
   while (rlen > 1 && root.buf[rlen - 1] == '/') rlen--;
-  if (mg_snprintf(path, sizeof(path) - SERVE_INDEX_ROOM, "%.*s%s", (int) rlen, root.buf, upath + strip) >=
-      sizeof(path) - SERVE_INDEX_ROOM) {
+  size_t tail = strlen(upath + strip), plen = rlen + tail, size = 0;
+  if (plen >= sizeof(path) - SERVE_INDEX_ROOM) {
     serve_error(c, opts, 414, "Path too long\n");
     return;
   }
-  size_t plen = strlen(path), size = 0;
+  memcpy(path, root.buf, rlen);  // The root, then the request's path under it
+  memcpy(path + rlen, upath + strip, tail + 1);
   time_t mtime = 0;
   int flags = fs->st(path, &size, &mtime);
   if (flags & MG_FS_DIR) {

@@ -25,9 +25,10 @@ vmrss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 vmhwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null; }  # peak RSS so far
 
 # Wait until LOG shows PATTERN (a sed -E regex with one group: the port); prints the port.
-wait_for_port() {  # pid log pattern
+# TRIES of 50 ms each (100: 5 s; a server under valgrind needs more).
+wait_for_port() {  # pid log pattern [tries]
   local port
-  for _ in $(seq 100); do
+  for _ in $(seq "${4:-100}"); do
     port=$(sed -nE "s|.*$3.*|\1|p" "$2" | head -n 1)
     [ -n "$port" ] && { echo "$port"; return 0; }
     kill -0 "$1" 2>/dev/null || return 1

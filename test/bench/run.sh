@@ -13,6 +13,8 @@
 #   - the board (QEMU mps2-an385): the minimal HTTP program's text and RAM, the dashboard
 #     firmware's size per component, its peak RAM under 8 + 4 clients and REST reads through
 #     QEMU's forward beside the host build behind a userspace proxy (board.sh)
+#   - user-space instructions per request under callgrind: the 13-byte reply, the 1 KiB file,
+#     a packed gzip asset, GET /api/sets/device, one WebSocket push (instr.sh)
 # each at 50 and 1000 connections, servers pinned to CPU 0 and wrk to CPU 1,
 # the firmware's packed dashboard (index.html and a hashed asset, gzip), plus
 # resident memory: http-server's RSS around the c1000 run, and bytes per
@@ -224,6 +226,9 @@ TCPIP_TABLE=$(BUILD=$BUILD "$HERE/tcpip.sh") || FAILED+=("TCP/IP stack benchmark
 # ---- the board in QEMU: the minimal HTTP program and the dashboard firmware's budget (test/bench/board.sh)
 BOARD_TABLE=$(BUILD=$BUILD BENCH_SECONDS=$SECS "$HERE/board.sh") || FAILED+=("board benchmark: $BOARD_TABLE")
 
+# ---- user-space instructions per request under callgrind, beside Mongoose's and nginx's (test/bench/instr.sh)
+INSTR_TABLE=$(BUILD=$BUILD "$HERE/instr.sh") || FAILED+=("instructions per request: $INSTR_TABLE")
+
 # ---- report
 idle_goal=$(awk -v b="$IDLE_OURS" 'BEGIN { print (b != "n/a" && b <= 4096) ? "PASS" : "MISS" }')
 ws_mem_goal=$(awk -v b="$WS_BYTES" 'BEGIN { print (b != "n/a" && b <= 2048) ? "PASS" : "MISS" }')
@@ -270,6 +275,8 @@ wsm_push_goal=$(awk -v t="$WSM_MAX" 'BEGIN { print (t != "n/a" && t < 100) ? "PA
   echo "$TCPIP_TABLE"
   echo
   echo "$BOARD_TABLE"
+  echo
+  echo "$INSTR_TABLE"
   echo
   echo "goal: >= 1.0x nginx on the 1 KiB file at c50 and c1000: ${GOAL_FILE[*]}"
   echo "goal: <= 4096 bytes per idle keep-alive connection: $idle_goal ($IDLE_OURS)"

@@ -994,24 +994,52 @@ Test(http_conn, reply_content_length_is_the_formatted_body_length) {
   mg_mgr_free(&mgr);
 }
 
-Test(http_conn, head_request_gets_content_length_without_body_then_the_next_response) {
+// "/lit/N": a body with no conversion in it (N is 0, 5 or 13), whose length is known
+// before the head is written
+static void reply_literal(struct mg_connection *c, struct mg_http_message *hm, struct server *s) {
+  int n = atoi(hm->uri.buf + 5);
+  const char *body = n == 0 ? "" : n == 5 ? "abcde" : "abcdefghijklm";
+  mg_http_reply(c, 200, "X-Test: passed\r\nCache-Control: no-store\r\n", body);
+  (void) s;
+}
+
+// One raw client's requests answered by a server with this reply; r->got holds what came back
+static void serve_raw(reply_fn reply, struct raw *r) {
   struct mg_mgr mgr;
-  struct server s = {.reply = reply_sized};
+  struct server s = {.reply = reply};
   char addr[32];
-  struct raw r = {.req = "HEAD /len/13 HTTP/1.1\r\nHost: h\r\n\r\nGET /len/5 HTTP/1.1\r\nHost: h\r\n\r\n", .until = "abcde"};
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
-  raw_start(&mgr, addr, &r);
-  poll_until(&mgr, &r.done, 3000);
+  raw_start(&mgr, addr, r);
+  poll_until(&mgr, &r->done, 3000);
   poll_for(&mgr, 50);
+  server_free(&s);
+  mg_mgr_free(&mgr);
+}
+
+Test(http_conn, literal_reply_body_has_its_length_and_none_to_head) {
+  struct raw r = {.req = "GET /lit/0 HTTP/1.1\r\nHost: h\r\n\r\nGET /lit/13 HTTP/1.1\r\nHost: h\r\n\r\n"
+                         "HEAD /lit/13 HTTP/1.1\r\nHost: h\r\n\r\nGET /lit/5 HTTP/1.1\r\nHost: h\r\n\r\n",
+                  .until = "abcde"};
+  serve_raw(reply_literal, &r);
+  size_t ofs = 0;
+  expect_response(&r.got, &ofs, 0, true);
+  expect_response(&r.got, &ofs, 13, true);
+  expect_response(&r.got, &ofs, 13, false);
+  expect_response(&r.got, &ofs, 5, true);
+  cr_assert_eq(ofs, r.got.len, "nothing after the four responses");
+  mg_iobuf_free(&r.got);
+}
+
+Test(http_conn, head_request_gets_content_length_without_body_then_the_next_response) {
+  struct raw r = {.req = "HEAD /len/13 HTTP/1.1\r\nHost: h\r\n\r\nGET /len/5 HTTP/1.1\r\nHost: h\r\n\r\n", .until = "abcde"};
+  serve_raw(reply_sized, &r);
   size_t ofs = 0;
   expect_response(&r.got, &ofs, 13, false);
   cr_assert(r.got.len - ofs > 8 && memcmp(r.got.buf + ofs, "HTTP/1.1", 8) == 0, "the next response follows the head");
   expect_response(&r.got, &ofs, 5, true);
   cr_assert_eq(ofs, r.got.len);
-  server_free(&s);
   mg_iobuf_free(&r.got);
-  mg_mgr_free(&mgr);
 }
 
 // A client remembers which of its requests were HEAD however many it sends ahead

@@ -1,4 +1,5 @@
 // Request path normalisation, MIME types by extension, status reason phrases.
+#include <ctype.h>
 #include <criterion/criterion.h>
 #include "meerkat.h"
 
@@ -122,6 +123,53 @@ Test(http_path, mime_type_by_extension) {
     cr_assert(mg_str_eq(t, cases[i].type), "%s gives %.*s", cases[i].path, (int) t.len, t.buf);
   }
   cr_assert(mg_str_eq(mg_http_mime_type(mg_str_n(NULL, 0), NULL), "application/octet-stream"));
+}
+
+// Every extension of the built-in table, as written, upper case and mixed case
+Test(http_path, mime_type_for_every_table_extension_in_any_case) {
+  static const struct {
+    const char *ext, *type;
+  } table[] = {
+      {"avif", "image/avif"}, {"bin", "application/octet-stream"}, {"css", "text/css; charset=utf-8"},
+      {"csv", "text/csv; charset=utf-8"}, {"gif", "image/gif"}, {"gz", "application/gzip"},
+      {"htm", "text/html; charset=utf-8"}, {"html", "text/html; charset=utf-8"}, {"ico", "image/x-icon"},
+      {"jpeg", "image/jpeg"}, {"jpg", "image/jpeg"}, {"js", "text/javascript; charset=utf-8"},
+      {"json", "application/json; charset=utf-8"}, {"map", "application/json; charset=utf-8"},
+      {"mjs", "text/javascript; charset=utf-8"}, {"mp3", "audio/mpeg"}, {"mp4", "video/mp4"},
+      {"otf", "font/otf"}, {"pdf", "application/pdf"}, {"png", "image/png"},
+      {"shtml", "text/html; charset=utf-8"}, {"svg", "image/svg+xml"}, {"ttf", "font/ttf"},
+      {"txt", "text/plain; charset=utf-8"}, {"wasm", "application/wasm"}, {"webm", "video/webm"},
+      {"webmanifest", "application/manifest+json"}, {"webp", "image/webp"}, {"woff", "font/woff"},
+      {"woff2", "font/woff2"}, {"xml", "application/xml; charset=utf-8"}, {"zip", "application/zip"},
+  };
+  for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+    char path[64], upper[64], mixed[64];
+    mg_snprintf(path, sizeof(path), "/d.x/name.%s", table[i].ext);
+    for (size_t j = 0; j <= strlen(path); j++) {
+      upper[j] = (char) toupper((unsigned char) path[j]);
+      mixed[j] = j % 2 ? upper[j] : path[j];
+    }
+    const char *paths[] = {path, upper, mixed};
+    for (size_t k = 0; k < 3; k++) {
+      struct mg_str t = mg_http_mime_type(mg_str(paths[k]), NULL);
+      cr_assert(mg_str_eq(t, table[i].type), "%s gives %.*s", paths[k], (int) t.len, t.buf);
+    }
+  }
+}
+
+Test(http_path, mime_type_needs_a_whole_extension_of_the_last_segment) {
+  static const char *const none[] = {
+      "/a.webmanifestx",  // Longer than any extension in the table
+      "/a.woff3", "/a.j", "/a.jsx", "/a.", "/.", "/a.css/readme", "/x.y.z/file", "/.htaccess", "README",
+  };
+  for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+    struct mg_str t = mg_http_mime_type(mg_str(none[i]), NULL);
+    cr_assert(mg_str_eq(t, "application/octet-stream"), "%s gives %.*s", none[i], (int) t.len, t.buf);
+  }
+  cr_assert(mg_str_eq(mg_http_mime_type(mg_str("/a.b.c/d.e.css"), NULL), "text/css; charset=utf-8"));
+  cr_assert(mg_str_eq(mg_http_mime_type(mg_str(".css"), NULL), "text/css; charset=utf-8"), "a name that is all extension");
+  // A NUL inside the extension: not "js" (the slice is 4 bytes)
+  cr_assert(mg_str_eq(mg_http_mime_type(mg_str_n("/a.js\0x", 7), NULL), "application/octet-stream"));
 }
 
 Test(http_path, extra_mime_types_override_the_table) {

@@ -486,6 +486,35 @@ Test(printf, xprintf_sends_every_char_to_the_sink) {
   cr_assert_eq(c.last, '"');
 }
 
+// A sink of the caller's own, one character at a time
+struct collecting_sink {
+  char buf[256];
+  size_t len;
+};
+
+static void collect_chars(char ch, void *param) {
+  struct collecting_sink *c = (struct collecting_sink *) param;
+  if (c->len + 1 < sizeof(c->buf)) c->buf[c->len++] = ch, c->buf[c->len] = '\0';
+}
+
+// Runs of plain text reach our sinks in one piece: every sink must still see the same text
+Test(printf, escaped_text_is_the_same_through_every_sink) {
+  static const char text[] = "plain \"q\" back\\slash\n\x01 caf\xc3\xa9 \xff end \xe2\x82";
+  const char *want = "\"plain \\\"q\\\" back\\\\slash\\n\\u0001 caf\xc3\xa9 \\ufffd end \\ufffd\\ufffd\"";
+  struct collecting_sink c = {"", 0};
+  char buf[256];
+  struct mg_iobuf io = {NULL, 0, 0, 16};
+  size_t n = mg_xprintf(collect_chars, &c, "%m", MG_ESC(text));
+  cr_assert_str_eq(c.buf, want);
+  cr_assert_eq(n, strlen(want));
+  cr_assert_eq(mg_snprintf(buf, sizeof(buf), "%m", MG_ESC(text)), n);
+  cr_assert_str_eq(buf, want);
+  cr_assert_eq(mg_xprintf(mg_pfn_iobuf, &io, "%m", MG_ESC(text)), n);
+  cr_assert_eq(io.len, n);
+  cr_assert_arr_eq(io.buf, want, n);
+  mg_iobuf_free(&io);
+}
+
 Test(printf, iobuf_sink_appends) {
   struct mg_iobuf io;
   cr_assert(mg_iobuf_init(&io, 0, 16));
