@@ -50,12 +50,17 @@ void mg_http_format_date(time_t t, char *buf, size_t len) {
   buf[n] = '\0';
 }
 
-// Date, when there is a clock (RFC 9110 6.6.1): formatted once a second
+// Date, when there is a clock (RFC 9110 6.6.1): the port's, else, on a board, mg_now()
+// once SNTP (or the application) has set mg_boot_timestamp_ms. Formatted once a second
 static const char *http_date_line(void) {
   static char line[48];
   static time_t formatted;
   time_t now = 0;
-  if (!MG_ENABLE_DATE || !mg_port_wall_time(&now)) return "";
+  if (!MG_ENABLE_DATE) return "";
+  if (!mg_port_wall_time(&now)) {
+    if (mg_boot_timestamp_ms == 0) return "";
+    now = (time_t) (mg_now() / 1000);
+  }
   if (now != formatted) {
     memcpy(line, "Date: ", 6);
     mg_http_format_date(now, line + 6, sizeof(line) - 8);
