@@ -97,6 +97,9 @@ struct tcp_conn {
   uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
   uint32_t snd_wnd_max;  // Largest window the peer offered (sender SWS avoidance, RFC 1122 4.2.3.4)
   uint16_t peer_mss;
+  // The most one emit may carry, set by the stack when its driver segments (TSO): the
+  // engine then sends up to this many bytes at once, a whole number of MSS. 0: one MSS
+  uint32_t seg_max;
   // Receive sequence space; rcv_adv: the right edge we advertised, which never moves left
   uint32_t irs, rcv_nxt, rcv_adv;
   uint32_t rcv_unacked;  // Bytes taken in since our last ACK (ACK every second full segment)
