@@ -159,6 +159,7 @@ void tcp_timer(struct tcp_conn *c, uint64_t now);
 // When tcp_timer next has work (0: none), so the stack knows how long it may sleep
 uint64_t tcp_next_deadline(const struct tcp_conn *c);
 
+uint32_t tcp_send_mss(const struct tcp_conn *c);  // The peer's MSS, within ours: one segment on the wire
 size_t tcp_readable(const struct tcp_conn *c);  // In-order bytes to read
 size_t tcp_writable(const struct tcp_conn *c);  // Room in the send buffer
 bool tcp_eof(const struct tcp_conn *c);         // The peer's FIN reached us and everything before it was read

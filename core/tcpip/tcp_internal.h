@@ -17,7 +17,6 @@
 #define TCP_DELAYED_ACK_WORST_MS 200U    // The longest a peer may hold an ACK (RFC 8985's WCDelAckT)
 
 // tcp.c
-uint32_t tcp_send_mss(const struct tcp_conn *c);  // The peer's MSS, within ours
 uint32_t tcp_send_seg_max(const struct tcp_conn *c);  // The most one new segment carries (seg_max, or the MSS)
 uint32_t tcp_initial_window(uint32_t mss);        // cwnd at the start (RFC 5681 3.1)
 bool tcp_syn_unacked(const struct tcp_conn *c);   // SYN_SENT or SYN_RCVD
