@@ -30,6 +30,7 @@ uint32_t tcp_send_mss(const struct tcp_conn *c) {
 
 uint32_t tcp_send_seg_max(const struct tcp_conn *c) {
   uint32_t mss = tcp_send_mss(c);
+  if (!MG_ENABLE_TCPIP_OFFLOAD) return mss;  // No driver segments: not a byte of it in the build
   return c->seg_max > mss ? c->seg_max - c->seg_max % mss : mss;  // Whole MSS: no runt in the middle
 }
 

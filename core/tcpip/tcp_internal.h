@@ -34,9 +34,10 @@ void tcp_close_with(struct tcp_conn *c, const char *reason);
 // Send whatever the windows and the state allow (SYN, data, FIN; an ACK rides along),
 // then an ACK still due now (c->ack_now); arms the retransmission or persist timer
 void tcp_output(struct tcp_conn *c, uint64_t now);
-// Send one data segment from seq: at most len bytes and one MSS, within the peer's window
-// (a window of zero lets one byte through: the probe), with the FIN if it reaches the end.
-// For retransmissions and probes; snd_nxt moves past it if it was behind. False: nothing went.
+// Send one data segment from seq: at most len bytes (one MSS, or more only for a driver that
+// segments: tcp_out_next), within the peer's window (a window of zero lets one byte through:
+// the probe), with the FIN if it reaches the end. For retransmissions and probes too; snd_nxt
+// moves past it if it was behind. False: nothing went.
 bool tcp_send_at(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now);
 void tcp_send_ack(struct tcp_conn *c);                    // ACK now: seq snd_nxt, ack rcv_nxt
 void tcp_send_ctl(struct tcp_conn *c, uint32_t seq, uint8_t flags);  // No data, no window math

@@ -94,11 +94,10 @@ bool tcp_unsent(const struct tcp_conn *c) {
   return off < c->tx_len || (c->fin_queued && off == c->tx_len);
 }
 
-// At most max bytes (one MSS, or more for a driver that segments: tcp_out_next)
-static bool tcp_out_data(struct tcp_conn *c, uint32_t seq, uint32_t len, uint32_t max, uint64_t now) {
+bool tcp_send_at(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now) {
   uint32_t off = seq - c->snd_una;
   if (!tcp_may_send_data(c) || off > c->tx_len) return false;
-  uint32_t n = tcp_out_min(tcp_out_min(len, c->tx_len - off), max);
+  uint32_t n = tcp_out_min(len, c->tx_len - off);
   uint32_t right = c->snd_una + c->snd_wnd;
   uint32_t room = c->snd_wnd == 0 ? 1 : TCP_SEQ_GT(right, seq) ? right - seq : 0;
   n = tcp_out_min(n, room);
@@ -109,10 +108,6 @@ static bool tcp_out_data(struct tcp_conn *c, uint32_t seq, uint32_t len, uint32_
   uint32_t end = seq + n + (fin ? 1 : 0);
   if (TCP_SEQ_GT(end, c->snd_nxt)) c->snd_nxt = end;
   return true;
-}
-
-bool tcp_send_at(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now) {
-  return tcp_out_data(c, seq, len, tcp_send_mss(c), now);
 }
 
 // The next new segment at snd_nxt, if the windows and sender SWS avoidance (RFC 1122
@@ -128,7 +123,7 @@ static bool tcp_out_next(struct tcp_conn *c, uint64_t now) {
   bool fin = c->fin_queued && n == pending;
   if (n == 0 && !fin) return false;
   if (n < mss && n < pending && n < c->snd_wnd_max / 2) return false;
-  return tcp_out_data(c, c->snd_nxt, n, max, now) && !fin;
+  return tcp_send_at(c, c->snd_nxt, n, now) && !fin;
 }
 
 static void tcp_out_arm(struct tcp_conn *c, uint64_t now) {

@@ -119,7 +119,7 @@ bool tcpip_tx(struct mg_tcpip_if *ifp, uint8_t *frame, size_t len) {
 }
 
 size_t tcpip_tso_max(struct mg_tcpip_if *ifp) {
-  if (ifp->driver->tx_tcp == NULL) return 0;
+  if (!MG_ENABLE_TCPIP_OFFLOAD || ifp->driver->tx_tcp == NULL) return 0;
   return ifp->tso_max < if_tx_size(ifp) ? ifp->tso_max : if_tx_size(ifp);
 }
 
@@ -164,7 +164,7 @@ size_t tcpip_rx_burst(struct mg_tcpip_if *ifp, size_t max) {
   struct tcpip_state *s = tcpip_state(ifp);
   size_t n = 0;
   while (n < max) {
-    ifp->rx_csum_vouched = false;  // Only what the driver says of this frame
+    if (MG_ENABLE_TCPIP_OFFLOAD) ifp->rx_csum_vouched = false;  // Only what the driver says of this frame
     size_t len = ifp->driver->rx(s->rx, sizeof(s->rx), ifp);
     if (len == 0) break;
     n++;

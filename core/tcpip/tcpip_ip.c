@@ -36,6 +36,7 @@ bool tcpip_ip_send(struct mg_tcpip_if *ifp, uint32_t dst, uint8_t proto, size_t 
 
 // An entry that aged out is asked for again at once: a segment larger than a frame waits for it
 bool tcpip_ip_offload_ready(struct mg_tcpip_if *ifp, uint32_t dst) {
+  if (!MG_ENABLE_TCPIP_OFFLOAD) return false;
   uint32_t next_hop = ip_next_hop(ifp, dst);
   if (tcpip_tso_max(ifp) == 0 || next_hop == 0 || tcpip_ip_is_broadcast(ifp, next_hop)) return false;
   if (tcpip_arp_lookup(ifp, next_hop) != NULL) return true;
@@ -84,12 +85,12 @@ static void ip_icmp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
 
 // A driver that vouches for the frame's checksum (a TAP's kernel may leave it unfilled)
 static enum tcpip_codec_result ip_udp_parse(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip, struct tcpip_udp *udp) {
-  if (ifp->rx_csum_vouched) return tcpip_udp_parse_vouched(ip->payload, ip->len, udp);
+  if (MG_ENABLE_TCPIP_OFFLOAD && ifp->rx_csum_vouched) return tcpip_udp_parse_vouched(ip->payload, ip->len, udp);
   return tcpip_udp_parse(ip->payload, ip->len, ip->src, ip->dst, udp);
 }
 
 static enum tcpip_codec_result ip_tcp_parse(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip, struct tcpip_tcp *tcp) {
-  if (ifp->rx_csum_vouched) return tcpip_tcp_parse_vouched(ip->payload, ip->len, tcp);
+  if (MG_ENABLE_TCPIP_OFFLOAD && ifp->rx_csum_vouched) return tcpip_tcp_parse_vouched(ip->payload, ip->len, tcp);
   return tcpip_tcp_parse(ip->payload, ip->len, ip->src, ip->dst, tcp);
 }
 
