@@ -91,6 +91,9 @@ static int tap_open(const char *name, bool offload) {
     close(fd);
     return -1;
   }
+  // A persistent TAP keeps the offloads an earlier process set: without the header the kernel
+  // would then hand us unfilled checksums we cannot tell apart, so they go off
+  if (!offload && ioctl(fd, TUNSETOFFLOAD, 0) != 0) MG_DEBUG(("TAP %s: TUNSETOFFLOAD 0: %s", name, strerror(errno)));
   return fd;
 }
 

@@ -3,6 +3,17 @@
 #ifndef MG_TCPIP_H
 #define MG_TCPIP_H
 
+// Frame size and offloads: the TCP engine (core/tcpip/tcp.c) reads them in every build
+#ifndef MG_TCPIP_FRAME_MAX
+#define MG_TCPIP_FRAME_MAX 1514  // Largest frame in or out without FCS: Ethernet's. More (the TAP build's
+                                 // 65549) only for a driver that segments TCP itself (tx_tcp) and receives large frames
+#endif
+// Offloads a driver may offer (tx_tcp, tso_max, rx_csum_vouched): on where frames may be larger
+// than Ethernet's, else out of the build (a MCU MAC has none: not a byte of flash for them)
+#ifndef MG_ENABLE_TCPIP_OFFLOAD
+#define MG_ENABLE_TCPIP_OFFLOAD (MG_TCPIP_FRAME_MAX > 1514)
+#endif
+
 #if MG_ENABLE_TCPIP
 // Build options, with defaults for a small device; the stack's state takes about
 // 1.6 KiB + 1.5 KiB per held frame + 24 bytes per ARP entry (+ 1.5 KiB without ifp->tx)
@@ -20,15 +31,6 @@
 #endif
 #ifndef MG_TCPIP_TCP_TX
 #define MG_TCPIP_TCP_TX 8192  // Send buffer per TCP connection: sent-unacknowledged and unsent bytes
-#endif
-#ifndef MG_TCPIP_FRAME_MAX
-#define MG_TCPIP_FRAME_MAX 1514  // Largest frame in or out without FCS: Ethernet's. More (the TAP build's
-                                 // 65549) only for a driver that segments TCP itself (tx_tcp) and receives large frames
-#endif
-// Offloads a driver may offer (tx_tcp, tso_max, rx_csum_vouched): on where frames may be larger
-// than Ethernet's, else out of the build (a MCU MAC has none: not a byte of flash for them)
-#ifndef MG_ENABLE_TCPIP_OFFLOAD
-#define MG_ENABLE_TCPIP_OFFLOAD (MG_TCPIP_FRAME_MAX > 1514)
 #endif
 #ifndef MG_TCPIP_TCP_MAX
 #define MG_TCPIP_TCP_MAX 16  // TCP connections at once, those not accepted yet and those closing included
