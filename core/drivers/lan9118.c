@@ -255,5 +255,5 @@ static void lan_wait(struct mg_tcpip_if *ifp, int ms) {
 #define LAN_WAIT NULL
 #endif
 
-struct mg_tcpip_driver mg_tcpip_driver_lan9118 = {lan_init, lan_tx, lan_rx, lan_poll, LAN_WAIT};
+struct mg_tcpip_driver mg_tcpip_driver_lan9118 = {lan_init, lan_tx, lan_rx, lan_poll, LAN_WAIT, NULL};
 #endif

@@ -1,5 +1,5 @@
 // Linux TAP driver for the built-in stack: whole Ethernet frames through /dev/net/tun
-// (IFF_TAP | IFF_NO_PI), non-blocking, with the kernel as the peer on the other side.
+// (IFF_TAP | IFF_NO_PI, IFF_VNET_HDR for offloads), non-blocking, the kernel as the peer.
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE
 #endif
@@ -10,11 +10,17 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+// With offloads every frame each way follows a virtio-net header (virtio 1.x 5.1.6): the
+// kernel completes TCP checksums and cuts segments of up to 64 KiB (IPv4 max) for us
+enum { TAP_TSO_MAX = 14 + 65535, TAP_ETH_HDR = 14, TAP_TCP_CSUM_AT = 16 };
 
 static struct mg_tcpip_driver_tap_data *tap_data(struct mg_tcpip_if *ifp) {
   return (struct mg_tcpip_driver_tap_data *) ifp->driver_data;
@@ -63,7 +69,14 @@ static void tap_log_open_error(const char *name, const char *step, int err) {
   }
 }
 
-static int tap_open(const char *name) {
+// MEERKAT_TAP_TSO=0 turns the offloads off, to compare; the loss knob does too, as it
+// must drop single Ethernet frames, not 64 KiB segments the kernel cuts later
+static bool tap_offload_wanted(void) {
+  const char *tso = getenv("MEERKAT_TAP_TSO");
+  return tap_loss_ppm == 0 && (tso == NULL || strcmp(tso, "0") != 0);
+}
+
+static int tap_open(const char *name, bool offload) {
   struct ifreq ifr;
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
@@ -71,14 +84,27 @@ static int tap_open(const char *name) {
     return -1;
   }
   memset(&ifr, 0, sizeof(ifr));
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = (short) (IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0));
   memcpy(ifr.ifr_name, name, strlen(name));  // Length checked by the caller
   if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
     tap_log_open_error(name, "attaching (TUNSETIFF)", errno);
     close(fd);
     return -1;
   }
+  // A persistent TAP keeps the offloads an earlier process set: without the header the kernel
+  // would then hand us unfilled checksums we cannot tell apart, so they go off
+  if (!offload && ioctl(fd, TUNSETOFFLOAD, 0) != 0) MG_DEBUG(("TAP %s: TUNSETOFFLOAD 0: %s", name, strerror(errno)));
   return fd;
+}
+
+// The kernel may then hand us large segments and unfilled checksums, and takes them from us
+static bool tap_offload_on(struct mg_tcpip_driver_tap_data *d) {
+  int size = (int) sizeof(struct virtio_net_hdr);
+  if (ioctl(d->fd, TUNSETVNETHDRSZ, &size) == 0 && ioctl(d->fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) == 0) {
+    return true;
+  }
+  MG_ERROR(("TAP %s: offloads refused (%s): plain frames", d->name, strerror(errno)));
+  return false;
 }
 
 static bool tap_init(struct mg_tcpip_if *ifp) {
@@ -93,10 +119,19 @@ static bool tap_init(struct mg_tcpip_if *ifp) {
     MG_ERROR(("TAP %s: name too long (at most %d characters)", d->name, IFNAMSIZ - 1));
     return false;
   }
-  d->fd = tap_open(d->name);
-  if (d->fd < 0) return false;
   tap_loss_init(d->name);
-  MG_INFO(("TAP %s: attached, fd %d", d->name, d->fd));
+  d->offload = tap_offload_wanted();
+  d->fd = tap_open(d->name, d->offload);
+  if (d->fd < 0) return false;
+  if (d->offload && !tap_offload_on(d)) {
+    close(d->fd);  // The header size or the offloads refused: plain frames, as without
+    d->offload = false;
+    d->fd = tap_open(d->name, false);
+    if (d->fd < 0) return false;
+  }
+  ifp->tso_max = d->offload ? TAP_TSO_MAX : 0;
+  MG_INFO(("TAP %s: attached, fd %d, %s", d->name, d->fd,
+           d->offload ? "TCP checksums and segments of up to 64 KiB left to the kernel" : "no offloads"));
   return true;
 }
 
@@ -106,10 +141,26 @@ static void tap_note_error(struct mg_tcpip_if *ifp, const char *op, int *last, i
   *last = err;
 }
 
+// A frame, after its virtio-net header when offloads are on. One larger than buf arrives cut
+// short, and the stack drops it as malformed: the buffer bounds what a peer makes us hold
+static ssize_t tap_read(struct mg_tcpip_if *ifp, void *buf, size_t len) {
+  struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
+  if (!d->offload) return read(d->fd, buf, len);
+  struct virtio_net_hdr h;
+  struct iovec iov[2] = {{&h, sizeof(h)}, {buf, len}};
+  ssize_t n = readv(d->fd, iov, 2);
+  if (n < 0) return n;
+  if ((size_t) n < sizeof(h)) return 0;
+  // Checked by the kernel, or from a local sender that left it to the device (us): the
+  // sender's stack is the same kernel, so nothing on the way could have changed it
+  ifp->rx_csum_vouched = (h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) != 0;
+  return n - (ssize_t) sizeof(h);
+}
+
 static size_t tap_rx(void *buf, size_t len, struct mg_tcpip_if *ifp) {
   struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
   ssize_t n;
-  while ((n = read(d->fd, buf, len)) > 0 && tap_loss_drop()) (void) 0;  // Lost on the way in
+  while ((n = tap_read(ifp, buf, len)) > 0 && tap_loss_drop()) (void) 0;  // Lost on the way in
   if (n > 0) return (size_t) n;
   if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
   tap_note_error(ifp, "read", &d->rx_errno, errno);
@@ -118,15 +169,42 @@ static size_t tap_rx(void *buf, size_t len, struct mg_tcpip_if *ifp) {
 }
 
 // 0 tells the stack "not now" (it counts tx_fail): a full queue, or the TAP is down
-static size_t tap_tx(const void *buf, size_t len, struct mg_tcpip_if *ifp) {
+static size_t tap_write(struct mg_tcpip_if *ifp, const struct virtio_net_hdr *h, const void *buf, size_t len) {
   struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
   if (tap_loss_drop()) return len;  // Lost on the wire: sent as far as the stack knows
-  ssize_t n = write(d->fd, buf, len);
+  struct iovec iov[2] = {{(void *) h, sizeof(*h)}, {(void *) buf, len}};
+  ssize_t n = d->offload ? writev(d->fd, iov, 2) - (ssize_t) sizeof(*h) : write(d->fd, buf, len);
   if (n == (ssize_t) len) return len;
   if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
     tap_note_error(ifp, "write", &d->tx_errno, errno);
   }
   return 0;
+}
+
+static size_t tap_tx(const void *buf, size_t len, struct mg_tcpip_if *ifp) {
+  struct virtio_net_hdr h;
+  memset(&h, 0, sizeof(h));  // Complete as it is: no checksum to fill, nothing to cut
+  return tap_write(ifp, &h, buf, len);
+}
+
+// The stack's IPv4 TCP frame (tx_tcp): the kernel fills the checksum at csum_start +
+// csum_offset over the TCP header and data, and cuts a payload over mss into mss-byte segments
+static size_t tap_tx_tcp(const void *buf, size_t len, uint16_t mss, struct mg_tcpip_if *ifp) {
+  const uint8_t *f = (const uint8_t *) buf;
+  if (!tap_data(ifp)->offload || len < TAP_ETH_HDR + 40) return 0;
+  size_t ip_hdr = (size_t) (f[TAP_ETH_HDR] & 0x0f) * 4, tcp_at = TAP_ETH_HDR + ip_hdr;
+  if (tcp_at + 20 > len) return 0;
+  size_t hdrs = tcp_at + (size_t) (f[tcp_at + 12] >> 4) * 4;
+  uint16_t ip_len = (uint16_t) ((f[TAP_ETH_HDR + 2] << 8) | f[TAP_ETH_HDR + 3]);
+  struct virtio_net_hdr h;
+  memset(&h, 0, sizeof(h));
+  h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  h.csum_start = (uint16_t) tcp_at, h.csum_offset = TAP_TCP_CSUM_AT;
+  if (TAP_ETH_HDR + (size_t) ip_len > hdrs + mss) {  // Padding is no payload
+    h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+    h.gso_size = mss, h.hdr_len = (uint16_t) hdrs;
+  }
+  return tap_write(ifp, &h, buf, len);
 }
 
 // The kernel side's view: an address-family socket asks for the TAP's flags
@@ -154,5 +232,5 @@ static void tap_wait(struct mg_tcpip_if *ifp, int ms) {
   (void) poll(&pfd, 1, ms);  // EINTR or an error: the loop pass goes on and asks again
 }
 
-struct mg_tcpip_driver mg_tcpip_driver_tap = {tap_init, tap_tx, tap_rx, tap_poll, tap_wait};
+struct mg_tcpip_driver mg_tcpip_driver_tap = {tap_init, tap_tx, tap_rx, tap_poll, tap_wait, tap_tx_tcp};
 #endif

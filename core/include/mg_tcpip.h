@@ -3,6 +3,17 @@
 #ifndef MG_TCPIP_H
 #define MG_TCPIP_H
 
+// Frame size and offloads: the TCP engine (core/tcpip/tcp.c) reads them in every build
+#ifndef MG_TCPIP_FRAME_MAX
+#define MG_TCPIP_FRAME_MAX 1514  // Largest frame in or out without FCS: Ethernet's. More (the TAP build's
+                                 // 65549) only for a driver that segments TCP itself (tx_tcp) and receives large frames
+#endif
+// Offloads a driver may offer (tx_tcp, tso_max, rx_csum_vouched): on where frames may be larger
+// than Ethernet's, else out of the build (a MCU MAC has none: not a byte of flash for them)
+#ifndef MG_ENABLE_TCPIP_OFFLOAD
+#define MG_ENABLE_TCPIP_OFFLOAD (MG_TCPIP_FRAME_MAX > 1514)
+#endif
+
 #if MG_ENABLE_TCPIP
 // Build options, with defaults for a small device; the stack's state takes about
 // 1.6 KiB + 1.5 KiB per held frame + 24 bytes per ARP entry (+ 1.5 KiB without ifp->tx)
@@ -39,6 +50,11 @@ struct mg_tcpip_driver {
   // Meerkat's addition, optional (NULL: the stack polls rx): sleep until a frame may
   // have arrived or ms pass. Host drivers (TAP) block on their descriptor here.
   void (*wait)(struct mg_tcpip_if *, int ms);
+  // Meerkat's addition, optional (NULL: every frame through tx): send one IPv4 TCP frame of up to
+  // ifp->tso_max bytes whose TCP checksum field holds only the pseudo-header's sum (RFC 9293 3.1).
+  // The driver (or the kernel behind it) completes the checksum, and cuts a payload larger than
+  // mss into segments of mss bytes (TSO). Bytes sent, 0: not now. A MCU MAC without it costs nothing.
+  size_t (*tx_tcp)(const void *, size_t, uint16_t mss, struct mg_tcpip_if *);
 };
 
 // DOWN: no link; UP: link, no address (DHCP discovering); REQ: DHCP requesting an offer;
@@ -83,6 +99,13 @@ struct mg_tcpip_if {
   uint8_t state;                    // MG_TCPIP_STATE_*
   struct mg_tcpip_counters counters;
   void *stack;                      // The stack's private state (ARP cache, TCP connections)
+  // Meerkat's additions, what the driver offers (none on a MCU MAC):
+  size_t tso_max;        // Set by init with tx_tcp: the largest frame tx_tcp takes (the stack's frame
+                         // buffer, MG_TCPIP_FRAME_MAX or ifp->tx, bounds it too); 0: tx_tcp unused
+  bool rx_csum_vouched;  // Set by rx for the frame it returns (the stack clears it before each call): its
+                         // TCP or UDP checksum was checked below, or left unfilled by a local sender, and is
+                         // not checked again (virtio's DATA_VALID, NEEDS_CSUM). A driver that never sets it
+                         // has every checksum checked
 };
 
 // Attach ifp to mgr: the manager's connections then run on it. mgr->ifp points to it.
@@ -95,12 +118,17 @@ extern struct mg_tcpip_driver mg_tcpip_driver_lan9118;  // SMSC LAN9118 (QEMU mp
 // The TAP driver's data (core/drivers/tap.c). The process must run where the TAP lives
 // (its network namespace) as root or with CAP_NET_ADMIN.
 // Test knob: MEERKAT_TAP_LOSS=PERCENT (MEERKAT_TAP_SEED=N) in the environment at init drops
-// that share of frames each way, seeded; off unless set (a lossy link without netem)
+// that share of frames each way, seeded; off unless set (a lossy link without netem).
+// Offloads: the TAP opens with IFF_VNET_HDR and leaves TCP checksums and segmentation to the
+// kernel (TUN_F_CSUM | TUN_F_TSO4: segments of up to 64 KiB each way, tx_tcp and rx_csum_vouched),
+// unless MEERKAT_TAP_LOSS is set (loss stays per Ethernet frame) or MEERKAT_TAP_TSO=0 (plain
+// frames, for comparison)
 struct mg_tcpip_driver_tap_data {
   const char *name;  // The TAP to attach to or create, e.g. "tap0" (at most 15 characters)
   int fd;            // Set by init: its descriptor, -1 if init failed; the application closes it
   bool link_up;      // What poll last found: the TAP up (IFF_UP) and carrying (IFF_RUNNING)
   int rx_errno, tx_errno;  // The last read and write error, logged once until it changes
+  bool offload;      // Set by init: frames carry a virtio-net header, the kernel checksums and segments
 };
 #endif
 

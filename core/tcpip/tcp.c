@@ -28,6 +28,12 @@ uint32_t tcp_send_mss(const struct tcp_conn *c) {
   return mss > 0 ? mss : 1;
 }
 
+uint32_t tcp_send_seg_max(const struct tcp_conn *c) {
+  uint32_t mss = tcp_send_mss(c);
+  if (!MG_ENABLE_TCPIP_OFFLOAD) return mss;  // No driver segments: not a byte of it in the build
+  return c->seg_max > mss ? c->seg_max - c->seg_max % mss : mss;  // Whole MSS: no runt in the middle
+}
+
 // RFC 5681 3.1's initial window
 uint32_t tcp_initial_window(uint32_t mss) {
   return mss > 2190 ? 2 * mss : mss > 1095 ? 3 * mss : 4 * mss;

@@ -97,6 +97,9 @@ struct tcp_conn {
   uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
   uint32_t snd_wnd_max;  // Largest window the peer offered (sender SWS avoidance, RFC 1122 4.2.3.4)
   uint16_t peer_mss;
+  // The most one emit may carry, set by the stack when its driver segments (TSO): the
+  // engine then sends up to this many bytes at once, a whole number of MSS. 0: one MSS
+  uint32_t seg_max;
   // Receive sequence space; rcv_adv: the right edge we advertised, which never moves left
   uint32_t irs, rcv_nxt, rcv_adv;
   uint32_t rcv_unacked;  // Bytes taken in since our last ACK (ACK every second full segment)
@@ -156,6 +159,7 @@ void tcp_timer(struct tcp_conn *c, uint64_t now);
 // When tcp_timer next has work (0: none), so the stack knows how long it may sleep
 uint64_t tcp_next_deadline(const struct tcp_conn *c);
 
+uint32_t tcp_send_mss(const struct tcp_conn *c);  // The peer's MSS, within ours: one segment on the wire
 size_t tcp_readable(const struct tcp_conn *c);  // In-order bytes to read
 size_t tcp_writable(const struct tcp_conn *c);  // Room in the send buffer
 bool tcp_eof(const struct tcp_conn *c);         // The peer's FIN reached us and everything before it was read

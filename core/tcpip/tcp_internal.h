@@ -17,7 +17,7 @@
 #define TCP_DELAYED_ACK_WORST_MS 200U    // The longest a peer may hold an ACK (RFC 8985's WCDelAckT)
 
 // tcp.c
-uint32_t tcp_send_mss(const struct tcp_conn *c);  // The peer's MSS, within ours
+uint32_t tcp_send_seg_max(const struct tcp_conn *c);  // The most one new segment carries (seg_max, or the MSS)
 uint32_t tcp_initial_window(uint32_t mss);        // cwnd at the start (RFC 5681 3.1)
 bool tcp_syn_unacked(const struct tcp_conn *c);   // SYN_SENT or SYN_RCVD
 bool tcp_may_send_data(const struct tcp_conn *c); // A state where queued data still goes out
@@ -34,9 +34,10 @@ void tcp_close_with(struct tcp_conn *c, const char *reason);
 // Send whatever the windows and the state allow (SYN, data, FIN; an ACK rides along),
 // then an ACK still due now (c->ack_now); arms the retransmission or persist timer
 void tcp_output(struct tcp_conn *c, uint64_t now);
-// Send one data segment from seq: at most len bytes, within the peer's window (a window
-// of zero lets one byte through: the probe), with the FIN if it reaches the end. For
-// retransmissions and probes; snd_nxt moves past it if it was behind. False: nothing went.
+// Send one data segment from seq: at most len bytes (one MSS, or more only for a driver that
+// segments: tcp_out_next), within the peer's window (a window of zero lets one byte through:
+// the probe), with the FIN if it reaches the end. For retransmissions and probes too; snd_nxt
+// moves past it if it was behind. False: nothing went.
 bool tcp_send_at(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now);
 void tcp_send_ack(struct tcp_conn *c);                    // ACK now: seq snd_nxt, ack rcv_nxt
 void tcp_send_ctl(struct tcp_conn *c, uint32_t seq, uint8_t flags);  // No data, no window math

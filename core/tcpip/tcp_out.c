@@ -97,7 +97,7 @@ bool tcp_unsent(const struct tcp_conn *c) {
 bool tcp_send_at(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now) {
   uint32_t off = seq - c->snd_una;
   if (!tcp_may_send_data(c) || off > c->tx_len) return false;
-  uint32_t n = tcp_out_min(tcp_out_min(len, c->tx_len - off), tcp_send_mss(c));
+  uint32_t n = tcp_out_min(len, c->tx_len - off);
   uint32_t right = c->snd_una + c->snd_wnd;
   uint32_t room = c->snd_wnd == 0 ? 1 : TCP_SEQ_GT(right, seq) ? right - seq : 0;
   n = tcp_out_min(n, room);
@@ -112,13 +112,14 @@ bool tcp_send_at(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now) {
 
 // The next new segment at snd_nxt, if the windows and sender SWS avoidance (RFC 1122
 // 4.2.3.4) allow it: a full segment, all that is queued, or half the largest window
-// the peer offered. No Nagle: the event layer hands over whole writes already.
+// the peer offered. No Nagle: the event layer hands over whole writes already. A driver
+// that segments takes several MSS in one (seg_max): the windows bound it all the same.
 static bool tcp_out_next(struct tcp_conn *c, uint64_t now) {
   uint32_t off = c->snd_nxt - c->snd_una;
   if (!tcp_unsent(c)) return false;
-  uint32_t pending = c->tx_len - off, mss = tcp_send_mss(c);
+  uint32_t pending = c->tx_len - off, mss = tcp_send_mss(c), max = tcp_send_seg_max(c);
   uint32_t wnd = tcp_out_min(c->snd_wnd, c->cwnd);
-  uint32_t n = tcp_out_min(tcp_out_min(pending, wnd > off ? wnd - off : 0), mss);
+  uint32_t n = tcp_out_min(tcp_out_min(pending, wnd > off ? wnd - off : 0), max);
   bool fin = c->fin_queued && n == pending;
   if (n == 0 && !fin) return false;
   if (n < mss && n < pending && n < c->snd_wnd_max / 2) return false;

@@ -78,7 +78,7 @@ void tcp_touch_keepalive(struct tcp_conn *c, uint64_t now) {
 static bool tcp_timer_persist(struct tcp_conn *c, uint64_t now) {
   c->persist_at = 0;
   if (c->snd_wnd > 0) {
-    tcp_send_at(c, c->snd_nxt, 0xffffffffU, now);
+    tcp_send_at(c, c->snd_nxt, tcp_send_mss(c), now);
     tcp_output(c, now);
     return true;
   }

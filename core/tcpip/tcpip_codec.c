@@ -151,18 +151,23 @@ size_t tcpip_icmp_put(uint8_t *buf, const struct tcpip_icmp *icmp) {
 }
 
 // RFC 768: the length field bounds the datagram within the IPv4 payload
-enum tcpip_codec_result tcpip_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
-                                       struct tcpip_udp *udp) {
+enum tcpip_codec_result tcpip_udp_parse_vouched(const uint8_t *buf, size_t len, struct tcpip_udp *udp) {
   if (len < TCPIP_UDP_HDR) return TCPIP_CODEC_MALFORMED;
   size_t ulen = codec_u16(buf + 4);
   if (ulen < TCPIP_UDP_HDR || ulen > len) return TCPIP_CODEC_MALFORMED;
-  bool has_csum = buf[6] != 0 || buf[7] != 0;
-  if (has_csum && tcpip_csum_fold(tcpip_csum_add(tcpip_csum_pseudo(src, dst, TCPIP_IP_UDP, ulen), buf, ulen)) != 0)
-    return TCPIP_CODEC_BAD_CSUM;
   memcpy(&udp->sport, buf, 2);
   memcpy(&udp->dport, buf + 2, 2);
   udp->data = buf + TCPIP_UDP_HDR, udp->len = ulen - TCPIP_UDP_HDR;
   return TCPIP_CODEC_OK;
+}
+
+enum tcpip_codec_result tcpip_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+                                       struct tcpip_udp *udp) {
+  enum tcpip_codec_result r = tcpip_udp_parse_vouched(buf, len, udp);
+  if (r != TCPIP_CODEC_OK || (buf[6] == 0 && buf[7] == 0)) return r;  // 0: the sender computed none
+  size_t ulen = TCPIP_UDP_HDR + udp->len;
+  bool ok = tcpip_csum_fold(tcpip_csum_add(tcpip_csum_pseudo(src, dst, TCPIP_IP_UDP, ulen), buf, ulen)) == 0;
+  return ok ? TCPIP_CODEC_OK : TCPIP_CODEC_BAD_CSUM;
 }
 
 size_t tcpip_udp_put(uint8_t *buf, const struct tcpip_udp *udp, uint32_t src, uint32_t dst) {
@@ -204,6 +209,13 @@ enum tcpip_codec_result tcpip_tcp_parse(const uint8_t *buf, size_t len, uint32_t
   if (doff < TCPIP_TCP_HDR || doff > len) return TCPIP_CODEC_MALFORMED;
   if (tcpip_csum_fold(tcpip_csum_add(tcpip_csum_pseudo(src, dst, TCPIP_IP_TCP, len), buf, len)) != 0)
     return TCPIP_CODEC_BAD_CSUM;
+  return tcpip_tcp_parse_vouched(buf, len, tcp);
+}
+
+enum tcpip_codec_result tcpip_tcp_parse_vouched(const uint8_t *buf, size_t len, struct tcpip_tcp *tcp) {
+  if (len < TCPIP_TCP_HDR) return TCPIP_CODEC_MALFORMED;
+  size_t doff = (size_t) (buf[12] >> 4) * 4;
+  if (doff < TCPIP_TCP_HDR || doff > len) return TCPIP_CODEC_MALFORMED;
   uint16_t mss = 0;
   if (!codec_tcp_options(buf + TCPIP_TCP_HDR, doff - TCPIP_TCP_HDR, &mss)) return TCPIP_CODEC_MALFORMED;
   memset(tcp, 0, sizeof(*tcp));
@@ -235,7 +247,13 @@ size_t tcpip_tcp_put(uint8_t *buf, size_t size, const struct tcpip_tcp *tcp, uin
     buf[20] = 2, buf[21] = 4;
     codec_put_u16(buf + 22, s->mss);
   }
-  codec_put_csum(buf + 16, tcpip_csum_add(tcpip_csum_pseudo(src, dst, TCPIP_IP_TCP, hdr + s->len), buf, hdr + s->len));
+  uint64_t pseudo = tcpip_csum_pseudo(src, dst, TCPIP_IP_TCP, hdr + s->len);
+  if (tcp->csum_partial) {
+    uint16_t sum = (uint16_t) ~tcpip_csum_fold(pseudo);  // What the driver's own sum then completes
+    memcpy(buf + 16, &sum, 2);
+  } else {
+    codec_put_csum(buf + 16, tcpip_csum_add(pseudo, buf, hdr + s->len));
+  }
   return hdr + s->len;
 }
 enum { CODEC_DHCP_FIXED = 236, CODEC_DHCP_OPTIONS = 240 };  // The BOOTP part, then the cookie

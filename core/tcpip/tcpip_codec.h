@@ -86,17 +86,23 @@ struct tcpip_udp {
 // buf: the IPv4 payload; a checksum of 0 means the sender computed none
 enum tcpip_codec_result tcpip_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
                                        struct tcpip_udp *udp);
+// The same without the checksum, for a frame whose driver vouches for it (ifp->rx_csum_vouched)
+enum tcpip_codec_result tcpip_udp_parse_vouched(const uint8_t *buf, size_t len, struct tcpip_udp *udp);
 // Header and checksum in front of udp->len bytes already at buf + TCPIP_UDP_HDR
 size_t tcpip_udp_put(uint8_t *buf, const struct tcpip_udp *udp, uint32_t src, uint32_t dst);
 
 struct tcpip_tcp {
   uint16_t sport, dport;  // Network order
   struct tcp_seg seg;
+  bool csum_partial;  // Put: the checksum field gets the pseudo-header's sum only, for a driver
+                      // that completes it (virtio's NEEDS_CSUM). Parse: false
 };
 // buf: the IPv4 payload. The MSS option is read on SYN segments; other options are
 // skipped, and any that runs past the header makes the segment malformed.
 enum tcpip_codec_result tcpip_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
                                        struct tcpip_tcp *tcp);
+// The same without the checksum, for a frame whose driver vouches for it (ifp->rx_csum_vouched)
+enum tcpip_codec_result tcpip_tcp_parse_vouched(const uint8_t *buf, size_t len, struct tcpip_tcp *tcp);
 // Header (with the MSS option when seg.mss is set on a SYN), payload copied, checksum;
 // returns the segment's size, 0 if it does not fit in size
 size_t tcpip_tcp_put(uint8_t *buf, size_t size, const struct tcpip_tcp *tcp, uint32_t src, uint32_t dst);

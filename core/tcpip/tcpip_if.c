@@ -16,6 +16,10 @@ static bool if_own_tx_needed(const struct mg_tcpip_if *ifp) {
   return ifp->tx.buf == NULL || ifp->tx.len < TCPIP_ETH_FRAME;
 }
 
+static size_t if_tx_size(const struct mg_tcpip_if *ifp) {
+  return if_own_tx_needed(ifp) ? TCPIP_TX_FRAME : ifp->tx.len;
+}
+
 static bool if_check_config(const struct mg_tcpip_if *ifp) {
   if (ifp->driver == NULL || ifp->driver->tx == NULL || ifp->driver->rx == NULL) {
     MG_ERROR(("mg_tcpip_init: the interface has no driver (set ifp->driver with tx and rx)"));
@@ -41,7 +45,7 @@ static bool if_check_config(const struct mg_tcpip_if *ifp) {
 }
 
 static struct tcpip_state *if_state_new(struct mg_tcpip_if *ifp) {
-  size_t size = sizeof(struct tcpip_state) + (if_own_tx_needed(ifp) ? TCPIP_ETH_FRAME : 0);
+  size_t size = sizeof(struct tcpip_state) + (if_own_tx_needed(ifp) ? TCPIP_TX_FRAME : 0);
   struct tcpip_state *s = (struct tcpip_state *) mg_calloc(1, size);
   if (s == NULL) return NULL;
   for (size_t i = 0; i < MG_TCPIP_ARP_SIZE; i++) s->arp[i].held = -1;
@@ -92,18 +96,36 @@ uint8_t *tcpip_tx_buf(struct mg_tcpip_if *ifp) {
 }
 
 // Frames shorter than Ethernet's minimum go out padded with zeros, not with whatever
-// the buffer held before (a MAC that pads by itself would not leak it, but one may not)
-bool tcpip_tx(struct mg_tcpip_if *ifp, uint8_t *frame, size_t len) {
-  if (len < 60) {
-    memset(frame + len, 0, 60 - len);
-    len = 60;
-  }
-  if (ifp->driver->tx(frame, len, ifp) != len) {
+// the buffer held before (a MAC that pads by itself would not leak it, but one may not).
+// Zeros add nothing to a checksum a driver completes over the frame's tail
+static size_t if_padded(uint8_t *frame, size_t len) {
+  if (len >= 60) return len;
+  memset(frame + len, 0, 60 - len);
+  return 60;
+}
+
+static bool if_counted(struct mg_tcpip_if *ifp, size_t sent, size_t len) {
+  if (sent != len) {
     ifp->counters.tx_fail++;
     return false;
   }
   ifp->counters.tx_frames++;
   return true;
+}
+
+bool tcpip_tx(struct mg_tcpip_if *ifp, uint8_t *frame, size_t len) {
+  len = if_padded(frame, len);
+  return if_counted(ifp, ifp->driver->tx(frame, len, ifp), len);
+}
+
+size_t tcpip_tso_max(struct mg_tcpip_if *ifp) {
+  if (!MG_ENABLE_TCPIP_OFFLOAD || ifp->driver->tx_tcp == NULL) return 0;
+  return ifp->tso_max < if_tx_size(ifp) ? ifp->tso_max : if_tx_size(ifp);
+}
+
+bool tcpip_tx_tcp(struct mg_tcpip_if *ifp, uint8_t *frame, size_t len, uint16_t mss) {
+  len = if_padded(frame, len);
+  return if_counted(ifp, ifp->driver->tx_tcp(frame, len, mss, ifp), len);
 }
 
 // The FCS is the frame's CRC-32, least significant byte first (IEEE 802.3 3.2.9)
@@ -142,6 +164,7 @@ size_t tcpip_rx_burst(struct mg_tcpip_if *ifp, size_t max) {
   struct tcpip_state *s = tcpip_state(ifp);
   size_t n = 0;
   while (n < max) {
+    if (MG_ENABLE_TCPIP_OFFLOAD) ifp->rx_csum_vouched = false;  // Only what the driver says of this frame
     size_t len = ifp->driver->rx(s->rx, sizeof(s->rx), ifp);
     if (len == 0) break;
     n++;

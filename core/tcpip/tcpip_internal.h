@@ -13,7 +13,9 @@ enum {
   TCPIP_ARP_TRIES = 3,         // Requests before giving up (the frame held is dropped)
   TCPIP_TTL = 64,              // For what we send (RFC 1700's default)
   TCPIP_EPHEMERAL_LO = 49152,  // Local ports for mg_connect and port 0 (RFC 6335)
-  TCPIP_RX_FRAME = TCPIP_ETH_FRAME + 4,  // Room for a frame with its FCS
+  // The frame buffers: Ethernet's, or more for a driver that segments (MG_TCPIP_FRAME_MAX)
+  TCPIP_TX_FRAME = MG_TCPIP_FRAME_MAX > TCPIP_ETH_FRAME ? MG_TCPIP_FRAME_MAX : TCPIP_ETH_FRAME,
+  TCPIP_RX_FRAME = TCPIP_TX_FRAME + 4,  // Room for a frame with its FCS
   TCPIP_WAKEUP_SLICE_MS = 50,  // A driver's wait is cut this short while mg_wakeup can post
 };
 
@@ -98,7 +100,7 @@ struct tcpip_state {
 #endif
   struct tcpip_tcb *tcbs;   // TCP connections (tcpip_tcp.c)
   unsigned ntcbs;
-  uint8_t tx_own[];         // TCPIP_ETH_FRAME bytes to build frames in, unless ifp->tx holds one
+  uint8_t tx_own[];         // TCPIP_TX_FRAME bytes to build frames in, unless ifp->tx holds one
 };
 
 static inline struct tcpip_state *tcpip_state(struct mg_tcpip_if *ifp) {
@@ -106,8 +108,11 @@ static inline struct tcpip_state *tcpip_state(struct mg_tcpip_if *ifp) {
 }
 
 // tcpip_if.c: frames in and out
-uint8_t *tcpip_tx_buf(struct mg_tcpip_if *ifp);  // TCPIP_ETH_FRAME bytes to build a frame in
+uint8_t *tcpip_tx_buf(struct mg_tcpip_if *ifp);  // TCPIP_ETH_FRAME bytes at least to build a frame in
 bool tcpip_tx(struct mg_tcpip_if *ifp, uint8_t *frame, size_t len);  // Pads to 60; false: counted tx_fail
+// The largest TCP frame the driver segments itself (within the frame buffer); 0: none
+size_t tcpip_tso_max(struct mg_tcpip_if *ifp);
+bool tcpip_tx_tcp(struct mg_tcpip_if *ifp, uint8_t *frame, size_t len, uint16_t mss);  // Through tx_tcp
 size_t tcpip_rx_burst(struct mg_tcpip_if *ifp, size_t max);          // Frames taken from the driver
 void tcpip_poll(struct mg_tcpip_if *ifp, uint64_t now);                    // Link, timers
 uint64_t tcpip_next_deadline(struct mg_tcpip_if *ifp);                     // 0: none
@@ -129,6 +134,11 @@ const uint8_t *tcpip_arp_lookup(struct mg_tcpip_if *ifp, uint32_t ip);  // NULL:
 void tcpip_ip_input(struct mg_tcpip_if *ifp, const uint8_t *payload, size_t len);
 // The IPv4 payload goes at tx + TCPIP_ETH_HDR + TCPIP_IP_HDR; this adds the headers and sends
 bool tcpip_ip_send(struct mg_tcpip_if *ifp, uint32_t dst, uint8_t proto, size_t len);
+// The same for a TCP segment whose checksum the driver completes and which it cuts into mss-byte
+// pieces (tx_tcp): false, and nothing sent, unless the driver offers it and the next hop's MAC is
+// known (a frame held for ARP goes out later through tx, complete)
+bool tcpip_ip_send_tcp_offload(struct mg_tcpip_if *ifp, uint32_t dst, size_t len, uint16_t mss);
+bool tcpip_ip_offload_ready(struct mg_tcpip_if *ifp, uint32_t dst);  // Asks ARP if need be
 bool tcpip_ip_is_broadcast(struct mg_tcpip_if *ifp, uint32_t ip);
 // UDP out: payload at tx + TCPIP_ETH_HDR + TCPIP_IP_HDR + TCPIP_UDP_HDR; ports network order
 bool tcpip_udp_send(struct mg_tcpip_if *ifp, uint32_t dst, uint16_t sport, uint16_t dport, size_t len);

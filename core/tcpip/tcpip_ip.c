@@ -13,16 +13,42 @@ static bool ip_on_link(struct mg_tcpip_if *ifp, uint32_t dst) {
   return tcpip_ip_is_broadcast(ifp, dst) || ((dst ^ ifp->ip) & ifp->mask) == 0;
 }
 
-bool tcpip_ip_send(struct mg_tcpip_if *ifp, uint32_t dst, uint8_t proto, size_t len) {
-  struct tcpip_state *s = tcpip_state(ifp);
-  uint32_t next_hop = ip_on_link(ifp, dst) ? dst : ifp->gw;
-  if (next_hop == 0) return false;  // Off-link with no gateway
+static uint32_t ip_next_hop(struct mg_tcpip_if *ifp, uint32_t dst) {
+  return ip_on_link(ifp, dst) ? dst : ifp->gw;  // 0: off-link with no gateway
+}
+
+// IPv4 and Ethernet headers in front of len bytes of payload, the destination MAC left to fill
+static uint8_t *ip_put_headers(struct mg_tcpip_if *ifp, uint32_t dst, uint8_t proto, size_t len) {
   uint8_t *f = tcpip_tx_buf(ifp);
-  struct tcpip_ip ip = {proto, TCPIP_TTL, s->ip_id++, ifp->ip, dst, false, NULL, 0};
+  struct tcpip_ip ip = {proto, TCPIP_TTL, tcpip_state(ifp)->ip_id++, ifp->ip, dst, false, NULL, 0};
   tcpip_ip_put(f + TCPIP_ETH_HDR, &ip, len);
   static const uint8_t unknown[6] = {0};
-  tcpip_eth_put(f, unknown, ifp->mac, TCPIP_ETH_IPV4);  // The destination MAC is ARP's to fill
+  tcpip_eth_put(f, unknown, ifp->mac, TCPIP_ETH_IPV4);
+  return f;
+}
+
+bool tcpip_ip_send(struct mg_tcpip_if *ifp, uint32_t dst, uint8_t proto, size_t len) {
+  uint32_t next_hop = ip_next_hop(ifp, dst);
+  if (next_hop == 0) return false;
+  uint8_t *f = ip_put_headers(ifp, dst, proto, len);
   return tcpip_arp_send(ifp, next_hop, f, IP_PAYLOAD_AT + len);
+}
+
+// An entry that aged out is asked for again at once: a segment larger than a frame waits for it
+bool tcpip_ip_offload_ready(struct mg_tcpip_if *ifp, uint32_t dst) {
+  if (!MG_ENABLE_TCPIP_OFFLOAD) return false;
+  uint32_t next_hop = ip_next_hop(ifp, dst);
+  if (tcpip_tso_max(ifp) == 0 || next_hop == 0 || tcpip_ip_is_broadcast(ifp, next_hop)) return false;
+  if (tcpip_arp_lookup(ifp, next_hop) != NULL) return true;
+  tcpip_arp_resolve(ifp, next_hop);
+  return false;
+}
+
+bool tcpip_ip_send_tcp_offload(struct mg_tcpip_if *ifp, uint32_t dst, size_t len, uint16_t mss) {
+  if (!tcpip_ip_offload_ready(ifp, dst)) return false;
+  uint8_t *f = ip_put_headers(ifp, dst, TCPIP_IP_TCP, len);
+  memcpy(f, tcpip_arp_lookup(ifp, ip_next_hop(ifp, dst)), 6);
+  return tcpip_tx_tcp(ifp, f, IP_PAYLOAD_AT + len, mss);
 }
 
 uint8_t *tcpip_udp_payload(struct mg_tcpip_if *ifp) {
@@ -57,9 +83,20 @@ static void ip_icmp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
   tcpip_ip_send(ifp, ip->src, TCPIP_IP_ICMP, n);
 }
 
+// A driver that vouches for the frame's checksum (a TAP's kernel may leave it unfilled)
+static enum tcpip_codec_result ip_udp_parse(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip, struct tcpip_udp *udp) {
+  if (MG_ENABLE_TCPIP_OFFLOAD && ifp->rx_csum_vouched) return tcpip_udp_parse_vouched(ip->payload, ip->len, udp);
+  return tcpip_udp_parse(ip->payload, ip->len, ip->src, ip->dst, udp);
+}
+
+static enum tcpip_codec_result ip_tcp_parse(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip, struct tcpip_tcp *tcp) {
+  if (MG_ENABLE_TCPIP_OFFLOAD && ifp->rx_csum_vouched) return tcpip_tcp_parse_vouched(ip->payload, ip->len, tcp);
+  return tcpip_tcp_parse(ip->payload, ip->len, ip->src, ip->dst, tcp);
+}
+
 static void ip_udp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
   struct tcpip_udp udp = {0};  // As icmp above
-  if (!ip_counted(ifp, tcpip_udp_parse(ip->payload, ip->len, ip->src, ip->dst, &udp))) return;
+  if (!ip_counted(ifp, ip_udp_parse(ifp, ip, &udp))) return;
   if (udp.dport == mg_htons(IP_DHCP_CLIENT_PORT) && tcpip_dhcp_on(ifp)) {
     tcpip_dhcp_input(ifp, &udp);
   } else if (ifp->ip == 0) {
@@ -72,7 +109,7 @@ static void ip_udp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
 // TCP to our address only (never broadcast): to its connection, a listener, or a reset
 static void ip_tcp_input(struct mg_tcpip_if *ifp, const struct tcpip_ip *ip) {
   struct tcpip_tcp tcp;
-  if (!ip_counted(ifp, tcpip_tcp_parse(ip->payload, ip->len, ip->src, ip->dst, &tcp))) return;
+  if (!ip_counted(ifp, ip_tcp_parse(ifp, ip, &tcp))) return;
   if (ip->dst != ifp->ip) {
     ifp->counters.drop_other++;
     return;

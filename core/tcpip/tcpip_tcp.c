@@ -16,9 +16,17 @@ static bool tcp_emit(void *ctx, const struct tcp_seg *seg) {
   if (ifp->ip == 0 || !tcpip_state(ifp)->link_up) return false;
   struct tcpip_tcp t;
   t.sport = tcb->loc_port, t.dport = tcb->rem_port, t.seg = *seg;
+  // Data to a known next hop goes to a driver that segments, whole; the rest as plain frames.
+  // A segment larger than a frame to a next hop no longer known waits for the retransmission
+  t.csum_partial = MG_ENABLE_TCPIP_OFFLOAD && seg->len > 0 && tcpip_ip_offload_ready(ifp, tcb->rem_ip);
+  size_t room = t.csum_partial ? tcpip_tso_max(ifp) - TCPIP_ETH_HDR : TCPIP_ETH_MTU;
   uint8_t *at = tcpip_tx_buf(ifp) + TCPIP_ETH_HDR + TCPIP_IP_HDR;
-  size_t n = tcpip_tcp_put(at, TCPIP_ETH_MTU - TCPIP_IP_HDR, &t, ifp->ip, tcb->rem_ip);
-  if (n == 0 || !tcpip_ip_send(ifp, tcb->rem_ip, TCPIP_IP_TCP, n)) return false;
+  size_t n = tcpip_tcp_put(at, room - TCPIP_IP_HDR, &t, ifp->ip, tcb->rem_ip);
+  if (n == 0) return false;
+  bool sent = t.csum_partial  // A reset for no connection (tcp_refuse) carries no data: never this way
+                  ? tcpip_ip_send_tcp_offload(ifp, tcb->rem_ip, n, (uint16_t) tcp_send_mss(&tcb->tcp))
+                  : tcpip_ip_send(ifp, tcb->rem_ip, TCPIP_IP_TCP, n);
+  if (!sent) return false;
   if (seg->flags & TCP_RST) ifp->counters.tcp_resets++;
   return true;
 }
@@ -96,6 +104,8 @@ static struct tcpip_tcb *tcp_new(struct mg_tcpip_if *ifp, uint32_t rem_ip, uint1
   }
   uint8_t *rx = tcp_rx_mem(tcb);
   tcp_init(&tcb->tcp, NULL, &tcp_ops, tcb, rx, MG_TCPIP_TCP_RX, rx + MG_TCPIP_TCP_RX, MG_TCPIP_TCP_TX);
+  size_t tso = tcpip_tso_max(ifp), headers = TCPIP_ETH_HDR + TCPIP_IP_HDR + TCPIP_TCP_HDR;
+  if (MG_ENABLE_TCPIP_OFFLOAD && tso > headers) tcb->tcp.seg_max = (uint32_t) (tso - headers);  // Data segments carry no options
   tcb->ifp = ifp;
   tcb->rem_ip = rem_ip, tcb->rem_port = rem_port, tcb->loc_port = loc_port;
   tcb->next = s->tcbs;

@@ -13,9 +13,25 @@ static void fuzz_inside(const uint8_t *p, size_t len, const uint8_t *data, size_
   CHECK(p >= data && len <= size && p + len <= data + size);
 }
 
+// What a driver vouches for parses as the checked parser would, checksum aside, and its
+// partial checksum, completed, makes a segment the checked parser takes
+static void fuzz_tcp_vouched(const uint8_t *data, size_t size, uint32_t src, uint32_t dst) {
+  static uint8_t again[70000];
+  struct tcpip_tcp t, u;
+  if (tcpip_tcp_parse_vouched(data, size, &t) != TCPIP_CODEC_OK) return;
+  fuzz_inside(t.seg.data, t.seg.len, data, size);
+  t.csum_partial = true;
+  size_t n = tcpip_tcp_put(again, sizeof(again), &t, src, dst);
+  CHECK(n > 0);
+  uint16_t done = tcpip_csum_fold(tcpip_csum_add(0, again, n));
+  memcpy(again + 16, &done, 2);
+  CHECK(tcpip_tcp_parse(again, n, src, dst, &u) == TCPIP_CODEC_OK && u.seg.len == t.seg.len);
+}
+
 static void fuzz_tcp(const uint8_t *data, size_t size, uint32_t src, uint32_t dst) {
   static uint8_t again[70000];
   struct tcpip_tcp t, u;
+  fuzz_tcp_vouched(data, size, src, dst);
   if (tcpip_tcp_parse(data, size, src, dst, &t) != TCPIP_CODEC_OK) return;
   fuzz_inside(t.seg.data, t.seg.len, data, size);
   CHECK(t.seg.mss == 0 || (t.seg.flags & TCP_SYN));
@@ -40,6 +56,7 @@ static void fuzz_dhcp(const uint8_t *data, size_t size) {
 static void fuzz_udp(const uint8_t *data, size_t size, uint32_t src, uint32_t dst) {
   static uint8_t again[70000];
   struct tcpip_udp u, v;
+  if (tcpip_udp_parse_vouched(data, size, &v) == TCPIP_CODEC_OK) fuzz_inside(v.data, v.len, data, size);
   if (tcpip_udp_parse(data, size, src, dst, &u) != TCPIP_CODEC_OK) return;
   fuzz_inside(u.data, u.len, data, size);
   fuzz_dhcp(u.data, u.len);

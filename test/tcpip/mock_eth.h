@@ -20,6 +20,16 @@ void mock_eth_set_link(bool up);
 void mock_eth_refuse_tx(bool refuse);  // tx takes nothing while set
 unsigned mock_eth_rx_calls(void);      // Times the stack asked for a frame
 
+// Offloads, off unless asked (mock_eth_reset turns them off; set before mg_tcpip_init): the
+// driver then offers tx_tcp for frames of up to max bytes, completing their checksums and
+// cutting them into mss-byte segments as a kernel behind a TAP does; the pieces land among
+// the frames sent, complete. vouch: received frames come with ifp->rx_csum_vouched set
+void mock_eth_set_tso(size_t max);
+void mock_eth_vouch(bool vouch);
+size_t mock_eth_tso_frames(void);   // Frames tx_tcp took
+size_t mock_eth_tso_largest(void);  // The largest of them
+uint16_t mock_eth_tso_mss(void);    // The segment size the last one asked for
+
 // The fake clock, which the board's mg_board_millis reads; the driver's wait moves it
 // by the whole wait when no frame is pending, so timeouts take no real time
 uint64_t mock_eth_millis(void);

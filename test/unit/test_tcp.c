@@ -4,7 +4,7 @@
 #include "tcpip/tcp_internal.h"
 
 #define T_MAX_SEGS 256
-#define T_SEG_DATA 2048
+#define T_SEG_DATA 8192
 
 // What the engine sent and said
 struct tp {
@@ -1328,4 +1328,121 @@ Test(tcp, one_mib_each_way_over_a_lossy_reordering_link_arrives_intact, .timeout
           (unsigned long long) n->now);
   cr_assert_lt(rtx, n->lost * 3, "retransmissions stay in proportion to losses");
   free(n);
+}
+
+// ---------------------------------------------------------------------------
+// A driver that segments (TSO): seg_max lets one emit carry several MSS, never more
+// than the windows allow, and what goes again after a loss is one MSS at a time
+
+static void t_open_tso(struct tp *t, uint16_t peer_mss, uint16_t peer_wnd, uint32_t seg_max) {
+  tcp_connect(&t->c, ISS, 0);
+  struct tcp_seg synack = t_seg(IRS, ISS + 1, TCP_SYN | TCP_ACK, peer_wnd, NULL);
+  synack.mss = peer_mss;
+  tcp_input(&t->c, &synack, 0);
+  t->c.seg_max = seg_max;
+  t_clear(t);
+}
+
+static uint32_t t_sent_bytes(const struct tp *t) {
+  uint32_t n = 0;
+  for (int i = 0; i < t->nout; i++) n += (uint32_t) t->out[i].len;
+  return n;
+}
+
+Test(tcp, without_seg_max_no_segment_is_larger_than_the_mss) {
+  struct tp *t = t_new();
+  t_open_tso(t, 500, 65535, 0);
+  t->c.cwnd = 65535;
+  static char buf[6000];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  cr_assert_eq(t->nout, 12);
+  for (int i = 0; i < t->nout; i++) cr_assert_eq(t->out[i].len, 500);
+  free(t);
+}
+
+Test(tcp, with_seg_max_new_data_goes_in_whole_mss_multiples) {
+  struct tp *t = t_new();
+  t_open_tso(t, 500, 65535, 1800);  // 1800 is 3.6 MSS: 1500 at most
+  t->c.cwnd = 65535;
+  static char buf[6000];
+  for (size_t i = 0; i < sizeof(buf); i++) buf[i] = (char) ('a' + i % 26);
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  cr_assert_eq(t->nout, 4);
+  for (int i = 0; i < t->nout; i++) {
+    cr_assert_eq(t->out[i].len, 1500);
+    cr_assert_eq(t->out[i].seq, P_ACK + 1500U * (uint32_t) i);
+    cr_assert_arr_eq(t->out[i].data, buf + 1500 * i, 1500);
+  }
+  free(t);
+}
+
+Test(tcp, a_large_segment_stays_within_the_congestion_window) {
+  struct tp *t = t_new();
+  t_open_tso(t, 500, 65535, 60000);
+  cr_assert_eq(t->c.cwnd, 2000, "RFC 5681's initial window for an MSS of 500");
+  static char buf[6000];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  cr_assert_eq(t->nout, 1);
+  cr_assert_eq(t->out[0].len, 2000);
+  free(t);
+}
+
+Test(tcp, a_large_segment_stays_within_the_peers_window) {
+  struct tp *t = t_new();
+  t_open_tso(t, 500, 1700, 1800);
+  t->c.cwnd = 65535;
+  static char buf[6000];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  cr_assert_eq(t->nout, 1, "200 bytes left of the window wait (sender SWS avoidance)");
+  cr_assert_eq(t->out[0].len, 1500);
+  t_in(t, P_SEQ, P_ACK + 1500, TCP_ACK, 2600, NULL, 10);
+  cr_assert_eq(t_sent_bytes(t), 1500 + 1500 + 1100, "window 2600 from the new snd_una");
+  cr_assert_leq(t_last(t)->seq + t_last(t)->len, P_ACK + 1500 + 2600);
+  free(t);
+}
+
+Test(tcp, a_large_segment_is_bounded_by_the_send_buffer) {
+  struct tp *t = t_new();
+  t_open_tso(t, 1460, 65535, 60000);
+  t->c.cwnd = 65535;
+  static char buf[sizeof(t->tx) + 100];
+  cr_assert_eq(tcp_write(&t->c, buf, sizeof(buf), 0), sizeof(t->tx));
+  cr_assert_eq(t->nout, 1);
+  cr_assert_eq(t->out[0].len, sizeof(t->tx));
+  free(t);
+}
+
+Test(tcp, after_a_timeout_a_large_segment_goes_again_as_one_mss) {
+  struct tp *t = t_new();
+  t_open_tso(t, 500, 65535, 60000);
+  static char buf[2000];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  cr_assert_eq(t->nout, 1);
+  t_clear(t);
+  tcp_timer(&t->c, 1000);
+  cr_assert_eq(t->nout, 1, "one segment after a timeout");
+  cr_assert_eq(t->out[0].seq, P_ACK);
+  cr_assert_eq(t->out[0].len, 500);
+  cr_assert_eq(t->c.retransmits, 1);
+  t_in(t, P_SEQ, P_ACK + 500, TCP_ACK, 65535, NULL, 1100);
+  cr_assert_eq(t->nout, 2, "cwnd 2 MSS: the next two in one segment");
+  cr_assert_eq(t->out[1].seq, P_ACK + 500);
+  cr_assert_eq(t->out[1].len, 1000);
+  free(t);
+}
+
+Test(tcp, a_fast_retransmit_of_a_large_segment_sends_one_mss) {
+  struct tp *t = t_new();
+  t_open_tso(t, 500, 65535, 60000);
+  t->c.cwnd = 20000;
+  static char buf[8000];
+  tcp_write(&t->c, buf, sizeof(buf), 0);
+  cr_assert_eq(t->nout, 1);
+  cr_assert_eq(t->out[0].len, 8000);
+  t_clear(t);
+  for (int i = 0; i < 3; i++) t_in(t, P_SEQ, P_ACK, TCP_ACK, 65535, NULL, 10);
+  cr_assert_eq(t->nout, 1);
+  cr_assert_eq(t->out[0].seq, P_ACK);
+  cr_assert_eq(t->out[0].len, 500);
+  free(t);
 }

@@ -347,3 +347,51 @@ Test(tcpip_codec, tcp_checksum_covers_pseudo_header_header_and_data) {
     buf[at] ^= 0x40;
   }
 }
+
+// Checksums a driver completes (virtio's NEEDS_CSUM): the put leaves the pseudo-header's sum
+// in the field, the vouched parsers read frames whose checksum is unfilled, never a malformed one
+
+Test(tcpip_codec, a_partial_tcp_checksum_is_the_pseudo_header_sum_the_segments_sum_completes) {
+  static const uint8_t data[100] = "partial";
+  uint8_t buf[160];
+  struct tcpip_tcp t, u;
+  memset(&t, 0, sizeof(t));
+  t.sport = mg_htons(80), t.dport = mg_htons(40000), t.seg.flags = TCP_ACK | TCP_PSH;
+  t.seg.seq = 7, t.seg.data = data, t.seg.len = sizeof(data), t.csum_partial = true;
+  size_t n = tcpip_tcp_put(buf, sizeof(buf), &t, SRC, DST);
+  cr_assert_eq(n, TCPIP_TCP_HDR + sizeof(data));
+  uint16_t field, pseudo = (uint16_t) ~tcpip_csum_fold(tcpip_csum_pseudo(SRC, DST, TCPIP_IP_TCP, n));
+  memcpy(&field, buf + 16, 2);
+  cr_assert_eq(field, pseudo);
+  cr_assert_eq(tcpip_tcp_parse(buf, n, SRC, DST, &u), TCPIP_CODEC_BAD_CSUM, "not complete yet");
+  uint16_t done = tcpip_csum_fold(tcpip_csum_add(0, buf, n));  // What the driver writes there
+  memcpy(buf + 16, &done, 2);
+  cr_assert_eq(tcpip_tcp_parse(buf, n, SRC, DST, &u), TCPIP_CODEC_OK);
+  cr_assert(u.seg.len == sizeof(data) && memcmp(u.seg.data, data, sizeof(data)) == 0);
+}
+
+Test(tcpip_codec, vouched_tcp_parse_skips_the_checksum_but_not_the_header_checks) {
+  uint8_t buf[128];
+  struct tcpip_tcp t;
+  size_t n = tcp_sample(buf, sizeof(buf), TCP_SYN | TCP_ACK, 1460, 5);
+  buf[16] ^= 0xff;
+  cr_assert_eq(tcpip_tcp_parse(buf, n, SRC, DST, &t), TCPIP_CODEC_BAD_CSUM);
+  cr_assert_eq(tcpip_tcp_parse_vouched(buf, n, &t), TCPIP_CODEC_OK);
+  cr_assert(t.seg.mss == 1460 && t.seg.len == 5 && t.seg.seq == 0x01020304 && !t.csum_partial);
+  for (size_t len = 0; len < TCPIP_TCP_HDR + 4; len++) {
+    cr_assert_eq(tcpip_tcp_parse_vouched(buf, len, &t), TCPIP_CODEC_MALFORMED, "%zu", len);
+  }
+  buf[12] = 4 << 4;  // A data offset below the header's size
+  cr_assert_eq(tcpip_tcp_parse_vouched(buf, n, &t), TCPIP_CODEC_MALFORMED);
+}
+
+Test(tcpip_codec, vouched_udp_parse_skips_the_checksum_but_not_the_length_checks) {
+  uint8_t buf[64];
+  struct tcpip_udp u;
+  size_t n = udp_sample(buf, 11);
+  buf[6] ^= 0xff;
+  cr_assert_eq(tcpip_udp_parse(buf, n, SRC, DST, &u), TCPIP_CODEC_BAD_CSUM);
+  cr_assert_eq(tcpip_udp_parse_vouched(buf, n, &u), TCPIP_CODEC_OK);
+  cr_assert(u.len == 11 && u.data[10] == 11);
+  for (size_t len = 0; len < n; len++) cr_assert_eq(tcpip_udp_parse_vouched(buf, len, &u), TCPIP_CODEC_MALFORMED);
+}

@@ -267,3 +267,108 @@ Test(tcpip_tcp, at_the_limit_a_connection_in_time_wait_makes_room) {
   cr_assert_eq(tcbs(), MG_TCPIP_TCP_MAX);
   cr_assert_eq(n.ifp.counters.drop_no_mem, 0);
 }
+
+// ---------------------------------------------------------------------------
+// A driver that checksums and segments TCP itself (tx_tcp, tso_max): the stack hands it
+// several MSS at once, within the windows; the pieces it cuts make the same stream
+
+static uint8_t tso_tx[8000];  // ifp->tx: frames larger than Ethernet's in the tcpip build
+static char big_body[20000];
+
+static void big_fn(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_HTTP_MSG) mg_http_reply(c, 200, "", "%s", big_body);
+  (void) ev_data;
+}
+
+static void reinit(size_t tso_max) {
+  net_free(&n);
+  mock_eth_reset();
+  mock_eth_set_tso(tso_max);
+  mg_mgr_init(&n.mgr);
+  memset(&n.ifp, 0, sizeof(n.ifp));
+  memcpy(n.ifp.mac, ME_MAC, 6);
+  n.ifp.ip = ME_IP, n.ifp.mask = NET_MASK, n.ifp.gw = GW_IP;
+  n.ifp.tx = mg_str_n((char *) tso_tx, sizeof(tso_tx));
+  n.ifp.driver = &mock_eth_driver;
+  mg_tcpip_init(&n.mgr, &n.ifp);
+  net_learn(&n, PEER_MAC, PEER_IP);
+  memset(big_body, 'b', sizeof(big_body) - 1);
+  cr_assert_not_null(mg_http_listen(&n.mgr, "http://0.0.0.0:80", big_fn, NULL));
+}
+
+// The peer asks for the big body; what went before its first ACK is returned
+static size_t big_request(uint32_t iss, char *buf, size_t size) {
+  mock_eth_clear_sent();
+  peer_send(40000, 80, 1001, iss + 1, TCP_ACK | TCP_PSH, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  return sent_stream(iss + 1, buf, size);
+}
+
+static size_t largest_sent_payload(void) {
+  size_t max = 0;
+  struct tcpip_tcp t;
+  for (size_t i = 0; i < mock_eth_sent_count(); i++) {
+    if (sent_tcp(i, &t) && t.seg.len > max) max = t.seg.len;
+  }
+  return max;
+}
+
+Test(tcpip_tcp, a_driver_that_segments_gets_several_mss_at_once_within_the_initial_window) {
+  reinit(65549);
+  uint32_t iss = peer_connect(40000, 80, 1000);
+  static char got[sizeof(big_body) + 200];
+  size_t len = big_request(iss, got, sizeof(got));
+  cr_assert_eq(len, 4380, "RFC 5681's initial window for an MSS of 1460: %zu", len);
+  cr_assert(strncmp(got, "HTTP/1.1 200", 12) == 0);
+  cr_assert_gt(mock_eth_tso_largest(), 1514, "no frame larger than Ethernet's went to the driver");
+  cr_assert_leq(mock_eth_tso_largest(), sizeof(tso_tx), "bounded by the frame buffer");
+  cr_assert_eq(mock_eth_tso_mss(), 1460);
+  cr_assert_leq(largest_sent_payload(), 1460, "the pieces on the wire are one MSS at most");
+  // The peer acknowledges it all: cwnd grows, the rest follows, the stream intact
+  peer_send(40000, 80, 1028, iss + 1 + 4380, TCP_ACK, NULL);
+  for (int i = 0; i < 20; i++) {
+    len = sent_stream(iss + 1, got, sizeof(got));
+    peer_send(40000, 80, 1028, iss + 1 + (uint32_t) len, TCP_ACK, NULL);
+  }
+  len = sent_stream(iss + 1, got, sizeof(got));
+  const char *body = strstr(got, "\r\n\r\n");
+  cr_assert_not_null(body);
+  cr_assert_eq(strlen(body + 4), sizeof(big_body) - 1, "the whole body: %zu", strlen(body + 4));
+  cr_assert_eq(strspn(body + 4, "b"), sizeof(big_body) - 1);
+  cr_assert_eq(n.ifp.counters.tcp_retransmits, 0);
+}
+
+Test(tcpip_tcp, a_driver_that_segments_is_bounded_by_a_small_tso_max) {
+  reinit(3000);  // 3000 - 54 bytes of headers: one segment of 2 MSS at most
+  uint32_t iss = peer_connect(40000, 80, 1000);
+  static char got[sizeof(big_body) + 200];
+  cr_assert_eq(big_request(iss, got, sizeof(got)), 4380);
+  cr_assert_eq(mock_eth_tso_largest(), 54 + 2920);
+}
+
+Test(tcpip_tcp, without_the_capability_no_frame_is_larger_than_ethernets) {
+  reinit(0);
+  uint32_t iss = peer_connect(40000, 80, 1000);
+  static char got[sizeof(big_body) + 200];
+  cr_assert_eq(big_request(iss, got, sizeof(got)), 4380);
+  cr_assert_eq(mock_eth_tso_frames(), 0);
+  cr_assert_eq(largest_sent_payload(), 1460);
+}
+
+Test(tcpip_tcp, a_bad_checksum_is_dropped_unless_the_driver_vouches_for_the_frame) {
+  cr_assert_not_null(mg_http_listen(&n.mgr, "http://0.0.0.0:80", http_fn, NULL));
+  net_learn(&n, PEER_MAC, PEER_IP);
+  static uint8_t f[1600];
+  size_t len = frame_tcp(f, 40000, 80, 1000, 0, TCP_SYN, NULL);
+  f[TCPIP_ETH_HDR + TCPIP_IP_HDR + 16] ^= 0x55;  // As a local sender leaves it: not filled in
+  mock_eth_clear_sent();
+  mock_eth_inject(f, len);
+  net_poll(&n, 3);
+  struct tcpip_tcp t;
+  cr_assert_not(last_tcp(TCP_SYN | TCP_ACK, &t), "a bad checksum answered");
+  cr_assert_eq(n.ifp.counters.drop_csum, 1);
+  mock_eth_vouch(true);
+  mock_eth_inject(f, len);
+  net_poll(&n, 3);
+  cr_assert(last_tcp(TCP_SYN | TCP_ACK, &t), "the vouched-for SYN answered");
+  cr_assert_eq(n.ifp.counters.drop_csum, 1);
+}
