@@ -427,7 +427,7 @@ $(BUILD)/arm/drivers/lan9118_probe.elf: test/integration/lan9118_probe.c $(BUILD
 # Link-time optimisation (the archive through gcc-ar, whose plugin indexes LTO objects)
 # inlines across files: 4.8 KB less. libc's _sbrk_r joins after LTO has dropped what
 # nothing referenced, hence the --undefined
-ARM_MIN_FLAGS := $(ARM_TCPIP_FLAGS) -flto -DMG_ENABLE_TCPIP_DHCP=0 -DMG_CRC32_SLICES=0 -DMG_ENABLE_PRINTF_FLOAT=0
+ARM_MIN_FLAGS := $(ARM_TCPIP_FLAGS) -flto -DMG_ENABLE_TCPIP_DHCP=0 -DMG_CRC32_SLICES=0 -DMG_ENABLE_PRINTF_FLOAT=0 -DMG_ENABLE_IPV6=0
 $(eval $(call flavour,$(BUILD)/arm/tcpip,$(ARM_MIN_FLAGS),arm-none-eabi-gcc))
 $(BUILD)/arm/tcpip/min_http.elf: test/bench/tcpip_min_arm.c firmware/arm/startup.c firmware/arm/board_mps2.c \
                                  firmware/arm/board.h firmware/arm/mps2-an385.ld $(BUILD)/arm/tcpip/libmeerkat.a

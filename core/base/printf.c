@@ -619,10 +619,16 @@ size_t mg_print_esc(mg_pfn_t out, void *param, va_list *ap) {
 
 // RFC 5952 text: lowercase hex, no leading zeros, the longest run (first on a
 // tie) of two or more zero groups as "::", IPv4-mapped addresses dotted.
+// Without MG_ENABLE_IPV6 the eight groups as they are, which is still valid text.
 static size_t printf_ip6(char *buf, size_t len, const uint8_t *ip) {
   uint16_t g[8];
   int best = -1, best_len = 1;
   for (int i = 0; i < 8; i++) g[i] = (uint16_t) (ip[2 * i] << 8 | ip[2 * i + 1]);
+  if (!MG_ENABLE_IPV6) {
+    size_t n = 0;
+    for (int i = 0; i < 8; i++) n += mg_snprintf(buf + n, len - n, "%s%x", i == 0 ? "" : ":", g[i]);
+    return n;
+  }
   if (!g[0] && !g[1] && !g[2] && !g[3] && !g[4] && g[5] == 0xffff) {
     return mg_snprintf(buf, len, "::ffff:%u.%u.%u.%u", ip[12], ip[13], ip[14], ip[15]);
   }

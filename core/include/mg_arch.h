@@ -153,6 +153,13 @@
 #define MG_ENABLE_PRINTF_FLOAT 1
 #endif
 
+// IPv6 addresses parsed (mg_aton, URLs) and printed in RFC 5952's short form; 0 (Mongoose's
+// default, for programs that never see one: the built-in stack has no IPv6) refuses them
+// and prints the eight groups plainly
+#ifndef MG_ENABLE_IPV6
+#define MG_ENABLE_IPV6 1
+#endif
+
 #ifndef MG_ENABLE_LOG
 #define MG_ENABLE_LOG 1
 #endif

@@ -35,6 +35,7 @@ static bool addr_parse_ip4(struct mg_str s, uint8_t ip[4]) {
 // zero group; a dotted IPv4 tail may replace the last two groups.
 static bool addr_parse_ip6(struct mg_str s, uint8_t ip[16]) {
   size_t i = 0, n = 0, gap = (size_t) -1;  // n: bytes filled, gap: where "::" was
+  if (!MG_ENABLE_IPV6) return false;  // A constant: the compiler drops the rest
   if (s.len >= 2 && s.buf[0] == ':' && s.buf[1] == ':') gap = 0, i = 2;
   while (i < s.len) {
     size_t j = i;

@@ -4,7 +4,7 @@
 // ARM_MIN_FLAGS): -mcpu=cortex-m3 -mthumb -Os, newlib-nano, --gc-sections, -flto,
 // MG_PORT_BAREMETAL=1 MG_ENABLE_TCPIP=1 MG_ENABLE_POSIX_FS=0, and what it does not use
 // left out: MG_ENABLE_TCPIP_DHCP=0, MG_CRC32_SLICES=0 (the FCS is not checked),
-// MG_ENABLE_PRINTF_FLOAT=0. Logging stays on. test/integration/lan9118.test.mjs runs it
+// MG_ENABLE_PRINTF_FLOAT=0, MG_ENABLE_IPV6=0 (as Mongoose's default). Logging stays on. test/integration/lan9118.test.mjs runs it
 // in QEMU and curls it through a forwarded port.
 #include "meerkat.h"
 #include "board.h"
