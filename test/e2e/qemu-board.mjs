@@ -2,25 +2,16 @@
 // ephemeral host port through the restricted user network (nothing else leaves QEMU),
 // the console read as it comes, QEMU stopped at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
+import { QEMU, freePort, qemuArgs } from '../integration/qemu.mjs';
 
-export const QEMU = 'qemu-system-arm';
+export { QEMU, freePort };
 export const READY = /ready: dashboard on http:\/\/10\.0\.2\.15\//;  // The board's line once it serves
 export const hasQemu = () => spawnSync(QEMU, ['--version']).status === 0;
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    }).on('error', reject);
-  });
-}
-
 // QEMU running elf, port 80 on 127.0.0.1:port; onOutput gets the console (and QEMU's errors)
 export function spawnBoard(elf, port, onOutput) {
-  const qemu = spawn(QEMU, ['-M', 'mps2-an385', '-nographic', '-kernel', elf,
-    '-nic', `user,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:80`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const qemu = spawn(QEMU, qemuArgs(elf, `user,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:80`),
+    { stdio: ['ignore', 'pipe', 'pipe'] });
   qemu.stdout.setEncoding('utf8');
   qemu.stderr.setEncoding('utf8');
   qemu.stdout.on('data', onOutput);

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import { promisify } from 'node:util';
+import { freePort } from './qemu.mjs';
 
 const execFileP = promisify(execFile);
 
@@ -35,16 +35,6 @@ test('the driver brings the MAC up and exchanges ARP with QEMU user network gate
 // reports against the 38 KB goal) answers a request through QEMU's port forward
 const MIN_ELF = process.env.MIN_HTTP_ELF || 'build/arm/tcpip/min_http.elf';
 const minSkip = noQemu || (!fs.existsSync(MIN_ELF) ? `${MIN_ELF} not built (make arm)` : false);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 test('the smallest HTTP program answers curl through the forwarded port', { skip: minSkip }, async () => {
   const port = await freePort();
