@@ -2,8 +2,8 @@
 // dashboard (firmware/device.c, routes.c) and its OTA (firmware/ota.c, arm/boot_ram.c) on
 // the built-in stack over the LAN9118. QEMU's user network gives the address by DHCP
 // (10.0.2.15); users and settings live on the flash filesystem over RAM that a reset keeps
-// (sessions do not: the clock they are timed by starts again). Built with MG_ENABLE_TLS (build/arm/tls/firmware.elf), HTTPS on 443 too,
-// with the packed development certificate.
+// (sessions do not: the clock they are timed by starts again). Built with MG_ENABLE_TLS
+// (build/arm/tls/firmware.elf), HTTPS on 443 too, with the packed development certificate.
 #include "board.h"
 #include "ota.h"
 #include "routes.h"
