@@ -201,8 +201,9 @@ test('a 10 MiB download from http-server on the stack arrives whole (SHA-256)', 
 });
 
 // The 10 MiB file from http-server on the stack with the TAP driver's test knobs in env, fetched
-// by curl in the namespace and compared by SHA-256: {secs, connectSecs, out (the server's log at exit), netstat}
-async function downloadThroughKnobs(name, env) {
+// by curl in the namespace (over TLS with https) and compared by SHA-256:
+// {secs, connectSecs, out (the server's log at exit), netstat}
+async function downloadThroughKnobs(name, env, { https = false } = {}) {
   const dir = path.join(tmp, `www-${name}`);
   fs.mkdirSync(dir, { recursive: true });
   const data = crypto.randomBytes(10 << 20);
@@ -210,13 +211,18 @@ async function downloadThroughKnobs(name, env) {
   const ns = Netns.create();
   try {
     ns.addTap(TAP, { addr: `${KERNEL_IP}/24` });
-    const p = ns.spawn(SERVER, ['-d', dir, '-l', 'http://0.0.0.0:8080'],
+    const listen = https ? ['-l', 'https://0.0.0.0:8443', '-c', path.join(CERTS, 'server.pem'), '-k', path.join(CERTS, 'server.key')]
+      : ['-l', 'http://0.0.0.0:8080'];
+    // The development certificate names localhost: curl resolves it to the stack
+    const url = https ? ['--cacert', CA, '--resolve', `localhost:8443:${STACK_IP}`, 'https://localhost:8443/big.bin']
+      : [`http://${STACK_IP}:8080/big.bin`];
+    const p = ns.spawn(SERVER, ['-d', dir, ...listen],
       { env: { ...process.env, MEERKAT_TAP: TAP, MEERKAT_IP: `${STACK_IP}/24`, MEERKAT_TAP_SEED: '23', ...env } });
     await p.waitFor(/address \d+\.\d+\.\d+\.\d+/);
     const out = path.join(tmp, `got-${name}.bin`);
     // The first SYN may be lost too: curl's connect waits for the kernel's retries
     const r = ns.run('curl', ['-sS', '--max-time', '300', '-o', out, '-w', '%{http_code} %{time_total} %{time_connect}',
-      `http://${STACK_IP}:8080/big.bin`], { check: false, timeout: 310000 });
+      ...url], { check: false, timeout: 310000 });
     assert.equal(r.code, 0, r.stderr);
     const [status, secs, connectSecs] = r.stdout.split(' ');
     assert.equal(status, '200');
@@ -260,20 +266,24 @@ for (const loss of [1, 5]) {
 // Reordering and delay too, netem's "loss 1% reorder delay" where netem is missing: the knobs
 // MEERKAT_TAP_REORDER and MEERKAT_TAP_DELAY_MS. The kernel, receiving, counts the segments it
 // got out of order; the handshake's round trip crosses the delay twice, a bound that cannot flake
-test('a 10 MiB download with 1% loss, 2% reordering and 5 ms delay each way arrives whole', { skip }, async (t) => {
-  const r = await downloadThroughKnobs('impaired', { MEERKAT_TAP_LOSS: '1', MEERKAT_TAP_REORDER: '2', MEERKAT_TAP_DELAY_MS: '5' });
-  assert.match(r.out, /reordering 2% of frames each way/);
-  assert.match(r.out, /delaying frames by 5 ms each way/);
-  const retransmits = exitCount(r.out, 'tcpip counters', 'tcp_retransmits');
-  const reordered = exitCount(r.out, 'tap knobs', 'reordered'), overflow = exitCount(r.out, 'tap knobs', 'overflow');
-  const ofo = netstatCount(r.netstat, 'TcpExt', 'TCPOFOQueue');
-  assert.ok(retransmits > 0, 'lost segments were sent again');
-  assert.ok(reordered > 0, 'frames were sent after later ones');
-  assert.ok(ofo > 0, 'the kernel received segments out of order');
-  assert.ok(r.connectSecs >= 0.010, `connect ${r.connectSecs} s: SYN and SYN-ACK delayed 5 ms each`);
-  t.diagnostic(`impaired: ${r.secs.toFixed(1)} s, ${retransmits} TCP retransmits, ${reordered} frames reordered, ` +
-    `${ofo} out-of-order segments at the kernel, ${overflow} dropped by a full delay queue`);
-});
+const IMPAIRED = { MEERKAT_TAP_LOSS: '1', MEERKAT_TAP_REORDER: '2', MEERKAT_TAP_DELAY_MS: '5' };
+for (const https of [false, true]) {
+  test(`a 10 MiB download${https ? ' over HTTPS' : ''} with 1% loss, 2% reordering and 5 ms delay each way arrives whole`,
+    { skip }, async (t) => {
+      const r = await downloadThroughKnobs(https ? 'impaired-tls' : 'impaired', IMPAIRED, { https });
+      assert.match(r.out, /reordering 2% of frames each way/);
+      assert.match(r.out, /delaying frames by 5 ms each way/);
+      const retransmits = exitCount(r.out, 'tcpip counters', 'tcp_retransmits');
+      const reordered = exitCount(r.out, 'tap knobs', 'reordered'), overflow = exitCount(r.out, 'tap knobs', 'overflow');
+      const ofo = netstatCount(r.netstat, 'TcpExt', 'TCPOFOQueue');
+      assert.ok(retransmits > 0, 'lost segments were sent again');
+      assert.ok(reordered > 0, 'frames were sent after later ones');
+      assert.ok(ofo > 0, 'the kernel received segments out of order');
+      assert.ok(r.connectSecs >= 0.010, `connect ${r.connectSecs} s: SYN and SYN-ACK delayed 5 ms each`);
+      t.diagnostic(`${https ? 'HTTPS ' : ''}impaired: ${r.secs.toFixed(1)} s, ${retransmits} TCP retransmits, ` +
+        `${reordered} frames reordered, ${ofo} out-of-order segments at the kernel, ${overflow} dropped by a full delay queue`);
+    });
+}
 
 test('http-client on the stack fetches from a node server in the namespace', { skip }, async () => {
   const env = { MEERKAT_TAP: TAP, MEERKAT_IP: `${STACK_IP}/24` };
