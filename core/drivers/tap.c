@@ -36,7 +36,7 @@ enum { TAP_HOLD_MS = 10, TAP_DELAY_MAX_MS = 10000 };
 static uint32_t tap_loss_ppm, tap_reorder_ppm;  // Frames dropped, held per million; 0: none
 static uint64_t tap_knob_state;                 // The PRNG's (tap_lane_chance)
 static bool tap_lanes_on;                       // Reorder or delay: frames through the lanes
-static struct tap_lane tap_lane_tx, tap_lane_rx;
+static struct tap_lane tap_out_lane, tap_in_lane;
 
 static void tap_knobs_log(const char *name, uint32_t delay_ms) {
   const char *loss = getenv("MEERKAT_TAP_LOSS"), *reorder = getenv("MEERKAT_TAP_REORDER");
@@ -61,8 +61,8 @@ static void tap_knobs_init(const char *name) {
   tap_knob_state = seed == NULL ? 1 : strtoull(seed, NULL, 0);
   if (tap_knob_state == 0) tap_knob_state = 1;  // xorshift's one fixed point
   tap_lanes_on = tap_reorder_ppm > 0 || delay_ms > 0;
-  tap_lane_init(&tap_lane_tx, delay_ms, delay_ms > 0 ? delay_ms : TAP_HOLD_MS);
-  tap_lane_init(&tap_lane_rx, delay_ms, delay_ms > 0 ? delay_ms : TAP_HOLD_MS);
+  tap_lane_init(&tap_out_lane, delay_ms, delay_ms > 0 ? delay_ms : TAP_HOLD_MS);
+  tap_lane_init(&tap_in_lane, delay_ms, delay_ms > 0 ? delay_ms : TAP_HOLD_MS);
   tap_knobs_log(name, delay_ms);
 }
 
@@ -193,17 +193,17 @@ static ssize_t tap_read_kept(struct mg_tcpip_if *ifp, void *buf, size_t len) {
 
 // The knobs' counts where the application reads them (test/tcpip/tap_env.c logs them)
 static void tap_knobs_count(struct mg_tcpip_driver_tap_data *d) {
-  d->knob_reordered = tap_lane_tx.reordered + tap_lane_rx.reordered;
-  d->knob_overflow = tap_lane_tx.overflow + tap_lane_rx.overflow;
+  d->knob_reordered = tap_out_lane.reordered + tap_in_lane.reordered;
+  d->knob_overflow = tap_out_lane.overflow + tap_in_lane.overflow;
 }
 
 // Delayed or reordered frames out to the kernel once due; one lost by a failed write is
 // logged as a failed write is
-static void tap_lane_tx_flush(struct mg_tcpip_if *ifp) {
+static void tap_out_flush(struct mg_tcpip_if *ifp) {
   static uint8_t frame[TAP_LANE_FRAME];
   struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
   size_t n;
-  while ((n = tap_lane_pop(&tap_lane_tx, mg_millis(), frame, sizeof(frame))) > 0) {
+  while ((n = tap_lane_pop(&tap_out_lane, mg_millis(), frame, sizeof(frame))) > 0) {
     if (write(d->fd, frame, n) < 0) tap_note_error(ifp, "write", &d->tx_errno, errno);
   }
   tap_knobs_count(d);
@@ -211,21 +211,21 @@ static void tap_lane_tx_flush(struct mg_tcpip_if *ifp) {
 
 // Through the lanes: read while the rx lane has room (the kernel's queue holds the rest),
 // then hand the stack the next frame due
-static size_t tap_rx_lane(void *buf, size_t len, struct mg_tcpip_if *ifp) {
+static size_t tap_rx_through_lanes(void *buf, size_t len, struct mg_tcpip_if *ifp) {
   ssize_t n = 0;
-  tap_lane_tx_flush(ifp);  // Every loop pass reads: the tx lane's due frames leave here too
-  while (tap_lane_has_room(&tap_lane_rx) && (n = tap_read_kept(ifp, buf, len)) > 0) {
+  tap_out_flush(ifp);  // Every loop pass reads: the outgoing lane's due frames leave here too
+  while (tap_lane_has_room(&tap_in_lane) && (n = tap_read_kept(ifp, buf, len)) > 0) {
     if ((size_t) n > TAP_LANE_FRAME) return (size_t) n;  // Not a plain frame: at once
     bool hold = tap_lane_chance(&tap_knob_state, tap_reorder_ppm);
-    (void) tap_lane_push(&tap_lane_rx, buf, (size_t) n, hold, mg_millis());  // Room checked: queued
+    (void) tap_lane_push(&tap_in_lane, buf, (size_t) n, hold, mg_millis());  // Room checked: queued
   }
   if (n <= 0) tap_read_failed(ifp, n);
   tap_knobs_count(tap_data(ifp));
-  return tap_lane_pop(&tap_lane_rx, mg_millis(), buf, len);
+  return tap_lane_pop(&tap_in_lane, mg_millis(), buf, len);
 }
 
 static size_t tap_rx(void *buf, size_t len, struct mg_tcpip_if *ifp) {
-  if (tap_lanes_on) return tap_rx_lane(buf, len, ifp);
+  if (tap_lanes_on) return tap_rx_through_lanes(buf, len, ifp);
   ssize_t n = tap_read_kept(ifp, buf, len);
   if (n > 0) return (size_t) n;
   tap_read_failed(ifp, n);
@@ -241,8 +241,8 @@ static size_t tap_write(struct mg_tcpip_if *ifp, const struct virtio_net_hdr *h,
   }
   if (tap_lanes_on && len <= TAP_LANE_FRAME) {  // Held or delayed, or dropped by a full queue (counted)
     bool hold = tap_lane_chance(&tap_knob_state, tap_reorder_ppm);
-    (void) tap_lane_push(&tap_lane_tx, buf, len, hold, mg_millis());
-    tap_lane_tx_flush(ifp);
+    (void) tap_lane_push(&tap_out_lane, buf, len, hold, mg_millis());
+    tap_out_flush(ifp);
     return len;
   }
   struct iovec iov[2] = {{(void *) h, sizeof(*h)}, {(void *) buf, len}};
@@ -309,8 +309,8 @@ static void tap_wait(struct mg_tcpip_if *ifp, int ms) {
   struct pollfd pfd = {.fd = tap_data(ifp)->fd, .events = POLLIN, .revents = 0};
   if (tap_lanes_on) {  // Wake when a held or delayed frame is due
     uint64_t now = mg_millis();
-    ms = tap_wait_min(ms, tap_wait_min(tap_lane_wait_ms(&tap_lane_tx, now), tap_lane_wait_ms(&tap_lane_rx, now)));
-    if (!tap_lane_has_room(&tap_lane_rx)) pfd.fd = -1;  // Readable, but not read until frames leave
+    ms = tap_wait_min(ms, tap_wait_min(tap_lane_wait_ms(&tap_out_lane, now), tap_lane_wait_ms(&tap_in_lane, now)));
+    if (!tap_lane_has_room(&tap_in_lane)) pfd.fd = -1;  // Readable, but not read until frames leave
   }
   (void) poll(&pfd, 1, ms);  // EINTR or an error: the loop pass goes on and asks again
 }
