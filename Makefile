@@ -301,13 +301,13 @@ $(BUILD)/arm/tls/selftest.elf: $(ARM_SELFTEST_DEPS) $(BUILD)/arm/certs_fs.c $(BU
 	$(Q)$(call ARM_LINK,$(ARM_TLS_FLAGS),$(BUILD)/arm/certs_fs.c $(BUILD)/arm/tls/libmeerkat.a $(ARM_MBEDTLS_LIB))
 
 # The TAP driver alone, the kernel as its peer (test/integration/tap.test.mjs): the driver
-# built for the stack (MG_ENABLE_TCPIP), the rest (logging, clock) from the host library
+# built for the stack (MG_ENABLE_TCPIP) with its test knobs' lanes, the rest (logging, clock) from the host library
 define tap_probe  # dir, flags
-$(1)/drivers/tap_probe: test/integration/tap_probe.c core/drivers/tap.c $(CORE_HDR) $(1)/libmeerkat.a
+$(1)/drivers/tap_probe: test/integration/tap_probe.c core/drivers/tap.c core/drivers/tap_lane.c $(CORE_HDR) $(1)/libmeerkat.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LINK    $$@"
 	$$(Q)$$(CC) -std=gnu99 $$(WARN) $$(CPPFLAGS) $$(CFLAGS) $(2) -DMG_ENABLE_TCPIP=1 test/integration/tap_probe.c \
-	  core/drivers/tap.c $(1)/libmeerkat.a -o $$@
+	  core/drivers/tap.c core/drivers/tap_lane.c $(1)/libmeerkat.a -o $$@
 endef
 $(eval $(call tap_probe,$(BUILD),))
 $(eval $(call tap_probe,$(BUILD)/asan,$(SAN_FLAGS)))

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #endif
 #include "meerkat.h"
+#include "drivers/tap_lane.h"
 
 #if MG_ENABLE_TCPIP && defined(__linux__)
 #include <errno.h>
@@ -26,29 +27,47 @@ static struct mg_tcpip_driver_tap_data *tap_data(struct mg_tcpip_if *ifp) {
   return (struct mg_tcpip_driver_tap_data *) ifp->driver_data;
 }
 
-// A test knob, off unless set: MEERKAT_TAP_LOSS=PERCENT (e.g. 1 or 0.5) drops that share of
-// the frames received and sent, chosen by a PRNG seeded with MEERKAT_TAP_SEED (default 1),
-// so a lossy link can be tested where the kernel has no netem. Read once, at init.
-static uint32_t tap_loss_ppm;     // Frames dropped per million; 0: none
-static uint64_t tap_loss_state;   // xorshift64*: the same drops for the same seed
+// Test knobs, off unless set, read once at init, drawn from one PRNG seeded with MEERKAT_TAP_SEED
+// (default 1: the same frames for the same seed), so a bad link can be tested where the kernel
+// has no netem. Each way: MEERKAT_TAP_LOSS=PERCENT (e.g. 1 or 0.5) drops that share of frames;
+// MEERKAT_TAP_REORDER=PERCENT holds that share back until the next frame has gone (or
+// TAP_HOLD_MS / the delay passed); MEERKAT_TAP_DELAY_MS=N delays every frame by N ms
+enum { TAP_HOLD_MS = 10, TAP_DELAY_MAX_MS = 10000 };
+static uint32_t tap_loss_ppm, tap_reorder_ppm;  // Frames dropped, held per million; 0: none
+static uint64_t tap_knob_state;                 // The PRNG's (tap_lane_chance)
+static bool tap_lanes_on;                       // Reorder or delay: frames through the lanes
+static struct tap_lane tap_out_lane, tap_in_lane;
 
-static void tap_loss_init(const char *name) {
-  const char *loss = getenv("MEERKAT_TAP_LOSS"), *seed = getenv("MEERKAT_TAP_SEED");
-  double percent = loss == NULL ? 0 : strtod(loss, NULL);
-  tap_loss_ppm = percent > 0 ? (uint32_t) (percent >= 100 ? 1000000 : percent * 10000 + 0.5) : 0;
-  tap_loss_state = seed == NULL ? 1 : strtoull(seed, NULL, 0);
-  if (tap_loss_state == 0) tap_loss_state = 1;  // xorshift's one fixed point
-  if (tap_loss_ppm == 0) return;
-  MG_INFO(("TAP %s: dropping %s%% of frames each way (MEERKAT_TAP_LOSS, a test knob), seed %llu", name, loss,
-           (unsigned long long) tap_loss_state));
+static void tap_knobs_log(const char *name, uint32_t delay_ms) {
+  const char *loss = getenv("MEERKAT_TAP_LOSS"), *reorder = getenv("MEERKAT_TAP_REORDER");
+  unsigned long long seed = (unsigned long long) tap_knob_state;
+  if (tap_loss_ppm > 0) {
+    MG_INFO(("TAP %s: dropping %s%% of frames each way (MEERKAT_TAP_LOSS, a test knob), seed %llu", name, loss, seed));
+  }
+  if (tap_reorder_ppm > 0) {
+    MG_INFO(("TAP %s: reordering %s%% of frames each way (MEERKAT_TAP_REORDER, a test knob), seed %llu", name, reorder,
+             seed));
+  }
+  if (delay_ms > 0) MG_INFO(("TAP %s: delaying frames by %u ms each way (MEERKAT_TAP_DELAY_MS, a test knob)", name,
+                             (unsigned) delay_ms));
+}
+
+static void tap_knobs_init(const char *name) {
+  const char *seed = getenv("MEERKAT_TAP_SEED"), *delay_env = getenv("MEERKAT_TAP_DELAY_MS");
+  tap_loss_ppm = tap_lane_ppm(getenv("MEERKAT_TAP_LOSS"));
+  tap_reorder_ppm = tap_lane_ppm(getenv("MEERKAT_TAP_REORDER"));
+  long delay = delay_env == NULL ? 0 : strtol(delay_env, NULL, 10);
+  uint32_t delay_ms = delay <= 0 ? 0 : (uint32_t) (delay > TAP_DELAY_MAX_MS ? TAP_DELAY_MAX_MS : delay);
+  tap_knob_state = seed == NULL ? 1 : strtoull(seed, NULL, 0);
+  if (tap_knob_state == 0) tap_knob_state = 1;  // xorshift's one fixed point
+  tap_lanes_on = tap_reorder_ppm > 0 || delay_ms > 0;
+  tap_lane_init(&tap_out_lane, delay_ms, delay_ms > 0 ? delay_ms : TAP_HOLD_MS);
+  tap_lane_init(&tap_in_lane, delay_ms, delay_ms > 0 ? delay_ms : TAP_HOLD_MS);
+  tap_knobs_log(name, delay_ms);
 }
 
 static bool tap_loss_drop(void) {
-  if (tap_loss_ppm == 0) return false;
-  uint64_t x = tap_loss_state;
-  x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
-  tap_loss_state = x;
-  return (uint32_t) (((x * 0x2545f4914f6cdd1dULL) >> 32) % 1000000U) < tap_loss_ppm;
+  return tap_lane_chance(&tap_knob_state, tap_loss_ppm);
 }
 
 // What a user got wrong, in words they can act on
@@ -69,11 +88,11 @@ static void tap_log_open_error(const char *name, const char *step, int err) {
   }
 }
 
-// MEERKAT_TAP_TSO=0 turns the offloads off, to compare; the loss knob does too, as it
-// must drop single Ethernet frames, not 64 KiB segments the kernel cuts later
+// MEERKAT_TAP_TSO=0 turns the offloads off, to compare; the other knobs do too, as they
+// must drop, hold and delay single Ethernet frames, not 64 KiB segments the kernel cuts later
 static bool tap_offload_wanted(void) {
   const char *tso = getenv("MEERKAT_TAP_TSO");
-  return tap_loss_ppm == 0 && (tso == NULL || strcmp(tso, "0") != 0);
+  return tap_loss_ppm == 0 && !tap_lanes_on && (tso == NULL || strcmp(tso, "0") != 0);
 }
 
 static int tap_open(const char *name, bool offload) {
@@ -115,11 +134,12 @@ static bool tap_init(struct mg_tcpip_if *ifp) {
     return false;
   }
   d->fd = -1, d->link_up = false, d->rx_errno = d->tx_errno = 0;
+  d->knob_dropped = d->knob_reordered = d->knob_overflow = 0;
   if (strlen(d->name) >= IFNAMSIZ) {
     MG_ERROR(("TAP %s: name too long (at most %d characters)", d->name, IFNAMSIZ - 1));
     return false;
   }
-  tap_loss_init(d->name);
+  tap_knobs_init(d->name);
   d->offload = tap_offload_wanted();
   d->fd = tap_open(d->name, d->offload);
   if (d->fd < 0) return false;
@@ -157,21 +177,74 @@ static ssize_t tap_read(struct mg_tcpip_if *ifp, void *buf, size_t len) {
   return n - (ssize_t) sizeof(h);
 }
 
-static size_t tap_rx(void *buf, size_t len, struct mg_tcpip_if *ifp) {
-  struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
-  ssize_t n;
-  while ((n = tap_read(ifp, buf, len)) > 0 && tap_loss_drop()) (void) 0;  // Lost on the way in
-  if (n > 0) return (size_t) n;
-  if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
-  tap_note_error(ifp, "read", &d->rx_errno, errno);
+// Why a read returned nothing: logged and counted if it failed, not if the TAP is just empty
+static void tap_read_failed(struct mg_tcpip_if *ifp, ssize_t n) {
+  if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+  tap_note_error(ifp, "read", &tap_data(ifp)->rx_errno, errno);
   ifp->counters.rx_errors++;
+}
+
+// One frame the loss knob let through, <= 0 when none (tap_read's)
+static ssize_t tap_read_kept(struct mg_tcpip_if *ifp, void *buf, size_t len) {
+  ssize_t n;
+  while ((n = tap_read(ifp, buf, len)) > 0 && tap_loss_drop()) tap_data(ifp)->knob_dropped++;  // Lost on the way in
+  return n;
+}
+
+// The knobs' counts where the application reads them (test/tcpip/tap_env.c logs them)
+static void tap_knobs_count(struct mg_tcpip_driver_tap_data *d) {
+  d->knob_reordered = tap_out_lane.reordered + tap_in_lane.reordered;
+  d->knob_overflow = tap_out_lane.overflow + tap_in_lane.overflow;
+}
+
+// Delayed or reordered frames out to the kernel once due; one lost by a failed write is
+// logged as a failed write is
+static void tap_out_flush(struct mg_tcpip_if *ifp) {
+  static uint8_t frame[TAP_LANE_FRAME];
+  struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
+  size_t n;
+  while ((n = tap_lane_pop(&tap_out_lane, mg_millis(), frame, sizeof(frame))) > 0) {
+    if (write(d->fd, frame, n) < 0) tap_note_error(ifp, "write", &d->tx_errno, errno);
+  }
+  tap_knobs_count(d);
+}
+
+// Through the lanes: read while the rx lane has room (the kernel's queue holds the rest),
+// then hand the stack the next frame due
+static size_t tap_rx_through_lanes(void *buf, size_t len, struct mg_tcpip_if *ifp) {
+  ssize_t n = 0;
+  tap_out_flush(ifp);  // Every loop pass reads: the outgoing lane's due frames leave here too
+  while (tap_lane_has_room(&tap_in_lane) && (n = tap_read_kept(ifp, buf, len)) > 0) {
+    if ((size_t) n > TAP_LANE_FRAME) return (size_t) n;  // Not a plain frame: at once
+    bool hold = tap_lane_chance(&tap_knob_state, tap_reorder_ppm);
+    (void) tap_lane_push(&tap_in_lane, buf, (size_t) n, hold, mg_millis());  // Room checked: queued
+  }
+  if (n <= 0) tap_read_failed(ifp, n);
+  tap_knobs_count(tap_data(ifp));
+  return tap_lane_pop(&tap_in_lane, mg_millis(), buf, len);
+}
+
+static size_t tap_rx(void *buf, size_t len, struct mg_tcpip_if *ifp) {
+  if (tap_lanes_on) return tap_rx_through_lanes(buf, len, ifp);
+  ssize_t n = tap_read_kept(ifp, buf, len);
+  if (n > 0) return (size_t) n;
+  tap_read_failed(ifp, n);
   return 0;
 }
 
 // 0 tells the stack "not now" (it counts tx_fail): a full queue, or the TAP is down
 static size_t tap_write(struct mg_tcpip_if *ifp, const struct virtio_net_hdr *h, const void *buf, size_t len) {
   struct mg_tcpip_driver_tap_data *d = tap_data(ifp);
-  if (tap_loss_drop()) return len;  // Lost on the wire: sent as far as the stack knows
+  if (tap_loss_drop()) {  // Lost on the wire: sent as far as the stack knows
+    d->knob_dropped++;
+    return len;
+  }
+  if (tap_lanes_on && len <= TAP_LANE_FRAME) {  // Held or delayed, or dropped by a full queue (counted)
+    bool hold = tap_lane_chance(&tap_knob_state, tap_reorder_ppm);
+    (void) tap_lane_push(&tap_out_lane, buf, len, hold, mg_millis());
+    tap_out_flush(ifp);
+    return len;
+  }
   struct iovec iov[2] = {{(void *) h, sizeof(*h)}, {(void *) buf, len}};
   ssize_t n = d->offload ? writev(d->fd, iov, 2) - (ssize_t) sizeof(*h) : write(d->fd, buf, len);
   if (n == (ssize_t) len) return len;
@@ -227,8 +300,18 @@ static bool tap_poll(struct mg_tcpip_if *ifp, bool s1) {
   return d->link_up;
 }
 
+// The shorter of two waits, -1 being none
+static int tap_wait_min(int a, int b) {
+  return b < 0 || (a >= 0 && a < b) ? a : b;
+}
+
 static void tap_wait(struct mg_tcpip_if *ifp, int ms) {
   struct pollfd pfd = {.fd = tap_data(ifp)->fd, .events = POLLIN, .revents = 0};
+  if (tap_lanes_on) {  // Wake when a held or delayed frame is due
+    uint64_t now = mg_millis();
+    ms = tap_wait_min(ms, tap_wait_min(tap_lane_wait_ms(&tap_out_lane, now), tap_lane_wait_ms(&tap_in_lane, now)));
+    if (!tap_lane_has_room(&tap_in_lane)) pfd.fd = -1;  // Readable, but not read until frames leave
+  }
   (void) poll(&pfd, 1, ms);  // EINTR or an error: the loop pass goes on and asks again
 }
 

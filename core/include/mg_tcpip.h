@@ -117,11 +117,15 @@ extern struct mg_tcpip_driver mg_tcpip_driver_lan9118;  // SMSC LAN9118 (QEMU mp
 
 // The TAP driver's data (core/drivers/tap.c). The process must run where the TAP lives
 // (its network namespace) as root or with CAP_NET_ADMIN.
-// Test knob: MEERKAT_TAP_LOSS=PERCENT (MEERKAT_TAP_SEED=N) in the environment at init drops
-// that share of frames each way, seeded; off unless set (a lossy link without netem).
+// Test knobs, read from the environment at init, off unless set (a bad link without netem), each
+// way and drawn from one PRNG seeded with MEERKAT_TAP_SEED=N: MEERKAT_TAP_LOSS=PERCENT drops that
+// share of frames; MEERKAT_TAP_REORDER=PERCENT holds that share back (at most 2 at once) until
+// the next frame has gone, or 10 ms (the delay, if set) passed; MEERKAT_TAP_DELAY_MS=N (at most
+// 10000) delays every frame by N ms in a queue of 64 frames: sent ones find it full and are
+// dropped (knob_overflow), received ones then wait in the kernel's queue.
 // Offloads: the TAP opens with IFF_VNET_HDR and leaves TCP checksums and segmentation to the
 // kernel (TUN_F_CSUM | TUN_F_TSO4: segments of up to 64 KiB each way, tx_tcp and rx_csum_vouched),
-// unless MEERKAT_TAP_LOSS is set (loss stays per Ethernet frame) or MEERKAT_TAP_TSO=0 (plain
+// unless a test knob is set (they act on Ethernet frames) or MEERKAT_TAP_TSO=0 (plain
 // frames, for comparison)
 struct mg_tcpip_driver_tap_data {
   const char *name;  // The TAP to attach to or create, e.g. "tap0" (at most 15 characters)
@@ -129,6 +133,8 @@ struct mg_tcpip_driver_tap_data {
   bool link_up;      // What poll last found: the TAP up (IFF_UP) and carrying (IFF_RUNNING)
   int rx_errno, tx_errno;  // The last read and write error, logged once until it changes
   bool offload;      // Set by init: frames carry a virtio-net header, the kernel checksums and segments
+  uint32_t knob_dropped, knob_reordered, knob_overflow;  // The test knobs' work, both ways: frames lost,
+                                                       // sent after a later one, dropped by a full delay queue
 };
 #endif
 

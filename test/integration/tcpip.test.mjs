@@ -2,7 +2,8 @@
 // the test's own (netns.mjs): the firmware on the stack (build/firmware/firmware-tap) pinged,
 // its dashboard and REST API fetched with curl (over HTTPS too), /api/ws with node's ws, its
 // `net` counters; a 10 MiB download from http-server on the stack, also with 1% and 5% loss
-// (the TAP driver's MEERKAT_TAP_LOSS); http-client on it fetching from node; DHCP.
+// and with loss, reordering and delay at once (the TAP driver's MEERKAT_TAP_LOSS, _REORDER,
+// _DELAY_MS); http-client on it fetching from node; DHCP.
 // It runs once (test/run.sh), not per flavour: the binaries are the plain build's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -199,41 +200,89 @@ test('a 10 MiB download from http-server on the stack arrives whole (SHA-256)', 
   }, { env });
 });
 
+// The 10 MiB file from http-server on the stack with the TAP driver's test knobs in env, fetched
+// by curl in the namespace (over TLS with https) and compared by SHA-256:
+// {secs, connectSecs, out (the server's log at exit), netstat}
+async function downloadThroughKnobs(name, env, { https = false } = {}) {
+  const dir = path.join(tmp, `www-${name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const data = crypto.randomBytes(10 << 20);
+  fs.writeFileSync(path.join(dir, 'big.bin'), data);
+  const ns = Netns.create();
+  try {
+    ns.addTap(TAP, { addr: `${KERNEL_IP}/24` });
+    const listen = https ? ['-l', 'https://0.0.0.0:8443', '-c', path.join(CERTS, 'server.pem'), '-k', path.join(CERTS, 'server.key')]
+      : ['-l', 'http://0.0.0.0:8080'];
+    // The development certificate names localhost: curl resolves it to the stack
+    const url = https ? ['--cacert', CA, '--resolve', `localhost:8443:${STACK_IP}`, 'https://localhost:8443/big.bin']
+      : [`http://${STACK_IP}:8080/big.bin`];
+    const p = ns.spawn(SERVER, ['-d', dir, ...listen],
+      { env: { ...process.env, MEERKAT_TAP: TAP, MEERKAT_IP: `${STACK_IP}/24`, MEERKAT_TAP_SEED: '23', ...env } });
+    await p.waitFor(/address \d+\.\d+\.\d+\.\d+/);
+    const out = path.join(tmp, `got-${name}.bin`);
+    // The first SYN may be lost too: curl's connect waits for the kernel's retries
+    const r = ns.run('curl', ['-sS', '--max-time', '300', '-o', out, '-w', '%{http_code} %{time_total} %{time_connect}',
+      ...url], { check: false, timeout: 310000 });
+    assert.equal(r.code, 0, r.stderr);
+    const [status, secs, connectSecs] = r.stdout.split(' ');
+    assert.equal(status, '200');
+    const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
+    assert.equal(sha(fs.readFileSync(out)), sha(data), 'the file, intact');
+    const netstat = ns.run('cat', ['/proc/net/netstat']).stdout;  // The kernel's TCP counters, this namespace's
+    p.kill('SIGTERM');
+    await p.exited;
+    noSanitizerReport(p.output());
+    return { secs: Number(secs), connectSecs: Number(connectSecs), out: p.output(), netstat };
+  } finally {
+    await ns.destroy();
+  }
+}
+
+// A counter of the stack's (tap_env.c's line at exit) or the TAP knobs'
+function exitCount(out, line, name) {
+  const m = out.match(new RegExp(`${line}: .*\\b${name} (\\d+)`));
+  assert.ok(m, `${line} ${name} at exit`);
+  return Number(m[1]);
+}
+
+// One of /proc/net/netstat's counters: a line of names, then a line of values
+function netstatCount(netstat, group, name) {
+  const [names, values] = netstat.split('\n').filter((l) => l.startsWith(`${group}:`)).map((l) => l.split(/\s+/));
+  return Number(values[names.indexOf(name)]);
+}
+
 // Loss where the kernel has no netem: the TAP driver's test knob (MEERKAT_TAP_LOSS, core/drivers/tap.c)
 // drops that share of the frames each way, seeded; the stack's retransmissions recover them
 for (const loss of [1, 5]) {
   test(`a 10 MiB download from http-server on the stack with ${loss}% loss each way arrives whole`, { skip }, async (t) => {
-    const dir = path.join(tmp, `www-loss${loss}`);
-    fs.mkdirSync(dir, { recursive: true });
-    const data = crypto.randomBytes(10 << 20);
-    fs.writeFileSync(path.join(dir, 'big.bin'), data);
-    const env = { MEERKAT_TAP: TAP, MEERKAT_IP: `${STACK_IP}/24`, MEERKAT_TAP_LOSS: String(loss), MEERKAT_TAP_SEED: '23' };
-    const ns = Netns.create();
-    try {
-      ns.addTap(TAP, { addr: `${KERNEL_IP}/24` });
-      const p = ns.spawn(SERVER, ['-d', dir, '-l', 'http://0.0.0.0:8080'], { env: { ...process.env, ...env } });
-      await p.waitFor(/address \d+\.\d+\.\d+\.\d+/);
-      assert.match(p.output(), new RegExp(`dropping ${loss}% of frames each way`));
-      const out = path.join(tmp, `got-loss${loss}.bin`);
-      // The first SYN may be lost too: curl's connect waits for the kernel's retries
-      const r = ns.run('curl', ['-sS', '--max-time', '300', '-o', out, '-w', '%{http_code} %{time_total}',
-        `http://${STACK_IP}:8080/big.bin`], { check: false, timeout: 310000 });
-      assert.equal(r.code, 0, r.stderr);
-      const [status, secs] = r.stdout.split(' ');
-      assert.equal(status, '200');
-      const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
-      assert.equal(sha(fs.readFileSync(out)), sha(data), 'the file, intact');
-      p.kill('SIGTERM');
-      await p.exited;
-      noSanitizerReport(p.output());
-      const m = p.output().match(/tcpip counters: .*tcp_retransmits (\d+)/);
-      assert.ok(m, 'the counters at exit');
-      assert.ok(Number(m[1]) > 0, 'lost segments were sent again');
-      t.diagnostic(`${loss}% loss: ${Number(secs).toFixed(1)} s, ${m[1]} TCP retransmits`);
-    } finally {
-      await ns.destroy();
-    }
+    const r = await downloadThroughKnobs(`loss${loss}`, { MEERKAT_TAP_LOSS: String(loss) });
+    assert.match(r.out, new RegExp(`dropping ${loss}% of frames each way`));
+    const retransmits = exitCount(r.out, 'tcpip counters', 'tcp_retransmits');
+    assert.ok(retransmits > 0, 'lost segments were sent again');
+    t.diagnostic(`${loss}% loss: ${r.secs.toFixed(1)} s, ${retransmits} TCP retransmits`);
   });
+}
+
+// Reordering and delay too, netem's "loss 1% reorder delay" where netem is missing: the knobs
+// MEERKAT_TAP_REORDER and MEERKAT_TAP_DELAY_MS. The kernel, receiving, counts the segments it
+// got out of order; the handshake's round trip crosses the delay twice, a bound that cannot flake
+const IMPAIRED = { MEERKAT_TAP_LOSS: '1', MEERKAT_TAP_REORDER: '2', MEERKAT_TAP_DELAY_MS: '5' };
+for (const https of [false, true]) {
+  test(`a 10 MiB download${https ? ' over HTTPS' : ''} with 1% loss, 2% reordering and 5 ms delay each way arrives whole`,
+    { skip }, async (t) => {
+      const r = await downloadThroughKnobs(https ? 'impaired-tls' : 'impaired', IMPAIRED, { https });
+      assert.match(r.out, /reordering 2% of frames each way/);
+      assert.match(r.out, /delaying frames by 5 ms each way/);
+      const retransmits = exitCount(r.out, 'tcpip counters', 'tcp_retransmits');
+      const reordered = exitCount(r.out, 'tap knobs', 'reordered'), overflow = exitCount(r.out, 'tap knobs', 'overflow');
+      const ofo = netstatCount(r.netstat, 'TcpExt', 'TCPOFOQueue');
+      assert.ok(retransmits > 0, 'lost segments were sent again');
+      assert.ok(reordered > 0, 'frames were sent after later ones');
+      assert.ok(ofo > 0, 'the kernel received segments out of order');
+      assert.ok(r.connectSecs >= 0.010, `connect ${r.connectSecs} s: SYN and SYN-ACK delayed 5 ms each`);
+      t.diagnostic(`${https ? 'HTTPS ' : ''}impaired: ${r.secs.toFixed(1)} s, ${retransmits} TCP retransmits, ` +
+        `${reordered} frames reordered, ${ofo} out-of-order segments at the kernel, ${overflow} dropped by a full delay queue`);
+    });
 }
 
 test('http-client on the stack fetches from a node server in the namespace', { skip }, async () => {
