@@ -454,9 +454,14 @@ ARM_FW_SRC  := firmware/arm/main.c firmware/arm/device_board.c firmware/arm/boot
 ARM_FW_OBJ  := $(patsubst %.c,$(ARM_FW_DIR)/fw/obj/%.o,$(ARM_FW_SRC:$(BUILD)/%=%))
 ARM_FW_FLAGS = $(ARM_TCPIP_FLAGS) -Ifirmware -Ifirmware/arm $(FW_FLAGS) -DFIRMWARE_BOOT_RAM=1 \
                -DFIRMWARE_BOARD='"$(ARM_OTA_BOARD)"'
+# Both firmware images take mbedTLS from the board's archive: the same 3.6 source without
+# what a device with an ECDSA key does not use (firmware/arm/mbedtls_board.h: no client,
+# RSA, P-384 or SHA-512), built below
+ARM_FW_TLS_FLAGS   := $(ARM_TLS_FLAGS) -DMBEDTLS_USER_CONFIG_FILE=\"$(CURDIR)/firmware/arm/mbedtls_board.h\"
+ARM_FW_MBEDTLS_LIB := $(BUILD)/arm/tls/mbedtls/libmbedtls.a
 ARM_FW_CRYPTO := $(ARM_FW_DIR)/fw/obj/core/ota/ota_verify.o $(ARM_FW_DIR)/fw/obj/core/tls/tls_psa.o
-$(ARM_FW_CRYPTO): ARM_FW_EXTRA := $(ARM_TLS_FLAGS)
-$(ARM_FW_CRYPTO): $(ARM_MBEDTLS_LIB)
+$(ARM_FW_CRYPTO): ARM_FW_EXTRA := $(ARM_FW_TLS_FLAGS)
+$(ARM_FW_CRYPTO): $(ARM_FW_MBEDTLS_LIB)
 # The objects that stamp the version are compiled again when it changes, together: the
 # boot loader and /api/info must not tell two versions (each object is compiled on its own)
 ARM_FW_VERSION := $(ARM_FW_DIR)/fw/version
@@ -476,18 +481,16 @@ $(ARM_FW_DIR)/fw/obj/firmware/web_fs.o: $(BUILD)/firmware/web_fs.c
 $(ARM_FW_DIR)/fw/obj/keys/ota_pubkey.o: $(OTA_PUBKEY_C)
 	@mkdir -p $(dir $@)
 	$(Q)arm-none-eabi-gcc $(CSTD) $(ARM_TCPIP_FLAGS) -c $< -o $@
-$(ARM_FW_DIR)/firmware.elf: $(ARM_FW_OBJ) firmware/arm/mps2-an385.ld $(BUILD)/arm/stack/libmeerkat.a $(ARM_MBEDTLS_LIB)
+$(ARM_FW_DIR)/firmware.elf: $(ARM_FW_OBJ) firmware/arm/mps2-an385.ld $(BUILD)/arm/stack/libmeerkat.a $(ARM_FW_MBEDTLS_LIB)
 	@echo "  LINK    $@"
 	$(Q)arm-none-eabi-gcc $(ARM_TCPIP_FLAGS) $(ARM_LD) -Wl,-Map,$(ARM_FW_DIR)/firmware.map $(ARM_FW_OBJ) \
-	  $(BUILD)/arm/stack/libmeerkat.a $(ARM_MBEDTLS_LIB) -o $@
+	  $(BUILD)/arm/stack/libmeerkat.a $(ARM_FW_MBEDTLS_LIB) -o $@
 	$(Q)arm-none-eabi-objcopy -O binary $@ $(ARM_FW_DIR)/firmware.bin
 # The same firmware with HTTPS on 443 besides HTTP on 80 (build/arm/tls/firmware.elf):
 # the stack and the core with TLS, the cross-compiled mbedTLS archive (the linker takes
 # only the modules the firmware calls) and the packed development certificate
 # mbedTLS for it goes without what a server with an ECDSA certificate does not use
 # (firmware/arm/mbedtls_board.h): its own archive, from the same source
-ARM_FW_TLS_FLAGS   := $(ARM_TLS_FLAGS) -DMBEDTLS_USER_CONFIG_FILE=\"$(CURDIR)/firmware/arm/mbedtls_board.h\"
-ARM_FW_MBEDTLS_LIB := $(BUILD)/arm/tls/mbedtls/libmbedtls.a
 $(eval $(call arm_mbedtls,$(ARM_FW_MBEDTLS_LIB),$(ARM_FW_TLS_FLAGS),firmware/arm/mbedtls_board.h))
 $(eval $(call flavour,$(BUILD)/arm/tls/tcpip,$(ARM_TCPIP_FLAGS) $(ARM_FW_TLS_FLAGS),arm-none-eabi-gcc,$(ARM_FW_MBEDTLS_LIB)))
 ARM_FW_SHARED  := $(filter %/web_fs.o %/ota_pubkey.o,$(ARM_FW_OBJ))
@@ -510,7 +513,7 @@ $(BUILD)/arm/tls/firmware.elf: $(ARM_TLS_FW_OBJ) firmware/arm/mps2-an385.ld $(BU
 # version X.Y.Z in $(BUILD)/ota/arm-X.Y.Z and signs its .bin (linked to run where the
 # board's image runs) into $(BUILD)/ota/firmware-arm-X.Y.Z.img, as `make ota` the host's
 ARM_OTA_DEPS := $(ARM_FW_SRC) $(FIRMWARE_HDR) $(wildcard firmware/arm/*.h) firmware/arm/mps2-an385.ld \
-                $(BUILD)/arm/stack/libmeerkat.a $(ARM_MBEDTLS_LIB)
+                $(BUILD)/arm/stack/libmeerkat.a $(ARM_FW_MBEDTLS_LIB)
 $(BUILD)/ota/firmware-arm-%.img: $(ARM_OTA_DEPS) $(OTA_KEY) $(BUILD)/packer/packer
 	$(Q)$(MAKE) -s ARM_FW_DIR=$(BUILD)/ota/arm-$* FW_VERSION=$* $(BUILD)/ota/arm-$*/firmware.elf
 	@echo "  OTA     $@"
