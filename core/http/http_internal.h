@@ -2,6 +2,7 @@
 // (http_conn.c), replies (http_reply.c) and static files (http_serve.c).
 #ifndef HTTP_INTERNAL_H
 #define HTTP_INTERNAL_H
+#include "mg_internal.h"  // struct mg_iobuf_out, for the reply's pieces
 
 enum http_phase {
   HTTP_PHASE_HEAD,            // Waiting for a message head
