@@ -81,10 +81,10 @@ run_criterion mock "$BUILD"/mock/test/unit/test_http_conn "$BUILD"/mock/test/uni
   "$BUILD"/mock/test/unit/test_wakeup "$BUILD"/mock/test/unit/test_tls "$BUILD"/mock/test/unit/test_mqtt
 
 echo "== the built-in TCP/IP stack on the mock Ethernet driver (fake clock): plain, ASan+UBSan, clang"
-run_criterion tcpip "$BUILD"/tcpip/test/unit/test_tcpip_*
+run_criterion tcpip "$BUILD"/tcpip/test/unit/test_tcpip_* "$BUILD"/tcpip/test/unit/test_tcp
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  run_criterion tcpip-asan "$BUILD"/tcpip/asan/test/unit/test_tcpip_*
-run_criterion tcpip-clang "$BUILD"/tcpip/clang/test/unit/test_tcpip_*
+  run_criterion tcpip-asan "$BUILD"/tcpip/asan/test/unit/test_tcpip_* "$BUILD"/tcpip/asan/test/unit/test_tcp
+run_criterion tcpip-clang "$BUILD"/tcpip/clang/test/unit/test_tcpip_* "$BUILD"/tcpip/clang/test/unit/test_tcp
 
 echo "== UDP and mg_wakeup with MG_IO_SIZE=512: datagrams larger than the buffers arrive whole"
 run_criterion io512 "$BUILD"/io512/test/unit/test_net "$BUILD"/io512/test/unit/test_wakeup

@@ -1615,19 +1615,19 @@ Test(http_conn, mime_types_option_outranks_the_packed_type) {
 }
 
 // A server with a clock sends Date (RFC 9110 6.6.1). A host has one; a board has none
-// until SNTP (or the application) sets mg_boot_timestamp_ms, and then mg_now() is it
-static void get_with_date(struct mg_mgr *mgr, const char *addr, struct mg_iobuf *got) {
-  struct raw r = {.req = "GET /d HTTP/1.1\r\nHost: x\r\n\r\n", .until = "/d got 0"};
-  raw_start(mgr, addr, &r);
-  poll_until(mgr, &r.done, 3000);
-  cr_assert(io_starts_with(&r.got, "HTTP/1.1 200 OK\r\n"), "got %.*s", (int) r.got.len, r.got.buf);
-  *got = r.got;
+// until SNTP (or the application) sets mg_boot_timestamp_ms, and then mg_now() is it.
+// Each raw client lives as long as the manager: its connection stays open
+static void get_with_date(struct mg_mgr *mgr, const char *addr, struct raw *r) {
+  r->req = "GET /d HTTP/1.1\r\nHost: x\r\n\r\n", r->until = "/d got 0";
+  raw_start(mgr, addr, r);
+  poll_until(mgr, &r->done, 3000);
+  cr_assert(io_starts_with(&r->got, "HTTP/1.1 200 OK\r\n"), "got %.*s", (int) r->got.len, r->got.buf);
 }
 
 Test(http_conn, date_comes_from_the_clock_and_on_a_board_from_sntp_once_it_answered) {
   struct mg_mgr mgr;
   struct server s = {0};
-  struct mg_iobuf before = {0}, after = {0};
+  struct raw before = {0}, after = {0};
   char addr[32];
   mg_mgr_init(&mgr);
   server_start(&mgr, NULL, &s, addr, sizeof(addr));
@@ -1636,14 +1636,15 @@ Test(http_conn, date_comes_from_the_clock_and_on_a_board_from_sntp_once_it_answe
   get_with_date(&mgr, addr, &after);
   mg_boot_timestamp_ms = 0;
 #if MG_PORT_BAREMETAL
-  cr_assert_eq(io_count(&before, "\r\nDate: "), 0, "no clock, no Date: %.*s", (int) before.len, before.buf);
-  cr_assert_eq(io_count(&after, "\r\nDate: Sun, 06 Nov 1994 08:4"), 1, "mg_now()'s: %.*s", (int) after.len, after.buf);
+  cr_assert_eq(io_count(&before.got, "\r\nDate: "), 0, "no clock, no Date: %.*s", (int) before.got.len, before.got.buf);
+  cr_assert_eq(io_count(&after.got, "\r\nDate: Sun, 06 Nov 1994 08:4"), 1, "mg_now()'s: %.*s", (int) after.got.len,
+               after.got.buf);
 #else
-  cr_assert_eq(io_count(&before, "\r\nDate: "), 1, "the host's clock: %.*s", (int) before.len, before.buf);
-  cr_assert_eq(io_count(&after, "\r\nDate: Sun, 06 Nov 1994"), 0, "the host's clock wins over SNTP's");
+  cr_assert_eq(io_count(&before.got, "\r\nDate: "), 1, "the host's clock: %.*s", (int) before.got.len, before.got.buf);
+  cr_assert_eq(io_count(&after.got, "\r\nDate: Sun, 06 Nov 1994"), 0, "the host's clock wins over SNTP's");
 #endif
-  mg_iobuf_free(&before);
-  mg_iobuf_free(&after);
-  server_free(&s);
   mg_mgr_free(&mgr);
+  mg_iobuf_free(&before.got);
+  mg_iobuf_free(&after.got);
+  server_free(&s);
 }
