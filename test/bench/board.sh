@@ -119,7 +119,7 @@ if [ "$MIN_HEAP" != n/a ] && [ "$MIN_SPARES" != n/a ]; then
   MIN_BEYOND=$((MIN_STATIC + MIN_HEAP - MIN_BUFFERS))
 fi
 text_goal=$(awk -v t="$MIN_TEXT" 'BEGIN { print (t != "" && t <= 38 * 1024) ? "PASS" : "MISS" }')
-ram_goal=$(awk -v b="$MIN_BEYOND" 'BEGIN { print (b != "n/a" && b <= 16 * 1024) ? "PASS" : "MISS" }')
+ram_goal=$(awk -v b="$MIN_BEYOND" 'BEGIN { print (b != "n/a" && b >= 0 && b <= 16 * 1024) ? "PASS" : "MISS" }')
 
 # ---- 2 and 3 on the board: peak RAM after 8 + 4 clients, then REST reads through the forward
 # The flash filesystem's RAM is the linker script's FILES region, outside every section
