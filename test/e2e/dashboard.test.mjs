@@ -55,7 +55,12 @@ async function openPage(options = { viewport: { width: 1280, height: 800 } }) {
 }
 
 async function expectRoute(page, name, title) {
-  await page.getByRole('heading', { level: 1, name: title }).waitFor();
+  await page.getByRole('heading', { level: 1, name: title }).waitFor().catch(async (e) => {
+    // Once seen under load and not again: say what the page showed instead
+    const shown = await page.evaluate(() => ({ hash: location.hash, h1: [...document.querySelectorAll('h1')].map((h) => h.textContent),
+      text: document.body.innerText.slice(0, 300) })).catch((why) => `page gone: ${why.message}`);
+    throw new Error(`no "${title}" heading for #/${name}: the page shows ${JSON.stringify(shown)}\n${e.message}`);
+  });
   // An unknown hash is renamed after the first page has rendered (an effect): wait for it
   await page.waitForFunction((hash) => location.hash === hash, `#/${name}`, { timeout: 2000 }).catch(() => {});
   assert.equal(new URL(page.url()).hash, `#/${name}`);
