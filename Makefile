@@ -589,6 +589,12 @@ $(BUILD)/bench/ws_fanout: test/bench/ws_fanout.c
 	@echo "  LINK    $@"
 	$(Q)$(CC) -std=gnu99 $(WARN) $(CFLAGS) $< -o $@
 
+# The WebSocket echo's load generator (test/bench/ws-echo.sh)
+$(BUILD)/bench/ws_echo_load: test/bench/ws_echo_load.c
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -std=gnu99 $(WARN) $(CFLAGS) $< -o $@
+
 # The OTA upload's 32 MiB image (test/bench/ota.sh): the firmware padded with zeros, which
 # ELF ignores, to 32 MiB with its 128-byte header and 64-byte signature, as a newer version
 $(BUILD)/bench/ota-32m.img: $(BUILD)/firmware/firmware $(BUILD)/packer/packer $(OTA_KEY)
@@ -598,7 +604,7 @@ $(BUILD)/bench/ota-32m.img: $(BUILD)/firmware/firmware $(BUILD)/packer/packer $(
 	$(Q)$(BUILD)/packer/packer sign --key $(OTA_KEY) --version 9.0.0 --board $(OTA_BOARD) $@.bin $@ >/dev/null
 	$(Q)rm -f $@.bin
 
-bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/bench/tls_handshakes $(BUILD)/bench/ws_fanout \
+bench: all $(BUILD)/bench/inflate_bench $(BUILD)/bench/sha256_bench $(BUILD)/bench/tls_handshakes $(BUILD)/bench/ws_fanout $(BUILD)/bench/ws_echo_load \
        $(BUILD)/bench/ota-32m.img $(BUILD)/tap/examples/http-server $(BUILD)/bench/tcpip_conn_size.o \
        $(BUILD)/arm/tcpip/tcpip_conn_size.o $(BUILD)/arm/tcpip/min_http.elf $(BUILD)/arm/tcpip/board_sizes.o $(BUILD)/arm/firmware.elf
 	$(if $(BENCH_JS),$(BUILD)/bench/inflate_bench $(BENCH_JS),@echo "bench: no JS bundle for inflate_bench (npm run build, or BENCH_JS=FILE)")
