@@ -137,7 +137,8 @@ $(OTA_PUBKEY_C): $(OTA_PUB) $(BUILD)/packer/packer
 	$(Q)$(BUILD)/packer/packer pubkey --pub $(OTA_PUB) $@
 # The stem is VERSION or VERSION-TEST
 OTA_VERSION_OF = $(firstword $(subst -, ,$(1)))
-OTA_TEST_FLAGS = $(if $(filter %-crash,$(1)),-DFIRMWARE_TEST_CRASH) $(if $(filter %-noconfirm,$(1)),-DFIRMWARE_TEST_NO_CONFIRM)
+OTA_TEST_FLAGS = $(if $(filter %-crash,$(1)),-DFIRMWARE_TEST_CRASH) $(if $(filter %-noconfirm,$(1)),-DFIRMWARE_TEST_NO_CONFIRM) \
+                 $(if $(filter %-hang,$(1)),-DFIRMWARE_TEST_HANG)
 $(BUILD)/ota/firmware-%.img: $(FIRMWARE_SRC) $(FIRMWARE_HDR) $(BUILD)/firmware/web_fs.c $(OTA_PUBKEY_C) $(OTA_KEY) \
                              $(BUILD)/libmeerkat.a $(BUILD)/packer/packer
 	@mkdir -p $(dir $@)
@@ -449,12 +450,12 @@ $(BUILD)/arm/tcpip/min_http.elf: test/bench/tcpip_min_arm.c firmware/arm/startup
 $(eval $(call flavour,$(BUILD)/arm/stack,$(ARM_TCPIP_FLAGS),arm-none-eabi-gcc))
 ARM_FW_DIR  ?= $(BUILD)/arm
 ARM_OTA_BOARD := mps2-an385
-ARM_FW_SRC  := firmware/arm/main.c firmware/arm/device_board.c firmware/arm/boot_ram.c firmware/device.c \
+ARM_FW_SRC  := firmware/arm/main.c firmware/arm/device_board.c firmware/arm/boot_ram.c firmware/arm/board_watchdog.c firmware/device.c \
                firmware/routes.c firmware/https.c firmware/ota.c firmware/boot_slots.c $(ARM_BOARD_SRC) \
                core/ota/ota_verify.c core/tls/tls_psa.c $(BUILD)/firmware/web_fs.c $(OTA_PUBKEY_C)
 ARM_FW_OBJ  := $(patsubst %.c,$(ARM_FW_DIR)/fw/obj/%.o,$(ARM_FW_SRC:$(BUILD)/%=%))
 ARM_FW_FLAGS = $(ARM_TCPIP_FLAGS) -Ifirmware -Ifirmware/arm $(FW_FLAGS) -DFIRMWARE_BOOT_RAM=1 \
-               -DFIRMWARE_BOARD='"$(ARM_OTA_BOARD)"'
+               -DFIRMWARE_BOARD='"$(ARM_OTA_BOARD)"' $(ARM_FW_TEST)
 # Both firmware images take mbedTLS from the board's archive: the same 3.6 source without
 # what a device with an ECDSA key does not use (firmware/arm/mbedtls_board.h: no client,
 # RSA, P-384 or SHA-512), built below
@@ -512,20 +513,22 @@ $(BUILD)/arm/tls/firmware.elf: $(ARM_TLS_FW_OBJ) firmware/arm/mps2-an385.ld $(BU
 	$(Q)arm-none-eabi-objcopy -O binary $@ $(BUILD)/arm/tls/firmware.bin
 # A signed OTA image of the board firmware: `make ota-arm VERSION=X.Y.Z` builds it as
 # version X.Y.Z in $(BUILD)/ota/arm-X.Y.Z and signs its .bin (linked to run where the
-# board's image runs) into $(BUILD)/ota/firmware-arm-X.Y.Z.img, as `make ota` the host's
+# board's image runs) into $(BUILD)/ota/firmware-arm-X.Y.Z.img, as `make ota` the host's;
+# OTA_TEST=hang makes one that hangs at start, for the watchdog's test (...-X.Y.Z-hang.img)
 ARM_OTA_DEPS := $(ARM_FW_SRC) $(FIRMWARE_HDR) $(wildcard firmware/arm/*.h) firmware/arm/mps2-an385.ld \
                 $(BUILD)/arm/stack/libmeerkat.a $(ARM_FW_MBEDTLS_LIB)
 $(BUILD)/ota/firmware-arm-%.img: $(ARM_OTA_DEPS) $(OTA_KEY) $(BUILD)/packer/packer
-	$(Q)$(MAKE) -s ARM_FW_DIR=$(BUILD)/ota/arm-$* FW_VERSION=$* $(BUILD)/ota/arm-$*/firmware.elf
+	$(Q)$(MAKE) -s ARM_FW_DIR=$(BUILD)/ota/arm-$* FW_VERSION=$(call OTA_VERSION_OF,$*) \
+	  ARM_FW_TEST='$(call OTA_TEST_FLAGS,$*)' $(BUILD)/ota/arm-$*/firmware.elf
 	@echo "  OTA     $@"
-	$(Q)$(BUILD)/packer/packer sign --key $(OTA_KEY) --version $* --board $(ARM_OTA_BOARD) \
+	$(Q)$(BUILD)/packer/packer sign --key $(OTA_KEY) --version $(call OTA_VERSION_OF,$*) --board $(ARM_OTA_BOARD) \
 	  $(BUILD)/ota/arm-$*/firmware.bin $@
 ota-arm:
 	@test -n "$(VERSION)" || { echo "make ota-arm: give the version, e.g. make ota-arm VERSION=1.2.3" >&2; exit 2; }
-	$(Q)$(MAKE) -s $(BUILD)/ota/firmware-arm-$(VERSION).img
-	@echo "$(BUILD)/ota/firmware-arm-$(VERSION).img"
+	$(Q)$(MAKE) -s $(BUILD)/ota/firmware-arm-$(VERSION)$(if $(OTA_TEST),-$(OTA_TEST)).img
+	@echo "$(BUILD)/ota/firmware-arm-$(VERSION)$(if $(OTA_TEST),-$(OTA_TEST)).img"
 # What test/e2e/board-ota.test.mjs uploads to the board in QEMU
-ARM_OTA_TEST_IMAGES := $(BUILD)/ota/firmware-arm-0.2.0.img
+ARM_OTA_TEST_IMAGES := $(BUILD)/ota/firmware-arm-0.2.0.img $(BUILD)/ota/firmware-arm-0.3.0-hang.img
 # Its RAM per TCP connection and its interface's: sizes read with nm -S (test/bench/tcpip_conn_size.c;
 # no LTO, whose objects hold no symbols), for the host with the tap flavour's flags too
 $(BUILD)/arm/tcpip/tcpip_conn_size.o: test/bench/tcpip_conn_size.c $(CORE_HDR)

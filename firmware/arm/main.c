@@ -13,6 +13,11 @@
 #define MAIN_LISTEN_TLS "https://0.0.0.0:443"
 #define MAIN_CONFIRM_S 5   // A new image on trial confirms itself after serving this long,
 #define MAIN_WINDOW_S 60   // else it restarts after this, and the next boots decide
+// The watchdog resets a board whose main loop has not come round for this long (the loop
+// sleeps at most a second; the longest step, a PBKDF2 login, takes about 1.2 s on a 25 MHz
+// M3); the boot stage gets longer, for hashing a whole slot at that speed
+#define MAIN_WATCHDOG_MS 3000
+#define MAIN_BOOT_WATCHDOG_MS 10000
 
 // The flash filesystem's region (the linker script's FILES, outside the ELF, so a reset
 // keeps it): two slots of the RAM flash, of which it uses the first (half of it holds
@@ -64,11 +69,17 @@ static void main_listen_tls(void) {
 
 int main(void) {
   board_init();
+  board_watchdog_start(MAIN_BOOT_WATCHDOG_MS);  // Before the boot stage: an image it starts that hangs is reset too
   mg_log_set(MG_LL_INFO);
   if (!boot_start(&s_boot, FIRMWARE_VERSION)) {  // Or starts the image in another slot
     MG_ERROR(("cannot start: the OTA regions do not hold the boot record"));
     board_exit(1);
   }
+  board_watchdog_start(MAIN_WATCHDOG_MS);
+#ifdef FIRMWARE_TEST_HANG
+  MG_ERROR(("test build (make ota-arm OTA_TEST=hang): hanging at start"));
+  for (;;) continue;
+#endif
   const char *data_dir = "";
   if (!ota_flash_ram_init(&s_files, __files_start__, (size_t) (uintptr_t) __files_size__, MAIN_FILES_SECTOR) ||
       !mg_fs_flash_init(&s_files, 0)) {
@@ -96,7 +107,10 @@ int main(void) {
 #if MG_ENABLE_TLS
   main_listen_tls();
 #endif
-  while (!ota_restart_due(&s_ota)) mg_mgr_poll(&s_mgr, s_ota.restart_at ? 20 : 1000);  // WFI when idle
+  while (!ota_restart_due(&s_ota)) {
+    mg_mgr_poll(&s_mgr, s_ota.restart_at ? 20 : 1000);  // WFI when idle
+    board_watchdog_feed();
+  }
   MG_INFO(("restarting into the firmware the boot record now names"));
   ota_say_goodbye(&s_mgr);
   boot_restart(&s_boot);

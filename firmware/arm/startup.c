@@ -15,13 +15,16 @@ void Fault_Handler(void) {
   for (;;) continue;  // A debugger finds us here
 }
 
+// The watchdog's warning (board_watchdog.c, where a program has one) comes as the NMI
+void board_watchdog_nmi(void) __attribute__((weak, alias("Fault_Handler")));
+
 // The 16 of the core, then the board's interrupts (AN385: 32): only the clock's wrap has a
 // handler; the others stay disabled (board_mps2.c wakes from timer 0 and the LAN9118 with
 // interrupts masked), so one taken anyway is a fault
 #define STARTUP_FAULT2 Fault_Handler, Fault_Handler
 #define STARTUP_FAULT8 STARTUP_FAULT2, STARTUP_FAULT2, STARTUP_FAULT2, STARTUP_FAULT2
 __attribute__((section(".vectors"), used)) static const void *const startup_vectors[16 + 32] = {
-    &__stack_top, Reset_Handler, Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler,
+    &__stack_top, Reset_Handler, board_watchdog_nmi, Fault_Handler, Fault_Handler, Fault_Handler,
     Fault_Handler, 0, 0, 0, 0, Fault_Handler, Fault_Handler, 0, Fault_Handler, Fault_Handler,
     STARTUP_FAULT8, STARTUP_FAULT2, board_dualtimer_handler, Fault_Handler,  // IRQ 0-11
     STARTUP_FAULT2, STARTUP_FAULT2, STARTUP_FAULT8, STARTUP_FAULT8,          // IRQ 12-31

@@ -2,8 +2,10 @@
 // mps2-an385 with port 80 forwarded to an ephemeral host port. A signed image of version
 // 0.2.0 (make ota-arm VERSION=0.2.0) is uploaded through the API; the board restarts (a
 // system reset under QEMU), its boot stage checks and starts the image, which reports
-// 0.2.0 and confirms itself; a rollback on demand brings the installed version back. Bad
-// images are refused with the host's reasons. Users live in RAM: set up again after each reset.
+// 0.2.0 and confirms itself; a rollback on demand brings the installed version back. An
+// image that hangs at start is reset by the watchdog until its trial boots run out, then
+// the installed version runs again. Bad images are refused with the host's reasons. Users
+// and settings survive the resets (the flash filesystem); sessions do not.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -19,9 +21,11 @@ const PAYLOAD = 'build/ota/arm-0.2.0/firmware.bin';  // What IMAGE signs, to re-
 const PACKER = 'build/packer/packer';
 const KEY = 'build/keys/ota-dev.pem';
 const B = '0.2.0';
+const HANG = process.env.BOARD_OTA_HANG_IMAGE || 'build/ota/firmware-arm-0.3.0-hang.img';  // Hangs at start
 const skip = !hasQemu() ? `no ${QEMU} (Debian: qemu-system-arm)`
   : !fs.existsSync(ELF) ? `${ELF} not built (make arm)`
-  : !fs.existsSync(IMAGE) ? `${IMAGE} not built (make ota-arm VERSION=${B})` : false;
+  : !fs.existsSync(IMAGE) ? `${IMAGE} not built (make ota-arm VERSION=${B})`
+  : !fs.existsSync(HANG) ? `${HANG} not built (make ota-arm VERSION=0.3.0 OTA_TEST=hang)` : false;
 if (skip) console.log(`# board-ota skipped: ${skip}`);
 
 let qemu, url, output = '';
@@ -136,4 +140,22 @@ test('a signed image runs after a system reset, confirms itself, and rolls back 
   assert.equal(back.ota.slot, 0);
   assert.equal(back.info.version, versionA);
   assert.deepEqual(back.ota.other, { slot: 1, valid: true, version: B });
+});
+
+test('an image that hangs at start is reset by the watchdog, and after its trial boots the installed version runs again', { skip }, async () => {
+  const a = await waitForBoard('the installed firmware', (s) => s.ota.slot === 0 && !s.ota.trial);
+  const versionA = a.ota.version;
+  const resets = (output.match(/watchdog: the main loop stopped/g) || []).length;
+  const r = await upload(a.cookie, fs.readFileSync(HANG));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body, { ok: true, version: '0.3.0', restarting: true });
+  // Each of its trial boots: the boot stage starts it, it hangs, the watchdog resets the board
+  await waitForLog(qemu, () => output, /hanging at start/, 30000);
+  await waitForLog(qemu, () => output, /watchdog: the main loop stopped for 3000 ms/, 15000, resets + 1);
+  const back = await waitForBoard(`version ${versionA} after the rollback`, (s) => s.ota.version === versionA && s.ota.rolled_back, 90000);
+  assert.equal(back.ota.slot, 0);
+  assert.match(back.ota.error, /0\.3\.0 did not confirm itself/);
+  const hangs = (output.match(/hanging at start/g) || []).length;
+  assert.equal(hangs, 3, `the hung image had its ${3} trial boots, no more: ${hangs}`);
+  assert.equal((output.match(/watchdog: the main loop stopped/g) || []).length - resets, 3, 'each ended by the watchdog');
 });
