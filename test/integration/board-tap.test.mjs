@@ -1,9 +1,10 @@
 // The board firmware (build/arm/firmware.elf) in QEMU's mps2-an385 on a TAP in a network
 // namespace of the test's own (netns.mjs), so that the LAN9118 driver and the built-in
-// stack meet the Linux kernel as peer: its address from dnsmasq, then, with random loss
-// on the link each way, curl on the dashboard and REST API, node's ws for a live push and
-// the largest packed asset byte for byte. Loss comes from nftables (this kernel may lack
-// sch_netem); where netem exists, delay and reordering are added on top.
+// stack meet the Linux kernel as peer, with random loss on the link each way from power-up:
+// its address from dnsmasq (its first discover and first request dropped besides, so that
+// it must retransmit both), then curl on the dashboard and REST API, node's ws for a live
+// push and the largest packed asset byte for byte. Loss comes from nftables (this kernel
+// may lack sch_netem); where netem exists, delay and reordering are added on top.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,7 +14,7 @@ import { QEMU, qemuArgs, qemuSkipReason } from './qemu.mjs';
 
 const ELF = process.env.BOARD_FIRMWARE || 'build/arm/firmware.elf';
 const TAP = 'mkboard0', KERNEL_IP = '10.9.1.1';
-const LOSS = 5;  // Percent of the frames dropped each way once the board is up
+const LOSS = 5;  // Percent of the frames dropped each way
 const PASSWORD = 'board over tap 24';
 const WS_MODULE = path.resolve('node_modules/ws');
 const skip = qemuSkipReason(ELF) ?? netnsSkipReason() ?? dnsmasqSkipReason() ?? false;
@@ -56,18 +57,23 @@ before(async () => {
   ns.addTap(TAP, { addr: `${KERNEL_IP}/24` });
   await ns.dnsmasq(TAP, { range: '10.9.1.100,10.9.1.150', extra: ['--no-ping'] });
   if (!netemSkip) ns.netem(TAP, 'delay 2ms 1ms reorder 10% 50%');  // What the kernel sends to the board
+  if (!lossSkip) {
+    ns.loss(TAP, LOSS);
+    ns.dropDhcp(TAP);
+  }
   qemu = ns.spawn(QEMU, qemuArgs(ELF, `tap,ifname=${TAP},script=no,downscript=no`));
-  const m = await qemu.waitFor(/ready: dashboard on http:\/\/(10\.9\.1\.1[0-5]\d)\//, 30000);
+  // Retransmissions after 4 s, then 8 (RFC 2131's back-off), more if the loss takes others
+  const m = await qemu.waitFor(/ready: dashboard on http:\/\/(10\.9\.1\.1[0-5]\d)\//, 120000);
   base = `http://${m[1]}`;
-  if (!lossSkip) ns.loss(TAP, LOSS);
 });
 
 after(async () => {
   await ns?.destroy();
 });
 
-test('the board takes its address from dnsmasq on the kernel side of the TAP', { skip }, () => {
+test(`the board takes its address from dnsmasq on the kernel side of the TAP${lossSkip ? '' : `, through ${LOSS}% loss and its first discover and request lost`}`, { skip }, () => {
   assert.match(qemu.output(), /LAN9118 at 0x40200000, ID_REV 0x1180001/);
+  if (!lossSkip) assert.equal(ns.dhcpDropped(), 2, 'the first discover and the first request were dropped');
   assert.match(qemu.output(), new RegExp(`DHCP: ${base.slice(7).replace(/\./g, '\\.')} for \\d+ s from ${KERNEL_IP}`));
   assert.match(ns.neigh(base.slice(7), TAP), /lladdr 02:6d:6b:00:00:01/);
 });

@@ -221,6 +221,19 @@ export class Netns {
     this.run('nft', ['-f', '-'], { input: `table netdev mkloss {\n${chain('peer', 'ingress')}\n${chain('kernel', 'egress')}\n}\n` });
   }
 
+  // Drops the peer's DHCP messages (to port 67) numbered in nth, counting from 0: the first
+  // discover and the first request by default, so that a client must retransmit both
+  dropDhcp(dev, nth = [0, 2]) {
+    this.run('nft', ['-f', '-'], { input: `table netdev mkdhcp {\nchain peer { type filter hook ingress device "${dev}" ` +
+      `priority -1; udp dport 67 numgen inc mod 1000000 { ${nth.join(', ')} } counter drop; }\n}\n` });
+  }
+
+  // DHCP messages dropDhcp() dropped so far
+  dhcpDropped() {
+    const out = this.run('nft', ['list', 'table', 'netdev', 'mkdhcp']).stdout;
+    return Number(/counter packets (\d+)/.exec(out)?.[1]);
+  }
+
   // Frames loss() dropped so far: { peer, kernel } (sent by the peer, sent by the kernel)
   lossDropped() {
     const out = this.run('nft', ['list', 'table', 'netdev', 'mkloss']).stdout;
