@@ -13,7 +13,7 @@ uint64_t board_ticks(void);           // 25 MHz counts since board_init (not wit
 extern uint32_t board_wake_times;     // The counter at each sleep's end, mixed (an entropy source)
 void board_quiesce(void);             // Interrupts masked, every one disabled, timers stopped: for a jump
 void board_reset(void);               // A system reset (SCB AIRCR SYSRESETREQ); does not return
-void board_watchdog_start(uint32_t ms); // Resets the board unless fed every ms (board_watchdog.c)
+void board_watchdog_start(uint32_t ms); // Resets the board unless fed every ms, at most 171,798 (board_watchdog.c)
 void board_watchdog_feed(void);
 
 #endif  // BOARD_H
