@@ -118,8 +118,9 @@ include packer/packer.mk
 
 # OTA images: `make ota VERSION=X.Y.Z` links the firmware as version X.Y.Z into
 # $(BUILD)/ota/firmware-X.Y.Z and signs it into $(BUILD)/ota/firmware-X.Y.Z.img (the
-# firmware of `make` stays as it is). OTA_TEST=crash or noconfirm makes an image that
-# crashes at start or never confirms itself (...-X.Y.Z-crash.img), for the rollback tests.
+# firmware of `make` stays as it is). OTA_TEST=crash, noconfirm or hang makes an image that
+# crashes at start, never confirms itself or hangs at start (...-X.Y.Z-crash.img), for the
+# rollback tests.
 # The development key is made on first use and never leaves build/; OTA_PUB=prod.pub.pem
 # compiles a production key in instead (sign with `packer sign` where the private key
 # lives; see README).
@@ -150,7 +151,7 @@ $(BUILD)/ota/firmware-%.img: $(FIRMWARE_SRC) $(FIRMWARE_HDR) $(BUILD)/firmware/w
 	  $(BUILD)/ota/firmware-$* $@
 # What test/integration/ota.test.mjs uploads: a newer version, and two that fail their trial
 OTA_TEST_IMAGES := $(BUILD)/ota/firmware-0.2.0.img $(BUILD)/ota/firmware-0.3.0-crash.img \
-                   $(BUILD)/ota/firmware-0.3.0-noconfirm.img
+                   $(BUILD)/ota/firmware-0.3.0-noconfirm.img $(BUILD)/ota/firmware-0.3.0-hang.img
 ota:
 	@test -n "$(VERSION)" || { echo "make ota: give the version, e.g. make ota VERSION=1.2.3" >&2; exit 2; }
 	$(Q)$(MAKE) -s $(BUILD)/ota/firmware-$(VERSION)$(if $(OTA_TEST),-$(OTA_TEST)).img

@@ -5,11 +5,35 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "netif.h"
 #include "ota.h"
 #include "routes.h"
 
 static volatile sig_atomic_t s_signo;
+
+// The trial's watchdog: an image on trial restarts itself when its window passes without
+// a confirm (ota.c), unless it hangs; then SIGALRM, TRIAL_WATCHDOG_GRACE_S later, ends
+// it, and the next start (systemd's, a supervisor's) counts the try. Armed after the boot
+// choice, whatever it chose: an alarm outlives the exec of a restart.
+#define TRIAL_WATCHDOG_GRACE_S 5
+static char s_watchdog_says[160];
+
+static void on_watchdog(int signo) {
+  (void) signo;
+  ssize_t n = write(2, s_watchdog_says, strlen(s_watchdog_says));
+  (void) n;
+  _exit(1);
+}
+
+static void trial_watchdog_arm(const struct boot *boot, unsigned window_s) {
+  unsigned after_s = window_s + TRIAL_WATCHDOG_GRACE_S;
+  mg_snprintf(s_watchdog_says, sizeof(s_watchdog_says),
+              "watchdog: slot %d, on trial, neither confirmed nor restarted itself within %u s: exiting, "
+              "so that the next start counts the try\n", boot->running, after_s);
+  signal(SIGALRM, on_watchdog);
+  alarm(boot->trial ? after_s : 0);
+}
 
 static void on_signal(int signo) {
   s_signo = signo;
@@ -34,7 +58,7 @@ static void usage(const char *prog) {
           "OTA: firmware slots live in DATA_DIR/ota; a new image runs on trial and confirms itself\n"
           "  -C SECS   after serving this long (default 5); without that within\n"
           "  -W SECS   this long (default 60) it restarts, and after 3 such boots the previous\n"
-          "            firmware runs again\n"
+          "            firmware runs again; one that hangs is ended (SIGALRM) 5 s later\n"
 #if MG_ENABLE_TCPIP
           NETIF_USAGE
 #endif
@@ -134,9 +158,14 @@ int main(int argc, char *argv[]) {
   }
   struct boot boot;
   if (!boot_start(&boot, data_dir, FIRMWARE_VERSION, argv)) return 1;  // Or runs another slot
+  trial_watchdog_arm(&boot, window_s);
 #ifdef FIRMWARE_TEST_CRASH
   MG_ERROR(("test build (make ota OTA_TEST=crash): crashing at start"));
   abort();
+#endif
+#ifdef FIRMWARE_TEST_HANG
+  MG_ERROR(("test build (make ota OTA_TEST=hang): hanging at start"));
+  for (;;) pause();
 #endif
 
   struct mg_auth *auth = mg_auth_create(data_dir);  // Logs a missing or bad users file
@@ -178,7 +207,11 @@ int main(int argc, char *argv[]) {
   sigaddset(&stop_signals, SIGTERM);
   sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
   bool restart = false;
-  while (listening > 0 && s_signo == 0 && !(restart = ota_restart_due(&ota))) mg_mgr_poll(&mgr, ota.restart_at ? 20 : 1000);
+  bool on_trial = boot.trial;
+  while (listening > 0 && s_signo == 0 && !(restart = ota_restart_due(&ota))) {
+    mg_mgr_poll(&mgr, ota.restart_at ? 20 : 1000);
+    if (on_trial && !boot.trial) on_trial = false, alarm(0);  // Confirmed: the watchdog stands down
+  }
   char *next_argv[argc + 1], next_urls[MG_ARRAY_SIZE(urls)][80];
   if (restart) {
     MG_INFO(("restarting into the firmware the boot record now names"));

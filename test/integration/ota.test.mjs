@@ -354,12 +354,12 @@ test('SIGKILL during an upload and during the slot switch: the next start runs a
 });
 
 // The firmware, started as a watchdog or systemd would start it again, until it serves
-async function startUntilServing(name, port, tries = 6) {
+async function startUntilServing(name, port, extra = [], tries = 6) {
   for (let i = 0; i < tries; i++) {
     try {
-      return await start(name, [], port);
+      return await start(name, extra, port);
     } catch (err) {
-      assert.match(String(err), /crashing at start|exited early/);
+      assert.match(String(err), /exited early[^]*(crashing|hanging) at start/);
     }
   }
   assert.fail('the firmware never came up');
@@ -404,5 +404,36 @@ test('an image that never confirms itself: restarts after its window, then rolls
     assert.equal((fw.log().match(/starting slot 1:/g) || []).length, 3, 'three trial boots');
   } finally {
     await fw.stop();
+  }
+});
+
+test('an image that hangs at start: the trial\'s watchdog ends it, and after its trial boots the previous version runs again', async () => {
+  const hang = fs.readFileSync(path.join(OTA, 'firmware-0.3.0-hang.img'));
+  const first = await start('hang', ['-W', '1']);  // The watchdog ends a hung trial 1 + 5 s in
+  let fw;
+  try {
+    const a = await versionA(first);
+    const r = await upload(first, await login(first), hang);
+    assert.equal(r.status, 200, r.text);
+    // It restarts into the image, which hangs (SIGTERM stays blocked there, as across any restart)
+    const ended = await new Promise((resolve) => {
+      const timer = setTimeout(() => first.proc.kill('SIGKILL'), 20000);
+      first.proc.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal });
+      });
+    });
+    assert.deepEqual(ended, { code: 1, signal: null }, first.log().slice(-2000));
+    assert.match(first.log(), /hanging at start[^]*watchdog: slot 1, on trial, neither confirmed nor restarted itself within 6 s/);
+    fw = await startUntilServing('hang', first.port, ['-W', '1']);  // Two more trial boots end the same way, then A
+    const s = await status(fw);
+    assert.equal(s.version, a);
+    assert.equal(s.rolled_back, true);
+    assert.match(s.error, /0\.3\.0 did not confirm itself/);
+    await new Promise((resolve) => setTimeout(resolve, 7000));  // No alarm is left for the version that runs
+    assert.equal((await status(fw)).version, a);
+  } finally {
+    first.proc.kill('SIGKILL');
+    await fw?.stop();
   }
 });
