@@ -70,7 +70,7 @@ static void send_all(int fd, const void *buf, size_t len) {
   while (len > 0) {
     ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("send");  // A 64 KiB socket buffer takes a whole message: no partial sends
+    if (n <= 0) fail("send");  // One message in flight per connection: a full socket buffer (EAGAIN) is a failure here
     p += n, len -= (size_t) n;
   }
 }

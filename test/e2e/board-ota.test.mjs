@@ -156,6 +156,6 @@ test('an image that hangs at start is reset by the watchdog, and after its trial
   assert.equal(back.ota.slot, 0);
   assert.match(back.ota.error, /0\.3\.0 did not confirm itself/);
   const hangs = (output.match(/hanging at start/g) || []).length;
-  assert.equal(hangs, 3, `the hung image had its ${3} trial boots, no more: ${hangs}`);
+  assert.equal(hangs, 3, `the hung image had its three trial boots, no more (it hung ${hangs} times)`);
   assert.equal((output.match(/watchdog: the main loop stopped/g) || []).length - resets, 3, 'each ended by the watchdog');
 });
